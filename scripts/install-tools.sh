@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Installs the real binaries the tests run, pinned, into a cache outside the repo:
+#   helm 3 and helm 4, built from their Go modules with upstream's ldflags;
+#   kubectl, built from the k8s.io/kubectl module (tools/kubectl);
+#   redis-server and redis-cli, from Debian's package.
+# A second run finds them and builds nothing. Prints where they are and how long each took.
+set -euo pipefail
+
+HELM3_VERSION=v3.22.0
+HELM4_VERSION=v4.3.1
+KUBECTL_VERSION=$(awk '$1 == "k8s.io/kubectl" {print $2; exit}' "$(dirname "$0")/../tools/kubectl/go.mod")
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache=${EXPOSE_PODS_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-expose-pods/tools}
+mkdir -p "$cache"
+
+log() { printf '%s\n' "$*" >&2; }
+need() { command -v "$1" >/dev/null 2>&1 || { log "error: $1 is required to build the test tools ($2)"; exit 1; }; }
+
+build_helm() {
+  local version=$1 major=${1%%.*}
+  local dir="$cache/helm-$version"
+  if [ -x "$dir/helm" ]; then log "✔ helm $version (cached) $dir/helm"; return; fi
+  need go "install Go from https://go.dev/dl or your package manager"
+  local start=$SECONDS mod clientgo kmajor kminor
+  mod=$(go mod download -json "helm.sh/helm/$major@$version" | awk -F'"' '/"GoMod"/ {print $4}')
+  clientgo=$(awk '$1 == "k8s.io/client-go" {print $2; exit}' "$mod")
+  kmajor=1  # client-go v0.N is Kubernetes 1.N
+  kminor=$(echo "$clientgo" | cut -d. -f2)
+  # The same -X flags as helm's Makefile, so `helm version` and the default
+  # Kubernetes version (used by `helm template` and lint) are upstream's.
+  local ld="-s -w -X helm.sh/helm/$major/internal/version.version=$version -X helm.sh/helm/$major/internal/version.gitTreeState=clean"
+  if [ "$major" = v3 ]; then
+    ld="$ld -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=$kmajor -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$kminor"
+    ld="$ld -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=$kmajor -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$kminor"
+  fi
+  log "… building helm $version from its Go module"
+  mkdir -p "$dir.tmp"
+  GOBIN="$dir.tmp" CGO_ENABLED=0 go install -trimpath -ldflags "$ld" "helm.sh/helm/$major/cmd/helm@$version"
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  log "✔ helm $version built in $((SECONDS - start))s: $dir/helm"
+}
+
+build_kubectl() {
+  local dir="$cache/kubectl-$KUBECTL_VERSION"
+  if [ -x "$dir/kubectl" ]; then log "✔ kubectl $KUBECTL_VERSION (cached) $dir/kubectl"; return; fi
+  need go "install Go from https://go.dev/dl or your package manager"
+  local start=$SECONDS minor
+  minor=$(echo "$KUBECTL_VERSION" | cut -d. -f2)
+  local cb=k8s.io/component-base/version
+  log "… building kubectl $KUBECTL_VERSION from the k8s.io/kubectl module"
+  mkdir -p "$dir.tmp"
+  (cd "$root/tools/kubectl" && CGO_ENABLED=0 go build -trimpath -o "$dir.tmp/kubectl" \
+    -ldflags "-s -w -X $cb.gitVersion=v1.${minor}.${KUBECTL_VERSION##*.} -X $cb.gitMajor=1 -X $cb.gitMinor=$minor -X $cb.gitTreeState=clean" .)
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  log "✔ kubectl built in $((SECONDS - start))s: $dir/kubectl"
+}
+
+install_redis() {
+  if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
+    log "✔ redis-server $(redis-server --version | awk '{print $3}')"; return
+  fi
+  need apt-get "redis-server comes from Debian's package; install it with your package manager"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  log "… installing Debian's redis-server"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  log "✔ redis-server $(redis-server --version | awk '{print $3}')"
+}
+
+build_helm "$HELM3_VERSION"
+build_helm "$HELM4_VERSION"
+build_kubectl
+install_redis
+
+# Consumed by the tests (test/support/tools.ts) and by people: one line each.
+cat > "$cache/env" <<ENV
+HELM3=$cache/helm-$HELM3_VERSION/helm
+HELM4=$cache/helm-$HELM4_VERSION/helm
+KUBECTL=$cache/kubectl-$KUBECTL_VERSION/kubectl
+ENV
+log "tools: $cache/env"

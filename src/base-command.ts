@@ -1,0 +1,50 @@
+import { Command, Errors, Flags } from '@oclif/core';
+
+import { ExitCode, ExposePodsError } from './errors.js';
+import { Printer } from './output/printer.js';
+
+/** kubectl's standard connection flags, spelled as kubectl spells them. */
+export const kubeFlags = {
+  kubeconfig: Flags.string({
+    description: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).',
+    helpGroup: 'KUBERNETES',
+  }),
+  context: Flags.string({ description: 'The kubeconfig context to use.', helpGroup: 'KUBERNETES' }),
+  namespace: Flags.string({
+    char: 'n',
+    description: "Namespace of the release (default: the context's namespace, then default).",
+    helpGroup: 'KUBERNETES',
+  }),
+};
+
+export const helmFlags = {
+  'helm-binary': Flags.string({
+    description: 'The helm executable to run (default: helm on PATH). Helm 3 and 4 are supported.',
+    helpGroup: 'HELM',
+  }),
+};
+
+/**
+ * Every command's one top-level error handler: a known error prints
+ * "error: <message>" and its hint on stderr and exits with its documented
+ * code; no stack trace reaches the user.
+ */
+export abstract class BaseCommand extends Command {
+  protected readonly printer = new Printer();
+
+  protected override async catch(err: Error & { exitCode?: number }): Promise<never> {
+    if (err instanceof Errors.ExitError) throw err;
+    if (err instanceof ExposePodsError) {
+      this.printer.error(err.message, err.hint);
+      return this.exit(err.exitCode);
+    }
+    // oclif's parse errors (unknown flag, bad option value, missing argument).
+    const oclifExit = (err as Partial<Errors.CLIError>).oclif?.exit;
+    if (err instanceof Errors.CLIError && oclifExit !== undefined) {
+      this.printer.error(err.message.replace(/\n*See more help with --help$/, ''), `See: ${this.id ? `kubectl expose-pods ${this.id} --help` : 'kubectl expose-pods --help'}`);
+      return this.exit(ExitCode.USAGE);
+    }
+    this.printer.error(`unexpected failure: ${err.message}`, 'This is a bug; please report it with the command you ran.');
+    return this.exit(ExitCode.ERROR);
+  }
+}

@@ -1,0 +1,56 @@
+import { Flags } from '@oclif/core';
+
+import { BaseCommand, helmFlags } from '../base-command.js';
+import { ExposePodsError } from '../errors.js';
+import { bundledChartInfo, bundledChartPath } from '../helm/chart.js';
+import { detectHelm } from '../helm/helm.js';
+import { renderStructured } from '../output/format.js';
+
+export interface VersionInfo {
+  plugin: string;
+  chart: { name: string; version: string; appVersion: string; path: string };
+  helm: { path: string; version: string; major: number } | { error: string };
+  node: string;
+}
+
+export default class Version extends BaseCommand {
+  static override summary = 'Print the plugin, bundled chart and helm versions.';
+
+  static override description =
+    'Shows the plugin version, the chart it installs, and the helm it would run. A missing or unsupported helm is reported, not fatal: exit code 0.';
+
+  static override examples = ['kubectl expose-pods version', 'kubectl expose-pods version -o json'];
+
+  static override flags = {
+    ...helmFlags,
+    output: Flags.string({ char: 'o', description: 'Output format.', options: ['text', 'json', 'yaml'], default: 'text' }),
+  };
+
+  async run(): Promise<VersionInfo> {
+    const { flags } = await this.parse(Version);
+    const chart = await bundledChartInfo();
+    let helm: VersionInfo['helm'];
+    try {
+      const h = await detectHelm(flags['helm-binary']);
+      helm = { path: h.path, version: h.version.raw, major: h.version.major };
+    } catch (e) {
+      if (!(e instanceof ExposePodsError)) throw e;
+      helm = { error: e.message };
+    }
+    const info: VersionInfo = {
+      plugin: this.config.version,
+      chart: { ...chart, path: bundledChartPath() },
+      helm,
+      node: process.version,
+    };
+    if (flags.output === 'json' || flags.output === 'yaml') {
+      process.stdout.write(renderStructured(info, flags.output));
+    } else {
+      this.log(`kubectl-expose_pods ${info.plugin}`);
+      this.log(`chart  ${chart.name} ${chart.version} (app ${chart.appVersion})`);
+      this.log('error' in helm ? `helm   not usable: ${helm.error}` : `helm   ${helm.version} (${helm.path})`);
+      this.log(`node   ${info.node}`);
+    }
+    return info;
+  }
+}

@@ -1,0 +1,37 @@
+/** Exit codes are part of the CLI's contract; README.md documents every one. */
+export const ExitCode = {
+  /** Everything worked. */
+  OK: 0,
+  /** An unexpected failure: a bug, or an error nothing more specific describes. */
+  ERROR: 1,
+  /** A wrong flag, argument, file path, or kubeconfig context. */
+  USAGE: 2,
+  /** helm is missing, or is not Helm 3 or 4. */
+  HELM_MISSING: 3,
+  /** The chart refused the values: schema or cross-field validation, or malformed YAML. */
+  INVALID_VALUES: 4,
+  /** The Kubernetes API server could not be reached, or refused the credentials. */
+  CLUSTER_UNREACHABLE: 5,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error the user can act on: a message, an optional next step, and the exit code. */
+export class ExposePodsError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCodeValue = ExitCode.ERROR,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'ExposePodsError';
+  }
+}
+
+/** A usage error: wrong flag, argument or path. */
+export class UsageError extends ExposePodsError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.USAGE, hint);
+    this.name = 'UsageError';
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Pure builders for helm argument lists. Helm 3 and Helm 4 spell some flags
+ * differently; every difference lives here, keyed by the major version.
+ */
+
+/** Values the user passes to a release, in Helm's own terms. */
+export interface ValuesInput {
+  /** -f/--values files, lowest precedence, in order. */
+  valuesFiles: string[];
+  /** --set expressions, in order; later ones win. */
+  set: string[];
+  setString: string[];
+  setFile: string[];
+}
+
+/** The plugin's shortcut flags; each maps to one documented chart value. */
+export interface Shortcuts {
+  replicas?: number;
+  image?: string;
+  port?: number;
+  nodePortBase?: number;
+  exposeType?: 'NodePort' | 'LoadBalancer';
+  /** false leaves Redis out (--no-redis); true forces it in. */
+  redis?: boolean;
+}
+
+/** Splits "repo[:tag]" (a registry port is not a tag; a digest stays in the repository). */
+export function splitImage(image: string): { repository: string; tag?: string } {
+  if (image.includes('@')) return { repository: image };
+  const slash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  if (colon > slash) return { repository: image.slice(0, colon), tag: image.slice(colon + 1) };
+  return { repository: image };
+}
+
+/** The --set expressions for the shortcut flags, in a fixed order. */
+export function shortcutSets(s: Shortcuts): string[] {
+  const out: string[] = [];
+  if (s.replicas !== undefined) out.push(`room.replicas=${s.replicas}`);
+  if (s.image !== undefined) {
+    const { repository, tag } = splitImage(s.image);
+    out.push(`room.image.repository=${repository}`);
+    if (tag !== undefined) out.push(`room.image.tag=${tag}`);
+  }
+  if (s.port !== undefined) out.push(`room.containerPort=${s.port}`, `expose.port=${s.port}`);
+  if (s.nodePortBase !== undefined) out.push(`expose.nodePortBase=${s.nodePortBase}`);
+  if (s.exposeType !== undefined) out.push(`expose.type=${s.exposeType}`);
+  if (s.redis !== undefined) out.push(`redis.enabled=${s.redis}`);
+  return out;
+}
+
+/**
+ * Value flags for helm. Shortcuts go in as --set before the user's own --set,
+ * so an explicit --set wins (Helm applies --set in order, after all -f files).
+ */
+export function valuesArgs(values: ValuesInput, shortcuts: Shortcuts = {}): string[] {
+  const args: string[] = [];
+  for (const f of values.valuesFiles) args.push('--values', f);
+  for (const s of [...shortcutSets(shortcuts), ...values.set]) args.push('--set', s);
+  for (const s of values.setString) args.push('--set-string', s);
+  for (const s of values.setFile) args.push('--set-file', s);
+  return args;
+}
+
+/** Where helm finds the cluster: only what the user chose, so helm's defaults match ours. */
+export interface KubeTarget {
+  namespace: string;
+  kubeconfig?: string;
+  context?: string;
+}
+
+export function kubeArgs(t: KubeTarget): string[] {
+  const args = ['--namespace', t.namespace];
+  if (t.kubeconfig) args.push('--kubeconfig', t.kubeconfig);
+  if (t.context) args.push('--kube-context', t.context);
+  return args;
+}
+
+/** `helm template`: a local render that contacts no cluster. */
+export function templateArgs(release: string, chart: string, target: KubeTarget, values: string[]): string[] {
+  return ['template', release, chart, ...kubeArgs(target), ...values];
+}
+
+export interface UpgradeOptions {
+  createNamespace: boolean;
+  wait: boolean;
+  /** A Go duration, as helm takes it: "5m0s", "300s". */
+  timeout: string;
+}
+
+/**
+ * `helm upgrade --install`. Helm 4 made --wait take a strategy (bare --wait is
+ * "watcher"); Helm 3 takes a boolean. We ask for readiness explicitly in both.
+ */
+export function upgradeArgs(
+  helmMajor: number,
+  release: string,
+  chart: string,
+  target: KubeTarget,
+  values: string[],
+  opts: UpgradeOptions,
+): string[] {
+  const args = ['upgrade', '--install', release, chart, ...kubeArgs(target), ...values];
+  if (opts.createNamespace) args.push('--create-namespace');
+  if (opts.wait) args.push(helmMajor >= 4 ? '--wait=watcher' : '--wait');
+  args.push('--timeout', opts.timeout);
+  return args;
+}

@@ -1,0 +1,22 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+import { parse } from 'yaml';
+
+/** The chart shipped with the package, resolved from this file so a global npm install finds it. */
+export function bundledChartPath(): string {
+  // dist/helm/chart.js and src/helm/chart.ts both sit two levels below the package root.
+  return fileURLToPath(new URL('../../charts/expose-pods', import.meta.url));
+}
+
+export interface ChartInfo {
+  name: string;
+  version: string;
+  appVersion: string;
+}
+
+/** Reads name, version and appVersion from the bundled Chart.yaml. */
+export async function bundledChartInfo(): Promise<ChartInfo> {
+  const doc = parse(await readFile(`${bundledChartPath()}/Chart.yaml`, 'utf8')) as Partial<ChartInfo>;
+  return { name: doc.name ?? 'expose-pods', version: doc.version ?? '', appVersion: String(doc.appVersion ?? '') };
+}
