@@ -136,12 +136,12 @@ periodSeconds: 5
 failureThreshold: 3
 {{- end }}
 {{- end -}}
-{{- else -}}
+{{- else if $p -}}
 {{- toYaml $p -}}
 {{- end -}}
 {{- end -}}
 
-{{/* Every cross-field rule; all problems are collected, then reported at once. */}}
+{{/* Every cross-field rule; all problems are collected into one message ("" when the values are fine). */}}
 {{- define "expose-pods.validateValues" -}}
 {{- $errs := list -}}
 {{- $v := .Values -}}
@@ -187,6 +187,6 @@ failureThreshold: 3
 {{- $errs = append $errs "redis.config.extra sets requirepass, which would put the password in a ConfigMap. Set redis.auth.password or redis.auth.existingSecret instead." -}}
 {{- end -}}
 {{- if $errs -}}
-{{- fail (printf "\n\nVALUES VALIDATION:\n  - %s\n" (join "\n  - " $errs)) -}}
+{{- printf "\n\nVALUES VALIDATION:\n  - %s\n" (join "\n  - " $errs) -}}
 {{- end -}}
 {{- end -}}

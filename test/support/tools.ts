@@ -1,0 +1,57 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CHART = path.join(ROOT, 'charts/expose-pods');
+export const CLI = path.join(ROOT, 'bin/run.js');
+
+const toolsDir =
+  process.env.EXPOSE_PODS_TOOLS_DIR ??
+  path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'kubectl-expose-pods/tools');
+
+/** The binaries scripts/install-tools.sh built; a missing one fails the test run, it never skips. */
+function loadTools(): Record<'HELM3' | 'HELM4' | 'KUBECTL', string> {
+  const envFile = path.join(toolsDir, 'env');
+  if (!existsSync(envFile)) throw new Error(`${envFile} is missing: run npm run tools (npm test does it first)`);
+  const entries = Object.fromEntries(
+    readFileSync(envFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  ) as Record<string, string | undefined>;
+  const get = (k: string): string => {
+    const v = entries[k];
+    if (!v || !existsSync(v)) throw new Error(`${k} in ${envFile} is missing or not built: run npm run tools`);
+    return v;
+  };
+  return { HELM3: get('HELM3'), HELM4: get('HELM4'), KUBECTL: get('KUBECTL') };
+}
+
+export const TOOLS = loadTools();
+
+/** Both Helm majors: chart tests run under each. */
+export const HELMS = [
+  { name: 'helm3', path: TOOLS.HELM3, major: 3 },
+  { name: 'helm4', path: TOOLS.HELM4, major: 4 },
+] as const;
+
+export type Run = Pick<SpawnSyncReturns<string>, 'status' | 'stdout' | 'stderr'>;
+
+/** Runs a program to completion; output as text. */
+export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Run {
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    cwd: opts.cwd,
+    input: opts.input,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A stack trace line as Node prints it; user-facing output must never contain one. */
+export const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$|^\s+at .+:\d+:\d+$/m;
