@@ -43,7 +43,12 @@ export function lookup(values: unknown, key: string): { found: boolean; value: u
 
 /** Every leaf key of the values: scalars, lists, and empty maps. */
 export function leafKeys(values: unknown, prefix = ''): string[] {
-  if (values === null || typeof values !== 'object' || Array.isArray(values) || Object.keys(values).length === 0) {
+  if (
+    values === null ||
+    typeof values !== 'object' ||
+    Array.isArray(values) ||
+    Object.keys(values).length === 0
+  ) {
     return prefix ? [prefix] : [];
   }
   return Object.entries(values as Record<string, unknown>).flatMap(([k, v]) =>
@@ -65,7 +70,9 @@ export function renderTables(params: Param[], values: unknown): string {
       section = p.section;
       out.push('', `### ${section}`, '', '| Name | Description | Default |', '| --- | --- | --- |');
     }
-    out.push(`| \`${p.key}\` | ${p.description.replace(/\|/g, '\\|')} | ${cell(lookup(values, p.key).value)} |`);
+    out.push(
+      `| \`${p.key}\` | ${p.description.replace(/\|/g, '\\|')} | ${cell(lookup(values, p.key).value)} |`,
+    );
   }
   return out.join('\n').trim();
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Usage: scripts/install-tools.sh [helm] [kubectl] [redis]   (default: all)
 # Installs the real binaries the tests run, pinned, into a cache outside the repo:
 #   helm 3 and helm 4, built from their Go modules with upstream's ldflags;
 #   kubectl, built from the k8s.io/kubectl module (tools/kubectl);
@@ -69,10 +70,16 @@ install_redis() {
   log "✔ redis-server $(redis-server --version | awk '{print $3}')"
 }
 
-build_helm "$HELM3_VERSION"
-build_helm "$HELM4_VERSION"
-build_kubectl
-install_redis
+# With no arguments, everything; otherwise only the named parts (helm, kubectl, redis).
+parts=${*:-helm kubectl redis}
+for part in $parts; do
+  case $part in
+    helm) build_helm "$HELM3_VERSION"; build_helm "$HELM4_VERSION" ;;
+    kubectl) build_kubectl ;;
+    redis) install_redis ;;
+    *) log "error: unknown part $part (use helm, kubectl or redis)"; exit 2 ;;
+  esac
+done
 
 # Consumed by the tests (test/support/tools.ts) and by people: one line each.
 cat > "$cache/env" <<ENV

@@ -32,7 +32,7 @@ export const helmFlags = {
 export abstract class BaseCommand extends Command {
   protected readonly printer = new Printer();
 
-  protected override async catch(err: Error & { exitCode?: number }): Promise<never> {
+  protected override catch(err: Error & { exitCode?: number }): Promise<never> {
     if (err instanceof Errors.ExitError) throw err;
     if (err instanceof ExposePodsError) {
       this.printer.error(err.message, err.hint);
@@ -41,10 +41,16 @@ export abstract class BaseCommand extends Command {
     // oclif's parse errors (unknown flag, bad option value, missing argument).
     const oclifExit = (err as Partial<Errors.CLIError>).oclif?.exit;
     if (err instanceof Errors.CLIError && oclifExit !== undefined) {
-      this.printer.error(err.message.replace(/\n*See more help with --help$/, ''), `See: ${this.id ? `kubectl expose-pods ${this.id} --help` : 'kubectl expose-pods --help'}`);
+      this.printer.error(
+        err.message.replace(/\n*See more help with --help$/, ''),
+        `See: ${this.id ? `kubectl expose-pods ${this.id} --help` : 'kubectl expose-pods --help'}`,
+      );
       return this.exit(ExitCode.USAGE);
     }
-    this.printer.error(`unexpected failure: ${err.message}`, 'This is a bug; please report it with the command you ran.');
+    this.printer.error(
+      `unexpected failure: ${err.message}`,
+      'This is a bug; please report it with the command you ran.',
+    );
     return this.exit(ExitCode.ERROR);
   }
 }

@@ -16,10 +16,22 @@ Values come, lowest precedence first, from -f files, then the shortcut flags (--
 With --dry-run nothing is changed: the manifests are rendered locally with \`helm template\` and printed (YAML, or a JSON List with -o json). No cluster is needed for a dry run when -n is given.`;
 
   static override examples = [
-    { description: 'Preview the manifests of a 3-pod release, without a cluster:', command: '<%= config.bin %> install --dry-run -n default --replicas 3' },
-    { description: 'Install release "rooms" with 3 pods in namespace game:', command: 'kubectl expose-pods install rooms -n game --create-namespace --replicas 3' },
-    { description: 'UDP game servers on port 7777, nodePorts from 31000:', command: 'kubectl expose-pods install rooms --set room.protocol=UDP --port 7777 --node-port-base 31000' },
-    { description: 'One LoadBalancer per pod, no Redis:', command: 'kubectl expose-pods install rooms --expose-type LoadBalancer --no-redis' },
+    {
+      description: 'Preview the manifests of a 3-pod release, without a cluster:',
+      command: '<%= config.bin %> install --dry-run -n default --replicas 3',
+    },
+    {
+      description: 'Install release "rooms" with 3 pods in namespace game:',
+      command: 'kubectl expose-pods install rooms -n game --create-namespace --replicas 3',
+    },
+    {
+      description: 'UDP game servers on port 7777, nodePorts from 31000:',
+      command: 'kubectl expose-pods install rooms --set room.protocol=UDP --port 7777 --node-port-base 31000',
+    },
+    {
+      description: 'One LoadBalancer per pod, no Redis:',
+      command: 'kubectl expose-pods install rooms --expose-type LoadBalancer --no-redis',
+    },
   ];
 
   static override args = {
@@ -29,21 +41,78 @@ With --dry-run nothing is changed: the manifests are rendered locally with \`hel
   static override flags = {
     ...kubeFlags,
     ...helmFlags,
-    values: Flags.string({ char: 'f', description: 'A values file (repeatable; later files win).', multiple: true, helpGroup: 'VALUES' }),
-    set: Flags.string({ description: 'Set a value, key=value (repeatable).', multiple: true, helpGroup: 'VALUES' }),
-    'set-string': Flags.string({ description: 'Set a string value, key=value (repeatable).', multiple: true, helpGroup: 'VALUES' }),
-    'set-file': Flags.string({ description: "Set a value from a file's content, key=path (repeatable).", multiple: true, helpGroup: 'VALUES' }),
-    replicas: Flags.integer({ description: 'Number of pods (room.replicas).', min: 0, helpGroup: 'SHORTCUTS' }),
-    image: Flags.string({ description: 'Room image, repo[:tag] (room.image.repository and room.image.tag).', helpGroup: 'SHORTCUTS' }),
-    port: Flags.integer({ description: 'Container and Service port (room.containerPort and expose.port).', min: 1, max: 65535, helpGroup: 'SHORTCUTS' }),
-    'node-port-base': Flags.integer({ description: 'nodePort of pod 0; pod i gets base+i (expose.nodePortBase).', min: 1, max: 65535, helpGroup: 'SHORTCUTS' }),
-    'expose-type': Flags.string({ description: 'Per-pod Service type (expose.type).', options: ['NodePort', 'LoadBalancer'], helpGroup: 'SHORTCUTS' }),
-    redis: Flags.boolean({ description: 'Deploy Redis (redis.enabled); --no-redis leaves it out.', allowNo: true, helpGroup: 'SHORTCUTS' }),
-    'create-namespace': Flags.boolean({ description: 'Create the namespace if it does not exist.', default: false }),
-    wait: Flags.boolean({ description: 'Wait until every pod is Ready (--no-wait returns once the objects are applied).', allowNo: true, default: true }),
+    values: Flags.string({
+      char: 'f',
+      description: 'A values file (repeatable; later files win).',
+      multiple: true,
+      helpGroup: 'VALUES',
+    }),
+    set: Flags.string({
+      description: 'Set a value, key=value (repeatable).',
+      multiple: true,
+      helpGroup: 'VALUES',
+    }),
+    'set-string': Flags.string({
+      description: 'Set a string value, key=value (repeatable).',
+      multiple: true,
+      helpGroup: 'VALUES',
+    }),
+    'set-file': Flags.string({
+      description: "Set a value from a file's content, key=path (repeatable).",
+      multiple: true,
+      helpGroup: 'VALUES',
+    }),
+    replicas: Flags.integer({
+      description: 'Number of pods (room.replicas).',
+      min: 0,
+      helpGroup: 'SHORTCUTS',
+    }),
+    image: Flags.string({
+      description: 'Room image, repo[:tag] (room.image.repository and room.image.tag).',
+      helpGroup: 'SHORTCUTS',
+    }),
+    port: Flags.integer({
+      description: 'Container and Service port (room.containerPort and expose.port).',
+      min: 1,
+      max: 65535,
+      helpGroup: 'SHORTCUTS',
+    }),
+    'node-port-base': Flags.integer({
+      description: 'nodePort of pod 0; pod i gets base+i (expose.nodePortBase).',
+      min: 1,
+      max: 65535,
+      helpGroup: 'SHORTCUTS',
+    }),
+    'expose-type': Flags.string({
+      description: 'Per-pod Service type (expose.type).',
+      options: ['NodePort', 'LoadBalancer'],
+      helpGroup: 'SHORTCUTS',
+    }),
+    redis: Flags.boolean({
+      description: 'Deploy Redis (redis.enabled); --no-redis leaves it out.',
+      allowNo: true,
+      helpGroup: 'SHORTCUTS',
+    }),
+    'create-namespace': Flags.boolean({
+      description: 'Create the namespace if it does not exist.',
+      default: false,
+    }),
+    wait: Flags.boolean({
+      description: 'Wait until every pod is Ready (--no-wait returns once the objects are applied).',
+      allowNo: true,
+      default: true,
+    }),
     timeout: Flags.string({ description: 'How long to wait, as a duration (90s, 5m, 1h).', default: '5m' }),
-    'dry-run': Flags.boolean({ description: 'Render the manifests locally and change nothing.', default: false }),
-    output: Flags.string({ char: 'o', description: 'Format of the --dry-run manifests.', options: ['yaml', 'json'], default: 'yaml' }),
+    'dry-run': Flags.boolean({
+      description: 'Render the manifests locally and change nothing.',
+      default: false,
+    }),
+    output: Flags.string({
+      char: 'o',
+      description: 'Format of the --dry-run manifests.',
+      options: ['yaml', 'json'],
+      default: 'yaml',
+    }),
   };
 
   async run(): Promise<void> {
@@ -81,7 +150,9 @@ With --dry-run nothing is changed: the manifests are rendered locally with \`hel
       } else {
         process.stdout.write(res.output);
       }
-      this.printer.success(`rendered release ${res.release} for namespace ${res.namespace} with helm ${res.helm.version.raw}; nothing was changed`);
+      this.printer.success(
+        `rendered release ${res.release} for namespace ${res.namespace} with helm ${res.helm.version.raw}; nothing was changed`,
+      );
       return;
     }
     const res = await runInstall(req);

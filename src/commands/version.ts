@@ -23,7 +23,12 @@ export default class Version extends BaseCommand {
 
   static override flags = {
     ...helmFlags,
-    output: Flags.string({ char: 'o', description: 'Output format.', options: ['text', 'json', 'yaml'], default: 'text' }),
+    output: Flags.string({
+      char: 'o',
+      description: 'Output format.',
+      options: ['text', 'json', 'yaml'],
+      default: 'text',
+    }),
   };
 
   async run(): Promise<VersionInfo> {
@@ -48,7 +53,9 @@ export default class Version extends BaseCommand {
     } else {
       this.log(`kubectl-expose_pods ${info.plugin}`);
       this.log(`chart  ${chart.name} ${chart.version} (app ${chart.appVersion})`);
-      this.log('error' in helm ? `helm   not usable: ${helm.error}` : `helm   ${helm.version} (${helm.path})`);
+      this.log(
+        'error' in helm ? `helm   not usable: ${helm.error}` : `helm   ${helm.version} (${helm.path})`,
+      );
       this.log(`node   ${info.node}`);
     }
     return info;

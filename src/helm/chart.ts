@@ -17,6 +17,9 @@ export interface ChartInfo {
 
 /** Reads name, version and appVersion from the bundled Chart.yaml. */
 export async function bundledChartInfo(): Promise<ChartInfo> {
-  const doc = parse(await readFile(`${bundledChartPath()}/Chart.yaml`, 'utf8')) as Partial<ChartInfo>;
-  return { name: doc.name ?? 'expose-pods', version: doc.version ?? '', appVersion: String(doc.appVersion ?? '') };
+  // appVersion may parse as a number (2.53 unquoted), so every field goes through String().
+  const doc = parse(await readFile(`${bundledChartPath()}/Chart.yaml`, 'utf8')) as Record<string, unknown>;
+  const field = (k: string): string =>
+    typeof doc[k] === 'string' || typeof doc[k] === 'number' ? String(doc[k]) : '';
+  return { name: field('name'), version: field('version'), appVersion: field('appVersion') };
 }

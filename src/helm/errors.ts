@@ -11,7 +11,7 @@ export function cleanHelmMessage(stderr: string): string {
   return lines
     .join('\n')
     .replace(/^Error: /m, '')
-    .replace(/^execution error at \([^)]*\): /m, '')
+    .replace(/^execution error at \([^)]*\):[ \t]*\n?/m, '')
     .trim();
 }
 

@@ -34,7 +34,11 @@ async function isExecutable(file: string): Promise<boolean> {
 export async function locateHelm(explicit?: string, envPath = process.env.PATH ?? ''): Promise<string> {
   if (explicit) {
     if (await isExecutable(explicit)) return explicit;
-    throw new ExposePodsError(`--helm-binary ${explicit} is not an executable file`, ExitCode.HELM_MISSING, INSTALL_HINT);
+    throw new ExposePodsError(
+      `--helm-binary ${explicit} is not an executable file`,
+      ExitCode.HELM_MISSING,
+      INSTALL_HINT,
+    );
   }
   const names = process.platform === 'win32' ? ['helm.exe', 'helm'] : ['helm'];
   for (const dir of envPath.split(path.delimiter).filter(Boolean)) {
@@ -55,7 +59,9 @@ export function runHelm(helmPath: string, args: string[]): Promise<HelmResult> {
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => {
-      reject(new ExposePodsError(`cannot run ${helmPath}: ${e.message}`, ExitCode.HELM_MISSING, INSTALL_HINT));
+      reject(
+        new ExposePodsError(`cannot run ${helmPath}: ${e.message}`, ExitCode.HELM_MISSING, INSTALL_HINT),
+      );
     });
     child.on('close', (code) => {
       resolve({

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
 
 import { UsageError } from '../errors.js';
 
@@ -21,8 +23,8 @@ export interface ResolvedKube {
 
 /**
  * Builds the KubeConfig the way kubectl does: --kubeconfig, else $KUBECONFIG
- * (several files merged), else ~/.kube/config; then --context, checked before
- * any request so a typo names the contexts that do exist.
+ * (several files merged, missing ones skipped), else ~/.kube/config; then
+ * --context, checked before any request so a typo names the contexts that do exist.
  */
 export async function loadKube(flags: KubeFlags): Promise<ResolvedKube> {
   // client-node is heavy; only commands that need a cluster pay for it.
@@ -35,13 +37,24 @@ export async function loadKube(flags: KubeFlags): Promise<ResolvedKube> {
     try {
       kc.loadFromFile(flags.kubeconfig);
     } catch (e) {
-      throw new UsageError(`--kubeconfig ${flags.kubeconfig} is not a valid kubeconfig: ${(e as Error).message}`);
+      throw new UsageError(
+        `--kubeconfig ${flags.kubeconfig} is not a valid kubeconfig: ${(e as Error).message}`,
+      );
     }
   } else {
+    const files = kubeconfigFiles(process.env.KUBECONFIG, os.homedir());
     try {
-      kc.loadFromDefault();
+      const parts = files.map((f) => {
+        const one = new KubeConfig();
+        one.loadFromFile(f);
+        return one;
+      });
+      if (parts.length) kc.loadFromOptions(mergeKubeconfigs(parts));
     } catch (e) {
-      throw new UsageError(`cannot read the kubeconfig: ${(e as Error).message}`, 'Check $KUBECONFIG and ~/.kube/config.');
+      throw new UsageError(
+        `cannot read the kubeconfig: ${(e as Error).message}`,
+        'Check $KUBECONFIG and ~/.kube/config.',
+      );
     }
   }
   const names = kc.getContexts().map((c) => c.name);
@@ -57,5 +70,38 @@ export async function loadKube(flags: KubeFlags): Promise<ResolvedKube> {
     kc,
     context: current?.name,
     namespace: flags.namespace ?? current?.namespace ?? 'default',
+  };
+}
+
+/** The kubeconfig files kubectl would read: $KUBECONFIG's existing entries, else ~/.kube/config if it exists. */
+export function kubeconfigFiles(envValue: string | undefined, home: string): string[] {
+  if (envValue) return envValue.split(path.delimiter).filter((f) => f && existsSync(f));
+  const def = path.join(home, '.kube', 'config');
+  return existsSync(def) ? [def] : [];
+}
+
+interface KubeconfigParts {
+  clusters: Cluster[];
+  users: User[];
+  contexts: Context[];
+  currentContext: string;
+}
+
+/**
+ * Merges kubeconfig files with kubectl's rule: the first file to define a
+ * name wins, and current-context comes from the first file that sets one.
+ * (client-node's mergeConfig throws on duplicate names instead.)
+ */
+export function mergeKubeconfigs(parts: KubeconfigParts[]): KubeconfigParts {
+  const firstWins = <T extends { name: string }>(lists: T[][]): T[] => {
+    const seen = new Map<string, T>();
+    for (const item of lists.flat()) if (!seen.has(item.name)) seen.set(item.name, item);
+    return [...seen.values()];
+  };
+  return {
+    clusters: firstWins(parts.map((p) => p.clusters)),
+    users: firstWins(parts.map((p) => p.users)),
+    contexts: firstWins(parts.map((p) => p.contexts)),
+    currentContext: parts.find((p) => p.currentContext)?.currentContext ?? '',
   };
 }

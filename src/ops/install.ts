@@ -32,8 +32,12 @@ function validate(req: InstallRequest): string {
   const problem = releaseNameProblem(req.release);
   if (problem) throw new UsageError(problem);
   const timeout = toGoDuration(req.timeout);
-  if (!timeout) throw new UsageError(`--timeout ${req.timeout} is not a duration; use a value such as 90s, 5m or 1h30m`);
-  for (const file of [...req.values.valuesFiles, ...req.values.setFile.map((s) => s.slice(s.indexOf('=') + 1))]) {
+  if (!timeout)
+    throw new UsageError(`--timeout ${req.timeout} is not a duration; use a value such as 90s, 5m or 1h30m`);
+  for (const file of [
+    ...req.values.valuesFiles,
+    ...req.values.setFile.map((s) => s.slice(s.indexOf('=') + 1)),
+  ]) {
     if (!existsSync(file)) throw new UsageError(`values file ${file}: no such file`);
   }
   for (const s of [...req.values.set, ...req.values.setString, ...req.values.setFile]) {

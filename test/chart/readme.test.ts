@@ -14,7 +14,7 @@ const schema = JSON.parse(readFileSync(`${CHART_DIR}/values.schema.json`, 'utf8'
 function schemaHas(key: string): boolean {
   let node: Record<string, any> | undefined = schema;
   for (const part of key.split('.')) {
-    node = node?.properties?.[part] as Record<string, any> | undefined;
+    node = node.properties?.[part] as Record<string, any> | undefined;
     if (!node) return false;
   }
   return true;

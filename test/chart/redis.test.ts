@@ -70,7 +70,10 @@ describe('the rendered redis.conf and start.sh run a real redis-server', () => {
     const cm = find(objs, 'ConfigMap', 'r-expose-pods-redis').data!;
     writeFileSync(path.join(dir, 'redis.conf'), cm['redis.conf']!);
     writeFileSync(path.join(dir, 'start.sh'), cm['start.sh']!);
-    password = Buffer.from(find(objs, 'Secret', 'r-expose-pods-redis').data!['redis-password']!, 'base64').toString();
+    password = Buffer.from(
+      find(objs, 'Secret', 'r-expose-pods-redis').data!['redis-password']!,
+      'base64',
+    ).toString();
     run('mkdir', ['-p', dataDir]);
     port = await freePort();
     await start();
@@ -89,13 +92,28 @@ describe('the rendered redis.conf and start.sh run a real redis-server', () => {
 
   it('accepts AUTH with the password from the Secret, and rejects a wrong one', () => {
     assert.match(cli(['ping'], true).stdout, /^PONG/);
-    const wrong = run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), '--no-auth-warning', '-a', `${password}x`, 'ping']);
+    const wrong = run('redis-cli', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '--no-auth-warning',
+      '-a',
+      `${password}x`,
+      'ping',
+    ]);
     assert.match(wrong.stdout + wrong.stderr, /WRONGPASS|invalid username-password/);
   });
 
   it('runs with appendonly yes, and requirepass is the Secret value', () => {
-    assert.deepEqual(cli(['config', 'get', 'appendonly'], true).stdout.trim().split('\n'), ['appendonly', 'yes']);
-    assert.deepEqual(cli(['config', 'get', 'requirepass'], true).stdout.trim().split('\n'), ['requirepass', password]);
+    assert.deepEqual(cli(['config', 'get', 'appendonly'], true).stdout.trim().split('\n'), [
+      'appendonly',
+      'yes',
+    ]);
+    assert.deepEqual(cli(['config', 'get', 'requirepass'], true).stdout.trim().split('\n'), [
+      'requirepass',
+      password,
+    ]);
     assert.deepEqual(cli(['config', 'get', 'dir'], true).stdout.trim().split('\n'), ['dir', dataDir]);
   });
 

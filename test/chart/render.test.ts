@@ -41,9 +41,13 @@ for (const helm of HELMS) {
         for (const o of objs) {
           const Model = MODELS[o.kind];
           assert.ok(Model, `unexpected kind ${o.kind}: add it to MODELS`);
-          assert.doesNotThrow(() => new Model(o).validate(), `${o.kind}/${o.metadata.name} fails the Kubernetes schema`);
+          assert.doesNotThrow(
+            () => new Model(o).validate(),
+            `${o.kind}/${o.metadata.name} fails the Kubernetes schema`,
+          );
           assert.equal(o.metadata.namespace, 'game', `${o.kind}/${o.metadata.name} namespace`);
-          for (const l of LABELS) assert.ok(o.metadata.labels?.[l], `${o.kind}/${o.metadata.name} lacks label ${l}`);
+          for (const l of LABELS)
+            assert.ok(o.metadata.labels?.[l], `${o.kind}/${o.metadata.name} lacks label ${l}`);
           assert.equal(o.metadata.labels!['app.kubernetes.io/instance'], 'r');
           assert.equal(o.metadata.labels!['app.kubernetes.io/managed-by'], 'Helm');
           assert.ok(o.metadata.name.length <= 63, `${o.metadata.name} is longer than 63`);
@@ -52,12 +56,18 @@ for (const helm of HELMS) {
         for (const { owner, spec } of podSpecs(objs)) {
           const sc = spec.securityContext;
           assert.equal(sc.runAsNonRoot, true, `${owner} runAsNonRoot`);
-          assert.ok(sc.runAsUser > 1000 && sc.runAsGroup > 1000 && sc.fsGroup > 1000, `${owner} ids above 1000`);
+          assert.ok(
+            sc.runAsUser > 1000 && sc.runAsGroup > 1000 && sc.fsGroup > 1000,
+            `${owner} ids above 1000`,
+          );
           assert.equal(sc.seccompProfile.type, 'RuntimeDefault', `${owner} seccomp`);
           assert.equal(spec.automountServiceAccountToken, false, `${owner} mounts a token`);
           for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
             for (const r of ['cpu', 'memory']) {
-              assert.ok(c.resources?.requests?.[r] && c.resources?.limits?.[r], `${owner}/${c.name} lacks ${r} request or limit`);
+              assert.ok(
+                c.resources?.requests?.[r] && c.resources?.limits?.[r],
+                `${owner}/${c.name} lacks ${r} request or limit`,
+              );
             }
             if (c.name === PRIVILEGED_OPT_IN) continue;
             const csc = c.securityContext;
@@ -74,8 +84,13 @@ for (const helm of HELMS) {
         );
         for (const cm of ofKind(objs, 'ConfigMap')) {
           const text = Object.values(cm.data ?? {}).join('\n');
-          assert.doesNotMatch(text, /^\s*requirepass\s+(?!")/m, `ConfigMap ${cm.metadata.name} sets requirepass`);
-          for (const p of passwords) assert.ok(!text.includes(p), `ConfigMap ${cm.metadata.name} contains the password`);
+          assert.doesNotMatch(
+            text,
+            /^\s*requirepass\s+(?!")/m,
+            `ConfigMap ${cm.metadata.name} sets requirepass`,
+          );
+          for (const p of passwords)
+            assert.ok(!text.includes(p), `ConfigMap ${cm.metadata.name} contains the password`);
         }
 
         // The StatefulSet, its headless Service, and one per-pod Service per ordinal.
@@ -85,7 +100,10 @@ for (const helm of HELMS) {
         assert.equal(headless.spec.publishNotReadyAddresses, true);
         assert.equal(sts.spec.serviceName, headless.metadata.name);
         assert.deepEqual(headless.spec.selector, sts.spec.selector.matchLabels);
-        assert.deepEqual(sts.spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: 'Retain', whenScaled: 'Retain' });
+        assert.deepEqual(sts.spec.persistentVolumeClaimRetentionPolicy, {
+          whenDeleted: 'Retain',
+          whenScaled: 'Retain',
+        });
         podServices(objs).forEach((svc, i) => {
           assert.equal(svc.metadata.name, `r-expose-pods-${i}`);
           assert.deepEqual(svc.spec.selector, {
@@ -102,7 +120,8 @@ for (const helm of HELMS) {
   });
 
   describe(`${helm.name}: scenario specifics`, () => {
-    const ports = (objs: K8sObject[]) => podServices(objs).map((s) => s.spec.ports[0].nodePort as number | undefined);
+    const ports = (objs: K8sObject[]) =>
+      podServices(objs).map((s) => s.spec.ports[0].nodePort as number | undefined);
     const sts = (objs: K8sObject[]) => find(objs, 'StatefulSet', 'r-expose-pods');
     const room = (objs: K8sObject[]) => sts(objs).spec.template.spec.containers[0];
 
@@ -124,13 +143,27 @@ for (const helm of HELMS) {
       const redis = find(objs, 'Deployment', 'r-expose-pods-redis');
       assert.equal(redis.spec.strategy.type, 'Recreate');
       assert.equal(redis.spec.replicas, 1);
-      assert.equal(redis.spec.template.spec.initContainers, undefined, 'the privileged init container must be opt-in');
+      assert.equal(
+        redis.spec.template.spec.initContainers,
+        undefined,
+        'the privileged init container must be opt-in',
+      );
       const c = redis.spec.template.spec.containers[0];
       assert.ok(c.readinessProbe && c.livenessProbe, 'redis probes');
-      assert.equal(c.env.find((e: any) => e.name === 'REDIS_PASSWORD').valueFrom.secretKeyRef.name, 'r-expose-pods-redis');
+      assert.equal(
+        c.env.find((e: any) => e.name === 'REDIS_PASSWORD').valueFrom.secretKeyRef.name,
+        'r-expose-pods-redis',
+      );
       assert.equal(find(objs, 'Service', 'r-expose-pods-redis').spec.ports[0].port, 6379);
       const conf = find(objs, 'ConfigMap', 'r-expose-pods-redis').data!['redis.conf']!;
-      for (const line of ['dir /data', 'port 6379', 'bind 0.0.0.0', 'appendonly yes', 'protected-mode yes', 'pidfile /data/redis.pid']) {
+      for (const line of [
+        'dir /data',
+        'port 6379',
+        'bind 0.0.0.0',
+        'appendonly yes',
+        'protected-mode yes',
+        'pidfile /data/redis.pid',
+      ]) {
         assert.match(conf, new RegExp(`^${line}$`, 'm'));
       }
       assert.deepEqual(
@@ -164,7 +197,9 @@ for (const helm of HELMS) {
     it('udp: UDP ports everywhere and no TCP probes', () => {
       const objs = render(helm.path, scenario('udp-values.yaml'));
       assert.deepEqual(ports(objs), [31000, 31001, 31002]);
-      assert.ok(podServices(objs).every((s) => s.spec.ports[0].protocol === 'UDP' && s.spec.ports[0].port === 7777));
+      assert.ok(
+        podServices(objs).every((s) => s.spec.ports[0].protocol === 'UDP' && s.spec.ports[0].port === 7777),
+      );
       assert.equal(find(objs, 'Service', 'r-expose-pods').spec.ports[0].protocol, 'UDP');
       assert.equal(room(objs).ports[0].protocol, 'UDP');
       assert.equal(room(objs).readinessProbe, undefined);
@@ -204,7 +239,10 @@ for (const helm of HELMS) {
       const spec = find(objs, 'Deployment', 'r-expose-pods-redis').spec.template.spec;
       const ref = spec.containers[0].env.find((e: any) => e.name === 'REDIS_PASSWORD').valueFrom.secretKeyRef;
       assert.deepEqual(ref, { name: 'my-redis-auth', key: 'password' });
-      assert.equal(spec.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName, 'my-redis-data');
+      assert.equal(
+        spec.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName,
+        'my-redis-data',
+      );
     });
 
     it('one-per-node: required anti-affinity on hostname added to the user affinity; explicit nodePorts', () => {
@@ -219,16 +257,32 @@ for (const helm of HELMS) {
     });
 
     it('failover-fast: 10 s NoExecute tolerations, then the extra ones', () => {
-      const tol = sts(render(helm.path, scenario('failover-fast-values.yaml'))).spec.template.spec.tolerations;
+      const tol = sts(render(helm.path, scenario('failover-fast-values.yaml'))).spec.template.spec
+        .tolerations;
       assert.deepEqual(tol, [
-        { effect: 'NoExecute', key: 'node.kubernetes.io/not-ready', operator: 'Exists', tolerationSeconds: 10 },
-        { effect: 'NoExecute', key: 'node.kubernetes.io/unreachable', operator: 'Exists', tolerationSeconds: 10 },
+        {
+          effect: 'NoExecute',
+          key: 'node.kubernetes.io/not-ready',
+          operator: 'Exists',
+          tolerationSeconds: 10,
+        },
+        {
+          effect: 'NoExecute',
+          key: 'node.kubernetes.io/unreachable',
+          operator: 'Exists',
+          tolerationSeconds: 10,
+        },
         { key: 'dedicated', operator: 'Equal', value: 'game', effect: 'NoSchedule' },
       ]);
     });
 
     it('failover null: no tolerations rendered, the admission default applies', () => {
-      const objs = render(helm.path, ['--set', 'room.failover.notReadySeconds=null', '--set', 'room.failover.unreachableSeconds=null']);
+      const objs = render(helm.path, [
+        '--set',
+        'room.failover.notReadySeconds=null',
+        '--set',
+        'room.failover.unreachableSeconds=null',
+      ]);
       assert.equal(sts(objs).spec.template.spec.tolerations, undefined);
     });
 
@@ -244,14 +298,24 @@ for (const helm of HELMS) {
       const conf = find(objs, 'ConfigMap', 'r-expose-pods-redis').data!['redis.conf']!;
       assert.match(conf, /^maxmemory 100mb$/m);
       assert.match(conf, /^maxmemory-policy allkeys-lru$/m);
-      const pw = Buffer.from(find(objs, 'Secret', 'r-expose-pods-redis').data!['redis-password']!, 'base64').toString();
+      const pw = Buffer.from(
+        find(objs, 'Secret', 'r-expose-pods-redis').data!['redis-password']!,
+        'base64',
+      ).toString();
       assert.equal(pw, 's3cr3t-for-ci');
       // Not the agnhost echo image: the test pod checks a TCP connection, not the pod name.
-      assert.match(find(objs, 'Pod', 'r-expose-pods-test').spec.containers[0].command[2], /nc -z -w 5 r-expose-pods-0 9000/);
+      assert.match(
+        find(objs, 'Pod', 'r-expose-pods-test').spec.containers[0].command[2],
+        /nc -z -w 5 r-expose-pods-0 9000/,
+      );
     });
 
     it('sysctl-init: the privileged init container appears only when enabled', () => {
-      const spec = find(render(helm.path, scenario('sysctl-init-values.yaml')), 'Deployment', 'r-expose-pods-redis').spec.template.spec;
+      const spec = find(
+        render(helm.path, scenario('sysctl-init-values.yaml')),
+        'Deployment',
+        'r-expose-pods-redis',
+      ).spec.template.spec;
       assert.equal(spec.initContainers[0].name, PRIVILEGED_OPT_IN);
       assert.equal(spec.initContainers[0].securityContext.privileged, true);
     });
@@ -259,7 +323,10 @@ for (const helm of HELMS) {
     it('names follow nameOverride and fullnameOverride', () => {
       const objs = render(helm.path, ['--set', 'fullnameOverride=web']);
       assert.ok(find(objs, 'StatefulSet', 'web'));
-      assert.deepEqual(podServices(objs).map((s) => s.spec.selector['statefulset.kubernetes.io/pod-name']), ['web-0', 'web-1']);
+      assert.deepEqual(
+        podServices(objs).map((s) => s.spec.selector['statefulset.kubernetes.io/pod-name']),
+        ['web-0', 'web-1'],
+      );
       const named = render(helm.path, ['--set', 'nameOverride=rooms'], 'game');
       assert.ok(find(named, 'StatefulSet', 'game-rooms'));
     });

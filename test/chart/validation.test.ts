@@ -11,12 +11,18 @@ const BAD_VALUES: { name: string; args: string[]; expect: RegExp[] }[] = [
   {
     name: 'nodePortBase below the NodePort range',
     args: ['--set', 'expose.nodePortBase=29999'],
-    expect: [/expose\.nodePortBase=29999 is below the default NodePort range 30000-32767/, /null to let Kubernetes assign/],
+    expect: [
+      /expose\.nodePortBase=29999 is below the default NodePort range 30000-32767/,
+      /null to let Kubernetes assign/,
+    ],
   },
   {
     name: 'nodePortBase + count - 1 beyond 32767',
     args: ['--set', 'expose.nodePortBase=32760', '--set', 'room.replicas=10'],
-    expect: [/needs ports up to 32769, beyond the NodePort range end 32767/, /Lower expose\.nodePortBase to at most 32758/],
+    expect: [
+      /needs ports up to 32769, beyond the NodePort range end 32767/,
+      /Lower expose\.nodePortBase to at most 32758/,
+    ],
   },
   {
     name: 'expose.count pushes the ports past the range even when replicas fit',
@@ -26,7 +32,11 @@ const BAD_VALUES: { name: string; args: string[]; expect: RegExp[] }[] = [
   {
     name: 'duplicate explicit nodePorts, even with onePerNode',
     args: ['--set', 'room.onePerNode=true', '--set', 'expose.nodePorts={31000,31000}'],
-    expect: [/expose\.nodePorts: 31000 is listed twice/, /even with room\.onePerNode=true/, /expose\.type=LoadBalancer/],
+    expect: [
+      /expose\.nodePorts: 31000 is listed twice/,
+      /even with room\.onePerNode=true/,
+      /expose\.type=LoadBalancer/,
+    ],
   },
   {
     name: 'fewer explicit nodePorts than Services',
@@ -41,7 +51,10 @@ const BAD_VALUES: { name: string; args: string[]; expect: RegExp[] }[] = [
   {
     name: 'tcpSocket readiness probe with UDP',
     args: ['--set', 'room.protocol=UDP', '--set', 'room.readinessProbe.tcpSocket.port=8080'],
-    expect: [/room\.readinessProbe uses tcpSocket but room\.protocol is UDP/, /set room\.readinessProbe to \{\} for none/],
+    expect: [
+      /room\.readinessProbe uses tcpSocket but room\.protocol is UDP/,
+      /set room\.readinessProbe to \{\} for none/,
+    ],
   },
   {
     name: 'tcpSocket liveness probe with UDP',
@@ -70,8 +83,16 @@ const BAD_VALUES: { name: string; args: string[]; expect: RegExp[] }[] = [
   },
   { name: 'schema: protocol SCTP', args: ['--set', 'room.protocol=SCTP'], expect: [/room\/protocol/, /TCP/] },
   { name: 'schema: negative replicas', args: ['--set', 'room.replicas=-1'], expect: [/room\/replicas/] },
-  { name: 'schema: ClusterIP is not an exposure', args: ['--set', 'expose.type=ClusterIP'], expect: [/expose\/type/] },
-  { name: 'schema: root UID', args: ['--set', 'podSecurity.runAsUser=0'], expect: [/podSecurity\/runAsUser/] },
+  {
+    name: 'schema: ClusterIP is not an exposure',
+    args: ['--set', 'expose.type=ClusterIP'],
+    expect: [/expose\/type/],
+  },
+  {
+    name: 'schema: root UID',
+    args: ['--set', 'podSecurity.runAsUser=0'],
+    expect: [/podSecurity\/runAsUser/],
+  },
   {
     name: 'schema: resources without limits',
     args: ['--set', 'room.resources.limits=null'],
@@ -90,7 +111,14 @@ for (const helm of HELMS) {
     }
 
     it('every problem is reported at once', () => {
-      const r = template(helm.path, ['--set', 'expose.nodePortBase=100', '--set', 'redis.auth.password=x', '--set', 'redis.auth.existingSecret=s']);
+      const r = template(helm.path, [
+        '--set',
+        'expose.nodePortBase=100',
+        '--set',
+        'redis.auth.password=x',
+        '--set',
+        'redis.auth.existingSecret=s',
+      ]);
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /expose\.nodePortBase=100/);
       assert.match(r.stderr, /redis\.auth\.password and redis\.auth\.existingSecret/);
@@ -104,7 +132,17 @@ for (const helm of HELMS) {
   describe(`${helm.name}: helm lint --strict`, () => {
     const files = readdirSync(path.join(CHART, 'ci')).filter((f) => f.endsWith('.yaml'));
     it('covers the scenarios the chart promises', () => {
-      for (const s of ['defaults', 'count-gt-replicas', 'loadbalancer', 'udp', 'auto-ports', 'persistence', 'redis-off', 'existing-secret', 'one-per-node']) {
+      for (const s of [
+        'defaults',
+        'count-gt-replicas',
+        'loadbalancer',
+        'udp',
+        'auto-ports',
+        'persistence',
+        'redis-off',
+        'existing-secret',
+        'one-per-node',
+      ]) {
         assert.ok(files.includes(`${s}-values.yaml`), `ci/${s}-values.yaml missing`);
       }
     });
@@ -137,20 +175,32 @@ describe('helm4: NOTES.txt', () => {
   it('tells how to get the endpoints and the Redis password, without printing it', () => {
     const n = notes('--set', 'redis.auth.password=do-not-print-me');
     assert.match(n, /kubectl expose-pods endpoints r -n game/);
-    assert.match(n, /kubectl get secret r-expose-pods-redis -n game -o jsonpath='\{\.data\.redis-password\}' \| base64 -d/);
+    assert.match(
+      n,
+      /kubectl get secret r-expose-pods-redis -n game -o jsonpath='\{\.data\.redis-password\}' \| base64 -d/,
+    );
     assert.ok(!n.includes('do-not-print-me'));
     assert.match(n, /only the node that hosts a pod answers/);
   });
 
   it('warns when expose.count is below room.replicas', () => {
-    assert.match(notes('--set', 'room.replicas=3', '--set', 'expose.count=1'), /WARNING: expose\.count=1 is below room\.replicas=3: pod\(s\)\nr-expose-pods-1\.\.2 have no per-pod Service/);
+    assert.match(
+      notes('--set', 'room.replicas=3', '--set', 'expose.count=1'),
+      /WARNING: expose\.count=1 is below room\.replicas=3: pod\(s\)\nr-expose-pods-1\.\.2 have no per-pod Service/,
+    );
   });
 
   it('says which Services have no pod when expose.count is above room.replicas', () => {
-    assert.match(notes('-f', path.join(CHART, 'ci/count-gt-replicas-values.yaml')), /r-expose-pods-2 have no pod yet and refuse connections/);
+    assert.match(
+      notes('-f', path.join(CHART, 'ci/count-gt-replicas-values.yaml')),
+      /r-expose-pods-2 have no pod yet and refuse connections/,
+    );
   });
 
   it('warns about externalTrafficPolicy Cluster', () => {
-    assert.match(notes('--set', 'expose.externalTrafficPolicy=Cluster'), /WARNING: expose\.externalTrafficPolicy=Cluster/);
+    assert.match(
+      notes('--set', 'expose.externalTrafficPolicy=Cluster'),
+      /WARNING: expose\.externalTrafficPolicy=Cluster/,
+    );
   });
 });

@@ -5,7 +5,12 @@ import { CHART, run, type Run } from './tools.js';
 export interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec?: any;
   data?: Record<string, string>;
   [k: string]: any;
@@ -27,7 +32,10 @@ export function render(helm: string, args: string[] = [], release = 'r'): K8sObj
 
 export function find(objs: K8sObject[], kind: string, name: string): K8sObject {
   const o = objs.find((x) => x.kind === kind && x.metadata.name === name);
-  if (!o) throw new Error(`${kind}/${name} not rendered; have: ${objs.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
+  if (!o)
+    throw new Error(
+      `${kind}/${name} not rendered; have: ${objs.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`,
+    );
   return o;
 }
 
@@ -39,7 +47,10 @@ export function ofKind(objs: K8sObject[], kind: string): K8sObject[] {
 export function podServices(objs: K8sObject[]): K8sObject[] {
   return ofKind(objs, 'Service')
     .filter((s) => s.metadata.labels?.['app.kubernetes.io/component'] === 'pod-service')
-    .sort((a, b) => Number(a.metadata.labels!['expose-pods/ordinal']) - Number(b.metadata.labels!['expose-pods/ordinal']));
+    .sort(
+      (a, b) =>
+        Number(a.metadata.labels!['expose-pods/ordinal']) - Number(b.metadata.labels!['expose-pods/ordinal']),
+    );
 }
 
 /** The pod spec of every workload and bare pod. */

@@ -15,7 +15,8 @@ const toolsDir =
 /** The binaries scripts/install-tools.sh built; a missing one fails the test run, it never skips. */
 function loadTools(): Record<'HELM3' | 'HELM4' | 'KUBECTL', string> {
   const envFile = path.join(toolsDir, 'env');
-  if (!existsSync(envFile)) throw new Error(`${envFile} is missing: run npm run tools (npm test does it first)`);
+  if (!existsSync(envFile))
+    throw new Error(`${envFile} is missing: run npm run tools (npm test does it first)`);
   const entries = Object.fromEntries(
     readFileSync(envFile, 'utf8')
       .split('\n')
@@ -24,7 +25,8 @@ function loadTools(): Record<'HELM3' | 'HELM4' | 'KUBECTL', string> {
   ) as Record<string, string | undefined>;
   const get = (k: string): string => {
     const v = entries[k];
-    if (!v || !existsSync(v)) throw new Error(`${k} in ${envFile} is missing or not built: run npm run tools`);
+    if (!v || !existsSync(v))
+      throw new Error(`${k} in ${envFile} is missing or not built: run npm run tools`);
     return v;
   };
   return { HELM3: get('HELM3'), HELM4: get('HELM4'), KUBECTL: get('KUBECTL') };
@@ -41,7 +43,11 @@ export const HELMS = [
 export type Run = Pick<SpawnSyncReturns<string>, 'status' | 'stdout' | 'stderr'>;
 
 /** Runs a program to completion; output as text. */
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Run {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+): Run {
   const r = spawnSync(cmd, args, {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', ...opts.env },

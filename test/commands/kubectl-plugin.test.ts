@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { helmBinDir } from '../support/cli.js';
+import { ROOT, run, TOOLS } from '../support/tools.js';
+
+// The README's install step from a checkout (`npm install -g .`), into a private prefix,
+// then the real kubectl finds the plugin on PATH as kubectl-expose_pods.
+describe('through the real kubectl, after the README install step', () => {
+  const prefix = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-prefix-'));
+  const PATH = [
+    path.join(prefix, 'bin'),
+    helmBinDir(TOOLS.HELM4),
+    path.dirname(process.execPath),
+    '/usr/bin',
+    '/bin',
+  ].join(path.delimiter);
+  const kubectl = (...args: string[]) =>
+    run(TOOLS.KUBECTL, args, { env: { PATH, KUBECONFIG: '/nonexistent' } });
+
+  before(() => {
+    const r = run('npm', ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', ROOT]);
+    assert.equal(r.status, 0, r.stderr);
+  });
+  after(() => rmSync(prefix, { recursive: true, force: true }));
+
+  it('kubectl plugin list shows kubectl-expose_pods', () => {
+    const r = kubectl('plugin', 'list');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\/kubectl-expose_pods$/m);
+    assert.doesNotMatch(r.stderr, /warning/i);
+  });
+
+  it('kubectl expose-pods --help lists the commands with kubectl usage', () => {
+    const r = kubectl('expose-pods', '--help');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\$ kubectl expose-pods \[COMMAND\]/);
+    assert.match(r.stdout, /^ {2}install +Install or upgrade/m);
+    assert.match(r.stdout, /^ {2}version +Print the plugin/m);
+    assert.equal(kubectl('expose-pods', '-h').stdout, r.stdout, '-h is --help');
+  });
+
+  it('kubectl expose-pods install --dry-run renders the bundled chart from the installed package', () => {
+    const r = kubectl('expose-pods', 'install', 'demo', '--dry-run', '-n', 'default');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^kind: StatefulSet$/m);
+    assert.match(r.stdout, /statefulset\.kubernetes\.io\/pod-name: demo-expose-pods-1/);
+  });
+
+  it('every example in the help parses (pasted with --dry-run where it would install)', () => {
+    for (const cmd of ['install']) {
+      const help = kubectl('expose-pods', cmd, '--help').stdout.split('\nEXAMPLES\n')[1] ?? '';
+      // oclif wraps long examples with a trailing backslash, as a shell would continue them.
+      const joined = help.replace(/ \\\n\s*/g, ' ');
+      const examples = [...joined.matchAll(/^\s+\$ (kubectl expose-pods .+)$/gm)].map((m) => m[1]!);
+      assert.ok(examples.length >= 3, `${cmd} has too few examples`);
+      for (const ex of examples) {
+        const argv = ex.split(/\s+/).slice(2);
+        if (!argv.includes('--dry-run')) argv.push('--dry-run');
+        const r = kubectl('expose-pods', ...argv);
+        assert.equal(r.status, 0, `${ex}\n${r.stderr}`);
+      }
+    }
+  });
+});

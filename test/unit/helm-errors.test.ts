@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { ExitCode } from '../../src/errors.js';
+import { cleanHelmMessage, helmFailure } from '../../src/helm/errors.js';
+
+describe('helmFailure', () => {
+  const cases: { name: string; stderr: string; code: number; message: RegExp }[] = [
+    {
+      name: 'validateValues',
+      stderr:
+        'Error: execution error at (expose-pods/templates/validate.yaml:3:4): \n\nVALUES VALIDATION:\n  - expose.nodePortBase=100 is below\n\nUse --debug flag to render out invalid YAML\n',
+      code: ExitCode.INVALID_VALUES,
+      message:
+        /^the chart rejected the values:\nVALUES VALIDATION:\n {2}- expose\.nodePortBase=100 is below$/,
+    },
+    {
+      name: 'schema (Helm 4 wording)',
+      stderr:
+        "Error: values don't meet the specifications of the schema(s) in the following chart(s):\nexpose-pods:\n- at '/room/protocol': value must be one of 'TCP', 'UDP'\n",
+      code: ExitCode.INVALID_VALUES,
+      message: /at '\/room\/protocol': value must be one of 'TCP', 'UDP'/,
+    },
+    {
+      name: 'malformed values file',
+      stderr:
+        'Error: failed to parse bad.yaml: error converting YAML to JSON: yaml: line 2: did not find expected key\n',
+      code: ExitCode.INVALID_VALUES,
+      message: /bad\.yaml/,
+    },
+    {
+      name: 'unreachable cluster',
+      stderr:
+        'Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:1/version": dial tcp 127.0.0.1:1: connect: connection refused\n',
+      code: ExitCode.CLUSTER_UNREACHABLE,
+      message: /^cannot reach the Kubernetes cluster: Kubernetes cluster unreachable/,
+    },
+    {
+      name: 'anything else',
+      stderr: 'Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress\n',
+      code: ExitCode.ERROR,
+      message: /^helm upgrade failed: UPGRADE FAILED: another operation/,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const e = helmFailure('upgrade', c.stderr);
+      assert.equal(e.exitCode, c.code);
+      assert.match(e.message, c.message);
+      assert.doesNotMatch(e.message, /Use --debug/);
+    });
+  }
+
+  it('cleanHelmMessage keeps an empty stderr empty', () => {
+    assert.equal(cleanHelmMessage('\n'), '');
+    assert.equal(
+      helmFailure('template', '').message,
+      'helm template failed: helm template failed with no message',
+    );
+  });
+});
