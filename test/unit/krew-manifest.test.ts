@@ -8,7 +8,7 @@ import { ROOT } from '../support/tools.js';
 
 // krew's own rules for a plugin manifest (the distribution issue adds archive checks).
 describe('krew-manifest.yaml', () => {
-  const m = parse(readFileSync(`${ROOT}/krew-manifest.yaml`, 'utf8')) as any;
+  const m = parse(readFileSync(`${ROOT}/krew-manifest.yaml`, 'utf8'));
   const pkg = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { version: string };
 
   it('is a krew Plugin named expose-pods at the package version', () => {
@@ -28,7 +28,10 @@ describe('krew-manifest.yaml', () => {
       assert.deepEqual(Object.keys(p.selector.matchLabels).sort(), ['arch', 'os']);
       assert.match(p.uri, /^https:\/\//);
       assert.match(p.sha256, /^[0-9a-f]{64}$/);
-      assert.equal(p.bin, p.selector.matchLabels.os === 'windows' ? 'kubectl-expose_pods.exe' : 'kubectl-expose_pods');
+      assert.equal(
+        p.bin,
+        p.selector.matchLabels.os === 'windows' ? 'kubectl-expose_pods.exe' : 'kubectl-expose_pods',
+      );
     }
   });
 });
