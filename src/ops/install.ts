@@ -55,31 +55,34 @@ async function namespaceFor(req: InstallRequest): Promise<string> {
   return (await loadKube(req.kube)).namespace;
 }
 
-/** Renders the bundled chart with the request's values (helm template); changes nothing. */
-export async function renderInstall(req: InstallRequest): Promise<InstallResult> {
-  validate(req);
+/** What both a render and an install need: checked input, the namespace, helm, and the value flags. */
+async function prepare(req: InstallRequest) {
+  const timeout = validate(req);
   const namespace = await namespaceFor(req);
   const helm = await detectHelm(req.helmBinary);
   const target = { namespace, kubeconfig: req.kube.kubeconfig, context: req.kube.context };
-  const args = templateArgs(req.release, bundledChartPath(), target, valuesArgs(req.values, req.shortcuts));
-  const output = await helmOrThrow(helm, 'template', args);
+  return { timeout, namespace, helm, target, values: valuesArgs(req.values, req.shortcuts) };
+}
+
+/** Renders the bundled chart with the request's values (helm template); changes nothing. */
+export async function renderInstall(req: InstallRequest): Promise<InstallResult> {
+  const { namespace, helm, target, values } = await prepare(req);
+  const output = await helmOrThrow(
+    helm,
+    'template',
+    templateArgs(req.release, bundledChartPath(), target, values),
+  );
   return { release: req.release, namespace, helm, output };
 }
 
 /** Installs or upgrades the release with the bundled chart (helm upgrade --install). */
 export async function runInstall(req: InstallRequest): Promise<InstallResult> {
-  const timeout = validate(req);
-  const namespace = await namespaceFor(req);
-  const helm = await detectHelm(req.helmBinary);
-  const target = { namespace, kubeconfig: req.kube.kubeconfig, context: req.kube.context };
-  const args = upgradeArgs(
-    helm.version.major,
-    req.release,
-    bundledChartPath(),
-    target,
-    valuesArgs(req.values, req.shortcuts),
-    { createNamespace: req.createNamespace, wait: req.wait, timeout },
-  );
+  const { timeout, namespace, helm, target, values } = await prepare(req);
+  const args = upgradeArgs(helm.version.major, req.release, bundledChartPath(), target, values, {
+    createNamespace: req.createNamespace,
+    wait: req.wait,
+    timeout,
+  });
   const output = await helmOrThrow(helm, 'upgrade --install', args);
   return { release: req.release, namespace, helm, output };
 }
