@@ -1,31 +1,41 @@
 #!/usr/bin/env bash
-# `npm run demo`: builds helm and kubectl if needed, installs the plugin into a
-# private prefix, and runs it through the real kubectl. Until the local
-# cluster lands, the demo renders a 3-pod release (install --dry-run).
+# `npm run demo`: builds helm and the local control plane if needed, brings the
+# cluster up (3 fake KWOK nodes), installs the plugin into a private prefix, and
+# runs it through the real kubectl against that cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-expose-pods
-bash scripts/install-tools.sh helm kubectl
+bash scripts/install-tools.sh helm
 # shellcheck disable=SC1091
 . "$cache/tools/env"
+kubeconfig=$(bash test/cluster/cluster.sh up)
+clusterbin=$(bash test/cluster/cluster.sh env | sed -n 's/^CLUSTER_BIN=//p')
 
 npm run --silent build
 prefix="$cache/demo"
 npm install --global --prefix "$prefix" --no-audit --no-fund . >/dev/null
 
-bin="$cache/demo/tool-bin"
+bin="$prefix/tool-bin"
 mkdir -p "$bin"
 ln -sf "$HELM4" "$bin/helm"
-ln -sf "$KUBECTL" "$bin/kubectl"
-export PATH="$prefix/bin:$bin:$PATH"
+ln -sf "$clusterbin/kubectl" "$bin/kubectl"
+export PATH="$prefix/bin:$bin:$PATH" KUBECONFIG="$kubeconfig"
 
-echo "+ kubectl plugin list" >&2
+say() { printf '\n+ %s\n' "$*" >&2; }
+say kubectl plugin list
 kubectl plugin list 2>/dev/null | grep expose_pods
-echo "+ kubectl expose-pods install demo --dry-run -n default --replicas 3" >&2
-kubectl expose-pods install demo --dry-run -n default --replicas 3
+say kubectl expose-pods install demo -n demo --create-namespace --replicas 3
+kubectl expose-pods install demo -n demo --create-namespace --replicas 3 --timeout 2m >/dev/null
+# Until `kubectl expose-pods endpoints` lands, the same facts from kubectl:
+say kubectl get pods,services -n demo -o wide
+kubectl get pods,services -n demo -o wide
+say kubectl get nodes -o wide
+kubectl get nodes -o wide
 cat >&2 <<MSG
 
-The plugin, helm and kubectl used above are on this PATH:
+The local cluster keeps running. To use it and the plugin from your shell:
+  export KUBECONFIG=$kubeconfig
   export PATH="$prefix/bin:$bin:\$PATH"
+Stop it with: npm run cluster:down
 MSG

@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
-# Usage: scripts/install-tools.sh [helm] [kubectl] [redis]   (default: all)
+# Usage: scripts/install-tools.sh [helm] [redis]   (default: both)
 # Installs the real binaries the tests run, pinned, into a cache outside the repo:
 #   helm 3 and helm 4, built from their Go modules with upstream's ldflags;
-#   kubectl, built from the k8s.io/kubectl module (tools/kubectl);
 #   redis-server and redis-cli, from Debian's package.
 # A second run finds them and builds nothing. Prints where they are and how long each took.
 set -euo pipefail
 
 HELM3_VERSION=v3.22.0
 HELM4_VERSION=v4.3.1
-KUBECTL_VERSION=$(awk '$1 == "k8s.io/kubectl" {print $2; exit}' "$(dirname "$0")/../tools/kubectl/go.mod")
 
-root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${EXPOSE_PODS_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-expose-pods/tools}
 mkdir -p "$cache"
 
@@ -42,21 +39,6 @@ build_helm() {
   log "✔ helm $version built in $((SECONDS - start))s: $dir/helm"
 }
 
-build_kubectl() {
-  local dir="$cache/kubectl-$KUBECTL_VERSION"
-  if [ -x "$dir/kubectl" ]; then log "✔ kubectl $KUBECTL_VERSION (cached) $dir/kubectl"; return; fi
-  need go "install Go from https://go.dev/dl or your package manager"
-  local start=$SECONDS minor
-  minor=$(echo "$KUBECTL_VERSION" | cut -d. -f2)
-  local cb=k8s.io/component-base/version
-  log "… building kubectl $KUBECTL_VERSION from the k8s.io/kubectl module"
-  mkdir -p "$dir.tmp"
-  (cd "$root/tools/kubectl" && CGO_ENABLED=0 go build -trimpath -o "$dir.tmp/kubectl" \
-    -ldflags "-s -w -X $cb.gitVersion=v1.${minor}.${KUBECTL_VERSION##*.} -X $cb.gitMajor=1 -X $cb.gitMinor=$minor -X $cb.gitTreeState=clean" .)
-  rm -rf "$dir" && mv "$dir.tmp" "$dir"
-  log "✔ kubectl built in $((SECONDS - start))s: $dir/kubectl"
-}
-
 install_redis() {
   if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
     log "✔ redis-server $(redis-server --version | awk '{print $3}')"; return
@@ -70,14 +52,14 @@ install_redis() {
   log "✔ redis-server $(redis-server --version | awk '{print $3}')"
 }
 
-# With no arguments, everything; otherwise only the named parts (helm, kubectl, redis).
-parts=${*:-helm kubectl redis}
+# With no arguments, everything; otherwise only the named parts (helm, redis).
+# kubectl comes with the local control plane: test/cluster/cluster.sh build.
+parts=${*:-helm redis}
 for part in $parts; do
   case $part in
     helm) build_helm "$HELM3_VERSION"; build_helm "$HELM4_VERSION" ;;
-    kubectl) build_kubectl ;;
     redis) install_redis ;;
-    *) log "error: unknown part $part (use helm, kubectl or redis)"; exit 2 ;;
+    *) log "error: unknown part $part (use helm or redis)"; exit 2 ;;
   esac
 done
 
@@ -85,6 +67,5 @@ done
 cat > "$cache/env" <<ENV
 HELM3=$cache/helm-$HELM3_VERSION/helm
 HELM4=$cache/helm-$HELM4_VERSION/helm
-KUBECTL=$cache/kubectl-$KUBECTL_VERSION/kubectl
 ENV
 log "tools: $cache/env"

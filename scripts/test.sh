@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
 # `npm test`: installs the real tools the tests run (helm 3 and 4, kubectl,
-# redis-server), builds, checks types, lint and formatting, then runs every
-# test in one node --test run.
+# redis-server, and the local control plane), builds, checks types, lint and
+# formatting, brings the local cluster up, runs every test in one node --test
+# run, and brings the cluster down again, whatever happened.
+#   scripts/test.sh        everything
+#   scripts/test.sh e2e    only the end-to-end tests (npm run test:e2e)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+only=${1:-all}
 start=$SECONDS
 bash scripts/install-tools.sh
+bash test/cluster/cluster.sh build
 echo "tools ready in $((SECONDS - start))s" >&2
 
 npm run --silent build
-npm run --silent typecheck
-npm run --silent lint
-npm run --silent format:check
+if [ "$only" = all ]; then
+  npm run --silent typecheck
+  npm run --silent lint
+  npm run --silent format:check
+fi
 
-node --import tsx --test test/unit/*.test.ts test/commands/*.test.ts test/chart/*.test.ts
+trap 'bash test/cluster/cluster.sh down' EXIT
+bash test/cluster/cluster.sh up >/dev/null
+
+if [ "$only" = e2e ]; then
+  node --import tsx --test test/e2e/*.test.ts
+else
+  node --import tsx --test test/unit/*.test.ts test/commands/*.test.ts test/chart/*.test.ts test/e2e/*.test.ts
+fi

@@ -12,7 +12,11 @@ const toolsDir =
   process.env.EXPOSE_PODS_TOOLS_DIR ??
   path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'kubectl-expose-pods/tools');
 
-/** The binaries scripts/install-tools.sh built; a missing one fails the test run, it never skips. */
+/**
+ * The binaries the tests run: helm 3 and 4 from scripts/install-tools.sh, kubectl
+ * from the control-plane build (test/cluster/cluster.sh build). A missing one
+ * fails the test run; it never skips.
+ */
 function loadTools(): Record<'HELM3' | 'HELM4' | 'KUBECTL', string> {
   const envFile = path.join(toolsDir, 'env');
   if (!existsSync(envFile))
@@ -29,7 +33,13 @@ function loadTools(): Record<'HELM3' | 'HELM4' | 'KUBECTL', string> {
       throw new Error(`${k} in ${envFile} is missing or not built: run npm run tools`);
     return v;
   };
-  return { HELM3: get('HELM3'), HELM4: get('HELM4'), KUBECTL: get('KUBECTL') };
+  const cluster = spawnSync('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), 'env'], {
+    encoding: 'utf8',
+  });
+  const bin = /^CLUSTER_BIN=(.*)$/m.exec(cluster.stdout)?.[1];
+  const kubectl = bin && path.join(bin, 'kubectl');
+  if (!kubectl || !existsSync(kubectl)) throw new Error('kubectl is not built: run npm run cluster:build');
+  return { HELM3: get('HELM3'), HELM4: get('HELM4'), KUBECTL: kubectl };
 }
 
 export const TOOLS = loadTools();

@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# A real Kubernetes control plane on 127.0.0.1 for the e2e tests and the demo:
+# etcd, kube-apiserver, kube-controller-manager and kube-scheduler built from
+# upstream Go modules, and KWOK standing in for the kubelets of 3 fake nodes.
+#
+#   cluster.sh build   compile the pinned binaries into the cache (skipped when present)
+#   cluster.sh up      build if needed, start everything, wait until Ready, print the kubeconfig path
+#   cluster.sh down    stop everything this script started (also after a failed run)
+#   cluster.sh status  say whether it is up
+#   cluster.sh logs    print the tail of every component's log
+#   cluster.sh env     print KUBECONFIG=... and the binary paths, for sourcing
+set -euo pipefail
+
+K8S_VERSION=v1.34.4
+ETCD_VERSION=$(awk '$1 == "require" && $2 == "go.etcd.io/etcd/server/v3" {print $3}' "$(dirname "$0")/build/etcd/go.mod")
+KWOK_VERSION=v0.7.0
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-expose-pods/cluster
+bindir="$cache/$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION"
+run=${EXPOSE_PODS_CLUSTER_DIR:-$cache/run}
+kubeconfig="$run/kubeconfig"
+
+ETCD_PORT=${EXPOSE_PODS_ETCD_PORT:-23790}
+API_PORT=${EXPOSE_PODS_API_PORT:-16443}
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+build() {
+  mkdir -p "$bindir"
+  local start
+  if [ ! -x "$bindir/kube-apiserver" ] || [ ! -x "$bindir/kube-controller-manager" ] || [ ! -x "$bindir/kube-scheduler" ] || [ ! -x "$bindir/kubectl" ]; then
+    start=$SECONDS
+    log "… building kube-apiserver, kube-controller-manager, kube-scheduler and kubectl $K8S_VERSION (cold: tens of minutes on 2 cores)"
+    local cb=k8s.io/component-base/version minor
+    minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+    (cd "$here/build/k8s" && CGO_ENABLED=0 go build -trimpath -tags selinux,notest \
+      -ldflags "-s -w -X $cb.gitVersion=$K8S_VERSION -X $cb.gitMajor=1 -X $cb.gitMinor=$minor -X $cb.gitTreeState=clean" \
+      -o "$bindir/" \
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+      k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+    log "✔ kubernetes $K8S_VERSION built in $((SECONDS - start))s"
+  fi
+  if [ ! -x "$bindir/etcd" ]; then
+    start=$SECONDS
+    log "… building etcd $ETCD_VERSION"
+    (cd "$here/build/etcd" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bindir/etcd" .)
+    log "✔ etcd built in $((SECONDS - start))s"
+  fi
+  if [ ! -x "$bindir/kwok" ]; then
+    start=$SECONDS
+    log "… building kwok $KWOK_VERSION"
+    GOBIN="$bindir" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+    log "✔ kwok built in $((SECONDS - start))s"
+  fi
+  log "✔ control-plane binaries in $bindir"
+}
+
+# Starts a component in the background with its own log; its pid goes to $run/<name>.pid.
+start() {
+  local name=$1; shift
+  nohup "$@" >"$run/$name.log" 2>&1 &
+  echo $! >"$run/$name.pid"
+}
+
+alive() { [ -f "$run/$1.pid" ] && kill -0 "$(cat "$run/$1.pid")" 2>/dev/null; }
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Polls a command until it succeeds or the deadline passes; names the component on failure.
+wait_for() {
+  local what=$1 seconds=$2; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      log "error: timed out after ${seconds}s waiting for $what"
+      logs
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+certs() {
+  local d="$run/pki"
+  mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=expose-pods-e2e-ca" \
+    -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+  cat >"$d/apiserver.ext" <<EXT
+subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:10.96.0.1
+extendedKeyUsage=serverAuth
+EXT
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" -keyout "$d/apiserver.key" -out "$d/apiserver.csr" 2>/dev/null
+  openssl x509 -req -in "$d/apiserver.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 365 \
+    -extfile "$d/apiserver.ext" -out "$d/apiserver.crt" 2>/dev/null
+  printf 'extendedKeyUsage=clientAuth\n' >"$d/admin.ext"
+  openssl req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=expose-pods-admin" -keyout "$d/admin.key" -out "$d/admin.csr" 2>/dev/null
+  openssl x509 -req -in "$d/admin.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 365 \
+    -extfile "$d/admin.ext" -out "$d/admin.crt" 2>/dev/null
+  openssl genrsa -out "$d/sa.key" 2048 2>/dev/null
+  openssl rsa -in "$d/sa.key" -pubout -out "$d/sa.pub" 2>/dev/null
+}
+
+write_kubeconfig() {
+  local d="$run/pki" b64="base64 -w0"
+  cat >"$kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+  - name: expose-pods-e2e
+    cluster:
+      server: https://127.0.0.1:$API_PORT
+      certificate-authority-data: $($b64 <"$d/ca.crt")
+users:
+  - name: expose-pods-admin
+    user:
+      client-certificate-data: $($b64 <"$d/admin.crt")
+      client-key-data: $($b64 <"$d/admin.key")
+contexts:
+  - name: expose-pods-e2e
+    context:
+      cluster: expose-pods-e2e
+      user: expose-pods-admin
+      namespace: default
+current-context: expose-pods-e2e
+KC
+  chmod 600 "$kubeconfig"
+}
+
+kubectl_() { "$bindir/kubectl" --kubeconfig "$kubeconfig" "$@"; }
+
+nodes_ready() {
+  [ "$(kubectl_ get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True)" -ge 3 ]
+}
+
+up() {
+  build
+  if alive kube-apiserver && kubectl_ get --raw /readyz >/dev/null 2>&1; then
+    log "✔ the cluster is already up"
+    printf '%s\n' "$kubeconfig"
+    return
+  fi
+  down quiet
+  local t0=$SECONDS
+  for p in "$ETCD_PORT" $((ETCD_PORT + 10)) "$API_PORT"; do
+    port_free "$p" || die "port $p on 127.0.0.1 is in use; set EXPOSE_PODS_ETCD_PORT / EXPOSE_PODS_API_PORT"
+  done
+  rm -rf "$run" && mkdir -p "$run"
+  certs
+  write_kubeconfig
+  printf 'expose-pods-e2e-token,expose-pods-admin,expose-pods-admin,"system:masters"\n' >"$run/tokens.csv"
+
+  start etcd "$bindir/etcd" --name e2e --data-dir "$run/etcd" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$((ETCD_PORT + 10))" --initial-advertise-peer-urls "http://127.0.0.1:$((ETCD_PORT + 10))" \
+    --initial-cluster "e2e=http://127.0.0.1:$((ETCD_PORT + 10))" --unsafe-no-fsync --quota-backend-bytes 2147483648
+  wait_for etcd 30 curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
+
+  # No --advertise-address: a loopback one makes the kubernetes Endpoints update fail.
+  start kube-apiserver "$bindir/kube-apiserver" \
+    --etcd-servers "http://127.0.0.1:$ETCD_PORT" --bind-address 127.0.0.1 --secure-port "$API_PORT" \
+    --tls-cert-file "$run/pki/apiserver.crt" --tls-private-key-file "$run/pki/apiserver.key" \
+    --client-ca-file "$run/pki/ca.crt" --token-auth-file "$run/tokens.csv" \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file "$run/pki/sa.pub" --service-account-signing-key-file "$run/pki/sa.key" \
+    --authorization-mode Node,RBAC --allow-privileged=true \
+    --service-cluster-ip-range 10.96.0.0/16 --service-node-port-range 30000-32767
+  wait_for kube-apiserver 60 kubectl_ get --raw /readyz
+
+  start kube-controller-manager "$bindir/kube-controller-manager" \
+    --kubeconfig "$kubeconfig" --service-account-private-key-file "$run/pki/sa.key" \
+    --root-ca-file "$run/pki/ca.crt" --leader-elect=false --node-monitor-grace-period 20s \
+    --bind-address 127.0.0.1 --secure-port 0 --use-service-account-credentials=false
+  start kube-scheduler "$bindir/kube-scheduler" --kubeconfig "$kubeconfig" --leader-elect=false \
+    --bind-address 127.0.0.1 --secure-port 0
+  start kwok "$bindir/kwok" --kubeconfig "$kubeconfig" --manage-all-nodes=true \
+    --node-lease-duration-seconds 40 --cidr 10.244.0.0/16 --node-ip 198.51.100.1 --server-address ""
+
+  kubectl_ apply -f "$here/manifests/" >/dev/null
+  wait_for "3 Ready nodes" 60 nodes_ready
+  wait_for "the default ServiceAccount" 60 kubectl_ get serviceaccount default -n default
+  wait_for "the kube-root-ca.crt ConfigMap" 60 kubectl_ get configmap kube-root-ca.crt -n default
+  log "✔ cluster Ready in $((SECONDS - t0))s: $(kubectl_ version -o json | grep -m1 gitVersion | tr -d ' ",')"
+  log "  export KUBECONFIG=$kubeconfig"
+  printf '%s\n' "$kubeconfig"
+}
+
+down() {
+  local quiet=${1:-}
+  local stopped=0
+  # Reverse start order, so nothing is left half-managed.
+  for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+    if alive "$name"; then
+      kill "$(cat "$run/$name.pid")" 2>/dev/null || true
+      stopped=$((stopped + 1))
+    fi
+  done
+  for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+    if [ -f "$run/$name.pid" ]; then
+      local pid deadline=$((SECONDS + 15))
+      pid=$(cat "$run/$name.pid")
+      while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+      kill -9 "$pid" 2>/dev/null || true
+      rm -f "$run/$name.pid"
+    fi
+  done
+  [ -n "$quiet" ] || log "✔ cluster down ($stopped components stopped)"
+}
+
+logs() {
+  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
+    [ -f "$run/$name.log" ] || continue
+    log "----- $name ($run/$name.log), last 30 lines -----"
+    tail -n 30 "$run/$name.log" >&2
+  done
+}
+
+status() {
+  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
+    if alive "$name"; then log "✔ $name (pid $(cat "$run/$name.pid"))"; else log "✖ $name not running"; fi
+  done
+  alive kube-apiserver
+}
+
+case ${1:-} in
+  build) build ;;
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  logs) logs ;;
+  env)
+    printf 'KUBECONFIG=%s\nCLUSTER_BIN=%s\nCLUSTER_RUN=%s\n' "$kubeconfig" "$bindir" "$run"
+    ;;
+  *) log "usage: $0 build|up|down|status|logs|env"; exit 2 ;;
+esac

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { HELMS } from '../support/tools.js';
+
+after(printClusterLogsOnFailure);
+
+// Each Helm major gets its own namespace and nodePort range, so the two runs never collide.
+for (const [i, helm] of HELMS.entries()) {
+  const ns = `e2e-${helm.name}`;
+  const base = 30880 + i * 1000;
+  const release = 'rooms';
+  const sts = `${release}-expose-pods`;
+  const REPLICAS = 3;
+  const COUNT = 4; // one Service more than pods: it has no pod behind it
+
+  describe(`${helm.name}: the chart on a real control plane`, () => {
+    const sh = userShell(helm.path);
+    const podsOf = () =>
+      sh.getJson(
+        'pods',
+        '-n',
+        ns,
+        '-l',
+        `app.kubernetes.io/instance=${release},app.kubernetes.io/component=room`,
+      ).items as any[];
+
+    before(() => {
+      const r = sh.kubectl(
+        'expose-pods',
+        'install',
+        release,
+        '-n',
+        ns,
+        '--create-namespace',
+        '--replicas',
+        String(REPLICAS),
+        '--node-port-base',
+        String(base),
+        '--set',
+        `expose.count=${COUNT}`,
+        '--set',
+        'room.persistence.enabled=true',
+        '--timeout',
+        '3m',
+      );
+      assert.equal(r.status, 0, `install failed:\n${r.stderr}`);
+    });
+
+    it('creates the StatefulSet with its headless Service', () => {
+      const s = sh.getJson('statefulset', sts, '-n', ns);
+      assert.equal(s.spec.replicas, REPLICAS);
+      assert.equal(s.spec.serviceName, sts);
+      assert.equal(sh.getJson('service', sts, '-n', ns).spec.clusterIP, 'None');
+    });
+
+    it(`pods ${sts}-0..${REPLICAS - 1} become Running and Ready, in order`, async () => {
+      const pods = await eventually('all pods Ready', () => {
+        const p = podsOf();
+        const ready = p.filter(
+          (x) =>
+            x.status.phase === 'Running' &&
+            x.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'),
+        );
+        return ready.length === REPLICAS ? p : undefined;
+      });
+      assert.deepEqual(
+        pods.map((p) => p.metadata.name).sort(),
+        [...Array(REPLICAS).keys()].map((n) => `${sts}-${n}`),
+      );
+      const byName = new Map(pods.map((p) => [p.metadata.name as string, p]));
+      for (let n = 1; n < REPLICAS; n++) {
+        // OrderedReady: pod n is created only once pod n-1 is Ready.
+        const prevReady = byName
+          .get(`${sts}-${n - 1}`)
+          .status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime;
+        const created = byName.get(`${sts}-${n}`).metadata.creationTimestamp;
+        assert.ok(
+          Date.parse(created) >= Date.parse(prevReady),
+          `${sts}-${n} created ${created} before ${sts}-${n - 1} was Ready ${prevReady}`,
+        );
+      }
+    });
+
+    it('each per-pod Service has an EndpointSlice with its own pod IP, and its nodePort', async () => {
+      const pods = new Map(podsOf().map((p) => [p.metadata.name as string, p]));
+      for (let n = 0; n < REPLICAS; n++) {
+        const svc = sh.getJson('service', `${sts}-${n}`, '-n', ns);
+        assert.equal(svc.spec.type, 'NodePort');
+        assert.equal(svc.spec.externalTrafficPolicy, 'Local');
+        assert.equal(svc.spec.ports[0].nodePort, base + n);
+        const pod = pods.get(`${sts}-${n}`);
+        const ep = await eventually(`endpoints of ${sts}-${n}`, () => {
+          const slices = sh.getJson(
+            'endpointslices',
+            '-n',
+            ns,
+            '-l',
+            `kubernetes.io/service-name=${sts}-${n}`,
+          ).items as any[];
+          const eps = slices.flatMap((s) => s.endpoints ?? []);
+          return eps.length ? eps : undefined;
+        });
+        assert.equal(ep.length, 1, `${sts}-${n} selects more than its own pod`);
+        assert.deepEqual(ep[0].addresses, [pod.status.podIP]);
+        assert.equal(ep[0].nodeName, pod.spec.nodeName);
+        assert.equal(ep[0].conditions.ready, true);
+      }
+    });
+
+    it('the Service with no pod has no endpoints', async () => {
+      const svc = `${sts}-${COUNT - 1}`;
+      assert.equal(sh.getJson('service', svc, '-n', ns).spec.ports[0].nodePort, base + COUNT - 1);
+      // The controller writes the (empty) slice; wait for it, then check it stays empty.
+      const slices = await eventually(`the EndpointSlice of ${svc}`, () => {
+        const items = sh.getJson('endpointslices', '-n', ns, '-l', `kubernetes.io/service-name=${svc}`)
+          .items as any[];
+        return items.length ? items : undefined;
+      });
+      assert.deepEqual(
+        slices.flatMap((s) => s.endpoints ?? []),
+        [],
+      );
+    });
+
+    it('Redis is Ready with its PVC Bound and its Secret in place', async () => {
+      await eventually('redis Deployment available', () => {
+        const d = sh.getJson('deployment', `${sts}-redis`, '-n', ns);
+        return d.status.readyReplicas === 1 ? true : undefined;
+      });
+      assert.equal(sh.getJson('pvc', `${sts}-redis-data`, '-n', ns).status.phase, 'Bound');
+      assert.ok(sh.getJson('secret', `${sts}-redis`, '-n', ns).data['redis-password']);
+    });
+
+    it('helm uninstall removes the workload and leaves the PVCs and the Secret', async () => {
+      const r = sh.helm('uninstall', release, '-n', ns, '--wait', '--timeout', '2m');
+      assert.equal(r.status, 0, r.stderr);
+      await eventually('the StatefulSet and Services gone', () => {
+        const left = sh.kubectl(
+          'get',
+          'statefulset,service,deployment',
+          '-n',
+          ns,
+          '-l',
+          `app.kubernetes.io/instance=${release}`,
+          '-o',
+          'name',
+        );
+        return left.status === 0 && left.stdout.trim() === '' ? true : undefined;
+      });
+      const pvcs = (sh.getJson('pvc', '-n', ns).items as any[]).map((p) => p.metadata.name).sort();
+      assert.deepEqual(
+        pvcs,
+        [...[...Array(REPLICAS).keys()].map((n) => `data-${sts}-${n}`), `${sts}-redis-data`].sort(),
+      );
+      assert.ok(sh.getJson('secret', `${sts}-redis`, '-n', ns), 'the Redis Secret is kept');
+    });
+  });
+}

@@ -1,0 +1,85 @@
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { ROOT, run, TOOLS, type Run } from './tools.js';
+
+/** The local control plane started by `npm run cluster:up` (test/cluster/cluster.sh). */
+function clusterEnv(): { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string } {
+  const r = run('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), 'env']);
+  if (r.status !== 0) throw new Error(`cluster.sh env failed:\n${r.stderr}`);
+  const env = Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  return env as { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string };
+}
+
+export const CLUSTER = clusterEnv();
+const KUBECTL = TOOLS.KUBECTL;
+
+{
+  const up = run(KUBECTL, ['--kubeconfig', CLUSTER.KUBECONFIG, 'get', '--raw', '/readyz']);
+  if (up.status !== 0) {
+    throw new Error(`the local cluster is not up (npm run cluster:up, or npm run test:e2e):\n${up.stderr}`);
+  }
+}
+
+/**
+ * A user's machine: the plugin installed as the README says (npm install -g .)
+ * into a private prefix, the given helm and the cluster's kubectl on PATH.
+ */
+export function userShell(helmPath: string) {
+  const prefix = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-e2e-prefix-'));
+  const inst = run('npm', ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', ROOT]);
+  if (inst.status !== 0) throw new Error(`npm install -g failed:\n${inst.stderr}`);
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-e2e-bin-'));
+  symlinkSync(helmPath, path.join(bin, 'helm'));
+  symlinkSync(KUBECTL, path.join(bin, 'kubectl'));
+  const env = {
+    PATH: [path.join(prefix, 'bin'), bin, path.dirname(process.execPath), '/usr/bin', '/bin'].join(
+      path.delimiter,
+    ),
+    KUBECONFIG: CLUSTER.KUBECONFIG,
+    HOME: mkdtempSync(path.join(os.tmpdir(), 'expose-pods-e2e-home-')),
+  };
+  return {
+    env,
+    kubectl: (...args: string[]): Run => run(KUBECTL, args, { env }),
+    helm: (...args: string[]): Run => run(helmPath, args, { env }),
+    /** kubectl get ... -o json, parsed; throws with kubectl's message on failure. */
+    getJson: (...args: string[]): any => {
+      const r = run(KUBECTL, ['get', ...args, '-o', 'json'], { env });
+      if (r.status !== 0) throw new Error(`kubectl get ${args.join(' ')}: ${r.stderr}`);
+      return JSON.parse(r.stdout);
+    },
+  };
+}
+
+/** Polls until fn returns a value (not undefined) or the deadline passes; never a fixed sleep. */
+export async function eventually<T>(what: string, fn: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Error | undefined;
+  for (;;) {
+    try {
+      const v = fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e as Error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Prints the component logs when a test failed, so CI shows why. */
+export function printClusterLogsOnFailure(): void {
+  if (!process.exitCode) return;
+  const r = run('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), 'logs']);
+  console.error(r.stderr);
+}
+
+export { TOOLS };
