@@ -12,6 +12,12 @@ export const ExitCode = {
   INVALID_VALUES: 4,
   /** The Kubernetes API server could not be reached, or refused the credentials. */
   CLUSTER_UNREACHABLE: 5,
+  /** RBAC forbids an action the command needs (HTTP 403). */
+  FORBIDDEN: 6,
+  /** The release, or an object the command needs, does not exist. */
+  NOT_FOUND: 7,
+  /** `status`: the release exists but is not healthy. */
+  DEGRADED: 8,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -106,3 +106,14 @@ export function upgradeArgs(
   args.push('--timeout', opts.timeout);
   return args;
 }
+
+/**
+ * `helm list` for exactly one release, in any status. Helm 3 lists only
+ * deployed and failed releases unless given --all; Helm 4 lists every status
+ * by default and has no --all.
+ */
+export function listArgs(helmMajor: number, release: string, target: KubeTarget): string[] {
+  const args = ['list', '--filter', `^${release.replace(/\./g, '\\.')}$`, '-o', 'json', ...kubeArgs(target)];
+  if (helmMajor < 4) args.splice(1, 0, '--all');
+  return args;
+}

@@ -133,6 +133,52 @@ for (const [i, helm] of HELMS.entries()) {
       assert.ok(sh.getJson('secret', `${sts}-redis`, '-n', ns).data['redis-password']);
     });
 
+    it('status: healthy, with a note for the Service reserved beyond the pods', () => {
+      const r = sh.kubectl('expose-pods', 'status', release, '-n', ns, '-o', 'json');
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      const report = JSON.parse(r.stdout);
+      assert.equal(report.healthy, true);
+      assert.equal(report.release.revision, 1);
+      assert.match(report.release.chart, /^expose-pods-/);
+      assert.deepEqual(report.replicas, {
+        desired: REPLICAS,
+        current: REPLICAS,
+        ready: REPLICAS,
+        inRelease: REPLICAS,
+      });
+      assert.deepEqual(
+        report.ordinals.map((o: any) => [o.pod, o.ready, o.serviceExists, o.endpointReady, o.nodePort]),
+        [...Array(COUNT).keys()].map((n) => [`${sts}-${n}`, n < REPLICAS, true, n < REPLICAS, base + n]),
+      );
+      assert.deepEqual(report.redis, { ready: true, pvc: 'Bound', secret: true });
+      assert.equal(report.notes.length, 1);
+      const text = sh.kubectl('expose-pods', 'status', release, '-n', ns);
+      assert.equal(text.status, 0);
+      assert.match(text.stdout, /^HEALTHY$/m);
+    });
+
+    it('status: degraded (exit 8) after kubectl scale adds a pod no Service exposes', async () => {
+      const scaled = REPLICAS + 2;
+      assert.equal(sh.kubectl('scale', 'statefulset', sts, '-n', ns, `--replicas=${scaled}`).status, 0);
+      await eventually(`${scaled} pods Ready`, () => {
+        const s = sh.getJson('statefulset', sts, '-n', ns);
+        return s.status.readyReplicas === scaled ? true : undefined;
+      });
+      const r = sh.kubectl('expose-pods', 'status', release, '-n', ns, '-o', 'json');
+      assert.equal(r.status, 8, r.stderr);
+      const kinds = JSON.parse(r.stdout).problems.map((p: any) => p.kind);
+      assert.deepEqual(kinds.sort(), ['PodWithoutService', 'ReplicasDrift']);
+      const text = sh.kubectl('expose-pods', 'status', release, '-n', ns);
+      assert.equal(text.status, 8);
+      assert.match(text.stdout, new RegExp(`pod ${sts}-${scaled - 1} has no per-pod Service`));
+    });
+
+    it('status of a release that does not exist: exit 7', () => {
+      const r = sh.kubectl('expose-pods', 'status', 'no-such-release', '-n', ns);
+      assert.equal(r.status, 7);
+      assert.match(r.stderr, /^error: release no-such-release not found in namespace e2e-helm/m);
+    });
+
     it('helm uninstall removes the workload and leaves the PVCs and the Secret', async () => {
       const r = sh.helm('uninstall', release, '-n', ns, '--wait', '--timeout', '2m');
       assert.equal(r.status, 0, r.stderr);
@@ -152,7 +198,8 @@ for (const [i, helm] of HELMS.entries()) {
       const pvcs = (sh.getJson('pvc', '-n', ns).items as any[]).map((p) => p.metadata.name).sort();
       assert.deepEqual(
         pvcs,
-        [...[...Array(REPLICAS).keys()].map((n) => `data-${sts}-${n}`), `${sts}-redis-data`].sort(),
+        // Including those of the ordinals kubectl scale added: claims are retained.
+        [...[...Array(REPLICAS + 2).keys()].map((n) => `data-${sts}-${n}`), `${sts}-redis-data`].sort(),
       );
       assert.ok(sh.getJson('secret', `${sts}-redis`, '-n', ns), 'the Redis Secret is kept');
     });

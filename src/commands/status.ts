@@ -1,0 +1,56 @@
+import { Args, Flags } from '@oclif/core';
+
+import { BaseCommand, helmFlags, kubeFlags } from '../base-command.js';
+import { DEFAULT_RELEASE } from '../core/release.js';
+import type { StatusReport } from '../core/status.js';
+import { ExitCode } from '../errors.js';
+import { releaseStatus } from '../ops/status.js';
+import { renderStructured } from '../output/format.js';
+import { formatStatus } from '../output/status.js';
+
+export default class Status extends BaseCommand {
+  static override summary = 'Is the exposure healthy? One screen, and an exit code scripts can gate on.';
+
+  static override description = `Reads the Helm release and the cluster (by the chart's labels) and reports: chart, app version and revision; replicas desired, current and ready; for each ordinal the pod's phase, readiness and node, and whether its per-pod Service exists and has a ready endpoint; pods without a Service (after kubectl scale or an HPA); Services without a pod; nodes with no usable address; nodePorts the release expects that another Service holds; and Redis (pod ready, PVC bound, Secret present).
+
+Exit code 0 when healthy, 8 when degraded, 7 when the release does not exist.`;
+
+  static override examples = [
+    'kubectl expose-pods status',
+    'kubectl expose-pods status rooms -n game',
+    'kubectl expose-pods status rooms -n game -o json',
+  ];
+
+  static override args = {
+    release: Args.string({ description: 'Helm release name.', default: DEFAULT_RELEASE }),
+  };
+
+  static override flags = {
+    ...kubeFlags,
+    ...helmFlags,
+    output: Flags.string({
+      char: 'o',
+      description: 'Output format.',
+      options: ['table', 'json', 'yaml'],
+      default: 'table',
+    }),
+  };
+
+  async run(): Promise<StatusReport> {
+    const { args, flags } = await this.parse(Status);
+    const { report, collisionsUnchecked } = await releaseStatus({
+      release: args.release,
+      kube: { kubeconfig: flags.kubeconfig, context: flags.context, namespace: flags.namespace },
+      helmBinary: flags['helm-binary'],
+    });
+    if (collisionsUnchecked)
+      this.printer.warn(
+        'not allowed to list Services in all namespaces: nodePort collisions were not checked',
+      );
+    if (flags.output === 'json' || flags.output === 'yaml')
+      process.stdout.write(renderStructured(report, flags.output));
+    else this.log(formatStatus(report));
+    if (!report.healthy) this.exit(ExitCode.DEGRADED);
+    return report;
+  }
+}

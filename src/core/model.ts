@@ -1,0 +1,66 @@
+/**
+ * Plain views of the cluster objects the commands reason about. src/kube maps
+ * client-node objects into these; src/core never sees client-node types.
+ */
+
+export interface PodView {
+  name: string;
+  phase: string;
+  ready: boolean;
+  nodeName?: string;
+  podIP?: string;
+  /** metadata.deletionTimestamp is set. */
+  terminating: boolean;
+  /** Why it is not ready, when a container or condition says: ImagePullBackOff, Unschedulable, ... */
+  reason?: string;
+}
+
+export interface ServicePortView {
+  port: number;
+  nodePort?: number;
+  protocol: string;
+}
+
+export interface ServiceView {
+  name: string;
+  namespace: string;
+  type: string;
+  /** The pod it selects through statefulset.kubernetes.io/pod-name, if any. */
+  selectsPod?: string;
+  ports: ServicePortView[];
+  /** LoadBalancer ingress IPs or hostnames. */
+  ingress: string[];
+  /** app.kubernetes.io/instance label. */
+  release?: string;
+}
+
+export interface EndpointView {
+  /** kubernetes.io/service-name of the slice. */
+  service: string;
+  addresses: string[];
+  ready: boolean;
+  nodeName?: string;
+}
+
+export interface NodeAddress {
+  type: string;
+  address: string;
+}
+
+export interface NodeView {
+  name: string;
+  ready: boolean;
+  addresses: NodeAddress[];
+}
+
+export interface PvcView {
+  name: string;
+  phase: string;
+}
+
+/** The ordinal of a StatefulSet pod or per-pod Service named <base>-<n>, or undefined. */
+export function ordinalOf(name: string, base: string): number | undefined {
+  if (!name.startsWith(`${base}-`)) return undefined;
+  const rest = name.slice(base.length + 1);
+  return /^(0|[1-9]\d*)$/.test(rest) ? Number(rest) : undefined;
+}

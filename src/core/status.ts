@@ -1,0 +1,247 @@
+import {
+  ordinalOf,
+  type EndpointView,
+  type NodeView,
+  type PodView,
+  type PvcView,
+  type ServiceView,
+} from './model.js';
+
+/** What Helm says about the release. */
+export interface HelmReleaseView {
+  name: string;
+  namespace: string;
+  revision: number;
+  status: string;
+  chart: string;
+  appVersion: string;
+}
+
+/** The values that decide what the release should look like (from `helm get values --all`). */
+export interface ReleaseValues {
+  replicas: number;
+  exposeCount: number;
+  nodePortBase?: number;
+  redisEnabled: boolean;
+}
+
+export interface StatusSnapshot {
+  release: HelmReleaseView;
+  values: ReleaseValues;
+  /** The StatefulSet's name (also the pod and per-pod Service prefix). */
+  workload: string;
+  statefulSet?: { replicas: number; readyReplicas: number; currentReplicas: number };
+  pods: PodView[];
+  /** The release's own per-pod Services. */
+  services: ServiceView[];
+  endpoints: EndpointView[];
+  nodes: NodeView[];
+  /** Every Service in the cluster, to find nodePort collisions. */
+  allServices: ServiceView[];
+  redis?: {
+    podReady: boolean;
+    pvc?: PvcView;
+    pvcExpected: boolean;
+    secretPresent: boolean;
+    secretName: string;
+  };
+  /** The release enables Redis, so its absence is a problem. */
+  redisExpected: boolean;
+}
+
+export interface OrdinalStatus {
+  ordinal: number;
+  pod: string;
+  phase: string;
+  ready: boolean;
+  node: string;
+  service: string;
+  serviceExists: boolean;
+  endpointReady: boolean;
+  nodePort?: number;
+}
+
+export interface Problem {
+  kind:
+    | 'ReleaseNotDeployed'
+    | 'WorkloadMissing'
+    | 'PodNotReady'
+    | 'PodWithoutService'
+    | 'ServiceWithoutPod'
+    | 'NodeWithoutAddress'
+    | 'NodePortCollision'
+    | 'ReplicasDrift'
+    | 'RedisNotReady'
+    | 'RedisPvcNotBound'
+    | 'RedisSecretMissing';
+  message: string;
+}
+
+export interface StatusReport {
+  schemaVersion: 1;
+  release: HelmReleaseView;
+  replicas: { desired: number; current: number; ready: number; inRelease: number };
+  ordinals: OrdinalStatus[];
+  redis?: { ready: boolean; pvc: string; secret: boolean };
+  problems: Problem[];
+  /** Expected conditions worth knowing, which do not make the release unhealthy. */
+  notes: string[];
+  healthy: boolean;
+}
+
+const USABLE_ADDRESS = new Set(['ExternalIP', 'ExternalDNS', 'InternalIP', 'InternalDNS']);
+
+/** Judges a release from a snapshot of the cluster: pure, so every rule is table-tested. */
+export function assessStatus(s: StatusSnapshot): StatusReport {
+  const problems: Problem[] = [];
+  const notes: string[] = [];
+  const wl = s.workload;
+  const desired = s.statefulSet?.replicas ?? 0;
+  if (s.release.status !== 'deployed') {
+    problems.push({
+      kind: 'ReleaseNotDeployed',
+      message: `Helm release ${s.release.name} is ${s.release.status}, not deployed`,
+    });
+  }
+  if (!s.statefulSet) {
+    problems.push({
+      kind: 'WorkloadMissing',
+      message: `the release's StatefulSet is missing (deleted outside Helm?); run kubectl expose-pods install again`,
+    });
+  }
+  if (s.statefulSet && desired !== s.values.replicas) {
+    problems.push({
+      kind: 'ReplicasDrift',
+      message: `StatefulSet ${wl} has ${desired} replicas but the release says ${s.values.replicas} (changed outside Helm: kubectl scale or an HPA); the next helm upgrade sets it back to ${s.values.replicas}`,
+    });
+  }
+
+  const podsByOrdinal = new Map<number, PodView>();
+  for (const p of s.pods) {
+    const n = ordinalOf(p.name, wl);
+    if (n !== undefined) podsByOrdinal.set(n, p);
+  }
+  const svcByOrdinal = new Map<number, ServiceView>();
+  for (const svc of s.services) {
+    const n = ordinalOf(svc.name, wl);
+    if (n !== undefined && svc.selectsPod) svcByOrdinal.set(n, svc);
+  }
+  const readyEndpoint = new Set(
+    s.endpoints.filter((e) => e.ready && e.addresses.length > 0).map((e) => e.service),
+  );
+  const nodes = new Map(s.nodes.map((n) => [n.name, n]));
+
+  const span = Math.max(
+    desired,
+    s.values.exposeCount,
+    ...[...podsByOrdinal.keys(), ...svcByOrdinal.keys()].map((n) => n + 1),
+  );
+  const ordinals: OrdinalStatus[] = [];
+  const nodesWithoutAddress = new Set<string>();
+  for (let n = 0; n < span; n++) {
+    const pod = podsByOrdinal.get(n);
+    const svc = svcByOrdinal.get(n);
+    const podName = `${wl}-${n}`;
+    ordinals.push({
+      ordinal: n,
+      pod: podName,
+      phase: pod ? (pod.terminating ? 'Terminating' : pod.phase) : '-',
+      ready: pod?.ready ?? false,
+      node: pod?.nodeName ?? '-',
+      service: svc?.name ?? '-',
+      serviceExists: svc !== undefined,
+      endpointReady: svc ? readyEndpoint.has(svc.name) : false,
+      nodePort: svc?.ports[0]?.nodePort,
+    });
+    if (pod && !pod.ready) {
+      problems.push({
+        kind: 'PodNotReady',
+        message: `pod ${podName} is not ready (${pod.reason ?? pod.phase})`,
+      });
+    }
+    if (pod && !svc) {
+      problems.push({
+        kind: 'PodWithoutService',
+        message: `pod ${podName} has no per-pod Service, so clients cannot reach it from outside (kubectl scale or an HPA adds pods, never Services)`,
+      });
+    }
+    if (svc && !pod && n >= desired) {
+      if (s.statefulSet && n < s.values.exposeCount && desired === s.values.replicas) {
+        // Configured on purpose: expose.count above room.replicas reserves ports for scaling up.
+        notes.push(
+          `Service ${svc.name} has no pod yet (expose.count ${s.values.exposeCount} > room.replicas ${s.values.replicas}): connection refused until you scale up`,
+        );
+      } else {
+        problems.push({
+          kind: 'ServiceWithoutPod',
+          message: `Service ${svc.name} has no pod behind it: clients get connection refused`,
+        });
+      }
+    }
+    const node = pod?.nodeName ? nodes.get(pod.nodeName) : undefined;
+    if (node && !node.addresses.some((a) => USABLE_ADDRESS.has(a.type))) nodesWithoutAddress.add(node.name);
+  }
+  for (const name of nodesWithoutAddress) {
+    problems.push({
+      kind: 'NodeWithoutAddress',
+      message: `node ${name} hosts rooms but has no ExternalIP, ExternalDNS, InternalIP or InternalDNS address`,
+    });
+  }
+
+  // A nodePort the release expects but another Service holds: ours could not be created.
+  if (s.values.nodePortBase !== undefined) {
+    const holders = new Map<number, ServiceView>();
+    for (const svc of s.allServices) for (const p of svc.ports) if (p.nodePort) holders.set(p.nodePort, svc);
+    for (let n = 0; n < s.values.exposeCount; n++) {
+      const port = s.values.nodePortBase + n;
+      const holder = holders.get(port);
+      if (holder && !(holder.namespace === s.release.namespace && holder.name === `${wl}-${n}`)) {
+        problems.push({
+          kind: 'NodePortCollision',
+          message: `nodePort ${port} (ordinal ${n}) is taken by Service ${holder.namespace}/${holder.name}${holder.release ? ` of release ${holder.release}` : ''}`,
+        });
+      }
+    }
+  }
+
+  let redis: StatusReport['redis'];
+  if (s.redisExpected && !s.redis) {
+    problems.push({ kind: 'RedisNotReady', message: "the release's Redis Deployment is missing" });
+  }
+  if (s.redisExpected && s.redis) {
+    redis = {
+      ready: s.redis.podReady,
+      pvc: s.redis.pvc?.phase ?? (s.redis.pvcExpected ? 'Missing' : 'none'),
+      secret: s.redis.secretPresent,
+    };
+    if (!s.redis.podReady) problems.push({ kind: 'RedisNotReady', message: 'the Redis pod is not ready' });
+    if (s.redis.pvcExpected && s.redis.pvc?.phase !== 'Bound') {
+      problems.push({
+        kind: 'RedisPvcNotBound',
+        message: `the Redis PVC is ${s.redis.pvc?.phase ?? 'missing'}, not Bound`,
+      });
+    }
+    if (!s.redis.secretPresent) {
+      problems.push({
+        kind: 'RedisSecretMissing',
+        message: `the Redis Secret ${s.redis.secretName} is missing: Redis cannot start`,
+      });
+    }
+  }
+
+  return {
+    schemaVersion: 1,
+    release: s.release,
+    replicas: {
+      desired,
+      current: s.statefulSet?.currentReplicas ?? 0,
+      ready: s.statefulSet?.readyReplicas ?? 0,
+      inRelease: s.values.replicas,
+    },
+    ordinals,
+    redis,
+    problems,
+    notes,
+    healthy: problems.length === 0,
+  };
+}

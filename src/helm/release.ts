@@ -1,0 +1,66 @@
+import { ExitCode, ExposePodsError } from '../errors.js';
+import type { HelmReleaseView, ReleaseValues } from '../core/status.js';
+import { kubeArgs, listArgs, type KubeTarget } from './args.js';
+import { helmOrThrow, type Helm } from './helm.js';
+
+interface HelmListEntry {
+  name: string;
+  namespace: string;
+  revision: string | number;
+  status: string;
+  chart: string;
+  app_version: string;
+}
+
+/** The release as `helm list` reports it; a missing release, or one of another chart, is a clear error. */
+export async function findRelease(helm: Helm, release: string, target: KubeTarget): Promise<HelmReleaseView> {
+  const out = await helmOrThrow(helm, 'list', listArgs(helm.version.major, release, target));
+  const entry = (JSON.parse(out || '[]') as HelmListEntry[]).find((r) => r.name === release);
+  if (!entry) {
+    throw new ExposePodsError(
+      `release ${release} not found in namespace ${target.namespace}`,
+      ExitCode.NOT_FOUND,
+      `List the releases there with: helm list -n ${target.namespace}`,
+    );
+  }
+  if (!/^expose-pods-\d/.test(entry.chart)) {
+    throw new ExposePodsError(
+      `release ${release} in namespace ${target.namespace} is chart ${entry.chart}, not expose-pods`,
+      ExitCode.USAGE,
+      'Name an expose-pods release.',
+    );
+  }
+  return {
+    name: entry.name,
+    namespace: entry.namespace,
+    revision: Number(entry.revision),
+    status: entry.status,
+    chart: entry.chart,
+    appVersion: entry.app_version,
+  };
+}
+
+/** The computed values that matter for status and scaling (`helm get values --all`). */
+export async function releaseValues(helm: Helm, release: string, target: KubeTarget): Promise<ReleaseValues> {
+  const out = await helmOrThrow(helm, 'get values', [
+    'get',
+    'values',
+    release,
+    '--all',
+    '-o',
+    'json',
+    ...kubeArgs(target),
+  ]);
+  const v = JSON.parse(out) as {
+    room?: { replicas?: number };
+    expose?: { count?: number | null; nodePortBase?: number | null; nodePorts?: number[] };
+    redis?: { enabled?: boolean };
+  };
+  const replicas = v.room?.replicas ?? 0;
+  return {
+    replicas,
+    exposeCount: v.expose?.count ?? replicas,
+    nodePortBase: v.expose?.nodePorts?.length ? undefined : (v.expose?.nodePortBase ?? undefined),
+    redisEnabled: v.redis?.enabled ?? false,
+  };
+}

@@ -1,0 +1,143 @@
+import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+
+import type { EndpointView, NodeView, PodView, PvcView, ServiceView } from '../core/model.js';
+import type { ResolvedKube } from './config.js';
+import { toKubeError } from './errors.js';
+import { endpointViews, nodeView, podView, pvcView, serviceView } from './views.js';
+
+/** Everything `status` reads from the cluster about one release, found by the chart's labels. */
+export interface ReleaseObjects {
+  statefulSet?: { name: string; replicas: number; readyReplicas: number; currentReplicas: number };
+  pods: PodView[];
+  services: ServiceView[];
+  endpoints: EndpointView[];
+  nodes: NodeView[];
+  /** undefined when RBAC does not allow listing Services cluster-wide. */
+  allServices?: ServiceView[];
+  redis?: {
+    podReady: boolean;
+    pvc?: PvcView;
+    pvcExpected: boolean;
+    secretPresent: boolean;
+    secretName: string;
+  };
+}
+
+const instance = (release: string, component?: string) =>
+  `app.kubernetes.io/instance=${release}${component ? `,app.kubernetes.io/component=${component}` : ''}`;
+
+function secretOf(d: V1Deployment): string | undefined {
+  for (const c of d.spec?.template.spec?.containers ?? []) {
+    const ref = c.env?.find((e) => e.name === 'REDIS_PASSWORD')?.valueFrom?.secretKeyRef?.name;
+    if (ref) return ref;
+  }
+  return undefined;
+}
+
+function claimOf(d: V1Deployment): string | undefined {
+  return d.spec?.template.spec?.volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim?.claimName;
+}
+
+/** Reads the release's objects; every call runs in parallel and names itself in errors. */
+export async function readReleaseObjects(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<ReleaseObjects> {
+  const k8s = await import('@kubernetes/client-node');
+  const core = kube.kc.makeApiClient(k8s.CoreV1Api);
+  const apps = kube.kc.makeApiClient(k8s.AppsV1Api);
+  const discovery = kube.kc.makeApiClient(k8s.DiscoveryV1Api);
+  const server = kube.kc.getCurrentCluster()?.server;
+  const call = async <T>(action: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      throw toKubeError(e, action, server);
+    }
+  };
+  const where = `in namespace ${namespace}`;
+
+  const [stsList, pods, services, slices, nodes, deployments, redisPods] = await Promise.all([
+    call(`list statefulsets ${where}`, () =>
+      apps.listNamespacedStatefulSet({ namespace, labelSelector: instance(release, 'room') }),
+    ),
+    call(`list pods ${where}`, () =>
+      core.listNamespacedPod({ namespace, labelSelector: instance(release, 'room') }),
+    ),
+    call(`list services ${where}`, () =>
+      core.listNamespacedService({ namespace, labelSelector: instance(release, 'pod-service') }),
+    ),
+    call(`list endpointslices ${where}`, () =>
+      discovery.listNamespacedEndpointSlice({ namespace, labelSelector: instance(release, 'pod-service') }),
+    ),
+    call('list nodes', () => core.listNode()),
+    call(`list deployments ${where}`, () =>
+      apps.listNamespacedDeployment({ namespace, labelSelector: instance(release, 'redis') }),
+    ),
+    call(`list pods ${where}`, () =>
+      core.listNamespacedPod({ namespace, labelSelector: instance(release, 'redis') }),
+    ),
+  ]);
+
+  // Collisions need every Service in the cluster; a namespaced user may not list them.
+  let allServices: ServiceView[] | undefined;
+  try {
+    allServices = (await core.listServiceForAllNamespaces()).items.map(serviceView);
+  } catch (e) {
+    const err = toKubeError(e, 'list services in all namespaces', server);
+    if (err.httpCode !== 403) throw err;
+  }
+
+  const sts: V1StatefulSet | undefined = stsList.items[0];
+  let redis: ReleaseObjects['redis'];
+  const dep = deployments.items[0];
+  if (dep) {
+    const secretName = secretOf(dep) ?? '';
+    const claim = claimOf(dep);
+    // Names come from the live Deployment, so an existingSecret or existingClaim is found too.
+    const readOrMissing = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await fn();
+      } catch (e) {
+        const err = toKubeError(e, `get ${what} ${where}`, server);
+        if (err.httpCode === 404) return undefined;
+        throw err;
+      }
+    };
+    const [secret, pvc] = await Promise.all([
+      secretName
+        ? readOrMissing(`secret ${secretName}`, () =>
+            core.readNamespacedSecret({ namespace, name: secretName }),
+          )
+        : undefined,
+      claim
+        ? readOrMissing(`persistentvolumeclaim ${claim}`, () =>
+            core.readNamespacedPersistentVolumeClaim({ namespace, name: claim }),
+          )
+        : undefined,
+    ]);
+    redis = {
+      podReady: redisPods.items.some((p: V1Pod) => podView(p).ready),
+      pvc: pvc && pvcView(pvc),
+      pvcExpected: claim !== undefined,
+      secretPresent: secret !== undefined,
+      secretName,
+    };
+  }
+
+  return {
+    statefulSet: sts && {
+      name: sts.metadata?.name ?? '',
+      replicas: sts.spec?.replicas ?? 0,
+      readyReplicas: sts.status?.readyReplicas ?? 0,
+      currentReplicas: sts.status?.currentReplicas ?? sts.status?.replicas ?? 0,
+    },
+    pods: pods.items.map(podView),
+    services: services.items.map(serviceView),
+    endpoints: slices.items.flatMap(endpointViews),
+    nodes: nodes.items.map(nodeView),
+    allServices,
+    redis,
+  };
+}

@@ -1,0 +1,43 @@
+import { assessStatus, type StatusReport } from '../core/status.js';
+import { detectHelm } from '../helm/helm.js';
+import { findRelease, releaseValues } from '../helm/release.js';
+import { loadKube, type KubeFlags } from '../kube/config.js';
+import { readReleaseObjects } from '../kube/release-objects.js';
+
+export interface StatusRequest {
+  release: string;
+  kube: KubeFlags;
+  helmBinary?: string;
+}
+
+export interface StatusResult {
+  report: StatusReport;
+  /** The collision check was skipped: RBAC does not allow listing Services in all namespaces. */
+  collisionsUnchecked: boolean;
+}
+
+/** Reads the release from Helm and the cluster, and judges its health. */
+export async function releaseStatus(req: StatusRequest): Promise<StatusResult> {
+  const kube = await loadKube(req.kube);
+  const helm = await detectHelm(req.helmBinary);
+  const target = { namespace: kube.namespace, kubeconfig: req.kube.kubeconfig, context: req.kube.context };
+  const release = await findRelease(helm, req.release, target);
+  const [values, objects] = await Promise.all([
+    releaseValues(helm, req.release, target),
+    readReleaseObjects(kube, kube.namespace, req.release),
+  ]);
+  const report = assessStatus({
+    release,
+    values,
+    workload: objects.statefulSet?.name ?? '',
+    statefulSet: objects.statefulSet,
+    pods: objects.pods,
+    services: objects.services,
+    endpoints: objects.endpoints,
+    nodes: objects.nodes,
+    allServices: objects.allServices ?? [],
+    redis: objects.redis,
+    redisExpected: values.redisEnabled,
+  });
+  return { report, collisionsUnchecked: objects.allServices === undefined };
+}

@@ -1,0 +1,262 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+
+import { KubeConfig } from '@kubernetes/client-node';
+import nock from 'nock';
+
+import { ExitCode } from '../../src/errors.js';
+import type { ResolvedKube } from '../../src/kube/config.js';
+import { KubeApiError } from '../../src/kube/errors.js';
+import { readReleaseObjects } from '../../src/kube/release-objects.js';
+
+const SERVER = 'https://k8s.test:6443';
+function kube(server = SERVER): ResolvedKube {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 'secret-token' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u', namespace: 'game' }],
+    currentContext: 'x',
+  });
+  return { kc, context: 'x', namespace: 'game' };
+}
+
+const sel = (component: string) =>
+  `app.kubernetes.io/instance=rooms,app.kubernetes.io/component=${component}`;
+const list = (items: unknown[] = []) => ({ apiVersion: 'v1', kind: 'List', metadata: {}, items });
+const redisDeployment = {
+  metadata: { name: 'rooms-expose-pods-redis' },
+  spec: {
+    selector: {},
+    template: {
+      spec: {
+        containers: [
+          {
+            name: 'redis',
+            env: [
+              {
+                name: 'REDIS_PASSWORD',
+                valueFrom: { secretKeyRef: { name: 'rooms-expose-pods-redis', key: 'redis-password' } },
+              },
+            ],
+          },
+        ],
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'rooms-expose-pods-redis-data' } }],
+      },
+    },
+  },
+};
+
+/** Every request `status` makes for a healthy release, each matched exactly: path, labelSelector, token. */
+function expectAll(
+  scope: nock.Scope,
+  statefulSets: (i: nock.Interceptor) => nock.Scope = (i) =>
+    i.reply(
+      200,
+      list([
+        {
+          metadata: { name: 'rooms-expose-pods' },
+          spec: { replicas: 2 },
+          status: { readyReplicas: 2, currentReplicas: 2 },
+        },
+      ]),
+    ),
+): nock.Scope {
+  return statefulSets(
+    scope.get('/apis/apps/v1/namespaces/game/statefulsets').query({ labelSelector: sel('room') }),
+  )
+    .get('/api/v1/namespaces/game/pods')
+    .query({ labelSelector: sel('room') })
+    .reply(
+      200,
+      list([
+        {
+          metadata: { name: 'rooms-expose-pods-0' },
+          spec: { nodeName: 'n1' },
+          status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+        },
+      ]),
+    )
+    .get('/api/v1/namespaces/game/services')
+    .query({ labelSelector: sel('pod-service') })
+    .reply(
+      200,
+      list([
+        {
+          metadata: { name: 'rooms-expose-pods-0', namespace: 'game' },
+          spec: {
+            type: 'NodePort',
+            selector: { 'statefulset.kubernetes.io/pod-name': 'rooms-expose-pods-0' },
+            ports: [{ port: 8080, nodePort: 30880 }],
+          },
+        },
+      ]),
+    )
+    .get('/apis/discovery.k8s.io/v1/namespaces/game/endpointslices')
+    .query({ labelSelector: sel('pod-service') })
+    .reply(
+      200,
+      list([
+        {
+          metadata: { labels: { 'kubernetes.io/service-name': 'rooms-expose-pods-0' } },
+          addressType: 'IPv4',
+          endpoints: [{ addresses: ['10.244.0.1'], conditions: { ready: true }, nodeName: 'n1' }],
+        },
+      ]),
+    )
+    .get('/api/v1/nodes')
+    .reply(
+      200,
+      list([
+        { metadata: { name: 'n1' }, status: { addresses: [{ type: 'ExternalIP', address: '203.0.113.1' }] } },
+      ]),
+    )
+    .get('/apis/apps/v1/namespaces/game/deployments')
+    .query({ labelSelector: sel('redis') })
+    .reply(200, list([redisDeployment]))
+    .get('/api/v1/namespaces/game/pods')
+    .query({ labelSelector: sel('redis') })
+    .reply(
+      200,
+      list([{ metadata: { name: 'r' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }]),
+    )
+    .get('/api/v1/services')
+    .reply(200, list([]))
+    .get('/api/v1/namespaces/game/secrets/rooms-expose-pods-redis')
+    .reply(200, { metadata: { name: 'rooms-expose-pods-redis' } })
+    .get('/api/v1/namespaces/game/persistentvolumeclaims/rooms-expose-pods-redis-data')
+    .reply(200, { metadata: { name: 'rooms-expose-pods-redis-data' }, status: { phase: 'Bound' } });
+}
+
+describe('readReleaseObjects (nock: the exact requests, and fault injection)', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+
+  it('finds everything by the chart labels, with the bearer token, and maps it to views', async () => {
+    const scope = expectAll(nock(SERVER, { reqheaders: { authorization: 'Bearer secret-token' } }));
+    const o = await readReleaseObjects(kube(), 'game', 'rooms');
+    assert.ok(scope.isDone(), `not requested: ${scope.pendingMocks().join(', ')}`);
+    assert.equal(o.statefulSet?.name, 'rooms-expose-pods');
+    assert.deepEqual(
+      o.pods.map((p) => [p.name, p.ready, p.nodeName]),
+      [['rooms-expose-pods-0', true, 'n1']],
+    );
+    assert.equal(o.services[0]?.selectsPod, 'rooms-expose-pods-0');
+    assert.deepEqual(o.endpoints, [
+      { service: 'rooms-expose-pods-0', addresses: ['10.244.0.1'], ready: true, nodeName: 'n1' },
+    ]);
+    assert.deepEqual(o.redis, {
+      podReady: true,
+      pvc: { name: 'rooms-expose-pods-redis-data', phase: 'Bound' },
+      pvcExpected: true,
+      secretPresent: true,
+      secretName: 'rooms-expose-pods-redis',
+    });
+    assert.deepEqual(o.allServices, []);
+  });
+
+  it('a missing Secret is reported, not thrown', async () => {
+    const scope = nock(SERVER);
+    expectAll(scope);
+    nock.removeInterceptor({
+      hostname: 'k8s.test',
+      port: 6443,
+      proto: 'https',
+      path: '/api/v1/namespaces/game/secrets/rooms-expose-pods-redis',
+    });
+    scope.get('/api/v1/namespaces/game/secrets/rooms-expose-pods-redis').reply(404, {
+      kind: 'Status',
+      reason: 'NotFound',
+      message: 'secrets "rooms-expose-pods-redis" not found',
+    });
+    const o = await readReleaseObjects(kube(), 'game', 'rooms');
+    assert.equal(o.redis?.secretPresent, false);
+  });
+
+  it('403 on the cluster-wide Service list skips the collision check', async () => {
+    const scope = nock(SERVER);
+    expectAll(scope);
+    nock.removeInterceptor({ hostname: 'k8s.test', port: 6443, proto: 'https', path: '/api/v1/services' });
+    scope
+      .get('/api/v1/services')
+      .reply(403, { kind: 'Status', reason: 'Forbidden', message: 'services is forbidden' });
+    const o = await readReleaseObjects(kube(), 'game', 'rooms');
+    assert.equal(o.allServices, undefined);
+  });
+
+  const faults: {
+    name: string;
+    reply: (s: nock.Interceptor) => nock.Scope;
+    code: number;
+    message: RegExp;
+  }[] = [
+    {
+      name: '401',
+      reply: (i) => i.reply(401, { kind: 'Status', reason: 'Unauthorized', message: 'Unauthorized' }),
+      code: ExitCode.CLUSTER_UNREACHABLE,
+      message:
+        /refused the credentials \(401 Unauthorized\) while trying to list statefulsets in namespace game/,
+    },
+    {
+      name: '403 names the verb and resource',
+      reply: (i) =>
+        i.reply(
+          403,
+          JSON.stringify({
+            kind: 'Status',
+            reason: 'Forbidden',
+            message: 'statefulsets.apps is forbidden: User "bob" cannot list resource "statefulsets"',
+          }),
+        ),
+      code: ExitCode.FORBIDDEN,
+      message:
+        /^forbidden: you may not list statefulsets in namespace game \(403\): statefulsets\.apps is forbidden: User "bob"/,
+    },
+    {
+      name: '404',
+      reply: (i) =>
+        i.reply(404, {
+          kind: 'Status',
+          reason: 'NotFound',
+          message: 'the server could not find the requested resource',
+        }),
+      code: ExitCode.NOT_FOUND,
+      message: /not found while trying to list statefulsets/,
+    },
+    {
+      name: '500',
+      reply: (i) => i.reply(500, 'etcdserver: request timed out'),
+      code: ExitCode.ERROR,
+      message:
+        /answered 500 while trying to list statefulsets in namespace game: etcdserver: request timed out/,
+    },
+  ];
+  for (const f of faults) {
+    it(`${f.name} becomes one KubeApiError with exit code ${f.code}`, async () => {
+      // Only the StatefulSet list fails, so the error is deterministic.
+      expectAll(nock(SERVER), f.reply);
+      const err = await readReleaseObjects(kube(), 'game', 'rooms').then(
+        () => assert.fail('should have thrown'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof KubeApiError, String(err));
+      assert.equal(err.exitCode, f.code);
+      assert.match(err.message, f.message);
+    });
+  }
+
+  it('connection refused (a real closed port) is CLUSTER_UNREACHABLE, naming the server', async () => {
+    nock.enableNetConnect('127.0.0.1');
+    const err = await readReleaseObjects(kube('https://127.0.0.1:1'), 'game', 'rooms').then(
+      () => assert.fail('should have thrown'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof KubeApiError);
+    assert.equal(err.exitCode, ExitCode.CLUSTER_UNREACHABLE);
+    assert.match(
+      err.message,
+      /^cannot reach the Kubernetes API server at https:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/,
+    );
+  });
+});

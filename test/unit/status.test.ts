@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { ordinalOf, type PodView, type ServiceView } from '../../src/core/model.js';
+import { assessStatus, type StatusSnapshot } from '../../src/core/status.js';
+
+const WL = 'rooms-expose-pods';
+const pod = (n: number, extra: Partial<PodView> = {}): PodView => ({
+  name: `${WL}-${n}`,
+  phase: 'Running',
+  ready: true,
+  nodeName: 'node-a',
+  podIP: `10.244.0.${n}`,
+  terminating: false,
+  ...extra,
+});
+const svc = (n: number, nodePort = 30880 + n): ServiceView => ({
+  name: `${WL}-${n}`,
+  namespace: 'game',
+  type: 'NodePort',
+  selectsPod: `${WL}-${n}`,
+  ports: [{ port: 8080, nodePort, protocol: 'TCP' }],
+  ingress: [],
+  release: 'rooms',
+});
+
+/** A healthy 2-pod release; each case changes one thing. */
+function snapshot(change: (s: StatusSnapshot) => void = () => undefined): StatusSnapshot {
+  const s: StatusSnapshot = {
+    release: {
+      name: 'rooms',
+      namespace: 'game',
+      revision: 3,
+      status: 'deployed',
+      chart: 'expose-pods-0.1.0',
+      appVersion: '2.53',
+    },
+    values: { replicas: 2, exposeCount: 2, nodePortBase: 30880, redisEnabled: true },
+    workload: WL,
+    statefulSet: { replicas: 2, readyReplicas: 2, currentReplicas: 2 },
+    pods: [pod(0), pod(1)],
+    services: [svc(0), svc(1)],
+    endpoints: [0, 1].map((n) => ({
+      service: `${WL}-${n}`,
+      addresses: [`10.244.0.${n}`],
+      ready: true,
+      nodeName: 'node-a',
+    })),
+    nodes: [{ name: 'node-a', ready: true, addresses: [{ type: 'InternalIP', address: '198.51.100.1' }] }],
+    allServices: [svc(0), svc(1)],
+    redis: {
+      podReady: true,
+      pvc: { name: 'p', phase: 'Bound' },
+      pvcExpected: true,
+      secretPresent: true,
+      secretName: 's',
+    },
+    redisExpected: true,
+  };
+  change(s);
+  return s;
+}
+
+describe('ordinalOf', () => {
+  const cases: [string, number | undefined][] = [
+    [`${WL}-0`, 0],
+    [`${WL}-12`, 12],
+    [`${WL}-redis`, undefined],
+    [`${WL}-01`, undefined],
+    [`${WL}-redis-6d8f-x`, undefined],
+    ['other-0', undefined],
+  ];
+  for (const [name, want] of cases) it(name, () => assert.equal(ordinalOf(name, WL), want));
+});
+
+describe('assessStatus', () => {
+  it('a healthy release has no problems and one row per ordinal', () => {
+    const r = assessStatus(snapshot());
+    assert.equal(r.healthy, true);
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(
+      r.ordinals.map((o) => [o.pod, o.ready, o.service, o.nodePort, o.endpointReady]),
+      [
+        [`${WL}-0`, true, `${WL}-0`, 30880, true],
+        [`${WL}-1`, true, `${WL}-1`, 30881, true],
+      ],
+    );
+    assert.deepEqual(r.replicas, { desired: 2, current: 2, ready: 2, inRelease: 2 });
+  });
+
+  const cases: { name: string; change: (s: StatusSnapshot) => void; kinds: string[]; message?: RegExp }[] = [
+    {
+      name: 'kubectl scale up: replicas drift and a pod without a Service',
+      change: (s) => {
+        s.statefulSet!.replicas = 3;
+        s.pods.push(pod(2));
+      },
+      kinds: ['ReplicasDrift', 'PodWithoutService'],
+      message: /pod rooms-expose-pods-2 has no per-pod Service/,
+    },
+    {
+      name: 'a Service beyond the release count with no pod (an orphan) is a problem',
+      change: (s) => {
+        s.services.push(svc(2));
+      },
+      kinds: ['ServiceWithoutPod'],
+      message: /Service rooms-expose-pods-2 has no pod behind it: clients get connection refused/,
+    },
+    {
+      name: 'a pod not ready names its reason',
+      change: (s) => {
+        s.pods[1] = pod(1, { ready: false, phase: 'Pending', reason: 'Unschedulable' });
+        s.endpoints.pop();
+      },
+      kinds: ['PodNotReady'],
+      message: /pod rooms-expose-pods-1 is not ready \(Unschedulable\)/,
+    },
+    {
+      name: 'a node with only a Hostname address',
+      change: (s) => {
+        s.nodes[0]!.addresses = [{ type: 'Hostname', address: 'node-a' }];
+      },
+      kinds: ['NodeWithoutAddress'],
+    },
+    {
+      name: 'the expected nodePort is held by another release',
+      change: (s) => {
+        s.services.pop();
+        s.allServices = [svc(0), { ...svc(1), name: 'other-0', namespace: 'arena', release: 'other' }];
+        s.pods.pop();
+        s.statefulSet!.replicas = 2;
+      },
+      kinds: ['NodePortCollision'],
+      message: /nodePort 30881 \(ordinal 1\) is taken by Service arena\/other-0 of release other/,
+    },
+    {
+      name: 'the release is not deployed',
+      change: (s) => {
+        s.release.status = 'pending-upgrade';
+      },
+      kinds: ['ReleaseNotDeployed'],
+    },
+    {
+      name: 'the StatefulSet is gone: its Services now refuse connections',
+      change: (s) => {
+        s.statefulSet = undefined;
+        s.pods = [];
+      },
+      kinds: ['WorkloadMissing', 'ServiceWithoutPod', 'ServiceWithoutPod'],
+    },
+    {
+      name: 'Redis: not ready, PVC pending, Secret missing',
+      change: (s) => {
+        s.redis = {
+          podReady: false,
+          pvc: { name: 'p', phase: 'Pending' },
+          pvcExpected: true,
+          secretPresent: false,
+          secretName: 'rooms-redis',
+        };
+      },
+      kinds: ['RedisNotReady', 'RedisPvcNotBound', 'RedisSecretMissing'],
+      message: /the Redis Secret rooms-redis is missing/,
+    },
+    {
+      name: 'Redis enabled but its Deployment is gone',
+      change: (s) => {
+        s.redis = undefined;
+      },
+      kinds: ['RedisNotReady'],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const r = assessStatus(snapshot(c.change));
+      assert.equal(r.healthy, false);
+      assert.deepEqual(r.problems.map((p) => p.kind).sort(), [...c.kinds].sort());
+      if (c.message)
+        assert.ok(
+          r.problems.some((p) => c.message!.test(p.message)),
+          JSON.stringify(r.problems),
+        );
+    });
+  }
+
+  it('expose.count above replicas on purpose: a note, still healthy', () => {
+    const r = assessStatus(
+      snapshot((s) => {
+        s.values.exposeCount = 3;
+        s.services.push(svc(2));
+      }),
+    );
+    assert.equal(r.healthy, true);
+    assert.deepEqual(r.notes, [
+      'Service rooms-expose-pods-2 has no pod yet (expose.count 3 > room.replicas 2): connection refused until you scale up',
+    ]);
+    assert.equal(r.ordinals.length, 3);
+  });
+
+  it('Redis disabled: no Redis section and no Redis problem', () => {
+    const r = assessStatus(
+      snapshot((s) => {
+        s.redis = undefined;
+        s.redisExpected = false;
+      }),
+    );
+    assert.equal(r.healthy, true);
+    assert.equal(r.redis, undefined);
+  });
+
+  it('no nodePortBase (auto-assigned ports): no collision check', () => {
+    const r = assessStatus(
+      snapshot((s) => {
+        s.values.nodePortBase = undefined;
+        s.allServices = [{ ...svc(0), name: 'x', namespace: 'other' }];
+      }),
+    );
+    assert.equal(r.healthy, true);
+  });
+});
