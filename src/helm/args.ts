@@ -117,3 +117,8 @@ export function listArgs(helmMajor: number, release: string, target: KubeTarget)
   if (helmMajor < 4) args.splice(1, 0, '--all');
   return args;
 }
+
+/** `helm uninstall`: the same in Helm 3 and 4. */
+export function uninstallArgs(release: string, target: KubeTarget, timeout: string): string[] {
+  return ['uninstall', release, ...kubeArgs(target), '--timeout', timeout];
+}

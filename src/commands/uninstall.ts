@@ -1,0 +1,87 @@
+import { Args, Flags } from '@oclif/core';
+
+import { BaseCommand, helmFlags, kubeFlags } from '../base-command.js';
+import { DEFAULT_RELEASE } from '../core/release.js';
+import { UsageError } from '../errors.js';
+import type { ReleaseData } from '../kube/data.js';
+import { runUninstall } from '../ops/uninstall.js';
+import { confirm } from '../output/confirm.js';
+
+const describeData = (d: ReleaseData, ns: string) =>
+  [...d.pvcs.map((p) => `persistentvolumeclaim/${p}`), ...d.secrets.map((s) => `secret/${s}`)]
+    .map((x) => `  ${ns}/${x}`)
+    .join('\n');
+
+export default class Uninstall extends BaseCommand {
+  static override summary = 'Uninstall a release, keeping its data unless told otherwise.';
+
+  static override description = `Runs \`helm uninstall\`. The PVCs of the StatefulSet and of Redis, and the Redis Secret, are KEPT by default and listed with the command that deletes them: a reinstall of the same release finds its data again.
+
+--delete-data also deletes them, after a confirmation prompt; --yes answers it for scripts. Without a terminal and without --yes, --delete-data refuses and changes nothing. Claims and Secrets you brought yourself (redis.persistence.existingClaim, redis.auth.existingSecret) are never deleted.
+
+If the release is already gone, --delete-data still deletes what it left behind, so re-running converges.`;
+
+  static override examples = [
+    'kubectl expose-pods uninstall rooms -n game',
+    'kubectl expose-pods uninstall rooms -n game --delete-data --yes',
+  ];
+
+  static override args = {
+    release: Args.string({ description: 'Helm release name.', default: DEFAULT_RELEASE }),
+  };
+
+  static override flags = {
+    ...kubeFlags,
+    ...helmFlags,
+    'delete-data': Flags.boolean({
+      description: 'Also delete the PVCs and the Redis Secret (asks first).',
+      default: false,
+    }),
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'Answer yes to the confirmation (for scripts).',
+      default: false,
+    }),
+    timeout: Flags.string({
+      description: 'How long helm waits for the deletion, as a duration.',
+      default: '5m',
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Uninstall);
+    const res = await runUninstall({
+      release: args.release,
+      kube: { kubeconfig: flags.kubeconfig, context: flags.context, namespace: flags.namespace },
+      helmBinary: flags['helm-binary'],
+      deleteData: flags['delete-data'],
+      timeout: flags.timeout,
+      confirm: async (data, ns) => {
+        if (flags.yes) return true;
+        if (!process.stdin.isTTY) {
+          throw new UsageError(
+            '--delete-data needs confirmation: pass --yes, or run it in a terminal',
+            'Nothing was changed.',
+          );
+        }
+        this.printer.warn(`this deletes the data of release ${args.release}:\n${describeData(data, ns)}`);
+        return confirm('Delete it for good?');
+      },
+    });
+    if (res.uninstalled)
+      this.printer.success(`release ${res.release} uninstalled from namespace ${res.namespace}`);
+    else this.printer.info(`release ${res.release} was already uninstalled`);
+    if (res.deleted.pvcs.length + res.deleted.secrets.length) {
+      this.printer.success(`deleted:\n${describeData(res.deleted, res.namespace)}`);
+    }
+    const kept = res.kept;
+    if (kept.pvcs.length + kept.secrets.length) {
+      this.printer.info(
+        `kept (your data survives a reinstall of ${res.release}):\n${describeData(kept, res.namespace)}`,
+      );
+      this.printer.info(
+        `delete them with: kubectl expose-pods uninstall ${res.release} -n ${res.namespace} --delete-data`,
+      );
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { HELMS, run } from '../support/tools.js';
+
+after(printClusterLogsOnFailure);
+
+for (const [i, helm] of HELMS.entries()) {
+  const ns = `e2e-uninstall-${helm.name}`;
+  const release = 'arena';
+  const sts = `${release}-expose-pods`;
+
+  describe(`${helm.name}: kubectl expose-pods uninstall keeps data unless told, and converges`, () => {
+    const sh = userShell(helm.path);
+    const names = (kind: string) =>
+      (sh.getJson(kind, '-n', ns).items as any[]).map((o) => o.metadata.name as string).sort();
+    const DATA = [`data-${sts}-0`, `data-${sts}-1`, `${sts}-redis-data`].sort();
+
+    before(() => {
+      const r = sh.kubectl(
+        'expose-pods',
+        'install',
+        release,
+        '-n',
+        ns,
+        '--create-namespace',
+        '--replicas',
+        '2',
+        '--node-port-base',
+        String(32000 + i * 100),
+        '--set',
+        'room.persistence.enabled=true',
+        '--timeout',
+        '3m',
+      );
+      assert.equal(r.status, 0, r.stderr);
+    });
+
+    it('uninstall keeps the PVCs and the Secret, and says how to delete them', async () => {
+      const r = sh.kubectl('expose-pods', 'uninstall', release, '-n', ns);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`✔ release ${release} uninstalled from namespace ${ns}`));
+      for (const pvc of DATA) assert.match(r.stderr, new RegExp(`${ns}/persistentvolumeclaim/${pvc}`));
+      assert.match(r.stderr, new RegExp(`${ns}/secret/${sts}-redis`));
+      assert.match(r.stderr, /--delete-data/);
+      await eventually('the StatefulSet gone', () =>
+        sh.kubectl('get', 'statefulset', sts, '-n', ns).status !== 0 ? true : undefined,
+      );
+      assert.deepEqual(names('pvc'), DATA);
+    });
+
+    it('with the release gone, a plain uninstall is a clear not-found (exit 7) naming the leftovers', () => {
+      const r = sh.kubectl('expose-pods', 'uninstall', release, '-n', ns);
+      assert.equal(r.status, 7);
+      assert.match(r.stderr, new RegExp(`^error: release ${release} not found in namespace ${ns}$`, 'm'));
+      assert.match(r.stderr, /left 3 PVC\(s\) and 1 Secret\(s\) behind; add --delete-data/);
+    });
+
+    it('--delete-data without a terminal and without --yes refuses (exit 2) and changes nothing', () => {
+      const r = sh.kubectl('expose-pods', 'uninstall', release, '-n', ns, '--delete-data');
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /--delete-data needs confirmation: pass --yes/);
+      assert.deepEqual(names('pvc'), DATA);
+    });
+
+    it('on a terminal it asks first, and "n" changes nothing (exit 2)', () => {
+      // script(1) gives the command a real pseudo-terminal; "n" is typed at the prompt.
+      const cmd = `kubectl expose-pods uninstall ${release} -n ${ns} --delete-data`;
+      const r = run('script', ['-qec', cmd, '/dev/null'], { env: sh.env, input: 'n\n' });
+      assert.equal(r.status, 2, r.stdout);
+      assert.match(r.stdout, /this deletes the data of release/);
+      assert.match(r.stdout, /Delete it for good\? \[y\/N\]/);
+      assert.match(r.stdout, /nothing was changed: deleting the data was not confirmed/);
+      assert.deepEqual(names('pvc'), DATA);
+    });
+
+    it('--delete-data --yes deletes the leftovers of the uninstalled release', async () => {
+      const r = sh.kubectl('expose-pods', 'uninstall', release, '-n', ns, '--delete-data', '--yes');
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /was already uninstalled/);
+      await eventually('PVCs deleted', () => (names('pvc').length === 0 ? true : undefined));
+      assert.equal(sh.kubectl('get', 'secret', `${sts}-redis`, '-n', ns).status, 1);
+    });
+
+    it('running it again finds nothing: exit 7', () => {
+      const r = sh.kubectl('expose-pods', 'uninstall', release, '-n', ns, '--delete-data', '--yes');
+      assert.equal(r.status, 7, r.stderr);
+    });
+  });
+}
