@@ -61,13 +61,11 @@ describe('release data (nock: exact requests)', () => {
   });
 
   it('403 on delete stops with FORBIDDEN naming the verb and resource', async () => {
-    nock(SERVER)
-      .delete('/api/v1/namespaces/game/persistentvolumeclaims/a')
-      .reply(403, {
-        kind: 'Status',
-        reason: 'Forbidden',
-        message: 'persistentvolumeclaims "a" is forbidden',
-      });
+    nock(SERVER).delete('/api/v1/namespaces/game/persistentvolumeclaims/a').reply(403, {
+      kind: 'Status',
+      reason: 'Forbidden',
+      message: 'persistentvolumeclaims "a" is forbidden',
+    });
     await assert.rejects(deleteReleaseData(kube(), 'game', { pvcs: ['a'], secrets: ['s'] }), (e: any) => {
       assert.equal(e.exitCode, ExitCode.FORBIDDEN);
       assert.match(
