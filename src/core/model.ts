@@ -58,6 +58,16 @@ export interface PvcView {
   phase: string;
 }
 
+/** The release's Redis, as found from its Deployment. */
+export interface RedisView {
+  podReady: boolean;
+  pvc?: PvcView;
+  /** The Deployment mounts a claim (persistence on). */
+  pvcExpected: boolean;
+  secretPresent: boolean;
+  secretName: string;
+}
+
 /** The ordinal of a StatefulSet pod or per-pod Service named <base>-<n>, or undefined. */
 export function ordinalOf(name: string, base: string): number | undefined {
   if (!name.startsWith(`${base}-`)) return undefined;

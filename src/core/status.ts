@@ -3,7 +3,7 @@ import {
   type EndpointView,
   type NodeView,
   type PodView,
-  type PvcView,
+  type RedisView,
   type ServiceView,
 } from './model.js';
 
@@ -38,13 +38,7 @@ export interface StatusSnapshot {
   nodes: NodeView[];
   /** Every Service in the cluster, to find nodePort collisions. */
   allServices: ServiceView[];
-  redis?: {
-    podReady: boolean;
-    pvc?: PvcView;
-    pvcExpected: boolean;
-    secretPresent: boolean;
-    secretName: string;
-  };
+  redis?: RedisView;
   /** The release enables Redis, so its absence is a problem. */
   redisExpected: boolean;
 }

@@ -1,6 +1,6 @@
 import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 
-import type { EndpointView, NodeView, PodView, PvcView, ServiceView } from '../core/model.js';
+import type { EndpointView, NodeView, PodView, RedisView, ServiceView } from '../core/model.js';
 import type { ResolvedKube } from './config.js';
 import { toKubeError } from './errors.js';
 import { endpointViews, nodeView, podView, pvcView, serviceView } from './views.js';
@@ -14,13 +14,7 @@ export interface ReleaseObjects {
   nodes: NodeView[];
   /** undefined when RBAC does not allow listing Services cluster-wide. */
   allServices?: ServiceView[];
-  redis?: {
-    podReady: boolean;
-    pvc?: PvcView;
-    pvcExpected: boolean;
-    secretPresent: boolean;
-    secretName: string;
-  };
+  redis?: RedisView;
 }
 
 const instance = (release: string, component?: string) =>

@@ -1,24 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 
-import { KubeConfig } from '@kubernetes/client-node';
 import nock from 'nock';
 
+import { FAKE_SERVER, fakeKube } from '../support/kube.js';
+
 import { ExitCode } from '../../src/errors.js';
-import type { ResolvedKube } from '../../src/kube/config.js';
 import { deleteReleaseData, listReleaseData } from '../../src/kube/data.js';
 
-const SERVER = 'https://k8s.test:6443';
-function kube(): ResolvedKube {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: SERVER, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  return { kc, context: 'x', namespace: 'game' };
-}
+const SERVER = FAKE_SERVER;
+const kube = fakeKube;
 const notFound = {
   kind: 'Status',
   apiVersion: 'v1',

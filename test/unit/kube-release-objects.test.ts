@@ -1,25 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 
-import { KubeConfig } from '@kubernetes/client-node';
 import nock from 'nock';
 
+import { FAKE_SERVER, fakeKube } from '../support/kube.js';
+
 import { ExitCode } from '../../src/errors.js';
-import type { ResolvedKube } from '../../src/kube/config.js';
 import { KubeApiError } from '../../src/kube/errors.js';
 import { readReleaseObjects } from '../../src/kube/release-objects.js';
 
-const SERVER = 'https://k8s.test:6443';
-function kube(server = SERVER): ResolvedKube {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'secret-token' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u', namespace: 'game' }],
-    currentContext: 'x',
-  });
-  return { kc, context: 'x', namespace: 'game' };
-}
+const SERVER = FAKE_SERVER;
+const kube = fakeKube;
 
 const sel = (component: string) =>
   `app.kubernetes.io/instance=rooms,app.kubernetes.io/component=${component}`;
