@@ -64,7 +64,7 @@ start() {
   echo $! >"$run/$name.pid"
 }
 
-alive() { [ -f "$run/$1.pid" ] && kill -0 "$(cat "$run/$1.pid")" 2>/dev/null; }
+alive() { [ -f "$run/$1.pid" ] && running "$(cat "$run/$1.pid")"; }
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -186,24 +186,33 @@ up() {
   printf '%s\n' "$kubeconfig"
 }
 
+# True while the process exists and is not a zombie (kill -0 succeeds on zombies).
+running() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "${state#Z}" = "$state" ]
+}
+
 down() {
   local quiet=${1:-}
-  local stopped=0
-  # Reverse start order, so nothing is left half-managed.
+  local stopped=0 name pid deadline
+  # Reverse start order; SIGTERM first, SIGKILL after 5 s: the data is disposable.
   for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
-    if alive "$name"; then
-      kill "$(cat "$run/$name.pid")" 2>/dev/null || true
+    [ -f "$run/$name.pid" ] || continue
+    pid=$(cat "$run/$name.pid")
+    if running "$pid"; then
+      kill "$pid" 2>/dev/null || true
       stopped=$((stopped + 1))
+      deadline=$((SECONDS + 5))
+      while running "$pid" && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+      running "$pid" && kill -9 "$pid" 2>/dev/null || true
     fi
+    rm -f "$run/$name.pid"
   done
-  for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
-    if [ -f "$run/$name.pid" ]; then
-      local pid deadline=$((SECONDS + 15))
-      pid=$(cat "$run/$name.pid")
-      while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
-      kill -9 "$pid" 2>/dev/null || true
-      rm -f "$run/$name.pid"
-    fi
+  # A killed process can hold its port for a moment; the next `up` needs them free.
+  deadline=$((SECONDS + 15))
+  for p in "$ETCD_PORT" $((ETCD_PORT + 10)) "$API_PORT"; do
+    while ! port_free "$p" && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
   done
   [ -n "$quiet" ] || log "✔ cluster down ($stopped components stopped)"
 }

@@ -124,6 +124,44 @@ for (const [i, helm] of HELMS.entries()) {
       );
     });
 
+    it('endpoints: each pod at its own node address and nodePort, where the scheduler placed it', () => {
+      const r = sh.kubectl('expose-pods', 'endpoints', release, '-n', ns, '-o', 'json');
+      assert.equal(r.status, 0, r.stderr);
+      const report = JSON.parse(r.stdout);
+      assert.equal(report.schemaVersion, 1);
+      assert.equal(report.endpoints.length, COUNT);
+      const nodes = new Map(
+        (sh.getJson('nodes').items as any[]).map((n) => [n.metadata.name, n.status.addresses]),
+      );
+      for (let n = 0; n < REPLICAS; n++) {
+        const e = report.endpoints[n];
+        const livePod = sh.getJson('pod', `${sts}-${n}`, '-n', ns);
+        const addrs = nodes.get(livePod.spec.nodeName) as { type: string; address: string }[];
+        const want =
+          addrs.find((a) => a.type === 'ExternalIP') ?? addrs.find((a) => a.type === 'InternalIP')!;
+        assert.deepEqual(
+          [e.pod, e.status, e.ready, e.node, e.address, e.addressType, e.port, e.podIP],
+          [
+            `${sts}-${n}`,
+            'Ready',
+            true,
+            livePod.spec.nodeName,
+            want.address,
+            want.type,
+            base + n,
+            livePod.status.podIP,
+          ],
+        );
+        assert.equal(e.dns, `${sts}-${n}.${sts}.${ns}.svc.cluster.local`);
+      }
+      assert.deepEqual(
+        [report.endpoints[COUNT - 1].status, report.endpoints[COUNT - 1].port],
+        ['NoPod', base + COUNT - 1],
+      );
+      const addresses = sh.kubectl('expose-pods', 'endpoints', release, '-n', ns, '-o', 'addresses');
+      assert.equal(addresses.stdout.trim().split('\n').length, REPLICAS);
+    });
+
     it('Redis is Ready with its PVC Bound and its Secret in place', async () => {
       await eventually('redis Deployment available', () => {
         const d = sh.getJson('deployment', `${sts}-redis`, '-n', ns);
@@ -171,6 +209,14 @@ for (const [i, helm] of HELMS.entries()) {
       const text = sh.kubectl('expose-pods', 'status', release, '-n', ns);
       assert.equal(text.status, 8);
       assert.match(text.stdout, new RegExp(`pod ${sts}-${scaled - 1} has no per-pod Service`));
+    });
+
+    it('endpoints after kubectl scale: the new pods show NoService', () => {
+      const r = sh.kubectl('expose-pods', 'endpoints', release, '-n', ns, '-o', 'json');
+      assert.equal(r.status, 0, r.stderr);
+      const statuses = JSON.parse(r.stdout).endpoints.map((e: any) => e.status);
+      // Ordinal 3 had a Service waiting (expose.count 4); ordinal 4 has none.
+      assert.deepEqual(statuses, ['Ready', 'Ready', 'Ready', 'Ready', 'NoService']);
     });
 
     it('status of a release that does not exist: exit 7', () => {

@@ -1,0 +1,95 @@
+import { Args, Flags } from '@oclif/core';
+
+import { BaseCommand, kubeFlags } from '../base-command.js';
+import { DEFAULT_ADDRESS_TYPES, internalOnly, parseAddressTypes } from '../core/endpoints.js';
+import { DEFAULT_RELEASE } from '../core/release.js';
+import { UsageError } from '../errors.js';
+import { releaseEndpoints, type EndpointsReport } from '../ops/endpoints.js';
+import { formatAddresses, formatEndpoints } from '../output/endpoints.js';
+import { renderStructured } from '../output/format.js';
+
+export default class Endpoints extends BaseCommand {
+  static override summary = 'Which node address and port reaches each pod right now.';
+
+  static override description = `With externalTrafficPolicy Local only the node hosting a pod answers on its nodePort, so the address a client needs is that node's address together with the pod's nodePort (for a LoadBalancer Service: its ingress IP or hostname and the Service port). One row per ordinal.
+
+STATUS is one of: Ready; NotReady (the pod exists but is not ready); Pending (not scheduled or not created yet); NoPod (a Service with no pod: connection refused); NoService (a pod without a per-pod Service, for example after kubectl scale); NodeNotReady; NoAddress (the node has none of the wanted address types); LBPending (a LoadBalancer without ingress yet).
+
+The node address is the first of --address-type the node has. A warning goes to stderr when a Ready pod is reachable only on an internal address. Four API requests, whatever the replica count. Without permission to list nodes, addresses show as unknown instead of failing.
+
+-o json and -o yaml print a stable document for programs: {schemaVersion: 1, release, namespace, addressTypes, nodesVisible, endpoints: [{ordinal, pod, ready, status, node, podIP, address, addressType, port, protocol, service, serviceType, dns}]}. -o addresses prints host:port of Ready endpoints, one per line.`;
+
+  static override examples = [
+    'kubectl expose-pods endpoints',
+    'kubectl expose-pods endpoints rooms -n game -o wide',
+    {
+      description: 'Room 7 for a matchmaker, as JSON:',
+      command: 'kubectl expose-pods endpoints rooms -n game --ordinal 7 -o json',
+    },
+    {
+      description: 'Every reachable room as host:port, preferring InternalIP:',
+      command:
+        'kubectl expose-pods endpoints rooms -n game -o addresses --address-type InternalIP,ExternalIP',
+    },
+  ];
+
+  static override args = {
+    release: Args.string({ description: 'Helm release name.', default: DEFAULT_RELEASE }),
+  };
+
+  static override flags = {
+    ...kubeFlags,
+    output: Flags.string({
+      char: 'o',
+      description: 'Output format.',
+      options: ['table', 'wide', 'json', 'yaml', 'addresses'],
+      default: 'table',
+    }),
+    'address-type': Flags.string({
+      description: 'Node address types to use, in order of preference (comma-separated).',
+      default: DEFAULT_ADDRESS_TYPES.join(','),
+    }),
+    'ready-only': Flags.boolean({ description: 'Only Ready endpoints.', default: false }),
+    ordinal: Flags.integer({ description: 'Only this ordinal (one room).', min: 0 }),
+  };
+
+  async run(): Promise<EndpointsReport> {
+    const { args, flags } = await this.parse(Endpoints);
+    const types = parseAddressTypes(flags['address-type']);
+    if (typeof types === 'string') throw new UsageError(types);
+    const report = await releaseEndpoints({
+      release: args.release,
+      kubeconfig: flags.kubeconfig,
+      context: flags.context,
+      namespace: flags.namespace,
+      addressTypes: types,
+    });
+    let rows = report.endpoints;
+    if (flags.ordinal !== undefined) {
+      const n = flags.ordinal;
+      rows = rows.filter((r) => r.ordinal === n);
+      if (!rows.length) {
+        throw new UsageError(
+          `--ordinal ${n}: release ${report.release} has ordinals 0..${report.endpoints.length - 1}`,
+        );
+      }
+    }
+    if (flags['ready-only']) rows = rows.filter((r) => r.ready);
+    const shown = { ...report, endpoints: rows };
+
+    if (!report.nodesVisible) this.printer.warn('not allowed to list nodes: node addresses are unknown');
+    const internal = internalOnly(rows);
+    if (internal.length) {
+      this.printer.warn(
+        `${internal.map((r) => r.pod).join(', ')}: only an internal address (${[...new Set(internal.map((r) => r.addressType))].join(', ')}); clients outside the cluster usually cannot reach it`,
+      );
+    }
+    if (flags.output === 'json' || flags.output === 'yaml')
+      process.stdout.write(renderStructured(shown, flags.output));
+    else if (flags.output === 'addresses') {
+      const text = formatAddresses(rows);
+      if (text) this.log(text);
+    } else this.log(formatEndpoints(rows, flags.output === 'wide'));
+    return shown;
+  }
+}

@@ -1,0 +1,48 @@
+import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
+import { DEFAULT_RELEASE } from '../core/release.js';
+import { loadKube } from '../kube/config.js';
+import { readEndpointObjects } from '../kube/endpoint-objects.js';
+
+/** Options of `endpoints`, and of the library's resolveEndpoints. */
+export interface EndpointsOptions {
+  /** Helm release name; default expose-pods. */
+  release?: string;
+  kubeconfig?: string;
+  context?: string;
+  /** Default: the context's namespace, then default. */
+  namespace?: string;
+  /** Preferred node address types, in order; default ExternalDNS, ExternalIP, InternalDNS, InternalIP. */
+  addressTypes?: readonly string[];
+}
+
+/** The -o json document of `endpoints` (schemaVersion 1). */
+export interface EndpointsReport {
+  schemaVersion: 1;
+  release: string;
+  namespace: string;
+  /** The address preference used. */
+  addressTypes: string[];
+  /** False when RBAC forbids listing nodes; node addresses are then unknown. */
+  nodesVisible: boolean;
+  endpoints: Endpoint[];
+}
+
+/** Which node address and port reaches each pod of the release right now. */
+export async function releaseEndpoints(opts: EndpointsOptions = {}): Promise<EndpointsReport> {
+  const release = opts.release ?? DEFAULT_RELEASE;
+  const kube = await loadKube({
+    kubeconfig: opts.kubeconfig,
+    context: opts.context,
+    namespace: opts.namespace,
+  });
+  const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
+  const objects = await readEndpointObjects(kube, kube.namespace, release);
+  return {
+    schemaVersion: 1,
+    release,
+    namespace: kube.namespace,
+    addressTypes,
+    nodesVisible: objects.nodes !== undefined,
+    endpoints: resolveEndpointRows({ ...objects, addressTypes }),
+  };
+}

@@ -1,0 +1,282 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import {
+  DEFAULT_ADDRESS_TYPES,
+  hostPort,
+  internalOnly,
+  parseAddressTypes,
+  resolveEndpointRows,
+  UNKNOWN_ADDRESS,
+  type EndpointsInput,
+} from '../../src/core/endpoints.js';
+import type { NodeView, PodView, ServiceView } from '../../src/core/model.js';
+
+const WL = 'web';
+const pod = (n: number, extra: Partial<PodView> = {}): PodView => ({
+  name: `${WL}-${n}`,
+  phase: 'Running',
+  ready: true,
+  nodeName: 'ext',
+  podIP: `10.244.0.${n}`,
+  terminating: false,
+  ...extra,
+});
+const svc = (n: number, extra: Partial<ServiceView> = {}): ServiceView => ({
+  name: `${WL}-${n}`,
+  namespace: 'game',
+  type: 'NodePort',
+  selectsPod: `${WL}-${n}`,
+  ports: [{ port: 8080, nodePort: 30880 + n, protocol: 'TCP' }],
+  ingress: [],
+  ...extra,
+});
+const NODES: NodeView[] = [
+  {
+    name: 'ext',
+    ready: true,
+    addresses: [
+      { type: 'InternalIP', address: '198.51.100.1' },
+      { type: 'ExternalIP', address: '203.0.113.1' },
+      { type: 'Hostname', address: 'ext' },
+    ],
+  },
+  { name: 'int', ready: true, addresses: [{ type: 'InternalIP', address: '198.51.100.2' }] },
+  {
+    name: 'dns',
+    ready: true,
+    addresses: [
+      { type: 'ExternalDNS', address: 'n3.example.test' },
+      { type: 'ExternalIP', address: '203.0.113.3' },
+    ],
+  },
+  { name: 'host', ready: true, addresses: [{ type: 'Hostname', address: 'host' }] },
+  { name: 'down', ready: false, addresses: [{ type: 'ExternalIP', address: '203.0.113.9' }] },
+  {
+    name: 'v6',
+    ready: true,
+    addresses: [
+      { type: 'ExternalIP', address: '2001:db8::5' },
+      { type: 'ExternalIP', address: '203.0.113.5' },
+    ],
+  },
+];
+
+function input(change: (i: EndpointsInput) => void = () => undefined): EndpointsInput {
+  const i: EndpointsInput = {
+    namespace: 'game',
+    workload: WL,
+    headless: WL,
+    replicas: 1,
+    pods: [pod(0)],
+    services: [svc(0)],
+    nodes: NODES,
+    addressTypes: DEFAULT_ADDRESS_TYPES,
+  };
+  change(i);
+  return i;
+}
+const row0 = (change: (i: EndpointsInput) => void) => resolveEndpointRows(input(change))[0]!;
+
+describe('resolveEndpointRows: one row per ordinal with the address a client needs', () => {
+  it('Ready: the hosting node ExternalIP and the pod nodePort, with DNS through the headless Service', () => {
+    assert.deepEqual(resolveEndpointRows(input()), [
+      {
+        ordinal: 0,
+        pod: 'web-0',
+        ready: true,
+        status: 'Ready',
+        node: 'ext',
+        podIP: '10.244.0.0',
+        address: '203.0.113.1',
+        addressType: 'ExternalIP',
+        port: 30880,
+        protocol: 'TCP',
+        service: 'web-0',
+        serviceType: 'NodePort',
+        dns: 'web-0.web.game.svc.cluster.local',
+      },
+    ]);
+  });
+
+  const statuses: {
+    name: string;
+    change: (i: EndpointsInput) => void;
+    status: string;
+    address?: string | null;
+  }[] = [
+    {
+      name: 'NotReady: the pod exists but is not ready',
+      change: (i) => (i.pods = [pod(0, { ready: false })]),
+      status: 'NotReady',
+    },
+    {
+      name: 'NotReady: the pod is terminating',
+      change: (i) => (i.pods = [pod(0, { terminating: true })]),
+      status: 'NotReady',
+    },
+    {
+      name: 'Pending: not scheduled yet',
+      change: (i) => (i.pods = [pod(0, { nodeName: undefined, phase: 'Pending', ready: false })]),
+      status: 'Pending',
+    },
+    {
+      name: 'Pending: not created yet (ordinal below replicas)',
+      change: (i) => (i.pods = []),
+      status: 'Pending',
+    },
+    {
+      name: 'NoPod: a Service beyond the replicas',
+      change: (i) => ((i.pods = []), (i.replicas = 0)),
+      status: 'NoPod',
+    },
+    {
+      name: 'NoService: a pod without its Service (kubectl scale)',
+      change: (i) => (i.services = []),
+      status: 'NoService',
+      address: null,
+    },
+    {
+      name: 'NodeNotReady',
+      change: (i) => (i.pods = [pod(0, { nodeName: 'down' })]),
+      status: 'NodeNotReady',
+    },
+    {
+      name: 'NodeNotReady: the node disappeared',
+      change: (i) => (i.pods = [pod(0, { nodeName: 'gone' })]),
+      status: 'NodeNotReady',
+      address: null,
+    },
+    {
+      name: 'NoAddress: only a Hostname',
+      change: (i) => (i.pods = [pod(0, { nodeName: 'host' })]),
+      status: 'NoAddress',
+      address: null,
+    },
+    {
+      name: 'LBPending: a LoadBalancer without ingress',
+      change: (i) => (i.services = [svc(0, { type: 'LoadBalancer' })]),
+      status: 'LBPending',
+      address: null,
+    },
+  ];
+  for (const c of statuses) {
+    it(c.name, () => {
+      const r = row0(c.change);
+      assert.equal(r.status, c.status);
+      assert.equal(r.ready, false);
+      if (c.address !== undefined) assert.equal(r.address, c.address);
+    });
+  }
+
+  const addresses: {
+    name: string;
+    node: string;
+    types?: string[];
+    address: string | null;
+    type: string | null;
+  }[] = [
+    { name: 'ExternalIP before InternalIP', node: 'ext', address: '203.0.113.1', type: 'ExternalIP' },
+    { name: 'ExternalDNS first', node: 'dns', address: 'n3.example.test', type: 'ExternalDNS' },
+    { name: 'falls back to InternalIP', node: 'int', address: '198.51.100.2', type: 'InternalIP' },
+    {
+      name: 'a custom order',
+      node: 'ext',
+      types: ['InternalIP', 'ExternalIP'],
+      address: '198.51.100.1',
+      type: 'InternalIP',
+    },
+    {
+      name: 'Hostname when asked for',
+      node: 'host',
+      types: ['ExternalIP', 'Hostname'],
+      address: 'host',
+      type: 'Hostname',
+    },
+    {
+      name: 'dual-stack: the first ExternalIP, IPv6 here',
+      node: 'v6',
+      address: '2001:db8::5',
+      type: 'ExternalIP',
+    },
+  ];
+  for (const c of addresses) {
+    it(`address: ${c.name}`, () => {
+      const r = row0((i) => {
+        i.pods = [pod(0, { nodeName: c.node })];
+        if (c.types) i.addressTypes = c.types;
+      });
+      assert.deepEqual([r.address, r.addressType, r.status], [c.address, c.type, 'Ready']);
+    });
+  }
+
+  it('LoadBalancer with an IP or a hostname: the ingress and the Service port', () => {
+    const ip = row0((i) => (i.services = [svc(0, { type: 'LoadBalancer', ingress: ['203.0.113.50'] })]));
+    assert.deepEqual(
+      [ip.address, ip.addressType, ip.port, ip.status],
+      ['203.0.113.50', 'LoadBalancerIP', 8080, 'Ready'],
+    );
+    const host = row0(
+      (i) => (i.services = [svc(0, { type: 'LoadBalancer', ingress: ['lb-1.elb.example.test'] })]),
+    );
+    assert.deepEqual(
+      [host.address, host.addressType, host.port],
+      ['lb-1.elb.example.test', 'LoadBalancerHostname', 8080],
+    );
+  });
+
+  it('count > replicas: rows up to the highest Service; the extra ones are NoPod', () => {
+    const rows = resolveEndpointRows(input((i) => (i.services = [svc(0), svc(1), svc(2)])));
+    assert.deepEqual(
+      rows.map((r) => r.status),
+      ['Ready', 'NoPod', 'NoPod'],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.port),
+      [30880, 30881, 30882],
+    );
+  });
+
+  it('replicas above pods and Services: Pending rows for the ordinals still to come', () => {
+    assert.deepEqual(
+      resolveEndpointRows(input((i) => (i.replicas = 3))).map((r) => r.status),
+      ['Ready', 'Pending', 'Pending'],
+    );
+  });
+
+  it('nodes not visible (RBAC): the address is unknown, the pod status still shown', () => {
+    const r = row0((i) => (i.nodes = undefined));
+    assert.deepEqual([r.address, r.addressType, r.status], [UNKNOWN_ADDRESS, null, 'Ready']);
+    assert.equal(hostPort(r), undefined);
+  });
+
+  it('objects of other workloads are ignored', () => {
+    const rows = resolveEndpointRows(input((i) => i.pods.push({ ...pod(0), name: 'webby-1' })));
+    assert.equal(rows.length, 1);
+  });
+});
+
+describe('hostPort, internalOnly, parseAddressTypes', () => {
+  it('host:port for Ready rows only, IPv6 in brackets', () => {
+    assert.equal(hostPort(row0(() => undefined)), '203.0.113.1:30880');
+    assert.equal(hostPort(row0((i) => (i.pods = [pod(0, { nodeName: 'v6' })]))), '[2001:db8::5]:30880');
+    assert.equal(hostPort(row0((i) => (i.pods = [pod(0, { ready: false })]))), undefined);
+  });
+  it('flags Ready rows reachable only on an internal address', () => {
+    const rows = resolveEndpointRows(
+      input((i) => ((i.pods = [pod(0), pod(1, { nodeName: 'int' })]), (i.services = [svc(0), svc(1)]))),
+    );
+    assert.deepEqual(
+      internalOnly(rows).map((r) => r.pod),
+      ['web-1'],
+    );
+  });
+  it('parses an ordered list and names the valid types on error', () => {
+    assert.deepEqual(parseAddressTypes('InternalIP, ExternalIP'), ['InternalIP', 'ExternalIP']);
+    assert.match(
+      parseAddressTypes('ExternalIP,Public') as string,
+      /use a comma-separated list of ExternalDNS, ExternalIP/,
+    );
+    assert.equal(typeof parseAddressTypes(''), 'string');
+  });
+});

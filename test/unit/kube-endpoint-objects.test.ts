@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+
+import nock from 'nock';
+
+import { resolveEndpointRows, DEFAULT_ADDRESS_TYPES, UNKNOWN_ADDRESS } from '../../src/core/endpoints.js';
+import { ExitCode } from '../../src/errors.js';
+import { readEndpointObjects } from '../../src/kube/endpoint-objects.js';
+import { FAKE_SERVER, fakeKube } from '../support/kube.js';
+
+const sel = (c: string) => `app.kubernetes.io/instance=rooms,app.kubernetes.io/component=${c}`;
+const N = 300;
+const pods = Array.from({ length: N }, (_, i) => ({
+  metadata: { name: `rooms-expose-pods-${i}` },
+  spec: { nodeName: `n${i % 3}` },
+  status: {
+    phase: 'Running',
+    podIP: `10.244.${Math.floor(i / 250)}.${i % 250}`,
+    conditions: [{ type: 'Ready', status: 'True' }],
+  },
+}));
+const services = Array.from({ length: N }, (_, i) => ({
+  metadata: { name: `rooms-expose-pods-${i}`, namespace: 'game' },
+  spec: {
+    type: 'NodePort',
+    selector: { 'statefulset.kubernetes.io/pod-name': `rooms-expose-pods-${i}` },
+    ports: [{ port: 8080, nodePort: 30000 + i }],
+  },
+}));
+const nodes = [0, 1, 2].map((i) => ({
+  metadata: { name: `n${i}` },
+  status: {
+    conditions: [{ type: 'Ready', status: 'True' }],
+    addresses: [{ type: 'ExternalIP', address: `203.0.113.${i}` }],
+  },
+}));
+
+function lists(
+  scope: nock.Scope,
+  nodeReply: (i: nock.Interceptor) => nock.Scope = (i) => i.reply(200, { items: nodes }),
+) {
+  scope
+    .get('/apis/apps/v1/namespaces/game/statefulsets')
+    .query({ labelSelector: sel('room') })
+    .reply(200, {
+      items: [
+        {
+          metadata: { name: 'rooms-expose-pods' },
+          spec: { replicas: N, serviceName: 'rooms-expose-pods', selector: {}, template: {} },
+        },
+      ],
+    })
+    .get('/api/v1/namespaces/game/pods')
+    .query({ labelSelector: sel('room') })
+    .reply(200, { items: pods })
+    .get('/api/v1/namespaces/game/services')
+    .query({ labelSelector: sel('pod-service') })
+    .reply(200, { items: services });
+  return nodeReply(scope.get('/api/v1/nodes'));
+}
+
+describe('readEndpointObjects (nock)', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+
+  it(`${N} replicas take exactly 4 list requests, by label selector; never one GET per pod`, async () => {
+    let requests = 0;
+    const scope = lists(nock(FAKE_SERVER));
+    scope.on('request', () => requests++);
+    const o = await readEndpointObjects(fakeKube(), 'game', 'rooms');
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.equal(requests, 4);
+    const rows = resolveEndpointRows({ ...o, addressTypes: DEFAULT_ADDRESS_TYPES });
+    assert.equal(rows.length, N);
+    assert.deepEqual(rows[299], {
+      ...rows[299],
+      status: 'Ready',
+      node: 'n2',
+      address: '203.0.113.2',
+      port: 30299,
+    });
+  });
+
+  it('403 on nodes degrades to unknown addresses instead of failing', async () => {
+    lists(nock(FAKE_SERVER), (i) =>
+      i.reply(403, { kind: 'Status', reason: 'Forbidden', message: 'nodes is forbidden' }),
+    );
+    const o = await readEndpointObjects(fakeKube(), 'game', 'rooms');
+    assert.equal(o.nodes, undefined);
+    const rows = resolveEndpointRows({ ...o, addressTypes: DEFAULT_ADDRESS_TYPES });
+    assert.ok(rows.every((r) => r.address === UNKNOWN_ADDRESS));
+  });
+
+  it('no StatefulSet for the release: NOT_FOUND with a next step', async () => {
+    nock(FAKE_SERVER)
+      .get('/apis/apps/v1/namespaces/game/statefulsets')
+      .query(true)
+      .reply(200, { items: [] })
+      .get(/.*/)
+      .query(true)
+      .times(3)
+      .reply(200, { items: [] });
+    await assert.rejects(readEndpointObjects(fakeKube(), 'game', 'rooms'), (e: any) => {
+      assert.equal(e.exitCode, ExitCode.NOT_FOUND);
+      assert.match(e.message, /^release rooms has no StatefulSet in namespace game$/);
+      assert.match(e.hint, /kubectl expose-pods status rooms -n game/);
+      return true;
+    });
+  });
+
+  it('403 on pods fails with FORBIDDEN naming the verb', async () => {
+    nock(FAKE_SERVER)
+      .get('/api/v1/namespaces/game/pods')
+      .query(true)
+      .reply(403, { kind: 'Status', reason: 'Forbidden', message: 'pods is forbidden' })
+      .get(/.*/)
+      .query(true)
+      .times(3)
+      .reply(200, { items: [] });
+    await assert.rejects(readEndpointObjects(fakeKube(), 'game', 'rooms'), (e: any) => {
+      assert.equal(e.exitCode, ExitCode.FORBIDDEN);
+      assert.match(e.message, /^forbidden: you may not list pods in namespace game \(403\)/);
+      return true;
+    });
+  });
+});
