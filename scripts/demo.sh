@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run demo`: builds helm and the local control plane if needed, brings the
 # cluster up (3 fake KWOK nodes), installs the plugin into a private prefix, and
-# runs it through the real kubectl against that cluster.
+# runs it through the real kubectl against that cluster: install (3 pods, 4
+# per-pod Services), endpoints, status.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,13 +26,12 @@ export PATH="$prefix/bin:$bin:$PATH" KUBECONFIG="$kubeconfig"
 say() { printf '\n+ %s\n' "$*" >&2; }
 say kubectl plugin list
 kubectl plugin list 2>/dev/null | grep expose_pods
-say kubectl expose-pods install demo -n demo --create-namespace --replicas 3
-kubectl expose-pods install demo -n demo --create-namespace --replicas 3 --timeout 2m >/dev/null
-# Until `kubectl expose-pods endpoints` lands, the same facts from kubectl:
-say kubectl get pods,services -n demo -o wide
-kubectl get pods,services -n demo -o wide
-say kubectl get nodes -o wide
-kubectl get nodes -o wide
+say kubectl expose-pods install demo -n demo --create-namespace --replicas 3 --set expose.count=4
+kubectl expose-pods install demo -n demo --create-namespace --replicas 3 --set expose.count=4 --timeout 2m >/dev/null
+say kubectl expose-pods endpoints demo -n demo
+kubectl expose-pods endpoints demo -n demo
+say kubectl expose-pods status demo -n demo
+kubectl expose-pods status demo -n demo
 cat >&2 <<MSG
 
 The local cluster keeps running. To use it and the plugin from your shell:

@@ -3,7 +3,9 @@ import { parseAllDocuments } from 'yaml';
 
 import { BaseCommand, helmFlags, kubeFlags } from '../base-command.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
+import { releaseEndpoints } from '../ops/endpoints.js';
 import { renderInstall, runInstall, type InstallRequest } from '../ops/install.js';
+import { formatEndpoints } from '../output/endpoints.js';
 import { renderStructured } from '../output/format.js';
 
 export default class Install extends BaseCommand {
@@ -12,6 +14,8 @@ export default class Install extends BaseCommand {
   static override description = `Runs \`helm upgrade --install\` with the chart bundled in this plugin: a StatefulSet, its headless Service, one NodePort (or LoadBalancer) Service per pod with externalTrafficPolicy Local, and a single-node Redis.
 
 Values come, lowest precedence first, from -f files, then the shortcut flags (--replicas, --image, ...), then --set, --set-string and --set-file: an explicit --set always wins over a shortcut.
+
+When it finishes (with --wait, the default) it prints the endpoints table: which node address and port reaches each pod. Helm's own notes, which say how to read the Redis password, stay available through \`helm get notes RELEASE\`.
 
 With --dry-run nothing is changed: the manifests are rendered locally with \`helm template\` and printed (YAML, or a JSON List with -o json). No cluster is needed for a dry run when -n is given.`;
 
@@ -156,7 +160,20 @@ With --dry-run nothing is changed: the manifests are rendered locally with \`hel
       return;
     }
     const res = await runInstall(req);
-    process.stdout.write(res.output);
     this.printer.success(`release ${res.release} is installed in namespace ${res.namespace}`);
+    if (!flags.wait) {
+      this.printer.info(
+        `not waiting for the pods; see them with: kubectl expose-pods endpoints ${res.release} -n ${res.namespace}`,
+      );
+      return;
+    }
+    const endpoints = await releaseEndpoints({
+      release: res.release,
+      kubeconfig: flags.kubeconfig,
+      context: flags.context,
+      namespace: res.namespace,
+    });
+    this.log(formatEndpoints(endpoints.endpoints, false));
+    this.printer.info(`The Redis password and more: helm get notes ${res.release} -n ${res.namespace}`);
   }
 }

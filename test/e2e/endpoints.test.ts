@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { printClusterLogsOnFailure, userShell } from '../support/e2e.js';
-import { HELMS } from '../support/tools.js';
+import { HELMS, ROOT, run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
 
@@ -62,6 +65,22 @@ describe('endpoints on the InternalIP-only node', () => {
       JSON.parse(r.stdout).endpoints.map((e: any) => [e.address, e.addressType]),
       [['kwok-node-3', 'Hostname']],
     );
+  });
+
+  it('the library: examples/matchmaker.mjs imports resolveEndpoints by package name and hands out room 0', () => {
+    // The example runs as a program that depends on the package would: node_modules/kubectl-expose-pods.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-lib-'));
+    mkdirSync(path.join(dir, 'node_modules'));
+    symlinkSync(ROOT, path.join(dir, 'node_modules', 'kubectl-expose-pods'));
+    copyFileSync(path.join(ROOT, 'examples/matchmaker.mjs'), path.join(dir, 'matchmaker.mjs'));
+    const r = run(process.execPath, [path.join(dir, 'matchmaker.mjs'), 'solo', ns, '0'], { env: sh.env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      room: 'solo-expose-pods-0',
+      host: '198.51.100.13',
+      port: 32500,
+      protocol: 'TCP',
+    });
   });
 
   it('--ordinal out of range and an unknown release are clear errors', () => {
