@@ -18,6 +18,10 @@ export const ExitCode = {
   NOT_FOUND: 7,
   /** `status`: the release exists but is not healthy. */
   DEGRADED: 8,
+  /** Another Helm operation is in progress on the release. */
+  CONFLICT: 9,
+  /** Waiting timed out: the message lists the pods that are not ready and why. */
+  TIMEOUT: 10,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

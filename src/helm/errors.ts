@@ -37,6 +37,32 @@ const UNREACHABLE = [
 /** Turns a failed helm run into an error with the right exit code and a clean message. */
 export function helmFailure(action: string, stderr: string): ExposePodsError {
   const message = cleanHelmMessage(stderr) || `helm ${action} failed with no message`;
+  const ns = /namespaces "([^"]+)" not found/.exec(stderr);
+  if (ns) {
+    return new ExposePodsError(
+      `namespace ${ns[1]} does not exist`,
+      ExitCode.NOT_FOUND,
+      'Create it, or add --create-namespace.',
+    );
+  }
+  if (/another operation \(install\/upgrade\/rollback\) is in progress/.test(stderr)) {
+    return new ExposePodsError(
+      `helm ${action} refused: another Helm operation is in progress on this release`,
+      ExitCode.CONFLICT,
+      'Wait for it to finish; if it died, roll back with: helm rollback RELEASE -n NAMESPACE',
+    );
+  }
+  // RBAC says "<resource> is forbidden: User ..."; a validation error's "Forbidden:" is not RBAC.
+  if (/is forbidden: User "/.test(stderr)) {
+    return new ExposePodsError(
+      `forbidden: ${message}`,
+      ExitCode.FORBIDDEN,
+      'Ask a cluster admin for a Role granting this, or use a --context that has it.',
+    );
+  }
+  if (/context deadline exceeded|timed out waiting for the condition|resource not ready/.test(stderr)) {
+    return new ExposePodsError(`helm ${action} timed out: ${message}`, ExitCode.TIMEOUT);
+  }
   if (INVALID_VALUES.some((re) => re.test(stderr))) {
     return new ExposePodsError(
       `the chart rejected the values:\n${message}`,

@@ -25,9 +25,9 @@ export async function findRelease(helm: Helm, release: string, target: KubeTarge
   }
   if (!/^expose-pods-\d/.test(entry.chart)) {
     throw new ExposePodsError(
-      `release ${release} in namespace ${target.namespace} is chart ${entry.chart}, not expose-pods`,
-      ExitCode.USAGE,
-      'Name an expose-pods release.',
+      `release ${release} in namespace ${target.namespace} is chart ${entry.chart}, not expose-pods; refusing to touch it`,
+      ExitCode.CONFLICT,
+      'Choose another release name.',
     );
   }
   return {

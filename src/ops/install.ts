@@ -2,11 +2,20 @@ import { existsSync } from 'node:fs';
 
 import { toGoDuration } from '../core/duration.js';
 import { releaseNameProblem } from '../core/release.js';
-import { UsageError } from '../errors.js';
-import { templateArgs, upgradeArgs, valuesArgs, type Shortcuts, type ValuesInput } from '../helm/args.js';
+import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
+import {
+  templateArgs,
+  upgradeArgs,
+  valuesArgs,
+  type KubeTarget,
+  type Shortcuts,
+  type ValuesInput,
+} from '../helm/args.js';
 import { bundledChartPath } from '../helm/chart.js';
 import { detectHelm, helmOrThrow, type Helm } from '../helm/helm.js';
+import { findRelease } from '../helm/release.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
+import { readEndpointObjects } from '../kube/endpoint-objects.js';
 
 export interface InstallRequest {
   release: string;
@@ -75,14 +84,68 @@ export async function renderInstall(req: InstallRequest): Promise<InstallResult>
   return { release: req.release, namespace, helm, output };
 }
 
+/** Refuses a release of another chart, or one that another Helm operation holds; a missing one is fine. */
+async function checkExisting(helm: Helm, release: string, target: KubeTarget): Promise<void> {
+  let existing;
+  try {
+    existing = await findRelease(helm, release, target);
+  } catch (e) {
+    if (e instanceof ExposePodsError && e.exitCode === ExitCode.NOT_FOUND) return;
+    throw e;
+  }
+  if (existing.status.startsWith('pending')) {
+    throw new ExposePodsError(
+      `release ${release} is ${existing.status}: another Helm operation is in progress`,
+      ExitCode.CONFLICT,
+      `Wait for it to finish; if it died, roll back with: helm rollback ${release} -n ${target.namespace}`,
+    );
+  }
+}
+
+/** On a timeout, the pods that are not ready and why: the part of the answer helm leaves out. */
+async function explainTimeout(
+  e: ExposePodsError,
+  req: InstallRequest,
+  namespace: string,
+): Promise<ExposePodsError> {
+  try {
+    const kube = await loadKube({ ...req.kube, namespace });
+    const objects = await readEndpointObjects(kube, namespace, req.release);
+    const stuck = objects.pods.filter((p) => !p.ready);
+    const lines = stuck.map(
+      (p) =>
+        `  ${p.name}: ${p.phase}${p.reason ? ` (${p.reason})` : ''}${p.nodeName ? ` on ${p.nodeName}` : ''}`,
+    );
+    const missing = objects.replicas - objects.pods.length;
+    if (missing > 0)
+      lines.push(`  ${missing} pod(s) not created yet (a StatefulSet creates them one by one)`);
+    if (!lines.length) return e;
+    return new ExposePodsError(
+      `${e.message}\nnot ready:\n${lines.join('\n')}`,
+      ExitCode.TIMEOUT,
+      'Raise --timeout, or fix the cause above.',
+    );
+  } catch {
+    // The explanation is a bonus; the timeout itself is the error to report.
+    return e;
+  }
+}
+
 /** Installs or upgrades the release with the bundled chart (helm upgrade --install). */
 export async function runInstall(req: InstallRequest): Promise<InstallResult> {
   const { timeout, namespace, helm, target, values } = await prepare(req);
+  await checkExisting(helm, req.release, target);
   const args = upgradeArgs(helm.version.major, req.release, bundledChartPath(), target, values, {
     createNamespace: req.createNamespace,
     wait: req.wait,
     timeout,
   });
-  const output = await helmOrThrow(helm, 'upgrade --install', args);
-  return { release: req.release, namespace, helm, output };
+  try {
+    const output = await helmOrThrow(helm, 'upgrade --install', args);
+    return { release: req.release, namespace, helm, output };
+  } catch (e) {
+    if (e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT)
+      throw await explainTimeout(e, req, namespace);
+    throw e;
+  }
 }

@@ -36,10 +36,11 @@ describe('helmFailure', () => {
       message: /^cannot reach the Kubernetes cluster: Kubernetes cluster unreachable/,
     },
     {
-      name: 'anything else',
-      stderr: 'Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress\n',
+      name: 'anything else, including a validation "Forbidden" that is not RBAC',
+      stderr:
+        'Error: UPGRADE FAILED: cannot patch "rooms-expose-pods" with kind StatefulSet: StatefulSet.apps "rooms-expose-pods" is invalid: spec: Forbidden: updates to statefulset spec for fields other than \'replicas\' are forbidden\n',
       code: ExitCode.ERROR,
-      message: /^helm upgrade failed: UPGRADE FAILED: another operation/,
+      message: /^helm upgrade failed: UPGRADE FAILED: cannot patch "rooms-expose-pods" with kind StatefulSet/,
     },
   ];
   for (const c of cases) {
@@ -58,4 +59,52 @@ describe('helmFailure', () => {
       'helm template failed: helm template failed with no message',
     );
   });
+});
+
+describe('helmFailure: the failures install meets on a real cluster', () => {
+  const cases: { name: string; stderr: string; code: number; message: RegExp; hint?: RegExp }[] = [
+    {
+      name: 'missing namespace',
+      stderr: 'Error: create: failed to create: namespaces "nonexistent-ns" not found\n',
+      code: ExitCode.NOT_FOUND,
+      message: /^namespace nonexistent-ns does not exist$/,
+      hint: /--create-namespace/,
+    },
+    {
+      name: 'an operation in progress',
+      stderr: 'Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress\n',
+      code: ExitCode.CONFLICT,
+      message: /another Helm operation is in progress/,
+      hint: /helm rollback/,
+    },
+    {
+      name: 'RBAC',
+      stderr:
+        'Error: INSTALLATION FAILED: services is forbidden: User "bob" cannot create resource "services" in API group "" in the namespace "game"\n',
+      code: ExitCode.FORBIDDEN,
+      message:
+        /^forbidden: INSTALLATION FAILED: services is forbidden: User "bob" cannot create resource "services"/,
+    },
+    {
+      name: 'timeout (Helm 3)',
+      stderr: 'Error: INSTALLATION FAILED: context deadline exceeded\n',
+      code: ExitCode.TIMEOUT,
+      message: /timed out/,
+    },
+    {
+      name: 'timeout (Helm 4)',
+      stderr:
+        'Error: INSTALLATION FAILED: resource not ready, name: rooms-expose-pods, kind: StatefulSet, status: InProgress\ncontext deadline exceeded\n',
+      code: ExitCode.TIMEOUT,
+      message: /timed out/,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const e = helmFailure('upgrade --install', c.stderr);
+      assert.equal(e.exitCode, c.code);
+      assert.match(e.message, c.message);
+      if (c.hint) assert.match(e.hint ?? '', c.hint);
+    });
+  }
 });
