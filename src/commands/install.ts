@@ -6,6 +6,8 @@ import { DEFAULT_RELEASE } from '../core/release.js';
 import { releaseEndpoints } from '../ops/endpoints.js';
 import { renderInstall, runInstall, type InstallRequest } from '../ops/install.js';
 import { formatEndpoints } from '../output/endpoints.js';
+import { Progress } from '../output/progress.js';
+import { progressLine } from '../core/progress.js';
 import { renderStructured } from '../output/format.js';
 
 export default class Install extends BaseCommand {
@@ -15,7 +17,7 @@ export default class Install extends BaseCommand {
 
 Values come, lowest precedence first, from -f files, then the shortcut flags (--replicas, --image, ...), then --set, --set-string and --set-file: an explicit --set always wins over a shortcut.
 
-When it finishes (with --wait, the default) it prints the endpoints table: which node address and port reaches each pod. Helm's own notes, which say how to read the Redis password, stay available through \`helm get notes RELEASE\`.
+While it waits it shows progress on stderr: pods ready k/N, the pod in progress, and Redis (a spinner on a terminal, plain lines otherwise). When it finishes (with --wait, the default) it prints the endpoints table: which node address and port reaches each pod. Helm's own notes, which say how to read the Redis password, stay available through \`helm get notes RELEASE\`.
 
 With --dry-run nothing is changed: the manifests are rendered locally with \`helm template\` and printed (YAML, or a JSON List with -o json). No cluster is needed for a dry run when -n is given.`;
 
@@ -159,7 +161,18 @@ With --dry-run nothing is changed: the manifests are rendered locally with \`hel
       );
       return;
     }
-    const res = await runInstall(req);
+    const progress = new Progress();
+    let res;
+    try {
+      res = await runInstall({
+        ...req,
+        onProgress: (p) => {
+          progress.update(progressLine(p));
+        },
+      });
+    } finally {
+      progress.stop();
+    }
     this.printer.success(`release ${res.release} is installed in namespace ${res.namespace}`);
     if (!flags.wait) {
       this.printer.info(

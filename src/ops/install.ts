@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 
 import { toGoDuration } from '../core/duration.js';
+import { installProgress, type InstallProgress } from '../core/progress.js';
 import { releaseNameProblem } from '../core/release.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import {
@@ -16,6 +17,7 @@ import { detectHelm, helmOrThrow, type Helm } from '../helm/helm.js';
 import { findRelease } from '../helm/release.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
+import { readProgressObjects } from '../kube/progress-objects.js';
 
 export interface InstallRequest {
   release: string;
@@ -26,6 +28,8 @@ export interface InstallRequest {
   createNamespace: boolean;
   wait: boolean;
   timeout: string;
+  /** Called with live progress while helm waits; progress is best effort and never fails the install. */
+  onProgress?: (p: InstallProgress) => void;
 }
 
 export interface InstallResult {
@@ -131,6 +135,38 @@ async function explainTimeout(
   }
 }
 
+const POLL_MS = 1000;
+
+/** Reports progress every second until helm settles; a failed poll is skipped, not fatal. */
+async function pollProgress(
+  req: InstallRequest,
+  namespace: string,
+  onProgress: (p: InstallProgress) => void,
+  helmRun: Promise<unknown>,
+): Promise<void> {
+  // An object, so the flag set in the callbacks is seen by the loop (and by the type checker).
+  const state = { settled: false };
+  const finished = helmRun.then(
+    () => (state.settled = true),
+    () => (state.settled = true),
+  );
+  let kube;
+  try {
+    kube = await loadKube({ ...req.kube, namespace });
+  } catch {
+    return;
+  }
+  while (!state.settled) {
+    try {
+      const o = await readProgressObjects(kube, namespace, req.release);
+      if (o) onProgress(installProgress(o.workload, o.replicas, o.pods, o.redisPods));
+    } catch {
+      // The API may be busy or the objects not there yet; the next poll will tell.
+    }
+    await Promise.race([finished, new Promise((r) => setTimeout(r, POLL_MS))]);
+  }
+}
+
 /** Installs or upgrades the release with the bundled chart (helm upgrade --install). */
 export async function runInstall(req: InstallRequest): Promise<InstallResult> {
   const { timeout, namespace, helm, target, values } = await prepare(req);
@@ -140,8 +176,10 @@ export async function runInstall(req: InstallRequest): Promise<InstallResult> {
     wait: req.wait,
     timeout,
   });
+  const run = helmOrThrow(helm, 'upgrade --install', args);
+  if (req.wait && req.onProgress) await pollProgress(req, namespace, req.onProgress, run);
   try {
-    const output = await helmOrThrow(helm, 'upgrade --install', args);
+    const output = await run;
     return { release: req.release, namespace, helm, output };
   } catch (e) {
     if (e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT)

@@ -1,0 +1,38 @@
+import type { PodView } from '../core/model.js';
+import type { ResolvedKube } from './config.js';
+import { podView } from './views.js';
+
+export interface ProgressObjects {
+  workload: string;
+  replicas: number;
+  pods: PodView[];
+  /** undefined when the release has no Redis Deployment. */
+  redisPods?: PodView[];
+}
+
+/** Three lists per poll (StatefulSet, its pods, Redis pods); undefined until the StatefulSet exists. */
+export async function readProgressObjects(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<ProgressObjects | undefined> {
+  const k8s = await import('@kubernetes/client-node');
+  const core = kube.kc.makeApiClient(k8s.CoreV1Api);
+  const apps = kube.kc.makeApiClient(k8s.AppsV1Api);
+  const sel = (component: string) =>
+    `app.kubernetes.io/instance=${release},app.kubernetes.io/component=${component}`;
+  const [sts, pods, deployments, redisPods] = await Promise.all([
+    apps.listNamespacedStatefulSet({ namespace, labelSelector: sel('room') }),
+    core.listNamespacedPod({ namespace, labelSelector: sel('room') }),
+    apps.listNamespacedDeployment({ namespace, labelSelector: sel('redis') }),
+    core.listNamespacedPod({ namespace, labelSelector: sel('redis') }),
+  ]);
+  const set = sts.items[0];
+  if (!set?.metadata?.name) return undefined;
+  return {
+    workload: set.metadata.name,
+    replicas: set.spec?.replicas ?? 0,
+    pods: pods.items.map(podView),
+    redisPods: deployments.items.length ? redisPods.items.map(podView) : undefined,
+  };
+}
