@@ -149,7 +149,22 @@ up() {
   rm -rf "$run" && mkdir -p "$run"
   certs
   write_kubeconfig
-  printf 'expose-pods-e2e-token,expose-pods-admin,expose-pods-admin,"system:masters"\n' >"$run/tokens.csv"
+  # A separate token user for benchmarks: the audit policy records only its requests,
+  # so a benchmark can count exactly what one command sent.
+  printf 'expose-pods-bench-token,expose-pods-bench,expose-pods-bench,"system:masters"\n' >"$run/tokens.csv"
+  cat >"$run/audit-policy.yaml" <<POLICY
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    users: ["expose-pods-bench"]
+  - level: None
+POLICY
+  sed -e 's/^  - name: expose-pods-admin$/  - name: expose-pods-bench/' \
+      -e '/client-certificate-data:/d' -e 's/^      client-key-data: .*/      token: expose-pods-bench-token/' \
+      -e 's/^      user: expose-pods-admin$/      user: expose-pods-bench/' "$kubeconfig" >"$run/bench.kubeconfig"
+  chmod 600 "$run/bench.kubeconfig"
 
   start etcd "$bindir/etcd" --name e2e --data-dir "$run/etcd" \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
@@ -165,7 +180,8 @@ up() {
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$run/pki/sa.pub" --service-account-signing-key-file "$run/pki/sa.key" \
     --authorization-mode Node,RBAC --allow-privileged=true \
-    --service-cluster-ip-range 10.96.0.0/16 --service-node-port-range 30000-32767
+    --service-cluster-ip-range 10.96.0.0/16 --service-node-port-range 30000-32767 \
+    --audit-policy-file "$run/audit-policy.yaml" --audit-log-path "$run/audit.log" --audit-log-format json
   wait_for kube-apiserver 60 kubectl_ get --raw /readyz
 
   start kube-controller-manager "$bindir/kube-controller-manager" \
