@@ -19,7 +19,7 @@ Values come, lowest precedence first, from -f files, then the shortcut flags (--
 
 While it waits it shows progress on stderr: pods ready k/N, the pod in progress, and Redis (a spinner on a terminal, plain lines otherwise). When it finishes (with --wait, the default) it prints the endpoints table: which node address and port reaches each pod. Helm's own notes, which say how to read the Redis password, stay available through \`helm get notes RELEASE\`.
 
-With --dry-run nothing is changed: the manifests are rendered locally with \`helm template\` and printed (YAML, or a JSON List with -o json). No cluster is needed for a dry run when -n is given.`;
+With --dry-run nothing is changed: the manifests are rendered and printed (YAML, or a JSON List with -o json). When the cluster answers, the API server also validates and admits every object (server-side apply with dryRun=All), which catches what the chart cannot see, such as a nodePort another Service holds. Without a reachable cluster it renders locally and says so; no cluster is needed then when -n is given.`;
 
   static override examples = [
     {
@@ -156,9 +156,15 @@ With --dry-run nothing is changed: the manifests are rendered locally with \`hel
       } else {
         process.stdout.write(res.output);
       }
-      this.printer.success(
-        `rendered release ${res.release} for namespace ${res.namespace} with helm ${res.helm.version.raw}; nothing was changed`,
-      );
+      if (res.check.mode === 'server') {
+        this.printer.success(
+          `the API server accepted all ${res.check.accepted ?? 0} objects of release ${res.release} in namespace ${res.namespace} (server-side dry run); nothing was changed`,
+        );
+      } else {
+        this.printer.success(
+          `rendered release ${res.release} for namespace ${res.namespace} with helm ${res.helm.version.raw}, locally (${res.check.reason ?? 'no cluster'}); nothing was changed`,
+        );
+      }
       return;
     }
     const progress = new Progress();

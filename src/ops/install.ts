@@ -15,7 +15,11 @@ import {
 import { bundledChartPath } from '../helm/chart.js';
 import { detectHelm, helmOrThrow, type Helm } from '../helm/helm.js';
 import { findRelease } from '../helm/release.js';
-import { loadKube, type KubeFlags } from '../kube/config.js';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+
+import { namespaceExists, serverDryRun } from '../kube/apply.js';
+import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
 import { readProgressObjects } from '../kube/progress-objects.js';
 
@@ -77,15 +81,61 @@ async function prepare(req: InstallRequest) {
   return { timeout, namespace, helm, target, values: valuesArgs(req.values, req.shortcuts) };
 }
 
-/** Renders the bundled chart with the request's values (helm template); changes nothing. */
-export async function renderInstall(req: InstallRequest): Promise<InstallResult> {
+/** How a dry run was checked: by the API server, or only rendered locally (and why). */
+export interface DryRunCheck {
+  mode: 'server' | 'client';
+  /** server: objects the API server accepted. */
+  accepted?: number;
+  /** client: why the server was not asked. */
+  reason?: string;
+}
+
+/** The cluster to dry-run against, or why there is none; configuration mistakes still throw. */
+async function dryRunTarget(
+  req: InstallRequest,
+  namespace: string,
+): Promise<{ kube?: ResolvedKube; reason?: string }> {
+  const kube = await loadKube({ ...req.kube, namespace });
+  if (!kube.kc.getCurrentCluster()) return { reason: 'no cluster in the kubeconfig' };
+  let exists: boolean;
+  try {
+    exists = await namespaceExists(kube, namespace);
+  } catch (e) {
+    if (e instanceof ExposePodsError && e.exitCode === ExitCode.CLUSTER_UNREACHABLE)
+      return { reason: e.message };
+    throw e;
+  }
+  if (exists) return { kube };
+  if (!req.createNamespace) {
+    throw new ExposePodsError(
+      `namespace ${namespace} does not exist`,
+      ExitCode.NOT_FOUND,
+      'Create it, or add --create-namespace.',
+    );
+  }
+  return { reason: `namespace ${namespace} does not exist yet (--create-namespace)` };
+}
+
+/**
+ * A dry run: renders the bundled chart, then, when a cluster answers, has the
+ * API server validate and admit every object (server-side apply, dryRun=All).
+ * Without a reachable cluster it is a local render. Changes nothing either way.
+ */
+export async function renderInstall(req: InstallRequest): Promise<InstallResult & { check: DryRunCheck }> {
   const { namespace, helm, target, values } = await prepare(req);
-  const output = await helmOrThrow(
-    helm,
-    'template',
-    templateArgs(req.release, bundledChartPath(), target, values),
-  );
-  return { release: req.release, namespace, helm, output };
+  const { kube, reason } = await dryRunTarget(req, namespace);
+  // With a cluster, lookups are live, so the render shows the Redis Secret as it would be kept.
+  const args = [
+    ...templateArgs(req.release, bundledChartPath(), target, values),
+    ...(kube ? ['--dry-run=server'] : []),
+  ];
+  const output = await helmOrThrow(helm, 'template', args);
+  if (!kube) return { release: req.release, namespace, helm, output, check: { mode: 'client', reason } };
+  const objects = parseAllDocuments(output)
+    .map((d) => d.toJS() as KubernetesObject | null)
+    .filter((o): o is KubernetesObject => o !== null);
+  const accepted = await serverDryRun(kube, objects);
+  return { release: req.release, namespace, helm, output, check: { mode: 'server', accepted } };
 }
 
 /** Refuses a release of another chart, or one that another Helm operation holds; a missing one is fine. */

@@ -70,11 +70,36 @@ for (const [i, helm] of HELMS.entries()) {
       const r = sh.kubectl('expose-pods', 'install', 'ghost', '-n', ns, '--dry-run');
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /name: ghost-expose-pods/);
+      assert.match(
+        r.stderr,
+        /✔ the API server accepted all \d+ objects of release ghost .*\(server-side dry run\); nothing was changed/,
+      );
       assert.deepEqual(
         JSON.parse(sh.helm('list', '-n', ns, '-o', 'json').stdout).map((x: any) => x.name),
         [release],
       );
       assert.notEqual(sh.kubectl('get', 'statefulset', 'ghost-expose-pods', '-n', ns).status, 0);
+    });
+
+    it('--dry-run asks the API server, which catches a nodePort another release holds (exit 4)', () => {
+      const r = sh.kubectl(
+        'expose-pods',
+        'install',
+        'ghost',
+        '-n',
+        ns,
+        '--dry-run',
+        '--node-port-base',
+        base,
+        '--no-redis',
+      );
+      assert.equal(r.status, 4, r.stderr);
+      assert.match(
+        r.stderr,
+        /^error: the API server rejected Service\/ghost-expose-pods-0: .*provided port is already allocated/m,
+      );
+      assert.equal(r.stdout, '');
+      assert.notEqual(sh.kubectl('get', 'service', 'ghost-expose-pods-0', '-n', ns).status, 0);
     });
 
     it('a missing namespace without --create-namespace: exit 7 and the fix', () => {
