@@ -23,7 +23,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
 
   static override examples = [
     {
-      description: 'Preview the manifests of a 3-pod release, without a cluster:',
+      description: 'Preview a 3-pod release (checked by the API server when one answers):',
       command: '<%= config.bin %> install --dry-run -n default --replicas 3',
     },
     {
