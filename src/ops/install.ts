@@ -187,34 +187,47 @@ async function explainTimeout(
 
 const POLL_MS = 1000;
 
-/** Reports progress every second until helm settles; a failed poll is skipped, not fatal. */
+/**
+ * Reports progress every second until helm settles, then once more when it
+ * succeeded, so the last line shows the state helm waited for even when helm
+ * was quicker than the first poll. A failed poll is skipped, never fatal.
+ */
 async function pollProgress(
   req: InstallRequest,
   namespace: string,
   onProgress: (p: InstallProgress) => void,
   helmRun: Promise<unknown>,
 ): Promise<void> {
-  // An object, so the flag set in the callbacks is seen by the loop (and by the type checker).
-  const state = { settled: false };
+  // An object, so the flags set in the callbacks are seen by the loop (and by the type checker).
+  const state = { settled: false, succeeded: false };
   const finished = helmRun.then(
-    () => (state.settled = true),
-    () => (state.settled = true),
+    () => {
+      state.settled = true;
+      state.succeeded = true;
+    },
+    () => {
+      state.settled = true;
+    },
   );
-  let kube;
+  let kube: ResolvedKube;
   try {
     kube = await loadKube({ ...req.kube, namespace });
   } catch {
     return;
   }
-  while (!state.settled) {
+  const poll = async () => {
     try {
       const o = await readProgressObjects(kube, namespace, req.release);
       if (o) onProgress(installProgress(o.workload, o.replicas, o.pods, o.redisPods));
     } catch {
       // The API may be busy or the objects not there yet; the next poll will tell.
     }
+  };
+  while (!state.settled) {
+    await poll();
     await Promise.race([finished, new Promise((r) => setTimeout(r, POLL_MS))]);
   }
+  if (state.succeeded) await poll();
 }
 
 /** Installs or upgrades the release with the bundled chart (helm upgrade --install). */

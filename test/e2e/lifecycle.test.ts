@@ -46,8 +46,8 @@ for (const [i, helm] of HELMS.entries()) {
         '3m',
       );
       assert.equal(r.status, 0, `install failed:\n${r.stderr}`);
-      // Progress while helm waits: plain lines on stderr, since this is no terminal.
-      assert.match(r.stderr, new RegExp(`^… pods ready \\d/${REPLICAS}`, 'm'));
+      // Progress on stderr, as plain lines since this is no terminal; the last one is the state helm waited for.
+      assert.match(r.stderr, new RegExp(`^… pods ready ${REPLICAS}/${REPLICAS} · redis ready$`, 'm'));
       // It ends with the endpoints table, one row per ordinal.
       assert.match(r.stdout, /^POD +READY +NODE +ADDRESS +ADDRESS-TYPE +PORT +PROTOCOL +SERVICE +STATUS$/m);
       assert.equal(r.stdout.trim().split('\n').length, 1 + COUNT);
