@@ -1,6 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 
 import { ExitCode } from '../errors.js';
+import { kubeApis } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { KubeApiError, parseStatusBody, toKubeError } from './errors.js';
 
@@ -20,9 +21,8 @@ function isHook(o: KubernetesObject): boolean {
  * Returns how many objects the server accepted.
  */
 export async function serverDryRun(kube: ResolvedKube, objects: KubernetesObject[]): Promise<number> {
-  const k8s = await import('@kubernetes/client-node');
+  const { k8s, server } = await kubeApis(kube);
   const api = k8s.KubernetesObjectApi.makeApiClient(kube.kc);
-  const server = kube.kc.getCurrentCluster()?.server;
   let accepted = 0;
   for (const o of objects.filter((x) => !isHook(x))) {
     const what = `${o.kind ?? 'object'}/${o.metadata?.name ?? '?'}`;
@@ -49,13 +49,12 @@ export async function serverDryRun(kube: ResolvedKube, objects: KubernetesObject
 
 /** Whether a namespace exists; a 403 counts as "exists" (the real install will tell). */
 export async function namespaceExists(kube: ResolvedKube, name: string): Promise<boolean> {
-  const k8s = await import('@kubernetes/client-node');
-  const core = kube.kc.makeApiClient(k8s.CoreV1Api);
+  const { core, server } = await kubeApis(kube);
   try {
     await core.readNamespace({ name });
     return true;
   } catch (e) {
-    const err = toKubeError(e, `get namespace ${name}`, kube.kc.getCurrentCluster()?.server);
+    const err = toKubeError(e, `get namespace ${name}`, server);
     if (err.httpCode === 404) return false;
     if (err.httpCode === 403) return true;
     throw err;

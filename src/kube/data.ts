@@ -1,3 +1,4 @@
+import { kubeApis, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { toKubeError } from './errors.js';
 
@@ -5,13 +6,6 @@ import { toKubeError } from './errors.js';
 export interface ReleaseData {
   pvcs: string[];
   secrets: string[];
-}
-
-const selector = (release: string) => `app.kubernetes.io/instance=${release}`;
-
-async function clients(kube: ResolvedKube) {
-  const k8s = await import('@kubernetes/client-node');
-  return { core: kube.kc.makeApiClient(k8s.CoreV1Api), server: kube.kc.getCurrentCluster()?.server };
 }
 
 /**
@@ -23,13 +17,13 @@ export async function listReleaseData(
   namespace: string,
   release: string,
 ): Promise<ReleaseData> {
-  const { core, server } = await clients(kube);
+  const { core, server } = await kubeApis(kube);
   try {
     const [pvcs, secrets] = await Promise.all([
-      core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: selector(release) }),
+      core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: releaseSelector(release) }),
       core.listNamespacedSecret({
         namespace,
-        labelSelector: `${selector(release)},app.kubernetes.io/component=redis`,
+        labelSelector: releaseSelector(release, 'redis'),
       }),
     ]);
     return {
@@ -53,7 +47,7 @@ export async function deleteReleaseData(
   namespace: string,
   data: ReleaseData,
 ): Promise<void> {
-  const { core, server } = await clients(kube);
+  const { core, server } = await kubeApis(kube);
   const ignoreNotFound = (action: string) => (e: unknown) => {
     const err = toKubeError(e, action, server);
     if (err.httpCode !== 404) throw err;

@@ -1,6 +1,7 @@
 import type { EndpointsInput } from '../core/endpoints.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import type { ResolvedKube } from './config.js';
+import { kubeApis, releaseSelector } from './api.js';
 import { toKubeError } from './errors.js';
 import { nodeView, podView, serviceView } from './views.js';
 
@@ -14,16 +15,8 @@ export async function readEndpointObjects(
   namespace: string,
   release: string,
 ): Promise<Omit<EndpointsInput, 'addressTypes'>> {
-  const k8s = await import('@kubernetes/client-node');
-  const core = kube.kc.makeApiClient(k8s.CoreV1Api);
-  const apps = kube.kc.makeApiClient(k8s.AppsV1Api);
-  const server = kube.kc.getCurrentCluster()?.server;
-  const sel = (component: string) =>
-    `app.kubernetes.io/instance=${release},app.kubernetes.io/component=${component}`;
-  const call = <T>(action: string, p: Promise<T>): Promise<T> =>
-    p.catch((e: unknown) => {
-      throw toKubeError(e, action, server);
-    });
+  const { core, apps, server, call } = await kubeApis(kube);
+  const sel = (component: string) => releaseSelector(release, component);
   const where = `in namespace ${namespace}`;
 
   const [sts, pods, services, nodes] = await Promise.all([

@@ -1,4 +1,5 @@
 import type { PodView } from '../core/model.js';
+import { kubeApis, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { podView } from './views.js';
 
@@ -16,11 +17,8 @@ export async function readProgressObjects(
   namespace: string,
   release: string,
 ): Promise<ProgressObjects | undefined> {
-  const k8s = await import('@kubernetes/client-node');
-  const core = kube.kc.makeApiClient(k8s.CoreV1Api);
-  const apps = kube.kc.makeApiClient(k8s.AppsV1Api);
-  const sel = (component: string) =>
-    `app.kubernetes.io/instance=${release},app.kubernetes.io/component=${component}`;
+  const { core, apps } = await kubeApis(kube);
+  const sel = (component: string) => releaseSelector(release, component);
   const [sts, pods, deployments, redisPods] = await Promise.all([
     apps.listNamespacedStatefulSet({ namespace, labelSelector: sel('room') }),
     core.listNamespacedPod({ namespace, labelSelector: sel('room') }),

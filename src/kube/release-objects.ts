@@ -1,6 +1,7 @@
 import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 
 import type { EndpointView, NodeView, PodView, RedisView, ServiceView } from '../core/model.js';
+import { kubeApis, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { toKubeError } from './errors.js';
 import { endpointViews, nodeView, podView, pvcView, serviceView } from './views.js';
@@ -17,8 +18,7 @@ export interface ReleaseObjects {
   redis?: RedisView;
 }
 
-const instance = (release: string, component?: string) =>
-  `app.kubernetes.io/instance=${release}${component ? `,app.kubernetes.io/component=${component}` : ''}`;
+const instance = releaseSelector;
 
 function secretOf(d: V1Deployment): string | undefined {
   for (const c of d.spec?.template.spec?.containers ?? []) {
@@ -38,18 +38,8 @@ export async function readReleaseObjects(
   namespace: string,
   release: string,
 ): Promise<ReleaseObjects> {
-  const k8s = await import('@kubernetes/client-node');
-  const core = kube.kc.makeApiClient(k8s.CoreV1Api);
-  const apps = kube.kc.makeApiClient(k8s.AppsV1Api);
-  const discovery = kube.kc.makeApiClient(k8s.DiscoveryV1Api);
-  const server = kube.kc.getCurrentCluster()?.server;
-  const call = async <T>(action: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (e) {
-      throw toKubeError(e, action, server);
-    }
-  };
+  const { core, apps, discovery, server, call: request } = await kubeApis(kube);
+  const call = <T>(action: string, fn: () => Promise<T>): Promise<T> => request(action, fn());
   const where = `in namespace ${namespace}`;
 
   const [stsList, pods, services, slices, nodes, deployments, redisPods] = await Promise.all([
