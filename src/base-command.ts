@@ -1,6 +1,7 @@
 import { Command, Errors, Flags } from '@oclif/core';
 
 import { ExitCode, ExposePodsError } from './errors.js';
+import { DEFAULT_REQUEST_TIMEOUT } from './kube/config.js';
 import { Printer } from './output/printer.js';
 
 /** kubectl's standard connection flags, spelled as kubectl spells them. */
@@ -13,6 +14,11 @@ export const kubeFlags = {
   namespace: Flags.string({
     char: 'n',
     description: "Namespace of the release (default: the context's namespace, then default).",
+    helpGroup: 'KUBERNETES',
+  }),
+  'request-timeout': Flags.string({
+    description: 'How long one API request may take (30s, 2m; 0 waits forever).',
+    default: DEFAULT_REQUEST_TIMEOUT,
     helpGroup: 'KUBERNETES',
   }),
 };

@@ -62,6 +62,7 @@ The node address is the first of --address-type the node has. A warning goes to 
       kubeconfig: flags.kubeconfig,
       context: flags.context,
       namespace: flags.namespace,
+      requestTimeout: flags['request-timeout'],
       addressTypes: types,
     });
     let rows = report.endpoints;

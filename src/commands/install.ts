@@ -125,7 +125,12 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     const { args, flags } = await this.parse(Install);
     const req: InstallRequest = {
       release: args.release,
-      kube: { kubeconfig: flags.kubeconfig, context: flags.context, namespace: flags.namespace },
+      kube: {
+        kubeconfig: flags.kubeconfig,
+        context: flags.context,
+        namespace: flags.namespace,
+        requestTimeout: flags['request-timeout'],
+      },
       helmBinary: flags['helm-binary'],
       values: {
         valuesFiles: flags.values ?? [],
@@ -191,6 +196,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       kubeconfig: flags.kubeconfig,
       context: flags.context,
       namespace: res.namespace,
+      requestTimeout: flags['request-timeout'],
     });
     this.log(formatEndpoints(endpoints.endpoints, false));
     this.printer.info(`The Redis password and more: helm get notes ${res.release} -n ${res.namespace}`);

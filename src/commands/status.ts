@@ -40,7 +40,12 @@ Exit code 0 when healthy, 8 when degraded, 7 when the release does not exist.`;
     const { args, flags } = await this.parse(Status);
     const { report, collisionsUnchecked } = await releaseStatus({
       release: args.release,
-      kube: { kubeconfig: flags.kubeconfig, context: flags.context, namespace: flags.namespace },
+      kube: {
+        kubeconfig: flags.kubeconfig,
+        context: flags.context,
+        namespace: flags.namespace,
+        requestTimeout: flags['request-timeout'],
+      },
       helmBinary: flags['helm-binary'],
     });
     if (collisionsUnchecked)

@@ -52,7 +52,12 @@ If the release is already gone, --delete-data still deletes what it left behind,
     const { args, flags } = await this.parse(Uninstall);
     const res = await runUninstall({
       release: args.release,
-      kube: { kubeconfig: flags.kubeconfig, context: flags.context, namespace: flags.namespace },
+      kube: {
+        kubeconfig: flags.kubeconfig,
+        context: flags.context,
+        namespace: flags.namespace,
+        requestTimeout: flags['request-timeout'],
+      },
       helmBinary: flags['helm-binary'],
       deleteData: flags['delete-data'],
       timeout: flags.timeout,

@@ -9,3 +9,19 @@ export function toGoDuration(input: string): string | undefined {
   if (/^\d+$/.test(s)) return `${s}s`;
   return GO_DURATION.test(s) ? s : undefined;
 }
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Milliseconds of a duration as kubectl's --request-timeout takes it ("30s",
+ * "1m30s", "500ms", a bare number of seconds); undefined when it is not one.
+ */
+export function durationMs(input: string): number | undefined {
+  const s = input.trim();
+  if (/^\d+$/.test(s)) return Number(s) * 1000;
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(s)) return undefined;
+  let total = 0;
+  for (const [, n, unit] of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
+    total += Number(n) * (UNIT_MS[unit ?? ''] ?? 0);
+  return total;
+}

@@ -1,4 +1,5 @@
 import type { ResolvedKube } from './config.js';
+import { UsageError } from '../errors.js';
 import { toKubeError } from './errors.js';
 
 /**
@@ -8,13 +9,41 @@ import { toKubeError } from './errors.js';
  */
 export async function kubeApis(kube: ResolvedKube) {
   const k8s = await import('@kubernetes/client-node');
-  const server = kube.kc.getCurrentCluster()?.server;
+  const cluster = kube.kc.getCurrentCluster();
+  if (!cluster)
+    throw new UsageError(
+      'the kubeconfig has no current cluster',
+      'Pick one with --context, or set KUBECONFIG.',
+    );
+  const server = cluster.server;
+  // As kc.makeApiClient does, plus a per-request deadline (--request-timeout), so a
+  // silent API server ends in a clear error instead of a hang.
+  const timeoutMs = kube.requestTimeoutMs;
+  const config = k8s.createConfiguration({
+    baseServer: new k8s.ServerConfiguration(server, {}),
+    authMethods: { default: kube.kc },
+    promiseMiddleware:
+      timeoutMs > 0
+        ? [
+            {
+              pre: (ctx) => {
+                ctx.setSignal(AbortSignal.timeout(timeoutMs));
+                return Promise.resolve(ctx);
+              },
+              post: (res) => Promise.resolve(res),
+            },
+          ]
+        : [],
+  });
+  // Rendered objects always name their namespace, so the default namespace is never used.
+  const objects = new k8s.KubernetesObjectApi(config);
   return {
     k8s,
     server,
-    core: kube.kc.makeApiClient(k8s.CoreV1Api),
-    apps: kube.kc.makeApiClient(k8s.AppsV1Api),
-    discovery: kube.kc.makeApiClient(k8s.DiscoveryV1Api),
+    core: new k8s.CoreV1Api(config),
+    apps: new k8s.AppsV1Api(config),
+    discovery: new k8s.DiscoveryV1Api(config),
+    objects,
     call: <T>(action: string, request: Promise<T>): Promise<T> =>
       request.catch((e: unknown) => {
         throw toKubeError(e, action, server);

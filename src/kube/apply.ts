@@ -21,8 +21,7 @@ function isHook(o: KubernetesObject): boolean {
  * Returns how many objects the server accepted.
  */
 export async function serverDryRun(kube: ResolvedKube, objects: KubernetesObject[]): Promise<number> {
-  const { k8s, server } = await kubeApis(kube);
-  const api = k8s.KubernetesObjectApi.makeApiClient(kube.kc);
+  const { k8s, server, objects: api } = await kubeApis(kube);
   let accepted = 0;
   for (const o of objects.filter((x) => !isHook(x))) {
     const what = `${o.kind ?? 'object'}/${o.metadata?.name ?? '?'}`;

@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
 
+import { durationMs } from '../core/duration.js';
 import { UsageError } from '../errors.js';
 
 /** kubectl's standard flags, as the user gave them. */
@@ -11,7 +12,11 @@ export interface KubeFlags {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
+  /** kubectl's --request-timeout: a duration; "0" waits forever. Default 30s. */
+  requestTimeout?: string;
 }
+
+export const DEFAULT_REQUEST_TIMEOUT = '30s';
 
 export interface ResolvedKube {
   kc: KubeConfig;
@@ -19,6 +24,8 @@ export interface ResolvedKube {
   context?: string;
   /** --namespace, else the context's namespace, else "default". */
   namespace: string;
+  /** How long one API request may take; 0 means no limit. */
+  requestTimeoutMs: number;
 }
 
 /**
@@ -27,6 +34,12 @@ export interface ResolvedKube {
  * --context, checked before any request so a typo names the contexts that do exist.
  */
 export async function loadKube(flags: KubeFlags): Promise<ResolvedKube> {
+  const requestTimeoutMs = durationMs(flags.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT);
+  if (requestTimeoutMs === undefined) {
+    throw new UsageError(
+      `--request-timeout ${flags.requestTimeout ?? ''} is not a duration; use a value such as 30s, 2m or 0 (no limit)`,
+    );
+  }
   // client-node is heavy; only commands that need a cluster pay for it.
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
@@ -70,6 +83,7 @@ export async function loadKube(flags: KubeFlags): Promise<ResolvedKube> {
     kc,
     context: current?.name,
     namespace: flags.namespace ?? current?.namespace ?? 'default',
+    requestTimeoutMs,
   };
 }
 

@@ -85,6 +85,15 @@ export function toKubeError(e: unknown, action: string, server?: string): KubeAp
         );
     }
   }
+  if ((e as { name?: string }).name === 'AbortError' || err.type === 'aborted') {
+    return new KubeApiError(
+      `the Kubernetes API server${where} did not answer in time while trying to ${action} (--request-timeout)`,
+      undefined,
+      undefined,
+      ExitCode.CLUSTER_UNREACHABLE,
+      'Check that the API server is up (kubectl cluster-info), or raise --request-timeout.',
+    );
+  }
   const code = typeof err.code === 'string' ? err.code : undefined;
   if ((code && NETWORK_CODES.has(code)) || err.type === 'system' || err.type === 'request-timeout') {
     return new KubeApiError(

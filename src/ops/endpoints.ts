@@ -11,6 +11,8 @@ export interface EndpointsOptions {
   context?: string;
   /** Default: the context's namespace, then default. */
   namespace?: string;
+  /** How long one API request may take, as a duration ("30s"); "0" waits forever. Default 30s. */
+  requestTimeout?: string;
   /** Preferred node address types, in order; default ExternalDNS, ExternalIP, InternalDNS, InternalIP. */
   addressTypes?: readonly string[];
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { toGoDuration } from '../../src/core/duration.js';
+import { durationMs, toGoDuration } from '../../src/core/duration.js';
 import { releaseNameProblem } from '../../src/core/release.js';
 import { parseHelmVersion } from '../../src/helm/version.js';
 import { colorEnabled } from '../../src/output/printer.js';
@@ -64,4 +64,18 @@ describe('colorEnabled', () => {
     assert.equal(colorEnabled({ isTTY: false }, { FORCE_COLOR: '1' }), true);
     assert.equal(colorEnabled(tty, { FORCE_COLOR: '0', NO_COLOR: '1' }), false);
   });
+});
+
+describe('durationMs', () => {
+  const cases: [string, number | undefined][] = [
+    ['30s', 30_000],
+    ['1m30s', 90_000],
+    ['500ms', 500],
+    ['0', 0],
+    ['45', 45_000],
+    ['1h', 3_600_000],
+    ['soon', undefined],
+    ['-1s', undefined],
+  ];
+  for (const [input, want] of cases) it(JSON.stringify(input), () => assert.equal(durationMs(input), want));
 });

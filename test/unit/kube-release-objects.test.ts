@@ -237,6 +237,22 @@ describe('readReleaseObjects (nock: the exact requests, and fault injection)', (
     });
   }
 
+  it('an API server that does not answer hits --request-timeout: CLUSTER_UNREACHABLE, not a hang', async () => {
+    expectAll(nock(FAKE_SERVER), (i) => i.delay(5_000).reply(200, { items: [] }));
+    const started = Date.now();
+    const err = await readReleaseObjects(fakeKube(FAKE_SERVER, 200), 'game', 'rooms').then(
+      () => assert.fail('should have thrown'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof KubeApiError, String(err));
+    assert.equal(err.exitCode, ExitCode.CLUSTER_UNREACHABLE);
+    assert.match(
+      err.message,
+      /did not answer in time while trying to list statefulsets in namespace game \(--request-timeout\)/,
+    );
+    assert.ok(Date.now() - started < 4_000, 'the timeout, not the server, ended the wait');
+  });
+
   it('connection refused (a real closed port) is CLUSTER_UNREACHABLE, naming the server', async () => {
     nock.enableNetConnect('127.0.0.1');
     const err = await readReleaseObjects(kube('https://127.0.0.1:1'), 'game', 'rooms').then(
