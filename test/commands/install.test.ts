@@ -189,6 +189,12 @@ for (const helm of HELMS) {
           stderr: [/^error: context gamma not found in kubeconfig \(available: alpha, beta\)$/m],
         },
         {
+          name: 'bad --request-timeout (exit 2)',
+          args: ['install', '--dry-run', '-n', 'x', '--request-timeout', 'soon'],
+          code: 2,
+          stderr: [/--request-timeout soon is not a duration/],
+        },
+        {
           name: 'helm not on PATH (exit 3)',
           args: ['install', '--dry-run', '-n', 'x'],
           env: { PATH: emptyPath },
