@@ -69,6 +69,14 @@ export function toKubeError(e: unknown, action: string, server?: string): KubeAp
           ExitCode.FORBIDDEN,
           'Ask a cluster admin for a Role granting this, or use a --context that has it.',
         );
+      case 409:
+        return new KubeApiError(
+          `conflict while trying to ${action} (409): ${detail}`,
+          409,
+          status.reason,
+          ExitCode.CONFLICT,
+          'Someone else changed it at the same time; run the command again.',
+        );
       case 404:
         return new KubeApiError(
           `not found while trying to ${action}: ${detail}`,

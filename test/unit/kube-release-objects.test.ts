@@ -216,6 +216,21 @@ describe('readReleaseObjects (nock: the exact requests, and fault injection)', (
       message: /not found while trying to list statefulsets/,
     },
     {
+      name: '409',
+      reply: (i) =>
+        i.reply(409, { kind: 'Status', reason: 'Conflict', message: 'the object has been modified' }),
+      code: ExitCode.CONFLICT,
+      message:
+        /^conflict while trying to list statefulsets in namespace game \(409\): the object has been modified$/,
+    },
+    {
+      name: '503',
+      reply: (i) =>
+        i.reply(503, { kind: 'Status', reason: 'ServiceUnavailable', message: 'apiserver is shutting down' }),
+      code: ExitCode.ERROR,
+      message: /answered 503 while trying to list statefulsets in namespace game: apiserver is shutting down/,
+    },
+    {
       name: '500',
       reply: (i) => i.reply(500, 'etcdserver: request timed out'),
       code: ExitCode.ERROR,
