@@ -2,9 +2,10 @@ import { Args, Flags } from '@oclif/core';
 
 import { BaseCommand, kubeFlags } from '../base-command.js';
 import { DEFAULT_ADDRESS_TYPES, internalOnly, parseAddressTypes } from '../core/endpoints.js';
+import { durationMs } from '../core/duration.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { UsageError } from '../errors.js';
-import { releaseEndpoints, type EndpointsReport } from '../ops/endpoints.js';
+import { probeRows, releaseEndpoints, type EndpointsReport } from '../ops/endpoints.js';
 import { formatAddresses, formatEndpoints } from '../output/endpoints.js';
 import { renderStructured } from '../output/format.js';
 
@@ -17,7 +18,9 @@ STATUS is one of: Ready; NotReady (the pod exists but is not ready); Pending (no
 
 The node address is the first of --address-type the node has. A warning goes to stderr when a Ready pod is reachable only on an internal address. Four API requests, whatever the replica count. Without permission to list nodes, addresses show as unknown instead of failing.
 
--o json and -o yaml print a stable document for programs: {schemaVersion: 1, release, namespace, addressTypes, nodesVisible, endpoints: [{ordinal, pod, ready, status, node, podIP, address, addressType, port, protocol, service, serviceType, dns}]}. -o addresses prints host:port of Ready endpoints, one per line.`;
+--probe opens one TCP connection to each Ready endpoint from where the plugin runs (the check the seed article did with curl) and adds PROBE: reachable, refused, timeout, or not probed (udp). Run it from where your clients are: only the pod's own node answers.
+
+-o json and -o yaml print a stable document for programs: {schemaVersion: 1, release, namespace, addressTypes, nodesVisible, endpoints: [{ordinal, pod, ready, status, node, podIP, address, addressType, port, protocol, service, serviceType, dns, and probe with --probe}]}. -o addresses prints host:port of Ready endpoints, one per line.`;
 
   static override examples = [
     'kubectl expose-pods endpoints',
@@ -51,6 +54,15 @@ The node address is the first of --address-type the node has. A warning goes to 
     }),
     'ready-only': Flags.boolean({ description: 'Only Ready endpoints.', default: false }),
     ordinal: Flags.integer({ description: 'Only this ordinal (one room).', min: 0 }),
+    probe: Flags.boolean({
+      description:
+        'Open a TCP connection to each Ready endpoint from here: reachable, refused or timeout (UDP is not probed).',
+      default: false,
+    }),
+    'probe-timeout': Flags.string({
+      description: 'How long each --probe connection may take.',
+      default: '2s',
+    }),
   };
 
   async run(): Promise<EndpointsReport> {
@@ -76,6 +88,13 @@ The node address is the first of --address-type the node has. A warning goes to 
       }
     }
     if (flags['ready-only']) rows = rows.filter((r) => r.ready);
+    const probeMs = durationMs(flags['probe-timeout']);
+    if (probeMs === undefined || probeMs <= 0) {
+      throw new UsageError(
+        `--probe-timeout ${flags['probe-timeout']} is not a positive duration; use a value such as 2s or 500ms`,
+      );
+    }
+    if (flags.probe) rows = await probeRows(rows, probeMs);
     const shown = { ...report, endpoints: rows };
 
     if (!report.nodesVisible) this.printer.warn('not allowed to list nodes: node addresses are unknown');

@@ -1,7 +1,9 @@
 import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
+import { probeEndpoints, type ProbeOutcome } from '../core/probe.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { loadKube } from '../kube/config.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
+import { tcpConnect } from '../net/tcp.js';
 
 /** Options of `endpoints`, and of the library's resolveEndpoints. */
 export interface EndpointsOptions {
@@ -47,4 +49,13 @@ export async function releaseEndpoints(opts: EndpointsOptions = {}): Promise<End
     nodesVisible: objects.nodes !== undefined,
     endpoints: resolveEndpointRows({ ...objects, addressTypes }),
   };
+}
+
+/** The rows with a TCP probe of each Ready endpoint from this machine (--probe). */
+export async function probeRows(
+  rows: Endpoint[],
+  timeoutMs: number,
+): Promise<(Endpoint & { probe: ProbeOutcome })[]> {
+  const outcomes = await probeEndpoints(rows, tcpConnect, timeoutMs);
+  return rows.map((r, i) => ({ ...r, probe: outcomes[i] ?? 'timeout' }));
 }

@@ -4,8 +4,10 @@ import { renderTable } from './table.js';
 const dash = (v: string | number | null) => (v === null ? '-' : String(v));
 
 /** The endpoints table; wide adds the pod IP, the Service type and the in-cluster DNS name. */
-export function formatEndpoints(rows: Endpoint[], wide: boolean): string {
+export function formatEndpoints(rows: (Endpoint & { probe?: string })[], wide: boolean): string {
+  const probed = rows.some((r) => r.probe !== undefined);
   const head = ['POD', 'READY', 'NODE', 'ADDRESS', 'ADDRESS-TYPE', 'PORT', 'PROTOCOL', 'SERVICE', 'STATUS'];
+  if (probed) head.push('PROBE');
   if (wide) head.push('POD-IP', 'SERVICE-TYPE', 'DNS');
   return renderTable(
     head,
@@ -22,6 +24,7 @@ export function formatEndpoints(rows: Endpoint[], wide: boolean): string {
         dash(r.service),
         r.status,
       ];
+      if (probed) row.push(r.probe ?? '-');
       if (wide) row.push(dash(r.podIP), dash(r.serviceType), r.dns);
       return row;
     }),
