@@ -11,7 +11,7 @@ export interface ProgressObjects {
   redisPods?: PodView[];
 }
 
-/** Three lists per poll (StatefulSet, its pods, Redis pods); undefined until the StatefulSet exists. */
+/** Four lists per poll (StatefulSet, its pods, Redis Deployment and pods); undefined until the StatefulSet exists. */
 export async function readProgressObjects(
   kube: ResolvedKube,
   namespace: string,
