@@ -1,7 +1,7 @@
 import { Command, Errors, Flags } from '@oclif/core';
 
 import { ExitCode, ExposePodsError } from './errors.js';
-import { DEFAULT_REQUEST_TIMEOUT } from './kube/config.js';
+import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags } from './kube/config.js';
 import { Printer } from './output/printer.js';
 
 /** kubectl's standard connection flags, spelled as kubectl spells them. */
@@ -22,6 +22,21 @@ export const kubeFlags = {
     helpGroup: 'KUBERNETES',
   }),
 };
+
+/** The KubeFlags a command passes on, from kubeFlags as parsed (one place, so every command reads them alike). */
+export function kubeFlagValues(flags: {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  'request-timeout': string;
+}): KubeFlags {
+  return {
+    kubeconfig: flags.kubeconfig,
+    context: flags.context,
+    namespace: flags.namespace,
+    requestTimeout: flags['request-timeout'],
+  };
+}
 
 export const helmFlags = {
   'helm-binary': Flags.string({

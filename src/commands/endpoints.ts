@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 
-import { BaseCommand, kubeFlags } from '../base-command.js';
+import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { DEFAULT_ADDRESS_TYPES, internalOnly, parseAddressTypes } from '../core/endpoints.js';
 import { durationMs } from '../core/duration.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
@@ -71,10 +71,7 @@ The node address is the first of --address-type the node has. A warning goes to 
     if (typeof types === 'string') throw new UsageError(types);
     const report = await releaseEndpoints({
       release: args.release,
-      kubeconfig: flags.kubeconfig,
-      context: flags.context,
-      namespace: flags.namespace,
-      requestTimeout: flags['request-timeout'],
+      ...kubeFlagValues(flags),
       addressTypes: types,
     });
     let rows = report.endpoints;

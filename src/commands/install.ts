@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { parseAllDocuments } from 'yaml';
 
-import { BaseCommand, helmFlags, kubeFlags } from '../base-command.js';
+import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { releaseEndpoints } from '../ops/endpoints.js';
 import { renderInstall, runInstall, type InstallRequest } from '../ops/install.js';
@@ -125,12 +125,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     const { args, flags } = await this.parse(Install);
     const req: InstallRequest = {
       release: args.release,
-      kube: {
-        kubeconfig: flags.kubeconfig,
-        context: flags.context,
-        namespace: flags.namespace,
-        requestTimeout: flags['request-timeout'],
-      },
+      kube: kubeFlagValues(flags),
       helmBinary: flags['helm-binary'],
       values: {
         valuesFiles: flags.values ?? [],
@@ -193,10 +188,8 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     }
     const endpoints = await releaseEndpoints({
       release: res.release,
-      kubeconfig: flags.kubeconfig,
-      context: flags.context,
+      ...kubeFlagValues(flags),
       namespace: res.namespace,
-      requestTimeout: flags['request-timeout'],
     });
     this.log(formatEndpoints(endpoints.endpoints, false));
     this.printer.info(`The Redis password and more: helm get notes ${res.release} -n ${res.namespace}`);

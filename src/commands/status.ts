@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 
-import { BaseCommand, helmFlags, kubeFlags } from '../base-command.js';
+import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import type { StatusReport } from '../core/status.js';
 import { ExitCode } from '../errors.js';
@@ -40,12 +40,7 @@ Exit code 0 when healthy, 8 when degraded, 7 when the release does not exist.`;
     const { args, flags } = await this.parse(Status);
     const { report, collisionsUnchecked } = await releaseStatus({
       release: args.release,
-      kube: {
-        kubeconfig: flags.kubeconfig,
-        context: flags.context,
-        namespace: flags.namespace,
-        requestTimeout: flags['request-timeout'],
-      },
+      kube: kubeFlagValues(flags),
       helmBinary: flags['helm-binary'],
     });
     if (collisionsUnchecked)

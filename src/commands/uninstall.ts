@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 
-import { BaseCommand, helmFlags, kubeFlags } from '../base-command.js';
+import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { UsageError } from '../errors.js';
 import type { ReleaseData } from '../kube/data.js';
@@ -52,12 +52,7 @@ If the release is already gone, --delete-data still deletes what it left behind,
     const { args, flags } = await this.parse(Uninstall);
     const res = await runUninstall({
       release: args.release,
-      kube: {
-        kubeconfig: flags.kubeconfig,
-        context: flags.context,
-        namespace: flags.namespace,
-        requestTimeout: flags['request-timeout'],
-      },
+      kube: kubeFlagValues(flags),
       helmBinary: flags['helm-binary'],
       deleteData: flags['delete-data'],
       timeout: flags.timeout,
