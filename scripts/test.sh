@@ -24,8 +24,9 @@ fi
 trap 'bash test/cluster/cluster.sh down' EXIT
 bash test/cluster/cluster.sh up >/dev/null
 
+# One test file at a time: the e2e files share one cluster, and one of them restarts its API server.
 if [ "$only" = e2e ]; then
-  node --import tsx --test test/e2e/*.test.ts
+  node --import tsx --test --test-concurrency=1 test/e2e/*.test.ts
 else
-  node --import tsx --test test/unit/*.test.ts test/commands/*.test.ts test/chart/*.test.ts test/e2e/*.test.ts
+  node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/commands/*.test.ts test/chart/*.test.ts test/e2e/*.test.ts
 fi

@@ -1,9 +1,13 @@
 /**
  * kubectl-expose-pods as a library, for matchmakers and other programs:
- * the same resolution as `kubectl expose-pods endpoints -o json`.
+ * the same resolution as `kubectl expose-pods endpoints -o json`, and
+ * its --watch as an async iterator.
  */
 export { releaseEndpoints as resolveEndpoints } from './ops/endpoints.js';
 export type { EndpointsOptions, EndpointsReport } from './ops/endpoints.js';
+export { watchEndpoints } from './ops/endpoints-watch.js';
+export type { EndpointsUpdate, WatchEndpointsOptions } from './ops/endpoints-watch.js';
+export type { EndpointChange, EndpointChangeType } from './core/endpoint-changes.js';
 export type { Endpoint, EndpointStatus } from './core/endpoints.js';
 export { DEFAULT_ADDRESS_TYPES } from './core/endpoints.js';
 export { ExitCode, ExposePodsError } from './errors.js';

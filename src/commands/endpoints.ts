@@ -1,11 +1,13 @@
-import { Args, Flags } from '@oclif/core';
+import { Args, Flags, type Interfaces } from '@oclif/core';
 
 import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
-import { DEFAULT_ADDRESS_TYPES, internalOnly, parseAddressTypes } from '../core/endpoints.js';
+import { diffEndpoints } from '../core/endpoint-changes.js';
+import { DEFAULT_ADDRESS_TYPES, internalOnly, parseAddressTypes, type Endpoint } from '../core/endpoints.js';
 import { durationMs } from '../core/duration.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { UsageError } from '../errors.js';
 import { probeRows, releaseEndpoints, type EndpointsReport } from '../ops/endpoints.js';
+import { watchEndpoints } from '../ops/endpoints-watch.js';
 import { formatAddresses, formatEndpoints } from '../output/endpoints.js';
 import { renderStructured } from '../output/format.js';
 
@@ -20,6 +22,8 @@ The node address is the first of --address-type the node has. A warning goes to 
 
 --probe opens one TCP connection to each Ready endpoint from where the plugin runs (the check the seed article did with curl) and adds PROBE: reachable, refused, timeout, or not probed (udp). Run it from where your clients are: only the pod's own node answers.
 
+--watch keeps running and reports every change, from watches on the StatefulSet, pods, Services and nodes: the table is reprinted, or -o json writes one line per changed row (NDJSON: {schemaVersion: 1, type: ADDED|MODIFIED|DELETED, time, release, namespace, endpoint}). Expired watches are listed again (410 Gone) and dropped connections retried; Ctrl-C ends it with exit 0.
+
 -o json and -o yaml print a stable document for programs: {schemaVersion: 1, release, namespace, addressTypes, nodesVisible, endpoints: [{ordinal, pod, ready, status, node, podIP, address, addressType, port, protocol, service, serviceType, dns, and probe with --probe}]}. -o addresses prints host:port of Ready endpoints, one per line.`;
 
   static override examples = [
@@ -28,6 +32,10 @@ The node address is the first of --address-type the node has. A warning goes to 
     {
       description: 'Room 7 for a matchmaker, as JSON:',
       command: 'kubectl expose-pods endpoints rooms -n game --ordinal 7 -o json',
+    },
+    {
+      description: 'Follow room changes as NDJSON, one line per change:',
+      command: 'kubectl expose-pods endpoints rooms -n game --watch -o json',
     },
     {
       description: 'Every reachable room as host:port, preferring InternalIP:',
@@ -59,16 +67,33 @@ The node address is the first of --address-type the node has. A warning goes to 
         'Open a TCP connection to each Ready endpoint from here: reachable, refused or timeout (UDP is not probed).',
       default: false,
     }),
+    watch: Flags.boolean({
+      char: 'w',
+      description:
+        'Keep running and report every change, from watches on the StatefulSet, pods, Services and nodes (Ctrl-C stops).',
+      default: false,
+    }),
     'probe-timeout': Flags.string({
       description: 'How long each --probe connection may take.',
       default: '2s',
     }),
   };
 
-  async run(): Promise<EndpointsReport> {
+  async run(): Promise<EndpointsReport | undefined> {
     const { args, flags } = await this.parse(Endpoints);
     const types = parseAddressTypes(flags['address-type']);
     if (typeof types === 'string') throw new UsageError(types);
+    if (flags.watch) {
+      if (flags.output === 'addresses')
+        throw new UsageError(
+          '--watch does not combine with -o addresses',
+          'Use --watch -o json: one change per line.',
+        );
+      if (flags.probe)
+        throw new UsageError('--watch does not combine with --probe', 'Probe a snapshot: drop --watch.');
+      await this.watch(args.release, flags, types);
+      return undefined;
+    }
     const report = await releaseEndpoints({
       release: args.release,
       ...kubeFlagValues(flags),
@@ -108,5 +133,84 @@ The node address is the first of --address-type the node has. A warning goes to 
       if (text) this.log(text);
     } else this.log(formatEndpoints(rows, flags.output === 'wide'));
     return shown;
+  }
+
+  /** --watch: one table per change, or one JSON (YAML) document per changed row. */
+  private async watch(
+    release: string,
+    flags: Interfaces.InferredFlags<typeof Endpoints.flags>,
+    addressTypes: string[],
+  ): Promise<void> {
+    const stop = new AbortController();
+    const onSignal = () => {
+      stop.abort();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    // A closed pipe (| head) ends the watch quietly.
+    process.stdout.once('error', onSignal);
+    const tty = process.stdout.isTTY;
+    const keep = (r: Endpoint) =>
+      (flags.ordinal === undefined || r.ordinal === flags.ordinal) && (!flags['ready-only'] || r.ready);
+    const warned = new Set<string>();
+    let shown: Endpoint[] = [];
+    try {
+      const updates = watchEndpoints({
+        release,
+        ...kubeFlagValues(flags),
+        addressTypes,
+        signal: stop.signal,
+        // Programs see every step (a room going away even briefly); tables coalesce bursts.
+        settleMs: flags.output === 'json' || flags.output === 'yaml' ? 0 : 100,
+        onNotice: (m) => {
+          this.printer.warn(m);
+        },
+      });
+      for await (const u of updates) {
+        if (!warned.size && !u.nodesVisible) {
+          this.printer.warn('not allowed to list nodes: node addresses are unknown');
+          warned.add('');
+        }
+        const fresh = internalOnly(u.endpoints).filter((r) => !warned.has(r.pod));
+        if (fresh.length) {
+          for (const r of fresh) warned.add(r.pod);
+          this.printer.warn(
+            `${fresh.map((r) => r.pod).join(', ')}: only an internal address (${[...new Set(fresh.map((r) => r.addressType))].join(', ')}); clients outside the cluster usually cannot reach it`,
+          );
+        }
+        const rows = u.endpoints.filter(keep);
+        const changes = diffEndpoints(shown, rows);
+        shown = rows;
+        if (flags.output === 'json' || flags.output === 'yaml') {
+          const time = new Date().toISOString();
+          for (const c of changes) {
+            const event = {
+              schemaVersion: 1,
+              type: c.type,
+              time,
+              release,
+              namespace: u.namespace,
+              endpoint: c.endpoint,
+            };
+            process.stdout.write(
+              flags.output === 'json'
+                ? `${JSON.stringify(event)}\n`
+                : `---\n${renderStructured(event, 'yaml')}`,
+            );
+          }
+        } else if (changes.length || !shown.length) {
+          const table = rows.length
+            ? formatEndpoints(rows, flags.output === 'wide')
+            : `No endpoints match (release ${release}).`;
+          const head = `release ${release} in namespace ${u.namespace}, ${new Date().toLocaleTimeString()}${tty ? ' (Ctrl-C to stop)' : ''}`;
+          // On a terminal each table replaces the last; in a pipe they follow each other.
+          process.stdout.write(tty ? `\x1b[H\x1b[2J${head}\n${table}\n` : `${head}\n${table}\n\n`);
+        }
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.stdout.off('error', onSignal);
+    }
   }
 }

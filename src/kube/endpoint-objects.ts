@@ -1,4 +1,7 @@
+import type { V1Pod, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+
 import type { EndpointsInput } from '../core/endpoints.js';
+import type { NodeView } from '../core/model.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import type { ResolvedKube } from './config.js';
 import { kubeApis, releaseSelector } from './api.js';
@@ -38,21 +41,37 @@ export async function readEndpointObjects(
       },
     ),
   ]);
-  const set = sts.items[0];
-  if (!set?.metadata?.name) {
-    throw new ExposePodsError(
-      `release ${release} has no StatefulSet in namespace ${namespace}`,
-      ExitCode.NOT_FOUND,
-      `Is it installed there? Check with: kubectl expose-pods status ${release} -n ${namespace}`,
-    );
-  }
+  const input = endpointsInput(namespace, sts.items, pods.items, services.items, nodes);
+  if (!input) throw noStatefulSet(release, namespace);
+  return input;
+}
+
+/** The release has no StatefulSet here: not installed, or another namespace. */
+export function noStatefulSet(release: string, namespace: string): ExposePodsError {
+  return new ExposePodsError(
+    `release ${release} has no StatefulSet in namespace ${namespace}`,
+    ExitCode.NOT_FOUND,
+    `Is it installed there? Check with: kubectl expose-pods status ${release} -n ${namespace}`,
+  );
+}
+
+/** What resolveEndpointRows needs, from the listed objects; undefined without the StatefulSet. */
+export function endpointsInput(
+  namespace: string,
+  statefulSets: V1StatefulSet[],
+  pods: V1Pod[],
+  services: V1Service[],
+  nodes: NodeView[] | undefined,
+): Omit<EndpointsInput, 'addressTypes'> | undefined {
+  const set = statefulSets[0];
+  if (!set?.metadata?.name) return undefined;
   return {
     namespace,
     workload: set.metadata.name,
     headless: set.spec?.serviceName ?? set.metadata.name,
     replicas: set.spec?.replicas ?? 0,
-    pods: pods.items.map(podView),
-    services: services.items.map(serviceView),
+    pods: pods.map(podView),
+    services: services.map(serviceView),
     nodes,
   };
 }

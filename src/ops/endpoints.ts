@@ -38,6 +38,7 @@ export async function releaseEndpoints(opts: EndpointsOptions = {}): Promise<End
     kubeconfig: opts.kubeconfig,
     context: opts.context,
     namespace: opts.namespace,
+    requestTimeout: opts.requestTimeout,
   });
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
   const objects = await readEndpointObjects(kube, kube.namespace, release);

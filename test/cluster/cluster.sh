@@ -9,6 +9,7 @@
 #   cluster.sh status  say whether it is up
 #   cluster.sh logs    print the tail of every component's log
 #   cluster.sh env     print KUBECONFIG=... and the binary paths, for sourcing
+#   cluster.sh restart-apiserver   stop and start the API server, data kept (watch reconnect tests)
 set -euo pipefail
 
 K8S_VERSION=v1.34.4
@@ -60,7 +61,7 @@ build() {
 # Starts a component in the background with its own log; its pid goes to $run/<name>.pid.
 start() {
   local name=$1; shift
-  nohup "$@" >"$run/$name.log" 2>&1 &
+  nohup "$@" >>"$run/$name.log" 2>&1 &
   echo $! >"$run/$name.pid"
 }
 
@@ -134,6 +135,34 @@ nodes_ready() {
   [ "$(kubectl_ get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True)" -ge 3 ]
 }
 
+start_apiserver() {
+  # No --advertise-address: a loopback one makes the kubernetes Endpoints update fail.
+  start kube-apiserver "$bindir/kube-apiserver" \
+    --etcd-servers "http://127.0.0.1:$ETCD_PORT" --bind-address 127.0.0.1 --secure-port "$API_PORT" \
+    --tls-cert-file "$run/pki/apiserver.crt" --tls-private-key-file "$run/pki/apiserver.key" \
+    --client-ca-file "$run/pki/ca.crt" --token-auth-file "$run/tokens.csv" \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file "$run/pki/sa.pub" --service-account-signing-key-file "$run/pki/sa.key" \
+    --authorization-mode Node,RBAC --allow-privileged=true \
+    --service-cluster-ip-range 10.96.0.0/16 --service-node-port-range 30000-32767 \
+    --audit-policy-file "$run/audit-policy.yaml" --audit-log-path "$run/audit.log" --audit-log-format json
+  wait_for kube-apiserver 60 kubectl_ get --raw /readyz
+}
+
+# Kills the API server (SIGKILL: a crash; on SIGTERM it keeps serving open watches while
+# it drains) and starts it again with its data kept. Clients see what a crash looks
+# like: watches drop, requests are refused, then succeed again.
+restart_apiserver() {
+  alive kube-apiserver || die "the API server is not running (npm run cluster:up)"
+  local pid deadline
+  pid=$(cat "$run/kube-apiserver.pid")
+  kill -9 "$pid"
+  deadline=$((SECONDS + 15))
+  while { running "$pid" || ! port_free "$API_PORT"; } && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+  start_apiserver
+  log "✔ kube-apiserver restarted"
+}
+
 up() {
   build
   if alive kube-apiserver && kubectl_ get --raw /readyz >/dev/null 2>&1; then
@@ -172,17 +201,7 @@ POLICY
     --initial-cluster "e2e=http://127.0.0.1:$((ETCD_PORT + 10))" --unsafe-no-fsync --quota-backend-bytes 2147483648
   wait_for etcd 30 curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
 
-  # No --advertise-address: a loopback one makes the kubernetes Endpoints update fail.
-  start kube-apiserver "$bindir/kube-apiserver" \
-    --etcd-servers "http://127.0.0.1:$ETCD_PORT" --bind-address 127.0.0.1 --secure-port "$API_PORT" \
-    --tls-cert-file "$run/pki/apiserver.crt" --tls-private-key-file "$run/pki/apiserver.key" \
-    --client-ca-file "$run/pki/ca.crt" --token-auth-file "$run/tokens.csv" \
-    --service-account-issuer https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file "$run/pki/sa.pub" --service-account-signing-key-file "$run/pki/sa.key" \
-    --authorization-mode Node,RBAC --allow-privileged=true \
-    --service-cluster-ip-range 10.96.0.0/16 --service-node-port-range 30000-32767 \
-    --audit-policy-file "$run/audit-policy.yaml" --audit-log-path "$run/audit.log" --audit-log-format json
-  wait_for kube-apiserver 60 kubectl_ get --raw /readyz
+  start_apiserver
 
   start kube-controller-manager "$bindir/kube-controller-manager" \
     --kubeconfig "$kubeconfig" --service-account-private-key-file "$run/pki/sa.key" \
@@ -254,8 +273,9 @@ case ${1:-} in
   down) down ;;
   status) status ;;
   logs) logs ;;
+  restart-apiserver) restart_apiserver ;;
   env)
     printf 'KUBECONFIG=%s\nCLUSTER_BIN=%s\nCLUSTER_RUN=%s\n' "$kubeconfig" "$bindir" "$run"
     ;;
-  *) log "usage: $0 build|up|down|status|logs|env"; exit 2 ;;
+  *) log "usage: $0 build|up|down|status|logs|env|restart-apiserver"; exit 2 ;;
 esac

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 
-import { printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
 import { HELMS, ROOT, run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
@@ -81,6 +83,66 @@ describe('endpoints on the InternalIP-only node', () => {
       port: 32500,
       protocol: 'TCP',
     });
+  });
+
+  it('--watch -o json: a deleted pod is reported going and coming back, and the watch survives an API server crash', async () => {
+    const w = spawn('kubectl', ['expose-pods', 'endpoints', 'solo', '-n', ns, '--watch', '-o', 'json'], {
+      env: sh.env,
+    });
+    const events: any[] = [];
+    let stderr = '';
+    createInterface({ input: w.stdout }).on('line', (l) => events.push(JSON.parse(l)));
+    w.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => w.on('exit', r));
+    const statuses = (from: number) => events.slice(from).map((e) => `${e.type} ${e.endpoint.status}`);
+    try {
+      await eventually('the first event', () => (events.length ? true : undefined), 30_000);
+      assert.equal(events[0].schemaVersion, 1);
+      assert.equal(events[0].type, 'ADDED');
+      assert.equal(events[0].endpoint.pod, 'solo-expose-pods-0');
+      assert.equal(events[0].endpoint.address, '198.51.100.13');
+      assert.ok(!Number.isNaN(Date.parse(events[0].time)));
+
+      for (const round of ['before', 'after'] as const) {
+        if (round === 'after') {
+          // A crash of the API server drops every watch; the command reconnects by itself.
+          const r = run('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), 'restart-apiserver']);
+          assert.equal(r.status, 0, r.stderr);
+          await eventually('the reconnect notice', () =>
+            /warning: the watch on pods in namespace e2e-endpoints was lost/.test(stderr) ? true : undefined,
+          );
+        }
+        const from = events.length;
+        const del = await eventually('kubectl delete pod', () => {
+          const r = sh.kubectl('delete', 'pod', 'solo-expose-pods-0', '-n', ns, '--wait=false');
+          return r.status === 0 ? r : undefined;
+        });
+        assert.match(del.stdout, /deleted/);
+        await eventually(
+          `the pod to be reported gone and back Ready (${round} the restart)`,
+          () => {
+            const seen = statuses(from);
+            const down = seen.findIndex((s) => s !== 'MODIFIED Ready');
+            return down >= 0 && seen.slice(down).includes('MODIFIED Ready') ? true : undefined;
+          },
+          60_000,
+        );
+      }
+      assert.equal(w.exitCode, null, 'the watch is still running');
+    } finally {
+      w.kill('SIGINT');
+    }
+    assert.equal(await exited, 0, stderr);
+    assert.doesNotMatch(stderr, /error|at .*\.js:\d+/);
+  });
+
+  it('--watch refuses -o addresses and --probe (exit 2)', () => {
+    const a = sh.kubectl('expose-pods', 'endpoints', 'solo', '-n', ns, '--watch', '-o', 'addresses');
+    assert.equal(a.status, 2);
+    assert.match(a.stderr, /^error: --watch does not combine with -o addresses$/m);
+    const p = sh.kubectl('expose-pods', 'endpoints', 'solo', '-n', ns, '-w', '--probe');
+    assert.equal(p.status, 2);
+    assert.match(p.stderr, /^error: --watch does not combine with --probe$/m);
   });
 
   it('--ordinal out of range and an unknown release are clear errors', () => {

@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
 import { KubeConfig } from '@kubernetes/client-node';
 
 import type { ResolvedKube } from '../../src/kube/config.js';
@@ -15,4 +19,20 @@ export function fakeKube(server = FAKE_SERVER, requestTimeoutMs = 30_000): Resol
     currentContext: 'x',
   });
   return { kc, context: 'x', namespace: 'game', requestTimeoutMs };
+}
+
+/** The same token user on nock's server as a kubeconfig file, for code that loads one (namespace game). */
+export function fakeKubeconfigFile(server = FAKE_SERVER): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'expose-pods-fake-kube-')), 'config');
+  writeFileSync(
+    file,
+    `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: secret-token}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: game}}]
+current-context: x
+`,
+  );
+  return file;
 }

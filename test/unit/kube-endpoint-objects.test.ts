@@ -6,7 +6,8 @@ import nock from 'nock';
 import { resolveEndpointRows, DEFAULT_ADDRESS_TYPES, UNKNOWN_ADDRESS } from '../../src/core/endpoints.js';
 import { ExitCode } from '../../src/errors.js';
 import { readEndpointObjects } from '../../src/kube/endpoint-objects.js';
-import { FAKE_SERVER, fakeKube } from '../support/kube.js';
+import { releaseEndpoints } from '../../src/ops/endpoints.js';
+import { FAKE_SERVER, fakeKube, fakeKubeconfigFile } from '../support/kube.js';
 
 const sel = (c: string) => `app.kubernetes.io/instance=rooms,app.kubernetes.io/component=${c}`;
 const N = 300;
@@ -123,5 +124,17 @@ describe('readEndpointObjects (nock)', () => {
       assert.match(e.message, /^forbidden: you may not list pods in namespace game \(403\)/);
       return true;
     });
+  });
+
+  it('releaseEndpoints honours requestTimeout (--request-timeout): a silent API server is CLUSTER_UNREACHABLE', async () => {
+    nock(FAKE_SERVER).get(/.*/).query(true).times(4).delay(2000).reply(200, { items: [] });
+    await assert.rejects(
+      releaseEndpoints({ release: 'rooms', kubeconfig: fakeKubeconfigFile(), requestTimeout: '100ms' }),
+      (e: any) => {
+        assert.equal(e.exitCode, ExitCode.CLUSTER_UNREACHABLE);
+        assert.match(e.message, /did not answer in time/);
+        return true;
+      },
+    );
   });
 });

@@ -1,0 +1,191 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { ExitCode } from '../errors.js';
+import { KubeApiError, toKubeError } from './errors.js';
+
+/** Any object the API server lists and watches. */
+export interface Watched {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+}
+
+/** The part of client-node's Watch a reflector uses; tests may pass their own. */
+export interface WatchClient {
+  watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, object: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController>;
+}
+
+export interface ReflectorOptions<T extends Watched> {
+  /** What is watched, for messages: "pods in namespace game". */
+  what: string;
+  /** The collection's API path: /api/v1/namespaces/game/pods. */
+  path: string;
+  labelSelector?: string;
+  /** One list request: the items and the list's resourceVersion. */
+  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
+  watcher: WatchClient;
+  /** Called after every change to `items`. */
+  onChange: () => void;
+  /** Called with a sentence when the watch expires, drops or reconnects. */
+  onNotice?: (message: string) => void;
+  /** Reconnect back-off after a failure: first and largest delay. Default 1 s and 30 s. */
+  backoffMs?: { first: number; max: number };
+}
+
+type Outcome = { kind: 'closed'; events: number } | { kind: 'gone' } | { kind: 'failed'; err: unknown };
+
+function message(err: unknown): string {
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  if (e.statusCode) return `HTTP ${e.statusCode}`;
+  return e.code ?? e.message ?? String(err);
+}
+
+/**
+ * A local mirror of one collection, kept current the way client-go's
+ * reflector does it: list once, then watch from the list's resourceVersion.
+ * A watch the server closes (its timeoutSeconds) is reopened from the last
+ * resourceVersion seen; 410 Gone (the version was compacted) means list
+ * again; a dropped connection is retried with back-off. Only 401 and 403
+ * end it: retrying cannot fix them.
+ */
+export class Reflector<T extends Watched> {
+  readonly items = new Map<string, T>();
+  private resourceVersion = '';
+
+  constructor(private readonly opts: ReflectorOptions<T>) {}
+
+  /** Lists the collection and replaces the mirror. Throws a KubeApiError on failure. */
+  async list(): Promise<void> {
+    let list;
+    try {
+      list = await this.opts.list();
+    } catch (e) {
+      throw e instanceof KubeApiError ? e : toKubeError(e, `list ${this.opts.what}`);
+    }
+    this.items.clear();
+    for (const item of list.items) this.items.set(this.key(item), item);
+    this.resourceVersion = list.metadata?.resourceVersion ?? '';
+    this.opts.onChange();
+  }
+
+  /** Watches until the signal aborts; rejects only on 401 or 403. Call list() first. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { first, max } = this.opts.backoffMs ?? { first: 1000, max: 30_000 };
+    let delay = first;
+    const wait = async (ms: number) => {
+      await sleep(ms, undefined, { signal }).catch(() => undefined);
+    };
+    const stopped = () => signal.aborted;
+    while (!stopped()) {
+      const started = Date.now();
+      const outcome = await this.watchOnce(signal);
+      if (stopped()) return;
+      if (outcome.kind === 'gone') {
+        this.notice(`the watch on ${this.opts.what} expired (410 Gone); listing again`);
+        try {
+          await this.list();
+          delay = first;
+        } catch (e) {
+          if (e instanceof KubeApiError && (e.httpCode === 401 || e.httpCode === 403)) throw e;
+          this.notice(
+            `listing ${this.opts.what} failed (${(e as Error).message}); retrying in ${delay / 1000}s`,
+          );
+          await wait(delay);
+          delay = Math.min(delay * 2, max);
+        }
+      } else if (outcome.kind === 'failed') {
+        const code = (outcome.err as { statusCode?: number }).statusCode;
+        if (code === 401 || code === 403) {
+          throw new KubeApiError(
+            `the API server refused to watch ${this.opts.what} (${code})`,
+            code,
+            undefined,
+            code === 403 ? ExitCode.FORBIDDEN : ExitCode.CLUSTER_UNREACHABLE,
+            code === 403
+              ? 'Ask a cluster admin for the watch verb on it, or run without --watch.'
+              : 'Refresh your credentials, or pick another --context.',
+          );
+        }
+        this.notice(
+          `the watch on ${this.opts.what} was lost (${message(outcome.err)}); reconnecting in ${delay / 1000}s`,
+        );
+        await wait(delay);
+        delay = Math.min(delay * 2, max);
+      } else if (outcome.events === 0 && Date.now() - started < first) {
+        // Closed at once with nothing said: do not spin.
+        await wait(delay);
+        delay = Math.min(delay * 2, max);
+      } else {
+        delay = first;
+      }
+    }
+  }
+
+  private watchOnce(signal: AbortSignal): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
+      let events = 0;
+      let gone = false;
+      let failure: unknown;
+      let controller: AbortController | undefined;
+      const onAbort = () => controller?.abort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const query = {
+        resourceVersion: this.resourceVersion || undefined,
+        allowWatchBookmarks: true,
+        labelSelector: this.opts.labelSelector,
+        // As client-go: 5 to 10 minutes, so many watchers do not reconnect at once.
+        timeoutSeconds: Math.floor(300 + Math.random() * 300),
+      };
+      this.opts.watcher
+        .watch(
+          this.opts.path,
+          query,
+          (phase, object) => {
+            events++;
+            if (phase === 'ERROR') {
+              const status = object as { code?: number; message?: string };
+              if (status.code === 410) gone = true;
+              else failure ??= { statusCode: status.code, message: status.message };
+              return;
+            }
+            const item = object as T;
+            const rv = item.metadata?.resourceVersion;
+            if (rv) this.resourceVersion = rv;
+            if (phase === 'BOOKMARK') return;
+            if (phase === 'DELETED') this.items.delete(this.key(item));
+            else if (phase === 'ADDED' || phase === 'MODIFIED') this.items.set(this.key(item), item);
+            else return;
+            this.opts.onChange();
+          },
+          (err) => {
+            signal.removeEventListener('abort', onAbort);
+            const code = (err as { statusCode?: number } | null)?.statusCode;
+            if (gone || code === 410) resolve({ kind: 'gone' });
+            else if (err || failure) resolve({ kind: 'failed', err: err ?? failure });
+            else resolve({ kind: 'closed', events });
+          },
+        )
+        .then(
+          (c) => {
+            controller = c;
+            if (signal.aborted) c.abort();
+          },
+          (err: unknown) => {
+            resolve({ kind: 'failed', err });
+          },
+        );
+    });
+  }
+
+  private key(item: T): string {
+    const m = item.metadata;
+    return `${m?.namespace ?? ''}/${m?.name ?? ''}`;
+  }
+
+  private notice(message: string): void {
+    this.opts.onNotice?.(message);
+  }
+}
