@@ -22,6 +22,10 @@ export const ExitCode = {
   CONFLICT: 9,
   /** Waiting timed out: the message lists the pods that are not ready and why. */
   TIMEOUT: 10,
+  /** `check-certs`: a certificate expires within --warn-within (none is expired or invalid). */
+  CERTS_EXPIRING: 11,
+  /** `check-certs`: a certificate has expired, is not yet valid, or does not parse. */
+  CERTS_EXPIRED: 12,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

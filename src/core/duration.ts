@@ -25,3 +25,18 @@ export function durationMs(input: string): number | undefined {
     total += Number(n) * (UNIT_MS[unit ?? ''] ?? 0);
   return total;
 }
+
+const LONG_UNIT_MS: Record<string, number> = { ...UNIT_MS, d: 86_400_000, w: 7 * 86_400_000 };
+
+/**
+ * Milliseconds of a longer duration, with days and weeks: "30d", "2w",
+ * "1d12h", "720h", "90m"; undefined when it is not one. A unit is required.
+ */
+export function longDurationMs(input: string): number | undefined {
+  const s = input.trim();
+  if (!/^(\d+(\.\d+)?(ms|s|m|h|d|w))+$/.test(s)) return undefined;
+  let total = 0;
+  for (const [, n, unit] of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g))
+    total += Number(n) * (LONG_UNIT_MS[unit ?? ''] ?? 0);
+  return total;
+}

@@ -39,6 +39,7 @@ export async function kubeApis(kube: ResolvedKube) {
   const objects = new k8s.KubernetesObjectApi(config);
   return {
     k8s,
+    config,
     server,
     core: new k8s.CoreV1Api(config),
     apps: new k8s.AppsV1Api(config),
