@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { worstStatus } from '../core/certs.js';
 import { longDurationMs } from '../core/duration.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { checkCerts, DEFAULT_PKI_DIR, type CertsReport } from '../ops/check-certs.js';
 import { formatCerts, formatSources } from '../output/certs.js';
 import { renderStructured } from '../output/format.js';
@@ -25,7 +25,7 @@ STATUS is ok, expiring (within --warn-within), expired, or invalid (not yet vali
 
 A source that cannot be read (RBAC, not found, unreachable) is skipped with a warning; the line on stderr says which were checked. -o json gives notBefore, notAfter, subject, issuer, SANs, serial, isCA and the source of each certificate.
 
-Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is expired or invalid; 5 when no source at all could be read.`;
+Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is expired or invalid; 5 when the API server could not be reached and nothing read locally was wrong (--offline checks only local files).`;
 
   static override examples = [
     'kubectl expose-pods check-certs',
@@ -109,6 +109,14 @@ Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is
     const worst = worstStatus(report.certificates);
     if (worst === 'expired' || worst === 'invalid') this.exit(ExitCode.CERTS_EXPIRED);
     if (worst === 'expiring') this.exit(ExitCode.CERTS_EXPIRING);
+    // Nothing wrong in what was read, but the cluster was not: that is not "all fine".
+    if (report.unreachable) {
+      throw new ExposePodsError(
+        `the API server could not be reached (${report.unreachable}); only the kubeconfig${report.sources.some((s) => s.source === 'pki' && s.checked) ? ' and the pki dir were' : ' was'} checked`,
+        ExitCode.CLUSTER_UNREACHABLE,
+        'Check that the API server is up, or pass --offline to check only local files.',
+      );
+    }
     return shown;
   }
 }

@@ -47,6 +47,8 @@ export interface CertsReport {
   schemaVersion: 1;
   now: string;
   warnWithinSeconds: number;
+  /** Why the API server could not be reached, or null: then only the kubeconfig and the pki dir were checked. */
+  unreachable: string | null;
   sources: SourceSummary[];
   /** Sorted by expiry, soonest (and invalid) first. */
   certificates: CertReport[];
@@ -214,8 +216,9 @@ export async function checkCerts(req: CheckCertsRequest): Promise<CertsReport> {
   );
 
   const server = kube.kc.getCurrentCluster()?.server;
+  let unreachable: string | null = null;
   if (req.offline) {
-    add('serving', { skipped: '--offline' });
+    // Asked for: the cluster's sources are simply not part of this run.
   } else if (!server) {
     add('serving', { skipped: 'the kubeconfig has no current cluster' });
   } else if (!server.startsWith('https://')) {
@@ -236,11 +239,16 @@ export async function checkCerts(req: CheckCertsRequest): Promise<CertsReport> {
         server,
       );
     } catch (e) {
-      add('serving', { skipped: `no TLS handshake with ${server}: ${(e as Error).message}` });
+      unreachable = `no TLS handshake with ${server}: ${(e as Error).message}`;
+      add('serving', { skipped: unreachable });
     }
   }
 
-  if (!req.offline && server) {
+  const apiSources = ['configmap', 'secret', 'webhook', 'apiservice'] as const;
+  if (unreachable) {
+    // Each would fail the same way, after its own timeout.
+    for (const source of apiSources) add(source, { skipped: 'the API server is unreachable' });
+  } else if (!req.offline && server) {
     const cluster = await readClusterCertSources(kube, { allNamespaces: req.allNamespaces });
     add('configmap', cluster.configmap, `namespace ${kube.namespace}`);
     add('secret', cluster.secret, req.allNamespaces ? 'all namespaces' : `namespace ${kube.namespace}`);
@@ -263,6 +271,7 @@ export async function checkCerts(req: CheckCertsRequest): Promise<CertsReport> {
     schemaVersion: 1,
     now: new Date(req.judge.now).toISOString(),
     warnWithinSeconds: Math.round(req.judge.warnMs / 1000),
+    unreachable,
     sources,
     certificates: sortByExpiry(found.flatMap((f) => judgeAll(f.origin, f.data, req.judge))),
   };

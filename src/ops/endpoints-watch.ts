@@ -9,9 +9,9 @@ import { kubeApis, releaseSelector } from '../kube/api.js';
 import { loadKube } from '../kube/config.js';
 import { endpointsInput, noStatefulSet } from '../kube/endpoint-objects.js';
 import { KubeApiError } from '../kube/errors.js';
-import { Reflector, type WatchClient } from '../kube/reflector.js';
+import { Reflector, type WatchClient, type Watched } from '../kube/reflector.js';
 import { nodeView } from '../kube/views.js';
-import type { EndpointsOptions, EndpointsReport } from './endpoints.js';
+import { kubeFlagsOf, type EndpointsOptions, type EndpointsReport } from './endpoints.js';
 
 export interface WatchEndpointsOptions extends EndpointsOptions {
   /** Ends the watch. Breaking out of the for-await loop ends it too. */
@@ -41,12 +41,7 @@ export interface EndpointsUpdate extends EndpointsReport {
  */
 export async function* watchEndpoints(opts: WatchEndpointsOptions = {}): AsyncGenerator<EndpointsUpdate> {
   const release = opts.release ?? DEFAULT_RELEASE;
-  const kube = await loadKube({
-    kubeconfig: opts.kubeconfig,
-    context: opts.context,
-    namespace: opts.namespace,
-    requestTimeout: opts.requestTimeout,
-  });
+  const kube = await loadKube(kubeFlagsOf(opts));
   const namespace = kube.namespace;
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
   const { k8s, core, apps, call } = await kubeApis(kube);
@@ -74,39 +69,31 @@ export async function* watchEndpoints(opts: WatchEndpointsOptions = {}): AsyncGe
   const where = `in namespace ${namespace}`;
   const ns = encodeURIComponent(namespace);
 
-  const sets = new Reflector<V1StatefulSet>({
-    ...common,
-    what: `statefulsets ${where}`,
-    path: `/apis/apps/v1/namespaces/${ns}/statefulsets`,
-    labelSelector: releaseSelector(release, 'room'),
-    list: () =>
-      call(
-        `list statefulsets ${where}`,
-        apps.listNamespacedStatefulSet({ namespace, labelSelector: releaseSelector(release, 'room') }),
-      ),
-  });
-  const pods = new Reflector<V1Pod>({
-    ...common,
-    what: `pods ${where}`,
-    path: `/api/v1/namespaces/${ns}/pods`,
-    labelSelector: releaseSelector(release, 'room'),
-    list: () =>
-      call(
-        `list pods ${where}`,
-        core.listNamespacedPod({ namespace, labelSelector: releaseSelector(release, 'room') }),
-      ),
-  });
-  const services = new Reflector<V1Service>({
-    ...common,
-    what: `services ${where}`,
-    path: `/api/v1/namespaces/${ns}/services`,
-    labelSelector: releaseSelector(release, 'pod-service'),
-    list: () =>
-      call(
-        `list services ${where}`,
-        core.listNamespacedService({ namespace, labelSelector: releaseSelector(release, 'pod-service') }),
-      ),
-  });
+  /** A reflector on one of the release's collections in the namespace, by the chart's labels. */
+  const ofRelease = <T extends Watched>(
+    resource: string,
+    group: string,
+    component: string,
+    list: (labelSelector: string) => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
+  ) => {
+    const labelSelector = releaseSelector(release, component);
+    return new Reflector<T>({
+      ...common,
+      what: `${resource} ${where}`,
+      path: `${group}/namespaces/${ns}/${resource}`,
+      labelSelector,
+      list: () => call(`list ${resource} ${where}`, list(labelSelector)),
+    });
+  };
+  const sets = ofRelease<V1StatefulSet>('statefulsets', '/apis/apps/v1', 'room', (labelSelector) =>
+    apps.listNamespacedStatefulSet({ namespace, labelSelector }),
+  );
+  const pods = ofRelease<V1Pod>('pods', '/api/v1', 'room', (labelSelector) =>
+    core.listNamespacedPod({ namespace, labelSelector }),
+  );
+  const services = ofRelease<V1Service>('services', '/api/v1', 'pod-service', (labelSelector) =>
+    core.listNamespacedService({ namespace, labelSelector }),
+  );
   let nodes: Reflector<V1Node> | undefined = new Reflector<V1Node>({
     ...common,
     what: 'nodes',

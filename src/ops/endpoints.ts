@@ -1,7 +1,7 @@
 import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
 import { probeEndpoints, type ProbeOutcome } from '../core/probe.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
-import { loadKube } from '../kube/config.js';
+import { loadKube, type KubeFlags } from '../kube/config.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
 import { tcpConnect } from '../net/tcp.js';
 
@@ -31,15 +31,16 @@ export interface EndpointsReport {
   endpoints: Endpoint[];
 }
 
+/** The cluster-access part of the options, as loadKube takes it. */
+export function kubeFlagsOf(opts: EndpointsOptions): KubeFlags {
+  const { kubeconfig, context, namespace, requestTimeout } = opts;
+  return { kubeconfig, context, namespace, requestTimeout };
+}
+
 /** Which node address and port reaches each pod of the release right now. */
 export async function releaseEndpoints(opts: EndpointsOptions = {}): Promise<EndpointsReport> {
   const release = opts.release ?? DEFAULT_RELEASE;
-  const kube = await loadKube({
-    kubeconfig: opts.kubeconfig,
-    context: opts.context,
-    namespace: opts.namespace,
-    requestTimeout: opts.requestTimeout,
-  });
+  const kube = await loadKube(kubeFlagsOf(opts));
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
   const objects = await readEndpointObjects(kube, kube.namespace, release);
   return {

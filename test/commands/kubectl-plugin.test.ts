@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -41,6 +41,18 @@ describe('through the real kubectl, after the README install step', () => {
     assert.match(r.stdout, /^ {2}install +Install or upgrade/m);
     assert.match(r.stdout, /^ {2}version +Print the plugin/m);
     assert.equal(kubectl('expose-pods', '-h').stdout, r.stdout, '-h is --help');
+  });
+
+  it("the README's command table lists exactly the commands --help lists", () => {
+    const help = kubectl('expose-pods', '--help').stdout.split('\nCOMMANDS\n')[1] ?? '';
+    const fromHelp = [...help.matchAll(/^ {2}([a-z-]+) {2}/gm)]
+      .map((m) => m[1])
+      .filter((c) => c !== 'help')
+      .sort();
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const fromReadme = [...readme.matchAll(/^\| `kubectl expose-pods ([a-z-]+)/gm)].map((m) => m[1]).sort();
+    assert.ok(fromHelp.includes('check-certs'), fromHelp.join(' '));
+    assert.deepEqual(fromReadme, fromHelp);
   });
 
   it('kubectl expose-pods install --dry-run renders the bundled chart from the installed package', () => {

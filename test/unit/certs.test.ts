@@ -329,3 +329,56 @@ describe('the kubeadm pki layout, generated at test time', () => {
     );
   });
 });
+
+describe('kubeconfig sources', () => {
+  it('the current context by default, every context with --all-contexts; a user or cluster shared by two contexts once', () => {
+    const t = new TestPki();
+    const kca = t.ca('kube-ca');
+    const alice = t.leaf('alice', kca, { from: -1, to: 20 });
+    const bob = t.leaf('bob', kca, { from: -10, to: -1 });
+    const file = path.join(t.dir, 'config');
+    const data = (pem: string) => Buffer.from(pem).toString('base64');
+    writeFileSync(
+      file,
+      `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "https://127.0.0.1:1", certificate-authority-data: ${data(kca.pem)}}
+users:
+- name: alice
+  user: {client-certificate-data: ${data(alice.pem)}, client-key-data: eA==}
+- name: bob
+  user: {client-certificate: ${bob.cert}, client-key: ${bob.key}}
+contexts:
+- {name: a, context: {cluster: c, user: alice}}
+- {name: b, context: {cluster: c, user: bob}}
+- {name: a2, context: {cluster: c, user: alice}}
+current-context: a
+`,
+    );
+    const current = cli(['check-certs', '--offline', '--kubeconfig', file, '-o', 'json'], {
+      KUBECONFIG: NO_KUBECONFIG,
+    });
+    assert.equal(current.status, ExitCode.CERTS_EXPIRING, current.stderr);
+    assert.deepEqual(
+      JSON.parse(current.stdout).certificates.map((c: CertReport) => [c.name, c.status, c.location]),
+      [
+        ['user alice client-certificate', 'expiring', 'context a'],
+        ['cluster c certificate-authority', 'ok', 'context a'],
+      ],
+    );
+    const all = cli(['check-certs', '--offline', '--kubeconfig', file, '--all-contexts', '-o', 'json'], {
+      KUBECONFIG: NO_KUBECONFIG,
+    });
+    assert.equal(all.status, ExitCode.CERTS_EXPIRED, all.stderr);
+    assert.deepEqual(
+      JSON.parse(all.stdout).certificates.map((c: CertReport) => [c.name, c.status]),
+      [
+        ['user bob client-certificate', 'expired'],
+        ['user alice client-certificate', 'expiring'],
+        ['cluster c certificate-authority', 'ok'],
+      ],
+    );
+  });
+});
