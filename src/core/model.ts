@@ -50,6 +50,8 @@ export interface NodeAddress {
 export interface NodeView {
   name: string;
   ready: boolean;
+  /** spec.unschedulable (kubectl cordon). */
+  unschedulable?: boolean;
   addresses: NodeAddress[];
 }
 

@@ -86,6 +86,13 @@ export interface UpgradeOptions {
   wait: boolean;
   /** A Go duration, as helm takes it: "5m0s", "300s". */
   timeout: string;
+  /** helm's revision description (helm history shows it). */
+  description?: string;
+  /**
+   * Helm 4 applies server-side: take fields another manager owns (kubectl scale owns
+   * spec.replicas after it ran). Helm 3's three-way merge overrides them anyway.
+   */
+  forceConflicts?: boolean;
 }
 
 /**
@@ -104,7 +111,14 @@ export function upgradeArgs(
   if (opts.createNamespace) args.push('--create-namespace');
   if (opts.wait) args.push(helmMajor >= 4 ? '--wait=watcher' : '--wait');
   args.push('--timeout', opts.timeout);
+  if (opts.description) args.push('--description', opts.description);
+  if (opts.forceConflicts && helmMajor >= 4) args.push('--force-conflicts');
   return args;
+}
+
+/** `helm rollback` to a revision, without waiting: the same in Helm 3 and 4. */
+export function rollbackArgs(release: string, revision: number, target: KubeTarget): string[] {
+  return ['rollback', release, String(revision), ...kubeArgs(target)];
 }
 
 /**

@@ -51,9 +51,14 @@ export async function locateHelm(explicit?: string, envPath = process.env.PATH ?
 }
 
 /** Runs helm with the given arguments and collects its output; never throws on a non-zero exit. */
-export function runHelm(helmPath: string, args: string[]): Promise<HelmResult> {
+export function runHelm(
+  helmPath: string,
+  args: string[],
+  onSpawn?: (pid: number) => void,
+): Promise<HelmResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(helmPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) onSpawn?.(child.pid);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -96,8 +101,13 @@ export async function detectHelm(explicit?: string): Promise<Helm> {
 }
 
 /** Runs helm and returns stdout, or throws a classified error on failure. */
-export async function helmOrThrow(helm: Helm, action: string, args: string[]): Promise<string> {
-  const res = await runHelm(helm.path, args);
+export async function helmOrThrow(
+  helm: Helm,
+  action: string,
+  args: string[],
+  onSpawn?: (pid: number) => void,
+): Promise<string> {
+  const res = await runHelm(helm.path, args, onSpawn);
   if (res.code !== 0) throw helmFailure(action, res.stderr || res.stdout);
   return res.stdout;
 }

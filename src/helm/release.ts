@@ -64,3 +64,57 @@ export async function releaseValues(helm: Helm, release: string, target: KubeTar
     redisEnabled: v.redis?.enabled ?? false,
   };
 }
+
+/** `helm get values`: the values the user supplied (what a later upgrade must reuse), or all computed ones. */
+export async function getValues(
+  helm: Helm,
+  release: string,
+  target: KubeTarget,
+  all: boolean,
+): Promise<Record<string, unknown>> {
+  const out = await helmOrThrow(helm, 'get values', [
+    'get',
+    'values',
+    release,
+    ...(all ? ['--all'] : []),
+    '-o',
+    'json',
+    ...kubeArgs(target),
+  ]);
+  // A release installed without values prints null.
+  const v = JSON.parse(out || 'null') as Record<string, unknown> | null;
+  return v ?? {};
+}
+
+export interface HelmRevision {
+  revision: number;
+  status: string;
+  description: string;
+  /** When it was written, ms since the epoch (NaN if helm did not say). */
+  updated: number;
+}
+
+/** The last revisions of the release, oldest first (`helm history`). */
+export async function releaseHistory(
+  helm: Helm,
+  release: string,
+  target: KubeTarget,
+): Promise<HelmRevision[]> {
+  const out = await helmOrThrow(helm, 'history', [
+    'history',
+    release,
+    '--max',
+    '20',
+    '-o',
+    'json',
+    ...kubeArgs(target),
+  ]);
+  return (
+    JSON.parse(out || '[]') as { revision: number; status: string; description?: string; updated?: string }[]
+  ).map((r) => ({
+    revision: r.revision,
+    status: r.status,
+    description: r.description ?? '',
+    updated: Date.parse(r.updated ?? ''),
+  }));
+}

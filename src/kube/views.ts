@@ -67,6 +67,7 @@ export function nodeView(n: V1Node): NodeView {
   return {
     name: n.metadata?.name ?? '',
     ready: n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    unschedulable: n.spec?.unschedulable ?? false,
     addresses: (n.status?.addresses ?? []).map((a) => ({ type: a.type, address: a.address })),
   };
 }

@@ -44,6 +44,12 @@ export interface InstallResult {
   output: string;
 }
 
+/** A release and how to reach its cluster. */
+export interface ReleaseRef {
+  release: string;
+  kube: KubeFlags;
+}
+
 /** Checks everything that can be checked before helm runs; returns the normalised timeout. */
 function validate(req: InstallRequest): string {
   const problem = releaseNameProblem(req.release);
@@ -157,9 +163,9 @@ async function checkExisting(helm: Helm, release: string, target: KubeTarget): P
 }
 
 /** On a timeout, the pods that are not ready and why: the part of the answer helm leaves out. */
-async function explainTimeout(
+export async function explainTimeout(
   e: ExposePodsError,
-  req: InstallRequest,
+  req: ReleaseRef,
   namespace: string,
 ): Promise<ExposePodsError> {
   try {
@@ -192,8 +198,8 @@ const POLL_MS = 1000;
  * succeeded, so the last line shows the state helm waited for even when helm
  * was quicker than the first poll. A failed poll is skipped, never fatal.
  */
-async function pollProgress(
-  req: InstallRequest,
+export async function pollProgress(
+  req: ReleaseRef,
   namespace: string,
   onProgress: (p: InstallProgress) => void,
   helmRun: Promise<unknown>,

@@ -30,7 +30,8 @@ const j = { now, warnMs: 30 * DAY };
 
 const pki = new TestPki();
 const ca = pki.ca('test-ca');
-const valid = pki.leaf('valid', ca, { from: -1, to: 200 }, ['DNS:rooms.example', 'IP:10.0.0.1']);
+// Half days keep RESIDUAL TIME clear of the boundary, whatever the seconds between issuing and checking.
+const valid = pki.leaf('valid', ca, { from: -1, to: 200.5 }, ['DNS:rooms.example', 'IP:10.0.0.1']);
 const expiring = pki.leaf('expiring', ca, { from: -300, to: 10 });
 const expired = pki.leaf('expired', ca, { from: -400, to: -3 });
 const future = pki.leaf('future', ca, { from: 5, to: 400 });
@@ -82,7 +83,7 @@ describe('judge: status from the dates', () => {
   it('valid, expiring within the window, expired, and not yet valid (invalid, with the reason)', () => {
     const v = first(one(valid.pem, 'valid'));
     assert.equal(v.status, 'ok');
-    assert.equal(v.residual, '199d');
+    assert.equal(v.residual, '200d');
     assert.equal(v.authority, 'test-ca');
     assert.deepEqual(v.sans, ['DNS:rooms.example', 'IP Address:10.0.0.1']);
     assert.equal(v.subject, 'CN=valid');
@@ -209,10 +210,12 @@ function kubeadmTree(opts: { expiredApiserver?: boolean; withoutSuperAdmin?: boo
   const root = path.join(t.dir, 'kubernetes');
   const dir = path.join(root, 'pki');
   mkdirSync(path.join(dir, 'etcd'), { recursive: true });
+  // 3600 days: clearly 9y, whatever the seconds between issuing and checking.
+  const caValidity = { from: -1, to: 3600 };
   const cas = {
-    ca: t.ca('kubernetes'),
-    'etcd-ca': t.ca('etcd-ca'),
-    'front-proxy-ca': t.ca('front-proxy-ca'),
+    ca: t.ca('kubernetes', caValidity),
+    'etcd-ca': t.ca('etcd-ca', caValidity),
+    'front-proxy-ca': t.ca('front-proxy-ca', caValidity),
   };
   for (const c of KUBEADM_CAS) copyFileSync(cas[c.name as keyof typeof cas].cert, path.join(dir, c.file));
   for (const c of KUBEADM_CERTS) {

@@ -1,0 +1,140 @@
+import { Args, Flags } from '@oclif/core';
+
+import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
+import { DEFAULT_RELEASE } from '../core/release.js';
+import { UsageError } from '../errors.js';
+import { runScale, type ScaleResult } from '../ops/scale.js';
+import { confirm } from '../output/confirm.js';
+import { renderStructured } from '../output/format.js';
+import { progressLine } from '../core/progress.js';
+import { Progress } from '../output/progress.js';
+import { formatChanges, formatPlan } from '../output/scale.js';
+
+export default class Scale extends BaseCommand {
+  static override summary = 'Change the number of rooms and keep the per-pod Services in step.';
+
+  static override description = `kubectl scale changes a StatefulSet's replicas but creates no per-pod Services, and the next helm upgrade undoes it. This changes room.replicas through the release instead: helm upgrade with your own values reused and room.replicas=N, so the Services follow from the chart (expose.count follows N unless you pinned it) and later upgrades keep the count.
+
+It prints the plan first: pods to create or remove (from the highest ordinal down, as a StatefulSet does), Services to add or remove with their nodePorts, and the PVCs removed pods leave behind. --dry-run stops there. Then it checks, changing nothing if any fails: the release exists and no other operation holds it; with room.onePerNode, N fits the schedulable nodes; every new nodePort is free (a port held by another Service names it); and the API server accepts the changed objects (server-side dry run: the NodePort range, quotas, admission).
+
+Removing Ready pods asks first (--yes for scripts; without a terminal it refuses). PVCs are never deleted unless --delete-data: the StatefulSet reattaches them to the same ordinals when you scale up again. It waits with progress (--timeout) and ends with the endpoints added and removed.
+
+--sync adopts the StatefulSet's live replica count (after kubectl scale or an HPA) into the release, creating the missing Services. A concurrent scale of the same release fails with exit 9 and changes nothing (a Lease, <release>-expose-pods-lock, guards it). An interrupted scale is safe to run again: a revision it left pending is rolled back first, and the same command converges.`;
+
+  static override examples = [
+    'kubectl expose-pods scale rooms -n game --replicas 5',
+    {
+      description: 'See what a scale down would do, changing nothing:',
+      command: 'kubectl expose-pods scale rooms -n game --replicas 1 --dry-run',
+    },
+    {
+      description: 'Adopt a kubectl scale (or HPA) change into the release:',
+      command: 'kubectl expose-pods scale rooms -n game --sync',
+    },
+    'kubectl expose-pods scale rooms -n game --replicas 0 --yes --delete-data',
+  ];
+
+  static override args = {
+    release: Args.string({ description: 'Helm release name.', default: DEFAULT_RELEASE }),
+  };
+
+  static override flags = {
+    ...kubeFlags,
+    ...helmFlags,
+    replicas: Flags.integer({ char: 'r', description: 'The number of rooms (pods) wanted.', min: 0 }),
+    sync: Flags.boolean({
+      description: "Adopt the StatefulSet's current replica count into the release.",
+      default: false,
+      exclusive: ['replicas'],
+    }),
+    'dry-run': Flags.boolean({
+      description: 'Print the plan and the checks; change nothing.',
+      default: false,
+    }),
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'Answer yes to the confirmation (for scripts).',
+      default: false,
+    }),
+    'delete-data': Flags.boolean({
+      description: 'Also delete the PVCs of removed ordinals (asks first).',
+      default: false,
+    }),
+    timeout: Flags.string({ description: 'How long to wait for the pods, as a duration.', default: '5m' }),
+    output: Flags.string({
+      char: 'o',
+      description: 'Output format: text, or the plan and result as json or yaml.',
+      options: ['text', 'json', 'yaml'],
+      default: 'text',
+    }),
+  };
+
+  async run(): Promise<ScaleResult> {
+    const { args, flags } = await this.parse(Scale);
+    const text = flags.output === 'text';
+    const progress = new Progress();
+    let result: ScaleResult;
+    try {
+      result = await runScale({
+        release: args.release,
+        kube: kubeFlagValues(flags),
+        helmBinary: flags['helm-binary'],
+        replicas: flags.replicas,
+        sync: flags.sync,
+        dryRun: flags['dry-run'],
+        deleteData: flags['delete-data'],
+        timeout: flags.timeout,
+        warn: (m) => {
+          this.printer.warn(m);
+        },
+        onPlan: (plan) => {
+          if (text) this.log(formatPlan(plan, flags['delete-data']));
+        },
+        confirmRemoval: async (plan) => {
+          if (flags.yes) return true;
+          const what = [
+            plan.removeReadyPods.length ? `removes ${plan.removeReadyPods.length} Ready pod(s)` : '',
+            flags['delete-data'] && plan.pvcsLeftBehind.length
+              ? `deletes ${plan.pvcsLeftBehind.length} PVC(s) and their data`
+              : '',
+          ]
+            .filter(Boolean)
+            .join(' and ');
+          if (!process.stdin.isTTY) {
+            throw new UsageError(
+              `this scale ${what}: pass --yes, or run it in a terminal`,
+              'Nothing was changed.',
+            );
+          }
+          return confirm(`This ${what}. Go ahead?`);
+        },
+        onProgress: (p) => {
+          progress.update(progressLine(p));
+        },
+      });
+    } finally {
+      progress.stop();
+    }
+    if (!text) {
+      process.stdout.write(renderStructured(result, flags.output as 'json' | 'yaml'));
+      return result;
+    }
+    const { plan } = result;
+    if (flags['dry-run']) {
+      this.printer.success('dry run: the checks passed and nothing was changed');
+      return result;
+    }
+    if (!result.applied) return result;
+    this.printer.success(
+      `release ${plan.release} scaled to ${plan.to} in namespace ${plan.namespace}${result.revision ? ` (revision ${result.revision})` : ''}`,
+    );
+    this.log(formatChanges(result.changes));
+    if (result.deletedPvcs.length) this.printer.info(`deleted PVCs: ${result.deletedPvcs.join(', ')}`);
+    else if (plan.pvcsLeftBehind.length) {
+      this.printer.info(
+        `kept PVCs ${plan.pvcsLeftBehind.join(', ')}: scaling up again reattaches them to the same ordinals`,
+      );
+    }
+    return result;
+  }
+}

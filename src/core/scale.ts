@@ -1,0 +1,189 @@
+import { ordinalOf, type NodeView, type PodView, type ServiceView } from './model.js';
+
+/** What `scale` knows before it changes anything. */
+export interface ScaleInput {
+  release: string;
+  namespace: string;
+  /** The StatefulSet's name: pods are <workload>-<i>, Services too, PVCs data-<workload>-<i>. */
+  workload: string;
+  /** room.replicas in the release. */
+  releaseReplicas: number;
+  /** spec.replicas of the live StatefulSet (differs after kubectl scale or an HPA). */
+  liveReplicas: number;
+  target: number;
+  /** expose.count when the user set it; undefined means it follows room.replicas. */
+  pinnedCount?: number;
+  /** Explicit expose.nodePorts, or undefined. */
+  nodePorts?: number[];
+  /** expose.nodePortBase, or undefined when Kubernetes assigns the ports. */
+  nodePortBase?: number;
+  exposeType: string;
+  onePerNode: boolean;
+  pods: PodView[];
+  /** The release's per-pod Services. */
+  services: ServiceView[];
+  /** PVC names of the release. */
+  pvcs: string[];
+  nodes: NodeView[];
+  /** Every Service in the cluster, for nodePort collisions; undefined when RBAC hides them. */
+  allServices?: ServiceView[];
+}
+
+export interface PlannedService {
+  ordinal: number;
+  name: string;
+  /** The nodePort it gets: fixed by the values, or null when Kubernetes assigns it (or it is known only live). */
+  nodePort: number | null;
+}
+
+/** The plan `scale` prints first, and the -o json "plan". */
+export interface ScalePlan {
+  release: string;
+  namespace: string;
+  from: { release: number; live: number };
+  to: number;
+  /** Ordinals of pods the StatefulSet will create, ascending (it creates them in order). */
+  createPods: string[];
+  /** Pods it will remove, from the highest ordinal down (as a StatefulSet does). */
+  removePods: string[];
+  /** Of removePods, those Ready now: clients connected to them are cut off. */
+  removeReadyPods: string[];
+  addServices: PlannedService[];
+  removeServices: PlannedService[];
+  /** PVCs of removed ordinals: kept (reattached on a later scale up) unless --delete-data. */
+  pvcsLeftBehind: string[];
+  /** expose.count after the change. */
+  exposeCount: number;
+  /** Things worth knowing that do not stop it. */
+  notes: string[];
+  /** Nothing would change in the release or the cluster. */
+  noop: boolean;
+}
+
+const range = (from: number, to: number) =>
+  Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+
+/** The nodePort of ordinal i as the chart assigns it, or null when Kubernetes picks it. */
+export function plannedNodePort(
+  i: number,
+  input: Pick<ScaleInput, 'nodePorts' | 'nodePortBase'>,
+): number | null {
+  if (input.nodePorts?.length) return input.nodePorts[i] ?? null;
+  return input.nodePortBase === undefined ? null : input.nodePortBase + i;
+}
+
+/** What a scale to `target` does, from the release and the live objects: pure, so every case is table-tested. */
+export function planScale(input: ScaleInput): ScalePlan {
+  const { workload, target } = input;
+  const livePods = new Map<number, PodView>();
+  for (const p of input.pods) {
+    const n = ordinalOf(p.name, workload);
+    if (n !== undefined) livePods.set(n, p);
+  }
+  const liveServices = new Map<number, ServiceView>();
+  for (const s of input.services) {
+    const n = ordinalOf(s.name, workload);
+    if (n !== undefined) liveServices.set(n, s);
+  }
+  const exposeCount = input.pinnedCount ?? target;
+  const name = (i: number) => `${workload}-${i}`;
+
+  const createPods = range(0, target)
+    .filter((i) => !livePods.has(i))
+    .map(name);
+  const removed = [...livePods.keys()].filter((i) => i >= target).sort((a, b) => b - a);
+  const removePods = removed.map(name);
+  const removeReadyPods = removed.filter((i) => livePods.get(i)?.ready).map(name);
+
+  const addServices = range(0, exposeCount)
+    .filter((i) => !liveServices.has(i))
+    .map((i) => ({ ordinal: i, name: name(i), nodePort: plannedNodePort(i, input) }));
+  const removeServices = [...liveServices.keys()]
+    .filter((i) => i >= exposeCount)
+    .sort((a, b) => a - b)
+    .map((i) => ({
+      ordinal: i,
+      name: name(i),
+      nodePort: liveServices.get(i)?.ports[0]?.nodePort ?? null,
+    }));
+
+  const pvcsLeftBehind = input.pvcs
+    .filter((p) => {
+      const m = new RegExp(`^[a-z0-9-]+-${workload.replace(/[.]/g, '\\.')}-(\\d+)$`).exec(p);
+      return m !== null && Number(m[1]) >= target;
+    })
+    .sort();
+
+  const notes: string[] = [];
+  if (input.liveReplicas !== input.releaseReplicas) {
+    notes.push(
+      `the StatefulSet runs ${input.liveReplicas} replicas but the release says ${input.releaseReplicas} (changed outside Helm, by kubectl scale or an HPA); this scale brings both to ${target}`,
+    );
+  }
+  if (input.pinnedCount !== undefined && input.pinnedCount < target) {
+    notes.push(
+      `expose.count is pinned at ${input.pinnedCount}: ordinals ${input.pinnedCount}..${target - 1} get no Service (NoService); raise it with: kubectl expose-pods install ${input.release} -n ${input.namespace} --set expose.count=${target}`,
+    );
+  }
+  if (input.pinnedCount !== undefined && input.pinnedCount > target) {
+    notes.push(
+      `expose.count is pinned at ${input.pinnedCount}: Services ${target}..${input.pinnedCount - 1} have no pod (NoPod)`,
+    );
+  }
+  const noop =
+    input.releaseReplicas === target &&
+    input.liveReplicas === target &&
+    !createPods.length &&
+    !removePods.length &&
+    !addServices.length &&
+    !removeServices.length;
+
+  return {
+    release: input.release,
+    namespace: input.namespace,
+    from: { release: input.releaseReplicas, live: input.liveReplicas },
+    to: target,
+    createPods,
+    removePods,
+    removeReadyPods,
+    addServices,
+    removeServices,
+    pvcsLeftBehind,
+    exposeCount,
+    notes,
+    noop,
+  };
+}
+
+/** Why the scale must not run, each a sentence naming what to change; empty when it may. */
+export function preflight(input: ScaleInput, plan: ScalePlan): string[] {
+  const problems: string[] = [];
+  if (input.onePerNode) {
+    const schedulable = input.nodes.filter((n) => n.ready && !n.unschedulable).length;
+    if (input.target > schedulable) {
+      problems.push(
+        `room.onePerNode allows one pod per node, and ${schedulable} node(s) are Ready and schedulable: ${input.target} replicas cannot all be scheduled`,
+      );
+    }
+  }
+  if (input.nodePorts?.length && plan.exposeCount > input.nodePorts.length) {
+    problems.push(
+      `expose.nodePorts lists ${input.nodePorts.length} ports, and ${plan.exposeCount} Services need one each; add ports to expose.nodePorts`,
+    );
+  }
+  if (input.allServices) {
+    for (const s of plan.addServices) {
+      if (s.nodePort === null) continue;
+      const ours = (o: ServiceView) => o.release === input.release && o.namespace === input.namespace;
+      const holder = input.allServices.find(
+        (o) => !ours(o) && o.ports.some((p) => p.nodePort === s.nodePort),
+      );
+      if (holder) {
+        problems.push(
+          `nodePort ${s.nodePort} (for ${s.name}) is taken by Service ${holder.namespace}/${holder.name}; free it, or move the release with --set expose.nodePortBase=...`,
+        );
+      }
+    }
+  }
+  return problems;
+}

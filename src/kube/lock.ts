@@ -1,0 +1,195 @@
+import os from 'node:os';
+
+import type { V1Lease } from '@kubernetes/client-node';
+
+import { ExitCode, ExposePodsError } from '../errors.js';
+import { kubeApis } from './api.js';
+import type { ResolvedKube } from './config.js';
+import { toKubeError } from './errors.js';
+
+/** How long a lock lives without renewal; it is renewed every third of that. */
+export const LOCK_SECONDS = 30;
+
+export interface ReleaseLock {
+  /** Stops renewing and deletes the Lease (if it is still ours). Never throws. */
+  release(): Promise<void>;
+  /** Set when a renewal found the lock taken: the holder changed under us. */
+  lost(): string | undefined;
+  /** Records the pid of the helm this holder runs, so a successor can wait for an orphaned one. */
+  noteHelm(pid: number): Promise<void>;
+  /** The helm a dead holder left running on this host, if any. */
+  orphanedHelm?: number;
+  /** When the lock was taken over from a dead holder: that holder's tenure, in ms since the epoch. */
+  previous?: { acquired: number; renewed: number };
+}
+
+const HELM_PID = 'expose-pods.io/helm-pid';
+
+/** Who holds a lock: this tool, host and pid, so a dead holder on this host is recognised at once. */
+export function holderIdentity(host = os.hostname(), pid = process.pid): string {
+  return `kubectl-expose-pods/${host}/${pid}`;
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether a Lease no longer protects anything: expired, or held by a process on this host that is gone. */
+export function leaseIsStale(lease: V1Lease, now: number, host = os.hostname()): boolean {
+  const spec = lease.spec ?? {};
+  const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
+  if (renewed + (spec.leaseDurationSeconds ?? LOCK_SECONDS) * 1000 < now) return true;
+  const m = /^kubectl-expose-pods\/(.+)\/(\d+)$/.exec(spec.holderIdentity ?? '');
+  return m !== null && m[1] === host && !pidAlive(Number(m[2]));
+}
+
+/**
+ * A per-release lock for operations that must not overlap (scale), as a
+ * coordination.k8s.io Lease named <release>-expose-pods-lock. Creating it is
+ * atomic, so of two racing commands exactly one gets it; the other fails with
+ * CONFLICT naming the holder. A holder that died is taken over once its lease
+ * expires (or at once when it ran on this host). 403 means no lock, with a
+ * warning: the operation still runs.
+ */
+export async function acquireReleaseLock(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+  operation: string,
+  warn: (message: string) => void,
+): Promise<ReleaseLock> {
+  const { k8s, server, config } = await kubeApis(kube);
+  const leases = new k8s.CoordinationV1Api(config);
+  const name = `${release}-expose-pods-lock`;
+  const holder = holderIdentity();
+  const body = (resourceVersion?: string): V1Lease => ({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: {
+      name,
+      namespace,
+      resourceVersion,
+      labels: {
+        'app.kubernetes.io/instance': release,
+        'app.kubernetes.io/managed-by': 'kubectl-expose-pods',
+      },
+      annotations: { 'expose-pods.io/operation': operation },
+    },
+    spec: {
+      holderIdentity: holder,
+      leaseDurationSeconds: LOCK_SECONDS,
+      acquireTime: new k8s.V1MicroTime(),
+      renewTime: new k8s.V1MicroTime(),
+    },
+  });
+  const busy = (lease: V1Lease) => {
+    const op = lease.metadata?.annotations?.['expose-pods.io/operation'] ?? 'an operation';
+    const since = lease.spec?.acquireTime ? new Date(lease.spec.acquireTime).toISOString() : 'unknown';
+    return new ExposePodsError(
+      `another operation is in progress on release ${release}: ${op} by ${lease.spec?.holderIdentity ?? 'unknown'} since ${since}`,
+      ExitCode.CONFLICT,
+      `Wait for it to finish and run this again. A holder that died frees the lock within ${LOCK_SECONDS}s.`,
+    );
+  };
+
+  let current: V1Lease;
+  let orphan: number | undefined;
+  let previous: ReleaseLock['previous'];
+  try {
+    current = await leases.createNamespacedLease({ namespace, body: body() });
+  } catch (e) {
+    const err = toKubeError(e, `create lease ${name} in namespace ${namespace}`, server);
+    if (err.httpCode === 403) {
+      warn(
+        `not allowed to create Leases in namespace ${namespace}: a concurrent operation on ${release} would not be detected`,
+      );
+      return { release: () => Promise.resolve(), lost: () => undefined, noteHelm: () => Promise.resolve() };
+    }
+    if (err.httpCode !== 409) throw err;
+    const existing = await leases.readNamespacedLease({ name, namespace }).catch((x: unknown) => {
+      throw toKubeError(x, `get lease ${name} in namespace ${namespace}`, server);
+    });
+    if (!leaseIsStale(existing, Date.now())) throw busy(existing);
+    const prevHost = /^kubectl-expose-pods\/(.+)\/\d+$/.exec(existing.spec?.holderIdentity ?? '')?.[1];
+    const prevHelm = Number(existing.metadata?.annotations?.[HELM_PID]);
+    if (prevHost === os.hostname() && prevHelm > 0 && pidAlive(prevHelm)) orphan = prevHelm;
+    previous = {
+      acquired: new Date(existing.spec?.acquireTime ?? 0).getTime(),
+      renewed: new Date(existing.spec?.renewTime ?? 0).getTime(),
+    };
+    try {
+      // The resourceVersion makes the take-over atomic too: of two, one gets 409.
+      current = await leases.replaceNamespacedLease({
+        name,
+        namespace,
+        body: body(existing.metadata?.resourceVersion),
+      });
+    } catch (x) {
+      const e2 = toKubeError(x, `take over lease ${name} in namespace ${namespace}`, server);
+      if (e2.httpCode === 409) throw busy(existing);
+      throw e2;
+    }
+  }
+
+  let lostReason: string | undefined;
+  let helmPid: number | undefined;
+  const renew = async () => {
+    try {
+      current = await leases.replaceNamespacedLease({
+        name,
+        namespace,
+        body: {
+          ...current,
+          metadata: {
+            ...current.metadata,
+            annotations: {
+              ...current.metadata?.annotations,
+              ...(helmPid ? { [HELM_PID]: String(helmPid) } : {}),
+            },
+          },
+          spec: {
+            holderIdentity: holder,
+            leaseDurationSeconds: LOCK_SECONDS,
+            // Read back as a Date; MicroTime must be written with 6 fractional digits.
+            acquireTime: new k8s.V1MicroTime(current.spec?.acquireTime ?? Date.now()),
+            renewTime: new k8s.V1MicroTime(),
+          },
+        },
+      });
+    } catch (e) {
+      const err = toKubeError(e, `renew lease ${name}`, server);
+      // A 409 means someone else wrote it: it is no longer ours. Other failures are retried next time.
+      if (err.httpCode === 409) lostReason = `the lock ${namespace}/${name} was taken over`;
+    }
+  };
+  const timer = setInterval(() => void renew(), (LOCK_SECONDS * 1000) / 3);
+  timer.unref();
+
+  return {
+    orphanedHelm: orphan,
+    previous,
+    lost: () => lostReason,
+    noteHelm: async (pid: number) => {
+      helmPid = pid;
+      await renew();
+    },
+    release: async () => {
+      clearInterval(timer);
+      if (lostReason) return;
+      try {
+        await leases.deleteNamespacedLease({
+          name,
+          namespace,
+          body: { preconditions: { resourceVersion: current.metadata?.resourceVersion } },
+        });
+      } catch {
+        // It expires by itself.
+      }
+    },
+  };
+}

@@ -1,0 +1,307 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+
+import { diffEndpoints, type EndpointChange } from '../core/endpoint-changes.js';
+import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
+import { durationMs, toGoDuration } from '../core/duration.js';
+import { installProgress, type InstallProgress } from '../core/progress.js';
+import { planScale, preflight, type ScalePlan } from '../core/scale.js';
+import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
+import { kubeArgs, rollbackArgs, upgradeArgs, type KubeTarget } from '../helm/args.js';
+import { bundledChartPath } from '../helm/chart.js';
+import { detectHelm, helmOrThrow, type Helm } from '../helm/helm.js';
+import { findRelease, getValues, releaseHistory } from '../helm/release.js';
+import { serverDryRun } from '../kube/apply.js';
+import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
+import { deleteReleaseData } from '../kube/data.js';
+import { readEndpointObjects } from '../kube/endpoint-objects.js';
+import { acquireReleaseLock, LOCK_SECONDS, pidAlive, type ReleaseLock } from '../kube/lock.js';
+import { readProgressObjects } from '../kube/progress-objects.js';
+import { readScaleObjects, setStatefulSetReplicas } from '../kube/scale-objects.js';
+import { explainTimeout, pollProgress } from './install.js';
+
+/** Every revision `scale` makes says so, which lets a re-run recognise one it left pending. */
+export const SCALE_DESCRIPTION = 'kubectl-expose-pods scale';
+
+export interface ScaleRequest {
+  release: string;
+  kube: KubeFlags;
+  helmBinary?: string;
+  /** --replicas N; undefined with sync. */
+  replicas?: number;
+  /** --sync: adopt the StatefulSet's live replica count into the release. */
+  sync: boolean;
+  dryRun: boolean;
+  deleteData: boolean;
+  timeout: string;
+  /** Asked before Ready pods are removed or PVCs deleted; false stops with nothing changed. */
+  confirmRemoval: (plan: ScalePlan) => Promise<boolean>;
+  onPlan?: (plan: ScalePlan) => void;
+  onProgress?: (p: InstallProgress) => void;
+  warn: (message: string) => void;
+}
+
+export interface ScaleResult {
+  schemaVersion: 1;
+  plan: ScalePlan;
+  /** False for --dry-run and when nothing needed to change. */
+  applied: boolean;
+  /** The Helm revision the scale made, if any. */
+  revision: number | null;
+  /** PVCs deleted with --delete-data. */
+  deletedPvcs: string[];
+  /** Endpoints that appeared, changed or went away. */
+  changes: EndpointChange[];
+}
+
+interface Values {
+  room?: { replicas?: number; onePerNode?: boolean };
+  expose?: {
+    count?: number | null;
+    nodePortBase?: number | null;
+    nodePorts?: number[] | null;
+    type?: string;
+  };
+}
+
+/**
+ * The release must exist, be ours, and not be mid-operation. A revision left
+ * pending by a scale that died is rolled back: it is one written while the
+ * dead holder of our lock held it (or one our description names).
+ */
+async function settleRelease(
+  helm: Helm,
+  req: ScaleRequest,
+  target: KubeTarget,
+  previous: ReleaseLock['previous'],
+): Promise<void> {
+  const found = await findRelease(helm, req.release, target);
+  if (!found.status.startsWith('pending')) return;
+  const history = await releaseHistory(helm, req.release, target);
+  const last = history[history.length - 1];
+  const deployed = [...history].reverse().find((r) => r.status === 'deployed' || r.status === 'superseded');
+  const grace = LOCK_SECONDS * 1000;
+  const duringDeadHolder =
+    previous !== undefined &&
+    last !== undefined &&
+    last.updated >= previous.acquired - grace &&
+    last.updated <= previous.renewed + grace;
+  if (last && deployed && (duringDeadHolder || last.description.startsWith(SCALE_DESCRIPTION))) {
+    req.warn(
+      `release ${req.release} was left ${found.status} by an interrupted scale (revision ${last.revision}); rolling back to revision ${deployed.revision} first`,
+    );
+    await helmOrThrow(helm, 'rollback', rollbackArgs(req.release, deployed.revision, target));
+    return;
+  }
+  throw new ExposePodsError(
+    `another operation is in progress on release ${req.release}: it is ${found.status}${last ? ` (revision ${last.revision}: ${last.description})` : ''}`,
+    ExitCode.CONFLICT,
+    `Wait for it to finish; if it died, roll back with: helm rollback ${req.release} -n ${target.namespace}`,
+  );
+}
+
+/** Polls until `replicas` pods of the release are Ready (and no more exist), or times out naming them. */
+async function waitForReplicas(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+  replicas: number,
+  timeoutMs: number,
+  onProgress?: (p: InstallProgress) => void,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const o = await readProgressObjects(kube, namespace, release);
+    if (o) {
+      onProgress?.(installProgress(o.workload, replicas, o.pods, o.redisPods));
+      const ready = o.pods.filter((p) => p.ready && !p.terminating).length;
+      if (ready === replicas && o.pods.length === replicas) return;
+    }
+    if (Date.now() > deadline) {
+      throw new ExposePodsError(
+        `timed out waiting for ${replicas} Ready pods of release ${release}`,
+        ExitCode.TIMEOUT,
+        `See which are not: kubectl expose-pods endpoints ${release} -n ${namespace}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** The endpoint rows now, for the before/after diff; best effort. */
+async function endpointRows(kube: ResolvedKube, namespace: string, release: string): Promise<Endpoint[]> {
+  const o = await readEndpointObjects(kube, namespace, release);
+  return resolveEndpointRows({ ...o, addressTypes: DEFAULT_ADDRESS_TYPES });
+}
+
+/**
+ * `scale`: plan, check, then change room.replicas through the release (helm
+ * upgrade with the user's own values reused), so the per-pod Services follow
+ * from the chart and a later helm upgrade keeps the count. Waits with
+ * progress, and reports the endpoints that changed.
+ */
+export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
+  const timeout = toGoDuration(req.timeout);
+  if (!timeout)
+    throw new UsageError(`--timeout ${req.timeout} is not a duration; use a value such as 90s or 5m`);
+  if ((req.replicas === undefined) === !req.sync) {
+    throw new UsageError(
+      'give either --replicas N or --sync',
+      'For example: kubectl expose-pods scale rooms --replicas 5',
+    );
+  }
+  if (req.replicas !== undefined && (!Number.isInteger(req.replicas) || req.replicas < 0)) {
+    throw new UsageError(`--replicas ${req.replicas} must be a whole number, 0 or more`);
+  }
+  const kube = await loadKube(req.kube);
+  const namespace = kube.namespace;
+  const helm = await detectHelm(req.helmBinary);
+  const target: KubeTarget = { namespace, kubeconfig: req.kube.kubeconfig, context: req.kube.context };
+
+  await findRelease(helm, req.release, target);
+  const lock = req.dryRun
+    ? undefined
+    : await acquireReleaseLock(
+        kube,
+        namespace,
+        req.release,
+        `scale ${req.sync ? '--sync' : `--replicas ${req.replicas ?? ''}`}`,
+        req.warn,
+      );
+  const workdir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-scale-'));
+  try {
+    if (lock?.orphanedHelm) {
+      // An interrupted scale on this machine left its helm running: let it finish first.
+      req.warn(`an interrupted scale left helm running (pid ${lock.orphanedHelm}); waiting for it to finish`);
+      while (pidAlive(lock.orphanedHelm)) await new Promise((r) => setTimeout(r, 500));
+    }
+    if (!req.dryRun) await settleRelease(helm, req, target, lock?.previous);
+    const [user, all, live] = await Promise.all([
+      getValues(helm, req.release, target, false),
+      getValues(helm, req.release, target, true) as Promise<Values>,
+      readScaleObjects(kube, namespace, req.release),
+    ]);
+    const to = req.sync ? live.liveReplicas : (req.replicas ?? 0);
+    const userCount = (user as Values).expose?.count;
+    const input = {
+      release: req.release,
+      namespace,
+      workload: live.workload,
+      releaseReplicas: all.room?.replicas ?? 0,
+      liveReplicas: live.liveReplicas,
+      target: to,
+      pinnedCount: typeof userCount === 'number' ? userCount : undefined,
+      nodePorts: all.expose?.nodePorts ?? undefined,
+      nodePortBase: all.expose?.nodePortBase ?? undefined,
+      exposeType: all.expose?.type ?? 'NodePort',
+      onePerNode: all.room?.onePerNode ?? false,
+      pods: live.pods,
+      services: live.services,
+      pvcs: live.pvcs,
+      nodes: live.nodes,
+      allServices: live.allServices,
+    };
+    const plan = planScale(input);
+    req.onPlan?.(plan);
+    if (!live.allServices)
+      req.warn(
+        'not allowed to list Services in all namespaces: nodePort collisions are checked by the API server only',
+      );
+
+    const problems = preflight(input, plan);
+    if (problems.length) {
+      throw new ExposePodsError(
+        `cannot scale release ${req.release} to ${to}:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+        ExitCode.INVALID_VALUES,
+        'Nothing was changed.',
+      );
+    }
+
+    // The user's values, as they are, plus the new count: helm's --reuse-values without its surprises.
+    const valuesFile = path.join(workdir, 'values.json');
+    writeFileSync(valuesFile, JSON.stringify(user));
+    const values = ['--values', valuesFile, '--set', `room.replicas=${to}`];
+
+    // The API server checks what will change: the nodePort range, ports taken, quotas, admission.
+    const rendered = await helmOrThrow(helm, 'template', [
+      'template',
+      req.release,
+      bundledChartPath(),
+      ...kubeArgs(target),
+      ...values,
+      '--dry-run=server',
+    ]);
+    const added = new Set(plan.addServices.map((s) => s.name));
+    const changing = parseAllDocuments(rendered)
+      .map((d) => d.toJS() as KubernetesObject | null)
+      .filter(
+        (o): o is KubernetesObject =>
+          o !== null &&
+          ((o.kind === 'StatefulSet' && o.metadata?.name === live.workload) ||
+            (o.kind === 'Service' && added.has(o.metadata?.name ?? ''))),
+      );
+    await serverDryRun(kube, changing);
+
+    const result: ScaleResult = {
+      schemaVersion: 1,
+      plan,
+      applied: false,
+      revision: null,
+      deletedPvcs: [],
+      changes: [],
+    };
+    if (req.dryRun || plan.noop) return result;
+    const destructive = plan.removeReadyPods.length > 0 || (req.deleteData && plan.pvcsLeftBehind.length > 0);
+    if (destructive && !(await req.confirmRemoval(plan))) {
+      throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.USAGE);
+    }
+
+    const before = await endpointRows(kube, namespace, req.release);
+    const args = upgradeArgs(helm.version.major, req.release, bundledChartPath(), target, values, {
+      createNamespace: false,
+      wait: true,
+      timeout,
+      description: `${SCALE_DESCRIPTION} ${plan.from.live} -> ${to}`,
+      // spec.replicas may belong to kubectl scale or an HPA now; the user asked for `to`.
+      forceConflicts: true,
+    });
+    const run = helmOrThrow(helm, 'upgrade', args, (pid) => {
+      void lock?.noteHelm(pid);
+    });
+    if (req.onProgress) await pollProgress(req, namespace, req.onProgress, run);
+    try {
+      await run;
+    } catch (e) {
+      if (e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT)
+        throw await explainTimeout(e, req, namespace);
+      throw e;
+    }
+    // A safety net: the release says `to`, so the StatefulSet must too, whoever owned the field.
+    if (await setStatefulSetReplicas(kube, namespace, live.workload, to)) {
+      req.warn(`the StatefulSet still had other replicas after the upgrade; set it to ${to}`);
+      await waitForReplicas(kube, namespace, req.release, to, durationMs(timeout) ?? 300_000, req.onProgress);
+    }
+    const lost = lock?.lost();
+    if (lost)
+      req.warn(
+        `${lost} while scaling; check the release with: kubectl expose-pods status ${req.release} -n ${namespace}`,
+      );
+
+    if (req.deleteData && plan.pvcsLeftBehind.length) {
+      await deleteReleaseData(kube, namespace, { pvcs: plan.pvcsLeftBehind, secrets: [] });
+      result.deletedPvcs = plan.pvcsLeftBehind;
+    }
+    const history = await releaseHistory(helm, req.release, target);
+    result.revision = history[history.length - 1]?.revision ?? null;
+    result.applied = true;
+    result.changes = diffEndpoints(before, await endpointRows(kube, namespace, req.release));
+    return result;
+  } finally {
+    rmSync(workdir, { recursive: true, force: true });
+    await lock?.release();
+  }
+}

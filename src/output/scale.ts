@@ -1,0 +1,46 @@
+import type { EndpointChange } from '../core/endpoint-changes.js';
+import { hostPort } from '../core/endpoints.js';
+import type { PlannedService, ScalePlan } from '../core/scale.js';
+
+const list = (items: string[]) => (items.length ? items.join(', ') : '-');
+const services = (s: PlannedService[]) =>
+  list(s.map((x) => `${x.name} (nodePort ${x.nodePort ?? 'assigned by Kubernetes'})`));
+
+/** The plan, as `scale` prints it before doing anything (and as all of --dry-run). */
+export function formatPlan(plan: ScalePlan, deleteData: boolean): string {
+  const head =
+    plan.from.live === plan.from.release
+      ? `Scale release ${plan.release} in namespace ${plan.namespace}: ${plan.from.release} -> ${plan.to} replicas`
+      : `Scale release ${plan.release} in namespace ${plan.namespace}: ${plan.from.live} running (release says ${plan.from.release}) -> ${plan.to} replicas`;
+  if (plan.noop) return `${head}\n  nothing to change: the release and the cluster already have ${plan.to}`;
+  const lines = [
+    head,
+    `  pods to create:     ${list(plan.createPods)}`,
+    `  pods to remove:     ${list(plan.removePods)}${plan.removeReadyPods.length ? `  (${plan.removeReadyPods.length} Ready now: their clients are cut off)` : ''}`,
+    `  Services to add:    ${services(plan.addServices)}`,
+    `  Services to remove: ${services(plan.removeServices)}`,
+  ];
+  if (plan.pvcsLeftBehind.length) {
+    lines.push(
+      deleteData
+        ? `  PVCs to delete:     ${list(plan.pvcsLeftBehind)}  (--delete-data: their data is lost)`
+        : `  PVCs kept:          ${list(plan.pvcsLeftBehind)}  (reattached to the same ordinals if you scale up again; --delete-data deletes them)`,
+    );
+  }
+  for (const n of plan.notes) lines.push(`  note: ${n}`);
+  return lines.join('\n');
+}
+
+/** The endpoints a scale added, changed and removed, with the address a client uses. */
+export function formatChanges(changes: EndpointChange[]): string {
+  if (!changes.length) return 'Endpoints: no change.';
+  const sign = { ADDED: '+', MODIFIED: '~', DELETED: '-' } as const;
+  return [
+    'Endpoints:',
+    ...changes.map((c) => {
+      const e = c.endpoint;
+      const where = hostPort(e) ?? (e.address && e.port !== null ? `${e.address}:${e.port}` : '-');
+      return `  ${sign[c.type]} ${e.pod}   ${where}   ${c.type === 'DELETED' ? 'removed' : e.status}`;
+    }),
+  ].join('\n');
+}
