@@ -78,9 +78,9 @@ async function settleRelease(
   req: ScaleRequest,
   target: KubeTarget,
   previous: ReleaseLock['previous'],
-): Promise<void> {
+): Promise<string> {
   const found = await findRelease(helm, req.release, target);
-  if (!found.status.startsWith('pending')) return;
+  if (!found.status.startsWith('pending')) return found.status;
   const history = await releaseHistory(helm, req.release, target);
   const last = history[history.length - 1];
   const deployed = [...history].reverse().find((r) => r.status === 'deployed' || r.status === 'superseded');
@@ -95,7 +95,7 @@ async function settleRelease(
       `release ${req.release} was left ${found.status} by an interrupted scale (revision ${last.revision}); rolling back to revision ${deployed.revision} first`,
     );
     await helmOrThrow(helm, 'rollback', rollbackArgs(req.release, deployed.revision, target));
-    return;
+    return 'rolled back';
   }
   throw new ExposePodsError(
     `another operation is in progress on release ${req.release}: it is ${found.status}${last ? ` (revision ${last.revision}: ${last.description})` : ''}`,
@@ -179,7 +179,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
       req.warn(`an interrupted scale left helm running (pid ${lock.orphanedHelm}); waiting for it to finish`);
       while (pidAlive(lock.orphanedHelm)) await new Promise((r) => setTimeout(r, 500));
     }
-    if (!req.dryRun) await settleRelease(helm, req, target, lock?.previous);
+    const status = req.dryRun ? 'deployed' : await settleRelease(helm, req, target, lock?.previous);
     const [user, all, live] = await Promise.all([
       getValues(helm, req.release, target, false),
       getValues(helm, req.release, target, true) as Promise<Values>,
@@ -206,6 +206,11 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
       allServices: live.allServices,
     };
     const plan = planScale(input);
+    if (plan.noop && status !== 'deployed') {
+      // Same counts, but the last operation did not finish: run it again to converge.
+      plan.noop = false;
+      plan.notes.push(`the release is ${status} after an earlier operation: upgrading it again`);
+    }
     req.onPlan?.(plan);
     if (!live.allServices)
       req.warn(
@@ -254,7 +259,12 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
       deletedPvcs: [],
       changes: [],
     };
-    if (req.dryRun || plan.noop) return result;
+    if (req.dryRun) return result;
+    if (plan.noop && status === 'deployed') {
+      // Nothing to change; but an earlier run may have stopped before the pods were Ready.
+      await waitForReplicas(kube, namespace, req.release, to, durationMs(timeout) ?? 300_000, req.onProgress);
+      return result;
+    }
     const destructive = plan.removeReadyPods.length > 0 || (req.deleteData && plan.pvcsLeftBehind.length > 0);
     if (destructive && !(await req.confirmRemoval(plan))) {
       throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.USAGE);

@@ -3,8 +3,27 @@ import { hostPort } from '../core/endpoints.js';
 import type { PlannedService, ScalePlan } from '../core/scale.js';
 
 const list = (items: string[]) => (items.length ? items.join(', ') : '-');
-const services = (s: PlannedService[]) =>
-  list(s.map((x) => `${x.name} (nodePort ${x.nodePort ?? 'assigned by Kubernetes'})`));
+
+/** Up to this many names are listed one by one; longer lists of consecutive ordinals are a range. */
+const SPELLED_OUT = 6;
+
+/** "rooms-2, rooms-3" or, when long, "rooms-2 .. rooms-40 (39)"; the order given is kept. */
+function names(items: string[]): string {
+  if (items.length <= SPELLED_OUT) return list(items);
+  return `${items[0] ?? ''} .. ${items[items.length - 1] ?? ''} (${items.length})`;
+}
+
+function services(s: PlannedService[]): string {
+  if (s.length <= SPELLED_OUT)
+    return list(s.map((x) => `${x.name} (nodePort ${x.nodePort ?? 'assigned by Kubernetes'})`));
+  const first = s[0];
+  const last = s[s.length - 1];
+  const ports =
+    first?.nodePort != null && last?.nodePort != null
+      ? `nodePorts ${first.nodePort} .. ${last.nodePort}`
+      : 'nodePorts assigned by Kubernetes';
+  return `${first?.name ?? ''} .. ${last?.name ?? ''} (${s.length}; ${ports})`;
+}
 
 /** The plan, as `scale` prints it before doing anything (and as all of --dry-run). */
 export function formatPlan(plan: ScalePlan, deleteData: boolean): string {
@@ -15,16 +34,16 @@ export function formatPlan(plan: ScalePlan, deleteData: boolean): string {
   if (plan.noop) return `${head}\n  nothing to change: the release and the cluster already have ${plan.to}`;
   const lines = [
     head,
-    `  pods to create:     ${list(plan.createPods)}`,
-    `  pods to remove:     ${list(plan.removePods)}${plan.removeReadyPods.length ? `  (${plan.removeReadyPods.length} Ready now: their clients are cut off)` : ''}`,
+    `  pods to create:     ${names(plan.createPods)}`,
+    `  pods to remove:     ${names(plan.removePods)}${plan.removeReadyPods.length ? `  (${plan.removeReadyPods.length} Ready now: their clients are cut off)` : ''}`,
     `  Services to add:    ${services(plan.addServices)}`,
     `  Services to remove: ${services(plan.removeServices)}`,
   ];
   if (plan.pvcsLeftBehind.length) {
     lines.push(
       deleteData
-        ? `  PVCs to delete:     ${list(plan.pvcsLeftBehind)}  (--delete-data: their data is lost)`
-        : `  PVCs kept:          ${list(plan.pvcsLeftBehind)}  (reattached to the same ordinals if you scale up again; --delete-data deletes them)`,
+        ? `  PVCs to delete:     ${names(plan.pvcsLeftBehind)}  (--delete-data: their data is lost)`
+        : `  PVCs kept:          ${names(plan.pvcsLeftBehind)}  (reattached to the same ordinals if you scale up again; --delete-data deletes them)`,
     );
   }
   for (const n of plan.notes) lines.push(`  note: ${n}`);

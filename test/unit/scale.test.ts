@@ -1,0 +1,344 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+
+import nock from 'nock';
+
+import type { PodView, ServiceView } from '../../src/core/model.js';
+import { planScale, preflight, type ScaleInput } from '../../src/core/scale.js';
+import { ExitCode } from '../../src/errors.js';
+import { rollbackArgs, upgradeArgs } from '../../src/helm/args.js';
+import { acquireReleaseLock, holderIdentity, leaseIsStale } from '../../src/kube/lock.js';
+import { setStatefulSetReplicas } from '../../src/kube/scale-objects.js';
+import { FAKE_SERVER, fakeKube } from '../support/kube.js';
+
+const W = 'rooms-expose-pods';
+const pod = (i: number, ready = true): PodView => ({
+  name: `${W}-${i}`,
+  phase: 'Running',
+  ready,
+  nodeName: 'n1',
+  terminating: false,
+});
+const svc = (i: number, nodePort = 30880 + i, release = 'rooms', namespace = 'game'): ServiceView => ({
+  name: `${W}-${i}`,
+  namespace,
+  type: 'NodePort',
+  selectsPod: `${W}-${i}`,
+  ports: [{ port: 7777, nodePort, protocol: 'TCP' }],
+  ingress: [],
+  release,
+});
+const n = (k: number) => Array.from({ length: k }, (_, i) => i);
+
+function input(over: Partial<ScaleInput> & { live?: number } = {}): ScaleInput {
+  const live = over.live ?? 2;
+  return {
+    release: 'rooms',
+    namespace: 'game',
+    workload: W,
+    releaseReplicas: live,
+    liveReplicas: live,
+    target: 5,
+    nodePortBase: 30880,
+    exposeType: 'NodePort',
+    onePerNode: false,
+    pods: n(live).map((i) => pod(i)),
+    services: n(live).map((i) => svc(i)),
+    pvcs: n(live).map((i) => `data-${W}-${i}`),
+    nodes: [1, 2, 3].map((i) => ({ name: `n${i}`, ready: true, addresses: [] })),
+    allServices: n(live).map((i) => svc(i)),
+    ...over,
+  };
+}
+
+describe('planScale', () => {
+  it('up 2 -> 5: pods and Services 2..4 in order, with their nodePorts; nothing removed', () => {
+    const p = planScale(input());
+    assert.deepEqual(p.createPods, [`${W}-2`, `${W}-3`, `${W}-4`]);
+    assert.deepEqual(
+      p.addServices.map((s) => [s.name, s.nodePort]),
+      [
+        [`${W}-2`, 30882],
+        [`${W}-3`, 30883],
+        [`${W}-4`, 30884],
+      ],
+    );
+    assert.deepEqual([p.removePods, p.removeServices, p.pvcsLeftBehind], [[], [], []]);
+    assert.equal(p.exposeCount, 5);
+    assert.equal(p.noop, false);
+  });
+
+  it('down 5 -> 1: pods removed from the highest ordinal, Ready ones flagged, Services removed, PVCs left behind', () => {
+    const i = input({ live: 5, target: 1 });
+    i.pods[3] = pod(3, false);
+    const p = planScale(i);
+    assert.deepEqual(p.removePods, [`${W}-4`, `${W}-3`, `${W}-2`, `${W}-1`]);
+    assert.deepEqual(p.removeReadyPods, [`${W}-4`, `${W}-2`, `${W}-1`]);
+    assert.deepEqual(
+      p.removeServices.map((s) => [s.name, s.nodePort]),
+      [
+        [`${W}-1`, 30881],
+        [`${W}-2`, 30882],
+        [`${W}-3`, 30883],
+        [`${W}-4`, 30884],
+      ],
+    );
+    assert.deepEqual(p.pvcsLeftBehind, [`data-${W}-1`, `data-${W}-2`, `data-${W}-3`, `data-${W}-4`]);
+  });
+
+  it('the Redis PVC and other claims are never "left behind"', () => {
+    const p = planScale(input({ live: 3, target: 1, pvcs: [`data-${W}-2`, `${W}-redis-data`, 'other'] }));
+    assert.deepEqual(p.pvcsLeftBehind, [`data-${W}-2`]);
+  });
+
+  it('drift after kubectl scale: a note, and --sync to the live count adds only the missing Services', () => {
+    const i = input({ live: 4, target: 4, releaseReplicas: 2, services: [svc(0), svc(1)] });
+    const p = planScale(i);
+    assert.deepEqual(p.createPods, []);
+    assert.deepEqual(
+      p.addServices.map((s) => s.name),
+      [`${W}-2`, `${W}-3`],
+    );
+    assert.match(p.notes.join('\n'), /runs 4 replicas but the release says 2/);
+    assert.equal(p.noop, false);
+  });
+
+  it('a pinned expose.count does not follow N, and says which ordinals get no Service', () => {
+    const p = planScale(input({ pinnedCount: 3 }));
+    assert.equal(p.exposeCount, 3);
+    assert.deepEqual(
+      p.addServices.map((s) => s.name),
+      [`${W}-2`],
+    );
+    assert.match(p.notes.join('\n'), /expose\.count is pinned at 3: ordinals 3\.\.4 get no Service/);
+  });
+
+  it('explicit expose.nodePorts, and ports Kubernetes assigns (null)', () => {
+    assert.deepEqual(
+      planScale(input({ nodePorts: [31000, 31001, 31002, 31003, 31004] })).addServices.map((s) => s.nodePort),
+      [31002, 31003, 31004],
+    );
+    assert.deepEqual(
+      planScale(input({ nodePortBase: undefined })).addServices.map((s) => s.nodePort),
+      [null, null, null],
+    );
+  });
+
+  it('the same count everywhere is a no-op', () => {
+    assert.equal(planScale(input({ target: 2 })).noop, true);
+  });
+});
+
+describe('preflight', () => {
+  it('passes a plain scale up', () => {
+    const i = input();
+    assert.deepEqual(preflight(i, planScale(i)), []);
+  });
+
+  it('a nodePort held by another release names that Service; our own Services do not count', () => {
+    const foreign = svc(0, 30883, 'other', 'arcade');
+    foreign.name = 'arcade-lobby';
+    const i = input({ allServices: [svc(0), svc(1), foreign] });
+    assert.deepEqual(preflight(i, planScale(i)), [
+      `nodePort 30883 (for ${W}-3) is taken by Service arcade/arcade-lobby; free it, or move the release with --set expose.nodePortBase=...`,
+    ]);
+  });
+
+  it('onePerNode: no more replicas than Ready, schedulable nodes', () => {
+    const i = input({
+      onePerNode: true,
+      target: 3,
+      nodes: [
+        { name: 'a', ready: true, addresses: [] },
+        { name: 'b', ready: true, unschedulable: true, addresses: [] },
+        { name: 'c', ready: false, addresses: [] },
+        { name: 'd', ready: true, addresses: [] },
+      ],
+    });
+    assert.match(
+      preflight(i, planScale(i)).join('\n'),
+      /2 node\(s\) are Ready and schedulable: 3 replicas cannot all be scheduled/,
+    );
+  });
+
+  it('expose.nodePorts too short for the Services', () => {
+    const i = input({ nodePorts: [31000, 31001, 31002] });
+    assert.match(
+      preflight(i, planScale(i)).join('\n'),
+      /expose\.nodePorts lists 3 ports, and 5 Services need one each/,
+    );
+  });
+});
+
+describe('helm args for scale', () => {
+  const t = { namespace: 'game' };
+  it('the description, and --force-conflicts for Helm 4 only', () => {
+    const opts = {
+      createNamespace: false,
+      wait: true,
+      timeout: '5m',
+      description: 'kubectl-expose-pods scale 2 -> 5',
+      forceConflicts: true,
+    };
+    const h4 = upgradeArgs(4, 'rooms', '/chart', t, ['--set', 'room.replicas=5'], opts);
+    assert.deepEqual(h4.slice(-6), [
+      '--wait=watcher',
+      '--timeout',
+      '5m',
+      '--description',
+      'kubectl-expose-pods scale 2 -> 5',
+      '--force-conflicts',
+    ]);
+    assert.ok(!upgradeArgs(3, 'rooms', '/chart', t, [], opts).includes('--force-conflicts'));
+    assert.deepEqual(rollbackArgs('rooms', 7, t), ['rollback', 'rooms', '7', '--namespace', 'game']);
+  });
+});
+
+describe('the release lock (nock)', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+  const LEASES = '/apis/coordination.k8s.io/v1/namespaces/game/leases';
+
+  it('creates the Lease (holder, 30 s, labels), renews nothing yet, and deletes it with a precondition on release', async () => {
+    let created: any;
+    let deleted: any;
+    const scope = nock(FAKE_SERVER)
+      .post(LEASES, (b: any) => ((created = b), true))
+      .reply(201, (_u: string, b: any) => ({ ...b, metadata: { ...b.metadata, resourceVersion: '41' } }))
+      .delete(`${LEASES}/rooms-expose-pods-lock`, (b: any) => ((deleted = b), true))
+      .reply(200, {});
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale --replicas 5', () => undefined);
+    assert.equal(created.metadata.name, 'rooms-expose-pods-lock');
+    assert.equal(created.spec.holderIdentity, holderIdentity());
+    assert.equal(created.spec.leaseDurationSeconds, 30);
+    assert.match(created.spec.renewTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, 'MicroTime: 6 digits');
+    assert.equal(created.metadata.annotations['expose-pods.io/operation'], 'scale --replicas 5');
+    await lock.release();
+    assert.deepEqual(deleted.preconditions, { resourceVersion: '41' });
+    assert.ok(scope.isDone());
+  });
+
+  it('a live holder: CONFLICT naming the operation and the holder', async () => {
+    nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, { kind: 'Status', code: 409, reason: 'AlreadyExists' })
+      .get(`${LEASES}/rooms-expose-pods-lock`)
+      .reply(200, {
+        metadata: {
+          name: 'rooms-expose-pods-lock',
+          annotations: { 'expose-pods.io/operation': 'scale --replicas 9' },
+        },
+        spec: {
+          holderIdentity: 'kubectl-expose-pods/elsewhere/4242',
+          leaseDurationSeconds: 30,
+          acquireTime: new Date().toISOString(),
+          renewTime: new Date().toISOString(),
+        },
+      });
+    await assert.rejects(
+      acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale --replicas 5', () => undefined),
+      (e: any) => {
+        assert.equal(e.exitCode, ExitCode.CONFLICT);
+        assert.match(
+          e.message,
+          /^another operation is in progress on release rooms: scale --replicas 9 by kubectl-expose-pods\/elsewhere\/4242 since /,
+        );
+        return true;
+      },
+    );
+  });
+
+  it('an expired holder is taken over with a PUT carrying its resourceVersion; losing that race is CONFLICT', async () => {
+    const old = new Date(Date.now() - 120_000).toISOString();
+    const stale = {
+      metadata: { name: 'rooms-expose-pods-lock', resourceVersion: '77' },
+      spec: {
+        holderIdentity: 'kubectl-expose-pods/elsewhere/1',
+        leaseDurationSeconds: 30,
+        acquireTime: old,
+        renewTime: old,
+      },
+    };
+    let put: any;
+    nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, {})
+      .get(`${LEASES}/rooms-expose-pods-lock`)
+      .reply(200, stale)
+      .put(`${LEASES}/rooms-expose-pods-lock`, (b: any) => ((put = b), true))
+      .reply(200, (_u: string, b: any) => b);
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+    assert.equal(put.metadata.resourceVersion, '77');
+    assert.equal(put.spec.holderIdentity, holderIdentity());
+    assert.deepEqual(lock.previous, { acquired: Date.parse(old), renewed: Date.parse(old) });
+    nock.cleanAll();
+    nock(FAKE_SERVER).delete(/.*/).reply(200, {});
+    await lock.release();
+
+    nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, {})
+      .get(`${LEASES}/rooms-expose-pods-lock`)
+      .reply(200, stale)
+      .put(`${LEASES}/rooms-expose-pods-lock`)
+      .reply(409, { kind: 'Status', code: 409, reason: 'Conflict' });
+    await assert.rejects(
+      acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined),
+      {
+        exitCode: ExitCode.CONFLICT,
+      },
+    );
+  });
+
+  it('403 on Leases: a warning, and the operation goes on unguarded', async () => {
+    nock(FAKE_SERVER).post(LEASES).reply(403, { kind: 'Status', code: 403, reason: 'Forbidden' });
+    const warnings: string[] = [];
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', (m) => warnings.push(m));
+    assert.match(
+      warnings.join(),
+      /not allowed to create Leases in namespace game: a concurrent operation on rooms would not be detected/,
+    );
+    await lock.release();
+  });
+
+  it('leaseIsStale: expired, or held by a dead process on this host; a live one is not', () => {
+    const now = Date.now();
+    const lease = (holder: string, renewedAgo: number) => ({
+      spec: {
+        holderIdentity: holder,
+        leaseDurationSeconds: 30,
+        renewTime: new Date(now - renewedAgo) as any,
+      },
+    });
+    assert.equal(leaseIsStale(lease(holderIdentity(), 1000), now), false, 'this very process holds it');
+    assert.equal(leaseIsStale(lease('kubectl-expose-pods/elsewhere/1', 31_000), now), true);
+    assert.equal(leaseIsStale(lease('kubectl-expose-pods/elsewhere/1', 1000), now), false);
+    // pid 2^22+1 is above Linux's pid_max: no such process.
+    assert.equal(leaseIsStale(lease(holderIdentity(undefined, 4_194_305), 1000), now), true);
+  });
+});
+
+describe('setStatefulSetReplicas (nock)', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+  const SCALE = '/apis/apps/v1/namespaces/game/statefulsets/rooms-expose-pods/scale';
+
+  it('reads the scale subresource and writes it only when it differs', async () => {
+    let body: any;
+    nock(FAKE_SERVER)
+      .get(SCALE)
+      .reply(200, { metadata: { name: 'rooms-expose-pods', resourceVersion: '9' }, spec: { replicas: 4 } })
+      .put(SCALE, (b: any) => ((body = b), true))
+      .reply(200, (_u: string, b: any) => b);
+    assert.equal(await setStatefulSetReplicas(fakeKube(), 'game', 'rooms-expose-pods', 2), true);
+    assert.deepEqual(body.spec, { replicas: 2 });
+    assert.equal(body.metadata.resourceVersion, '9');
+
+    nock(FAKE_SERVER)
+      .get(SCALE)
+      .reply(200, { metadata: { name: 'rooms-expose-pods' }, spec: { replicas: 2 } });
+    assert.equal(await setStatefulSetReplicas(fakeKube(), 'game', 'rooms-expose-pods', 2), false);
+  });
+});
