@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
-import { HELMS } from '../support/tools.js';
+import { HELMS, ROOT, run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
 
@@ -196,6 +197,23 @@ describe('scale: the rooms and their Services move together, through the release
     assert.equal(sh.getJson('statefulset', sts, '-n', ns).spec.replicas, 4);
   });
 
+  it('--delete-data: the PVCs of every removed ordinal go (and only those), after --yes', async () => {
+    const r = scale('--replicas', '2', '--delete-data', '--yes', '--timeout', '3m');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^ {2}PVCs to delete: +data-${sts}-2, data-${sts}-3, data-${sts}-4 {2}\\(--delete-data`,
+        'm',
+      ),
+    );
+    assert.match(r.stderr, new RegExp(`^deleted PVCs: data-${sts}-2, data-${sts}-3, data-${sts}-4$`, 'm'));
+    // A claim goes once the pvc-protection finalizer sees no pod using it.
+    await eventually('the PVCs of ordinals 2..4 to be gone', () =>
+      Object.keys(pvcUids()).sort().join() === [`data-${sts}-0`, `data-${sts}-1`].join() ? true : undefined,
+    );
+  });
+
   it('bad input: no count, a negative count, a missing release', () => {
     const none = scale();
     assert.equal(none.status, 2);
@@ -331,6 +349,24 @@ describe('scale under interruption and contention', () => {
     assert.equal(sh.getJson('statefulset', sts, '-n', ns).status.readyReplicas, 20);
     const services = sh.getJson('services', '-n', ns, '-l', 'app.kubernetes.io/component=pod-service').items;
     assert.equal(services.length, 20);
+  });
+
+  it('the API server restarts mid-scale: the scale finishes, or the same command again converges', async () => {
+    cordon('cordon');
+    const a = background(25);
+    await waiting(a, 25);
+    const restart = run('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), 'restart-apiserver']);
+    assert.equal(restart.status, 0, restart.stderr);
+    cordon('uncordon');
+    const code = await a.exited;
+    if (code !== 0) {
+      const again = scaleTo(25);
+      assert.equal(again.status, 0, `first run (exit ${code}):\n${a.out.stderr}\nre-run:\n${again.stderr}`);
+    }
+    assert.equal(sh.getJson('statefulset', sts, '-n', ns).status.readyReplicas, 25);
+    assert.equal(helmStatus(), 'deployed');
+    const services = sh.getJson('services', '-n', ns, '-l', 'app.kubernetes.io/component=pod-service').items;
+    assert.equal(services.length, 25);
   });
 });
 
