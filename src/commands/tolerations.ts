@@ -1,0 +1,102 @@
+import { Args, Flags } from '@oclif/core';
+
+import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
+import { durationMs } from '../core/duration.js';
+import { DEFAULT_RELEASE } from '../core/release.js';
+import {
+  DEFAULT_GRACE_SECONDS,
+  formatSeconds,
+  tolerationsReport,
+  type TolerationsReport,
+} from '../core/tolerations.js';
+import { UsageError } from '../errors.js';
+import { loadKube } from '../kube/config.js';
+import { readTolerationObjects } from '../kube/tolerations-objects.js';
+import { renderStructured } from '../output/format.js';
+import { renderTable } from '../output/table.js';
+
+export default class Tolerations extends BaseCommand {
+  static override summary =
+    'Failover timing: the not-ready and unreachable tolerations of every pod, and what they add up to.';
+
+  static override description = `When a node stops reporting, the node controller marks it NotReady (or Unknown) after --node-monitor-grace-period and taints it node.kubernetes.io/not-ready or node.kubernetes.io/unreachable with NoExecute. A pod is evicted when its toleration for that taint runs out: 300 s unless the chart sets room.failover.notReadySeconds and room.failover.unreachableSeconds.
+
+For each pod this shows the effective tolerationSeconds read from the live pod (admission defaults filled in) and where they come from (the chart, or the admission default); pods still running an older template than the StatefulSet's are flagged: they need a restart to pick up new values. Then the estimated time to eviction for each failure kind: grace period + tolerationSeconds. The grace period is not readable from the API: --node-monitor-grace-period gives it, ${DEFAULT_GRACE_SECONDS}s by default (Kubernetes 1.32 and later; 40s before), and the output says it is an assumption.
+
+Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, because nothing can confirm it stopped, and no replacement starts (kubernetes/kubernetes#54368). It takes a force delete of the pod, or the node.kubernetes.io/out-of-service taint.`;
+
+  static override examples = [
+    'kubectl expose-pods tolerations rooms -n game',
+    'kubectl expose-pods tolerations rooms -n game -o json',
+    {
+      description: 'For a control plane started with --node-monitor-grace-period 20s:',
+      command: 'kubectl expose-pods tolerations rooms -n game --node-monitor-grace-period 20s',
+    },
+  ];
+
+  static override args = {
+    release: Args.string({ description: 'Helm release name.', default: DEFAULT_RELEASE }),
+  };
+
+  static override flags = {
+    ...kubeFlags,
+    output: Flags.string({
+      char: 'o',
+      description: 'Output format.',
+      options: ['table', 'json', 'yaml'],
+      default: 'table',
+    }),
+    'node-monitor-grace-period': Flags.string({
+      description: "kube-controller-manager's --node-monitor-grace-period, which the API does not expose.",
+      default: `${DEFAULT_GRACE_SECONDS}s`,
+    }),
+  };
+
+  async run(): Promise<TolerationsReport> {
+    const { args, flags } = await this.parse(Tolerations);
+    const graceMs = durationMs(flags['node-monitor-grace-period']);
+    if (graceMs === undefined) {
+      throw new UsageError(
+        `--node-monitor-grace-period ${flags['node-monitor-grace-period']} is not a duration; use a value such as 50s or 1m`,
+      );
+    }
+    const kube = await loadKube(kubeFlagValues(flags));
+    const objects = await readTolerationObjects(kube, kube.namespace, args.release);
+    const report = tolerationsReport({ ...objects, graceSeconds: Math.round(graceMs / 1000) });
+    if (flags.output === 'json' || flags.output === 'yaml') {
+      process.stdout.write(renderStructured(report, flags.output));
+      return report;
+    }
+    this.log(
+      renderTable(
+        ['POD', 'NODE', 'NOT-READY', 'UNREACHABLE', 'FROM', 'TEMPLATE'],
+        report.pods.map((p) => [
+          p.pod,
+          p.node ?? '-',
+          formatSeconds(p.notReadySeconds),
+          formatSeconds(p.unreachableSeconds),
+          p.source,
+          p.currentTemplate ? 'current' : 'older: restart to apply',
+        ]),
+      ),
+    );
+    const grace = report.graceSecondsAssumed;
+    this.log(
+      [
+        '',
+        `Estimated time from a node's last heartbeat to eviction (assuming --node-monitor-grace-period ${grace}s; the API does not expose it):`,
+        ...report.failover.map(
+          (f) =>
+            `  ${f.kind.padEnd(11)} ${grace}s + ${formatSeconds(f.tolerationSeconds)} (${f.source}) = ${f.evictionAfterSeconds === null ? 'never evicted' : formatSeconds(f.evictionAfterSeconds)}`,
+        ),
+        'Then StatefulSet pods stay Terminating until someone confirms the node is gone: force-delete the pod, or taint the node node.kubernetes.io/out-of-service=nodeshutdown:NoExecute.',
+      ].join('\n'),
+    );
+    if (report.podsOnOlderTemplate.length) {
+      this.printer.warn(
+        `${report.podsOnOlderTemplate.join(', ')} run an older template: their tolerations change when they are restarted`,
+      );
+    }
+    return report;
+  }
+}

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import {
+  formatSeconds,
+  NOT_READY,
+  toleratedSeconds,
+  tolerationsReport,
+  UNREACHABLE,
+  type TolerationView,
+} from '../../src/core/tolerations.js';
+
+const tol = (
+  key: string | undefined,
+  seconds?: number,
+  extra: Partial<TolerationView> = {},
+): TolerationView => ({
+  key,
+  operator: 'Exists',
+  effect: 'NoExecute',
+  tolerationSeconds: seconds,
+  ...extra,
+});
+// What the DefaultTolerationSeconds admission plugin adds to a pod that sets nothing.
+const ADMITTED = [tol(NOT_READY, 300), tol(UNREACHABLE, 300)];
+
+describe('toleratedSeconds', () => {
+  const cases: [string, TolerationView[] | undefined, number | null | undefined][] = [
+    ['none at all: not tolerated', undefined, undefined],
+    ['the key with seconds', [tol(NOT_READY, 10)], 10],
+    ['another key does not count', [tol(UNREACHABLE, 10)], undefined],
+    ['no tolerationSeconds: forever', [tol(NOT_READY)], null],
+    ['an empty key with Exists tolerates every taint', [tol(undefined, 30)], 30],
+    ['a NoSchedule toleration does not count', [tol(NOT_READY, 5, { effect: 'NoSchedule' })], undefined],
+    ['no effect means every effect', [tol(NOT_READY, 7, { effect: undefined })], 7],
+    ['Equal needs the key', [tol(NOT_READY, 8, { operator: 'Equal', value: '' } as TolerationView)], 8],
+    ['the longest wins', [tol(NOT_READY, 10), tol(NOT_READY, 60)], 60],
+  ];
+  for (const [what, tols, want] of cases) {
+    it(what, () => {
+      assert.equal(toleratedSeconds(tols, NOT_READY), want);
+    });
+  }
+});
+
+describe('tolerationsReport', () => {
+  it('chart values: each pod, the source, the failover estimate (grace + seconds)', () => {
+    const r = tolerationsReport({
+      workload: 'rooms',
+      template: [tol(NOT_READY, 10), tol(UNREACHABLE, 20)],
+      updateRevision: 'rooms-abc',
+      pods: [
+        {
+          name: 'rooms-1',
+          nodeName: 'n2',
+          tolerations: [tol(NOT_READY, 10), tol(UNREACHABLE, 20)],
+          revision: 'rooms-abc',
+        },
+        { name: 'rooms-0', nodeName: 'n1', tolerations: ADMITTED, revision: 'rooms-old' },
+      ],
+      graceSeconds: 50,
+    });
+    assert.deepEqual(
+      r.pods.map((p) => [p.pod, p.notReadySeconds, p.unreachableSeconds, p.source, p.currentTemplate]),
+      [
+        ['rooms-0', 300, 300, 'chart', false],
+        ['rooms-1', 10, 20, 'chart', true],
+      ],
+    );
+    assert.deepEqual(r.podsOnOlderTemplate, ['rooms-0']);
+    assert.deepEqual(
+      r.failover.map((f) => [f.kind, f.tolerationSeconds, f.source, f.evictionAfterSeconds]),
+      [
+        ['not-ready', 10, 'chart', 60],
+        ['unreachable', 20, 'chart', 70],
+      ],
+    );
+    assert.equal(r.graceSecondsAssumed, 50);
+  });
+
+  it('nothing in the chart: the admission default of 300 s, and over five minutes to eviction', () => {
+    const r = tolerationsReport({
+      workload: 'rooms',
+      template: undefined,
+      pods: [{ name: 'rooms-0', tolerations: ADMITTED }],
+      graceSeconds: 40,
+    });
+    assert.equal(r.pods[0]?.source, 'admission default');
+    assert.deepEqual(
+      r.failover.map((f) => [f.source, f.evictionAfterSeconds]),
+      [
+        ['admission default', 340],
+        ['admission default', 340],
+      ],
+    );
+  });
+
+  it('a toleration without seconds: never evicted', () => {
+    const r = tolerationsReport({ workload: 'w', template: [tol(NOT_READY)], pods: [], graceSeconds: 50 });
+    assert.equal(r.failover[0]?.evictionAfterSeconds, null);
+    assert.equal(formatSeconds(null), 'forever');
+    assert.equal(formatSeconds(300), '5m');
+    assert.equal(formatSeconds(10), '10s');
+  });
+});
