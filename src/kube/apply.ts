@@ -5,6 +5,9 @@ import { kubeApis } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { KubeApiError, parseStatusBody, toKubeError } from './errors.js';
 
+/** How many dry-run requests are in flight at once. */
+const DRY_RUN_PARALLEL = 8;
+
 /** Every write this plugin makes names itself. */
 export const FIELD_MANAGER = 'kubectl-expose-pods';
 
@@ -22,12 +25,10 @@ function isHook(o: KubernetesObject): boolean {
  */
 export async function serverDryRun(kube: ResolvedKube, objects: KubernetesObject[]): Promise<number> {
   const { k8s, server, objects: api } = await kubeApis(kube);
-  let accepted = 0;
-  for (const o of objects.filter((x) => !isHook(x))) {
+  const one = async (o: KubernetesObject): Promise<void> => {
     const what = `${o.kind ?? 'object'}/${o.metadata?.name ?? '?'}`;
     try {
       await api.patch(o, undefined, 'All', FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
-      accepted++;
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (code === 422 || code === 400) {
@@ -42,8 +43,27 @@ export async function serverDryRun(kube: ResolvedKube, objects: KubernetesObject
       }
       throw toKubeError(e, `apply ${what} (server dry run)`, server);
     }
-  }
-  return accepted;
+  };
+  // A few at a time: a release of hundreds of Services is checked in a fraction of the
+  // sequential time, without flooding the API server. The first failure, in order, is reported.
+  const todo = objects.filter((x) => !isHook(x));
+  const outcomes: (Error | undefined)[] = new Array<Error | undefined>(todo.length);
+  // The first alone: it fills client-node's API discovery cache, which the others then share.
+  let next = 1;
+  const first = todo[0];
+  if (first)
+    await one(first).catch((e: unknown) => (outcomes[0] = e instanceof Error ? e : new Error(String(e))));
+  const worker = async () => {
+    for (let i = next++; i < todo.length; i = next++) {
+      const o = todo[i];
+      if (o)
+        await one(o).catch((e: unknown) => (outcomes[i] = e instanceof Error ? e : new Error(String(e))));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DRY_RUN_PARALLEL, todo.length) }, worker));
+  const failed = outcomes.find((e) => e !== undefined);
+  if (failed) throw failed;
+  return todo.length;
 }
 
 /** Whether a namespace exists; a 403 counts as "exists" (the real install will tell). */

@@ -73,4 +73,32 @@ describe('serverDryRun (nock: the exact PATCH)', () => {
       return true;
     });
   });
+
+  it('many objects: discovery once, the rest in parallel, and the first failure in order is the one reported', async () => {
+    const svc = (i: number) => ({
+      ...service,
+      metadata: { ...service.metadata, name: `rooms-expose-pods-${i}` },
+    });
+    const objects = Array.from({ length: 20 }, (_, i) => svc(i));
+    const scope = nock(FAKE_SERVER).get('/api/v1').once().reply(200, discovery);
+    for (let i = 0; i < 20; i++) {
+      const path = `/api/v1/namespaces/game/services/rooms-expose-pods-${i}`;
+      const interceptor = scope.patch(path).query(true);
+      if (i === 7)
+        interceptor
+          .delay(50)
+          .reply(422, { kind: 'Status', code: 422, message: `port of ${i} is already allocated` });
+      else if (i === 12)
+        interceptor.reply(422, { kind: 'Status', code: 422, message: `port of ${i} is already allocated` });
+      else interceptor.reply(200, svc(i));
+    }
+    await assert.rejects(serverDryRun(fakeKube(), objects), (e: any) => {
+      assert.match(
+        e.message,
+        /^the API server rejected Service\/rooms-expose-pods-7: port of 7 is already allocated$/,
+      );
+      return true;
+    });
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+  });
 });

@@ -8,7 +8,7 @@ import { planScale, preflight, type ScaleInput } from '../../src/core/scale.js';
 import { ExitCode } from '../../src/errors.js';
 import { rollbackArgs, upgradeArgs } from '../../src/helm/args.js';
 import { acquireReleaseLock, holderIdentity, leaseIsStale } from '../../src/kube/lock.js';
-import { setStatefulSetReplicas } from '../../src/kube/scale-objects.js';
+import { readScaleObjects, setStatefulSetReplicas } from '../../src/kube/scale-objects.js';
 import { FAKE_SERVER, fakeKube } from '../support/kube.js';
 
 const W = 'rooms-expose-pods';
@@ -340,5 +340,69 @@ describe('setStatefulSetReplicas (nock)', () => {
       .get(SCALE)
       .reply(200, { metadata: { name: 'rooms-expose-pods' }, spec: { replicas: 2 } });
     assert.equal(await setStatefulSetReplicas(fakeKube(), 'game', 'rooms-expose-pods', 2), false);
+  });
+});
+
+describe('readScaleObjects (nock): the pre-flight reads', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+  const sel = (c?: string) =>
+    `app.kubernetes.io/instance=rooms${c ? `,app.kubernetes.io/component=${c}` : ''}`;
+
+  function lists(scope: nock.Scope, sts: unknown[], allServices: (i: nock.Interceptor) => nock.Scope) {
+    scope
+      .get('/apis/apps/v1/namespaces/game/statefulsets')
+      .query({ labelSelector: sel('room') })
+      .reply(200, { items: sts })
+      .get('/api/v1/namespaces/game/pods')
+      .query({ labelSelector: sel('room') })
+      .reply(200, { items: [{ metadata: { name: `${W}-0` }, status: { phase: 'Running' } }] })
+      .get('/api/v1/namespaces/game/services')
+      .query({ labelSelector: sel('pod-service') })
+      .reply(200, { items: [] })
+      .get('/api/v1/namespaces/game/persistentvolumeclaims')
+      .query({ labelSelector: sel() })
+      .reply(200, { items: [{ metadata: { name: `data-${W}-0` } }] })
+      .get('/api/v1/nodes')
+      .reply(200, { items: [{ metadata: { name: 'n1' }, spec: { unschedulable: true } }] });
+    return allServices(scope.get('/api/v1/services'));
+  }
+  const sts = [{ metadata: { name: W }, spec: { replicas: 3, selector: {}, template: {}, serviceName: W } }];
+
+  it('six lists by the chart labels, whatever the replica count; a cordoned node is unschedulable', async () => {
+    const scope = lists(nock(FAKE_SERVER), sts, (i) => i.reply(200, { items: [] }));
+    const o = await readScaleObjects(fakeKube(), 'game', 'rooms');
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.equal(o.workload, W);
+    assert.equal(o.liveReplicas, 3);
+    assert.deepEqual(o.pvcs, [`data-${W}-0`]);
+    assert.equal(o.nodes[0]?.unschedulable, true);
+    assert.deepEqual(o.allServices, []);
+  });
+
+  it('403 on Services cluster-wide: collisions are left to the API server (allServices undefined), not an error', async () => {
+    lists(nock(FAKE_SERVER), sts, (i) => i.reply(403, { kind: 'Status', code: 403, reason: 'Forbidden' }));
+    const o = await readScaleObjects(fakeKube(), 'game', 'rooms');
+    assert.equal(o.allServices, undefined);
+  });
+
+  it('no StatefulSet: NOT_FOUND; 403 on pods: FORBIDDEN naming the verb', async () => {
+    lists(nock(FAKE_SERVER), [], (i) => i.reply(200, { items: [] }));
+    await assert.rejects(readScaleObjects(fakeKube(), 'game', 'rooms'), { exitCode: ExitCode.NOT_FOUND });
+    nock.cleanAll();
+    nock(FAKE_SERVER)
+      .get('/api/v1/namespaces/game/pods')
+      .query(true)
+      .reply(403, { kind: 'Status', code: 403, reason: 'Forbidden', message: 'pods is forbidden' })
+      .get(/.*/)
+      .query(true)
+      .times(5)
+      .reply(200, { items: sts });
+    await assert.rejects(readScaleObjects(fakeKube(), 'game', 'rooms'), (e: any) => {
+      assert.equal(e.exitCode, ExitCode.FORBIDDEN);
+      assert.match(e.message, /^forbidden: you may not list pods in namespace game \(403\)/);
+      return true;
+    });
   });
 });
