@@ -11,21 +11,22 @@ import { durationMs, toGoDuration } from '../core/duration.js';
 import { installProgress, type InstallProgress } from '../core/progress.js';
 import { planScale, preflight, type ScalePlan } from '../core/scale.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
-import { kubeArgs, rollbackArgs, upgradeArgs, type KubeTarget } from '../helm/args.js';
+import { kubeArgs, upgradeArgs, type KubeTarget } from '../helm/args.js';
 import { bundledChartPath } from '../helm/chart.js';
-import { detectHelm, helmOrThrow, type Helm } from '../helm/helm.js';
+import { detectHelm, helmOrThrow } from '../helm/helm.js';
 import { findRelease, getValues, releaseHistory } from '../helm/release.js';
 import { serverDryRun } from '../kube/apply.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { deleteReleaseData } from '../kube/data.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
-import { acquireReleaseLock, LOCK_SECONDS, pidAlive, type ReleaseLock } from '../kube/lock.js';
+import { acquireReleaseLock, pidAlive } from '../kube/lock.js';
 import { readProgressObjects } from '../kube/progress-objects.js';
 import { readScaleObjects, setStatefulSetReplicas } from '../kube/scale-objects.js';
 import { explainTimeout, pollProgress } from './install.js';
+import { OPERATION_PREFIX, settleRelease } from './release-ops.js';
 
 /** Every revision `scale` makes says so, which lets a re-run recognise one it left pending. */
-export const SCALE_DESCRIPTION = 'kubectl-expose-pods scale';
+export const SCALE_DESCRIPTION = `${OPERATION_PREFIX} scale`;
 
 export interface ScaleRequest {
   release: string;
@@ -66,42 +67,6 @@ interface Values {
     nodePorts?: number[] | null;
     type?: string;
   };
-}
-
-/**
- * The release must exist, be ours, and not be mid-operation. A revision left
- * pending by a scale that died is rolled back: it is one written while the
- * dead holder of our lock held it (or one our description names).
- */
-async function settleRelease(
-  helm: Helm,
-  req: ScaleRequest,
-  target: KubeTarget,
-  previous: ReleaseLock['previous'],
-): Promise<string> {
-  const found = await findRelease(helm, req.release, target);
-  if (!found.status.startsWith('pending')) return found.status;
-  const history = await releaseHistory(helm, req.release, target);
-  const last = history[history.length - 1];
-  const deployed = [...history].reverse().find((r) => r.status === 'deployed' || r.status === 'superseded');
-  const grace = LOCK_SECONDS * 1000;
-  const duringDeadHolder =
-    previous !== undefined &&
-    last !== undefined &&
-    last.updated >= previous.acquired - grace &&
-    last.updated <= previous.renewed + grace;
-  if (last && deployed && (duringDeadHolder || last.description.startsWith(SCALE_DESCRIPTION))) {
-    req.warn(
-      `release ${req.release} was left ${found.status} by an interrupted scale (revision ${last.revision}); rolling back to revision ${deployed.revision} first`,
-    );
-    await helmOrThrow(helm, 'rollback', rollbackArgs(req.release, deployed.revision, target));
-    return 'rolled back';
-  }
-  throw new ExposePodsError(
-    `another operation is in progress on release ${req.release}: it is ${found.status}${last ? ` (revision ${last.revision}: ${last.description})` : ''}`,
-    ExitCode.CONFLICT,
-    `Wait for it to finish; if it died, roll back with: helm rollback ${req.release} -n ${target.namespace}`,
-  );
 }
 
 /** Polls until `replicas` pods of the release are Ready (and no more exist), or times out naming them. */
@@ -179,7 +144,9 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
       req.warn(`an interrupted scale left helm running (pid ${lock.orphanedHelm}); waiting for it to finish`);
       while (pidAlive(lock.orphanedHelm)) await new Promise((r) => setTimeout(r, 500));
     }
-    const status = req.dryRun ? 'deployed' : await settleRelease(helm, req, target, lock?.previous);
+    const status = req.dryRun
+      ? 'deployed'
+      : await settleRelease(helm, req.release, target, lock?.previous, req.warn);
     const [user, all, live] = await Promise.all([
       getValues(helm, req.release, target, false),
       getValues(helm, req.release, target, true) as Promise<Values>,

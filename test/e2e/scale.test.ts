@@ -343,7 +343,7 @@ describe('scale under interruption and contention', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stderr,
-      /^warning: release burst was left pending-upgrade by an interrupted scale \(revision \d+\); rolling back to revision \d+ first$/m,
+      /^warning: release burst was left pending-upgrade by an interrupted operation \(revision \d+\); rolling back to revision \d+ first$/m,
     );
     assert.equal(helmStatus(), 'deployed');
     assert.equal(sh.getJson('statefulset', sts, '-n', ns).status.readyReplicas, 20);
