@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 
-import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
+import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
+import { progressLine } from '../core/progress.js';
 import { durationMs } from '../core/duration.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import {
@@ -10,6 +11,9 @@ import {
   type TolerationsReport,
 } from '../core/tolerations.js';
 import { UsageError } from '../errors.js';
+import { parseTolerationSeconds, setTolerations } from '../ops/tolerations.js';
+import { confirm } from '../output/confirm.js';
+import { Progress } from '../output/progress.js';
 import { loadKube } from '../kube/config.js';
 import { readTolerationObjects } from '../kube/tolerations-objects.js';
 import { renderStructured } from '../output/format.js';
@@ -23,11 +27,17 @@ export default class Tolerations extends BaseCommand {
 
 For each pod this shows the effective tolerationSeconds read from the live pod (admission defaults filled in) and where they come from (the chart, or the admission default); pods still running an older template than the StatefulSet's are flagged: they need a restart to pick up new values. Then the estimated time to eviction for each failure kind: grace period + tolerationSeconds. The grace period is not readable from the API: --node-monitor-grace-period gives it, ${DEFAULT_GRACE_SECONDS}s by default (Kubernetes 1.32 and later; 40s before), and the output says it is an assumption.
 
+--not-ready and --unreachable set room.failover.notReadySeconds and unreachableSeconds through the release (helm upgrade with your values reused), so they survive later upgrades. Values are whole seconds from 0 to 1h; below 5s a warning says that a network blip will evict pods. The StatefulSet then restarts every pod, one at a time: it asks first (--yes for scripts; without a terminal it refuses) and waits with progress. A release whose StatefulSet was scaled outside Helm is refused until scale --sync settles the count, because the upgrade would change it too.
+
 Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, because nothing can confirm it stopped, and no replacement starts (kubernetes/kubernetes#54368). It takes a force delete of the pod, or the node.kubernetes.io/out-of-service taint.`;
 
   static override examples = [
     'kubectl expose-pods tolerations rooms -n game',
     'kubectl expose-pods tolerations rooms -n game -o json',
+    {
+      description: 'Fail over in about a minute instead of six (a rolling restart; --yes for scripts):',
+      command: 'kubectl expose-pods tolerations rooms -n game --not-ready 10s --unreachable 10s',
+    },
     {
       description: 'For a control plane started with --node-monitor-grace-period 20s:',
       command: 'kubectl expose-pods tolerations rooms -n game --node-monitor-grace-period 20s',
@@ -40,6 +50,28 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
 
   static override flags = {
     ...kubeFlags,
+    ...helmFlags,
+    'not-ready': Flags.string({
+      description:
+        'Set the not-ready tolerationSeconds through the release (room.failover.notReadySeconds): 10s, 1m.',
+      helpGroup: 'SET',
+    }),
+    unreachable: Flags.string({
+      description:
+        'Set the unreachable tolerationSeconds through the release (room.failover.unreachableSeconds).',
+      helpGroup: 'SET',
+    }),
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'Answer yes to the confirmation of the rolling restart (for scripts).',
+      default: false,
+      helpGroup: 'SET',
+    }),
+    timeout: Flags.string({
+      description: 'How long to wait for the rolling restart, as a duration.',
+      default: '5m',
+      helpGroup: 'SET',
+    }),
     output: Flags.string({
       char: 'o',
       description: 'Output format.',
@@ -59,6 +91,61 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
       throw new UsageError(
         `--node-monitor-grace-period ${flags['node-monitor-grace-period']} is not a duration; use a value such as 50s or 1m`,
       );
+    }
+    if (flags['not-ready'] !== undefined || flags.unreachable !== undefined) {
+      const seconds = (flag: string, v: string | undefined) => {
+        if (v === undefined) return undefined;
+        const s = parseTolerationSeconds(flag, v);
+        if (typeof s === 'string') throw new UsageError(s);
+        return s;
+      };
+      const notReadySeconds = seconds('--not-ready', flags['not-ready']);
+      const unreachableSeconds = seconds('--unreachable', flags.unreachable);
+      const progress = new Progress();
+      let changed: boolean;
+      try {
+        changed = await setTolerations({
+          release: args.release,
+          kube: kubeFlagValues(flags),
+          helmBinary: flags['helm-binary'],
+          notReadySeconds,
+          unreachableSeconds,
+          timeout: flags.timeout,
+          warn: (m) => {
+            this.printer.warn(m);
+          },
+          onProgress: (p) => {
+            progress.update(progressLine(p));
+          },
+          confirm: async (c) => {
+            const show = (v: number | null | undefined) =>
+              v === undefined ? 'admission default' : formatSeconds(v);
+            const parts = [
+              c.to.notReadySeconds !== undefined
+                ? `not-ready ${show(c.from.notReadySeconds)} -> ${formatSeconds(c.to.notReadySeconds)}`
+                : '',
+              c.to.unreachableSeconds !== undefined
+                ? `unreachable ${show(c.from.unreachableSeconds)} -> ${formatSeconds(c.to.unreachableSeconds)}`
+                : '',
+            ].filter(Boolean);
+            this.printer.info(
+              `release ${c.release} in namespace ${c.namespace}: ${parts.join(', ')}; the StatefulSet restarts its ${c.pods.length} pod(s) one by one`,
+            );
+            if (flags.yes) return true;
+            if (!process.stdin.isTTY) {
+              throw new UsageError(
+                `this restarts ${c.pods.length} pod(s): pass --yes, or run it in a terminal`,
+                'Nothing was changed.',
+              );
+            }
+            return confirm('Restart them now?');
+          },
+        });
+      } finally {
+        progress.stop();
+      }
+      if (changed) this.printer.success(`release ${args.release} updated; the pods now tolerate:`);
+      else this.printer.info(`release ${args.release} already has these values; nothing to change`);
     }
     const kube = await loadKube(kubeFlagValues(flags));
     const objects = await readTolerationObjects(kube, kube.namespace, args.release);

@@ -8,7 +8,7 @@ export async function readTolerationObjects(
   kube: ResolvedKube,
   namespace: string,
   release: string,
-): Promise<Omit<TolerationsInput, 'graceSeconds'>> {
+): Promise<Omit<TolerationsInput, 'graceSeconds'> & { replicas?: number }> {
   const { core, apps, call } = await kubeApis(kube);
   const where = `in namespace ${namespace}`;
   const labelSelector = releaseSelector(release, 'room');
@@ -20,6 +20,7 @@ export async function readTolerationObjects(
   if (!set?.metadata?.name) throw noStatefulSet(release, namespace);
   return {
     workload: set.metadata.name,
+    replicas: set.spec?.replicas,
     template: set.spec?.template.spec?.tolerations,
     updateRevision: set.status?.updateRevision,
     pods: pods.items.map((p) => ({

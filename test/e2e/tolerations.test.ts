@@ -89,4 +89,72 @@ describe('tolerations: what the live pods tolerate, and the failover time it giv
     assert.equal(missing.status, 7);
     assert.match(missing.stderr, /^error: release nope has no StatefulSet in namespace e2e-tolerations$/m);
   });
+
+  it('--not-ready/--unreachable: refused without --yes off a terminal; with it, set through the release, pods rolled', () => {
+    const refused = sh.kubectl(
+      'expose-pods',
+      'tolerations',
+      'fast',
+      '-n',
+      ns,
+      '--not-ready',
+      '20s',
+      '--unreachable',
+      '3s',
+    );
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, /^error: this restarts 2 pod\(s\): pass --yes, or run it in a terminal$/m);
+    assert.equal(report('fast').pods[0].notReadySeconds, 10, 'nothing changed');
+
+    const r = sh.kubectl(
+      'expose-pods',
+      'tolerations',
+      'fast',
+      '-n',
+      ns,
+      '--not-ready',
+      '20s',
+      '--unreachable',
+      '3s',
+      '--yes',
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /^warning: --unreachable 3s: below 5s a short network blip evicts pods \(flapping\)$/m,
+    );
+    assert.match(
+      r.stderr,
+      /^release fast in namespace e2e-tolerations: not-ready 10s -> 20s, unreachable 10s -> 3s; the StatefulSet restarts its 2 pod\(s\) one by one$/m,
+    );
+    assert.match(r.stdout, /^fast-expose-pods-1 +kwok-node-\d +20s +3s +chart +current$/m);
+    // Through the release: a later helm upgrade keeps them.
+    const values = JSON.parse(sh.helm('get', 'values', 'fast', '-n', ns, '-o', 'json').stdout);
+    assert.deepEqual(values.room.failover, { notReadySeconds: 20, unreachableSeconds: 3 });
+    assert.equal(values.room.replicas, 2, 'the other values are reused');
+
+    const again = sh.kubectl('expose-pods', 'tolerations', 'fast', '-n', ns, '--not-ready', '20s', '--yes');
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /already has these values; nothing to change/);
+  });
+
+  it('bad values are refused before anything runs; a StatefulSet scaled outside Helm is refused (exit 9)', () => {
+    for (const [value, message] of [
+      ['2h', /^error: --not-ready 2h is longer than 60m/m],
+      ['1.5s', /^error: --not-ready 1\.5s is not a duration in whole seconds/m],
+      ['soon', /^error: --not-ready soon is not a duration/m],
+    ] as const) {
+      const r = sh.kubectl('expose-pods', 'tolerations', 'fast', '-n', ns, '--not-ready', value, '--yes');
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, message);
+    }
+    assert.equal(
+      sh.kubectl('scale', 'statefulset', 'plain-expose-pods', '-n', ns, '--replicas', '3').status,
+      0,
+    );
+    const r = sh.kubectl('expose-pods', 'tolerations', 'plain', '-n', ns, '--not-ready', '10s', '--yes');
+    assert.equal(r.status, 9, r.stderr);
+    assert.match(r.stderr, /^error: the StatefulSet runs 3 replicas but release plain says 2/m);
+    assert.match(r.stderr, /kubectl expose-pods scale plain -n e2e-tolerations --sync/);
+  });
 });

@@ -9,6 +9,7 @@ import {
   UNREACHABLE,
   type TolerationView,
 } from '../../src/core/tolerations.js';
+import { parseTolerationSeconds } from '../../src/ops/tolerations.js';
 
 const tol = (
   key: string | undefined,
@@ -101,5 +102,20 @@ describe('tolerationsReport', () => {
     assert.equal(formatSeconds(null), 'forever');
     assert.equal(formatSeconds(300), '5m');
     assert.equal(formatSeconds(10), '10s');
+  });
+});
+
+describe('parseTolerationSeconds (--not-ready, --unreachable)', () => {
+  it('whole seconds from 0 to 1h; anything else is a sentence', () => {
+    assert.equal(parseTolerationSeconds('--not-ready', '10s'), 10);
+    assert.equal(parseTolerationSeconds('--not-ready', '2m'), 120);
+    assert.equal(parseTolerationSeconds('--not-ready', '0'), 0);
+    assert.equal(parseTolerationSeconds('--not-ready', '1h'), 3600);
+    assert.match(String(parseTolerationSeconds('--not-ready', '61m')), /is longer than 60m/);
+    assert.match(
+      String(parseTolerationSeconds('--unreachable', '1500ms')),
+      /^--unreachable 1500ms is not a duration in whole seconds/,
+    );
+    assert.match(String(parseTolerationSeconds('--unreachable', '-5s')), /is not a duration/);
   });
 });

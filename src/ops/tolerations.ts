@@ -1,0 +1,163 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { durationMs, toGoDuration } from '../core/duration.js';
+import type { InstallProgress } from '../core/progress.js';
+import { NOT_READY, toleratedSeconds, UNREACHABLE } from '../core/tolerations.js';
+import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
+import { upgradeArgs, type KubeTarget } from '../helm/args.js';
+import { bundledChartPath } from '../helm/chart.js';
+import { detectHelm, helmOrThrow } from '../helm/helm.js';
+import { findRelease, getValues } from '../helm/release.js';
+import { loadKube, type KubeFlags } from '../kube/config.js';
+import { acquireReleaseLock, pidAlive } from '../kube/lock.js';
+import { readTolerationObjects } from '../kube/tolerations-objects.js';
+import { explainTimeout, pollProgress } from './install.js';
+import { OPERATION_PREFIX, settleRelease } from './release-ops.js';
+
+/** Longer than this is "never" for a game room or a Redis member; null in the values says that outright. */
+export const MAX_TOLERATION_SECONDS = 3600;
+/** Below this, a short network blip already evicts pods. */
+export const FLAPPING_BELOW_SECONDS = 5;
+
+/** Whole seconds of a --not-ready / --unreachable value, or why it is not one. */
+export function parseTolerationSeconds(flag: string, value: string): number | string {
+  const ms = durationMs(value);
+  if (ms === undefined || ms % 1000 !== 0) {
+    return `${flag} ${value} is not a duration in whole seconds; use a value such as 10s or 2m`;
+  }
+  const s = ms / 1000;
+  if (s > MAX_TOLERATION_SECONDS) {
+    return `${flag} ${value} is longer than ${MAX_TOLERATION_SECONDS / 60}m; to never evict, set room.failover.notReadySeconds or unreachableSeconds to null in your values`;
+  }
+  return s;
+}
+
+export interface TolerationsChange {
+  release: string;
+  namespace: string;
+  from: { notReadySeconds: number | null | undefined; unreachableSeconds: number | null | undefined };
+  to: { notReadySeconds?: number; unreachableSeconds?: number };
+  /** Every pod restarts (a rolling update, highest ordinal first). */
+  pods: string[];
+}
+
+export interface SetTolerationsRequest {
+  release: string;
+  kube: KubeFlags;
+  helmBinary?: string;
+  notReadySeconds?: number;
+  unreachableSeconds?: number;
+  timeout: string;
+  /** Asked before the rolling update; false stops with nothing changed. */
+  confirm: (change: TolerationsChange) => Promise<boolean>;
+  onProgress?: (p: InstallProgress) => void;
+  warn: (message: string) => void;
+}
+
+/**
+ * Sets room.failover.* through the release (helm upgrade with the user's own
+ * values reused), so the values survive later upgrades. The StatefulSet then
+ * rolls every pod; this waits for it with progress. Returns false when the
+ * template already had the values.
+ */
+export async function setTolerations(req: SetTolerationsRequest): Promise<boolean> {
+  const timeout = toGoDuration(req.timeout);
+  if (!timeout)
+    throw new UsageError(`--timeout ${req.timeout} is not a duration; use a value such as 90s or 5m`);
+  for (const [flag, s] of [
+    ['--not-ready', req.notReadySeconds],
+    ['--unreachable', req.unreachableSeconds],
+  ] as const) {
+    if (s !== undefined && s < FLAPPING_BELOW_SECONDS) {
+      req.warn(`${flag} ${s}s: below ${FLAPPING_BELOW_SECONDS}s a short network blip evicts pods (flapping)`);
+    }
+  }
+  const kube = await loadKube(req.kube);
+  const namespace = kube.namespace;
+  const helm = await detectHelm(req.helmBinary);
+  const target: KubeTarget = { namespace, kubeconfig: req.kube.kubeconfig, context: req.kube.context };
+  await findRelease(helm, req.release, target);
+
+  const lock = await acquireReleaseLock(kube, namespace, req.release, 'tolerations', req.warn);
+  const workdir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-tolerations-'));
+  try {
+    if (lock.orphanedHelm) {
+      req.warn(
+        `an interrupted operation left helm running (pid ${lock.orphanedHelm}); waiting for it to finish`,
+      );
+      while (pidAlive(lock.orphanedHelm)) await new Promise((r) => setTimeout(r, 500));
+    }
+    await settleRelease(helm, req.release, target, lock.previous, req.warn);
+    const [user, all, live] = await Promise.all([
+      getValues(helm, req.release, target, false),
+      getValues(helm, req.release, target, true) as Promise<{ room?: { replicas?: number } }>,
+      readTolerationObjects(kube, namespace, req.release),
+    ]);
+    const liveReplicas = live.replicas;
+    if (liveReplicas !== undefined && liveReplicas !== all.room?.replicas) {
+      throw new ExposePodsError(
+        `the StatefulSet runs ${liveReplicas} replicas but release ${req.release} says ${all.room?.replicas ?? 0} (kubectl scale or an HPA); an upgrade now would change that too`,
+        ExitCode.CONFLICT,
+        `Settle the count first: kubectl expose-pods scale ${req.release} -n ${namespace} --sync (or --replicas N). Nothing was changed.`,
+      );
+    }
+    const change: TolerationsChange = {
+      release: req.release,
+      namespace,
+      from: {
+        notReadySeconds: toleratedSeconds(live.template, NOT_READY),
+        unreachableSeconds: toleratedSeconds(live.template, UNREACHABLE),
+      },
+      to: { notReadySeconds: req.notReadySeconds, unreachableSeconds: req.unreachableSeconds },
+      pods: live.pods.map((p) => p.name).sort(),
+    };
+    const same = (want: number | undefined, now: number | null | undefined) =>
+      want === undefined || want === now;
+    if (
+      same(change.to.notReadySeconds, change.from.notReadySeconds) &&
+      same(change.to.unreachableSeconds, change.from.unreachableSeconds)
+    ) {
+      return false;
+    }
+    if (!(await req.confirm(change)))
+      throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.USAGE);
+
+    const valuesFile = path.join(workdir, 'values.json');
+    writeFileSync(valuesFile, JSON.stringify(user));
+    const sets: string[] = [];
+    if (req.notReadySeconds !== undefined)
+      sets.push('--set', `room.failover.notReadySeconds=${req.notReadySeconds}`);
+    if (req.unreachableSeconds !== undefined)
+      sets.push('--set', `room.failover.unreachableSeconds=${req.unreachableSeconds}`);
+    const args = upgradeArgs(
+      helm.version.major,
+      req.release,
+      bundledChartPath(),
+      target,
+      ['--values', valuesFile, ...sets],
+      {
+        createNamespace: false,
+        wait: true,
+        timeout,
+        description: `${OPERATION_PREFIX} tolerations${req.notReadySeconds !== undefined ? ` not-ready=${req.notReadySeconds}s` : ''}${req.unreachableSeconds !== undefined ? ` unreachable=${req.unreachableSeconds}s` : ''}`,
+      },
+    );
+    const run = helmOrThrow(helm, 'upgrade', args, (pid) => {
+      void lock.noteHelm(pid);
+    });
+    if (req.onProgress) await pollProgress(req, namespace, req.onProgress, run);
+    try {
+      await run;
+    } catch (e) {
+      if (e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT)
+        throw await explainTimeout(e, req, namespace);
+      throw e;
+    }
+    return true;
+  } finally {
+    rmSync(workdir, { recursive: true, force: true });
+    await lock.release();
+  }
+}
