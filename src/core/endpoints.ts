@@ -126,8 +126,10 @@ export function resolveEndpointRows(input: EndpointsInput): Endpoint[] {
     // The first condition that stops a client wins.
     if (!svc) row.status = pod ? 'NoService' : 'Pending';
     else if (!pod) row.status = n >= input.replicas ? 'NoPod' : 'Pending';
-    else if (pod.terminating || !pod.nodeName) row.status = pod.terminating ? 'NotReady' : 'Pending';
+    else if (!pod.nodeName) row.status = 'Pending';
+    // A lost node explains a pod stuck Terminating there better than "NotReady" does.
     else if (nodes && !nodes.get(pod.nodeName)?.ready) row.status = 'NodeNotReady';
+    else if (pod.terminating) row.status = 'NotReady';
     else if (!pod.ready) row.status = 'NotReady';
     else if (svc.type === 'LoadBalancer' && !row.address) row.status = 'LBPending';
     else if (svc.type !== 'LoadBalancer' && nodes && !row.address) row.status = 'NoAddress';

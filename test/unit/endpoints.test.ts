@@ -142,6 +142,11 @@ describe('resolveEndpointRows: one row per ordinal with the address a client nee
       status: 'NodeNotReady',
     },
     {
+      name: 'NodeNotReady: a pod stuck Terminating on a lost node (evicted, nothing confirms it stopped)',
+      change: (i) => (i.pods = [pod(0, { nodeName: 'down', terminating: true, ready: false })]),
+      status: 'NodeNotReady',
+    },
+    {
       name: 'NodeNotReady: the node disappeared',
       change: (i) => (i.pods = [pod(0, { nodeName: 'gone' })]),
       status: 'NodeNotReady',
