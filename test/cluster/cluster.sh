@@ -10,6 +10,7 @@
 #   cluster.sh logs    print the tail of every component's log
 #   cluster.sh env     print KUBECONFIG=... and the binary paths, for sourcing
 #   cluster.sh restart-apiserver   stop and start the API server, data kept (watch reconnect tests)
+#   cluster.sh node-down|node-up   lose kwok-node-3 (its heartbeats stop) or get it back (recover tests)
 set -euo pipefail
 
 K8S_VERSION=v1.34.4
@@ -163,6 +164,34 @@ restart_apiserver() {
   log "✔ kube-apiserver restarted"
 }
 
+# Two KWOK processes: one for kwok-node-1 and -2 (annotated kwok.x-k8s.io/node=fake),
+# one for kwok-node-3 alone, so a test can lose kwok-node-3 (node-down: its heartbeats
+# stop, as when a machine dies) while the other two stay Ready, and get it back (node-up).
+# Separate pod CIDRs keep their pod IPs apart.
+start_kwok() {
+  start kwok "$bindir/kwok" --kubeconfig "$kubeconfig" --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+    --node-lease-duration-seconds 40 --cidr 10.244.0.0/16 --node-ip 198.51.100.1 --server-address ""
+  start_kwok3
+}
+
+start_kwok3() {
+  start kwok-node-3 "$bindir/kwok" --kubeconfig "$kubeconfig" --manage-single-node kwok-node-3 \
+    --node-lease-duration-seconds 40 --cidr 10.245.0.0/16 --node-ip 198.51.100.3 --server-address ""
+}
+
+node_down() {
+  alive kwok-node-3 || die "kwok-node-3 is already down"
+  kill -9 "$(cat "$run/kwok-node-3.pid")"
+  rm -f "$run/kwok-node-3.pid"
+  log "✔ kwok-node-3 lost: no more heartbeats"
+}
+
+node_up() {
+  alive kwok-node-3 && { log "✔ kwok-node-3 is up"; return; }
+  start_kwok3
+  log "✔ kwok-node-3 managed again"
+}
+
 up() {
   build
   if alive kube-apiserver && kubectl_ get --raw /readyz >/dev/null 2>&1; then
@@ -209,8 +238,7 @@ POLICY
     --bind-address 127.0.0.1 --secure-port 0 --use-service-account-credentials=false
   start kube-scheduler "$bindir/kube-scheduler" --kubeconfig "$kubeconfig" --leader-elect=false \
     --bind-address 127.0.0.1 --secure-port 0
-  start kwok "$bindir/kwok" --kubeconfig "$kubeconfig" --manage-all-nodes=true \
-    --node-lease-duration-seconds 40 --cidr 10.244.0.0/16 --node-ip 198.51.100.1 --server-address ""
+  start_kwok
 
   kubectl_ apply -f "$here/manifests/" >/dev/null
   wait_for "3 Ready nodes" 60 nodes_ready
@@ -232,7 +260,7 @@ down() {
   local quiet=${1:-}
   local stopped=0 name pid deadline
   # Reverse start order; SIGTERM first, SIGKILL after 5 s: the data is disposable.
-  for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+  for name in kwok-node-3 kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
     [ -f "$run/$name.pid" ] || continue
     pid=$(cat "$run/$name.pid")
     if running "$pid"; then
@@ -253,7 +281,7 @@ down() {
 }
 
 logs() {
-  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
+  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwok-node-3; do
     [ -f "$run/$name.log" ] || continue
     log "----- $name ($run/$name.log), last 30 lines -----"
     tail -n 30 "$run/$name.log" >&2
@@ -261,7 +289,7 @@ logs() {
 }
 
 status() {
-  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
+  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwok-node-3; do
     if alive "$name"; then log "✔ $name (pid $(cat "$run/$name.pid"))"; else log "✖ $name not running"; fi
   done
   alive kube-apiserver
@@ -274,8 +302,10 @@ case ${1:-} in
   status) status ;;
   logs) logs ;;
   restart-apiserver) restart_apiserver ;;
+  node-down) node_down ;;
+  node-up) node_up ;;
   env)
     printf 'KUBECONFIG=%s\nCLUSTER_BIN=%s\nCLUSTER_RUN=%s\n' "$kubeconfig" "$bindir" "$run"
     ;;
-  *) log "usage: $0 build|up|down|status|logs|env|restart-apiserver"; exit 2 ;;
+  *) log "usage: $0 build|up|down|status|logs|env|restart-apiserver|node-down|node-up"; exit 2 ;;
 esac

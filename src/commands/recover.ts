@@ -1,0 +1,152 @@
+import { Args, Flags } from '@oclif/core';
+
+import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
+import { durationMs } from '../core/duration.js';
+import { OUT_OF_SERVICE_TAINT } from '../core/recover.js';
+import { DEFAULT_RELEASE } from '../core/release.js';
+import { UsageError } from '../errors.js';
+import { runRecover, type RecoverAction, type RecoverResult } from '../ops/recover.js';
+import { confirm } from '../output/confirm.js';
+import { renderStructured } from '../output/format.js';
+import { Progress } from '../output/progress.js';
+import { renderTable } from '../output/table.js';
+
+const TAINT = `${OUT_OF_SERVICE_TAINT.key}=${OUT_OF_SERVICE_TAINT.value}:${OUT_OF_SERVICE_TAINT.effect}`;
+
+const RISK: Record<RecoverAction, string> = {
+  'force-delete':
+    'force-deleting removes the pod without its kubelet confirming it stopped: if the node is in fact alive (a network partition), two pods with the same identity may run until it notices',
+  'out-of-service': `tainting the node ${TAINT} tells Kubernetes it is shut down: its pods are deleted and their volumes detached. Only do this when the node is really off. Remove the taint when it is back: kubectl taint nodes <node> ${OUT_OF_SERVICE_TAINT.key}-`,
+};
+
+export default class Recover extends BaseCommand {
+  static override summary =
+    "Recover the release's pods stuck on a lost node: the step Kubernetes leaves to you.";
+
+  static override description = `A StatefulSet pod on a node that stopped reporting is evicted after its toleration, but it then stays Terminating: nothing can confirm it stopped, and the StatefulSet will not start a second pod with the same name (kubernetes/kubernetes#54368). Without an action this lists the release's pods on NotReady or Unknown nodes (stuck: Terminating; at risk: not evicted yet), with the node's condition and for how long, and changes nothing.
+
+Two correct actions, each after a confirmation (--yes for scripts; without a terminal it refuses):
+  --force-delete    delete the pod with grace period 0, so the StatefulSet recreates it on a Ready node
+  --out-of-service  taint its node ${TAINT} (non-graceful node shutdown): Kubernetes deletes the node's pods and detaches their volumes
+
+Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). After acting, it waits for each replacement to be Ready on another node (--timeout) and prints its new endpoint: the host:port the matchmaker must hand out now.`;
+
+  static override examples = [
+    'kubectl expose-pods recover rooms -n game',
+    'kubectl expose-pods recover rooms -n game --force-delete',
+    'kubectl expose-pods recover rooms -n game --out-of-service --yes',
+  ];
+
+  static override args = {
+    release: Args.string({ description: 'Helm release name.', default: DEFAULT_RELEASE }),
+  };
+
+  static override flags = {
+    ...kubeFlags,
+    'force-delete': Flags.boolean({
+      description: 'Force-delete the pods on lost nodes (grace period 0).',
+      default: false,
+      exclusive: ['out-of-service'],
+    }),
+    'out-of-service': Flags.boolean({
+      description: `Taint their nodes ${TAINT}.`,
+      default: false,
+    }),
+    pod: Flags.string({ description: 'Only this pod.' }),
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'Answer yes to the confirmation (for scripts).',
+      default: false,
+    }),
+    timeout: Flags.string({
+      description: 'How long to wait for the replacements, as a duration.',
+      default: '5m',
+    }),
+    output: Flags.string({
+      char: 'o',
+      description: 'Output format.',
+      options: ['table', 'json', 'yaml'],
+      default: 'table',
+    }),
+  };
+
+  async run(): Promise<RecoverResult> {
+    const { args, flags } = await this.parse(Recover);
+    const timeoutMs = durationMs(flags.timeout);
+    if (timeoutMs === undefined)
+      throw new UsageError(`--timeout ${flags.timeout} is not a duration; use a value such as 90s or 5m`);
+    const action: RecoverAction | undefined = flags['force-delete']
+      ? 'force-delete'
+      : flags['out-of-service']
+        ? 'out-of-service'
+        : undefined;
+    const progress = new Progress();
+    let result: RecoverResult;
+    try {
+      result = await runRecover({
+        release: args.release,
+        kube: kubeFlagValues(flags),
+        pod: flags.pod,
+        action,
+        timeoutMs,
+        onWaiting: (t) => {
+          progress.update(t);
+        },
+        confirm: async (targets, a) => {
+          this.printer.warn(`${targets.map((t) => `${t.pod} (on ${t.node ?? '?'})`).join(', ')}: ${RISK[a]}`);
+          if (flags.yes) return true;
+          if (!process.stdin.isTTY) {
+            throw new UsageError(
+              `--${a} needs confirmation: pass --yes, or run it in a terminal`,
+              'Nothing was changed.',
+            );
+          }
+          return confirm('Go ahead?');
+        },
+      });
+    } finally {
+      progress.stop();
+    }
+    if (flags.output === 'json' || flags.output === 'yaml') {
+      process.stdout.write(renderStructured(result, flags.output));
+      return result;
+    }
+    const lost = result.pods.filter((p) => p.state === 'stuck' || p.state === 'at-risk');
+    if (!lost.length) {
+      this.printer.success(`no pod of release ${result.release} is on a lost node`);
+      return result;
+    }
+    this.log(
+      renderTable(
+        ['POD', 'NODE', 'NODE-READY', 'FOR', 'STATE', 'OUT-OF-SERVICE'],
+        lost.map((p) => [
+          p.pod,
+          p.node ?? '-',
+          p.nodeReady ?? 'missing',
+          p.forSeconds === null ? '-' : `${p.forSeconds}s`,
+          p.state === 'stuck' ? 'stuck Terminating' : 'at risk',
+          p.outOfService ? 'yes' : 'no',
+        ]),
+      ),
+    );
+    if (!result.action) {
+      this.printer.info(
+        `Recover with --force-delete (the pod) or --out-of-service (the node): kubectl expose-pods recover ${result.release} -n ${result.namespace} --help`,
+      );
+      return result;
+    }
+    for (const n of result.taintedNodes) {
+      this.printer.info(
+        `tainted ${n}; when it is back: kubectl taint nodes ${n} ${OUT_OF_SERVICE_TAINT.key}-`,
+      );
+    }
+    this.printer.success(`recovered ${result.replacements.length} pod(s):`);
+    this.log(
+      renderTable(
+        ['POD', 'NODE', 'ENDPOINT', 'STATUS'],
+        result.replacements.map((r) => [r.pod, r.node ?? '-', r.endpoint ?? '-', r.status]),
+      ),
+    );
+    return result;
+  }
+}

@@ -1,0 +1,88 @@
+import type { V1Taint } from '@kubernetes/client-node';
+
+import { OUT_OF_SERVICE_TAINT, type RecoverNode, type RecoverPod } from '../core/recover.js';
+import { kubeApis, releaseSelector } from './api.js';
+import type { ResolvedKube } from './config.js';
+import { noStatefulSet } from './endpoint-objects.js';
+import { toKubeError } from './errors.js';
+import { podView } from './views.js';
+
+/** The release's StatefulSet pods and every node with its Ready condition: three lists. */
+export async function readRecoverObjects(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<{ workload: string; pods: RecoverPod[]; nodes: RecoverNode[] }> {
+  const { core, apps, call } = await kubeApis(kube);
+  const where = `in namespace ${namespace}`;
+  const labelSelector = releaseSelector(release, 'room');
+  const [sts, pods, nodes] = await Promise.all([
+    call(`list statefulsets ${where}`, apps.listNamespacedStatefulSet({ namespace, labelSelector })),
+    call(`list pods ${where}`, core.listNamespacedPod({ namespace, labelSelector })),
+    call('list nodes', core.listNode()),
+  ]);
+  const set = sts.items[0];
+  if (!set?.metadata?.name) throw noStatefulSet(release, namespace);
+  return {
+    workload: set.metadata.name,
+    pods: pods.items.map((p) => {
+      const v = podView(p);
+      return { name: v.name, nodeName: v.nodeName, ready: v.ready, terminating: v.terminating };
+    }),
+    nodes: nodes.items.map((n) => {
+      const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+      const status = ready?.status;
+      return {
+        name: n.metadata?.name ?? '',
+        ready: status === 'True' || status === 'False' ? status : 'Unknown',
+        since: ready?.lastTransitionTime ? new Date(ready.lastTransitionTime).getTime() : undefined,
+        outOfService: (n.spec?.taints ?? []).some((t) => t.key === OUT_OF_SERVICE_TAINT.key),
+      };
+    }),
+  };
+}
+
+/** DELETE with gracePeriodSeconds 0: the API server removes the pod without waiting for its kubelet. */
+export async function forceDeletePod(kube: ResolvedKube, namespace: string, name: string): Promise<void> {
+  const { core, server } = await kubeApis(kube);
+  try {
+    await core.deleteNamespacedPod({
+      name,
+      namespace,
+      gracePeriodSeconds: 0,
+      body: { gracePeriodSeconds: 0 },
+    });
+  } catch (e) {
+    const err = toKubeError(e, `delete pod ${name} in namespace ${namespace}`, server);
+    // Already gone: what we wanted.
+    if (err.httpCode !== 404) throw err;
+  }
+}
+
+/**
+ * Adds node.kubernetes.io/out-of-service=nodeshutdown:NoExecute (non-graceful node
+ * shutdown): the pod GC deletes the node's pods and volumes are detached. A JSON
+ * merge patch of the whole taint list, guarded by the node's resourceVersion.
+ */
+export async function taintOutOfService(kube: ResolvedKube, node: string): Promise<boolean> {
+  const { k8s, core, server } = await kubeApis(kube);
+  const action = `taint node ${node}`;
+  try {
+    const current = await core.readNode({ name: node });
+    const taints: V1Taint[] = current.spec?.taints ?? [];
+    if (taints.some((t) => t.key === OUT_OF_SERVICE_TAINT.key)) return false;
+    await core.patchNode(
+      {
+        name: node,
+        body: {
+          metadata: { resourceVersion: current.metadata?.resourceVersion },
+          spec: { taints: [...taints, { ...OUT_OF_SERVICE_TAINT }] },
+        },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    return true;
+  } catch (e) {
+    throw toKubeError(e, action, server);
+  }
+}

@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { HELMS, ROOT, run } from '../support/tools.js';
+
+after(printClusterLogsOnFailure);
+
+// The seed article's story, for real: kwok-node-3 is lost (cluster.sh node-down stops the
+// KWOK process that heartbeats it), the real node controller marks it Unknown and taints it,
+// the real taint manager evicts the pods after their 10 s toleration, they stick in
+// Terminating, and recover gets them running on a Ready node. The other two nodes, managed
+// by another KWOK process, stay Ready throughout.
+describe('recover: a pod stuck on a lost node gets a new home', { timeout: 600_000 }, () => {
+  const sh = userShell(HELMS[1].path);
+  const ns = 'e2e-recover';
+  const release = 'rec';
+  const sts = `${release}-expose-pods`;
+  const NODE = 'kwok-node-3';
+  let down = false;
+  const cluster = (cmd: string) => {
+    const r = run('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), cmd]);
+    assert.equal(r.status, 0, r.stderr);
+  };
+  const json = (...args: string[]) => {
+    const r = sh.kubectl('expose-pods', ...args, '-n', ns, '-o', 'json');
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const pods = () => [`${sts}-0`, `${sts}-1`];
+  const nodeOf = (pod: string) => sh.getJson('pod', pod, '-n', ns).spec.nodeName as string;
+  const others = ['kwok-node-1', 'kwok-node-2'];
+  /** Puts both pods on kwok-node-3: the other nodes cordoned while the StatefulSet recreates them. */
+  const onNode3 = async () => {
+    for (const n of others) assert.equal(sh.kubectl('cordon', n).status, 0);
+    try {
+      for (const p of pods()) {
+        if (nodeOf(p) !== NODE) assert.equal(sh.kubectl('delete', 'pod', p, '-n', ns).status, 0);
+        await eventually(`${p} Ready on ${NODE}`, () => {
+          const e = json('endpoints', release).endpoints.find((x: any) => x.pod === p);
+          return e?.status === 'Ready' && e.node === NODE ? true : undefined;
+        });
+      }
+    } finally {
+      for (const n of others) sh.kubectl('uncordon', n);
+    }
+  };
+  const revive = async () => {
+    sh.kubectl('taint', 'nodes', NODE, 'node.kubernetes.io/out-of-service-');
+    cluster('node-up');
+    down = false;
+    await eventually(
+      `${NODE} to be Ready again`,
+      () =>
+        sh.getJson('node', NODE).status.conditions.some((c: any) => c.type === 'Ready' && c.status === 'True')
+          ? true
+          : undefined,
+      120_000,
+    );
+  };
+  /** Loses kwok-node-3 and waits until the taint manager has evicted both pods: Terminating, and staying so. */
+  const strand = async () => {
+    cluster('node-down');
+    down = true;
+    for (const p of pods()) {
+      await eventually(
+        `${p} to be evicted from ${NODE} (20 s grace + 10 s toleration)`,
+        () => (sh.getJson('pod', p, '-n', ns).metadata.deletionTimestamp ? true : undefined),
+        180_000,
+      );
+    }
+  };
+
+  before(() => {
+    const r = sh.kubectl(
+      'expose-pods',
+      'install',
+      release,
+      '-n',
+      ns,
+      '--create-namespace',
+      '--replicas',
+      '2',
+      '--no-redis',
+      '--node-port-base',
+      '32200',
+      '--set',
+      'room.failover.notReadySeconds=10',
+      '--set',
+      'room.failover.unreachableSeconds=10',
+      '--timeout',
+      '3m',
+    );
+    assert.equal(r.status, 0, r.stderr);
+  });
+  after(async () => {
+    if (down) await revive();
+  });
+
+  it('nothing lost: recover lists nothing and changes nothing; a pod on a Ready node is refused (exit 9)', () => {
+    const r = sh.kubectl('expose-pods', 'recover', release, '-n', ns);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /no pod of release rec is on a lost node/);
+    const refused = sh.kubectl(
+      'expose-pods',
+      'recover',
+      release,
+      '-n',
+      ns,
+      '--pod',
+      `${sts}-0`,
+      '--force-delete',
+      '--yes',
+    );
+    assert.equal(refused.status, 9, refused.stderr);
+    assert.match(
+      refused.stderr,
+      new RegExp(`^error: refusing: ${sts}-0 is on kwok-node-\\d, which is Ready`, 'm'),
+    );
+  });
+
+  it('--force-delete: the stuck pods are recreated on Ready nodes, and endpoints shows their new addresses', async () => {
+    await onNode3();
+    await strand();
+    assert.equal(json('tolerations', release).pods[0].notReadySeconds, 10);
+    assert.deepEqual(
+      json('endpoints', release).endpoints.map((e: any) => e.status),
+      ['NodeNotReady', 'NodeNotReady'],
+    );
+
+    const list = sh.kubectl('expose-pods', 'recover', release, '-n', ns);
+    assert.equal(list.status, 0, list.stderr);
+    for (const p of pods()) {
+      assert.match(
+        list.stdout,
+        new RegExp(`^${p} +${NODE} +(Unknown|False) +\\d+s +stuck Terminating +no$`, 'm'),
+      );
+    }
+    const noYes = sh.kubectl('expose-pods', 'recover', release, '-n', ns, '--force-delete');
+    assert.equal(noYes.status, 2, noYes.stderr);
+
+    const r = sh.kubectl(
+      'expose-pods',
+      'recover',
+      release,
+      '-n',
+      ns,
+      '--force-delete',
+      '--yes',
+      '--timeout',
+      '3m',
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /two pods with the same identity may run/);
+    for (const e of json('endpoints', release).endpoints) {
+      assert.equal(e.status, 'Ready');
+      assert.notEqual(e.node, NODE);
+      assert.match(
+        r.stdout,
+        new RegExp(`^${e.pod} +${e.node} +${e.address.replace(/\./g, '\\.')}:${e.port} +Ready$`, 'm'),
+      );
+    }
+    await revive();
+  });
+
+  it('--out-of-service: the lost node is tainted, the pod GC removes the pods, they run elsewhere', async () => {
+    await onNode3();
+    await strand();
+    const r = sh.kubectl(
+      'expose-pods',
+      'recover',
+      release,
+      '-n',
+      ns,
+      '--out-of-service',
+      '--yes',
+      '--timeout',
+      '3m',
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `tainted ${NODE}; when it is back: kubectl taint nodes ${NODE} node.kubernetes.io/out-of-service-`,
+      ),
+    );
+    const taints = sh.getJson('node', NODE).spec.taints as any[];
+    assert.ok(
+      taints.some(
+        (t) =>
+          t.key === 'node.kubernetes.io/out-of-service' &&
+          t.value === 'nodeshutdown' &&
+          t.effect === 'NoExecute',
+      ),
+    );
+    for (const e of json('endpoints', release).endpoints) {
+      assert.equal(e.status, 'Ready');
+      assert.notEqual(e.node, NODE);
+    }
+    await revive();
+  });
+});
