@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+
+import nock from 'nock';
+
+import { classifyPods, type RecoverNode } from '../../src/core/recover.js';
+import { forceDeletePod, taintOutOfService } from '../../src/kube/recover-objects.js';
+import { FAKE_SERVER, fakeKube } from '../support/kube.js';
+
+const now = Date.parse('2026-11-22T07:00:00Z');
+const node = (name: string, ready: RecoverNode['ready'], agoS = 30): RecoverNode => ({
+  name,
+  ready,
+  since: now - agoS * 1000,
+  outOfService: false,
+});
+
+describe('classifyPods', () => {
+  it('stuck (Terminating on a lost node), at risk (on one, not evicted yet), healthy, unscheduled; by ordinal', () => {
+    const rows = classifyPods(
+      'w',
+      [
+        { name: 'w-3', nodeName: 'ok', ready: true, terminating: false },
+        { name: 'w-1', nodeName: 'lost', ready: false, terminating: false },
+        { name: 'w-0', nodeName: 'lost', ready: false, terminating: true },
+        { name: 'w-2', ready: false, terminating: false },
+        { name: 'w-4', nodeName: 'gone', ready: false, terminating: true },
+      ],
+      [node('ok', 'True'), node('lost', 'Unknown', 42)],
+      now,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.pod, r.state, r.nodeReady, r.forSeconds]),
+      [
+        ['w-0', 'stuck', 'Unknown', 42],
+        ['w-1', 'at-risk', 'Unknown', 42],
+        ['w-2', 'unscheduled', null, null],
+        ['w-3', 'healthy', 'True', 30],
+        ['w-4', 'stuck', null, null],
+      ],
+    );
+  });
+});
+
+describe('recover requests (nock)', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+
+  it('force delete: DELETE with gracePeriodSeconds=0 in the query and the body; 404 counts as done', async () => {
+    let body: any;
+    const scope = nock(FAKE_SERVER)
+      .delete('/api/v1/namespaces/game/pods/w-0', (b: any) => ((body = b), true))
+      .query({ gracePeriodSeconds: '0' })
+      .reply(200, {})
+      .delete('/api/v1/namespaces/game/pods/w-1')
+      .query(true)
+      .reply(404, { kind: 'Status', code: 404, reason: 'NotFound' });
+    await forceDeletePod(fakeKube(), 'game', 'w-0');
+    await forceDeletePod(fakeKube(), 'game', 'w-1');
+    assert.equal(body.gracePeriodSeconds, 0);
+    assert.ok(scope.isDone());
+  });
+
+  it('out-of-service: a merge patch of the whole taint list, guarded by resourceVersion; not added twice', async () => {
+    let patch: any;
+    const existing = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' };
+    const scope = nock(FAKE_SERVER)
+      .get('/api/v1/nodes/lost')
+      .reply(200, { metadata: { name: 'lost', resourceVersion: '88' }, spec: { taints: [existing] } })
+      .patch('/api/v1/nodes/lost', (b: any) => ((patch = b), true))
+      .matchHeader('content-type', 'application/merge-patch+json')
+      .reply(200, {});
+    assert.equal(await taintOutOfService(fakeKube(), 'lost'), true);
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.deepEqual(patch, {
+      metadata: { resourceVersion: '88' },
+      spec: {
+        taints: [
+          existing,
+          { key: 'node.kubernetes.io/out-of-service', value: 'nodeshutdown', effect: 'NoExecute' },
+        ],
+      },
+    });
+
+    nock(FAKE_SERVER)
+      .get('/api/v1/nodes/lost')
+      .reply(200, {
+        metadata: { name: 'lost' },
+        spec: {
+          taints: [{ key: 'node.kubernetes.io/out-of-service', value: 'nodeshutdown', effect: 'NoExecute' }],
+        },
+      });
+    assert.equal(await taintOutOfService(fakeKube(), 'lost'), false);
+  });
+
+  it('a 409 on the taint (the node changed meanwhile) is CONFLICT, and 403 is FORBIDDEN naming the verb', async () => {
+    nock(FAKE_SERVER)
+      .get('/api/v1/nodes/lost')
+      .reply(200, { metadata: { name: 'lost', resourceVersion: '1' }, spec: {} })
+      .patch('/api/v1/nodes/lost')
+      .reply(409, { kind: 'Status', code: 409, reason: 'Conflict', message: 'the object has been modified' });
+    await assert.rejects(taintOutOfService(fakeKube(), 'lost'), { exitCode: 9 });
+    nock(FAKE_SERVER)
+      .get('/api/v1/nodes/lost')
+      .reply(403, { kind: 'Status', code: 403, reason: 'Forbidden' });
+    await assert.rejects(taintOutOfService(fakeKube(), 'lost'), (e: any) => {
+      assert.equal(e.exitCode, 6);
+      assert.match(e.message, /^forbidden: you may not taint node lost \(403\)/);
+      return true;
+    });
+  });
+});
