@@ -36,7 +36,8 @@ describe('recover: a pod stuck on a lost node gets a new home', { timeout: 600_0
     for (const n of others) assert.equal(sh.kubectl('cordon', n).status, 0);
     try {
       for (const p of pods()) {
-        if (nodeOf(p) !== NODE) assert.equal(sh.kubectl('delete', 'pod', p, '-n', ns, '--wait=false').status, 0);
+        if (nodeOf(p) !== NODE)
+          assert.equal(sh.kubectl('delete', 'pod', p, '-n', ns, '--wait=false').status, 0);
         await eventually(`${p} Ready on ${NODE}`, () => {
           const e = json('endpoints', release).endpoints.find((x: any) => x.pod === p);
           return e?.status === 'Ready' && e.node === NODE ? true : undefined;
