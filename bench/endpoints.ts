@@ -6,32 +6,17 @@
  * log, which records only the benchmark's own token user) and the median wall
  * time of each. Figures, never a pass/fail gate. Run: npm run bench
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { CHART, CLI, ROOT, TOOLS } from '../test/support/tools.js';
+import { CHART, CLI, TOOLS } from '../test/support/tools.js';
+import { clusterEnv, sh } from './support.js';
 
 const SIZES = (process.argv[2] ?? '10,100,1000').split(',').map(Number);
 const RUNS = 5;
 const NS = 'bench';
 
-function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(cmd, args, {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    maxBuffer: 512 * 1024 * 1024,
-  });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-  return r.stdout;
-}
-
-const cluster = Object.fromEntries(
-  sh('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), 'env'])
-    .trim()
-    .split('\n')
-    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-) as { KUBECONFIG: string; CLUSTER_RUN: string };
+const cluster = clusterEnv();
 const KUBECONFIG = path.join(cluster.CLUSTER_RUN, 'bench.kubeconfig');
 const AUDIT = path.join(cluster.CLUSTER_RUN, 'audit.log');
 const env = { KUBECONFIG, NO_COLOR: '1' };

@@ -5,31 +5,16 @@
  * Helm revisions the step created (it should be exactly one). Figures, never a
  * pass/fail gate. Run: npm run bench (or node --import tsx bench/scale.ts 100)
  */
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-import { CHART, CLI, ROOT, TOOLS } from '../test/support/tools.js';
+import { CHART, CLI, TOOLS } from '../test/support/tools.js';
+import { clusterEnv, sh } from './support.js';
 
 const N = Number(process.argv[2] ?? 100);
 const NS = 'bench-scale';
 const RELEASE = 'rooms';
 
-function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(cmd, args, {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-  return r.stdout;
-}
-
-const cluster = Object.fromEntries(
-  sh('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), 'env'])
-    .trim()
-    .split('\n')
-    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-) as { KUBECONFIG: string; CLUSTER_BIN: string };
+const cluster = clusterEnv();
 const env = {
   KUBECONFIG: cluster.KUBECONFIG,
   NO_COLOR: '1',

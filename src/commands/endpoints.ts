@@ -120,12 +120,7 @@ The node address is the first of --address-type the node has. A warning goes to 
     const shown = { ...report, endpoints: rows };
 
     if (!report.nodesVisible) this.printer.warn('not allowed to list nodes: node addresses are unknown');
-    const internal = internalOnly(rows);
-    if (internal.length) {
-      this.printer.warn(
-        `${internal.map((r) => r.pod).join(', ')}: only an internal address (${[...new Set(internal.map((r) => r.addressType))].join(', ')}); clients outside the cluster usually cannot reach it`,
-      );
-    }
+    this.warnInternalOnly(internalOnly(rows));
     if (flags.output === 'json' || flags.output === 'yaml')
       process.stdout.write(renderStructured(shown, flags.output));
     else if (flags.output === 'addresses') {
@@ -133,6 +128,14 @@ The node address is the first of --address-type the node has. A warning goes to 
       if (text) this.log(text);
     } else this.log(formatEndpoints(rows, flags.output === 'wide'));
     return shown;
+  }
+
+  /** Ready rows reachable only on an internal address: clients outside the cluster usually cannot use them. */
+  private warnInternalOnly(rows: Endpoint[]): void {
+    if (!rows.length) return;
+    this.printer.warn(
+      `${rows.map((r) => r.pod).join(', ')}: only an internal address (${[...new Set(rows.map((r) => r.addressType))].join(', ')}); clients outside the cluster usually cannot reach it`,
+    );
   }
 
   /** --watch: one table per change, or one JSON (YAML) document per changed row. */
@@ -172,12 +175,8 @@ The node address is the first of --address-type the node has. A warning goes to 
           warned.add('');
         }
         const fresh = internalOnly(u.endpoints).filter((r) => !warned.has(r.pod));
-        if (fresh.length) {
-          for (const r of fresh) warned.add(r.pod);
-          this.printer.warn(
-            `${fresh.map((r) => r.pod).join(', ')}: only an internal address (${[...new Set(fresh.map((r) => r.addressType))].join(', ')}); clients outside the cluster usually cannot reach it`,
-          );
-        }
+        for (const r of fresh) warned.add(r.pod);
+        this.warnInternalOnly(fresh);
         const rows = u.endpoints.filter(keep);
         const changes = diffEndpoints(shown, rows);
         shown = rows;

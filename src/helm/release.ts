@@ -42,16 +42,7 @@ export async function findRelease(helm: Helm, release: string, target: KubeTarge
 
 /** The computed values that matter for status and scaling (`helm get values --all`). */
 export async function releaseValues(helm: Helm, release: string, target: KubeTarget): Promise<ReleaseValues> {
-  const out = await helmOrThrow(helm, 'get values', [
-    'get',
-    'values',
-    release,
-    '--all',
-    '-o',
-    'json',
-    ...kubeArgs(target),
-  ]);
-  const v = JSON.parse(out) as {
+  const v = (await getValues(helm, release, target, true)) as {
     room?: { replicas?: number };
     expose?: { count?: number | null; nodePortBase?: number | null; nodePorts?: number[] };
     redis?: { enabled?: boolean };

@@ -30,6 +30,12 @@ export function holderIdentity(host = os.hostname(), pid = process.pid): string 
   return `kubectl-expose-pods/${host}/${pid}`;
 }
 
+/** The host and pid of a holderIdentity this tool wrote; undefined for any other. */
+function parseHolder(identity: string | undefined): { host: string; pid: number } | undefined {
+  const m = /^kubectl-expose-pods\/(.+)\/(\d+)$/.exec(identity ?? '');
+  return m?.[1] && m[2] ? { host: m[1], pid: Number(m[2]) } : undefined;
+}
+
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -44,8 +50,8 @@ export function leaseIsStale(lease: V1Lease, now: number, host = os.hostname()):
   const spec = lease.spec ?? {};
   const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
   if (renewed + (spec.leaseDurationSeconds ?? LOCK_SECONDS) * 1000 < now) return true;
-  const m = /^kubectl-expose-pods\/(.+)\/(\d+)$/.exec(spec.holderIdentity ?? '');
-  return m !== null && m[1] === host && !pidAlive(Number(m[2]));
+  const holder = parseHolder(spec.holderIdentity);
+  return holder?.host === host && !pidAlive(holder.pid);
 }
 
 /**
@@ -115,7 +121,7 @@ export async function acquireReleaseLock(
       throw toKubeError(x, `get lease ${name} in namespace ${namespace}`, server);
     });
     if (!leaseIsStale(existing, Date.now())) throw busy(existing);
-    const prevHost = /^kubectl-expose-pods\/(.+)\/\d+$/.exec(existing.spec?.holderIdentity ?? '')?.[1];
+    const prevHost = parseHolder(existing.spec?.holderIdentity)?.host;
     const prevHelm = Number(existing.metadata?.annotations?.[HELM_PID]);
     if (prevHost === os.hostname() && prevHelm > 0 && pidAlive(prevHelm)) orphan = prevHelm;
     previous = {

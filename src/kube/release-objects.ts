@@ -64,14 +64,7 @@ export async function readReleaseObjects(
     ),
   ]);
 
-  // Collisions need every Service in the cluster; a namespaced user may not list them.
-  let allServices: ServiceView[] | undefined;
-  try {
-    allServices = (await core.listServiceForAllNamespaces()).items.map(serviceView);
-  } catch (e) {
-    const err = toKubeError(e, 'list services in all namespaces', server);
-    if (err.httpCode !== 403) throw err;
-  }
+  const allServices = await listAllServices(kube);
 
   const sts: V1StatefulSet | undefined = stsList.items[0];
   let redis: ReleaseObjects['redis'];
@@ -124,4 +117,19 @@ export async function readReleaseObjects(
     allServices,
     redis,
   };
+}
+
+/**
+ * Every Service in the cluster, for nodePort collisions; undefined when RBAC
+ * does not allow listing them cluster-wide (a namespaced user).
+ */
+export async function listAllServices(kube: ResolvedKube): Promise<ServiceView[] | undefined> {
+  const { core, server } = await kubeApis(kube);
+  try {
+    return (await core.listServiceForAllNamespaces()).items.map(serviceView);
+  } catch (e) {
+    const err = toKubeError(e, 'list services in all namespaces', server);
+    if (err.httpCode !== 403) throw err;
+    return undefined;
+  }
 }

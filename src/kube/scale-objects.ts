@@ -2,7 +2,7 @@ import type { NodeView, PodView, ServiceView } from '../core/model.js';
 import { kubeApis, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { noStatefulSet } from './endpoint-objects.js';
-import { toKubeError } from './errors.js';
+import { listAllServices } from './release-objects.js';
 import { nodeView, podView, serviceView } from './views.js';
 
 /** The live side of a scale plan, by the chart's labels: six lists, whatever the replica count. */
@@ -22,7 +22,7 @@ export async function readScaleObjects(
   namespace: string,
   release: string,
 ): Promise<ScaleObjects> {
-  const { core, apps, server, call } = await kubeApis(kube);
+  const { core, apps, call } = await kubeApis(kube);
   const where = `in namespace ${namespace}`;
   const [sts, pods, services, pvcs, nodes, allServices] = await Promise.all([
     call(
@@ -42,14 +42,7 @@ export async function readScaleObjects(
       core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: releaseSelector(release) }),
     ),
     call('list nodes', core.listNode()),
-    core.listServiceForAllNamespaces().then(
-      (l) => l.items.map(serviceView),
-      (e: unknown) => {
-        const err = toKubeError(e, 'list services in all namespaces', server);
-        if (err.httpCode === 403) return undefined;
-        throw err;
-      },
-    ),
+    listAllServices(kube),
   ]);
   const set = sts.items[0];
   if (!set?.metadata?.name) throw noStatefulSet(release, namespace);

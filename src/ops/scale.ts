@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -11,7 +11,7 @@ import { durationMs, toGoDuration } from '../core/duration.js';
 import { installProgress, type InstallProgress } from '../core/progress.js';
 import { planScale, preflight, type ScalePlan } from '../core/scale.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
-import { kubeArgs, upgradeArgs, type KubeTarget } from '../helm/args.js';
+import { kubeArgs, type KubeTarget } from '../helm/args.js';
 import { bundledChartPath } from '../helm/chart.js';
 import { detectHelm, helmOrThrow } from '../helm/helm.js';
 import { findRelease, getValues, releaseHistory } from '../helm/release.js';
@@ -19,11 +19,16 @@ import { serverDryRun } from '../kube/apply.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { deleteReleaseData } from '../kube/data.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
-import { acquireReleaseLock, pidAlive } from '../kube/lock.js';
+import { acquireReleaseLock } from '../kube/lock.js';
 import { readProgressObjects } from '../kube/progress-objects.js';
 import { readScaleObjects, setStatefulSetReplicas } from '../kube/scale-objects.js';
-import { explainTimeout, pollProgress } from './install.js';
-import { OPERATION_PREFIX, settleRelease } from './release-ops.js';
+import {
+  awaitOrphanedHelm,
+  OPERATION_PREFIX,
+  reusedValues,
+  settleRelease,
+  upgradeAndWait,
+} from './release-ops.js';
 
 /** Every revision `scale` makes says so, which lets a re-run recognise one it left pending. */
 export const SCALE_DESCRIPTION = `${OPERATION_PREFIX} scale`;
@@ -139,11 +144,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
       );
   const workdir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-scale-'));
   try {
-    if (lock?.orphanedHelm) {
-      // An interrupted scale on this machine left its helm running: let it finish first.
-      req.warn(`an interrupted scale left helm running (pid ${lock.orphanedHelm}); waiting for it to finish`);
-      while (pidAlive(lock.orphanedHelm)) await new Promise((r) => setTimeout(r, 500));
-    }
+    await awaitOrphanedHelm(lock, req.warn);
     const status = req.dryRun
       ? 'deployed'
       : await settleRelease(helm, req.release, target, lock?.previous, req.warn);
@@ -194,9 +195,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
     }
 
     // The user's values, as they are, plus the new count: helm's --reuse-values without its surprises.
-    const valuesFile = path.join(workdir, 'values.json');
-    writeFileSync(valuesFile, JSON.stringify(user));
-    const values = ['--values', valuesFile, '--set', `room.replicas=${to}`];
+    const values = reusedValues(workdir, user, [`room.replicas=${to}`]);
 
     // The API server checks what will change: the nodePort range, ports taken, quotas, admission.
     const rendered = await helmOrThrow(helm, 'template', [
@@ -238,25 +237,20 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
     }
 
     const before = await endpointRows(kube, namespace, req.release);
-    const args = upgradeArgs(helm.version.major, req.release, bundledChartPath(), target, values, {
-      createNamespace: false,
-      wait: true,
-      timeout,
-      description: `${SCALE_DESCRIPTION} ${plan.from.live} -> ${to}`,
-      // spec.replicas may belong to kubectl scale or an HPA now; the user asked for `to`.
-      forceConflicts: true,
-    });
-    const run = helmOrThrow(helm, 'upgrade', args, (pid) => {
-      void lock?.noteHelm(pid);
-    });
-    if (req.onProgress) await pollProgress(req, namespace, req.onProgress, run);
-    try {
-      await run;
-    } catch (e) {
-      if (e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT)
-        throw await explainTimeout(e, req, namespace);
-      throw e;
-    }
+    await upgradeAndWait(
+      helm,
+      req,
+      target,
+      values,
+      {
+        timeout,
+        description: `${SCALE_DESCRIPTION} ${plan.from.live} -> ${to}`,
+        // spec.replicas may belong to kubectl scale or an HPA now; the user asked for `to`.
+        forceConflicts: true,
+      },
+      lock,
+      req.onProgress,
+    );
     // A safety net: the release says `to`, so the StatefulSet must too, whoever owned the field.
     if (await setStatefulSetReplicas(kube, namespace, live.workload, to)) {
       req.warn(`the StatefulSet still had other replicas after the upgrade; set it to ${to}`);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -6,15 +6,19 @@ import { durationMs, toGoDuration } from '../core/duration.js';
 import type { InstallProgress } from '../core/progress.js';
 import { NOT_READY, toleratedSeconds, UNREACHABLE } from '../core/tolerations.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
-import { upgradeArgs, type KubeTarget } from '../helm/args.js';
-import { bundledChartPath } from '../helm/chart.js';
-import { detectHelm, helmOrThrow } from '../helm/helm.js';
+import type { KubeTarget } from '../helm/args.js';
+import { detectHelm } from '../helm/helm.js';
 import { findRelease, getValues } from '../helm/release.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
-import { acquireReleaseLock, pidAlive } from '../kube/lock.js';
+import { acquireReleaseLock } from '../kube/lock.js';
 import { readTolerationObjects } from '../kube/tolerations-objects.js';
-import { explainTimeout, pollProgress } from './install.js';
-import { OPERATION_PREFIX, settleRelease } from './release-ops.js';
+import {
+  awaitOrphanedHelm,
+  OPERATION_PREFIX,
+  reusedValues,
+  settleRelease,
+  upgradeAndWait,
+} from './release-ops.js';
 
 /** Longer than this is "never" for a game room or a Redis member; null in the values says that outright. */
 export const MAX_TOLERATION_SECONDS = 3600;
@@ -83,12 +87,7 @@ export async function setTolerations(req: SetTolerationsRequest): Promise<boolea
   const lock = await acquireReleaseLock(kube, namespace, req.release, 'tolerations', req.warn);
   const workdir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-tolerations-'));
   try {
-    if (lock.orphanedHelm) {
-      req.warn(
-        `an interrupted operation left helm running (pid ${lock.orphanedHelm}); waiting for it to finish`,
-      );
-      while (pidAlive(lock.orphanedHelm)) await new Promise((r) => setTimeout(r, 500));
-    }
+    await awaitOrphanedHelm(lock, req.warn);
     await settleRelease(helm, req.release, target, lock.previous, req.warn);
     const [user, all, live] = await Promise.all([
       getValues(helm, req.release, target, false),
@@ -124,37 +123,22 @@ export async function setTolerations(req: SetTolerationsRequest): Promise<boolea
     if (!(await req.confirm(change)))
       throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.USAGE);
 
-    const valuesFile = path.join(workdir, 'values.json');
-    writeFileSync(valuesFile, JSON.stringify(user));
     const sets: string[] = [];
-    if (req.notReadySeconds !== undefined)
-      sets.push('--set', `room.failover.notReadySeconds=${req.notReadySeconds}`);
+    if (req.notReadySeconds !== undefined) sets.push(`room.failover.notReadySeconds=${req.notReadySeconds}`);
     if (req.unreachableSeconds !== undefined)
-      sets.push('--set', `room.failover.unreachableSeconds=${req.unreachableSeconds}`);
-    const args = upgradeArgs(
-      helm.version.major,
-      req.release,
-      bundledChartPath(),
+      sets.push(`room.failover.unreachableSeconds=${req.unreachableSeconds}`);
+    await upgradeAndWait(
+      helm,
+      req,
       target,
-      ['--values', valuesFile, ...sets],
+      reusedValues(workdir, user, sets),
       {
-        createNamespace: false,
-        wait: true,
         timeout,
         description: `${OPERATION_PREFIX} tolerations${req.notReadySeconds !== undefined ? ` not-ready=${req.notReadySeconds}s` : ''}${req.unreachableSeconds !== undefined ? ` unreachable=${req.unreachableSeconds}s` : ''}`,
       },
+      lock,
+      req.onProgress,
     );
-    const run = helmOrThrow(helm, 'upgrade', args, (pid) => {
-      void lock.noteHelm(pid);
-    });
-    if (req.onProgress) await pollProgress(req, namespace, req.onProgress, run);
-    try {
-      await run;
-    } catch (e) {
-      if (e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT)
-        throw await explainTimeout(e, req, namespace);
-      throw e;
-    }
     return true;
   } finally {
     rmSync(workdir, { recursive: true, force: true });

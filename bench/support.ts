@@ -1,0 +1,25 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+import { ROOT } from '../test/support/tools.js';
+
+/** Runs a command to completion; its stdout, or an error with its stderr. */
+export function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** The local control plane's paths (test/cluster/cluster.sh env). */
+export function clusterEnv(): { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string } {
+  return Object.fromEntries(
+    sh('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), 'env'])
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  ) as { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string };
+}
