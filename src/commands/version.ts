@@ -33,7 +33,8 @@ export default class Version extends BaseCommand {
 
   async run(): Promise<VersionInfo> {
     const { flags } = await this.parse(Version);
-    const chart = await bundledChartInfo();
+    const chartPath = await bundledChartPath();
+    const chart = await bundledChartInfo(chartPath);
     let helm: VersionInfo['helm'];
     try {
       const h = await detectHelm(flags['helm-binary']);
@@ -44,7 +45,7 @@ export default class Version extends BaseCommand {
     }
     const info: VersionInfo = {
       plugin: this.config.version,
-      chart: { ...chart, path: bundledChartPath() },
+      chart: { ...chart, path: chartPath },
       helm,
       node: process.version,
     };

@@ -3,10 +3,16 @@ import { fileURLToPath } from 'node:url';
 
 import { parse } from 'yaml';
 
-/** The chart shipped with the package, resolved from this file so a global npm install finds it. */
-export function bundledChartPath(): string {
+import { embeddedChartPath } from './embedded-chart.js';
+
+/**
+ * The chart shipped with the plugin: charts/expose-pods in the npm package,
+ * resolved from this file so a global install finds it; in the single
+ * executable, the embedded copy, unpacked once into the user's cache.
+ */
+export async function bundledChartPath(): Promise<string> {
   // dist/helm/chart.js and src/helm/chart.ts both sit two levels below the package root.
-  return fileURLToPath(new URL('../../charts/expose-pods', import.meta.url));
+  return (await embeddedChartPath()) ?? fileURLToPath(new URL('../../charts/expose-pods', import.meta.url));
 }
 
 export interface ChartInfo {
@@ -16,9 +22,9 @@ export interface ChartInfo {
 }
 
 /** Reads name, version and appVersion from the bundled Chart.yaml. */
-export async function bundledChartInfo(): Promise<ChartInfo> {
+export async function bundledChartInfo(chartPath: string): Promise<ChartInfo> {
   // appVersion may parse as a number (2.53 unquoted), so every field goes through String().
-  const doc = parse(await readFile(`${bundledChartPath()}/Chart.yaml`, 'utf8')) as Record<string, unknown>;
+  const doc = parse(await readFile(`${chartPath}/Chart.yaml`, 'utf8')) as Record<string, unknown>;
   const field = (k: string): string =>
     typeof doc[k] === 'string' || typeof doc[k] === 'number' ? String(doc[k]) : '';
   return { name: field('name'), version: field('version'), appVersion: field('appVersion') };

@@ -132,7 +132,7 @@ export async function renderInstall(req: InstallRequest): Promise<InstallResult 
   const { kube, reason } = await dryRunTarget(req, namespace);
   // With a cluster, lookups are live, so the render shows the Redis Secret as it would be kept.
   const args = [
-    ...templateArgs(req.release, bundledChartPath(), target, values),
+    ...templateArgs(req.release, await bundledChartPath(), target, values),
     ...(kube ? ['--dry-run=server'] : []),
   ];
   const output = await helmOrThrow(helm, 'template', args);
@@ -240,7 +240,7 @@ export async function pollProgress(
 export async function runInstall(req: InstallRequest): Promise<InstallResult> {
   const { timeout, namespace, helm, target, values } = await prepare(req);
   await checkExisting(helm, req.release, target);
-  const args = upgradeArgs(helm.version.major, req.release, bundledChartPath(), target, values, {
+  const args = upgradeArgs(helm.version.major, req.release, await bundledChartPath(), target, values, {
     createNamespace: req.createNamespace,
     wait: req.wait,
     timeout,

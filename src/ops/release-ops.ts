@@ -84,7 +84,7 @@ export async function upgradeAndWait(
   lock: ReleaseLock | undefined,
   onProgress?: (p: InstallProgress) => void,
 ): Promise<void> {
-  const args = upgradeArgs(helm.version.major, ref.release, bundledChartPath(), target, values, {
+  const args = upgradeArgs(helm.version.major, ref.release, await bundledChartPath(), target, values, {
     createNamespace: false,
     wait: true,
     ...opts,

@@ -201,7 +201,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
     const rendered = await helmOrThrow(helm, 'template', [
       'template',
       req.release,
-      bundledChartPath(),
+      await bundledChartPath(),
       ...kubeArgs(target),
       ...values,
       '--dry-run=server',

