@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Usage: scripts/install-tools.sh [helm] [redis]   (default: both)
+# Usage: scripts/install-tools.sh [helm] [krew] [redis]   (default: all)
 # Installs the real binaries the tests run, pinned, into a cache outside the repo:
 #   helm 3 and helm 4, built from their Go modules with upstream's ldflags;
+#   krew, built from its Go module (the packaging tests install the plugin with it);
 #   redis-server and redis-cli, from Debian's package.
 # A second run finds them and builds nothing. Prints where they are and how long each took.
 set -euo pipefail
 
 HELM3_VERSION=v3.22.0
 HELM4_VERSION=v4.3.1
+KREW_VERSION=v0.4.4
 
 cache=${EXPOSE_PODS_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-expose-pods/tools}
 mkdir -p "$cache"
@@ -52,14 +54,32 @@ install_redis() {
   log "✔ redis-server $(redis-server --version | awk '{print $3}')"
 }
 
+build_krew() {
+  local dir="$cache/krew-$KREW_VERSION"
+  if [ -x "$dir/kubectl-krew" ]; then log "✔ krew $KREW_VERSION (cached) $dir/kubectl-krew"; return; fi
+  need go "install Go from https://go.dev/dl or your package manager"
+  local start=$SECONDS src
+  log "… building krew $KREW_VERSION from its Go module"
+  # Built inside the downloaded module, not with `go install pkg@version`: that
+  # also asks the proxy for the module's version list, which it refuses for krew.
+  src=$(go mod download -json "sigs.k8s.io/krew@$KREW_VERSION" | awk -F'"' '/"Dir"/ {print $4}')
+  mkdir -p "$dir.tmp"
+  (cd "$src" && CGO_ENABLED=0 go build -trimpath \
+    -ldflags "-s -w -X sigs.k8s.io/krew/internal/version.gitTag=$KREW_VERSION" \
+    -o "$dir.tmp/kubectl-krew" ./cmd/krew)
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  log "✔ krew $KREW_VERSION built in $((SECONDS - start))s: $dir/kubectl-krew"
+}
+
 # With no arguments, everything; otherwise only the named parts (helm, redis).
 # kubectl comes with the local control plane: test/cluster/cluster.sh build.
-parts=${*:-helm redis}
+parts=${*:-helm krew redis}
 for part in $parts; do
   case $part in
     helm) build_helm "$HELM3_VERSION"; build_helm "$HELM4_VERSION" ;;
+    krew) build_krew ;;
     redis) install_redis ;;
-    *) log "error: unknown part $part (use helm or redis)"; exit 2 ;;
+    *) log "error: unknown part $part (use helm, krew or redis)"; exit 2 ;;
   esac
 done
 
@@ -67,5 +87,6 @@ done
 cat > "$cache/env" <<ENV
 HELM3=$cache/helm-$HELM3_VERSION/helm
 HELM4=$cache/helm-$HELM4_VERSION/helm
+KREW=$cache/krew-$KREW_VERSION/kubectl-krew
 ENV
 log "tools: $cache/env"

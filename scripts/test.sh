@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `npm test`: installs the real tools the tests run (helm 3 and 4, kubectl,
-# redis-server, and the local control plane), builds, checks types, lint and
-# formatting, brings the local cluster up, runs every test in one node --test
-# run, and brings the cluster down again, whatever happened.
+# `npm test`: installs the real tools the tests run (helm 3 and 4, krew,
+# kubectl, redis-server, and the local control plane), builds, packages the
+# linux/amd64 single executable, checks types, lint and formatting, brings the
+# local cluster up, runs every test in one node --test run, and brings the
+# cluster down again, whatever happened.
 #   scripts/test.sh        everything
 #   scripts/test.sh e2e    only the end-to-end tests (npm run test:e2e)
 set -euo pipefail
@@ -15,6 +16,10 @@ bash test/cluster/cluster.sh build
 echo "tools ready in $((SECONDS - start))s" >&2
 
 npm run --silent build
+# The single executable and its krew manifest, as `npm run package` makes them
+# for a release, but for this machine's platform only (test/package, test/e2e/krew).
+node --import tsx scripts/package.ts --platform linux/amd64 \
+  --out-dir dist/test-package --manifest dist/test-package/krew-manifest.yaml
 if [ "$only" = all ]; then
   npm run --silent typecheck
   npm run --silent lint
@@ -28,5 +33,6 @@ bash test/cluster/cluster.sh up >/dev/null
 if [ "$only" = e2e ]; then
   node --import tsx --test --test-concurrency=1 test/e2e/*.test.ts
 else
-  node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/commands/*.test.ts test/chart/*.test.ts test/e2e/*.test.ts
+  node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/commands/*.test.ts test/chart/*.test.ts \
+    test/package/*.test.ts test/e2e/*.test.ts
 fi

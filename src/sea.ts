@@ -15,6 +15,23 @@ declare const EXPOSE_PODS_PJSON: Interfaces.PJSON;
 /** Modules the bundle's require shim answers itself (see the banner in scripts/package.ts). */
 declare const EXPOSE_PODS_SEA_MODULES: Map<string, unknown>;
 
+/**
+ * Node warns about `punycode` (DEP0040) and `url.parse()` (DEP0169) only when
+ * the caller is outside node_modules. In the bundle every dependency is outside
+ * node_modules, so client-node's old whatwg-url and node-fetch would print both
+ * on every API call; the npm install never shows them. Only these two are
+ * dropped; any other warning still prints.
+ */
+const THIRD_PARTY_DEPRECATIONS = new Set(['DEP0040', 'DEP0169']);
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
+  const [typeOrOptions, code] = rest;
+  const c =
+    typeof typeOrOptions === 'object' && typeOrOptions ? (typeOrOptions as { code?: string }).code : code;
+  if (typeof c === 'string' && THIRD_PARTY_DEPRECATIONS.has(c)) return;
+  (emitWarning as (...a: unknown[]) => void)(warning, ...rest);
+};
+
 const root = path.dirname(process.execPath);
 const target = path.join(root, 'sea-commands');
 // oclif loads an explicit command map by requiring its target; the shim hands it this one.

@@ -2,7 +2,7 @@ import { mkdtempSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { ROOT, run, TOOLS, type Run } from './tools.js';
+import { packaged, ROOT, run, TOOLS, type Run } from './tools.js';
 
 /** The local control plane started by `npm run cluster:up` (test/cluster/cluster.sh). */
 function clusterEnv(): { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string } {
@@ -28,20 +28,43 @@ const KUBECTL = TOOLS.KUBECTL;
 }
 
 /**
- * A user's machine: the plugin installed as the README says (npm install -g .)
- * into a private prefix, the given helm and the cluster's kubectl on PATH.
+ * The plugin installed with krew from the packaged archive, as a krew user
+ * gets it: the single executable in $KREW_ROOT/bin.
  */
-export function userShell(helmPath: string) {
-  const prefix = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-e2e-prefix-'));
-  const inst = run('npm', ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', ROOT]);
-  if (inst.status !== 0) throw new Error(`npm install -g failed:\n${inst.stderr}`);
+function krewInstall(bin: string): string {
+  const { archive, manifest } = packaged();
+  const krewRoot = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-krew-'));
+  symlinkSync(TOOLS.KREW, path.join(bin, 'kubectl-krew'));
+  const env = {
+    PATH: [bin, '/usr/bin', '/bin'].join(path.delimiter),
+    KREW_ROOT: krewRoot,
+    KREW_NO_UPGRADE_CHECK: '1',
+  };
+  const inst = run(KUBECTL, ['krew', 'install', `--manifest=${manifest}`, `--archive=${archive}`], { env });
+  if (inst.status !== 0) throw new Error(`kubectl krew install failed:\n${inst.stderr}`);
+  return path.join(krewRoot, 'bin');
+}
+
+/**
+ * A user's machine: the plugin installed as the README says (npm install -g .)
+ * into a private prefix, or with krew from the packaged single executable
+ * (via: 'krew'); the given helm and the cluster's kubectl on PATH.
+ */
+export function userShell(helmPath: string, via: 'npm' | 'krew' = 'npm') {
   const bin = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-e2e-bin-'));
   symlinkSync(helmPath, path.join(bin, 'helm'));
   symlinkSync(KUBECTL, path.join(bin, 'kubectl'));
+  let pluginPath: string[];
+  if (via === 'krew') {
+    pluginPath = [krewInstall(bin), bin];
+  } else {
+    const prefix = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-e2e-prefix-'));
+    const inst = run('npm', ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', ROOT]);
+    if (inst.status !== 0) throw new Error(`npm install -g failed:\n${inst.stderr}`);
+    pluginPath = [path.join(prefix, 'bin'), bin, path.dirname(process.execPath)];
+  }
   const env = {
-    PATH: [path.join(prefix, 'bin'), bin, path.dirname(process.execPath), '/usr/bin', '/bin'].join(
-      path.delimiter,
-    ),
+    PATH: [...pluginPath, '/usr/bin', '/bin'].join(path.delimiter),
     KUBECONFIG: CLUSTER.KUBECONFIG,
     HOME: mkdtempSync(path.join(os.tmpdir(), 'expose-pods-e2e-home-')),
   };

@@ -17,7 +17,7 @@ const toolsDir =
  * from the control-plane build (test/cluster/cluster.sh build). A missing one
  * fails the test run; it never skips.
  */
-function loadTools(): Record<'HELM3' | 'HELM4' | 'KUBECTL', string> {
+function loadTools(): Record<'HELM3' | 'HELM4' | 'KREW' | 'KUBECTL', string> {
   const envFile = path.join(toolsDir, 'env');
   if (!existsSync(envFile))
     throw new Error(`${envFile} is missing: run npm run tools (npm test does it first)`);
@@ -39,10 +39,25 @@ function loadTools(): Record<'HELM3' | 'HELM4' | 'KUBECTL', string> {
   const bin = /^CLUSTER_BIN=(.*)$/m.exec(cluster.stdout)?.[1];
   const kubectl = bin && path.join(bin, 'kubectl');
   if (!kubectl || !existsSync(kubectl)) throw new Error('kubectl is not built: run npm run cluster:build');
-  return { HELM3: get('HELM3'), HELM4: get('HELM4'), KUBECTL: kubectl };
+  return { HELM3: get('HELM3'), HELM4: get('HELM4'), KREW: get('KREW'), KUBECTL: kubectl };
 }
 
 export const TOOLS = loadTools();
+
+/**
+ * What scripts/test.sh packages before the tests run: the linux/amd64 archive,
+ * checksums.txt and its krew manifest, as `npm run package` makes them.
+ */
+export const PACKAGE_DIR = path.join(ROOT, 'dist/test-package');
+
+/** The packaged linux/amd64 archive and its manifest; a missing one fails the test run. */
+export function packaged(): { archive: string; manifest: string } {
+  const archive = path.join(PACKAGE_DIR, 'kubectl-expose_pods_linux_amd64.tar.gz');
+  const manifest = path.join(PACKAGE_DIR, 'krew-manifest.yaml');
+  if (!existsSync(archive) || !existsSync(manifest))
+    throw new Error(`${archive} is missing: npm test packages linux/amd64 first (scripts/test.sh)`);
+  return { archive, manifest };
+}
 
 /** Both Helm majors: chart tests run under each. */
 export const HELMS = [

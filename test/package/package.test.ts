@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { parse } from 'yaml';
+
+import { krewManifestProblems, sha256File, type KrewManifest } from '../../scripts/package/krew.js';
+import { cli, helmBinDir, writeKubeconfig } from '../support/cli.js';
+import { packaged, PACKAGE_DIR, ROOT, run, STACK_LINE, TOOLS, type Run } from '../support/tools.js';
+
+// What `npm run package` made for linux/amd64 (scripts/test.sh packages it
+// before the tests), checked as a krew user receives it: the archive, its
+// manifest, the real krew installing it, and the single executable running.
+const { archive, manifest } = packaged();
+const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+
+describe('the linux/amd64 archive and its manifest', () => {
+  it('the manifest follows krew’s rules, and its sha256 is the archive’s', () => {
+    const m = parse(readFileSync(manifest, 'utf8')) as KrewManifest;
+    assert.deepEqual(krewManifestProblems(m, { expectedName: 'expose-pods', archivesDir: PACKAGE_DIR }), []);
+    assert.equal(m.spec.version, `v${pkg.version}`);
+    assert.equal(m.spec.platforms.length, 1);
+    const [platform] = m.spec.platforms;
+    assert.ok(platform);
+    assert.equal(platform.sha256, sha256File(archive));
+    assert.ok(platform.uri.endsWith(`/v${pkg.version}/kubectl-expose_pods_linux_amd64.tar.gz`), platform.uri);
+  });
+
+  it('checksums.txt has the archive’s SHA-256, in sha256sum’s format', () => {
+    const r = run('sha256sum', ['--check', '--strict', 'checksums.txt'], { cwd: PACKAGE_DIR });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout.trim(), 'kubectl-expose_pods_linux_amd64.tar.gz: OK');
+  });
+
+  it('krew-index’s copy, plugins/expose-pods.yaml, is the same manifest under the plugin’s name', () => {
+    assert.equal(
+      readFileSync(path.join(PACKAGE_DIR, 'plugins/expose-pods.yaml'), 'utf8'),
+      readFileSync(manifest, 'utf8'),
+    );
+  });
+
+  it('holds exactly the binary and LICENSE, executable, owned by 0, at the last commit’s time', () => {
+    const r = run('tar', ['-tvzf', archive, '--numeric-owner']);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.deepEqual(
+      lines.map((l) => l.split(/\s+/).at(-1)),
+      ['LICENSE', 'kubectl-expose_pods'],
+    );
+    assert.match(lines[1]!, /^-rwxr-xr-x 0\/0 /);
+    const commit = run('git', ['log', '-1', '--format=%cd', '--date=format-local:%Y-%m-%d %H:%M'], {
+      cwd: ROOT,
+      env: { TZ: 'UTC' },
+    }).stdout.trim();
+    const listed = run('tar', ['-tvzf', archive, '--numeric-owner'], { env: { TZ: 'UTC' } }).stdout;
+    for (const l of listed.trim().split('\n')) assert.ok(l.includes(commit), `${l} is not dated ${commit}`);
+  });
+});
+
+describe('the single executable', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-sea-'));
+  const exe = path.join(dir, 'kubectl-expose_pods');
+  const home = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-sea-home-'));
+  // No Node on PATH: the binary must not need one.
+  const sea = (args: string[], env: NodeJS.ProcessEnv = {}): Run =>
+    run(exe, args, { env: { PATH: `${helmBinDir(TOOLS.HELM4)}:/bin`, HOME: home, ...env } });
+
+  before(() => {
+    const r = run('tar', ['-xzf', archive, '-C', dir]);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  // The npm build's help, with the VERSION line (its Node version) left out.
+  const withoutVersion = (s: string) => s.replace(/\nVERSION\n {2}.*\n/, '\n');
+  for (const args of [['--help'], ['endpoints', '--help'], ['help', 'scale'], ['check-certs', '-h']]) {
+    it(`${args.join(' ')} prints what the npm build prints`, () => {
+      const fromSea = sea(args);
+      assert.equal(fromSea.status, 0, fromSea.stderr);
+      assert.equal(fromSea.stderr, '');
+      const fromNpm = cli(args);
+      assert.equal(fromNpm.status, 0, fromNpm.stderr);
+      assert.equal(withoutVersion(fromSea.stdout), withoutVersion(fromNpm.stdout));
+      assert.ok(fromSea.stdout.length > 200);
+    });
+  }
+
+  it('--version names the embedded Node 24', () => {
+    const r = sea(['--version']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(`^kubectl-expose-pods/${pkg.version} linux-x64 node-v24\\.\\d+\\.\\d+$`, 'm'),
+    );
+  });
+
+  it('version -o json reads the embedded chart, unpacked into the user’s cache', () => {
+    const r = sea(['version', '-o', 'json']);
+    assert.equal(r.status, 0, r.stderr);
+    const v = JSON.parse(r.stdout) as {
+      plugin: string;
+      chart: { name: string; version: string; path: string };
+      helm: { major: number };
+    };
+    assert.equal(v.plugin, pkg.version);
+    assert.equal(v.chart.name, 'expose-pods');
+    assert.ok(v.chart.path.startsWith(path.join(home, '.cache/kubectl-expose-pods/chart-')), v.chart.path);
+    assert.equal(
+      readFileSync(path.join(v.chart.path, 'values.yaml'), 'utf8'),
+      readFileSync(path.join(ROOT, 'charts/expose-pods/values.yaml'), 'utf8'),
+    );
+    assert.equal(v.helm.major, 4);
+  });
+
+  it('an unknown flag: exit 2, the error and where to look, no stack trace', () => {
+    const r = sea(['endpoints', '--bogus']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^error: Nonexistent flag: --bogus$/m);
+    assert.match(r.stderr, /kubectl expose-pods endpoints --help/);
+    assert.doesNotMatch(r.stderr, STACK_LINE);
+  });
+
+  it('endpoints against an unreachable cluster: exit 5, as from npm (client-node loads inside the binary)', () => {
+    const r = sea(['endpoints', '--kubeconfig', writeKubeconfig(), '--request-timeout', '5s']);
+    assert.equal(r.status, 5, r.stderr);
+    assert.match(r.stderr, /^error: .*127\.0\.0\.1:1/m);
+    assert.doesNotMatch(r.stderr, STACK_LINE);
+    // Bundled dependencies count as the user's code to Node, which then warns about them.
+    assert.doesNotMatch(r.stderr, /Warning/);
+  });
+
+  it('install --dry-run renders the embedded chart with the real helm, exactly as the npm build does', () => {
+    const args = [
+      'install',
+      'rooms',
+      '--dry-run',
+      '-n',
+      'game',
+      '--replicas',
+      '3',
+      '--kubeconfig',
+      writeKubeconfig(),
+    ];
+    const fromSea = sea(args);
+    assert.equal(fromSea.status, 0, fromSea.stderr);
+    assert.match(fromSea.stdout, /kind: StatefulSet/);
+    assert.equal(
+      (fromSea.stdout.match(/statefulset\.kubernetes\.io\/pod-name: rooms-expose-pods-\d/g) ?? []).length,
+      3,
+    );
+    const fromNpm = cli(args, { PATH: `${helmBinDir(TOOLS.HELM4)}:${path.dirname(process.execPath)}:/bin` });
+    assert.equal(fromNpm.status, 0, fromNpm.stderr);
+    // The Redis password is random on every render.
+    const password = /(redis-password: )"[^"]+"/g;
+    assert.equal(
+      fromSea.stdout.replace(password, '$1<random>'),
+      fromNpm.stdout.replace(password, '$1<random>'),
+    );
+  });
+});
+
+describe('kubectl krew install, with the real krew', () => {
+  const krewRoot = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-krew-root-'));
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-krew-bin-'));
+  symlinkSync(TOOLS.KREW, path.join(bin, 'kubectl-krew'));
+  const env = {
+    PATH: [path.join(krewRoot, 'bin'), bin, '/usr/bin', '/bin'].join(':'),
+    KREW_ROOT: krewRoot,
+    KREW_NO_UPGRADE_CHECK: '1',
+    KUBECONFIG: '/nonexistent',
+    HOME: mkdtempSync(path.join(os.tmpdir(), 'expose-pods-krew-home-')),
+  };
+  const kubectl = (...args: string[]): Run => run(TOOLS.KUBECTL, args, { env });
+
+  before(() => {
+    const r = kubectl('krew', 'install', `--manifest=${manifest}`, `--archive=${archive}`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /Installed plugin: expose-pods/);
+    // krew list and uninstall want the index git repo that `krew update` would
+    // clone from GitHub; this local one holds what we would submit to krew-index.
+    const index = path.join(krewRoot, 'index/default');
+    mkdirSync(path.join(index, 'plugins'), { recursive: true });
+    copyFileSync(
+      path.join(PACKAGE_DIR, 'plugins/expose-pods.yaml'),
+      path.join(index, 'plugins/expose-pods.yaml'),
+    );
+    const git = (...args: string[]) => {
+      const g = run('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', ...args], {
+        cwd: index,
+      });
+      assert.equal(g.status, 0, g.stderr);
+    };
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-qm', 'index');
+  });
+  after(() => spawnSync('rm', ['-rf', krewRoot]));
+
+  it('links kubectl-expose_pods into $KREW_ROOT/bin, and krew’s receipt has the package version', () => {
+    const link = path.join(krewRoot, 'bin/kubectl-expose_pods');
+    assert.ok(lstatSync(link).isSymbolicLink());
+    assert.ok(existsSync(readlinkSync(link)));
+    // Installed from a manifest, not from an index: krew lists it as detached.
+    const list = kubectl('krew', 'list');
+    assert.equal(list.status, 0, list.stderr);
+    assert.equal(list.stdout.trim(), 'detached/expose-pods');
+    const receipt = parse(
+      readFileSync(path.join(krewRoot, 'receipts/expose-pods.yaml'), 'utf8'),
+    ) as KrewManifest;
+    assert.equal(receipt.spec.version, `v${pkg.version}`);
+  });
+
+  it('kubectl plugin list shows kubectl-expose_pods', () => {
+    const r = kubectl('plugin', 'list');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^${krewRoot}/bin/kubectl-expose_pods$`, 'm'));
+  });
+
+  it('kubectl expose-pods --help and version work through kubectl', () => {
+    const help = kubectl('expose-pods', '--help');
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /\$ kubectl expose-pods \[COMMAND\]/);
+    assert.match(help.stdout, /^ {2}endpoints +Which node address and port/m);
+    const version = kubectl('expose-pods', 'version');
+    assert.equal(version.status, 0, version.stderr);
+    assert.match(
+      version.stdout,
+      new RegExp(`^kubectl-expose_pods ${pkg.version.replace(/\./g, '\\.')}$`, 'm'),
+    );
+    assert.match(version.stdout, /^chart {2}expose-pods /m);
+    assert.match(version.stdout, /^node {3}v24\./m);
+  });
+
+  it('kubectl krew uninstall removes it again', () => {
+    const r = kubectl('krew', 'uninstall', 'expose-pods');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(existsSync(path.join(krewRoot, 'bin/kubectl-expose_pods')), false);
+    assert.doesNotMatch(kubectl('plugin', 'list').stdout, /kubectl-expose_pods/);
+  });
+});
