@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Usage: scripts/install-tools.sh [helm] [krew] [redis]   (default: all)
+# Usage: scripts/install-tools.sh [helm] [krew] [redis] [rcodesign]   (default: helm krew redis)
 # Installs the real binaries the tests run, pinned, into a cache outside the repo:
 #   helm 3 and helm 4, built from their Go modules with upstream's ldflags;
 #   krew, built from its Go module (the packaging tests install the plugin with it);
+#   rcodesign, from crates.io: only `npm run package` needs it, to sign the macOS binary ad hoc;
 #   redis-server and redis-cli, from Debian's package.
 # A second run finds them and builds nothing. Prints where they are and how long each took.
 set -euo pipefail
@@ -10,6 +11,7 @@ set -euo pipefail
 HELM3_VERSION=v3.22.0
 HELM4_VERSION=v4.3.1
 KREW_VERSION=v0.4.4
+RCODESIGN_VERSION=0.29.0
 
 cache=${EXPOSE_PODS_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-expose-pods/tools}
 mkdir -p "$cache"
@@ -71,15 +73,27 @@ build_krew() {
   log "✔ krew $KREW_VERSION built in $((SECONDS - start))s: $dir/kubectl-krew"
 }
 
-# With no arguments, everything; otherwise only the named parts (helm, redis).
+build_rcodesign() {
+  local dir="$cache/rcodesign-$RCODESIGN_VERSION"
+  if [ -x "$dir/bin/rcodesign" ]; then log "✔ rcodesign $RCODESIGN_VERSION (cached) $dir/bin/rcodesign"; return; fi
+  need cargo "install Rust from https://rustup.rs or your package manager"
+  local start=$SECONDS
+  log "… building rcodesign $RCODESIGN_VERSION (apple-codesign) from crates.io; this takes minutes"
+  cargo install --quiet --locked --no-default-features --root "$dir.tmp" "apple-codesign@$RCODESIGN_VERSION"
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  log "✔ rcodesign $RCODESIGN_VERSION built in $((SECONDS - start))s: $dir/bin/rcodesign"
+}
+
+# With no arguments, everything the tests need; otherwise only the named parts.
 # kubectl comes with the local control plane: test/cluster/cluster.sh build.
 parts=${*:-helm krew redis}
 for part in $parts; do
   case $part in
     helm) build_helm "$HELM3_VERSION"; build_helm "$HELM4_VERSION" ;;
     krew) build_krew ;;
+    rcodesign) build_rcodesign ;;
     redis) install_redis ;;
-    *) log "error: unknown part $part (use helm, krew or redis)"; exit 2 ;;
+    *) log "error: unknown part $part (use helm, krew, redis or rcodesign)"; exit 2 ;;
   esac
 done
 
@@ -88,5 +102,6 @@ cat > "$cache/env" <<ENV
 HELM3=$cache/helm-$HELM3_VERSION/helm
 HELM4=$cache/helm-$HELM4_VERSION/helm
 KREW=$cache/krew-$KREW_VERSION/kubectl-krew
+RCODESIGN=$cache/rcodesign-$RCODESIGN_VERSION/bin/rcodesign
 ENV
 log "tools: $cache/env"

