@@ -20,8 +20,10 @@ import { createHash } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -33,7 +35,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 import { CHART_ASSET, type ChartBundle } from '../src/helm/embedded-chart.js';
 import {
@@ -189,24 +191,82 @@ function chartBundle(): ChartBundle {
 }
 
 /**
+ * Modules kept out of the main script and embedded as assets of their own,
+ * compiled only when first required: client-node is three quarters of the
+ * code, and --help never needs it. Each has a V8 code cache where the main
+ * script has one (linux/amd64).
+ */
+const ASSET_MODULES: Record<string, string> = { '@kubernetes/client-node': 'client-node.cjs' };
+
+/** How an asset module is wrapped for vm.Script; the code cache is only accepted for this exact source. */
+const WRAPPER = ['(function (exports, require, module, __filename, __dirname) {', '\n})'] as const;
+
+/**
  * The bundle's first lines. A single executable's require() loads only
- * built-in modules, and oclif loads an explicit command map by requiring its
- * target path; this shim answers the paths src/sea.ts registers and passes
- * everything else through. import.meta.url has no CommonJS equivalent, so it
- * becomes the executable's own file URL.
+ * built-in modules. This shim answers the paths src/sea.ts registers (oclif
+ * loads an explicit command map by requiring its target path), compiles the
+ * asset modules on first use, and passes everything else through.
+ * import.meta.url has no CommonJS equivalent, so it becomes the executable's
+ * own file URL.
  */
 const BANNER = `"use strict";
 const EXPOSE_PODS_IMPORT_META_URL = require("node:url").pathToFileURL(__filename).href;
 const EXPOSE_PODS_SEA_MODULES = new Map();
 require = ((real) => {
-  const shim = (id) => (EXPOSE_PODS_SEA_MODULES.has(id) ? EXPOSE_PODS_SEA_MODULES.get(id) : real(id));
-  shim.resolve = (id, options) => (EXPOSE_PODS_SEA_MODULES.has(id) ? id : real.resolve(id, options));
+  const assets = ${JSON.stringify(ASSET_MODULES)};
+  const fromAsset = (id) => {
+    const sea = real("node:sea");
+    const vm = real("node:vm");
+    let cachedData;
+    try { cachedData = Buffer.from(sea.getAsset(assets[id] + ".cache")); } catch {}
+    const source = ${JSON.stringify(WRAPPER[0])} + sea.getAsset(assets[id], "utf8") + ${JSON.stringify(WRAPPER[1])};
+    const script = new vm.Script(source, { filename: assets[id], cachedData });
+    const module = { exports: {} };
+    EXPOSE_PODS_SEA_MODULES.set(id, module.exports);
+    script.runInThisContext().call(module.exports, module.exports, shim, module, __filename, __dirname);
+    EXPOSE_PODS_SEA_MODULES.set(id, module.exports);
+    return module.exports;
+  };
+  const shim = (id) =>
+    EXPOSE_PODS_SEA_MODULES.has(id) ? EXPOSE_PODS_SEA_MODULES.get(id) : id in assets ? fromAsset(id) : real(id);
+  shim.resolve = (id, options) => (EXPOSE_PODS_SEA_MODULES.has(id) || id in assets ? id : real.resolve(id, options));
   shim.cache = real.cache;
   return shim;
-})(require);`;
+})(require);
+const EXPOSE_PODS_REQUIRE = (id) => require(id);`;
 
-/** esbuild: src/sea.ts and everything it imports, as one CommonJS file. */
-async function bundle(outfile: string): Promise<void> {
+/**
+ * Resolves each asset module to a stub that requires it through the shim.
+ * Marking it external instead would leave \`import()\` native, and Node would
+ * look for the module on disk, next to where the bundle was built.
+ */
+const assetModulesPlugin: Plugin = {
+  name: 'sea-asset-modules',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) =>
+      args.path in ASSET_MODULES ? { path: args.path, namespace: 'sea-asset' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'sea-asset' }, (args) => ({
+      contents: `module.exports = EXPOSE_PODS_REQUIRE(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/** esbuild settings both bundles share. */
+const COMMON = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node24',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+} as const;
+
+/** esbuild: src/sea.ts and everything it imports (but the asset modules), as one CommonJS file; then each asset module. */
+async function bundle(work: string): Promise<{ main: string; assets: Record<string, string> }> {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
   const pjson = {
     name: pkg.name,
@@ -215,23 +275,52 @@ async function bundle(outfile: string): Promise<void> {
     license: pkg.license,
     oclif: pkg.oclif,
   };
+  // oclif reads tsconfig.json with typescript only in development (a linked plugin or
+  // NODE_ENV=development); never in the executable, and it would be half the bundle.
+  const devOnly = ['typescript', 'ts-node', 'tsx'];
+  const main = path.join(work, 'bundle.cjs');
   await build({
+    ...COMMON,
     entryPoints: [path.join(ROOT, 'src/sea.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node24',
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: 'none',
+    outfile: main,
+    external: devOnly,
+    plugins: [assetModulesPlugin],
     banner: { js: BANNER },
     define: {
       EXPOSE_PODS_PJSON: JSON.stringify(pjson),
       'import.meta.url': 'EXPOSE_PODS_IMPORT_META_URL',
     },
-    logLevel: 'warning',
   });
+  const assets: Record<string, string> = {};
+  for (const [id, asset] of Object.entries(ASSET_MODULES)) {
+    assets[asset] = path.join(work, asset);
+    await build({
+      ...COMMON,
+      stdin: { contents: `export * from ${JSON.stringify(id)};`, resolveDir: ROOT, loader: 'js' },
+      outfile: assets[asset],
+      external: devOnly,
+    });
+  }
+  return { main, assets };
+}
+
+/**
+ * A V8 code cache for an asset module, made by the Node that will run it:
+ * the module is compiled and run exactly as the shim does, then the cache is
+ * taken, so it also holds the functions that ran. Checked to be accepted.
+ */
+function assetCodeCache(generator: string, moduleFile: string, cacheFile: string): void {
+  const script = `
+const fs = require('node:fs'), vm = require('node:vm');
+const [file, out, name, head, tail] = process.argv.slice(1);
+const source = head + fs.readFileSync(file, 'utf8') + tail;
+const module = { exports: {} };
+new vm.Script(source, { filename: name }).runInThisContext().call(module.exports, module.exports, require, module, file, '.');
+const data = new vm.Script(source, { filename: name }).createCachedData();
+const check = new vm.Script(source, { filename: name, cachedData: data });
+if (check.cachedDataRejected) { console.error('the code cache was rejected'); process.exit(1); }
+fs.writeFileSync(out, data);`;
+  sh(generator, ['-e', script, moduleFile, cacheFile, path.basename(moduleFile), WRAPPER[0], WRAPPER[1]]);
 }
 
 /** The last commit's time, or SOURCE_DATE_EPOCH: the one timestamp every archive entry gets. */
@@ -245,6 +334,8 @@ export interface PackageOptions {
   platforms: string[];
   outDir: string;
   manifest: string;
+  /** false leaves the V8 code cache out even on linux/amd64 (bench/startup.ts compares). */
+  codeCache?: boolean;
 }
 
 /** Builds the archives, checksums.txt and the krew manifest; returns what it built. */
@@ -255,12 +346,12 @@ export async function packageAll(opts: PackageOptions): Promise<BuiltArchive[]> 
     throw new Error(
       `unknown platform ${unknown.join(', ')}; known: ${TARGETS.map((t) => `${t.os}/${t.arch}`).join(', ')}`,
     );
-  const work = path.join(opts.outDir, '.sea');
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  const bundleFile = path.join(work, 'bundle.cjs');
+  // Built in a temp dir, then kept as <out-dir>/.sea for inspection: the bundle's
+  // recorded path then has no node_modules above it, so anything the executable
+  // tried to load from disk would fail in the tests instead of quietly working here.
+  const work = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-sea-'));
   log('… bundling src/sea.ts with esbuild');
-  await bundle(bundleFile);
+  const { main: bundleFile, assets: moduleAssets } = await bundle(work);
   const chartFile = path.join(work, CHART_ASSET);
   writeFileSync(chartFile, JSON.stringify(chartBundle()));
   const epoch = sourceDateEpoch();
@@ -277,8 +368,19 @@ export async function packageAll(opts: PackageOptions): Promise<BuiltArchive[]> 
     const node = nodeBinary(t.node, t.exe);
     // A V8 code cache is only valid where it was made: linux/amd64 gets one, the others start without.
     const codeCache =
-      t.os === 'linux' && t.arch === 'amd64' && process.platform === 'linux' && process.arch === 'x64';
+      opts.codeCache !== false &&
+      t.os === 'linux' &&
+      t.arch === 'amd64' &&
+      process.platform === 'linux' &&
+      process.arch === 'x64';
     const blob = path.join(dir, 'sea.blob');
+    const assets: Record<string, string> = { [CHART_ASSET]: chartFile, ...moduleAssets };
+    if (codeCache) {
+      for (const [asset, file] of Object.entries(moduleAssets)) {
+        assets[`${asset}.cache`] = path.join(dir, `${asset}.cache`);
+        assetCodeCache(generator, file, assets[`${asset}.cache`]!);
+      }
+    }
     writeFileSync(
       path.join(dir, 'sea-config.json'),
       JSON.stringify({
@@ -287,7 +389,7 @@ export async function packageAll(opts: PackageOptions): Promise<BuiltArchive[]> 
         disableExperimentalSEAWarning: true,
         useSnapshot: false,
         useCodeCache: codeCache,
-        assets: { [CHART_ASSET]: chartFile },
+        assets,
       }),
     );
     log(`… ${id}: SEA blob (Node ${t.node.version}${codeCache ? ', with code cache' : ''})`);
@@ -346,6 +448,10 @@ export async function packageAll(opts: PackageOptions): Promise<BuiltArchive[]> 
     );
     built.push({ os: t.os, arch: t.arch, file: archive, sha256, bin });
   }
+  const kept = path.join(opts.outDir, '.sea');
+  rmSync(kept, { recursive: true, force: true });
+  cpSync(work, kept, { recursive: true });
+  rmSync(work, { recursive: true, force: true });
   writeFileSync(
     path.join(opts.outDir, 'checksums.txt'),
     built.map((a) => `${a.sha256}  ${path.basename(a.file)}\n`).join(''),
@@ -375,12 +481,18 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       platform: { type: 'string', multiple: true },
       'out-dir': { type: 'string', default: path.join(ROOT, 'dist') },
       manifest: { type: 'string', default: path.join(ROOT, 'krew-manifest.yaml') },
+      'without-code-cache': { type: 'boolean', default: false },
     },
   });
   const platforms = values.platform?.flatMap((p) => p.split(',')) ?? TARGETS.map((t) => `${t.os}/${t.arch}`);
   const outDir = path.resolve(values['out-dir']);
   mkdirSync(outDir, { recursive: true });
-  packageAll({ platforms, outDir, manifest: path.resolve(values.manifest) }).catch((e: unknown) => {
+  packageAll({
+    platforms,
+    outDir,
+    manifest: path.resolve(values.manifest),
+    codeCache: !values['without-code-cache'],
+  }).catch((e: unknown) => {
     log(`error: ${e instanceof Error ? e.message : String(e)}`);
     process.exitCode = 1;
   });

@@ -1,0 +1,105 @@
+/**
+ * Start-up time of `--help`: the npm install, the single executable with and
+ * without the V8 code cache, the binary as kubectl runs it, and, for
+ * reference, `kubectl version --client`. Also the binary and archive sizes.
+ *   node --import tsx bench/startup.ts [runs]     (part of npm run bench)
+ * Builds the linux/amd64 package twice into dist/bench-package*; no cluster needed.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, statSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { writeKubeconfig } from '../test/support/cli.js';
+import { ROOT, TOOLS } from '../test/support/tools.js';
+import { sh } from './support.js';
+
+const RUNS = Number(process.argv[2] ?? 21);
+
+function buildPackage(dir: string, codeCache: boolean): string {
+  mkdirSync(dir, { recursive: true });
+  sh(process.execPath, [
+    '--import',
+    'tsx',
+    path.join(ROOT, 'scripts/package.ts'),
+    '--platform',
+    'linux/amd64',
+    '--out-dir',
+    dir,
+    '--manifest',
+    path.join(dir, 'krew-manifest.yaml'),
+    ...(codeCache ? [] : ['--without-code-cache']),
+  ]);
+  return path.join(dir, '.sea/linux_amd64/kubectl-expose_pods');
+}
+
+/** Wall-clock ms of each run, after two warm-up runs (a warm page cache, as a user's second call). */
+function time(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, exitCode = 0): number[] {
+  const once = (): number => {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: 'ignore' });
+    if (r.status !== exitCode) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  };
+  once();
+  once();
+  return Array.from({ length: RUNS }, once).sort((a, b) => a - b);
+}
+
+const pct = (xs: number[], p: number): number =>
+  xs[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))]!;
+const mib = (file: string): string => (statSync(file).size / 2 ** 20).toFixed(1);
+
+const withCache = buildPackage(path.join(ROOT, 'dist/bench-package'), true);
+const withoutCache = buildPackage(path.join(ROOT, 'dist/bench-package-nocache'), false);
+// kubectl finds the plugin on PATH, as after a krew install.
+const pathDir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-bench-path-'));
+symlinkSync(withCache, path.join(pathDir, 'kubectl-expose_pods'));
+const viaKubectl = { PATH: `${pathDir}:/usr/bin:/bin` };
+
+const rows: [string, string, number[]][] = [];
+for (const sub of [[], ['endpoints']]) {
+  const args = [...sub, '--help'];
+  const shown = `kubectl expose-pods ${args.join(' ')}`;
+  rows.push([
+    shown,
+    `npm install (Node ${process.version}, bin/run.js)`,
+    time(path.join(ROOT, 'bin/run.js'), args),
+  ]);
+  rows.push([shown, 'single executable, code cache', time(withCache, args)]);
+  rows.push([shown, 'single executable, no code cache', time(withoutCache, args)]);
+  rows.push([
+    shown,
+    'single executable, through kubectl',
+    time(TOOLS.KUBECTL, ['expose-pods', ...args], viaKubectl),
+  ]);
+}
+// A command that loads client-node and makes one request, refused at once (exit 5):
+// the fixed cost before any real API work.
+const kubeconfig = writeKubeconfig();
+const refused = (cmd: string, pre: string[] = []) =>
+  time(cmd, [...pre, 'endpoints', '--kubeconfig', kubeconfig], {}, 5);
+const shownRefused = 'kubectl expose-pods endpoints (cluster refuses, exit 5)';
+rows.push([
+  shownRefused,
+  `npm install (Node ${process.version}, bin/run.js)`,
+  refused(path.join(ROOT, 'bin/run.js')),
+]);
+rows.push([shownRefused, 'single executable, code cache', refused(withCache)]);
+rows.push([shownRefused, 'single executable, no code cache', refused(withoutCache)]);
+rows.push(['kubectl version --client', 'reference', time(TOOLS.KUBECTL, ['version', '--client'])]);
+
+console.log(
+  `Start-up, ${RUNS} runs each after 2 warm-up runs, ${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}`,
+);
+console.log('| command | how | median ms | p90 ms | min ms |');
+console.log('| --- | --- | --- | --- | --- |');
+for (const [cmd, how, xs] of rows)
+  console.log(
+    `| ${cmd} | ${how} | ${pct(xs, 0.5).toFixed(0)} | ${pct(xs, 0.9).toFixed(0)} | ${xs[0]!.toFixed(0)} |`,
+  );
+const archive = path.join(ROOT, 'dist/bench-package/kubectl-expose_pods_linux_amd64.tar.gz');
+const bundle = path.join(ROOT, 'dist/bench-package/.sea/bundle.cjs');
+console.log(
+  `\nlinux/amd64: binary ${mib(withCache)} MiB (without code cache ${mib(withoutCache)} MiB), archive ${mib(archive)} MiB, bundle ${mib(bundle)} MiB`,
+);
