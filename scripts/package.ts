@@ -12,8 +12,9 @@
  * cache is only valid on the platform that made it) and injected with postject.
  * postject drops the Node project's macOS signature, so the darwin binary is
  * signed again, ad hoc, with rcodesign (built by scripts/install-tools.sh).
- * Archives are deterministic: fixed mtime (SOURCE_DATE_EPOCH, else the last
- * commit), sorted names, owner 0.
+ * Archives get a fixed mtime (SOURCE_DATE_EPOCH, else the last commit), sorted
+ * names and owner 0, so a rebuild is byte for byte the same, except on
+ * linux/amd64, whose V8 code caches differ from run to run.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -23,7 +24,6 @@ import {
   cpSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -349,7 +349,13 @@ export async function packageAll(opts: PackageOptions): Promise<BuiltArchive[]> 
   // Built in a temp dir, then kept as <out-dir>/.sea for inspection: the bundle's
   // recorded path then has no node_modules above it, so anything the executable
   // tried to load from disk would fail in the tests instead of quietly working here.
-  const work = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-sea-'));
+  // The name is fixed per out dir, not random: the blob records the bundle's path.
+  const work = path.join(
+    os.tmpdir(),
+    `kubectl-expose-pods-sea-${createHash('sha256').update(opts.outDir).digest('hex').slice(0, 12)}`,
+  );
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
   log('… bundling src/sea.ts with esbuild');
   const { main: bundleFile, assets: moduleAssets } = await bundle(work);
   const chartFile = path.join(work, CHART_ASSET);
