@@ -16,9 +16,10 @@ bash test/cluster/cluster.sh build
 echo "tools ready in $((SECONDS - start))s" >&2
 
 npm run --silent build
-# The single executable and its krew manifest, as `npm run package` makes them
-# for a release, but for this machine's platform only (test/package, test/e2e/krew).
-node --import tsx scripts/package.ts --platform linux/amd64 \
+# The single executables and their krew manifest, as `npm run package` makes
+# them for a release, for linux/amd64 (run by test/package and test/e2e/krew)
+# and windows/amd64 (its zip is unpacked by the real krew in test/package).
+node --import tsx scripts/package.ts --platform linux/amd64,windows/amd64 \
   --out-dir dist/test-package --manifest dist/test-package/krew-manifest.yaml
 if [ "$only" = all ]; then
   npm run --silent typecheck

@@ -6,6 +6,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   symlinkSync,
@@ -23,25 +24,37 @@ import { packaged, PACKAGE_DIR, ROOT, run, STACK_LINE, TOOLS, type Run } from '.
 // What `npm run package` made for linux/amd64 (scripts/test.sh packages it
 // before the tests), checked as a krew user receives it: the archive, its
 // manifest, the real krew installing it, and the single executable running.
-const { archive, manifest } = packaged();
+const { archive, windowsArchive, manifest } = packaged();
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
-describe('the linux/amd64 archive and its manifest', () => {
+describe('the linux/amd64 and windows/amd64 archives and their manifest', () => {
   it('the manifest follows krew’s rules, and its sha256 is the archive’s', () => {
     const m = parse(readFileSync(manifest, 'utf8')) as KrewManifest;
     assert.deepEqual(krewManifestProblems(m, { expectedName: 'expose-pods', archivesDir: PACKAGE_DIR }), []);
     assert.equal(m.spec.version, `v${pkg.version}`);
-    assert.equal(m.spec.platforms.length, 1);
-    const [platform] = m.spec.platforms;
-    assert.ok(platform);
-    assert.equal(platform.sha256, sha256File(archive));
-    assert.ok(platform.uri.endsWith(`/v${pkg.version}/kubectl-expose_pods_linux_amd64.tar.gz`), platform.uri);
+    assert.deepEqual(
+      m.spec.platforms.map((p) => [p.selector.matchLabels, p.bin, path.basename(p.uri), p.sha256]),
+      [
+        [{ os: 'linux', arch: 'amd64' }, 'kubectl-expose_pods', path.basename(archive), sha256File(archive)],
+        [
+          { os: 'windows', arch: 'amd64' },
+          'kubectl-expose_pods.exe',
+          path.basename(windowsArchive),
+          sha256File(windowsArchive),
+        ],
+      ],
+    );
+    for (const p of m.spec.platforms)
+      assert.ok(p.uri.startsWith(`${m.spec.homepage}/releases/download/v${pkg.version}/`), p.uri);
   });
 
   it('checksums.txt has the archive’s SHA-256, in sha256sum’s format', () => {
     const r = run('sha256sum', ['--check', '--strict', 'checksums.txt'], { cwd: PACKAGE_DIR });
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.equal(r.stdout.trim(), 'kubectl-expose_pods_linux_amd64.tar.gz: OK');
+    assert.equal(
+      r.stdout.trim(),
+      'kubectl-expose_pods_linux_amd64.tar.gz: OK\nkubectl-expose_pods_windows_amd64.zip: OK',
+    );
   });
 
   it('krew-index’s copy, plugins/expose-pods.yaml, is the same manifest under the plugin’s name', () => {
@@ -240,6 +253,25 @@ describe('kubectl krew install, with the real krew', () => {
     );
     assert.match(version.stdout, /^chart {2}expose-pods /m);
     assert.match(version.stdout, /^node {3}v24\./m);
+  });
+
+  it('the Windows zip: krew (as on windows/amd64) unpacks kubectl-expose_pods.exe, a PE executable', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-krew-win-'));
+    const r = run(
+      TOOLS.KUBECTL,
+      ['krew', 'install', `--manifest=${manifest}`, `--archive=${windowsArchive}`],
+      {
+        env: { ...env, KREW_ROOT: root, KREW_OS: 'windows' },
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const store = path.join(root, `store/expose-pods/v${pkg.version}`);
+    assert.deepEqual(readdirSync(store).sort(), ['LICENSE', 'kubectl-expose_pods.exe']);
+    const exe = readFileSync(path.join(store, 'kubectl-expose_pods.exe'));
+    assert.equal(exe.subarray(0, 2).toString(), 'MZ');
+    assert.ok(exe.includes('NODE_SEA_BLOB'), 'the SEA blob is in the binary');
+    assert.ok(exe.includes('"name":"expose-pods"'), 'the chart asset is in the binary');
+    spawnSync('rm', ['-rf', root]);
   });
 
   it('kubectl krew uninstall removes it again', () => {

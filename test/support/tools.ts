@@ -45,18 +45,20 @@ function loadTools(): Record<'HELM3' | 'HELM4' | 'KREW' | 'KUBECTL', string> {
 export const TOOLS = loadTools();
 
 /**
- * What scripts/test.sh packages before the tests run: the linux/amd64 archive,
- * checksums.txt and its krew manifest, as `npm run package` makes them.
+ * What scripts/test.sh packages before the tests run: the linux/amd64 and
+ * windows/amd64 archives, checksums.txt and their krew manifest, as
+ * `npm run package` makes them.
  */
 export const PACKAGE_DIR = path.join(ROOT, 'dist/test-package');
 
-/** The packaged linux/amd64 archive and its manifest; a missing one fails the test run. */
-export function packaged(): { archive: string; manifest: string } {
+/** The packaged linux/amd64 and windows/amd64 archives and their manifest; a missing one fails the test run. */
+export function packaged(): { archive: string; windowsArchive: string; manifest: string } {
   const archive = path.join(PACKAGE_DIR, 'kubectl-expose_pods_linux_amd64.tar.gz');
+  const windowsArchive = path.join(PACKAGE_DIR, 'kubectl-expose_pods_windows_amd64.zip');
   const manifest = path.join(PACKAGE_DIR, 'krew-manifest.yaml');
-  if (!existsSync(archive) || !existsSync(manifest))
-    throw new Error(`${archive} is missing: npm test packages linux/amd64 first (scripts/test.sh)`);
-  return { archive, manifest };
+  for (const f of [archive, windowsArchive, manifest])
+    if (!existsSync(f)) throw new Error(`${f} is missing: npm test packages it first (scripts/test.sh)`);
+  return { archive, windowsArchive, manifest };
 }
 
 /** Both Helm majors: chart tests run under each. */
