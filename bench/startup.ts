@@ -3,7 +3,7 @@
  * without the V8 code cache, the binary as kubectl runs it, and, for
  * reference, `kubectl version --client`. Also the binary and archive sizes.
  *   node --import tsx bench/startup.ts [runs]     (part of npm run bench)
- * Builds the linux/amd64 package twice into dist/bench-package*; no cluster needed.
+ * Builds the linux/amd64 package twice into build/bench-package*; no cluster needed.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, statSync, symlinkSync } from 'node:fs';
@@ -50,8 +50,8 @@ const pct = (xs: number[], p: number): number =>
   xs[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))]!;
 const mib = (file: string): string => (statSync(file).size / 2 ** 20).toFixed(1);
 
-const withCache = buildPackage(path.join(ROOT, 'dist/bench-package'), true);
-const withoutCache = buildPackage(path.join(ROOT, 'dist/bench-package-nocache'), false);
+const withCache = buildPackage(path.join(ROOT, 'build/bench-package'), true);
+const withoutCache = buildPackage(path.join(ROOT, 'build/bench-package-nocache'), false);
 // kubectl finds the plugin on PATH, as after a krew install.
 const pathDir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-bench-path-'));
 symlinkSync(withCache, path.join(pathDir, 'kubectl-expose_pods'));
@@ -98,8 +98,8 @@ for (const [cmd, how, xs] of rows)
   console.log(
     `| ${cmd} | ${how} | ${pct(xs, 0.5).toFixed(0)} | ${pct(xs, 0.9).toFixed(0)} | ${xs[0]!.toFixed(0)} |`,
   );
-const archive = path.join(ROOT, 'dist/bench-package/kubectl-expose_pods_linux_amd64.tar.gz');
-const bundle = path.join(ROOT, 'dist/bench-package/.sea/bundle.cjs');
+const archive = path.join(ROOT, 'build/bench-package/kubectl-expose_pods_linux_amd64.tar.gz');
+const bundle = path.join(ROOT, 'build/bench-package/.sea/bundle.cjs');
 console.log(
   `\nlinux/amd64: binary ${mib(withCache)} MiB (without code cache ${mib(withoutCache)} MiB), archive ${mib(archive)} MiB, bundle ${mib(bundle)} MiB`,
 );

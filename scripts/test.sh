@@ -20,7 +20,7 @@ npm run --silent build
 # them for a release, for linux/amd64 (run by test/package and test/e2e/krew)
 # and windows/amd64 (its zip is unpacked by the real krew in test/package).
 node --import tsx scripts/package.ts --platform linux/amd64,windows/amd64 \
-  --out-dir dist/test-package --manifest dist/test-package/krew-manifest.yaml
+  --out-dir build/test-package --manifest build/test-package/krew-manifest.yaml
 if [ "$only" = all ]; then
   npm run --silent typecheck
   npm run --silent lint

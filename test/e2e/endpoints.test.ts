@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 
-import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { eventually, printClusterLogsOnFailure, userShell, watchEndpointsJson } from '../support/e2e.js';
 import { HELMS, ROOT, run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
@@ -86,14 +84,7 @@ describe('endpoints on the InternalIP-only node', () => {
   });
 
   it('--watch -o json: a deleted pod is reported going and coming back, and the watch survives an API server crash', async () => {
-    const w = spawn('kubectl', ['expose-pods', 'endpoints', 'solo', '-n', ns, '--watch', '-o', 'json'], {
-      env: sh.env,
-    });
-    const events: any[] = [];
-    let stderr = '';
-    createInterface({ input: w.stdout }).on('line', (l) => events.push(JSON.parse(l)));
-    w.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((r) => w.on('exit', r));
+    const { child: w, events, stderr, exited } = watchEndpointsJson(sh.env, ['solo', '-n', ns]);
     const statuses = (from: number) => events.slice(from).map((e) => `${e.type} ${e.endpoint.status}`);
     try {
       await eventually('the first event', () => (events.length ? true : undefined), 30_000);
@@ -109,7 +100,9 @@ describe('endpoints on the InternalIP-only node', () => {
           const r = run('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), 'restart-apiserver']);
           assert.equal(r.status, 0, r.stderr);
           await eventually('the reconnect notice', () =>
-            /warning: the watch on pods in namespace e2e-endpoints was lost/.test(stderr) ? true : undefined,
+            /warning: the watch on pods in namespace e2e-endpoints was lost/.test(stderr())
+              ? true
+              : undefined,
           );
         }
         const from = events.length;
@@ -132,8 +125,8 @@ describe('endpoints on the InternalIP-only node', () => {
     } finally {
       w.kill('SIGINT');
     }
-    assert.equal(await exited, 0, stderr);
-    assert.doesNotMatch(stderr, /error|at .*\.js:\d+/);
+    assert.equal(await exited, 0, stderr());
+    assert.doesNotMatch(stderr(), /error|at .*\.js:\d+/);
   });
 
   it('--watch refuses -o addresses and --probe (exit 2)', () => {

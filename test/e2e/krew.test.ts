@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 
-import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { eventually, printClusterLogsOnFailure, userShell, watchEndpointsJson } from '../support/e2e.js';
 import { HELMS } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
@@ -83,14 +81,7 @@ describe('installed with krew: install, endpoints, uninstall on the real control
   });
 
   it('endpoints --watch -o json streams the rows, and Ctrl-C ends it with exit 0', async () => {
-    const w = spawn('kubectl', ['expose-pods', 'endpoints', release, '-n', ns, '--watch', '-o', 'json'], {
-      env: sh.env,
-    });
-    const events: any[] = [];
-    let stderr = '';
-    createInterface({ input: w.stdout }).on('line', (l) => events.push(JSON.parse(l)));
-    w.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((r) => w.on('exit', r));
+    const { child, events, stderr, exited } = watchEndpointsJson(sh.env, [release, '-n', ns]);
     try {
       await eventually('both rows', () => (events.length >= 2 ? true : undefined), 30_000);
       assert.deepEqual(events.map((e) => `${e.type} ${e.endpoint.pod} ${e.endpoint.status}`).sort(), [
@@ -98,9 +89,9 @@ describe('installed with krew: install, endpoints, uninstall on the real control
         `ADDED ${sts}-1 Ready`,
       ]);
     } finally {
-      w.kill('SIGINT');
+      child.kill('SIGINT');
     }
-    assert.equal(await exited, 0, stderr);
+    assert.equal(await exited, 0, stderr());
   });
 
   it('uninstall keeps the PVCs and the Redis Secret; --delete-data --yes removes them', async () => {

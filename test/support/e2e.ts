@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 
 import { packaged, ROOT, run, TOOLS, type Run } from './tools.js';
 
@@ -79,6 +81,20 @@ export function userShell(helmPath: string, via: 'npm' | 'krew' = 'npm') {
       return JSON.parse(r.stdout);
     },
   };
+}
+
+/**
+ * `kubectl expose-pods endpoints ARGS --watch -o json` running in the
+ * background: its NDJSON events as they arrive, its stderr so far, and its exit.
+ */
+export function watchEndpointsJson(env: NodeJS.ProcessEnv, args: string[]) {
+  const child = spawn('kubectl', ['expose-pods', 'endpoints', ...args, '--watch', '-o', 'json'], { env });
+  const events: any[] = [];
+  let stderr = '';
+  createInterface({ input: child.stdout }).on('line', (l) => events.push(JSON.parse(l)));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  return { child, events, stderr: () => stderr, exited };
 }
 
 /** Polls until fn returns a value (not undefined) or the deadline passes; never a fixed sleep. */

@@ -47,9 +47,10 @@ export const TOOLS = loadTools();
 /**
  * What scripts/test.sh packages before the tests run: the linux/amd64 and
  * windows/amd64 archives, checksums.txt and their krew manifest, as
- * `npm run package` makes them.
+ * `npm run package` makes them. Not under dist/: the e2e tests' `npm install -g .`
+ * runs the prepare script, which empties dist/.
  */
-export const PACKAGE_DIR = path.join(ROOT, 'dist/test-package');
+export const PACKAGE_DIR = path.join(ROOT, 'build/test-package');
 
 /** The packaged linux/amd64 and windows/amd64 archives and their manifest; a missing one fails the test run. */
 export function packaged(): { archive: string; windowsArchive: string; manifest: string } {
