@@ -1,12 +1,10 @@
 import { Flags } from '@oclif/core';
 
 import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
-import { worstStatus } from '../core/certs.js';
+import { DEFAULT_PKI_DIR, worstStatus } from '../core/certs.js';
 import { longDurationMs } from '../core/duration.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
-import { checkCerts, DEFAULT_PKI_DIR, type CertsReport } from '../ops/check-certs.js';
-import { formatCerts, formatSources } from '../output/certs.js';
-import { renderStructured } from '../output/format.js';
+import type { CertsReport } from '../ops/check-certs.js';
 
 export default class CheckCerts extends BaseCommand {
   static override summary =
@@ -77,6 +75,9 @@ Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is
 
   async run(): Promise<CertsReport> {
     const { flags } = await this.parse(CheckCerts);
+    const { checkCerts } = await import('../ops/check-certs.js');
+    const { formatCerts, formatSources } = await import('../output/certs.js');
+    const { renderStructured } = await import('../output/format.js');
     const warnMs = longDurationMs(flags['warn-within']);
     if (warnMs === undefined) {
       throw new UsageError(

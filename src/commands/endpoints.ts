@@ -6,10 +6,7 @@ import { DEFAULT_ADDRESS_TYPES, internalOnly, parseAddressTypes, type Endpoint }
 import { durationMs } from '../core/duration.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { UsageError } from '../errors.js';
-import { probeRows, releaseEndpoints, type EndpointsReport } from '../ops/endpoints.js';
-import { watchEndpoints } from '../ops/endpoints-watch.js';
-import { formatAddresses, formatEndpoints } from '../output/endpoints.js';
-import { renderStructured } from '../output/format.js';
+import type { EndpointsReport } from '../ops/endpoints.js';
 
 export default class Endpoints extends BaseCommand {
   static override summary = 'Which node address and port reaches each pod right now.';
@@ -81,6 +78,9 @@ The node address is the first of --address-type the node has. A warning goes to 
 
   async run(): Promise<EndpointsReport | undefined> {
     const { args, flags } = await this.parse(Endpoints);
+    const { probeRows, releaseEndpoints } = await import('../ops/endpoints.js');
+    const { formatAddresses, formatEndpoints } = await import('../output/endpoints.js');
+    const { renderStructured } = await import('../output/format.js');
     const types = parseAddressTypes(flags['address-type']);
     if (typeof types === 'string') throw new UsageError(types);
     if (flags.watch) {
@@ -144,6 +144,9 @@ The node address is the first of --address-type the node has. A warning goes to 
     flags: Interfaces.InferredFlags<typeof Endpoints.flags>,
     addressTypes: string[],
   ): Promise<void> {
+    const { watchEndpoints } = await import('../ops/endpoints-watch.js');
+    const { formatEndpoints } = await import('../output/endpoints.js');
+    const { renderStructured } = await import('../output/format.js');
     const stop = new AbortController();
     const onSignal = () => {
       stop.abort();

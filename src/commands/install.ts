@@ -1,14 +1,9 @@
 import { Args, Flags } from '@oclif/core';
-import { parseAllDocuments } from 'yaml';
 
 import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
-import { releaseEndpoints } from '../ops/endpoints.js';
-import { renderInstall, runInstall, type InstallRequest } from '../ops/install.js';
-import { formatEndpoints } from '../output/endpoints.js';
-import { Progress } from '../output/progress.js';
+import type { InstallRequest } from '../ops/install.js';
 import { progressLine } from '../core/progress.js';
-import { renderStructured } from '../output/format.js';
 
 export default class Install extends BaseCommand {
   static override summary = 'Install or upgrade a release of the bundled chart with Helm.';
@@ -123,6 +118,12 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Install);
+    const { parseAllDocuments } = await import('yaml');
+    const { releaseEndpoints } = await import('../ops/endpoints.js');
+    const { renderInstall, runInstall } = await import('../ops/install.js');
+    const { formatEndpoints } = await import('../output/endpoints.js');
+    const { Progress } = await import('../output/progress.js');
+    const { renderStructured } = await import('../output/format.js');
     const req: InstallRequest = {
       release: args.release,
       kube: kubeFlagValues(flags),

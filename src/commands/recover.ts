@@ -5,11 +5,7 @@ import { durationMs } from '../core/duration.js';
 import { OUT_OF_SERVICE_TAINT } from '../core/recover.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { UsageError } from '../errors.js';
-import { runRecover, type RecoverAction, type RecoverResult } from '../ops/recover.js';
-import { confirm } from '../output/confirm.js';
-import { renderStructured } from '../output/format.js';
-import { Progress } from '../output/progress.js';
-import { renderTable } from '../output/table.js';
+import type { RecoverAction, RecoverResult } from '../ops/recover.js';
 
 const TAINT = `${OUT_OF_SERVICE_TAINT.key}=${OUT_OF_SERVICE_TAINT.value}:${OUT_OF_SERVICE_TAINT.effect}`;
 
@@ -72,6 +68,11 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
 
   async run(): Promise<RecoverResult> {
     const { args, flags } = await this.parse(Recover);
+    const { runRecover } = await import('../ops/recover.js');
+    const { confirm } = await import('../output/confirm.js');
+    const { renderStructured } = await import('../output/format.js');
+    const { Progress } = await import('../output/progress.js');
+    const { renderTable } = await import('../output/table.js');
     const timeoutMs = durationMs(flags.timeout);
     if (timeoutMs === undefined)
       throw new UsageError(`--timeout ${flags.timeout} is not a duration; use a value such as 90s or 5m`);

@@ -3,12 +3,8 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { UsageError } from '../errors.js';
-import { runScale, type ScaleResult } from '../ops/scale.js';
-import { confirm } from '../output/confirm.js';
-import { renderStructured } from '../output/format.js';
+import type { ScaleResult } from '../ops/scale.js';
 import { progressLine } from '../core/progress.js';
-import { Progress } from '../output/progress.js';
-import { formatChanges, formatPlan } from '../output/scale.js';
 
 export default class Scale extends BaseCommand {
   static override summary = 'Change the number of rooms and keep the per-pod Services in step.';
@@ -71,6 +67,11 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
 
   async run(): Promise<ScaleResult> {
     const { args, flags } = await this.parse(Scale);
+    const { runScale } = await import('../ops/scale.js');
+    const { confirm } = await import('../output/confirm.js');
+    const { renderStructured } = await import('../output/format.js');
+    const { Progress } = await import('../output/progress.js');
+    const { formatChanges, formatPlan } = await import('../output/scale.js');
     const text = flags.output === 'text';
     const progress = new Progress();
     let result: ScaleResult;

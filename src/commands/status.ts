@@ -4,9 +4,6 @@ import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-comma
 import { DEFAULT_RELEASE } from '../core/release.js';
 import type { StatusReport } from '../core/status.js';
 import { ExitCode } from '../errors.js';
-import { releaseStatus } from '../ops/status.js';
-import { renderStructured } from '../output/format.js';
-import { formatStatus } from '../output/status.js';
 
 export default class Status extends BaseCommand {
   static override summary = 'Is the exposure healthy? One screen, and an exit code scripts can gate on.';
@@ -38,6 +35,9 @@ Exit code 0 when healthy, 8 when degraded, 7 when the release does not exist.`;
 
   async run(): Promise<StatusReport> {
     const { args, flags } = await this.parse(Status);
+    const { releaseStatus } = await import('../ops/status.js');
+    const { renderStructured } = await import('../output/format.js');
+    const { formatStatus } = await import('../output/status.js');
     const { report, collisionsUnchecked } = await releaseStatus({
       release: args.release,
       kube: kubeFlagValues(flags),

@@ -11,13 +11,6 @@ import {
   type TolerationsReport,
 } from '../core/tolerations.js';
 import { UsageError } from '../errors.js';
-import { parseTolerationSeconds, setTolerations } from '../ops/tolerations.js';
-import { confirm } from '../output/confirm.js';
-import { Progress } from '../output/progress.js';
-import { loadKube } from '../kube/config.js';
-import { readTolerationObjects } from '../kube/tolerations-objects.js';
-import { renderStructured } from '../output/format.js';
-import { renderTable } from '../output/table.js';
 
 export default class Tolerations extends BaseCommand {
   static override summary =
@@ -86,6 +79,13 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
 
   async run(): Promise<TolerationsReport> {
     const { args, flags } = await this.parse(Tolerations);
+    const { parseTolerationSeconds, setTolerations } = await import('../ops/tolerations.js');
+    const { confirm } = await import('../output/confirm.js');
+    const { Progress } = await import('../output/progress.js');
+    const { loadKube } = await import('../kube/config.js');
+    const { readTolerationObjects } = await import('../kube/tolerations-objects.js');
+    const { renderStructured } = await import('../output/format.js');
+    const { renderTable } = await import('../output/table.js');
     const graceMs = durationMs(flags['node-monitor-grace-period']);
     if (graceMs === undefined) {
       throw new UsageError(

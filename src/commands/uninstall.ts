@@ -4,8 +4,6 @@ import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-comma
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { UsageError } from '../errors.js';
 import type { ReleaseData } from '../kube/data.js';
-import { runUninstall } from '../ops/uninstall.js';
-import { confirm } from '../output/confirm.js';
 
 const describeData = (d: ReleaseData, ns: string) =>
   [...d.pvcs.map((p) => `persistentvolumeclaim/${p}`), ...d.secrets.map((s) => `secret/${s}`)]
@@ -50,6 +48,8 @@ If the release is already gone, --delete-data still deletes what it left behind,
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Uninstall);
+    const { runUninstall } = await import('../ops/uninstall.js');
+    const { confirm } = await import('../output/confirm.js');
     const res = await runUninstall({
       release: args.release,
       kube: kubeFlagValues(flags),

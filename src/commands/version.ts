@@ -2,9 +2,6 @@ import { Flags } from '@oclif/core';
 
 import { BaseCommand, helmFlags } from '../base-command.js';
 import { ExposePodsError } from '../errors.js';
-import { bundledChartInfo, bundledChartPath } from '../helm/chart.js';
-import { detectHelm } from '../helm/helm.js';
-import { renderStructured } from '../output/format.js';
 
 export interface VersionInfo {
   plugin: string;
@@ -33,6 +30,9 @@ export default class Version extends BaseCommand {
 
   async run(): Promise<VersionInfo> {
     const { flags } = await this.parse(Version);
+    const { bundledChartInfo, bundledChartPath } = await import('../helm/chart.js');
+    const { detectHelm } = await import('../helm/helm.js');
+    const { renderStructured } = await import('../output/format.js');
     const chartPath = await bundledChartPath();
     const chart = await bundledChartInfo(chartPath);
     let helm: VersionInfo['helm'];

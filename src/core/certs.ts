@@ -1,5 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 
+/** kubeadm's certificate directory, which check-certs reads when it exists. */
+export const DEFAULT_PKI_DIR = '/etc/kubernetes/pki';
+
 /** Where a certificate was found. */
 export type CertSource = 'serving' | 'kubeconfig' | 'configmap' | 'secret' | 'webhook' | 'apiservice' | 'pki';
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
 import {
+  DEFAULT_PKI_DIR,
   judgeAll,
   KUBEADM_CAS,
   KUBEADM_CERTS,
@@ -17,8 +18,6 @@ import { ExitCode, ExposePodsError } from '../errors.js';
 import { readClusterCertSources, type Found, type SourceOutcome } from '../kube/cert-objects.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { peerChain } from '../net/tls.js';
-
-export const DEFAULT_PKI_DIR = '/etc/kubernetes/pki';
 
 export interface CheckCertsRequest {
   kube: KubeFlags;
