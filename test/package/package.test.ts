@@ -57,6 +57,18 @@ describe('the linux/amd64 and windows/amd64 archives and their manifest', () => 
     );
   });
 
+  it('RELEASE_NOTES.md marks Windows as unsigned and names what was not built', () => {
+    const notes = readFileSync(path.join(PACKAGE_DIR, 'RELEASE_NOTES.md'), 'utf8');
+    assert.match(notes, new RegExp(`^# kubectl expose-pods v${pkg.version.replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(
+      notes,
+      /^\| windows\/amd64 \| `kubectl-expose_pods_windows_amd64\.zip` \| 24\.\d+\.\d+ \| UNSIGNED: /m,
+    );
+    assert.match(notes, new RegExp(`\\| linux/amd64 .*\\| \`${sha256File(archive)}\` \\|$`, 'm'));
+    assert.match(notes, /^Not built: darwin\/arm64/m);
+    assert.match(notes, /^Left out of this build: linux\/arm64, darwin\/amd64\.$/m);
+  });
+
   it('krew-index’s copy, plugins/expose-pods.yaml, is the same manifest under the plugin’s name', () => {
     assert.equal(
       readFileSync(path.join(PACKAGE_DIR, 'plugins/expose-pods.yaml'), 'utf8'),
