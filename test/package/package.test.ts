@@ -9,7 +9,6 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
-  symlinkSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +18,16 @@ import { parse } from 'yaml';
 
 import { krewManifestProblems, sha256File, type KrewManifest } from '../../scripts/package/krew.js';
 import { cli, helmBinDir, writeKubeconfig } from '../support/cli.js';
-import { packaged, PACKAGE_DIR, ROOT, run, STACK_LINE, TOOLS, type Run } from '../support/tools.js';
+import {
+  krewShell,
+  packaged,
+  PACKAGE_DIR,
+  ROOT,
+  run,
+  STACK_LINE,
+  TOOLS,
+  type Run,
+} from '../support/tools.js';
 
 // What `npm run package` made for linux/amd64 (scripts/test.sh packages it
 // before the tests), checked as a krew user receives it: the archive, its
@@ -196,20 +204,15 @@ describe('the single executable', () => {
 });
 
 describe('kubectl krew install, with the real krew', () => {
-  const krewRoot = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-krew-root-'));
-  const bin = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-krew-bin-'));
-  symlinkSync(TOOLS.KREW, path.join(bin, 'kubectl-krew'));
-  const env = {
-    PATH: [path.join(krewRoot, 'bin'), bin, '/usr/bin', '/bin'].join(':'),
-    KREW_ROOT: krewRoot,
-    KREW_NO_UPGRADE_CHECK: '1',
+  const krew = krewShell({
     KUBECONFIG: '/nonexistent',
     HOME: mkdtempSync(path.join(os.tmpdir(), 'expose-pods-krew-home-')),
-  };
-  const kubectl = (...args: string[]): Run => run(TOOLS.KUBECTL, args, { env });
+  });
+  const krewRoot = krew.root;
+  const { kubectl } = krew;
 
   before(() => {
-    const r = kubectl('krew', 'install', `--manifest=${manifest}`, `--archive=${archive}`);
+    const r = krew.install(archive, manifest);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /Installed plugin: expose-pods/);
     // krew list and uninstall want the index git repo that `krew update` would
@@ -268,14 +271,9 @@ describe('kubectl krew install, with the real krew', () => {
   });
 
   it('the Windows zip: krew (as on windows/amd64) unpacks kubectl-expose_pods.exe, a PE executable', () => {
-    const root = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-krew-win-'));
-    const r = run(
-      TOOLS.KUBECTL,
-      ['krew', 'install', `--manifest=${manifest}`, `--archive=${windowsArchive}`],
-      {
-        env: { ...env, KREW_ROOT: root, KREW_OS: 'windows' },
-      },
-    );
+    const windows = krewShell({ KREW_OS: 'windows' });
+    const root = windows.root;
+    const r = windows.install(windowsArchive, manifest);
     assert.equal(r.status, 0, r.stderr);
     const store = path.join(root, `store/expose-pods/v${pkg.version}`);
     assert.deepEqual(readdirSync(store).sort(), ['LICENSE', 'kubectl-expose_pods.exe']);

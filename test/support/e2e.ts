@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { packaged, ROOT, run, TOOLS, type Run } from './tools.js';
+import { krewShell, packaged, ROOT, run, TOOLS, type Run } from './tools.js';
 
 /** The local control plane started by `npm run cluster:up` (test/cluster/cluster.sh). */
 function clusterEnv(): { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string } {
@@ -33,18 +33,12 @@ const KUBECTL = TOOLS.KUBECTL;
  * The plugin installed with krew from the packaged archive, as a krew user
  * gets it: the single executable in $KREW_ROOT/bin.
  */
-function krewInstall(bin: string): string {
+function krewInstall(): string {
   const { archive, manifest } = packaged();
-  const krewRoot = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-krew-'));
-  symlinkSync(TOOLS.KREW, path.join(bin, 'kubectl-krew'));
-  const env = {
-    PATH: [bin, '/usr/bin', '/bin'].join(path.delimiter),
-    KREW_ROOT: krewRoot,
-    KREW_NO_UPGRADE_CHECK: '1',
-  };
-  const inst = run(KUBECTL, ['krew', 'install', `--manifest=${manifest}`, `--archive=${archive}`], { env });
+  const krew = krewShell();
+  const inst = krew.install(archive, manifest);
   if (inst.status !== 0) throw new Error(`kubectl krew install failed:\n${inst.stderr}`);
-  return path.join(krewRoot, 'bin');
+  return path.join(krew.root, 'bin');
 }
 
 /**
@@ -58,7 +52,7 @@ export function userShell(helmPath: string, via: 'npm' | 'krew' = 'npm') {
   symlinkSync(KUBECTL, path.join(bin, 'kubectl'));
   let pluginPath: string[];
   if (via === 'krew') {
-    pluginPath = [krewInstall(bin), bin];
+    pluginPath = [krewInstall(), bin];
   } else {
     const prefix = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-e2e-prefix-'));
     const inst = run('npm', ['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', ROOT]);

@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +60,31 @@ export function packaged(): { archive: string; windowsArchive: string; manifest:
   for (const f of [archive, windowsArchive, manifest])
     if (!existsSync(f)) throw new Error(`${f} is missing: npm test packages it first (scripts/test.sh)`);
   return { archive, windowsArchive, manifest };
+}
+
+/**
+ * A krew user's shell: a new $KREW_ROOT, with $KREW_ROOT/bin and the real krew
+ * (as kubectl-krew) on PATH, and `install` for `kubectl krew install
+ * --manifest --archive`, the way a release is installed before it is in krew-index.
+ */
+export function krewShell(env: NodeJS.ProcessEnv = {}) {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-krew-'));
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-krew-bin-'));
+  symlinkSync(TOOLS.KREW, path.join(bin, 'kubectl-krew'));
+  const shellEnv: NodeJS.ProcessEnv = {
+    PATH: [path.join(root, 'bin'), bin, '/usr/bin', '/bin'].join(path.delimiter),
+    KREW_ROOT: root,
+    KREW_NO_UPGRADE_CHECK: '1',
+    ...env,
+  };
+  const kubectl = (...args: string[]): Run => run(TOOLS.KUBECTL, args, { env: shellEnv });
+  return {
+    root,
+    env: shellEnv,
+    kubectl,
+    install: (archive: string, manifest: string): Run =>
+      kubectl('krew', 'install', `--manifest=${manifest}`, `--archive=${archive}`),
+  };
 }
 
 /** Both Helm majors: chart tests run under each. */
