@@ -15,23 +15,14 @@ describe('endpoints on the InternalIP-only node', () => {
   const ns = 'e2e-endpoints';
 
   before(() => {
-    const r = sh.kubectl(
-      'expose-pods',
-      'install',
-      'solo',
-      '-n',
+    const r = sh.install('solo', {
       ns,
-      '--create-namespace',
-      '--replicas',
-      '1',
-      '--no-redis',
-      '--node-port-base',
-      '32500',
-      '--set',
-      'room.nodeSelector.kubernetes\\.io/hostname=kwok-node-3',
-      '--timeout',
-      '2m',
-    );
+      replicas: 1,
+      nodePortBase: 32500,
+      redis: false,
+      set: ['room.nodeSelector.kubernetes\\.io/hostname=kwok-node-3'],
+      timeout: '2m',
+    });
     assert.equal(r.status, 0, r.stderr);
   });
 

@@ -21,24 +21,15 @@ for (const [i, helm] of HELMS.entries()) {
     const values = path.join(tmp, 'values.yaml');
     writeFileSync(values, 'room:\n  podAnnotations:\n    team: blue\n');
     const install = (...extra: string[]) =>
-      sh.kubectl(
-        'expose-pods',
-        'install',
-        release,
-        '-n',
+      sh.install(release, {
         ns,
-        '--replicas',
-        '2',
-        '--node-port-base',
-        base,
-        '-f',
-        values,
-        '--set',
-        'room.terminationGracePeriodSeconds=7',
-        '--timeout',
-        '2m',
-        ...extra,
-      );
+        replicas: 2,
+        nodePortBase: base,
+        createNamespace: false,
+        set: ['room.terminationGracePeriodSeconds=7'],
+        timeout: '2m',
+        extra: ['-f', values, ...extra],
+      });
     const password = () => sh.getJson('secret', `${sts}-redis`, '-n', ns).data['redis-password'] as string;
     const podUids = () =>
       (sh.getJson('pods', '-n', ns, '-l', 'app.kubernetes.io/component=room').items as any[])
@@ -128,22 +119,15 @@ for (const [i, helm] of HELMS.entries()) {
     });
 
     it('a timeout (exit 10) names the pod that is not ready and why', () => {
-      const r = sh.kubectl(
-        'expose-pods',
-        'install',
-        'stuck',
-        '-n',
+      const r = sh.install('stuck', {
         ns,
-        '--no-redis',
-        '--replicas',
-        '1',
-        '--node-port-base',
-        String(Number(base) + 50),
-        '--set-string',
-        'room.nodeSelector.nowhere=true',
-        '--timeout',
-        '8s',
-      );
+        replicas: 1,
+        nodePortBase: Number(base) + 50,
+        createNamespace: false,
+        redis: false,
+        timeout: '8s',
+        extra: ['--set-string', 'room.nodeSelector.nowhere=true'],
+      });
       assert.equal(r.status, 10, r.stderr);
       assert.match(r.stderr, /^error: helm upgrade --install timed out/m);
       assert.match(r.stderr, /^ {2}stuck-expose-pods-0: Pending \(Unschedulable\)$/m);

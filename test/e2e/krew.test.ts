@@ -15,24 +15,15 @@ describe('installed with krew: install, endpoints, uninstall on the real control
   const release = 'krewed';
   const sts = `${release}-expose-pods`;
   const install = (...extra: string[]) =>
-    sh.kubectl(
-      'expose-pods',
-      'install',
-      release,
-      '-n',
+    sh.install(release, {
       ns,
-      '--replicas',
-      '2',
-      '--node-port-base',
-      '30700',
-      '--set',
-      'room.persistence.enabled=true',
-      '--set',
-      'room.terminationGracePeriodSeconds=7',
-      '--timeout',
-      '2m',
-      ...extra,
-    );
+      replicas: 2,
+      nodePortBase: 30700,
+      createNamespace: false,
+      set: ['room.persistence.enabled=true', 'room.terminationGracePeriodSeconds=7'],
+      timeout: '2m',
+      extra,
+    });
 
   before(() => {
     const which = sh.kubectl('plugin', 'list');

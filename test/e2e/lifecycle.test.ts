@@ -27,24 +27,12 @@ for (const [i, helm] of HELMS.entries()) {
       ).items as any[];
 
     before(() => {
-      const r = sh.kubectl(
-        'expose-pods',
-        'install',
-        release,
-        '-n',
+      const r = sh.install(release, {
         ns,
-        '--create-namespace',
-        '--replicas',
-        String(REPLICAS),
-        '--node-port-base',
-        String(base),
-        '--set',
-        `expose.count=${COUNT}`,
-        '--set',
-        'room.persistence.enabled=true',
-        '--timeout',
-        '3m',
-      );
+        replicas: REPLICAS,
+        nodePortBase: base,
+        set: [`expose.count=${COUNT}`, 'room.persistence.enabled=true'],
+      });
       assert.equal(r.status, 0, `install failed:\n${r.stderr}`);
       // Progress on stderr, as plain lines since this is no terminal; the last one is the state helm waited for.
       assert.match(r.stderr, new RegExp(`^… pods ready ${REPLICAS}/${REPLICAS} · redis ready$`, 'm'));

@@ -74,25 +74,13 @@ describe('recover: a pod stuck on a lost node gets a new home', { timeout: 600_0
   };
 
   before(() => {
-    const r = sh.kubectl(
-      'expose-pods',
-      'install',
-      release,
-      '-n',
+    const r = sh.install(release, {
       ns,
-      '--create-namespace',
-      '--replicas',
-      '2',
-      '--no-redis',
-      '--node-port-base',
-      '32200',
-      '--set',
-      'room.failover.notReadySeconds=10',
-      '--set',
-      'room.failover.unreachableSeconds=10',
-      '--timeout',
-      '3m',
-    );
+      replicas: 2,
+      nodePortBase: 32200,
+      redis: false,
+      set: ['room.failover.notReadySeconds=10', 'room.failover.unreachableSeconds=10'],
+    });
     assert.equal(r.status, 0, r.stderr);
   });
   after(async () => {

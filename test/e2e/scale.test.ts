@@ -41,23 +41,13 @@ describe('scale: the rooms and their Services move together, through the release
     );
 
   before(() => {
-    const r = sh.kubectl(
-      'expose-pods',
-      'install',
-      release,
-      '-n',
+    const r = sh.install(release, {
       ns,
-      '--create-namespace',
-      '--replicas',
-      '2',
-      '--no-redis',
-      '--node-port-base',
-      String(base),
-      '--set',
-      'room.persistence.enabled=true',
-      '--timeout',
-      '3m',
-    );
+      replicas: 2,
+      nodePortBase: base,
+      redis: false,
+      set: ['room.persistence.enabled=true'],
+    });
     assert.equal(r.status, 0, r.stderr);
   });
 
@@ -273,21 +263,7 @@ describe('scale under interruption and contention', () => {
     );
 
   before(() => {
-    const r = sh.kubectl(
-      'expose-pods',
-      'install',
-      release,
-      '-n',
-      ns,
-      '--create-namespace',
-      '--replicas',
-      '1',
-      '--no-redis',
-      '--node-port-base',
-      '32700',
-      '--timeout',
-      '3m',
-    );
+    const r = sh.install(release, { ns, replicas: 1, nodePortBase: 32700, redis: false });
     assert.equal(r.status, 0, r.stderr);
   });
   after(() => {
@@ -377,21 +353,7 @@ describe('scale with Helm 3 (three-way merge instead of server-side apply)', () 
   const scale = (...args: string[]) => sh.kubectl('expose-pods', 'scale', 'h3', '-n', ns, ...args);
 
   before(() => {
-    const r = sh.kubectl(
-      'expose-pods',
-      'install',
-      'h3',
-      '-n',
-      ns,
-      '--create-namespace',
-      '--replicas',
-      '2',
-      '--no-redis',
-      '--node-port-base',
-      '32400',
-      '--timeout',
-      '3m',
-    );
+    const r = sh.install('h3', { ns, replicas: 2, nodePortBase: 32400, redis: false });
     assert.equal(r.status, 0, r.stderr);
   });
 

@@ -10,22 +10,13 @@ describe('tolerations: what the live pods tolerate, and the failover time it giv
   const sh = userShell(HELMS[1].path);
   const ns = 'e2e-tolerations';
   const install = (release: string, base: number, ...set: string[]) => {
-    const r = sh.kubectl(
-      'expose-pods',
-      'install',
-      release,
-      '-n',
+    const r = sh.install(release, {
       ns,
-      '--create-namespace',
-      '--replicas',
-      '2',
-      '--no-redis',
-      '--node-port-base',
-      String(base),
-      ...set.flatMap((s) => ['--set', s]),
-      '--timeout',
-      '3m',
-    );
+      replicas: 2,
+      nodePortBase: base,
+      redis: false,
+      set,
+    });
     assert.equal(r.status, 0, r.stderr);
   };
   const report = (release: string, ...args: string[]) => {

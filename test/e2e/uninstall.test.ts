@@ -18,22 +18,12 @@ for (const [i, helm] of HELMS.entries()) {
     const DATA = [`data-${sts}-0`, `data-${sts}-1`, `${sts}-redis-data`].sort();
 
     before(() => {
-      const r = sh.kubectl(
-        'expose-pods',
-        'install',
-        release,
-        '-n',
+      const r = sh.install(release, {
         ns,
-        '--create-namespace',
-        '--replicas',
-        '2',
-        '--node-port-base',
-        String(32000 + i * 100),
-        '--set',
-        'room.persistence.enabled=true',
-        '--timeout',
-        '3m',
-      );
+        replicas: 2,
+        nodePortBase: 32000 + i * 100,
+        set: ['room.persistence.enabled=true'],
+      });
       assert.equal(r.status, 0, r.stderr);
     });
 

@@ -29,6 +29,23 @@ const KUBECTL = TOOLS.KUBECTL;
   }
 }
 
+/** What userShell's install passes; everything but ns, replicas and nodePortBase has a default. */
+export interface InstallOptions {
+  ns: string;
+  replicas: number;
+  nodePortBase: number | string;
+  /** --create-namespace unless false. */
+  createNamespace?: boolean;
+  /** false adds --no-redis. */
+  redis?: boolean;
+  /** Each becomes --set. */
+  set?: string[];
+  /** Default 3m. */
+  timeout?: string;
+  /** Anything more, after the rest. */
+  extra?: string[];
+}
+
 /**
  * The plugin installed with krew from the packaged archive, as a krew user
  * gets it: the single executable in $KREW_ROOT/bin.
@@ -67,6 +84,33 @@ export function userShell(helmPath: string, via: 'npm' | 'krew' = 'npm') {
   return {
     env,
     kubectl: (...args: string[]): Run => run(KUBECTL, args, { env }),
+    /**
+     * `kubectl expose-pods install RELEASE -n NS [--create-namespace] --replicas N
+     * --node-port-base BASE [--no-redis] [--set S]... --timeout T [EXTRA]`: the
+     * release most e2e files start from.
+     */
+    install: (release: string, o: InstallOptions): Run =>
+      run(
+        KUBECTL,
+        [
+          'expose-pods',
+          'install',
+          release,
+          '-n',
+          o.ns,
+          ...(o.createNamespace === false ? [] : ['--create-namespace']),
+          '--replicas',
+          String(o.replicas),
+          '--node-port-base',
+          String(o.nodePortBase),
+          ...(o.redis === false ? ['--no-redis'] : []),
+          ...(o.set ?? []).flatMap((s) => ['--set', s]),
+          '--timeout',
+          o.timeout ?? '3m',
+          ...(o.extra ?? []),
+        ],
+        { env },
+      ),
     helm: (...args: string[]): Run => run(helmPath, args, { env }),
     /** kubectl get ... -o json, parsed; throws with kubectl's message on failure. */
     getJson: (...args: string[]): any => {
