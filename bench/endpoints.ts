@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { CHART, CLI, TOOLS } from '../test/support/tools.js';
-import { clusterEnv, sh } from './support.js';
+import { clusterEnv, markdownTable, sh } from './support.js';
 
 const SIZES = (process.argv[2] ?? '10,100,1000').split(',').map(Number);
 const RUNS = 5;
@@ -127,6 +127,5 @@ const head = [
   'kubectl baseline (3 gets), median ms',
   'ratio',
 ];
-console.log(`| ${head.join(' | ')} |\n|${head.map(() => ' --- ').join('|')}|`);
-for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+console.log(markdownTable(head, rows));
 console.log(`\n${RUNS} runs each; node ${process.version}; ${new Date().toISOString()}`);

@@ -8,7 +8,7 @@
 import path from 'node:path';
 
 import { CHART, CLI, TOOLS } from '../test/support/tools.js';
-import { clusterEnv, sh } from './support.js';
+import { clusterEnv, markdownTable, sh } from './support.js';
 
 const N = Number(process.argv[2] ?? 100);
 const NS = 'bench-scale';
@@ -128,8 +128,7 @@ const head = [
   'until every Service has its endpoint, s',
   'Helm revisions created',
 ];
-console.log(`| ${head.join(' | ')} |\n|${head.map(() => ' --- ').join('|')}|`);
-for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+console.log(markdownTable(head, rows));
 console.log(
   `\nreplicas ${N}; chart default podManagementPolicy (OrderedReady); node ${process.version}; ${new Date().toISOString()}`,
 );

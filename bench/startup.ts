@@ -12,7 +12,7 @@ import path from 'node:path';
 
 import { writeKubeconfig } from '../test/support/cli.js';
 import { ROOT, TOOLS } from '../test/support/tools.js';
-import { sh } from './support.js';
+import { markdownTable, sh } from './support.js';
 
 const RUNS = Number(process.argv[2] ?? 21);
 
@@ -92,12 +92,18 @@ rows.push(['kubectl version --client', 'reference', time(TOOLS.KUBECTL, ['versio
 console.log(
   `Start-up, ${RUNS} runs each after 2 warm-up runs, ${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}`,
 );
-console.log('| command | how | median ms | p90 ms | min ms |');
-console.log('| --- | --- | --- | --- | --- |');
-for (const [cmd, how, xs] of rows)
-  console.log(
-    `| ${cmd} | ${how} | ${pct(xs, 0.5).toFixed(0)} | ${pct(xs, 0.9).toFixed(0)} | ${xs[0]!.toFixed(0)} |`,
-  );
+console.log(
+  markdownTable(
+    ['command', 'how', 'median ms', 'p90 ms', 'min ms'],
+    rows.map(([cmd, how, xs]) => [
+      cmd,
+      how,
+      pct(xs, 0.5).toFixed(0),
+      pct(xs, 0.9).toFixed(0),
+      xs[0]!.toFixed(0),
+    ]),
+  ),
+);
 const archive = path.join(ROOT, 'build/bench-package/kubectl-expose_pods_linux_amd64.tar.gz');
 const bundle = path.join(ROOT, 'build/bench-package/.sea/bundle.cjs');
 console.log(

@@ -23,3 +23,12 @@ export function clusterEnv(): { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   ) as { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string };
 }
+
+/** A Markdown table, as bench/RESULTS.md holds them. */
+export function markdownTable(head: string[], rows: string[][]): string {
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => ' --- ').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
