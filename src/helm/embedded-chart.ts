@@ -54,8 +54,17 @@ export async function unpackChart(assetText: string, cacheRoot: string): Promise
   return chartDir;
 }
 
-/** In the single executable: the embedded chart, unpacked; otherwise undefined. */
-export async function embeddedChartPath(): Promise<string | undefined> {
+let unpacked: Promise<string | undefined> | undefined;
+
+/**
+ * In the single executable: the embedded chart, unpacked (once per run: scale
+ * and install ask more than once); otherwise undefined.
+ */
+export function embeddedChartPath(): Promise<string | undefined> {
+  return (unpacked ??= findEmbeddedChart());
+}
+
+async function findEmbeddedChart(): Promise<string | undefined> {
   let sea: typeof import('node:sea');
   try {
     sea = await import('node:sea');
