@@ -26,6 +26,12 @@ export const ExitCode = {
   CERTS_EXPIRING: 11,
   /** `check-certs`: a certificate has expired, is not yet valid, or does not parse. */
   CERTS_EXPIRED: 12,
+  /** A change that disrupts running pods was not confirmed (no terminal and no --yes, or the answer was no). */
+  NOT_CONFIRMED: 13,
+  /** Stopped by Ctrl-C (SIGINT); helm was stopped too. */
+  INTERRUPTED: 130,
+  /** Stopped by SIGTERM; helm was stopped too. */
+  TERMINATED: 143,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

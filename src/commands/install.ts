@@ -104,6 +104,18 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       default: true,
     }),
     timeout: Flags.string({ description: 'How long to wait, as a duration (90s, 5m, 1h).', default: '5m' }),
+    'reset-values': Flags.boolean({
+      description:
+        "Start from the chart's defaults instead of the release's values (an existing release keeps them by default).",
+      default: false,
+      helpGroup: 'VALUES',
+    }),
+    yes: Flags.boolean({
+      char: 'y',
+      description:
+        'Answer yes when the change removes Ready pods, restarts pods or moves a nodePort (for scripts).',
+      default: false,
+    }),
     'dry-run': Flags.boolean({
       description: 'Render the manifests locally and change nothing.',
       default: false,
@@ -124,6 +136,8 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     const { formatEndpoints } = await import('../output/endpoints.js');
     const { Progress } = await import('../output/progress.js');
     const { renderStructured } = await import('../output/format.js');
+    const { formatChange } = await import('../output/change.js');
+    const { requireConfirmation } = await import('../output/confirm.js');
     const req: InstallRequest = {
       release: args.release,
       kube: kubeFlagValues(flags),
@@ -145,6 +159,22 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       createNamespace: flags['create-namespace'],
       wait: flags.wait,
       timeout: flags.timeout,
+      resetValues: flags['reset-values'],
+      warn: (m) => {
+        this.printer.warn(m);
+      },
+      onPreview: (p) => {
+        if (p.exists) this.printer.info(formatChange(p));
+      },
+      confirm: async (p) => {
+        await requireConfirmation({
+          yes: flags.yes,
+          what: `this install ${p.disruptions.join(' and ')}`,
+          cluster: p.cluster,
+          question: `This ${p.disruptions.join(' and ')}. Go ahead?`,
+        });
+        return true;
+      },
     };
 
     if (flags['dry-run']) {

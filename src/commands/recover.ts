@@ -69,7 +69,7 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
   async run(): Promise<RecoverResult> {
     const { args, flags } = await this.parse(Recover);
     const { runRecover } = await import('../ops/recover.js');
-    const { confirm } = await import('../output/confirm.js');
+    const { requireConfirmation } = await import('../output/confirm.js');
     const { renderStructured } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
     const { renderTable } = await import('../output/table.js');
@@ -90,19 +90,21 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
         pod: flags.pod,
         action,
         timeoutMs,
+        warn: (m) => {
+          this.printer.warn(m);
+        },
         onWaiting: (t) => {
           progress.update(t);
         },
-        confirm: async (targets, a) => {
+        confirm: async (targets, a, cluster) => {
           this.printer.warn(`${targets.map((t) => `${t.pod} (on ${t.node ?? '?'})`).join(', ')}: ${RISK[a]}`);
-          if (flags.yes) return true;
-          if (!process.stdin.isTTY) {
-            throw new UsageError(
-              `--${a} needs confirmation: pass --yes, or run it in a terminal`,
-              'Nothing was changed.',
-            );
-          }
-          return confirm('Go ahead?');
+          await requireConfirmation({
+            yes: flags.yes,
+            what: `--${a} needs confirmation`,
+            cluster,
+            question: 'Go ahead?',
+          });
+          return true;
         },
       });
     } finally {

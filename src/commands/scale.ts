@@ -2,7 +2,6 @@ import { Args, Flags } from '@oclif/core';
 
 import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
-import { UsageError } from '../errors.js';
 import type { ScaleResult } from '../ops/scale.js';
 import { progressLine } from '../core/progress.js';
 
@@ -68,7 +67,7 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
   async run(): Promise<ScaleResult> {
     const { args, flags } = await this.parse(Scale);
     const { runScale } = await import('../ops/scale.js');
-    const { confirm } = await import('../output/confirm.js');
+    const { requireConfirmation } = await import('../output/confirm.js');
     const { renderStructured } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
     const { formatChanges, formatPlan } = await import('../output/scale.js');
@@ -91,7 +90,7 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
         onPlan: (plan) => {
           if (text) this.log(formatPlan(plan, flags['delete-data']));
         },
-        confirmRemoval: async (plan) => {
+        confirmRemoval: async (plan, cluster) => {
           if (flags.yes) return true;
           const what = [
             plan.removeReadyPods.length ? `removes ${plan.removeReadyPods.length} Ready pod(s)` : '',
@@ -101,13 +100,13 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
           ]
             .filter(Boolean)
             .join(' and ');
-          if (!process.stdin.isTTY) {
-            throw new UsageError(
-              `this scale ${what}: pass --yes, or run it in a terminal`,
-              'Nothing was changed.',
-            );
-          }
-          return confirm(`This ${what}. Go ahead?`);
+          await requireConfirmation({
+            yes: false,
+            what: `this scale ${what}`,
+            cluster,
+            question: `This ${what}. Go ahead?`,
+          });
+          return true;
         },
         onProgress: (p) => {
           progress.update(progressLine(p));

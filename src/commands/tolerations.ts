@@ -80,7 +80,7 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
   async run(): Promise<TolerationsReport> {
     const { args, flags } = await this.parse(Tolerations);
     const { parseTolerationSeconds, setTolerations } = await import('../ops/tolerations.js');
-    const { confirm } = await import('../output/confirm.js');
+    const { requireConfirmation } = await import('../output/confirm.js');
     const { Progress } = await import('../output/progress.js');
     const { loadKube } = await import('../kube/config.js');
     const { readTolerationObjects } = await import('../kube/tolerations-objects.js');
@@ -131,14 +131,13 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
             this.printer.info(
               `release ${c.release} in namespace ${c.namespace}: ${parts.join(', ')}; the StatefulSet restarts its ${c.pods.length} pod(s) one by one`,
             );
-            if (flags.yes) return true;
-            if (!process.stdin.isTTY) {
-              throw new UsageError(
-                `this restarts ${c.pods.length} pod(s): pass --yes, or run it in a terminal`,
-                'Nothing was changed.',
-              );
-            }
-            return confirm('Restart them now?');
+            await requireConfirmation({
+              yes: flags.yes,
+              what: `this restarts ${c.pods.length} pod(s)`,
+              cluster: c.cluster,
+              question: 'Restart them now?',
+            });
+            return true;
           },
         });
       } finally {

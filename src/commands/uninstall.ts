@@ -2,7 +2,6 @@ import { Args, Flags } from '@oclif/core';
 
 import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
-import { UsageError } from '../errors.js';
 import type { ReleaseData } from '../kube/data.js';
 
 const describeData = (d: ReleaseData, ns: string) =>
@@ -49,28 +48,35 @@ If the release is already gone, --delete-data still deletes what it left behind,
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Uninstall);
     const { runUninstall } = await import('../ops/uninstall.js');
-    const { confirm } = await import('../output/confirm.js');
+    const { requireConfirmation } = await import('../output/confirm.js');
     const res = await runUninstall({
       release: args.release,
       kube: kubeFlagValues(flags),
       helmBinary: flags['helm-binary'],
       deleteData: flags['delete-data'],
       timeout: flags.timeout,
-      confirm: async (data, ns) => {
-        if (flags.yes) return true;
-        if (!process.stdin.isTTY) {
-          throw new UsageError(
-            '--delete-data needs confirmation: pass --yes, or run it in a terminal',
-            'Nothing was changed.',
-          );
-        }
+      warn: (m) => {
+        this.printer.warn(m);
+      },
+      confirm: async (data, ns, cluster) => {
         this.printer.warn(`this deletes the data of release ${args.release}:\n${describeData(data, ns)}`);
-        return confirm('Delete it for good?');
+        await requireConfirmation({
+          yes: flags.yes,
+          what: '--delete-data needs confirmation',
+          cluster,
+          question: 'Delete it for good?',
+          unchanged: 'Nothing was changed: deleting the data was not confirmed.',
+        });
+        return true;
       },
     });
     if (res.uninstalled)
       this.printer.success(`release ${res.release} uninstalled from namespace ${res.namespace}`);
     else this.printer.info(`release ${res.release} was already uninstalled`);
+    if (res.orphanedServices.length)
+      this.printer.info(
+        `deleted Services a failed upgrade had left behind: ${res.orphanedServices.join(', ')}`,
+      );
     if (res.deleted.pvcs.length + res.deleted.secrets.length) {
       this.printer.success(`deleted:\n${describeData(res.deleted, res.namespace)}`);
     }

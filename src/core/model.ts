@@ -52,6 +52,8 @@ export interface NodeView {
   ready: boolean;
   /** spec.unschedulable (kubectl cordon). */
   unschedulable?: boolean;
+  /** status.allocatable.pods, when the node reports it. */
+  allocatablePods?: number;
   addresses: NodeAddress[];
 }
 

@@ -17,6 +17,8 @@ export interface RecoverNode {
 
 export interface RecoverPod {
   name: string;
+  /** metadata.uid: a replacement of the same name has another. */
+  uid?: string;
   nodeName?: string;
   ready: boolean;
   terminating: boolean;

@@ -155,35 +155,17 @@ export function planScale(input: ScaleInput): ScalePlan {
   };
 }
 
-/** Why the scale must not run, each a sentence naming what to change; empty when it may. */
+/**
+ * Why the scale must not run, from what only scale knows; each a sentence
+ * naming what to change. The checks every change shares (nodePorts free
+ * cluster-wide, pod slots, onePerNode) run in the change path (core/release-change.ts).
+ */
 export function preflight(input: ScaleInput, plan: ScalePlan): string[] {
   const problems: string[] = [];
-  if (input.onePerNode) {
-    const schedulable = input.nodes.filter((n) => n.ready && !n.unschedulable).length;
-    if (input.target > schedulable) {
-      problems.push(
-        `room.onePerNode allows one pod per node, and ${schedulable} node(s) are Ready and schedulable: ${input.target} replicas cannot all be scheduled`,
-      );
-    }
-  }
   if (input.nodePorts?.length && plan.exposeCount > input.nodePorts.length) {
     problems.push(
       `expose.nodePorts lists ${input.nodePorts.length} ports, and ${plan.exposeCount} Services need one each; add ports to expose.nodePorts`,
     );
-  }
-  if (input.allServices) {
-    for (const s of plan.addServices) {
-      if (s.nodePort === null) continue;
-      const ours = (o: ServiceView) => o.release === input.release && o.namespace === input.namespace;
-      const holder = input.allServices.find(
-        (o) => !ours(o) && o.ports.some((p) => p.nodePort === s.nodePort),
-      );
-      if (holder) {
-        problems.push(
-          `nodePort ${s.nodePort} (for ${s.name}) is taken by Service ${holder.namespace}/${holder.name}; free it, or move the release with --set expose.nodePortBase=...`,
-        );
-      }
-    }
   }
   return problems;
 }

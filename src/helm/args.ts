@@ -33,30 +33,57 @@ export function splitImage(image: string): { repository: string; tag?: string } 
   return { repository: image };
 }
 
-/** The --set expressions for the shortcut flags, in a fixed order. */
-export function shortcutSets(s: Shortcuts): string[] {
+/**
+ * Escapes a value for helm's --set parser, where `,` separates assignments
+ * and `\\` escapes: `--image repo/app:1.2,redis.enabled=false` must set one
+ * value, never a second key.
+ */
+export function escapeSetValue(v: string): string {
+  return v.replace(/[\\,]/g, (c) => `\\${c}`);
+}
+
+/**
+ * The shortcut flags as helm flags, in a fixed order. Strings go through
+ * --set-string, escaped, so a tag like 2.50 stays the string "2.50" and a
+ * comma cannot add a key; numbers and booleans through --set.
+ */
+export function shortcutArgs(s: Shortcuts): string[] {
   const out: string[] = [];
-  if (s.replicas !== undefined) out.push(`room.replicas=${s.replicas}`);
+  const str = (k: string, v: string) => out.push('--set-string', `${k}=${escapeSetValue(v)}`);
+  if (s.replicas !== undefined) out.push('--set', `room.replicas=${s.replicas}`);
   if (s.image !== undefined) {
     const { repository, tag } = splitImage(s.image);
-    out.push(`room.image.repository=${repository}`);
-    if (tag !== undefined) out.push(`room.image.tag=${tag}`);
+    str('room.image.repository', repository);
+    if (tag !== undefined) str('room.image.tag', tag);
   }
-  if (s.port !== undefined) out.push(`room.containerPort=${s.port}`, `expose.port=${s.port}`);
-  if (s.nodePortBase !== undefined) out.push(`expose.nodePortBase=${s.nodePortBase}`);
-  if (s.exposeType !== undefined) out.push(`expose.type=${s.exposeType}`);
-  if (s.redis !== undefined) out.push(`redis.enabled=${s.redis}`);
+  if (s.port !== undefined)
+    out.push('--set', `room.containerPort=${s.port}`, '--set', `expose.port=${s.port}`);
+  if (s.nodePortBase !== undefined) out.push('--set', `expose.nodePortBase=${s.nodePortBase}`);
+  if (s.exposeType !== undefined) str('expose.type', s.exposeType);
+  if (s.redis !== undefined) out.push('--set', `redis.enabled=${s.redis}`);
   return out;
 }
 
 /**
- * Value flags for helm. Shortcuts go in as --set before the user's own --set,
- * so an explicit --set wins (Helm applies --set in order, after all -f files).
+ * Value flags for helm. Shortcuts go in before the user's own --set, so an
+ * explicit --set wins (Helm applies -f files first, then --set flags in order).
  */
 export function valuesArgs(values: ValuesInput, shortcuts: Shortcuts = {}): string[] {
   const args: string[] = [];
   for (const f of values.valuesFiles) args.push('--values', f);
-  for (const s of [...shortcutSets(shortcuts), ...values.set]) args.push('--set', s);
+  // helm applies every --set-string after every --set, whatever their order: a shortcut's
+  // --set-string would beat the user's --set of the same key, so it is left out then.
+  const userKeys = new Set(
+    [...values.set, ...values.setString, ...values.setFile].flatMap((e) =>
+      e.split(/(?<!\\),/).map((a) => a.slice(0, a.indexOf('='))),
+    ),
+  );
+  const shortcut = shortcutArgs(shortcuts);
+  for (let i = 0; i < shortcut.length; i += 2) {
+    const [flag = '', expr = ''] = [shortcut[i], shortcut[i + 1]];
+    if (!userKeys.has(expr.slice(0, expr.indexOf('=')))) args.push(flag, expr);
+  }
+  for (const s of values.set) args.push('--set', s);
   for (const s of values.setString) args.push('--set-string', s);
   for (const s of values.setFile) args.push('--set-file', s);
   return args;

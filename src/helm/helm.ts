@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -50,28 +50,84 @@ export async function locateHelm(explicit?: string, envPath = process.env.PATH ?
   throw new ExposePodsError('helm was not found on PATH', ExitCode.HELM_MISSING, INSTALL_HINT);
 }
 
+/**
+ * helm's own cluster settings from the environment. Each would point helm at
+ * a cluster (or identity) other than the one our API requests use, so a
+ * command could uninstall in one cluster and delete data in another. Our helm
+ * runs never see them: the target is always passed as flags (see kubeArgs).
+ */
+export const HELM_CLUSTER_ENV = [
+  'HELM_KUBECONTEXT',
+  'HELM_KUBEAPISERVER',
+  'HELM_KUBETOKEN',
+  'HELM_KUBEASUSER',
+  'HELM_KUBEASGROUPS',
+  'HELM_KUBECAFILE',
+  'HELM_KUBEINSECURE_SKIP_TLS_VERIFY',
+  'HELM_KUBETLS_SERVER_NAME',
+  'HELM_NAMESPACE',
+] as const;
+
+/** The environment helm runs with: ours, less HELM_CLUSTER_ENV. */
+export function helmEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const drop = new Set<string>(HELM_CLUSTER_ENV);
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !drop.has(k)));
+}
+
+/** The HELM_CLUSTER_ENV variables set here, as NAME=value, for a warning that they are ignored. */
+export function ignoredHelmEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return HELM_CLUSTER_ENV.filter((k) => env[k]).map((k) =>
+    k === 'HELM_KUBETOKEN' ? `${k}=<redacted>` : `${k}=${env[k] ?? ''}`,
+  );
+}
+
+/** helm processes running now, so a signal handler can stop them before we exit. */
+const running = new Set<ChildProcess>();
+
+/** Sends `signal` to every helm this process started and that is still running. */
+export function stopRunningHelm(signal: NodeJS.Signals = 'SIGTERM'): number {
+  for (const child of running) child.kill(signal);
+  return running.size;
+}
+
+export interface RunHelmOptions {
+  /** Called with helm's pid once it started. */
+  onSpawn?: (pid: number) => void;
+  /** Written to helm's stdin (for `--values -`), so values never touch the disk. */
+  stdin?: string;
+  /** Aborting stops helm (SIGTERM); the result then has code 1 and the reason in stderr. */
+  signal?: AbortSignal;
+}
+
 /** Runs helm with the given arguments and collects its output; never throws on a non-zero exit. */
-export function runHelm(
-  helmPath: string,
-  args: string[],
-  onSpawn?: (pid: number) => void,
-): Promise<HelmResult> {
+export function runHelm(helmPath: string, args: string[], opts: RunHelmOptions = {}): Promise<HelmResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(helmPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    if (child.pid !== undefined) onSpawn?.(child.pid);
+    const child = spawn(helmPath, args, {
+      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: helmEnv(),
+    });
+    running.add(child);
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+    if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
+    const abort = () => child.kill('SIGTERM');
+    opts.signal?.addEventListener('abort', abort, { once: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => {
+      running.delete(child);
       reject(
         new ExposePodsError(`cannot run ${helmPath}: ${e.message}`, ExitCode.HELM_MISSING, INSTALL_HINT),
       );
     });
     child.on('close', (code) => {
+      running.delete(child);
+      opts.signal?.removeEventListener('abort', abort);
+      const aborted = opts.signal?.aborted ? `stopped: ${String(opts.signal.reason)}\n` : '';
       resolve({
         stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
+        stderr: aborted + Buffer.concat(err).toString('utf8'),
         code: code ?? 1,
       });
     });
@@ -105,9 +161,15 @@ export async function helmOrThrow(
   helm: Helm,
   action: string,
   args: string[],
-  onSpawn?: (pid: number) => void,
+  opts: RunHelmOptions = {},
 ): Promise<string> {
-  const res = await runHelm(helm.path, args, onSpawn);
+  const res = await runHelm(helm.path, args, opts);
+  if (opts.signal?.aborted) {
+    const reason: unknown = opts.signal.reason;
+    throw reason instanceof ExposePodsError
+      ? reason
+      : new ExposePodsError(`helm ${action} was stopped: ${String(reason)}`, ExitCode.ERROR);
+  }
   if (res.code !== 0) throw helmFailure(action, res.stderr || res.stdout);
   return res.stdout;
 }

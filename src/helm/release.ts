@@ -109,3 +109,8 @@ export async function releaseHistory(
     updated: Date.parse(r.updated ?? ''),
   }));
 }
+
+/** `helm get manifest`: the objects the release's last revision lists. */
+export async function getManifest(helm: Helm, release: string, target: KubeTarget): Promise<string> {
+  return helmOrThrow(helm, 'get manifest', ['get', 'manifest', release, ...kubeArgs(target)]);
+}

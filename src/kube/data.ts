@@ -1,3 +1,4 @@
+import { chartMadeClaims, type ManifestView } from '../core/release-change.js';
 import { kubeApis, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { toKubeError } from './errors.js';
@@ -9,13 +10,16 @@ export interface ReleaseData {
 }
 
 /**
- * Finds the release's data by the chart's labels. Claims and Secrets the user
- * brought (existingClaim, existingSecret) carry no such label and are never listed.
+ * Finds the release's data: claims by the instance label, kept only when the
+ * chart made them (chartMadeClaims: by name from the release's manifest, or by
+ * the chart's labels once the release is gone); the Redis Secret by the chart's
+ * labels. Claims and Secrets the user brought are never listed.
  */
 export async function listReleaseData(
   kube: ResolvedKube,
   namespace: string,
   release: string,
+  manifest?: ManifestView,
 ): Promise<ReleaseData> {
   const { core, server } = await kubeApis(kube);
   try {
@@ -27,10 +31,10 @@ export async function listReleaseData(
       }),
     ]);
     return {
-      pvcs: pvcs.items
-        .map((p) => p.metadata?.name ?? '')
-        .filter(Boolean)
-        .sort(),
+      pvcs: chartMadeClaims(
+        pvcs.items.map((p) => ({ name: p.metadata?.name ?? '', labels: p.metadata?.labels ?? {} })),
+        manifest,
+      ),
       secrets: secrets.items
         .map((s) => s.metadata?.name ?? '')
         .filter(Boolean)

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 import type { V1Lease } from '@kubernetes/client-node';
@@ -21,6 +22,8 @@ export interface ReleaseLock {
   orphanedHelm?: number;
   /** When the lock was taken over from a dead holder: that holder's tenure, in ms since the epoch. */
   previous?: { acquired: number; renewed: number };
+  /** Aborted when the lock is lost (taken over, or not renewed within its duration): stop at once. */
+  signal: AbortSignal;
 }
 
 const HELM_PID = 'expose-pods.io/helm-pid';
@@ -36,22 +39,35 @@ function parseHolder(identity: string | undefined): { host: string; pid: number 
   return m?.[1] && m[2] ? { host: m[1], pid: Number(m[2]) } : undefined;
 }
 
-export function pidAlive(pid: number): boolean {
+/**
+ * Whether pid is a live helm process on this host. EPERM (someone else's
+ * process) and a pid reused by another program count as gone: waiting on
+ * either would never end.
+ */
+export function helmAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    return /(^|\/)helm(\.exe)?$/.test(cmd);
+  } catch {
+    // No /proc (macOS, Windows): the signal check is all there is.
     return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
-/** Whether a Lease no longer protects anything: expired, or held by a process on this host that is gone. */
-export function leaseIsStale(lease: V1Lease, now: number, host = os.hostname()): boolean {
+/**
+ * Whether a Lease no longer protects anything: its holder stopped renewing it
+ * (renewTime + leaseDurationSeconds is past). Hostnames and pids repeat across
+ * machines and containers, so they never make a renewed lease stale.
+ */
+export function leaseIsStale(lease: V1Lease, now: number): boolean {
   const spec = lease.spec ?? {};
   const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
-  if (renewed + (spec.leaseDurationSeconds ?? LOCK_SECONDS) * 1000 < now) return true;
-  const holder = parseHolder(spec.holderIdentity);
-  return holder?.host === host && !pidAlive(holder.pid);
+  return renewed + (spec.leaseDurationSeconds ?? LOCK_SECONDS) * 1000 < now;
 }
 
 /**
@@ -59,8 +75,8 @@ export function leaseIsStale(lease: V1Lease, now: number, host = os.hostname()):
  * coordination.k8s.io Lease named <release>-expose-pods-lock. Creating it is
  * atomic, so of two racing commands exactly one gets it; the other fails with
  * CONFLICT naming the holder. A holder that died is taken over once its lease
- * expires (or at once when it ran on this host). 403 means no lock, with a
- * warning: the operation still runs.
+ * lapses (renewTime + duration). A holder that loses its lease is told through
+ * `signal`. 403 means no lock, with a warning: the operation still runs.
  */
 export async function acquireReleaseLock(
   kube: ResolvedKube,
@@ -114,7 +130,12 @@ export async function acquireReleaseLock(
       warn(
         `not allowed to create Leases in namespace ${namespace}: a concurrent operation on ${release} would not be detected`,
       );
-      return { release: () => Promise.resolve(), lost: () => undefined, noteHelm: () => Promise.resolve() };
+      return {
+        release: () => Promise.resolve(),
+        lost: () => undefined,
+        noteHelm: () => Promise.resolve(),
+        signal: new AbortController().signal,
+      };
     }
     if (err.httpCode !== 409) throw err;
     const existing = await leases.readNamespacedLease({ name, namespace }).catch((x: unknown) => {
@@ -123,7 +144,7 @@ export async function acquireReleaseLock(
     if (!leaseIsStale(existing, Date.now())) throw busy(existing);
     const prevHost = parseHolder(existing.spec?.holderIdentity)?.host;
     const prevHelm = Number(existing.metadata?.annotations?.[HELM_PID]);
-    if (prevHost === os.hostname() && prevHelm > 0 && pidAlive(prevHelm)) orphan = prevHelm;
+    if (prevHost === os.hostname() && prevHelm > 0 && helmAlive(prevHelm)) orphan = prevHelm;
     previous = {
       acquired: new Date(existing.spec?.acquireTime ?? 0).getTime(),
       renewed: new Date(existing.spec?.renewTime ?? 0).getTime(),
@@ -144,7 +165,21 @@ export async function acquireReleaseLock(
 
   let lostReason: string | undefined;
   let helmPid: number | undefined;
+  let renewedAt = Date.now();
+  const aborter = new AbortController();
+  const lose = (reason: string) => {
+    if (lostReason) return;
+    lostReason = reason;
+    aborter.abort(
+      new ExposePodsError(
+        `lost the lock on release ${release}: ${reason}; stopped`,
+        ExitCode.CONFLICT,
+        `Another operation may be running on it. Check with: kubectl expose-pods status ${release} -n ${namespace}`,
+      ),
+    );
+  };
   const renew = async () => {
+    if (lostReason) return;
     try {
       current = await leases.replaceNamespacedLease({
         name,
@@ -167,10 +202,14 @@ export async function acquireReleaseLock(
           },
         },
       });
+      renewedAt = Date.now();
     } catch (e) {
       const err = toKubeError(e, `renew lease ${name}`, server);
-      // A 409 means someone else wrote it: it is no longer ours. Other failures are retried next time.
-      if (err.httpCode === 409) lostReason = `the lock ${namespace}/${name} was taken over`;
+      // A 409 means someone else wrote it: it is no longer ours. Other failures are retried next
+      // time, until the lease has lapsed: from then on another holder may have taken it.
+      if (err.httpCode === 409) lose(`the lease ${namespace}/${name} was taken over`);
+      else if (Date.now() - renewedAt > LOCK_SECONDS * 1000)
+        lose(`the lease ${namespace}/${name} could not be renewed for ${LOCK_SECONDS}s (${err.message})`);
     }
   };
   const timer = setInterval(() => void renew(), (LOCK_SECONDS * 1000) / 3);
@@ -179,6 +218,7 @@ export async function acquireReleaseLock(
   return {
     orphanedHelm: orphan,
     previous,
+    signal: aborter.signal,
     lost: () => lostReason,
     noteHelm: async (pid: number) => {
       helmPid = pid;

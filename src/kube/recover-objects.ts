@@ -27,7 +27,13 @@ export async function readRecoverObjects(
     workload: set.metadata.name,
     pods: pods.items.map((p) => {
       const v = podView(p);
-      return { name: v.name, nodeName: v.nodeName, ready: v.ready, terminating: v.terminating };
+      return {
+        name: v.name,
+        uid: p.metadata?.uid,
+        nodeName: v.nodeName,
+        ready: v.ready,
+        terminating: v.terminating,
+      };
     }),
     nodes: nodes.items.map((n) => {
       const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
@@ -42,25 +48,36 @@ export async function readRecoverObjects(
   };
 }
 
-/** DELETE with gracePeriodSeconds 0: the API server removes the pod without waiting for its kubelet. */
-export async function forceDeletePod(kube: ResolvedKube, namespace: string, name: string): Promise<void> {
+/**
+ * DELETE with gracePeriodSeconds 0: the API server removes the pod without
+ * waiting for its kubelet. The UID precondition makes sure it is the pod that
+ * was confirmed, never a replacement of the same name. Returns false when
+ * that pod is already gone or replaced (404 or 409).
+ */
+export async function forceDeletePod(
+  kube: ResolvedKube,
+  namespace: string,
+  name: string,
+  uid?: string,
+): Promise<boolean> {
   const { core, server } = await kubeApis(kube);
   try {
     await core.deleteNamespacedPod({
       name,
       namespace,
       gracePeriodSeconds: 0,
-      body: { gracePeriodSeconds: 0 },
+      body: { gracePeriodSeconds: 0, ...(uid ? { preconditions: { uid } } : {}) },
     });
+    return true;
   } catch (e) {
     const err = toKubeError(e, `delete pod ${name} in namespace ${namespace}`, server);
-    // Already gone: what we wanted.
-    if (err.httpCode !== 404) throw err;
+    if (err.httpCode !== 404 && err.httpCode !== 409) throw err;
+    return false;
   }
 }
 
 /**
- * Adds node.kubernetes.io/out-of-service=nodeshutdown:NoExecute (non-graceful node
+ * Adds node.kubernetes.io/out-of-service=nodeshutdown:NoExecute, only to a node that is still not Ready (non-graceful node
  * shutdown): the pod GC deletes the node's pods and volumes are detached. A JSON
  * merge patch of the whole taint list, guarded by the node's resourceVersion.
  */
@@ -69,6 +86,8 @@ export async function taintOutOfService(kube: ResolvedKube, node: string): Promi
   const action = `taint node ${node}`;
   try {
     const current = await core.readNode({ name: node });
+    // It came back since the user confirmed: tainting it now would evict healthy pods.
+    if (current.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return false;
     const taints: V1Taint[] = current.spec?.taints ?? [];
     if (taints.some((t) => t.key === OUT_OF_SERVICE_TAINT.key)) return false;
     await core.patchNode(

@@ -68,6 +68,7 @@ export function nodeView(n: V1Node): NodeView {
     name: n.metadata?.name ?? '',
     ready: n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
     unschedulable: n.spec?.unschedulable ?? false,
+    ...(n.status?.allocatable?.pods ? { allocatablePods: Number(n.status.allocatable.pods) } : {}),
     addresses: (n.status?.addresses ?? []).map((a) => ({ type: a.type, address: a.address })),
   };
 }

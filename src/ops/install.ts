@@ -1,20 +1,18 @@
 import { existsSync } from 'node:fs';
 
-import { toGoDuration } from '../core/duration.js';
+import { durationMs, toGoDuration } from '../core/duration.js';
 import { installProgress, type InstallProgress } from '../core/progress.js';
 import { releaseNameProblem } from '../core/release.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import {
   templateArgs,
-  upgradeArgs,
   valuesArgs,
-  type KubeTarget,
   type Shortcuts,
   type ValuesInput,
 } from '../helm/args.js';
 import { bundledChartPath } from '../helm/chart.js';
 import { detectHelm, helmOrThrow, type Helm } from '../helm/helm.js';
-import { findRelease } from '../helm/release.js';
+import { findRelease, getValues } from '../helm/release.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 
@@ -22,6 +20,8 @@ import { namespaceExists, serverDryRun } from '../kube/apply.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
 import { readProgressObjects } from '../kube/progress-objects.js';
+import { redactSecrets } from '../core/redact.js';
+import { OPERATION_PREFIX, withReleaseChange, type ChangePreview, type ChangeSpec } from './mutation.js';
 
 export interface InstallRequest {
   release: string;
@@ -32,8 +32,15 @@ export interface InstallRequest {
   createNamespace: boolean;
   wait: boolean;
   timeout: string;
+  /** Start from the chart's defaults instead of the release's values. */
+  resetValues?: boolean;
   /** Called with live progress while helm waits; progress is best effort and never fails the install. */
   onProgress?: (p: InstallProgress) => void;
+  /** Called with the plan before anything is written. */
+  onPreview?: (p: ChangePreview) => void;
+  /** Asked when the change disrupts running pods; false stops with nothing changed. */
+  confirm: (p: ChangePreview) => Promise<boolean>;
+  warn: (message: string) => void;
 }
 
 export interface InstallResult {
@@ -42,6 +49,8 @@ export interface InstallResult {
   helm: Helm;
   /** helm's own output: the rendered manifests for a dry run, the release summary and NOTES otherwise. */
   output: string;
+  /** What the change did to an existing release (values, pods, Services); absent for a dry run. */
+  preview?: ChangePreview;
 }
 
 /** A release and how to reach its cluster. */
@@ -130,36 +139,35 @@ async function dryRunTarget(
 export async function renderInstall(req: InstallRequest): Promise<InstallResult & { check: DryRunCheck }> {
   const { namespace, helm, target, values } = await prepare(req);
   const { kube, reason } = await dryRunTarget(req, namespace);
+  // An existing release renders with its own values kept, as the install itself would.
+  let current: Record<string, unknown> | undefined;
+  if (kube && !req.resetValues) {
+    try {
+      await findRelease(helm, req.release, target);
+      current = await getValues(helm, req.release, target, false);
+    } catch (e) {
+      if (!(e instanceof ExposePodsError && e.exitCode === ExitCode.NOT_FOUND)) throw e;
+    }
+  }
   // With a cluster, lookups are live, so the render shows the Redis Secret as it would be kept.
   const args = [
-    ...templateArgs(req.release, await bundledChartPath(), target, values),
+    ...templateArgs(req.release, await bundledChartPath(), target, [
+      ...(current ? ['--values', '-'] : []),
+      ...values,
+    ]),
     ...(kube ? ['--dry-run=server'] : []),
   ];
-  const output = await helmOrThrow(helm, 'template', args);
+  const rendered = await helmOrThrow(helm, 'template', args, {
+    stdin: current && JSON.stringify(current),
+  });
+  // A dry run's output ends up in CI logs: Secret values never reach it.
+  const output = redactSecrets(rendered);
   if (!kube) return { release: req.release, namespace, helm, output, check: { mode: 'client', reason } };
-  const objects = parseAllDocuments(output)
+  const objects = parseAllDocuments(rendered)
     .map((d) => d.toJS() as KubernetesObject | null)
     .filter((o): o is KubernetesObject => o !== null);
   const accepted = await serverDryRun(kube, objects);
   return { release: req.release, namespace, helm, output, check: { mode: 'server', accepted } };
-}
-
-/** Refuses a release of another chart, or one that another Helm operation holds; a missing one is fine. */
-async function checkExisting(helm: Helm, release: string, target: KubeTarget): Promise<void> {
-  let existing;
-  try {
-    existing = await findRelease(helm, release, target);
-  } catch (e) {
-    if (e instanceof ExposePodsError && e.exitCode === ExitCode.NOT_FOUND) return;
-    throw e;
-  }
-  if (existing.status.startsWith('pending')) {
-    throw new ExposePodsError(
-      `release ${release} is ${existing.status}: another Helm operation is in progress`,
-      ExitCode.CONFLICT,
-      `Wait for it to finish; if it died, roll back with: helm rollback ${release} -n ${target.namespace}`,
-    );
-  }
 }
 
 /** On a timeout, the pods that are not ready and why: the part of the answer helm leaves out. */
@@ -203,6 +211,7 @@ export async function pollProgress(
   namespace: string,
   onProgress: (p: InstallProgress) => void,
   helmRun: Promise<unknown>,
+  signal?: AbortSignal,
 ): Promise<void> {
   // An object, so the flags set in the callbacks are seen by the loop (and by the type checker).
   const state = { settled: false, succeeded: false };
@@ -229,30 +238,63 @@ export async function pollProgress(
       // The API may be busy or the objects not there yet; the next poll will tell.
     }
   };
-  while (!state.settled) {
+  while (!state.settled && !signal?.aborted) {
     await poll();
     await Promise.race([finished, new Promise((r) => setTimeout(r, POLL_MS))]);
   }
   if (state.succeeded) await poll();
 }
 
-/** Installs or upgrades the release with the bundled chart (helm upgrade --install). */
+/**
+ * Installs the release, or changes an existing one, through the one change
+ * path: the release's own values are kept and this install's values merged
+ * on top (--reset-values starts from the chart's defaults instead); nodePorts
+ * and pod slots are checked first; a change that removes Ready pods, restarts
+ * pods or moves a nodePort is shown and needs a yes.
+ */
 export async function runInstall(req: InstallRequest): Promise<InstallResult> {
-  const { timeout, namespace, helm, target, values } = await prepare(req);
-  await checkExisting(helm, req.release, target);
-  const args = upgradeArgs(helm.version.major, req.release, await bundledChartPath(), target, values, {
-    createNamespace: req.createNamespace,
-    wait: req.wait,
-    timeout,
-  });
-  const run = helmOrThrow(helm, 'upgrade --install', args);
-  if (req.wait && req.onProgress) await pollProgress(req, namespace, req.onProgress, run);
-  try {
-    const output = await run;
-    return { release: req.release, namespace, helm, output };
-  } catch (e) {
-    if (e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT)
-      throw await explainTimeout(e, req, namespace);
-    throw e;
-  }
+  const timeout = validate(req);
+  return withReleaseChange(
+    {
+      release: req.release,
+      kube: req.kube,
+      helmBinary: req.helmBinary,
+      operation: 'install',
+      allowMissing: true,
+      orphanWaitMs: durationMs(timeout) ?? 300_000,
+      warn: req.warn,
+    },
+    async (session) => {
+      const { cluster } = session;
+      const { kube, namespace, helm } = cluster;
+      let newNamespace = false;
+      if (!session.exists && !(await namespaceExists(kube, namespace))) {
+        if (!req.createNamespace) {
+          throw new ExposePodsError(
+            `namespace ${namespace} does not exist`,
+            ExitCode.NOT_FOUND,
+            'Create it, or add --create-namespace.',
+          );
+        }
+        newNamespace = true;
+      }
+      const change: ChangeSpec = {
+        values: valuesArgs(req.values, req.shortcuts),
+        resetValues: req.resetValues,
+        description: `${OPERATION_PREFIX} install`,
+        skipServerDryRun: newNamespace,
+      };
+      const preview = await session.preview(change);
+      req.onPreview?.(preview);
+      if (preview.disruptions.length && !(await req.confirm(preview)))
+        throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.NOT_CONFIRMED);
+      const output = await session.apply(change, {
+        wait: req.wait,
+        timeout,
+        createNamespace: req.createNamespace,
+        onProgress: req.onProgress,
+      });
+      return { release: req.release, namespace, helm, output, preview };
+    },
+  );
 }

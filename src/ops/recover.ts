@@ -2,6 +2,8 @@ import { DEFAULT_ADDRESS_TYPES, hostPort, resolveEndpointRows, type Endpoint } f
 import { classifyPods, type ClassifiedPod } from '../core/recover.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
+import { acquireReleaseLock } from '../kube/lock.js';
+import { describeCluster } from './mutation.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
 import { forceDeletePod, readRecoverObjects, taintOutOfService } from '../kube/recover-objects.js';
 
@@ -15,7 +17,8 @@ export interface RecoverRequest {
   action?: RecoverAction;
   timeoutMs: number;
   /** Asked before acting; false stops with nothing changed. */
-  confirm: (targets: ClassifiedPod[], action: RecoverAction) => Promise<boolean>;
+  confirm: (targets: ClassifiedPod[], action: RecoverAction, cluster: string) => Promise<boolean>;
+  warn: (message: string) => void;
   onWaiting?: (text: string) => void;
 }
 
@@ -72,16 +75,41 @@ export async function runRecover(req: RecoverRequest): Promise<RecoverResult> {
     taintedNodes: [],
   };
   if (!req.action || !targets.length) return result;
-  if (!(await req.confirm(targets, req.action)))
-    throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.USAGE);
+  const cluster = describeCluster({
+    namespace,
+    context: kube.context,
+    server: kube.kc.getCurrentCluster()?.server,
+  });
+  if (!(await req.confirm(targets, req.action, cluster)))
+    throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.NOT_CONFIRMED);
 
-  if (req.action === 'force-delete') {
-    for (const t of targets) await forceDeletePod(kube, namespace, t.pod);
-  } else {
-    for (const node of [...new Set(targets.map((t) => t.node).filter((n): n is string => n !== null))]) {
-      if (await taintOutOfService(kube, node)) result.taintedNodes.push(node);
+  // The prompt may have waited for minutes: act only on what is still true now, under the lock.
+  const lock = await acquireReleaseLock(kube, namespace, req.release, `recover --${req.action}`, req.warn);
+  try {
+    const now = await readRecoverObjects(kube, namespace, req.release);
+    const uids = new Map(live.pods.map((p) => [p.name, p.uid]));
+    const still = new Set(
+      classifyPods(now.workload, now.pods, now.nodes, Date.now())
+        .filter((p) => p.state === 'stuck' || p.state === 'at-risk')
+        .filter((p) => now.pods.find((x) => x.name === p.pod)?.uid === uids.get(p.pod))
+        .map((p) => p.pod),
+    );
+    for (const t of targets.filter((x) => !still.has(x.pod)))
+      req.warn(`${t.pod} is no longer on a lost node (or was replaced) since it was confirmed: left alone`);
+    targets = targets.filter((t) => still.has(t.pod));
+    if (req.action === 'force-delete') {
+      for (const t of targets) await forceDeletePod(kube, namespace, t.pod, uids.get(t.pod));
+    } else {
+      for (const node of [...new Set(targets.map((t) => t.node).filter((n): n is string => n !== null))]) {
+        if (await taintOutOfService(kube, node)) result.taintedNodes.push(node);
+        else req.warn(`node ${node} is Ready again, or already out-of-service: not tainted`);
+      }
     }
+  } finally {
+    await lock.release();
   }
+  result.targets = targets.map((t) => t.pod);
+  if (!targets.length) return result;
 
   // The StatefulSet recreates each pod; the scheduler places it on a node that is Ready.
   const old = new Map(targets.map((t) => [t.pod, t.node]));

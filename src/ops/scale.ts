@@ -1,34 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-
-import type { KubernetesObject } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
-
 import { diffEndpoints, type EndpointChange } from '../core/endpoint-changes.js';
 import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
 import { durationMs, toGoDuration } from '../core/duration.js';
 import { installProgress, type InstallProgress } from '../core/progress.js';
 import { planScale, preflight, type ScalePlan } from '../core/scale.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
-import { kubeArgs, type KubeTarget } from '../helm/args.js';
-import { bundledChartPath } from '../helm/chart.js';
-import { detectHelm, helmOrThrow } from '../helm/helm.js';
-import { findRelease, getValues, releaseHistory } from '../helm/release.js';
-import { serverDryRun } from '../kube/apply.js';
-import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
+import { getValues, releaseHistory } from '../helm/release.js';
+import type { KubeFlags, ResolvedKube } from '../kube/config.js';
 import { deleteReleaseData } from '../kube/data.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
-import { acquireReleaseLock } from '../kube/lock.js';
 import { readProgressObjects } from '../kube/progress-objects.js';
 import { readScaleObjects, setStatefulSetReplicas } from '../kube/scale-objects.js';
-import {
-  awaitOrphanedHelm,
-  OPERATION_PREFIX,
-  reusedValues,
-  settleRelease,
-  upgradeAndWait,
-} from './release-ops.js';
+import { describeCluster, OPERATION_PREFIX, withReleaseChange, type ChangeSpec } from './mutation.js';
 
 /** Every revision `scale` makes says so, which lets a re-run recognise one it left pending. */
 export const SCALE_DESCRIPTION = `${OPERATION_PREFIX} scale`;
@@ -44,8 +26,8 @@ export interface ScaleRequest {
   dryRun: boolean;
   deleteData: boolean;
   timeout: string;
-  /** Asked before Ready pods are removed or PVCs deleted; false stops with nothing changed. */
-  confirmRemoval: (plan: ScalePlan) => Promise<boolean>;
+  /** Asked, naming the cluster, before Ready pods are removed or PVCs deleted; false stops with nothing changed. */
+  confirmRemoval: (plan: ScalePlan, cluster: string) => Promise<boolean>;
   onPlan?: (plan: ScalePlan) => void;
   onProgress?: (p: InstallProgress) => void;
   warn: (message: string) => void;
@@ -82,9 +64,11 @@ async function waitForReplicas(
   replicas: number,
   timeoutMs: number,
   onProgress?: (p: InstallProgress) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    signal?.throwIfAborted();
     const o = await readProgressObjects(kube, namespace, release);
     if (o) {
       onProgress?.(installProgress(o.workload, replicas, o.pods, o.redisPods));
@@ -109,10 +93,10 @@ async function endpointRows(kube: ResolvedKube, namespace: string, release: stri
 }
 
 /**
- * `scale`: plan, check, then change room.replicas through the release (helm
- * upgrade with the user's own values reused), so the per-pod Services follow
- * from the chart and a later helm upgrade keeps the count. Waits with
- * progress, and reports the endpoints that changed.
+ * `scale`: plan, check, then change room.replicas through the release (the
+ * one change path: the user's values kept, the cluster pinned, the release
+ * locked), so the per-pod Services follow from the chart and a later helm
+ * upgrade keeps the count. Waits with progress, and reports the endpoints that changed.
  */
 export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
   const timeout = toGoDuration(req.timeout);
@@ -127,152 +111,105 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
   if (req.replicas !== undefined && (!Number.isInteger(req.replicas) || req.replicas < 0)) {
     throw new UsageError(`--replicas ${req.replicas} must be a whole number, 0 or more`);
   }
-  const kube = await loadKube(req.kube);
-  const namespace = kube.namespace;
-  const helm = await detectHelm(req.helmBinary);
-  const target: KubeTarget = { namespace, kubeconfig: req.kube.kubeconfig, context: req.kube.context };
-
-  await findRelease(helm, req.release, target);
-  const lock = req.dryRun
-    ? undefined
-    : await acquireReleaseLock(
-        kube,
-        namespace,
-        req.release,
-        `scale ${req.sync ? '--sync' : `--replicas ${req.replicas ?? ''}`}`,
-        req.warn,
-      );
-  const workdir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-scale-'));
-  try {
-    await awaitOrphanedHelm(lock, req.warn);
-    const status = req.dryRun
-      ? 'deployed'
-      : await settleRelease(helm, req.release, target, lock?.previous, req.warn);
-    const [user, all, live] = await Promise.all([
-      getValues(helm, req.release, target, false),
-      getValues(helm, req.release, target, true) as Promise<Values>,
-      readScaleObjects(kube, namespace, req.release),
-    ]);
-    const to = req.sync ? live.liveReplicas : (req.replicas ?? 0);
-    const userCount = (user as Values).expose?.count;
-    const input = {
+  const timeoutMs = durationMs(timeout) ?? 300_000;
+  return withReleaseChange(
+    {
       release: req.release,
-      namespace,
-      workload: live.workload,
-      releaseReplicas: all.room?.replicas ?? 0,
-      liveReplicas: live.liveReplicas,
-      target: to,
-      pinnedCount: typeof userCount === 'number' ? userCount : undefined,
-      nodePorts: all.expose?.nodePorts ?? undefined,
-      nodePortBase: all.expose?.nodePortBase ?? undefined,
-      exposeType: all.expose?.type ?? 'NodePort',
-      onePerNode: all.room?.onePerNode ?? false,
-      pods: live.pods,
-      services: live.services,
-      pvcs: live.pvcs,
-      nodes: live.nodes,
-      allServices: live.allServices,
-    };
-    const plan = planScale(input);
-    if (plan.noop && status !== 'deployed') {
-      // Same counts, but the last operation did not finish: run it again to converge.
-      plan.noop = false;
-      plan.notes.push(`the release is ${status} after an earlier operation: upgrading it again`);
-    }
-    req.onPlan?.(plan);
-    if (!live.allServices)
-      req.warn(
-        'not allowed to list Services in all namespaces: nodePort collisions are checked by the API server only',
-      );
+      kube: req.kube,
+      helmBinary: req.helmBinary,
+      operation: `scale ${req.sync ? '--sync' : `--replicas ${req.replicas ?? ''}`}`,
+      dryRun: req.dryRun,
+      orphanWaitMs: timeoutMs,
+      warn: req.warn,
+    },
+    async (session) => {
+      const { kube, namespace, helm, target } = session.cluster;
+      const status = session.status;
+      const [all, live] = await Promise.all([
+        getValues(helm, req.release, target, true) as Promise<Values>,
+        readScaleObjects(kube, namespace, req.release),
+      ]);
+      const to = req.sync ? live.liveReplicas : (req.replicas ?? 0);
+      const userCount = (session.userValues as Values).expose?.count;
+      const input = {
+        release: req.release,
+        namespace,
+        workload: live.workload,
+        releaseReplicas: all.room?.replicas ?? 0,
+        liveReplicas: live.liveReplicas,
+        target: to,
+        pinnedCount: typeof userCount === 'number' ? userCount : undefined,
+        nodePorts: all.expose?.nodePorts ?? undefined,
+        nodePortBase: all.expose?.nodePortBase ?? undefined,
+        exposeType: all.expose?.type ?? 'NodePort',
+        onePerNode: all.room?.onePerNode ?? false,
+        pods: live.pods,
+        services: live.services,
+        pvcs: live.pvcs,
+        nodes: live.nodes,
+        allServices: live.allServices,
+      };
+      const plan = planScale(input);
+      if (plan.noop && status !== 'deployed') {
+        // Same counts, but the last operation did not finish: run it again to converge.
+        plan.noop = false;
+        plan.notes.push(`the release is ${status} after an earlier operation: upgrading it again`);
+      }
+      req.onPlan?.(plan);
 
-    const problems = preflight(input, plan);
-    if (problems.length) {
-      throw new ExposePodsError(
-        `cannot scale release ${req.release} to ${to}:\n${problems.map((p) => `  ${p}`).join('\n')}`,
-        ExitCode.INVALID_VALUES,
-        'Nothing was changed.',
-      );
-    }
-
-    // The user's values, as they are, plus the new count: helm's --reuse-values without its surprises.
-    const values = reusedValues(workdir, user, [`room.replicas=${to}`]);
-
-    // The API server checks what will change: the nodePort range, ports taken, quotas, admission.
-    const rendered = await helmOrThrow(helm, 'template', [
-      'template',
-      req.release,
-      await bundledChartPath(),
-      ...kubeArgs(target),
-      ...values,
-      '--dry-run=server',
-    ]);
-    const added = new Set(plan.addServices.map((s) => s.name));
-    const changing = parseAllDocuments(rendered)
-      .map((d) => d.toJS() as KubernetesObject | null)
-      .filter(
-        (o): o is KubernetesObject =>
-          o !== null &&
-          ((o.kind === 'StatefulSet' && o.metadata?.name === live.workload) ||
-            (o.kind === 'Service' && added.has(o.metadata?.name ?? ''))),
-      );
-    await serverDryRun(kube, changing);
-
-    const result: ScaleResult = {
-      schemaVersion: 1,
-      plan,
-      applied: false,
-      revision: null,
-      deletedPvcs: [],
-      changes: [],
-    };
-    if (req.dryRun) return result;
-    if (plan.noop && status === 'deployed') {
-      // Nothing to change; but an earlier run may have stopped before the pods were Ready.
-      await waitForReplicas(kube, namespace, req.release, to, durationMs(timeout) ?? 300_000, req.onProgress);
-      return result;
-    }
-    const destructive = plan.removeReadyPods.length > 0 || (req.deleteData && plan.pvcsLeftBehind.length > 0);
-    if (destructive && !(await req.confirmRemoval(plan))) {
-      throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.USAGE);
-    }
-
-    const before = await endpointRows(kube, namespace, req.release);
-    await upgradeAndWait(
-      helm,
-      req,
-      target,
-      values,
-      {
-        timeout,
+      const problems = preflight(input, plan);
+      if (problems.length) {
+        throw new ExposePodsError(
+          `cannot scale release ${req.release} to ${to}:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+          ExitCode.INVALID_VALUES,
+          'Nothing was changed.',
+        );
+      }
+      const change: ChangeSpec = {
+        values: ['--set', `room.replicas=${to}`],
         description: `${SCALE_DESCRIPTION} ${plan.from.live} -> ${to}`,
         // spec.replicas may belong to kubectl scale or an HPA now; the user asked for `to`.
         forceConflicts: true,
-      },
-      lock,
-      req.onProgress,
-    );
-    // A safety net: the release says `to`, so the StatefulSet must too, whoever owned the field.
-    if (await setStatefulSetReplicas(kube, namespace, live.workload, to)) {
-      req.warn(`the StatefulSet still had other replicas after the upgrade; set it to ${to}`);
-      await waitForReplicas(kube, namespace, req.release, to, durationMs(timeout) ?? 300_000, req.onProgress);
-    }
-    const lost = lock?.lost();
-    if (lost)
-      req.warn(
-        `${lost} while scaling; check the release with: kubectl expose-pods status ${req.release} -n ${namespace}`,
-      );
+      };
+      // nodePorts free cluster-wide, pod slots, and the API server's own dry run.
+      await session.preview(change);
 
-    if (req.deleteData && plan.pvcsLeftBehind.length) {
-      await deleteReleaseData(kube, namespace, { pvcs: plan.pvcsLeftBehind, secrets: [] });
-      result.deletedPvcs = plan.pvcsLeftBehind;
-    }
-    const history = await releaseHistory(helm, req.release, target);
-    result.revision = history[history.length - 1]?.revision ?? null;
-    result.applied = true;
-    result.changes = diffEndpoints(before, await endpointRows(kube, namespace, req.release));
-    return result;
-  } finally {
-    rmSync(workdir, { recursive: true, force: true });
-    await lock?.release();
-  }
+      const result: ScaleResult = {
+        schemaVersion: 1,
+        plan,
+        applied: false,
+        revision: null,
+        deletedPvcs: [],
+        changes: [],
+      };
+      if (req.dryRun) return result;
+      if (plan.noop && status === 'deployed') {
+        // Nothing to change; but an earlier run may have stopped before the pods were Ready.
+        await waitForReplicas(kube, namespace, req.release, to, timeoutMs, req.onProgress, session.signal);
+        return result;
+      }
+      const destructive =
+        plan.removeReadyPods.length > 0 || (req.deleteData && plan.pvcsLeftBehind.length > 0);
+      if (destructive && !(await req.confirmRemoval(plan, describeCluster(session.cluster)))) {
+        throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.NOT_CONFIRMED);
+      }
+
+      const before = await endpointRows(kube, namespace, req.release);
+      await session.apply(change, { wait: true, timeout, onProgress: req.onProgress });
+      // A safety net: the release says `to`, so the StatefulSet must too, whoever owned the field.
+      if (await setStatefulSetReplicas(kube, namespace, live.workload, to)) {
+        req.warn(`the StatefulSet still had other replicas after the upgrade; set it to ${to}`);
+        await waitForReplicas(kube, namespace, req.release, to, timeoutMs, req.onProgress, session.signal);
+      }
+      if (req.deleteData && plan.pvcsLeftBehind.length) {
+        await deleteReleaseData(kube, namespace, { pvcs: plan.pvcsLeftBehind, secrets: [] });
+        result.deletedPvcs = plan.pvcsLeftBehind;
+      }
+      const history = await releaseHistory(helm, req.release, target);
+      result.revision = history[history.length - 1]?.revision ?? null;
+      result.applied = true;
+      result.changes = diffEndpoints(before, await endpointRows(kube, namespace, req.release));
+      return result;
+    },
+  );
 }

@@ -1,24 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-
 import { durationMs, toGoDuration } from '../core/duration.js';
 import type { InstallProgress } from '../core/progress.js';
 import { NOT_READY, toleratedSeconds, UNREACHABLE } from '../core/tolerations.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
-import type { KubeTarget } from '../helm/args.js';
-import { detectHelm } from '../helm/helm.js';
-import { findRelease, getValues } from '../helm/release.js';
-import { loadKube, type KubeFlags } from '../kube/config.js';
-import { acquireReleaseLock } from '../kube/lock.js';
+import { getValues } from '../helm/release.js';
+import type { KubeFlags } from '../kube/config.js';
 import { readTolerationObjects } from '../kube/tolerations-objects.js';
-import {
-  awaitOrphanedHelm,
-  OPERATION_PREFIX,
-  reusedValues,
-  settleRelease,
-  upgradeAndWait,
-} from './release-ops.js';
+import { describeCluster, OPERATION_PREFIX, withReleaseChange, type ChangeSpec } from './mutation.js';
 
 /** Longer than this is "never" for a game room or a Redis member; null in the values says that outright. */
 export const MAX_TOLERATION_SECONDS = 3600;
@@ -41,6 +28,8 @@ export function parseTolerationSeconds(flag: string, value: string): number | st
 export interface TolerationsChange {
   release: string;
   namespace: string;
+  /** The cluster, as the confirmation names it. */
+  cluster: string;
   from: { notReadySeconds: number | null | undefined; unreachableSeconds: number | null | undefined };
   to: { notReadySeconds?: number; unreachableSeconds?: number };
   /** Every pod restarts (a rolling update, highest ordinal first). */
@@ -78,70 +67,63 @@ export async function setTolerations(req: SetTolerationsRequest): Promise<boolea
       req.warn(`${flag} ${s}s: below ${FLAPPING_BELOW_SECONDS}s a short network blip evicts pods (flapping)`);
     }
   }
-  const kube = await loadKube(req.kube);
-  const namespace = kube.namespace;
-  const helm = await detectHelm(req.helmBinary);
-  const target: KubeTarget = { namespace, kubeconfig: req.kube.kubeconfig, context: req.kube.context };
-  await findRelease(helm, req.release, target);
-
-  const lock = await acquireReleaseLock(kube, namespace, req.release, 'tolerations', req.warn);
-  const workdir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-tolerations-'));
-  try {
-    await awaitOrphanedHelm(lock, req.warn);
-    await settleRelease(helm, req.release, target, lock.previous, req.warn);
-    const [user, all, live] = await Promise.all([
-      getValues(helm, req.release, target, false),
-      getValues(helm, req.release, target, true) as Promise<{ room?: { replicas?: number } }>,
-      readTolerationObjects(kube, namespace, req.release),
-    ]);
-    const liveReplicas = live.replicas;
-    if (liveReplicas !== undefined && liveReplicas !== all.room?.replicas) {
-      throw new ExposePodsError(
-        `the StatefulSet runs ${liveReplicas} replicas but release ${req.release} says ${all.room?.replicas ?? 0} (kubectl scale or an HPA); an upgrade now would change that too`,
-        ExitCode.CONFLICT,
-        `Settle the count first: kubectl expose-pods scale ${req.release} -n ${namespace} --sync (or --replicas N). Nothing was changed.`,
-      );
-    }
-    const change: TolerationsChange = {
+  const timeoutMs = durationMs(timeout) ?? 300_000;
+  return withReleaseChange(
+    {
       release: req.release,
-      namespace,
-      from: {
-        notReadySeconds: toleratedSeconds(live.template, NOT_READY),
-        unreachableSeconds: toleratedSeconds(live.template, UNREACHABLE),
-      },
-      to: { notReadySeconds: req.notReadySeconds, unreachableSeconds: req.unreachableSeconds },
-      pods: live.pods.map((p) => p.name).sort(),
-    };
-    const same = (want: number | undefined, now: number | null | undefined) =>
-      want === undefined || want === now;
-    if (
-      same(change.to.notReadySeconds, change.from.notReadySeconds) &&
-      same(change.to.unreachableSeconds, change.from.unreachableSeconds)
-    ) {
-      return false;
-    }
-    if (!(await req.confirm(change)))
-      throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.USAGE);
-
-    const sets: string[] = [];
-    if (req.notReadySeconds !== undefined) sets.push(`room.failover.notReadySeconds=${req.notReadySeconds}`);
-    if (req.unreachableSeconds !== undefined)
-      sets.push(`room.failover.unreachableSeconds=${req.unreachableSeconds}`);
-    await upgradeAndWait(
-      helm,
-      req,
-      target,
-      reusedValues(workdir, user, sets),
-      {
-        timeout,
+      kube: req.kube,
+      helmBinary: req.helmBinary,
+      operation: 'tolerations',
+      orphanWaitMs: timeoutMs,
+      warn: req.warn,
+    },
+    async (session) => {
+      const { kube, namespace, helm, target } = session.cluster;
+      const [all, live] = await Promise.all([
+        getValues(helm, req.release, target, true) as Promise<{ room?: { replicas?: number } }>,
+        readTolerationObjects(kube, namespace, req.release),
+      ]);
+      const liveReplicas = live.replicas;
+      if (liveReplicas !== undefined && liveReplicas !== all.room?.replicas) {
+        throw new ExposePodsError(
+          `the StatefulSet runs ${liveReplicas} replicas but release ${req.release} says ${all.room?.replicas ?? 0} (kubectl scale or an HPA); an upgrade now would change that too`,
+          ExitCode.CONFLICT,
+          `Settle the count first: kubectl expose-pods scale ${req.release} -n ${namespace} --sync (or --replicas N). Nothing was changed.`,
+        );
+      }
+      const change: TolerationsChange = {
+        release: req.release,
+        namespace,
+        cluster: describeCluster(session.cluster),
+        from: {
+          notReadySeconds: toleratedSeconds(live.template, NOT_READY),
+          unreachableSeconds: toleratedSeconds(live.template, UNREACHABLE),
+        },
+        to: { notReadySeconds: req.notReadySeconds, unreachableSeconds: req.unreachableSeconds },
+        pods: live.pods.map((p) => p.name).sort(),
+      };
+      const same = (want: number | undefined, now: number | null | undefined) =>
+        want === undefined || want === now;
+      if (
+        same(change.to.notReadySeconds, change.from.notReadySeconds) &&
+        same(change.to.unreachableSeconds, change.from.unreachableSeconds)
+      ) {
+        return false;
+      }
+      const sets: string[] = [];
+      if (req.notReadySeconds !== undefined)
+        sets.push('--set', `room.failover.notReadySeconds=${req.notReadySeconds}`);
+      if (req.unreachableSeconds !== undefined)
+        sets.push('--set', `room.failover.unreachableSeconds=${req.unreachableSeconds}`);
+      const spec: ChangeSpec = {
+        values: sets,
         description: `${OPERATION_PREFIX} tolerations${req.notReadySeconds !== undefined ? ` not-ready=${req.notReadySeconds}s` : ''}${req.unreachableSeconds !== undefined ? ` unreachable=${req.unreachableSeconds}s` : ''}`,
-      },
-      lock,
-      req.onProgress,
-    );
-    return true;
-  } finally {
-    rmSync(workdir, { recursive: true, force: true });
-    await lock.release();
-  }
+      };
+      await session.preview(spec);
+      if (!(await req.confirm(change)))
+        throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.NOT_CONFIRMED);
+      await session.apply(spec, { wait: true, timeout, onProgress: req.onProgress });
+      return true;
+    },
+  );
 }

@@ -1,10 +1,12 @@
-import { toGoDuration } from '../core/duration.js';
+import { durationMs, toGoDuration } from '../core/duration.js';
+import { manifestView } from '../core/release-change.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { uninstallArgs } from '../helm/args.js';
-import { detectHelm, helmOrThrow } from '../helm/helm.js';
-import { findRelease } from '../helm/release.js';
-import { loadKube, type KubeFlags } from '../kube/config.js';
+import { helmOrThrow } from '../helm/helm.js';
+import { getManifest } from '../helm/release.js';
+import type { KubeFlags } from '../kube/config.js';
 import { deleteReleaseData, listReleaseData, type ReleaseData } from '../kube/data.js';
+import { describeCluster, parseManifest, removeOrphanedServices, withReleaseChange } from './mutation.js';
 
 export interface UninstallRequest {
   release: string;
@@ -12,8 +14,9 @@ export interface UninstallRequest {
   helmBinary?: string;
   deleteData: boolean;
   timeout: string;
-  /** Asks the user to confirm deleting data; resolves false to stop with nothing changed. */
-  confirm: (data: ReleaseData, namespace: string) => Promise<boolean>;
+  /** Asks the user to confirm deleting data, naming the cluster; resolves false to stop with nothing changed. */
+  confirm: (data: ReleaseData, namespace: string, cluster: string) => Promise<boolean>;
+  warn: (message: string) => void;
 }
 
 export interface UninstallResult {
@@ -23,6 +26,8 @@ export interface UninstallResult {
   uninstalled: boolean;
   kept: ReleaseData;
   deleted: ReleaseData;
+  /** Services of the release that a failed upgrade had left outside its manifest, now deleted. */
+  orphanedServices: string[];
 }
 
 const none = (): ReleaseData => ({ pvcs: [], secrets: [] });
@@ -36,38 +41,53 @@ export async function runUninstall(req: UninstallRequest): Promise<UninstallResu
   const timeout = toGoDuration(req.timeout);
   if (!timeout)
     throw new UsageError(`--timeout ${req.timeout} is not a duration; use a value such as 90s or 5m`);
-  const kube = await loadKube(req.kube);
-  const helm = await detectHelm(req.helmBinary);
-  const ns = kube.namespace;
-  const target = { namespace: ns, kubeconfig: req.kube.kubeconfig, context: req.kube.context };
+  return withReleaseChange(
+    {
+      release: req.release,
+      kube: req.kube,
+      helmBinary: req.helmBinary,
+      operation: `uninstall${req.deleteData ? ' --delete-data' : ''}`,
+      allowMissing: true,
+      orphanWaitMs: durationMs(timeout) ?? 300_000,
+      warn: req.warn,
+    },
+    async (session) => {
+      const { cluster, exists } = session;
+      const { kube, helm, target, namespace: ns } = cluster;
+      const manifest = exists
+        ? manifestView(parseManifest(await getManifest(helm, req.release, target)))
+        : undefined;
+      const data = await listReleaseData(kube, ns, req.release, manifest);
+      const hasData = data.pvcs.length + data.secrets.length > 0;
+      if (!exists && !(req.deleteData && hasData)) {
+        const leftover = hasData
+          ? `It left ${data.pvcs.length} PVC(s) and ${data.secrets.length} Secret(s) behind; add --delete-data to remove them.`
+          : `List the releases there with: helm list -n ${ns}`;
+        throw new ExposePodsError(
+          `release ${req.release} not found in namespace ${ns}`,
+          ExitCode.NOT_FOUND,
+          leftover,
+        );
+      }
+      if (req.deleteData && hasData && !(await req.confirm(data, ns, describeCluster(cluster)))) {
+        throw new ExposePodsError(
+          'nothing was changed: deleting the data was not confirmed',
+          ExitCode.NOT_CONFIRMED,
+        );
+      }
 
-  let exists = true;
-  try {
-    await findRelease(helm, req.release, target);
-  } catch (e) {
-    if (!(e instanceof ExposePodsError && e.exitCode === ExitCode.NOT_FOUND)) throw e;
-    exists = false;
-  }
-  const data = await listReleaseData(kube, ns, req.release);
-  const hasData = data.pvcs.length + data.secrets.length > 0;
-  if (!exists && !(req.deleteData && hasData)) {
-    const leftover = hasData
-      ? `It left ${data.pvcs.length} PVC(s) and ${data.secrets.length} Secret(s) behind; add --delete-data to remove them.`
-      : `List the releases there with: helm list -n ${ns}`;
-    throw new ExposePodsError(
-      `release ${req.release} not found in namespace ${ns}`,
-      ExitCode.NOT_FOUND,
-      leftover,
-    );
-  }
-  if (req.deleteData && hasData && !(await req.confirm(data, ns))) {
-    throw new ExposePodsError('nothing was changed: deleting the data was not confirmed', ExitCode.USAGE);
-  }
-
-  if (exists) await helmOrThrow(helm, 'uninstall', uninstallArgs(req.release, target, timeout));
-  if (req.deleteData) {
-    await deleteReleaseData(kube, ns, data);
-    return { release: req.release, namespace: ns, uninstalled: exists, kept: none(), deleted: data };
-  }
-  return { release: req.release, namespace: ns, uninstalled: exists, kept: data, deleted: none() };
+      if (exists)
+        await helmOrThrow(helm, 'uninstall', uninstallArgs(req.release, target, timeout), {
+          signal: session.signal,
+        });
+      // Services a failed upgrade left outside the last manifest: helm uninstall does not see them.
+      const orphans = await removeOrphanedServices(cluster, req.release, []);
+      const base = { release: req.release, namespace: ns, uninstalled: exists, orphanedServices: orphans };
+      if (req.deleteData) {
+        await deleteReleaseData(kube, ns, data);
+        return { ...base, kept: none(), deleted: data };
+      }
+      return { ...base, kept: data, deleted: none() };
+    },
+  );
 }

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { shortcutSets, splitImage, templateArgs, upgradeArgs, valuesArgs } from '../../src/helm/args.js';
+import {
+  escapeSetValue,
+  shortcutArgs,
+  splitImage,
+  templateArgs,
+  upgradeArgs,
+  valuesArgs,
+} from '../../src/helm/args.js';
 
 const noValues = { valuesFiles: [], set: [], setString: [], setFile: [] };
 const target = { namespace: 'game' };
@@ -17,10 +24,10 @@ describe('splitImage', () => {
   for (const [input, want] of cases) it(input, () => assert.deepEqual(splitImage(input), want));
 });
 
-describe('shortcutSets', () => {
-  it('maps each shortcut to its documented value', () => {
+describe('shortcutArgs', () => {
+  it('maps each shortcut to its documented value; strings through --set-string', () => {
     assert.deepEqual(
-      shortcutSets({
+      shortcutArgs({
         replicas: 3,
         image: 'room:v2',
         port: 7777,
@@ -29,25 +36,34 @@ describe('shortcutSets', () => {
         redis: false,
       }),
       [
-        'room.replicas=3',
-        'room.image.repository=room',
-        'room.image.tag=v2',
-        'room.containerPort=7777',
-        'expose.port=7777',
-        'expose.nodePortBase=31000',
-        'expose.type=LoadBalancer',
-        'redis.enabled=false',
-      ],
+        ['--set', 'room.replicas=3'],
+        ['--set-string', 'room.image.repository=room'],
+        ['--set-string', 'room.image.tag=v2'],
+        ['--set', 'room.containerPort=7777'],
+        ['--set', 'expose.port=7777'],
+        ['--set', 'expose.nodePortBase=31000'],
+        ['--set-string', 'expose.type=LoadBalancer'],
+        ['--set', 'redis.enabled=false'],
+      ].flat(),
     );
   });
   it('emits nothing for flags not given, and replicas 0 is a value', () => {
-    assert.deepEqual(shortcutSets({}), []);
-    assert.deepEqual(shortcutSets({ replicas: 0 }), ['room.replicas=0']);
+    assert.deepEqual(shortcutArgs({}), []);
+    assert.deepEqual(shortcutArgs({ replicas: 0 }), ['--set', 'room.replicas=0']);
+  });
+  it('escapes what helm --set would split: a comma cannot add a key, a backslash stays', () => {
+    assert.deepEqual(shortcutArgs({ image: 'repo/app:1.2,redis.enabled=false' }), [
+      '--set-string',
+      'room.image.repository=repo/app',
+      '--set-string',
+      'room.image.tag=1.2\\,redis.enabled=false',
+    ]);
+    assert.equal(escapeSetValue('a\\b,c'), 'a\\\\b\\,c');
   });
 });
 
 describe('valuesArgs', () => {
-  it('puts -f first and the shortcuts before the user --set, so an explicit --set wins', () => {
+  it("puts -f first, then the shortcuts the user did not set explicitly, then the user's own flags", () => {
     assert.deepEqual(
       valuesArgs(
         {
@@ -56,15 +72,16 @@ describe('valuesArgs', () => {
           setString: ['room.image.tag=01'],
           setFile: ['redis.config.extra=x.conf'],
         },
-        { replicas: 3 },
+        { replicas: 3, image: 'room:v2' },
       ),
       [
         '--values',
         'a.yaml',
         '--values',
         'b.yaml',
-        '--set',
-        'room.replicas=3',
+        // room.replicas=3 and room.image.tag=v2 are left out: the user set those keys.
+        '--set-string',
+        'room.image.repository=room',
         '--set',
         'room.replicas=5',
         '--set-string',

@@ -24,18 +24,46 @@ describe('release data (nock: exact requests)', () => {
   after(() => nock.enableNetConnect());
   afterEach(() => nock.cleanAll());
 
-  it('lists PVCs by the instance label and only the chart-made Redis Secret', async () => {
-    const scope = nock(SERVER)
-      .get('/api/v1/namespaces/game/persistentvolumeclaims')
-      .query({ labelSelector: 'app.kubernetes.io/instance=rooms' })
-      .reply(200, { items: [{ metadata: { name: 'b' } }, { metadata: { name: 'a' } }] })
-      .get('/api/v1/namespaces/game/secrets')
-      .query({ labelSelector: 'app.kubernetes.io/instance=rooms,app.kubernetes.io/component=redis' })
-      .reply(200, { items: [{ metadata: { name: 'rooms-expose-pods-redis' } }] });
+  it('lists PVCs by the instance label, keeps only the chart-made ones, and only the chart-made Redis Secret', async () => {
+    const chart = (component: string) => ({
+      'app.kubernetes.io/name': 'expose-pods',
+      'app.kubernetes.io/instance': 'rooms',
+      'app.kubernetes.io/component': component,
+    });
+    const claims = [
+      { metadata: { name: 'data-rooms-expose-pods-1', labels: chart('room') } },
+      { metadata: { name: 'data-rooms-expose-pods-0', labels: chart('room') } },
+      { metadata: { name: 'rooms-expose-pods-redis', labels: chart('redis') } },
+      // Argo CD tracks by the same instance label: a user's claim, never the chart's.
+      { metadata: { name: 'scores', labels: { 'app.kubernetes.io/instance': 'rooms' } } },
+    ];
+    const list = () =>
+      nock(SERVER)
+        .get('/api/v1/namespaces/game/persistentvolumeclaims')
+        .query({ labelSelector: 'app.kubernetes.io/instance=rooms' })
+        .reply(200, { items: claims })
+        .get('/api/v1/namespaces/game/secrets')
+        .query({ labelSelector: 'app.kubernetes.io/instance=rooms,app.kubernetes.io/component=redis' })
+        .reply(200, { items: [{ metadata: { name: 'rooms-expose-pods-redis' } }] });
+    // The release is gone: by the chart's own labels.
+    let scope = list();
     assert.deepEqual(await listReleaseData(kube(), 'game', 'rooms'), {
-      pvcs: ['a', 'b'],
+      pvcs: ['data-rooms-expose-pods-0', 'data-rooms-expose-pods-1', 'rooms-expose-pods-redis'],
       secrets: ['rooms-expose-pods-redis'],
     });
+    assert.ok(scope.isDone());
+    // The release exists: by name from its manifest (here without Redis persistence).
+    scope = list();
+    const manifest = {
+      statefulSet: { name: 'rooms-expose-pods', replicas: 2, template: {}, claimTemplates: ['data'] },
+      deployments: [],
+      services: [],
+      pvcs: [],
+    };
+    assert.deepEqual((await listReleaseData(kube(), 'game', 'rooms', manifest)).pvcs, [
+      'data-rooms-expose-pods-0',
+      'data-rooms-expose-pods-1',
+    ]);
     assert.ok(scope.isDone());
   });
 

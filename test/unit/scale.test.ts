@@ -7,7 +7,7 @@ import type { PodView, ServiceView } from '../../src/core/model.js';
 import { planScale, preflight, type ScaleInput } from '../../src/core/scale.js';
 import { ExitCode } from '../../src/errors.js';
 import { rollbackArgs, upgradeArgs } from '../../src/helm/args.js';
-import { acquireReleaseLock, holderIdentity, leaseIsStale } from '../../src/kube/lock.js';
+import { acquireReleaseLock, helmAlive, holderIdentity, leaseIsStale } from '../../src/kube/lock.js';
 import { readScaleObjects, setStatefulSetReplicas } from '../../src/kube/scale-objects.js';
 import { FAKE_SERVER, fakeKube } from '../support/kube.js';
 
@@ -133,32 +133,6 @@ describe('preflight', () => {
   it('passes a plain scale up', () => {
     const i = input();
     assert.deepEqual(preflight(i, planScale(i)), []);
-  });
-
-  it('a nodePort held by another release names that Service; our own Services do not count', () => {
-    const foreign = svc(0, 30883, 'other', 'arcade');
-    foreign.name = 'arcade-lobby';
-    const i = input({ allServices: [svc(0), svc(1), foreign] });
-    assert.deepEqual(preflight(i, planScale(i)), [
-      `nodePort 30883 (for ${W}-3) is taken by Service arcade/arcade-lobby; free it, or move the release with --set expose.nodePortBase=...`,
-    ]);
-  });
-
-  it('onePerNode: no more replicas than Ready, schedulable nodes', () => {
-    const i = input({
-      onePerNode: true,
-      target: 3,
-      nodes: [
-        { name: 'a', ready: true, addresses: [] },
-        { name: 'b', ready: true, unschedulable: true, addresses: [] },
-        { name: 'c', ready: false, addresses: [] },
-        { name: 'd', ready: true, addresses: [] },
-      ],
-    });
-    assert.match(
-      preflight(i, planScale(i)).join('\n'),
-      /2 node\(s\) are Ready and schedulable: 3 replicas cannot all be scheduled/,
-    );
   });
 
   it('expose.nodePorts too short for the Services', () => {
@@ -302,20 +276,27 @@ describe('the release lock (nock)', () => {
     await lock.release();
   });
 
-  it('leaseIsStale: expired, or held by a dead process on this host; a live one is not', () => {
+  it('leaseIsStale: only a lapsed lease (renewTime + duration past); a renewed one whose pid is not alive here is still held', () => {
     const now = Date.now();
-    const lease = (holder: string, renewedAgo: number) => ({
+    const lease = (holder: string, renewedAgo: number, duration = 30) => ({
       spec: {
         holderIdentity: holder,
-        leaseDurationSeconds: 30,
+        leaseDurationSeconds: duration,
         renewTime: new Date(now - renewedAgo) as any,
       },
     });
     assert.equal(leaseIsStale(lease(holderIdentity(), 1000), now), false, 'this very process holds it');
     assert.equal(leaseIsStale(lease('kubectl-expose-pods/elsewhere/1', 31_000), now), true);
     assert.equal(leaseIsStale(lease('kubectl-expose-pods/elsewhere/1', 1000), now), false);
-    // pid 2^22+1 is above Linux's pid_max: no such process.
-    assert.equal(leaseIsStale(lease(holderIdentity(undefined, 4_194_305), 1000), now), true);
+    // Same hostname, pid 2^22+1 (above Linux's pid_max, so not alive here): another machine
+    // or container named like this one, still renewing. Not ours to take.
+    assert.equal(leaseIsStale(lease(holderIdentity(undefined, 4_194_305), 1000), now), false);
+    assert.equal(leaseIsStale(lease(holderIdentity(undefined, 4_194_305), 11_000, 10), now), true);
+  });
+
+  it('helmAlive: a missing pid, and a live pid that is not helm (reused), are not waited for', () => {
+    assert.equal(helmAlive(4_194_305), false);
+    assert.equal(helmAlive(process.pid), false, 'this node process is alive, but is not helm');
   });
 });
 

@@ -1,0 +1,113 @@
+import type { NodeView, PodView, ServiceView } from '../core/model.js';
+import { kubeApis, releaseSelector } from './api.js';
+import type { ResolvedKube } from './config.js';
+import { toKubeError } from './errors.js';
+import { listAllServices } from './release-objects.js';
+import { nodeView, podView } from './views.js';
+
+/** What a change to a release is checked against before anything is written. */
+export interface ChangeObjects {
+  /** The release's room pods now. */
+  pods: PodView[];
+  nodes: NodeView[];
+  /** Every Service in the cluster; undefined when RBAC hides them. */
+  allServices?: ServiceView[];
+  /** Non-terminal pods bound to each node, in every namespace; undefined when RBAC hides them. */
+  boundPerNode?: Map<string, number>;
+}
+
+/**
+ * Four lists: the release's pods, the nodes, every Service, and every pod that
+ * still holds a node slot (phase not Succeeded or Failed). The last two are
+ * cluster-wide; a 403 on either leaves that check to the API server or the scheduler.
+ */
+export async function readChangeObjects(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<ChangeObjects> {
+  const { core, call, server } = await kubeApis(kube);
+  const bound = async (): Promise<Map<string, number> | undefined> => {
+    try {
+      const list = await core.listPodForAllNamespaces({
+        fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed',
+      });
+      const out = new Map<string, number>();
+      for (const p of list.items) {
+        const n = p.spec?.nodeName;
+        if (n) out.set(n, (out.get(n) ?? 0) + 1);
+      }
+      return out;
+    } catch (e) {
+      const err = toKubeError(e, 'list pods in all namespaces', server);
+      if (err.httpCode !== 403) throw err;
+      return undefined;
+    }
+  };
+  const [pods, nodes, allServices, boundPerNode] = await Promise.all([
+    call(
+      `list pods in namespace ${namespace}`,
+      core.listNamespacedPod({ namespace, labelSelector: releaseSelector(release, 'room') }),
+    ),
+    call('list nodes', core.listNode()),
+    listAllServices(kube),
+    bound(),
+  ]);
+  return {
+    pods: pods.items.map(podView),
+    nodes: nodes.items.map(nodeView),
+    allServices,
+    boundPerNode,
+  };
+}
+
+/** A Service Helm made for this release (its meta.helm.sh annotations say so). */
+export interface ReleaseService {
+  name: string;
+  uid: string;
+}
+
+/**
+ * The Services in the namespace that Helm created for this release, by the
+ * chart's instance label and Helm's own release annotations (both must match,
+ * so a user's Service that only shares the label is never listed).
+ */
+export async function listReleaseServices(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<ReleaseService[]> {
+  const { core, call } = await kubeApis(kube);
+  const list = await call(
+    `list services in namespace ${namespace}`,
+    core.listNamespacedService({ namespace, labelSelector: releaseSelector(release) }),
+  );
+  return list.items
+    .filter(
+      (s) =>
+        s.metadata?.annotations?.['meta.helm.sh/release-name'] === release &&
+        s.metadata.annotations['meta.helm.sh/release-namespace'] === namespace &&
+        s.metadata.labels?.['app.kubernetes.io/managed-by'] === 'Helm',
+    )
+    .map((s) => ({ name: s.metadata?.name ?? '', uid: s.metadata?.uid ?? '' }));
+}
+
+/** Deletes a Service only if it is still the one we listed (UID precondition); NotFound is success. */
+export async function deleteServiceExactly(
+  kube: ResolvedKube,
+  namespace: string,
+  s: ReleaseService,
+): Promise<void> {
+  const { core, server } = await kubeApis(kube);
+  try {
+    await core.deleteNamespacedService({
+      name: s.name,
+      namespace,
+      body: { preconditions: { uid: s.uid } },
+    });
+  } catch (e) {
+    const err = toKubeError(e, `delete service ${s.name} in namespace ${namespace}`, server);
+    // Gone, or replaced by another object of that name since we listed it: not ours to delete.
+    if (err.httpCode !== 404 && err.httpCode !== 409) throw err;
+  }
+}

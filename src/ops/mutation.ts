@@ -1,0 +1,450 @@
+/**
+ * The one path every change to a release goes through (install on an existing
+ * release, scale, tolerations, uninstall): pinned cluster, lock, settled
+ * release, merged values, plan and confirmation, pre-flight, upgrade with
+ * progress, and clean-up on success, error, Ctrl-C and SIGTERM. Commands pass
+ * their change; they never compose these steps themselves.
+ */
+import { parseAllDocuments } from 'yaml';
+
+import {
+  capacityProblems,
+  diffValues,
+  disruptions,
+  manifestView,
+  nodePortProblems,
+  nodeSlots,
+  planReleaseChange,
+  type ManifestObject,
+  type ManifestView,
+  type ReleaseChangePlan,
+} from '../core/release-change.js';
+import type { InstallProgress } from '../core/progress.js';
+import { ExitCode, ExposePodsError } from '../errors.js';
+import { kubeArgs, rollbackArgs, upgradeArgs, type KubeTarget } from '../helm/args.js';
+import { bundledChartPath } from '../helm/chart.js';
+import { detectHelm, helmOrThrow, ignoredHelmEnv, stopRunningHelm, type Helm } from '../helm/helm.js';
+import { findRelease, getManifest, getValues, releaseHistory } from '../helm/release.js';
+import { serverDryRun } from '../kube/apply.js';
+import {
+  deleteServiceExactly,
+  listReleaseServices,
+  readChangeObjects,
+  type ChangeObjects,
+} from '../kube/change-objects.js';
+import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
+import { acquireReleaseLock, helmAlive, LOCK_SECONDS, type ReleaseLock } from '../kube/lock.js';
+import { explainTimeout, pollProgress } from './install.js';
+
+/** Every Helm revision this plugin writes has a description starting so. */
+export const OPERATION_PREFIX = 'kubectl-expose-pods';
+
+/** The cluster a command acts on, resolved once: helm and every API request use this and nothing else. */
+export interface PinnedCluster {
+  kube: ResolvedKube;
+  namespace: string;
+  /** The kubeconfig context in use, and its API server. */
+  context?: string;
+  server?: string;
+  /** helm's flags for it: --namespace, --kube-context, and --kubeconfig when given. */
+  target: KubeTarget;
+  helm: Helm;
+}
+
+/** "context kind-prod (https://10.0.0.1:6443)": what a confirmation names. */
+export function describeCluster(c: Pick<PinnedCluster, 'context' | 'server' | 'namespace'>): string {
+  return `namespace ${c.namespace} of context ${c.context ?? '(none)'} (${c.server ?? 'no server'})`;
+}
+
+/**
+ * Resolves the context once and hands helm the same one explicitly, so helm
+ * and our API requests can never act on different clusters. helm's own
+ * HELM_KUBE* variables are dropped from its environment (helm/helm.ts), with a warning.
+ */
+export async function pinCluster(
+  flags: KubeFlags,
+  helmBinary: string | undefined,
+  warn: (message: string) => void,
+): Promise<PinnedCluster> {
+  const kube = await loadKube(flags);
+  const server = kube.kc.getCurrentCluster()?.server;
+  const ignored = ignoredHelmEnv();
+  if (ignored.length) {
+    warn(
+      `ignoring ${ignored.join(', ')}: helm acts on ${kube.context ? `context ${kube.context}` : 'the kubeconfig'}, as every request of this command does (use --context to choose another)`,
+    );
+  }
+  const helm = await detectHelm(helmBinary);
+  return {
+    kube,
+    namespace: kube.namespace,
+    context: kube.context,
+    server,
+    target: { namespace: kube.namespace, kubeconfig: flags.kubeconfig, context: kube.context },
+    helm,
+  };
+}
+
+/**
+ * The release must exist, be ours, and not be mid-operation. A revision left
+ * pending by an operation of ours that died is rolled back: it is one written while the
+ * dead holder of our lock held it (or one our description names).
+ */
+export async function settleRelease(
+  helm: Helm,
+  release: string,
+  target: KubeTarget,
+  previous: ReleaseLock['previous'],
+  warn: (message: string) => void,
+): Promise<string> {
+  const found = await findRelease(helm, release, target);
+  if (!found.status.startsWith('pending')) return found.status;
+  const history = await releaseHistory(helm, release, target);
+  const last = history[history.length - 1];
+  const deployed = [...history].reverse().find((r) => r.status === 'deployed' || r.status === 'superseded');
+  const grace = LOCK_SECONDS * 1000;
+  const duringDeadHolder =
+    previous !== undefined &&
+    last !== undefined &&
+    last.updated >= previous.acquired - grace &&
+    last.updated <= previous.renewed + grace;
+  if (last && deployed && (duringDeadHolder || last.description.startsWith(OPERATION_PREFIX))) {
+    warn(
+      `release ${release} was left ${found.status} by an interrupted operation (revision ${last.revision}); rolling back to revision ${deployed.revision} first`,
+    );
+    await helmOrThrow(helm, 'rollback', rollbackArgs(release, deployed.revision, target));
+    return 'rolled back';
+  }
+  throw new ExposePodsError(
+    `another operation is in progress on release ${release}: it is ${found.status}${last ? ` (revision ${last.revision}: ${last.description})` : ''}`,
+    ExitCode.CONFLICT,
+    `Wait for it to finish; if it died, roll back with: helm rollback ${release} -n ${target.namespace}`,
+  );
+}
+
+/**
+ * Waits, up to `deadlineMs`, for the helm that a dead holder of the lock left
+ * running on this machine. Past the deadline it goes on: the release's state
+ * (settleRelease) decides what happens next.
+ */
+export async function awaitOrphanedHelm(
+  lock: ReleaseLock | undefined,
+  deadlineMs: number,
+  warn: (message: string) => void,
+  isAlive: (pid: number) => boolean = helmAlive,
+): Promise<void> {
+  const pid = lock?.orphanedHelm;
+  if (!pid || !isAlive(pid)) return;
+  warn(
+    `an interrupted operation left helm running (pid ${pid}); waiting up to ${Math.round(deadlineMs / 1000)}s for it`,
+  );
+  const deadline = Date.now() + deadlineMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) {
+      warn(`helm (pid ${pid}) is still running after ${Math.round(deadlineMs / 1000)}s; going on without it`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** What the caller of a change learns before it is applied. */
+export interface ChangePreview {
+  release: string;
+  /** The cluster and namespace, as the confirmation names them. */
+  cluster: string;
+  /** False for a first install. */
+  exists: boolean;
+  plan: ReleaseChangePlan;
+  /** Why it needs a yes ("removes 2 Ready pod(s)", ...); empty when it needs none. */
+  disruptions: string[];
+}
+
+/** A change, as a command hands it to the path. */
+export interface ChangeSpec {
+  /** Helm values flags on top of the release's own values (-f files, --set ...), in order. */
+  values: string[];
+  /** Start from the chart's defaults, not the release's values (install --reset-values). */
+  resetValues?: boolean;
+  /** helm's revision description: "<OPERATION_PREFIX> scale 2 -> 5". */
+  description: string;
+  /** Extra reasons the command refuses, given the rendered change; each a sentence. */
+  problems?: (after: ManifestView, live: ChangeObjects) => string[];
+  /** Take fields another manager owns (spec.replicas after kubectl scale); Helm 4 only. */
+  forceConflicts?: boolean;
+  /** The namespace does not exist yet (install --create-namespace): the API server cannot dry-run into it. */
+  skipServerDryRun?: boolean;
+}
+
+/** An open session on one release: pinned, locked and settled. */
+export interface ChangeSession {
+  cluster: PinnedCluster;
+  release: string;
+  /** False when the release does not exist yet (a first install). */
+  exists: boolean;
+  /** The values the user supplied so far (helm get values); {} for a new release. */
+  userValues: Record<string, unknown>;
+  /** The release's status after settling: deployed, failed, rolled back, or "none". */
+  status: string;
+  /** Aborted on SIGINT/SIGTERM and when the lock is lost. */
+  signal: AbortSignal;
+  /** Renders the change (server dry run), plans it, and runs the pre-flight checks; writes nothing. */
+  preview(change: ChangeSpec): Promise<ChangePreview & { rendered: ManifestObject[] }>;
+  /** helm upgrade --install of the change, waiting with progress; then removes Services the release no longer has. */
+  apply(
+    change: ChangeSpec,
+    opts: {
+      wait: boolean;
+      timeout: string;
+      createNamespace?: boolean;
+      onProgress?: (p: InstallProgress) => void;
+    },
+  ): Promise<string>;
+}
+
+export interface SessionRequest {
+  release: string;
+  kube: KubeFlags;
+  helmBinary?: string;
+  /** Lock annotation: "scale --replicas 5". */
+  operation: string;
+  /** A missing release is a first install instead of NOT_FOUND. */
+  allowMissing?: boolean;
+  /** Read only: no lock, no settling. */
+  dryRun?: boolean;
+  /** How long to wait for a helm an interrupted run left behind. */
+  orphanWaitMs: number;
+  warn: (message: string) => void;
+}
+
+/** Exit codes for the signals we stop on, as shells report them. */
+const SIGNAL_EXIT = { SIGINT: ExitCode.INTERRUPTED, SIGTERM: ExitCode.TERMINATED } as const;
+
+/** The parts of `helm upgrade -o json` we read: the user's values, the chart's defaults, the manifest. */
+interface HelmReleaseJson {
+  config?: Record<string, unknown> | null;
+  chart?: { values?: Record<string, unknown> | null };
+  manifest?: string;
+}
+
+/** A value as the chart sees it: the user's, else the chart's default. */
+function computedValue(rel: HelmReleaseJson, path: string[]): unknown {
+  const get = (o: unknown) =>
+    path.reduce<unknown>(
+      (x, k) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[k] : undefined),
+      o,
+    );
+  return get(rel.config) ?? get(rel.chart?.values);
+}
+
+/** Parses a helm manifest (or a rendered chart) into its objects. */
+export function parseManifest(text: string): ManifestObject[] {
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as ManifestObject | null)
+    .filter((o): o is ManifestObject => o !== null && typeof o === 'object');
+}
+
+/**
+ * Opens a change session on a release, runs `body`, and always cleans up:
+ * the lock is released, signal handlers are removed, and on SIGINT/SIGTERM
+ * the helm child is stopped and the command ends with exit 130/143.
+ */
+export async function withReleaseChange<T>(
+  req: SessionRequest,
+  body: (s: ChangeSession) => Promise<T>,
+): Promise<T> {
+  const cluster = await pinCluster(req.kube, req.helmBinary, req.warn);
+  const { helm, target, kube, namespace } = cluster;
+  let exists = true;
+  try {
+    await findRelease(helm, req.release, target);
+  } catch (e) {
+    if (!(req.allowMissing && e instanceof ExposePodsError && e.exitCode === ExitCode.NOT_FOUND)) throw e;
+    exists = false;
+  }
+
+  const interrupt = new AbortController();
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
+    if (interrupt.signal.aborted) return;
+    stopRunningHelm('SIGTERM');
+    interrupt.abort(
+      new ExposePodsError(
+        `interrupted (${sig}): helm was stopped`,
+        SIGNAL_EXIT[sig],
+        `The next command on release ${req.release} finishes or rolls back what was started.`,
+      ),
+    );
+  };
+  const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
+  process.on('SIGINT', handlers.SIGINT);
+  process.on('SIGTERM', handlers.SIGTERM);
+
+  let lock: ReleaseLock | undefined;
+  try {
+    lock =
+      req.dryRun || !exists
+        ? undefined
+        : await acquireReleaseLock(kube, namespace, req.release, req.operation, req.warn);
+    const signal = lock ? AbortSignal.any([interrupt.signal, lock.signal]) : interrupt.signal;
+    let status = 'none';
+    if (exists) {
+      await awaitOrphanedHelm(lock, req.orphanWaitMs, req.warn);
+      status = req.dryRun
+        ? (await findRelease(helm, req.release, target)).status
+        : await settleRelease(helm, req.release, target, lock?.previous, req.warn);
+    }
+    const userValues = exists ? await getValues(helm, req.release, target, false) : {};
+    const valuesArgs = (change: ChangeSpec) => {
+      const base = change.resetValues ? [] : ['--values', '-'];
+      return {
+        args: [...base, ...change.values],
+        stdin: change.resetValues ? undefined : JSON.stringify(userValues),
+      };
+    };
+    let lastPreview: ManifestObject[] | undefined;
+
+    const session: ChangeSession = {
+      cluster,
+      release: req.release,
+      exists,
+      userValues,
+      status,
+      signal,
+      preview: async (change) => {
+        const v = valuesArgs(change);
+        const chart = await bundledChartPath();
+        const args = [
+          'upgrade',
+          '--install',
+          req.release,
+          chart,
+          ...kubeArgs(target),
+          ...v.args,
+          '--dry-run=server',
+          '-o',
+          'json',
+        ];
+        const [out, beforeText, live] = await Promise.all([
+          helmOrThrow(helm, 'upgrade --dry-run', args, { stdin: v.stdin, signal }),
+          exists ? getManifest(helm, req.release, target) : Promise.resolve(undefined),
+          readChangeObjects(kube, namespace, req.release),
+        ]);
+        const rel = JSON.parse(out) as HelmReleaseJson;
+        const rendered = parseManifest(rel.manifest ?? '');
+        const after = manifestView(rendered);
+        const before = beforeText === undefined ? undefined : manifestView(parseManifest(beforeText));
+        const plan = planReleaseChange(before, after, diffValues(userValues, rel.config ?? {}), live.pods);
+        if (!exists) plan.values = diffValues({}, rel.config ?? {});
+
+        const problems: string[] = [];
+        if (live.allServices)
+          problems.push(...nodePortProblems(after, live.allServices, req.release, namespace));
+        else
+          req.warn(
+            'not allowed to list Services in all namespaces: nodePort collisions are checked by the API server only',
+          );
+        const replicas = after.statefulSet?.replicas ?? 0;
+        const existing = live.pods.filter((p) => !p.terminating).length;
+        const onePerNode = computedValue(rel, ['room', 'onePerNode']) === true;
+        if (live.boundPerNode)
+          problems.push(
+            ...capacityProblems(
+              Math.max(0, replicas - existing),
+              replicas,
+              onePerNode,
+              nodeSlots(live.nodes, live.boundPerNode),
+            ),
+          );
+        problems.push(...(change.problems?.(after, live) ?? []));
+        if (problems.length) {
+          throw new ExposePodsError(
+            `cannot ${exists ? 'change' : 'install'} release ${req.release}:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+            ExitCode.INVALID_VALUES,
+            'Nothing was changed.',
+          );
+        }
+        // The API server checks what will be created or changed: ports taken, quotas, admission.
+        if (!change.skipServerDryRun) {
+          const changing = new Set([...plan.addServices, ...plan.movedNodePorts.map((m) => m.service)]);
+          await serverDryRun(
+            kube,
+            rendered.filter(
+              (o) =>
+                o.kind === 'StatefulSet' || (o.kind === 'Service' && changing.has(o.metadata?.name ?? '')),
+            ),
+          );
+        }
+        lastPreview = rendered;
+        return {
+          release: req.release,
+          cluster: describeCluster(cluster),
+          exists,
+          plan,
+          disruptions: disruptions(plan),
+          rendered,
+        };
+      },
+      apply: async (change, opts) => {
+        const v = valuesArgs(change);
+        const args = upgradeArgs(helm.version.major, req.release, await bundledChartPath(), target, v.args, {
+          createNamespace: opts.createNamespace ?? false,
+          wait: opts.wait,
+          timeout: opts.timeout,
+          description: change.description,
+          forceConflicts: change.forceConflicts,
+        });
+        const run = helmOrThrow(helm, 'upgrade --install', args, {
+          stdin: v.stdin,
+          signal,
+          onSpawn: (pid) => void lock?.noteHelm(pid),
+        });
+        const ref = { release: req.release, kube: { ...req.kube, namespace } };
+        if (opts.wait && opts.onProgress) await pollProgress(ref, namespace, opts.onProgress, run, signal);
+        let output: string;
+        try {
+          output = await run;
+        } catch (e) {
+          if (e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT)
+            throw await explainTimeout(e, ref, namespace);
+          throw e;
+        }
+        await removeOrphanedServices(cluster, req.release, lastPreview);
+        return output;
+      },
+    };
+    const result = await body(session);
+    if (lock?.lost()) throw lock.signal.reason as Error;
+    return result;
+  } catch (e) {
+    // An abort (signal or lost lock) surfaces as whatever failed first; report the abort.
+    if (interrupt.signal.aborted) throw interrupt.signal.reason as Error;
+    if (lock?.signal.aborted) throw lock.signal.reason as Error;
+    throw e;
+  } finally {
+    process.off('SIGINT', handlers.SIGINT);
+    process.off('SIGTERM', handlers.SIGTERM);
+    await lock?.release();
+  }
+}
+
+/**
+ * After a failed upgrade a release can leave Services behind that its last
+ * manifest no longer lists, so neither the next upgrade nor helm uninstall
+ * removes them, and their nodePorts stay allocated. Those that Helm made for
+ * this release (its annotations say so) and that `keep` (the manifest now)
+ * does not list are deleted, each by UID.
+ */
+export async function removeOrphanedServices(
+  cluster: PinnedCluster,
+  release: string,
+  keep: ManifestObject[] | undefined,
+): Promise<string[]> {
+  const manifest =
+    keep ?? parseManifest(await getManifest(cluster.helm, release, cluster.target).catch(() => ''));
+  const listed = new Set(manifest.filter((o) => o.kind === 'Service').map((o) => o.metadata?.name));
+  const orphans = (await listReleaseServices(cluster.kube, cluster.namespace, release)).filter(
+    (s) => !listed.has(s.name),
+  );
+  for (const s of orphans) await deleteServiceExactly(cluster.kube, cluster.namespace, s);
+  return orphans.map((s) => s.name);
+}

@@ -1,0 +1,249 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import type { PodView, ServiceView } from '../../src/core/model.js';
+import { redactSecrets } from '../../src/core/redact.js';
+import {
+  capacityProblems,
+  chartMadeClaims,
+  diffValues,
+  disruptions,
+  freeNodePortBlock,
+  manifestView,
+  nodePortProblems,
+  nodeSlots,
+  planReleaseChange,
+  type ManifestObject,
+} from '../../src/core/release-change.js';
+
+const W = 'rooms-expose-pods';
+
+/** The manifest the chart renders, reduced to what a plan reads. */
+function manifest(o: {
+  replicas: number;
+  image?: string;
+  base?: number | null;
+  count?: number;
+  redisTag?: string;
+}) {
+  const objects: ManifestObject[] = [
+    {
+      kind: 'StatefulSet',
+      metadata: { name: W },
+      spec: {
+        replicas: o.replicas,
+        template: { spec: { containers: [{ image: o.image ?? 'room:1' }] } },
+        volumeClaimTemplates: [{ metadata: { name: 'data' } }],
+      },
+    },
+    { kind: 'Deployment', metadata: { name: `${W}-redis` }, spec: { template: { tag: o.redisTag ?? '7' } } },
+    { kind: 'PersistentVolumeClaim', metadata: { name: `${W}-redis` } },
+  ];
+  for (let i = 0; i < (o.count ?? o.replicas); i++) {
+    const base = o.base === undefined ? 30880 : o.base;
+    objects.push({
+      kind: 'Service',
+      metadata: { name: `${W}-${i}` },
+      spec: { type: 'NodePort', ports: [{ port: 8080, ...(base === null ? {} : { nodePort: base + i }) }] },
+    });
+  }
+  return manifestView(objects);
+}
+
+const pods = (n: number, ready = true): PodView[] =>
+  Array.from({ length: n }, (_, i) => ({ name: `${W}-${i}`, phase: 'Running', ready, terminating: false }));
+
+describe('diffValues', () => {
+  it('reports set, changed and removed leaves by dotted path; unchanged ones are left out', () => {
+    assert.deepEqual(
+      diffValues(
+        { room: { replicas: 5, image: { tag: '2.52' } }, expose: { nodePortBase: 31000 } },
+        { room: { replicas: 5, image: { tag: '2.53' } }, redis: { enabled: false } },
+      ),
+      [
+        { path: 'expose.nodePortBase', from: 31000 },
+        { path: 'redis.enabled', to: false },
+        { path: 'room.image.tag', from: '2.52', to: '2.53' },
+      ],
+    );
+    assert.deepEqual(diffValues({ a: [1, 2] }, { a: [1, 2] }), []);
+  });
+});
+
+describe('planReleaseChange', () => {
+  it('install again with the same values: a no-op plan that needs no confirmation', () => {
+    const p = planReleaseChange(manifest({ replicas: 5 }), manifest({ replicas: 5 }), [], pods(5));
+    assert.equal(p.noop, true);
+    assert.deepEqual(disruptions(p), []);
+  });
+
+  it('5 -> 2 replicas: the Ready pods it removes, highest first, and the Services that go', () => {
+    const p = planReleaseChange(manifest({ replicas: 5 }), manifest({ replicas: 2 }), [], pods(5));
+    assert.deepEqual(p.replicas, { from: 5, to: 2 });
+    assert.deepEqual(p.removeReadyPods, [`${W}-4`, `${W}-3`, `${W}-2`]);
+    assert.deepEqual(p.removeServices, [`${W}-2`, `${W}-3`, `${W}-4`]);
+    assert.deepEqual(disruptions(p), ['removes 3 Ready pod(s)']);
+  });
+
+  it('a new image restarts every pod; a new base moves every nodePort; both need a yes', () => {
+    const p = planReleaseChange(
+      manifest({ replicas: 2 }),
+      manifest({ replicas: 2, image: 'room:2', base: 30880 + 100 }),
+      [{ path: 'room.image.tag', from: '1', to: '2' }],
+      pods(2),
+    );
+    assert.deepEqual(p.restartPods, [`${W}-1`, `${W}-0`]);
+    assert.deepEqual(p.movedNodePorts, [
+      { service: `${W}-0`, from: [30880], to: [30980] },
+      { service: `${W}-1`, from: [30881], to: [30981] },
+    ]);
+    assert.deepEqual(disruptions(p), ['restarts 2 pod(s)', 'moves the nodePort of 2 Service(s)']);
+  });
+
+  it('scaling up adds pods and Services without disruption; a Redis change restarts Redis', () => {
+    const p = planReleaseChange(
+      manifest({ replicas: 2 }),
+      manifest({ replicas: 4, redisTag: '8' }),
+      [],
+      pods(2),
+    );
+    assert.deepEqual(p.addServices, [`${W}-2`, `${W}-3`]);
+    assert.deepEqual(p.removePods, []);
+    assert.deepEqual(disruptions(p), [`restarts ${W}-redis`]);
+  });
+
+  it('a first install: everything is added, nothing is a no-op', () => {
+    const p = planReleaseChange(undefined, manifest({ replicas: 2 }), [], []);
+    assert.equal(p.noop, false);
+    assert.deepEqual(p.addServices, [`${W}-0`, `${W}-1`]);
+    assert.deepEqual(disruptions(p), []);
+  });
+});
+
+const svc = (name: string, namespace: string, nodePort: number, release?: string): ServiceView => ({
+  name,
+  namespace,
+  type: 'NodePort',
+  ports: [{ port: 80, nodePort, protocol: 'TCP' }],
+  ingress: [],
+  release,
+});
+
+describe('nodePortProblems', () => {
+  it('names the holder of each taken port and the first free block of the right size', () => {
+    const all = [
+      svc('first-0', 'game', 30880, 'first'),
+      svc('first-1', 'game', 30881, 'first'),
+      svc('x', 'arcade', 30882),
+    ];
+    const problems = nodePortProblems(manifest({ replicas: 3 }), all, 'second', 'game');
+    assert.deepEqual(problems, [
+      `nodePort 30880 (for ${W}-0) is taken by Service game/first-0`,
+      `nodePort 30881 (for ${W}-1) is taken by Service game/first-1`,
+      `nodePort 30882 (for ${W}-2) is taken by Service arcade/x`,
+      'the first free block of 3 nodePorts starts at 30000: add --node-port-base 30000 (or --set expose.nodePortBase=30000)',
+    ]);
+  });
+
+  it("the release's own Services do not count: re-applying them is no collision", () => {
+    const all = [svc(`${W}-0`, 'game', 30880, 'rooms'), svc(`${W}-1`, 'game', 30881, 'rooms')];
+    assert.deepEqual(nodePortProblems(manifest({ replicas: 2 }), all, 'rooms', 'game'), []);
+  });
+
+  it('freeNodePortBlock skips taken ports, and says when no block is left', () => {
+    assert.equal(freeNodePortBlock(3, new Set([30000, 30002])), 30003);
+    assert.equal(freeNodePortBlock(2, new Set([1, 3]), { first: 1, last: 4 }), undefined);
+  });
+
+  it('ports Kubernetes assigns must fit in what is left of the range', () => {
+    const taken = Array.from({ length: 2767 }, (_, i) => svc(`s${i}`, 'other', 30000 + i));
+    const problems = nodePortProblems(manifest({ replicas: 2, base: null }), taken, 'rooms', 'game');
+    assert.deepEqual(problems, ['2 Service(s) need a nodePort assigned, and only 1 are free in 30000-32767']);
+  });
+});
+
+describe('capacityProblems', () => {
+  const nodes = [
+    { name: 'a', ready: true, addresses: [], allocatablePods: 10 },
+    { name: 'b', ready: true, addresses: [], allocatablePods: 10, unschedulable: true },
+    { name: 'c', ready: false, addresses: [], allocatablePods: 10 },
+    { name: 'd', ready: true, addresses: [], allocatablePods: 10 },
+  ];
+  const slots = nodeSlots(
+    nodes,
+    new Map([
+      ['a', 9],
+      ['d', 7],
+    ]),
+  );
+
+  it('new pods must fit in the free slots of Ready, schedulable nodes', () => {
+    assert.deepEqual(capacityProblems(4, 4, false, slots), []);
+    assert.deepEqual(capacityProblems(6, 6, false, slots), [
+      '6 new pod(s) need a slot, and the 2 Ready, schedulable node(s) have 4 free (allocatable pods minus pods bound): 2 would stay Pending',
+    ]);
+  });
+
+  it('onePerNode: no more replicas than Ready, schedulable nodes', () => {
+    assert.match(
+      capacityProblems(0, 3, true, slots).join('\n'),
+      /2 node\(s\) are Ready and schedulable: 3 replicas cannot all be scheduled/,
+    );
+  });
+
+  it('a node that does not report allocatable pods makes the slot check unknowable: no refusal', () => {
+    assert.deepEqual(
+      capacityProblems(100, 100, false, nodeSlots([{ name: 'x', ready: true, addresses: [] }], new Map())),
+      [],
+    );
+  });
+});
+
+describe('chartMadeClaims', () => {
+  const claim = (name: string, labels: Record<string, string> = {}) => ({ name, labels });
+  it('by name from the manifest: volumeClaimTemplates per ordinal and the listed PVCs only', () => {
+    assert.deepEqual(
+      chartMadeClaims(
+        [
+          claim(`data-${W}-0`),
+          claim(`data-${W}-12`),
+          claim(`${W}-redis`),
+          claim('my-existing-claim'),
+          claim(`data-${W}-01`),
+          claim(`other-${W}-0`),
+        ],
+        manifest({ replicas: 1 }),
+      ),
+      [`data-${W}-0`, `data-${W}-12`, `${W}-redis`],
+    );
+  });
+});
+
+describe('redactSecrets', () => {
+  it('replaces Secret values, keeps keys, comments and other objects', () => {
+    const text = [
+      '---',
+      '# Source: expose-pods/templates/redis-secret.yaml',
+      'apiVersion: v1',
+      'kind: Secret',
+      'metadata:',
+      '  name: s',
+      'data:',
+      '  redis-password: "c2VjcmV0"',
+      '---',
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      '  name: c',
+      'data:',
+      '  redis.conf: port 6379',
+      '',
+    ].join('\n');
+    const out = redactSecrets(text);
+    assert.doesNotMatch(out, /c2VjcmV0/);
+    assert.match(out, /^ {2}redis-password: "<redacted>"$/m);
+    assert.match(out, /^# Source: expose-pods\/templates\/redis-secret\.yaml$/m);
+    assert.match(out, /^ {2}redis\.conf: port 6379$/m);
+    assert.equal(redactSecrets('kind: ConfigMap\n'), 'kind: ConfigMap\n');
+  });
+});
