@@ -59,15 +59,30 @@ export function helmAlive(pid: number): boolean {
   }
 }
 
+/** Whether a process with this pid runs here (EPERM: it does, as another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** When a Lease lapses unless renewed: renewTime + leaseDurationSeconds, in ms since the epoch. */
+function lapseTime(lease: V1Lease): number {
+  const spec = lease.spec ?? {};
+  const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
+  return renewed + (spec.leaseDurationSeconds ?? LOCK_SECONDS) * 1000;
+}
+
 /**
  * Whether a Lease no longer protects anything: its holder stopped renewing it
  * (renewTime + leaseDurationSeconds is past). Hostnames and pids repeat across
  * machines and containers, so they never make a renewed lease stale.
  */
 export function leaseIsStale(lease: V1Lease, now: number): boolean {
-  const spec = lease.spec ?? {};
-  const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
-  return renewed + (spec.leaseDurationSeconds ?? LOCK_SECONDS) * 1000 < now;
+  return lapseTime(lease) < now;
 }
 
 /**
@@ -138,10 +153,33 @@ export async function acquireReleaseLock(
       };
     }
     if (err.httpCode !== 409) throw err;
-    const existing = await leases.readNamespacedLease({ name, namespace }).catch((x: unknown) => {
-      throw toKubeError(x, `get lease ${name} in namespace ${namespace}`, server);
-    });
-    if (!leaseIsStale(existing, Date.now())) throw busy(existing);
+    const read = () =>
+      leases.readNamespacedLease({ name, namespace }).catch((x: unknown) => {
+        const e2 = toKubeError(x, `get lease ${name} in namespace ${namespace}`, server);
+        // Released between our create and this read: try again from the start.
+        if (e2.httpCode === 404) return undefined;
+        throw e2;
+      });
+    let existing = await read();
+    if (!existing) return acquireReleaseLock(kube, namespace, release, operation, warn);
+    if (!leaseIsStale(existing, Date.now())) {
+      // A holder on this host whose process is gone (killed, Ctrl-C'd before its clean-up)
+      // is worth waiting for: its lease lapses within LOCK_SECONDS. Anyone else is busy.
+      const holder = parseHolder(existing.spec?.holderIdentity);
+      const looksDead = holder?.host === os.hostname() && !processAlive(holder.pid);
+      if (!looksDead) throw busy(existing);
+      const lapses = lapseTime(existing);
+      warn(
+        `the lock on ${release} is held by ${existing.spec?.holderIdentity ?? '?'}, which is not running here; waiting up to ${Math.ceil((lapses - Date.now()) / 1000)}s for its lease to lapse`,
+      );
+      while (existing && !leaseIsStale(existing, Date.now())) {
+        // Renewed past the lapse we waited for: a live holder elsewhere with the same name.
+        if (lapseTime(existing) > lapses + 1000) throw busy(existing);
+        await new Promise((r) => setTimeout(r, 1000));
+        existing = await read();
+      }
+      if (!existing) return acquireReleaseLock(kube, namespace, release, operation, warn);
+    }
     const prevHost = parseHolder(existing.spec?.holderIdentity)?.host;
     const prevHelm = Number(existing.metadata?.annotations?.[HELM_PID]);
     if (prevHost === os.hostname() && prevHelm > 0 && helmAlive(prevHelm)) orphan = prevHelm;

@@ -217,8 +217,10 @@ describe('scale: the rooms and their Services move together, through the release
   });
 });
 
-// While the nodes are cordoned, new pods stay Pending, so a scale is certainly still
-// waiting when the test contends with it or kills it; uncordoning lets it finish.
+// While the nodes carry a NoSchedule taint the rooms do not tolerate, new pods stay
+// Pending, so a scale is certainly still waiting when the test contends with it or
+// kills it; removing the taint lets it finish. (Not a cordon: scale's pre-flight
+// refuses up front when no schedulable node has room, as it should.)
 describe('scale under interruption and contention', () => {
   const sh = userShell(HELM4.path);
   const ns = 'e2e-scale-burst';
@@ -226,7 +228,13 @@ describe('scale under interruption and contention', () => {
   const sts = `${release}-expose-pods`;
   const NODES = ['kwok-node-1', 'kwok-node-2', 'kwok-node-3'];
   const cordon = (verb: 'cordon' | 'uncordon') => {
-    for (const node of NODES) assert.equal(sh.kubectl(verb, node).status, 0);
+    for (const node of NODES) {
+      const r =
+        verb === 'cordon'
+          ? sh.kubectl('taint', 'nodes', node, 'e2e-hold=1:NoSchedule', '--overwrite')
+          : sh.kubectl('taint', 'nodes', node, 'e2e-hold-');
+      assert.ok(r.status === 0 || /not found/.test(r.stderr), r.stderr);
+    }
   };
 
   /** Starts a scale in the background; `exited` resolves its exit code; its output so far is readable meanwhile. */
