@@ -12,6 +12,10 @@ export default class Install extends BaseCommand {
 
 Values come, lowest precedence first, from -f files, then the shortcut flags (--replicas, --image, ...), then --set, --set-string and --set-file: an explicit --set always wins over a shortcut.
 
+On an existing release every value set before (by an earlier install, scale or tolerations) is kept, and this command's values are merged on top; --reset-values starts from the chart's defaults instead. It first prints what changes (values, pods, Services, nodePorts); a change that removes Ready pods, restarts pods or moves a nodePort needs --yes, or a yes on a terminal (exit 13 otherwise, nothing changed).
+
+Before anything is written, every fixed nodePort must be free in the cluster (a taken one names its holder and a free base, exit 4) and the new pods must fit the nodes' free pod slots.
+
 While it waits it shows progress on stderr: pods ready k/N, the pod in progress, and Redis (a spinner on a terminal, plain lines otherwise). When it finishes (with --wait, the default) it prints the endpoints table: which node address and port reaches each pod. Helm's own notes, which say how to read the Redis password, stay available through \`helm get notes RELEASE\`.
 
 With --dry-run nothing is changed: the manifests are rendered and printed (YAML, or a JSON List with -o json). When the cluster answers, the API server also validates and admits every object (server-side apply with dryRun=All), which catches what the chart cannot see, such as a nodePort another Service holds. Without a reachable cluster it renders locally and says so; no cluster is needed then when -n is given.`;
@@ -32,6 +36,11 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     {
       description: 'One LoadBalancer per pod, no Redis:',
       command: 'kubectl expose-pods install rooms --expose-type LoadBalancer --no-redis',
+    },
+    {
+      description:
+        'A new image for an existing release; every other value is kept (the pods restart, so it asks):',
+      command: 'kubectl expose-pods install rooms -n game --image ghcr.io/acme/room:2.53',
     },
   ];
 

@@ -4,12 +4,7 @@ import { durationMs, toGoDuration } from '../core/duration.js';
 import { installProgress, type InstallProgress } from '../core/progress.js';
 import { releaseNameProblem } from '../core/release.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
-import {
-  templateArgs,
-  valuesArgs,
-  type Shortcuts,
-  type ValuesInput,
-} from '../helm/args.js';
+import { templateArgs, valuesArgs, type Shortcuts, type ValuesInput } from '../helm/args.js';
 import { bundledChartPath } from '../helm/chart.js';
 import { detectHelm, helmOrThrow, type Helm } from '../helm/helm.js';
 import { findRelease, getValues } from '../helm/release.js';
