@@ -1,0 +1,257 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+
+import nock from 'nock';
+
+import { ExitCode } from '../../src/errors.js';
+import { withReleaseChange, type SessionRequest } from '../../src/ops/mutation.js';
+import { FAKE_SERVER, fakeKubeconfigFile } from '../support/kube.js';
+
+/**
+ * A stand-in helm: answers the calls the change path makes from files in its
+ * state dir, and records each call (arguments, stdin, the HELM_KUBE* it saw)
+ * to calls.jsonl. `upgrade` without --dry-run sleeps when state/slow exists,
+ * so a test can interrupt it.
+ */
+const FAKE_HELM = `#!/usr/bin/env node
+const fs = require('fs');
+const dir = process.env.FAKE_HELM_STATE;
+const args = process.argv.slice(2);
+const stdin = args.includes('-') ? fs.readFileSync(0, 'utf8') : '';
+fs.appendFileSync(dir + '/calls.jsonl', JSON.stringify({ args, stdin, pid: process.pid, env: { HELM_KUBECONTEXT: process.env.HELM_KUBECONTEXT } }) + '\\n');
+const file = (f) => fs.readFileSync(dir + '/' + f, 'utf8');
+const out = (s) => process.stdout.write(s);
+const cmd = args.filter((a) => !a.startsWith('-'))[0];
+if (cmd === 'version') out('v3.22.0+gfake\\n');
+else if (cmd === 'list') out(file('list.json'));
+else if (cmd === 'history') out('[{"revision":2,"status":"deployed","description":"x","updated":"2026-01-01T00:00:00Z"}]');
+else if (cmd === 'get' && args[1] === 'values') out(args.includes('--all') ? file('all-values.json') : file('values.json'));
+else if (cmd === 'get' && args[1] === 'manifest') out(file('manifest.yaml'));
+else if (cmd === 'upgrade' && args.some((a) => a.startsWith('--dry-run'))) out(file('dry-run.json'));
+else if (cmd === 'upgrade') {
+  if (fs.existsSync(dir + '/slow')) setTimeout(() => out('done'), 60000);
+  else out('Release upgraded');
+} else { process.stderr.write('fake helm: unexpected ' + args.join(' ')); process.exit(1); }
+`;
+
+const W = 'rooms-expose-pods';
+const manifest = (replicas: number, base: number) =>
+  [
+    `apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: ${W}, namespace: game}\nspec:\n  replicas: ${replicas}\n  template: {spec: {containers: [{name: room, image: room:1}]}}`,
+    ...Array.from(
+      { length: replicas },
+      (_, i) =>
+        `kind: Service\napiVersion: v1\nmetadata: {name: ${W}-${i}, namespace: game}\nspec:\n  type: NodePort\n  ports: [{port: 8080, nodePort: ${base + i}}]`,
+    ),
+  ]
+    .map((d) => `---\n${d}\n`)
+    .join('');
+
+const LEASES = '/apis/coordination.k8s.io/v1/namespaces/game/leases';
+
+describe('the change path (fake helm, nock API server)', () => {
+  let state: string;
+  let helmPath: string;
+  const calls = (): { args: string[]; stdin: string; pid: number; env: { HELM_KUBECONTEXT?: string } }[] =>
+    readFileSync(path.join(state, 'calls.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  const req = (warnings: string[] = []): SessionRequest => ({
+    release: 'rooms',
+    kube: { kubeconfig: fakeKubeconfigFile() },
+    helmBinary: helmPath,
+    operation: 'scale --replicas 3',
+    orphanWaitMs: 1000,
+    warn: (m) => warnings.push(m),
+  });
+  /** The reads every session makes: the lease, and the pre-flight lists. */
+  const lease = (scope: nock.Scope) =>
+    scope
+      .post(LEASES)
+      .reply(201, (_u: string, b: any) => ({ ...b, metadata: { ...b.metadata, resourceVersion: '1' } }))
+      .delete(`${LEASES}/rooms-expose-pods-lock`)
+      .reply(200, {});
+  const lists = (scope: nock.Scope, allServices: unknown[]) =>
+    scope
+      .get('/api/v1/namespaces/game/pods')
+      .query(true)
+      .reply(200, { items: [] })
+      .get('/api/v1/nodes')
+      .reply(200, {
+        items: [
+          {
+            metadata: { name: 'n1' },
+            status: { allocatable: { pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] },
+          },
+        ],
+      })
+      .get('/api/v1/services')
+      .reply(200, { items: allServices })
+      .get('/api/v1/pods')
+      .query({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' })
+      .reply(200, { items: [] });
+
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  beforeEach(() => {
+    state = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-fake-helm-'));
+    helmPath = path.join(state, 'helm');
+    writeFileSync(helmPath, FAKE_HELM);
+    chmodSync(helmPath, 0o755);
+    process.env.FAKE_HELM_STATE = state;
+    writeFileSync(path.join(state, 'calls.jsonl'), '');
+    writeFileSync(
+      path.join(state, 'list.json'),
+      JSON.stringify([
+        {
+          name: 'rooms',
+          namespace: 'game',
+          revision: '2',
+          status: 'deployed',
+          chart: 'expose-pods-0.1.0',
+          app_version: '1',
+        },
+      ]),
+    );
+    writeFileSync(
+      path.join(state, 'values.json'),
+      JSON.stringify({
+        room: { replicas: 2, failover: { notReadySeconds: 10 } },
+        expose: { nodePortBase: 31000 },
+      }),
+    );
+    writeFileSync(path.join(state, 'all-values.json'), '{}');
+    writeFileSync(path.join(state, 'manifest.yaml'), manifest(2, 31000));
+    writeFileSync(
+      path.join(state, 'dry-run.json'),
+      JSON.stringify({
+        config: { room: { replicas: 3, failover: { notReadySeconds: 10 } }, expose: { nodePortBase: 31000 } },
+        chart: { values: { room: { onePerNode: false } } },
+        manifest: manifest(3, 31000),
+      }),
+    );
+  });
+  afterEach(() => {
+    nock.cleanAll();
+    delete process.env.FAKE_HELM_STATE;
+    delete process.env.HELM_KUBECONTEXT;
+  });
+
+  it('pins the cluster: helm never sees HELM_KUBECONTEXT, always gets --kube-context, and the user is told', async () => {
+    process.env.HELM_KUBECONTEXT = 'prod';
+    const warnings: string[] = [];
+    const scope = lease(nock(FAKE_SERVER));
+    await withReleaseChange(req(warnings), () => Promise.resolve());
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.match(
+      warnings.join('\n'),
+      /^ignoring HELM_KUBECONTEXT=prod: helm acts on context x, as every request/m,
+    );
+    for (const c of calls().filter((x) => x.args[0] !== 'version')) {
+      assert.equal(c.env.HELM_KUBECONTEXT, undefined, c.args.join(' '));
+      assert.deepEqual(c.args.slice(c.args.indexOf('--kube-context'), c.args.indexOf('--kube-context') + 2), [
+        '--kube-context',
+        'x',
+      ]);
+    }
+  });
+
+  it("preview: the release's own values go on stdin before the change; the plan says what changes; nothing is written", async () => {
+    const scope = lists(lease(nock(FAKE_SERVER)), []);
+    // The server dry run of the changed objects: discovery, then one apply per object (dryRun=All).
+    const applied: string[] = [];
+    nock(FAKE_SERVER)
+      .get('/apis/apps/v1')
+      .reply(200, { resources: [{ name: 'statefulsets', kind: 'StatefulSet', namespaced: true }] })
+      .get('/api/v1')
+      .reply(200, { resources: [{ name: 'services', kind: 'Service', namespaced: true }] })
+      .patch(/.*/)
+      .matchHeader('content-type', 'application/apply-patch+yaml')
+      .query((q) => q.dryRun === 'All' && q.fieldManager === 'kubectl-expose-pods')
+      .times(2)
+      .reply(200, (u: string) => (applied.push(u), { kind: 'Status', status: 'Success' }));
+    const preview = await withReleaseChange(req(), (s) =>
+      s.preview({ values: ['--set', 'room.replicas=3'], description: 'kubectl-expose-pods scale 2 -> 3' }),
+    );
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    const dry = calls().find((c) => c.args[0] === 'upgrade');
+    assert.ok(dry);
+    const at = dry.args.indexOf('--values');
+    assert.deepEqual(dry.args.slice(at, at + 4), ['--values', '-', '--set', 'room.replicas=3']);
+    assert.deepEqual(JSON.parse(dry.stdin), {
+      room: { replicas: 2, failover: { notReadySeconds: 10 } },
+      expose: { nodePortBase: 31000 },
+    });
+    assert.ok(dry.args.includes('--dry-run=server'));
+    assert.deepEqual(preview.plan.values, [{ path: 'room.replicas', from: 2, to: 3 }]);
+    assert.deepEqual(preview.plan.addServices, [`${W}-2`]);
+    assert.deepEqual(preview.disruptions, []);
+    assert.match(preview.cluster, /^namespace game of context x \(https:\/\/k8s\.test:6443\)$/);
+    assert.deepEqual(applied.sort(), [
+      `/api/v1/namespaces/game/services/${W}-2?dryRun=All&fieldManager=kubectl-expose-pods&force=true`,
+      `/apis/apps/v1/namespaces/game/statefulsets/${W}?dryRun=All&fieldManager=kubectl-expose-pods&force=true`,
+    ]);
+    assert.equal(
+      calls().filter((c) => c.args[0] === 'upgrade' && !c.args.includes('--dry-run=server')).length,
+      0,
+    );
+  });
+
+  it('a nodePort another release holds: refused (exit 4) naming the holder and a free base, before any write', async () => {
+    const foreign = {
+      metadata: { name: 'lobby', namespace: 'arcade', labels: { 'app.kubernetes.io/instance': 'arcade' } },
+      spec: { type: 'NodePort', ports: [{ port: 80, nodePort: 31002 }] },
+    };
+    lists(lease(nock(FAKE_SERVER)), [foreign]);
+    await assert.rejects(
+      withReleaseChange(req(), (s) => s.preview({ values: ['--set', 'room.replicas=3'], description: 'x' })),
+      (e: any) => {
+        assert.equal(e.exitCode, ExitCode.INVALID_VALUES);
+        assert.match(
+          e.message,
+          new RegExp(`^ {2}nodePort 31002 \\(for ${W}-2\\) is taken by Service arcade/lobby$`, 'm'),
+        );
+        assert.match(e.message, /the first free block of 3 nodePorts starts at 30000/);
+        assert.equal(e.hint, 'Nothing was changed.');
+        return true;
+      },
+    );
+    assert.equal(
+      calls().filter((c) => c.args[0] === 'upgrade' && !c.args.includes('--dry-run=server')).length,
+      0,
+    );
+  });
+
+  it('SIGTERM while helm upgrades: helm is stopped, the lock released, exit 143', async () => {
+    writeFileSync(path.join(state, 'slow'), '');
+    const scope = lease(nock(FAKE_SERVER));
+    nock(FAKE_SERVER)
+      .put(`${LEASES}/rooms-expose-pods-lock`)
+      .reply(200, (_u: string, b: any) => b);
+    const running = withReleaseChange(req(), (s) =>
+      s.apply({ values: ['--set', 'room.replicas=3'], description: 'x' }, { wait: false, timeout: '1m0s' }),
+    );
+    const helmPid = await (async () => {
+      for (let i = 0; i < 200; i++) {
+        const up = calls().find((c) => c.args[0] === 'upgrade');
+        if (up) return up.pid;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error('helm upgrade never started');
+    })();
+    process.emit('SIGTERM', 'SIGTERM');
+    await assert.rejects(running, (e: any) => {
+      assert.equal(e.exitCode, ExitCode.TERMINATED);
+      assert.match(e.message, /^interrupted \(SIGTERM\): helm was stopped$/);
+      return true;
+    });
+    assert.throws(() => process.kill(helmPid, 0), { code: 'ESRCH' });
+    assert.ok(scope.isDone(), `the lease is deleted: ${scope.pendingMocks().join(', ')}`);
+    assert.equal(process.listenerCount('SIGTERM'), 0, 'the handlers are gone');
+  });
+});
