@@ -45,9 +45,9 @@ for (const [i, helm] of HELMS.entries()) {
 
     it('install --set room.image.tag without a terminal or --yes: shows the plan, refuses (exit 13), changes nothing', () => {
       const before = revisions();
-      const r = ep('install', release, '--set', 'room.image.tag=2.53', '--no-redis');
+      const r = ep('install', release, '--set', 'room.image.tag=2.54', '--no-redis');
       assert.equal(r.status, 13, r.stderr);
-      assert.match(r.stderr, /^ {4}room\.image\.tag: .* -> "2\.53"$/m);
+      assert.match(r.stderr, /^ {4}room\.image\.tag: .* -> "2.54"$/m);
       assert.match(
         r.stderr,
         /^error: this install restarts 5 pod\(s\): pass --yes, or run it in a terminal$/m,
@@ -57,13 +57,13 @@ for (const [i, helm] of HELMS.entries()) {
     });
 
     it('with --yes: replicas stay 5, the base stays, the tolerations stay; only the tag changed', () => {
-      const r = ep('install', release, '--set', 'room.image.tag=2.53', '--yes', '--timeout', '3m');
+      const r = ep('install', release, '--set', 'room.image.tag=2.54', '--yes', '--timeout', '3m');
       assert.equal(r.status, 0, r.stderr);
       const v = values();
       assert.equal(v.room.replicas, 5);
       assert.equal(v.expose.nodePortBase, base);
       assert.equal(v.room.failover.notReadySeconds, 10);
-      assert.equal(v.room.image.tag, '2.53');
+      assert.equal(v.room.image.tag, '2.54');
       assert.equal(v.redis.enabled, false, 'the --no-redis of the first install is kept');
       const s = sh.getJson('statefulset', sts, '-n', ns);
       assert.equal(s.spec.replicas, 5);
@@ -78,7 +78,7 @@ for (const [i, helm] of HELMS.entries()) {
       const v = values();
       assert.deepEqual(
         [v.room.replicas, v.expose.count, v.expose.nodePortBase, v.room.image.tag],
-        [5, 6, base, '2.53'],
+        [5, 6, base, '2.54'],
       );
       const s = ep('scale', release, '--replicas', '7', '--dry-run');
       assert.equal(s.status, 0, s.stderr);
@@ -124,7 +124,7 @@ describe('day two, one release at a time (Helm 4)', () => {
   const base = 31700;
   const ep = (...args: string[]) => sh.kubectl('expose-pods', ...args, '-n', ns);
   const helmList = () =>
-    (JSON.parse(sh.helm('list', '-a', '-n', ns, '-o', 'json').stdout) as any[]).map((r) => r.name).sort();
+    (JSON.parse(sh.helm('list', '-n', ns, '-o', 'json').stdout) as any[]).map((r) => r.name).sort();
 
   before(() => {
     const r = sh.install('first', { ns, replicas: 3, nodePortBase: base, redis: false });
