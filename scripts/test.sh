@@ -6,6 +6,8 @@
 # cluster down again, whatever happened.
 #   scripts/test.sh        everything
 #   scripts/test.sh e2e    only the end-to-end tests (npm run test:e2e)
+#   scripts/test.sh soak   only the model-based sequences, more of them (npm run test:soak;
+#                          SEQ_RUNS, SEQ_MAX_COMMANDS and SEQ_SEED choose how many, how long, which)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +35,9 @@ bash test/cluster/cluster.sh up >/dev/null
 # One test file at a time: the e2e files share one cluster, and one of them restarts its API server.
 if [ "$only" = e2e ]; then
   node --import tsx --test --test-concurrency=1 test/e2e/*.test.ts
+elif [ "$only" = soak ]; then
+  SEQ_RUNS=${SEQ_RUNS:-25} SEQ_MAX_COMMANDS=${SEQ_MAX_COMMANDS:-10} \
+    node --import tsx --test --test-concurrency=1 test/e2e/sequences.test.ts
 else
   node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/commands/*.test.ts test/chart/*.test.ts \
     test/package/*.test.ts test/e2e/*.test.ts

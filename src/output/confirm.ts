@@ -37,8 +37,8 @@ export async function requireConfirmation(opts: {
       unchanged,
     );
   }
-  const where = opts.cluster ? ` [${opts.cluster}]` : '';
-  if (!(await confirm(`${opts.question}${where}`)))
+  const where = opts.cluster ? `in ${opts.cluster}\n` : '';
+  if (!(await confirm(`${where}${opts.question}`)))
     throw new ExposePodsError(
       `not confirmed; ${unchanged.replace(/^N/, 'n').replace(/\.$/, '')}`,
       ExitCode.NOT_CONFIRMED,

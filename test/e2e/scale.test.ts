@@ -82,7 +82,7 @@ describe('scale: the rooms and their Services move together, through the release
 
   it('5 -> 1 removing Ready pods needs --yes without a terminal, and changes nothing without it', () => {
     const r = scale('--replicas', '1');
-    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.status, 13, r.stderr);
     assert.match(
       r.stderr,
       /^error: this scale removes 4 Ready pod\(s\): pass --yes, or run it in a terminal$/m,

@@ -93,7 +93,7 @@ describe('tolerations: what the live pods tolerate, and the failover time it giv
       '--unreachable',
       '3s',
     );
-    assert.equal(refused.status, 2, refused.stderr);
+    assert.equal(refused.status, 13, refused.stderr);
     assert.match(refused.stderr, /^error: this restarts 2 pod\(s\): pass --yes, or run it in a terminal$/m);
     assert.equal(report('fast').pods[0].notReadySeconds, 10, 'nothing changed');
 

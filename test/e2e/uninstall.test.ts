@@ -47,19 +47,23 @@ for (const [i, helm] of HELMS.entries()) {
       assert.match(r.stderr, /left 3 PVC\(s\) and 1 Secret\(s\) behind; add --delete-data/);
     });
 
-    it('--delete-data without a terminal and without --yes refuses (exit 2) and changes nothing', () => {
+    it('--delete-data without a terminal and without --yes refuses (exit 13) and changes nothing', () => {
       const r = sh.kubectl('expose-pods', 'uninstall', release, '-n', ns, '--delete-data');
-      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.status, 13, r.stderr);
       assert.match(r.stderr, /--delete-data needs confirmation: pass --yes/);
       assert.deepEqual(names('pvc'), DATA);
     });
 
-    it('on a terminal it asks first, and "n" changes nothing (exit 2)', () => {
+    it('on a terminal it asks first, naming the cluster, and "n" changes nothing (exit 13)', () => {
       // script(1) gives the command a real pseudo-terminal; "n" is typed at the prompt.
       const cmd = `kubectl expose-pods uninstall ${release} -n ${ns} --delete-data`;
       const r = run('script', ['-qec', cmd, '/dev/null'], { env: sh.env, input: 'n\n' });
-      assert.equal(r.status, 2, r.stdout);
+      assert.equal(r.status, 13, r.stdout);
       assert.match(r.stdout, /this deletes the data of release/);
+      assert.match(
+        r.stdout,
+        new RegExp(`in namespace ${ns} of context expose-pods-e2e \\(https://127\\.0\\.0\\.1:\\d+\\)\\r\\n`),
+      );
       assert.match(r.stdout, /Delete it for good\? \[y\/N\]/);
       assert.match(r.stdout, /nothing was changed: deleting the data was not confirmed/);
       assert.deepEqual(names('pvc'), DATA);

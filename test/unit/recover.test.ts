@@ -94,6 +94,31 @@ describe('recover requests (nock)', () => {
     assert.equal(await taintOutOfService(fakeKube(), 'lost'), false);
   });
 
+  it("after the prompt: the delete carries the confirmed pod's UID (a replacement answers 409 and is left alone); a node Ready again is not tainted", async () => {
+    let body: any;
+    nock(FAKE_SERVER)
+      .delete('/api/v1/namespaces/game/pods/w-0', (b: any) => ((body = b), true))
+      .query({ gracePeriodSeconds: '0' })
+      .reply(409, {
+        kind: 'Status',
+        code: 409,
+        reason: 'Conflict',
+        message: 'Precondition failed: UID in precondition: u-1, UID in object meta: u-2',
+      });
+    assert.equal(await forceDeletePod(fakeKube(), 'game', 'w-0', 'u-1'), false);
+    assert.deepEqual(body, { gracePeriodSeconds: 0, preconditions: { uid: 'u-1' } });
+
+    const scope = nock(FAKE_SERVER)
+      .get('/api/v1/nodes/lost')
+      .reply(200, {
+        metadata: { name: 'lost', resourceVersion: '90' },
+        spec: { taints: [] },
+        status: { conditions: [{ type: 'Ready', status: 'True' }] },
+      });
+    assert.equal(await taintOutOfService(fakeKube(), 'lost'), false);
+    assert.ok(scope.isDone(), 'read, and no patch');
+  });
+
   it('a 409 on the taint (the node changed meanwhile) is CONFLICT, and 403 is FORBIDDEN naming the verb', async () => {
     nock(FAKE_SERVER)
       .get('/api/v1/nodes/lost')

@@ -1,0 +1,342 @@
+/**
+ * Model-based sequences on the real control plane (fast-check's fc.commands):
+ * seeded, reproducible runs of install (random value subsets), scale up and
+ * down, tolerations, a second release on taken ports, uninstall, a kill -9
+ * mid-wait, and an API server restart. After every step the cluster must match
+ * the model:
+ *   1. the release's values equal the model's (nothing set earlier reverted);
+ *   2. no Service or PVC of the release beyond what the model expects;
+ *   3. no Ready pod removed without a confirmation (a change without --yes refuses);
+ *   4. no two Services in the cluster share a nodePort;
+ *   5. running the last command again converges (exit 0, same state).
+ * `npm test` runs SEQ_RUNS (default 3) sequences; `npm run test:soak` runs more.
+ * A failure prints the seed and the shrunk sequence: replay with SEQ_SEED=<seed>.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import fc from 'fast-check';
+
+import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { HELMS, ROOT, run } from '../support/tools.js';
+
+after(printClusterLogsOnFailure);
+
+const RUNS = Number(process.env.SEQ_RUNS ?? 3);
+const SEED = Number(process.env.SEQ_SEED ?? 20261130);
+const MAX_COMMANDS = Number(process.env.SEQ_MAX_COMMANDS ?? 6);
+const RELEASE = 'seq';
+const STS = `${RELEASE}-expose-pods`;
+const NODES = ['kwok-node-1', 'kwok-node-2', 'kwok-node-3'];
+
+/** The chart's default room.replicas, for a release installed without --replicas. */
+const DEFAULT_REPLICAS = 2;
+
+/** What the user has set on the release so far (helm get values); undefined: not installed. */
+interface Model {
+  values?: { replicas?: number; tag?: string; notReady?: number; count?: number };
+  base: number;
+}
+
+const replicasOf = (v: NonNullable<Model['values']>) => v.replicas ?? DEFAULT_REPLICAS;
+
+type Shell = ReturnType<typeof userShell>;
+interface Real {
+  sh: Shell;
+  ns: string;
+  /** The last command, to run again for invariant 5. */
+  last?: string[];
+}
+
+const sh = userShell(HELMS[1].path);
+
+const plugin = (r: Real, args: string[]) => sh.kubectl('expose-pods', ...args, '-n', r.ns);
+const readyPods = (r: Real): number =>
+  (
+    sh.getJson(
+      'pods',
+      '-n',
+      r.ns,
+      '-l',
+      `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/component=room`,
+    ).items as any[]
+  ).filter(
+    (p) =>
+      !p.metadata.deletionTimestamp &&
+      p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'),
+  ).length;
+
+/** Runs a change and, for invariant 5, the same command again. */
+function change(m: Model, r: Real, args: string[]): void {
+  const first = plugin(r, args);
+  assert.equal(first.status, 0, `${args.join(' ')}:\n${first.stderr}`);
+  r.last = args;
+  verify(m, r);
+  const again = plugin(r, args);
+  assert.equal(again.status, 0, `again: ${args.join(' ')}:\n${again.stderr}`);
+  verify(m, r);
+}
+
+/** Invariants 1, 2 and 4. */
+function verify(m: Model, r: Real): void {
+  const services = (
+    sh.getJson(
+      'services',
+      '-n',
+      r.ns,
+      '-l',
+      `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/component=pod-service`,
+    ).items as any[]
+  )
+    .map((s) => s.metadata.name as string)
+    .sort();
+  const pvcs = sh.getJson('pvc', '-n', r.ns).items as any[];
+  assert.deepEqual(
+    pvcs.map((p) => p.metadata.name),
+    [],
+    'no claims: the sequences run without persistence',
+  );
+  if (!m.values) {
+    assert.deepEqual(services, [], 'an uninstalled release leaves no Service behind');
+  } else {
+    const v = JSON.parse(sh.helm('get', 'values', RELEASE, '-n', r.ns, '-o', 'json').stdout);
+    assert.equal(v.room?.replicas, m.values.replicas, 'room.replicas as the model says');
+    assert.equal(v.room?.image?.tag, m.values.tag, 'room.image.tag as the model says');
+    assert.equal(v.room?.failover?.notReadySeconds, m.values.notReady, 'the tolerations as the model says');
+    assert.equal(v.expose?.count, m.values.count, 'expose.count as the model says');
+    assert.equal(v.expose?.nodePortBase, m.base, 'the base as the model says');
+    const count = m.values.count ?? replicasOf(m.values);
+    assert.deepEqual(
+      services,
+      Array.from({ length: count }, (_, i) => `${STS}-${i}`).sort(),
+      'one Service per exposed ordinal, no more',
+    );
+    assert.equal(sh.getJson('statefulset', STS, '-n', r.ns).spec.replicas, replicasOf(m.values));
+  }
+  const ports = (sh.getJson('services', '-A').items as any[]).flatMap((s) =>
+    (s.spec.ports ?? []).map((p: any) => p.nodePort).filter(Boolean),
+  );
+  assert.equal(new Set(ports).size, ports.length, 'no two Services share a nodePort');
+}
+
+class Install implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly replicas: number | undefined,
+    readonly tag: string | undefined,
+    readonly yes: boolean,
+  ) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    const args = [
+      'install',
+      RELEASE,
+      '--no-redis',
+      '--node-port-base',
+      String(m.base),
+      ...(this.replicas === undefined ? [] : ['--replicas', String(this.replicas)]),
+      ...(this.tag === undefined ? [] : ['--set', `room.image.tag=${this.tag}`]),
+      '--timeout',
+      '2m',
+    ];
+    const before = m.values ? readyPods(r) : 0;
+    const next = { ...m.values };
+    if (this.replicas !== undefined) next.replicas = this.replicas;
+    if (this.tag !== undefined) next.tag = this.tag;
+    // Ready pods removed, or pods restarted by a new image: what needs a yes.
+    const now = m.values ? replicasOf(m.values) : 0;
+    const disrupts =
+      m.values !== undefined &&
+      (replicasOf(next) < now || (next.tag !== m.values.tag && Math.min(now, replicasOf(next)) > 0));
+    if (disrupts && !this.yes) {
+      // Invariant 3: without a yes, nothing is removed or restarted.
+      const res = plugin(r, args);
+      assert.equal(res.status, 13, res.stderr);
+      assert.equal(readyPods(r), before, 'no Ready pod removed without a confirmation');
+      verify(m, r);
+      return;
+    }
+    m.values = next;
+    change(m, r, [...args, '--yes']);
+    await Promise.resolve();
+  }
+  toString = () =>
+    `install${this.replicas === undefined ? '' : ` --replicas ${this.replicas}`}${this.tag ? ` --set room.image.tag=${this.tag}` : ''}${this.yes ? ' --yes' : ''}`;
+}
+
+class Scale implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly replicas: number) {}
+  check = (m: Readonly<Model>) => m.values !== undefined;
+  async run(m: Model, r: Real): Promise<void> {
+    if (m.values) m.values.replicas = this.replicas;
+    change(m, r, ['scale', RELEASE, '--replicas', String(this.replicas), '--yes', '--timeout', '2m']);
+    await Promise.resolve();
+  }
+  toString = () => `scale --replicas ${this.replicas}`;
+}
+
+class Tolerations implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly seconds: number) {}
+  check = (m: Readonly<Model>) => m.values !== undefined;
+  async run(m: Model, r: Real): Promise<void> {
+    if (m.values) m.values.notReady = this.seconds;
+    change(m, r, ['tolerations', RELEASE, '--not-ready', `${this.seconds}s`, '--yes', '--timeout', '2m']);
+    await Promise.resolve();
+  }
+  toString = () => `tolerations --not-ready ${this.seconds}s`;
+}
+
+class PinCount implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly count: number) {}
+  check = (m: Readonly<Model>) => m.values !== undefined;
+  async run(m: Model, r: Real): Promise<void> {
+    if (m.values) m.values.count = this.count;
+    change(m, r, ['install', RELEASE, '--set', `expose.count=${this.count}`, '--yes', '--timeout', '2m']);
+    await Promise.resolve();
+  }
+  toString = () => `install --set expose.count=${this.count}`;
+}
+
+class SecondRelease implements fc.AsyncCommand<Model, Real> {
+  check = (m: Readonly<Model>) => m.values !== undefined;
+  async run(m: Model, r: Real): Promise<void> {
+    const res = plugin(r, [
+      'install',
+      'intruder',
+      '--no-redis',
+      '--replicas',
+      '1',
+      '--node-port-base',
+      String(m.base),
+    ]);
+    assert.equal(res.status, 4, res.stderr);
+    assert.match(res.stderr, /is taken by Service/);
+    assert.equal(
+      sh.getJson('services', '-n', r.ns, '-l', 'app.kubernetes.io/instance=intruder').items.length,
+      0,
+    );
+    verify(m, r);
+    await Promise.resolve();
+  }
+  toString = () => 'install intruder (on taken nodePorts)';
+}
+
+class Uninstall implements fc.AsyncCommand<Model, Real> {
+  check = (m: Readonly<Model>) => m.values !== undefined;
+  async run(m: Model, r: Real): Promise<void> {
+    const res = plugin(r, ['uninstall', RELEASE]);
+    assert.equal(res.status, 0, res.stderr);
+    m.values = undefined;
+    await eventually('the StatefulSet gone', () =>
+      sh.kubectl('get', 'statefulset', STS, '-n', r.ns).status !== 0 ? true : undefined,
+    );
+    verify(m, r);
+    // Again: the release is gone, which says so (exit 7) and changes nothing.
+    assert.equal(plugin(r, ['uninstall', RELEASE]).status, 7);
+    verify(m, r);
+  }
+  toString = () => 'uninstall';
+}
+
+/** kill -9 of a scale while it waits for Pending pods; the same scale again converges. */
+class KillMidScale implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly replicas: number) {}
+  check = (m: Readonly<Model>) => m.values !== undefined && this.replicas > replicasOf(m.values);
+  async run(m: Model, r: Real): Promise<void> {
+    const hold = (on: boolean) => {
+      for (const n of NODES)
+        sh.kubectl(
+          'taint',
+          'nodes',
+          n,
+          on ? 'e2e-seq-hold=1:NoSchedule' : 'e2e-seq-hold-',
+          ...(on ? ['--overwrite'] : []),
+        );
+    };
+    hold(true);
+    try {
+      const child = spawn(
+        'kubectl',
+        ['expose-pods', 'scale', RELEASE, '-n', r.ns, '--replicas', String(this.replicas), '--yes'],
+        {
+          env: sh.env,
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise((res) => child.on('exit', res));
+      await eventually(
+        'the scale to wait for its pods',
+        () => (/pods ready \d+\//.test(stderr) ? true : undefined),
+        90_000,
+      );
+      child.kill('SIGKILL');
+      await exited;
+    } finally {
+      hold(false);
+    }
+    if (m.values) m.values.replicas = this.replicas;
+    change(m, r, ['scale', RELEASE, '--replicas', String(this.replicas), '--yes', '--timeout', '2m']);
+  }
+  toString = () => `kill -9 mid scale --replicas ${this.replicas}, then again`;
+}
+
+class RestartApiServer implements fc.AsyncCommand<Model, Real> {
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    const res = run('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), 'restart-apiserver']);
+    assert.equal(res.status, 0, res.stderr);
+    verify(m, r);
+    if (r.last) {
+      const again = plugin(r, r.last);
+      assert.equal(again.status, 0, `after the restart, again: ${r.last.join(' ')}:\n${again.stderr}`);
+      verify(m, r);
+    }
+    await Promise.resolve();
+  }
+  toString = () => 'restart the API server';
+}
+
+const commands = [
+  fc
+    .tuple(
+      fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
+      fc.option(fc.constantFrom('2.50', '2.51'), { nil: undefined }),
+      fc.boolean(),
+    )
+    .map(([n, t, y]) => new Install(n, t, y)),
+  fc.integer({ min: 0, max: 5 }).map((n) => new Scale(n)),
+  fc.integer({ min: 5, max: 60 }).map((s) => new Tolerations(s)),
+  fc.integer({ min: 1, max: 6 }).map((c) => new PinCount(c)),
+  fc.constant(new SecondRelease()),
+  fc.constant(new Uninstall()),
+  fc.integer({ min: 3, max: 6 }).map((n) => new KillMidScale(n)),
+  fc.constant(new RestartApiServer()),
+];
+
+describe('model-based sequences of day-two commands (fast-check, real control plane)', () => {
+  it(
+    `${RUNS} seeded sequences of up to ${MAX_COMMANDS} commands keep the model (seed ${SEED})`,
+    { timeout: 60 * 60_000 },
+    async () => {
+      let runNo = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.commands(commands, { maxCommands: MAX_COMMANDS }), async (cmds) => {
+          const ns = `e2e-seq-${SEED % 1000}-${runNo++}`;
+          assert.equal(sh.kubectl('create', 'namespace', ns).status, 0);
+          // Each run gets its own ports, clear of every other e2e file's.
+          const base = 30000 + (runNo % 15) * 40;
+          try {
+            const model: Model = { base };
+            const real: Real = { sh, ns };
+            await fc.asyncModelRun(() => ({ model, real }), cmds);
+          } finally {
+            sh.kubectl('delete', 'namespace', ns, '--wait=false');
+          }
+        }),
+        { seed: SEED, numRuns: RUNS, verbose: fc.VerbosityLevel.Verbose },
+      );
+    },
+  );
+});
