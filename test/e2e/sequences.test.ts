@@ -9,7 +9,7 @@
  *   3. no Ready pod removed without a confirmation (a change without --yes refuses);
  *   4. no two Services in the cluster share a nodePort;
  *   5. running the last command again converges (exit 0, same state).
- * `npm test` runs SEQ_RUNS (default 3) sequences; `npm run test:soak` runs more.
+ * `npm test` runs SEQ_RUNS (default 4) sequences of up to 8 commands; `npm run test:soak` runs more.
  * A failure prints the seed and the shrunk sequence: replay with SEQ_SEED=<seed>.
  */
 import assert from 'node:assert/strict';
@@ -24,9 +24,9 @@ import { HELMS, ROOT, run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
 
-const RUNS = Number(process.env.SEQ_RUNS ?? 3);
+const RUNS = Number(process.env.SEQ_RUNS ?? 4);
 const SEED = Number(process.env.SEQ_SEED ?? 20261130);
-const MAX_COMMANDS = Number(process.env.SEQ_MAX_COMMANDS ?? 6);
+const MAX_COMMANDS = Number(process.env.SEQ_MAX_COMMANDS ?? 8);
 const RELEASE = 'seq';
 const STS = `${RELEASE}-expose-pods`;
 const NODES = ['kwok-node-1', 'kwok-node-2', 'kwok-node-3'];
@@ -322,15 +322,31 @@ describe('model-based sequences of day-two commands (fast-check, real control pl
     async () => {
       let runNo = 0;
       await fc.assert(
-        fc.asyncProperty(fc.commands(commands, { maxCommands: MAX_COMMANDS }), async (cmds) => {
+        fc.asyncProperty(fc.commands(commands, { maxCommands: MAX_COMMANDS, size: 'max' }), async (cmds) => {
           const ns = `e2e-seq-${SEED % 1000}-${runNo++}`;
           assert.equal(sh.kubectl('create', 'namespace', ns).status, 0);
           // Each run gets its own ports, clear of every other e2e file's.
           const base = 30000 + (runNo % 15) * 40;
           try {
-            const model: Model = { base };
+            // Every sequence starts from an installed release: most commands need one.
+            const first = plugin({ sh, ns }, [
+              'install',
+              RELEASE,
+              '--no-redis',
+              '--replicas',
+              '2',
+              '--node-port-base',
+              String(base),
+              '--timeout',
+              '2m',
+            ]);
+            assert.equal(first.status, 0, first.stderr);
+            const model: Model = { base, values: { replicas: 2 } };
             const real: Real = { sh, ns };
+            verify(model, real);
             await fc.asyncModelRun(() => ({ model, real }), cmds);
+            // What ran, for the log; a failure prints the seed and the shrunk sequence by itself.
+            console.log(`sequence ${runNo} in ${ns}: install --replicas 2, ${String(cmds)}`);
           } finally {
             sh.kubectl('delete', 'namespace', ns, '--wait=false');
           }
