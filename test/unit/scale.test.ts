@@ -193,6 +193,57 @@ describe('the release lock (nock)', () => {
     assert.ok(scope.isDone());
   });
 
+  it("a renewal that finds the lease taken over aborts the holder: signal aborted with CONFLICT, no delete of the new holder's lease", async () => {
+    const scope = nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(201, (_u: string, b: any) => ({ ...b, metadata: { ...b.metadata, resourceVersion: '41' } }))
+      .put(`${LEASES}/rooms-expose-pods-lock`)
+      .reply(409, { kind: 'Status', code: 409, reason: 'Conflict' });
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+    assert.equal(lock.signal.aborted, false);
+    await lock.noteHelm(4242); // renews at once
+    assert.equal(lock.signal.aborted, true);
+    assert.equal((lock.signal.reason as any).exitCode, ExitCode.CONFLICT);
+    assert.match(
+      (lock.signal.reason as Error).message,
+      /^lost the lock on release rooms: the lease game\/rooms-expose-pods-lock was taken over; stopped$/,
+    );
+    await lock.release(); // no DELETE: nock would refuse one
+    assert.ok(scope.isDone());
+  });
+
+  it('a holder on this host whose process is gone is waited for until its lease lapses, then taken over', async () => {
+    const renewed = new Date(Date.now() - 28_500).toISOString().replace('Z', '000Z');
+    const gone = {
+      metadata: { name: 'rooms-expose-pods-lock', resourceVersion: '5' },
+      spec: {
+        holderIdentity: holderIdentity(undefined, 4_194_305),
+        leaseDurationSeconds: 30,
+        acquireTime: renewed,
+        renewTime: renewed,
+      },
+    };
+    const warnings: string[] = [];
+    const scope = nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, { kind: 'Status', code: 409, reason: 'AlreadyExists' })
+      .get(`${LEASES}/rooms-expose-pods-lock`)
+      .times(4)
+      .reply(200, gone)
+      .put(`${LEASES}/rooms-expose-pods-lock`)
+      .reply(200, (_u: string, b: any) => b);
+    const t0 = Date.now();
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', (m) => warnings.push(m));
+    assert.ok(Date.now() - t0 >= 1000, 'it waited for the lapse');
+    assert.match(warnings.join(), /which is not running here; waiting up to \d+s for its lease to lapse/);
+    nock(FAKE_SERVER).delete(/.*/).reply(200, {});
+    await lock.release();
+    assert.ok(
+      scope.pendingMocks().every((m) => m.startsWith('GET')),
+      scope.pendingMocks().join(', '),
+    );
+  });
+
   it('a live holder: CONFLICT naming the operation and the holder', async () => {
     nock(FAKE_SERVER)
       .post(LEASES)
