@@ -203,7 +203,7 @@ describe('the release lock (nock)', () => {
     assert.equal(lock.signal.aborted, false);
     await lock.noteHelm(4242); // renews at once
     assert.equal(lock.signal.aborted, true);
-    assert.equal((lock.signal.reason).exitCode, ExitCode.CONFLICT);
+    assert.equal(lock.signal.reason.exitCode, ExitCode.CONFLICT);
     assert.match(
       (lock.signal.reason as Error).message,
       /^lost the lock on release rooms: the lease game\/rooms-expose-pods-lock was taken over; stopped$/,
