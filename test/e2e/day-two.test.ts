@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
 
-import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { eventually, holdScheduling, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
 import { HELMS } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
@@ -212,24 +212,10 @@ describe('day two, one release at a time (Helm 4)', () => {
   });
 
   it('6. a lease renewed by a holder with our hostname but a pid not alive here is not taken while renewed', async () => {
-    const lease = {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: {
-        name: 'third-expose-pods-lock',
-        namespace: ns,
-        annotations: { 'expose-pods.io/operation': 'scale --replicas 9' },
-      },
-      spec: {
-        holderIdentity: `kubectl-expose-pods/${os.hostname()}/4194305`,
-        leaseDurationSeconds: 30,
-        acquireTime: new Date().toISOString().replace('Z', '000Z'),
-        renewTime: new Date().toISOString().replace('Z', '000Z'),
-      },
-    };
+    const lease = holderLease(ns, new Date(), { 'expose-pods.io/operation': 'scale --replicas 9' });
     // Another machine of the same name renews it every 2 s while our scale runs.
     const renew = () => {
-      lease.spec.renewTime = new Date().toISOString().replace('Z', '000Z');
+      lease.spec.renewTime = micro(new Date());
       return spawnSyncIn(sh.env, ['apply', '-f', '-'], JSON.stringify(lease));
     };
     assert.equal(renew().status, 0);
@@ -256,23 +242,10 @@ describe('day two, one release at a time (Helm 4)', () => {
   });
 
   it('7. a lapsed lease naming a pid that is alive but not helm: no wait, the scale goes on', () => {
-    const past = new Date(Date.now() - 120_000).toISOString().replace('Z', '000Z');
-    const lease = {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: {
-        name: 'third-expose-pods-lock',
-        namespace: ns,
-        // This test's own pid: alive, and not helm (a reused pid).
-        annotations: { 'expose-pods.io/helm-pid': String(process.pid) },
-      },
-      spec: {
-        holderIdentity: `kubectl-expose-pods/${os.hostname()}/4194305`,
-        leaseDurationSeconds: 30,
-        acquireTime: past,
-        renewTime: past,
-      },
-    };
+    // This test's own pid: alive, and not helm (a reused pid).
+    const lease = holderLease(ns, new Date(Date.now() - 120_000), {
+      'expose-pods.io/helm-pid': String(process.pid),
+    });
     assert.equal(spawnSyncIn(sh.env, ['apply', '-f', '-'], JSON.stringify(lease)).status, 0);
     const r = ep('scale', 'third', '--replicas', '2', '--timeout', '1m');
     assert.equal(r.status, 0, r.stderr);
@@ -289,17 +262,7 @@ describe('day two, one release at a time (Helm 4)', () => {
   });
 
   it('10. SIGTERM mid-wait stops helm too (exit 143), and the same command again converges', async () => {
-    const NODES = ['kwok-node-1', 'kwok-node-2', 'kwok-node-3'];
-    const hold = (on: boolean) => {
-      for (const n of NODES)
-        sh.kubectl(
-          'taint',
-          'nodes',
-          n,
-          on ? 'e2e-hold=1:NoSchedule' : 'e2e-hold-',
-          ...(on ? ['--overwrite'] : []),
-        );
-    };
+    const hold = (on: boolean) => holdScheduling(sh.kubectl, on);
     hold(true);
     try {
       const child = spawn(
@@ -410,6 +373,24 @@ describe('day two, one release at a time (Helm 4)', () => {
     assert.equal(sh.getJson('statefulset', 'sixth-expose-pods', '-n', ns).spec.replicas, 1);
   });
 });
+
+/** MicroTime as the API wants it: six fractional digits. */
+const micro = (d: Date) => d.toISOString().replace('Z', '000Z');
+
+/** The release third's lock Lease, held by a holder named like this host with a pid not alive here. */
+function holderLease(ns: string, renewed: Date, annotations: Record<string, string>) {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: 'third-expose-pods-lock', namespace: ns, annotations },
+    spec: {
+      holderIdentity: `kubectl-expose-pods/${os.hostname()}/4194305`,
+      leaseDurationSeconds: 30,
+      acquireTime: micro(renewed),
+      renewTime: micro(renewed),
+    },
+  };
+}
 
 function spawnSyncIn(env: NodeJS.ProcessEnv, args: string[], input?: string) {
   return spawnSync('kubectl', args, { env, input, encoding: 'utf8' });

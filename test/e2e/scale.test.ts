@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { eventually, holdScheduling, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
 import { HELMS, ROOT, run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
@@ -217,25 +217,14 @@ describe('scale: the rooms and their Services move together, through the release
   });
 });
 
-// While the nodes carry a NoSchedule taint the rooms do not tolerate, new pods stay
-// Pending, so a scale is certainly still waiting when the test contends with it or
-// kills it; removing the taint lets it finish. (Not a cordon: scale's pre-flight
-// refuses up front when no schedulable node has room, as it should.)
+// While scheduling is held (holdScheduling), new pods stay Pending, so a scale is
+// certainly still waiting when the test contends with it or kills it; letting go lets it finish.
 describe('scale under interruption and contention', () => {
   const sh = userShell(HELM4.path);
   const ns = 'e2e-scale-burst';
   const release = 'burst';
   const sts = `${release}-expose-pods`;
-  const NODES = ['kwok-node-1', 'kwok-node-2', 'kwok-node-3'];
-  const cordon = (verb: 'cordon' | 'uncordon') => {
-    for (const node of NODES) {
-      const r =
-        verb === 'cordon'
-          ? sh.kubectl('taint', 'nodes', node, 'e2e-hold=1:NoSchedule', '--overwrite')
-          : sh.kubectl('taint', 'nodes', node, 'e2e-hold-');
-      assert.ok(r.status === 0 || /not found/.test(r.stderr), r.stderr);
-    }
-  };
+  const cordon = (verb: 'cordon' | 'uncordon') => holdScheduling(sh.kubectl, verb === 'cordon');
 
   /** Starts a scale in the background; `exited` resolves its exit code; its output so far is readable meanwhile. */
   function background(replicas: number) {

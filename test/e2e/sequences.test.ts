@@ -19,7 +19,7 @@ import { after, describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { eventually, holdScheduling, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
 import { HELMS, ROOT, run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
@@ -29,7 +29,6 @@ const SEED = Number(process.env.SEQ_SEED ?? 20261130);
 const MAX_COMMANDS = Number(process.env.SEQ_MAX_COMMANDS ?? 8);
 const RELEASE = 'seq';
 const STS = `${RELEASE}-expose-pods`;
-const NODES = ['kwok-node-1', 'kwok-node-2', 'kwok-node-3'];
 
 /** The chart's default room.replicas, for a release installed without --replicas. */
 const DEFAULT_REPLICAS = 2;
@@ -244,16 +243,7 @@ class KillMidScale implements fc.AsyncCommand<Model, Real> {
   constructor(readonly replicas: number) {}
   check = (m: Readonly<Model>) => m.values !== undefined && this.replicas > replicasOf(m.values);
   async run(m: Model, r: Real): Promise<void> {
-    const hold = (on: boolean) => {
-      for (const n of NODES)
-        sh.kubectl(
-          'taint',
-          'nodes',
-          n,
-          on ? 'e2e-seq-hold=1:NoSchedule' : 'e2e-seq-hold-',
-          ...(on ? ['--overwrite'] : []),
-        );
-    };
+    const hold = (on: boolean) => holdScheduling(sh.kubectl, on);
     hold(true);
     try {
       const child = spawn(
@@ -346,6 +336,8 @@ describe('model-based sequences of day-two commands (fast-check, real control pl
             verify(model, real);
             await fc.asyncModelRun(() => ({ model, real }), cmds);
             // What ran, for the log; a failure prints the seed and the shrunk sequence by itself.
+            // fast-check's commands value prints the commands that ran (its toString is not in its type).
+            // eslint-disable-next-line @typescript-eslint/no-base-to-string
             console.log(`sequence ${runNo} in ${ns}: install --replicas 2, ${String(cmds)}`);
           } finally {
             sh.kubectl('delete', 'namespace', ns, '--wait=false');

@@ -135,6 +135,24 @@ export function watchEndpointsJson(env: NodeJS.ProcessEnv, args: string[]) {
   return { child, events, stderr: () => stderr, exited };
 }
 
+/** The local cluster's KWOK nodes. */
+export const NODES = ['kwok-node-1', 'kwok-node-2', 'kwok-node-3'];
+
+/**
+ * Holds new pods Pending (on: a NoSchedule taint the rooms do not tolerate, on
+ * every node) or lets them schedule again (off). Not a cordon: the change
+ * path refuses up front when no schedulable node has room, as it should, while
+ * a taint passes the pre-flight and keeps a scale waiting for as long as a test needs.
+ */
+export function holdScheduling(kubectl: (...args: string[]) => Run, on: boolean): void {
+  for (const node of NODES) {
+    const r = on
+      ? kubectl('taint', 'nodes', node, 'e2e-hold=1:NoSchedule', '--overwrite')
+      : kubectl('taint', 'nodes', node, 'e2e-hold-');
+    if (r.status !== 0 && !/not found/.test(r.stderr)) throw new Error(`kubectl taint ${node}: ${r.stderr}`);
+  }
+}
+
 /** Polls until fn returns a value (not undefined) or the deadline passes; never a fixed sleep. */
 export async function eventually<T>(what: string, fn: () => T | undefined, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
