@@ -25,7 +25,9 @@ import { HELMS, ROOT, run } from '../support/tools.js';
 after(printClusterLogsOnFailure);
 
 const RUNS = Number(process.env.SEQ_RUNS ?? 4);
-const SEED = Number(process.env.SEQ_SEED ?? 20261130);
+// This seed's 4 sequences reach every kind of command (a refused install, the intruder, kill -9,
+// an API server restart); other seeds are for npm run test:soak.
+const SEED = Number(process.env.SEQ_SEED ?? 20261427);
 const MAX_COMMANDS = Number(process.env.SEQ_MAX_COMMANDS ?? 8);
 const RELEASE = 'seq';
 const STS = `${RELEASE}-expose-pods`;
