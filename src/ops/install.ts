@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 
 import { durationMs, toGoDuration } from '../core/duration.js';
-import { installProgress, type InstallProgress } from '../core/progress.js';
+import type { InstallProgress } from '../core/progress.js';
 import { releaseNameProblem } from '../core/release.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { templateArgs, valuesArgs, type Shortcuts, type ValuesInput } from '../helm/args.js';
@@ -13,8 +13,6 @@ import { parseAllDocuments } from 'yaml';
 
 import { namespaceExists, serverDryRun } from '../kube/apply.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
-import { readEndpointObjects } from '../kube/endpoint-objects.js';
-import { readProgressObjects } from '../kube/progress-objects.js';
 import { redactSecrets } from '../core/redact.js';
 import { OPERATION_PREFIX, withReleaseChange, type ChangePreview, type ChangeSpec } from './mutation.js';
 
@@ -46,12 +44,6 @@ export interface InstallResult {
   output: string;
   /** What the change did to an existing release (values, pods, Services); absent for a dry run. */
   preview?: ChangePreview;
-}
-
-/** A release and how to reach its cluster. */
-export interface ReleaseRef {
-  release: string;
-  kube: KubeFlags;
 }
 
 /** Checks everything that can be checked before helm runs; returns the normalised timeout. */
@@ -163,81 +155,6 @@ export async function renderInstall(req: InstallRequest): Promise<InstallResult 
     .filter((o): o is KubernetesObject => o !== null);
   const accepted = await serverDryRun(kube, objects);
   return { release: req.release, namespace, helm, output, check: { mode: 'server', accepted } };
-}
-
-/** On a timeout, the pods that are not ready and why: the part of the answer helm leaves out. */
-export async function explainTimeout(
-  e: ExposePodsError,
-  req: ReleaseRef,
-  namespace: string,
-): Promise<ExposePodsError> {
-  try {
-    const kube = await loadKube({ ...req.kube, namespace });
-    const objects = await readEndpointObjects(kube, namespace, req.release);
-    const stuck = objects.pods.filter((p) => !p.ready);
-    const lines = stuck.map(
-      (p) =>
-        `  ${p.name}: ${p.phase}${p.reason ? ` (${p.reason})` : ''}${p.nodeName ? ` on ${p.nodeName}` : ''}`,
-    );
-    const missing = objects.replicas - objects.pods.length;
-    if (missing > 0)
-      lines.push(`  ${missing} pod(s) not created yet (a StatefulSet creates them one by one)`);
-    if (!lines.length) return e;
-    return new ExposePodsError(
-      `${e.message}\nnot ready:\n${lines.join('\n')}`,
-      ExitCode.TIMEOUT,
-      'Raise --timeout, or fix the cause above.',
-    );
-  } catch {
-    // The explanation is a bonus; the timeout itself is the error to report.
-    return e;
-  }
-}
-
-const POLL_MS = 1000;
-
-/**
- * Reports progress every second until helm settles, then once more when it
- * succeeded, so the last line shows the state helm waited for even when helm
- * was quicker than the first poll. A failed poll is skipped, never fatal.
- */
-export async function pollProgress(
-  req: ReleaseRef,
-  namespace: string,
-  onProgress: (p: InstallProgress) => void,
-  helmRun: Promise<unknown>,
-  signal?: AbortSignal,
-): Promise<void> {
-  // An object, so the flags set in the callbacks are seen by the loop (and by the type checker).
-  const state = { settled: false, succeeded: false };
-  const finished = helmRun.then(
-    () => {
-      state.settled = true;
-      state.succeeded = true;
-    },
-    () => {
-      state.settled = true;
-    },
-  );
-  let kube: ResolvedKube;
-  try {
-    kube = await loadKube({ ...req.kube, namespace });
-  } catch {
-    return;
-  }
-  const poll = async () => {
-    try {
-      const o = await readProgressObjects(kube, namespace, req.release);
-      if (o) onProgress(installProgress(o.workload, o.replicas, o.pods, o.redisPods));
-    } catch {
-      // The API may be busy or the objects not there yet; the next poll will tell.
-    }
-  };
-  while (!state.settled && !signal?.aborted) {
-    await poll();
-    await Promise.race([finished, new Promise((r) => setTimeout(r, POLL_MS))]);
-  }
-  if (state.succeeded) await poll();
 }
 
 /**

@@ -34,7 +34,7 @@ import {
 } from '../kube/change-objects.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { acquireReleaseLock, helmAlive, LOCK_SECONDS, type ReleaseLock } from '../kube/lock.js';
-import { explainTimeout, pollProgress } from './install.js';
+import { explainTimeout, pollProgress } from './wait.js';
 
 /** Every Helm revision this plugin writes has a description starting so. */
 export const OPERATION_PREFIX = 'kubectl-expose-pods';
@@ -131,15 +131,14 @@ export async function awaitOrphanedHelm(
   lock: ReleaseLock | undefined,
   deadlineMs: number,
   warn: (message: string) => void,
-  isAlive: (pid: number) => boolean = helmAlive,
 ): Promise<void> {
   const pid = lock?.orphanedHelm;
-  if (!pid || !isAlive(pid)) return;
+  if (!pid || !helmAlive(pid)) return;
   warn(
     `an interrupted operation left helm running (pid ${pid}); waiting up to ${Math.round(deadlineMs / 1000)}s for it`,
   );
   const deadline = Date.now() + deadlineMs;
-  while (isAlive(pid)) {
+  while (helmAlive(pid)) {
     if (Date.now() > deadline) {
       warn(`helm (pid ${pid}) is still running after ${Math.round(deadlineMs / 1000)}s; going on without it`);
       return;

@@ -1,0 +1,87 @@
+/** Waiting on a release: live progress while helm waits, and what a timeout leaves out (the pods that are not ready, and why). */
+import { installProgress, type InstallProgress } from '../core/progress.js';
+import { ExitCode, ExposePodsError } from '../errors.js';
+import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
+import { readEndpointObjects } from '../kube/endpoint-objects.js';
+import { readProgressObjects } from '../kube/progress-objects.js';
+
+/** A release and how to reach its cluster. */
+export interface ReleaseRef {
+  release: string;
+  kube: KubeFlags;
+}
+
+/** On a timeout, the pods that are not ready and why: the part of the answer helm leaves out. */
+export async function explainTimeout(
+  e: ExposePodsError,
+  req: ReleaseRef,
+  namespace: string,
+): Promise<ExposePodsError> {
+  try {
+    const kube = await loadKube({ ...req.kube, namespace });
+    const objects = await readEndpointObjects(kube, namespace, req.release);
+    const stuck = objects.pods.filter((p) => !p.ready);
+    const lines = stuck.map(
+      (p) =>
+        `  ${p.name}: ${p.phase}${p.reason ? ` (${p.reason})` : ''}${p.nodeName ? ` on ${p.nodeName}` : ''}`,
+    );
+    const missing = objects.replicas - objects.pods.length;
+    if (missing > 0)
+      lines.push(`  ${missing} pod(s) not created yet (a StatefulSet creates them one by one)`);
+    if (!lines.length) return e;
+    return new ExposePodsError(
+      `${e.message}\nnot ready:\n${lines.join('\n')}`,
+      ExitCode.TIMEOUT,
+      'Raise --timeout, or fix the cause above.',
+    );
+  } catch {
+    // The explanation is a bonus; the timeout itself is the error to report.
+    return e;
+  }
+}
+
+const POLL_MS = 1000;
+
+/**
+ * Reports progress every second until helm settles, then once more when it
+ * succeeded, so the last line shows the state helm waited for even when helm
+ * was quicker than the first poll. A failed poll is skipped, never fatal.
+ */
+export async function pollProgress(
+  req: ReleaseRef,
+  namespace: string,
+  onProgress: (p: InstallProgress) => void,
+  helmRun: Promise<unknown>,
+  signal?: AbortSignal,
+): Promise<void> {
+  // An object, so the flags set in the callbacks are seen by the loop (and by the type checker).
+  const state = { settled: false, succeeded: false };
+  const finished = helmRun.then(
+    () => {
+      state.settled = true;
+      state.succeeded = true;
+    },
+    () => {
+      state.settled = true;
+    },
+  );
+  let kube: ResolvedKube;
+  try {
+    kube = await loadKube({ ...req.kube, namespace });
+  } catch {
+    return;
+  }
+  const poll = async () => {
+    try {
+      const o = await readProgressObjects(kube, namespace, req.release);
+      if (o) onProgress(installProgress(o.workload, o.replicas, o.pods, o.redisPods));
+    } catch {
+      // The API may be busy or the objects not there yet; the next poll will tell.
+    }
+  };
+  while (!state.settled && !signal?.aborted) {
+    await poll();
+    await Promise.race([finished, new Promise((r) => setTimeout(r, POLL_MS))]);
+  }
+  if (state.succeeded) await poll();
+}
