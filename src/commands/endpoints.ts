@@ -17,7 +17,7 @@ STATUS is one of: Ready; NotReady (the pod exists but is not ready); Pending (no
 
 The node address is the first of --address-type the node has. A warning goes to stderr when a Ready pod is reachable only on an internal address. Four API requests, whatever the replica count. Without permission to list nodes, addresses show as unknown instead of failing.
 
---probe opens one TCP connection to each Ready endpoint from where the plugin runs (the check the seed article did with curl) and adds PROBE: reachable, refused, timeout, or not probed (udp). Run it from where your clients are: only the pod's own node answers.
+--probe opens one TCP connection to each Ready endpoint from where the plugin runs (what curl to that address shows by hand) and adds PROBE: reachable, refused, timeout, or not probed (udp). Run it from where your clients are: only the pod's own node answers.
 
 --watch keeps running and reports every change, from watches on the StatefulSet, pods, Services and nodes: the table is reprinted, or -o json writes one line per changed row (NDJSON: {schemaVersion: 1, type: ADDED|MODIFIED|DELETED, time, release, namespace, endpoint}). Expired watches are listed again (410 Gone) and dropped connections retried; Ctrl-C ends it with exit 0.
 

@@ -12,7 +12,7 @@ const MAX_PARALLEL = 32;
 
 /**
  * Probes each Ready endpoint with one TCP connection from where the plugin runs:
- * the check seed 000 did by hand with curl. UDP cannot be checked this way.
+ * what `curl` to the node address shows by hand. UDP cannot be checked this way.
  * Returns one outcome per row, in row order.
  */
 export async function probeEndpoints(
