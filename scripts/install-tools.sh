@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Usage: scripts/install-tools.sh [helm] [krew] [redis] [rcodesign]   (default: helm krew redis)
+# Usage: scripts/install-tools.sh [helm] [krew] [redis] [netfilter] [rcodesign]   (default: helm krew redis netfilter)
 # Installs the real binaries the tests run, pinned, into a cache outside the repo:
 #   helm 3 and helm 4, built from their Go modules with upstream's ldflags;
 #   krew, built from its Go module (the packaging tests install the plugin with it);
 #   rcodesign, from crates.io: only `npm run package` needs it, to sign the macOS binary ad hoc;
-#   redis-server and redis-cli, from Debian's package.
+#   redis-server and redis-cli, from Debian's package;
+#   nft and iptables, from Debian's packages: the kube-proxy of the local cluster's data plane runs them.
 # A second run finds them and builds nothing. Prints where they are and how long each took.
 set -euo pipefail
 
@@ -43,17 +44,27 @@ build_helm() {
   log "✔ helm $version built in $((SECONDS - start))s: $dir/helm"
 }
 
-install_redis() {
-  if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
-    log "✔ redis-server $(redis-server --version | awk '{print $3}')"; return
-  fi
-  need apt-get "redis-server comes from Debian's package; install it with your package manager"
+# Installs Debian packages when a command is missing: apt_install COMMAND PACKAGE...
+apt_install() {
+  local cmd=$1; shift
+  command -v "$cmd" >/dev/null 2>&1 && return
+  need apt-get "$* come from Debian's packages; install them with your package manager"
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
-  log "… installing Debian's redis-server"
+  log "… installing Debian's $*"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+install_redis() {
+  apt_install redis-server redis-server  # redis-cli comes with it (redis-tools)
   log "✔ redis-server $(redis-server --version | awk '{print $3}')"
+}
+
+install_netfilter() {
+  apt_install nft nftables
+  apt_install iptables-restore iptables
+  log "✔ $(nft --version) and $(iptables --version)"
 }
 
 build_krew() {
@@ -86,14 +97,15 @@ build_rcodesign() {
 
 # With no arguments, everything the tests need; otherwise only the named parts.
 # kubectl comes with the local control plane: test/cluster/cluster.sh build.
-parts=${*:-helm krew redis}
+parts=${*:-helm krew redis netfilter}
 for part in $parts; do
   case $part in
     helm) build_helm "$HELM3_VERSION"; build_helm "$HELM4_VERSION" ;;
     krew) build_krew ;;
     rcodesign) build_rcodesign ;;
     redis) install_redis ;;
-    *) log "error: unknown part $part (use helm, krew, redis or rcodesign)"; exit 2 ;;
+    netfilter) install_netfilter ;;
+    *) log "error: unknown part $part (use helm, krew, redis, netfilter or rcodesign)"; exit 2 ;;
   esac
 done
 

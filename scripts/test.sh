@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: installs the real tools the tests run (helm 3 and 4, krew,
-# kubectl, redis-server, and the local control plane), builds, packages the
+# kubectl, redis-server, nft and iptables, and the local control plane with its
+# data plane: a real kube-proxy per node; root), builds, packages the
 # linux/amd64 single executable, checks types, lint and formatting, brings the
 # local cluster up, runs every test in one node --test run, and brings the
 # cluster down again, whatever happened.
@@ -29,6 +30,8 @@ if [ "$only" = all ]; then
   npm run --silent format:check
 fi
 
+# The tests send packets through the data plane: fail clearly when this machine cannot run it.
+export EXPOSE_PODS_DATAPLANE=${EXPOSE_PODS_DATAPLANE:-require}
 trap 'bash test/cluster/cluster.sh down' EXIT
 bash test/cluster/cluster.sh up >/dev/null
 

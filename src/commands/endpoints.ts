@@ -4,6 +4,7 @@ import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { diffEndpoints } from '../core/endpoint-changes.js';
 import { DEFAULT_ADDRESS_TYPES, internalOnly, parseAddressTypes, type Endpoint } from '../core/endpoints.js';
 import { durationMs } from '../core/duration.js';
+import { interceptedAddresses } from '../core/probe.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { UsageError } from '../errors.js';
 import type { EndpointsReport } from '../ops/endpoints.js';
@@ -17,7 +18,7 @@ STATUS is one of: Ready; NotReady (the pod exists but is not ready); Pending (no
 
 The node address is the first of --address-type the node has. A warning goes to stderr when a Ready pod is reachable only on an internal address. Four API requests, whatever the replica count. Without permission to list nodes, addresses show as unknown instead of failing.
 
---probe opens one TCP connection to each Ready endpoint from where the plugin runs (what curl to that address shows by hand) and adds PROBE: reachable, refused, timeout, or not probed (udp). Run it from where your clients are: only the pod's own node answers.
+--probe tries each endpoint that has an address from where the plugin runs, as a client there would, and adds PROBE. TCP: one connection, reachable, refused (nothing serves that port: a Service with no pod, or a pod not ready) or timeout (dropped: the wrong node, or a node that is gone). UDP: one datagram, "kubectl-expose-pods probe\\n"; a reply is reachable, an ICMP port-unreachable is refused, and silence is open|filtered, since a game server may simply ignore a datagram it does not understand (answer any datagram it cannot parse, even with one byte, and the probe says reachable). Each address also gets a control connection to TCP port 1, which nothing serves: when that answers too, a proxy on the path accepts every connection and the row says intercepted, because from here reachable cannot be told from unreachable. Run it from where your clients are: only the pod's own node answers.
 
 --watch keeps running and reports every change, from watches on the StatefulSet, pods, Services and nodes: the table is reprinted, or -o json writes one line per changed row (NDJSON: {schemaVersion: 1, type: ADDED|MODIFIED|DELETED, time, release, namespace, endpoint}). Expired watches are listed again (410 Gone) and dropped connections retried; Ctrl-C ends it with exit 0.
 
@@ -61,7 +62,7 @@ The node address is the first of --address-type the node has. A warning goes to 
     ordinal: Flags.integer({ description: 'Only this ordinal (one room).', min: 0 }),
     probe: Flags.boolean({
       description:
-        'Open a TCP connection to each Ready endpoint from here: reachable, refused or timeout (UDP is not probed).',
+        'Try each endpoint from here as a client would: reachable, refused, timeout, open|filtered (UDP) or intercepted.',
       default: false,
     }),
     watch: Flags.boolean({
@@ -71,7 +72,7 @@ The node address is the first of --address-type the node has. A warning goes to 
       default: false,
     }),
     'probe-timeout': Flags.string({
-      description: 'How long each --probe connection may take.',
+      description: 'How long each --probe connection or datagram waits for an answer.',
       default: '2s',
     }),
   };
@@ -83,6 +84,12 @@ The node address is the first of --address-type the node has. A warning goes to 
     const { renderStructured } = await import('../output/format.js');
     const types = parseAddressTypes(flags['address-type']);
     if (typeof types === 'string') throw new UsageError(types);
+    const probeMs = durationMs(flags['probe-timeout']);
+    if (probeMs === undefined || probeMs <= 0) {
+      throw new UsageError(
+        `--probe-timeout ${flags['probe-timeout']} is not a positive duration; use a value such as 2s or 500ms`,
+      );
+    }
     if (flags.watch) {
       if (flags.output === 'addresses')
         throw new UsageError(
@@ -110,13 +117,11 @@ The node address is the first of --address-type the node has. A warning goes to 
       }
     }
     if (flags['ready-only']) rows = rows.filter((r) => r.ready);
-    const probeMs = durationMs(flags['probe-timeout']);
-    if (probeMs === undefined || probeMs <= 0) {
-      throw new UsageError(
-        `--probe-timeout ${flags['probe-timeout']} is not a positive duration; use a value such as 2s or 500ms`,
-      );
+    if (flags.probe) {
+      const probed = await probeRows(rows, probeMs);
+      this.warnIntercepted(interceptedAddresses(probed));
+      rows = probed;
     }
-    if (flags.probe) rows = await probeRows(rows, probeMs);
     const shown = { ...report, endpoints: rows };
 
     if (!report.nodesVisible) this.printer.warn('not allowed to list nodes: node addresses are unknown');
@@ -128,6 +133,14 @@ The node address is the first of --address-type the node has. A warning goes to 
       if (text) this.log(text);
     } else this.log(formatEndpoints(rows, flags.output === 'wide'));
     return shown;
+  }
+
+  /** Addresses where the control connection answered: no TCP verdict there can be trusted. */
+  private warnIntercepted(addresses: string[]): void {
+    if (!addresses.length) return;
+    this.printer.warn(
+      `${addresses.join(', ')}: TCP port 1 answers too, so something on the network path accepts every connection (a transparent proxy); reachable cannot be told from unreachable from here. Probe from a machine on the nodes' network.`,
+    );
   }
 
   /** Ready rows reachable only on an internal address: clients outside the cluster usually cannot use them. */

@@ -3,36 +3,93 @@ import { UNKNOWN_ADDRESS } from './endpoints.js';
 
 /** What a TCP connect from here found; anything else is an error code such as EHOSTUNREACH. */
 export type ConnectOutcome = 'reachable' | 'refused' | 'timeout' | `error ${string}`;
-export type ProbeOutcome = ConnectOutcome | 'not probed (udp)' | 'not probed (not ready)';
+/**
+ * What one probe datagram found: a reply (reachable), an ICMP port-unreachable
+ * (refused), or silence, which is open|filtered as nmap says it: a UDP server
+ * may simply not answer a datagram it does not understand, and a firewall may
+ * drop it.
+ */
+export type DatagramOutcome = 'reachable' | 'refused' | 'open|filtered' | `error ${string}`;
+export type ProbeOutcome = ConnectOutcome | DatagramOutcome | 'intercepted' | 'not probed (no address)';
 
 /** Opens a TCP connection and reports how it went; never throws. */
 export type Connect = (host: string, port: number, timeoutMs: number) => Promise<ConnectOutcome>;
+/** Sends one probe datagram and reports what came back; never throws. */
+export type SendDatagram = (host: string, port: number, timeoutMs: number) => Promise<DatagramOutcome>;
+
+export interface Probers {
+  tcp: Connect;
+  udp: SendDatagram;
+}
+
+/**
+ * The control port: TCP port 1 (tcpmux) is served by practically nothing, so
+ * a connection to it that succeeds was accepted by something on the path (a
+ * transparent proxy), not by the node. Every TCP verdict for that address is
+ * then `intercepted`: from here, reachable cannot be told from unreachable.
+ */
+export const CONTROL_PORT = 1;
+
+/** What the UDP probe sends; a room server can answer it to be reported reachable. */
+export const PROBE_DATAGRAM = 'kubectl-expose-pods probe\n';
 
 const MAX_PARALLEL = 32;
 
 /**
- * Probes each Ready endpoint with one TCP connection from where the plugin runs:
- * what `curl` to the node address shows by hand. UDP cannot be checked this way.
+ * Probes every endpoint that has an address and a port, from where the plugin
+ * runs, as a client there would meet it: TCP with one connection, UDP with one
+ * datagram. Rows that are not Ready are probed too: what a client gets there
+ * (refused, timeout) is part of the answer. Each address probed over TCP gets
+ * one control connection to CONTROL_PORT alongside.
  * Returns one outcome per row, in row order.
  */
 export async function probeEndpoints(
   rows: Endpoint[],
-  connect: Connect,
+  probers: Probers,
   timeoutMs: number,
 ): Promise<ProbeOutcome[]> {
-  const out: ProbeOutcome[] = rows.map((r) => {
-    if (r.protocol === 'UDP') return 'not probed (udp)';
-    if (!r.ready || !r.address || r.address === UNKNOWN_ADDRESS || r.port === null)
-      return 'not probed (not ready)';
-    return 'timeout';
+  const out: ProbeOutcome[] = rows.map(() => 'not probed (no address)');
+  const jobs: (() => Promise<void>)[] = [];
+  const control = new Map<string, ConnectOutcome>();
+  rows.forEach((r, i) => {
+    if (!r.address || r.address === UNKNOWN_ADDRESS || r.port === null) return;
+    const host = r.address;
+    const port = r.port;
+    if (r.protocol === 'UDP') {
+      jobs.push(async () => {
+        out[i] = await probers.udp(host, port, timeoutMs);
+      });
+      return;
+    }
+    jobs.push(async () => {
+      out[i] = await probers.tcp(host, port, timeoutMs);
+    });
+    if (!control.has(host)) {
+      control.set(host, 'timeout');
+      jobs.push(async () => {
+        control.set(host, await probers.tcp(host, CONTROL_PORT, timeoutMs));
+      });
+    }
   });
-  const todo = rows.map((r, i) => ({ r, i })).filter(({ i }) => out[i] === 'timeout');
-  for (let k = 0; k < todo.length; k += MAX_PARALLEL) {
-    await Promise.all(
-      todo.slice(k, k + MAX_PARALLEL).map(async ({ r, i }) => {
-        out[i] = await connect(r.address ?? '', r.port ?? 0, timeoutMs);
-      }),
-    );
-  }
-  return out;
+  await pool(jobs, MAX_PARALLEL);
+  return out.map((o, i) => {
+    const r = rows[i];
+    return r && r.protocol !== 'UDP' && r.address && control.get(r.address) === 'reachable'
+      ? 'intercepted'
+      : o;
+  });
+}
+
+/** Runs the jobs, at most `width` at a time. */
+async function pool(jobs: (() => Promise<void>)[], width: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) await jobs[next++]?.();
+  };
+  await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, worker));
+}
+
+/** Addresses whose control connection answered: the path intercepts, so no TCP verdict there holds. */
+export function interceptedAddresses(rows: (Endpoint & { probe: ProbeOutcome })[]): string[] {
+  return [...new Set(rows.filter((r) => r.probe === 'intercepted').map((r) => r.address ?? ''))];
 }

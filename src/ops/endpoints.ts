@@ -4,6 +4,7 @@ import { DEFAULT_RELEASE } from '../core/release.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
 import { tcpConnect } from '../net/tcp.js';
+import { udpProbe } from '../net/udp.js';
 
 /** Options of `endpoints`, and of the library's resolveEndpoints. */
 export interface EndpointsOptions {
@@ -53,11 +54,11 @@ export async function releaseEndpoints(opts: EndpointsOptions = {}): Promise<End
   };
 }
 
-/** The rows with a TCP probe of each Ready endpoint from this machine (--probe). */
+/** The rows with a probe of each endpoint that has an address, from this machine (--probe). */
 export async function probeRows(
   rows: Endpoint[],
   timeoutMs: number,
 ): Promise<(Endpoint & { probe: ProbeOutcome })[]> {
-  const outcomes = await probeEndpoints(rows, tcpConnect, timeoutMs);
-  return rows.map((r, i) => ({ ...r, probe: outcomes[i] ?? 'timeout' }));
+  const outcomes = await probeEndpoints(rows, { tcp: tcpConnect, udp: udpProbe }, timeoutMs);
+  return rows.map((r, i) => ({ ...r, probe: outcomes[i] ?? 'not probed (no address)' }));
 }

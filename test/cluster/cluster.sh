@@ -10,7 +10,12 @@
 #   cluster.sh logs    print the tail of every component's log
 #   cluster.sh env     print KUBECONFIG=... and the binary paths, for sourcing
 #   cluster.sh restart-apiserver   stop and start the API server, data kept (watch reconnect tests)
-#   cluster.sh node-down|node-up   lose kwok-node-3 (its heartbeats stop) or get it back (recover tests)
+#   cluster.sh node-down|node-up   lose kwok-node-3 (its heartbeats stop, its network goes) or get it back
+#
+# The data plane (dataplane.sh: a network namespace and a real kube-proxy per node,
+# pods with addresses that answer) comes up with the cluster when this machine can
+# run it. EXPOSE_PODS_DATAPLANE: auto (default: up when root and netns allow it, a
+# notice otherwise), require (npm test: fail when it cannot), off.
 set -euo pipefail
 
 K8S_VERSION=v1.34.4
@@ -29,20 +34,30 @@ API_PORT=${EXPOSE_PODS_API_PORT:-16443}
 log() { printf '%s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+# Builds commands of the pinned k8s.io/kubernetes module into $bindir, with upstream's version stamp.
+build_k8s() {
+  local cb=k8s.io/component-base/version minor
+  minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+  (cd "$here/build/k8s" && CGO_ENABLED=0 go build -trimpath -tags selinux,notest \
+    -ldflags "-s -w -X $cb.gitVersion=$K8S_VERSION -X $cb.gitMajor=1 -X $cb.gitMinor=$minor -X $cb.gitTreeState=clean" \
+    -o "$bindir/" "${@/#/k8s.io/kubernetes/cmd/}")
+}
+
 build() {
   mkdir -p "$bindir"
   local start
   if [ ! -x "$bindir/kube-apiserver" ] || [ ! -x "$bindir/kube-controller-manager" ] || [ ! -x "$bindir/kube-scheduler" ] || [ ! -x "$bindir/kubectl" ]; then
     start=$SECONDS
     log "… building kube-apiserver, kube-controller-manager, kube-scheduler and kubectl $K8S_VERSION (cold: tens of minutes on 2 cores)"
-    local cb=k8s.io/component-base/version minor
-    minor=$(echo "$K8S_VERSION" | cut -d. -f2)
-    (cd "$here/build/k8s" && CGO_ENABLED=0 go build -trimpath -tags selinux,notest \
-      -ldflags "-s -w -X $cb.gitVersion=$K8S_VERSION -X $cb.gitMajor=1 -X $cb.gitMinor=$minor -X $cb.gitTreeState=clean" \
-      -o "$bindir/" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-      k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+    build_k8s kube-apiserver kube-controller-manager kube-scheduler kubectl
     log "✔ kubernetes $K8S_VERSION built in $((SECONDS - start))s"
+  fi
+  # Separate, so a cache from before the data plane only adds it (about 30 s warm).
+  if [ ! -x "$bindir/kube-proxy" ]; then
+    start=$SECONDS
+    log "… building kube-proxy $K8S_VERSION for the data plane"
+    build_k8s kube-proxy
+    log "✔ kube-proxy $K8S_VERSION built in $((SECONDS - start))s"
   fi
   if [ ! -x "$bindir/etcd" ]; then
     start=$SECONDS
@@ -90,7 +105,7 @@ certs() {
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=expose-pods-e2e-ca" \
     -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
   cat >"$d/apiserver.ext" <<EXT
-subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:10.96.0.1
+subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:10.96.0.1,IP:198.51.100.1
 extendedKeyUsage=serverAuth
 EXT
   openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" -keyout "$d/apiserver.key" -out "$d/apiserver.csr" 2>/dev/null
@@ -131,6 +146,29 @@ KC
 }
 
 kubectl_() { "$bindir/kubectl" --kubeconfig "$kubeconfig" "$@"; }
+
+dataplane() { BINDIR="$bindir" RUN="$run" KUBECONFIG="$kubeconfig" API_PORT="$API_PORT" bash "$here/dataplane.sh" "$@"; }
+dataplane_alive() { [ -f "$run/dataplane/agent.pid" ] && running "$(cat "$run/dataplane/agent.pid")"; }
+
+# Starts the data plane as EXPOSE_PODS_DATAPLANE asks (see the header).
+dataplane_up() {
+  local want=${EXPOSE_PODS_DATAPLANE:-auto} why
+  case $want in
+    off) return ;;
+    auto | require) ;;
+    *) die "EXPOSE_PODS_DATAPLANE=$want: use auto, require or off" ;;
+  esac
+  if dataplane_alive && [ "$(cat "$run/dataplane/mode")" = "${EXPOSE_PODS_PROXY_MODE:-nftables}" ]; then
+    log "✔ the data plane is already up"
+    return
+  fi
+  if ! why=$(dataplane check 2>&1); then
+    [ "$want" = require ] && die "the data plane cannot run here: $why"
+    log "notice: no data plane (packets through kube-proxy) on this machine: $why"
+    return
+  fi
+  dataplane up
+}
 
 nodes_ready() {
   [ "$(kubectl_ get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True)" -ge 3 ]
@@ -183,12 +221,16 @@ node_down() {
   alive kwok-node-3 || die "kwok-node-3 is already down"
   kill -9 "$(cat "$run/kwok-node-3.pid")"
   rm -f "$run/kwok-node-3.pid"
+  # The machine is gone: nothing answers at its addresses.
+  dataplane_alive && ip link set ep-veth3 down
   log "✔ kwok-node-3 lost: no more heartbeats"
 }
 
 node_up() {
   alive kwok-node-3 && { log "✔ kwok-node-3 is up"; return; }
+  dataplane_alive && ip link set ep-veth3 up
   start_kwok3
+  dataplane_alive && ip link set ep-veth3 up
   log "✔ kwok-node-3 managed again"
 }
 
@@ -196,6 +238,7 @@ up() {
   build
   if alive kube-apiserver && kubectl_ get --raw /readyz >/dev/null 2>&1; then
     log "✔ the cluster is already up"
+    dataplane_up
     printf '%s\n' "$kubeconfig"
     return
   fi
@@ -244,6 +287,7 @@ POLICY
   wait_for "3 Ready nodes" 60 nodes_ready
   wait_for "the default ServiceAccount" 60 kubectl_ get serviceaccount default -n default
   wait_for "the kube-root-ca.crt ConfigMap" 60 kubectl_ get configmap kube-root-ca.crt -n default
+  dataplane_up
   log "✔ cluster Ready in $((SECONDS - t0))s: $(kubectl_ version -o json | grep -m1 gitVersion | tr -d ' ",')"
   log "  export KUBECONFIG=$kubeconfig"
   printf '%s\n' "$kubeconfig"
@@ -259,6 +303,7 @@ running() {
 down() {
   local quiet=${1:-}
   local stopped=0 name pid deadline
+  [ -d "$run/dataplane" ] && dataplane down >/dev/null 2>&1
   # Reverse start order; SIGTERM first, SIGKILL after 5 s: the data is disposable.
   for name in kwok-node-3 kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
     [ -f "$run/$name.pid" ] || continue
@@ -286,12 +331,18 @@ logs() {
     log "----- $name ($run/$name.log), last 30 lines -----"
     tail -n 30 "$run/$name.log" >&2
   done
+  for name in "$run"/dataplane/*.log; do
+    [ -f "$name" ] || continue
+    log "----- $(basename "$name" .log) ($name), last 30 lines -----"
+    tail -n 30 "$name" >&2
+  done
 }
 
 status() {
   for name in etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwok-node-3; do
     if alive "$name"; then log "✔ $name (pid $(cat "$run/$name.pid"))"; else log "✖ $name not running"; fi
   done
+  if dataplane_alive; then log "✔ data plane ($(cat "$run/dataplane/mode"))"; else log "✖ no data plane"; fi
   alive kube-apiserver
 }
 
@@ -306,6 +357,7 @@ case ${1:-} in
   node-up) node_up ;;
   env)
     printf 'KUBECONFIG=%s\nCLUSTER_BIN=%s\nCLUSTER_RUN=%s\n' "$kubeconfig" "$bindir" "$run"
+    if dataplane_alive; then printf 'DATAPLANE=%s\n' "$run/dataplane/nodes.json"; fi
     ;;
   *) log "usage: $0 build|up|down|status|logs|env|restart-apiserver|node-down|node-up"; exit 2 ;;
 esac

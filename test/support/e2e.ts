@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { krewShell, packaged, ROOT, run, TOOLS, type Run } from './tools.js';
 
 /** The local control plane started by `npm run cluster:up` (test/cluster/cluster.sh). */
-function clusterEnv(): { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string } {
+function clusterEnv(): { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string; DATAPLANE?: string } {
   const r = run('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), 'env']);
   if (r.status !== 0) throw new Error(`cluster.sh env failed:\n${r.stderr}`);
   const env = Object.fromEntries(
@@ -16,7 +16,7 @@ function clusterEnv(): { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: s
       .split('\n')
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
-  return env as { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string };
+  return env as { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string; DATAPLANE?: string };
 }
 
 export const CLUSTER = clusterEnv();
@@ -154,12 +154,16 @@ export function holdScheduling(kubectl: (...args: string[]) => Run, on: boolean)
 }
 
 /** Polls until fn returns a value (not undefined) or the deadline passes; never a fixed sleep. */
-export async function eventually<T>(what: string, fn: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: Error | undefined;
   for (;;) {
     try {
-      const v = fn();
+      const v = await fn();
       if (v !== undefined) return v;
     } catch (e) {
       last = e as Error;

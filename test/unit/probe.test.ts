@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import type { Endpoint } from '../../src/core/endpoints.js';
-import { probeEndpoints, type Connect } from '../../src/core/probe.js';
+import {
+  CONTROL_PORT,
+  interceptedAddresses,
+  PROBE_DATAGRAM,
+  probeEndpoints,
+  type Connect,
+  type SendDatagram,
+} from '../../src/core/probe.js';
 import { tcpConnect } from '../../src/net/tcp.js';
+import { udpProbe } from '../../src/net/udp.js';
 import { formatEndpoints } from '../../src/output/endpoints.js';
 
 const row = (ordinal: number, extra: Partial<Endpoint> = {}): Endpoint => ({
@@ -47,28 +56,112 @@ describe('tcpConnect on loopback', () => {
 
   it('probeEndpoints with the real connector, in row order', async () => {
     const rows = [row(0, { port: open }), row(1, { port: closed })];
-    assert.deepEqual(await probeEndpoints(rows, tcpConnect, 2000), ['reachable', 'refused']);
+    assert.deepEqual(await probeEndpoints(rows, { tcp: tcpConnect, udp: udpProbe }, 2000), [
+      'reachable',
+      'refused',
+    ]);
   });
 });
 
+describe('udpProbe on loopback', () => {
+  let echo: dgram.Socket;
+  let silent: dgram.Socket;
+  let closed = 0;
+  const seen: string[] = [];
+  const bind = async (s: dgram.Socket) => {
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+    return s.address().port;
+  };
+  let echoPort = 0;
+  let silentPort = 0;
+  before(async () => {
+    echo = dgram.createSocket('udp4');
+    echo.on('message', (m, rinfo) => {
+      seen.push(m.toString());
+      echo.send('ok', rinfo.port, rinfo.address);
+    });
+    echoPort = await bind(echo);
+    silent = dgram.createSocket('udp4');
+    silentPort = await bind(silent);
+    const tmp = dgram.createSocket('udp4');
+    closed = await bind(tmp);
+    await new Promise<void>((r) => tmp.close(r));
+  });
+  after(() => {
+    echo.close();
+    silent.close();
+  });
+
+  it('a server that answers is reachable, and it got the documented probe datagram', async () => {
+    assert.equal(await udpProbe('127.0.0.1', echoPort, 2000), 'reachable');
+    assert.deepEqual(seen, [PROBE_DATAGRAM]);
+  });
+  it('a closed port is refused (the ICMP port-unreachable)', async () =>
+    assert.equal(await udpProbe('127.0.0.1', closed, 2000), 'refused'));
+  it('a server that stays silent is open|filtered, never reachable', async () =>
+    assert.equal(await udpProbe('127.0.0.1', silentPort, 300), 'open|filtered'));
+  it('a name that does not resolve is an error, not a verdict', async () =>
+    assert.match(await udpProbe('no-such-host.invalid', 7777, 300), /^error /));
+});
+
 describe('probeEndpoints', () => {
-  it('probes only Ready TCP endpoints; UDP and not-ready rows are marked, timeouts reported', async () => {
+  const fakes = (tcp: Record<string, string>, udp: Record<string, string> = {}) => {
     const calls: string[] = [];
-    const fake: Connect = (host, port) => {
-      calls.push(`${host}:${port}`);
-      return Promise.resolve('timeout');
+    const probers = {
+      tcp: ((host, port) => {
+        calls.push(`tcp ${host}:${port}`);
+        return Promise.resolve(tcp[`${host}:${port}`] ?? 'timeout');
+      }) as Connect,
+      udp: ((host, port) => {
+        calls.push(`udp ${host}:${port}`);
+        return Promise.resolve(udp[`${host}:${port}`] ?? 'open|filtered');
+      }) as SendDatagram,
     };
+    return { calls, probers };
+  };
+
+  it('probes every row with an address and a port, ready or not; one control connection per TCP address', async () => {
+    const { calls, probers } = fakes({ '203.0.113.1:30880': 'reachable', '203.0.113.2:30881': 'refused' });
     const rows = [
       row(0, { address: '203.0.113.1', port: 30880 }),
-      row(1, { protocol: 'UDP' }),
+      row(1, { address: '203.0.113.2', port: 30881, ready: false, status: 'NotReady' }),
       row(2, { ready: false, status: 'NoPod', address: null, port: 30882 }),
+      row(3, { address: '203.0.113.1', port: 30883, protocol: 'UDP' }),
     ];
-    assert.deepEqual(await probeEndpoints(rows, fake, 100), [
-      'timeout',
-      'not probed (udp)',
-      'not probed (not ready)',
+    assert.deepEqual(await probeEndpoints(rows, probers, 100), [
+      'reachable',
+      'refused',
+      'not probed (no address)',
+      'open|filtered',
     ]);
-    assert.deepEqual(calls, ['203.0.113.1:30880']);
+    assert.deepEqual(calls.sort(), [
+      `tcp 203.0.113.1:${CONTROL_PORT}`,
+      'tcp 203.0.113.1:30880',
+      `tcp 203.0.113.2:${CONTROL_PORT}`,
+      'tcp 203.0.113.2:30881',
+      'udp 203.0.113.1:30883',
+    ]);
+  });
+
+  it('when the control port answers, every TCP verdict at that address is intercepted (UDP keeps its own)', async () => {
+    const { probers } = fakes(
+      {
+        '203.0.113.1:30880': 'reachable',
+        [`203.0.113.1:${CONTROL_PORT}`]: 'reachable',
+        '203.0.113.2:30881': 'reachable',
+      },
+      { '203.0.113.1:30882': 'refused' },
+    );
+    const rows = [
+      row(0, { address: '203.0.113.1', port: 30880 }),
+      row(1, { address: '203.0.113.2', port: 30881 }),
+      row(2, { address: '203.0.113.1', port: 30882, protocol: 'UDP' }),
+    ];
+    const probed = await probeEndpoints(rows, probers, 100);
+    assert.deepEqual(probed, ['intercepted', 'reachable', 'refused']);
+    assert.deepEqual(interceptedAddresses(rows.map((r, i) => ({ ...r, probe: probed[i] ?? 'timeout' }))), [
+      '203.0.113.1',
+    ]);
   });
 
   it('the table gets a PROBE column only when probed', () => {

@@ -1,0 +1,353 @@
+/**
+ * Packets through the local cluster's real kube-proxy (test/cluster/dataplane.sh):
+ * what `endpoints` says reaches each pod is checked with connections and
+ * datagrams from where clients stand. Runs in the proxy mode the cluster was
+ * started with (EXPOSE_PODS_PROXY_MODE: nftables by default, or iptables).
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+
+import type { Endpoint } from '../../src/core/endpoints.js';
+import { CONTROL_PORT } from '../../src/core/probe.js';
+import { tcpConnect } from '../../src/net/tcp.js';
+import { udpProbe } from '../../src/net/udp.js';
+import {
+  askTcp,
+  askUdp,
+  DATAPLANE,
+  dataPlaneNode,
+  nodeAddresses,
+  UNUSED_ADDRESSES,
+  type Reached,
+} from '../support/dataplane.js';
+import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { HELMS, run } from '../support/tools.js';
+
+after(printClusterLogsOnFailure);
+
+const sh = userShell(HELMS[1].path);
+type ProbedRow = Endpoint & { probe: string };
+
+function endpoints(release: string, ns: string, ...extra: string[]): { endpoints: ProbedRow[] } {
+  const r = sh.kubectl('expose-pods', 'endpoints', release, '-n', ns, '-o', 'json', ...extra);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as { endpoints: ProbedRow[] };
+}
+
+/**
+ * The node addresses where kube-proxy serves NodePorts. By default, iptables
+ * mode serves them on every local address; nftables mode only on the node's
+ * primary address (its InternalIP), so an ExternalIP bound on the node itself
+ * (bare-metal style) is not served there, while one the network translates to
+ * the InternalIP (cloud style) is.
+ */
+function servedAddresses(node: string): string[] {
+  const n = dataPlaneNode(node);
+  return nodeAddresses(n).filter(
+    (a) => a === n.internalIP || n.shape === 'cloud' || DATAPLANE.mode === 'iptables',
+  );
+}
+
+const what = (r: Reached) => ('answer' in r ? `answer from ${r.answer.pod}` : r.failed);
+
+/** Waits until a connection to host:port reaches the pod, and returns its answer. */
+async function reaches(ask: typeof askTcp, host: string, port: number, pod: string) {
+  let last: Reached | undefined;
+  try {
+    return await eventually(
+      `${host}:${port} to reach ${pod}`,
+      async () => {
+        last = await ask(host, port);
+        return 'answer' in last && last.answer.pod === pod ? last.answer : undefined;
+      },
+      30_000,
+    );
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (last: ${last ? what(last) : 'nothing'})`);
+  }
+}
+
+/** Waits until host:port fails the given way (rules are programmed asynchronously). */
+async function fails(ask: typeof askTcp, host: string, port: number, how: 'refused' | 'timeout') {
+  let last: Reached | undefined;
+  try {
+    await eventually(
+      `${host}:${port} to be ${how}`,
+      async () => {
+        last = await ask(host, port, 1000);
+        return 'failed' in last && last.failed === how ? true : undefined;
+      },
+      30_000,
+    );
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (last: ${last ? what(last) : 'nothing'})`);
+  }
+}
+
+/** What --probe should say for what the packets showed. */
+function verdictOf(r: Reached): string {
+  return 'answer' in r ? 'reachable' : r.failed;
+}
+
+function patchReady(ns: string, pod: string, ready: boolean): void {
+  const status = ready ? 'True' : 'False';
+  const r = sh.kubectl(
+    'patch',
+    'pod',
+    pod,
+    '-n',
+    ns,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({
+      status: {
+        conditions: [
+          { type: 'Ready', status },
+          { type: 'ContainersReady', status },
+        ],
+      },
+    }),
+  );
+  assert.equal(r.status, 0, r.stderr);
+}
+
+describe(`the data plane (kube-proxy in ${DATAPLANE.mode} mode)`, () => {
+  it('control: an address in the node ranges that no node has answers nothing, TCP or UDP', async () => {
+    for (const a of UNUSED_ADDRESSES) {
+      assert.notEqual(await tcpConnect(a, 80, 1000), 'reachable', `${a}:80`);
+      assert.notEqual(await tcpConnect(a, CONTROL_PORT, 1000), 'reachable', `${a}:${CONTROL_PORT}`);
+      assert.ok('failed' in (await askUdp(a, 30000, 500)), `${a} udp`);
+    }
+  });
+
+  it('control: TCP port 1, the probe control, is closed on every node address', async () => {
+    for (const n of DATAPLANE.nodes)
+      for (const a of nodeAddresses(n))
+        assert.notEqual(await tcpConnect(a, CONTROL_PORT, 1000), 'reachable', a);
+  });
+});
+
+describe('TCP rooms, one per node: every endpoint proven with packets', () => {
+  const ns = 'e2e-dataplane-tcp';
+  const base = 32600;
+  let rows: ProbedRow[] = [];
+
+  before(() => {
+    const r = sh.install('tcp', {
+      ns,
+      replicas: 3,
+      nodePortBase: base,
+      redis: false,
+      set: ['expose.count=4', 'room.onePerNode=true'],
+      timeout: '2m',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    rows = endpoints('tcp', ns).endpoints;
+    assert.deepEqual(
+      rows.map((x) => x.status),
+      ['Ready', 'Ready', 'Ready', 'NoPod'],
+    );
+    assert.deepEqual(new Set(rows.slice(0, 3).map((x) => x.node)).size, 3, 'one room per node');
+  });
+
+  it('each Ready row: every address of its node that kube-proxy serves reaches exactly that pod, which sees the client’s own address', async () => {
+    for (const row of rows.filter((x) => x.ready)) {
+      for (const a of servedAddresses(row.node ?? '')) {
+        const answer = await reaches(askTcp, a, row.port ?? 0, row.pod);
+        assert.equal(
+          answer.client,
+          DATAPLANE.bridgeIP,
+          `${a}:${row.port}: externalTrafficPolicy Local keeps the source`,
+        );
+        assert.equal(answer.node, row.node);
+        assert.equal(answer.podIP, row.podIP);
+      }
+    }
+  });
+
+  it('the same port on every other node is dropped (timeout), and the NoPod Service’s port is refused everywhere', async () => {
+    for (const row of rows.filter((x) => x.ready))
+      for (const other of DATAPLANE.nodes.filter((n) => n.node !== row.node))
+        for (const a of servedAddresses(other.node)) await fails(askTcp, a, row.port ?? 0, 'timeout');
+    const noPod = rows.find((x) => x.status === 'NoPod');
+    assert.ok(noPod?.port);
+    for (const n of DATAPLANE.nodes)
+      for (const a of servedAddresses(n.node)) await fails(askTcp, a, noPod.port, 'refused');
+  });
+
+  it('the address endpoints picks: what the packets show for each ExternalIP shape in this proxy mode', async () => {
+    for (const row of rows.filter((x) => x.ready)) {
+      const n = dataPlaneNode(row.node ?? '');
+      const expected = n.externalIP ? n.externalIP : n.internalIP;
+      assert.equal(row.address, expected, `${row.pod} on ${n.node}: ExternalIP first, else InternalIP`);
+      if (servedAddresses(n.node).includes(expected)) await reaches(askTcp, expected, row.port ?? 0, row.pod);
+      // nftables serves NodePorts on the primary address only: the node itself refuses the bare-metal ExternalIP.
+      else await fails(askTcp, expected, row.port ?? 0, 'refused');
+    }
+  });
+
+  it('--probe agrees with the packets on every row (Ready, NoPod)', async () => {
+    await assertProbeAgrees('tcp', ns, askTcp);
+  });
+
+  it('a room that is not Ready: STATUS NotReady, its port refuses (no endpoint left), and --probe says so', async () => {
+    const row = rows[2];
+    assert.ok(row);
+    patchReady(ns, row.pod, false);
+    try {
+      const now = await eventually('NotReady', () => {
+        const r = endpoints('tcp', ns).endpoints[2];
+        return r?.status === 'NotReady' ? r : undefined;
+      });
+      for (const a of servedAddresses(now.node ?? '')) await fails(askTcp, a, now.port ?? 0, 'refused');
+      await assertProbeAgrees('tcp', ns, askTcp);
+    } finally {
+      patchReady(ns, row.pod, true);
+    }
+    await reaches(askTcp, dataPlaneNode(row.node ?? '').internalIP, row.port ?? 0, row.pod);
+  });
+
+  it('a transparent proxy on the path: --probe says intercepted instead of a false reachable', async () => {
+    // Every TCP connection to kwok-node-3's address is answered here, as a proxy on the path would.
+    const node = dataPlaneNode('kwok-node-3');
+    const proxy = net.createServer((c) => c.end('HTTP/1.1 426 Upgrade Required\r\n\r\n'));
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as net.AddressInfo).port;
+    const nft = (...args: string[]) => {
+      const r = run('nft', args);
+      assert.equal(r.status, 0, r.stderr);
+    };
+    nft('add', 'chain', 'ip', 'expose_pods_e2e', 'intercept', '{ type nat hook output priority -150; }');
+    try {
+      nft(
+        'add',
+        'rule',
+        'ip',
+        'expose_pods_e2e',
+        'intercept',
+        'ip',
+        'daddr',
+        node.internalIP,
+        'tcp',
+        'dport',
+        '1-65535',
+        'redirect',
+        'to',
+        `:${port}`,
+      );
+      const r = sh.kubectl('expose-pods', 'endpoints', 'tcp', '-n', ns, '--probe');
+      assert.equal(r.status, 0, r.stderr);
+      const onNode3 = rows.find((x) => x.node === 'kwok-node-3');
+      assert.ok(onNode3);
+      assert.match(r.stdout, new RegExp(`^${onNode3.pod} .* Ready +intercepted$`, 'm'));
+      assert.match(
+        r.stderr,
+        new RegExp(`^warning: ${node.internalIP.replaceAll('.', '\\.')}: TCP port 1 answers too`, 'm'),
+      );
+      // The other nodes keep honest verdicts.
+      assert.doesNotMatch(
+        r.stdout
+          .split('\n')
+          .filter((l) => !l.startsWith(onNode3.pod))
+          .join('\n'),
+        /intercepted/,
+      );
+    } finally {
+      nft('delete', 'chain', 'ip', 'expose_pods_e2e', 'intercept');
+      proxy.close();
+    }
+  });
+});
+
+/**
+ * Runs `endpoints --probe -o json` and, for every row that has an address and
+ * a port, sends the same packets: the probe's verdict must be what they show.
+ */
+async function assertProbeAgrees(release: string, ns: string, ask: typeof askTcp): Promise<ProbedRow[]> {
+  const probed = endpoints(release, ns, '--probe', '--probe-timeout', '1500ms').endpoints;
+  for (const row of probed) {
+    if (!row.address || row.port === null) {
+      assert.equal(row.probe, 'not probed (no address)', row.pod);
+      continue;
+    }
+    const packets = verdictOf(await ask(row.address, row.port, 1500));
+    const udpSilence = row.protocol === 'UDP' && packets === 'timeout';
+    assert.equal(
+      row.probe,
+      udpSilence ? 'open|filtered' : packets,
+      `${row.pod} (${row.status}) at ${row.address}:${row.port}`,
+    );
+  }
+  return probed;
+}
+
+describe('UDP rooms: a real probe datagram', () => {
+  const ns = 'e2e-dataplane-udp';
+  const base = 32650;
+  let rows: ProbedRow[] = [];
+
+  before(() => {
+    const r = sh.install('udp', {
+      ns,
+      replicas: 2,
+      nodePortBase: base,
+      redis: false,
+      set: ['expose.count=3', 'room.onePerNode=true', 'room.protocol=UDP'],
+      timeout: '2m',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    rows = endpoints('udp', ns).endpoints;
+    assert.deepEqual(
+      rows.map((x) => [x.status, x.protocol]),
+      [
+        ['Ready', 'UDP'],
+        ['Ready', 'UDP'],
+        ['NoPod', 'UDP'],
+      ],
+    );
+  });
+
+  it('each Ready row answers a datagram from exactly its pod, which sees the client’s own address', async () => {
+    for (const row of rows.filter((x) => x.ready)) {
+      const answer = await reaches(askUdp, dataPlaneNode(row.node ?? '').internalIP, row.port ?? 0, row.pod);
+      assert.equal(answer.client, DATAPLANE.bridgeIP);
+      assert.equal(answer.protocol, 'UDP');
+    }
+  });
+
+  it('--probe: a reply is reachable; the wrong node’s silence is open|filtered; a Service with no pod is refused (ICMP)', async () => {
+    const probed = await assertProbeAgrees('udp', ns, askUdp);
+    for (const row of probed.filter(
+      (x) => x.ready && servedAddresses(x.node ?? '').includes(x.address ?? ''),
+    ))
+      assert.equal(row.probe, 'reachable', row.pod);
+    const ready = rows.find((x) => x.ready);
+    const other = DATAPLANE.nodes.find((n) => n.node !== ready?.node);
+    assert.ok(ready?.port && other);
+    assert.equal(await udpProbe(other.internalIP, ready.port, 1000), 'open|filtered');
+    const noPod = rows.find((x) => x.status === 'NoPod');
+    assert.ok(noPod?.port);
+    await eventually('the NoPod port to refuse', async () =>
+      (await udpProbe(other.internalIP, noPod.port ?? 0, 1000)) === 'refused' ? true : undefined,
+    );
+  });
+
+  it('a UDP room that is not Ready: its port refuses with ICMP, and --probe says refused', async () => {
+    const row = rows[0];
+    assert.ok(row);
+    patchReady(ns, row.pod, false);
+    try {
+      await eventually('NotReady', () =>
+        endpoints('udp', ns).endpoints[0]?.status === 'NotReady' ? true : undefined,
+      );
+      await fails(askUdp, dataPlaneNode(row.node ?? '').internalIP, row.port ?? 0, 'refused');
+      const probed = await assertProbeAgrees('udp', ns, askUdp);
+      if (servedAddresses(row.node ?? '').includes(row.address ?? ''))
+        assert.equal(probed[0]?.probe, 'refused');
+    } finally {
+      patchReady(ns, row.pod, true);
+    }
+  });
+});
