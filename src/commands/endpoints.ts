@@ -4,7 +4,7 @@ import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { diffEndpoints } from '../core/endpoint-changes.js';
 import { DEFAULT_ADDRESS_TYPES, internalOnly, parseAddressTypes, type Endpoint } from '../core/endpoints.js';
 import { durationMs } from '../core/duration.js';
-import { interceptedAddresses } from '../core/probe.js';
+import { interceptedAddresses, type AddressMove } from '../core/probe.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { UsageError } from '../errors.js';
 import type { EndpointsReport } from '../ops/endpoints.js';
@@ -18,7 +18,7 @@ STATUS is one of: Ready; NotReady (the pod exists but is not ready); Pending (no
 
 The node address is the first of --address-type the node has. A warning goes to stderr when a Ready pod is reachable only on an internal address. Four API requests, whatever the replica count. Without permission to list nodes, addresses show as unknown instead of failing.
 
---probe tries each endpoint that has an address from where the plugin runs, as a client there would, and adds PROBE. TCP: one connection, reachable, refused (nothing serves that port: a Service with no pod, or a pod not ready) or timeout (dropped: the wrong node, or a node that is gone). UDP: one datagram, "kubectl-expose-pods probe\\n"; a reply is reachable, an ICMP port-unreachable is refused, and silence is open|filtered, since a game server may simply ignore a datagram it does not understand (answer any datagram it cannot parse, even with one byte, and the probe says reachable). Each address also gets a control connection to TCP port 1, which nothing serves: when that answers too, a proxy on the path accepts every connection and the row says intercepted, because from here reachable cannot be told from unreachable. Run it from where your clients are: only the pod's own node answers.
+--probe tries each endpoint that has an address from where the plugin runs, as a client there would, and adds PROBE. TCP: one connection, reachable, refused (nothing serves that port: a Service with no pod, or a pod not ready) or timeout (dropped: the wrong node, or a node that is gone). UDP: one datagram, "kubectl-expose-pods probe\\n"; a reply is reachable, an ICMP port-unreachable is refused, and silence is open|filtered, since a game server may simply ignore a datagram it does not understand (answer any datagram it cannot parse, even with one byte, and the probe says reachable). Each address also gets a control connection to TCP port 1, which nothing serves: when that answers too, a proxy on the path accepts every connection and the row says intercepted, because from here reachable cannot be told from unreachable. When a Ready row's address does not answer, the node's other addresses of the --address-type list are tried, and the first that answers is shown instead, with a warning: kube-proxy serves NodePorts only on the addresses its --nodeport-addresses allows (in nftables mode, by default, each node's primary address, its InternalIP). Run it from where your clients are: only the pod's own node answers.
 
 --watch keeps running and reports every change, from watches on the StatefulSet, pods, Services and nodes: the table is reprinted, or -o json writes one line per changed row (NDJSON: {schemaVersion: 1, type: ADDED|MODIFIED|DELETED, time, release, namespace, endpoint}). Expired watches are listed again (410 Gone) and dropped connections retried; Ctrl-C ends it with exit 0.
 
@@ -79,7 +79,7 @@ The node address is the first of --address-type the node has. A warning goes to 
 
   async run(): Promise<EndpointsReport | undefined> {
     const { args, flags } = await this.parse(Endpoints);
-    const { probeRows, releaseEndpoints } = await import('../ops/endpoints.js');
+    const { probeRows, readEndpoints } = await import('../ops/endpoints.js');
     const { formatAddresses, formatEndpoints } = await import('../output/endpoints.js');
     const { renderStructured } = await import('../output/format.js');
     const types = parseAddressTypes(flags['address-type']);
@@ -101,7 +101,7 @@ The node address is the first of --address-type the node has. A warning goes to 
       await this.watch(args.release, flags, types);
       return undefined;
     }
-    const report = await releaseEndpoints({
+    const { report, alternatives } = await readEndpoints({
       release: args.release,
       ...kubeFlagValues(flags),
       addressTypes: types,
@@ -118,9 +118,10 @@ The node address is the first of --address-type the node has. A warning goes to 
     }
     if (flags['ready-only']) rows = rows.filter((r) => r.ready);
     if (flags.probe) {
-      const probed = await probeRows(rows, probeMs);
-      this.warnIntercepted(interceptedAddresses(probed));
-      rows = probed;
+      const probed = await probeRows(rows, probeMs, alternatives);
+      this.warnIntercepted(interceptedAddresses(probed.rows));
+      this.warnMoved(probed.moves);
+      rows = probed.rows;
     }
     const shown = { ...report, endpoints: rows };
 
@@ -133,6 +134,14 @@ The node address is the first of --address-type the node has. A warning goes to 
       if (text) this.log(text);
     } else this.log(formatEndpoints(rows, flags.output === 'wide'));
     return shown;
+  }
+
+  /** Rows whose picked address did not answer and now show one that did. */
+  private warnMoved(moves: AddressMove[]): void {
+    for (const m of moves)
+      this.printer.warn(
+        `${m.pod}: ${m.from.address} (${m.from.type}) ${m.from.probe}, ${m.to.address} (${m.to.type}) answers: shown instead. kube-proxy serves NodePorts only on the addresses its --nodeport-addresses allows; in nftables mode that is, by default, each node's primary address (its InternalIP).`,
+      );
   }
 
   /** Addresses where the control connection answered: no TCP verdict there can be trusted. */

@@ -66,6 +66,16 @@ export function pickAddress(
   return undefined;
 }
 
+/** Every address of the node of a wanted type, in preference order: what --probe falls back to. */
+export function candidateAddresses(
+  node: NodeView,
+  types: readonly string[],
+): { address: string; type: string }[] {
+  return types.flatMap((type) =>
+    node.addresses.filter((a) => a.type === type).map((a) => ({ address: a.address, type })),
+  );
+}
+
 /** Resolves one row per ordinal, 0 .. max(replicas, Services, pods) - 1: pure, so every case is table-tested. */
 export function resolveEndpointRows(input: EndpointsInput): Endpoint[] {
   const pods = new Map<number, PodView>();

@@ -89,7 +89,64 @@ async function pool(jobs: (() => Promise<void>)[], width: number): Promise<void>
   await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, worker));
 }
 
+/** Another address of the same node, of a wanted type, to try when the picked one does not answer. */
+export interface Candidate {
+  address: string;
+  type: string;
+}
+
+/** A Ready row whose picked address did not answer, moved to one of its node's addresses that did. */
+export interface AddressMove {
+  pod: string;
+  from: Candidate & { probe: ProbeOutcome };
+  to: Candidate;
+}
+
+export type ProbedEndpoint = Endpoint & { probe: ProbeOutcome };
+
+/**
+ * Probes the rows; then, for each Ready row whose address did not answer, tries
+ * the other addresses of its node (alternatives, by ordinal, in preference
+ * order) and moves the row to the first that is reachable. kube-proxy serves
+ * NodePorts only on the addresses its --nodeport-addresses allows (in nftables
+ * mode by default only each node's primary address), so the preferred type is
+ * not always one that answers.
+ */
+export async function probeWithFallback(
+  rows: Endpoint[],
+  probers: Probers,
+  timeoutMs: number,
+  alternatives: ReadonlyMap<number, Candidate[]>,
+): Promise<{ rows: ProbedEndpoint[]; moves: AddressMove[] }> {
+  const outcomes = await probeEndpoints(rows, probers, timeoutMs);
+  const probed: ProbedEndpoint[] = rows.map((r, i) => ({
+    ...r,
+    probe: outcomes[i] ?? 'not probed (no address)',
+  }));
+  const moves: AddressMove[] = [];
+  const jobs = probed
+    .filter((r) => r.ready && r.port !== null && !['reachable', 'intercepted'].includes(r.probe))
+    .map((r) => async () => {
+      const port = r.port ?? 0;
+      for (const c of alternatives.get(r.ordinal) ?? []) {
+        if (c.address === r.address) continue;
+        const probe = r.protocol === 'UDP' ? probers.udp : probers.tcp;
+        if ((await probe(c.address, port, timeoutMs)) !== 'reachable') continue;
+        moves.push({
+          pod: r.pod,
+          from: { address: r.address ?? '', type: r.addressType ?? '', probe: r.probe },
+          to: c,
+        });
+        Object.assign(r, { address: c.address, addressType: c.type, probe: 'reachable' });
+        return;
+      }
+    });
+  await pool(jobs, MAX_PARALLEL);
+  moves.sort((a, b) => probed.findIndex((r) => r.pod === a.pod) - probed.findIndex((r) => r.pod === b.pod));
+  return { rows: probed, moves };
+}
+
 /** Addresses whose control connection answered: the path intercepts, so no TCP verdict there holds. */
-export function interceptedAddresses(rows: (Endpoint & { probe: ProbeOutcome })[]): string[] {
+export function interceptedAddresses(rows: ProbedEndpoint[]): string[] {
   return [...new Set(rows.filter((r) => r.probe === 'intercepted').map((r) => r.address ?? ''))];
 }

@@ -1,5 +1,10 @@
-import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
-import { probeEndpoints, type ProbeOutcome } from '../core/probe.js';
+import {
+  candidateAddresses,
+  DEFAULT_ADDRESS_TYPES,
+  resolveEndpointRows,
+  type Endpoint,
+} from '../core/endpoints.js';
+import { probeWithFallback, type AddressMove, type Candidate, type ProbedEndpoint } from '../core/probe.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
@@ -40,25 +45,50 @@ export function kubeFlagsOf(opts: EndpointsOptions): KubeFlags {
 
 /** Which node address and port reaches each pod of the release right now. */
 export async function releaseEndpoints(opts: EndpointsOptions = {}): Promise<EndpointsReport> {
+  return (await readEndpoints(opts)).report;
+}
+
+/**
+ * The report, and for each node-addressed row (by ordinal) every address of
+ * its node of a wanted type: what --probe tries when the picked one does not answer.
+ */
+export async function readEndpoints(
+  opts: EndpointsOptions = {},
+): Promise<{ report: EndpointsReport; alternatives: Map<number, Candidate[]> }> {
   const release = opts.release ?? DEFAULT_RELEASE;
   const kube = await loadKube(kubeFlagsOf(opts));
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
   const objects = await readEndpointObjects(kube, kube.namespace, release);
+  const endpoints = resolveEndpointRows({ ...objects, addressTypes });
+  const nodes = new Map((objects.nodes ?? []).map((n) => [n.name, n]));
+  const alternatives = new Map<number, Candidate[]>();
+  for (const r of endpoints) {
+    const node = r.node ? nodes.get(r.node) : undefined;
+    if (node && r.serviceType !== 'LoadBalancer')
+      alternatives.set(r.ordinal, candidateAddresses(node, addressTypes));
+  }
   return {
-    schemaVersion: 1,
-    release,
-    namespace: kube.namespace,
-    addressTypes,
-    nodesVisible: objects.nodes !== undefined,
-    endpoints: resolveEndpointRows({ ...objects, addressTypes }),
+    report: {
+      schemaVersion: 1,
+      release,
+      namespace: kube.namespace,
+      addressTypes,
+      nodesVisible: objects.nodes !== undefined,
+      endpoints,
+    },
+    alternatives,
   };
 }
 
-/** The rows with a probe of each endpoint that has an address, from this machine (--probe). */
-export async function probeRows(
+/**
+ * The rows with a probe of each endpoint that has an address, from this
+ * machine (--probe); a Ready row whose address does not answer moves to
+ * another address of its node that does.
+ */
+export function probeRows(
   rows: Endpoint[],
   timeoutMs: number,
-): Promise<(Endpoint & { probe: ProbeOutcome })[]> {
-  const outcomes = await probeEndpoints(rows, { tcp: tcpConnect, udp: udpProbe }, timeoutMs);
-  return rows.map((r, i) => ({ ...r, probe: outcomes[i] ?? 'not probed (no address)' }));
+  alternatives: ReadonlyMap<number, Candidate[]> = new Map(),
+): Promise<{ rows: ProbedEndpoint[]; moves: AddressMove[] }> {
+  return probeWithFallback(rows, { tcp: tcpConnect, udp: udpProbe }, timeoutMs, alternatives);
 }

@@ -188,6 +188,35 @@ describe('TCP rooms, one per node: every endpoint proven with packets', () => {
     }
   });
 
+  it('--probe shows, for every Ready row, an address that answers: a refusing pick moves to one that does, with the reason', async () => {
+    const r = sh.kubectl('expose-pods', 'endpoints', 'tcp', '-n', ns, '--probe', '-o', 'json');
+    assert.equal(r.status, 0, r.stderr);
+    const probed = (JSON.parse(r.stdout) as { endpoints: ProbedRow[] }).endpoints;
+    for (const row of probed.filter((x) => x.ready)) {
+      const n = dataPlaneNode(row.node ?? '');
+      assert.equal(row.probe, 'reachable', row.pod);
+      await reaches(askTcp, row.address ?? '', row.port ?? 0, row.pod);
+      const picked = n.externalIP || n.internalIP;
+      const moved = !servedAddresses(n.node).includes(picked);
+      assert.equal(
+        row.address,
+        moved ? n.internalIP : picked,
+        `${row.pod} on ${n.node} (${n.shape || 'internal only'})`,
+      );
+      const warning = new RegExp(
+        `^warning: ${row.pod}: ${picked.replaceAll('.', '\\.')} \\(ExternalIP\\) refused, ${n.internalIP.replaceAll('.', '\\.')} \\(InternalIP\\) answers: shown instead\\. kube-proxy serves NodePorts only on`,
+        'm',
+      );
+      if (moved) assert.match(r.stderr, warning);
+      else assert.doesNotMatch(r.stderr, new RegExp(`^warning: ${row.pod}: .*shown instead`, 'm'));
+    }
+    // Both shapes are covered in each mode: nftables moves the bare-metal row, iptables keeps it.
+    assert.equal(
+      probed.some((x) => x.node === 'kwok-node-2' && x.addressType === 'InternalIP'),
+      DATAPLANE.mode === 'nftables',
+    );
+  });
+
   it('--probe agrees with the packets on every row (Ready, NoPod)', async () => {
     await assertProbeAgrees('tcp', ns, askTcp);
   });

@@ -9,6 +9,7 @@ import {
   interceptedAddresses,
   PROBE_DATAGRAM,
   probeEndpoints,
+  probeWithFallback,
   type Connect,
   type SendDatagram,
 } from '../../src/core/probe.js';
@@ -169,5 +170,62 @@ describe('probeEndpoints', () => {
     const t = formatEndpoints([{ ...row(0), probe: 'refused' }], false);
     assert.match(t, /STATUS +PROBE$/m);
     assert.match(t, /Ready +refused$/m);
+  });
+});
+
+describe('probeWithFallback', () => {
+  it('moves a Ready row whose address refuses to the first other address of its node that answers', async () => {
+    const tcp: Connect = (host, port) =>
+      Promise.resolve(
+        port === CONTROL_PORT
+          ? 'refused'
+          : host === '198.51.100.12'
+            ? 'reachable'
+            : ['203.0.113.12', '203.0.113.13'].includes(host)
+              ? 'refused'
+              : 'timeout',
+      );
+    const udp: SendDatagram = () => Promise.resolve('open|filtered');
+    const rows = [
+      row(0, { address: '203.0.113.12', addressType: 'ExternalIP', port: 30880 }),
+      row(1, {
+        address: '203.0.113.13',
+        addressType: 'ExternalIP',
+        port: 30881,
+        ready: false,
+        status: 'NotReady',
+      }),
+      row(2, { address: '203.0.113.14', addressType: 'ExternalIP', port: 30882 }),
+    ];
+    const alternatives = new Map([
+      [
+        0,
+        [
+          { address: '203.0.113.12', type: 'ExternalIP' },
+          { address: '10.0.0.9', type: 'InternalDNS' },
+          { address: '198.51.100.12', type: 'InternalIP' },
+        ],
+      ],
+      [1, [{ address: '198.51.100.12', type: 'InternalIP' }]],
+      [2, [{ address: '198.51.100.14', type: 'InternalIP' }]],
+    ]);
+    const { rows: out, moves } = await probeWithFallback(rows, { tcp, udp }, 100, alternatives);
+    assert.deepEqual(
+      out.map((r) => [r.address, r.addressType, r.probe]),
+      [
+        ['198.51.100.12', 'InternalIP', 'reachable'],
+        // Not Ready: its refusal is the answer, nothing else is tried.
+        ['203.0.113.13', 'ExternalIP', 'refused'],
+        // Nothing answers: the pick stays, with its verdict.
+        ['203.0.113.14', 'ExternalIP', 'timeout'],
+      ],
+    );
+    assert.deepEqual(moves, [
+      {
+        pod: 'web-0',
+        from: { address: '203.0.113.12', type: 'ExternalIP', probe: 'refused' },
+        to: { address: '198.51.100.12', type: 'InternalIP' },
+      },
+    ]);
   });
 });
