@@ -2,7 +2,10 @@
 # `npm run demo`: builds helm and the local control plane if needed, brings the
 # cluster up (3 fake KWOK nodes), installs the plugin into a private prefix, and
 # runs it through the real kubectl against that cluster: install (3 pods, 4
-# per-pod Services), endpoints, status.
+# per-pod Services), endpoints, status. With root, the cluster has a data plane
+# (a real kube-proxy per node): the demo then probes every endpoint and ends by
+# connecting to a room, which answers with its name. Without it, it says so and
+# skips the packets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +35,16 @@ say kubectl expose-pods endpoints demo -n demo
 kubectl expose-pods endpoints demo -n demo
 say kubectl expose-pods status demo -n demo
 kubectl expose-pods status demo -n demo
+
+if bash test/cluster/cluster.sh env | grep -q '^DATAPLANE='; then
+  say kubectl expose-pods endpoints demo -n demo --probe
+  kubectl expose-pods endpoints demo -n demo --probe
+  addr=$(kubectl expose-pods endpoints demo -n demo --probe -o addresses 2>/dev/null | head -n1)
+  say "a client connects to $addr; the room answers with its name and the address it saw"
+  timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2" && cat <&3' _ "${addr%:*}" "${addr##*:}"
+else
+  printf '\nNo data plane on this machine (it needs root and network namespaces): the packets are skipped.\n' >&2
+fi
 cat >&2 <<MSG
 
 The local cluster keeps running. To use it and the plugin from your shell:
