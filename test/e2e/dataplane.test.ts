@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import type { Endpoint } from '../../src/core/endpoints.js';
@@ -22,7 +23,7 @@ import {
   type Reached,
 } from '../support/dataplane.js';
 import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
-import { HELMS, run } from '../support/tools.js';
+import { HELMS, ROOT, run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
 
@@ -90,6 +91,15 @@ function verdictOf(r: Reached): string {
   return 'answer' in r ? 'reachable' : r.failed;
 }
 
+/**
+ * The verdicts that mean the same to a client: no answer is a timeout, UDP
+ * silence, or the kernel giving up on a host that does not answer ARP
+ * (EHOSTUNREACH), whichever the attempt met first.
+ */
+function kindOf(verdict: string): string {
+  return /^(timeout|open\|filtered|error EHOSTUNREACH)$/.test(verdict) ? 'no answer' : verdict;
+}
+
 function patchReady(ns: string, pod: string, ready: boolean): void {
   const status = ready ? 'True' : 'False';
   const r = sh.kubectl(
@@ -140,8 +150,9 @@ describe('TCP rooms, one per node: every endpoint proven with packets', () => {
       replicas: 3,
       nodePortBase: base,
       redis: false,
-      set: ['expose.count=4', 'room.onePerNode=true'],
+      set: ['expose.count=4', 'room.onePerNode=true', 'room.failover.unreachableSeconds=10'],
       timeout: '2m',
+      extra: ['--yes'],
     });
     assert.equal(r.status, 0, r.stderr);
     rows = endpoints('tcp', ns).endpoints;
@@ -302,12 +313,10 @@ async function assertProbeAgrees(release: string, ns: string, ask: typeof askTcp
       continue;
     }
     const packets = verdictOf(await ask(row.address, row.port, 1500));
-    const udpSilence = row.protocol === 'UDP' && packets === 'timeout';
-    assert.equal(
-      row.probe,
-      udpSilence ? 'open|filtered' : packets,
-      `${row.pod} (${row.status}) at ${row.address}:${row.port}`,
-    );
+    const where = `${row.pod} (${row.status}) at ${row.address}:${row.port}: probe ${row.probe}, packets ${packets}`;
+    assert.equal(kindOf(row.probe), kindOf(packets), where);
+    if (row.protocol === 'UDP')
+      assert.notEqual(row.probe, 'timeout', `${where}: UDP silence is open|filtered`);
   }
   return probed;
 }
@@ -325,6 +334,7 @@ describe('UDP rooms: a real probe datagram', () => {
       redis: false,
       set: ['expose.count=3', 'room.onePerNode=true', 'room.protocol=UDP'],
       timeout: '2m',
+      extra: ['--yes'],
     });
     assert.equal(r.status, 0, r.stderr);
     rows = endpoints('udp', ns).endpoints;
@@ -378,5 +388,44 @@ describe('UDP rooms: a real probe datagram', () => {
     } finally {
       patchReady(ns, row.pod, true);
     }
+  });
+});
+
+// Last: the lost node comes back slowly, and nothing after this depends on it.
+describe('TCP rooms when a node is lost', () => {
+  const ns = 'e2e-dataplane-tcp';
+
+  it('a lost node: NodeNotReady, then its evicted pod stuck Terminating; nothing answers there, and --probe says so', async () => {
+    const lost = endpoints('tcp', ns).endpoints.find((x) => x.node === 'kwok-node-3' && x.ready);
+    assert.ok(lost);
+    const cluster = (cmd: string) => {
+      const r = run('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), cmd]);
+      assert.equal(r.status, 0, r.stderr);
+    };
+    const row = () => endpoints('tcp', ns).endpoints.find((x) => x.pod === lost.pod);
+    cluster('node-down');
+    try {
+      await eventually('NodeNotReady', () => (row()?.status === 'NodeNotReady' ? true : undefined), 120_000);
+      await fails(askTcp, dataPlaneNode('kwok-node-3').internalIP, lost.port ?? 0, 'timeout');
+      await assertProbeAgrees('tcp', ns, askTcp);
+      await eventually(
+        `${lost.pod} evicted (10 s toleration): Terminating`,
+        () => (sh.getJson('pod', lost.pod, '-n', ns).metadata.deletionTimestamp ? true : undefined),
+        120_000,
+      );
+      assert.equal(row()?.status, 'NodeNotReady', 'a pod stuck Terminating on a lost node');
+      const probed = await assertProbeAgrees('tcp', ns, askTcp);
+      assert.equal(kindOf(probed.find((x) => x.pod === lost.pod)?.probe ?? ''), 'no answer');
+    } finally {
+      cluster('node-up');
+    }
+    await eventually(
+      `${lost.pod} Ready again`,
+      () => (endpoints('tcp', ns).endpoints.filter((x) => x.ready).length === 3 ? true : undefined),
+      180_000,
+    );
+    const back = row();
+    assert.ok(back?.node);
+    await reaches(askTcp, dataPlaneNode(back.node).internalIP, back.port ?? 0, back.pod);
   });
 });
