@@ -5,21 +5,15 @@
  * Helm revisions the step created (it should be exactly one). Figures, never a
  * pass/fail gate. Run: npm run bench (or node --import tsx bench/scale.ts 100)
  */
-import path from 'node:path';
 
 import { CHART, CLI, TOOLS } from '../test/support/tools.js';
-import { clusterEnv, markdownTable, sh } from './support.js';
+import { markdownTable, pluginEnv, sh } from './support.js';
 
 const N = Number(process.argv[2] ?? 100);
 const NS = 'bench-scale';
 const RELEASE = 'rooms';
 
-const cluster = clusterEnv();
-const env = {
-  KUBECONFIG: cluster.KUBECONFIG,
-  NO_COLOR: '1',
-  PATH: [path.dirname(TOOLS.HELM4), path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter),
-};
+const env = pluginEnv();
 const kubectl = (...args: string[]) => sh(TOOLS.KUBECTL, args, env);
 const revisions = () =>
   (JSON.parse(sh(TOOLS.HELM4, ['history', RELEASE, '-n', NS, '-o', 'json'], env)) as unknown[]).length;

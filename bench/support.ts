@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-import { ROOT } from '../test/support/tools.js';
+import { ROOT, TOOLS } from '../test/support/tools.js';
 
 /** Runs a command to completion; its stdout, or an error with its stderr. */
 export function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
@@ -31,4 +31,15 @@ export function markdownTable(head: string[], rows: string[][]): string {
     `|${head.map(() => ' --- ').join('|')}|`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
+}
+
+/** What a benchmark runs the plugin with: the local cluster's kubeconfig, helm 4 and this node on PATH. */
+export function pluginEnv(): NodeJS.ProcessEnv {
+  return {
+    KUBECONFIG: clusterEnv().KUBECONFIG,
+    NO_COLOR: '1',
+    PATH: [path.dirname(TOOLS.HELM4), path.dirname(process.execPath), '/usr/bin', '/bin'].join(
+      path.delimiter,
+    ),
+  };
 }

@@ -8,7 +8,7 @@ import { ExitCode } from '../errors.js';
 export default class Status extends BaseCommand {
   static override summary = 'Is the exposure healthy? One screen, and an exit code scripts can gate on.';
 
-  static override description = `Reads the Helm release and the cluster (by the chart's labels) and reports: chart, app version and revision; replicas desired, current and ready; for each ordinal the pod's phase, readiness and node, and whether its per-pod Service exists and has a ready endpoint; pods without a Service (after kubectl scale or an HPA); Services without a pod; nodes with no usable address; nodePorts the release expects that another Service holds; and Redis (pod ready, PVC bound, Secret present).
+  static override description = `Reads the Helm release and the cluster (by the chart's labels) and reports: chart, app version and revision; replicas desired, current and ready; for each ordinal the pod's phase, readiness and node, and whether its per-pod Service exists and has a ready endpoint; pods without a Service (after kubectl scale or an HPA); Services without a pod; nodes with no usable address; nodePorts the release expects that another Service holds; LoadBalancer rooms (externalTrafficPolicy Local) that no node would pass the load balancer's health check for; and Redis (pod ready, PVC bound, Secret present).
 
 Exit code 0 when healthy, 8 when degraded, 7 when the release does not exist.`;
 

@@ -32,6 +32,10 @@ export interface ServiceView {
   ingress: string[];
   /** app.kubernetes.io/instance label. */
   release?: string;
+  /** spec.externalTrafficPolicy (NodePort and LoadBalancer only). */
+  externalTrafficPolicy?: string;
+  /** spec.healthCheckNodePort: where kube-proxy answers a LoadBalancer's health check (Local only). */
+  healthCheckNodePort?: number;
 }
 
 export interface EndpointView {

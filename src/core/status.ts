@@ -64,6 +64,7 @@ export interface Problem {
     | 'ServiceWithoutPod'
     | 'NodeWithoutAddress'
     | 'NodePortCollision'
+    | 'LBHealthCheckFails'
     | 'ReplicasDrift'
     | 'RedisNotReady'
     | 'RedisPvcNotBound'
@@ -198,6 +199,8 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
     }
   }
 
+  problems.push(...loadBalancerProblems(s, svcByOrdinal, desired));
+
   let redis: StatusReport['redis'];
   if (s.redisExpected && !s.redis) {
     problems.push({ kind: 'RedisNotReady', message: "the release's Redis Deployment is missing" });
@@ -238,4 +241,34 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
     notes,
     healthy: problems.length === 0,
   };
+}
+
+/**
+ * A LoadBalancer with externalTrafficPolicy Local sends traffic only to nodes
+ * that pass its health check, and kube-proxy passes it (healthCheckNodePort,
+ * /healthz) only on a node with a ready endpoint of the Service. A room that
+ * should be serving but has no ready endpoint on a Ready node gets nothing from
+ * its load balancer: every node fails the check (the local data plane shows it).
+ */
+function loadBalancerProblems(
+  s: StatusSnapshot,
+  svcByOrdinal: Map<number, ServiceView>,
+  desired: number,
+): Problem[] {
+  const readyNodes = new Set(s.nodes.filter((n) => n.ready).map((n) => n.name));
+  const healthy = new Set(
+    s.endpoints
+      .filter((e) => e.ready && e.addresses.length > 0 && e.nodeName && readyNodes.has(e.nodeName))
+      .map((e) => e.service),
+  );
+  const out: Problem[] = [];
+  for (const [n, svc] of svcByOrdinal) {
+    if (n >= desired || svc.type !== 'LoadBalancer' || svc.externalTrafficPolicy !== 'Local') continue;
+    if (healthy.has(svc.name)) continue;
+    out.push({
+      kind: 'LBHealthCheckFails',
+      message: `Service ${svc.name} is a LoadBalancer with externalTrafficPolicy Local and no ready pod on a Ready node: its health check${svc.healthCheckNodePort ? ` (nodePort ${svc.healthCheckNodePort}, /healthz)` : ''} fails on every node, so the load balancer sends this room nothing`,
+    });
+  }
+  return out;
 }

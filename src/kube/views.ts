@@ -48,6 +48,8 @@ export function serviceView(s: V1Service): ServiceView {
       [i.ip, i.hostname].filter((x): x is string => !!x),
     ),
     release: s.metadata?.labels?.['app.kubernetes.io/instance'],
+    externalTrafficPolicy: s.spec?.externalTrafficPolicy,
+    healthCheckNodePort: s.spec?.healthCheckNodePort,
   };
 }
 

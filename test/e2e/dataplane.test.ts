@@ -22,12 +22,17 @@ import {
   UNUSED_ADDRESSES,
   type Reached,
 } from '../support/dataplane.js';
-import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { eventually, printClusterLogsOnFailure, userShell, watchEndpointsJson } from '../support/e2e.js';
 import { HELMS, ROOT, run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
 
 const sh = userShell(HELMS[1].path);
+// Leave nothing behind: the next files must not meet these rooms' nodePorts or their pods.
+after(() => {
+  for (const ns of ['e2e-dataplane-tcp', 'e2e-dataplane-udp', 'e2e-dataplane-watch', 'e2e-dataplane-lb'])
+    sh.kubectl('delete', 'namespace', ns, '--ignore-not-found', '--wait=false');
+});
 type ProbedRow = Endpoint & { probe: string };
 
 function endpoints(release: string, ns: string, ...extra: string[]): { endpoints: ProbedRow[] } {
@@ -141,7 +146,7 @@ describe(`the data plane (kube-proxy in ${DATAPLANE.mode} mode)`, () => {
 
 describe('TCP rooms, one per node: every endpoint proven with packets', () => {
   const ns = 'e2e-dataplane-tcp';
-  const base = 32600;
+  const base = 31800;
   let rows: ProbedRow[] = [];
 
   before(() => {
@@ -323,7 +328,7 @@ async function assertProbeAgrees(release: string, ns: string, ask: typeof askTcp
 
 describe('UDP rooms: a real probe datagram', () => {
   const ns = 'e2e-dataplane-udp';
-  const base = 32650;
+  const base = 31810;
   let rows: ProbedRow[] = [];
 
   before(() => {
@@ -388,6 +393,141 @@ describe('UDP rooms: a real probe datagram', () => {
     } finally {
       patchReady(ns, row.pod, true);
     }
+  });
+});
+
+describe('--watch follows a room to another node, and so do the packets', () => {
+  const ns = 'e2e-dataplane-watch';
+  const pod = 'mover-expose-pods-0';
+
+  before(() => {
+    const r = sh.install('mover', {
+      ns,
+      replicas: 1,
+      nodePortBase: 31820,
+      redis: false,
+      timeout: '2m',
+      extra: ['--yes'],
+    });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('the pod moves: one NDJSON event names the new node, whose address answers, while the old one drops', async () => {
+    const start = endpoints('mover', ns).endpoints[0];
+    assert.ok(start?.ready && start.node && start.port);
+    const from = start.node;
+    const port = start.port;
+    await reaches(askTcp, dataPlaneNode(from).internalIP, port, pod);
+    const w = watchEndpointsJson(sh.env, ['mover', '-n', ns]);
+    try {
+      await eventually('the first event', () => (w.events.length > 0 ? true : undefined));
+      const taint = sh.kubectl('taint', 'nodes', from, 'e2e-move=1:NoSchedule', '--overwrite');
+      assert.equal(taint.status, 0, taint.stderr);
+      assert.equal(sh.kubectl('delete', 'pod', pod, '-n', ns, '--wait=false').status, 0);
+      const moved = await eventually(
+        'an event with the pod Ready on another node',
+        () =>
+          w.events.find(
+            (e) => e.type === 'MODIFIED' && e.endpoint.status === 'Ready' && e.endpoint.node !== from,
+          ) as { endpoint: ProbedRow } | undefined,
+        120_000,
+      );
+      const to = moved.endpoint.node ?? '';
+      assert.equal(moved.endpoint.port, port, 'the nodePort stays with the room');
+      const address = servedAddresses(to).includes(moved.endpoint.address ?? '')
+        ? (moved.endpoint.address ?? '')
+        : dataPlaneNode(to).internalIP;
+      const answer = await reaches(askTcp, address, port, pod);
+      assert.equal(answer.node, to);
+      await fails(askTcp, dataPlaneNode(from).internalIP, port, 'timeout');
+    } finally {
+      w.child.kill('SIGINT');
+      sh.kubectl('taint', 'nodes', from, 'e2e-move-');
+    }
+    assert.equal(await w.exited, 0, w.stderr());
+  });
+});
+
+describe('LoadBalancer rooms with Local: the health check kube-proxy answers', () => {
+  const ns = 'e2e-dataplane-lb';
+  const pods = ['lb-expose-pods-0', 'lb-expose-pods-1'];
+  let services: { name: string; hcnp: number }[] = [];
+
+  /** kube-proxy's answer to the load balancer's health check on one node: the HTTP status, or 0 for none. */
+  const health = async (node: string, port: number): Promise<number> => {
+    try {
+      const r = await fetch(`http://${dataPlaneNode(node).internalIP}:${port}/healthz`, {
+        signal: AbortSignal.timeout(1500),
+      });
+      return r.status;
+    } catch {
+      return 0;
+    }
+  };
+  /** Waits until exactly these nodes report healthy for the Service, and every other node 503. */
+  const healthyOn = async (svc: { name: string; hcnp: number }, nodes: string[]) => {
+    let seen: string[] = [];
+    try {
+      await eventually(`${svc.name} healthy on [${nodes.join(', ')}] only`, async () => {
+        const codes = await Promise.all(DATAPLANE.nodes.map((n) => health(n.node, svc.hcnp)));
+        seen = DATAPLANE.nodes.map((n, i) => `${n.node}=${codes[i]}`);
+        return DATAPLANE.nodes.every((n, i) => codes[i] === (nodes.includes(n.node) ? 200 : 503))
+          ? true
+          : undefined;
+      });
+    } catch (e) {
+      throw new Error(`${(e as Error).message} (last: ${seen.join(' ')})`);
+    }
+  };
+
+  before(() => {
+    const r = sh.install('lb', {
+      ns,
+      replicas: 2,
+      nodePortBase: 31830,
+      redis: false,
+      set: ['expose.type=LoadBalancer', 'room.onePerNode=true'],
+      timeout: '2m',
+      extra: ['--yes'],
+    });
+    assert.equal(r.status, 0, r.stderr);
+    services = pods.map((name) => {
+      const svc = sh.getJson('service', name, '-n', ns);
+      assert.equal(svc.spec.externalTrafficPolicy, 'Local');
+      assert.ok(svc.spec.healthCheckNodePort > 0, `${name} has a healthCheckNodePort`);
+      return { name, hcnp: svc.spec.healthCheckNodePort as number };
+    });
+  });
+
+  it('endpoints says LBPending (no load balancer here); only the pod’s node passes the health check', async () => {
+    const rows = endpoints('lb', ns).endpoints;
+    assert.deepEqual(
+      rows.map((x) => [x.pod, x.status, x.serviceType]),
+      pods.map((p) => [p, 'LBPending', 'LoadBalancer']),
+    );
+    for (const [i, svc] of services.entries()) await healthyOn(svc, [rows[i]?.node ?? '']);
+  });
+
+  it('a room not ready: every node fails its health check, and status names the load balancer problem', async () => {
+    const svc = services[1];
+    assert.ok(svc);
+    patchReady(ns, pods[1] ?? '', false);
+    try {
+      await healthyOn(svc, []);
+      const r = sh.kubectl('expose-pods', 'status', 'lb', '-n', ns, '-o', 'json');
+      assert.equal(r.status, 8, r.stderr);
+      const problems = (JSON.parse(r.stdout) as { problems: { kind: string; message: string }[] }).problems;
+      assert.deepEqual(
+        problems.filter((p) => p.kind === 'LBHealthCheckFails').map((p) => p.message),
+        [
+          `Service ${svc.name} is a LoadBalancer with externalTrafficPolicy Local and no ready pod on a Ready node: its health check (nodePort ${svc.hcnp}, /healthz) fails on every node, so the load balancer sends this room nothing`,
+        ],
+      );
+    } finally {
+      patchReady(ns, pods[1] ?? '', true);
+    }
+    const node = endpoints('lb', ns).endpoints[1]?.node ?? '';
+    await healthyOn(svc, [node]);
   });
 });
 

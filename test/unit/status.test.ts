@@ -24,6 +24,12 @@ const svc = (n: number, nodePort = 30880 + n): ServiceView => ({
   release: 'rooms',
 });
 
+/** Makes every per-pod Service a LoadBalancer with externalTrafficPolicy Local (health check on 31500). */
+const localLoadBalancers = (s: StatusSnapshot) => {
+  for (const v of s.services)
+    Object.assign(v, { type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 31500 });
+};
+
 /** A healthy 2-pod release; each case changes one thing. */
 function snapshot(change: (s: StatusSnapshot) => void = () => undefined): StatusSnapshot {
   const s: StatusSnapshot = {
@@ -105,6 +111,31 @@ describe('assessStatus', () => {
       },
       kinds: ['ServiceWithoutPod'],
       message: /Service rooms-expose-pods-2 has no pod behind it: clients get connection refused/,
+    },
+    {
+      name: 'a LoadBalancer with Local whose pod is not ready: its health check fails on every node',
+      change: (s) => {
+        localLoadBalancers(s);
+        s.pods[1] = pod(1, { ready: false });
+        s.endpoints[1]!.ready = false;
+      },
+      kinds: ['PodNotReady', 'LBHealthCheckFails'],
+      message:
+        /Service rooms-expose-pods-1 is a LoadBalancer with externalTrafficPolicy Local and no ready pod on a Ready node: its health check \(nodePort 31500, \/healthz\) fails on every node/,
+    },
+    {
+      name: 'a LoadBalancer with Local whose ready pod sits on a node that is not Ready fails its health check too',
+      change: (s) => {
+        localLoadBalancers(s);
+        s.nodes.push({
+          name: 'node-b',
+          ready: false,
+          addresses: [{ type: 'InternalIP', address: '198.51.100.2' }],
+        });
+        s.endpoints[0]!.nodeName = 'node-b';
+      },
+      kinds: ['LBHealthCheckFails'],
+      message: /Service rooms-expose-pods-0 is a LoadBalancer/,
     },
     {
       name: 'a pod not ready names its reason',
