@@ -123,16 +123,15 @@ export async function probeWithFallback(
     ...r,
     probe: outcomes[i] ?? 'not probed (no address)',
   }));
-  const moves: AddressMove[] = [];
+  const moved = new Map<ProbedEndpoint, AddressMove>();
   const jobs = probed
     .filter((r) => r.ready && r.port !== null && !['reachable', 'intercepted'].includes(r.probe))
     .map((r) => async () => {
-      const port = r.port ?? 0;
+      const probe = r.protocol === 'UDP' ? probers.udp : probers.tcp;
       for (const c of alternatives.get(r.ordinal) ?? []) {
-        if (c.address === r.address) continue;
-        const probe = r.protocol === 'UDP' ? probers.udp : probers.tcp;
-        if ((await probe(c.address, port, timeoutMs)) !== 'reachable') continue;
-        moves.push({
+        if (c.address === r.address || (await probe(c.address, r.port ?? 0, timeoutMs)) !== 'reachable')
+          continue;
+        moved.set(r, {
           pod: r.pod,
           from: { address: r.address ?? '', type: r.addressType ?? '', probe: r.probe },
           to: c,
@@ -142,7 +141,7 @@ export async function probeWithFallback(
       }
     });
   await pool(jobs, MAX_PARALLEL);
-  moves.sort((a, b) => probed.findIndex((r) => r.pod === a.pod) - probed.findIndex((r) => r.pod === b.pod));
+  const moves = probed.flatMap((r) => moved.get(r) ?? []);
   return { rows: probed, moves };
 }
 

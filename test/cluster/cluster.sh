@@ -222,15 +222,14 @@ node_down() {
   kill -9 "$(cat "$run/kwok-node-3.pid")"
   rm -f "$run/kwok-node-3.pid"
   # The machine is gone: nothing answers at its addresses.
-  dataplane_alive && ip link set ep-veth3 down
+  if dataplane_alive; then dataplane link kwok-node-3 down; fi
   log "✔ kwok-node-3 lost: no more heartbeats"
 }
 
 node_up() {
+  if dataplane_alive; then dataplane link kwok-node-3 up; fi
   alive kwok-node-3 && { log "✔ kwok-node-3 is up"; return; }
-  dataplane_alive && ip link set ep-veth3 up
   start_kwok3
-  dataplane_alive && ip link set ep-veth3 up
   log "✔ kwok-node-3 managed again"
 }
 

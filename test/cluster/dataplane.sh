@@ -21,6 +21,7 @@
 #   dataplane.sh check   exit 0 when this machine can run it (root, netns, nft)
 #   dataplane.sh up      build nothing, start everything (cluster.sh builds kube-proxy)
 #   dataplane.sh down    stop everything and delete the namespaces, bridge and host rules
+#   dataplane.sh link NODE up|down   connect or cut the node's network (cluster.sh node-up/node-down)
 # EXPOSE_PODS_PROXY_MODE chooses kube-proxy's mode: nftables (default) or iptables.
 set -euo pipefail
 
@@ -155,10 +156,22 @@ down() {
   [ -n "$quiet" ] || log "✔ data plane down"
 }
 
+# Sets the host end of a node's link up or down: a lost machine answers nothing.
+link() {
+  local want=$1 state=$2 node ns veth rest
+  while read -r node ns veth rest; do
+    [ "$node" = "$want" ] || continue
+    ip link set "$veth" "$state"
+    return
+  done <<<"$NODES"
+  die "no data-plane node $want"
+}
+
 cd "$root"
 case ${1:-} in
   check) why=$(missing); [ -z "$why" ] || { log "$why"; exit 1; } ;;
   up) up ;;
   down) down ;;
-  *) log "usage: $0 check|up|down"; exit 2 ;;
+  link) link "${2:?node}" "${3:?up or down}" ;;
+  *) log "usage: $0 check|up|down|link NODE up|down"; exit 2 ;;
 esac

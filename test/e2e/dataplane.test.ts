@@ -55,40 +55,38 @@ function servedAddresses(node: string): string[] {
   );
 }
 
-const what = (r: Reached) => ('answer' in r ? `answer from ${r.answer.pod}` : r.failed);
+const seenAs = (r: Reached) => ('answer' in r ? `answer from ${r.answer.pod}` : r.failed);
 
-/** Waits until a connection to host:port reaches the pod, and returns its answer. */
-async function reaches(ask: typeof askTcp, host: string, port: number, pod: string) {
+/** Sends packets until what they show satisfies `want` (rules are programmed asynchronously); says what was last seen. */
+async function untilPackets<T>(
+  what: string,
+  send: () => Promise<Reached>,
+  want: (r: Reached) => T | undefined,
+): Promise<T> {
   let last: Reached | undefined;
   try {
-    return await eventually(
-      `${host}:${port} to reach ${pod}`,
-      async () => {
-        last = await ask(host, port);
-        return 'answer' in last && last.answer.pod === pod ? last.answer : undefined;
-      },
-      30_000,
-    );
+    return await eventually(what, async () => want((last = await send())), 30_000);
   } catch (e) {
-    throw new Error(`${(e as Error).message} (last: ${last ? what(last) : 'nothing'})`);
+    throw new Error(`${(e as Error).message} (last: ${last ? seenAs(last) : 'nothing'})`);
   }
 }
 
-/** Waits until host:port fails the given way (rules are programmed asynchronously). */
+/** Waits until a connection to host:port reaches the pod, and returns its answer. */
+function reaches(ask: typeof askTcp, host: string, port: number, pod: string) {
+  return untilPackets(
+    `${host}:${port} to reach ${pod}`,
+    () => ask(host, port),
+    (r) => ('answer' in r && r.answer.pod === pod ? r.answer : undefined),
+  );
+}
+
+/** Waits until host:port fails the given way. */
 async function fails(ask: typeof askTcp, host: string, port: number, how: 'refused' | 'timeout') {
-  let last: Reached | undefined;
-  try {
-    await eventually(
-      `${host}:${port} to be ${how}`,
-      async () => {
-        last = await ask(host, port, 1000);
-        return 'failed' in last && last.failed === how ? true : undefined;
-      },
-      30_000,
-    );
-  } catch (e) {
-    throw new Error(`${(e as Error).message} (last: ${last ? what(last) : 'nothing'})`);
-  }
+  await untilPackets(
+    `${host}:${port} to be ${how}`,
+    () => ask(host, port, 1000),
+    (r) => ('failed' in r && r.failed === how ? true : undefined),
+  );
 }
 
 /** What --probe should say for what the packets showed. */

@@ -10,8 +10,7 @@
  *   Ready: a pod that is not Ready stops answering, as a room server behind its
  *   readiness probe would.
  *
- * Writes agent.ready in the data-plane directory once the first list is applied,
- * and pods.json after every change (what each node namespace holds now).
+ * Writes agent.ready in the data-plane directory once the first list is applied.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -83,8 +82,10 @@ class NodeAgent {
   private held = new Set<string>();
   private responder: ChildProcess;
   private queue: Promise<void> = Promise.resolve();
+  readonly node: string;
 
   constructor(private readonly net_: NodeNet) {
+    this.node = net_.node;
     this.responder = spawn(
       'ip',
       [
@@ -158,9 +159,7 @@ async function main(): Promise<void> {
     pending = setTimeout(() => {
       pending = undefined;
       const pods = informer.list();
-      void Promise.all(agents.map((a, i) => a.apply(desiredFor(pods, nodes[i]?.node ?? '')))).then(() => {
-        const summary = Object.fromEntries(nodes.map((n) => [n.node, desiredFor(pods, n.node).size]));
-        writeFileSync(path.join(dir, 'pods.json'), `${JSON.stringify(summary)}\n`);
+      void Promise.all(agents.map((a) => a.apply(desiredFor(pods, a.node)))).then(() => {
         if (first) {
           first = false;
           writeFileSync(path.join(dir, 'agent.ready'), `${process.pid}\n`);
