@@ -14,9 +14,9 @@ export default class Endpoints extends BaseCommand {
 
   static override description = `With externalTrafficPolicy Local only the node hosting a pod answers on its nodePort, so the address a client needs is that node's address together with the pod's nodePort (for a LoadBalancer Service: its ingress IP or hostname and the Service port). One row per ordinal.
 
-STATUS is one of: Ready; NotReady (the pod exists but is not ready); Pending (not scheduled or not created yet); NoPod (a Service with no pod: connection refused); NoService (a pod without a per-pod Service, for example after kubectl scale); NodeNotReady; NoAddress (the node has none of the wanted address types); LBPending (a LoadBalancer without ingress yet).
+STATUS is one of: Ready; NotReady (the pod exists but is not ready); Terminating (the pod is shutting down: it may still answer until it exits, but give it to no new client); Pending (not scheduled or not created yet); NoPod (a Service with no pod: connection refused); NoService (a pod without a per-pod Service, for example after kubectl scale); NodeNotReady; NoAddress (the node has none of the wanted address types); LBPending (a LoadBalancer without ingress yet).
 
-The node address is the first of --address-type the node has. A warning goes to stderr when a Ready pod is reachable only on an internal address. Four API requests, whatever the replica count. Without permission to list nodes, addresses show as unknown instead of failing.
+The node address is the first of --address-type the node has. A warning goes to stderr when a Ready pod is reachable only on an internal address. Another names the addresses shown that kube-proxy does not accept NodePorts on, where the cluster publishes its configuration (kube-system/kube-proxy as kubeadm does, or kube-proxy-config as EKS does): in nftables mode, by default, only each node's primary address (its first InternalIP). Such an ExternalIP works where the network translates it (a cloud's NAT) and is refused where it is bound on the node; --probe tells which. Four API requests whatever the replica count, and one more for that ConfigMap when a row shows an address other than its node's primary one. Without permission to list nodes, addresses show as unknown instead of failing.
 
 --probe tries each endpoint that has an address from where the plugin runs, as a client there would, and adds PROBE. TCP: one connection, reachable, refused (nothing serves that port: a Service with no pod, or a pod not ready) or timeout (dropped: the wrong node, or a node that is gone). UDP: one datagram, "kubectl-expose-pods probe\\n"; a reply is reachable, an ICMP port-unreachable is refused, and silence is open|filtered, since a game server may simply ignore a datagram it does not understand (answer any datagram it cannot parse, even with one byte, and the probe says reachable). Each address also gets a control connection to TCP port 1, which nothing serves: when that answers too, a proxy on the path accepts every connection and the row says intercepted, because from here reachable cannot be told from unreachable. When a Ready row's address does not answer, the node's other addresses of the --address-type list are tried, and the first that answers is shown instead, with a warning: kube-proxy serves NodePorts only on the addresses its --nodeport-addresses allows (in nftables mode, by default, each node's primary address, its InternalIP). Run it from where your clients are: only the pod's own node answers.
 
@@ -80,7 +80,7 @@ The node address is the first of --address-type the node has. A warning goes to 
   async run(): Promise<EndpointsReport | undefined> {
     const { args, flags } = await this.parse(Endpoints);
     const { probeRows, readEndpoints } = await import('../ops/endpoints.js');
-    const { formatAddresses, formatEndpoints } = await import('../output/endpoints.js');
+    const { formatAddresses, formatEndpoints, formatScopeWarning } = await import('../output/endpoints.js');
     const { renderStructured } = await import('../output/format.js');
     const types = parseAddressTypes(flags['address-type']);
     if (typeof types === 'string') throw new UsageError(types);
@@ -101,10 +101,12 @@ The node address is the first of --address-type the node has. A warning goes to 
       await this.watch(args.release, flags, types);
       return undefined;
     }
-    const { report, alternatives } = await readEndpoints({
+    const { report, alternatives, scopeWarning } = await readEndpoints({
       release: args.release,
       ...kubeFlagValues(flags),
       addressTypes: types,
+      // --probe finds out with packets, and moves such rows to an address that answers.
+      checkNodePortScope: !flags.probe,
     });
     let rows = report.endpoints;
     if (flags.ordinal !== undefined) {
@@ -126,6 +128,10 @@ The node address is the first of --address-type the node has. A warning goes to 
     const shown = { ...report, endpoints: rows };
 
     if (!report.nodesVisible) this.printer.warn('not allowed to list nodes: node addresses are unknown');
+    if (scopeWarning) {
+      const text = formatScopeWarning(scopeWarning, new Set(rows.map((r) => r.pod)));
+      if (text) this.printer.warn(text);
+    }
     this.warnInternalOnly(internalOnly(rows));
     if (flags.output === 'json' || flags.output === 'yaml')
       process.stdout.write(renderStructured(shown, flags.output));

@@ -140,9 +140,9 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Install);
     const { parseAllDocuments } = await import('yaml');
-    const { releaseEndpoints } = await import('../ops/endpoints.js');
+    const { readEndpoints } = await import('../ops/endpoints.js');
     const { renderInstall, runInstall } = await import('../ops/install.js');
-    const { formatEndpoints } = await import('../output/endpoints.js');
+    const { formatEndpoints, formatScopeWarning } = await import('../output/endpoints.js');
     const { Progress } = await import('../output/progress.js');
     const { renderStructured } = await import('../output/format.js');
     const { formatChange } = await import('../output/change.js');
@@ -226,12 +226,16 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       );
       return;
     }
-    const endpoints = await releaseEndpoints({
+    const { report, scopeWarning } = await readEndpoints({
       release: res.release,
       ...kubeFlagValues(flags),
       namespace: res.namespace,
+      checkNodePortScope: true,
     });
-    this.log(formatEndpoints(endpoints.endpoints, false));
+    this.log(formatEndpoints(report.endpoints, false));
+    const warning =
+      scopeWarning && formatScopeWarning(scopeWarning, new Set(report.endpoints.map((r) => r.pod)));
+    if (warning) this.printer.warn(warning);
     this.printer.info(`The Redis password and more: helm get notes ${res.release} -n ${res.namespace}`);
   }
 }

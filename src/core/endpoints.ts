@@ -12,7 +12,15 @@ export const NODE_ADDRESS_TYPES = [
 const INTERNAL_TYPES = new Set(['InternalIP', 'InternalDNS', 'Hostname']);
 
 export type EndpointStatus =
-  'Ready' | 'NotReady' | 'Pending' | 'NoPod' | 'NoService' | 'NodeNotReady' | 'NoAddress' | 'LBPending';
+  | 'Ready'
+  | 'NotReady'
+  | 'Terminating'
+  | 'Pending'
+  | 'NoPod'
+  | 'NoService'
+  | 'NodeNotReady'
+  | 'NoAddress'
+  | 'LBPending';
 
 /** One ordinal: where a client must connect to reach this pod right now. Part of the -o json schema. */
 export interface Endpoint {
@@ -139,7 +147,9 @@ export function resolveEndpointRows(input: EndpointsInput): Endpoint[] {
     else if (!pod.nodeName) row.status = 'Pending';
     // A lost node explains a pod stuck Terminating there better than "NotReady" does.
     else if (nodes && !nodes.get(pod.nodeName)?.ready) row.status = 'NodeNotReady';
-    else if (pod.terminating) row.status = 'NotReady';
+    // Still answers while it serves (kube-proxy keeps a terminating endpoint when the
+    // Service has no other), but it is going: no new client should get it.
+    else if (pod.terminating) row.status = 'Terminating';
     else if (!pod.ready) row.status = 'NotReady';
     else if (svc.type === 'LoadBalancer' && !row.address) row.status = 'LBPending';
     else if (svc.type !== 'LoadBalancer' && nodes && !row.address) row.status = 'NoAddress';

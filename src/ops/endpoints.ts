@@ -4,10 +4,17 @@ import {
   resolveEndpointRows,
   type Endpoint,
 } from '../core/endpoints.js';
+import {
+  anyNonPrimary,
+  nodePortScope,
+  outOfScopeAddresses,
+  type NodePortScopeWarning,
+} from '../core/nodeport-scope.js';
 import { probeWithFallback, type AddressMove, type Candidate, type ProbedEndpoint } from '../core/probe.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
+import { readKubeProxyConfig } from '../kube/kube-proxy.js';
 import { tcpConnect } from '../net/tcp.js';
 import { udpProbe } from '../net/udp.js';
 
@@ -51,10 +58,15 @@ export async function releaseEndpoints(opts: EndpointsOptions = {}): Promise<End
 /**
  * The report, and for each node-addressed row (by ordinal) every address of
  * its node of a wanted type: what --probe tries when the picked one does not answer.
+ * With `checkNodePortScope`, also the addresses kube-proxy may refuse, read
+ * from its published configuration (one more request, and only when a row
+ * shows an address that is not its node's primary one).
  */
-export async function readEndpoints(
-  opts: EndpointsOptions = {},
-): Promise<{ report: EndpointsReport; alternatives: Map<number, Candidate[]> }> {
+export async function readEndpoints(opts: EndpointsOptions & { checkNodePortScope?: boolean } = {}): Promise<{
+  report: EndpointsReport;
+  alternatives: Map<number, Candidate[]>;
+  scopeWarning?: NodePortScopeWarning;
+}> {
   const release = opts.release ?? DEFAULT_RELEASE;
   const kube = await loadKube(kubeFlagsOf(opts));
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
@@ -67,6 +79,12 @@ export async function readEndpoints(
     if (node && r.serviceType !== 'LoadBalancer')
       alternatives.set(r.ordinal, candidateAddresses(node, addressTypes));
   }
+  let scopeWarning: NodePortScopeWarning | undefined;
+  if (opts.checkNodePortScope && anyNonPrimary(endpoints, nodes)) {
+    const kubeProxy = await readKubeProxyConfig(kube);
+    const addresses = kubeProxy ? outOfScopeAddresses(endpoints, nodes, nodePortScope(kubeProxy)) : [];
+    if (kubeProxy && addresses.length) scopeWarning = { kubeProxy, addresses };
+  }
   return {
     report: {
       schemaVersion: 1,
@@ -77,6 +95,7 @@ export async function readEndpoints(
       endpoints,
     },
     alternatives,
+    scopeWarning,
   };
 }
 

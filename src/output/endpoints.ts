@@ -1,4 +1,5 @@
 import { hostPort, type Endpoint } from '../core/endpoints.js';
+import { nodePortScope, type NodePortScopeWarning } from '../core/nodeport-scope.js';
 import { renderTable } from './table.js';
 
 const dash = (v: string | number | null) => (v === null ? '-' : String(v));
@@ -37,4 +38,28 @@ export function formatAddresses(rows: Endpoint[]): string {
     .map(hostPort)
     .filter((x): x is string => x !== undefined)
     .join('\n');
+}
+
+/**
+ * The warning for addresses shown (in rows of `shown` pods) that kube-proxy's
+ * published configuration does not accept NodePorts on; undefined when none is shown.
+ * Names at most five addresses, with how many rooms show each.
+ */
+export function formatScopeWarning(w: NodePortScopeWarning, shown: ReadonlySet<string>): string | undefined {
+  const addresses = w.addresses.filter((a) => a.pods.some((p) => shown.has(p)));
+  if (!addresses.length) return undefined;
+  const { kubeProxy } = w;
+  const scope = nodePortScope(kubeProxy);
+  const where =
+    scope.kind === 'cidrs'
+      ? `on addresses in ${scope.cidrs.join(', ')}`
+      : "on each node's primary address, its first InternalIP";
+  const set = kubeProxy.nodePortAddresses.length ? kubeProxy.nodePortAddresses.join(',') : 'unset';
+  const list = addresses.slice(0, 5).map((a) => {
+    const rooms = a.pods.filter((p) => shown.has(p)).length;
+    const primary = a.primary.length ? `, primary ${a.primary.join(', ')}` : '';
+    return `${a.address} (${a.addressType} of ${a.node}${primary}; ${rooms} room${rooms === 1 ? '' : 's'})`;
+  });
+  if (addresses.length > 5) list.push(`and ${addresses.length - 5} more`);
+  return `kube-proxy accepts NodePorts only ${where} (${kubeProxy.source}: mode ${kubeProxy.mode}, nodePortAddresses ${set}). These addresses shown are not: ${list.join(', ')}. They reach the rooms only where the network translates them to an accepted address, as a cloud's NAT does for an ExternalIP. Check with --probe, or choose --address-type InternalIP.`;
 }

@@ -74,6 +74,43 @@ build() {
   log "✔ control-plane binaries in $bindir"
 }
 
+# KWOK's pod stages: its own fast pod-ready and pod-complete, taken from the pinned
+# module, and our pod-delete. KWOK's deletes a pod the moment it is deleted; ours does
+# the same unless the pod carries the annotation expose-pods.test/terminating-for: <duration>,
+# which keeps it Terminating (still Ready, as a draining server is) for that long, the
+# way a kubelet waits for a process that takes its grace period to exit.
+kwok_stages() {
+  local dir
+  dir=$(cd / && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$dir" ] || die "cannot find the sigs.k8s.io/kwok@$KWOK_VERSION module source"
+  cat "$dir/kustomize/stage/pod/fast/pod-ready.yaml"
+  printf -- '---\n'
+  cat "$dir/kustomize/stage/pod/fast/pod-complete.yaml"
+  cat <<'STAGE'
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-delete
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'Exists'
+  delay:
+    durationMilliseconds: 0
+    durationFrom:
+      expressionFrom: '.metadata.annotations["expose-pods.test/terminating-for"]'
+  next:
+    finalizers:
+      empty: true
+    delete: true
+STAGE
+}
+
 # Starts a component in the background with its own log; its pid goes to $run/<name>.pid.
 start() {
   local name=$1; shift
@@ -207,13 +244,13 @@ restart_apiserver() {
 # stop, as when a machine dies) while the other two stay Ready, and get it back (node-up).
 # Separate pod CIDRs keep their pod IPs apart.
 start_kwok() {
-  start kwok "$bindir/kwok" --kubeconfig "$kubeconfig" --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+  start kwok "$bindir/kwok" --config "$run/kwok-stages.yaml" --kubeconfig "$kubeconfig" --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
     --node-lease-duration-seconds 40 --cidr 10.244.0.0/16 --node-ip 198.51.100.1 --server-address ""
   start_kwok3
 }
 
 start_kwok3() {
-  start kwok-node-3 "$bindir/kwok" --kubeconfig "$kubeconfig" --manage-single-node kwok-node-3 \
+  start kwok-node-3 "$bindir/kwok" --config "$run/kwok-stages.yaml" --kubeconfig "$kubeconfig" --manage-single-node kwok-node-3 \
     --node-lease-duration-seconds 40 --cidr 10.245.0.0/16 --node-ip 198.51.100.3 --server-address ""
 }
 
@@ -280,6 +317,7 @@ POLICY
     --bind-address 127.0.0.1 --secure-port 0 --use-service-account-credentials=false
   start kube-scheduler "$bindir/kube-scheduler" --kubeconfig "$kubeconfig" --leader-elect=false \
     --bind-address 127.0.0.1 --secure-port 0
+  kwok_stages >"$run/kwok-stages.yaml"
   start_kwok
 
   kubectl_ apply -f "$here/manifests/" >/dev/null

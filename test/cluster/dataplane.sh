@@ -4,7 +4,8 @@
 # Each KWOK node gets a network namespace on the bridge ep-br0 (198.51.100.1/24
 # in this, the clients', namespace), its InternalIP on its interface, and its
 # own kube-proxy (built from the same k8s.io/kubernetes module as the control
-# plane) started with --hostname-override <node>. The agent (dataplane/agent.ts)
+# plane), configured as kubeadm does: one KubeProxyConfiguration, published in the
+# kube-system/kube-proxy ConfigMap, plus the node's name. The agent (dataplane/agent.ts)
 # adds every bound pod's IP inside its node's namespace and runs one responder
 # per node that answers, on each pod's containerPorts, with the name of the pod
 # that owns the destination address, as long as that pod is Ready.
@@ -115,12 +116,29 @@ NFT
     sleep 0.2
   done
 
+  # One configuration for every node, published where kubeadm publishes it (the
+  # kube-system/kube-proxy ConfigMap, key config.conf), so `endpoints` can read where
+  # NodePorts are accepted. Each node's copy adds only its name, as kubeadm's DaemonSet
+  # does with --hostname-override. maxPerCore 0: the global conntrack sysctl is
+  # read-only inside a namespace.
+  cat >"$dp/kube-proxy.conf" <<CONF
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection:
+  kubeconfig: $dp/kube-proxy.kubeconfig
+mode: $mode
+clusterCIDR: 10.244.0.0/15
+conntrack:
+  maxPerCore: 0
+metricsBindAddress: 127.0.0.1:10249
+healthzBindAddress: 0.0.0.0:10256
+CONF
+  "$BINDIR/kubectl" --kubeconfig "$KUBECONFIG" -n kube-system create configmap kube-proxy \
+    --from-file=config.conf="$dp/kube-proxy.conf" --dry-run=client -o yaml |
+    "$BINDIR/kubectl" --kubeconfig "$KUBECONFIG" apply -f - >/dev/null
   while read -r node ns _; do
-    # conntrack-max-per-core 0: the global conntrack sysctl is read-only inside a namespace.
-    start_bg "kube-proxy-$node" ip netns exec "$ns" "$BINDIR/kube-proxy" \
-      --kubeconfig "$dp/kube-proxy.kubeconfig" --hostname-override "$node" --proxy-mode "$mode" \
-      --conntrack-max-per-core 0 --cluster-cidr 10.244.0.0/15 \
-      --metrics-bind-address 127.0.0.1:10249 --healthz-bind-address 0.0.0.0:10256
+    { cat "$dp/kube-proxy.conf"; echo "hostnameOverride: $node"; } >"$dp/kube-proxy-$node.conf"
+    start_bg "kube-proxy-$node" ip netns exec "$ns" "$BINDIR/kube-proxy" --config "$dp/kube-proxy-$node.conf"
   done <<<"$NODES"
   # Ready when every kube-proxy serves /healthz (rules synced once).
   deadline=$((SECONDS + 60))

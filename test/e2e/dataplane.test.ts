@@ -202,6 +202,32 @@ describe('TCP rooms, one per node: every endpoint proven with packets', () => {
     }
   });
 
+  it("without --probe, endpoints warns from kube-proxy's published configuration when an address shown may not be accepted", () => {
+    // The harness publishes kube-proxy's configuration as kubeadm does (kube-system/kube-proxy).
+    const r = sh.kubectl('expose-pods', 'endpoints', 'tcp', '-n', ns);
+    assert.equal(r.status, 0, r.stderr);
+    const warning =
+      /^warning: kube-proxy accepts NodePorts only on each node's primary address, its first InternalIP \(kube-system\/kube-proxy: mode nftables, nodePortAddresses unset\)\. These addresses shown are not: (.*)\. They reach the rooms only where/m;
+    if (DATAPLANE.mode === 'iptables') {
+      assert.doesNotMatch(
+        r.stderr,
+        /kube-proxy accepts NodePorts only/,
+        'iptables accepts them on every address',
+      );
+      return;
+    }
+    const named = warning.exec(r.stderr)?.[1];
+    assert.ok(named, r.stderr);
+    // Both ExternalIPs, whatever their shape: the cloud-style one answers (translated), the bare-metal one refuses.
+    for (const n of DATAPLANE.nodes.filter((x) => x.externalIP))
+      assert.match(
+        named,
+        new RegExp(`${n.externalIP} \\(ExternalIP of ${n.node}, primary ${n.internalIP}; 1 room\\)`),
+      );
+    // kwok-node-3 shows its InternalIP, its primary address: not named.
+    assert.doesNotMatch(named, /kwok-node-3/);
+  });
+
   it('--probe shows, for every Ready row, an address that answers: a refusing pick moves to one that does, with the reason', async () => {
     const r = sh.kubectl('expose-pods', 'endpoints', 'tcp', '-n', ns, '--probe', '-o', 'json');
     assert.equal(r.status, 0, r.stderr);
@@ -250,6 +276,39 @@ describe('TCP rooms, one per node: every endpoint proven with packets', () => {
       patchReady(ns, row.pod, true);
     }
     await reaches(askTcp, dataPlaneNode(row.node ?? '').internalIP, row.port ?? 0, row.pod);
+  });
+
+  it('a room Terminating on a Ready node: STATUS Terminating, yet its node still sends it the port until it exits, and --probe says so', async () => {
+    const row = rows[1];
+    assert.ok(row);
+    // The local cluster's KWOK keeps a pod with this annotation Terminating (and Ready) that long.
+    let r = sh.kubectl('annotate', 'pod', row.pod, '-n', ns, 'expose-pods.test/terminating-for=20s');
+    assert.equal(r.status, 0, r.stderr);
+    r = sh.kubectl('delete', 'pod', row.pod, '-n', ns, '--wait=false');
+    assert.equal(r.status, 0, r.stderr);
+    const now = await eventually('Terminating', () => {
+      const x = endpoints('tcp', ns).endpoints[1];
+      return x?.status === 'Terminating' ? x : undefined;
+    });
+    assert.equal(now.ready, false, 'a Terminating room is not handed out');
+    // The Service has no other endpoint, so kube-proxy keeps the serving, terminating one.
+    for (const a of servedAddresses(now.node ?? '')) {
+      const answer = await reaches(askTcp, a, now.port ?? 0, row.pod);
+      assert.equal(answer.podIP, row.podIP, 'the old pod, not a new one');
+    }
+    const probed = await assertProbeAgrees('tcp', ns, askTcp);
+    assert.equal(probed[1]?.probe, 'reachable');
+    // Once it has gone, the StatefulSet's new pod takes the room, on the node it left.
+    const back = await eventually(
+      'a new Ready pod',
+      () => {
+        const x = endpoints('tcp', ns).endpoints[1];
+        return x?.status === 'Ready' ? x : undefined;
+      },
+      60_000,
+    );
+    assert.equal(back.node, row.node);
+    await reaches(askTcp, dataPlaneNode(back.node ?? '').internalIP, back.port ?? 0, row.pod);
   });
 
   it('a transparent proxy on the path: --probe says intercepted instead of a false reachable', async () => {

@@ -111,9 +111,9 @@ describe('resolveEndpointRows: one row per ordinal with the address a client nee
       status: 'NotReady',
     },
     {
-      name: 'NotReady: the pod is terminating',
+      name: 'Terminating: the pod is going, on a Ready node',
       change: (i) => (i.pods = [pod(0, { terminating: true })]),
-      status: 'NotReady',
+      status: 'Terminating',
     },
     {
       name: 'Pending: not scheduled yet',

@@ -6,7 +6,7 @@ import nock from 'nock';
 import { resolveEndpointRows, DEFAULT_ADDRESS_TYPES, UNKNOWN_ADDRESS } from '../../src/core/endpoints.js';
 import { ExitCode } from '../../src/errors.js';
 import { readEndpointObjects } from '../../src/kube/endpoint-objects.js';
-import { releaseEndpoints } from '../../src/ops/endpoints.js';
+import { readEndpoints, releaseEndpoints } from '../../src/ops/endpoints.js';
 import { FAKE_SERVER, fakeKube, fakeKubeconfigFile } from '../support/kube.js';
 
 const sel = (c: string) => `app.kubernetes.io/instance=rooms,app.kubernetes.io/component=${c}`;
@@ -81,6 +81,49 @@ describe('readEndpointObjects (nock)', () => {
       address: '203.0.113.2',
       port: 30299,
     });
+  });
+
+  it("kube-proxy's ConfigMap is read only when asked and only when a row shows an address that is not its node's primary one", async () => {
+    const opts = { release: 'rooms', kubeconfig: fakeKubeconfigFile(), namespace: 'game' };
+    // These nodes have an ExternalIP only: it is their primary address, so nothing to ask.
+    let requests = 0;
+    lists(nock(FAKE_SERVER)).on('request', () => requests++);
+    assert.equal((await readEndpoints({ ...opts, checkNodePortScope: true })).scopeWarning, undefined);
+    assert.equal(requests, 4);
+
+    const withInternal = nodes.map((n, i) => ({
+      ...n,
+      status: {
+        ...n.status,
+        addresses: [...n.status.addresses, { type: 'InternalIP', address: `10.0.0.${i}` }],
+      },
+    }));
+    requests = 0;
+    const scope = lists(nock(FAKE_SERVER), (i) => i.reply(200, { items: withInternal }))
+      .get('/api/v1/namespaces/kube-system/configmaps/kube-proxy')
+      .reply(200, {
+        data: {
+          'config.conf':
+            'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\n',
+        },
+      });
+    scope.on('request', () => requests++);
+    const { scopeWarning } = await readEndpoints({ ...opts, checkNodePortScope: true });
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.equal(requests, 5, 'one GET more, whatever the replica count');
+    assert.deepEqual(
+      scopeWarning?.addresses.map((a) => [a.node, a.address, a.pods.length]),
+      [
+        ['n0', '203.0.113.0', 100],
+        ['n1', '203.0.113.1', 100],
+        ['n2', '203.0.113.2', 100],
+      ],
+    );
+
+    requests = 0;
+    lists(nock(FAKE_SERVER), (i) => i.reply(200, { items: withInternal })).on('request', () => requests++);
+    assert.equal((await readEndpoints(opts)).scopeWarning, undefined);
+    assert.equal(requests, 4, 'not asked: no request');
   });
 
   it('403 on nodes degrades to unknown addresses instead of failing', async () => {

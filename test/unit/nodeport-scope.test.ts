@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+
+import nock from 'nock';
+
+import type { Endpoint } from '../../src/core/endpoints.js';
+import type { NodeView } from '../../src/core/model.js';
+import {
+  anyNonPrimary,
+  nodePortScope,
+  outOfScopeAddresses,
+  parseKubeProxyConfig,
+  primaryAddresses,
+} from '../../src/core/nodeport-scope.js';
+import { readKubeProxyConfig } from '../../src/kube/kube-proxy.js';
+import { formatScopeWarning } from '../../src/output/endpoints.js';
+import { FAKE_SERVER, fakeKube } from '../support/kube.js';
+
+const node = (name: string, ...addresses: [string, string][]): NodeView => ({
+  name,
+  ready: true,
+  addresses: addresses.map(([type, address]) => ({ type, address })),
+});
+const nodes = new Map(
+  [
+    node('cloud', ['InternalIP', '10.0.0.1'], ['ExternalIP', '203.0.113.1']),
+    node('metal', ['ExternalIP', '203.0.113.2'], ['InternalIP', '10.0.0.2'], ['InternalIP', 'fd00::2']),
+    node('internal', ['InternalIP', '10.0.0.3'], ['Hostname', 'internal']),
+  ].map((n) => [n.name, n]),
+);
+const row = (ordinal: number, nodeName: string, address: string, addressType: string): Endpoint => ({
+  ordinal,
+  pod: `web-${ordinal}`,
+  ready: true,
+  status: 'Ready',
+  node: nodeName,
+  podIP: `10.244.0.${ordinal}`,
+  address,
+  addressType,
+  port: 30000 + ordinal,
+  protocol: 'TCP',
+  service: `web-${ordinal}`,
+  serviceType: 'NodePort',
+  dns: `web-${ordinal}.web.game.svc.cluster.local`,
+});
+const config = (body: string) =>
+  `apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n${body}`;
+
+describe('where kube-proxy accepts NodePorts', () => {
+  it('reads mode and nodePortAddresses; mode unset is iptables; not a KubeProxyConfiguration is undefined', () => {
+    assert.deepEqual(parseKubeProxyConfig('kube-system/kube-proxy', config('mode: nftables\n')), {
+      source: 'kube-system/kube-proxy',
+      mode: 'nftables',
+      nodePortAddresses: [],
+    });
+    assert.equal(parseKubeProxyConfig('s', config('mode: ""\nnodePortAddresses: null\n'))?.mode, 'iptables');
+    assert.equal(parseKubeProxyConfig('s', 'kind: KubeletConfiguration\n'), undefined);
+    assert.equal(parseKubeProxyConfig('s', 'mode: [unclosed'), undefined);
+  });
+
+  it('unset: every address in iptables and ipvs mode, the primary one in nftables mode; "primary" and CIDRs as given', () => {
+    const scope = (mode: string, ...a: string[]) =>
+      nodePortScope({ source: 's', mode, nodePortAddresses: a });
+    assert.deepEqual(scope('iptables'), { kind: 'all' });
+    assert.deepEqual(scope('ipvs'), { kind: 'all' });
+    assert.deepEqual(scope('nftables'), { kind: 'primary' });
+    assert.deepEqual(scope('iptables', 'primary'), { kind: 'primary' });
+    assert.deepEqual(scope('nftables', '203.0.113.0/24'), { kind: 'cidrs', cidrs: ['203.0.113.0/24'] });
+  });
+
+  it("a node's primary address per family: its first InternalIP, else its first ExternalIP", () => {
+    assert.deepEqual(primaryAddresses(nodes.get('metal')!), ['10.0.0.2', 'fd00::2']);
+    assert.deepEqual(primaryAddresses(node('ext-only', ['ExternalIP', '203.0.113.9'])), ['203.0.113.9']);
+  });
+
+  it('names each shown address outside the scope once, with its rooms; DNS names and LoadBalancers are not judged', () => {
+    const rows = [
+      row(0, 'cloud', '203.0.113.1', 'ExternalIP'),
+      row(1, 'metal', '203.0.113.2', 'ExternalIP'),
+      row(2, 'metal', '203.0.113.2', 'ExternalIP'),
+      row(3, 'internal', '10.0.0.3', 'InternalIP'),
+      row(4, 'internal', 'internal', 'Hostname'),
+      { ...row(5, 'cloud', '198.51.100.7', 'LoadBalancerIP'), serviceType: 'LoadBalancer' },
+    ];
+    assert.deepEqual(outOfScopeAddresses(rows, nodes, { kind: 'all' }), []);
+    assert.deepEqual(outOfScopeAddresses(rows, nodes, { kind: 'primary' }), [
+      {
+        node: 'cloud',
+        address: '203.0.113.1',
+        addressType: 'ExternalIP',
+        primary: ['10.0.0.1'],
+        pods: ['web-0'],
+      },
+      {
+        node: 'metal',
+        address: '203.0.113.2',
+        addressType: 'ExternalIP',
+        primary: ['10.0.0.2', 'fd00::2'],
+        pods: ['web-1', 'web-2'],
+      },
+    ]);
+    assert.deepEqual(
+      outOfScopeAddresses(rows, nodes, { kind: 'cidrs', cidrs: ['203.0.113.0/25', 'fd00::/8'] }).map(
+        (a) => a.address,
+      ),
+      ['10.0.0.3'],
+    );
+    assert.equal(anyNonPrimary(rows, nodes), true);
+    assert.equal(anyNonPrimary([rows[3]!, rows[4]!, rows[5]!], nodes), false);
+  });
+
+  it('the warning says the rule, the configuration, each address with its rooms, and what to do; at most five addresses', () => {
+    const kubeProxy = { source: 'kube-system/kube-proxy', mode: 'nftables', nodePortAddresses: [] };
+    const addresses = outOfScopeAddresses(
+      [row(1, 'metal', '203.0.113.2', 'ExternalIP'), row(2, 'metal', '203.0.113.2', 'ExternalIP')],
+      nodes,
+      { kind: 'primary' },
+    );
+    assert.equal(
+      formatScopeWarning({ kubeProxy, addresses }, new Set(['web-1', 'web-2'])),
+      "kube-proxy accepts NodePorts only on each node's primary address, its first InternalIP (kube-system/kube-proxy: mode nftables, nodePortAddresses unset). These addresses shown are not: 203.0.113.2 (ExternalIP of metal, primary 10.0.0.2, fd00::2; 2 rooms). They reach the rooms only where the network translates them to an accepted address, as a cloud's NAT does for an ExternalIP. Check with --probe, or choose --address-type InternalIP.",
+    );
+    assert.equal(
+      formatScopeWarning({ kubeProxy, addresses }, new Set(['web-9'])),
+      undefined,
+      'rows not shown',
+    );
+    const many = Array.from({ length: 7 }, (_, i) => ({ ...addresses[0]!, address: `203.0.113.${i}` }));
+    assert.match(
+      formatScopeWarning({ kubeProxy, addresses: many }, new Set(['web-1']))!,
+      /, and 2 more\. They/,
+    );
+  });
+});
+
+describe('readKubeProxyConfig (nock)', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+  const cm = (key: string, text: string) => ({ metadata: { name: 'x' }, data: { [key]: text } });
+  const kubeadm = '/api/v1/namespaces/kube-system/configmaps/kube-proxy';
+  const eks = '/api/v1/namespaces/kube-system/configmaps/kube-proxy-config';
+
+  it("kubeadm's ConfigMap: one GET", async () => {
+    const scope = nock(FAKE_SERVER)
+      .get(kubeadm)
+      .reply(200, cm('config.conf', config('mode: nftables\n')));
+    assert.equal((await readKubeProxyConfig(fakeKube()))?.mode, 'nftables');
+    assert.ok(scope.isDone());
+  });
+
+  it("EKS's when kubeadm's is not found", async () => {
+    const scope = nock(FAKE_SERVER)
+      .get(kubeadm)
+      .reply(404, { kind: 'Status', code: 404, reason: 'NotFound' })
+      .get(eks)
+      .reply(200, cm('config', config('mode: iptables\n')));
+    assert.deepEqual(await readKubeProxyConfig(fakeKube()), {
+      source: 'kube-system/kube-proxy-config',
+      mode: 'iptables',
+      nodePortAddresses: [],
+    });
+    assert.ok(scope.isDone());
+  });
+
+  it('unknown, never an error: neither published, RBAC 403, or a server error', async () => {
+    nock(FAKE_SERVER).get(kubeadm).reply(404, {}).get(eks).reply(404, {});
+    assert.equal(await readKubeProxyConfig(fakeKube()), undefined);
+    const forbidden = nock(FAKE_SERVER).get(kubeadm).reply(403, { kind: 'Status', code: 403 });
+    assert.equal(await readKubeProxyConfig(fakeKube()), undefined);
+    assert.ok(forbidden.isDone(), 'a 403 asks no further');
+    nock(FAKE_SERVER).get(kubeadm).reply(500, 'boom');
+    assert.equal(await readKubeProxyConfig(fakeKube()), undefined);
+  });
+});
