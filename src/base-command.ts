@@ -2,6 +2,7 @@ import { Command, Errors, Flags } from '@oclif/core';
 
 import { ExitCode, ExposePodsError } from './errors.js';
 import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags } from './kube/config.js';
+import type { EndpointsOptions } from './ops/endpoints.js';
 import { Printer } from './output/printer.js';
 
 /** kubectl's standard connection flags, spelled as kubectl spells them. */
@@ -52,6 +53,22 @@ export const helmFlags = {
  */
 export abstract class BaseCommand extends Command {
   protected readonly printer = new Printer();
+
+  /** --wait-reachable of install and scale: probes the release's Ready rooms until each answers, with progress. */
+  protected async waitReachable(where: EndpointsOptions, timeout: string): Promise<void> {
+    const { requireReachable } = await import('./ops/endpoints.js');
+    const { Progress } = await import('./output/progress.js');
+    const progress = new Progress();
+    let total: number;
+    try {
+      total = await requireReachable(where, timeout, (answering, of) => {
+        progress.update(`rooms answering from here ${answering}/${of}`);
+      });
+    } finally {
+      progress.stop();
+    }
+    this.printer.success(`all ${total} Ready rooms answer at their endpoints from here`);
+  }
 
   protected override catch(err: Error & { exitCode?: number }): Promise<never> {
     if (err instanceof Errors.ExitError) throw err;

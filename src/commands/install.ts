@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 
 import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
+import { UsageError } from '../errors.js';
 import type { InstallRequest } from '../ops/install.js';
 import { progressLine } from '../core/progress.js';
 
@@ -32,6 +33,11 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     {
       description: 'UDP game servers on port 7777, nodePorts from 31000:',
       command: 'kubectl expose-pods install rooms --set room.protocol=UDP --port 7777 --node-port-base 31000',
+    },
+    {
+      description:
+        'Return only when every room answers at its endpoint from here (run it where clients stand):',
+      command: 'kubectl expose-pods install rooms -n game --replicas 3 --wait-reachable',
     },
     {
       description: 'One LoadBalancer per pod, no Redis:',
@@ -113,6 +119,11 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       default: true,
     }),
     timeout: Flags.string({ description: 'How long to wait, as a duration (90s, 5m, 1h).', default: '5m' }),
+    'wait-reachable': Flags.boolean({
+      description:
+        'Then also wait, within --timeout again, until every Ready room answers at its endpoint, probed from here as endpoints --probe does (kube-proxy programs a room a moment after its pod is Ready).',
+      default: false,
+    }),
     'reset-values': Flags.boolean({
       description:
         "Start from the chart's defaults instead of the release's values (an existing release keeps them by default).",
@@ -186,6 +197,8 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       },
     };
 
+    if (flags['wait-reachable'] && !flags.wait)
+      throw new UsageError('--wait-reachable needs the wait for the pods: drop --no-wait');
     if (flags['dry-run']) {
       const res = await renderInstall(req);
       if (flags.output === 'json') {
@@ -226,12 +239,9 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       );
       return;
     }
-    const { report, scopeWarning } = await readEndpoints({
-      release: res.release,
-      ...kubeFlagValues(flags),
-      namespace: res.namespace,
-      checkNodePortScope: true,
-    });
+    const where = { release: res.release, ...kubeFlagValues(flags), namespace: res.namespace };
+    if (flags['wait-reachable']) await this.waitReachable(where, flags.timeout);
+    const { report, scopeWarning } = await readEndpoints({ ...where, checkNodePortScope: true });
     this.log(formatEndpoints(report.endpoints, false));
     const warning =
       scopeWarning && formatScopeWarning(scopeWarning, new Set(report.endpoints.map((r) => r.pod)));

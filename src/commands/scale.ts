@@ -56,6 +56,11 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
       default: false,
     }),
     timeout: Flags.string({ description: 'How long to wait for the pods, as a duration.', default: '5m' }),
+    'wait-reachable': Flags.boolean({
+      description:
+        'Then also wait, within --timeout again, until every Ready room answers at its endpoint, probed from here as endpoints --probe does (kube-proxy programs a room a moment after its pod is Ready).',
+      default: false,
+    }),
     output: Flags.string({
       char: 'o',
       description: 'Output format: text, or the plan and result as json or yaml.',
@@ -115,11 +120,20 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
     } finally {
       progress.stop();
     }
+    const { plan } = result;
+    const reachable =
+      flags['wait-reachable'] && result.applied && !flags['dry-run'] && plan.to > 0
+        ? () =>
+            this.waitReachable(
+              { release: plan.release, ...kubeFlagValues(flags), namespace: plan.namespace },
+              flags.timeout,
+            )
+        : undefined;
     if (!text) {
+      if (reachable) await reachable();
       process.stdout.write(renderStructured(result, flags.output as 'json' | 'yaml'));
       return result;
     }
-    const { plan } = result;
     if (flags['dry-run']) {
       this.printer.success('dry run: the checks passed and nothing was changed');
       return result;
@@ -128,6 +142,7 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
     this.printer.success(
       `release ${plan.release} scaled to ${plan.to} in namespace ${plan.namespace}${result.revision ? ` (revision ${result.revision})` : ''}`,
     );
+    if (reachable) await reachable();
     this.log(formatChanges(result.changes));
     if (result.deletedPvcs.length) this.printer.info(`deleted PVCs: ${result.deletedPvcs.join(', ')}`);
     else if (plan.pvcsLeftBehind.length) {

@@ -12,6 +12,8 @@ import {
 } from '../core/nodeport-scope.js';
 import { probeWithFallback, type AddressMove, type Candidate, type ProbedEndpoint } from '../core/probe.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
+import { durationMs } from '../core/duration.js';
+import { ExitCode, ExposePodsError } from '../errors.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
 import { readKubeProxyConfig } from '../kube/kube-proxy.js';
@@ -110,4 +112,77 @@ export function probeRows(
   alternatives: ReadonlyMap<number, Candidate[]> = new Map(),
 ): Promise<{ rows: ProbedEndpoint[]; moves: AddressMove[] }> {
   return probeWithFallback(rows, { tcp: tcpConnect, udp: udpProbe }, timeoutMs, alternatives);
+}
+
+/** Verdicts that say the room's rules are in place, as far as a probe from here can know. */
+const ANSWERING = new Set(['reachable', 'open|filtered']);
+
+/** How `--wait-reachable` ended: the Ready rooms, and those that did not answer in time with their last verdict. */
+export interface ReachableWait {
+  total: number;
+  silent: ProbedEndpoint[];
+}
+
+/**
+ * Probes every Ready room from here until each answers (`reachable`; for UDP,
+ * `open|filtered`: a server may ignore the probe, and a missing rule would have
+ * been refused), re-reading the endpoints each round, since a room can move.
+ * kube-proxy programs a room's rules after its pod is Ready, so `install` and
+ * `scale` can return a moment before the room answers. An `intercepted`
+ * address cannot be verified from here: that is an error at once.
+ */
+export async function waitReachable(
+  opts: EndpointsOptions,
+  timeoutMs: number,
+  onProgress: (answering: number, total: number) => void = () => undefined,
+): Promise<ReachableWait> {
+  const deadline = Date.now() + timeoutMs;
+  const answered = new Set<string>();
+  const key = (r: Endpoint) => `${r.pod}@${r.node ?? ''}:${r.port ?? ''}`;
+  for (;;) {
+    const { report, alternatives } = await readEndpoints(opts);
+    const ready = report.endpoints.filter((r) => r.ready);
+    const { rows } = await probeRows(
+      ready.filter((r) => !answered.has(key(r))),
+      1000,
+      alternatives,
+    );
+    const intercepted = rows.filter((r) => r.probe === 'intercepted');
+    if (intercepted.length) {
+      throw new ExposePodsError(
+        `cannot wait for the rooms to answer from here: something on the network path accepts every connection to ${[...new Set(intercepted.map((r) => r.address))].join(', ')} (a transparent proxy)`,
+        ExitCode.ERROR,
+        'Run it from a machine on the nodes’ network, or drop --wait-reachable.',
+      );
+    }
+    for (const r of rows) if (ANSWERING.has(r.probe)) answered.add(key(r));
+    const silent = rows.filter((r) => !ANSWERING.has(r.probe));
+    onProgress(ready.length - silent.length, ready.length);
+    if (!silent.length || Date.now() >= deadline) return { total: ready.length, silent };
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
+ * `--wait-reachable`: waitReachable, and a TIMEOUT error naming the rooms that
+ * did not answer (at most ten, with their last verdict). Returns how many answered.
+ */
+export async function requireReachable(
+  opts: EndpointsOptions,
+  timeout: string,
+  onProgress?: (answering: number, total: number) => void,
+): Promise<number> {
+  const timeoutMs = durationMs(timeout) ?? 0;
+  const { total, silent } = await waitReachable(opts, timeoutMs, onProgress);
+  if (!silent.length) return total;
+  const named = silent
+    .slice(0, 10)
+    .map((r) => `${r.pod} (${r.probe} at ${r.address ?? '-'}:${r.port ?? '-'})`)
+    .join(', ');
+  const more = silent.length > 10 ? `, and ${silent.length - 10} more` : '';
+  throw new ExposePodsError(
+    `${silent.length} of ${total} rooms did not answer from here within ${timeout}: ${named}${more}`,
+    ExitCode.TIMEOUT,
+    `The pods are Ready; see what answers where with: kubectl expose-pods endpoints ${opts.release ?? DEFAULT_RELEASE}${opts.namespace ? ` -n ${opts.namespace}` : ''} --probe`,
+  );
 }

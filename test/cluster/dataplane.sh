@@ -14,6 +14,8 @@
 #   kwok-node-1  203.0.113.11  cloud style: this namespace DNATs it to 198.51.100.11
 #   kwok-node-2  203.0.113.12  bare-metal style: bound on the node's own interface
 #   kwok-node-3  InternalIP only
+# LoadBalancer Services get an ingress IP from 203.0.113.200-250 and a route to a
+# node that passes kube-proxy's health check (dataplane/lb.ts, run by the agent).
 # Both documentation ranges are routed onto the bridge, so an address no node has
 # does not answer (without that, a proxy on this machine's network path accepts
 # every TCP connection).
@@ -77,6 +79,9 @@ up() {
   nft -f - <<NFT
 table ip expose_pods_e2e {
   chain output {
+    type nat hook output priority -100; policy accept;
+  }
+  chain lb {
     type nat hook output priority -100; policy accept;
   }
 }

@@ -155,15 +155,23 @@ describe('TCP rooms, one per node: every endpoint proven with packets', () => {
       redis: false,
       set: ['expose.count=4', 'room.onePerNode=true', 'room.failover.unreachableSeconds=10'],
       timeout: '2m',
-      extra: ['--yes'],
+      extra: ['--yes', '--wait-reachable'],
     });
     assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^✔ all 3 Ready rooms answer at their endpoints from here$/m);
     rows = endpoints('tcp', ns).endpoints;
     assert.deepEqual(
       rows.map((x) => x.status),
       ['Ready', 'Ready', 'Ready', 'NoPod'],
     );
     assert.deepEqual(new Set(rows.slice(0, 3).map((x) => x.node)).size, 3, 'one room per node');
+  });
+
+  it('after install --wait-reachable, every Ready room answers at once: no retry needed', async () => {
+    for (const row of rows.filter((x) => x.ready)) {
+      const r = await askTcp(dataPlaneNode(row.node ?? '').internalIP, row.port ?? 0);
+      assert.equal('answer' in r ? r.answer.pod : r.failed, row.pod);
+    }
   });
 
   it('each Ready row: every address of its node that kube-proxy serves reaches exactly that pod, which sees the client’s own address', async () => {
@@ -505,7 +513,7 @@ describe('--watch follows a room to another node, and so do the packets', () => 
   });
 });
 
-describe('LoadBalancer rooms with Local: the health check kube-proxy answers', () => {
+describe('LoadBalancer rooms with Local: the local load balancer follows kube-proxy’s health check', () => {
   const ns = 'e2e-dataplane-lb';
   const pods = ['lb-expose-pods-0', 'lb-expose-pods-1'];
   let services: { name: string; hcnp: number }[] = [];
@@ -556,21 +564,45 @@ describe('LoadBalancer rooms with Local: the health check kube-proxy answers', (
     });
   });
 
-  it('endpoints says LBPending (no load balancer here); only the pod’s node passes the health check', async () => {
-    const rows = endpoints('lb', ns).endpoints;
+  /** The rows once the local load balancer has given every room its ingress IP. */
+  const assigned = () =>
+    eventually('an ingress IP for every room', () => {
+      const rows = endpoints('lb', ns).endpoints;
+      return rows.every((x) => x.status === 'Ready' && x.addressType === 'LoadBalancerIP') ? rows : undefined;
+    });
+
+  it('each room gets an ingress IP: endpoints says Ready there, the packets reach the pod with the client’s address kept, and only its node passes the health check', async () => {
+    const rows = await assigned();
     assert.deepEqual(
-      rows.map((x) => [x.pod, x.status, x.serviceType]),
-      pods.map((p) => [p, 'LBPending', 'LoadBalancer']),
+      rows.map((x) => [x.pod, x.serviceType, x.port]),
+      pods.map((p) => [p, 'LoadBalancer', 8080]),
     );
-    for (const [i, svc] of services.entries()) await healthyOn(svc, [rows[i]?.node ?? '']);
+    assert.equal(new Set(rows.map((x) => x.address)).size, 2, 'one ingress IP per room');
+    for (const [i, svc] of services.entries()) {
+      const row = rows[i];
+      assert.ok(row?.address);
+      await healthyOn(svc, [row.node ?? '']);
+      const answer = await reaches(askTcp, row.address, row.port ?? 0, row.pod);
+      assert.equal(answer.node, row.node);
+      assert.equal(answer.client, DATAPLANE.bridgeIP, 'externalTrafficPolicy Local keeps the source');
+    }
+    await assertProbeAgrees('lb', ns, askTcp);
   });
 
-  it('a room not ready: every node fails its health check, and status names the load balancer problem', async () => {
+  it('a room not ready: every node fails its health check, its ingress answers nothing, --probe agrees, and status names the load balancer problem', async () => {
     const svc = services[1];
-    assert.ok(svc);
-    patchReady(ns, pods[1] ?? '', false);
+    const row = (await assigned())[1];
+    assert.ok(svc && row?.address);
+    patchReady(ns, row.pod, false);
     try {
       await healthyOn(svc, []);
+      await untilPackets(
+        `${row.address}:${row.port} to answer nothing`,
+        () => askTcp(row.address ?? '', row.port ?? 0, 1000),
+        (r) => (kindOf(verdictOf(r)) === 'no answer' ? true : undefined),
+      );
+      const probed = await assertProbeAgrees('lb', ns, askTcp);
+      assert.equal(probed[1]?.status, 'NotReady');
       const r = sh.kubectl('expose-pods', 'status', 'lb', '-n', ns, '-o', 'json');
       assert.equal(r.status, 8, r.stderr);
       const problems = (JSON.parse(r.stdout) as { problems: { kind: string; message: string }[] }).problems;
@@ -581,14 +613,13 @@ describe('LoadBalancer rooms with Local: the health check kube-proxy answers', (
         ],
       );
     } finally {
-      patchReady(ns, pods[1] ?? '', true);
+      patchReady(ns, row.pod, true);
     }
-    const node = endpoints('lb', ns).endpoints[1]?.node ?? '';
-    await healthyOn(svc, [node]);
+    await healthyOn(svc, [row.node ?? '']);
+    await reaches(askTcp, row.address, row.port ?? 0, row.pod);
   });
 });
 
-// Last: the lost node comes back slowly, and nothing after this depends on it.
 describe('TCP rooms when a node is lost', () => {
   const ns = 'e2e-dataplane-tcp';
 

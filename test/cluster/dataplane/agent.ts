@@ -10,6 +10,9 @@
  *   Ready: a pod that is not Ready stops answering, as a room server behind its
  *   readiness probe would.
  *
+ * - Runs the tiny load balancer (lb.ts): LoadBalancer Services get an ingress
+ *   IP, routed to a node whose kube-proxy reports the Service healthy.
+ *
  * Writes agent.ready in the data-plane directory once the first list is applied.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +23,7 @@ import { promisify } from 'node:util';
 
 import * as k8s from '@kubernetes/client-node';
 
+import { startLoadBalancer } from './lb.js';
 import type { ResponderPod, ResponderState } from './responder.js';
 
 const run = promisify(execFile);
@@ -30,6 +34,7 @@ const apiPort = Number(required('EXPOSE_PODS_API_PORT'));
 interface NodeNet {
   node: string;
   netns: string;
+  internalIP: string;
 }
 const nodes: NodeNet[] = (
   JSON.parse(readFileSync(path.join(dir, 'nodes.json'), 'utf8')) as { nodes: NodeNet[] }
@@ -175,9 +180,11 @@ async function main(): Promise<void> {
   });
   await informer.start();
   sync();
+  const stopLoadBalancer = startLoadBalancer(core, nodes, log);
 
   const stop = () => {
     stopping = true;
+    stopLoadBalancer();
     forwarder.close();
     for (const a of agents) a.stop();
     void informer.stop();
