@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, type Stats } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -27,31 +27,74 @@ export function userCacheDir(
  * Writes an embedded chart to `<cacheRoot>/chart-<digest>/<name>` once and
  * returns that path (helm takes a directory). The copy is written to a private
  * temp dir and renamed into place, so a concurrent run never sees half a chart;
- * the digest in the name means a new binary never reuses an old copy.
+ * the digest in the name means a new binary never reuses an old copy. A copy
+ * already there is used only when it is intact (see `intact`); otherwise this
+ * run gets a private copy of its own, and the cached one is left alone.
  */
 export async function unpackChart(assetText: string, cacheRoot: string): Promise<string> {
   const bundle = JSON.parse(assetText) as ChartBundle;
   const digest = createHash('sha256').update(assetText).digest('hex').slice(0, 16);
   const dest = path.join(cacheRoot, `chart-${digest}`);
   const chartDir = path.join(dest, bundle.name);
-  if (existsSync(path.join(chartDir, 'Chart.yaml'))) return chartDir;
+  const privateCopy = async () =>
+    writeBundle(bundle, await mkdtemp(path.join(os.tmpdir(), 'kubectl-expose-pods-')));
+  if (existsSync(dest)) return (await intact(dest, bundle)) ? chartDir : privateCopy();
   await mkdir(cacheRoot, { recursive: true, mode: 0o700 });
   const tmp = await mkdtemp(path.join(cacheRoot, '.unpack-'));
-  for (const [rel, content] of Object.entries(bundle.files)) {
-    const file = path.join(tmp, bundle.name, rel);
-    // The asset is ours, but a path that escapes the chart is refused all the same.
-    if (!file.startsWith(path.join(tmp, bundle.name) + path.sep)) throw new Error(`bad chart path ${rel}`);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, content);
-  }
+  await writeBundle(bundle, tmp);
   try {
     await rename(tmp, dest);
-  } catch (e) {
-    // Another run unpacked the same chart first: use theirs.
+  } catch {
+    // Another run unpacked the same chart first: use theirs, if it is whole and ours.
     await rm(tmp, { recursive: true, force: true });
-    if (!existsSync(path.join(chartDir, 'Chart.yaml'))) throw e;
+    return (await intact(dest, bundle)) ? chartDir : privateCopy();
   }
   return chartDir;
+}
+
+/** Writes the bundle's files under `<root>/<name>`; returns that directory. */
+async function writeBundle(bundle: ChartBundle, root: string): Promise<string> {
+  const chartDir = path.join(root, bundle.name);
+  for (const [rel, content] of Object.entries(bundle.files)) {
+    const file = path.join(chartDir, rel);
+    // The asset is ours, but a path that escapes the chart is refused all the same.
+    if (!file.startsWith(chartDir + path.sep)) throw new Error(`bad chart path ${rel}`);
+    // Private whatever the umask: a group-writable copy would not pass `intact` next time.
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await writeFile(file, content, { mode: 0o600 });
+  }
+  return chartDir;
+}
+
+/**
+ * Whether a cached copy can be trusted, since helm renders every file it finds
+ * there: the directory and everything in it are plain files and directories
+ * that this user owns and nobody else may write (on POSIX), and the chart's
+ * files are exactly the bundle's, byte for byte. A planted template, an edited
+ * one, a symlink, or a half-written copy all fail.
+ */
+async function intact(dest: string, bundle: ChartBundle): Promise<boolean> {
+  const uid = process.getuid?.();
+  const safe = (st: Stats) =>
+    !st.isSymbolicLink() && (uid === undefined || (st.uid === uid && (st.mode & 0o022) === 0));
+  try {
+    if (!safe(await lstat(dest))) return false;
+    const files: string[] = [];
+    for (const e of await readdir(dest, { recursive: true, withFileTypes: true })) {
+      const full = path.join(e.parentPath, e.name);
+      if (!safe(await lstat(full))) return false;
+      if (e.isFile()) files.push(path.relative(path.join(dest, bundle.name), full).split(path.sep).join('/'));
+      else if (!e.isDirectory()) return false;
+    }
+    const want = Object.keys(bundle.files).sort();
+    if (files.sort().join('\n') !== want.join('\n')) return false;
+    for (const rel of want) {
+      if ((await readFile(path.join(dest, bundle.name, rel), 'utf8')) !== bundle.files[rel]) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 let unpacked: Promise<string | undefined> | undefined;

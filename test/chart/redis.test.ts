@@ -131,3 +131,64 @@ describe('the rendered redis.conf and start.sh run a real redis-server', () => {
     assert.equal(cli(['get', 'room:7'], true).stdout.trim(), 'player-42');
   });
 });
+
+describe('an existingSecret password that ends in a newline, on every address family', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-redis-nl-'));
+  // What `kubectl create secret generic --from-file=redis-password=pw.txt` gives for a file ending in a newline.
+  const secretValue = 'hunter2-from-a-file\n';
+  let port = 0;
+  let probe = '';
+  let server: ChildProcess | undefined;
+  let log = '';
+  const ping = (host: string, auth: string) =>
+    run('redis-cli', ['-h', host, '-p', String(port), 'ping'], { env: { REDISCLI_AUTH: auth } });
+
+  before(async () => {
+    const objs = render(helm.path, [
+      ...['--set', 'redis.auth.existingSecret=mine', '--set', `redis.dataDir=${dir}`],
+    ]);
+    const cm = find(objs, 'ConfigMap', 'r-expose-pods-redis').data!;
+    writeFileSync(path.join(dir, 'redis.conf'), cm['redis.conf']!);
+    writeFileSync(path.join(dir, 'start.sh'), cm['start.sh']!);
+    const c = find(objs, 'Deployment', 'r-expose-pods-redis').spec.template.spec.containers[0];
+    port = await freePort();
+    // The rendered readiness probe, pointed at this server's port.
+    probe = (c.readinessProbe.exec.command as string[])[2]!.replace('-p 6379', `-p ${port}`);
+    // The rendered bind, untouched: only the port moves.
+    server = spawn('sh', [path.join(dir, 'start.sh'), '--port', String(port)], {
+      env: { ...process.env, REDIS_PASSWORD: secretValue },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    server.stdout!.on('data', (b: Buffer) => (log += b.toString()));
+    server.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+    await until('redis-server to answer', () =>
+      /PONG/.test(ping('127.0.0.1', secretValue.trimEnd()).stdout) ? true : undefined,
+    );
+  });
+
+  after(async () => {
+    const s = server;
+    if (s && s.exitCode === null) {
+      const exited = new Promise((r) => s.once('exit', r));
+      s.kill('SIGTERM');
+      await exited;
+    }
+    if (process.exitCode && log) console.error(`redis-server log:\n${log}`);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the readiness probe passes with the Secret value as the pod gets it, newline included', () => {
+    const r = run('sh', ['-c', probe], { env: { REDISCLI_AUTH: secretValue } });
+    assert.equal(r.status, 0, `${probe}\n${r.stdout}${r.stderr}`);
+    // The probe as it was (the raw value) would fail: the newline is not part of the password.
+    assert.match(
+      ping('127.0.0.1', secretValue).stdout + ping('127.0.0.1', secretValue).stderr,
+      /WRONGPASS|NOAUTH/,
+    );
+  });
+
+  it('answers on IPv6 as well as IPv4 (bind * -::*), for IPv6-only clusters', () => {
+    for (const host of ['127.0.0.1', '::1'])
+      assert.match(ping(host, secretValue.trimEnd()).stdout, /PONG/, `redis on ${host}`);
+  });
+});

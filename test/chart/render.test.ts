@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { ConfigMap, PersistentVolumeClaim, Pod, Secret, Service } from 'kubernetes-models/v1';
 
 import { find, ofKind, podServices, podSpecs, render, type K8sObject } from '../support/chart.js';
@@ -18,6 +19,7 @@ const MODELS: Record<string, new (o: any) => { validate(): void }> = {
   Pod,
   StatefulSet,
   Deployment,
+  NetworkPolicy,
 };
 const LABELS = [
   'app.kubernetes.io/name',
@@ -159,12 +161,12 @@ for (const helm of HELMS) {
       for (const line of [
         'dir /data',
         'port 6379',
-        'bind 0.0.0.0',
+        'bind * -::*',
         'appendonly yes',
         'protected-mode yes',
         'pidfile /data/redis.pid',
       ]) {
-        assert.match(conf, new RegExp(`^${line}$`, 'm'));
+        assert.ok(conf.split('\n').includes(line), `redis.conf has the line ${line}`);
       }
       assert.deepEqual(
         room(objs).env.map((e: any) => e.name),
@@ -318,6 +320,62 @@ for (const helm of HELMS) {
       ).spec.template.spec;
       assert.equal(spec.initContainers[0].name, PRIVILEGED_OPT_IN);
       assert.equal(spec.initContainers[0].securityContext.privileged, true);
+    });
+
+    it('redis.config.extra: lines without a password render as given, a comment naming requirepass included', () => {
+      const extra = '# requirepass comes from the Secret\nmaxclients 100\nuser app on nopass ~app:* +@read';
+      const conf = find(
+        render(helm.path, ['--set-string', `redis.config.extra=${extra}`]),
+        'ConfigMap',
+        'r-expose-pods-redis',
+      ).data!['redis.conf']!;
+      for (const line of extra.split('\n'))
+        assert.match(conf, new RegExp(`^${line.replace(/[*+]/g, '\\$&')}$`, 'm'));
+    });
+
+    it('redis.networkPolicy: none by default; opted in, Redis admits only this release’s rooms and test pod, plus extraFrom', () => {
+      assert.equal(ofKind(render(helm.path), 'NetworkPolicy').length, 0);
+      const objs = render(helm.path, [
+        ...['--set', 'redis.networkPolicy.enabled=true'],
+        ...['--set', 'redis.networkPolicy.extraFrom[0].namespaceSelector.matchLabels.team=matchmaking'],
+      ]);
+      const np = find(objs, 'NetworkPolicy', 'r-expose-pods-redis');
+      const redisPod = find(objs, 'Deployment', 'r-expose-pods-redis').spec.template;
+      const sel = (component: string) => ({
+        'app.kubernetes.io/name': 'expose-pods',
+        'app.kubernetes.io/instance': 'r',
+        'app.kubernetes.io/component': component,
+      });
+      assert.deepEqual(np.spec.podSelector.matchLabels, sel('redis'));
+      assert.deepEqual(np.spec.policyTypes, ['Ingress']);
+      assert.deepEqual(np.spec.ingress, [
+        {
+          from: [
+            { podSelector: { matchLabels: sel('room') } },
+            { podSelector: { matchLabels: sel('test') } },
+            { namespaceSelector: { matchLabels: { team: 'matchmaking' } } },
+          ],
+          ports: [{ port: 'redis', protocol: 'TCP' }],
+        },
+      ]);
+      // The selectors match the pods they mean.
+      const labels = (o: any) => o.metadata.labels as Record<string, string>;
+      for (const [component, pod] of [
+        ['redis', redisPod],
+        ['room', sts(objs).spec.template],
+        ['test', find(objs, 'Pod', 'r-expose-pods-test')],
+      ] as const)
+        for (const [k, v] of Object.entries(sel(component)))
+          assert.equal(labels(pod)[k], v, `${component} ${k}`);
+      assert.equal(redisPod.spec.containers[0].ports[0].name, 'redis');
+      assert.equal(
+        ofKind(
+          render(helm.path, ['--set', 'redis.networkPolicy.enabled=true', '--set', 'redis.enabled=false']),
+          'NetworkPolicy',
+        ).length,
+        0,
+        'no Redis, no policy',
+      );
     });
 
     it('names follow nameOverride and fullnameOverride', () => {

@@ -72,6 +72,26 @@ const BAD_VALUES: { name: string; args: string[]; expect: RegExp[] }[] = [
     expect: [/redis\.config\.extra sets requirepass/],
   },
   {
+    name: 'REQUIREPASS in capitals (redis.conf keywords are case-insensitive), after other lines',
+    args: ['--set-string', 'redis.config.extra=maxclients 100\n  REQUIREPASS hunter2'],
+    expect: [/redis\.config\.extra sets requirepass, which would put a password in a ConfigMap/],
+  },
+  {
+    name: 'masterauth: a password in the ConfigMap too',
+    args: ['--set-string', 'redis.config.extra=MasterAuth hunter2'],
+    expect: [/redis\.config\.extra sets masterauth/],
+  },
+  {
+    name: 'an ACL line for the default user',
+    args: ['--set-string', 'redis.config.extra=User default on nopass ~* +@all'],
+    expect: [/ACL line for the default user, which would replace the password the chart gives it/],
+  },
+  {
+    name: 'an ACL user with a password',
+    args: ['--set-string', 'redis.config.extra=user app on >hunter2 ~app:* +@read'],
+    expect: [/an ACL user with a password \(>password or #hash\)/, /ACL SETUSER/],
+  },
+  {
     name: 'a full name too long for a StatefulSet',
     args: ['--set', `fullnameOverride=${'a'.repeat(53)}`],
     expect: [/fullnameOverride/],

@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -66,6 +76,63 @@ describe('the embedded chart (single executable)', () => {
     assert.equal(userCacheDir({ XDG_CACHE_HOME: '/x' }, 'linux'), '/x/kubectl-expose-pods');
     assert.equal(userCacheDir({}, 'darwin'), path.join(home, 'Library/Caches/kubectl-expose-pods'));
     assert.equal(userCacheDir({ LOCALAPPDATA: '/l' }, 'win32'), path.join('/l', 'kubectl-expose-pods'));
+  });
+
+  describe('a cached copy is used only when it is whole, unchanged and private', () => {
+    const files = { 'Chart.yaml': 'name: expose-pods\n', 'templates/a.yaml': 'a' };
+    const text = bundle(files);
+    /** A cache with the chart unpacked, then changed by `tamper`; what the next run gets. */
+    const afterTamper = async (tamper: (dir: string) => void) => {
+      const cache = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-cache-'));
+      const cached = await unpackChart(text, cache);
+      tamper(cached);
+      return { cached, got: await unpackChart(text, cache) };
+    };
+    const assertFresh = ({ cached, got }: { cached: string; got: string }) => {
+      assert.notEqual(got, cached, 'the tampered copy is not used');
+      assert.equal(readFileSync(path.join(got, 'templates/a.yaml'), 'utf8'), 'a');
+      assert.deepEqual(readdirSync(path.join(got, 'templates')), ['a.yaml']);
+      assert.equal(statSync(path.dirname(got)).mode & 0o077, 0, 'the fresh copy is private');
+    };
+
+    it('files and directories are created private whatever the umask', async () => {
+      const old = process.umask(0o002);
+      try {
+        const dir = await unpackChart(text, mkdtempSync(path.join(os.tmpdir(), 'expose-pods-cache-')));
+        assert.equal(statSync(path.join(dir, 'templates')).mode & 0o777, 0o700);
+        assert.equal(statSync(path.join(dir, 'templates/a.yaml')).mode & 0o777, 0o600);
+        assert.equal(await unpackChart(text, path.dirname(path.dirname(dir))), dir, 'and reused');
+      } finally {
+        process.umask(old);
+      }
+    });
+
+    it('a planted template', async () => {
+      assertFresh(await afterTamper((d) => writeFileSync(path.join(d, 'templates/evil.yaml'), 'kind: Pod')));
+    });
+
+    it('an edited template', async () => {
+      assertFresh(await afterTamper((d) => writeFileSync(path.join(d, 'templates/a.yaml'), 'b')));
+    });
+
+    it('a missing file (half a copy)', async () => {
+      assertFresh(await afterTamper((d) => rmSync(path.join(d, 'templates/a.yaml'))));
+    });
+
+    it('a symlink in place of a file', async () => {
+      assertFresh(
+        await afterTamper((d) => {
+          const target = path.join(mkdtempSync(path.join(os.tmpdir(), 'expose-pods-elsewhere-')), 'a.yaml');
+          writeFileSync(target, 'a');
+          rmSync(path.join(d, 'templates/a.yaml'));
+          symlinkSync(target, path.join(d, 'templates/a.yaml'));
+        }),
+      );
+    });
+
+    it('a directory others may write to', async () => {
+      assertFresh(await afterTamper((d) => chmodSync(path.join(d, 'templates'), 0o777)));
+    });
   });
 
   it('outside a single executable there is no embedded chart', async () => {

@@ -183,8 +183,16 @@ failureThreshold: 3
 {{- if and $v.redis.enabled $v.redis.auth.password $v.redis.auth.existingSecret -}}
 {{- $errs = append $errs "redis.auth.password and redis.auth.existingSecret are both set. Set only one: the password, or the name of a Secret that holds it." -}}
 {{- end -}}
-{{- if and $v.redis.enabled (regexMatch "(?m)^\\s*requirepass\\b" $v.redis.config.extra) -}}
-{{- $errs = append $errs "redis.config.extra sets requirepass, which would put the password in a ConfigMap. Set redis.auth.password or redis.auth.existingSecret instead." -}}
+{{- /* redis.conf keywords are case-insensitive: REQUIREPASS works as well as requirepass. */ -}}
+{{- if $v.redis.enabled -}}
+{{- $extra := $v.redis.config.extra -}}
+{{- if regexMatch "(?im)^\\s*(requirepass|masterauth)\\b" $extra -}}
+{{- $errs = append $errs (printf "redis.config.extra sets %s, which would put a password in a ConfigMap. Set redis.auth.password or redis.auth.existingSecret instead." (lower (regexFind "(?im)^\\s*(requirepass|masterauth)\\b" $extra | trim))) -}}
+{{- else if regexMatch "(?im)^\\s*user\\s+default\\b" $extra -}}
+{{- $errs = append $errs "redis.config.extra has an ACL line for the default user, which would replace the password the chart gives it from the Secret (and may put one in a ConfigMap). Set redis.auth.password or redis.auth.existingSecret, and add other users only." -}}
+{{- else if regexMatch "(?im)^\\s*user\\s+\\S+.*\\s[>#]" $extra -}}
+{{- $errs = append $errs "redis.config.extra has an ACL user with a password (>password or #hash), which would put it in a ConfigMap. Give that user its password at run time (ACL SETUSER), or from a file in a Secret (aclfile)." -}}
+{{- end -}}
 {{- end -}}
 {{- if $errs -}}
 {{- printf "\n\nVALUES VALIDATION:\n  - %s\n" (join "\n  - " $errs) -}}
