@@ -169,8 +169,15 @@ for (const helm of HELMS) {
         assert.ok(conf.split('\n').includes(line), `redis.conf has the line ${line}`);
       }
       assert.deepEqual(
-        room(objs).env.map((e: any) => e.name),
-        ['POD_NAME', 'POD_NAMESPACE'],
+        room(objs).env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]),
+        [
+          ['POD_NAME', 'metadata.name'],
+          ['POD_NAMESPACE', 'metadata.namespace'],
+          ['POD_INDEX', "metadata.labels['apps.kubernetes.io/pod-index']"],
+          ['NODE_NAME', 'spec.nodeName'],
+          ['HOST_IP', 'status.hostIP'],
+          ['NODE_PORT_BASE', '30880'],
+        ],
       );
       assert.ok(find(objs, 'Pod', 'r-expose-pods-test').metadata.annotations!['helm.sh/hook'] === 'test');
     });
@@ -376,6 +383,22 @@ for (const helm of HELMS) {
         0,
         'no Redis, no policy',
       );
+    });
+
+    it('a room knows its nodePort from its env: NODE_PORT_BASE, NODE_PORTS for an explicit list, neither when ports are assigned', () => {
+      const names = (args: string[]) =>
+        Object.fromEntries(room(render(helm.path, args)).env.map((e: any) => [e.name, e.value ?? null]));
+      const explicit = names(['--set', 'expose.nodePorts={31000,31005}', '--set', 'room.replicas=2']);
+      assert.equal(explicit.NODE_PORTS, '31000,31005');
+      assert.equal('NODE_PORT_BASE' in explicit, false);
+      const assigned = names(['--set', 'expose.nodePortBase=null']);
+      assert.equal('NODE_PORT_BASE' in assigned || 'NODE_PORTS' in assigned, false);
+      assert.ok('POD_INDEX' in assigned && 'HOST_IP' in assigned);
+      // The user's env comes last, so it can override any of them.
+      const env = room(
+        render(helm.path, ['--set', 'room.env[0].name=HOST_IP', '--set', 'room.env[0].value=x']),
+      ).env;
+      assert.deepEqual(env.at(-1), { name: 'HOST_IP', value: 'x' });
     });
 
     it('names follow nameOverride and fullnameOverride', () => {

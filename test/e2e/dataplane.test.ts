@@ -174,6 +174,18 @@ describe('TCP rooms, one per node: every endpoint proven with packets', () => {
     }
   });
 
+  it('each room can compute its own nodePort without RBAC: NODE_PORT_BASE + POD_INDEX, from a label the StatefulSet controller sets', () => {
+    for (const row of rows.filter((x) => x.ready)) {
+      const pod = sh.getJson('pod', row.pod, '-n', ns);
+      const index = pod.metadata.labels['apps.kubernetes.io/pod-index'] as string;
+      assert.equal(index, String(row.ordinal));
+      const env = (pod.spec.containers[0].env as { name: string; value?: string }[]).find(
+        (e) => e.name === 'NODE_PORT_BASE',
+      );
+      assert.equal(Number(env?.value) + Number(index), row.port, row.pod);
+    }
+  });
+
   it('each Ready row: every address of its node that kube-proxy serves reaches exactly that pod, which sees the client’s own address', async () => {
     for (const row of rows.filter((x) => x.ready)) {
       for (const a of servedAddresses(row.node ?? '')) {
