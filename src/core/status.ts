@@ -70,6 +70,10 @@ export interface Problem {
     | 'RedisPvcNotBound'
     | 'RedisSecretMissing';
   message: string;
+  /** The room it is about, for the kinds that are per ordinal: what the grouped view summarises by range. */
+  ordinal?: number;
+  /** PodNotReady: why (the pod's reason, or its phase). */
+  reason?: string;
 }
 
 export interface StatusReport {
@@ -149,15 +153,19 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
       nodePort: svc?.ports[0]?.nodePort,
     });
     if (pod && !pod.ready) {
+      const reason = pod.reason ?? pod.phase;
       problems.push({
         kind: 'PodNotReady',
-        message: `pod ${podName} is not ready (${pod.reason ?? pod.phase})`,
+        message: `pod ${podName} is not ready (${reason})`,
+        ordinal: n,
+        reason,
       });
     }
     if (pod && !svc) {
       problems.push({
         kind: 'PodWithoutService',
         message: `pod ${podName} has no per-pod Service, so clients cannot reach it from outside (kubectl scale or an HPA adds pods, never Services)`,
+        ordinal: n,
       });
     }
     if (svc && !pod && n >= desired) {
@@ -170,6 +178,7 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
         problems.push({
           kind: 'ServiceWithoutPod',
           message: `Service ${svc.name} has no pod behind it: clients get connection refused`,
+          ordinal: n,
         });
       }
     }
@@ -194,6 +203,7 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
         problems.push({
           kind: 'NodePortCollision',
           message: `nodePort ${port} (ordinal ${n}) is taken by Service ${holder.namespace}/${holder.name}${holder.release ? ` of release ${holder.release}` : ''}`,
+          ordinal: n,
         });
       }
     }
@@ -268,6 +278,7 @@ function loadBalancerProblems(
     out.push({
       kind: 'LBHealthCheckFails',
       message: `Service ${svc.name} is a LoadBalancer with externalTrafficPolicy Local and no ready pod on a Ready node: its health check${svc.healthCheckNodePort ? ` (nodePort ${svc.healthCheckNodePort}, /healthz)` : ''} fails on every node, so the load balancer sends this room nothing`,
+      ordinal: n,
     });
   }
   return out;

@@ -1,8 +1,12 @@
-import type { StatusReport } from '../core/status.js';
+import type { Problem, StatusReport } from '../core/status.js';
 import { renderTable } from './table.js';
 
-/** The human view of `status`: release line, replicas, one row per ordinal, Redis, then problems. */
-export function formatStatus(r: StatusReport): string {
+/**
+ * The human view of `status`: release line, replicas, one row per ordinal,
+ * Redis, then the verdict with the problems grouped; with `leadWithSummary`
+ * (a terminal), the verdict also comes before the table.
+ */
+export function formatStatus(r: StatusReport, leadWithSummary = false): string {
   const lines: string[] = [];
   lines.push(
     `RELEASE ${r.release.name} (namespace ${r.release.namespace}): chart ${r.release.chart}, app ${r.release.appVersion}, revision ${r.release.revision}, ${r.release.status}`,
@@ -34,11 +38,75 @@ export function formatStatus(r: StatusReport): string {
   }
   lines.push('');
   if (r.notes.length) lines.push('NOTES:', ...r.notes.map((n) => `  - ${n}`), '');
-  if (r.healthy) lines.push('HEALTHY');
-  else
-    lines.push(
-      `DEGRADED (${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}):`,
-      ...r.problems.map((p) => `  - ${p.message}`),
-    );
-  return lines.join('\n');
+  lines.push(...verdict(r));
+  if (!leadWithSummary) return lines.join('\n');
+  // On a terminal the verdict comes first too, so a long table does not bury it.
+  return [...lines.slice(0, 2), '', ...verdict(r), ...lines.slice(2)].join('\n');
+}
+
+/** HEALTHY, or DEGRADED and the problems, grouped by kind (see groupProblems). */
+function verdict(r: StatusReport): string[] {
+  if (r.healthy) return ['HEALTHY'];
+  return [
+    `DEGRADED (${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}):`,
+    ...groupProblems(r.problems, r.release.name, r.release.namespace).map((l) => `  - ${l}`),
+  ];
+}
+
+/** How many problems of one kind are listed one by one; more are summarised in one line by ordinal ranges. */
+const LISTED = 3;
+
+/**
+ * The problems as lines: each kind in order of first appearance; up to three
+ * of a kind as they are, more as one line with the ordinals as ranges and the
+ * count, so that 500 pods without a Service are one line, not 500.
+ */
+export function groupProblems(problems: readonly Problem[], release: string, namespace: string): string[] {
+  const byKind = new Map<Problem['kind'], Problem[]>();
+  for (const p of problems) byKind.set(p.kind, [...(byKind.get(p.kind) ?? []), p]);
+  const lines: string[] = [];
+  for (const [kind, items] of byKind) {
+    const ordinals = items.map((p) => p.ordinal).filter((n): n is number => n !== undefined);
+    if (items.length <= LISTED || ordinals.length !== items.length) {
+      lines.push(...items.map((p) => p.message));
+      continue;
+    }
+    const which = `${ordinalRanges(ordinals)} (${items.length})`;
+    lines.push(summaryLine(kind, which, items, `${release} -n ${namespace}`));
+  }
+  return lines;
+}
+
+function summaryLine(kind: Problem['kind'], which: string, items: Problem[], where: string): string {
+  switch (kind) {
+    case 'PodNotReady': {
+      const reasons = new Map<string, number>();
+      for (const p of items) reasons.set(p.reason ?? '?', (reasons.get(p.reason ?? '?') ?? 0) + 1);
+      const why = [...reasons].map(([r, n]) => `${r} ${n}`).join(', ');
+      return `pods ${which}: not ready (${why}); see why with: kubectl expose-pods status ${where} -o json`;
+    }
+    case 'PodWithoutService':
+      return `pods ${which}: no per-pod Service, so clients cannot reach them from outside; run: kubectl expose-pods scale ${where} --sync`;
+    case 'ServiceWithoutPod':
+      return `Services of ordinals ${which}: no pod behind them, so clients get connection refused`;
+    case 'NodePortCollision':
+      return `nodePorts of ordinals ${which}: taken by other Services (the first: ${items[0]?.message ?? ''})`;
+    case 'LBHealthCheckFails':
+      return `LoadBalancer rooms ${which}: no ready pod on a Ready node, so their health checks fail on every node and the load balancer sends them nothing`;
+    default:
+      return `${kind} ${which}: ${items[0]?.message ?? ''}`;
+  }
+}
+
+/** Ordinals as ranges: 0–2, 5, 7–9 (sorted, each once). */
+export function ordinalRanges(ordinals: readonly number[]): string {
+  const sorted = [...new Set(ordinals)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] ?? 0) + 1) j++;
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}–${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
 }

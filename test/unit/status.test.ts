@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 
 import { ordinalOf, type PodView, type ServiceView } from '../../src/core/model.js';
 import { assessStatus, type StatusSnapshot } from '../../src/core/status.js';
+import { formatStatus, groupProblems, ordinalRanges } from '../../src/output/status.js';
 
 const WL = 'rooms-expose-pods';
 const pod = (n: number, extra: Partial<PodView> = {}): PodView => ({
@@ -247,5 +248,80 @@ describe('assessStatus', () => {
       }),
     );
     assert.equal(r.healthy, true);
+  });
+});
+
+describe('status at fleet size: problems grouped by kind, ordinals as ranges', () => {
+  /** A 1500-replica release whose Services stop at 1000, with a few pods not ready. */
+  const fleet = () =>
+    assessStatus(
+      snapshot((s) => {
+        s.values = { ...s.values, replicas: 1500, exposeCount: 1000 };
+        s.statefulSet = { replicas: 1500, readyReplicas: 1490, currentReplicas: 1500 };
+        s.pods = Array.from({ length: 1500 }, (_, n) =>
+          pod(
+            n,
+            n >= 1490 ? { ready: false, phase: 'Pending', reason: 'Unschedulable', nodeName: undefined } : {},
+          ),
+        );
+        s.services = Array.from({ length: 1000 }, (_, n) => svc(n, 30000 + n));
+        s.allServices = s.services;
+        s.values.nodePortBase = 30000;
+        s.endpoints = s.services.map((v, n) => ({
+          service: v.name,
+          addresses: [`10.0.0.${n}`],
+          ready: true,
+          nodeName: 'node-a',
+        }));
+      }),
+    );
+
+  it('-o json stays complete: one problem per pod, each with its ordinal', () => {
+    const r = fleet();
+    const missing = r.problems.filter((p) => p.kind === 'PodWithoutService');
+    assert.equal(missing.length, 500);
+    assert.deepEqual(
+      missing.slice(0, 2).map((p) => p.ordinal),
+      [1000, 1001],
+    );
+    assert.deepEqual(
+      r.problems.filter((p) => p.kind === 'PodNotReady').map((p) => [p.ordinal, p.reason]),
+      Array.from({ length: 10 }, (_, i) => [1490 + i, 'Unschedulable']),
+    );
+  });
+
+  it('the human view: one line per kind, with ranges, counts, reasons and the command that fixes it', () => {
+    const r = fleet();
+    // Kinds in order of first appearance, by ordinal.
+    assert.deepEqual(groupProblems(r.problems, 'rooms', 'game'), [
+      'pods 1000–1499 (500): no per-pod Service, so clients cannot reach them from outside; run: kubectl expose-pods scale rooms -n game --sync',
+      'pods 1490–1499 (10): not ready (Unschedulable 10); see why with: kubectl expose-pods status rooms -n game -o json',
+    ]);
+    const text = formatStatus(r);
+    assert.equal(text.split('\n').length, 1500 + 10, 'one row per ordinal, and a short tail');
+    assert.match(text, /^DEGRADED \(510 problems\):$/m);
+  });
+
+  it('up to three of a kind are listed as they are; ranges skip the gaps', () => {
+    const problems = [0, 1, 2].map((n) => ({
+      kind: 'ServiceWithoutPod' as const,
+      message: `Service s-${n} has no pod behind it`,
+      ordinal: n,
+    }));
+    assert.deepEqual(
+      groupProblems(problems, 'r', 'n'),
+      problems.map((p) => p.message),
+    );
+    assert.equal(ordinalRanges([9, 0, 1, 2, 5, 7, 8, 2]), '0–2, 5, 7–9');
+  });
+
+  it('on a terminal the verdict leads, before the table', () => {
+    const text = formatStatus(fleet(), true);
+    const lines = text.split('\n');
+    assert.deepEqual(lines.slice(2, 4), ['', 'DEGRADED (510 problems):']);
+    assert.match(lines[4] ?? '', /^ {2}- pods 1000–1499 \(500\): no per-pod Service/);
+    assert.deepEqual(lines[6], '');
+    assert.match(lines[7] ?? '', /^ORDINAL +POD/);
+    assert.match(lines.at(-1) ?? '', /^ {2}- pods 1490–1499 \(10\): not ready/, 'and again at the end');
   });
 });
