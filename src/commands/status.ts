@@ -10,7 +10,7 @@ export default class Status extends BaseCommand {
 
   static override description = `Reads the Helm release and the cluster (by the chart's labels) and reports: chart, app version and revision; replicas desired, current and ready; for each ordinal the pod's phase, readiness and node, and whether its per-pod Service exists and has a ready endpoint; pods without a Service (after kubectl scale or an HPA); Services without a pod; nodes with no usable address; nodePorts the release expects that another Service holds; LoadBalancer rooms (externalTrafficPolicy Local) that no node would pass the load balancer's health check for; and Redis (pod ready, PVC bound, Secret present).
 
-Problems are grouped by kind: more than three of a kind become one line with ordinal ranges and a count (pods 1000–1499 (500): no per-pod Service ...). On a terminal the verdict also comes before the table. -o json lists every problem, with its ordinal.
+A NODEPORTS line shows the cluster-wide NodePort range: used (by every Service in the cluster), free and the largest free block, with a note at 80% used. Problems are grouped by kind: more than three of a kind become one line with ordinal ranges and a count (pods 1000–1499 (500): no per-pod Service ...). On a terminal the verdict also comes before the table. -o json lists every problem, with its ordinal.
 
 Exit code 0 when healthy, 8 when degraded, 7 when the release does not exist.`;
 

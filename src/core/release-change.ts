@@ -217,6 +217,50 @@ export function freeNodePortBlock(
   return undefined;
 }
 
+/** How full the cluster-wide NodePort range is: every Service of every release and owner counts. */
+export interface NodePortBudget {
+  range: { first: number; last: number };
+  total: number;
+  /** nodePorts and LoadBalancer healthCheckNodePorts in the range (both come from it). */
+  used: number;
+  free: number;
+  usedPercent: number;
+  /** The largest run of consecutive free ports: where the biggest fixed block still fits. */
+  largestFreeBlock: { first: number; size: number } | null;
+}
+
+/** The share of the range at which `status` warns. */
+export const NODE_PORT_WARN_PERCENT = 80;
+
+export function nodePortBudget(
+  services: readonly ServiceView[],
+  range: { first: number; last: number } = DEFAULT_NODE_PORT_RANGE,
+): NodePortBudget {
+  const taken = new Set<number>();
+  for (const s of services) {
+    for (const p of s.ports) if (p.nodePort) taken.add(p.nodePort);
+    if (s.healthCheckNodePort) taken.add(s.healthCheckNodePort);
+  }
+  const used = [...taken].filter((p) => p >= range.first && p <= range.last).length;
+  const total = range.last - range.first + 1;
+  let best: { first: number; size: number } | null = null;
+  let start = range.first;
+  for (let p = range.first; p <= range.last + 1; p++) {
+    if (p <= range.last && !taken.has(p)) continue;
+    const size = p - start;
+    if (size > 0 && (!best || size > best.size)) best = { first: start, size };
+    start = p + 1;
+  }
+  return {
+    range,
+    total,
+    used,
+    free: total - used,
+    usedPercent: Math.round((used / total) * 100),
+    largestFreeBlock: best,
+  };
+}
+
 /** A Service of another release or owner is "theirs"; this release's own may be re-applied. */
 function isOurs(s: ServiceView, release: string, namespace: string): boolean {
   return s.namespace === namespace && s.release === release;

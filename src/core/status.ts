@@ -6,6 +6,7 @@ import {
   type RedisView,
   type ServiceView,
 } from './model.js';
+import { NODE_PORT_WARN_PERCENT, nodePortBudget, type NodePortBudget } from './release-change.js';
 
 /** What Helm says about the release. */
 export interface HelmReleaseView {
@@ -38,6 +39,8 @@ export interface StatusSnapshot {
   nodes: NodeView[];
   /** Every Service in the cluster, to find nodePort collisions. */
   allServices: ServiceView[];
+  /** False when RBAC forbids listing every Service: no collision check and no NodePort budget. */
+  allServicesVisible?: boolean;
   redis?: RedisView;
   /** The release enables Redis, so its absence is a problem. */
   redisExpected: boolean;
@@ -85,6 +88,8 @@ export interface StatusReport {
   problems: Problem[];
   /** Expected conditions worth knowing, which do not make the release unhealthy. */
   notes: string[];
+  /** The cluster-wide NodePort range, when every Service could be listed. */
+  nodePorts?: NodePortBudget;
   healthy: boolean;
 }
 
@@ -236,6 +241,14 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
     }
   }
 
+  // The ceiling every per-pod NodePort Service in the cluster shares.
+  const nodePorts = s.allServicesVisible === false ? undefined : nodePortBudget(s.allServices);
+  if (nodePorts && nodePorts.usedPercent >= NODE_PORT_WARN_PERCENT) {
+    notes.push(
+      `the NodePort range ${nodePorts.range.first}-${nodePorts.range.last} is ${nodePorts.usedPercent}% used (${nodePorts.used} of ${nodePorts.total}, by every Service in the cluster): ${nodePorts.free} left, the largest block ${nodePorts.largestFreeBlock?.size ?? 0}. Each per-pod NodePort Service takes one; LoadBalancer rooms with Local take a second (the health check).`,
+    );
+  }
+
   return {
     schemaVersion: 1,
     release: s.release,
@@ -249,6 +262,7 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
     redis,
     problems,
     notes,
+    nodePorts,
     healthy: problems.length === 0,
   };
 }

@@ -36,6 +36,7 @@ export async function releaseStatus(req: StatusRequest): Promise<StatusResult> {
     endpoints: objects.endpoints,
     nodes: objects.nodes,
     allServices: objects.allServices ?? [],
+    allServicesVisible: objects.allServices !== undefined,
     redis: objects.redis,
     redisExpected: values.redisEnabled,
   });

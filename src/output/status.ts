@@ -14,6 +14,15 @@ export function formatStatus(r: StatusReport, leadWithSummary = false): string {
   lines.push(
     `REPLICAS desired ${r.replicas.desired}, current ${r.replicas.current}, ready ${r.replicas.ready} (release values: ${r.replicas.inRelease})`,
   );
+  if (r.nodePorts) {
+    const n = r.nodePorts;
+    const block = n.largestFreeBlock
+      ? `${n.largestFreeBlock.first}-${n.largestFreeBlock.first + n.largestFreeBlock.size - 1} (${n.largestFreeBlock.size})`
+      : 'none';
+    lines.push(
+      `NODEPORTS ${n.used} of ${n.total} used in ${n.range.first}-${n.range.last} (${n.usedPercent}%, every Service in the cluster), ${n.free} free, largest free block ${block}`,
+    );
+  }
   lines.push('');
   lines.push(
     renderTable(
@@ -41,7 +50,8 @@ export function formatStatus(r: StatusReport, leadWithSummary = false): string {
   lines.push(...verdict(r));
   if (!leadWithSummary) return lines.join('\n');
   // On a terminal the verdict comes first too, so a long table does not bury it.
-  return [...lines.slice(0, 2), '', ...verdict(r), ...lines.slice(2)].join('\n');
+  const head = r.nodePorts ? 3 : 2;
+  return [...lines.slice(0, head), '', ...verdict(r), ...lines.slice(head)].join('\n');
 }
 
 /** HEALTHY, or DEGRADED and the problems, grouped by kind (see groupProblems). */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { ordinalOf, type PodView, type ServiceView } from '../../src/core/model.js';
+import { NODE_PORT_WARN_PERCENT, nodePortBudget } from '../../src/core/release-change.js';
 import { assessStatus, type StatusSnapshot } from '../../src/core/status.js';
 import { formatStatus, groupProblems, ordinalRanges } from '../../src/output/status.js';
 
@@ -298,7 +299,11 @@ describe('status at fleet size: problems grouped by kind, ordinals as ranges', (
       'pods 1490–1499 (10): not ready (Unschedulable 10); see why with: kubectl expose-pods status rooms -n game -o json',
     ]);
     const text = formatStatus(r);
-    assert.equal(text.split('\n').length, 1500 + 10, 'one row per ordinal, and a short tail');
+    assert.equal(text.split('\n').length, 1500 + 11, 'one row per ordinal, and a short head and tail');
+    assert.match(
+      text,
+      /^NODEPORTS 1000 of 2768 used in 30000-32767 \(36%, every Service in the cluster\), 1768 free, largest free block 31000-32767 \(1768\)$/m,
+    );
     assert.match(text, /^DEGRADED \(510 problems\):$/m);
   });
 
@@ -318,10 +323,72 @@ describe('status at fleet size: problems grouped by kind, ordinals as ranges', (
   it('on a terminal the verdict leads, before the table', () => {
     const text = formatStatus(fleet(), true);
     const lines = text.split('\n');
-    assert.deepEqual(lines.slice(2, 4), ['', 'DEGRADED (510 problems):']);
-    assert.match(lines[4] ?? '', /^ {2}- pods 1000–1499 \(500\): no per-pod Service/);
-    assert.deepEqual(lines[6], '');
-    assert.match(lines[7] ?? '', /^ORDINAL +POD/);
+    assert.match(lines[2] ?? '', /^NODEPORTS /);
+    assert.deepEqual(lines.slice(3, 5), ['', 'DEGRADED (510 problems):']);
+    assert.match(lines[5] ?? '', /^ {2}- pods 1000–1499 \(500\): no per-pod Service/);
+    assert.deepEqual(lines[7], '');
+    assert.match(lines[8] ?? '', /^ORDINAL +POD/);
     assert.match(lines.at(-1) ?? '', /^ {2}- pods 1490–1499 \(10\): not ready/, 'and again at the end');
+  });
+});
+
+describe('the NodePort budget: the ceiling every release in the cluster shares', () => {
+  const other = (name: string, ports: number[], healthCheckNodePort?: number): ServiceView => ({
+    ...svc(0),
+    name,
+    namespace: 'elsewhere',
+    release: undefined,
+    ports: ports.map((nodePort) => ({ port: 80, nodePort, protocol: 'TCP' })),
+    healthCheckNodePort,
+  });
+
+  it('counts every nodePort and health-check port in the range once, and finds the largest free block', () => {
+    const b = nodePortBudget([
+      other('a', [30000, 30001, 30001]),
+      other('b', [30500], 30501),
+      other('outside', [40000]),
+    ]);
+    assert.deepEqual(b, {
+      range: { first: 30000, last: 32767 },
+      total: 2768,
+      used: 4,
+      free: 2764,
+      usedPercent: 0,
+      largestFreeBlock: { first: 30502, size: 2266 },
+    });
+    assert.equal(nodePortBudget([], { first: 30000, last: 30009 }).largestFreeBlock?.size, 10);
+    const full = Array.from({ length: 10 }, (_, i) => other(`s${i}`, [30000 + i]));
+    assert.equal(nodePortBudget(full, { first: 30000, last: 30009 }).largestFreeBlock, null);
+  });
+
+  it(`status shows it, and notes a range ${NODE_PORT_WARN_PERCENT}% used or more; nothing when every Service cannot be listed`, () => {
+    const crowded = (s: StatusSnapshot) => {
+      s.allServices = [
+        ...s.allServices,
+        other(
+          'big',
+          // 30000-30531 and 31000-32767: 2300 ports around the release's own 30880 and 30881.
+          [
+            ...Array.from({ length: 532 }, (_, i) => 30000 + i),
+            ...Array.from({ length: 1768 }, (_, i) => 31000 + i),
+          ],
+        ),
+      ];
+    };
+    const r = assessStatus(snapshot(crowded));
+    assert.equal(r.nodePorts?.used, 2302);
+    assert.equal(r.healthy, true, 'a note, not a problem');
+    assert.deepEqual(r.notes, [
+      'the NodePort range 30000-32767 is 83% used (2302 of 2768, by every Service in the cluster): 466 left, the largest block 348. Each per-pod NodePort Service takes one; LoadBalancer rooms with Local take a second (the health check).',
+    ]);
+    assert.equal(assessStatus(snapshot()).notes.length, 0);
+    const hidden = assessStatus(
+      snapshot((s) => {
+        crowded(s);
+        s.allServicesVisible = false;
+      }),
+    );
+    assert.equal(hidden.nodePorts, undefined);
+    assert.deepEqual(hidden.notes, []);
   });
 });
