@@ -4,7 +4,7 @@ import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { diffEndpoints } from '../core/endpoint-changes.js';
 import { DEFAULT_ADDRESS_TYPES, internalOnly, parseAddressTypes, type Endpoint } from '../core/endpoints.js';
 import { durationMs } from '../core/duration.js';
-import { interceptedAddresses, type AddressMove } from '../core/probe.js';
+import { interceptedAddresses } from '../core/probe.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { UsageError } from '../errors.js';
 import type { EndpointsReport } from '../ops/endpoints.js';
@@ -80,7 +80,8 @@ The node address is the first of --address-type the node has. A warning goes to 
   async run(): Promise<EndpointsReport | undefined> {
     const { args, flags } = await this.parse(Endpoints);
     const { probeRows, readEndpoints } = await import('../ops/endpoints.js');
-    const { formatAddresses, formatEndpoints, formatScopeWarning } = await import('../output/endpoints.js');
+    const { formatAddresses, formatEndpoints, formatInternalOnly, formatMoves, formatScopeWarning } =
+      await import('../output/endpoints.js');
     const { renderStructured } = await import('../output/format.js');
     const types = parseAddressTypes(flags['address-type']);
     if (typeof types === 'string') throw new UsageError(types);
@@ -122,7 +123,7 @@ The node address is the first of --address-type the node has. A warning goes to 
     if (flags.probe) {
       const probed = await probeRows(rows, probeMs, alternatives);
       this.warnIntercepted(interceptedAddresses(probed.rows));
-      this.warnMoved(probed.moves);
+      for (const line of formatMoves(probed.moves, rows)) this.printer.warn(line);
       rows = probed.rows;
     }
     const shown = { ...report, endpoints: rows };
@@ -132,7 +133,8 @@ The node address is the first of --address-type the node has. A warning goes to 
       const text = formatScopeWarning(scopeWarning, new Set(rows.map((r) => r.pod)));
       if (text) this.printer.warn(text);
     }
-    this.warnInternalOnly(internalOnly(rows));
+    const internal = formatInternalOnly(internalOnly(rows));
+    if (internal) this.printer.warn(internal);
     if (flags.output === 'json' || flags.output === 'yaml')
       process.stdout.write(renderStructured(shown, flags.output));
     else if (flags.output === 'addresses') {
@@ -140,14 +142,6 @@ The node address is the first of --address-type the node has. A warning goes to 
       if (text) this.log(text);
     } else this.log(formatEndpoints(rows, flags.output === 'wide'));
     return shown;
-  }
-
-  /** Rows whose picked address did not answer and now show one that did. */
-  private warnMoved(moves: AddressMove[]): void {
-    for (const m of moves)
-      this.printer.warn(
-        `${m.pod}: ${m.from.address} (${m.from.type}) ${m.from.probe}, ${m.to.address} (${m.to.type}) answers: shown instead. kube-proxy serves NodePorts only on the addresses its --nodeport-addresses allows; in nftables mode that is, by default, each node's primary address (its InternalIP).`,
-      );
   }
 
   /** Addresses where the control connection answered: no TCP verdict there can be trusted. */
@@ -158,14 +152,6 @@ The node address is the first of --address-type the node has. A warning goes to 
     );
   }
 
-  /** Ready rows reachable only on an internal address: clients outside the cluster usually cannot use them. */
-  private warnInternalOnly(rows: Endpoint[]): void {
-    if (!rows.length) return;
-    this.printer.warn(
-      `${rows.map((r) => r.pod).join(', ')}: only an internal address (${[...new Set(rows.map((r) => r.addressType))].join(', ')}); clients outside the cluster usually cannot reach it`,
-    );
-  }
-
   /** --watch: one table per change, or one JSON (YAML) document per changed row. */
   private async watch(
     release: string,
@@ -173,7 +159,7 @@ The node address is the first of --address-type the node has. A warning goes to 
     addressTypes: string[],
   ): Promise<void> {
     const { watchEndpoints } = await import('../ops/endpoints-watch.js');
-    const { formatEndpoints } = await import('../output/endpoints.js');
+    const { formatEndpoints, formatInternalOnly } = await import('../output/endpoints.js');
     const { renderStructured } = await import('../output/format.js');
     const stop = new AbortController();
     const onSignal = () => {
@@ -207,7 +193,8 @@ The node address is the first of --address-type the node has. A warning goes to 
         }
         const fresh = internalOnly(u.endpoints).filter((r) => !warned.has(r.pod));
         for (const r of fresh) warned.add(r.pod);
-        this.warnInternalOnly(fresh);
+        const internal = formatInternalOnly(fresh);
+        if (internal) this.printer.warn(internal);
         const rows = u.endpoints.filter(keep);
         const changes = diffEndpoints(shown, rows);
         shown = rows;

@@ -1,5 +1,7 @@
 import { hostPort, type Endpoint } from '../core/endpoints.js';
+import type { AddressMove } from '../core/probe.js';
 import { nodePortScope, type NodePortScopeWarning } from '../core/nodeport-scope.js';
+import { roomList } from './ranges.js';
 import { renderTable } from './table.js';
 
 const dash = (v: string | number | null) => (v === null ? '-' : String(v));
@@ -62,4 +64,30 @@ export function formatScopeWarning(w: NodePortScopeWarning, shown: ReadonlySet<s
   });
   if (addresses.length > 5) list.push(`and ${addresses.length - 5} more`);
   return `kube-proxy accepts NodePorts only ${where} (${kubeProxy.source}: mode ${kubeProxy.mode}, nodePortAddresses ${set}). These addresses shown are not: ${list.join(', ')}. They reach the rooms only where the network translates them to an accepted address, as a cloud's NAT does for an ExternalIP. Check with --probe, or choose --address-type InternalIP.`;
+}
+
+/** The warning for Ready rows whose only address is internal; undefined when there are none. */
+export function formatInternalOnly(rows: readonly Endpoint[]): string | undefined {
+  if (!rows.length) return undefined;
+  const types = [...new Set(rows.map((r) => r.addressType))].join(', ');
+  return `${roomList(rows)}: only an internal address (${types}); clients outside the cluster usually cannot reach ${rows.length === 1 ? 'it' : 'them'}`;
+}
+
+/**
+ * The warnings for rows --probe moved to another address of their node: one
+ * per pair of addresses (rooms on one node share it), naming its rooms.
+ */
+export function formatMoves(moves: readonly AddressMove[], rows: readonly Endpoint[]): string[] {
+  const ordinal = new Map(rows.map((r) => [r.pod, r.ordinal]));
+  const byPair = new Map<string, { move: AddressMove; rooms: { pod: string; ordinal: number }[] }>();
+  for (const m of moves) {
+    const key = `${m.from.address} ${m.from.probe} ${m.to.address}`;
+    const entry = byPair.get(key) ?? { move: m, rooms: [] };
+    entry.rooms.push({ pod: m.pod, ordinal: ordinal.get(m.pod) ?? -1 });
+    byPair.set(key, entry);
+  }
+  return [...byPair.values()].map(
+    ({ move: m, rooms }) =>
+      `${roomList(rooms)}: ${m.from.address} (${m.from.type}) ${m.from.probe}, ${m.to.address} (${m.to.type}) answers: shown instead. kube-proxy serves NodePorts only on the addresses its --nodeport-addresses allows; in nftables mode that is, by default, each node's primary address (its InternalIP).`,
+  );
 }

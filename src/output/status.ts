@@ -1,4 +1,5 @@
 import type { Problem, StatusReport } from '../core/status.js';
+import { LISTED, ordinalRanges } from './ranges.js';
 import { renderTable } from './table.js';
 
 /**
@@ -63,9 +64,6 @@ function verdict(r: StatusReport): string[] {
   ];
 }
 
-/** How many problems of one kind are listed one by one; more are summarised in one line by ordinal ranges. */
-const LISTED = 3;
-
 /**
  * The problems as lines: each kind in order of first appearance; up to three
  * of a kind as they are, more as one line with the ordinals as ranges and the
@@ -106,17 +104,4 @@ function summaryLine(kind: Problem['kind'], which: string, items: Problem[], whe
     default:
       return `${kind} ${which}: ${items[0]?.message ?? ''}`;
   }
-}
-
-/** Ordinals as ranges: 0–2, 5, 7–9 (sorted, each once). */
-export function ordinalRanges(ordinals: readonly number[]): string {
-  const sorted = [...new Set(ordinals)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length;) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] ?? 0) + 1) j++;
-    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}–${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(', ');
 }

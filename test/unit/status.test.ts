@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { ordinalOf, type PodView, type ServiceView } from '../../src/core/model.js';
 import { NODE_PORT_WARN_PERCENT, nodePortBudget } from '../../src/core/release-change.js';
 import { assessStatus, type StatusSnapshot } from '../../src/core/status.js';
-import { formatStatus, groupProblems, ordinalRanges } from '../../src/output/status.js';
+import { ordinalRanges } from '../../src/output/ranges.js';
+import { formatStatus, groupProblems } from '../../src/output/status.js';
 
 const WL = 'rooms-expose-pods';
 const pod = (n: number, extra: Partial<PodView> = {}): PodView => ({

@@ -13,7 +13,7 @@ import {
   primaryAddresses,
 } from '../../src/core/nodeport-scope.js';
 import { readKubeProxyConfig } from '../../src/kube/kube-proxy.js';
-import { formatScopeWarning } from '../../src/output/endpoints.js';
+import { formatInternalOnly, formatMoves, formatScopeWarning } from '../../src/output/endpoints.js';
 import { FAKE_SERVER, fakeKube } from '../support/kube.js';
 
 const node = (name: string, ...addresses: [string, string][]): NodeView => ({
@@ -171,5 +171,44 @@ describe('readKubeProxyConfig (nock)', () => {
     assert.ok(forbidden.isDone(), 'a 403 asks no further');
     nock(FAKE_SERVER).get(kubeadm).reply(500, 'boom');
     assert.equal(await readKubeProxyConfig(fakeKube()), undefined);
+  });
+});
+
+describe('endpoints warnings stay one short line at any size', () => {
+  const rows = Array.from({ length: 1000 }, (_, n) => row(n, 'internal', '10.0.0.3', 'InternalIP'));
+
+  it('only an internal address: names up to three rooms, summarises more by ordinal ranges', () => {
+    assert.equal(
+      formatInternalOnly(rows.slice(0, 1)),
+      'web-0: only an internal address (InternalIP); clients outside the cluster usually cannot reach it',
+    );
+    assert.equal(
+      formatInternalOnly(rows.slice(0, 3)),
+      'web-0, web-1, web-2: only an internal address (InternalIP); clients outside the cluster usually cannot reach them',
+    );
+    assert.equal(
+      formatInternalOnly([...rows.slice(0, 500), ...rows.slice(700)]),
+      '800 rooms (ordinals 0–499, 700–999): only an internal address (InternalIP); clients outside the cluster usually cannot reach them',
+    );
+    assert.equal(formatInternalOnly([]), undefined);
+  });
+
+  it('addresses --probe moved: one line per pair of addresses, naming its rooms', () => {
+    const move = (n: number, node: number) => ({
+      pod: `web-${n}`,
+      from: { address: `203.0.113.${node}`, type: 'ExternalIP', probe: 'refused' as const },
+      to: { address: `10.0.0.${node}`, type: 'InternalIP' },
+    });
+    const moves = [...Array.from({ length: 400 }, (_, n) => move(n, 2)), move(400, 1)];
+    const lines = formatMoves(moves, rows);
+    assert.equal(lines.length, 2);
+    assert.match(
+      lines[0] ?? '',
+      /^400 rooms \(ordinals 0–399\): 203\.0\.113\.2 \(ExternalIP\) refused, 10\.0\.0\.2 \(InternalIP\) answers: shown instead\. kube-proxy serves/,
+    );
+    assert.match(
+      lines[1] ?? '',
+      /^web-400: 203\.0\.113\.1 \(ExternalIP\) refused, 10\.0\.0\.1 \(InternalIP\) answers/,
+    );
   });
 });
