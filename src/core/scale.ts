@@ -1,4 +1,5 @@
 import { ordinalOf, type NodeView, type PodView, type ServiceView } from './model.js';
+import { nodePortBudget, type NodePortBudget } from './release-change.js';
 
 /** What `scale` knows before it changes anything. */
 export interface ScaleInput {
@@ -58,6 +59,8 @@ export interface ScalePlan {
   notes: string[];
   /** Nothing would change in the release or the cluster. */
   noop: boolean;
+  /** The cluster-wide NodePort range now, and its use after this scale; undefined when Services cannot be listed cluster-wide. */
+  nodePorts?: { now: NodePortBudget; after: { used: number; usedPercent: number } };
 }
 
 const range = (from: number, to: number) =>
@@ -138,6 +141,19 @@ export function planScale(input: ScaleInput): ScalePlan {
     !addServices.length &&
     !removeServices.length;
 
+  // Each Service takes a nodePort, and a LoadBalancer with Local a second one for its health check.
+  let nodePorts: ScalePlan['nodePorts'];
+  if (input.allServices) {
+    const now = nodePortBudget(input.allServices);
+    const perService =
+      input.services.some((v) => v.healthCheckNodePort) ||
+      (!input.services.length && input.exposeType === 'LoadBalancer')
+        ? 2
+        : 1;
+    const used = Math.max(0, now.used + perService * (addServices.length - removeServices.length));
+    nodePorts = { now, after: { used, usedPercent: Math.round((used / now.total) * 100) } };
+  }
+
   return {
     release: input.release,
     namespace: input.namespace,
@@ -152,6 +168,7 @@ export function planScale(input: ScaleInput): ScalePlan {
     exposeCount,
     notes,
     noop,
+    nodePorts,
   };
 }
 

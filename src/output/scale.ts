@@ -1,5 +1,6 @@
 import type { EndpointChange } from '../core/endpoint-changes.js';
 import { hostPort } from '../core/endpoints.js';
+import { NODE_PORT_WARN_PERCENT } from '../core/release-change.js';
 import type { PlannedService, ScalePlan } from '../core/scale.js';
 
 const list = (items: string[]) => (items.length ? items.join(', ') : '-');
@@ -44,6 +45,13 @@ export function formatPlan(plan: ScalePlan, deleteData: boolean): string {
       deleteData
         ? `  PVCs to delete:     ${names(plan.pvcsLeftBehind)}  (--delete-data: their data is lost)`
         : `  PVCs kept:          ${names(plan.pvcsLeftBehind)}  (reattached to the same ordinals if you scale up again; --delete-data deletes them)`,
+    );
+  }
+  if (plan.nodePorts) {
+    const { now, after } = plan.nodePorts;
+    const warn = after.usedPercent >= NODE_PORT_WARN_PERCENT ? '  (warning: the range is nearly full)' : '';
+    lines.push(
+      `  NodePorts:          ${now.used} -> ${after.used} of ${now.total} used in ${now.range.first}-${now.range.last} (${now.usedPercent}% -> ${after.usedPercent}%, every Service in the cluster)${warn}`,
     );
   }
   for (const n of plan.notes) lines.push(`  note: ${n}`);

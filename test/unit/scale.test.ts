@@ -5,6 +5,7 @@ import nock from 'nock';
 
 import type { PodView, ServiceView } from '../../src/core/model.js';
 import { planScale, preflight, type ScaleInput } from '../../src/core/scale.js';
+import { formatPlan } from '../../src/output/scale.js';
 import { ExitCode } from '../../src/errors.js';
 import { rollbackArgs, upgradeArgs } from '../../src/helm/args.js';
 import { acquireReleaseLock, helmAlive, holderIdentity, leaseIsStale } from '../../src/kube/lock.js';
@@ -52,6 +53,38 @@ function input(over: Partial<ScaleInput> & { live?: number } = {}): ScaleInput {
 }
 
 describe('planScale', () => {
+  it('the plan shows the cluster-wide NodePort range before and after; a LoadBalancer with Local takes two ports per room', () => {
+    // 30000-30879 and 30890-32209: 2200 ports held by others, around the release's 30880-30884.
+    const held = [...n(880).map((i) => 30000 + i), ...n(1320).map((i) => 30890 + i)];
+    const others = held.map((nodePort, i) => ({
+      ...svc(0),
+      name: `x${i}`,
+      namespace: 'o',
+      release: undefined,
+      ports: [{ port: 80, nodePort, protocol: 'TCP' }],
+    }));
+    const p = planScale(input({ allServices: [...n(2).map((i) => svc(i)), ...others] }));
+    assert.deepEqual(p.nodePorts?.after, { used: 2205, usedPercent: 80 });
+    assert.equal(p.nodePorts.now.used, 2202);
+    assert.match(
+      formatPlan(p, false),
+      /^ {2}NodePorts: {10}2202 -> 2205 of 2768 used in 30000-32767 \(80% -> 80%, every Service in the cluster\) {2}\(warning: the range is nearly full\)$/m,
+    );
+    const lb = planScale(
+      input({
+        exposeType: 'LoadBalancer',
+        services: n(2).map((i) => ({ ...svc(i), healthCheckNodePort: 32000 + i })),
+      }),
+    );
+    assert.equal((lb.nodePorts?.after.used ?? 0) - (lb.nodePorts?.now.used ?? 0), 6, '3 rooms, 2 ports each');
+    assert.equal(
+      planScale(input({ allServices: undefined })).nodePorts,
+      undefined,
+      'unknown without cluster-wide RBAC',
+    );
+    assert.doesNotMatch(formatPlan(planScale(input({ allServices: undefined })), false), /NodePorts:/);
+  });
+
   it('up 2 -> 5: pods and Services 2..4 in order, with their nodePorts; nothing removed', () => {
     const p = planScale(input());
     assert.deepEqual(p.createPods, [`${W}-2`, `${W}-3`, `${W}-4`]);
