@@ -38,9 +38,8 @@ export interface StatusSnapshot {
   endpoints: EndpointView[];
   nodes: NodeView[];
   /** Every Service in the cluster, to find nodePort collisions. */
-  allServices: ServiceView[];
-  /** False when RBAC forbids listing every Service: no collision check and no NodePort budget. */
-  allServicesVisible?: boolean;
+  /** Every Service in the cluster; undefined when RBAC forbids listing them: no collision check and no NodePort budget. */
+  allServices?: ServiceView[];
   redis?: RedisView;
   /** The release enables Redis, so its absence is a problem. */
   redisExpected: boolean;
@@ -200,7 +199,8 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
   // A nodePort the release expects but another Service holds: ours could not be created.
   if (s.values.nodePortBase !== undefined) {
     const holders = new Map<number, ServiceView>();
-    for (const svc of s.allServices) for (const p of svc.ports) if (p.nodePort) holders.set(p.nodePort, svc);
+    for (const svc of s.allServices ?? [])
+      for (const p of svc.ports) if (p.nodePort) holders.set(p.nodePort, svc);
     for (let n = 0; n < s.values.exposeCount; n++) {
       const port = s.values.nodePortBase + n;
       const holder = holders.get(port);
@@ -242,7 +242,7 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
   }
 
   // The ceiling every per-pod NodePort Service in the cluster shares.
-  const nodePorts = s.allServicesVisible === false ? undefined : nodePortBudget(s.allServices);
+  const nodePorts = s.allServices && nodePortBudget(s.allServices);
   if (nodePorts && nodePorts.usedPercent >= NODE_PORT_WARN_PERCENT) {
     notes.push(
       `the NodePort range ${nodePorts.range.first}-${nodePorts.range.last} is ${nodePorts.usedPercent}% used (${nodePorts.used} of ${nodePorts.total}, by every Service in the cluster): ${nodePorts.free} left, the largest block ${nodePorts.largestFreeBlock?.size ?? 0}. Each per-pod NodePort Service takes one; LoadBalancer rooms with Local take a second (the health check).`,

@@ -35,8 +35,7 @@ export async function releaseStatus(req: StatusRequest): Promise<StatusResult> {
     services: objects.services,
     endpoints: objects.endpoints,
     nodes: objects.nodes,
-    allServices: objects.allServices ?? [],
-    allServicesVisible: objects.allServices !== undefined,
+    allServices: objects.allServices,
     redis: objects.redis,
     redisExpected: values.redisEnabled,
   });

@@ -365,7 +365,7 @@ describe('the NodePort budget: the ceiling every release in the cluster shares',
   it(`status shows it, and notes a range ${NODE_PORT_WARN_PERCENT}% used or more; nothing when every Service cannot be listed`, () => {
     const crowded = (s: StatusSnapshot) => {
       s.allServices = [
-        ...s.allServices,
+        ...(s.allServices ?? []),
         other(
           'big',
           // 30000-30531 and 31000-32767: 2300 ports around the release's own 30880 and 30881.
@@ -386,7 +386,7 @@ describe('the NodePort budget: the ceiling every release in the cluster shares',
     const hidden = assessStatus(
       snapshot((s) => {
         crowded(s);
-        s.allServicesVisible = false;
+        s.allServices = undefined;
       }),
     );
     assert.equal(hidden.nodePorts, undefined);
