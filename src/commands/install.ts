@@ -184,7 +184,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
         this.printer.warn(m);
       },
       onPreview: (p) => {
-        if (p.exists) this.printer.info(formatChange(p));
+        this.printer.info(formatChange(p));
       },
       confirm: async (p) => {
         await requireConfirmation({

@@ -75,7 +75,7 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
     const { requireConfirmation } = await import('../output/confirm.js');
     const { renderStructured } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
-    const { formatChanges, formatPlan } = await import('../output/scale.js');
+    const { formatChanges, formatPlan, names } = await import('../output/scale.js');
     const text = flags.output === 'text';
     const progress = new Progress();
     let result: ScaleResult;
@@ -143,11 +143,11 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
       `release ${plan.release} scaled to ${plan.to} in namespace ${plan.namespace}${result.revision ? ` (revision ${result.revision})` : ''}`,
     );
     if (reachable) await reachable();
-    this.log(formatChanges(result.changes));
-    if (result.deletedPvcs.length) this.printer.info(`deleted PVCs: ${result.deletedPvcs.join(', ')}`);
+    this.log(formatChanges(result.changes, `${plan.release} -n ${plan.namespace}`));
+    if (result.deletedPvcs.length) this.printer.info(`deleted PVCs: ${names(result.deletedPvcs)}`);
     else if (plan.pvcsLeftBehind.length) {
       this.printer.info(
-        `kept PVCs ${plan.pvcsLeftBehind.join(', ')}: scaling up again reattaches them to the same ordinals`,
+        `kept PVCs ${names(plan.pvcsLeftBehind)}: scaling up again reattaches them to the same ordinals`,
       );
     }
     return result;

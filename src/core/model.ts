@@ -13,6 +13,8 @@ export interface PodView {
   terminating: boolean;
   /** Why it is not ready, when a container or condition says: ImagePullBackOff, Unschedulable, ... */
   reason?: string;
+  /** A Ready pod: seconds from its creation to its Ready condition (how long one pod takes to start). */
+  readySeconds?: number;
 }
 
 export interface ServicePortView {
@@ -36,6 +38,8 @@ export interface ServiceView {
   externalTrafficPolicy?: string;
   /** spec.healthCheckNodePort: where kube-proxy answers a LoadBalancer's health check (Local only). */
   healthCheckNodePort?: number;
+  /** spec.clusterIPs without "None": the addresses it takes from the Service CIDRs. */
+  clusterIPs?: string[];
 }
 
 export interface EndpointView {
@@ -59,6 +63,9 @@ export interface NodeView {
   /** status.allocatable.pods, when the node reports it. */
   allocatablePods?: number;
   addresses: NodeAddress[];
+  /** metadata.labels and spec.taints: where rooms may be scheduled (core/placement.ts). */
+  labels?: Record<string, string>;
+  taints?: { key: string; value?: string; effect: string }[];
 }
 
 export interface PvcView {

@@ -5,7 +5,8 @@
  * checks against the cluster (nodePorts, pod slots). Pure: the mutation path
  * in ops/ feeds it plain objects.
  */
-import { ordinalOf, type NodeView, type PodView, type ServiceView } from './model.js';
+import { DEFAULT_NODE_PORT_RANGE, type BudgetDelta, type PodSlotBudget } from './budget.js';
+import { ordinalOf, type PodView, type ServiceView } from './model.js';
 
 /** One rendered object of a Helm manifest, as parsed YAML. */
 export interface ManifestObject {
@@ -18,11 +19,28 @@ export interface ManifestObject {
 
 /** The parts of a manifest a change plan looks at. */
 export interface ManifestView {
-  statefulSet?: { name: string; replicas: number; template: unknown; claimTemplates: string[] };
+  statefulSet?: {
+    name: string;
+    replicas: number;
+    template: unknown;
+    claimTemplates: string[];
+    podManagementPolicy: string;
+  };
   /** Deployments (the chart's Redis), by name, with their pod template. */
   deployments: { name: string; template: unknown }[];
-  /** Per-pod and other Services, with the nodePorts the manifest fixes (not those Kubernetes assigns). */
-  services: { name: string; type: string; nodePorts: number[] }[];
+  /**
+   * Per-pod and other Services, with the nodePorts the manifest fixes (not those
+   * Kubernetes assigns), how many ports it has, whether it takes a ClusterIP
+   * (not headless), and whether it takes a health-check nodePort (LoadBalancer with Local).
+   */
+  services: {
+    name: string;
+    type: string;
+    nodePorts: number[];
+    portCount: number;
+    takesClusterIP: boolean;
+    healthCheck: boolean;
+  }[];
   /** PersistentVolumeClaims the manifest itself creates (Redis). */
   pvcs: string[];
 }
@@ -35,7 +53,11 @@ export function manifestView(objects: ManifestObject[]): ManifestView {
     const spec = (o.spec ?? {}) as {
       replicas?: number;
       template?: unknown;
+      podManagementPolicy?: string;
       type?: string;
+      clusterIP?: string;
+      externalTrafficPolicy?: string;
+      allocateLoadBalancerNodePorts?: boolean;
       ports?: { nodePort?: number | null }[];
       volumeClaimTemplates?: { metadata?: { name?: string } }[];
     };
@@ -45,16 +67,21 @@ export function manifestView(objects: ManifestObject[]): ManifestView {
         replicas: spec.replicas ?? 1,
         template: spec.template,
         claimTemplates: (spec.volumeClaimTemplates ?? []).map((t) => t.metadata?.name ?? '').filter(Boolean),
+        podManagementPolicy: spec.podManagementPolicy ?? 'OrderedReady',
       };
     } else if (o.kind === 'Deployment') {
       view.deployments.push({ name, template: spec.template });
     } else if (o.kind === 'Service') {
+      const type = spec.type ?? 'ClusterIP';
       view.services.push({
         name,
-        type: spec.type ?? 'ClusterIP',
+        type,
         nodePorts: (spec.ports ?? [])
           .map((p) => p.nodePort)
           .filter((p): p is number => typeof p === 'number'),
+        portCount: (spec.ports ?? []).length,
+        takesClusterIP: type !== 'ExternalName' && spec.clusterIP !== 'None',
+        healthCheck: type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local',
       });
     } else if (o.kind === 'PersistentVolumeClaim') {
       view.pvcs.push(name);
@@ -114,6 +141,8 @@ export interface ReleaseChangePlan {
   removeServices: string[];
   /** Services that stay but whose fixed nodePort changes: clients holding the old address lose it. */
   movedNodePorts: { service: string; from: number[]; to: number[] }[];
+  /** A large step under OrderedReady: how many pods start one after another, and how long that takes. */
+  orderedStart?: OrderedStart;
   /** Nothing in the values or the manifest changes. */
   noop: boolean;
 }
@@ -143,8 +172,8 @@ export function planReleaseChange(
   };
   const sts = after.statefulSet;
   const old = before?.statefulSet;
+  const live = new Map<number, PodView>();
   if (sts) {
-    const live = new Map<number, PodView>();
     for (const p of pods) {
       const n = ordinalOf(p.name, sts.name);
       if (n !== undefined && !p.terminating) live.set(n, p);
@@ -174,6 +203,7 @@ export function planReleaseChange(
       plan.movedNodePorts.push({ service: s.name, from: prev.nodePorts, to: s.nodePorts });
   }
   plan.removeServices = [...oldServices.keys()].filter((n) => !newServices.has(n));
+  if (sts) plan.orderedStart = orderedStart(sts.podManagementPolicy, sts.replicas - live.size, pods);
   plan.noop =
     before !== undefined &&
     !values.length &&
@@ -187,6 +217,49 @@ export function planReleaseChange(
   return plan;
 }
 
+/** From this many new pods, a plan under OrderedReady says how long they take to start. */
+export const ORDERED_START_NOTE_PODS = 50;
+
+/**
+ * Seconds between two pods under OrderedReady on a control plane where a pod is
+ * Ready the moment it is bound (bench/RESULTS.md: 1000 rooms in 227 s): the floor
+ * any cluster adds to its pods' own start time.
+ */
+export const ORDERED_START_FLOOR_SECONDS = 0.23;
+
+export interface OrderedStart {
+  pods: number;
+  /** Median creation-to-Ready time of the release's Ready pods; undefined when none is known. */
+  perPodSeconds?: number;
+  /** The least it can take: pods x the control plane's own pace. */
+  floorSeconds: number;
+  /** pods x (perPodSeconds + the floor), when perPodSeconds is known. */
+  estimateSeconds?: number;
+}
+
+/** The start of `newPods` under the StatefulSet's policy; undefined for Parallel or a small step. */
+export function orderedStart(
+  policy: string,
+  newPods: number,
+  pods: readonly PodView[],
+): OrderedStart | undefined {
+  if (policy !== 'OrderedReady' || newPods < ORDERED_START_NOTE_PODS) return undefined;
+  const times = pods
+    .map((p) => p.readySeconds)
+    .filter((t): t is number => t !== undefined)
+    .sort((a, b) => a - b);
+  const perPodSeconds = times.length ? times[Math.floor(times.length / 2)] : undefined;
+  const floorSeconds = Math.round(newPods * ORDERED_START_FLOOR_SECONDS);
+  return {
+    pods: newPods,
+    perPodSeconds,
+    floorSeconds,
+    ...(perPodSeconds !== undefined && {
+      estimateSeconds: Math.round(newPods * (perPodSeconds + ORDERED_START_FLOOR_SECONDS)),
+    }),
+  };
+}
+
 /** Why a plan needs the user's yes: each a phrase ("removes 3 Ready pod(s)"); empty when it needs none. */
 export function disruptions(plan: ReleaseChangePlan): string[] {
   const out: string[] = [];
@@ -196,9 +269,6 @@ export function disruptions(plan: ReleaseChangePlan): string[] {
   if (plan.movedNodePorts.length) out.push(`moves the nodePort of ${plan.movedNodePorts.length} Service(s)`);
   return out;
 }
-
-/** The default --service-node-port-range; the API server's own flag cannot be read from outside. */
-export const DEFAULT_NODE_PORT_RANGE = { first: 30000, last: 32767 } as const;
 
 /**
  * The first base from which `size` consecutive nodePorts are free in the range,
@@ -215,50 +285,6 @@ export function freeNodePortBlock(
     if (run >= size) return p - size + 1;
   }
   return undefined;
-}
-
-/** How full the cluster-wide NodePort range is: every Service of every release and owner counts. */
-export interface NodePortBudget {
-  range: { first: number; last: number };
-  total: number;
-  /** nodePorts and LoadBalancer healthCheckNodePorts in the range (both come from it). */
-  used: number;
-  free: number;
-  usedPercent: number;
-  /** The largest run of consecutive free ports: where the biggest fixed block still fits. */
-  largestFreeBlock: { first: number; size: number } | null;
-}
-
-/** The share of the range at which `status` warns. */
-export const NODE_PORT_WARN_PERCENT = 80;
-
-export function nodePortBudget(
-  services: readonly ServiceView[],
-  range: { first: number; last: number } = DEFAULT_NODE_PORT_RANGE,
-): NodePortBudget {
-  const taken = new Set<number>();
-  for (const s of services) {
-    for (const p of s.ports) if (p.nodePort) taken.add(p.nodePort);
-    if (s.healthCheckNodePort) taken.add(s.healthCheckNodePort);
-  }
-  const used = [...taken].filter((p) => p >= range.first && p <= range.last).length;
-  const total = range.last - range.first + 1;
-  let best: { first: number; size: number } | null = null;
-  let start = range.first;
-  for (let p = range.first; p <= range.last + 1; p++) {
-    if (p <= range.last && !taken.has(p)) continue;
-    const size = p - start;
-    if (size > 0 && (!best || size > best.size)) best = { first: start, size };
-    start = p + 1;
-  }
-  return {
-    range,
-    total,
-    used,
-    free: total - used,
-    usedPercent: Math.round((used / total) * 100),
-    largestFreeBlock: best,
-  };
 }
 
 /** A Service of another release or owner is "theirs"; this release's own may be re-applied. */
@@ -309,48 +335,60 @@ export function nodePortProblems(
   return problems;
 }
 
-/** A node as the capacity check sees it: schedulable, how many pods it may hold, how many it holds. */
-export interface NodeSlots {
-  name: string;
-  schedulable: boolean;
-  allocatablePods?: number;
-  boundPods: number;
-}
-
-/** Slots per node: allocatable pods minus the pods bound there, for Ready, uncordoned nodes. */
-export function nodeSlots(nodes: NodeView[], boundPerNode: Map<string, number>): NodeSlots[] {
-  return nodes.map((n) => ({
-    name: n.name,
-    schedulable: n.ready && !n.unschedulable,
-    allocatablePods: n.allocatablePods,
-    boundPods: boundPerNode.get(n.name) ?? 0,
-  }));
+/** nodePorts a rendered Service takes: one per port (NodePort, LoadBalancer), and one for a Local health check. */
+function nodePortCount(s: ManifestView['services'][number]): number {
+  if (s.type !== 'NodePort' && s.type !== 'LoadBalancer') return 0;
+  return s.portCount + (s.healthCheck ? 1 : 0);
 }
 
 /**
- * The new pods of a change must fit: free pod slots on schedulable nodes, and
- * with room.onePerNode one node per replica. Empty when they fit (or nothing is added).
+ * What a change takes from (or gives back to) the cluster's budgets, from the
+ * manifest before (undefined for a first install) and after, and the room pods
+ * that exist now. A dual-stack Service takes a ClusterIP in each family; the
+ * count is per family, as the budget is.
+ */
+export function budgetDelta(
+  before: ManifestView | undefined,
+  after: ManifestView,
+  livePods: number,
+): BudgetDelta {
+  const sum = (v: ManifestView | undefined, f: (s: ManifestView['services'][number]) => number) =>
+    (v?.services ?? []).reduce((n, s) => n + f(s), 0);
+  const newDeployments = after.deployments.filter(
+    (d) => !(before?.deployments ?? []).some((b) => b.name === d.name),
+  ).length;
+  return {
+    nodePorts: sum(after, nodePortCount) - sum(before, nodePortCount),
+    clusterIPs:
+      sum(after, (s) => (s.takesClusterIP ? 1 : 0)) - sum(before, (s) => (s.takesClusterIP ? 1 : 0)),
+    podSlots: (after.statefulSet?.replicas ?? 0) - livePods + newDeployments,
+  };
+}
+
+/**
+ * The new pods of a change must fit: free pod slots on the nodes the rooms may
+ * use (core/budget.ts), and with room.onePerNode one such node per replica.
+ * Empty when they fit (or nothing is added).
  */
 export function capacityProblems(
   newPods: number,
   replicas: number,
   onePerNode: boolean,
-  slots: NodeSlots[],
+  slots: PodSlotBudget,
 ): string[] {
   const problems: string[] = [];
-  const schedulable = slots.filter((s) => s.schedulable);
-  if (onePerNode && replicas > schedulable.length) {
+  const left = slots.excluded.length
+    ? ` (left out: ${slots.excluded.map((e) => `${e.nodes} ${e.reason}`).join('; ')})`
+    : '';
+  if (onePerNode && replicas > slots.nodes) {
     problems.push(
-      `room.onePerNode allows one pod per node, and ${schedulable.length} node(s) are Ready and schedulable: ${replicas} replicas cannot all be scheduled`,
+      `room.onePerNode allows one pod per node, and ${slots.nodes} node(s) can take rooms${left}: ${replicas} replicas cannot all be scheduled`,
     );
   }
-  if (newPods > 0 && schedulable.every((s) => s.allocatablePods !== undefined)) {
-    const free = schedulable.reduce((sum, s) => sum + Math.max(0, (s.allocatablePods ?? 0) - s.boundPods), 0);
-    if (newPods > free) {
-      problems.push(
-        `${newPods} new pod(s) need a slot, and the ${schedulable.length} Ready, schedulable node(s) have ${free} free (allocatable pods minus pods bound): ${newPods - free} would stay Pending`,
-      );
-    }
+  if (!slots.unreported && newPods > slots.free) {
+    problems.push(
+      `${newPods} new pod(s) need a slot, and the ${slots.nodes} node(s) that can take rooms have ${slots.free} free (allocatable pods minus pods bound)${left}: ${newPods - slots.free} would stay Pending`,
+    );
   }
   return problems;
 }

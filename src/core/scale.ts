@@ -1,5 +1,6 @@
-import { ordinalOf, type NodeView, type PodView, type ServiceView } from './model.js';
-import { nodePortBudget, type NodePortBudget } from './release-change.js';
+import type { BudgetChange } from './budget.js';
+import type { OrderedStart } from './release-change.js';
+import { ordinalOf, type PodView, type ServiceView } from './model.js';
 
 /** What `scale` knows before it changes anything. */
 export interface ScaleInput {
@@ -18,16 +19,11 @@ export interface ScaleInput {
   nodePorts?: number[];
   /** expose.nodePortBase, or undefined when Kubernetes assigns the ports. */
   nodePortBase?: number;
-  exposeType: string;
-  onePerNode: boolean;
   pods: PodView[];
   /** The release's per-pod Services. */
   services: ServiceView[];
   /** PVC names of the release. */
   pvcs: string[];
-  nodes: NodeView[];
-  /** Every Service in the cluster, for nodePort collisions; undefined when RBAC hides them. */
-  allServices?: ServiceView[];
 }
 
 export interface PlannedService {
@@ -59,8 +55,10 @@ export interface ScalePlan {
   notes: string[];
   /** Nothing would change in the release or the cluster. */
   noop: boolean;
-  /** The cluster-wide NodePort range now, and its use after this scale; undefined when Services cannot be listed cluster-wide. */
-  nodePorts?: { now: NodePortBudget; after: { used: number; usedPercent: number } };
+  /** The cluster-wide NodePorts, ClusterIPs and pod slots now and after, from the change path's preview. */
+  budget?: BudgetChange;
+  /** A large step under OrderedReady, from the change path's preview: how long the new pods take to start. */
+  orderedStart?: OrderedStart;
 }
 
 const range = (from: number, to: number) =>
@@ -141,19 +139,6 @@ export function planScale(input: ScaleInput): ScalePlan {
     !addServices.length &&
     !removeServices.length;
 
-  // Each Service takes a nodePort, and a LoadBalancer with Local a second one for its health check.
-  let nodePorts: ScalePlan['nodePorts'];
-  if (input.allServices) {
-    const now = nodePortBudget(input.allServices);
-    const perService =
-      input.services.some((v) => v.healthCheckNodePort) ||
-      (!input.services.length && input.exposeType === 'LoadBalancer')
-        ? 2
-        : 1;
-    const used = Math.max(0, now.used + perService * (addServices.length - removeServices.length));
-    nodePorts = { now, after: { used, usedPercent: Math.round((used / now.total) * 100) } };
-  }
-
   return {
     release: input.release,
     namespace: input.namespace,
@@ -168,7 +153,6 @@ export function planScale(input: ScaleInput): ScalePlan {
     exposeCount,
     notes,
     noop,
-    nodePorts,
   };
 }
 

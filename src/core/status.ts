@@ -6,7 +6,17 @@ import {
   type RedisView,
   type ServiceView,
 } from './model.js';
-import { NODE_PORT_WARN_PERCENT, nodePortBudget, type NodePortBudget } from './release-change.js';
+import {
+  BUDGET_WARN_PERCENT,
+  clusterBudget,
+  nodePortsOf,
+  type CidrUsage,
+  type NodePortBudget,
+  type PodSlotBudget,
+  type ServiceCIDRView,
+  type Usage,
+} from './budget.js';
+import type { Placement } from './placement.js';
 
 /** What Helm says about the release. */
 export interface HelmReleaseView {
@@ -37,9 +47,14 @@ export interface StatusSnapshot {
   services: ServiceView[];
   endpoints: EndpointView[];
   nodes: NodeView[];
-  /** Every Service in the cluster, to find nodePort collisions. */
   /** Every Service in the cluster; undefined when RBAC forbids listing them: no collision check and no NodePort budget. */
   allServices?: ServiceView[];
+  /** Pods holding a slot on each node, in every namespace; undefined when RBAC forbids listing them. */
+  boundPerNode?: ReadonlyMap<string, number>;
+  /** The ServiceCIDRs and allocated IPs, or why they are unknown. */
+  serviceIPs?: { cidrs: ServiceCIDRView[]; addresses: string[] } | { unknown: string };
+  /** Where the rooms may be scheduled (the StatefulSet's template). */
+  placement?: Placement;
   redis?: RedisView;
   /** The release enables Redis, so its absence is a problem. */
   redisExpected: boolean;
@@ -87,9 +102,20 @@ export interface StatusReport {
   problems: Problem[];
   /** Expected conditions worth knowing, which do not make the release unhealthy. */
   notes: string[];
-  /** The cluster-wide NodePort range, when every Service could be listed. */
-  nodePorts?: NodePortBudget;
+  /** The cluster-wide ceilings, with what this release holds of each. */
+  budget: StatusBudget;
   healthy: boolean;
+}
+
+/**
+ * The budgets every release in the cluster shares, each with `release`, what
+ * this release holds of it. A part is missing (or unknown) when it cannot be read.
+ */
+export interface StatusBudget {
+  nodePorts?: NodePortBudget & { release: number };
+  clusterIPs:
+    (Usage & { family: 'IPv4' | 'IPv6'; cidrs: CidrUsage[]; release: number }) | { unknown: string };
+  podSlots?: PodSlotBudget & { release: number };
 }
 
 const USABLE_ADDRESS = new Set(['ExternalIP', 'ExternalDNS', 'InternalIP', 'InternalDNS']);
@@ -241,13 +267,8 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
     }
   }
 
-  // The ceiling every per-pod NodePort Service in the cluster shares.
-  const nodePorts = s.allServices && nodePortBudget(s.allServices);
-  if (nodePorts && nodePorts.usedPercent >= NODE_PORT_WARN_PERCENT) {
-    notes.push(
-      `the NodePort range ${nodePorts.range.first}-${nodePorts.range.last} is ${nodePorts.usedPercent}% used (${nodePorts.used} of ${nodePorts.total}, by every Service in the cluster): ${nodePorts.free} left, the largest block ${nodePorts.largestFreeBlock?.size ?? 0}. Each per-pod NodePort Service takes one; LoadBalancer rooms with Local take a second (the health check).`,
-    );
-  }
+  const budget = statusBudget(s);
+  notes.push(...budgetNotes(budget));
 
   return {
     schemaVersion: 1,
@@ -262,9 +283,67 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
     redis,
     problems,
     notes,
-    nodePorts,
+    budget,
     healthy: problems.length === 0,
   };
+}
+
+/** The cluster's budgets, and what this release holds of each. */
+function statusBudget(s: StatusSnapshot): StatusBudget {
+  const b = clusterBudget(
+    {
+      nodes: s.nodes,
+      allServices: s.allServices,
+      boundPerNode: s.boundPerNode,
+      serviceIPs: s.serviceIPs ?? { unknown: 'not read' },
+    },
+    s.placement,
+  );
+  const ours = (s.allServices ?? s.services).filter(
+    (v) => v.namespace === s.release.namespace && v.release === s.release.name,
+  );
+  const family = 'unknown' in b.clusterIPs ? undefined : b.clusterIPs.family;
+  return {
+    ...(b.nodePorts && {
+      nodePorts: { ...b.nodePorts, release: s.services.reduce((n, v) => n + nodePortsOf(v).length, 0) },
+    }),
+    clusterIPs:
+      'unknown' in b.clusterIPs
+        ? b.clusterIPs
+        : {
+            ...b.clusterIPs,
+            release: ours
+              .flatMap((v) => v.clusterIPs ?? [])
+              .filter((ip) => (family === 'IPv6' ? ip.includes(':') : !ip.includes(':'))).length,
+          },
+    ...(b.podSlots && {
+      podSlots: { ...b.podSlots, release: s.pods.filter((p) => p.nodeName && !p.terminating).length },
+    }),
+  };
+}
+
+/** A note for each budget used BUDGET_WARN_PERCENT or more. */
+function budgetNotes(b: StatusBudget): string[] {
+  const notes: string[] = [];
+  const n = b.nodePorts;
+  if (n && n.usedPercent >= BUDGET_WARN_PERCENT) {
+    notes.push(
+      `the NodePort range ${n.range.first}-${n.range.last} is ${n.usedPercent}% used (${n.used} of ${n.total}, by every Service in the cluster): ${n.free} left, the largest block ${n.largestFreeBlock?.size ?? 0}. Each per-pod NodePort Service takes one; LoadBalancer rooms with Local take a second (the health check).`,
+    );
+  }
+  const c = b.clusterIPs;
+  if (!('unknown' in c) && c.usedPercent >= BUDGET_WARN_PERCENT) {
+    notes.push(
+      `the Service ${c.family} range (${c.cidrs.map((x) => x.cidr).join(', ')}) is ${c.usedPercent}% used (${c.used} of ${c.total} ClusterIPs): ${c.free} left. Every per-pod Service takes one; a cluster admin can add a ServiceCIDR.`,
+    );
+  }
+  const p = b.podSlots;
+  if (p && p.usedPercent >= BUDGET_WARN_PERCENT) {
+    notes.push(
+      `the ${p.nodes} node(s) the rooms can use have ${p.usedPercent}% of their pod slots taken (${p.used} of ${p.total}): ${p.free} left for new rooms.`,
+    );
+  }
+  return notes;
 }
 
 /**

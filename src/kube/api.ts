@@ -44,6 +44,7 @@ export async function kubeApis(kube: ResolvedKube) {
     core: new k8s.CoreV1Api(config),
     apps: new k8s.AppsV1Api(config),
     discovery: new k8s.DiscoveryV1Api(config),
+    networking: new k8s.NetworkingV1Api(config),
     objects,
     call: <T>(action: string, request: Promise<T>): Promise<T> =>
       request.catch((e: unknown) => {

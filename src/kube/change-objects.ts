@@ -1,64 +1,31 @@
-import type { NodeView, PodView, ServiceView } from '../core/model.js';
+import type { PodView } from '../core/model.js';
 import { kubeApis, releaseSelector } from './api.js';
+import { readBudgetObjects, type BudgetObjects } from './budget-objects.js';
 import type { ResolvedKube } from './config.js';
 import { toKubeError } from './errors.js';
-import { listAllServices } from './release-objects.js';
-import { nodeView, podView } from './views.js';
+import { podView } from './views.js';
 
 /** What a change to a release is checked against before anything is written. */
-export interface ChangeObjects {
+export interface ChangeObjects extends BudgetObjects {
   /** The release's room pods now. */
   pods: PodView[];
-  nodes: NodeView[];
-  /** Every Service in the cluster; undefined when RBAC hides them. */
-  allServices?: ServiceView[];
-  /** Non-terminal pods bound to each node, in every namespace; undefined when RBAC hides them. */
-  boundPerNode?: Map<string, number>;
 }
 
-/**
- * Four lists: the release's pods, the nodes, every Service, and every pod that
- * still holds a node slot (phase not Succeeded or Failed). The last two are
- * cluster-wide; a 403 on either leaves that check to the API server or the scheduler.
- */
+/** The release's pods, and the cluster-wide lists the budgets need (kube/budget-objects.ts). */
 export async function readChangeObjects(
   kube: ResolvedKube,
   namespace: string,
   release: string,
 ): Promise<ChangeObjects> {
-  const { core, call, server } = await kubeApis(kube);
-  const bound = async (): Promise<Map<string, number> | undefined> => {
-    try {
-      const list = await core.listPodForAllNamespaces({
-        fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed',
-      });
-      const out = new Map<string, number>();
-      for (const p of list.items) {
-        const n = p.spec?.nodeName;
-        if (n) out.set(n, (out.get(n) ?? 0) + 1);
-      }
-      return out;
-    } catch (e) {
-      const err = toKubeError(e, 'list pods in all namespaces', server);
-      if (err.httpCode !== 403) throw err;
-      return undefined;
-    }
-  };
-  const [pods, nodes, allServices, boundPerNode] = await Promise.all([
+  const { core, call } = await kubeApis(kube);
+  const [pods, budget] = await Promise.all([
     call(
       `list pods in namespace ${namespace}`,
       core.listNamespacedPod({ namespace, labelSelector: releaseSelector(release, 'room') }),
     ),
-    call('list nodes', core.listNode()),
-    listAllServices(kube),
-    bound(),
+    readBudgetObjects(kube),
   ]);
-  return {
-    pods: pods.items.map(podView),
-    nodes: nodes.items.map(nodeView),
-    allServices,
-    boundPerNode,
-  };
+  return { pods: pods.items.map(podView), ...budget };
 }
 
 /** A Service Helm made for this release (its meta.helm.sh annotations say so). */

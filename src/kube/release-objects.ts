@@ -1,10 +1,11 @@
 import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 
-import type { EndpointView, NodeView, PodView, RedisView, ServiceView } from '../core/model.js';
+import type { EndpointView, PodView, RedisView, ServiceView } from '../core/model.js';
 import { kubeApis, releaseSelector } from './api.js';
+import { readBudgetObjects, type BudgetObjects } from './budget-objects.js';
 import type { ResolvedKube } from './config.js';
 import { toKubeError } from './errors.js';
-import { endpointViews, nodeView, podView, pvcView, serviceView } from './views.js';
+import { endpointViews, podView, pvcView, serviceView } from './views.js';
 
 /** Everything `status` reads from the cluster about one release, found by the chart's labels. */
 export interface ReleaseObjects {
@@ -12,10 +13,11 @@ export interface ReleaseObjects {
   pods: PodView[];
   services: ServiceView[];
   endpoints: EndpointView[];
-  nodes: NodeView[];
-  /** undefined when RBAC does not allow listing Services cluster-wide. */
-  allServices?: ServiceView[];
   redis?: RedisView;
+  /** The cluster-wide lists the budgets need (nodes, every Service, ...). */
+  cluster: BudgetObjects;
+  /** The StatefulSet's pod template, for where rooms may be scheduled. */
+  template?: unknown;
 }
 
 const instance = releaseSelector;
@@ -42,7 +44,7 @@ export async function readReleaseObjects(
   const call = <T>(action: string, fn: () => Promise<T>): Promise<T> => request(action, fn());
   const where = `in namespace ${namespace}`;
 
-  const [stsList, pods, services, slices, nodes, deployments, redisPods] = await Promise.all([
+  const [stsList, pods, services, slices, cluster, deployments, redisPods] = await Promise.all([
     call(`list statefulsets ${where}`, () =>
       apps.listNamespacedStatefulSet({ namespace, labelSelector: instance(release, 'room') }),
     ),
@@ -55,7 +57,7 @@ export async function readReleaseObjects(
     call(`list endpointslices ${where}`, () =>
       discovery.listNamespacedEndpointSlice({ namespace, labelSelector: instance(release, 'pod-service') }),
     ),
-    call('list nodes', () => core.listNode()),
+    readBudgetObjects(kube),
     call(`list deployments ${where}`, () =>
       apps.listNamespacedDeployment({ namespace, labelSelector: instance(release, 'redis') }),
     ),
@@ -63,8 +65,6 @@ export async function readReleaseObjects(
       core.listNamespacedPod({ namespace, labelSelector: instance(release, 'redis') }),
     ),
   ]);
-
-  const allServices = await listAllServices(kube);
 
   const sts: V1StatefulSet | undefined = stsList.items[0];
   let redis: ReleaseObjects['redis'];
@@ -113,23 +113,8 @@ export async function readReleaseObjects(
     pods: pods.items.map(podView),
     services: services.items.map(serviceView),
     endpoints: slices.items.flatMap(endpointViews),
-    nodes: nodes.items.map(nodeView),
-    allServices,
     redis,
+    cluster,
+    template: sts?.spec?.template,
   };
-}
-
-/**
- * Every Service in the cluster, for nodePort collisions; undefined when RBAC
- * does not allow listing them cluster-wide (a namespaced user).
- */
-export async function listAllServices(kube: ResolvedKube): Promise<ServiceView[] | undefined> {
-  const { core, server } = await kubeApis(kube);
-  try {
-    return (await core.listServiceForAllNamespaces()).items.map(serviceView);
-  } catch (e) {
-    const err = toKubeError(e, 'list services in all namespaces', server);
-    if (err.httpCode !== 403) throw err;
-    return undefined;
-  }
 }

@@ -1,20 +1,16 @@
-import type { NodeView, PodView, ServiceView } from '../core/model.js';
+import type { PodView, ServiceView } from '../core/model.js';
 import { kubeApis, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { noStatefulSet } from './endpoint-objects.js';
-import { listAllServices } from './release-objects.js';
-import { nodeView, podView, serviceView } from './views.js';
+import { podView, serviceView } from './views.js';
 
-/** The live side of a scale plan, by the chart's labels: six lists, whatever the replica count. */
+/** The live side of a scale plan, by the chart's labels: four lists, whatever the replica count. */
 export interface ScaleObjects {
   workload: string;
   liveReplicas: number;
   pods: PodView[];
   services: ServiceView[];
   pvcs: string[];
-  nodes: NodeView[];
-  /** undefined when RBAC does not allow listing Services cluster-wide. */
-  allServices?: ServiceView[];
 }
 
 export async function readScaleObjects(
@@ -24,7 +20,7 @@ export async function readScaleObjects(
 ): Promise<ScaleObjects> {
   const { core, apps, call } = await kubeApis(kube);
   const where = `in namespace ${namespace}`;
-  const [sts, pods, services, pvcs, nodes, allServices] = await Promise.all([
+  const [sts, pods, services, pvcs] = await Promise.all([
     call(
       `list statefulsets ${where}`,
       apps.listNamespacedStatefulSet({ namespace, labelSelector: releaseSelector(release, 'room') }),
@@ -41,8 +37,6 @@ export async function readScaleObjects(
       `list persistentvolumeclaims ${where}`,
       core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: releaseSelector(release) }),
     ),
-    call('list nodes', core.listNode()),
-    listAllServices(kube),
   ]);
   const set = sts.items[0];
   if (!set?.metadata?.name) throw noStatefulSet(release, namespace);
@@ -52,8 +46,6 @@ export async function readScaleObjects(
     pods: pods.items.map(podView),
     services: services.items.map(serviceView),
     pvcs: pvcs.items.map((p) => p.metadata?.name ?? '').filter(Boolean),
-    nodes: nodes.items.map(nodeView),
-    allServices,
   };
 }
 

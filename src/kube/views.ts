@@ -21,7 +21,14 @@ function notReadyReason(p: V1Pod): string | undefined {
 }
 
 export function podView(p: V1Pod): PodView {
-  const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  const readyCondition = p.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
+  const ready = readyCondition !== undefined;
+  const created = p.metadata?.creationTimestamp;
+  const readyAt = readyCondition?.lastTransitionTime;
+  const readySeconds =
+    created && readyAt
+      ? Math.max(0, (new Date(readyAt).getTime() - new Date(created).getTime()) / 1000)
+      : undefined;
   return {
     name: p.metadata?.name ?? '',
     phase: p.status?.phase ?? 'Unknown',
@@ -30,6 +37,7 @@ export function podView(p: V1Pod): PodView {
     podIP: p.status?.podIP,
     terminating: Boolean(p.metadata?.deletionTimestamp),
     reason: ready ? undefined : notReadyReason(p),
+    ...(readySeconds !== undefined && !Number.isNaN(readySeconds) ? { readySeconds } : {}),
   };
 }
 
@@ -50,6 +58,9 @@ export function serviceView(s: V1Service): ServiceView {
     release: s.metadata?.labels?.['app.kubernetes.io/instance'],
     externalTrafficPolicy: s.spec?.externalTrafficPolicy,
     healthCheckNodePort: s.spec?.healthCheckNodePort,
+    clusterIPs: (s.spec?.clusterIPs ?? (s.spec?.clusterIP ? [s.spec.clusterIP] : [])).filter(
+      (ip) => ip && ip !== 'None',
+    ),
   };
 }
 
@@ -72,6 +83,12 @@ export function nodeView(n: V1Node): NodeView {
     unschedulable: n.spec?.unschedulable ?? false,
     ...(n.status?.allocatable?.pods ? { allocatablePods: Number(n.status.allocatable.pods) } : {}),
     addresses: (n.status?.addresses ?? []).map((a) => ({ type: a.type, address: a.address })),
+    labels: n.metadata?.labels ?? {},
+    taints: (n.spec?.taints ?? []).map((t) => ({
+      key: t.key,
+      ...(t.value ? { value: t.value } : {}),
+      effect: t.effect,
+    })),
   };
 }
 

@@ -29,7 +29,7 @@ export interface InstallRequest {
   resetValues?: boolean;
   /** Called with live progress while helm waits; progress is best effort and never fails the install. */
   onProgress?: (p: InstallProgress) => void;
-  /** Called with the plan before anything is written. */
+  /** Called with the plan (values, pods, Services, budgets) before the checks that may refuse it. */
   onPreview?: (p: ChangePreview) => void;
   /** Asked when the change disrupts running pods; false stops with nothing changed. */
   confirm: (p: ChangePreview) => Promise<boolean>;
@@ -195,9 +195,9 @@ export async function runInstall(req: InstallRequest): Promise<InstallResult> {
         resetValues: req.resetValues,
         description: `${OPERATION_PREFIX} install`,
         skipServerDryRun: newNamespace,
+        onPlanned: req.onPreview,
       };
       const preview = await session.preview(change);
-      req.onPreview?.(preview);
       if (preview.disruptions.length && !(await req.confirm(preview)))
         throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.NOT_CONFIRMED);
       const output = await session.apply(change, {

@@ -7,13 +7,15 @@
  */
 import { parseAllDocuments } from 'yaml';
 
+import { budgetChange, clusterBudget, type BudgetChange } from '../core/budget.js';
+import { placementOf } from '../core/placement.js';
 import {
+  budgetDelta,
   capacityProblems,
   diffValues,
   disruptions,
   manifestView,
   nodePortProblems,
-  nodeSlots,
   planReleaseChange,
   type ManifestObject,
   type ManifestView,
@@ -157,6 +159,8 @@ export interface ChangePreview {
   plan: ReleaseChangePlan;
   /** Why it needs a yes ("removes 2 Ready pod(s)", ...); empty when it needs none. */
   disruptions: string[];
+  /** The cluster-wide NodePorts, ClusterIPs and pod slots, now and after the change. */
+  budget: BudgetChange;
 }
 
 /** A change, as a command hands it to the path. */
@@ -173,6 +177,8 @@ export interface ChangeSpec {
   forceConflicts?: boolean;
   /** The namespace does not exist yet (install --create-namespace): the API server cannot dry-run into it. */
   skipServerDryRun?: boolean;
+  /** Called with the plan once it is worked out, before the checks that may refuse it. */
+  onPlanned?: (p: ChangePreview) => void;
 }
 
 /** An open session on one release: pinned, locked and settled. */
@@ -335,6 +341,21 @@ export async function withReleaseChange<T>(
         const plan = planReleaseChange(before, after, diffValues(userValues, rel.config ?? {}), live.pods);
         if (!exists) plan.values = diffValues({}, rel.config ?? {});
 
+        const existing = live.pods.filter((p) => !p.terminating).length;
+        const budget = budgetChange(
+          clusterBudget(live, placementOf(after.statefulSet?.template)),
+          budgetDelta(before, after, existing),
+        );
+        const preview: ChangePreview = {
+          release: req.release,
+          cluster: describeCluster(cluster),
+          exists,
+          plan,
+          disruptions: disruptions(plan),
+          budget,
+        };
+        change.onPlanned?.(preview);
+
         const problems: string[] = [];
         if (live.allServices)
           problems.push(...nodePortProblems(after, live.allServices, req.release, namespace));
@@ -343,16 +364,10 @@ export async function withReleaseChange<T>(
             'not allowed to list Services in all namespaces: nodePort collisions are checked by the API server only',
           );
         const replicas = after.statefulSet?.replicas ?? 0;
-        const existing = live.pods.filter((p) => !p.terminating).length;
         const onePerNode = computedValue(rel, ['room', 'onePerNode']) === true;
-        if (live.boundPerNode)
+        if (budget.podSlots)
           problems.push(
-            ...capacityProblems(
-              Math.max(0, replicas - existing),
-              replicas,
-              onePerNode,
-              nodeSlots(live.nodes, live.boundPerNode),
-            ),
+            ...capacityProblems(Math.max(0, replicas - existing), replicas, onePerNode, budget.podSlots.now),
           );
         problems.push(...(change.problems?.(after, live) ?? []));
         if (problems.length) {
@@ -374,14 +389,7 @@ export async function withReleaseChange<T>(
           );
         }
         lastPreview = rendered;
-        return {
-          release: req.release,
-          cluster: describeCluster(cluster),
-          exists,
-          plan,
-          disruptions: disruptions(plan),
-          rendered,
-        };
+        return { ...preview, rendered };
       },
       apply: async (change, opts) => {
         const v = valuesArgs(change);

@@ -141,13 +141,9 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
         pinnedCount: typeof userCount === 'number' ? userCount : undefined,
         nodePorts: all.expose?.nodePorts ?? undefined,
         nodePortBase: all.expose?.nodePortBase ?? undefined,
-        exposeType: all.expose?.type ?? 'NodePort',
-        onePerNode: all.room?.onePerNode ?? false,
         pods: live.pods,
         services: live.services,
         pvcs: live.pvcs,
-        nodes: live.nodes,
-        allServices: live.allServices,
       };
       const plan = planScale(input);
       if (plan.noop && status !== 'deployed') {
@@ -155,8 +151,6 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
         plan.noop = false;
         plan.notes.push(`the release is ${status} after an earlier operation: upgrading it again`);
       }
-      req.onPlan?.(plan);
-
       const problems = preflight(input, plan);
       if (problems.length) {
         throw new ExposePodsError(
@@ -170,6 +164,12 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
         description: `${SCALE_DESCRIPTION} ${plan.from.live} -> ${to}`,
         // spec.replicas may belong to kubectl scale or an HPA now; the user asked for `to`.
         forceConflicts: true,
+        // The plan is shown with the cluster's budgets before any check may refuse it.
+        onPlanned: (p) => {
+          plan.budget = p.budget;
+          plan.orderedStart = p.plan.orderedStart;
+          req.onPlan?.(plan);
+        },
       };
       // nodePorts free cluster-wide, pod slots, and the API server's own dry run.
       await session.preview(change);

@@ -1,3 +1,4 @@
+import { placementOf } from '../core/placement.js';
 import { assessStatus, type StatusReport } from '../core/status.js';
 import { detectHelm } from '../helm/helm.js';
 import { findRelease, releaseValues } from '../helm/release.js';
@@ -34,10 +35,13 @@ export async function releaseStatus(req: StatusRequest): Promise<StatusResult> {
     pods: objects.pods,
     services: objects.services,
     endpoints: objects.endpoints,
-    nodes: objects.nodes,
-    allServices: objects.allServices,
+    nodes: objects.cluster.nodes,
+    allServices: objects.cluster.allServices,
+    boundPerNode: objects.cluster.boundPerNode,
+    serviceIPs: objects.cluster.serviceIPs,
+    placement: placementOf(objects.template),
     redis: objects.redis,
     redisExpected: values.redisEnabled,
   });
-  return { report, collisionsUnchecked: objects.allServices === undefined };
+  return { report, collisionsUnchecked: objects.cluster.allServices === undefined };
 }

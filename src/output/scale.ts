@@ -1,7 +1,9 @@
 import type { EndpointChange } from '../core/endpoint-changes.js';
 import { hostPort } from '../core/endpoints.js';
-import { NODE_PORT_WARN_PERCENT } from '../core/release-change.js';
 import type { PlannedService, ScalePlan } from '../core/scale.js';
+import { formatBudgetChange } from './budget.js';
+import { formatOrderedStart } from './change.js';
+import { LISTED, ordinalRanges } from './ranges.js';
 
 const list = (items: string[]) => (items.length ? items.join(', ') : '-');
 
@@ -9,7 +11,7 @@ const list = (items: string[]) => (items.length ? items.join(', ') : '-');
 const SPELLED_OUT = 6;
 
 /** "rooms-2, rooms-3" or, when long, "rooms-2 .. rooms-40 (39)"; the order given is kept. */
-function names(items: string[]): string {
+export function names(items: string[]): string {
   if (items.length <= SPELLED_OUT) return list(items);
   return `${items[0] ?? ''} .. ${items[items.length - 1] ?? ''} (${items.length})`;
 }
@@ -47,27 +49,47 @@ export function formatPlan(plan: ScalePlan, deleteData: boolean): string {
         : `  PVCs kept:          ${names(plan.pvcsLeftBehind)}  (reattached to the same ordinals if you scale up again; --delete-data deletes them)`,
     );
   }
-  if (plan.nodePorts) {
-    const { now, after } = plan.nodePorts;
-    const warn = after.usedPercent >= NODE_PORT_WARN_PERCENT ? '  (warning: the range is nearly full)' : '';
-    lines.push(
-      `  NodePorts:          ${now.used} -> ${after.used} of ${now.total} used in ${now.range.first}-${now.range.last} (${now.usedPercent}% -> ${after.usedPercent}%, every Service in the cluster)${warn}`,
-    );
-  }
+  if (plan.budget) lines.push(...formatBudgetChange(plan.budget, (name) => `  ${name.padEnd(20)}`));
+  if (plan.orderedStart) lines.push(`  note: ${formatOrderedStart(plan.orderedStart)}`);
   for (const n of plan.notes) lines.push(`  note: ${n}`);
   return lines.join('\n');
 }
 
-/** The endpoints a scale added, changed and removed, with the address a client uses. */
-export function formatChanges(changes: EndpointChange[]): string {
+/** Up to this many endpoint changes are shown one per line; more are summarised per kind. */
+export const CHANGES_SPELLED_OUT = 10;
+
+const SIGN = { ADDED: '+', MODIFIED: '~', DELETED: '-' } as const;
+const WORD = { ADDED: 'added', MODIFIED: 'changed', DELETED: 'removed' } as const;
+
+function changeLine(c: EndpointChange): string {
+  const e = c.endpoint;
+  const where = hostPort(e) ?? (e.address && e.port !== null ? `${e.address}:${e.port}` : '-');
+  return `${SIGN[c.type]} ${e.pod}   ${where}   ${c.type === 'DELETED' ? 'removed' : e.status}`;
+}
+
+/**
+ * The endpoints a scale added, changed and removed, with the address a client
+ * uses. At fleet size each kind is one line (ordinal ranges, a count per
+ * status) with its first rooms as examples; `where` ("rooms -n game") names
+ * the command that lists every one.
+ */
+export function formatChanges(changes: EndpointChange[], where?: string): string {
   if (!changes.length) return 'Endpoints: no change.';
-  const sign = { ADDED: '+', MODIFIED: '~', DELETED: '-' } as const;
-  return [
-    'Endpoints:',
-    ...changes.map((c) => {
-      const e = c.endpoint;
-      const where = hostPort(e) ?? (e.address && e.port !== null ? `${e.address}:${e.port}` : '-');
-      return `  ${sign[c.type]} ${e.pod}   ${where}   ${c.type === 'DELETED' ? 'removed' : e.status}`;
-    }),
-  ].join('\n');
+  if (changes.length <= CHANGES_SPELLED_OUT)
+    return ['Endpoints:', ...changes.map((c) => `  ${changeLine(c)}`)].join('\n');
+  const lines = [`Endpoints (${changes.length} changed):`];
+  for (const type of ['ADDED', 'MODIFIED', 'DELETED'] as const) {
+    const of = changes.filter((c) => c.type === type);
+    if (!of.length) continue;
+    const statuses = new Map<string, number>();
+    for (const c of of) statuses.set(c.endpoint.status, (statuses.get(c.endpoint.status) ?? 0) + 1);
+    const counts = type === 'DELETED' ? '' : ` (${[...statuses].map(([s, n]) => `${s} ${n}`).join(', ')})`;
+    lines.push(
+      `  ${SIGN[type]} ${of.length} ${WORD[type]}: ordinals ${ordinalRanges(of.map((c) => c.endpoint.ordinal))}${counts}`,
+    );
+    lines.push(...of.slice(0, LISTED).map((c) => `      ${changeLine(c)}`));
+    if (of.length > LISTED) lines.push(`      ... and ${of.length - LISTED} more`);
+  }
+  if (where) lines.push(`  every endpoint: kubectl expose-pods endpoints ${where}`);
+  return lines.join('\n');
 }

@@ -1,4 +1,5 @@
 import type { Problem, StatusReport } from '../core/status.js';
+import { formatStatusBudget } from './budget.js';
 import { LISTED, ordinalRanges } from './ranges.js';
 import { renderTable } from './table.js';
 
@@ -15,15 +16,8 @@ export function formatStatus(r: StatusReport, leadWithSummary = false): string {
   lines.push(
     `REPLICAS desired ${r.replicas.desired}, current ${r.replicas.current}, ready ${r.replicas.ready} (release values: ${r.replicas.inRelease})`,
   );
-  if (r.nodePorts) {
-    const n = r.nodePorts;
-    const block = n.largestFreeBlock
-      ? `${n.largestFreeBlock.first}-${n.largestFreeBlock.first + n.largestFreeBlock.size - 1} (${n.largestFreeBlock.size})`
-      : 'none';
-    lines.push(
-      `NODEPORTS ${n.used} of ${n.total} used in ${n.range.first}-${n.range.last} (${n.usedPercent}%, every Service in the cluster), ${n.free} free, largest free block ${block}`,
-    );
-  }
+  lines.push(...formatStatusBudget(r.budget));
+  const head = lines.length;
   lines.push('');
   lines.push(
     renderTable(
@@ -51,7 +45,6 @@ export function formatStatus(r: StatusReport, leadWithSummary = false): string {
   lines.push(...verdict(r));
   if (!leadWithSummary) return lines.join('\n');
   // On a terminal the verdict comes first too, so a long table does not bury it.
-  const head = r.nodePorts ? 3 : 2;
   return [...lines.slice(0, head), '', ...verdict(r), ...lines.slice(head)].join('\n');
 }
 

@@ -55,7 +55,13 @@ describe('release data (nock: exact requests)', () => {
     // The release exists: by name from its manifest (here without Redis persistence).
     scope = list();
     const manifest = {
-      statefulSet: { name: 'rooms-expose-pods', replicas: 2, template: {}, claimTemplates: ['data'] },
+      statefulSet: {
+        name: 'rooms-expose-pods',
+        replicas: 2,
+        template: {},
+        claimTemplates: ['data'],
+        podManagementPolicy: 'OrderedReady',
+      },
       deployments: [],
       services: [],
       pvcs: [],

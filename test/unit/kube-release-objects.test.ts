@@ -113,6 +113,13 @@ function expectAll(
     )
     .get('/api/v1/services')
     .reply(200, list([]))
+    .get('/api/v1/pods')
+    .query({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' })
+    .reply(200, list([{ metadata: { name: 'x' }, spec: { nodeName: 'n1' } }]))
+    .get('/apis/networking.k8s.io/v1/servicecidrs')
+    .reply(200, list([{ metadata: { name: 'kubernetes' }, spec: { cidrs: ['10.96.0.0/16'] } }]))
+    .get('/apis/networking.k8s.io/v1/ipaddresses')
+    .reply(200, list([{ metadata: { name: '10.96.0.1' } }, { metadata: { name: '10.96.0.10' } }]))
     .get('/api/v1/namespaces/game/secrets/rooms-expose-pods-redis')
     .reply(200, { metadata: { name: 'rooms-expose-pods-redis' } })
     .get('/api/v1/namespaces/game/persistentvolumeclaims/rooms-expose-pods-redis-data')
@@ -144,7 +151,12 @@ describe('readReleaseObjects (nock: the exact requests, and fault injection)', (
       secretPresent: true,
       secretName: 'rooms-expose-pods-redis',
     });
-    assert.deepEqual(o.allServices, []);
+    assert.deepEqual(o.cluster.allServices, []);
+    assert.deepEqual([...(o.cluster.boundPerNode ?? [])], [['n1', 1]]);
+    assert.deepEqual(o.cluster.serviceIPs, {
+      cidrs: [{ name: 'kubernetes', cidrs: ['10.96.0.0/16'] }],
+      addresses: ['10.96.0.1', '10.96.0.10'],
+    });
   });
 
   it('a missing Secret is reported, not thrown', async () => {
@@ -173,7 +185,31 @@ describe('readReleaseObjects (nock: the exact requests, and fault injection)', (
       .get('/api/v1/services')
       .reply(403, { kind: 'Status', reason: 'Forbidden', message: 'services is forbidden' });
     const o = await readReleaseObjects(kube(), 'game', 'rooms');
-    assert.equal(o.allServices, undefined);
+    assert.equal(o.cluster.allServices, undefined);
+  });
+
+  it('ServiceCIDRs: 404 (before Kubernetes 1.33) and 403 leave the ClusterIP budget unknown, with why; 403 on all pods leaves the slots unknown', async () => {
+    for (const [code, why] of [
+      [404, /they come with Kubernetes 1\.33/],
+      [403, /not allowed to list servicecidrs and ipaddresses/],
+    ] as const) {
+      const scope = nock(SERVER);
+      expectAll(scope);
+      for (const path of ['/apis/networking.k8s.io/v1/servicecidrs', '/api/v1/pods'])
+        nock.removeInterceptor({ hostname: 'k8s.test', port: 6443, proto: 'https', path });
+      scope
+        .get('/apis/networking.k8s.io/v1/servicecidrs')
+        .reply(code, { kind: 'Status', code, reason: code === 404 ? 'NotFound' : 'Forbidden' })
+        .get('/api/v1/pods')
+        .query(true)
+        .reply(403, { kind: 'Status', code: 403, reason: 'Forbidden' });
+      const o = await readReleaseObjects(kube(), 'game', 'rooms');
+      const ips = o.cluster.serviceIPs;
+      assert.ok('unknown' in ips);
+      assert.match(ips.unknown, why);
+      assert.equal(o.cluster.boundPerNode, undefined);
+      nock.cleanAll();
+    }
   });
 
   const faults: {
@@ -238,11 +274,15 @@ describe('readReleaseObjects (nock: the exact requests, and fault injection)', (
         /answered 500 while trying to list statefulsets in namespace game: etcdserver: request timed out/,
     },
   ];
+  // Each test has its own API server name: the lists a failed read left in flight cannot take the next test's replies.
+  let servers = 0;
+  const fresh = () => `https://k8s-${++servers}.test:6443`;
   for (const f of faults) {
     it(`${f.name} becomes one KubeApiError with exit code ${f.code}`, async () => {
       // Only the StatefulSet list fails, so the error is deterministic.
-      expectAll(nock(SERVER), f.reply);
-      const err = await readReleaseObjects(kube(), 'game', 'rooms').then(
+      const server = fresh();
+      expectAll(nock(server), f.reply);
+      const err = await readReleaseObjects(kube(server), 'game', 'rooms').then(
         () => assert.fail('should have thrown'),
         (e: unknown) => e,
       );
@@ -253,9 +293,10 @@ describe('readReleaseObjects (nock: the exact requests, and fault injection)', (
   }
 
   it('an API server that does not answer hits --request-timeout: CLUSTER_UNREACHABLE, not a hang', async () => {
-    expectAll(nock(FAKE_SERVER), (i) => i.delay(5_000).reply(200, { items: [] }));
+    const server = fresh();
+    expectAll(nock(server), (i) => i.delay(5_000).reply(200, { items: [] }));
     const started = Date.now();
-    const err = await readReleaseObjects(fakeKube(FAKE_SERVER, 200), 'game', 'rooms').then(
+    const err = await readReleaseObjects(fakeKube(server, 200), 'game', 'rooms').then(
       () => assert.fail('should have thrown'),
       (e: unknown) => e,
     );

@@ -94,7 +94,11 @@ describe('the change path (fake helm, nock API server)', () => {
       .reply(200, { items: allServices })
       .get('/api/v1/pods')
       .query({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' })
-      .reply(200, { items: [] });
+      .reply(200, { items: [] })
+      .get('/apis/networking.k8s.io/v1/servicecidrs')
+      .reply(200, { items: [{ metadata: { name: 'kubernetes' }, spec: { cidrs: ['10.96.0.0/16'] } }] })
+      .get('/apis/networking.k8s.io/v1/ipaddresses')
+      .reply(200, { items: [{ metadata: { name: '10.96.0.1' } }] });
 
   before(() => nock.disableNetConnect());
   after(() => nock.enableNetConnect());
@@ -191,6 +195,11 @@ describe('the change path (fake helm, nock API server)', () => {
     assert.deepEqual(preview.plan.values, [{ path: 'room.replicas', from: 2, to: 3 }]);
     assert.deepEqual(preview.plan.addServices, [`${W}-2`]);
     assert.deepEqual(preview.disruptions, []);
+    // The budgets from the cluster-wide lists: one more room takes a nodePort, a ClusterIP and a pod slot.
+    assert.deepEqual(preview.budget.delta, { nodePorts: 1, clusterIPs: 1, podSlots: 3 });
+    assert.ok(!('unknown' in preview.budget.clusterIPs));
+    assert.deepEqual([preview.budget.clusterIPs.now.used, preview.budget.clusterIPs.after.used], [1, 2]);
+    assert.deepEqual(preview.budget.podSlots?.now.total, 110);
     assert.match(preview.cluster, /^namespace game of context x \(https:\/\/k8s\.test:6443\)$/);
     assert.deepEqual(applied.sort(), [
       `/api/v1/namespaces/game/services/${W}-2?dryRun=All&fieldManager=kubectl-expose-pods&force=true`,

@@ -11,10 +11,13 @@ import {
   freeNodePortBlock,
   manifestView,
   nodePortProblems,
-  nodeSlots,
+  ORDERED_START_NOTE_PODS,
+  orderedStart,
   planReleaseChange,
   type ManifestObject,
 } from '../../src/core/release-change.js';
+import { podSlotBudget } from '../../src/core/budget.js';
+import { approxDuration, formatOrderedStart } from '../../src/output/change.js';
 
 const W = 'rooms-expose-pods';
 
@@ -169,7 +172,7 @@ describe('capacityProblems', () => {
     { name: 'c', ready: false, addresses: [], allocatablePods: 10 },
     { name: 'd', ready: true, addresses: [], allocatablePods: 10 },
   ];
-  const slots = nodeSlots(
+  const slots = podSlotBudget(
     nodes,
     new Map([
       ['a', 9],
@@ -177,23 +180,51 @@ describe('capacityProblems', () => {
     ]),
   );
 
-  it('new pods must fit in the free slots of Ready, schedulable nodes', () => {
+  it('new pods must fit in the free slots of Ready, schedulable nodes; the refusal says which nodes were left out', () => {
     assert.deepEqual(capacityProblems(4, 4, false, slots), []);
     assert.deepEqual(capacityProblems(6, 6, false, slots), [
-      '6 new pod(s) need a slot, and the 2 Ready, schedulable node(s) have 4 free (allocatable pods minus pods bound): 2 would stay Pending',
+      '6 new pod(s) need a slot, and the 2 node(s) that can take rooms have 4 free (allocatable pods minus pods bound) (left out: 1 cordoned; 1 not Ready): 2 would stay Pending',
     ]);
   });
 
-  it('onePerNode: no more replicas than Ready, schedulable nodes', () => {
+  it('onePerNode: no more replicas than nodes that can take rooms', () => {
     assert.match(
       capacityProblems(0, 3, true, slots).join('\n'),
-      /2 node\(s\) are Ready and schedulable: 3 replicas cannot all be scheduled/,
+      /2 node\(s\) can take rooms \(left out: 1 cordoned; 1 not Ready\): 3 replicas cannot all be scheduled/,
     );
+  });
+
+  it("the rooms' placement counts: a tainted node or one without the selected label offers no slot", () => {
+    const placed = podSlotBudget(
+      [
+        { name: 'a', ready: true, addresses: [], allocatablePods: 10, labels: { pool: 'game' } },
+        {
+          name: 'b',
+          ready: true,
+          addresses: [],
+          allocatablePods: 10,
+          labels: { pool: 'game' },
+          taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }],
+        },
+        { name: 'c', ready: true, addresses: [], allocatablePods: 10, labels: { pool: 'web' } },
+      ],
+      new Map(),
+      { nodeSelector: { pool: 'game' } },
+    );
+    assert.equal(placed.free, 10);
+    assert.deepEqual(capacityProblems(11, 11, false, placed), [
+      '11 new pod(s) need a slot, and the 1 node(s) that can take rooms have 10 free (allocatable pods minus pods bound) (left out: 1 tainted dedicated=db:NoSchedule; 1 no label pool=game (nodeSelector)): 1 would stay Pending',
+    ]);
   });
 
   it('a node that does not report allocatable pods makes the slot check unknowable: no refusal', () => {
     assert.deepEqual(
-      capacityProblems(100, 100, false, nodeSlots([{ name: 'x', ready: true, addresses: [] }], new Map())),
+      capacityProblems(
+        100,
+        100,
+        false,
+        podSlotBudget([{ name: 'x', ready: true, addresses: [] }], new Map()),
+      ),
       [],
     );
   });
@@ -245,5 +276,56 @@ describe('redactSecrets', () => {
     assert.match(out, /^# Source: expose-pods\/templates\/redis-secret\.yaml$/m);
     assert.match(out, /^ {2}redis\.conf: port 6379$/m);
     assert.equal(redactSecrets('kind: ConfigMap\n'), 'kind: ConfigMap\n');
+  });
+});
+
+describe('orderedStart: how long a large step takes under OrderedReady', () => {
+  const ready = (name: string, readySeconds?: number): PodView => ({
+    name,
+    phase: 'Running',
+    ready: true,
+    terminating: false,
+    ...(readySeconds !== undefined && { readySeconds }),
+  });
+
+  it(`from ${ORDERED_START_NOTE_PODS} new pods, with the median start time of the release's own pods; nothing under Parallel`, () => {
+    assert.equal(orderedStart('OrderedReady', ORDERED_START_NOTE_PODS - 1, []), undefined);
+    assert.equal(orderedStart('Parallel', 1000, []), undefined);
+    assert.deepEqual(orderedStart('OrderedReady', 1000, []), {
+      pods: 1000,
+      perPodSeconds: undefined,
+      floorSeconds: 230,
+    });
+    const o = orderedStart('OrderedReady', 1000, [ready('a', 2), ready('b', 10), ready('c', 12), ready('d')]);
+    assert.deepEqual(o, { pods: 1000, perPodSeconds: 10, floorSeconds: 230, estimateSeconds: 10230 });
+    assert.ok(o);
+    assert.equal(
+      formatOrderedStart(o),
+      "room.podManagementPolicy is OrderedReady: the 1000 new pods start one at a time, each after the one before is Ready: about 2h51m at the 10s this release's pods took to be Ready. Rooms that need no order start together with Parallel, which is chosen at the first install (a StatefulSet cannot change it).",
+    );
+    assert.match(
+      formatOrderedStart({ pods: 1000, floorSeconds: 230 }),
+      /: at least 3m50s, plus each pod's own start time\./,
+    );
+    assert.deepEqual([approxDuration(45), approxDuration(120), approxDuration(230)], ['45s', '2m', '3m50s']);
+  });
+
+  it('planReleaseChange carries it for the pods the change adds', () => {
+    const sts = (replicas: number, podManagementPolicy?: string): ManifestObject => ({
+      kind: 'StatefulSet',
+      metadata: { name: W },
+      spec: { replicas, template: {}, ...(podManagementPolicy && { podManagementPolicy }) },
+    });
+    const pods = [0, 1].map((i) => ready(`${W}-${i}`, 1));
+    const big = planReleaseChange(manifestView([sts(2)]), manifestView([sts(102)]), [], pods);
+    assert.equal(big.orderedStart?.pods, 100);
+    assert.equal(big.orderedStart.estimateSeconds, 123);
+    const parallel = planReleaseChange(
+      manifestView([sts(2, 'Parallel')]),
+      manifestView([sts(102, 'Parallel')]),
+      [],
+      pods,
+    );
+    assert.equal(parallel.orderedStart, undefined);
   });
 });

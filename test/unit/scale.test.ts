@@ -5,7 +5,9 @@ import nock from 'nock';
 
 import type { PodView, ServiceView } from '../../src/core/model.js';
 import { planScale, preflight, type ScaleInput } from '../../src/core/scale.js';
-import { formatPlan } from '../../src/output/scale.js';
+import { budgetChange, nodePortBudget } from '../../src/core/budget.js';
+import type { EndpointChange } from '../../src/core/endpoint-changes.js';
+import { formatChanges, formatPlan } from '../../src/output/scale.js';
 import { ExitCode } from '../../src/errors.js';
 import { rollbackArgs, upgradeArgs } from '../../src/helm/args.js';
 import { acquireReleaseLock, helmAlive, holderIdentity, leaseIsStale } from '../../src/kube/lock.js';
@@ -41,48 +43,40 @@ function input(over: Partial<ScaleInput> & { live?: number } = {}): ScaleInput {
     liveReplicas: live,
     target: 5,
     nodePortBase: 30880,
-    exposeType: 'NodePort',
-    onePerNode: false,
     pods: n(live).map((i) => pod(i)),
     services: n(live).map((i) => svc(i)),
     pvcs: n(live).map((i) => `data-${W}-${i}`),
-    nodes: [1, 2, 3].map((i) => ({ name: `n${i}`, ready: true, addresses: [] })),
-    allServices: n(live).map((i) => svc(i)),
     ...over,
   };
 }
 
 describe('planScale', () => {
-  it('the plan shows the cluster-wide NodePort range before and after; a LoadBalancer with Local takes two ports per room', () => {
-    // 30000-30879 and 30890-32209: 2200 ports held by others, around the release's 30880-30884.
-    const held = [...n(880).map((i) => 30000 + i), ...n(1320).map((i) => 30890 + i)];
-    const others = held.map((nodePort, i) => ({
-      ...svc(0),
-      name: `x${i}`,
-      namespace: 'o',
-      release: undefined,
-      ports: [{ port: 80, nodePort, protocol: 'TCP' }],
-    }));
-    const p = planScale(input({ allServices: [...n(2).map((i) => svc(i)), ...others] }));
-    assert.deepEqual(p.nodePorts?.after, { used: 2205, usedPercent: 80 });
-    assert.equal(p.nodePorts.now.used, 2202);
+  it('the plan shows the budgets the change path worked out, in its own column, with a warning from 80%', () => {
+    const p = planScale(input());
+    assert.doesNotMatch(formatPlan(p, false), /NodePorts:|ClusterIPs:|Pod slots:/, 'none before the preview');
+    p.budget = budgetChange(
+      {
+        nodePorts: nodePortBudget(
+          n(2202).map((i) => ({
+            ...svc(0),
+            name: `x${i}`,
+            ports: [{ port: 80, nodePort: 30000 + i, protocol: 'TCP' }],
+          })),
+        ),
+        clusterIPs: { unknown: 'the API server has no ServiceCIDR objects (they come with Kubernetes 1.33)' },
+      },
+      { nodePorts: 3, clusterIPs: 3, podSlots: 3 },
+    );
+    const text = formatPlan(p, false);
     assert.match(
-      formatPlan(p, false),
-      /^ {2}NodePorts: {10}2202 -> 2205 of 2768 used in 30000-32767 \(80% -> 80%, every Service in the cluster\) {2}\(warning: the range is nearly full\)$/m,
+      text,
+      /^ {2}NodePorts: {10}2202 -> 2205 of 2768 used in 30000-32767 \(80% -> 80%, every Service in the cluster\) {2}\(warning: nearly full\)$/m,
     );
-    const lb = planScale(
-      input({
-        exposeType: 'LoadBalancer',
-        services: n(2).map((i) => ({ ...svc(i), healthCheckNodePort: 32000 + i })),
-      }),
+    assert.match(
+      text,
+      /^ {2}ClusterIPs: {9}unknown: the API server has no ServiceCIDR objects \(they come with Kubernetes 1\.33\)$/m,
     );
-    assert.equal((lb.nodePorts?.after.used ?? 0) - (lb.nodePorts?.now.used ?? 0), 6, '3 rooms, 2 ports each');
-    assert.equal(
-      planScale(input({ allServices: undefined })).nodePorts,
-      undefined,
-      'unknown without cluster-wide RBAC',
-    );
-    assert.doesNotMatch(formatPlan(planScale(input({ allServices: undefined })), false), /NodePorts:/);
+    assert.doesNotMatch(text, /Pod slots:/, 'unknown without cluster-wide RBAC: left out');
   });
 
   it('up 2 -> 5: pods and Services 2..4 in order, with their nodePorts; nothing removed', () => {
@@ -415,8 +409,8 @@ describe('readScaleObjects (nock): the pre-flight reads', () => {
   const sel = (c?: string) =>
     `app.kubernetes.io/instance=rooms${c ? `,app.kubernetes.io/component=${c}` : ''}`;
 
-  function lists(scope: nock.Scope, sts: unknown[], allServices: (i: nock.Interceptor) => nock.Scope) {
-    scope
+  function lists(scope: nock.Scope, sts: unknown[]) {
+    return scope
       .get('/apis/apps/v1/namespaces/game/statefulsets')
       .query({ labelSelector: sel('room') })
       .reply(200, { items: sts })
@@ -428,32 +422,21 @@ describe('readScaleObjects (nock): the pre-flight reads', () => {
       .reply(200, { items: [] })
       .get('/api/v1/namespaces/game/persistentvolumeclaims')
       .query({ labelSelector: sel() })
-      .reply(200, { items: [{ metadata: { name: `data-${W}-0` } }] })
-      .get('/api/v1/nodes')
-      .reply(200, { items: [{ metadata: { name: 'n1' }, spec: { unschedulable: true } }] });
-    return allServices(scope.get('/api/v1/services'));
+      .reply(200, { items: [{ metadata: { name: `data-${W}-0` } }] });
   }
   const sts = [{ metadata: { name: W }, spec: { replicas: 3, selector: {}, template: {}, serviceName: W } }];
 
-  it('six lists by the chart labels, whatever the replica count; a cordoned node is unschedulable', async () => {
-    const scope = lists(nock(FAKE_SERVER), sts, (i) => i.reply(200, { items: [] }));
+  it("four lists by the chart labels, whatever the replica count (the cluster-wide ones are the change path's)", async () => {
+    const scope = lists(nock(FAKE_SERVER), sts);
     const o = await readScaleObjects(fakeKube(), 'game', 'rooms');
     assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
     assert.equal(o.workload, W);
     assert.equal(o.liveReplicas, 3);
     assert.deepEqual(o.pvcs, [`data-${W}-0`]);
-    assert.equal(o.nodes[0]?.unschedulable, true);
-    assert.deepEqual(o.allServices, []);
-  });
-
-  it('403 on Services cluster-wide: collisions are left to the API server (allServices undefined), not an error', async () => {
-    lists(nock(FAKE_SERVER), sts, (i) => i.reply(403, { kind: 'Status', code: 403, reason: 'Forbidden' }));
-    const o = await readScaleObjects(fakeKube(), 'game', 'rooms');
-    assert.equal(o.allServices, undefined);
   });
 
   it('no StatefulSet: NOT_FOUND; 403 on pods: FORBIDDEN naming the verb', async () => {
-    lists(nock(FAKE_SERVER), [], (i) => i.reply(200, { items: [] }));
+    lists(nock(FAKE_SERVER), []);
     await assert.rejects(readScaleObjects(fakeKube(), 'game', 'rooms'), { exitCode: ExitCode.NOT_FOUND });
     nock.cleanAll();
     nock(FAKE_SERVER)
@@ -462,12 +445,69 @@ describe('readScaleObjects (nock): the pre-flight reads', () => {
       .reply(403, { kind: 'Status', code: 403, reason: 'Forbidden', message: 'pods is forbidden' })
       .get(/.*/)
       .query(true)
-      .times(5)
+      .times(3)
       .reply(200, { items: sts });
     await assert.rejects(readScaleObjects(fakeKube(), 'game', 'rooms'), (e: any) => {
       assert.equal(e.exitCode, ExitCode.FORBIDDEN);
       assert.match(e.message, /^forbidden: you may not list pods in namespace game \(403\)/);
       return true;
     });
+  });
+});
+
+describe('formatChanges: the endpoints a scale changed', () => {
+  const row = (ordinal: number, status: 'Ready' | 'Pending'): EndpointChange['endpoint'] => ({
+    ordinal,
+    pod: `${W}-${ordinal}`,
+    ready: status === 'Ready',
+    status,
+    node: 'n1',
+    podIP: '10.244.0.1',
+    address: '198.51.100.1',
+    addressType: 'InternalIP',
+    port: 30000 + ordinal,
+    protocol: 'TCP',
+    service: `${W}-${ordinal}`,
+    serviceType: 'NodePort',
+    dns: `${W}-${ordinal}.${W}.game.svc.cluster.local`,
+  });
+
+  it('a few: one line each, with the address a client uses', () => {
+    assert.equal(
+      formatChanges([
+        { type: 'ADDED', endpoint: row(2, 'Ready') },
+        { type: 'DELETED', endpoint: row(1, 'Ready') },
+      ]),
+      [
+        'Endpoints:',
+        `  + ${W}-2   198.51.100.1:30002   Ready`,
+        `  - ${W}-1   198.51.100.1:30001   removed`,
+      ].join('\n'),
+    );
+  });
+
+  it('a thousand: one line per kind with ordinal ranges and a count per status, three examples, and where to see all', () => {
+    const changes: EndpointChange[] = [
+      ...n(1000).map((i) => ({
+        type: 'ADDED' as const,
+        endpoint: row(1000 + i, i < 990 ? 'Ready' : 'Pending'),
+      })),
+      ...n(20).map((i) => ({ type: 'DELETED' as const, endpoint: row(2100 + i, 'Ready') })),
+    ];
+    const lines = formatChanges(changes, 'rooms -n game').split('\n');
+    assert.deepEqual(lines, [
+      'Endpoints (1020 changed):',
+      '  + 1000 added: ordinals 1000–1999 (Ready 990, Pending 10)',
+      `      + ${W}-1000   198.51.100.1:31000   Ready`,
+      `      + ${W}-1001   198.51.100.1:31001   Ready`,
+      `      + ${W}-1002   198.51.100.1:31002   Ready`,
+      '      ... and 997 more',
+      '  - 20 removed: ordinals 2100–2119',
+      `      - ${W}-2100   198.51.100.1:32100   removed`,
+      `      - ${W}-2101   198.51.100.1:32101   removed`,
+      `      - ${W}-2102   198.51.100.1:32102   removed`,
+      '      ... and 17 more',
+      '  every endpoint: kubectl expose-pods endpoints rooms -n game',
+    ]);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { ordinalOf, type PodView, type ServiceView } from '../../src/core/model.js';
-import { NODE_PORT_WARN_PERCENT, nodePortBudget } from '../../src/core/release-change.js';
+import { BUDGET_WARN_PERCENT, nodePortBudget } from '../../src/core/budget.js';
 import { assessStatus, type StatusSnapshot } from '../../src/core/status.js';
 import { ordinalRanges } from '../../src/output/ranges.js';
 import { formatStatus, groupProblems } from '../../src/output/status.js';
@@ -300,10 +300,10 @@ describe('status at fleet size: problems grouped by kind, ordinals as ranges', (
       'pods 1490–1499 (10): not ready (Unschedulable 10); see why with: kubectl expose-pods status rooms -n game -o json',
     ]);
     const text = formatStatus(r);
-    assert.equal(text.split('\n').length, 1500 + 11, 'one row per ordinal, and a short head and tail');
+    assert.equal(text.split('\n').length, 1500 + 14, 'one row per ordinal, and a short head and tail');
     assert.match(
       text,
-      /^NODEPORTS 1000 of 2768 used in 30000-32767 \(36%, every Service in the cluster\), 1768 free, largest free block 31000-32767 \(1768\)$/m,
+      /^ {2}NodePorts {3}1000 of 2768 used in 30000-32767 \(36%\), this release 1000; 1768 free, largest free block 31000-32767 \(1768\)$/m,
     );
     assert.match(text, /^DEGRADED \(510 problems\):$/m);
   });
@@ -324,16 +324,17 @@ describe('status at fleet size: problems grouped by kind, ordinals as ranges', (
   it('on a terminal the verdict leads, before the table', () => {
     const text = formatStatus(fleet(), true);
     const lines = text.split('\n');
-    assert.match(lines[2] ?? '', /^NODEPORTS /);
-    assert.deepEqual(lines.slice(3, 5), ['', 'DEGRADED (510 problems):']);
-    assert.match(lines[5] ?? '', /^ {2}- pods 1000–1499 \(500\): no per-pod Service/);
-    assert.deepEqual(lines[7], '');
-    assert.match(lines[8] ?? '', /^ORDINAL +POD/);
+    assert.deepEqual(lines[2], 'BUDGET (cluster-wide)');
+    assert.match(lines[5] ?? '', /^ {2}Pod slots /);
+    assert.deepEqual(lines.slice(6, 8), ['', 'DEGRADED (510 problems):']);
+    assert.match(lines[8] ?? '', /^ {2}- pods 1000–1499 \(500\): no per-pod Service/);
+    assert.deepEqual(lines[10], '');
+    assert.match(lines[11] ?? '', /^ORDINAL +POD/);
     assert.match(lines.at(-1) ?? '', /^ {2}- pods 1490–1499 \(10\): not ready/, 'and again at the end');
   });
 });
 
-describe('the NodePort budget: the ceiling every release in the cluster shares', () => {
+describe('the budgets: the ceilings every release in the cluster shares', () => {
   const other = (name: string, ports: number[], healthCheckNodePort?: number): ServiceView => ({
     ...svc(0),
     name,
@@ -362,7 +363,7 @@ describe('the NodePort budget: the ceiling every release in the cluster shares',
     assert.equal(nodePortBudget(full, { first: 30000, last: 30009 }).largestFreeBlock, null);
   });
 
-  it(`status shows it, and notes a range ${NODE_PORT_WARN_PERCENT}% used or more; nothing when every Service cannot be listed`, () => {
+  it(`status shows the NodePort range, and notes it ${BUDGET_WARN_PERCENT}% used or more; unknown when every Service cannot be listed`, () => {
     const crowded = (s: StatusSnapshot) => {
       s.allServices = [
         ...(s.allServices ?? []),
@@ -377,7 +378,8 @@ describe('the NodePort budget: the ceiling every release in the cluster shares',
       ];
     };
     const r = assessStatus(snapshot(crowded));
-    assert.equal(r.nodePorts?.used, 2302);
+    assert.equal(r.budget.nodePorts?.used, 2302);
+    assert.equal(r.budget.nodePorts.release, 2, "the release's own two");
     assert.equal(r.healthy, true, 'a note, not a problem');
     assert.deepEqual(r.notes, [
       'the NodePort range 30000-32767 is 83% used (2302 of 2768, by every Service in the cluster): 466 left, the largest block 348. Each per-pod NodePort Service takes one; LoadBalancer rooms with Local take a second (the health check).',
@@ -389,7 +391,71 @@ describe('the NodePort budget: the ceiling every release in the cluster shares',
         s.allServices = undefined;
       }),
     );
-    assert.equal(hidden.nodePorts, undefined);
+    assert.equal(hidden.budget.nodePorts, undefined);
+    assert.match(
+      formatStatus(hidden),
+      /^ {2}NodePorts {3}unknown: not allowed to list Services in all namespaces$/m,
+    );
     assert.deepEqual(hidden.notes, []);
+  });
+
+  it("ClusterIPs from the ServiceCIDRs, and pod slots on the nodes the rooms can use: each with the release's share, and a note from 80%", () => {
+    const r = assessStatus(
+      snapshot((s) => {
+        s.services = s.services.map((v, i) => ({ ...v, clusterIPs: [`10.96.0.${10 + i}`] }));
+        s.allServices = s.services;
+        s.serviceIPs = {
+          cidrs: [{ name: 'kubernetes', cidrs: ['10.96.0.0/24'] }],
+          addresses: [...Array.from({ length: 210 }, (_, i) => `10.96.0.${i + 1}`), '10.97.0.1'],
+        };
+        s.nodes = [
+          {
+            name: 'node-a',
+            ready: true,
+            addresses: [{ type: 'InternalIP', address: '198.51.100.1' }],
+            allocatablePods: 10,
+          },
+          {
+            name: 'node-b',
+            ready: true,
+            addresses: [],
+            allocatablePods: 100,
+            taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }],
+          },
+        ];
+        s.boundPerNode = new Map([
+          ['node-a', 9],
+          ['node-b', 1],
+        ]);
+      }),
+    );
+    assert.deepEqual(r.budget.clusterIPs, {
+      family: 'IPv4',
+      cidrs: [{ cidr: '10.96.0.0/24', family: 'IPv4', total: 254, used: 210, free: 44, usedPercent: 83 }],
+      total: 254,
+      used: 210,
+      free: 44,
+      usedPercent: 83,
+      release: 2,
+    });
+    assert.deepEqual(
+      r.budget.podSlots && [r.budget.podSlots.nodes, r.budget.podSlots.free, r.budget.podSlots.release],
+      [1, 1, 2],
+      'the tainted node is not counted',
+    );
+    assert.equal(r.healthy, true, 'notes, not problems');
+    assert.deepEqual(r.notes, [
+      'the Service IPv4 range (10.96.0.0/24) is 83% used (210 of 254 ClusterIPs): 44 left. Every per-pod Service takes one; a cluster admin can add a ServiceCIDR.',
+      'the 1 node(s) the rooms can use have 90% of their pod slots taken (9 of 10): 1 left for new rooms.',
+    ]);
+    const text = formatStatus(r);
+    assert.match(
+      text,
+      /^ {2}ClusterIPs {2}210 of 254 used in 10\.96\.0\.0\/24 \(83%\), this release 2; 44 free$/m,
+    );
+    assert.match(
+      text,
+      /^ {2}Pod slots {3}9 of 10 used on the 1 node\(s\) the rooms can use \(left out: 1 tainted dedicated=db:NoSchedule\) \(90%\), this release 2; 1 free$/m,
+    );
   });
 });

@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import {
+  budgetChange,
+  clusterIPBudget,
+  nodePortBudget,
+  podSlotBudget,
+  type ClusterBudget,
+} from '../../src/core/budget.js';
+import type { NodeView } from '../../src/core/model.js';
+import { placementOf, placementProblem } from '../../src/core/placement.js';
+import { budgetDelta, manifestView, type ManifestObject } from '../../src/core/release-change.js';
+import { formatBudgetChange } from '../../src/output/budget.js';
+
+const node = (name: string, over: Partial<NodeView> = {}): NodeView => ({
+  name,
+  ready: true,
+  addresses: [],
+  allocatablePods: 110,
+  ...over,
+});
+
+describe('clusterIPBudget: ClusterIPs left in the Service CIDRs', () => {
+  it('sizes each CIDR as the allocator does (IPv4 without network and broadcast, IPv6 without the first) and counts the IPAddresses inside', () => {
+    const b = clusterIPBudget(
+      [
+        { name: 'kubernetes', cidrs: ['10.96.0.0/28', 'fd00::/120'] },
+        { name: 'extra', cidrs: ['10.100.0.0/29'] },
+      ],
+      ['10.96.0.1', '10.96.0.2', '10.100.0.1', 'fd00::1', '10.200.0.1'],
+    );
+    assert.ok(!('unknown' in b));
+    assert.deepEqual(
+      b.cidrs.map((c) => [c.cidr, c.total, c.used]),
+      [
+        ['10.96.0.0/28', 14, 2],
+        ['10.100.0.0/29', 6, 1],
+      ],
+      'the headline is the family with the fewest free; an IP outside every range is not counted',
+    );
+    assert.deepEqual([b.family, b.total, b.used, b.free], ['IPv4', 20, 3, 17]);
+  });
+
+  it('no ServiceCIDR at all: unknown, with why', () => {
+    assert.deepEqual(clusterIPBudget([], ['10.96.0.1']), { unknown: 'the cluster lists no ServiceCIDR' });
+  });
+});
+
+describe('placement: the nodes the rooms may be scheduled to', () => {
+  const template = {
+    spec: {
+      nodeSelector: { pool: 'game' },
+      tolerations: [{ key: 'game', operator: 'Exists', effect: 'NoSchedule' }],
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a', 'b'] }] },
+              { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['special'] }] },
+            ],
+          },
+        },
+      },
+    },
+  };
+  const p = placementOf(template);
+  it('nodeSelector, taints with NoSchedule or NoExecute (PreferNoSchedule never blocks), and any one required term', () => {
+    const game = { pool: 'game', zone: 'a' };
+    assert.equal(placementProblem(node('n', { labels: game }), p), undefined);
+    assert.equal(
+      placementProblem(node('n', { labels: { zone: 'a' } }), p),
+      'no label pool=game (nodeSelector)',
+    );
+    assert.equal(
+      placementProblem(node('n', { labels: { pool: 'game', zone: 'c' } }), p),
+      'not matched by the required node affinity',
+    );
+    assert.equal(
+      placementProblem(node('special', { labels: { pool: 'game' } }), p),
+      undefined,
+      'matchFields',
+    );
+    assert.equal(
+      placementProblem(node('n', { labels: game, taints: [{ key: 'game', effect: 'NoSchedule' }] }), p),
+      undefined,
+      'tolerated by Exists',
+    );
+    assert.equal(
+      placementProblem(
+        node('n', { labels: game, taints: [{ key: 'db', value: 'x', effect: 'NoExecute' }] }),
+        p,
+      ),
+      'tainted db=x:NoExecute',
+    );
+    assert.equal(
+      placementProblem(node('n', { labels: game, taints: [{ key: 'db', effect: 'PreferNoSchedule' }] }), p),
+      undefined,
+    );
+    assert.equal(
+      placementProblem(node('n'), placementOf(undefined)),
+      undefined,
+      'no constraints: every node',
+    );
+  });
+
+  it('podSlotBudget counts allocatable minus bound on the nodes that fit, and says why the others are left out', () => {
+    const b = podSlotBudget(
+      [
+        node('a', { allocatablePods: 10 }),
+        node('b', { allocatablePods: 10, unschedulable: true }),
+        node('c', { ready: false }),
+        node('d', { allocatablePods: 5 }),
+        node('e', { allocatablePods: undefined }),
+      ],
+      new Map([
+        ['a', 4],
+        ['d', 7],
+      ]),
+    );
+    assert.deepEqual(b, {
+      total: 15,
+      used: 9,
+      free: 6,
+      usedPercent: 60,
+      nodes: 3,
+      unreported: 1,
+      excluded: [
+        { reason: 'cordoned', nodes: 1 },
+        { reason: 'not Ready', nodes: 1 },
+      ],
+    });
+  });
+});
+
+describe('what a change takes from the budgets', () => {
+  const svc = (name: string, spec: Record<string, unknown>): ManifestObject => ({
+    kind: 'Service',
+    metadata: { name },
+    spec: { ports: [{ port: 7777 }], ...spec },
+  });
+  const sts = (replicas: number): ManifestObject => ({
+    kind: 'StatefulSet',
+    metadata: { name: 'r' },
+    spec: { replicas, template: {} },
+  });
+
+  it('NodePort rooms take a port and a ClusterIP each; LoadBalancer with Local a second port; headless takes neither; a new Redis a pod slot', () => {
+    const before = manifestView([
+      sts(2),
+      svc('r', { clusterIP: 'None' }),
+      svc('r-0', { type: 'NodePort' }),
+      svc('r-1', { type: 'NodePort' }),
+    ]);
+    const after = manifestView([
+      sts(4),
+      svc('r', { clusterIP: 'None' }),
+      ...[0, 1, 2, 3].map((i) => svc(`r-${i}`, { type: 'LoadBalancer', externalTrafficPolicy: 'Local' })),
+      svc('r-redis', {}),
+      { kind: 'Deployment', metadata: { name: 'r-redis' }, spec: { template: {} } },
+    ]);
+    assert.deepEqual(budgetDelta(before, after, 2), { nodePorts: 6, clusterIPs: 3, podSlots: 3 });
+    assert.deepEqual(budgetDelta(after, before, 4), { nodePorts: -6, clusterIPs: -3, podSlots: -2 });
+    assert.deepEqual(budgetDelta(undefined, before, 0), { nodePorts: 2, clusterIPs: 2, podSlots: 2 });
+  });
+
+  it('the plan lines: before -> after, over 100% said plainly, warnings from 80%, unknown with why', () => {
+    const now: ClusterBudget = {
+      nodePorts: nodePortBudget([]),
+      clusterIPs: clusterIPBudget([{ name: 'k', cidrs: ['10.96.0.0/24'] }], ['10.96.0.1']),
+      podSlots: podSlotBudget([node('a', { allocatablePods: 100 })], new Map([['a', 50]])),
+    };
+    const lines = formatBudgetChange(
+      budgetChange(now, { nodePorts: 1000, clusterIPs: 210, podSlots: 60 }),
+      (n) => n.padEnd(12),
+    );
+    assert.deepEqual(lines, [
+      'NodePorts:  0 -> 1000 of 2768 used in 30000-32767 (0% -> 36%, every Service in the cluster)',
+      'ClusterIPs: 1 -> 211 of 254 used in 10.96.0.0/24 (0% -> 83%)  (warning: nearly full)',
+      'Pod slots:  50 -> 110 of 100 used on the 1 node(s) the rooms can use (50% -> 110%)  (more than there is)',
+    ]);
+    assert.deepEqual(
+      formatBudgetChange(
+        budgetChange({ clusterIPs: { unknown: 'why' } }, { nodePorts: 1, clusterIPs: 1, podSlots: 1 }),
+        (n) => `${n} `,
+      ),
+      ['ClusterIPs: unknown: why'],
+    );
+  });
+});
