@@ -105,7 +105,14 @@ export interface AddressMove {
 export type ProbedEndpoint = Endpoint & { probe: ProbeOutcome };
 
 /**
- * Probes the rows; then, for each Ready row whose address did not answer, tries
+ * Rows whose pod kube-proxy still sends traffic to: Ready ones, and Terminating
+ * ones (a draining pod stays a serving endpoint until it exits, when the
+ * Service has no other).
+ */
+const serving = (r: Endpoint) => r.ready || r.status === 'Terminating';
+
+/**
+ * Probes the rows; then, for each serving row (Ready or Terminating) whose address did not answer, tries
  * the other addresses of its node (alternatives, by ordinal, in preference
  * order) and moves the row to the first that is reachable. kube-proxy serves
  * NodePorts only on the addresses its --nodeport-addresses allows (in nftables
@@ -125,7 +132,7 @@ export async function probeWithFallback(
   }));
   const moved = new Map<ProbedEndpoint, AddressMove>();
   const jobs = probed
-    .filter((r) => r.ready && r.port !== null && !['reachable', 'intercepted'].includes(r.probe))
+    .filter((r) => serving(r) && r.port !== null && !['reachable', 'intercepted'].includes(r.probe))
     .map((r) => async () => {
       const probe = r.protocol === 'UDP' ? probers.udp : probers.tcp;
       for (const c of alternatives.get(r.ordinal) ?? []) {

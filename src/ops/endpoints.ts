@@ -103,7 +103,7 @@ export async function readEndpoints(opts: EndpointsOptions & { checkNodePortScop
 
 /**
  * The rows with a probe of each endpoint that has an address, from this
- * machine (--probe); a Ready row whose address does not answer moves to
+ * machine (--probe); a serving row (Ready or Terminating) whose address does not answer moves to
  * another address of its node that does.
  */
 export function probeRows(

@@ -174,7 +174,7 @@ describe('probeEndpoints', () => {
 });
 
 describe('probeWithFallback', () => {
-  it('moves a Ready row whose address refuses to the first other address of its node that answers', async () => {
+  it('moves a serving row (Ready or Terminating) whose address refuses to the first other address of its node that answers', async () => {
     const tcp: Connect = (host, port) =>
       Promise.resolve(
         port === CONTROL_PORT
@@ -196,6 +196,14 @@ describe('probeWithFallback', () => {
         status: 'NotReady',
       }),
       row(2, { address: '203.0.113.14', addressType: 'ExternalIP', port: 30882 }),
+      // Draining: not handed out, but kube-proxy still sends it the port, so it moves as a Ready row does.
+      row(3, {
+        address: '203.0.113.12',
+        addressType: 'ExternalIP',
+        port: 30883,
+        ready: false,
+        status: 'Terminating',
+      }),
     ];
     const alternatives = new Map([
       [
@@ -208,6 +216,7 @@ describe('probeWithFallback', () => {
       ],
       [1, [{ address: '198.51.100.12', type: 'InternalIP' }]],
       [2, [{ address: '198.51.100.14', type: 'InternalIP' }]],
+      [3, [{ address: '198.51.100.12', type: 'InternalIP' }]],
     ]);
     const { rows: out, moves } = await probeWithFallback(rows, { tcp, udp }, 100, alternatives);
     assert.deepEqual(
@@ -218,11 +227,17 @@ describe('probeWithFallback', () => {
         ['203.0.113.13', 'ExternalIP', 'refused'],
         // Nothing answers: the pick stays, with its verdict.
         ['203.0.113.14', 'ExternalIP', 'timeout'],
+        ['198.51.100.12', 'InternalIP', 'reachable'],
       ],
     );
     assert.deepEqual(moves, [
       {
         pod: 'web-0',
+        from: { address: '203.0.113.12', type: 'ExternalIP', probe: 'refused' },
+        to: { address: '198.51.100.12', type: 'InternalIP' },
+      },
+      {
+        pod: 'web-3',
         from: { address: '203.0.113.12', type: 'ExternalIP', probe: 'refused' },
         to: { address: '198.51.100.12', type: 'InternalIP' },
       },
