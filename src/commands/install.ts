@@ -13,7 +13,7 @@ export default class Install extends BaseCommand {
 
 Values come, lowest precedence first, from -f files, then the shortcut flags (--replicas, --image, ...), then --set, --set-string and --set-file: an explicit --set always wins over a shortcut.
 
-On an existing release every value set before (by an earlier install, scale or tolerations) is kept, and this command's values are merged on top; --reset-values starts from the chart's defaults instead. It first prints what changes (values, pods, Services, nodePorts); a change that removes Ready pods, restarts pods or moves a nodePort needs --yes, or a yes on a terminal (exit 13 otherwise, nothing changed).
+On an existing release every value set before (by an earlier install, scale or tolerations) is kept, and this command's values are merged on top; --reset-values starts from the chart's defaults instead. It first prints what changes (values, pods, Services, nodePorts) and the cluster's NodePorts, ClusterIPs and pod slots before and after, with a note when 50 or more pods would start one at a time under OrderedReady; a change that removes Ready pods, restarts pods or moves a nodePort needs --yes, or a yes on a terminal (exit 13 otherwise, nothing changed).
 
 Before anything is written, every fixed nodePort must be free in the cluster (a taken one names its holder and a free base, exit 4) and the new pods must fit the nodes' free pod slots.
 

@@ -1,4 +1,10 @@
-import { BUDGET_WARN_PERCENT, type BudgetChange, type NodePortBudget, type Usage } from '../core/budget.js';
+import {
+  BUDGET_WARN_PERCENT,
+  type BudgetChange,
+  type NodePortBudget,
+  type PodSlotBudget,
+  type Usage,
+} from '../core/budget.js';
 import type { StatusBudget } from '../core/status.js';
 
 const NEARLY_FULL = '  (warning: nearly full)';
@@ -7,6 +13,13 @@ const OVER = '  (more than there is)';
 function warnAfter(after: Usage, total: number): string {
   if (after.used > total) return OVER;
   return after.usedPercent >= BUDGET_WARN_PERCENT ? NEARLY_FULL : '';
+}
+
+/** " (left out: 1 cordoned; 2 tainted dedicated=db:NoSchedule)", or nothing. */
+function leftOut(p: PodSlotBudget): string {
+  return p.excluded.length
+    ? ` (left out: ${p.excluded.map((e) => `${e.nodes} ${e.reason}`).join('; ')})`
+    : '';
 }
 
 function block(n: NodePortBudget): string {
@@ -35,7 +48,9 @@ export function formatBudgetChange(b: BudgetChange, label: (name: string) => str
       `${label('ClusterIPs:')}${now.used} -> ${after.used} of ${now.total} used in ${now.cidrs.map((c) => c.cidr).join(', ')} (${now.usedPercent}% -> ${after.usedPercent}%)${warnAfter(after, now.total)}`,
     );
   }
-  if (b.podSlots) {
+  if (b.podSlots && !b.podSlots.now.nodes) {
+    lines.push(`${label('Pod slots:')}none: no node can take rooms${leftOut(b.podSlots.now)}`);
+  } else if (b.podSlots) {
     const { now, after } = b.podSlots;
     lines.push(
       `${label('Pod slots:')}${now.used} -> ${after.used} of ${now.total} used on the ${now.nodes} node(s) the rooms can use (${now.usedPercent}% -> ${after.usedPercent}%)${warnAfter(after, now.total)}`,
@@ -63,11 +78,10 @@ export function formatStatusBudget(b: StatusBudget): string[] {
   );
   if (b.podSlots) {
     const p = b.podSlots;
-    const left = p.excluded.length
-      ? ` (left out: ${p.excluded.map((e) => `${e.nodes} ${e.reason}`).join('; ')})`
-      : '';
     rows.push(
-      `  Pod slots   ${p.used} of ${p.total} used on the ${p.nodes} node(s) the rooms can use${left} (${p.usedPercent}%), this release ${p.release}; ${p.free} free`,
+      p.nodes
+        ? `  Pod slots   ${p.used} of ${p.total} used on the ${p.nodes} node(s) the rooms can use${leftOut(p)} (${p.usedPercent}%), this release ${p.release}; ${p.free} free`
+        : `  Pod slots   none: no node can take rooms${leftOut(p)}`,
     );
   } else {
     rows.push('  Pod slots   unknown: not allowed to list pods in all namespaces');

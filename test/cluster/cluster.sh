@@ -346,7 +346,9 @@ down() {
     [ -f "$run/$name.pid" ] || continue
     pid=$(cat "$run/$name.pid")
     if running "$pid"; then
+      # A test may have paused the scheduler (holdScheduling): a stopped process keeps SIGTERM pending.
       kill "$pid" 2>/dev/null || true
+      kill -CONT "$pid" 2>/dev/null || true
       stopped=$((stopped + 1))
       deadline=$((SECONDS + 5))
       while running "$pid" && [ $SECONDS -lt $deadline ]; do sleep 0.2; done

@@ -262,7 +262,7 @@ describe('day two, one release at a time (Helm 4)', () => {
   });
 
   it('10. SIGTERM mid-wait stops helm too (exit 143), and the same command again converges', async () => {
-    const hold = (on: boolean) => holdScheduling(sh.kubectl, on);
+    const hold = (on: boolean) => holdScheduling(on);
     hold(true);
     try {
       const child = spawn(
@@ -368,7 +368,7 @@ describe('day two, one release at a time (Helm 4)', () => {
     assert.equal(s.status, 4, s.stderr);
     assert.match(
       s.stderr,
-      /^ {2}1999 new pod\(s\) need a slot, and the 3 Ready, schedulable node\(s\) have \d+ free \(allocatable pods minus pods bound\): \d+ would stay Pending$/m,
+      /^ {2}1999 new pod\(s\) need a slot, and the 3 node\(s\) that can take rooms have \d+ free \(allocatable pods minus pods bound\): \d+ would stay Pending$/m,
     );
     assert.equal(sh.getJson('statefulset', 'sixth-expose-pods', '-n', ns).spec.replicas, 1);
   });

@@ -118,7 +118,26 @@ for (const [i, helm] of HELMS.entries()) {
       sh.helm('uninstall', 'foreign', '-n', ns);
     });
 
+    it('a nodeSelector no node matches: refused before anything is written (exit 4), naming the nodes left out and why', () => {
+      const r = sh.install('nowhere', {
+        ns,
+        replicas: 1,
+        nodePortBase: Number(base) + 60,
+        createNamespace: false,
+        redis: false,
+        timeout: '8s',
+        extra: ['--set-string', 'room.nodeSelector.nowhere=true'],
+      });
+      assert.equal(r.status, 4, r.stderr);
+      assert.match(
+        r.stderr,
+        /^ {2}1 new pod\(s\) need a slot, and the 0 node\(s\) that can take rooms have 0 free \(allocatable pods minus pods bound\) \(left out: 3 no label nowhere=true \(nodeSelector\)\): 1 would stay Pending$/m,
+      );
+      assert.equal(sh.helm('status', 'nowhere', '-n', ns).status, 1, 'no release was made');
+    });
+
     it('a timeout (exit 10) names the pod that is not ready and why', () => {
+      // More CPU than any node has: the pre-flight counts pod slots, not CPU, so the scheduler is the one to say no.
       const r = sh.install('stuck', {
         ns,
         replicas: 1,
@@ -126,7 +145,7 @@ for (const [i, helm] of HELMS.entries()) {
         createNamespace: false,
         redis: false,
         timeout: '8s',
-        extra: ['--set-string', 'room.nodeSelector.nowhere=true'],
+        extra: ['--set', 'room.resources.requests.cpu=1000,room.resources.limits.cpu=1000'],
       });
       assert.equal(r.status, 10, r.stderr);
       assert.match(r.stderr, /^error: helm upgrade --install timed out/m);

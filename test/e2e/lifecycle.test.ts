@@ -36,6 +36,16 @@ for (const [i, helm] of HELMS.entries()) {
       assert.equal(r.status, 0, `install failed:\n${r.stderr}`);
       // Progress on stderr, as plain lines since this is no terminal; the last one is the state helm waited for.
       assert.match(r.stderr, new RegExp(`^… pods ready ${REPLICAS}/${REPLICAS} · redis ready$`, 'm'));
+      // First the plan, with what the release takes from the cluster's budgets.
+      assert.match(r.stderr, new RegExp(`^new release ${release} in namespace ${ns} of context `, 'm'));
+      assert.match(r.stderr, /^ {2}NodePorts: \d+ -> \d+ of 2768 used in 30000-32767 /m);
+      assert.match(r.stderr, /^ {2}ClusterIPs: (\d+) -> \d+ of 65534 used in 10\.96\.0\.0\/16 /m);
+      assert.match(
+        r.stderr,
+        /^ {2}Pod slots: \d+ -> \d+ of \d+ used on the \d+ node\(s\) the rooms can use /m,
+      );
+      const [, before, after] = /ClusterIPs: (\d+) -> (\d+)/.exec(r.stderr) ?? [];
+      assert.equal(Number(after) - Number(before), COUNT + 1, 'the per-pod Services and Redis');
       // It ends with the endpoints table, one row per ordinal.
       assert.match(r.stdout, /^POD +READY +NODE +ADDRESS +ADDRESS-TYPE +PORT +PROTOCOL +SERVICE +STATUS$/m);
       assert.equal(r.stdout.trim().split('\n').length, 1 + COUNT);
@@ -186,6 +196,43 @@ for (const [i, helm] of HELMS.entries()) {
       const text = sh.kubectl('expose-pods', 'status', release, '-n', ns);
       assert.equal(text.status, 0);
       assert.match(text.stdout, /^HEALTHY$/m);
+    });
+
+    it("status: the cluster's budgets, as the API server counts them, with this release's share", () => {
+      const report = JSON.parse(sh.kubectl('expose-pods', 'status', release, '-n', ns, '-o', 'json').stdout);
+      const { nodePorts, clusterIPs, podSlots } = report.budget;
+      const services = sh.getJson('services', '-A').items as any[];
+      const taken = new Set(
+        services.flatMap((v) => (v.spec.ports ?? []).map((p: any) => p.nodePort).filter(Boolean)),
+      );
+      assert.equal(nodePorts.used, taken.size);
+      assert.equal(nodePorts.release, COUNT, 'one per per-pod Service');
+      // The local API server's --service-cluster-ip-range, as its ServiceCIDR object says.
+      assert.deepEqual(
+        [clusterIPs.family, clusterIPs.cidrs.map((c: any) => c.cidr), clusterIPs.total],
+        ['IPv4', ['10.96.0.0/16'], 65534],
+      );
+      assert.equal(clusterIPs.used, sh.getJson('ipaddresses').items.length);
+      assert.equal(
+        clusterIPs.release,
+        COUNT + 1,
+        'the per-pod Services and Redis; the headless Service takes none',
+      );
+      const nodes = (sh.getJson('nodes').items as any[]).filter((n) => !n.spec.unschedulable);
+      assert.equal(podSlots.nodes, nodes.length);
+      assert.equal(
+        podSlots.total,
+        nodes.reduce((sum, n) => sum + Number(n.status.allocatable.pods), 0),
+      );
+      assert.equal(podSlots.release, REPLICAS);
+      const text = sh.kubectl('expose-pods', 'status', release, '-n', ns).stdout;
+      assert.match(
+        text,
+        new RegExp(
+          `^ {2}ClusterIPs {2}${clusterIPs.used} of 65534 used in 10\\.96\\.0\\.0/16 \\(0%\\), this release ${COUNT + 1}; `,
+          'm',
+        ),
+      );
     });
 
     it('status: degraded (exit 8) after kubectl scale adds a pod no Service exposes', async () => {

@@ -224,7 +224,7 @@ describe('scale under interruption and contention', () => {
   const ns = 'e2e-scale-burst';
   const release = 'burst';
   const sts = `${release}-expose-pods`;
-  const cordon = (verb: 'cordon' | 'uncordon') => holdScheduling(sh.kubectl, verb === 'cordon');
+  const cordon = (verb: 'cordon' | 'uncordon') => holdScheduling(verb === 'cordon');
 
   /** Starts a scale in the background; `exited` resolves its exit code; its output so far is readable meanwhile. */
   function background(replicas: number) {

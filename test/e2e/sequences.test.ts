@@ -245,7 +245,7 @@ class KillMidScale implements fc.AsyncCommand<Model, Real> {
   constructor(readonly replicas: number) {}
   check = (m: Readonly<Model>) => m.values !== undefined && this.replicas > replicasOf(m.values);
   async run(m: Model, r: Real): Promise<void> {
-    const hold = (on: boolean) => holdScheduling(sh.kubectl, on);
+    const hold = (on: boolean) => holdScheduling(on);
     hold(true);
     try {
       const child = spawn(

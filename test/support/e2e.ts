@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -135,22 +135,17 @@ export function watchEndpointsJson(env: NodeJS.ProcessEnv, args: string[]) {
   return { child, events, stderr: () => stderr, exited };
 }
 
-/** The local cluster's KWOK nodes. */
-export const NODES = ['kwok-node-1', 'kwok-node-2', 'kwok-node-3'];
-
 /**
- * Holds new pods Pending (on: a NoSchedule taint the rooms do not tolerate, on
- * every node) or lets them schedule again (off). Not a cordon: the change
- * path refuses up front when no schedulable node has room, as it should, while
- * a taint passes the pre-flight and keeps a scale waiting for as long as a test needs.
+ * Holds new pods Pending (on) or lets them schedule again (off), by pausing the
+ * local cluster's kube-scheduler (SIGSTOP; it runs without leader election, so
+ * it resumes where it stopped). The pods exist and wait, as behind a slow
+ * scheduler, while every node stays as it was: the change path's pre-flight
+ * sees room for them (a taint or a cordon would rightly be refused up front),
+ * and a scale keeps waiting for as long as a test needs.
  */
-export function holdScheduling(kubectl: (...args: string[]) => Run, on: boolean): void {
-  for (const node of NODES) {
-    const r = on
-      ? kubectl('taint', 'nodes', node, 'e2e-hold=1:NoSchedule', '--overwrite')
-      : kubectl('taint', 'nodes', node, 'e2e-hold-');
-    if (r.status !== 0 && !/not found/.test(r.stderr)) throw new Error(`kubectl taint ${node}: ${r.stderr}`);
-  }
+export function holdScheduling(on: boolean): void {
+  const pid = Number(readFileSync(path.join(CLUSTER.CLUSTER_RUN, 'kube-scheduler.pid'), 'utf8').trim());
+  process.kill(pid, on ? 'SIGSTOP' : 'SIGCONT');
 }
 
 /** Polls until fn returns a value (not undefined) or the deadline passes; never a fixed sleep. */

@@ -186,5 +186,16 @@ describe('what a change takes from the budgets', () => {
       ),
       ['ClusterIPs: unknown: why'],
     );
+    const nowhere = podSlotBudget([node('a', { unschedulable: true })], new Map());
+    assert.deepEqual(
+      formatBudgetChange(
+        budgetChange(
+          { clusterIPs: { unknown: 'why' }, podSlots: nowhere },
+          { nodePorts: 0, clusterIPs: 0, podSlots: 2 },
+        ),
+        (n) => `${n} `,
+      ).at(-1),
+      'Pod slots: none: no node can take rooms (left out: 1 cordoned)',
+    );
   });
 });
