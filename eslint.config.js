@@ -26,6 +26,106 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-spread': 'off',
     },
   },
+  // The layers (README, Layout): commands -> ops -> kube/helm/net -> core, with output beside.
+  // Each floor may import only downwards; type-only imports of the shapes a layer returns are allowed.
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../*/**', '!../core/**'], message: 'core is pure: it imports only core.' },
+            {
+              group: [
+                'node:child_process',
+                'node:fs',
+                'node:fs/promises',
+                'node:dgram',
+                'node:http',
+                'node:https',
+              ],
+              message: 'core does no I/O: kube/, helm/ and net/ do.',
+            },
+            {
+              group: ['@kubernetes/client-node'],
+              allowTypeImports: true,
+              message: 'core works on views (model.ts), not client objects.',
+            },
+          ],
+          paths: [
+            {
+              name: 'node:net',
+              importNames: ['connect', 'createConnection', 'createServer', 'Socket', 'Server'],
+              message: 'core does no I/O: net/ does.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/output/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../kube/**', '../helm/**', '../net/**'],
+              message: 'output formats what ops returns; it never reads the cluster.',
+            },
+            {
+              group: ['../ops/**', '../commands/**'],
+              allowTypeImports: true,
+              message: 'output may name the types ops returns, nothing more.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/commands/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../kube/**', '../helm/**', '../net/**'],
+              allowTypeImports: true,
+              message: 'commands call ops/, which reads and writes the cluster.',
+            },
+          ],
+        },
+      ],
+      // The same rule for the lazy import() that commands use to start fast.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/^\\.\\.\\/(kube|net)\\//]',
+          message: 'commands call ops/, which reads and writes the cluster.',
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/kube/**/*.ts', 'src/helm/**/*.ts', 'src/net/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../ops/**', '../commands/**', '../output/**'],
+              message: 'kube, helm and net sit below ops: they never import upwards.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],

@@ -5,18 +5,22 @@ import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags } from './kube/config.js';
 import type { EndpointsOptions } from './ops/endpoints.js';
 import { Printer } from './output/printer.js';
 
-/** kubectl's standard connection flags, spelled as kubectl spells them. */
+/**
+ * kubectl's standard connection flags, spelled as kubectl spells them. -n comes
+ * first: oclif trims the leading spaces of a help group's first row, which
+ * misaligns a first flag that has no short form.
+ */
 export const kubeFlags = {
-  kubeconfig: Flags.string({
-    description: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).',
-    helpGroup: 'KUBERNETES',
-  }),
-  context: Flags.string({ description: 'The kubeconfig context to use.', helpGroup: 'KUBERNETES' }),
   namespace: Flags.string({
     char: 'n',
     description: "Namespace of the release (default: the context's namespace, then default).",
     helpGroup: 'KUBERNETES',
   }),
+  kubeconfig: Flags.string({
+    description: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).',
+    helpGroup: 'KUBERNETES',
+  }),
+  context: Flags.string({ description: 'The kubeconfig context to use.', helpGroup: 'KUBERNETES' }),
   'request-timeout': Flags.string({
     description: 'How long one API request may take (30s, 2m; 0 waits forever).',
     default: DEFAULT_REQUEST_TIMEOUT,

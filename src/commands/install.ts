@@ -246,6 +246,10 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     const warning =
       scopeWarning && formatScopeWarning(scopeWarning, new Set(report.endpoints.map((r) => r.pod)));
     if (warning) this.printer.warn(warning);
-    this.printer.info(`The Redis password and more: helm get notes ${res.release} -n ${res.namespace}`);
+    this.printer.info(
+      res.redis
+        ? `The Redis password and more: helm get notes ${res.release} -n ${res.namespace}`
+        : `More about the release: helm get notes ${res.release} -n ${res.namespace}`,
+    );
   }
 }

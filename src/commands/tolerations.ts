@@ -4,12 +4,7 @@ import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-comma
 import { progressLine } from '../core/progress.js';
 import { durationMs } from '../core/duration.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
-import {
-  DEFAULT_GRACE_SECONDS,
-  formatSeconds,
-  tolerationsReport,
-  type TolerationsReport,
-} from '../core/tolerations.js';
+import { DEFAULT_GRACE_SECONDS, formatSeconds, type TolerationsReport } from '../core/tolerations.js';
 import { UsageError } from '../errors.js';
 
 export default class Tolerations extends BaseCommand {
@@ -79,13 +74,11 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
 
   async run(): Promise<TolerationsReport> {
     const { args, flags } = await this.parse(Tolerations);
-    const { parseTolerationSeconds, setTolerations } = await import('../ops/tolerations.js');
+    const { parseTolerationSeconds, readTolerations, setTolerations } = await import('../ops/tolerations.js');
     const { requireConfirmation } = await import('../output/confirm.js');
     const { Progress } = await import('../output/progress.js');
-    const { loadKube } = await import('../kube/config.js');
-    const { readTolerationObjects } = await import('../kube/tolerations-objects.js');
     const { renderStructured } = await import('../output/format.js');
-    const { renderTable } = await import('../output/table.js');
+    const { formatTolerations } = await import('../output/tolerations.js');
     const graceMs = durationMs(flags['node-monitor-grace-period']);
     if (graceMs === undefined) {
       throw new UsageError(
@@ -146,38 +139,16 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
       if (changed) this.printer.success(`release ${args.release} updated; the pods now tolerate:`);
       else this.printer.info(`release ${args.release} already has these values; nothing to change`);
     }
-    const kube = await loadKube(kubeFlagValues(flags));
-    const objects = await readTolerationObjects(kube, kube.namespace, args.release);
-    const report = tolerationsReport({ ...objects, graceSeconds: Math.round(graceMs / 1000) });
+    const report = await readTolerations({
+      release: args.release,
+      kube: kubeFlagValues(flags),
+      graceSeconds: Math.round(graceMs / 1000),
+    });
     if (flags.output === 'json' || flags.output === 'yaml') {
       process.stdout.write(renderStructured(report, flags.output));
       return report;
     }
-    this.log(
-      renderTable(
-        ['POD', 'NODE', 'NOT-READY', 'UNREACHABLE', 'FROM', 'TEMPLATE'],
-        report.pods.map((p) => [
-          p.pod,
-          p.node ?? '-',
-          formatSeconds(p.notReadySeconds),
-          formatSeconds(p.unreachableSeconds),
-          p.source,
-          p.currentTemplate ? 'current' : 'older: restart to apply',
-        ]),
-      ),
-    );
-    const grace = report.graceSecondsAssumed;
-    this.log(
-      [
-        '',
-        `Estimated time from a node's last heartbeat to eviction (assuming --node-monitor-grace-period ${grace}s; the API does not expose it):`,
-        ...report.failover.map(
-          (f) =>
-            `  ${f.kind.padEnd(11)} ${grace}s + ${formatSeconds(f.tolerationSeconds)} (${f.source}) = ${f.evictionAfterSeconds === null ? 'never evicted' : formatSeconds(f.evictionAfterSeconds)}`,
-        ),
-        'Then StatefulSet pods stay Terminating until someone confirms the node is gone: force-delete the pod, or taint the node node.kubernetes.io/out-of-service=nodeshutdown:NoExecute.',
-      ].join('\n'),
-    );
+    this.log(formatTolerations(report));
     if (report.podsOnOlderTemplate.length) {
       this.printer.warn(
         `${report.podsOnOlderTemplate.join(', ')} run an older template: their tolerations change when they are restarted`,

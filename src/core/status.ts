@@ -120,6 +120,25 @@ export interface StatusBudget {
 
 const USABLE_ADDRESS = new Set(['ExternalIP', 'ExternalDNS', 'InternalIP', 'InternalDNS']);
 
+/**
+ * The StatefulSet's name, which prefixes the pods and per-pod Services. When
+ * the StatefulSet is gone, the name its pods or Services still carry, and
+ * failing those the chart's own rule (the release name, suffixed with the
+ * chart's unless it already contains it), so that rows never read "-0".
+ */
+export function workloadOf(
+  statefulSet: string | undefined,
+  names: readonly string[],
+  release: string,
+): string {
+  if (statefulSet) return statefulSet;
+  for (const n of names) {
+    const m = /^(.+)-(0|[1-9]\d*)$/.exec(n);
+    if (m?.[1]) return m[1];
+  }
+  return release.includes('expose-pods') ? release : `${release}-expose-pods`;
+}
+
 /** Judges a release from a snapshot of the cluster: pure, so every rule is table-tested. */
 export function assessStatus(s: StatusSnapshot): StatusReport {
   const problems: Problem[] = [];

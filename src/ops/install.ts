@@ -44,6 +44,8 @@ export interface InstallResult {
   output: string;
   /** What the change did to an existing release (values, pods, Services); absent for a dry run. */
   preview?: ChangePreview;
+  /** The release runs the chart's Redis (its Deployment is in the manifest). */
+  redis?: boolean;
 }
 
 /** Checks everything that can be checked before helm runs; returns the normalised timeout. */
@@ -206,7 +208,8 @@ export async function runInstall(req: InstallRequest): Promise<InstallResult> {
         createNamespace: req.createNamespace,
         onProgress: req.onProgress,
       });
-      return { release: req.release, namespace, helm, output, preview };
+      const redis = preview.rendered.some((o) => o.kind === 'Deployment');
+      return { release: req.release, namespace, helm, output, preview, redis };
     },
   );
 }

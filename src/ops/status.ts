@@ -1,5 +1,5 @@
 import { placementOf } from '../core/placement.js';
-import { assessStatus, type StatusReport } from '../core/status.js';
+import { assessStatus, workloadOf, type StatusReport } from '../core/status.js';
 import { detectHelm } from '../helm/helm.js';
 import { findRelease, releaseValues } from '../helm/release.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
@@ -30,7 +30,11 @@ export async function releaseStatus(req: StatusRequest): Promise<StatusResult> {
   const report = assessStatus({
     release,
     values,
-    workload: objects.statefulSet?.name ?? '',
+    workload: workloadOf(
+      objects.statefulSet?.name,
+      [...objects.pods, ...objects.services].map((o) => o.name),
+      req.release,
+    ),
     statefulSet: objects.statefulSet,
     pods: objects.pods,
     services: objects.services,

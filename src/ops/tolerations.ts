@@ -1,9 +1,15 @@
 import { durationMs, toGoDuration } from '../core/duration.js';
 import type { InstallProgress } from '../core/progress.js';
-import { NOT_READY, toleratedSeconds, UNREACHABLE } from '../core/tolerations.js';
+import {
+  NOT_READY,
+  toleratedSeconds,
+  tolerationsReport,
+  UNREACHABLE,
+  type TolerationsReport,
+} from '../core/tolerations.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { getValues } from '../helm/release.js';
-import type { KubeFlags } from '../kube/config.js';
+import { loadKube, type KubeFlags } from '../kube/config.js';
 import { readTolerationObjects } from '../kube/tolerations-objects.js';
 import { describeCluster, OPERATION_PREFIX, withReleaseChange, type ChangeSpec } from './mutation.js';
 
@@ -126,4 +132,15 @@ export async function setTolerations(req: SetTolerationsRequest): Promise<boolea
       return true;
     },
   );
+}
+
+/** The tolerations each pod of the release runs with, and the failover timing they give. */
+export async function readTolerations(req: {
+  release: string;
+  kube: KubeFlags;
+  graceSeconds: number;
+}): Promise<TolerationsReport> {
+  const kube = await loadKube(req.kube);
+  const objects = await readTolerationObjects(kube, kube.namespace, req.release);
+  return tolerationsReport({ ...objects, graceSeconds: req.graceSeconds });
 }

@@ -43,6 +43,33 @@ describe('through the real kubectl, after the README install step', () => {
     assert.equal(kubectl('expose-pods', '-h').stdout, r.stdout, '-h is --help');
   });
 
+  it('every flag group of every --help lines its flags up: long names in one column', () => {
+    for (const cmd of [
+      'install',
+      'endpoints',
+      'scale',
+      'status',
+      'check-certs',
+      'tolerations',
+      'uninstall',
+    ]) {
+      const help = kubectl('expose-pods', cmd, '--help').stdout;
+      for (const group of help.split(/\n(?=[A-Z][A-Z ]+FLAGS\n)/).slice(1)) {
+        const columns = new Set(
+          group
+            .split('\n')
+            .filter((l) => /^ +(-[a-zA-Z], )?--[a-z]/.test(l))
+            .map((l) => l.indexOf('--')),
+        );
+        assert.equal(
+          columns.size,
+          1,
+          `${cmd} --help, ${group.split('\n')[0] ?? ''}: --names start at columns ${[...columns].join(', ')}`,
+        );
+      }
+    }
+  });
+
   it("the README's command table lists exactly the commands --help lists", () => {
     const help = kubectl('expose-pods', '--help').stdout.split('\nCOMMANDS\n')[1] ?? '';
     const fromHelp = [...help.matchAll(/^ {2}([a-z-]+) {2}/gm)]

@@ -159,6 +159,9 @@ describe('TCP rooms, one per node: every endpoint proven with packets', () => {
     });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /^✔ all 3 Ready rooms answer at their endpoints from here$/m);
+    // No Redis, so no Redis line: where the rest of the notes are.
+    assert.match(r.stderr, /^More about the release: helm get notes tcp -n e2e-dataplane-tcp$/m);
+    assert.doesNotMatch(r.stderr, /Redis password/);
     rows = endpoints('tcp', ns).endpoints;
     assert.deepEqual(
       rows.map((x) => x.status),

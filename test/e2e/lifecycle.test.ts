@@ -46,6 +46,10 @@ for (const [i, helm] of HELMS.entries()) {
       );
       const [, before, after] = /ClusterIPs: (\d+) -> (\d+)/.exec(r.stderr) ?? [];
       assert.equal(Number(after) - Number(before), COUNT + 1, 'the per-pod Services and Redis');
+      assert.match(
+        r.stderr,
+        new RegExp(`^The Redis password and more: helm get notes ${release} -n ${ns}$`, 'm'),
+      );
       // It ends with the endpoints table, one row per ordinal.
       assert.match(r.stdout, /^POD +READY +NODE +ADDRESS +ADDRESS-TYPE +PORT +PROTOCOL +SERVICE +STATUS$/m);
       assert.equal(r.stdout.trim().split('\n').length, 1 + COUNT);
@@ -222,7 +226,7 @@ for (const [i, helm] of HELMS.entries()) {
       assert.equal(podSlots.nodes, nodes.length);
       assert.equal(
         podSlots.total,
-        nodes.reduce((sum, n) => sum + Number(n.status.allocatable.pods), 0),
+        nodes.reduce((sum: number, n) => sum + Number(n.status.allocatable.pods), 0),
       );
       assert.equal(podSlots.release, REPLICAS);
       const text = sh.kubectl('expose-pods', 'status', release, '-n', ns).stdout;

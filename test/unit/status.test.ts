@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import { ordinalOf, type PodView, type ServiceView } from '../../src/core/model.js';
 import { BUDGET_WARN_PERCENT, nodePortBudget } from '../../src/core/budget.js';
-import { assessStatus, type StatusSnapshot } from '../../src/core/status.js';
+import { assessStatus, workloadOf, type StatusSnapshot } from '../../src/core/status.js';
 import { ordinalRanges } from '../../src/output/ranges.js';
 import { formatStatus, groupProblems } from '../../src/output/status.js';
 
@@ -69,6 +69,29 @@ function snapshot(change: (s: StatusSnapshot) => void = () => undefined): Status
   change(s);
   return s;
 }
+
+describe('workloadOf: the prefix of pods and Services, even without the StatefulSet', () => {
+  it("the StatefulSet, else the name its pods or Services carry, else the chart's naming rule", () => {
+    assert.equal(workloadOf(WL, [], 'rooms'), WL);
+    assert.equal(workloadOf(undefined, [`${WL}-redis`, `${WL}-12`], 'rooms'), WL);
+    assert.equal(workloadOf(undefined, [], 'rooms'), 'rooms-expose-pods');
+    assert.equal(workloadOf(undefined, [], 'my-expose-pods'), 'my-expose-pods');
+    const r = assessStatus(
+      snapshot((s) => {
+        s.statefulSet = undefined;
+        s.workload = workloadOf(
+          undefined,
+          s.services.map((v) => v.name),
+          'rooms',
+        );
+      }),
+    );
+    assert.deepEqual(
+      r.ordinals.map((o) => o.pod),
+      [`${WL}-0`, `${WL}-1`],
+    );
+  });
+});
 
 describe('ordinalOf', () => {
   const cases: [string, number | undefined][] = [

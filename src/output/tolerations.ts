@@ -1,0 +1,27 @@
+import { formatSeconds, type TolerationsReport } from '../core/tolerations.js';
+import { renderTable } from './table.js';
+
+/** The human view of `tolerations`: one row per pod, then the failover timing each toleration gives. */
+export function formatTolerations(report: TolerationsReport): string {
+  const grace = report.graceSecondsAssumed;
+  return [
+    renderTable(
+      ['POD', 'NODE', 'NOT-READY', 'UNREACHABLE', 'FROM', 'TEMPLATE'],
+      report.pods.map((p) => [
+        p.pod,
+        p.node ?? '-',
+        formatSeconds(p.notReadySeconds),
+        formatSeconds(p.unreachableSeconds),
+        p.source,
+        p.currentTemplate ? 'current' : 'older: restart to apply',
+      ]),
+    ),
+    '',
+    `Estimated time from a node's last heartbeat to eviction (assuming --node-monitor-grace-period ${grace}s; the API does not expose it):`,
+    ...report.failover.map(
+      (f) =>
+        `  ${f.kind.padEnd(11)} ${grace}s + ${formatSeconds(f.tolerationSeconds)} (${f.source}) = ${f.evictionAfterSeconds === null ? 'never evicted' : formatSeconds(f.evictionAfterSeconds)}`,
+    ),
+    'Then StatefulSet pods stay Terminating until someone confirms the node is gone: force-delete the pod, or taint the node node.kubernetes.io/out-of-service=nodeshutdown:NoExecute.',
+  ].join('\n');
+}

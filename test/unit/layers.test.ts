@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+
+import { ESLint } from 'eslint';
+
+import { ROOT } from '../support/tools.js';
+
+/**
+ * The layers are a lint rule (eslint.config.js), not a convention: each wrong-way
+ * import below, written into the floor it must not appear in, fails `npm run lint`.
+ */
+describe('the layer rule: each floor imports only downwards', () => {
+  const cases: { floor: string; code: string; rule: RegExp }[] = [
+    {
+      floor: 'core',
+      code: "import { loadKube } from '../kube/config.js';\nexport const x = loadKube;\n",
+      rule: /core is pure/,
+    },
+    {
+      floor: 'core',
+      code: "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n",
+      rule: /core does no I\/O/,
+    },
+    {
+      floor: 'core',
+      code: "import { connect } from 'node:net';\nexport const x = connect;\n",
+      rule: /core does no I\/O/,
+    },
+    {
+      floor: 'output',
+      code: "import { readReleaseObjects } from '../kube/release-objects.js';\nexport const x = readReleaseObjects;\n",
+      rule: /output formats what ops returns/,
+    },
+    {
+      floor: 'commands',
+      code: "export async function f() {\n  const { loadKube } = await import('../kube/config.js');\n  return loadKube;\n}\n",
+      rule: /commands call ops/,
+    },
+    {
+      floor: 'kube',
+      code: "import { releaseStatus } from '../ops/status.js';\nexport const x = releaseStatus;\n",
+      rule: /never import upwards/,
+    },
+  ];
+  it('a wrong-way import fails lint, with the reason; the same import where it belongs passes', async () => {
+    const eslint = new ESLint({ cwd: ROOT });
+    for (const c of cases) {
+      const file = path.join(ROOT, 'src', c.floor, `zz-layer-check-${process.pid}.ts`);
+      writeFileSync(file, c.code);
+      try {
+        const [result] = await eslint.lintFiles([file]);
+        const messages = (result?.messages ?? []).map((m) => m.message).join('\n');
+        assert.match(messages, c.rule, `${c.floor}: ${c.code}`);
+      } finally {
+        rmSync(file, { force: true });
+      }
+    }
+    const ops = path.join(ROOT, 'src', 'ops', `zz-layer-check-${process.pid}.ts`);
+    writeFileSync(ops, "import { loadKube } from '../kube/config.js';\nexport const x = loadKube;\n");
+    try {
+      const [result] = await eslint.lintFiles([ops]);
+      assert.deepEqual(
+        result?.messages.map((m) => m.message),
+        [],
+        'ops may read the cluster',
+      );
+    } finally {
+      rmSync(ops, { force: true });
+    }
+  });
+});
