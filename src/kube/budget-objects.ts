@@ -3,6 +3,7 @@ import type { NodeView, ServiceView } from '../core/model.js';
 import { kubeApis } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { toKubeError } from './errors.js';
+import { unlessForbidden } from './release-reader.js';
 import { nodeView, serviceView } from './views.js';
 
 /**
@@ -36,44 +37,31 @@ export async function listNodes(kube: ResolvedKube): Promise<NodeView[]> {
   return (await call('list nodes', core.listNode())).items.map(nodeView);
 }
 
-/** A cluster-wide read a namespaced user may not make: undefined on 403, any other failure thrown. */
-async function unlessForbidden<T>(
-  kube: ResolvedKube,
-  action: string,
-  read: () => Promise<T>,
-): Promise<T | undefined> {
-  const { server } = await kubeApis(kube);
-  try {
-    return await read();
-  } catch (e) {
-    const err = toKubeError(e, action, server);
-    if (err.httpCode !== 403) throw err;
-    return undefined;
-  }
-}
-
 /** Every Service in the cluster, for nodePort collisions and the NodePort budget. */
 export async function listAllServices(kube: ResolvedKube): Promise<ServiceView[] | undefined> {
-  const { core } = await kubeApis(kube);
-  return unlessForbidden(kube, 'list services in all namespaces', async () =>
-    (await core.listServiceForAllNamespaces()).items.map(serviceView),
+  const { core, call } = await kubeApis(kube);
+  const list = await unlessForbidden(
+    call('list services in all namespaces', core.listServiceForAllNamespaces()),
   );
+  return list?.items.map(serviceView);
 }
 
 /** Pods that hold a node slot (phase not Succeeded or Failed), counted per node. */
 async function boundPodsPerNode(kube: ResolvedKube): Promise<Map<string, number> | undefined> {
-  const { core } = await kubeApis(kube);
-  return unlessForbidden(kube, 'list pods in all namespaces', async () => {
-    const list = await core.listPodForAllNamespaces({
-      fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed',
-    });
-    const out = new Map<string, number>();
-    for (const p of list.items) {
-      const n = p.spec?.nodeName;
-      if (n) out.set(n, (out.get(n) ?? 0) + 1);
-    }
-    return out;
-  });
+  const { core, call } = await kubeApis(kube);
+  const list = await unlessForbidden(
+    call(
+      'list pods in all namespaces',
+      core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
+    ),
+  );
+  if (!list) return undefined;
+  const out = new Map<string, number>();
+  for (const p of list.items) {
+    const n = p.spec?.nodeName;
+    if (n) out.set(n, (out.get(n) ?? 0) + 1);
+  }
+  return out;
 }
 
 /**

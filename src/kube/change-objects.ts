@@ -1,6 +1,7 @@
 import type { PodView } from '../core/model.js';
 import { kubeApis, releaseSelector } from './api.js';
 import { readBudgetObjects, type BudgetObjects } from './budget-objects.js';
+import { releaseReader } from './release-reader.js';
 import type { ResolvedKube } from './config.js';
 import { toKubeError } from './errors.js';
 import { podView } from './views.js';
@@ -17,14 +18,8 @@ export async function readChangeObjects(
   namespace: string,
   release: string,
 ): Promise<ChangeObjects> {
-  const { core, call } = await kubeApis(kube);
-  const [pods, budget] = await Promise.all([
-    call(
-      `list pods in namespace ${namespace}`,
-      core.listNamespacedPod({ namespace, labelSelector: releaseSelector(release, 'room') }),
-    ),
-    readBudgetObjects(kube),
-  ]);
+  const read = await releaseReader(kube, namespace, release);
+  const [pods, budget] = await Promise.all([read.roomPods(), readBudgetObjects(kube)]);
   return { pods: pods.items.map(podView), ...budget };
 }
 

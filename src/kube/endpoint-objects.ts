@@ -2,10 +2,8 @@ import type { V1Pod, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 
 import type { EndpointsInput } from '../core/endpoints.js';
 import type { NodeView } from '../core/model.js';
-import { ExitCode, ExposePodsError } from '../errors.js';
 import type { ResolvedKube } from './config.js';
-import { kubeApis, releaseSelector } from './api.js';
-import { toKubeError } from './errors.js';
+import { noStatefulSet, releaseReader, unlessForbidden } from './release-reader.js';
 import { nodeView, podView, serviceView } from './views.js';
 
 /**
@@ -18,41 +16,16 @@ export async function readEndpointObjects(
   namespace: string,
   release: string,
 ): Promise<Omit<EndpointsInput, 'addressTypes'>> {
-  const { core, apps, server, call } = await kubeApis(kube);
-  const sel = (component: string) => releaseSelector(release, component);
-  const where = `in namespace ${namespace}`;
-
+  const read = await releaseReader(kube, namespace, release);
   const [sts, pods, services, nodes] = await Promise.all([
-    call(
-      `list statefulsets ${where}`,
-      apps.listNamespacedStatefulSet({ namespace, labelSelector: sel('room') }),
-    ),
-    call(`list pods ${where}`, core.listNamespacedPod({ namespace, labelSelector: sel('room') })),
-    call(
-      `list services ${where}`,
-      core.listNamespacedService({ namespace, labelSelector: sel('pod-service') }),
-    ),
-    core.listNode().then(
-      (l) => l.items.map(nodeView),
-      (e: unknown) => {
-        const err = toKubeError(e, 'list nodes', server);
-        if (err.httpCode === 403) return undefined;
-        throw err;
-      },
-    ),
+    read.statefulSets(),
+    read.roomPods(),
+    read.podServices(),
+    unlessForbidden(read.nodes()),
   ]);
-  const input = endpointsInput(namespace, sts.items, pods.items, services.items, nodes);
+  const input = endpointsInput(namespace, sts.items, pods.items, services.items, nodes?.items.map(nodeView));
   if (!input) throw noStatefulSet(release, namespace);
   return input;
-}
-
-/** The release has no StatefulSet here: not installed, or another namespace. */
-export function noStatefulSet(release: string, namespace: string): ExposePodsError {
-  return new ExposePodsError(
-    `release ${release} has no StatefulSet in namespace ${namespace}`,
-    ExitCode.NOT_FOUND,
-    `Is it installed there? Check with: kubectl expose-pods status ${release} -n ${namespace}`,
-  );
 }
 
 /** What resolveEndpointRows needs, from the listed objects; undefined without the StatefulSet. */

@@ -1,6 +1,6 @@
 import type { PodView } from '../core/model.js';
-import { kubeApis, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
+import { releaseReader } from './release-reader.js';
 import { podView } from './views.js';
 
 export interface ProgressObjects {
@@ -11,21 +11,23 @@ export interface ProgressObjects {
   redisPods?: PodView[];
 }
 
-/** Four lists per poll (StatefulSet, its pods, Redis Deployment and pods); undefined until the StatefulSet exists. */
+/**
+ * Four lists per poll (StatefulSet, its pods, Redis Deployment and pods);
+ * undefined until the StatefulSet exists. A failed list is a KubeApiError that
+ * names it, as every read of the release is.
+ */
 export async function readProgressObjects(
   kube: ResolvedKube,
   namespace: string,
   release: string,
 ): Promise<ProgressObjects | undefined> {
-  const { core, apps } = await kubeApis(kube);
-  const sel = (component: string) => releaseSelector(release, component);
-  const [sts, pods, deployments, redisPods] = await Promise.all([
-    apps.listNamespacedStatefulSet({ namespace, labelSelector: sel('room') }),
-    core.listNamespacedPod({ namespace, labelSelector: sel('room') }),
-    apps.listNamespacedDeployment({ namespace, labelSelector: sel('redis') }),
-    core.listNamespacedPod({ namespace, labelSelector: sel('redis') }),
+  const read = await releaseReader(kube, namespace, release);
+  const [set, pods, deployments, redisPods] = await Promise.all([
+    read.statefulSet(),
+    read.roomPods(),
+    read.redisDeployments(),
+    read.redisPods(),
   ]);
-  const set = sts.items[0];
   if (!set?.metadata?.name) return undefined;
   return {
     workload: set.metadata.name,

@@ -1,10 +1,10 @@
 import type { V1Taint } from '@kubernetes/client-node';
 
 import { OUT_OF_SERVICE_TAINT, type RecoverNode, type RecoverPod } from '../core/recover.js';
-import { kubeApis, releaseSelector } from './api.js';
+import { kubeApis } from './api.js';
 import type { ResolvedKube } from './config.js';
-import { noStatefulSet } from './endpoint-objects.js';
 import { toKubeError } from './errors.js';
+import { releaseReader } from './release-reader.js';
 import { podView } from './views.js';
 
 /** The release's StatefulSet pods and every node with its Ready condition: three lists. */
@@ -13,16 +13,8 @@ export async function readRecoverObjects(
   namespace: string,
   release: string,
 ): Promise<{ workload: string; pods: RecoverPod[]; nodes: RecoverNode[] }> {
-  const { core, apps, call } = await kubeApis(kube);
-  const where = `in namespace ${namespace}`;
-  const labelSelector = releaseSelector(release, 'room');
-  const [sts, pods, nodes] = await Promise.all([
-    call(`list statefulsets ${where}`, apps.listNamespacedStatefulSet({ namespace, labelSelector })),
-    call(`list pods ${where}`, core.listNamespacedPod({ namespace, labelSelector })),
-    call('list nodes', core.listNode()),
-  ]);
-  const set = sts.items[0];
-  if (!set?.metadata?.name) throw noStatefulSet(release, namespace);
+  const read = await releaseReader(kube, namespace, release);
+  const [set, pods, nodes] = await Promise.all([read.requireStatefulSet(), read.roomPods(), read.nodes()]);
   return {
     workload: set.metadata.name,
     pods: pods.items.map((p) => {

@@ -1,8 +1,9 @@
 import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 
 import type { EndpointView, PodView, RedisView, ServiceView } from '../core/model.js';
-import { kubeApis, releaseSelector } from './api.js';
+import { kubeApis } from './api.js';
 import { readBudgetObjects, type BudgetObjects } from './budget-objects.js';
+import { releaseReader } from './release-reader.js';
 import type { ResolvedKube } from './config.js';
 import { toKubeError } from './errors.js';
 import { endpointViews, podView, pvcView, serviceView } from './views.js';
@@ -19,8 +20,6 @@ export interface ReleaseObjects {
   /** The StatefulSet's pod template, for where rooms may be scheduled. */
   template?: unknown;
 }
-
-const instance = releaseSelector;
 
 function secretOf(d: V1Deployment): string | undefined {
   for (const c of d.spec?.template.spec?.containers ?? []) {
@@ -40,30 +39,18 @@ export async function readReleaseObjects(
   namespace: string,
   release: string,
 ): Promise<ReleaseObjects> {
-  const { core, apps, discovery, server, call: request } = await kubeApis(kube);
-  const call = <T>(action: string, fn: () => Promise<T>): Promise<T> => request(action, fn());
+  const { core, server } = await kubeApis(kube);
   const where = `in namespace ${namespace}`;
+  const read = await releaseReader(kube, namespace, release);
 
   const [stsList, pods, services, slices, cluster, deployments, redisPods] = await Promise.all([
-    call(`list statefulsets ${where}`, () =>
-      apps.listNamespacedStatefulSet({ namespace, labelSelector: instance(release, 'room') }),
-    ),
-    call(`list pods ${where}`, () =>
-      core.listNamespacedPod({ namespace, labelSelector: instance(release, 'room') }),
-    ),
-    call(`list services ${where}`, () =>
-      core.listNamespacedService({ namespace, labelSelector: instance(release, 'pod-service') }),
-    ),
-    call(`list endpointslices ${where}`, () =>
-      discovery.listNamespacedEndpointSlice({ namespace, labelSelector: instance(release, 'pod-service') }),
-    ),
+    read.statefulSets(),
+    read.roomPods(),
+    read.podServices(),
+    read.podEndpointSlices(),
     readBudgetObjects(kube),
-    call(`list deployments ${where}`, () =>
-      apps.listNamespacedDeployment({ namespace, labelSelector: instance(release, 'redis') }),
-    ),
-    call(`list pods ${where}`, () =>
-      core.listNamespacedPod({ namespace, labelSelector: instance(release, 'redis') }),
-    ),
+    read.redisDeployments(),
+    read.redisPods(),
   ]);
 
   const sts: V1StatefulSet | undefined = stsList.items[0];

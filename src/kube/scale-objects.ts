@@ -1,7 +1,7 @@
 import type { PodView, ServiceView } from '../core/model.js';
-import { kubeApis, releaseSelector } from './api.js';
+import { kubeApis } from './api.js';
 import type { ResolvedKube } from './config.js';
-import { noStatefulSet } from './endpoint-objects.js';
+import { releaseReader } from './release-reader.js';
 import { podView, serviceView } from './views.js';
 
 /** The live side of a scale plan, by the chart's labels: four lists, whatever the replica count. */
@@ -18,28 +18,13 @@ export async function readScaleObjects(
   namespace: string,
   release: string,
 ): Promise<ScaleObjects> {
-  const { core, apps, call } = await kubeApis(kube);
-  const where = `in namespace ${namespace}`;
-  const [sts, pods, services, pvcs] = await Promise.all([
-    call(
-      `list statefulsets ${where}`,
-      apps.listNamespacedStatefulSet({ namespace, labelSelector: releaseSelector(release, 'room') }),
-    ),
-    call(
-      `list pods ${where}`,
-      core.listNamespacedPod({ namespace, labelSelector: releaseSelector(release, 'room') }),
-    ),
-    call(
-      `list services ${where}`,
-      core.listNamespacedService({ namespace, labelSelector: releaseSelector(release, 'pod-service') }),
-    ),
-    call(
-      `list persistentvolumeclaims ${where}`,
-      core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: releaseSelector(release) }),
-    ),
+  const read = await releaseReader(kube, namespace, release);
+  const [set, pods, services, pvcs] = await Promise.all([
+    read.requireStatefulSet(),
+    read.roomPods(),
+    read.podServices(),
+    read.claims(),
   ]);
-  const set = sts.items[0];
-  if (!set?.metadata?.name) throw noStatefulSet(release, namespace);
   return {
     workload: set.metadata.name,
     liveReplicas: set.spec?.replicas ?? 0,

@@ -7,7 +7,8 @@ import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../co
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { kubeApis, releaseSelector } from '../kube/api.js';
 import { loadKube } from '../kube/config.js';
-import { endpointsInput, noStatefulSet } from '../kube/endpoint-objects.js';
+import { endpointsInput } from '../kube/endpoint-objects.js';
+import { noStatefulSet, releaseReader } from '../kube/release-reader.js';
 import { KubeApiError } from '../kube/errors.js';
 import { Reflector, type WatchClient, type Watched } from '../kube/reflector.js';
 import { nodeView } from '../kube/views.js';
@@ -44,7 +45,7 @@ export async function* watchEndpoints(opts: WatchEndpointsOptions = {}): AsyncGe
   const kube = await loadKube(kubeFlagsOf(opts));
   const namespace = kube.namespace;
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
-  const { k8s, core, apps, call } = await kubeApis(kube);
+  const { k8s } = await kubeApis(kube);
   const watcher = opts.watcher ?? new k8s.Watch(kube.kc);
   const stop = new AbortController();
   const onOuterAbort = () => {
@@ -69,36 +70,30 @@ export async function* watchEndpoints(opts: WatchEndpointsOptions = {}): AsyncGe
   const where = `in namespace ${namespace}`;
   const ns = encodeURIComponent(namespace);
 
+  // The same lists as every read of the release (kube/release-reader.ts), each then kept current by a watch.
+  const read = await releaseReader(kube, namespace, release);
   /** A reflector on one of the release's collections in the namespace, by the chart's labels. */
   const ofRelease = <T extends Watched>(
     resource: string,
     group: string,
     component: string,
-    list: (labelSelector: string) => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
-  ) => {
-    const labelSelector = releaseSelector(release, component);
-    return new Reflector<T>({
+    list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
+  ) =>
+    new Reflector<T>({
       ...common,
       what: `${resource} ${where}`,
       path: `${group}/namespaces/${ns}/${resource}`,
-      labelSelector,
-      list: () => call(`list ${resource} ${where}`, list(labelSelector)),
+      labelSelector: releaseSelector(release, component),
+      list,
     });
-  };
-  const sets = ofRelease<V1StatefulSet>('statefulsets', '/apis/apps/v1', 'room', (labelSelector) =>
-    apps.listNamespacedStatefulSet({ namespace, labelSelector }),
-  );
-  const pods = ofRelease<V1Pod>('pods', '/api/v1', 'room', (labelSelector) =>
-    core.listNamespacedPod({ namespace, labelSelector }),
-  );
-  const services = ofRelease<V1Service>('services', '/api/v1', 'pod-service', (labelSelector) =>
-    core.listNamespacedService({ namespace, labelSelector }),
-  );
+  const sets = ofRelease<V1StatefulSet>('statefulsets', '/apis/apps/v1', 'room', read.statefulSets);
+  const pods = ofRelease<V1Pod>('pods', '/api/v1', 'room', read.roomPods);
+  const services = ofRelease<V1Service>('services', '/api/v1', 'pod-service', read.podServices);
   let nodes: Reflector<V1Node> | undefined = new Reflector<V1Node>({
     ...common,
     what: 'nodes',
     path: '/api/v1/nodes',
-    list: () => call('list nodes', core.listNode()),
+    list: read.nodes,
   });
 
   try {

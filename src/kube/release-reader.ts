@@ -1,0 +1,115 @@
+import type {
+  V1DeploymentList,
+  V1EndpointSliceList,
+  V1NodeList,
+  V1PersistentVolumeClaimList,
+  V1PodList,
+  V1ServiceList,
+  V1StatefulSet,
+  V1StatefulSetList,
+} from '@kubernetes/client-node';
+
+import { ExitCode, ExposePodsError } from '../errors.js';
+import { kubeApis, releaseSelector } from './api.js';
+import type { ResolvedKube } from './config.js';
+import { KubeApiError } from './errors.js';
+
+/** The release has no StatefulSet here: not installed, or another namespace. */
+export function noStatefulSet(release: string, namespace: string): ExposePodsError {
+  return new ExposePodsError(
+    `release ${release} has no StatefulSet in namespace ${namespace}`,
+    ExitCode.NOT_FOUND,
+    `Is it installed there? Check with: kubectl expose-pods status ${release} -n ${namespace}`,
+  );
+}
+
+/** A read a user may not be allowed to make: undefined on 403, any other failure as it was. */
+export function unlessForbidden<T>(read: Promise<T>): Promise<T | undefined> {
+  return read.catch((e: unknown) => {
+    if (e instanceof KubeApiError && e.httpCode === 403) return undefined;
+    throw e;
+  });
+}
+
+/**
+ * One release's objects, one method per resource, each found by the chart's
+ * labels (app.kubernetes.io/instance, and the component) and each failure
+ * wrapped once, naming what was being done ("list pods in namespace game").
+ * Every command that reads a release asks this for what it needs; none of its
+ * requests grows with the number of rooms.
+ */
+export interface ReleaseReader {
+  namespace: string;
+  release: string;
+  statefulSets: () => Promise<V1StatefulSetList>;
+  /** The release's StatefulSet, or undefined. */
+  statefulSet: () => Promise<V1StatefulSet | undefined>;
+  /** The release's StatefulSet, or NOT_FOUND naming the release and namespace. */
+  requireStatefulSet: () => Promise<V1StatefulSet & { metadata: { name: string } }>;
+  roomPods: () => Promise<V1PodList>;
+  /** The per-pod Services (and, for a LoadBalancer release, only those). */
+  podServices: () => Promise<V1ServiceList>;
+  /** The per-pod Services' EndpointSlices. */
+  podEndpointSlices: () => Promise<V1EndpointSliceList>;
+  /** Every claim carrying the release's instance label. */
+  claims: () => Promise<V1PersistentVolumeClaimList>;
+  redisDeployments: () => Promise<V1DeploymentList>;
+  redisPods: () => Promise<V1PodList>;
+  /** Every node: cluster-scoped, so a namespaced user may get a 403 (see unlessForbidden). */
+  nodes: () => Promise<V1NodeList>;
+}
+
+export async function releaseReader(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<ReleaseReader> {
+  const { core, apps, discovery, call } = await kubeApis(kube);
+  const where = `in namespace ${namespace}`;
+  const labelSelector = (component?: string) => releaseSelector(release, component);
+  const statefulSets = () =>
+    call(
+      `list statefulsets ${where}`,
+      apps.listNamespacedStatefulSet({ namespace, labelSelector: labelSelector('room') }),
+    );
+  const statefulSet = async () => (await statefulSets()).items[0];
+  return {
+    namespace,
+    release,
+    statefulSets,
+    statefulSet,
+    requireStatefulSet: async () => {
+      const set = await statefulSet();
+      if (!set?.metadata?.name) throw noStatefulSet(release, namespace);
+      return set as V1StatefulSet & { metadata: { name: string } };
+    },
+    roomPods: () =>
+      call(`list pods ${where}`, core.listNamespacedPod({ namespace, labelSelector: labelSelector('room') })),
+    podServices: () =>
+      call(
+        `list services ${where}`,
+        core.listNamespacedService({ namespace, labelSelector: labelSelector('pod-service') }),
+      ),
+    podEndpointSlices: () =>
+      call(
+        `list endpointslices ${where}`,
+        discovery.listNamespacedEndpointSlice({ namespace, labelSelector: labelSelector('pod-service') }),
+      ),
+    claims: () =>
+      call(
+        `list persistentvolumeclaims ${where}`,
+        core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: labelSelector() }),
+      ),
+    redisDeployments: () =>
+      call(
+        `list deployments ${where}`,
+        apps.listNamespacedDeployment({ namespace, labelSelector: labelSelector('redis') }),
+      ),
+    redisPods: () =>
+      call(
+        `list pods ${where}`,
+        core.listNamespacedPod({ namespace, labelSelector: labelSelector('redis') }),
+      ),
+    nodes: () => call('list nodes', core.listNode()),
+  };
+}
