@@ -48,6 +48,23 @@ export function nodePortsOf(s: ServiceView): number[] {
   return out;
 }
 
+/**
+ * Which Service holds each nodePort, leaving out those `ours` says belong to
+ * the release being checked (it may re-apply its own): the one collision rule
+ * of `status` and of the change path's pre-flight.
+ */
+export function nodePortHolders(
+  services: readonly ServiceView[],
+  ours: (s: ServiceView) => boolean,
+): Map<number, ServiceView> {
+  const holders = new Map<number, ServiceView>();
+  for (const s of services) {
+    if (ours(s)) continue;
+    for (const p of s.ports) if (p.nodePort) holders.set(p.nodePort, s);
+  }
+  return holders;
+}
+
 export function nodePortBudget(
   services: readonly ServiceView[],
   range: { first: number; last: number } = DEFAULT_NODE_PORT_RANGE,

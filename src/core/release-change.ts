@@ -5,7 +5,7 @@
  * checks against the cluster (nodePorts, pod slots). Pure: the mutation path
  * in ops/ feeds it plain objects.
  */
-import { DEFAULT_NODE_PORT_RANGE, type BudgetDelta, type PodSlotBudget } from './budget.js';
+import { DEFAULT_NODE_PORT_RANGE, nodePortHolders, type BudgetDelta, type PodSlotBudget } from './budget.js';
 import { ordinalOf, type PodView, type ServiceView } from './model.js';
 
 /** One rendered object of a Helm manifest, as parsed YAML. */
@@ -303,11 +303,7 @@ export function nodePortProblems(
   release: string,
   namespace: string,
 ): string[] {
-  const holders = new Map<number, ServiceView>();
-  for (const s of allServices) {
-    if (isOurs(s, release, namespace)) continue;
-    for (const p of s.ports) if (p.nodePort) holders.set(p.nodePort, s);
-  }
+  const holders = nodePortHolders(allServices, (s) => isOurs(s, release, namespace));
   const problems: string[] = [];
   let wanted = 0;
   for (const s of after.services) {

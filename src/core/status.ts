@@ -9,6 +9,7 @@ import {
 import {
   BUDGET_WARN_PERCENT,
   clusterBudget,
+  nodePortHolders,
   nodePortsOf,
   type CidrUsage,
   type NodePortBudget,
@@ -16,7 +17,9 @@ import {
   type ServiceCIDRView,
   type Usage,
 } from './budget.js';
+import { DEFAULT_ADDRESS_TYPES } from './endpoints.js';
 import type { Placement } from './placement.js';
+import { plannedNodePort } from './scale.js';
 
 /** What Helm says about the release. */
 export interface HelmReleaseView {
@@ -33,6 +36,8 @@ export interface ReleaseValues {
   replicas: number;
   exposeCount: number;
   nodePortBase?: number;
+  /** expose.nodePorts, which overrides the base when set. */
+  nodePorts?: number[];
   redisEnabled: boolean;
 }
 
@@ -118,7 +123,8 @@ export interface StatusBudget {
   podSlots?: PodSlotBudget & { release: number };
 }
 
-const USABLE_ADDRESS = new Set(['ExternalIP', 'ExternalDNS', 'InternalIP', 'InternalDNS']);
+/** The address types `endpoints` can hand out by default: a node with none of them serves no room. */
+const USABLE_ADDRESS = new Set<string>(DEFAULT_ADDRESS_TYPES);
 
 /**
  * The StatefulSet's name, which prefixes the pods and per-pod Services. When
@@ -242,12 +248,13 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
   }
 
   // A nodePort the release expects but another Service holds: ours could not be created.
-  if (s.values.nodePortBase !== undefined) {
-    const holders = new Map<number, ServiceView>();
-    for (const svc of s.allServices ?? [])
-      for (const p of svc.ports) if (p.nodePort) holders.set(p.nodePort, svc);
+  if (s.values.nodePortBase !== undefined || s.values.nodePorts?.length) {
+    // Every holder counts here, the release's own included: only ordinal n's own Service may hold its port.
+    const holders = nodePortHolders(s.allServices ?? [], () => false);
     for (let n = 0; n < s.values.exposeCount; n++) {
-      const port = s.values.nodePortBase + n;
+      // The port the chart gives ordinal n: the same rule scale's plan uses.
+      const port = plannedNodePort(n, s.values);
+      if (port === null) continue;
       const holder = holders.get(port);
       if (holder && !(holder.namespace === s.release.namespace && holder.name === `${wl}-${n}`)) {
         problems.push({

@@ -51,7 +51,8 @@ export async function releaseValues(helm: Helm, release: string, target: KubeTar
   return {
     replicas,
     exposeCount: v.expose?.count ?? replicas,
-    nodePortBase: v.expose?.nodePorts?.length ? undefined : (v.expose?.nodePortBase ?? undefined),
+    nodePortBase: v.expose?.nodePortBase ?? undefined,
+    ...(v.expose?.nodePorts?.length ? { nodePorts: v.expose.nodePorts } : {}),
     redisEnabled: v.redis?.enabled ?? false,
   };
 }

@@ -191,6 +191,22 @@ describe('assessStatus', () => {
       message: /nodePort 30881 \(ordinal 1\) is taken by Service arena\/other-0 of release other/,
     },
     {
+      // This copy of the rule used to look at nodePortBase only; scale's plan always honoured expose.nodePorts.
+      name: 'explicit expose.nodePorts: the port listed for the ordinal is held by another release',
+      change: (s) => {
+        s.values.nodePorts = [31000, 31001];
+        s.services = [svc(0, 31000)];
+        s.allServices = [
+          svc(0, 31000),
+          { ...svc(1, 31001), name: 'other-0', namespace: 'arena', release: 'other' },
+        ];
+        s.pods.pop();
+        s.statefulSet!.replicas = 2;
+      },
+      kinds: ['NodePortCollision'],
+      message: /nodePort 31001 \(ordinal 1\) is taken by Service arena\/other-0 of release other/,
+    },
+    {
       name: 'the release is not deployed',
       change: (s) => {
         s.release.status = 'pending-upgrade';
