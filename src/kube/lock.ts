@@ -216,7 +216,7 @@ export async function acquireReleaseLock(
       ),
     );
   };
-  const renew = async () => {
+  const renewOnce = async () => {
     if (lostReason) return;
     try {
       current = await leases.replaceNamespacedLease({
@@ -243,12 +243,25 @@ export async function acquireReleaseLock(
       renewedAt = Date.now();
     } catch (e) {
       const err = toKubeError(e, `renew lease ${name}`, server);
-      // A 409 means someone else wrote it: it is no longer ours. Other failures are retried next
+      // A 409: the lease changed since we read it. It is lost only if someone else holds it now;
+      // still ours, it is read again and renewed next time. Other failures are retried next
       // time, until the lease has lapsed: from then on another holder may have taken it.
-      if (err.httpCode === 409) lose(`the lease ${namespace}/${name} was taken over`);
-      else if (Date.now() - renewedAt > LOCK_SECONDS * 1000)
+      if (err.httpCode === 409) {
+        const now = await leases.readNamespacedLease({ name, namespace }).catch(() => undefined);
+        if (now?.spec?.holderIdentity === holder) current = now;
+        else lose(`the lease ${namespace}/${name} was taken over`);
+      } else if (Date.now() - renewedAt > LOCK_SECONDS * 1000)
         lose(`the lease ${namespace}/${name} could not be renewed for ${LOCK_SECONDS}s (${err.message})`);
     }
+  };
+  // One renewal at a time: under load one can take longer than the interval, and a second
+  // one sent with the same resourceVersion would conflict with our own first.
+  let inFlight: Promise<void> | undefined;
+  const renew = (): Promise<void> => {
+    inFlight ??= renewOnce().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
   };
   const timer = setInterval(() => void renew(), (LOCK_SECONDS * 1000) / 3);
   timer.unref();
@@ -260,10 +273,13 @@ export async function acquireReleaseLock(
     lost: () => lostReason,
     noteHelm: async (pid: number) => {
       helmPid = pid;
+      // A renewal already under way may not carry the pid: let it end, then write one that does.
+      await inFlight;
       await renew();
     },
     release: async () => {
       clearInterval(timer);
+      await inFlight;
       if (lostReason) return;
       try {
         await leases.deleteNamespacedLease({

@@ -200,6 +200,64 @@ describe('the release lock (nock)', () => {
   after(() => nock.enableNetConnect());
   afterEach(() => nock.cleanAll());
   const LEASES = '/apis/coordination.k8s.io/v1/namespaces/game/leases';
+  const LEASE = `${LEASES}/rooms-expose-pods-lock`;
+  const created = (rv: string) => (_u: string, b: any) => ({
+    ...b,
+    metadata: { ...b.metadata, resourceVersion: rv },
+  });
+
+  it('one renewal at a time: a second waits for the first and sends the resourceVersion it got back', async () => {
+    const puts: any[] = [];
+    const scope = nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(201, created('41'))
+      .put(LEASE, (b: any) => (puts.push(b), true))
+      .delay(200)
+      .reply(200, created('42'))
+      .put(LEASE, (b: any) => (puts.push(b), true))
+      .reply(200, created('43'))
+      .delete(LEASE, (b: any) => b.preconditions.resourceVersion === '43')
+      .reply(200, {});
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+    const first = lock.noteHelm(1);
+    // The first renewal is on the wire (its reply takes 200 ms) when the second is asked for.
+    while (puts.length < 1) await new Promise((r) => setImmediate(r));
+    await lock.noteHelm(2);
+    await first;
+    assert.deepEqual(
+      puts.map((b) => [b.metadata.resourceVersion, b.metadata.annotations['expose-pods.io/helm-pid']]),
+      [
+        ['41', '1'],
+        ['42', '2'],
+      ],
+    );
+    assert.equal(lock.signal.aborted, false);
+    await lock.release();
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+  });
+
+  it('a 409 on renewal while the lease still names this holder (a write of its own) is not a loss: read again, renewed', async () => {
+    const scope = nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(201, created('41'))
+      .put(LEASE)
+      .reply(409, { kind: 'Status', code: 409, reason: 'Conflict' })
+      .get(LEASE)
+      .reply(200, {
+        metadata: { name: 'rooms-expose-pods-lock', namespace: 'game', resourceVersion: '45' },
+        spec: { holderIdentity: holderIdentity(), leaseDurationSeconds: 30 },
+      })
+      .put(LEASE, (b: any) => b.metadata.resourceVersion === '45')
+      .reply(200, created('46'))
+      .delete(LEASE, (b: any) => b.preconditions.resourceVersion === '46')
+      .reply(200, {});
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+    await lock.noteHelm(7);
+    assert.equal(lock.signal.aborted, false, 'still ours');
+    await lock.noteHelm(7);
+    await lock.release();
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+  });
 
   it('creates the Lease (holder, 30 s, labels), renews nothing yet, and deletes it with a precondition on release', async () => {
     let created: any;
@@ -225,7 +283,12 @@ describe('the release lock (nock)', () => {
       .post(LEASES)
       .reply(201, (_u: string, b: any) => ({ ...b, metadata: { ...b.metadata, resourceVersion: '41' } }))
       .put(`${LEASES}/rooms-expose-pods-lock`)
-      .reply(409, { kind: 'Status', code: 409, reason: 'Conflict' });
+      .reply(409, { kind: 'Status', code: 409, reason: 'Conflict' })
+      .get(`${LEASES}/rooms-expose-pods-lock`)
+      .reply(200, {
+        metadata: { name: 'rooms-expose-pods-lock', resourceVersion: '50' },
+        spec: { holderIdentity: 'someone-else@elsewhere', leaseDurationSeconds: 30 },
+      });
     const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
     assert.equal(lock.signal.aborted, false);
     await lock.noteHelm(4242); // renews at once
