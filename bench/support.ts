@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-import { ROOT, TOOLS } from '../test/support/tools.js';
+import { clusterEnv, TOOLS } from '../test/support/tools.js';
 
 /** Runs a command to completion; its stdout, or an error with its stderr. */
 export function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
@@ -14,15 +14,8 @@ export function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): st
   return r.stdout;
 }
 
-/** The local control plane's paths (test/cluster/cluster.sh env). */
-export function clusterEnv(): { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string } {
-  return Object.fromEntries(
-    sh('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), 'env'])
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  ) as { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string };
-}
+/** The local control plane's paths: the one reader tests use. */
+export { clusterEnv } from '../test/support/tools.js';
 
 /** A Markdown table, as bench/RESULTS.md holds them. */
 export function markdownTable(head: string[], rows: string[][]): string {

@@ -4,20 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { krewShell, packaged, ROOT, run, TOOLS, type Run } from './tools.js';
-
-/** The local control plane started by `npm run cluster:up` (test/cluster/cluster.sh). */
-function clusterEnv(): { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string; DATAPLANE?: string } {
-  const r = run('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), 'env']);
-  if (r.status !== 0) throw new Error(`cluster.sh env failed:\n${r.stderr}`);
-  const env = Object.fromEntries(
-    r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
-  return env as { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string; DATAPLANE?: string };
-}
+import { clusterEnv, krewShell, packaged, ROOT, run, TOOLS, type Run } from './tools.js';
 
 export const CLUSTER = clusterEnv();
 const KUBECTL = TOOLS.KUBECTL;

@@ -114,3 +114,21 @@ export function run(
 
 /** A stack trace line as Node prints it; user-facing output must never contain one. */
 export const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$|^\s+at .+:\d+:\d+$/m;
+
+/** The local control plane started by `npm run cluster:up` (test/cluster/cluster.sh env): tests and benchmarks alike. */
+export function clusterEnv(): {
+  KUBECONFIG: string;
+  CLUSTER_BIN: string;
+  CLUSTER_RUN: string;
+  DATAPLANE?: string;
+} {
+  const r = run('bash', [path.join(ROOT, 'test/cluster/cluster.sh'), 'env']);
+  if (r.status !== 0) throw new Error(`cluster.sh env failed:\n${r.stderr}`);
+  const env = Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  return env as { KUBECONFIG: string; CLUSTER_BIN: string; CLUSTER_RUN: string; DATAPLANE?: string };
+}

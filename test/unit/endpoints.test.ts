@@ -11,26 +11,12 @@ import {
   type EndpointsInput,
 } from '../../src/core/endpoints.js';
 import type { NodeView, PodView, ServiceView } from '../../src/core/model.js';
+import { podService, roomPod } from '../support/fixtures.js';
 
 const WL = 'web';
-const pod = (n: number, extra: Partial<PodView> = {}): PodView => ({
-  name: `${WL}-${n}`,
-  phase: 'Running',
-  ready: true,
-  nodeName: 'ext',
-  podIP: `10.244.0.${n}`,
-  terminating: false,
-  ...extra,
-});
-const svc = (n: number, extra: Partial<ServiceView> = {}): ServiceView => ({
-  name: `${WL}-${n}`,
-  namespace: 'game',
-  type: 'NodePort',
-  selectsPod: `${WL}-${n}`,
-  ports: [{ port: 8080, nodePort: 30880 + n, protocol: 'TCP' }],
-  ingress: [],
-  ...extra,
-});
+const pod = (n: number, extra: Partial<PodView> = {}): PodView =>
+  roomPod(WL, n, { nodeName: 'ext', ...extra });
+const svc = (n: number, extra: Partial<ServiceView> = {}): ServiceView => podService(WL, n, extra);
 const NODES: NodeView[] = [
   {
     name: 'ext',

@@ -6,14 +6,16 @@ import { stripVTControlCharacters } from 'node:util';
 import type { PodView } from '../../src/core/model.js';
 import { installProgress, progressLine } from '../../src/core/progress.js';
 import { Progress } from '../../src/output/progress.js';
+import { roomPod } from '../support/fixtures.js';
 
-const pod = (n: number, ready: boolean, extra: Partial<PodView> = {}): PodView => ({
-  name: `web-${n}`,
-  phase: ready ? 'Running' : 'Pending',
-  ready,
-  terminating: false,
-  ...extra,
-});
+const pod = (n: number, ready: boolean, extra: Partial<PodView> = {}): PodView =>
+  roomPod('web', n, {
+    phase: ready ? 'Running' : 'Pending',
+    ready,
+    nodeName: undefined,
+    podIP: undefined,
+    ...extra,
+  });
 
 describe('installProgress and progressLine', () => {
   const cases: { name: string; pods: PodView[]; redis?: PodView[]; line: string }[] = [

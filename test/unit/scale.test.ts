@@ -13,25 +13,13 @@ import { rollbackArgs, upgradeArgs } from '../../src/helm/args.js';
 import { acquireReleaseLock, helmAlive, holderIdentity, leaseIsStale } from '../../src/kube/lock.js';
 import { readScaleObjects, setStatefulSetReplicas } from '../../src/kube/scale-objects.js';
 import { FAKE_SERVER, fakeKube } from '../support/kube.js';
+import { ordinals, podService, roomPod } from '../support/fixtures.js';
 
 const W = 'rooms-expose-pods';
-const pod = (i: number, ready = true): PodView => ({
-  name: `${W}-${i}`,
-  phase: 'Running',
-  ready,
-  nodeName: 'n1',
-  terminating: false,
-});
-const svc = (i: number, nodePort = 30880 + i, release = 'rooms', namespace = 'game'): ServiceView => ({
-  name: `${W}-${i}`,
-  namespace,
-  type: 'NodePort',
-  selectsPod: `${W}-${i}`,
-  ports: [{ port: 7777, nodePort, protocol: 'TCP' }],
-  ingress: [],
-  release,
-});
-const n = (k: number) => Array.from({ length: k }, (_, i) => i);
+const pod = (i: number, ready = true): PodView => roomPod(W, i, { ready });
+const svc = (i: number, nodePort = 30880 + i): ServiceView =>
+  podService(W, i, { ports: [{ port: 7777, nodePort, protocol: 'TCP' }] });
+const n = ordinals;
 
 function input(over: Partial<ScaleInput> & { live?: number } = {}): ScaleInput {
   const live = over.live ?? 2;

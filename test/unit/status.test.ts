@@ -6,26 +6,13 @@ import { BUDGET_WARN_PERCENT, nodePortBudget } from '../../src/core/budget.js';
 import { assessStatus, workloadOf, type StatusSnapshot } from '../../src/core/status.js';
 import { ordinalRanges } from '../../src/output/ranges.js';
 import { formatStatus, groupProblems } from '../../src/output/status.js';
+import { podService, roomPod } from '../support/fixtures.js';
 
 const WL = 'rooms-expose-pods';
-const pod = (n: number, extra: Partial<PodView> = {}): PodView => ({
-  name: `${WL}-${n}`,
-  phase: 'Running',
-  ready: true,
-  nodeName: 'node-a',
-  podIP: `10.244.0.${n}`,
-  terminating: false,
-  ...extra,
-});
-const svc = (n: number, nodePort = 30880 + n): ServiceView => ({
-  name: `${WL}-${n}`,
-  namespace: 'game',
-  type: 'NodePort',
-  selectsPod: `${WL}-${n}`,
-  ports: [{ port: 8080, nodePort, protocol: 'TCP' }],
-  ingress: [],
-  release: 'rooms',
-});
+const pod = (n: number, extra: Partial<PodView> = {}): PodView =>
+  roomPod(WL, n, { nodeName: 'node-a', ...extra });
+const svc = (n: number, nodePort = 30880 + n): ServiceView =>
+  podService(WL, n, { ports: [{ port: 8080, nodePort, protocol: 'TCP' }] });
 
 /** Makes every per-pod Service a LoadBalancer with externalTrafficPolicy Local (health check on 31500). */
 const localLoadBalancers = (s: StatusSnapshot) => {

@@ -1,0 +1,35 @@
+/**
+ * The views the pure logic works on (core/model.ts), built the one way every
+ * unit test builds them: a room pod and its per-pod Service for ordinal n.
+ */
+import type { PodView, ServiceView } from '../../src/core/model.js';
+
+/** `${workload}-${n}`: Running, Ready, on node n1, with a pod IP; `extra` overrides any field. */
+export function roomPod(workload: string, n: number, extra: Partial<PodView> = {}): PodView {
+  return {
+    name: `${workload}-${n}`,
+    phase: 'Running',
+    ready: true,
+    nodeName: 'n1',
+    podIP: `10.244.0.${n}`,
+    terminating: false,
+    ...extra,
+  };
+}
+
+/** The NodePort Service of `${workload}-${n}` in namespace game, release rooms, nodePort 30880 + n. */
+export function podService(workload: string, n: number, extra: Partial<ServiceView> = {}): ServiceView {
+  return {
+    name: `${workload}-${n}`,
+    namespace: 'game',
+    type: 'NodePort',
+    selectsPod: `${workload}-${n}`,
+    ports: [{ port: 8080, nodePort: 30880 + n, protocol: 'TCP' }],
+    ingress: [],
+    release: 'rooms',
+    ...extra,
+  };
+}
+
+/** 0, 1, ..., k-1. */
+export const ordinals = (k: number): number[] => Array.from({ length: k }, (_, i) => i);
