@@ -2,7 +2,13 @@ import { Args, Flags, type Interfaces } from '@oclif/core';
 
 import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { diffEndpoints } from '../core/endpoint-changes.js';
-import { DEFAULT_ADDRESS_TYPES, internalOnly, parseAddressTypes, type Endpoint } from '../core/endpoints.js';
+import {
+  DEFAULT_ADDRESS_TYPES,
+  internalOnly,
+  parseAddressTypes,
+  selectRows,
+  type Endpoint,
+} from '../core/endpoints.js';
 import { durationMs } from '../core/duration.js';
 import { interceptedAddresses } from '../core/probe.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
@@ -109,17 +115,12 @@ The node address is the first of --address-type the node has. A warning goes to 
       // --probe finds out with packets, and moves such rows to an address that answers.
       checkNodePortScope: !flags.probe,
     });
-    let rows = report.endpoints;
-    if (flags.ordinal !== undefined) {
-      const n = flags.ordinal;
-      rows = rows.filter((r) => r.ordinal === n);
-      if (!rows.length) {
-        throw new UsageError(
-          `--ordinal ${n}: release ${report.release} has ordinals 0..${report.endpoints.length - 1}`,
-        );
-      }
+    if (flags.ordinal !== undefined && !selectRows(report.endpoints, { ordinal: flags.ordinal }).length) {
+      throw new UsageError(
+        `--ordinal ${flags.ordinal}: release ${report.release} has ordinals 0..${report.endpoints.length - 1}`,
+      );
     }
-    if (flags['ready-only']) rows = rows.filter((r) => r.ready);
+    let rows = selectRows(report.endpoints, { ordinal: flags.ordinal, readyOnly: flags['ready-only'] });
     if (flags.probe) {
       const probed = await probeRows(rows, probeMs, alternatives);
       this.warnIntercepted(interceptedAddresses(probed.rows));
@@ -159,8 +160,7 @@ The node address is the first of --address-type the node has. A warning goes to 
     addressTypes: string[],
   ): Promise<void> {
     const { watchEndpoints } = await import('../ops/endpoints-watch.js');
-    const { formatEndpoints, formatInternalOnly } = await import('../output/endpoints.js');
-    const { renderStructured } = await import('../output/format.js');
+    const { formatInternalOnly, formatWatchEvent, formatWatchFrame } = await import('../output/endpoints.js');
     const stop = new AbortController();
     const onSignal = () => {
       stop.abort();
@@ -170,8 +170,6 @@ The node address is the first of --address-type the node has. A warning goes to 
     // A closed pipe (| head) ends the watch quietly.
     process.stdout.once('error', onSignal);
     const tty = process.stdout.isTTY;
-    const keep = (r: Endpoint) =>
-      (flags.ordinal === undefined || r.ordinal === flags.ordinal) && (!flags['ready-only'] || r.ready);
     const warned = new Set<string>();
     let shown: Endpoint[] = [];
     try {
@@ -195,33 +193,20 @@ The node address is the first of --address-type the node has. A warning goes to 
         for (const r of fresh) warned.add(r.pod);
         const internal = formatInternalOnly(fresh);
         if (internal) this.printer.warn(internal);
-        const rows = u.endpoints.filter(keep);
+        // The diff is of the rows shown: a row leaving the filter is DELETED for this watcher.
+        const rows = selectRows(u.endpoints, { ordinal: flags.ordinal, readyOnly: flags['ready-only'] });
         const changes = diffEndpoints(shown, rows);
         shown = rows;
+        const where = { release, namespace: u.namespace };
         if (flags.output === 'json' || flags.output === 'yaml') {
           const time = new Date().toISOString();
-          for (const c of changes) {
-            const event = {
-              schemaVersion: 1,
-              type: c.type,
-              time,
-              release,
-              namespace: u.namespace,
-              endpoint: c.endpoint,
-            };
-            process.stdout.write(
-              flags.output === 'json'
-                ? `${JSON.stringify(event)}\n`
-                : `---\n${renderStructured(event, 'yaml')}`,
-            );
-          }
+          for (const c of changes)
+            process.stdout.write(formatWatchEvent(c, { ...where, time }, flags.output));
         } else if (changes.length || !shown.length) {
-          const table = rows.length
-            ? formatEndpoints(rows, flags.output === 'wide')
-            : `No endpoints match (release ${release}).`;
-          const head = `release ${release} in namespace ${u.namespace}, ${new Date().toLocaleTimeString()}${tty ? ' (Ctrl-C to stop)' : ''}`;
-          // On a terminal each table replaces the last; in a pipe they follow each other.
-          process.stdout.write(tty ? `\x1b[H\x1b[2J${head}\n${table}\n` : `${head}\n${table}\n\n`);
+          const time = new Date().toLocaleTimeString();
+          process.stdout.write(
+            formatWatchFrame(rows, { ...where, time }, { wide: flags.output === 'wide', tty }),
+          );
         }
       }
     } finally {

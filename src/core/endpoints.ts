@@ -182,3 +182,13 @@ export function parseAddressTypes(value: string): string[] | string {
   }
   return types;
 }
+
+/** The rows `--ordinal N` and `--ready-only` keep: one filter for the snapshot and the watch. */
+export function selectRows<T extends Endpoint>(
+  rows: readonly T[],
+  pick: { ordinal?: number; readyOnly?: boolean },
+): T[] {
+  return rows.filter(
+    (r) => (pick.ordinal === undefined || r.ordinal === pick.ordinal) && (!pick.readyOnly || r.ready),
+  );
+}

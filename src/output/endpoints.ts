@@ -1,4 +1,6 @@
+import type { EndpointChange } from '../core/endpoint-changes.js';
 import { hostPort, type Endpoint } from '../core/endpoints.js';
+import { renderStructured } from './format.js';
 import type { AddressMove } from '../core/probe.js';
 import { nodePortScope, type NodePortScopeWarning } from '../core/nodeport-scope.js';
 import { roomList } from './ranges.js';
@@ -90,4 +92,38 @@ export function formatMoves(moves: readonly AddressMove[], rows: readonly Endpoi
     ({ move: m, rooms }) =>
       `${roomList(rooms)}: ${m.from.address} (${m.from.type}) ${m.from.probe}, ${m.to.address} (${m.to.type}) answers: shown instead. kube-proxy serves NodePorts only on the addresses its --nodeport-addresses allows; in nftables mode that is, by default, each node's primary address (its InternalIP).`,
   );
+}
+
+/** One `--watch -o json|yaml` event: a changed row, in the envelope programs read (schemaVersion 1). */
+export function formatWatchEvent(
+  c: EndpointChange,
+  where: { release: string; namespace: string; time: string },
+  format: 'json' | 'yaml',
+): string {
+  const event = {
+    schemaVersion: 1,
+    type: c.type,
+    time: where.time,
+    release: where.release,
+    namespace: where.namespace,
+    endpoint: c.endpoint,
+  };
+  return format === 'json' ? `${JSON.stringify(event)}\n` : `---\n${renderStructured(event, 'yaml')}`;
+}
+
+/**
+ * One `--watch` table: a head naming the release and the time, then the rows.
+ * On a terminal each frame clears the screen, so it replaces the last; in a
+ * pipe frames follow each other, a blank line apart.
+ */
+export function formatWatchFrame(
+  rows: Endpoint[],
+  where: { release: string; namespace: string; time: string },
+  opts: { wide: boolean; tty: boolean },
+): string {
+  const table = rows.length
+    ? formatEndpoints(rows, opts.wide)
+    : `No endpoints match (release ${where.release}).`;
+  const head = `release ${where.release} in namespace ${where.namespace}, ${where.time}${opts.tty ? ' (Ctrl-C to stop)' : ''}`;
+  return opts.tty ? `\x1b[H\x1b[2J${head}\n${table}\n` : `${head}\n${table}\n\n`;
 }

@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 
 import nock from 'nock';
 
-import type { Endpoint } from '../../src/core/endpoints.js';
+import { selectRows, type Endpoint } from '../../src/core/endpoints.js';
 import type { NodeView } from '../../src/core/model.js';
 import {
   anyNonPrimary,
@@ -13,7 +13,13 @@ import {
   primaryAddresses,
 } from '../../src/core/nodeport-scope.js';
 import { readKubeProxyConfig } from '../../src/kube/kube-proxy.js';
-import { formatInternalOnly, formatMoves, formatScopeWarning } from '../../src/output/endpoints.js';
+import {
+  formatInternalOnly,
+  formatMoves,
+  formatScopeWarning,
+  formatWatchEvent,
+  formatWatchFrame,
+} from '../../src/output/endpoints.js';
 import { FAKE_SERVER, fakeKube } from '../support/kube.js';
 
 const node = (name: string, ...addresses: [string, string][]): NodeView => ({
@@ -209,6 +215,69 @@ describe('endpoints warnings stay one short line at any size', () => {
     assert.match(
       lines[1] ?? '',
       /^web-400: 203\.0\.113\.1 \(ExternalIP\) refused, 10\.0\.0\.1 \(InternalIP\) answers/,
+    );
+  });
+});
+
+describe('--watch output (output/endpoints.ts) and the one row filter', () => {
+  const row = (ordinal: number, ready: boolean): Endpoint => ({
+    ordinal,
+    pod: `web-${ordinal}`,
+    ready,
+    status: ready ? 'Ready' : 'NotReady',
+    node: 'n1',
+    podIP: '10.244.0.1',
+    address: '198.51.100.1',
+    addressType: 'InternalIP',
+    port: 30000 + ordinal,
+    protocol: 'TCP',
+    service: `web-${ordinal}`,
+    serviceType: 'NodePort',
+    dns: `web-${ordinal}.web.game.svc.cluster.local`,
+  });
+  const where = { release: 'web', namespace: 'game', time: '2026-12-01T10:00:00.000Z' };
+
+  it('selectRows: --ordinal and --ready-only, alone and together', () => {
+    const rows = [row(0, true), row(1, false), row(2, true)];
+    assert.deepEqual(
+      selectRows(rows, {}).map((r) => r.ordinal),
+      [0, 1, 2],
+    );
+    assert.deepEqual(
+      selectRows(rows, { readyOnly: true }).map((r) => r.ordinal),
+      [0, 2],
+    );
+    assert.deepEqual(selectRows(rows, { ordinal: 1, readyOnly: true }), []);
+  });
+
+  it('an event is one JSON line in the schemaVersion 1 envelope, or one YAML document', () => {
+    const line = formatWatchEvent({ type: 'ADDED', endpoint: row(0, true) }, where, 'json');
+    assert.ok(line.endsWith('\n'));
+    assert.deepEqual(Object.keys(JSON.parse(line)), [
+      'schemaVersion',
+      'type',
+      'time',
+      'release',
+      'namespace',
+      'endpoint',
+    ]);
+    assert.match(
+      formatWatchEvent({ type: 'DELETED', endpoint: row(0, true) }, where, 'yaml'),
+      /^---\nschemaVersion: 1\ntype: DELETED\n/,
+    );
+  });
+
+  it('a frame replaces the last on a terminal (clear screen), and follows it in a pipe', () => {
+    const tty = formatWatchFrame([row(0, true)], where, { wide: false, tty: true });
+    assert.ok(
+      tty.startsWith(
+        '\x1b[H\x1b[2Jrelease web in namespace game, 2026-12-01T10:00:00.000Z (Ctrl-C to stop)\n',
+      ),
+    );
+    const pipe = formatWatchFrame([], where, { wide: false, tty: false });
+    assert.equal(
+      pipe,
+      'release web in namespace game, 2026-12-01T10:00:00.000Z\nNo endpoints match (release web).\n\n',
     );
   });
 });
