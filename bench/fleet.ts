@@ -128,7 +128,7 @@ try {
     kubectl('get', 'statefulsets,pods,services,nodes', '-n', NS, '-l', sel, '-o', 'json'),
   );
   row(
-    `kubectl get statefulsets,pods,services -o json at ${LARGE} (for comparison)`,
+    `kubectl get statefulsets,pods,services,nodes -o json at ${LARGE} (for comparison)`,
     kubectlList,
     'the same objects, by label',
   );

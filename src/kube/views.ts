@@ -7,6 +7,7 @@ import type {
 } from '@kubernetes/client-node';
 
 import type { EndpointView, NodeView, PodView, PvcView, ServiceView } from '../core/model.js';
+import { parseQuantity } from '../core/quantity.js';
 
 const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 
@@ -77,11 +78,14 @@ export function endpointViews(slice: V1EndpointSlice): EndpointView[] {
 }
 
 export function nodeView(n: V1Node): NodeView {
+  // A quantity in canonical form: 1000 pods read "1k".
+  const pods = n.status?.allocatable?.pods;
+  const allocatablePods = pods === undefined ? undefined : parseQuantity(pods);
   return {
     name: n.metadata?.name ?? '',
     ready: n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
     unschedulable: n.spec?.unschedulable ?? false,
-    ...(n.status?.allocatable?.pods ? { allocatablePods: Number(n.status.allocatable.pods) } : {}),
+    ...(allocatablePods !== undefined ? { allocatablePods } : {}),
     addresses: (n.status?.addresses ?? []).map((a) => ({ type: a.type, address: a.address })),
     labels: n.metadata?.labels ?? {},
     taints: (n.spec?.taints ?? []).map((t) => ({

@@ -11,6 +11,8 @@ import {
 import type { NodeView } from '../../src/core/model.js';
 import { placementOf, placementProblem } from '../../src/core/placement.js';
 import { budgetDelta, manifestView, type ManifestObject } from '../../src/core/release-change.js';
+import { parseQuantity } from '../../src/core/quantity.js';
+import { nodeView } from '../../src/kube/views.js';
 import { formatBudgetChange } from '../../src/output/budget.js';
 
 const node = (name: string, over: Partial<NodeView> = {}): NodeView => ({
@@ -197,5 +199,31 @@ describe('what a change takes from the budgets', () => {
       ).at(-1),
       'Pod slots: none: no node can take rooms (left out: 1 cordoned)',
     );
+  });
+});
+
+describe('parseQuantity: allocatable pods as the API server writes them', () => {
+  it('canonical forms: 1000 pods are "1k"; decimal and binary suffixes, exponents; junk is undefined', () => {
+    const cases: [string, number | undefined][] = [
+      ['110', 110],
+      ['1k', 1000],
+      ['1.5k', 1500],
+      ['2e3', 2000],
+      ['1Ki', 1024],
+      ['500m', 0.5],
+      ['', undefined],
+      ['ten', undefined],
+      ['1kk', undefined],
+    ];
+    for (const [q, n] of cases) assert.equal(parseQuantity(q), n, q);
+  });
+
+  it('a node with 1000 allocatable pods counts them (nodeView)', () => {
+    const n = nodeView({
+      metadata: { name: 'big' },
+      status: { allocatable: { pods: '1k' }, conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    assert.equal(n.allocatablePods, 1000);
+    assert.equal(podSlotBudget([n], new Map([['big', 10]])).free, 990);
   });
 });
