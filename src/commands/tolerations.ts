@@ -39,6 +39,13 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
   static override flags = {
     ...kubeFlags,
     ...helmFlags,
+    // -y first in its group: oclif trims the leading spaces of a group's first row.
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'Answer yes to the confirmation of the rolling restart (for scripts).',
+      default: false,
+      helpGroup: 'SET',
+    }),
     'not-ready': Flags.string({
       description:
         'Set the not-ready tolerationSeconds through the release (room.failover.notReadySeconds): 10s, 1m.',
@@ -47,12 +54,6 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
     unreachable: Flags.string({
       description:
         'Set the unreachable tolerationSeconds through the release (room.failover.unreachableSeconds).',
-      helpGroup: 'SET',
-    }),
-    yes: Flags.boolean({
-      char: 'y',
-      description: 'Answer yes to the confirmation of the rolling restart (for scripts).',
-      default: false,
       helpGroup: 'SET',
     }),
     timeout: Flags.string({

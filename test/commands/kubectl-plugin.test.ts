@@ -55,8 +55,10 @@ describe('through the real kubectl, after the README install step', () => {
     ]) {
       const help = kubectl('expose-pods', cmd, '--help').stdout;
       for (const group of help.split(/\n(?=[A-Z][A-Z ]+FLAGS\n)/).slice(1)) {
+        // A group ends at its first blank line (DESCRIPTION and EXAMPLES follow the last one).
         const columns = new Set(
           group
+            .split('\n\n')[0]!
             .split('\n')
             .filter((l) => /^ +(-[a-zA-Z], )?--[a-z]/.test(l))
             .map((l) => l.indexOf('--')),
