@@ -1,4 +1,5 @@
 import { ExitCode, ExposePodsError } from '../errors.js';
+import type { ChartValues } from '../core/chart-values.js';
 import type { HelmReleaseView, ReleaseValues } from '../core/status.js';
 import { kubeArgs, listArgs, type KubeTarget } from './args.js';
 import { helmOrThrow, type Helm } from './helm.js';
@@ -40,13 +41,14 @@ export async function findRelease(helm: Helm, release: string, target: KubeTarge
   };
 }
 
+/** The release's computed values (`helm get values --all`), as the one typed view of them. */
+export async function chartValues(helm: Helm, release: string, target: KubeTarget): Promise<ChartValues> {
+  return getValues(helm, release, target, true);
+}
+
 /** The computed values that matter for status and scaling (`helm get values --all`). */
 export async function releaseValues(helm: Helm, release: string, target: KubeTarget): Promise<ReleaseValues> {
-  const v = (await getValues(helm, release, target, true)) as {
-    room?: { replicas?: number };
-    expose?: { count?: number | null; nodePortBase?: number | null; nodePorts?: number[] };
-    redis?: { enabled?: boolean };
-  };
+  const v = await chartValues(helm, release, target);
   const replicas = v.room?.replicas ?? 0;
   return {
     replicas,

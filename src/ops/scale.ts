@@ -4,7 +4,8 @@ import { durationMs, toGoDuration } from '../core/duration.js';
 import { installProgress, type InstallProgress } from '../core/progress.js';
 import { planScale, preflight, type ScalePlan } from '../core/scale.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
-import { getValues, releaseHistory } from '../helm/release.js';
+import type { ChartValues } from '../core/chart-values.js';
+import { chartValues, releaseHistory } from '../helm/release.js';
 import type { KubeFlags, ResolvedKube } from '../kube/config.js';
 import { deleteReleaseData } from '../kube/data.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
@@ -44,16 +45,6 @@ export interface ScaleResult {
   deletedPvcs: string[];
   /** Endpoints that appeared, changed or went away. */
   changes: EndpointChange[];
-}
-
-interface Values {
-  room?: { replicas?: number; onePerNode?: boolean };
-  expose?: {
-    count?: number | null;
-    nodePortBase?: number | null;
-    nodePorts?: number[] | null;
-    type?: string;
-  };
 }
 
 /** Polls until `replicas` pods of the release are Ready (and no more exist), or times out naming them. */
@@ -126,11 +117,11 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
       const { kube, namespace, helm, target } = session.cluster;
       const status = session.status;
       const [all, live] = await Promise.all([
-        getValues(helm, req.release, target, true) as Promise<Values>,
+        chartValues(helm, req.release, target),
         readScaleObjects(kube, namespace, req.release),
       ]);
       const to = req.sync ? live.liveReplicas : (req.replicas ?? 0);
-      const userCount = (session.userValues as Values).expose?.count;
+      const userCount = (session.userValues as ChartValues).expose?.count;
       const input = {
         release: req.release,
         namespace,

@@ -8,7 +8,7 @@ import {
   type TolerationsReport,
 } from '../core/tolerations.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
-import { getValues } from '../helm/release.js';
+import { chartValues } from '../helm/release.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
 import { readTolerationObjects } from '../kube/tolerations-objects.js';
 import { describeCluster, OPERATION_PREFIX, withReleaseChange, type ChangeSpec } from './mutation.js';
@@ -86,7 +86,7 @@ export async function setTolerations(req: SetTolerationsRequest): Promise<boolea
     async (session) => {
       const { kube, namespace, helm, target } = session.cluster;
       const [all, live] = await Promise.all([
-        getValues(helm, req.release, target, true) as Promise<{ room?: { replicas?: number } }>,
+        chartValues(helm, req.release, target),
         readTolerationObjects(kube, namespace, req.release),
       ]);
       const liveReplicas = live.replicas;
