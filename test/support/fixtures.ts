@@ -2,6 +2,7 @@
  * The views the pure logic works on (core/model.ts), built the one way every
  * unit test builds them: a room pod and its per-pod Service for ordinal n.
  */
+import type { Endpoint } from '../../src/core/endpoints.js';
 import type { PodView, ServiceView } from '../../src/core/model.js';
 
 /** `${workload}-${n}`: Running, Ready, on node n1, with a pod IP; `extra` overrides any field. */
@@ -33,3 +34,23 @@ export function podService(workload: string, n: number, extra: Partial<ServiceVi
 
 /** 0, 1, ..., k-1. */
 export const ordinals = (k: number): number[] => Array.from({ length: k }, (_, i) => i);
+
+/** An `endpoints` row for `${workload}-${ordinal}`: Ready on n1 at 198.51.100.1, nodePort 30000 + ordinal. */
+export function endpointRow(workload: string, ordinal: number, extra: Partial<Endpoint> = {}): Endpoint {
+  return {
+    ordinal,
+    pod: `${workload}-${ordinal}`,
+    ready: true,
+    status: 'Ready',
+    node: 'n1',
+    podIP: '10.244.0.1',
+    address: '198.51.100.1',
+    addressType: 'InternalIP',
+    port: 30000 + ordinal,
+    protocol: 'TCP',
+    service: `${workload}-${ordinal}`,
+    serviceType: 'NodePort',
+    dns: `${workload}-${ordinal}.${workload}.game.svc.cluster.local`,
+    ...extra,
+  };
+}

@@ -20,6 +20,7 @@ import {
   formatWatchEvent,
   formatWatchFrame,
 } from '../../src/output/endpoints.js';
+import { endpointRow } from '../support/fixtures.js';
 import { FAKE_SERVER, fakeKube } from '../support/kube.js';
 
 const node = (name: string, ...addresses: [string, string][]): NodeView => ({
@@ -220,21 +221,8 @@ describe('endpoints warnings stay one short line at any size', () => {
 });
 
 describe('--watch output (output/endpoints.ts) and the one row filter', () => {
-  const row = (ordinal: number, ready: boolean): Endpoint => ({
-    ordinal,
-    pod: `web-${ordinal}`,
-    ready,
-    status: ready ? 'Ready' : 'NotReady',
-    node: 'n1',
-    podIP: '10.244.0.1',
-    address: '198.51.100.1',
-    addressType: 'InternalIP',
-    port: 30000 + ordinal,
-    protocol: 'TCP',
-    service: `web-${ordinal}`,
-    serviceType: 'NodePort',
-    dns: `web-${ordinal}.web.game.svc.cluster.local`,
-  });
+  const row = (ordinal: number, ready: boolean): Endpoint =>
+    endpointRow('web', ordinal, { ready, status: ready ? 'Ready' : 'NotReady' });
   const where = { release: 'web', namespace: 'game', time: '2026-12-01T10:00:00.000Z' };
 
   it('selectRows: --ordinal and --ready-only, alone and together', () => {

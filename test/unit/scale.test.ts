@@ -13,7 +13,7 @@ import { rollbackArgs, upgradeArgs } from '../../src/helm/args.js';
 import { acquireReleaseLock, helmAlive, holderIdentity, leaseIsStale } from '../../src/kube/lock.js';
 import { readScaleObjects, setStatefulSetReplicas } from '../../src/kube/scale-objects.js';
 import { FAKE_SERVER, fakeKube } from '../support/kube.js';
-import { ordinals, podService, roomPod } from '../support/fixtures.js';
+import { endpointRow, ordinals, podService, roomPod } from '../support/fixtures.js';
 
 const W = 'rooms-expose-pods';
 const pod = (i: number, ready = true): PodView => roomPod(W, i, { ready });
@@ -507,21 +507,8 @@ describe('readScaleObjects (nock): the pre-flight reads', () => {
 });
 
 describe('formatChanges: the endpoints a scale changed', () => {
-  const row = (ordinal: number, status: 'Ready' | 'Pending'): EndpointChange['endpoint'] => ({
-    ordinal,
-    pod: `${W}-${ordinal}`,
-    ready: status === 'Ready',
-    status,
-    node: 'n1',
-    podIP: '10.244.0.1',
-    address: '198.51.100.1',
-    addressType: 'InternalIP',
-    port: 30000 + ordinal,
-    protocol: 'TCP',
-    service: `${W}-${ordinal}`,
-    serviceType: 'NodePort',
-    dns: `${W}-${ordinal}.${W}.game.svc.cluster.local`,
-  });
+  const row = (ordinal: number, status: 'Ready' | 'Pending'): EndpointChange['endpoint'] =>
+    endpointRow(W, ordinal, { ready: status === 'Ready', status });
 
   it('a few: one line each, with the address a client uses', () => {
     assert.equal(
