@@ -2,8 +2,8 @@ import { Flags } from '@oclif/core';
 
 import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { DEFAULT_PKI_DIR, worstStatus } from '../core/certs.js';
-import { longDurationMs } from '../core/duration.js';
-import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
+import { longDurationMs, notADuration } from '../core/duration.js';
+import { ExitCode, ExposePodsError } from '../errors.js';
 import type { CertsReport } from '../ops/check-certs.js';
 
 export default class CheckCerts extends BaseCommand {
@@ -80,9 +80,7 @@ Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is
     const { renderStructured } = await import('../output/format.js');
     const warnMs = longDurationMs(flags['warn-within']);
     if (warnMs === undefined) {
-      throw new UsageError(
-        `--warn-within ${flags['warn-within']} is not a duration; use a value such as 30d, 2w or 720h`,
-      );
+      throw notADuration('--warn-within', flags['warn-within'], 'long');
     }
     const report = await checkCerts({
       kube: kubeFlagValues(flags),

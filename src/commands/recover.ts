@@ -1,10 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 
 import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
-import { durationMs } from '../core/duration.js';
+import { requireTimeout } from '../core/duration.js';
 import { OUT_OF_SERVICE_TAINT } from '../core/recover.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
-import { UsageError } from '../errors.js';
 import type { RecoverAction, RecoverResult } from '../ops/recover.js';
 
 const TAINT = `${OUT_OF_SERVICE_TAINT.key}=${OUT_OF_SERVICE_TAINT.value}:${OUT_OF_SERVICE_TAINT.effect}`;
@@ -73,9 +72,7 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
     const { renderStructured } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
     const { renderTable } = await import('../output/table.js');
-    const timeoutMs = durationMs(flags.timeout);
-    if (timeoutMs === undefined)
-      throw new UsageError(`--timeout ${flags.timeout} is not a duration; use a value such as 90s or 5m`);
+    const timeoutMs = requireTimeout('--timeout', flags.timeout).ms;
     const action: RecoverAction | undefined = flags['force-delete']
       ? 'force-delete'
       : flags['out-of-service']

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 
 import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { progressLine } from '../core/progress.js';
-import { durationMs } from '../core/duration.js';
+import { durationMs, notADuration } from '../core/duration.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { DEFAULT_GRACE_SECONDS, formatSeconds, type TolerationsReport } from '../core/tolerations.js';
 import { UsageError } from '../errors.js';
@@ -81,11 +81,8 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
     const { renderStructured } = await import('../output/format.js');
     const { formatTolerations } = await import('../output/tolerations.js');
     const graceMs = durationMs(flags['node-monitor-grace-period']);
-    if (graceMs === undefined) {
-      throw new UsageError(
-        `--node-monitor-grace-period ${flags['node-monitor-grace-period']} is not a duration; use a value such as 50s or 1m`,
-      );
-    }
+    if (graceMs === undefined)
+      throw notADuration('--node-monitor-grace-period', flags['node-monitor-grace-period']);
     if (flags['not-ready'] !== undefined || flags.unreachable !== undefined) {
       const seconds = (flag: string, v: string | undefined) => {
         if (v === undefined) return undefined;

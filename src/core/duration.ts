@@ -1,3 +1,5 @@
+import { UsageError } from '../errors.js';
+
 const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 
 /**
@@ -39,4 +41,30 @@ export function longDurationMs(input: string): number | undefined {
   for (const [, n, unit] of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g))
     total += Number(n) * (LONG_UNIT_MS[unit ?? ''] ?? 0);
   return total;
+}
+
+/** Examples for each kind of duration a flag takes, so every flag explains itself the same way. */
+const EXAMPLES = {
+  timeout: '90s, 5m or 1h30m',
+  request: '30s, 2m or 0 (no limit)',
+  long: '30d, 2w or 720h',
+  seconds: '10s or 2m',
+} as const;
+
+/** The one explanation of a flag whose value is not a duration (exit 2). */
+export function notADuration(
+  flag: string,
+  value: string,
+  kind: keyof typeof EXAMPLES = 'timeout',
+): UsageError {
+  const what = kind === 'seconds' ? 'a duration in whole seconds' : 'a duration';
+  return new UsageError(`${flag} ${value} is not ${what}; use a value such as ${EXAMPLES[kind]}`);
+}
+
+/** A --timeout, parsed once: its Go form for helm and its milliseconds; notADuration otherwise. */
+export function requireTimeout(flag: string, value: string): { go: string; ms: number } {
+  const go = toGoDuration(value);
+  const ms = go === undefined ? undefined : durationMs(go);
+  if (go === undefined || ms === undefined) throw notADuration(flag, value);
+  return { go, ms };
 }

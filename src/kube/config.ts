@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
 
-import { durationMs } from '../core/duration.js';
+import { durationMs, notADuration } from '../core/duration.js';
 import { UsageError } from '../errors.js';
 
 /** kubectl's standard flags, as the user gave them. */
@@ -36,9 +36,7 @@ export interface ResolvedKube {
 export async function loadKube(flags: KubeFlags): Promise<ResolvedKube> {
   const requestTimeoutMs = durationMs(flags.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT);
   if (requestTimeoutMs === undefined) {
-    throw new UsageError(
-      `--request-timeout ${flags.requestTimeout ?? ''} is not a duration; use a value such as 30s, 2m or 0 (no limit)`,
-    );
+    throw notADuration('--request-timeout', flags.requestTimeout ?? '', 'request');
   }
   // client-node is heavy; only commands that need a cluster pay for it.
   const { KubeConfig } = await import('@kubernetes/client-node');

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 
-import { durationMs, toGoDuration } from '../core/duration.js';
+import { durationMs, requireTimeout } from '../core/duration.js';
 import type { InstallProgress } from '../core/progress.js';
 import { releaseNameProblem } from '../core/release.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
@@ -52,9 +52,7 @@ export interface InstallResult {
 function validate(req: InstallRequest): string {
   const problem = releaseNameProblem(req.release);
   if (problem) throw new UsageError(problem);
-  const timeout = toGoDuration(req.timeout);
-  if (!timeout)
-    throw new UsageError(`--timeout ${req.timeout} is not a duration; use a value such as 90s, 5m or 1h30m`);
+  const timeout = requireTimeout('--timeout', req.timeout).go;
   for (const file of [
     ...req.values.valuesFiles,
     ...req.values.setFile.map((s) => s.slice(s.indexOf('=') + 1)),

@@ -1,6 +1,6 @@
 import { diffEndpoints, type EndpointChange } from '../core/endpoint-changes.js';
 import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
-import { durationMs, toGoDuration } from '../core/duration.js';
+import { requireTimeout } from '../core/duration.js';
 import { installProgress, type InstallProgress } from '../core/progress.js';
 import { planScale, preflight, type ScalePlan } from '../core/scale.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
@@ -90,9 +90,7 @@ async function endpointRows(kube: ResolvedKube, namespace: string, release: stri
  * upgrade keeps the count. Waits with progress, and reports the endpoints that changed.
  */
 export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
-  const timeout = toGoDuration(req.timeout);
-  if (!timeout)
-    throw new UsageError(`--timeout ${req.timeout} is not a duration; use a value such as 90s or 5m`);
+  const { go: timeout, ms: timeoutMs } = requireTimeout('--timeout', req.timeout);
   if ((req.replicas === undefined) === !req.sync) {
     throw new UsageError(
       'give either --replicas N or --sync',
@@ -102,7 +100,6 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
   if (req.replicas !== undefined && (!Number.isInteger(req.replicas) || req.replicas < 0)) {
     throw new UsageError(`--replicas ${req.replicas} must be a whole number, 0 or more`);
   }
-  const timeoutMs = durationMs(timeout) ?? 300_000;
   return withReleaseChange(
     {
       release: req.release,

@@ -1,4 +1,4 @@
-import { durationMs, toGoDuration } from '../core/duration.js';
+import { durationMs, notADuration, requireTimeout } from '../core/duration.js';
 import type { InstallProgress } from '../core/progress.js';
 import {
   NOT_READY,
@@ -7,7 +7,7 @@ import {
   UNREACHABLE,
   type TolerationsReport,
 } from '../core/tolerations.js';
-import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
+import { ExitCode, ExposePodsError } from '../errors.js';
 import { chartValues } from '../helm/release.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
 import { readTolerationObjects } from '../kube/tolerations-objects.js';
@@ -22,7 +22,7 @@ export const FLAPPING_BELOW_SECONDS = 5;
 export function parseTolerationSeconds(flag: string, value: string): number | string {
   const ms = durationMs(value);
   if (ms === undefined || ms % 1000 !== 0) {
-    return `${flag} ${value} is not a duration in whole seconds; use a value such as 10s or 2m`;
+    return notADuration(flag, value, 'seconds').message;
   }
   const s = ms / 1000;
   if (s > MAX_TOLERATION_SECONDS) {
@@ -62,9 +62,7 @@ export interface SetTolerationsRequest {
  * template already had the values.
  */
 export async function setTolerations(req: SetTolerationsRequest): Promise<boolean> {
-  const timeout = toGoDuration(req.timeout);
-  if (!timeout)
-    throw new UsageError(`--timeout ${req.timeout} is not a duration; use a value such as 90s or 5m`);
+  const { go: timeout, ms: timeoutMs } = requireTimeout('--timeout', req.timeout);
   for (const [flag, s] of [
     ['--not-ready', req.notReadySeconds],
     ['--unreachable', req.unreachableSeconds],
@@ -73,7 +71,6 @@ export async function setTolerations(req: SetTolerationsRequest): Promise<boolea
       req.warn(`${flag} ${s}s: below ${FLAPPING_BELOW_SECONDS}s a short network blip evicts pods (flapping)`);
     }
   }
-  const timeoutMs = durationMs(timeout) ?? 300_000;
   return withReleaseChange(
     {
       release: req.release,

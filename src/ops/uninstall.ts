@@ -1,6 +1,6 @@
-import { durationMs, toGoDuration } from '../core/duration.js';
+import { requireTimeout } from '../core/duration.js';
 import { manifestView } from '../core/release-change.js';
-import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
+import { ExitCode, ExposePodsError } from '../errors.js';
 import { uninstallArgs } from '../helm/args.js';
 import { helmOrThrow } from '../helm/helm.js';
 import { getManifest } from '../helm/release.js';
@@ -38,9 +38,7 @@ const none = (): ReleaseData => ({ pvcs: [], secrets: [] });
  * gone, --delete-data still removes its leftover data, so a re-run converges.
  */
 export async function runUninstall(req: UninstallRequest): Promise<UninstallResult> {
-  const timeout = toGoDuration(req.timeout);
-  if (!timeout)
-    throw new UsageError(`--timeout ${req.timeout} is not a duration; use a value such as 90s or 5m`);
+  const { go: timeout, ms: timeoutMs } = requireTimeout('--timeout', req.timeout);
   return withReleaseChange(
     {
       release: req.release,
@@ -48,7 +46,7 @@ export async function runUninstall(req: UninstallRequest): Promise<UninstallResu
       helmBinary: req.helmBinary,
       operation: `uninstall${req.deleteData ? ' --delete-data' : ''}`,
       allowMissing: true,
-      orphanWaitMs: durationMs(timeout) ?? 300_000,
+      orphanWaitMs: timeoutMs,
       warn: req.warn,
     },
     async (session) => {

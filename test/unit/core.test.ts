@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { durationMs, toGoDuration } from '../../src/core/duration.js';
+import { durationMs, notADuration, requireTimeout, toGoDuration } from '../../src/core/duration.js';
+import { ExitCode } from '../../src/errors.js';
 import { releaseNameProblem } from '../../src/core/release.js';
 import { parseHelmVersion } from '../../src/helm/version.js';
 import { colorEnabled } from '../../src/output/printer.js';
@@ -78,4 +79,23 @@ describe('durationMs', () => {
     ['-1s', undefined],
   ];
   for (const [input, want] of cases) it(JSON.stringify(input), () => assert.equal(durationMs(input), want));
+});
+
+describe('duration flags: parsed once, explained one way', () => {
+  it('requireTimeout gives helm its Go form and the milliseconds; anything else is exit 2 with examples', () => {
+    assert.deepEqual(requireTimeout('--timeout', '90'), { go: '90s', ms: 90_000 });
+    assert.deepEqual(requireTimeout('--timeout', '1h30m'), { go: '1h30m', ms: 5_400_000 });
+    assert.throws(() => requireTimeout('--timeout', 'soon'), {
+      exitCode: ExitCode.USAGE,
+      message: '--timeout soon is not a duration; use a value such as 90s, 5m or 1h30m',
+    });
+    assert.equal(
+      notADuration('--warn-within', 'later', 'long').message,
+      '--warn-within later is not a duration; use a value such as 30d, 2w or 720h',
+    );
+    assert.equal(
+      notADuration('--not-ready', '1.5s', 'seconds').message,
+      '--not-ready 1.5s is not a duration in whole seconds; use a value such as 10s or 2m',
+    );
+  });
 });
