@@ -89,3 +89,13 @@ export function ordinalOf(name: string, base: string): number | undefined {
   const rest = name.slice(base.length + 1);
   return /^(0|[1-9]\d*)$/.test(rest) ? Number(rest) : undefined;
 }
+
+/** Named objects (pods, Services) by the ordinal their name carries after `${base}-`; others are left out. */
+export function byOrdinal<T extends { name: string }>(items: readonly T[], base: string): Map<number, T> {
+  const out = new Map<number, T>();
+  for (const item of items) {
+    const n = ordinalOf(item.name, base);
+    if (n !== undefined) out.set(n, item);
+  }
+  return out;
+}

@@ -6,7 +6,7 @@
  * in ops/ feeds it plain objects.
  */
 import { DEFAULT_NODE_PORT_RANGE, nodePortHolders, type BudgetDelta, type PodSlotBudget } from './budget.js';
-import { ordinalOf, type PodView, type ServiceView } from './model.js';
+import { byOrdinal, type PodView, type ServiceView } from './model.js';
 
 /** One rendered object of a Helm manifest, as parsed YAML. */
 export interface ManifestObject {
@@ -172,12 +172,13 @@ export function planReleaseChange(
   };
   const sts = after.statefulSet;
   const old = before?.statefulSet;
-  const live = new Map<number, PodView>();
+  const live = sts
+    ? byOrdinal(
+        pods.filter((p) => !p.terminating),
+        sts.name,
+      )
+    : new Map<number, PodView>();
   if (sts) {
-    for (const p of pods) {
-      const n = ordinalOf(p.name, sts.name);
-      if (n !== undefined && !p.terminating) live.set(n, p);
-    }
     if (old && old.replicas !== sts.replicas) plan.replicas = { from: old.replicas, to: sts.replicas };
     const removed = [...live.keys()].filter((n) => n >= sts.replicas).sort((x, y) => y - x);
     plan.removePods = removed.map((n) => `${sts.name}-${n}`);

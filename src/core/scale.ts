@@ -1,6 +1,6 @@
 import type { BudgetChange } from './budget.js';
 import type { OrderedStart } from './release-change.js';
-import { ordinalOf, type PodView, type ServiceView } from './model.js';
+import { byOrdinal, type PodView, type ServiceView } from './model.js';
 
 /** What `scale` knows before it changes anything. */
 export interface ScaleInput {
@@ -76,16 +76,8 @@ export function plannedNodePort(
 /** What a scale to `target` does, from the release and the live objects: pure, so every case is table-tested. */
 export function planScale(input: ScaleInput): ScalePlan {
   const { workload, target } = input;
-  const livePods = new Map<number, PodView>();
-  for (const p of input.pods) {
-    const n = ordinalOf(p.name, workload);
-    if (n !== undefined) livePods.set(n, p);
-  }
-  const liveServices = new Map<number, ServiceView>();
-  for (const s of input.services) {
-    const n = ordinalOf(s.name, workload);
-    if (n !== undefined) liveServices.set(n, s);
-  }
+  const livePods = byOrdinal(input.pods, workload);
+  const liveServices = byOrdinal(input.services, workload);
   const exposeCount = input.pinnedCount ?? target;
   const name = (i: number) => `${workload}-${i}`;
 

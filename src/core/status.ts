@@ -1,5 +1,5 @@
 import {
-  ordinalOf,
+  byOrdinal,
   type EndpointView,
   type NodeView,
   type PodView,
@@ -147,10 +147,38 @@ export function workloadOf(
 
 /** Judges a release from a snapshot of the cluster: pure, so every rule is table-tested. */
 export function assessStatus(s: StatusSnapshot): StatusReport {
-  const problems: Problem[] = [];
-  const notes: string[] = [];
-  const wl = s.workload;
   const desired = s.statefulSet?.replicas ?? 0;
+  const rooms = assessOrdinals(s, desired);
+  const redis = assessRedis(s);
+  const problems = [
+    ...releaseProblems(s, desired),
+    ...rooms.problems,
+    ...collisionProblems(s),
+    ...loadBalancerProblems(s, rooms.services, desired),
+    ...redis.problems,
+  ];
+  const budget = statusBudget(s);
+  return {
+    schemaVersion: 1,
+    release: s.release,
+    replicas: {
+      desired,
+      current: s.statefulSet?.currentReplicas ?? 0,
+      ready: s.statefulSet?.readyReplicas ?? 0,
+      inRelease: s.values.replicas,
+    },
+    ordinals: rooms.ordinals,
+    redis: redis.report,
+    problems,
+    notes: [...rooms.notes, ...budgetNotes(budget)],
+    budget,
+    healthy: problems.length === 0,
+  };
+}
+
+/** The release as Helm and its StatefulSet see it: not deployed, StatefulSet gone, replicas changed outside Helm. */
+function releaseProblems(s: StatusSnapshot, desired: number): Problem[] {
+  const problems: Problem[] = [];
   if (s.release.status !== 'deployed') {
     problems.push({
       kind: 'ReleaseNotDeployed',
@@ -166,35 +194,43 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
   if (s.statefulSet && desired !== s.values.replicas) {
     problems.push({
       kind: 'ReplicasDrift',
-      message: `StatefulSet ${wl} has ${desired} replicas but the release says ${s.values.replicas} (changed outside Helm: kubectl scale or an HPA); the next helm upgrade sets it back to ${s.values.replicas}`,
+      message: `StatefulSet ${s.workload} has ${desired} replicas but the release says ${s.values.replicas} (changed outside Helm: kubectl scale or an HPA); the next helm upgrade sets it back to ${s.values.replicas}`,
     });
   }
+  return problems;
+}
 
-  const podsByOrdinal = new Map<number, PodView>();
-  for (const p of s.pods) {
-    const n = ordinalOf(p.name, wl);
-    if (n !== undefined) podsByOrdinal.set(n, p);
-  }
-  const svcByOrdinal = new Map<number, ServiceView>();
-  for (const svc of s.services) {
-    const n = ordinalOf(svc.name, wl);
-    if (n !== undefined && svc.selectsPod) svcByOrdinal.set(n, svc);
-  }
+/**
+ * One row per ordinal (pod, node, Service, endpoint), and what is wrong with
+ * each room: a pod not ready, a pod without a Service, a Service without a pod
+ * (a note when expose.count reserves it on purpose), a node without an address.
+ */
+function assessOrdinals(
+  s: StatusSnapshot,
+  desired: number,
+): { ordinals: OrdinalStatus[]; problems: Problem[]; notes: string[]; services: Map<number, ServiceView> } {
+  const wl = s.workload;
+  const problems: Problem[] = [];
+  const notes: string[] = [];
+  const pods = byOrdinal(s.pods, wl);
+  const services = byOrdinal(
+    s.services.filter((svc) => svc.selectsPod),
+    wl,
+  );
   const readyEndpoint = new Set(
     s.endpoints.filter((e) => e.ready && e.addresses.length > 0).map((e) => e.service),
   );
   const nodes = new Map(s.nodes.map((n) => [n.name, n]));
-
   const span = Math.max(
     desired,
     s.values.exposeCount,
-    ...[...podsByOrdinal.keys(), ...svcByOrdinal.keys()].map((n) => n + 1),
+    ...[...pods.keys(), ...services.keys()].map((n) => n + 1),
   );
   const ordinals: OrdinalStatus[] = [];
   const nodesWithoutAddress = new Set<string>();
   for (let n = 0; n < span; n++) {
-    const pod = podsByOrdinal.get(n);
-    const svc = svcByOrdinal.get(n);
+    const pod = pods.get(n);
+    const svc = services.get(n);
     const podName = `${wl}-${n}`;
     ordinals.push({
       ordinal: n,
@@ -246,71 +282,57 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
       message: `node ${name} hosts rooms but has no ExternalIP, ExternalDNS, InternalIP or InternalDNS address`,
     });
   }
+  return { ordinals, problems, notes, services };
+}
 
-  // A nodePort the release expects but another Service holds: ours could not be created.
-  if (s.values.nodePortBase !== undefined || s.values.nodePorts?.length) {
-    // Every holder counts here, the release's own included: only ordinal n's own Service may hold its port.
-    const holders = nodePortHolders(s.allServices ?? [], () => false);
-    for (let n = 0; n < s.values.exposeCount; n++) {
-      // The port the chart gives ordinal n: the same rule scale's plan uses.
-      const port = plannedNodePort(n, s.values);
-      if (port === null) continue;
-      const holder = holders.get(port);
-      if (holder && !(holder.namespace === s.release.namespace && holder.name === `${wl}-${n}`)) {
-        problems.push({
-          kind: 'NodePortCollision',
-          message: `nodePort ${port} (ordinal ${n}) is taken by Service ${holder.namespace}/${holder.name}${holder.release ? ` of release ${holder.release}` : ''}`,
-          ordinal: n,
-        });
-      }
-    }
+/** A nodePort the release expects but another Service holds: ours could not be created. */
+function collisionProblems(s: StatusSnapshot): Problem[] {
+  if (s.values.nodePortBase === undefined && !s.values.nodePorts?.length) return [];
+  // Every holder counts here, the release's own included: only ordinal n's own Service may hold its port.
+  const holders = nodePortHolders(s.allServices ?? [], () => false);
+  const problems: Problem[] = [];
+  for (let n = 0; n < s.values.exposeCount; n++) {
+    // The port the chart gives ordinal n: the same rule scale's plan uses.
+    const port = plannedNodePort(n, s.values);
+    const holder = port === null ? undefined : holders.get(port);
+    if (port === null || !holder) continue;
+    if (holder.namespace === s.release.namespace && holder.name === `${s.workload}-${n}`) continue;
+    problems.push({
+      kind: 'NodePortCollision',
+      message: `nodePort ${port} (ordinal ${n}) is taken by Service ${holder.namespace}/${holder.name}${holder.release ? ` of release ${holder.release}` : ''}`,
+      ordinal: n,
+    });
   }
+  return problems;
+}
 
-  problems.push(...loadBalancerProblems(s, svcByOrdinal, desired));
-
-  let redis: StatusReport['redis'];
-  if (s.redisExpected && !s.redis) {
-    problems.push({ kind: 'RedisNotReady', message: "the release's Redis Deployment is missing" });
+/** Redis, when the release enables it: its pod, PVC and Secret. */
+function assessRedis(s: StatusSnapshot): { report?: StatusReport['redis']; problems: Problem[] } {
+  if (!s.redisExpected) return { problems: [] };
+  if (!s.redis)
+    return { problems: [{ kind: 'RedisNotReady', message: "the release's Redis Deployment is missing" }] };
+  const r = s.redis;
+  const problems: Problem[] = [];
+  if (!r.podReady) problems.push({ kind: 'RedisNotReady', message: 'the Redis pod is not ready' });
+  if (r.pvcExpected && r.pvc?.phase !== 'Bound') {
+    problems.push({
+      kind: 'RedisPvcNotBound',
+      message: `the Redis PVC is ${r.pvc?.phase ?? 'missing'}, not Bound`,
+    });
   }
-  if (s.redisExpected && s.redis) {
-    redis = {
-      ready: s.redis.podReady,
-      pvc: s.redis.pvc?.phase ?? (s.redis.pvcExpected ? 'Missing' : 'none'),
-      secret: s.redis.secretPresent,
-    };
-    if (!s.redis.podReady) problems.push({ kind: 'RedisNotReady', message: 'the Redis pod is not ready' });
-    if (s.redis.pvcExpected && s.redis.pvc?.phase !== 'Bound') {
-      problems.push({
-        kind: 'RedisPvcNotBound',
-        message: `the Redis PVC is ${s.redis.pvc?.phase ?? 'missing'}, not Bound`,
-      });
-    }
-    if (!s.redis.secretPresent) {
-      problems.push({
-        kind: 'RedisSecretMissing',
-        message: `the Redis Secret ${s.redis.secretName} is missing: Redis cannot start`,
-      });
-    }
+  if (!r.secretPresent) {
+    problems.push({
+      kind: 'RedisSecretMissing',
+      message: `the Redis Secret ${r.secretName} is missing: Redis cannot start`,
+    });
   }
-
-  const budget = statusBudget(s);
-  notes.push(...budgetNotes(budget));
-
   return {
-    schemaVersion: 1,
-    release: s.release,
-    replicas: {
-      desired,
-      current: s.statefulSet?.currentReplicas ?? 0,
-      ready: s.statefulSet?.readyReplicas ?? 0,
-      inRelease: s.values.replicas,
+    report: {
+      ready: r.podReady,
+      pvc: r.pvc?.phase ?? (r.pvcExpected ? 'Missing' : 'none'),
+      secret: r.secretPresent,
     },
-    ordinals,
-    redis,
     problems,
-    notes,
-    budget,
-    healthy: problems.length === 0,
   };
 }
 
