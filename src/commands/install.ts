@@ -3,6 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { UsageError } from '../errors.js';
+import type { EndpointsOptions } from '../ops/endpoints.js';
 import type { InstallRequest } from '../ops/install.js';
 import { progressLine } from '../core/progress.js';
 
@@ -150,12 +151,8 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Install);
-    const { parseAllDocuments } = await import('yaml');
-    const { readEndpoints } = await import('../ops/endpoints.js');
-    const { renderInstall, runInstall } = await import('../ops/install.js');
-    const { formatEndpoints, formatScopeWarning } = await import('../output/endpoints.js');
+    const { runInstall } = await import('../ops/install.js');
     const { Progress } = await import('../output/progress.js');
-    const { renderStructured } = await import('../output/format.js');
     const { formatChange } = await import('../output/change.js');
     const { requireConfirmation } = await import('../output/confirm.js');
     const req: InstallRequest = {
@@ -200,24 +197,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     if (flags['wait-reachable'] && !flags.wait)
       throw new UsageError('--wait-reachable needs the wait for the pods: drop --no-wait');
     if (flags['dry-run']) {
-      const res = await renderInstall(req);
-      if (flags.output === 'json') {
-        const items = parseAllDocuments(res.output)
-          .map((d) => d.toJS() as unknown)
-          .filter((o) => o !== null);
-        this.log(renderStructured({ apiVersion: 'v1', kind: 'List', items }, 'json').trimEnd());
-      } else {
-        process.stdout.write(res.output);
-      }
-      if (res.check.mode === 'server') {
-        this.printer.success(
-          `the API server accepted all ${res.check.accepted ?? 0} objects of release ${res.release} in namespace ${res.namespace} (server-side dry run); nothing was changed`,
-        );
-      } else {
-        this.printer.success(
-          `rendered release ${res.release} for namespace ${res.namespace} with helm ${res.helm.version.raw}, locally (${res.check.reason ?? 'no cluster'}); nothing was changed`,
-        );
-      }
+      await this.dryRun(req, flags.output === 'json');
       return;
     }
     const progress = new Progress();
@@ -241,15 +221,46 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     }
     const where = { release: res.release, ...kubeFlagValues(flags), namespace: res.namespace };
     if (flags['wait-reachable']) await this.waitReachable(where, flags.timeout);
+    await this.showEndpoints(where, res.redis ?? false);
+  }
+
+  /** --dry-run: the rendered objects on stdout (YAML, or a JSON List), and how they were checked. */
+  private async dryRun(req: InstallRequest, json: boolean): Promise<void> {
+    const { parseAllDocuments } = await import('yaml');
+    const { renderInstall } = await import('../ops/install.js');
+    const { renderStructured } = await import('../output/format.js');
+    const res = await renderInstall(req);
+    if (json) {
+      const items = parseAllDocuments(res.output)
+        .map((d) => d.toJS() as unknown)
+        .filter((o) => o !== null);
+      this.log(renderStructured({ apiVersion: 'v1', kind: 'List', items }, 'json').trimEnd());
+    } else {
+      process.stdout.write(res.output);
+    }
+    this.printer.success(
+      res.check.mode === 'server'
+        ? `the API server accepted all ${res.check.accepted ?? 0} objects of release ${res.release} in namespace ${res.namespace} (server-side dry run); nothing was changed`
+        : `rendered release ${res.release} for namespace ${res.namespace} with helm ${res.helm.version.raw}, locally (${res.check.reason ?? 'no cluster'}); nothing was changed`,
+    );
+  }
+
+  /** After the install: the endpoints table, kube-proxy's scope warning, and where the notes are. */
+  private async showEndpoints(
+    where: EndpointsOptions & { release: string; namespace: string },
+    redis: boolean,
+  ): Promise<void> {
+    const { readEndpoints } = await import('../ops/endpoints.js');
+    const { formatEndpoints, formatScopeWarning } = await import('../output/endpoints.js');
     const { report, scopeWarning } = await readEndpoints({ ...where, checkNodePortScope: true });
     this.log(formatEndpoints(report.endpoints, false));
     const warning =
       scopeWarning && formatScopeWarning(scopeWarning, new Set(report.endpoints.map((r) => r.pod)));
     if (warning) this.printer.warn(warning);
     this.printer.info(
-      res.redis
-        ? `The Redis password and more: helm get notes ${res.release} -n ${res.namespace}`
-        : `More about the release: helm get notes ${res.release} -n ${res.namespace}`,
+      redis
+        ? `The Redis password and more: helm get notes ${where.release} -n ${where.namespace}`
+        : `More about the release: helm get notes ${where.release} -n ${where.namespace}`,
     );
   }
 }

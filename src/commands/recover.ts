@@ -71,7 +71,7 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
     const { requireConfirmation } = await import('../output/confirm.js');
     const { renderStructured } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
-    const { renderTable } = await import('../output/table.js');
+    const { formatLostPods, formatReplacements } = await import('../output/recover.js');
     const timeoutMs = requireTimeout('--timeout', flags.timeout).ms;
     const action: RecoverAction | undefined = flags['force-delete']
       ? 'force-delete'
@@ -111,24 +111,11 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
       process.stdout.write(renderStructured(result, flags.output));
       return result;
     }
-    const lost = result.pods.filter((p) => p.state === 'stuck' || p.state === 'at-risk');
-    if (!lost.length) {
+    if (!result.pods.some((p) => p.state === 'stuck' || p.state === 'at-risk')) {
       this.printer.success(`no pod of release ${result.release} is on a lost node`);
       return result;
     }
-    this.log(
-      renderTable(
-        ['POD', 'NODE', 'NODE-READY', 'FOR', 'STATE', 'OUT-OF-SERVICE'],
-        lost.map((p) => [
-          p.pod,
-          p.node ?? '-',
-          p.nodeReady ?? 'missing',
-          p.forSeconds === null ? '-' : `${p.forSeconds}s`,
-          p.state === 'stuck' ? 'stuck Terminating' : 'at risk',
-          p.outOfService ? 'yes' : 'no',
-        ]),
-      ),
-    );
+    this.log(formatLostPods(result));
     if (!result.action) {
       this.printer.info(
         `Recover with --force-delete (the pod) or --out-of-service (the node): kubectl expose-pods recover ${result.release} -n ${result.namespace} --help`,
@@ -141,12 +128,7 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
       );
     }
     this.printer.success(`recovered ${result.replacements.length} pod(s):`);
-    this.log(
-      renderTable(
-        ['POD', 'NODE', 'ENDPOINT', 'STATUS'],
-        result.replacements.map((r) => [r.pod, r.node ?? '-', r.endpoint ?? '-', r.status]),
-      ),
-    );
+    this.log(formatReplacements(result));
     return result;
   }
 }
