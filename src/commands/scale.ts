@@ -72,6 +72,7 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
   async run(): Promise<ScaleResult> {
     const { args, flags } = await this.parse(Scale);
     const { runScale } = await import('../ops/scale.js');
+    const { scaleDisruptions } = await import('../core/scale.js');
     const { requireConfirmation } = await import('../output/confirm.js');
     const { renderStructured } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
@@ -96,17 +97,9 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
           if (text) this.log(formatPlan(plan, flags['delete-data']));
         },
         confirmRemoval: async (plan, cluster) => {
-          if (flags.yes) return true;
-          const what = [
-            plan.removeReadyPods.length ? `removes ${plan.removeReadyPods.length} Ready pod(s)` : '',
-            flags['delete-data'] && plan.pvcsLeftBehind.length
-              ? `deletes ${plan.pvcsLeftBehind.length} PVC(s) and their data`
-              : '',
-          ]
-            .filter(Boolean)
-            .join(' and ');
+          const what = scaleDisruptions(plan, flags['delete-data']).join(' and ');
           await requireConfirmation({
-            yes: false,
+            yes: flags.yes,
             what: `this scale ${what}`,
             cluster,
             question: `This ${what}. Go ahead?`,

@@ -4,7 +4,7 @@ import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-comma
 import { progressLine } from '../core/progress.js';
 import { durationMs, notADuration } from '../core/duration.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
-import { DEFAULT_GRACE_SECONDS, formatSeconds, type TolerationsReport } from '../core/tolerations.js';
+import { DEFAULT_GRACE_SECONDS, type TolerationsReport } from '../core/tolerations.js';
 import { UsageError } from '../errors.js';
 
 export default class Tolerations extends BaseCommand {
@@ -79,7 +79,7 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
     const { requireConfirmation } = await import('../output/confirm.js');
     const { Progress } = await import('../output/progress.js');
     const { renderStructured } = await import('../output/format.js');
-    const { formatTolerations } = await import('../output/tolerations.js');
+    const { formatTolerations, formatTolerationsChange } = await import('../output/tolerations.js');
     const graceMs = durationMs(flags['node-monitor-grace-period']);
     if (graceMs === undefined)
       throw notADuration('--node-monitor-grace-period', flags['node-monitor-grace-period']);
@@ -109,19 +109,7 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
             progress.update(progressLine(p));
           },
           confirm: async (c) => {
-            const show = (v: number | null | undefined) =>
-              v === undefined ? 'admission default' : formatSeconds(v);
-            const parts = [
-              c.to.notReadySeconds !== undefined
-                ? `not-ready ${show(c.from.notReadySeconds)} -> ${formatSeconds(c.to.notReadySeconds)}`
-                : '',
-              c.to.unreachableSeconds !== undefined
-                ? `unreachable ${show(c.from.unreachableSeconds)} -> ${formatSeconds(c.to.unreachableSeconds)}`
-                : '',
-            ].filter(Boolean);
-            this.printer.info(
-              `release ${c.release} in namespace ${c.namespace}: ${parts.join(', ')}; the StatefulSet restarts its ${c.pods.length} pod(s) one by one`,
-            );
+            this.printer.info(formatTolerationsChange(c));
             await requireConfirmation({
               yes: flags.yes,
               what: `this restarts ${c.pods.length} pod(s)`,

@@ -162,3 +162,12 @@ export function preflight(input: ScaleInput, plan: ScalePlan): string[] {
   }
   return problems;
 }
+
+/** Why a scale needs the user's yes, each a phrase ("removes 3 Ready pod(s)"); empty when it needs none. */
+export function scaleDisruptions(plan: ScalePlan, deleteData: boolean): string[] {
+  const out: string[] = [];
+  if (plan.removeReadyPods.length) out.push(`removes ${plan.removeReadyPods.length} Ready pod(s)`);
+  if (deleteData && plan.pvcsLeftBehind.length)
+    out.push(`deletes ${plan.pvcsLeftBehind.length} PVC(s) and their data`);
+  return out;
+}

@@ -2,7 +2,7 @@ import { diffEndpoints, type EndpointChange } from '../core/endpoint-changes.js'
 import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
 import { requireTimeout } from '../core/duration.js';
 import { installProgress, type InstallProgress } from '../core/progress.js';
-import { planScale, preflight, type ScalePlan } from '../core/scale.js';
+import { planScale, preflight, scaleDisruptions, type ScalePlan } from '../core/scale.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import type { ChartValues } from '../core/chart-values.js';
 import { chartValues, releaseHistory } from '../helm/release.js';
@@ -176,8 +176,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
         await waitForReplicas(kube, namespace, req.release, to, timeoutMs, req.onProgress, session.signal);
         return result;
       }
-      const destructive =
-        plan.removeReadyPods.length > 0 || (req.deleteData && plan.pvcsLeftBehind.length > 0);
+      const destructive = scaleDisruptions(plan, req.deleteData).length > 0;
       if (destructive && !(await req.confirmRemoval(plan, describeCluster(session.cluster)))) {
         throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.NOT_CONFIRMED);
       }

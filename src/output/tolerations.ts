@@ -1,4 +1,5 @@
 import { formatSeconds, type TolerationsReport } from '../core/tolerations.js';
+import type { TolerationsChange } from '../ops/tolerations.js';
 import { renderTable } from './table.js';
 
 /** The human view of `tolerations`: one row per pod, then the failover timing each toleration gives. */
@@ -24,4 +25,18 @@ export function formatTolerations(report: TolerationsReport): string {
     ),
     'Then StatefulSet pods stay Terminating until someone confirms the node is gone: force-delete the pod, or taint the node node.kubernetes.io/out-of-service=nodeshutdown:NoExecute.',
   ].join('\n');
+}
+
+/** What `tolerations --not-ready/--unreachable` is about to change, said before the rolling restart. */
+export function formatTolerationsChange(c: TolerationsChange): string {
+  const show = (v: number | null | undefined) => (v === undefined ? 'admission default' : formatSeconds(v));
+  const parts = [
+    c.to.notReadySeconds !== undefined
+      ? `not-ready ${show(c.from.notReadySeconds)} -> ${formatSeconds(c.to.notReadySeconds)}`
+      : '',
+    c.to.unreachableSeconds !== undefined
+      ? `unreachable ${show(c.from.unreachableSeconds)} -> ${formatSeconds(c.to.unreachableSeconds)}`
+      : '',
+  ].filter(Boolean);
+  return `release ${c.release} in namespace ${c.namespace}: ${parts.join(', ')}; the StatefulSet restarts its ${c.pods.length} pod(s) one by one`;
 }
