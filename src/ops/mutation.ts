@@ -249,6 +249,185 @@ export function parseManifest(text: string): ManifestObject[] {
     .filter((o): o is ManifestObject => o !== null && typeof o === 'object');
 }
 
+/** What a session's preview and apply share once it is open. */
+interface OpenSession {
+  req: SessionRequest;
+  cluster: PinnedCluster;
+  exists: boolean;
+  userValues: Record<string, unknown>;
+  signal: AbortSignal;
+  lock?: ReleaseLock;
+  /** The objects the last preview rendered: what apply keeps when it removes orphaned Services. */
+  lastPreview?: ManifestObject[];
+}
+
+/** helm's values flags for a change: the release's own values on stdin first, unless it resets them. */
+function changeValues(s: OpenSession, change: ChangeSpec): { args: string[]; stdin?: string } {
+  if (change.resetValues) return { args: change.values };
+  return { args: ['--values', '-', ...change.values], stdin: JSON.stringify(s.userValues) };
+}
+
+/** Renders the change (helm's server dry run), plans it with the live objects, and runs the checks that may refuse it. */
+async function previewChange(
+  s: OpenSession,
+  change: ChangeSpec,
+): Promise<ChangePreview & { rendered: ManifestObject[] }> {
+  const { req, cluster, exists } = s;
+  const { helm, target, kube, namespace } = cluster;
+  const v = changeValues(s, change);
+  const args = [
+    'upgrade',
+    '--install',
+    req.release,
+    await bundledChartPath(),
+    ...kubeArgs(target),
+    ...v.args,
+  ];
+  const [out, beforeText, live] = await Promise.all([
+    helmOrThrow(helm, 'upgrade --dry-run', [...args, '--dry-run=server', '-o', 'json'], {
+      stdin: v.stdin,
+      signal: s.signal,
+    }),
+    exists ? getManifest(helm, req.release, target) : Promise.resolve(undefined),
+    readChangeObjects(kube, namespace, req.release),
+  ]);
+  const rel = JSON.parse(out) as HelmReleaseJson;
+  const rendered = parseManifest(rel.manifest ?? '');
+  const after = manifestView(rendered);
+  const before = beforeText === undefined ? undefined : manifestView(parseManifest(beforeText));
+  const plan = planReleaseChange(
+    before,
+    after,
+    diffValues(exists ? s.userValues : {}, rel.config ?? {}),
+    live.pods,
+  );
+  const existing = live.pods.filter((p) => !p.terminating).length;
+  const budget = budgetChange(
+    clusterBudget(live, placementOf(after.statefulSet?.template)),
+    budgetDelta(before, after, existing),
+  );
+  const preview: ChangePreview = {
+    release: req.release,
+    cluster: describeCluster(cluster),
+    exists,
+    plan,
+    disruptions: disruptions(plan),
+    budget,
+  };
+  change.onPlanned?.(preview);
+
+  const problems = preflightProblems(s, change, { after, live, budget, existing, rel });
+  if (problems.length) {
+    throw new ExposePodsError(
+      `cannot ${exists ? 'change' : 'install'} release ${req.release}:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+      ExitCode.INVALID_VALUES,
+      'Nothing was changed.',
+    );
+  }
+  // The API server checks what will be created or changed: ports taken, quotas, admission.
+  if (!change.skipServerDryRun) {
+    const changing = new Set([...plan.addServices, ...plan.movedNodePorts.map((m) => m.service)]);
+    await serverDryRun(
+      kube,
+      rendered.filter(
+        (o) => o.kind === 'StatefulSet' || (o.kind === 'Service' && changing.has(o.metadata?.name ?? '')),
+      ),
+    );
+  }
+  s.lastPreview = rendered;
+  return { ...preview, rendered };
+}
+
+/** The checks every change shares (nodePorts free cluster-wide, pod slots, onePerNode), and the command's own. */
+function preflightProblems(
+  s: OpenSession,
+  change: ChangeSpec,
+  c: {
+    after: ManifestView;
+    live: ChangeObjects;
+    budget: BudgetChange;
+    existing: number;
+    rel: HelmReleaseJson;
+  },
+): string[] {
+  const problems: string[] = [];
+  if (c.live.allServices)
+    problems.push(...nodePortProblems(c.after, c.live.allServices, s.req.release, s.cluster.namespace));
+  else
+    s.req.warn(
+      'not allowed to list Services in all namespaces: nodePort collisions are checked by the API server only',
+    );
+  const replicas = c.after.statefulSet?.replicas ?? 0;
+  const onePerNode = computedValue(c.rel, ['room', 'onePerNode']) === true;
+  if (c.budget.podSlots)
+    problems.push(
+      ...capacityProblems(Math.max(0, replicas - c.existing), replicas, onePerNode, c.budget.podSlots.now),
+    );
+  problems.push(...(change.problems?.(c.after, c.live) ?? []));
+  return problems;
+}
+
+/** helm upgrade --install of the change, with progress while it waits; then removes Services the release no longer has. */
+async function applyChange(
+  s: OpenSession,
+  change: ChangeSpec,
+  opts: Parameters<ChangeSession['apply']>[1],
+): Promise<string> {
+  const { req, cluster } = s;
+  const { helm, target, namespace } = cluster;
+  const v = changeValues(s, change);
+  const args = upgradeArgs(helm.version.major, req.release, await bundledChartPath(), target, v.args, {
+    createNamespace: opts.createNamespace ?? false,
+    wait: opts.wait,
+    timeout: opts.timeout,
+    description: change.description,
+    forceConflicts: change.forceConflicts,
+  });
+  const run = helmOrThrow(helm, 'upgrade --install', args, {
+    stdin: v.stdin,
+    signal: s.signal,
+    onSpawn: (pid) => void s.lock?.noteHelm(pid),
+  });
+  const ref = { release: req.release, kube: { ...req.kube, namespace } };
+  if (opts.wait && opts.onProgress) await pollProgress(ref, namespace, opts.onProgress, run, s.signal);
+  let output: string;
+  try {
+    output = await run;
+  } catch (e) {
+    if (e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT)
+      throw await explainTimeout(e, ref, namespace);
+    throw e;
+  }
+  await removeOrphanedServices(cluster, req.release, s.lastPreview);
+  return output;
+}
+
+/** SIGINT and SIGTERM stop helm and abort the session with exit 130/143, until disposed. */
+function stopOnSignals(release: string): { signal: AbortSignal; dispose: () => void } {
+  const interrupt = new AbortController();
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
+    if (interrupt.signal.aborted) return;
+    stopRunningHelm('SIGTERM');
+    interrupt.abort(
+      new ExposePodsError(
+        `interrupted (${sig}): helm was stopped`,
+        SIGNAL_EXIT[sig],
+        `The next command on release ${release} finishes or rolls back what was started.`,
+      ),
+    );
+  };
+  const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
+  process.on('SIGINT', handlers.SIGINT);
+  process.on('SIGTERM', handlers.SIGTERM);
+  return {
+    signal: interrupt.signal,
+    dispose: () => {
+      process.off('SIGINT', handlers.SIGINT);
+      process.off('SIGTERM', handlers.SIGTERM);
+    },
+  };
+}
+
 /**
  * Opens a change session on a release, runs `body`, and always cleans up:
  * the lock is released, signal handlers are removed, and on SIGINT/SIGTERM
@@ -268,22 +447,7 @@ export async function withReleaseChange<T>(
     exists = false;
   }
 
-  const interrupt = new AbortController();
-  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
-    if (interrupt.signal.aborted) return;
-    stopRunningHelm('SIGTERM');
-    interrupt.abort(
-      new ExposePodsError(
-        `interrupted (${sig}): helm was stopped`,
-        SIGNAL_EXIT[sig],
-        `The next command on release ${req.release} finishes or rolls back what was started.`,
-      ),
-    );
-  };
-  const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
-  process.on('SIGINT', handlers.SIGINT);
-  process.on('SIGTERM', handlers.SIGTERM);
-
+  const interrupt = stopOnSignals(req.release);
   let lock: ReleaseLock | undefined;
   try {
     lock =
@@ -299,127 +463,17 @@ export async function withReleaseChange<T>(
         : await settleRelease(helm, req.release, target, lock?.previous, req.warn);
     }
     const userValues = exists ? await getValues(helm, req.release, target, false) : {};
-    const valuesArgs = (change: ChangeSpec) => {
-      const base = change.resetValues ? [] : ['--values', '-'];
-      return {
-        args: [...base, ...change.values],
-        stdin: change.resetValues ? undefined : JSON.stringify(userValues),
-      };
-    };
-    let lastPreview: ManifestObject[] | undefined;
-
-    const session: ChangeSession = {
+    const open: OpenSession = { req, cluster, exists, userValues, signal, lock };
+    const result = await body({
       cluster,
       release: req.release,
       exists,
       userValues,
       status,
       signal,
-      preview: async (change) => {
-        const v = valuesArgs(change);
-        const chart = await bundledChartPath();
-        const args = [
-          'upgrade',
-          '--install',
-          req.release,
-          chart,
-          ...kubeArgs(target),
-          ...v.args,
-          '--dry-run=server',
-          '-o',
-          'json',
-        ];
-        const [out, beforeText, live] = await Promise.all([
-          helmOrThrow(helm, 'upgrade --dry-run', args, { stdin: v.stdin, signal }),
-          exists ? getManifest(helm, req.release, target) : Promise.resolve(undefined),
-          readChangeObjects(kube, namespace, req.release),
-        ]);
-        const rel = JSON.parse(out) as HelmReleaseJson;
-        const rendered = parseManifest(rel.manifest ?? '');
-        const after = manifestView(rendered);
-        const before = beforeText === undefined ? undefined : manifestView(parseManifest(beforeText));
-        const plan = planReleaseChange(before, after, diffValues(userValues, rel.config ?? {}), live.pods);
-        if (!exists) plan.values = diffValues({}, rel.config ?? {});
-
-        const existing = live.pods.filter((p) => !p.terminating).length;
-        const budget = budgetChange(
-          clusterBudget(live, placementOf(after.statefulSet?.template)),
-          budgetDelta(before, after, existing),
-        );
-        const preview: ChangePreview = {
-          release: req.release,
-          cluster: describeCluster(cluster),
-          exists,
-          plan,
-          disruptions: disruptions(plan),
-          budget,
-        };
-        change.onPlanned?.(preview);
-
-        const problems: string[] = [];
-        if (live.allServices)
-          problems.push(...nodePortProblems(after, live.allServices, req.release, namespace));
-        else
-          req.warn(
-            'not allowed to list Services in all namespaces: nodePort collisions are checked by the API server only',
-          );
-        const replicas = after.statefulSet?.replicas ?? 0;
-        const onePerNode = computedValue(rel, ['room', 'onePerNode']) === true;
-        if (budget.podSlots)
-          problems.push(
-            ...capacityProblems(Math.max(0, replicas - existing), replicas, onePerNode, budget.podSlots.now),
-          );
-        problems.push(...(change.problems?.(after, live) ?? []));
-        if (problems.length) {
-          throw new ExposePodsError(
-            `cannot ${exists ? 'change' : 'install'} release ${req.release}:\n${problems.map((p) => `  ${p}`).join('\n')}`,
-            ExitCode.INVALID_VALUES,
-            'Nothing was changed.',
-          );
-        }
-        // The API server checks what will be created or changed: ports taken, quotas, admission.
-        if (!change.skipServerDryRun) {
-          const changing = new Set([...plan.addServices, ...plan.movedNodePorts.map((m) => m.service)]);
-          await serverDryRun(
-            kube,
-            rendered.filter(
-              (o) =>
-                o.kind === 'StatefulSet' || (o.kind === 'Service' && changing.has(o.metadata?.name ?? '')),
-            ),
-          );
-        }
-        lastPreview = rendered;
-        return { ...preview, rendered };
-      },
-      apply: async (change, opts) => {
-        const v = valuesArgs(change);
-        const args = upgradeArgs(helm.version.major, req.release, await bundledChartPath(), target, v.args, {
-          createNamespace: opts.createNamespace ?? false,
-          wait: opts.wait,
-          timeout: opts.timeout,
-          description: change.description,
-          forceConflicts: change.forceConflicts,
-        });
-        const run = helmOrThrow(helm, 'upgrade --install', args, {
-          stdin: v.stdin,
-          signal,
-          onSpawn: (pid) => void lock?.noteHelm(pid),
-        });
-        const ref = { release: req.release, kube: { ...req.kube, namespace } };
-        if (opts.wait && opts.onProgress) await pollProgress(ref, namespace, opts.onProgress, run, signal);
-        let output: string;
-        try {
-          output = await run;
-        } catch (e) {
-          if (e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT)
-            throw await explainTimeout(e, ref, namespace);
-          throw e;
-        }
-        await removeOrphanedServices(cluster, req.release, lastPreview);
-        return output;
-      },
-    };
-    const result = await body(session);
+      preview: (change) => previewChange(open, change),
+      apply: (change, opts) => applyChange(open, change, opts),
+    });
     if (lock?.lost()) throw lock.signal.reason as Error;
     return result;
   } catch (e) {
@@ -428,8 +482,7 @@ export async function withReleaseChange<T>(
     if (lock?.signal.aborted) throw lock.signal.reason as Error;
     throw e;
   } finally {
-    process.off('SIGINT', handlers.SIGINT);
-    process.off('SIGTERM', handlers.SIGTERM);
+    interrupt.dispose();
     await lock?.release();
   }
 }
