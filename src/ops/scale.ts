@@ -11,7 +11,13 @@ import { deleteReleaseData } from '../kube/data.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
 import { readProgressObjects } from '../kube/progress-objects.js';
 import { readScaleObjects, setStatefulSetReplicas } from '../kube/scale-objects.js';
-import { describeCluster, OPERATION_PREFIX, withReleaseChange, type ChangeSpec } from './mutation.js';
+import {
+  describeCluster,
+  OPERATION_PREFIX,
+  withReleaseChange,
+  type ChangeSession,
+  type ChangeSpec,
+} from './mutation.js';
 
 /** Every revision `scale` makes says so, which lets a re-run recognise one it left pending. */
 export const SCALE_DESCRIPTION = `${OPERATION_PREFIX} scale`;
@@ -83,14 +89,8 @@ async function endpointRows(kube: ResolvedKube, namespace: string, release: stri
   return resolveEndpointRows({ ...o, addressTypes: DEFAULT_ADDRESS_TYPES });
 }
 
-/**
- * `scale`: plan, check, then change room.replicas through the release (the
- * one change path: the user's values kept, the cluster pinned, the release
- * locked), so the per-pod Services follow from the chart and a later helm
- * upgrade keeps the count. Waits with progress, and reports the endpoints that changed.
- */
-export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
-  const { go: timeout, ms: timeoutMs } = requireTimeout('--timeout', req.timeout);
+/** Checks the flags before anything is read: one of --replicas N and --sync, N a whole number. */
+function validate(req: ScaleRequest): void {
   if ((req.replicas === undefined) === !req.sync) {
     throw new UsageError(
       'give either --replicas N or --sync',
@@ -100,6 +100,60 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
   if (req.replicas !== undefined && (!Number.isInteger(req.replicas) || req.replicas < 0)) {
     throw new UsageError(`--replicas ${req.replicas} must be a whole number, 0 or more`);
   }
+}
+
+/** The plan of a scale from the release's values and the live objects, refused when scale's own checks fail. */
+async function planInSession(
+  req: ScaleRequest,
+  session: ChangeSession,
+): Promise<{ plan: ScalePlan; workload: string; to: number }> {
+  const { kube, namespace, helm, target } = session.cluster;
+  const [all, live] = await Promise.all([
+    chartValues(helm, req.release, target),
+    readScaleObjects(kube, namespace, req.release),
+  ]);
+  const to = req.sync ? live.liveReplicas : (req.replicas ?? 0);
+  const userCount = (session.userValues as ChartValues).expose?.count;
+  const input = {
+    release: req.release,
+    namespace,
+    workload: live.workload,
+    releaseReplicas: all.room?.replicas ?? 0,
+    liveReplicas: live.liveReplicas,
+    target: to,
+    pinnedCount: typeof userCount === 'number' ? userCount : undefined,
+    nodePorts: all.expose?.nodePorts ?? undefined,
+    nodePortBase: all.expose?.nodePortBase ?? undefined,
+    pods: live.pods,
+    services: live.services,
+    pvcs: live.pvcs,
+  };
+  const plan = planScale(input);
+  if (plan.noop && session.status !== 'deployed') {
+    // Same counts, but the last operation did not finish: run it again to converge.
+    plan.noop = false;
+    plan.notes.push(`the release is ${session.status} after an earlier operation: upgrading it again`);
+  }
+  const problems = preflight(input, plan);
+  if (problems.length) {
+    throw new ExposePodsError(
+      `cannot scale release ${req.release} to ${to}:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+      ExitCode.INVALID_VALUES,
+      'Nothing was changed.',
+    );
+  }
+  return { plan, workload: live.workload, to };
+}
+
+/**
+ * `scale`: plan, check, then change room.replicas through the release (the
+ * one change path: the user's values kept, the cluster pinned, the release
+ * locked), so the per-pod Services follow from the chart and a later helm
+ * upgrade keeps the count. Waits with progress, and reports the endpoints that changed.
+ */
+export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
+  const { go: timeout, ms: timeoutMs } = requireTimeout('--timeout', req.timeout);
+  validate(req);
   return withReleaseChange(
     {
       release: req.release,
@@ -112,41 +166,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
     },
     async (session) => {
       const { kube, namespace, helm, target } = session.cluster;
-      const status = session.status;
-      const [all, live] = await Promise.all([
-        chartValues(helm, req.release, target),
-        readScaleObjects(kube, namespace, req.release),
-      ]);
-      const to = req.sync ? live.liveReplicas : (req.replicas ?? 0);
-      const userCount = (session.userValues as ChartValues).expose?.count;
-      const input = {
-        release: req.release,
-        namespace,
-        workload: live.workload,
-        releaseReplicas: all.room?.replicas ?? 0,
-        liveReplicas: live.liveReplicas,
-        target: to,
-        pinnedCount: typeof userCount === 'number' ? userCount : undefined,
-        nodePorts: all.expose?.nodePorts ?? undefined,
-        nodePortBase: all.expose?.nodePortBase ?? undefined,
-        pods: live.pods,
-        services: live.services,
-        pvcs: live.pvcs,
-      };
-      const plan = planScale(input);
-      if (plan.noop && status !== 'deployed') {
-        // Same counts, but the last operation did not finish: run it again to converge.
-        plan.noop = false;
-        plan.notes.push(`the release is ${status} after an earlier operation: upgrading it again`);
-      }
-      const problems = preflight(input, plan);
-      if (problems.length) {
-        throw new ExposePodsError(
-          `cannot scale release ${req.release} to ${to}:\n${problems.map((p) => `  ${p}`).join('\n')}`,
-          ExitCode.INVALID_VALUES,
-          'Nothing was changed.',
-        );
-      }
+      const { plan, workload, to } = await planInSession(req, session);
       const change: ChangeSpec = {
         values: ['--set', `room.replicas=${to}`],
         description: `${SCALE_DESCRIPTION} ${plan.from.live} -> ${to}`,
@@ -170,23 +190,24 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
         deletedPvcs: [],
         changes: [],
       };
+      const wait = () =>
+        waitForReplicas(kube, namespace, req.release, to, timeoutMs, req.onProgress, session.signal);
       if (req.dryRun) return result;
-      if (plan.noop && status === 'deployed') {
-        // Nothing to change; but an earlier run may have stopped before the pods were Ready.
-        await waitForReplicas(kube, namespace, req.release, to, timeoutMs, req.onProgress, session.signal);
-        return result;
-      }
-      const destructive = scaleDisruptions(plan, req.deleteData).length > 0;
-      if (destructive && !(await req.confirmRemoval(plan, describeCluster(session.cluster)))) {
+      // Nothing to change; but an earlier run may have stopped before the pods were Ready.
+      if (plan.noop && session.status === 'deployed') return wait().then(() => result);
+      if (
+        scaleDisruptions(plan, req.deleteData).length &&
+        !(await req.confirmRemoval(plan, describeCluster(session.cluster)))
+      ) {
         throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.NOT_CONFIRMED);
       }
 
       const before = await endpointRows(kube, namespace, req.release);
       await session.apply(change, { wait: true, timeout, onProgress: req.onProgress });
       // A safety net: the release says `to`, so the StatefulSet must too, whoever owned the field.
-      if (await setStatefulSetReplicas(kube, namespace, live.workload, to)) {
+      if (await setStatefulSetReplicas(kube, namespace, workload, to)) {
         req.warn(`the StatefulSet still had other replicas after the upgrade; set it to ${to}`);
-        await waitForReplicas(kube, namespace, req.release, to, timeoutMs, req.onProgress, session.signal);
+        await wait();
       }
       if (req.deleteData && plan.pvcsLeftBehind.length) {
         await deleteReleaseData(kube, namespace, { pvcs: plan.pvcsLeftBehind, secrets: [] });
