@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
-import type { V1Lease } from '@kubernetes/client-node';
+import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
 
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { kubeApis } from './api.js';
@@ -201,6 +201,38 @@ export async function acquireReleaseLock(
     }
   }
 
+  return holdLease({
+    leases,
+    k8s,
+    server,
+    namespace,
+    name,
+    release,
+    holder,
+    lease: current,
+    orphan,
+    previous,
+  });
+}
+
+/**
+ * Keeps a lease that is ours renewed (every third of its duration, one renewal
+ * at a time) until released, and says through `signal` when it is lost.
+ */
+function holdLease(h: {
+  leases: CoordinationV1Api;
+  k8s: typeof import('@kubernetes/client-node');
+  server: string;
+  namespace: string;
+  name: string;
+  release: string;
+  holder: string;
+  lease: V1Lease;
+  orphan?: number;
+  previous: ReleaseLock['previous'];
+}): ReleaseLock {
+  const { leases, k8s, server, namespace, name, release, holder } = h;
+  let current = h.lease;
   let lostReason: string | undefined;
   let helmPid: number | undefined;
   let renewedAt = Date.now();
@@ -267,8 +299,8 @@ export async function acquireReleaseLock(
   timer.unref();
 
   return {
-    orphanedHelm: orphan,
-    previous,
+    orphanedHelm: h.orphan,
+    previous: h.previous,
     signal: aborter.signal,
     lost: () => lostReason,
     noteHelm: async (pid: number) => {
