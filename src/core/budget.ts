@@ -163,6 +163,13 @@ export interface PodSlotBudget extends Usage {
   excluded: { reason: string; nodes: number }[];
 }
 
+/** " (left out: 1 cordoned; 2 tainted dedicated=db:NoSchedule)", or nothing: the nodes a slot count skipped, and why. */
+export function leftOutPhrase(p: PodSlotBudget): string {
+  return p.excluded.length
+    ? ` (left out: ${p.excluded.map((e) => `${e.nodes} ${e.reason}`).join('; ')})`
+    : '';
+}
+
 export function podSlotBudget(
   nodes: readonly NodeView[],
   boundPerNode: ReadonlyMap<string, number>,

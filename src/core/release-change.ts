@@ -5,7 +5,13 @@
  * checks against the cluster (nodePorts, pod slots). Pure: the mutation path
  * in ops/ feeds it plain objects.
  */
-import { DEFAULT_NODE_PORT_RANGE, nodePortHolders, type BudgetDelta, type PodSlotBudget } from './budget.js';
+import {
+  DEFAULT_NODE_PORT_RANGE,
+  leftOutPhrase,
+  nodePortHolders,
+  type BudgetDelta,
+  type PodSlotBudget,
+} from './budget.js';
 import { byOrdinal, type PodView, type ServiceView } from './model.js';
 
 /** One rendered object of a Helm manifest, as parsed YAML. */
@@ -374,9 +380,7 @@ export function capacityProblems(
   slots: PodSlotBudget,
 ): string[] {
   const problems: string[] = [];
-  const left = slots.excluded.length
-    ? ` (left out: ${slots.excluded.map((e) => `${e.nodes} ${e.reason}`).join('; ')})`
-    : '';
+  const left = leftOutPhrase(slots);
   if (onePerNode && replicas > slots.nodes) {
     problems.push(
       `room.onePerNode allows one pod per node, and ${slots.nodes} node(s) can take rooms${left}: ${replicas} replicas cannot all be scheduled`,

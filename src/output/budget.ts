@@ -1,8 +1,8 @@
 import {
   BUDGET_WARN_PERCENT,
+  leftOutPhrase,
   type BudgetChange,
   type NodePortBudget,
-  type PodSlotBudget,
   type Usage,
 } from '../core/budget.js';
 import type { StatusBudget } from '../core/status.js';
@@ -13,13 +13,6 @@ const OVER = '  (more than there is)';
 function warnAfter(after: Usage, total: number): string {
   if (after.used > total) return OVER;
   return after.usedPercent >= BUDGET_WARN_PERCENT ? NEARLY_FULL : '';
-}
-
-/** " (left out: 1 cordoned; 2 tainted dedicated=db:NoSchedule)", or nothing. */
-function leftOut(p: PodSlotBudget): string {
-  return p.excluded.length
-    ? ` (left out: ${p.excluded.map((e) => `${e.nodes} ${e.reason}`).join('; ')})`
-    : '';
 }
 
 function block(n: NodePortBudget): string {
@@ -49,7 +42,7 @@ export function formatBudgetChange(b: BudgetChange, label: (name: string) => str
     );
   }
   if (b.podSlots && !b.podSlots.now.nodes) {
-    lines.push(`${label('Pod slots:')}none: no node can take rooms${leftOut(b.podSlots.now)}`);
+    lines.push(`${label('Pod slots:')}none: no node can take rooms${leftOutPhrase(b.podSlots.now)}`);
   } else if (b.podSlots) {
     const { now, after } = b.podSlots;
     lines.push(
@@ -80,8 +73,8 @@ export function formatStatusBudget(b: StatusBudget): string[] {
     const p = b.podSlots;
     rows.push(
       p.nodes
-        ? `  Pod slots   ${p.used} of ${p.total} used on the ${p.nodes} node(s) the rooms can use${leftOut(p)} (${p.usedPercent}%), this release ${p.release}; ${p.free} free`
-        : `  Pod slots   none: no node can take rooms${leftOut(p)}`,
+        ? `  Pod slots   ${p.used} of ${p.total} used on the ${p.nodes} node(s) the rooms can use${leftOutPhrase(p)} (${p.usedPercent}%), this release ${p.release}; ${p.free} free`
+        : `  Pod slots   none: no node can take rooms${leftOutPhrase(p)}`,
     );
   } else {
     rows.push('  Pod slots   unknown: not allowed to list pods in all namespaces');
