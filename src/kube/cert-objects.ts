@@ -21,98 +21,103 @@ function skipReason(e: unknown, action: string, server: string): string {
   return err.message;
 }
 
+type Apis = Awaited<ReturnType<typeof kubeApis>>;
+
+/** The namespace's kube-root-ca.crt ConfigMap: the cluster CA as pods see it. */
+async function rootCaConfigMap({ core }: Apis, ns: string): Promise<Found[]> {
+  const cm = await core.readNamespacedConfigMap({ name: 'kube-root-ca.crt', namespace: ns });
+  const pem = cm.data?.['ca.crt'];
+  return [
+    { origin: { name: `${ns}/kube-root-ca.crt ca.crt`, source: 'configmap' }, data: Buffer.from(pem ?? '') },
+  ];
+}
+
+/** Every kubernetes.io/tls Secret: its tls.crt, and its ca.crt when there is one. */
+async function tlsSecrets({ core }: Apis, ns: string, allNamespaces: boolean): Promise<Found[]> {
+  const fieldSelector = 'type=kubernetes.io/tls';
+  const list = allNamespaces
+    ? await core.listSecretForAllNamespaces({ fieldSelector })
+    : await core.listNamespacedSecret({ namespace: ns, fieldSelector });
+  return list.items.flatMap((s) => {
+    const id = `${s.metadata?.namespace ?? ns}/${s.metadata?.name ?? ''}`;
+    const certManager = s.metadata?.annotations?.['cert-manager.io/certificate-name'];
+    const out: Found[] = [
+      // A Secret without tls.crt is reported (empty input is an invalid row), not skipped.
+      {
+        origin: { name: `${id} tls.crt`, source: 'secret', certManager },
+        data: b64(s.data?.['tls.crt'] ?? ''),
+      },
+    ];
+    const ca = s.data?.['ca.crt'];
+    if (ca) out.push({ origin: { name: `${id} ca.crt`, source: 'secret', certManager }, data: b64(ca) });
+    return out;
+  });
+}
+
+/** The caBundle of every mutating and validating admission webhook. */
+async function webhookBundles({ k8s, config }: Apis): Promise<Found[]> {
+  const admission = new k8s.AdmissionregistrationV1Api(config);
+  const [mutating, validating] = await Promise.all([
+    admission.listMutatingWebhookConfiguration(),
+    admission.listValidatingWebhookConfiguration(),
+  ]);
+  const lists = [
+    ['mutating', mutating.items],
+    ['validating', validating.items],
+  ] as const;
+  return lists.flatMap(([kind, list]) =>
+    list.flatMap((cfg) =>
+      (cfg.webhooks ?? []).flatMap((w) => {
+        const bundle = w.clientConfig.caBundle;
+        if (!bundle) return [];
+        const name = `${kind}/${cfg.metadata?.name ?? ''}/${w.name} caBundle`;
+        return [{ origin: { name, source: 'webhook' as const }, data: b64(bundle) }];
+      }),
+    ),
+  );
+}
+
+/** The caBundle of every aggregated APIService. */
+async function apiServiceBundles({ k8s, config }: Apis): Promise<Found[]> {
+  const list = await new k8s.ApiregistrationV1Api(config).listAPIService();
+  return list.items.flatMap((a) => {
+    const bundle = a.spec?.caBundle;
+    if (!bundle) return [];
+    return [
+      {
+        origin: { name: `${a.metadata?.name ?? ''} caBundle`, source: 'apiservice' as const },
+        data: b64(bundle),
+      },
+    ];
+  });
+}
+
 /**
  * The cluster's certificate sources, each read with one list (or get), in
  * parallel. A source that fails (403, 404, unreachable) is skipped with the
  * reason; it never fails the others.
  */
-// eslint-disable-next-line max-lines-per-function -- still to be split (issue 17)
 export async function readClusterCertSources(
   kube: ResolvedKube,
   opts: { allNamespaces: boolean },
 ): Promise<Record<'configmap' | 'secret' | 'webhook' | 'apiservice', SourceOutcome>> {
-  const { k8s, core, server, config } = await kubeApis(kube);
-  const admission = new k8s.AdmissionregistrationV1Api(config);
-  const aggregation = new k8s.ApiregistrationV1Api(config);
+  const apis = await kubeApis(kube);
   const ns = kube.namespace;
   const guard = async (action: string, read: () => Promise<Found[]>): Promise<SourceOutcome> => {
     try {
       return { found: await read() };
     } catch (e) {
-      return { skipped: skipReason(e, action, server) };
+      return { skipped: skipReason(e, action, apis.server) };
     }
   };
-
   const secretsAction = opts.allNamespaces
     ? 'list secrets in all namespaces'
     : `list secrets in namespace ${ns}`;
   const [configmap, secret, webhook, apiservice] = await Promise.all([
-    guard(`get configmap kube-root-ca.crt in namespace ${ns}`, async () => {
-      const cm = await core.readNamespacedConfigMap({ name: 'kube-root-ca.crt', namespace: ns });
-      const pem = cm.data?.['ca.crt'];
-      return [
-        {
-          origin: { name: `${ns}/kube-root-ca.crt ca.crt`, source: 'configmap' },
-          data: Buffer.from(pem ?? ''),
-        },
-      ];
-    }),
-    guard(secretsAction, async () => {
-      const fieldSelector = 'type=kubernetes.io/tls';
-      const list = opts.allNamespaces
-        ? await core.listSecretForAllNamespaces({ fieldSelector })
-        : await core.listNamespacedSecret({ namespace: ns, fieldSelector });
-      return list.items.flatMap((s) => {
-        const id = `${s.metadata?.namespace ?? ns}/${s.metadata?.name ?? ''}`;
-        const certManager = s.metadata?.annotations?.['cert-manager.io/certificate-name'];
-        const out: Found[] = [
-          // A Secret without tls.crt is reported (empty input is an invalid row), not skipped.
-          {
-            origin: { name: `${id} tls.crt`, source: 'secret', certManager },
-            data: b64(s.data?.['tls.crt'] ?? ''),
-          },
-        ];
-        const ca = s.data?.['ca.crt'];
-        if (ca) out.push({ origin: { name: `${id} ca.crt`, source: 'secret', certManager }, data: b64(ca) });
-        return out;
-      });
-    }),
-    guard('list mutating and validating webhook configurations', async () => {
-      const [mutating, validating] = await Promise.all([
-        admission.listMutatingWebhookConfiguration(),
-        admission.listValidatingWebhookConfiguration(),
-      ]);
-      const found: Found[] = [];
-      for (const [kind, list] of [
-        ['mutating', mutating.items],
-        ['validating', validating.items],
-      ] as const) {
-        for (const cfg of list) {
-          for (const w of cfg.webhooks ?? []) {
-            const bundle = w.clientConfig.caBundle;
-            if (!bundle) continue;
-            found.push({
-              origin: { name: `${kind}/${cfg.metadata?.name ?? ''}/${w.name} caBundle`, source: 'webhook' },
-              data: b64(bundle),
-            });
-          }
-        }
-      }
-      return found;
-    }),
-    guard('list apiservices', async () => {
-      const list = await aggregation.listAPIService();
-      return list.items.flatMap((a) =>
-        a.spec?.caBundle
-          ? [
-              {
-                origin: { name: `${a.metadata?.name ?? ''} caBundle`, source: 'apiservice' as const },
-                data: b64(a.spec.caBundle),
-              },
-            ]
-          : [],
-      );
-    }),
+    guard(`get configmap kube-root-ca.crt in namespace ${ns}`, () => rootCaConfigMap(apis, ns)),
+    guard(secretsAction, () => tlsSecrets(apis, ns, opts.allNamespaces)),
+    guard('list mutating and validating webhook configurations', () => webhookBundles(apis)),
+    guard('list apiservices', () => apiServiceBundles(apis)),
   ]);
   return { configmap, secret, webhook, apiservice };
 }

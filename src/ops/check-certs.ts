@@ -188,76 +188,97 @@ function pkiSource(
   return { outcome: { found }, detail: missing.length ? `${dir} (not present: ${missing.join(', ')})` : dir };
 }
 
+/** What check-certs gathered: every certificate found, and one summary per source. */
+class Gathered {
+  readonly found: Found[] = [];
+  readonly sources: SourceSummary[] = [];
+
+  add(source: CertSource, outcome: SourceOutcome, detail: string | null = null): void {
+    if ('skipped' in outcome) {
+      this.sources.push({ source, checked: false, certificates: 0, detail: outcome.skipped });
+      return;
+    }
+    this.found.push(...outcome.found);
+    this.sources.push({ source, checked: true, certificates: outcome.found.length, detail });
+  }
+}
+
+const pem = (der: Buffer) =>
+  Buffer.from(`-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`);
+
+/**
+ * The API server's serving chain, from a TLS handshake. `unreachable` says
+ * why there was no handshake, so the API sources need not each time out.
+ */
+async function servingSource(
+  server: string | undefined,
+  timeoutMs: number,
+): Promise<{ outcome: SourceOutcome; detail: string | null; unreachable: string | null }> {
+  if (!server)
+    return { outcome: { skipped: 'the kubeconfig has no current cluster' }, detail: null, unreachable: null };
+  if (!server.startsWith('https://'))
+    return { outcome: { skipped: `${server} is not https` }, detail: null, unreachable: null };
+  try {
+    const chain = await peerChain(server, timeoutMs);
+    const found = chain.map((der, i) => ({
+      origin: { name: `${server} [${i}]`, source: 'serving' as const, location: server },
+      data: pem(der),
+    }));
+    return { outcome: { found }, detail: server, unreachable: null };
+  } catch (e) {
+    const unreachable = `no TLS handshake with ${server}: ${(e as Error).message}`;
+    return { outcome: { skipped: unreachable }, detail: null, unreachable };
+  }
+}
+
+/** The sources read through the API server, or each skipped when the server did not answer the handshake. */
+async function addApiSources(
+  gathered: Gathered,
+  kube: ResolvedKube,
+  allNamespaces: boolean,
+  unreachable: string | null,
+): Promise<void> {
+  const apiSources = ['configmap', 'secret', 'webhook', 'apiservice'] as const;
+  if (unreachable) {
+    // Each would fail the same way, after its own timeout.
+    for (const source of apiSources) gathered.add(source, { skipped: 'the API server is unreachable' });
+    return;
+  }
+  const cluster = await readClusterCertSources(kube, { allNamespaces });
+  gathered.add('configmap', cluster.configmap, `namespace ${kube.namespace}`);
+  gathered.add('secret', cluster.secret, allNamespaces ? 'all namespaces' : `namespace ${kube.namespace}`);
+  gathered.add('webhook', cluster.webhook);
+  gathered.add('apiservice', cluster.apiservice);
+}
+
 /**
  * check-certs: every certificate reachable from here, judged against now and
  * the warning window. Sources that cannot be read are skipped and said; it
  * fails only when not one source could be read.
  */
-// eslint-disable-next-line max-lines-per-function -- still to be split (issue 17)
 export async function checkCerts(req: CheckCertsRequest): Promise<CertsReport> {
   // The pki dir first: a wrong --pki-dir fails before anything is contacted.
   const pki = pkiSource(req.pkiDir);
   const kube = await loadKube(req.kube);
-  const found: Found[] = [];
-  const sources: SourceSummary[] = [];
-  const add = (source: CertSource, outcome: SourceOutcome, detail: string | null = null) => {
-    if ('skipped' in outcome) {
-      sources.push({ source, checked: false, certificates: 0, detail: outcome.skipped });
-      return;
-    }
-    found.push(...outcome.found);
-    sources.push({ source, checked: true, certificates: outcome.found.length, detail });
-  };
-
-  add(
+  const gathered = new Gathered();
+  gathered.add(
     'kubeconfig',
     { found: kubeconfigSources(kube, req.allContexts) },
     kube.context ? `context ${kube.context}` : null,
   );
 
-  const server = kube.kc.getCurrentCluster()?.server;
   let unreachable: string | null = null;
-  if (req.offline) {
-    // Asked for: the cluster's sources are simply not part of this run.
-  } else if (!server) {
-    add('serving', { skipped: 'the kubeconfig has no current cluster' });
-  } else if (!server.startsWith('https://')) {
-    add('serving', { skipped: `${server} is not https` });
-  } else {
-    try {
-      const chain = await peerChain(server, kube.requestTimeoutMs || 30_000);
-      add(
-        'serving',
-        {
-          found: chain.map((der, i) => ({
-            origin: { name: `${server} [${i}]`, source: 'serving' as const, location: server },
-            data: Buffer.from(
-              `-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`,
-            ),
-          })),
-        },
-        server,
-      );
-    } catch (e) {
-      unreachable = `no TLS handshake with ${server}: ${(e as Error).message}`;
-      add('serving', { skipped: unreachable });
-    }
+  // --offline: the cluster's sources are simply not part of this run.
+  if (!req.offline) {
+    const server = kube.kc.getCurrentCluster()?.server;
+    const serving = await servingSource(server, kube.requestTimeoutMs || 30_000);
+    gathered.add('serving', serving.outcome, serving.detail);
+    unreachable = serving.unreachable;
+    if (server) await addApiSources(gathered, kube, req.allNamespaces, unreachable);
   }
+  if (pki) gathered.add('pki', pki.outcome, pki.detail);
 
-  const apiSources = ['configmap', 'secret', 'webhook', 'apiservice'] as const;
-  if (unreachable) {
-    // Each would fail the same way, after its own timeout.
-    for (const source of apiSources) add(source, { skipped: 'the API server is unreachable' });
-  } else if (!req.offline && server) {
-    const cluster = await readClusterCertSources(kube, { allNamespaces: req.allNamespaces });
-    add('configmap', cluster.configmap, `namespace ${kube.namespace}`);
-    add('secret', cluster.secret, req.allNamespaces ? 'all namespaces' : `namespace ${kube.namespace}`);
-    add('webhook', cluster.webhook);
-    add('apiservice', cluster.apiservice);
-  }
-
-  if (pki) add('pki', pki.outcome, pki.detail);
-
+  const { found, sources } = gathered;
   if (!sources.some((s) => s.checked && s.source !== 'kubeconfig') && !found.length) {
     const why = sources.filter((s) => !s.checked).map((s) => `${s.source}: ${s.detail ?? ''}`);
     throw new ExposePodsError(

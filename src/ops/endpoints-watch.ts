@@ -8,9 +8,9 @@ import { DEFAULT_RELEASE } from '../core/release.js';
 import { kubeApis, releaseSelector } from '../kube/api.js';
 import { loadKube } from '../kube/config.js';
 import { endpointsInput } from '../kube/endpoint-objects.js';
-import { noStatefulSet, releaseReader } from '../kube/release-reader.js';
+import { noStatefulSet, releaseReader, type ReleaseReader } from '../kube/release-reader.js';
 import { KubeApiError } from '../kube/errors.js';
-import { Reflector, type WatchClient, type Watched } from '../kube/reflector.js';
+import { Reflector, type ReflectorOptions, type WatchClient, type Watched } from '../kube/reflector.js';
 import { nodeView } from '../kube/views.js';
 import { kubeFlagsOf, type EndpointsOptions, type EndpointsReport } from './endpoints.js';
 
@@ -32,6 +32,132 @@ export interface EndpointsUpdate extends EndpointsReport {
   changes: EndpointChange[];
 }
 
+type Common = Pick<ReflectorOptions<Watched>, 'watcher' | 'onChange' | 'onNotice' | 'backoffMs'>;
+
+/**
+ * The release's StatefulSet, pods, per-pod Services and the nodes, each
+ * listed (the same lists as every read of the release, kube/release-reader.ts)
+ * and then kept current by a watch; and the wake-up their changes share.
+ */
+class ReleaseReflectors {
+  private dirty = false;
+  private wake: (() => void) | undefined;
+  private fatal: Error | undefined;
+  private readonly sets: Reflector<V1StatefulSet>;
+  private readonly pods: Reflector<V1Pod>;
+  private readonly services: Reflector<V1Service>;
+  /** Undefined when listing nodes is forbidden: rows then have no node addresses. */
+  nodes: Reflector<V1Node> | undefined;
+
+  constructor(
+    read: ReleaseReader,
+    watcher: WatchClient,
+    private readonly namespace: string,
+    release: string,
+    opts: Pick<WatchEndpointsOptions, 'onNotice' | 'backoffMs'>,
+  ) {
+    const common: Common = {
+      watcher,
+      onChange: () => {
+        this.poke();
+      },
+      onNotice: opts.onNotice,
+      backoffMs: opts.backoffMs,
+    };
+    const ns = encodeURIComponent(namespace);
+    const ofRelease = <T extends Watched>(
+      resource: string,
+      group: string,
+      component: string,
+      list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
+    ) =>
+      new Reflector<T>({
+        ...common,
+        what: `${resource} in namespace ${namespace}`,
+        path: `${group}/namespaces/${ns}/${resource}`,
+        labelSelector: releaseSelector(release, component),
+        list,
+      });
+    this.sets = ofRelease('statefulsets', '/apis/apps/v1', 'room', read.statefulSets);
+    this.pods = ofRelease('pods', '/api/v1', 'room', read.roomPods);
+    this.services = ofRelease('services', '/api/v1', 'pod-service', read.podServices);
+    this.nodes = new Reflector<V1Node>({ ...common, what: 'nodes', path: '/api/v1/nodes', list: read.nodes });
+  }
+
+  /** The first lists, in parallel; a 403 on nodes only drops the node addresses. */
+  async list(): Promise<void> {
+    const nodeList = this.nodes?.list().catch((e: unknown) => {
+      if (e instanceof KubeApiError && e.httpCode === 403) return 'forbidden' as const;
+      throw e;
+    });
+    const [, , , nodeOutcome] = await Promise.all([
+      this.sets.list(),
+      this.pods.list(),
+      this.services.list(),
+      nodeList,
+    ]);
+    if (nodeOutcome === 'forbidden') this.nodes = undefined;
+    this.dirty = false;
+  }
+
+  /** Starts the watches; a watch that fails for good ends the next wait with its error. */
+  run(signal: AbortSignal): void {
+    signal.addEventListener(
+      'abort',
+      () => {
+        this.poke();
+      },
+      { once: true },
+    );
+    for (const r of [this.sets, this.pods, this.services, this.nodes]) {
+      r?.run(signal).catch((e: unknown) => {
+        this.fatal ??= e instanceof Error ? e : new Error(String(e));
+        this.poke();
+      });
+    }
+  }
+
+  /** The rows as the reflectors have them now; undefined while the StatefulSet is missing. */
+  rows(addressTypes: readonly string[]): Endpoint[] | undefined {
+    const input = endpointsInput(
+      this.namespace,
+      [...this.sets.items.values()],
+      [...this.pods.items.values()],
+      [...this.services.items.values()],
+      this.nodes && [...this.nodes.items.values()].map(nodeView),
+    );
+    return input && resolveEndpointRows({ ...input, addressTypes });
+  }
+
+  /**
+   * Waits for a change, then lets a burst of events (a scale, a node going
+   * away) settle into one. False once stopped; throws a watch's fatal error.
+   */
+  async changed(signal: AbortSignal, settleMs: number): Promise<boolean> {
+    if (this.stopped(signal)) return false;
+    if (!this.dirty) {
+      await new Promise<void>((r) => {
+        this.wake = r;
+      });
+    }
+    this.wake = undefined;
+    if (this.stopped(signal)) return false;
+    await sleep(settleMs, undefined, { signal }).catch(() => undefined);
+    this.dirty = false;
+    return !this.stopped(signal);
+  }
+
+  private stopped(signal: AbortSignal): boolean {
+    if (this.fatal) throw this.fatal;
+    return signal.aborted;
+  }
+
+  private poke(): void {
+    this.dirty = true;
+    this.wake?.();
+  }
+}
+
 /**
  * `endpoints --watch`: the same rows as releaseEndpoints, kept current from
  * watches on the StatefulSet, its pods, its per-pod Services and the nodes.
@@ -40,117 +166,44 @@ export interface EndpointsUpdate extends EndpointsReport {
  * retried, so it runs until the signal aborts; it throws only when the first
  * lists fail or the API server refuses the watch (401, 403).
  */
-// eslint-disable-next-line max-lines-per-function -- still to be split (issue 17)
 export async function* watchEndpoints(opts: WatchEndpointsOptions = {}): AsyncGenerator<EndpointsUpdate> {
   const release = opts.release ?? DEFAULT_RELEASE;
   const kube = await loadKube(kubeFlagsOf(opts));
   const namespace = kube.namespace;
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
   const { k8s } = await kubeApis(kube);
-  const watcher = opts.watcher ?? new k8s.Watch(kube.kc);
   const stop = new AbortController();
   const onOuterAbort = () => {
     stop.abort();
   };
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
-
-  // Set by the reflectors' callbacks, read by the loop below.
-  const state: { dirty: boolean; wake?: () => void; fatal?: Error } = { dirty: false };
-  const poke = () => {
-    state.dirty = true;
-    state.wake?.();
-  };
-  // Read through calls: the reflectors' callbacks change state between awaits.
-  const isDirty = (): boolean => state.dirty;
-  const check = () => {
-    if (state.fatal) throw state.fatal;
-    return stop.signal.aborted;
-  };
-  stop.signal.addEventListener('abort', poke, { once: true });
-  const common = { watcher, onChange: poke, onNotice: opts.onNotice, backoffMs: opts.backoffMs };
-  const where = `in namespace ${namespace}`;
-  const ns = encodeURIComponent(namespace);
-
-  // The same lists as every read of the release (kube/release-reader.ts), each then kept current by a watch.
-  const read = await releaseReader(kube, namespace, release);
-  /** A reflector on one of the release's collections in the namespace, by the chart's labels. */
-  const ofRelease = <T extends Watched>(
-    resource: string,
-    group: string,
-    component: string,
-    list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
-  ) =>
-    new Reflector<T>({
-      ...common,
-      what: `${resource} ${where}`,
-      path: `${group}/namespaces/${ns}/${resource}`,
-      labelSelector: releaseSelector(release, component),
-      list,
-    });
-  const sets = ofRelease<V1StatefulSet>('statefulsets', '/apis/apps/v1', 'room', read.statefulSets);
-  const pods = ofRelease<V1Pod>('pods', '/api/v1', 'room', read.roomPods);
-  const services = ofRelease<V1Service>('services', '/api/v1', 'pod-service', read.podServices);
-  let nodes: Reflector<V1Node> | undefined = new Reflector<V1Node>({
-    ...common,
-    what: 'nodes',
-    path: '/api/v1/nodes',
-    list: read.nodes,
-  });
-
   try {
-    const nodeList = nodes.list().catch((e: unknown) => {
-      if (e instanceof KubeApiError && e.httpCode === 403) return 'forbidden' as const;
-      throw e;
-    });
-    const [, , , nodeOutcome] = await Promise.all([sets.list(), pods.list(), services.list(), nodeList]);
-    if (nodeOutcome === 'forbidden') nodes = undefined;
-
-    const resolve = (): Endpoint[] | undefined => {
-      const input = endpointsInput(
-        namespace,
-        [...sets.items.values()],
-        [...pods.items.values()],
-        [...services.items.values()],
-        nodes && [...nodes.items.values()].map(nodeView),
-      );
-      return input && resolveEndpointRows({ ...input, addressTypes });
-    };
+    const read = await releaseReader(kube, namespace, release);
+    const watch = new ReleaseReflectors(
+      read,
+      opts.watcher ?? new k8s.Watch(kube.kc),
+      namespace,
+      release,
+      opts,
+    );
+    await watch.list();
     const update = (endpoints: Endpoint[], changes: EndpointChange[]): EndpointsUpdate => ({
       schemaVersion: 1,
       release,
       namespace,
       addressTypes,
-      nodesVisible: nodes !== undefined,
+      nodesVisible: watch.nodes !== undefined,
       endpoints,
       changes,
     });
-
-    let rows = resolve();
+    let rows = watch.rows(addressTypes);
     if (!rows) throw noStatefulSet(release, namespace);
-    state.dirty = false;
     yield update(rows, diffEndpoints([], rows));
 
-    for (const r of [sets, pods, services, nodes]) {
-      r?.run(stop.signal).catch((e: unknown) => {
-        state.fatal ??= e instanceof Error ? e : new Error(String(e));
-        poke();
-      });
-    }
-
+    watch.run(stop.signal);
     let setPresent = true;
-    while (!check()) {
-      if (!isDirty()) {
-        await new Promise<void>((r) => {
-          state.wake = r;
-        });
-      }
-      state.wake = undefined;
-      if (check()) return;
-      // Let a burst of events (a scale, a node going away) settle into one update.
-      await sleep(opts.settleMs ?? 100, undefined, { signal: stop.signal }).catch(() => undefined);
-      state.dirty = false;
-      if (check()) return;
-      const next = resolve();
+    while (await watch.changed(stop.signal, opts.settleMs ?? 100)) {
+      const next = watch.rows(addressTypes);
       if (!next && setPresent) {
         opts.onNotice?.(
           `the StatefulSet of release ${release} is gone from namespace ${namespace}; waiting for it to come back`,

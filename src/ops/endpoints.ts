@@ -13,6 +13,7 @@ import {
 import { probeWithFallback, type AddressMove, type Candidate, type ProbedEndpoint } from '../core/probe.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { durationMs } from '../core/duration.js';
+import { pollUntil } from '../core/poll.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
@@ -136,31 +137,35 @@ export async function waitReachable(
   timeoutMs: number,
   onProgress: (answering: number, total: number) => void = () => undefined,
 ): Promise<ReachableWait> {
-  const deadline = Date.now() + timeoutMs;
   const answered = new Set<string>();
   const key = (r: Endpoint) => `${r.pod}@${r.node ?? ''}:${r.port ?? ''}`;
-  for (;;) {
-    const { report, alternatives } = await readEndpoints(opts);
-    const ready = report.endpoints.filter((r) => r.ready);
-    const { rows } = await probeRows(
-      ready.filter((r) => !answered.has(key(r))),
-      1000,
-      alternatives,
-    );
-    const intercepted = rows.filter((r) => r.probe === 'intercepted');
-    if (intercepted.length) {
-      throw new ExposePodsError(
-        `cannot wait for the rooms to answer from here: something on the network path accepts every connection to ${[...new Set(intercepted.map((r) => r.address))].join(', ')} (a transparent proxy)`,
-        ExitCode.ERROR,
-        'Run it from a machine on the nodes’ network, or drop --wait-reachable.',
+  let last: ReachableWait = { total: 0, silent: [] };
+  const settled = await pollUntil(
+    async () => {
+      const { report, alternatives } = await readEndpoints(opts);
+      const ready = report.endpoints.filter((r) => r.ready);
+      const { rows } = await probeRows(
+        ready.filter((r) => !answered.has(key(r))),
+        1000,
+        alternatives,
       );
-    }
-    for (const r of rows) if (ANSWERING.has(r.probe)) answered.add(key(r));
-    const silent = rows.filter((r) => !ANSWERING.has(r.probe));
-    onProgress(ready.length - silent.length, ready.length);
-    if (!silent.length || Date.now() >= deadline) return { total: ready.length, silent };
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+      const intercepted = rows.filter((r) => r.probe === 'intercepted');
+      if (intercepted.length) {
+        throw new ExposePodsError(
+          `cannot wait for the rooms to answer from here: something on the network path accepts every connection to ${[...new Set(intercepted.map((r) => r.address))].join(', ')} (a transparent proxy)`,
+          ExitCode.ERROR,
+          'Run it from a machine on the nodes’ network, or drop --wait-reachable.',
+        );
+      }
+      for (const r of rows) if (ANSWERING.has(r.probe)) answered.add(key(r));
+      const silent = rows.filter((r) => !ANSWERING.has(r.probe));
+      onProgress(ready.length - silent.length, ready.length);
+      last = { total: ready.length, silent };
+      return silent.length ? undefined : last;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+  return settled ?? last;
 }
 
 /**

@@ -9,6 +9,7 @@ import { parseAllDocuments } from 'yaml';
 
 import { budgetChange, clusterBudget, type BudgetChange } from '../core/budget.js';
 import { placementOf } from '../core/placement.js';
+import { pollUntil } from '../core/poll.js';
 import {
   budgetDelta,
   capacityProblems,
@@ -139,14 +140,12 @@ export async function awaitOrphanedHelm(
   warn(
     `an interrupted operation left helm running (pid ${pid}); waiting up to ${Math.round(deadlineMs / 1000)}s for it`,
   );
-  const deadline = Date.now() + deadlineMs;
-  while (helmAlive(pid)) {
-    if (Date.now() > deadline) {
-      warn(`helm (pid ${pid}) is still running after ${Math.round(deadlineMs / 1000)}s; going on without it`);
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  const gone = await pollUntil(() => (helmAlive(pid) ? undefined : true), {
+    timeoutMs: deadlineMs,
+    intervalMs: 500,
+  });
+  if (!gone)
+    warn(`helm (pid ${pid}) is still running after ${Math.round(deadlineMs / 1000)}s; going on without it`);
 }
 
 /** What the caller of a change learns before it is applied. */

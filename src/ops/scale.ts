@@ -3,6 +3,7 @@ import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../co
 import { requireTimeout } from '../core/duration.js';
 import { installProgress, type InstallProgress } from '../core/progress.js';
 import { planScale, preflight, scaleDisruptions, type ScalePlan } from '../core/scale.js';
+import { pollUntil } from '../core/poll.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import type { ChartValues } from '../core/chart-values.js';
 import { chartValues, releaseHistory } from '../helm/release.js';
@@ -63,23 +64,22 @@ async function waitForReplicas(
   onProgress?: (p: InstallProgress) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    signal?.throwIfAborted();
-    const o = await readProgressObjects(kube, namespace, release);
-    if (o) {
+  const done = await pollUntil(
+    async () => {
+      const o = await readProgressObjects(kube, namespace, release);
+      if (!o) return undefined;
       onProgress?.(installProgress(o.workload, replicas, o.pods, o.redisPods));
       const ready = o.pods.filter((p) => p.ready && !p.terminating).length;
-      if (ready === replicas && o.pods.length === replicas) return;
-    }
-    if (Date.now() > deadline) {
-      throw new ExposePodsError(
-        `timed out waiting for ${replicas} Ready pods of release ${release}`,
-        ExitCode.TIMEOUT,
-        `See which are not: kubectl expose-pods endpoints ${release} -n ${namespace}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 1000));
+      return ready === replicas && o.pods.length === replicas ? true : undefined;
+    },
+    { timeoutMs, intervalMs: 1000, signal },
+  );
+  if (!done) {
+    throw new ExposePodsError(
+      `timed out waiting for ${replicas} Ready pods of release ${release}`,
+      ExitCode.TIMEOUT,
+      `See which are not: kubectl expose-pods endpoints ${release} -n ${namespace}`,
+    );
   }
 }
 
