@@ -1,54 +1,16 @@
-import { Command, Errors, Flags } from '@oclif/core';
+import { Command, Errors } from '@oclif/core';
 
 import { ExitCode, ExposePodsError } from './errors.js';
-import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags } from './kube/config.js';
 import type { EndpointsOptions } from './ops/endpoints.js';
 import { Printer } from './output/printer.js';
 
 /**
- * kubectl's standard connection flags, spelled as kubectl spells them. -n comes
- * first: oclif trims the leading spaces of a help group's first row, which
- * misaligns a first flag that has no short form.
+ * oclif frames an error thrown by a flag's own parser (durationFlag) as
+ * "Parsing --flag \n\t<message>\nSee more help with --help"; the message already names the flag.
  */
-export const kubeFlags = {
-  namespace: Flags.string({
-    char: 'n',
-    description: "Namespace of the release (default: the context's namespace, then default).",
-    helpGroup: 'KUBERNETES',
-  }),
-  kubeconfig: Flags.string({
-    description: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).',
-    helpGroup: 'KUBERNETES',
-  }),
-  context: Flags.string({ description: 'The kubeconfig context to use.', helpGroup: 'KUBERNETES' }),
-  'request-timeout': Flags.string({
-    description: 'How long one API request may take (30s, 2m; 0 waits forever).',
-    default: DEFAULT_REQUEST_TIMEOUT,
-    helpGroup: 'KUBERNETES',
-  }),
-};
-
-/** The KubeFlags a command passes on, from kubeFlags as parsed (one place, so every command reads them alike). */
-export function kubeFlagValues(flags: {
-  kubeconfig?: string;
-  context?: string;
-  namespace?: string;
-  'request-timeout': string;
-}): KubeFlags {
-  return {
-    kubeconfig: flags.kubeconfig,
-    context: flags.context,
-    namespace: flags.namespace,
-    requestTimeout: flags['request-timeout'],
-  };
+function withoutParseFrame(message: string): string {
+  return /^Parsing --[\w-]+ \n\t([\s\S]*)\nSee more help with --help$/.exec(message)?.[1] ?? message;
 }
-
-export const helmFlags = {
-  'helm-binary': Flags.string({
-    description: 'The helm executable to run (default: helm on PATH). Helm 3 and 4 are supported.',
-    helpGroup: 'HELM',
-  }),
-};
 
 /**
  * Every command's one top-level error handler: a known error prints
@@ -77,7 +39,7 @@ export abstract class BaseCommand extends Command {
   protected override catch(err: Error & { exitCode?: number }): Promise<never> {
     if (err instanceof Errors.ExitError) throw err;
     if (err instanceof ExposePodsError) {
-      this.printer.error(err.message, err.hint);
+      this.printer.error(withoutParseFrame(err.message), err.hint);
       return this.exit(err.exitCode);
     }
     // oclif's parse errors (unknown flag, bad option value, missing argument).

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 
-import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
+import { BaseCommand } from '../base-command.js';
+import { kubeFlags, kubeFlagValues, outputFlag, durationFlag } from '../flags.js';
 import { DEFAULT_PKI_DIR, worstStatus } from '../core/certs.js';
-import { longDurationMs, notADuration } from '../core/duration.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import type { CertsReport } from '../ops/check-certs.js';
 
@@ -41,12 +41,7 @@ Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is
 
   static override flags = {
     ...kubeFlags,
-    output: Flags.string({
-      char: 'o',
-      description: 'Output format.',
-      options: ['table', 'json', 'yaml'],
-      default: 'table',
-    }),
+    output: outputFlag(['table', 'json', 'yaml']),
     'all-namespaces': Flags.boolean({
       char: 'A',
       description: 'TLS Secrets in every namespace, not only --namespace.',
@@ -59,9 +54,10 @@ Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is
     'pki-dir': Flags.string({
       description: `A kubeadm pki directory to check (default: ${DEFAULT_PKI_DIR} when it exists and is readable).`,
     }),
-    'warn-within': Flags.string({
+    'warn-within': durationFlag({
       description: 'Report expiring certificates within this long: 30d, 2w, 720h.',
       default: '30d',
+      kind: 'long',
     }),
     'expired-only': Flags.boolean({
       description: 'Only expired and invalid certificates (the exit code still counts every one).',
@@ -78,10 +74,7 @@ Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is
     const { checkCerts } = await import('../ops/check-certs.js');
     const { formatCerts, formatSources } = await import('../output/certs.js');
     const { renderStructured } = await import('../output/format.js');
-    const warnMs = longDurationMs(flags['warn-within']);
-    if (warnMs === undefined) {
-      throw notADuration('--warn-within', flags['warn-within'], 'long');
-    }
+    const warnMs = flags['warn-within'].ms;
     const report = await checkCerts({
       kube: kubeFlagValues(flags),
       allNamespaces: flags['all-namespaces'],

@@ -1,6 +1,7 @@
-import { Args, Flags, type Interfaces } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 
-import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
+import { BaseCommand } from '../base-command.js';
+import { releaseArg, kubeFlags, kubeFlagValues, outputFlag, durationFlag } from '../flags.js';
 import { diffEndpoints } from '../core/endpoint-changes.js';
 import {
   DEFAULT_ADDRESS_TYPES,
@@ -9,9 +10,7 @@ import {
   selectRows,
   type Endpoint,
 } from '../core/endpoints.js';
-import { durationMs } from '../core/duration.js';
 import { interceptedAddresses } from '../core/probe.js';
-import { DEFAULT_RELEASE } from '../core/release.js';
 import { UsageError } from '../errors.js';
 import type { EndpointsReport } from '../ops/endpoints.js';
 
@@ -49,17 +48,12 @@ The node address is the first of --address-type the node has. A warning goes to 
   ];
 
   static override args = {
-    release: Args.string({ description: 'Helm release name.', default: DEFAULT_RELEASE }),
+    release: releaseArg,
   };
 
   static override flags = {
     ...kubeFlags,
-    output: Flags.string({
-      char: 'o',
-      description: 'Output format.',
-      options: ['table', 'wide', 'json', 'yaml', 'addresses'],
-      default: 'table',
-    }),
+    output: outputFlag(['table', 'wide', 'json', 'yaml', 'addresses']),
     'address-type': Flags.string({
       description: 'Node address types to use, in order of preference (comma-separated).',
       default: DEFAULT_ADDRESS_TYPES.join(','),
@@ -77,9 +71,10 @@ The node address is the first of --address-type the node has. A warning goes to 
         'Keep running and report every change, from watches on the StatefulSet, pods, Services and nodes (Ctrl-C stops).',
       default: false,
     }),
-    'probe-timeout': Flags.string({
+    'probe-timeout': durationFlag({
       description: 'How long each --probe connection or datagram waits for an answer.',
       default: '2s',
+      kind: 'positive',
     }),
   };
 
@@ -91,12 +86,7 @@ The node address is the first of --address-type the node has. A warning goes to 
     const { renderStructured } = await import('../output/format.js');
     const types = parseAddressTypes(flags['address-type']);
     if (typeof types === 'string') throw new UsageError(types);
-    const probeMs = durationMs(flags['probe-timeout']);
-    if (probeMs === undefined || probeMs <= 0) {
-      throw new UsageError(
-        `--probe-timeout ${flags['probe-timeout']} is not a positive duration; use a value such as 2s or 500ms`,
-      );
-    }
+    const probeMs = flags['probe-timeout'].ms;
     if (flags.watch) {
       if (flags.output === 'addresses')
         throw new UsageError(

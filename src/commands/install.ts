@@ -1,7 +1,15 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 
-import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
-import { DEFAULT_RELEASE } from '../core/release.js';
+import { BaseCommand } from '../base-command.js';
+import {
+  releaseArg,
+  kubeFlags,
+  kubeFlagValues,
+  helmFlags,
+  outputFlag,
+  timeoutFlag,
+  waitReachableFlag,
+} from '../flags.js';
 import { UsageError } from '../errors.js';
 import type { EndpointsOptions } from '../ops/endpoints.js';
 import type { InstallRequest } from '../ops/install.js';
@@ -52,7 +60,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
   ];
 
   static override args = {
-    release: Args.string({ description: 'Helm release name.', default: DEFAULT_RELEASE }),
+    release: releaseArg,
   };
 
   static override flags = {
@@ -119,12 +127,8 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       allowNo: true,
       default: true,
     }),
-    timeout: Flags.string({ description: 'How long to wait, as a duration (90s, 5m, 1h).', default: '5m' }),
-    'wait-reachable': Flags.boolean({
-      description:
-        'Then also wait, within --timeout again, until every Ready room answers at its endpoint, probed from here as endpoints --probe does (kube-proxy programs a room a moment after its pod is Ready).',
-      default: false,
-    }),
+    timeout: timeoutFlag('How long to wait, as a duration (90s, 5m, 1h).'),
+    'wait-reachable': waitReachableFlag,
     'reset-values': Flags.boolean({
       description:
         "Start from the chart's defaults instead of the release's values (an existing release keeps them by default).",
@@ -141,12 +145,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       description: 'Render the manifests locally and change nothing.',
       default: false,
     }),
-    output: Flags.string({
-      char: 'o',
-      description: 'Format of the --dry-run manifests.',
-      options: ['yaml', 'json'],
-      default: 'yaml',
-    }),
+    output: outputFlag(['yaml', 'json'], 'Format of the --dry-run manifests.'),
   };
 
   async run(): Promise<void> {
@@ -175,7 +174,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       },
       createNamespace: flags['create-namespace'],
       wait: flags.wait,
-      timeout: flags.timeout,
+      timeout: flags.timeout.text,
       resetValues: flags['reset-values'],
       warn: (m) => {
         this.printer.warn(m);
@@ -220,7 +219,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       return;
     }
     const where = { release: res.release, ...kubeFlagValues(flags), namespace: res.namespace };
-    if (flags['wait-reachable']) await this.waitReachable(where, flags.timeout);
+    if (flags['wait-reachable']) await this.waitReachable(where, flags.timeout.text);
     await this.showEndpoints(where, res.redis ?? false);
   }
 

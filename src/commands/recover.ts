@@ -1,9 +1,8 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 
-import { BaseCommand, kubeFlags, kubeFlagValues } from '../base-command.js';
-import { requireTimeout } from '../core/duration.js';
+import { BaseCommand } from '../base-command.js';
+import { releaseArg, kubeFlags, kubeFlagValues, outputFlag, yesFlag, timeoutFlag } from '../flags.js';
 import { OUT_OF_SERVICE_TAINT } from '../core/recover.js';
-import { DEFAULT_RELEASE } from '../core/release.js';
 import type { RecoverAction, RecoverResult } from '../ops/recover.js';
 
 const TAINT = `${OUT_OF_SERVICE_TAINT.key}=${OUT_OF_SERVICE_TAINT.value}:${OUT_OF_SERVICE_TAINT.effect}`;
@@ -33,7 +32,7 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
   ];
 
   static override args = {
-    release: Args.string({ description: 'Helm release name.', default: DEFAULT_RELEASE }),
+    release: releaseArg,
   };
 
   static override flags = {
@@ -48,21 +47,9 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
       default: false,
     }),
     pod: Flags.string({ description: 'Only this pod.' }),
-    yes: Flags.boolean({
-      char: 'y',
-      description: 'Answer yes to the confirmation (for scripts).',
-      default: false,
-    }),
-    timeout: Flags.string({
-      description: 'How long to wait for the replacements, as a duration.',
-      default: '5m',
-    }),
-    output: Flags.string({
-      char: 'o',
-      description: 'Output format.',
-      options: ['table', 'json', 'yaml'],
-      default: 'table',
-    }),
+    yes: yesFlag(),
+    timeout: timeoutFlag('How long to wait for the replacements, as a duration.'),
+    output: outputFlag(['table', 'json', 'yaml']),
   };
 
   async run(): Promise<RecoverResult> {
@@ -72,7 +59,7 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
     const { renderStructured } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
     const { formatLostPods, formatReplacements } = await import('../output/recover.js');
-    const timeoutMs = requireTimeout('--timeout', flags.timeout).ms;
+    const timeoutMs = flags.timeout.ms;
     const action: RecoverAction | undefined = flags['force-delete']
       ? 'force-delete'
       : flags['out-of-service']

@@ -1,7 +1,16 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 
-import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
-import { DEFAULT_RELEASE } from '../core/release.js';
+import { BaseCommand } from '../base-command.js';
+import {
+  releaseArg,
+  kubeFlags,
+  kubeFlagValues,
+  helmFlags,
+  outputFlag,
+  yesFlag,
+  timeoutFlag,
+  waitReachableFlag,
+} from '../flags.js';
 import type { ScaleResult } from '../ops/scale.js';
 import { progressLine } from '../core/progress.js';
 
@@ -30,7 +39,7 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
   ];
 
   static override args = {
-    release: Args.string({ description: 'Helm release name.', default: DEFAULT_RELEASE }),
+    release: releaseArg,
   };
 
   static override flags = {
@@ -46,27 +55,17 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
       description: 'Print the plan and the checks; change nothing.',
       default: false,
     }),
-    yes: Flags.boolean({
-      char: 'y',
-      description: 'Answer yes to the confirmation (for scripts).',
-      default: false,
-    }),
+    yes: yesFlag(),
     'delete-data': Flags.boolean({
       description: 'Also delete the PVCs of removed ordinals (asks first).',
       default: false,
     }),
-    timeout: Flags.string({ description: 'How long to wait for the pods, as a duration.', default: '5m' }),
-    'wait-reachable': Flags.boolean({
-      description:
-        'Then also wait, within --timeout again, until every Ready room answers at its endpoint, probed from here as endpoints --probe does (kube-proxy programs a room a moment after its pod is Ready).',
-      default: false,
-    }),
-    output: Flags.string({
-      char: 'o',
-      description: 'Output format: text, or the plan and result as json or yaml.',
-      options: ['text', 'json', 'yaml'],
-      default: 'text',
-    }),
+    timeout: timeoutFlag('How long to wait for the pods, as a duration.'),
+    'wait-reachable': waitReachableFlag,
+    output: outputFlag(
+      ['text', 'json', 'yaml'],
+      'Output format: text, or the plan and result as json or yaml.',
+    ),
   };
 
   async run(): Promise<ScaleResult> {
@@ -89,7 +88,7 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
         sync: flags.sync,
         dryRun: flags['dry-run'],
         deleteData: flags['delete-data'],
-        timeout: flags.timeout,
+        timeout: flags.timeout.text,
         warn: (m) => {
           this.printer.warn(m);
         },
@@ -119,7 +118,7 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
         ? () =>
             this.waitReachable(
               { release: plan.release, ...kubeFlagValues(flags), namespace: plan.namespace },
-              flags.timeout,
+              flags.timeout.text,
             )
         : undefined;
     if (!text) {

@@ -1,7 +1,5 @@
-import { Args, Flags } from '@oclif/core';
-
-import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
-import { DEFAULT_RELEASE } from '../core/release.js';
+import { BaseCommand } from '../base-command.js';
+import { releaseArg, kubeFlags, kubeFlagValues, helmFlags, outputFlag } from '../flags.js';
 import type { StatusReport } from '../core/status.js';
 import { ExitCode } from '../errors.js';
 
@@ -21,18 +19,13 @@ Exit code 0 when healthy, 8 when degraded, 7 when the release does not exist.`;
   ];
 
   static override args = {
-    release: Args.string({ description: 'Helm release name.', default: DEFAULT_RELEASE }),
+    release: releaseArg,
   };
 
   static override flags = {
     ...kubeFlags,
     ...helmFlags,
-    output: Flags.string({
-      char: 'o',
-      description: 'Output format.',
-      options: ['table', 'json', 'yaml'],
-      default: 'table',
-    }),
+    output: outputFlag(['table', 'json', 'yaml']),
   };
 
   async run(): Promise<StatusReport> {

@@ -1,9 +1,16 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 
-import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
+import { BaseCommand } from '../base-command.js';
+import {
+  releaseArg,
+  kubeFlags,
+  kubeFlagValues,
+  helmFlags,
+  outputFlag,
+  durationFlag,
+  timeoutFlag,
+} from '../flags.js';
 import { progressLine } from '../core/progress.js';
-import { durationMs, notADuration } from '../core/duration.js';
-import { DEFAULT_RELEASE } from '../core/release.js';
 import { DEFAULT_GRACE_SECONDS, type TolerationsReport } from '../core/tolerations.js';
 import { UsageError } from '../errors.js';
 
@@ -33,7 +40,7 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
   ];
 
   static override args = {
-    release: Args.string({ description: 'Helm release name.', default: DEFAULT_RELEASE }),
+    release: releaseArg,
   };
 
   static override flags = {
@@ -56,18 +63,9 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
         'Set the unreachable tolerationSeconds through the release (room.failover.unreachableSeconds).',
       helpGroup: 'SET',
     }),
-    timeout: Flags.string({
-      description: 'How long to wait for the rolling restart, as a duration.',
-      default: '5m',
-      helpGroup: 'SET',
-    }),
-    output: Flags.string({
-      char: 'o',
-      description: 'Output format.',
-      options: ['table', 'json', 'yaml'],
-      default: 'table',
-    }),
-    'node-monitor-grace-period': Flags.string({
+    timeout: timeoutFlag('How long to wait for the rolling restart, as a duration.', 'SET'),
+    output: outputFlag(['table', 'json', 'yaml']),
+    'node-monitor-grace-period': durationFlag({
       description: "kube-controller-manager's --node-monitor-grace-period, which the API does not expose.",
       default: `${DEFAULT_GRACE_SECONDS}s`,
     }),
@@ -80,9 +78,7 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
     const { Progress } = await import('../output/progress.js');
     const { renderStructured } = await import('../output/format.js');
     const { formatTolerations, formatTolerationsChange } = await import('../output/tolerations.js');
-    const graceMs = durationMs(flags['node-monitor-grace-period']);
-    if (graceMs === undefined)
-      throw notADuration('--node-monitor-grace-period', flags['node-monitor-grace-period']);
+    const graceMs = flags['node-monitor-grace-period'].ms;
     if (flags['not-ready'] !== undefined || flags.unreachable !== undefined) {
       const seconds = (flag: string, v: string | undefined) => {
         if (v === undefined) return undefined;
@@ -101,7 +97,7 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
           helmBinary: flags['helm-binary'],
           notReadySeconds,
           unreachableSeconds,
-          timeout: flags.timeout,
+          timeout: flags.timeout.text,
           warn: (m) => {
             this.printer.warn(m);
           },

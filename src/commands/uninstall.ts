@@ -1,7 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 
-import { BaseCommand, helmFlags, kubeFlags, kubeFlagValues } from '../base-command.js';
-import { DEFAULT_RELEASE } from '../core/release.js';
+import { BaseCommand } from '../base-command.js';
+import { releaseArg, kubeFlags, kubeFlagValues, helmFlags, yesFlag, timeoutFlag } from '../flags.js';
 import type { ReleaseData } from '../kube/data.js';
 
 const describeData = (d: ReleaseData, ns: string) =>
@@ -24,7 +24,7 @@ If the release is already gone, --delete-data still deletes what it left behind,
   ];
 
   static override args = {
-    release: Args.string({ description: 'Helm release name.', default: DEFAULT_RELEASE }),
+    release: releaseArg,
   };
 
   static override flags = {
@@ -34,15 +34,8 @@ If the release is already gone, --delete-data still deletes what it left behind,
       description: 'Also delete the PVCs and the Redis Secret (asks first).',
       default: false,
     }),
-    yes: Flags.boolean({
-      char: 'y',
-      description: 'Answer yes to the confirmation (for scripts).',
-      default: false,
-    }),
-    timeout: Flags.string({
-      description: 'How long helm waits for the deletion, as a duration.',
-      default: '5m',
-    }),
+    yes: yesFlag(),
+    timeout: timeoutFlag('How long helm waits for the deletion, as a duration.'),
   };
 
   async run(): Promise<void> {
@@ -54,7 +47,7 @@ If the release is already gone, --delete-data still deletes what it left behind,
       kube: kubeFlagValues(flags),
       helmBinary: flags['helm-binary'],
       deleteData: flags['delete-data'],
-      timeout: flags.timeout,
+      timeout: flags.timeout.text,
       warn: (m) => {
         this.printer.warn(m);
       },

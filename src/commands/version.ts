@@ -1,6 +1,5 @@
-import { Flags } from '@oclif/core';
-
-import { BaseCommand, helmFlags } from '../base-command.js';
+import { BaseCommand } from '../base-command.js';
+import { helmFlags, outputFlag } from '../flags.js';
 import { ExposePodsError } from '../errors.js';
 
 export interface VersionInfo {
@@ -20,12 +19,7 @@ export default class Version extends BaseCommand {
 
   static override flags = {
     ...helmFlags,
-    output: Flags.string({
-      char: 'o',
-      description: 'Output format.',
-      options: ['text', 'json', 'yaml'],
-      default: 'text',
-    }),
+    output: outputFlag(['text', 'json', 'yaml']),
   };
 
   async run(): Promise<VersionInfo> {

@@ -49,15 +49,20 @@ const EXAMPLES = {
   request: '30s, 2m or 0 (no limit)',
   long: '30d, 2w or 720h',
   seconds: '10s or 2m',
+  positive: '2s or 500ms',
 } as const;
 
+/** The kinds of duration a flag takes: each has its own syntax and its own examples. */
+export type DurationKind = keyof typeof EXAMPLES;
+
 /** The one explanation of a flag whose value is not a duration (exit 2). */
-export function notADuration(
-  flag: string,
-  value: string,
-  kind: keyof typeof EXAMPLES = 'timeout',
-): UsageError {
-  const what = kind === 'seconds' ? 'a duration in whole seconds' : 'a duration';
+export function notADuration(flag: string, value: string, kind: DurationKind = 'timeout'): UsageError {
+  const what =
+    kind === 'seconds'
+      ? 'a duration in whole seconds'
+      : kind === 'positive'
+        ? 'a positive duration'
+        : 'a duration';
   return new UsageError(`${flag} ${value} is not ${what}; use a value such as ${EXAMPLES[kind]}`);
 }
 
@@ -67,4 +72,25 @@ export function requireTimeout(flag: string, value: string): { go: string; ms: n
   const ms = go === undefined ? undefined : durationMs(go);
   if (go === undefined || ms === undefined) throw notADuration(flag, value);
   return { go, ms };
+}
+
+/** A duration flag's value, parsed: the text to pass on (a Go duration for a timeout) and its milliseconds. */
+export interface Duration {
+  text: string;
+  ms: number;
+}
+
+/**
+ * Parses a duration flag of the given kind once, or explains it (notADuration):
+ * timeout (Go durations, a bare number is seconds), long (with d and w),
+ * positive (more than zero); any other kind as kubectl's --request-timeout.
+ */
+export function requireDuration(flag: string, value: string, kind: DurationKind): Duration {
+  if (kind === 'timeout') {
+    const { go, ms } = requireTimeout(flag, value);
+    return { text: go, ms };
+  }
+  const ms = kind === 'long' ? longDurationMs(value) : durationMs(value);
+  if (ms === undefined || (kind === 'positive' && ms <= 0)) throw notADuration(flag, value, kind);
+  return { text: value.trim(), ms };
 }
