@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 import { askTcp, DATAPLANE, dataPlaneNode } from '../test/support/dataplane.js';
-import { CLI, TOOLS } from '../test/support/tools.js';
+import { CLI, eventually, TOOLS } from '../test/support/tools.js';
 import { markdownTable, pluginEnv, sh } from './support.js';
 
 const MOVES = Number(process.argv[2] ?? 5);
@@ -20,26 +20,16 @@ const RELEASE = 'mover';
 const POD = `${RELEASE}-expose-pods-0`;
 
 const env = pluginEnv();
-const kubectl = (...args: string[]) => sh(TOOLS.KUBECTL, args, env);
-const cli = (...args: string[]) => sh(process.execPath, [CLI, ...args], env);
+const kubectl = (...args: string[]) => sh(TOOLS.KUBECTL, args, { env });
+const cli = (...args: string[]) => sh(process.execPath, [CLI, ...args], { env });
 
 interface Row {
   endpoint: { node: string | null; status: string; port: number | null };
 }
 
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  everyMs = 20,
-): Promise<T> {
-  const deadline = Date.now() + 3 * 60_000;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** Waits for a moment, checking every 20 ms: the figures are the instants these return. */
+const until = <T>(what: string, fn: () => Promise<T | undefined> | T | undefined): Promise<T> =>
+  eventually(what, fn, 3 * 60_000, 20);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 

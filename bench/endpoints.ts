@@ -20,7 +20,7 @@ const cluster = clusterEnv();
 const KUBECONFIG = path.join(cluster.CLUSTER_RUN, 'bench.kubeconfig');
 const AUDIT = path.join(cluster.CLUSTER_RUN, 'audit.log');
 const env = { KUBECONFIG, NO_COLOR: '1' };
-const kubectl = (...args: string[]) => sh(TOOLS.KUBECTL, args, env);
+const kubectl = (...args: string[]) => sh(TOOLS.KUBECTL, args, { env });
 const auditLines = () => readFileSync(AUDIT, 'utf8').split('\n').filter(Boolean).length;
 
 function median(xs: number[]): number {
@@ -79,13 +79,13 @@ for (const n of SIZES) {
       '--set',
       'tests.enabled=false',
     ],
-    env,
+    { env },
   );
   await waitReady(release, n);
   process.stderr.write(`… ${release}: ${n} pods Ready in ${((Date.now() - t0) / 1000).toFixed(0)}s\n`);
 
   const before = auditLines();
-  const out = sh(process.execPath, [CLI, 'endpoints', release, '-n', NS, '-o', 'json'], env);
+  const out = sh(process.execPath, [CLI, 'endpoints', release, '-n', NS, '-o', 'json'], { env });
   const requests = auditLines() - before;
   const ready = (JSON.parse(out) as { endpoints: { ready: boolean }[] }).endpoints.filter(
     (e) => e.ready,
@@ -95,7 +95,7 @@ for (const n of SIZES) {
   const sel = `app.kubernetes.io/instance=${release}`;
   const ours = median(
     Array.from({ length: RUNS }, () =>
-      timed(() => sh(process.execPath, [CLI, 'endpoints', release, '-n', NS, '-o', 'json'], env)),
+      timed(() => sh(process.execPath, [CLI, 'endpoints', release, '-n', NS, '-o', 'json'], { env })),
     ),
   );
   const base = median(
@@ -117,7 +117,7 @@ for (const n of SIZES) {
     ),
   );
   rows.push([String(n), String(requests), ours.toFixed(0), base.toFixed(0), (ours / base).toFixed(2)]);
-  sh(TOOLS.HELM4, ['uninstall', release, '-n', NS, '--wait'], env);
+  sh(TOOLS.HELM4, ['uninstall', release, '-n', NS, '--wait'], { env });
 }
 
 const head = [

@@ -18,7 +18,7 @@ const RELEASE = 'fleet';
 const EXTRA_NODES = ['kwok-fleet-1', 'kwok-fleet-2', 'kwok-fleet-3'];
 
 const env = pluginEnv();
-const kubectl = (...args: string[]) => sh(TOOLS.KUBECTL, args, env);
+const kubectl = (...args: string[]) => sh(TOOLS.KUBECTL, args, { env });
 
 /** Runs the plugin; its wall time in seconds, and its output. */
 function plugin(...args: string[]): {

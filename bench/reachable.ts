@@ -24,7 +24,7 @@ const NS = 'bench-reachable';
 const RELEASE = 'reach';
 
 const env = pluginEnv();
-const kubectl = (...args: string[]) => sh(TOOLS.KUBECTL, args, env);
+const kubectl = (...args: string[]) => sh(TOOLS.KUBECTL, args, { env });
 
 /** Runs the plugin without blocking the probes; resolves with the moment it returned. */
 function cliAsync(...args: string[]): Promise<number> {

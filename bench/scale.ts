@@ -6,7 +6,7 @@
  * pass/fail gate. Run: npm run bench (or node --import tsx bench/scale.ts 100)
  */
 
-import { CHART, CLI, TOOLS } from '../test/support/tools.js';
+import { CHART, CLI, eventually, TOOLS } from '../test/support/tools.js';
 import { markdownTable, pluginEnv, sh } from './support.js';
 
 const N = Number(process.argv[2] ?? 100);
@@ -14,9 +14,9 @@ const NS = 'bench-scale';
 const RELEASE = 'rooms';
 
 const env = pluginEnv();
-const kubectl = (...args: string[]) => sh(TOOLS.KUBECTL, args, env);
+const kubectl = (...args: string[]) => sh(TOOLS.KUBECTL, args, { env });
 const revisions = () =>
-  (JSON.parse(sh(TOOLS.HELM4, ['history', RELEASE, '-n', NS, '-o', 'json'], env)) as unknown[]).length;
+  (JSON.parse(sh(TOOLS.HELM4, ['history', RELEASE, '-n', NS, '-o', 'json'], { env })) as unknown[]).length;
 
 /** Per-pod Services of the release that have at least one ready endpoint. */
 function servedServices(): number {
@@ -60,14 +60,6 @@ const podServices = () =>
     ) as { items: unknown[] }
   ).items.length;
 
-async function until(what: string, ok: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10 * 60_000;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 sh(
   TOOLS.HELM4,
   [
@@ -88,7 +80,7 @@ sh(
     'tests.enabled=false',
     '--wait',
   ],
-  env,
+  { env },
 );
 
 const rows: string[][] = [];
@@ -101,10 +93,14 @@ for (const [from, to] of [
   sh(
     process.execPath,
     [CLI, 'scale', RELEASE, '-n', NS, '--replicas', String(to), '--yes', '--timeout', '10m'],
-    env,
+    { env },
   );
   const command = Date.now() - t0;
-  await until(`${to} Services with endpoints`, () => podServices() === to && servedServices() === to);
+  await eventually(
+    `${to} Services with endpoints`,
+    () => (podServices() === to && servedServices() === to) || undefined,
+    10 * 60_000,
+  );
   const settled = Date.now() - t0;
   rows.push([
     `${from} -> ${to}`,
@@ -114,7 +110,7 @@ for (const [from, to] of [
   ]);
   process.stderr.write(`… ${from} -> ${to} done\n`);
 }
-sh(TOOLS.HELM4, ['uninstall', RELEASE, '-n', NS, '--wait'], env);
+sh(TOOLS.HELM4, ['uninstall', RELEASE, '-n', NS, '--wait'], { env });
 
 const head = [
   'step',

@@ -1,18 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 import { clusterEnv, TOOLS } from '../test/support/tools.js';
 
-/** Runs a command to completion; its stdout, or an error with its stderr. */
-export function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
-  const r = spawnSync(cmd, args, {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    maxBuffer: 512 * 1024 * 1024,
-  });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-  return r.stdout;
-}
+export { sh } from '../scripts/lib/run.js';
 
 /** The local control plane's paths: the one reader tests use. */
 export { clusterEnv } from '../test/support/tools.js';

@@ -6,6 +6,8 @@ import { createInterface } from 'node:readline';
 
 import { clusterEnv, krewShell, packaged, ROOT, run, TOOLS, type Run } from './tools.js';
 
+export { eventually } from './tools.js';
+
 export const CLUSTER = clusterEnv();
 const KUBECTL = TOOLS.KUBECTL;
 
@@ -133,27 +135,6 @@ export function watchEndpointsJson(env: NodeJS.ProcessEnv, args: string[]) {
 export function holdScheduling(on: boolean): void {
   const pid = Number(readFileSync(path.join(CLUSTER.CLUSTER_RUN, 'kube-scheduler.pid'), 'utf8').trim());
   process.kill(pid, on ? 'SIGSTOP' : 'SIGCONT');
-}
-
-/** Polls until fn returns a value (not undefined) or the deadline passes; never a fixed sleep. */
-export async function eventually<T>(
-  what: string,
-  fn: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Error | undefined;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e as Error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** Prints the component logs when a test failed, so CI shows why. */

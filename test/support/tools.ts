@@ -1,8 +1,12 @@
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { run as runProgram, type Run } from '../../scripts/lib/run.js';
+
+export { eventually } from './poll.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CHART = path.join(ROOT, 'charts/expose-pods');
@@ -93,23 +97,15 @@ export const HELMS = [
   { name: 'helm4', path: TOOLS.HELM4, major: 4 },
 ] as const;
 
-export type Run = Pick<SpawnSyncReturns<string>, 'status' | 'stdout' | 'stderr'>;
+export type { Run } from '../../scripts/lib/run.js';
 
-/** Runs a program to completion; output as text. */
+/** Runs a program to completion; output as text, without colour. */
 export function run(
   cmd: string,
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
 ): Run {
-  const r = spawnSync(cmd, args, {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', ...opts.env },
-    cwd: opts.cwd,
-    input: opts.input,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runProgram(cmd, args, { ...opts, env: { NO_COLOR: '1', ...opts.env } });
 }
 
 /** A stack trace line as Node prints it; user-facing output must never contain one. */

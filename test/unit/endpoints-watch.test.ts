@@ -10,6 +10,7 @@ import type { Endpoint } from '../../src/core/endpoints.js';
 import { ExitCode } from '../../src/errors.js';
 import { watchEndpoints, type EndpointsUpdate } from '../../src/ops/endpoints-watch.js';
 import { FAKE_SERVER, fakeKubeconfigFile } from '../support/kube.js';
+import { eventually } from '../support/poll.js';
 
 const sel = (c: string) => `app.kubernetes.io/instance=rooms,app.kubernetes.io/component=${c}`;
 const kubeconfig = fakeKubeconfigFile();
@@ -269,8 +270,8 @@ describe('watchEndpoints against a fake API server (nock)', { timeout: 10_000 },
       notices.join('\n'),
       /the watch on pods in namespace game expired \(410 Gone\); listing again/,
     );
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(rewatch[0]?.resourceVersion, '960', 'the new watch starts at the relist version');
+    const watch = await eventually('the new watch', () => rewatch[0], 5000, 5);
+    assert.equal(watch.resourceVersion, '960', 'the new watch starts at the relist version');
   });
 
   it('an HTTP 410 on the watch request itself also relists', async () => {
@@ -319,11 +320,16 @@ describe('watchEndpoints against a fake API server (nock)', { timeout: 10_000 },
             ...pod(1, false),
             metadata: { ...pod(1).metadata, resourceVersion: '777' },
           });
-          // The server closes the watch (its timeoutSeconds); the reconnect is refused once.
-          setTimeout(() => first.body.end(), 20);
         });
       }
-      if (u.length === 2) setTimeout(() => second.send('MODIFIED', pod(1, true)), 50);
+      if (u.length === 2) {
+        // Seen: the server closes the watch (its timeoutSeconds); the reconnect is refused once,
+        // and the event is sent once the watch is open again.
+        first.body.end();
+        void eventually('the reopened watch', () => again[0], 5000, 5).then(() => {
+          second.send('MODIFIED', pod(1, true));
+        });
+      }
       return u.length === 3;
     }, notices);
     assert.deepEqual(updates.slice(1).map(summary), [['MODIFIED 1 NotReady'], ['MODIFIED 1 Ready']]);

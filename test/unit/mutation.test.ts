@@ -9,6 +9,7 @@ import nock from 'nock';
 import { ExitCode } from '../../src/errors.js';
 import { withReleaseChange, type SessionRequest } from '../../src/ops/mutation.js';
 import { FAKE_SERVER, fakeKubeconfigFile } from '../support/kube.js';
+import { eventually } from '../support/poll.js';
 
 /**
  * A stand-in helm: answers the calls the change path makes from files in its
@@ -245,14 +246,12 @@ describe('the change path (fake helm, nock API server)', () => {
     const running = withReleaseChange(req(), (s) =>
       s.apply({ values: ['--set', 'room.replicas=3'], description: 'x' }, { wait: false, timeout: '1m0s' }),
     );
-    const helmPid = await (async () => {
-      for (let i = 0; i < 200; i++) {
-        const up = calls().find((c) => c.args[0] === 'upgrade');
-        if (up) return up.pid;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      throw new Error('helm upgrade never started');
-    })();
+    const helmPid = await eventually(
+      'helm upgrade to start',
+      () => calls().find((c) => c.args[0] === 'upgrade')?.pid,
+      5000,
+      25,
+    );
     process.emit('SIGTERM', 'SIGTERM');
     await assert.rejects(running, (e: any) => {
       assert.equal(e.exitCode, ExitCode.TERMINATED);
