@@ -8,7 +8,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'examples/*.mjs'] },
+        projectService: {
+          allowDefaultProject: ['*.js', 'bin/*.js', 'examples/*.mjs', 'scripts/package/*.cjs'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -132,8 +134,17 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js', '**/*.mjs'],
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
+  },
+  {
+    // The single executable's require shim and the code-cache maker: CommonJS run by Node itself.
+    files: ['scripts/package/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', Buffer: 'readonly', process: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // Examples are programs for people to copy: plain Node globals, console output.

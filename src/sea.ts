@@ -10,9 +10,9 @@ import { execute, type Interfaces } from '@oclif/core';
 
 import { COMMANDS } from './commands/index.js';
 
-/** package.json, inlined by the bundler (see scripts/package.ts). */
+/** package.json, inlined by the bundler (scripts/package/bundle.ts). */
 declare const EXPOSE_PODS_PJSON: Interfaces.PJSON;
-/** Modules the bundle's require shim answers itself (see the banner in scripts/package.ts). */
+/** Modules the bundle's require shim answers itself (scripts/package/sea-shim.cjs). */
 declare const EXPOSE_PODS_SEA_MODULES: Map<string, unknown>;
 
 /**

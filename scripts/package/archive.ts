@@ -1,0 +1,53 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { run, sh } from '../lib/run.js';
+import { BIN, type Target } from './targets.js';
+import { zip } from './zip.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The last commit's time, or SOURCE_DATE_EPOCH: the one timestamp every archive entry gets. */
+export function sourceDateEpoch(): number {
+  if (process.env.SOURCE_DATE_EPOCH) return Number(process.env.SOURCE_DATE_EPOCH);
+  const r = run('git', ['log', '-1', '--format=%ct'], { cwd: ROOT });
+  return r.status === 0 && r.stdout.trim() ? Number(r.stdout.trim()) : 0;
+}
+
+/**
+ * The archive krew installs from: the executable and LICENSE, a zip for
+ * Windows and a tar.gz elsewhere. Fixed mtime, sorted names and owner 0, so a
+ * rebuild is byte for byte the same. Returns its path.
+ */
+export function writeArchive(t: Target, exe: string, outDir: string, epoch: number): string {
+  const dir = path.dirname(exe);
+  const bin = path.basename(exe);
+  const archive = path.join(outDir, `${BIN}_${t.os}_${t.arch}.${t.os === 'windows' ? 'zip' : 'tar.gz'}`);
+  const license = readFileSync(path.join(ROOT, 'LICENSE'));
+  writeFileSync(path.join(dir, 'LICENSE'), license);
+  if (t.os === 'windows') {
+    const entries = [
+      { name: 'LICENSE', data: license },
+      { name: bin, data: readFileSync(exe), mode: 0o755 },
+    ];
+    writeFileSync(archive, zip(entries, new Date(epoch * 1000)));
+    return archive;
+  }
+  sh('tar', [
+    '--sort=name',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    `--mtime=@${epoch}`,
+    '-I',
+    'gzip -n',
+    '-cf',
+    archive,
+    '-C',
+    dir,
+    'LICENSE',
+    bin,
+  ]);
+  return archive;
+}

