@@ -24,15 +24,11 @@ export abstract class BaseCommand extends Command {
   protected async waitReachable(where: EndpointsOptions, timeout: string): Promise<void> {
     const { requireReachable } = await import('./ops/endpoints.js');
     const { Progress } = await import('./output/progress.js');
-    const progress = new Progress();
-    let total: number;
-    try {
-      total = await requireReachable(where, timeout, (answering, of) => {
+    const total = await Progress.during((progress) =>
+      requireReachable(where, timeout, (answering, of) => {
         progress.update(`rooms answering from here ${answering}/${of}`);
-      });
-    } finally {
-      progress.stop();
-    }
+      }),
+    );
     this.printer.success(`all ${total} Ready rooms answer at their endpoints from here`);
   }
 

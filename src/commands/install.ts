@@ -199,18 +199,14 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       await this.dryRun(req, flags.output === 'json');
       return;
     }
-    const progress = new Progress();
-    let res;
-    try {
-      res = await runInstall({
+    const res = await Progress.during((progress) =>
+      runInstall({
         ...req,
         onProgress: (p) => {
           progress.update(progressLine(p));
         },
-      });
-    } finally {
-      progress.stop();
-    }
+      }),
+    );
     this.printer.success(`release ${res.release} is installed in namespace ${res.namespace}`);
     if (!flags.wait) {
       this.printer.info(

@@ -65,10 +65,8 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
       : flags['out-of-service']
         ? 'out-of-service'
         : undefined;
-    const progress = new Progress();
-    let result: RecoverResult;
-    try {
-      result = await runRecover({
+    const result = await Progress.during((progress) =>
+      runRecover({
         release: args.release,
         kube: kubeFlagValues(flags),
         pod: flags.pod,
@@ -90,10 +88,8 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
           });
           return true;
         },
-      });
-    } finally {
-      progress.stop();
-    }
+      }),
+    );
     if (flags.output === 'json' || flags.output === 'yaml') {
       process.stdout.write(renderStructured(result, flags.output));
       return result;

@@ -77,10 +77,8 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
     const { Progress } = await import('../output/progress.js');
     const { formatChanges, formatPlan, names } = await import('../output/scale.js');
     const text = flags.output === 'text';
-    const progress = new Progress();
-    let result: ScaleResult;
-    try {
-      result = await runScale({
+    const result = await Progress.during((progress) =>
+      runScale({
         release: args.release,
         kube: kubeFlagValues(flags),
         helmBinary: flags['helm-binary'],
@@ -108,10 +106,8 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
         onProgress: (p) => {
           progress.update(progressLine(p));
         },
-      });
-    } finally {
-      progress.stop();
-    }
+      }),
+    );
     const { plan } = result;
     const reachable =
       flags['wait-reachable'] && result.applied && !flags['dry-run'] && plan.to > 0

@@ -88,10 +88,8 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
       };
       const notReadySeconds = seconds('--not-ready', flags['not-ready']);
       const unreachableSeconds = seconds('--unreachable', flags.unreachable);
-      const progress = new Progress();
-      let changed: boolean;
-      try {
-        changed = await setTolerations({
+      const changed = await Progress.during((progress) =>
+        setTolerations({
           release: args.release,
           kube: kubeFlagValues(flags),
           helmBinary: flags['helm-binary'],
@@ -114,10 +112,8 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
             });
             return true;
           },
-        });
-      } finally {
-        progress.stop();
-      }
+        }),
+      );
       if (changed) this.printer.success(`release ${args.release} updated; the pods now tolerate:`);
       else this.printer.info(`release ${args.release} already has these values; nothing to change`);
     }

@@ -66,12 +66,19 @@ export async function releaseReader(
 ): Promise<ReleaseReader> {
   const { core, apps, discovery, call } = await kubeApis(kube);
   const where = `in namespace ${namespace}`;
-  const labelSelector = (component?: string) => releaseSelector(release, component);
-  const statefulSets = () =>
-    call(
-      `list statefulsets ${where}`,
-      apps.listNamespacedStatefulSet({ namespace, labelSelector: labelSelector('room') }),
-    );
+  /** One list of the release's objects of a kind, by the chart's labels (of one component, or all). */
+  const list =
+    <T>(
+      resource: string,
+      request: (q: { namespace: string; labelSelector: string }) => Promise<T>,
+      component?: string,
+    ) =>
+    () =>
+      call(
+        `list ${resource} ${where}`,
+        request({ namespace, labelSelector: releaseSelector(release, component) }),
+      );
+  const statefulSets = list('statefulsets', (q) => apps.listNamespacedStatefulSet(q), 'room');
   const statefulSet = async () => (await statefulSets()).items[0];
   return {
     namespace,
@@ -83,33 +90,12 @@ export async function releaseReader(
       if (!set?.metadata?.name) throw noStatefulSet(release, namespace);
       return set as V1StatefulSet & { metadata: { name: string } };
     },
-    roomPods: () =>
-      call(`list pods ${where}`, core.listNamespacedPod({ namespace, labelSelector: labelSelector('room') })),
-    podServices: () =>
-      call(
-        `list services ${where}`,
-        core.listNamespacedService({ namespace, labelSelector: labelSelector('pod-service') }),
-      ),
-    podEndpointSlices: () =>
-      call(
-        `list endpointslices ${where}`,
-        discovery.listNamespacedEndpointSlice({ namespace, labelSelector: labelSelector('pod-service') }),
-      ),
-    claims: () =>
-      call(
-        `list persistentvolumeclaims ${where}`,
-        core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: labelSelector() }),
-      ),
-    redisDeployments: () =>
-      call(
-        `list deployments ${where}`,
-        apps.listNamespacedDeployment({ namespace, labelSelector: labelSelector('redis') }),
-      ),
-    redisPods: () =>
-      call(
-        `list pods ${where}`,
-        core.listNamespacedPod({ namespace, labelSelector: labelSelector('redis') }),
-      ),
+    roomPods: list('pods', (q) => core.listNamespacedPod(q), 'room'),
+    podServices: list('services', (q) => core.listNamespacedService(q), 'pod-service'),
+    podEndpointSlices: list('endpointslices', (q) => discovery.listNamespacedEndpointSlice(q), 'pod-service'),
+    claims: list('persistentvolumeclaims', (q) => core.listNamespacedPersistentVolumeClaim(q)),
+    redisDeployments: list('deployments', (q) => apps.listNamespacedDeployment(q), 'redis'),
+    redisPods: list('pods', (q) => core.listNamespacedPod(q), 'redis'),
     nodes: () => call('list nodes', core.listNode()),
   };
 }

@@ -140,30 +140,35 @@ function kubeconfigSources(kube: ResolvedKube, allContexts: boolean): Found[] {
       return Buffer.from(`unreadable ${p}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   };
+  /** One certificate, inline (base64) or in a file, once however many contexts name it. */
+  const add = (
+    key: string,
+    name: string,
+    inline: string | undefined,
+    filePath: string | undefined,
+    context: string,
+  ) => {
+    if (seen.has(key) || !(inline || filePath)) return;
+    seen.add(key);
+    found.push({
+      origin: { name, source: 'kubeconfig', location: `context ${context}` },
+      data: inline ? Buffer.from(inline, 'base64') : file(filePath ?? ''),
+    });
+  };
   for (const ctx of contexts) {
     const user = kc.getUser(ctx.user);
-    if (user && !seen.has(`user/${user.name}`) && (user.certData || user.certFile)) {
-      seen.add(`user/${user.name}`);
-      found.push({
-        origin: {
-          name: `user ${user.name} client-certificate`,
-          source: 'kubeconfig',
-          location: `context ${ctx.name}`,
-        },
-        data: user.certData ? Buffer.from(user.certData, 'base64') : file(user.certFile ?? ''),
-      });
-    }
+    if (user)
+      add(
+        `user/${user.name}`,
+        `user ${user.name} client-certificate`,
+        user.certData,
+        user.certFile,
+        ctx.name,
+      );
     const cluster = kc.getCluster(ctx.cluster);
-    if (cluster && !seen.has(`cluster/${cluster.name}`) && (cluster.caData || cluster.caFile)) {
-      seen.add(`cluster/${cluster.name}`);
-      found.push({
-        origin: {
-          name: `cluster ${cluster.name} certificate-authority`,
-          source: 'kubeconfig',
-          location: `context ${ctx.name}`,
-        },
-        data: cluster.caData ? Buffer.from(cluster.caData, 'base64') : file(cluster.caFile ?? ''),
-      });
+    if (cluster) {
+      const name = `cluster ${cluster.name} certificate-authority`;
+      add(`cluster/${cluster.name}`, name, cluster.caData, cluster.caFile, ctx.name);
     }
   }
   return found;

@@ -14,6 +14,16 @@ export class Progress {
     private readonly tty = stream.isTTY === true,
   ) {}
 
+  /** Shows progress while `work` runs, and clears it however `work` ends. */
+  static async during<T>(work: (progress: Progress) => Promise<T>): Promise<T> {
+    const progress = new Progress();
+    try {
+      return await work(progress);
+    } finally {
+      progress.stop();
+    }
+  }
+
   update(text: string): void {
     if (text === this.text) return;
     this.text = text;

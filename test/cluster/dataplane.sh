@@ -76,6 +76,7 @@ up() {
   ip link set "$BRIDGE" up
   # ExternalIPs live on the bridge too: on-link, so an unused one fails ARP instead of leaving the machine.
   ip route add 203.0.113.0/24 dev "$BRIDGE"
+  keep_registries_routed
   nft -f - <<NFT
 table ip expose_pods_e2e {
   chain output {
@@ -156,8 +157,32 @@ CONF
   log "✔ data plane up: kube-proxy ($mode) in 3 node namespaces on $BRIDGE"
 }
 
+# The hosts the machine installs from. Some machines reach them through an address
+# in these documentation ranges (a proxy): each such address keeps a host route
+# through the default gateway, so npm, go and apt still work while the data plane is up.
+REGISTRIES="registry.npmjs.org proxy.golang.org sum.golang.org deb.debian.org"
+
+keep_registries_routed() {
+  local via host addr
+  via=$(ip -4 route show default | head -n 1 | sed -n 's/^default \(via [^ ]* \)\{0,1\}dev \([^ ]*\).*/\1dev \2/p')
+  [ -n "$via" ] || return 0
+  : >"$dp/registry-routes"
+  for host in $REGISTRIES; do
+    addr=$(getent ahostsv4 "$host" 2>/dev/null | awk 'NR == 1 { print $1 }' || true)
+    case $addr in
+      203.0.113.* | 198.51.100.*) ;;
+      *) continue ;;
+    esac
+    grep -qx "$addr" "$dp/registry-routes" && continue
+    # shellcheck disable=SC2086 # $via is "via GW dev IF" or "dev IF"
+    ip route replace "$addr/32" $via
+    echo "$addr" >>"$dp/registry-routes"
+    log "… $host ($addr) is in the data plane's ranges: it stays routed through the default gateway"
+  done
+}
+
 down() {
-  local quiet=${1:-} name pid
+  local quiet=${1:-} name pid addr
   for name in agent kube-proxy-kwok-node-1 kube-proxy-kwok-node-2 kube-proxy-kwok-node-3; do
     [ -f "$dp/$name.pid" ] || continue
     pid=$(cat "$dp/$name.pid")
@@ -175,6 +200,10 @@ down() {
     ip link del "$veth" 2>/dev/null || true
   done <<<"$NODES"
   ip link del "$BRIDGE" 2>/dev/null || true
+  if [ -f "$dp/registry-routes" ]; then
+    while read -r addr; do ip route del "$addr/32" 2>/dev/null || true; done <"$dp/registry-routes"
+    rm -f "$dp/registry-routes"
+  fi
   nft delete table ip expose_pods_e2e 2>/dev/null || true
   [ -n "$quiet" ] || log "✔ data plane down"
 }

@@ -183,6 +183,27 @@ for (const helm of HELMS) {
           stderr: [/--timeout soon is not a duration/],
         },
         {
+          // Durations are parsed with the flags: a wrong one fails before the unreachable cluster is tried (5).
+          name: 'a bad --timeout on scale (exit 2, before the cluster)',
+          args: ['scale', 'rooms', '-n', 'x', '--replicas', '2', '--timeout', '5x'],
+          code: 2,
+          stderr: [/^error: --timeout 5x is not a duration; use a value such as 90s, 5m or 1h30m$/m],
+        },
+        {
+          name: 'a zero --probe-timeout (exit 2, before the cluster)',
+          args: ['endpoints', 'rooms', '-n', 'x', '--probe', '--probe-timeout', '0s'],
+          code: 2,
+          stderr: [
+            /^error: --probe-timeout 0s is not a positive duration; use a value such as 2s or 500ms$/m,
+          ],
+        },
+        {
+          name: 'a --warn-within without a unit (exit 2, before the cluster)',
+          args: ['check-certs', '--warn-within', '30'],
+          code: 2,
+          stderr: [/^error: --warn-within 30 is not a duration; use a value such as 30d, 2w or 720h$/m],
+        },
+        {
           name: 'unknown context (exit 2)',
           args: ['install', '--dry-run', '--context', 'gamma'],
           code: 2,
@@ -221,6 +242,11 @@ for (const helm of HELMS) {
         assert.equal(r.status, c.code, `exit ${r.status}\n${r.stderr}`);
         for (const re of c.stderr) assert.match(r.stderr, re);
         assert.doesNotMatch(r.stderr, STACK_LINE);
+        assert.doesNotMatch(
+          r.stderr,
+          /Parsing --|See more help with --help/,
+          "oclif's own framing of a flag error",
+        );
         assert.equal(r.stdout, '', 'nothing on stdout when failing');
       });
     }

@@ -3,7 +3,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
 
-import { eventually, holdScheduling, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import {
+  eventually,
+  holdScheduling,
+  isReadyPod,
+  printClusterLogsOnFailure,
+  userShell,
+} from '../support/e2e.js';
 import { HELMS } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
@@ -22,17 +28,7 @@ for (const [i, helm] of HELMS.entries()) {
     const values = () => JSON.parse(sh.helm('get', 'values', release, '-n', ns, '-o', 'json').stdout);
     const revisions = () =>
       JSON.parse(sh.helm('history', release, '-n', ns, '-o', 'json').stdout).length as number;
-    const readyPods = () =>
-      (
-        sh.getJson(
-          'pods',
-          '-n',
-          ns,
-          '-l',
-          `app.kubernetes.io/instance=${release},app.kubernetes.io/component=room`,
-        ).items as any[]
-      ).filter((p) => p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'))
-        .length;
+    const readyPods = () => sh.roomPods(ns, release).filter(isReadyPod).length;
 
     before(() => {
       const r = sh.install(release, { ns, replicas: 2, nodePortBase: base, redis: false });

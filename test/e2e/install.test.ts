@@ -32,7 +32,8 @@ for (const [i, helm] of HELMS.entries()) {
       });
     const password = () => sh.getJson('secret', `${sts}-redis`, '-n', ns).data['redis-password'] as string;
     const podUids = () =>
-      (sh.getJson('pods', '-n', ns, '-l', 'app.kubernetes.io/component=room').items as any[])
+      sh
+        .roomPods(ns)
         .map((p) => p.metadata.uid)
         .sort();
 

@@ -40,7 +40,8 @@ describe('installed with krew: install, endpoints, uninstall on the real control
     const tpl = sh.getJson('statefulset', sts, '-n', ns).spec.template;
     assert.equal(tpl.spec.terminationGracePeriodSeconds, 7);
     const uids = () =>
-      (sh.getJson('pods', '-n', ns, '-l', 'app.kubernetes.io/component=room').items as any[])
+      sh
+        .roomPods(ns)
         .map((p) => p.metadata.uid as string)
         .sort();
     const before = uids();

@@ -17,14 +17,7 @@ for (const [i, helm] of HELMS.entries()) {
 
   describe(`${helm.name}: the chart on a real control plane`, () => {
     const sh = userShell(helm.path);
-    const podsOf = () =>
-      sh.getJson(
-        'pods',
-        '-n',
-        ns,
-        '-l',
-        `app.kubernetes.io/instance=${release},app.kubernetes.io/component=room`,
-      ).items as any[];
+    const podsOf = () => sh.roomPods(ns, release);
 
     before(() => {
       const r = sh.install(release, {

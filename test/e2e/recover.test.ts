@@ -28,6 +28,7 @@ describe('recover: a pod stuck on a lost node gets a new home', { timeout: 600_0
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout);
   };
+  const recover = (...args: string[]) => sh.kubectl('expose-pods', 'recover', release, '-n', ns, ...args);
   const pods = () => [`${sts}-0`, `${sts}-1`];
   const nodeOf = (pod: string) => sh.getJson('pod', pod, '-n', ns).spec.nodeName as string;
   const others = ['kwok-node-1', 'kwok-node-2'];
@@ -91,17 +92,7 @@ describe('recover: a pod stuck on a lost node gets a new home', { timeout: 600_0
     const r = sh.kubectl('expose-pods', 'recover', release, '-n', ns);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /no pod of release rec is on a lost node/);
-    const refused = sh.kubectl(
-      'expose-pods',
-      'recover',
-      release,
-      '-n',
-      ns,
-      '--pod',
-      `${sts}-0`,
-      '--force-delete',
-      '--yes',
-    );
+    const refused = recover('--pod', `${sts}-0`, '--force-delete', '--yes');
     assert.equal(refused.status, 9, refused.stderr);
     assert.match(
       refused.stderr,
@@ -126,20 +117,10 @@ describe('recover: a pod stuck on a lost node gets a new home', { timeout: 600_0
         new RegExp(`^${p} +${NODE} +(Unknown|False) +\\d+s +stuck Terminating +no$`, 'm'),
       );
     }
-    const noYes = sh.kubectl('expose-pods', 'recover', release, '-n', ns, '--force-delete');
+    const noYes = recover('--force-delete');
     assert.equal(noYes.status, 13, noYes.stderr);
 
-    const r = sh.kubectl(
-      'expose-pods',
-      'recover',
-      release,
-      '-n',
-      ns,
-      '--force-delete',
-      '--yes',
-      '--timeout',
-      '3m',
-    );
+    const r = recover('--force-delete', '--yes', '--timeout', '3m');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /two pods with the same identity may run/);
     for (const e of json('endpoints', release).endpoints) {
@@ -156,17 +137,7 @@ describe('recover: a pod stuck on a lost node gets a new home', { timeout: 600_0
   it('--out-of-service: the lost node is tainted, the pod GC removes the pods, they run elsewhere', async () => {
     await onNode3();
     await strand();
-    const r = sh.kubectl(
-      'expose-pods',
-      'recover',
-      release,
-      '-n',
-      ns,
-      '--out-of-service',
-      '--yes',
-      '--timeout',
-      '3m',
-    );
+    const r = recover('--out-of-service', '--yes', '--timeout', '3m');
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stderr,

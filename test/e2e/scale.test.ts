@@ -320,7 +320,7 @@ describe('scale under interruption and contention', () => {
     );
     assert.equal(helmStatus(), 'deployed');
     assert.equal(sh.getJson('statefulset', sts, '-n', ns).status.readyReplicas, 20);
-    const services = sh.getJson('services', '-n', ns, '-l', 'app.kubernetes.io/component=pod-service').items;
+    const services = sh.podServices(ns);
     assert.equal(services.length, 20);
   });
 
@@ -338,7 +338,7 @@ describe('scale under interruption and contention', () => {
     }
     assert.equal(sh.getJson('statefulset', sts, '-n', ns).status.readyReplicas, 25);
     assert.equal(helmStatus(), 'deployed');
-    const services = sh.getJson('services', '-n', ns, '-l', 'app.kubernetes.io/component=pod-service').items;
+    const services = sh.podServices(ns);
     assert.equal(services.length, 25);
   });
 });
@@ -361,7 +361,7 @@ describe('scale with Helm 3 (three-way merge instead of server-side apply)', () 
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /note: the StatefulSet runs 6 replicas but the release says 4/);
     assert.equal(sh.getJson('statefulset', sts, '-n', ns).spec.replicas, 4);
-    const services = sh.getJson('services', '-n', ns, '-l', 'app.kubernetes.io/component=pod-service').items;
+    const services = sh.podServices(ns);
     assert.equal(services.length, 4);
   });
 });

@@ -19,7 +19,13 @@ import { after, describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { eventually, holdScheduling, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import {
+  eventually,
+  holdScheduling,
+  isReadyPod,
+  printClusterLogsOnFailure,
+  userShell,
+} from '../support/e2e.js';
 import { HELMS, ROOT, run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
@@ -54,20 +60,7 @@ interface Real {
 const sh = userShell(HELMS[1].path);
 
 const plugin = (r: Real, args: string[]) => sh.kubectl('expose-pods', ...args, '-n', r.ns);
-const readyPods = (r: Real): number =>
-  (
-    sh.getJson(
-      'pods',
-      '-n',
-      r.ns,
-      '-l',
-      `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/component=room`,
-    ).items as any[]
-  ).filter(
-    (p) =>
-      !p.metadata.deletionTimestamp &&
-      p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'),
-  ).length;
+const readyPods = (r: Real): number => sh.roomPods(r.ns, RELEASE).filter(isReadyPod).length;
 
 /** Runs a change and, for invariant 5, the same command again. */
 function change(m: Model, r: Real, args: string[]): void {
@@ -82,15 +75,8 @@ function change(m: Model, r: Real, args: string[]): void {
 
 /** Invariants 1, 2 and 4. */
 function verify(m: Model, r: Real): void {
-  const services = (
-    sh.getJson(
-      'services',
-      '-n',
-      r.ns,
-      '-l',
-      `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/component=pod-service`,
-    ).items as any[]
-  )
+  const services = sh
+    .podServices(r.ns, RELEASE)
     .map((s) => s.metadata.name as string)
     .sort();
   const pvcs = sh.getJson('pvc', '-n', r.ns).items as any[];

@@ -82,33 +82,25 @@ describe('tolerations: what the live pods tolerate, and the failover time it giv
   });
 
   it('--not-ready/--unreachable: refused without --yes off a terminal; with it, set through the release, pods rolled', () => {
-    const refused = sh.kubectl(
-      'expose-pods',
-      'tolerations',
-      'fast',
-      '-n',
-      ns,
-      '--not-ready',
-      '20s',
-      '--unreachable',
-      '3s',
-    );
+    const set = (...extra: string[]) =>
+      sh.kubectl(
+        'expose-pods',
+        'tolerations',
+        'fast',
+        '-n',
+        ns,
+        '--not-ready',
+        '20s',
+        '--unreachable',
+        '3s',
+        ...extra,
+      );
+    const refused = set();
     assert.equal(refused.status, 13, refused.stderr);
     assert.match(refused.stderr, /^error: this restarts 2 pod\(s\): pass --yes, or run it in a terminal$/m);
     assert.equal(report('fast').pods[0].notReadySeconds, 10, 'nothing changed');
 
-    const r = sh.kubectl(
-      'expose-pods',
-      'tolerations',
-      'fast',
-      '-n',
-      ns,
-      '--not-ready',
-      '20s',
-      '--unreachable',
-      '3s',
-      '--yes',
-    );
+    const r = set('--yes');
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stderr,

@@ -70,6 +70,12 @@ export function userShell(helmPath: string, via: 'npm' | 'krew' = 'npm') {
     KUBECONFIG: CLUSTER.KUBECONFIG,
     HOME: mkdtempSync(path.join(os.tmpdir(), 'expose-pods-e2e-home-')),
   };
+  /** kubectl get ... -o json, parsed; throws with kubectl's message on failure. */
+  const getJson = (...args: string[]): any => {
+    const r = run(KUBECTL, ['get', ...args, '-o', 'json'], { env });
+    if (r.status !== 0) throw new Error(`kubectl get ${args.join(' ')}: ${r.stderr}`);
+    return JSON.parse(r.stdout);
+  };
   return {
     env,
     kubectl: (...args: string[]): Run => run(KUBECTL, args, { env }),
@@ -101,14 +107,24 @@ export function userShell(helmPath: string, via: 'npm' | 'krew' = 'npm') {
         { env },
       ),
     helm: (...args: string[]): Run => run(helmPath, args, { env }),
-    /** kubectl get ... -o json, parsed; throws with kubectl's message on failure. */
-    getJson: (...args: string[]): any => {
-      const r = run(KUBECTL, ['get', ...args, '-o', 'json'], { env });
-      if (r.status !== 0) throw new Error(`kubectl get ${args.join(' ')}: ${r.stderr}`);
-      return JSON.parse(r.stdout);
-    },
+    getJson,
+    /** The room pods in ns: of one release, or of every release there. */
+    roomPods: (ns: string, release?: string): any[] =>
+      getJson('pods', '-n', ns, '-l', chartLabels('room', release)).items,
+    /** The per-pod Services in ns: of one release, or of every release there. */
+    podServices: (ns: string, release?: string): any[] =>
+      getJson('services', '-n', ns, '-l', chartLabels('pod-service', release)).items,
   };
 }
+
+/** The chart's labels of a component, of one release or of all. */
+const chartLabels = (component: string, release?: string) =>
+  `${release ? `app.kubernetes.io/instance=${release},` : ''}app.kubernetes.io/component=${component}`;
+
+/** Whether a pod is Ready and not being deleted. */
+export const isReadyPod = (p: any): boolean =>
+  !p.metadata.deletionTimestamp &&
+  p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
 
 /**
  * `kubectl expose-pods endpoints ARGS --watch -o json` running in the

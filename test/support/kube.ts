@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { KubeConfig } from '@kubernetes/client-node';
+import type nock from 'nock';
 
 import type { ResolvedKube } from '../../src/kube/config.js';
 
@@ -35,4 +36,35 @@ current-context: x
 `,
   );
   return file;
+}
+
+/** The chart's label selector as the plugin sends it: release rooms, of one component or of all. */
+export const chartSelector = (component?: string, release = 'rooms'): string =>
+  `app.kubernetes.io/instance=${release}${component ? `,app.kubernetes.io/component=${component}` : ''}`;
+
+/** The lists of release rooms in namespace game that the release reader sends (kube/release-reader.ts). */
+const RELEASE_LISTS = {
+  statefulSets: { path: '/apis/apps/v1/namespaces/game/statefulsets', component: 'room' },
+  roomPods: { path: '/api/v1/namespaces/game/pods', component: 'room' },
+  podServices: { path: '/api/v1/namespaces/game/services', component: 'pod-service' },
+  claims: { path: '/api/v1/namespaces/game/persistentvolumeclaims', component: undefined },
+} as const;
+
+/**
+ * Answers the given release lists once each, exactly as they must be asked
+ * (GET, only the chart's labelSelector in the query): items, and a
+ * resourceVersion where a watch follows.
+ */
+export function mockReleaseLists(
+  scope: nock.Scope,
+  lists: Partial<Record<keyof typeof RELEASE_LISTS, { items: unknown[]; resourceVersion?: string }>>,
+): nock.Scope {
+  for (const [kind, list] of Object.entries(lists)) {
+    const { path: listPath, component } = RELEASE_LISTS[kind as keyof typeof RELEASE_LISTS];
+    scope
+      .get(listPath)
+      .query({ labelSelector: chartSelector(component) })
+      .reply(200, { metadata: { resourceVersion: list.resourceVersion }, items: list.items });
+  }
+  return scope;
 }

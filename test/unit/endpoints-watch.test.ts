@@ -9,10 +9,9 @@ import { diffEndpoints } from '../../src/core/endpoint-changes.js';
 import type { Endpoint } from '../../src/core/endpoints.js';
 import { ExitCode } from '../../src/errors.js';
 import { watchEndpoints, type EndpointsUpdate } from '../../src/ops/endpoints-watch.js';
-import { FAKE_SERVER, fakeKubeconfigFile } from '../support/kube.js';
+import { chartSelector, FAKE_SERVER, fakeKubeconfigFile, mockReleaseLists } from '../support/kube.js';
 import { eventually } from '../support/poll.js';
 
-const sel = (c: string) => `app.kubernetes.io/instance=rooms,app.kubernetes.io/component=${c}`;
 const kubeconfig = fakeKubeconfigFile();
 
 const row = (ordinal: number, over: Partial<Endpoint> = {}): Endpoint => ({
@@ -92,16 +91,11 @@ const isList = (q: Query) => q.watch === undefined;
 
 /** The four lists, each at its own resourceVersion. */
 function lists(scope: nock.Scope, opts: { nodes?: 'forbidden' } = {}) {
-  scope
-    .get(PATHS.sts)
-    .query((q: Query) => isList(q) && q.labelSelector === sel('room'))
-    .reply(200, { metadata: { resourceVersion: '100' }, items: [statefulSet] })
-    .get(PATHS.pods)
-    .query((q: Query) => isList(q) && q.labelSelector === sel('room'))
-    .reply(200, { metadata: { resourceVersion: '200' }, items: [pod(0), pod(1)] })
-    .get(PATHS.services)
-    .query((q: Query) => isList(q) && q.labelSelector === sel('pod-service'))
-    .reply(200, { metadata: { resourceVersion: '300' }, items: [service(0), service(1)] });
+  mockReleaseLists(scope, {
+    statefulSets: { items: [statefulSet], resourceVersion: '100' },
+    roomPods: { items: [pod(0), pod(1)], resourceVersion: '200' },
+    podServices: { items: [service(0), service(1)], resourceVersion: '300' },
+  });
   if (opts.nodes === 'forbidden') {
     scope.get(PATHS.nodes).query(isList).reply(403, { kind: 'Status', code: 403, reason: 'Forbidden' });
   } else {
@@ -197,9 +191,9 @@ describe('watchEndpoints against a fake API server (nock)', { timeout: 10_000 },
 
     const byRv = Object.fromEntries(queries.map((q) => [String(q.resourceVersion), q]));
     assert.deepEqual(Object.keys(byRv).sort(), ['100', '200', '300', '400']);
-    assert.equal(byRv['100']!.labelSelector, sel('room'));
-    assert.equal(byRv['200']!.labelSelector, sel('room'));
-    assert.equal(byRv['300']!.labelSelector, sel('pod-service'));
+    assert.equal(byRv['100']!.labelSelector, chartSelector('room'));
+    assert.equal(byRv['200']!.labelSelector, chartSelector('room'));
+    assert.equal(byRv['300']!.labelSelector, chartSelector('pod-service'));
     assert.equal(byRv['400']!.labelSelector, undefined, 'nodes are watched unfiltered');
     for (const q of queries) {
       assert.equal(q.allowWatchBookmarks, 'true');
@@ -254,7 +248,7 @@ describe('watchEndpoints against a fake API server (nock)', { timeout: 10_000 },
       );
     scope
       .get(PATHS.pods)
-      .query((q: Query) => isList(q) && q.labelSelector === sel('room'))
+      .query((q: Query) => isList(q) && q.labelSelector === chartSelector('room'))
       .reply(200, { metadata: { resourceVersion: '960' }, items: [pod(0)] });
     const rewatch: Query[] = [];
     const pods = stream();

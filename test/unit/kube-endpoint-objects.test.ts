@@ -7,9 +7,8 @@ import { resolveEndpointRows, DEFAULT_ADDRESS_TYPES, UNKNOWN_ADDRESS } from '../
 import { ExitCode } from '../../src/errors.js';
 import { readEndpointObjects } from '../../src/kube/endpoint-objects.js';
 import { readEndpoints, releaseEndpoints } from '../../src/ops/endpoints.js';
-import { FAKE_SERVER, fakeKube, fakeKubeconfigFile } from '../support/kube.js';
+import { FAKE_SERVER, fakeKube, fakeKubeconfigFile, mockReleaseLists } from '../support/kube.js';
 
-const sel = (c: string) => `app.kubernetes.io/instance=rooms,app.kubernetes.io/component=${c}`;
 const N = 300;
 const pods = Array.from({ length: N }, (_, i) => ({
   metadata: { name: `rooms-expose-pods-${i}` },
@@ -40,23 +39,15 @@ function lists(
   scope: nock.Scope,
   nodeReply: (i: nock.Interceptor) => nock.Scope = (i) => i.reply(200, { items: nodes }),
 ) {
-  scope
-    .get('/apis/apps/v1/namespaces/game/statefulsets')
-    .query({ labelSelector: sel('room') })
-    .reply(200, {
-      items: [
-        {
-          metadata: { name: 'rooms-expose-pods' },
-          spec: { replicas: N, serviceName: 'rooms-expose-pods', selector: {}, template: {} },
-        },
-      ],
-    })
-    .get('/api/v1/namespaces/game/pods')
-    .query({ labelSelector: sel('room') })
-    .reply(200, { items: pods })
-    .get('/api/v1/namespaces/game/services')
-    .query({ labelSelector: sel('pod-service') })
-    .reply(200, { items: services });
+  const statefulSet = {
+    metadata: { name: 'rooms-expose-pods' },
+    spec: { replicas: N, serviceName: 'rooms-expose-pods', selector: {}, template: {} },
+  };
+  mockReleaseLists(scope, {
+    statefulSets: { items: [statefulSet] },
+    roomPods: { items: pods },
+    podServices: { items: services },
+  });
   return nodeReply(scope.get('/api/v1/nodes'));
 }
 

@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 
 import nock from 'nock';
 
-import { FAKE_SERVER, fakeKube } from '../support/kube.js';
+import { chartSelector, FAKE_SERVER, fakeKube } from '../support/kube.js';
 
 import { ExitCode } from '../../src/errors.js';
 import { KubeApiError } from '../../src/kube/errors.js';
@@ -12,8 +12,6 @@ import { readReleaseObjects } from '../../src/kube/release-objects.js';
 const SERVER = FAKE_SERVER;
 const kube = fakeKube;
 
-const sel = (component: string) =>
-  `app.kubernetes.io/instance=rooms,app.kubernetes.io/component=${component}`;
 const list = (items: unknown[] = []) => ({ apiVersion: 'v1', kind: 'List', metadata: {}, items });
 const redisDeployment = {
   metadata: { name: 'rooms-expose-pods-redis' },
@@ -54,10 +52,10 @@ function expectAll(
     ),
 ): nock.Scope {
   return statefulSets(
-    scope.get('/apis/apps/v1/namespaces/game/statefulsets').query({ labelSelector: sel('room') }),
+    scope.get('/apis/apps/v1/namespaces/game/statefulsets').query({ labelSelector: chartSelector('room') }),
   )
     .get('/api/v1/namespaces/game/pods')
-    .query({ labelSelector: sel('room') })
+    .query({ labelSelector: chartSelector('room') })
     .reply(
       200,
       list([
@@ -69,7 +67,7 @@ function expectAll(
       ]),
     )
     .get('/api/v1/namespaces/game/services')
-    .query({ labelSelector: sel('pod-service') })
+    .query({ labelSelector: chartSelector('pod-service') })
     .reply(
       200,
       list([
@@ -84,7 +82,7 @@ function expectAll(
       ]),
     )
     .get('/apis/discovery.k8s.io/v1/namespaces/game/endpointslices')
-    .query({ labelSelector: sel('pod-service') })
+    .query({ labelSelector: chartSelector('pod-service') })
     .reply(
       200,
       list([
@@ -103,10 +101,10 @@ function expectAll(
       ]),
     )
     .get('/apis/apps/v1/namespaces/game/deployments')
-    .query({ labelSelector: sel('redis') })
+    .query({ labelSelector: chartSelector('redis') })
     .reply(200, list([redisDeployment]))
     .get('/api/v1/namespaces/game/pods')
-    .query({ labelSelector: sel('redis') })
+    .query({ labelSelector: chartSelector('redis') })
     .reply(
       200,
       list([{ metadata: { name: 'r' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }]),

@@ -12,7 +12,7 @@ import { ExitCode } from '../../src/errors.js';
 import { rollbackArgs, upgradeArgs } from '../../src/helm/args.js';
 import { acquireReleaseLock, helmAlive, holderIdentity, leaseIsStale } from '../../src/kube/lock.js';
 import { readScaleObjects, setStatefulSetReplicas } from '../../src/kube/scale-objects.js';
-import { FAKE_SERVER, fakeKube } from '../support/kube.js';
+import { FAKE_SERVER, fakeKube, mockReleaseLists } from '../support/kube.js';
 import { endpointRow, ordinals, podService, roomPod } from '../support/fixtures.js';
 
 const W = 'rooms-expose-pods';
@@ -457,23 +457,14 @@ describe('readScaleObjects (nock): the pre-flight reads', () => {
   before(() => nock.disableNetConnect());
   after(() => nock.enableNetConnect());
   afterEach(() => nock.cleanAll());
-  const sel = (c?: string) =>
-    `app.kubernetes.io/instance=rooms${c ? `,app.kubernetes.io/component=${c}` : ''}`;
 
   function lists(scope: nock.Scope, sts: unknown[]) {
-    return scope
-      .get('/apis/apps/v1/namespaces/game/statefulsets')
-      .query({ labelSelector: sel('room') })
-      .reply(200, { items: sts })
-      .get('/api/v1/namespaces/game/pods')
-      .query({ labelSelector: sel('room') })
-      .reply(200, { items: [{ metadata: { name: `${W}-0` }, status: { phase: 'Running' } }] })
-      .get('/api/v1/namespaces/game/services')
-      .query({ labelSelector: sel('pod-service') })
-      .reply(200, { items: [] })
-      .get('/api/v1/namespaces/game/persistentvolumeclaims')
-      .query({ labelSelector: sel() })
-      .reply(200, { items: [{ metadata: { name: `data-${W}-0` } }] });
+    return mockReleaseLists(scope, {
+      statefulSets: { items: sts },
+      roomPods: { items: [{ metadata: { name: `${W}-0` }, status: { phase: 'Running' } }] },
+      podServices: { items: [] },
+      claims: { items: [{ metadata: { name: `data-${W}-0` } }] },
+    });
   }
   const sts = [{ metadata: { name: W }, spec: { replicas: 3, selector: {}, template: {}, serviceName: W } }];
 

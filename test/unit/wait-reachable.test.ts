@@ -6,16 +6,14 @@ import nock from 'nock';
 
 import { ExitCode } from '../../src/errors.js';
 import { requireReachable } from '../../src/ops/endpoints.js';
-import { FAKE_SERVER, fakeKubeconfigFile } from '../support/kube.js';
-
-const sel = (c: string) => `app.kubernetes.io/instance=rooms,app.kubernetes.io/component=${c}`;
+import { chartSelector, FAKE_SERVER, fakeKubeconfigFile } from '../support/kube.js';
 
 /** Two rooms on one node whose address is loopback, at these nodePorts: the probes are real connections. */
 function release(ports: [number, number]) {
   nock(FAKE_SERVER)
     .persist()
     .get('/apis/apps/v1/namespaces/game/statefulsets')
-    .query({ labelSelector: sel('room') })
+    .query({ labelSelector: chartSelector('room') })
     .reply(200, {
       items: [
         {
@@ -25,7 +23,7 @@ function release(ports: [number, number]) {
       ],
     })
     .get('/api/v1/namespaces/game/pods')
-    .query({ labelSelector: sel('room') })
+    .query({ labelSelector: chartSelector('room') })
     .reply(200, {
       items: [0, 1].map((i) => ({
         metadata: { name: `rooms-expose-pods-${i}` },
@@ -34,7 +32,7 @@ function release(ports: [number, number]) {
       })),
     })
     .get('/api/v1/namespaces/game/services')
-    .query({ labelSelector: sel('pod-service') })
+    .query({ labelSelector: chartSelector('pod-service') })
     .reply(200, {
       items: [0, 1].map((i) => ({
         metadata: { name: `rooms-expose-pods-${i}`, namespace: 'game' },
