@@ -60,7 +60,8 @@ export function nodePortHolders(
   const holders = new Map<number, ServiceView>();
   for (const s of services) {
     if (ours(s)) continue;
-    for (const p of s.ports) if (p.nodePort) holders.set(p.nodePort, s);
+    // A health-check nodePort (LoadBalancer with Local) is taken from the same range: it collides too.
+    for (const p of nodePortsOf(s)) holders.set(p, s);
   }
   return holders;
 }

@@ -148,6 +148,14 @@ describe('nodePortProblems', () => {
     ]);
   });
 
+  it("another LoadBalancer's health-check nodePort is taken too: the API server would refuse it", () => {
+    const lb = { ...svc('lb', 'arcade', 31000), healthCheckNodePort: 30881 };
+    assert.deepEqual(nodePortProblems(manifest({ replicas: 2 }), [lb], 'rooms', 'game'), [
+      `nodePort 30881 (for ${W}-1) is taken by Service arcade/lb`,
+      'the first free block of 2 nodePorts starts at 30000: add --node-port-base 30000 (or --set expose.nodePortBase=30000)',
+    ]);
+  });
+
   it("the release's own Services do not count: re-applying them is no collision", () => {
     const all = [svc(`${W}-0`, 'game', 30880, 'rooms'), svc(`${W}-1`, 'game', 30881, 'rooms')];
     assert.deepEqual(nodePortProblems(manifest({ replicas: 2 }), all, 'rooms', 'game'), []);
