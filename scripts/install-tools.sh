@@ -3,7 +3,8 @@
 # Installs the real binaries the tests run, pinned, into a cache outside the repo:
 #   helm 3 and helm 4, built from their Go modules with upstream's ldflags;
 #   krew, built from its Go module (the packaging tests install the plugin with it);
-#   rcodesign, from crates.io: only `npm run package` needs it, to sign the macOS binary ad hoc;
+#   rcodesign, from crates.io, and Debian's openssl: `npm run package` verifies the Node.js project's
+#   signature on the macOS Node with openssl, and signs the result ad hoc with rcodesign;
 #   redis-server and redis-cli, from Debian's package;
 #   nft and iptables, from Debian's packages: the kube-proxy of the local cluster's data plane runs them.
 # A second run finds them and builds nothing. Prints where they are and how long each took.
@@ -86,6 +87,8 @@ build_krew() {
 
 build_rcodesign() {
   local dir="$cache/rcodesign-$RCODESIGN_VERSION"
+  # openssl verifies the Node.js project's signature on the macOS Node before it is embedded.
+  apt_install openssl openssl
   if [ -x "$dir/bin/rcodesign" ]; then log "✔ rcodesign $RCODESIGN_VERSION (cached) $dir/bin/rcodesign"; return; fi
   need cargo "install Rust from https://rustup.rs or your package manager"
   local start=$SECONDS

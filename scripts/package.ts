@@ -4,11 +4,13 @@
  *
  *   npm run package                                  every platform, into dist/, and krew-manifest.yaml
  *   npm run package -- --platform linux/amd64 --out-dir /tmp/x --manifest /tmp/x/krew-manifest.yaml
+ *   ... --without-code-cache, --node-version 24.21.0   for bench/startup.ts's comparisons
  *
  * The steps, each in its own module under scripts/package/:
  *   targets.ts        the platforms, and the Node LTS binary each embeds (pinned by version and sha512)
  *   node-dist.ts      fetching and checking those binaries from the npm registry; rcodesign
  *   bundle.ts         esbuild: src/sea.ts as one CommonJS file behind sea-shim.cjs, client-node apart
+ *   apple-signature.ts, macho.ts  the macOS Node verified as the Node.js project's before it is embedded
  *   executable.ts     the SEA blob, injected with postject; darwin signed again, ad hoc
  *   archive.ts        tar.gz or zip, byte for byte the same on a rebuild (but linux/amd64's code caches)
  *   release-notes.ts  RELEASE_NOTES.md
@@ -36,7 +38,7 @@ import {
 } from './package/krew.js';
 import { log } from './package/node-dist.js';
 import { releaseNotes } from './package/release-notes.js';
-import { platformOf, TARGETS } from './package/targets.js';
+import { platformOf, TARGETS, targetsWithNode } from './package/targets.js';
 
 export { TARGETS } from './package/targets.js';
 export { releaseNotes } from './package/release-notes.js';
@@ -49,16 +51,23 @@ export interface PackageOptions {
   manifest: string;
   /** false leaves the V8 code cache out even on linux/amd64 (bench/startup.ts compares). */
   codeCache?: boolean;
+  /** An earlier pinned Node for linux/amd64 (bench/startup.ts compares); default NODE_VERSION. */
+  nodeVersion?: string;
 }
 
 /** checksums.txt, RELEASE_NOTES.md, and the krew manifest, checked, also as plugins/expose-pods.yaml for krew-index. */
-function writeReleaseFiles(opts: PackageOptions, version: string, built: BuiltArchive[]): void {
-  const targets = TARGETS.filter((t) => opts.platforms.includes(platformOf(t)));
+function writeReleaseFiles(
+  opts: PackageOptions,
+  version: string,
+  built: BuiltArchive[],
+  signers: Record<string, string>,
+): void {
+  const targets = targetsWithNode(opts.nodeVersion).filter((t) => opts.platforms.includes(platformOf(t)));
   writeFileSync(
     path.join(opts.outDir, 'checksums.txt'),
     built.map((a) => `${a.sha256}  ${path.basename(a.file)}\n`).join(''),
   );
-  writeFileSync(path.join(opts.outDir, 'RELEASE_NOTES.md'), releaseNotes(version, targets, built));
+  writeFileSync(path.join(opts.outDir, 'RELEASE_NOTES.md'), releaseNotes(version, targets, built, signers));
   const template = readFileSync(path.join(ROOT, 'scripts/package/krew-manifest.template.yaml'), 'utf8');
   const manifest = renderKrewManifest(template, version, built);
   const problems = krewManifestProblems(parse(manifest) as KrewManifest, {
@@ -74,7 +83,7 @@ function writeReleaseFiles(opts: PackageOptions, version: string, built: BuiltAr
 
 /** Builds the archives, checksums.txt, RELEASE_NOTES.md and the krew manifest; returns what it built. */
 export async function packageAll(opts: PackageOptions): Promise<BuiltArchive[]> {
-  const targets = TARGETS.filter((t) => opts.platforms.includes(platformOf(t)));
+  const targets = targetsWithNode(opts.nodeVersion).filter((t) => opts.platforms.includes(platformOf(t)));
   const unknown = opts.platforms.filter((p) => !TARGETS.some((t) => platformOf(t) === p));
   if (unknown.length > 0)
     throw new Error(`unknown platform ${unknown.join(', ')}; known: ${TARGETS.map(platformOf).join(', ')}`);
@@ -98,10 +107,12 @@ export async function packageAll(opts: PackageOptions): Promise<BuiltArchive[]> 
   const inputs = { main, moduleAssets, assets: { [CHART_ASSET]: chartFile, ...moduleAssets } };
   const epoch = sourceDateEpoch();
   const built: BuiltArchive[] = [];
+  const signers: Record<string, string> = {};
   for (const t of targets) {
     const dir = path.join(work, `${t.os}_${t.arch}`);
     mkdirSync(dir, { recursive: true });
-    const exe = seaExecutable(t, dir, inputs, wantsCodeCache(t, opts.codeCache !== false));
+    const { exe, nodeSigner } = seaExecutable(t, dir, inputs, wantsCodeCache(t, opts.codeCache !== false));
+    if (nodeSigner) signers[platformOf(t)] = nodeSigner;
     const archive = writeArchive(t, exe, opts.outDir, epoch);
     log(
       `✔ ${path.relative(ROOT, archive) || archive} ${(statSync(archive).size / 2 ** 20).toFixed(1)} MiB, binary ${(statSync(exe).size / 2 ** 20).toFixed(1)} MiB`,
@@ -118,7 +129,7 @@ export async function packageAll(opts: PackageOptions): Promise<BuiltArchive[]> 
   rmSync(kept, { recursive: true, force: true });
   cpSync(work, kept, { recursive: true });
   rmSync(work, { recursive: true, force: true });
-  writeReleaseFiles(opts, pkg.version, built);
+  writeReleaseFiles(opts, pkg.version, built, signers);
   log(
     `✔ ${path.relative(ROOT, opts.manifest) || opts.manifest} and checksums.txt (${built.length} platforms)`,
   );
@@ -132,6 +143,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       'out-dir': { type: 'string', default: path.join(ROOT, 'dist') },
       manifest: { type: 'string', default: path.join(ROOT, 'krew-manifest.yaml') },
       'without-code-cache': { type: 'boolean', default: false },
+      'node-version': { type: 'string' },
     },
   });
   const platforms = values.platform?.flatMap((p) => p.split(',')) ?? TARGETS.map(platformOf);
@@ -142,6 +154,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     outDir,
     manifest: path.resolve(values.manifest),
     codeCache: !values['without-code-cache'],
+    nodeVersion: values['node-version'],
   }).catch((e: unknown) => {
     log(`error: ${e instanceof Error ? e.message : String(e)}`);
     process.exitCode = 1;

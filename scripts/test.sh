@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # `npm test`: installs the real tools the tests run (helm 3 and 4, krew,
-# kubectl, redis-server, nft and iptables, and the local control plane with its
-# data plane: a real kube-proxy per node; root), builds, packages the
-# linux/amd64 single executable, checks types, lint and formatting, brings the
-# local cluster up, runs every test in one node --test run, and brings the
-# cluster down again, whatever happened.
+# kubectl, redis-server, nft and iptables, rcodesign and openssl, and the local
+# control plane with its data plane: a real kube-proxy per node; root), builds,
+# packages the linux/amd64, darwin/arm64 and windows/amd64 single executables,
+# checks types, lint and formatting, brings the local cluster up, runs every test
+# in one node --test run, and brings the cluster down again, whatever happened.
 #   scripts/test.sh        everything
 #   scripts/test.sh e2e    only the end-to-end tests (npm run test:e2e)
 #   scripts/test.sh soak   only the model-based sequences, more of them (npm run test:soak;
@@ -14,15 +14,16 @@ cd "$(dirname "$0")/.."
 
 only=${1:-all}
 start=$SECONDS
-bash scripts/install-tools.sh
+bash scripts/install-tools.sh helm krew redis netfilter rcodesign
 bash test/cluster/cluster.sh build
 echo "tools ready in $((SECONDS - start))s" >&2
 
 npm run --silent build
 # The single executables and their krew manifest, as `npm run package` makes
-# them for a release, for linux/amd64 (run by test/package and test/e2e/krew)
+# them for a release, for linux/amd64 (run by test/package and test/e2e/krew),
+# darwin/arm64 (its Mach-O, signatures and contents are checked in test/package)
 # and windows/amd64 (its zip is unpacked by the real krew in test/package).
-node --import tsx scripts/package.ts --platform linux/amd64,windows/amd64 \
+node --import tsx scripts/package.ts --platform linux/amd64,darwin/arm64,windows/amd64 \
   --out-dir build/test-package --manifest build/test-package/krew-manifest.yaml
 if [ "$only" = all ]; then
   npm run --silent typecheck

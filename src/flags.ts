@@ -96,6 +96,12 @@ export function timeoutFlag(description: string, helpGroup?: string) {
   return durationFlag({ description, default: '5m', helpGroup });
 }
 
+/** --no-headers, as kubectl get has it: the table without its header row. */
+export const noHeadersFlag = Flags.boolean({
+  description: 'Print the table without its header row (as kubectl get --no-headers).',
+  default: false,
+});
+
 /** --wait-reachable of install and scale. */
 export const waitReachableFlag = Flags.boolean({
   description:

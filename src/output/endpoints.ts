@@ -8,8 +8,15 @@ import { renderTable } from './table.js';
 
 const dash = (v: string | number | null) => (v === null ? '-' : String(v));
 
-/** The endpoints table; wide adds the pod IP, the Service type and the in-cluster DNS name. */
-export function formatEndpoints(rows: (Endpoint & { probe?: string })[], wide: boolean): string {
+/**
+ * The endpoints table; wide adds the pod IP, the Service type and the
+ * in-cluster DNS name; `headers: false` leaves the header row out.
+ */
+export function formatEndpoints(
+  rows: (Endpoint & { probe?: string })[],
+  wide: boolean,
+  opts: { headers?: boolean } = {},
+): string {
   const probed = rows.some((r) => r.probe !== undefined);
   const head = ['POD', 'READY', 'NODE', 'ADDRESS', 'ADDRESS-TYPE', 'PORT', 'PROTOCOL', 'SERVICE', 'STATUS'];
   if (probed) head.push('PROBE');
@@ -33,6 +40,7 @@ export function formatEndpoints(rows: (Endpoint & { probe?: string })[], wide: b
       if (wide) row.push(dash(r.podIP), dash(r.serviceType), r.dns);
       return row;
     }),
+    opts,
   );
 }
 
@@ -119,10 +127,10 @@ export function formatWatchEvent(
 export function formatWatchFrame(
   rows: Endpoint[],
   where: { release: string; namespace: string; time: string },
-  opts: { wide: boolean; tty: boolean },
+  opts: { wide: boolean; tty: boolean; headers?: boolean },
 ): string {
   const table = rows.length
-    ? formatEndpoints(rows, opts.wide)
+    ? formatEndpoints(rows, opts.wide, { headers: opts.headers })
     : `No endpoints match (release ${where.release}).`;
   const head = `release ${where.release} in namespace ${where.namespace}, ${where.time}${opts.tty ? ' (Ctrl-C to stop)' : ''}`;
   return opts.tty ? `\x1b[H\x1b[2J${head}\n${table}\n` : `${head}\n${table}\n\n`;

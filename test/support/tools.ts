@@ -56,14 +56,20 @@ export const TOOLS = loadTools();
  */
 export const PACKAGE_DIR = path.join(ROOT, 'build/test-package');
 
-/** The packaged linux/amd64 and windows/amd64 archives and their manifest; a missing one fails the test run. */
-export function packaged(): { archive: string; windowsArchive: string; manifest: string } {
+/** The archives scripts/test.sh packages (linux/amd64, darwin/arm64, windows/amd64) and their manifest; a missing one fails the test run. */
+export function packaged(): {
+  archive: string;
+  darwinArchive: string;
+  windowsArchive: string;
+  manifest: string;
+} {
   const archive = path.join(PACKAGE_DIR, 'kubectl-expose_pods_linux_amd64.tar.gz');
+  const darwinArchive = path.join(PACKAGE_DIR, 'kubectl-expose_pods_darwin_arm64.tar.gz');
   const windowsArchive = path.join(PACKAGE_DIR, 'kubectl-expose_pods_windows_amd64.zip');
   const manifest = path.join(PACKAGE_DIR, 'krew-manifest.yaml');
-  for (const f of [archive, windowsArchive, manifest])
+  for (const f of [archive, darwinArchive, windowsArchive, manifest])
     if (!existsSync(f)) throw new Error(`${f} is missing: npm test packages it first (scripts/test.sh)`);
-  return { archive, windowsArchive, manifest };
+  return { archive, darwinArchive, windowsArchive, manifest };
 }
 
 /**

@@ -30,7 +30,7 @@ describe('krew-manifest.yaml, as committed', () => {
     assert.equal(committed.spec.version, `v${pkg.version}`);
     assert.deepEqual(
       committed.spec.platforms.map((p) => `${p.selector.matchLabels.os}/${p.selector.matchLabels.arch}`),
-      ['linux/amd64', 'linux/arm64', 'darwin/amd64', 'windows/amd64'],
+      ['linux/amd64', 'linux/arm64', 'darwin/amd64', 'darwin/arm64', 'windows/amd64'],
     );
   });
 

@@ -171,6 +171,22 @@ describe('probeEndpoints', () => {
     assert.match(t, /STATUS +PROBE$/m);
     assert.match(t, /Ready +refused$/m);
   });
+
+  it('--no-headers: the same rows without the header row, columns as wide as the rows need', () => {
+    const rows = [row(0), { ...row(1), pod: 'a-much-longer-pod-name-1' }];
+    const withHeaders = formatEndpoints(rows, false).split('\n');
+    const without = formatEndpoints(rows, false, { headers: false }).split('\n');
+    assert.match(withHeaders[0]!, /^POD +READY +NODE/);
+    assert.equal(without.length, 2);
+    assert.deepEqual(
+      without.map((l) => l.split(/ {3,}/)[0]),
+      rows.map((r) => r.pod),
+    );
+    assert.deepEqual(
+      without.map((l) => l.split(/\s+/)),
+      withHeaders.slice(1).map((l) => l.split(/\s+/)),
+    );
+  });
 });
 
 describe('probeWithFallback', () => {
