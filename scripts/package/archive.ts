@@ -15,10 +15,16 @@ export function sourceDateEpoch(): number {
   return r.status === 0 && r.stdout.trim() ? Number(r.stdout.trim()) : 0;
 }
 
+/** kubectl's plugin completion: a script beside the binary that runs its __complete. */
+const COMPLETION = {
+  unix: 'kubectl_complete-expose_pods',
+  windows: 'kubectl_complete-expose_pods.cmd',
+} as const;
+
 /**
- * The archive krew installs from: the executable and LICENSE, a zip for
- * Windows and a tar.gz elsewhere. Fixed mtime, sorted names and owner 0, so a
- * rebuild is byte for byte the same. Returns its path.
+ * The archive krew installs from: the executable, its completion script and
+ * LICENSE, a zip for Windows and a tar.gz elsewhere. Fixed mtime, sorted names
+ * and owner 0, so a rebuild is byte for byte the same. Returns its path.
  */
 export function writeArchive(t: Target, exe: string, outDir: string, epoch: number): string {
   const dir = path.dirname(exe);
@@ -26,10 +32,14 @@ export function writeArchive(t: Target, exe: string, outDir: string, epoch: numb
   const archive = path.join(outDir, `${BIN}_${t.os}_${t.arch}.${t.os === 'windows' ? 'zip' : 'tar.gz'}`);
   const license = readFileSync(path.join(ROOT, 'LICENSE'));
   writeFileSync(path.join(dir, 'LICENSE'), license);
+  const completion = t.os === 'windows' ? COMPLETION.windows : COMPLETION.unix;
+  const script = readFileSync(path.join(ROOT, 'scripts/package', completion));
+  writeFileSync(path.join(dir, completion), script, { mode: 0o755 });
   if (t.os === 'windows') {
     const entries = [
       { name: 'LICENSE', data: license },
       { name: bin, data: readFileSync(exe), mode: 0o755 },
+      { name: completion, data: script, mode: 0o755 },
     ];
     writeFileSync(archive, zip(entries, new Date(epoch * 1000)));
     return archive;
@@ -48,6 +58,7 @@ export function writeArchive(t: Target, exe: string, outDir: string, epoch: numb
     dir,
     'LICENSE',
     bin,
+    completion,
   ]);
   return archive;
 }

@@ -61,6 +61,11 @@ export function renderKrewManifest(template: string, version: string, archives: 
     bin: a.bin,
     files: [
       { from: a.bin, to: '.' },
+      // kubectl's plugin completion; krew does not link it into its bin (kubernetes-sigs/krew#812).
+      {
+        from: a.os === 'windows' ? 'kubectl_complete-expose_pods.cmd' : 'kubectl_complete-expose_pods',
+        to: '.',
+      },
       { from: 'LICENSE', to: '.' },
     ],
   }));

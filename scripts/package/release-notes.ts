@@ -23,7 +23,7 @@ export function releaseNotes(
   const missing = TARGETS.filter((t) => !built.some((a) => a.os === t.os && a.arch === t.arch));
   return `# kubectl expose-pods v${version}
 
-Each archive holds one single executable (Node.js inside, with the chart) and LICENSE. Install with
+Each archive holds one single executable (Node.js inside, with the chart), its shell completion script and LICENSE. Install with
 \`kubectl krew install --manifest=krew-manifest.yaml --archive=<archive>\`, or put the binary on PATH.
 
 | platform | archive | Node.js | signing | sha256 |

@@ -2,6 +2,7 @@ import type { Command } from '@oclif/core';
 import { commands as helpCommands } from '@oclif/plugin-help';
 
 import CheckCerts from './check-certs.js';
+import Complete from './complete.js';
 import Endpoints from './endpoints.js';
 import Install from './install.js';
 import Recover from './recover.js';
@@ -19,6 +20,7 @@ import Version from './version.js';
  */
 export const COMMANDS: Record<string, Command.Class> = {
   ...helpCommands,
+  __complete: Complete,
   'check-certs': CheckCerts,
   endpoints: Endpoints,
   install: Install,

@@ -13,6 +13,7 @@ import {
   type PodSlotBudget,
 } from './budget.js';
 import { byOrdinal, type PodView, type ServiceView } from './model.js';
+import { CHART_NAME } from './release.js';
 
 /** One rendered object of a Helm manifest, as parsed YAML. */
 export interface ManifestObject {
@@ -423,7 +424,7 @@ export function chartMadeClaims(claims: ClaimView[], view: ManifestView | undefi
   }
   return claims
     .filter((c) => {
-      if (c.labels['app.kubernetes.io/name'] !== 'expose-pods') return false;
+      if (c.labels['app.kubernetes.io/name'] !== CHART_NAME) return false;
       const component = c.labels['app.kubernetes.io/component'];
       return component === 'redis' || (component === 'room' && /-(0|[1-9]\d*)$/.test(c.name));
     })

@@ -1,6 +1,9 @@
 /** The release a command works on when none is named. */
 export const DEFAULT_RELEASE = 'expose-pods';
 
+/** The bundled chart's name: its Chart.yaml, and app.kubernetes.io/name on what it renders. */
+export const CHART_NAME = 'expose-pods';
+
 // Helm's own rule for release names (a DNS-1123 subdomain of at most 53 characters).
 const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MAX_RELEASE_LENGTH = 53;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -89,6 +89,101 @@ describe('through the real kubectl, after the README install step', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^kind: StatefulSet$/m);
     assert.match(r.stdout, /statefulset\.kubernetes\.io\/pod-name: demo-expose-pods-1/);
+  });
+
+  describe('shell completion: kubectl __complete runs kubectl_complete-expose_pods from PATH', () => {
+    /** What kubectl's completion offers for these words: candidates (values only) and the directive. */
+    const complete = (env: NodeJS.ProcessEnv, ...words: string[]) => {
+      const r = run(TOOLS.KUBECTL, ['__complete', 'expose-pods', ...words], {
+        env: { PATH, KUBECONFIG: '/nonexistent', ...env },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const lines = r.stdout.trim().split('\n');
+      const directive = lines.pop() ?? '';
+      return { values: lines.map((l) => l.split('\t')[0]), lines, directive };
+    };
+
+    it('the npm install puts kubectl_complete-expose_pods on PATH', () => {
+      const r = run('sh', ['-c', 'command -v kubectl_complete-expose_pods'], { env: { PATH } });
+      assert.equal(r.stdout.trim(), path.join(prefix, 'bin/kubectl_complete-expose_pods'));
+    });
+
+    it('subcommands, with their summaries, filtered by what is typed', () => {
+      const all = complete({}, '');
+      assert.deepEqual(all.values, [
+        'check-certs',
+        'endpoints',
+        'install',
+        'recover',
+        'scale',
+        'status',
+        'tolerations',
+        'uninstall',
+        'version',
+      ]);
+      assert.ok(
+        all.lines.includes('scale\tChange the number of rooms and keep the per-pod Services in step'),
+      );
+      assert.equal(all.directive, ':4', 'no file names');
+      assert.deepEqual(complete({}, 's').values, ['scale', 'status']);
+    });
+
+    it('flags of the command, not those already given', () => {
+      const r = complete({}, 'endpoints', '--w');
+      assert.deepEqual(r.values, ['--watch']);
+      assert.ok(!complete({}, 'endpoints', '--watch', '--').values.includes('--watch'));
+      assert.ok(complete({}, 'endpoints', '--').values.includes('--probe-timeout'));
+    });
+
+    it('flag values: -o formats, --address-type types (a comma list), --expose-type', () => {
+      assert.deepEqual(complete({}, 'endpoints', '-o', '').values, [
+        'table',
+        'wide',
+        'json',
+        'yaml',
+        'addresses',
+      ]);
+      assert.deepEqual(complete({}, 'endpoints', '--output=j').values, ['--output=json']);
+      const types = complete({}, 'endpoints', '--address-type', 'ExternalIP,Int');
+      assert.deepEqual(types.values, ['ExternalIP,InternalDNS', 'ExternalIP,InternalIP']);
+      assert.equal(types.directive, ':6', 'no space after an item of the list, no file names');
+      assert.deepEqual(complete({}, 'install', '--expose-type', '').values, ['NodePort', 'LoadBalancer']);
+    });
+
+    it('--context names from the kubeconfig; files for --kubeconfig, directories for --pki-dir', () => {
+      const kubeconfig = path.join(prefix, 'kubeconfig');
+      writeFileSync(
+        kubeconfig,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]',
+          'users: [{name: u, user: {token: t}}]',
+          'contexts: [{name: prod, context: {cluster: c, user: u}}, {name: staging, context: {cluster: c, user: u}}]',
+          'current-context: prod',
+        ].join('\n'),
+      );
+      assert.deepEqual(complete({ KUBECONFIG: kubeconfig }, 'status', '--context', '').values, [
+        'prod',
+        'staging',
+      ]);
+      assert.deepEqual(complete({}, 'status', '--kubeconfig', kubeconfig, '--context', 's').values, [
+        'staging',
+      ]);
+      assert.equal(
+        complete({}, 'status', '--kubeconfig', '').directive,
+        ':0',
+        'the shell completes file names',
+      );
+      assert.equal(complete({}, 'check-certs', '--pki-dir', '').directive, ':16', 'directories only');
+    });
+
+    it('a release or namespace with no cluster to ask: nothing offered, no error at the prompt', () => {
+      const r = complete({}, 'status', '');
+      assert.deepEqual(r.values, []);
+      assert.equal(r.directive, ':4');
+      assert.deepEqual(complete({}, 'status', '-n', '').values, []);
+    });
   });
 
   it('every example in the help parses (pasted with --dry-run where it would install)', () => {

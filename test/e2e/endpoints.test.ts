@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -34,6 +34,42 @@ describe('endpoints on the InternalIP-only node', () => {
       /^solo-expose-pods-0 +true +kwok-node-3 +198\.51\.100\.13 +InternalIP +32500 +TCP +solo-expose-pods-0 +Ready$/m,
     );
     assert.match(r.stderr, /^warning: solo-expose-pods-0: only an internal address \(InternalIP\)/m);
+  });
+
+  it('--no-headers: the row alone, as kubectl get --no-headers prints it', () => {
+    const r = sh.kubectl('expose-pods', 'endpoints', 'solo', '-n', ns, '--no-headers');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^solo-expose-pods-0 +true +kwok-node-3 +198\.51\.100\.13 +InternalIP +32500 +TCP +solo-expose-pods-0 +Ready\n$/,
+    );
+  });
+
+  it('shell completion through the real kubectl: release names of this chart only, and namespaces', () => {
+    // Another chart's Helm release in the same namespace is not offered.
+    const chart = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-other-chart-'));
+    mkdirSync(path.join(chart, 'templates'));
+    writeFileSync(path.join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: other\nversion: 0.1.0\n');
+    writeFileSync(
+      path.join(chart, 'templates/cm.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\ndata: {}\n',
+    );
+    const other = sh.helm('install', 'other', chart, '-n', ns);
+    assert.equal(other.status, 0, other.stderr);
+    const complete = (...words: string[]) => {
+      const r = sh.kubectl('__complete', 'expose-pods', ...words);
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim().split('\n');
+    };
+    assert.deepEqual(complete('status', '-n', ns, ''), ['solo', ':4']);
+    assert.deepEqual(
+      complete('endpoints', '--namespace', ns, 'o'),
+      [':4'],
+      'other is not an expose-pods release',
+    );
+    assert.deepEqual(complete('scale', '-n', ns, 'so'), ['solo', ':4']);
+    const namespaces = complete('status', '-n', 'e2e-end');
+    assert.deepEqual(namespaces, ['e2e-endpoints', ':4']);
   });
 
   it('-o addresses prints host:port for scripts; --address-type Hostname changes the pick', () => {

@@ -106,13 +106,13 @@ describe('the linux/amd64 and windows/amd64 archives and their manifest', () => 
     );
   });
 
-  it('holds exactly the binary and LICENSE, executable, owned by 0, at the last commit’s time', () => {
+  it('holds exactly the binary, its completion script and LICENSE, executable, owned by 0, at the last commit’s time', () => {
     const r = run('tar', ['-tvzf', archive, '--numeric-owner']);
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.deepEqual(
       lines.map((l) => l.split(/\s+/).at(-1)),
-      ['LICENSE', 'kubectl-expose_pods'],
+      ['LICENSE', 'kubectl-expose_pods', 'kubectl_complete-expose_pods'],
     );
     assert.match(lines[1]!, /^-rwxr-xr-x 0\/0 /);
     const commit = run('git', ['log', '-1', '--format=%cd', '--date=format-local:%Y-%m-%d %H:%M'], {
@@ -132,11 +132,11 @@ describe('the darwin/arm64 archive (Apple silicon)', () => {
     assert.equal(r.status, 0, r.stderr);
   });
 
-  it('holds exactly the binary and LICENSE, executable, owned by 0', () => {
+  it('holds exactly the binary, its completion script and LICENSE, executable, owned by 0', () => {
     const lines = run('tar', ['-tvzf', darwinArchive, '--numeric-owner']).stdout.trim().split('\n');
     assert.deepEqual(
       lines.map((l) => l.split(/\s+/).at(-1)),
-      ['LICENSE', 'kubectl-expose_pods'],
+      ['LICENSE', 'kubectl-expose_pods', 'kubectl_complete-expose_pods'],
     );
     assert.match(lines[1]!, /^-rwxr-xr-x 0\/0 /);
   });
@@ -382,13 +382,42 @@ describe('kubectl krew install, with the real krew', () => {
     assert.match(version.stdout, new RegExp(`^node {3}v${NODE_VERSION}$`, 'm'));
   });
 
+  it('shell completion after the README’s one line (krew cannot install it): kubectl completes through the binary', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const line = readme
+      .split('\n')
+      .find((l) => l.startsWith('printf ') && l.includes('kubectl_complete-expose_pods'));
+    assert.ok(line, 'the README shows the line');
+    const made = run('sh', ['-c', line], { env: { KREW_ROOT: krewRoot } });
+    assert.equal(made.status, 0, made.stderr);
+    const r = kubectl('__complete', 'expose-pods', 's');
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t')[0]),
+      ['scale', 'status', ':4'],
+    );
+    const o = kubectl('__complete', 'expose-pods', 'endpoints', '-o', 'y');
+    assert.deepEqual(o.stdout.trim().split('\n'), ['yaml', ':4']);
+  });
+
   it('the Windows zip: krew (as on windows/amd64) unpacks kubectl-expose_pods.exe, a PE executable', () => {
     const windows = krewShell({ KREW_OS: 'windows' });
     const root = windows.root;
     const r = windows.install(windowsArchive, manifest);
     assert.equal(r.status, 0, r.stderr);
     const store = path.join(root, `store/expose-pods/v${pkg.version}`);
-    assert.deepEqual(readdirSync(store).sort(), ['LICENSE', 'kubectl-expose_pods.exe']);
+    assert.deepEqual(readdirSync(store).sort(), [
+      'LICENSE',
+      'kubectl-expose_pods.exe',
+      'kubectl_complete-expose_pods.cmd',
+    ]);
+    assert.match(
+      readFileSync(path.join(store, 'kubectl_complete-expose_pods.cmd'), 'utf8'),
+      /^kubectl-expose_pods\.exe __complete -- %\*\r$/m,
+    );
     const exe = readFileSync(path.join(store, 'kubectl-expose_pods.exe'));
     assert.equal(exe.subarray(0, 2).toString(), 'MZ');
     assert.ok(exe.includes('NODE_SEA_BLOB'), 'the SEA blob is in the binary');
