@@ -96,9 +96,9 @@ export function timeoutFlag(description: string, helpGroup?: string) {
   return durationFlag({ description, default: '5m', helpGroup });
 }
 
-/** --no-headers, as kubectl get has it: the table without its header row. */
+/** --no-headers, as kubectl get has it: tables without their header rows. */
 export const noHeadersFlag = Flags.boolean({
-  description: 'Print the table without its header row (as kubectl get --no-headers).',
+  description: 'Print tables without their header rows (as kubectl get --no-headers).',
   default: false,
 });
 

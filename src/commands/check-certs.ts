@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../base-command.js';
-import { kubeFlags, kubeFlagValues, outputFlag, durationFlag } from '../flags.js';
+import { durationFlag, kubeFlags, kubeFlagValues, noHeadersFlag, outputFlag } from '../flags.js';
 import { DEFAULT_PKI_DIR, worstStatus } from '../core/certs.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import type { CertsReport } from '../ops/check-certs.js';
@@ -42,6 +42,7 @@ Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is
   static override flags = {
     ...kubeFlags,
     output: outputFlag(['table', 'json', 'yaml']),
+    'no-headers': noHeadersFlag,
     'all-namespaces': Flags.boolean({
       char: 'A',
       description: 'TLS Secrets in every namespace, not only --namespace.',
@@ -96,7 +97,7 @@ Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is
       : report;
     if (flags.output === 'json' || flags.output === 'yaml')
       process.stdout.write(renderStructured(shown, flags.output));
-    else this.log(formatCerts(shown));
+    else this.log(formatCerts(shown, { headers: !flags['no-headers'] }));
 
     const worst = worstStatus(report.certificates);
     if (worst === 'expired' || worst === 'invalid') this.exit(ExitCode.CERTS_EXPIRED);

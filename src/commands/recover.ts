@@ -1,7 +1,15 @@
 import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../base-command.js';
-import { releaseArg, kubeFlags, kubeFlagValues, outputFlag, yesFlag, timeoutFlag } from '../flags.js';
+import {
+  kubeFlags,
+  kubeFlagValues,
+  noHeadersFlag,
+  outputFlag,
+  releaseArg,
+  timeoutFlag,
+  yesFlag,
+} from '../flags.js';
 import { OUT_OF_SERVICE_TAINT } from '../core/recover.js';
 import type { RecoverAction, RecoverResult } from '../ops/recover.js';
 
@@ -50,6 +58,7 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
     yes: yesFlag(),
     timeout: timeoutFlag('How long to wait for the replacements, as a duration.'),
     output: outputFlag(['table', 'json', 'yaml']),
+    'no-headers': noHeadersFlag,
   };
 
   async run(): Promise<RecoverResult> {
@@ -98,7 +107,7 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
       this.printer.success(`no pod of release ${result.release} is on a lost node`);
       return result;
     }
-    this.log(formatLostPods(result));
+    this.log(formatLostPods(result, { headers: !flags['no-headers'] }));
     if (!result.action) {
       this.printer.info(
         `Recover with --force-delete (the pod) or --out-of-service (the node): kubectl expose-pods recover ${result.release} -n ${result.namespace} --help`,
@@ -111,7 +120,7 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
       );
     }
     this.printer.success(`recovered ${result.replacements.length} pod(s):`);
-    this.log(formatReplacements(result));
+    this.log(formatReplacements(result, { headers: !flags['no-headers'] }));
     return result;
   }
 }

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../base-command.js';
-import { releaseArg, kubeFlags, kubeFlagValues, helmFlags, outputFlag } from '../flags.js';
+import { helmFlags, kubeFlags, kubeFlagValues, noHeadersFlag, outputFlag, releaseArg } from '../flags.js';
 import type { StatusReport } from '../core/status.js';
 import { ExitCode } from '../errors.js';
 
@@ -26,6 +26,7 @@ Exit code 0 when healthy, 8 when degraded, 7 when the release does not exist.`;
     ...kubeFlags,
     ...helmFlags,
     output: outputFlag(['table', 'json', 'yaml']),
+    'no-headers': noHeadersFlag,
   };
 
   async run(): Promise<StatusReport> {
@@ -44,7 +45,7 @@ Exit code 0 when healthy, 8 when degraded, 7 when the release does not exist.`;
       );
     if (flags.output === 'json' || flags.output === 'yaml')
       process.stdout.write(renderStructured(report, flags.output));
-    else this.log(formatStatus(report, process.stdout.isTTY));
+    else this.log(formatStatus(report, process.stdout.isTTY, { headers: !flags['no-headers'] }));
     if (!report.healthy) this.exit(ExitCode.DEGRADED);
     return report;
   }

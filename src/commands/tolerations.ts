@@ -2,12 +2,13 @@ import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../base-command.js';
 import {
-  releaseArg,
+  durationFlag,
+  helmFlags,
   kubeFlags,
   kubeFlagValues,
-  helmFlags,
+  noHeadersFlag,
   outputFlag,
-  durationFlag,
+  releaseArg,
   timeoutFlag,
 } from '../flags.js';
 import { progressLine } from '../core/progress.js';
@@ -65,6 +66,7 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
     }),
     timeout: timeoutFlag('How long to wait for the rolling restart, as a duration.', 'SET'),
     output: outputFlag(['table', 'json', 'yaml']),
+    'no-headers': noHeadersFlag,
     'node-monitor-grace-period': durationFlag({
       description: "kube-controller-manager's --node-monitor-grace-period, which the API does not expose.",
       default: `${DEFAULT_GRACE_SECONDS}s`,
@@ -126,7 +128,7 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
       process.stdout.write(renderStructured(report, flags.output));
       return report;
     }
-    this.log(formatTolerations(report));
+    this.log(formatTolerations(report, { headers: !flags['no-headers'] }));
     if (report.podsOnOlderTemplate.length) {
       this.printer.warn(
         `${report.podsOnOlderTemplate.join(', ')} run an older template: their tolerations change when they are restarted`,

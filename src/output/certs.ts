@@ -8,7 +8,7 @@ const STATUS_TEXT = (r: CertReport) => (r.reason ? `${r.status}: ${r.reason}` : 
  * kubeadm's shape: certificates first, then (when a pki dir was read) its CAs
  * in a second table, as `kubeadm certs check-expiration` prints them.
  */
-export function formatCerts(report: CertsReport): string {
+export function formatCerts(report: CertsReport, opts: { headers?: boolean } = {}): string {
   const rows = report.certificates.filter((r) => !r.kubeadmCA);
   const cas = report.certificates.filter((r) => r.kubeadmCA);
   const parts = [
@@ -23,6 +23,7 @@ export function formatCerts(report: CertsReport): string {
             r.authority ?? (r.isCA ? '(self-signed)' : '-'),
             STATUS_TEXT(r),
           ]),
+          opts,
         )
       : 'No certificates found.',
   ];
@@ -31,6 +32,7 @@ export function formatCerts(report: CertsReport): string {
       renderTable(
         ['CERTIFICATE AUTHORITY', 'SOURCE', 'EXPIRES', 'RESIDUAL TIME', 'STATUS'],
         cas.map((r) => [r.name, r.source, kubeadmDate(r.notAfter), r.residual ?? '-', STATUS_TEXT(r)]),
+        opts,
       ),
     );
   }

@@ -8,7 +8,11 @@ import { renderTable } from './table.js';
  * Redis, then the verdict with the problems grouped; with `leadWithSummary`
  * (a terminal), the verdict also comes before the table.
  */
-export function formatStatus(r: StatusReport, leadWithSummary = false): string {
+export function formatStatus(
+  r: StatusReport,
+  leadWithSummary = false,
+  opts: { headers?: boolean } = {},
+): string {
   const lines: string[] = [];
   lines.push(
     `RELEASE ${r.release.name} (namespace ${r.release.namespace}): chart ${r.release.chart}, app ${r.release.appVersion}, revision ${r.release.revision}, ${r.release.status}`,
@@ -32,6 +36,7 @@ export function formatStatus(r: StatusReport, leadWithSummary = false): string {
         o.nodePort ?? '-',
         o.serviceExists ? (o.endpointReady ? 'ready' : 'none') : '-',
       ]),
+      opts,
     ),
   );
   if (r.redis) {

@@ -3,7 +3,7 @@ import type { TolerationsChange } from '../ops/tolerations.js';
 import { renderTable } from './table.js';
 
 /** The human view of `tolerations`: one row per pod, then the failover timing each toleration gives. */
-export function formatTolerations(report: TolerationsReport): string {
+export function formatTolerations(report: TolerationsReport, opts: { headers?: boolean } = {}): string {
   const grace = report.graceSecondsAssumed;
   return [
     renderTable(
@@ -16,6 +16,7 @@ export function formatTolerations(report: TolerationsReport): string {
         p.source,
         p.currentTemplate ? 'current' : 'older: restart to apply',
       ]),
+      opts,
     ),
     '',
     `Estimated time from a node's last heartbeat to eviction (assuming --node-monitor-grace-period ${grace}s; the API does not expose it):`,

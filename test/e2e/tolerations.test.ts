@@ -53,6 +53,15 @@ describe('tolerations: what the live pods tolerate, and the failover time it giv
     assert.match(table.stdout, /assuming --node-monitor-grace-period 50s; the API does not expose it/);
     assert.match(table.stdout, /^ {2}not-ready +50s \+ 10s \(chart\) = 1m$/m);
     assert.match(table.stdout, /stay Terminating until someone confirms the node is gone/);
+    assert.match(table.stdout, /^POD +NODE +NOT-READY/);
+    const bare = sh.kubectl('expose-pods', 'tolerations', 'fast', '-n', ns, '--no-headers');
+    assert.equal(bare.status, 0, bare.stderr);
+    assert.match(
+      bare.stdout,
+      /^fast-expose-pods-0 +kwok-node-\d +10s +10s +chart +current\n/,
+      'the rows first',
+    );
+    assert.doesNotMatch(bare.stdout, /^POD /m);
   });
 
   it("no failover values: the admission plugin's 300 s on the live pods, and over 5 minutes to eviction", () => {

@@ -332,6 +332,10 @@ describe('status at fleet size: problems grouped by kind, ordinals as ranges', (
       /^ {2}NodePorts {3}1000 of 2768 used in 30000-32767 \(36%\), this release 1000; 1768 free, largest free block 31000-32767 \(1768\)$/m,
     );
     assert.match(text, /^DEGRADED \(510 problems\):$/m);
+    // --no-headers: the ORDINAL table loses its header row, and nothing else changes.
+    const bare = formatStatus(r, false, { headers: false });
+    assert.doesNotMatch(bare, /^ORDINAL +POD/m);
+    assert.equal(bare.split('\n').length, text.split('\n').length - 1);
   });
 
   it('up to three of a kind are listed as they are; ranges skip the gaps', () => {
