@@ -5,6 +5,7 @@ import CheckCerts from './check-certs.js';
 import Complete from './complete.js';
 import Endpoints from './endpoints.js';
 import Install from './install.js';
+import List from './list.js';
 import Recover from './recover.js';
 import Scale from './scale.js';
 import Status from './status.js';
@@ -24,6 +25,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   'check-certs': CheckCerts,
   endpoints: Endpoints,
   install: Install,
+  list: List,
   recover: Recover,
   scale: Scale,
   status: Status,

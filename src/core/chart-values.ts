@@ -32,3 +32,41 @@ export const CHART_VALUE_PATHS: Record<string, string[]> = {
   'expose.type': ['string'],
   'redis.enabled': ['boolean'],
 };
+
+/** The values that decide what a release should look like, as status judges it. */
+export function releaseValuesOf(v: ChartValues): {
+  replicas: number;
+  exposeCount: number;
+  nodePortBase?: number;
+  nodePorts?: number[];
+  redisEnabled: boolean;
+} {
+  const replicas = v.room?.replicas ?? 0;
+  return {
+    replicas,
+    exposeCount: v.expose?.count ?? replicas,
+    nodePortBase: v.expose?.nodePortBase ?? undefined,
+    ...(v.expose?.nodePorts?.length ? { nodePorts: v.expose.nodePorts } : {}),
+    redisEnabled: v.redis?.enabled ?? false,
+  };
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A release's computed values from what Helm stores: the user's values over
+ * the chart's defaults, as Helm coalesces them (maps merge key by key, a null
+ * removes the default, anything else replaces it). `helm get values --all`
+ * without running helm.
+ */
+export function coalesceValues(defaults: unknown, user: unknown): Record<string, unknown> {
+  const out = new Map(Object.entries(isMap(defaults) ? defaults : {}));
+  for (const [key, value] of Object.entries(isMap(user) ? user : {})) {
+    const base = out.get(key);
+    if (value === null) out.delete(key);
+    else if (isMap(value) && isMap(base)) out.set(key, coalesceValues(base, value));
+    else out.set(key, value);
+  }
+  return Object.fromEntries(out);
+}

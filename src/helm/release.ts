@@ -1,5 +1,5 @@
 import { ExitCode, ExposePodsError } from '../errors.js';
-import type { ChartValues } from '../core/chart-values.js';
+import { releaseValuesOf, type ChartValues } from '../core/chart-values.js';
 import type { HelmReleaseView, ReleaseValues } from '../core/status.js';
 import { kubeArgs, listArgs, type KubeTarget } from './args.js';
 import { helmOrThrow, type Helm } from './helm.js';
@@ -48,15 +48,7 @@ export async function chartValues(helm: Helm, release: string, target: KubeTarge
 
 /** The computed values that matter for status and scaling (`helm get values --all`). */
 export async function releaseValues(helm: Helm, release: string, target: KubeTarget): Promise<ReleaseValues> {
-  const v = await chartValues(helm, release, target);
-  const replicas = v.room?.replicas ?? 0;
-  return {
-    replicas,
-    exposeCount: v.expose?.count ?? replicas,
-    nodePortBase: v.expose?.nodePortBase ?? undefined,
-    ...(v.expose?.nodePorts?.length ? { nodePorts: v.expose.nodePorts } : {}),
-    redisEnabled: v.redis?.enabled ?? false,
-  };
+  return releaseValuesOf(await chartValues(helm, release, target));
 }
 
 /** `helm get values`: the values the user supplied (what a later upgrade must reuse), or all computed ones. */

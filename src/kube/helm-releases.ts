@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 
+import { coalesceValues } from '../core/chart-values.js';
 import { kubeApis } from './api.js';
 import type { ResolvedKube } from './config.js';
 
@@ -13,10 +14,14 @@ export interface HelmReleaseRecord {
   /** The chart's name (expose-pods for ours). */
   chart: string;
   chartVersion: string;
+  appVersion: string;
+  /** The computed values: the user's over the chart's defaults, as `helm get values --all` prints them. */
+  values: Record<string, unknown>;
 }
 
 interface ReleasePayload {
-  chart?: { metadata?: { name?: string; version?: string } };
+  chart?: { metadata?: { name?: string; version?: string; appVersion?: string }; values?: unknown };
+  config?: unknown;
 }
 
 /**
@@ -51,6 +56,8 @@ export async function listHelmReleases(kube: ResolvedKube, namespace?: string): 
       status: labels.status ?? 'unknown',
       chart: payload?.chart?.metadata?.name ?? '',
       chartVersion: payload?.chart?.metadata?.version ?? '',
+      appVersion: payload?.chart?.metadata?.appVersion ?? '',
+      values: coalesceValues(payload?.chart?.values, payload?.config),
     };
   });
 }

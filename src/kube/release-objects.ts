@@ -1,4 +1,4 @@
-import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1Deployment, V1PersistentVolumeClaim, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 
 import type { EndpointView, PodView, RedisView, ServiceView } from '../core/model.js';
 import { kubeApis } from './api.js';
@@ -21,7 +21,8 @@ export interface ReleaseObjects {
   template?: unknown;
 }
 
-function secretOf(d: V1Deployment): string | undefined {
+/** The Secret the Redis Deployment takes its password from (the chart's, or an existingSecret). */
+export function redisSecretOf(d: V1Deployment): string | undefined {
   for (const c of d.spec?.template.spec?.containers ?? []) {
     const ref = c.env?.find((e) => e.name === 'REDIS_PASSWORD')?.valueFrom?.secretKeyRef?.name;
     if (ref) return ref;
@@ -29,8 +30,25 @@ function secretOf(d: V1Deployment): string | undefined {
   return undefined;
 }
 
-function claimOf(d: V1Deployment): string | undefined {
+/** The claim the Redis Deployment mounts (the chart's, or an existingClaim). */
+export function redisClaimOf(d: V1Deployment): string | undefined {
   return d.spec?.template.spec?.volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim?.claimName;
+}
+
+/** Redis as status judges it: its pod Ready, its PVC, its Secret there. */
+export function redisView(
+  dep: V1Deployment,
+  pods: readonly V1Pod[],
+  secretPresent: boolean,
+  pvc: V1PersistentVolumeClaim | undefined,
+): RedisView {
+  return {
+    podReady: pods.some((p) => podView(p).ready),
+    pvc: pvc && pvcView(pvc),
+    pvcExpected: redisClaimOf(dep) !== undefined,
+    secretPresent,
+    secretName: redisSecretOf(dep) ?? '',
+  };
 }
 
 /** Reads the release's objects; every call runs in parallel and names itself in errors. */
@@ -54,41 +72,32 @@ export async function readReleaseObjects(
   ]);
 
   const sts: V1StatefulSet | undefined = stsList.items[0];
-  let redis: ReleaseObjects['redis'];
   const dep = deployments.items[0];
-  if (dep) {
-    const secretName = secretOf(dep) ?? '';
-    const claim = claimOf(dep);
-    // Names come from the live Deployment, so an existingSecret or existingClaim is found too.
-    const readOrMissing = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
-      try {
-        return await fn();
-      } catch (e) {
-        const err = toKubeError(e, `get ${what} ${where}`, server);
-        if (err.httpCode === 404) return undefined;
-        throw err;
-      }
-    };
-    const [secret, pvc] = await Promise.all([
-      secretName
-        ? readOrMissing(`secret ${secretName}`, () =>
-            core.readNamespacedSecret({ namespace, name: secretName }),
-          )
-        : undefined,
-      claim
-        ? readOrMissing(`persistentvolumeclaim ${claim}`, () =>
-            core.readNamespacedPersistentVolumeClaim({ namespace, name: claim }),
-          )
-        : undefined,
-    ]);
-    redis = {
-      podReady: redisPods.items.some((p: V1Pod) => podView(p).ready),
-      pvc: pvc && pvcView(pvc),
-      pvcExpected: claim !== undefined,
-      secretPresent: secret !== undefined,
-      secretName,
-    };
-  }
+  // Names come from the live Deployment, so an existingSecret or existingClaim is found too.
+  const readOrMissing = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (e) {
+      const err = toKubeError(e, `get ${what} ${where}`, server);
+      if (err.httpCode === 404) return undefined;
+      throw err;
+    }
+  };
+  const secretName = dep ? redisSecretOf(dep) : undefined;
+  const claim = dep ? redisClaimOf(dep) : undefined;
+  const [secret, pvc] = await Promise.all([
+    secretName
+      ? readOrMissing(`secret ${secretName}`, () =>
+          core.readNamespacedSecret({ namespace, name: secretName }),
+        )
+      : undefined,
+    claim
+      ? readOrMissing(`persistentvolumeclaim ${claim}`, () =>
+          core.readNamespacedPersistentVolumeClaim({ namespace, name: claim }),
+        )
+      : undefined,
+  ]);
+  const redis = dep && redisView(dep, redisPods.items, secret !== undefined, pvc);
 
   return {
     statefulSet: sts && {

@@ -47,6 +47,7 @@ describe('through the real kubectl, after the README install step', () => {
     for (const cmd of [
       'install',
       'endpoints',
+      'list',
       'scale',
       'status',
       'check-certs',
@@ -114,6 +115,7 @@ describe('through the real kubectl, after the README install step', () => {
         'check-certs',
         'endpoints',
         'install',
+        'list',
         'recover',
         'scale',
         'status',

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { after, afterEach, before, describe, it } from 'node:test';
+
+import nock from 'nock';
+
+import { coalesceValues } from '../../src/core/chart-values.js';
+import { listReleases } from '../../src/ops/list.js';
+import { FAKE_SERVER, fakeKubeconfigFile } from '../support/kube.js';
+import { roomPod } from '../support/fixtures.js';
+
+/** A Helm release Secret as Helm stores it: base64 (by the API) of base64 of gzip of the release JSON. */
+function releaseSecret(namespace: string, name: string, version: number, chart = 'expose-pods') {
+  const payload = {
+    name,
+    chart: {
+      metadata: { name: chart, version: '0.1.0', appVersion: '2.53' },
+      values: { room: { replicas: 1 } },
+    },
+    config: { room: { replicas: 2 }, redis: { enabled: false } },
+  };
+  const inner = gzipSync(Buffer.from(JSON.stringify(payload))).toString('base64');
+  return {
+    metadata: {
+      name: `sh.helm.release.v1.${name}.v${version}`,
+      namespace,
+      labels: { owner: 'helm', name, version: String(version), status: 'deployed' },
+    },
+    type: 'helm.sh/release.v1',
+    data: { release: Buffer.from(inner).toString('base64') },
+  };
+}
+
+/** The pod a list of the chart's objects returns, labelled as the chart labels it. */
+const labelled = (release: string, n: number) => {
+  const v = roomPod(`${release}-expose-pods`, n);
+  return {
+    metadata: {
+      name: v.name,
+      labels: { 'app.kubernetes.io/instance': release, 'app.kubernetes.io/component': 'room' },
+    },
+    spec: { nodeName: 'n1' },
+    status: { phase: 'Running', podIP: v.podIP, conditions: [{ type: 'Ready', status: 'True' }] },
+  };
+};
+
+describe('listReleases (nock): the requests list sends', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+
+  /** Serves the fake cluster with `rooms` room pods per release; returns the paths asked, in order. */
+  async function run(rooms: number): Promise<string[]> {
+    nock.cleanAll();
+    const asked: string[] = [];
+    const secrets = [
+      releaseSecret('a', 'one', 1),
+      releaseSecret('a', 'one', 2),
+      releaseSecret('a', 'other-chart', 1, 'redis'),
+      releaseSecret('b', 'two', 1),
+    ];
+    nock(FAKE_SERVER)
+      .persist()
+      .get(/.*/)
+      .reply((uri) => {
+        const url = new URL(uri, FAKE_SERVER);
+        asked.push(url.pathname);
+        if (url.pathname === '/api/v1/secrets' && url.searchParams.get('labelSelector') === 'owner=helm')
+          return [200, { items: secrets }];
+        if (/^\/api\/v1\/namespaces\/[ab]\/pods$/.test(url.pathname)) {
+          const ns = url.pathname.split('/')[4];
+          const release = ns === 'a' ? 'one' : 'two';
+          return [200, { items: Array.from({ length: rooms }, (_, i) => labelled(release, i)) }];
+        }
+        return [200, { items: [] }];
+      });
+    const report = await listReleases({ kube: { kubeconfig: fakeKubeconfigFile() }, allNamespaces: true });
+    assert.deepEqual(
+      report.releases.map((r) => [r.namespace, r.name, r.revision]),
+      [
+        ['a', 'one', 2],
+        ['b', 'two', 1],
+      ],
+      "the newest revision of each release of this chart; another chart's release is left out",
+    );
+    return asked;
+  }
+
+  it('the same requests for 3 rooms as for 300: one list of Helm Secrets, the cluster lists once, seven per namespace', async () => {
+    const few = await run(3);
+    const many = await run(300);
+    assert.deepEqual([...many].sort(), [...few].sort());
+    assert.equal(few.filter((p) => p === '/api/v1/secrets').length, 1);
+    for (const ns of ['a', 'b'])
+      assert.equal(
+        few.filter((p) => p.startsWith(`/api/v1/namespaces/${ns}/`) || p.includes(`/namespaces/${ns}/`))
+          .length,
+        7,
+      );
+    assert.ok(!few.some((p) => /\/pods\/[^/]+$/.test(p)), 'never one GET per pod');
+  });
+});
+
+describe('coalesceValues: helm get values --all from what Helm stores', () => {
+  it("merges the user's maps key by key over the chart's, replaces the rest, and a null removes a default", () => {
+    assert.deepEqual(
+      coalesceValues(
+        {
+          room: { replicas: 1, image: { tag: 'a' } },
+          expose: { count: null, nodePortBase: 30880 },
+          list: [1, 2],
+        },
+        { room: { replicas: 3 }, expose: { nodePortBase: null }, list: [9] },
+      ),
+      { room: { replicas: 3, image: { tag: 'a' } }, expose: { count: null }, list: [9] },
+    );
+  });
+});
