@@ -2,7 +2,7 @@
 # `npm test`: installs the real tools the tests run (helm 3 and 4, krew,
 # kubectl, redis-server, nft and iptables, rcodesign and openssl, and the local
 # control plane with its data plane: a real kube-proxy per node; root), builds,
-# packages the linux/amd64, darwin/arm64 and windows/amd64 single executables,
+# packages the single executables of all five platforms,
 # checks types, lint and formatting, brings the local cluster up, runs every test
 # in one node --test run, and brings the cluster down again, whatever happened.
 #   scripts/test.sh        everything
@@ -20,10 +20,11 @@ echo "tools ready in $((SECONDS - start))s" >&2
 
 npm run --silent build
 # The single executables and their krew manifest, as `npm run package` makes
-# them for a release, for linux/amd64 (run by test/package and test/e2e/krew),
-# darwin/arm64 (its Mach-O, signatures and contents are checked in test/package)
-# and windows/amd64 (its zip is unpacked by the real krew in test/package).
-node --import tsx scripts/package.ts --platform linux/amd64,darwin/arm64,windows/amd64 \
+# them for a release, for all five platforms: test/package checks each archive
+# (layout, the binary's format and CPU, the chart inside, the macOS signatures),
+# runs the linux/amd64 one (also in test/e2e/krew), and the real krew installs
+# the linux/amd64 and windows/amd64 ones.
+node --import tsx scripts/package.ts \
   --out-dir build/test-package --manifest build/test-package/krew-manifest.yaml
 if [ "$only" = all ]; then
   npm run --silent typecheck

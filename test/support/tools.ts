@@ -56,20 +56,33 @@ export const TOOLS = loadTools();
  */
 export const PACKAGE_DIR = path.join(ROOT, 'build/test-package');
 
-/** The archives scripts/test.sh packages (linux/amd64, darwin/arm64, windows/amd64) and their manifest; a missing one fails the test run. */
+/** Every platform's archive, by platform ("linux/amd64"): scripts/test.sh packages all five. */
+export const ARCHIVES: Record<string, string> = Object.fromEntries(
+  ['linux/amd64', 'linux/arm64', 'darwin/amd64', 'darwin/arm64', 'windows/amd64'].map((p) => [
+    p,
+    path.join(
+      PACKAGE_DIR,
+      `kubectl-expose_pods_${p.replace('/', '_')}.${p.startsWith('windows') ? 'zip' : 'tar.gz'}`,
+    ),
+  ]),
+);
+
+/** The archives scripts/test.sh packages, and their manifest; a missing one fails the test run. */
 export function packaged(): {
   archive: string;
   darwinArchive: string;
   windowsArchive: string;
   manifest: string;
 } {
-  const archive = path.join(PACKAGE_DIR, 'kubectl-expose_pods_linux_amd64.tar.gz');
-  const darwinArchive = path.join(PACKAGE_DIR, 'kubectl-expose_pods_darwin_arm64.tar.gz');
-  const windowsArchive = path.join(PACKAGE_DIR, 'kubectl-expose_pods_windows_amd64.zip');
   const manifest = path.join(PACKAGE_DIR, 'krew-manifest.yaml');
-  for (const f of [archive, darwinArchive, windowsArchive, manifest])
+  for (const f of [...Object.values(ARCHIVES), manifest])
     if (!existsSync(f)) throw new Error(`${f} is missing: npm test packages it first (scripts/test.sh)`);
-  return { archive, darwinArchive, windowsArchive, manifest };
+  return {
+    archive: ARCHIVES['linux/amd64']!,
+    darwinArchive: ARCHIVES['darwin/arm64']!,
+    windowsArchive: ARCHIVES['windows/amd64']!,
+    manifest,
+  };
 }
 
 /**
