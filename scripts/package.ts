@@ -38,12 +38,10 @@ import {
 } from './package/krew.js';
 import { log } from './package/node-dist.js';
 import { releaseNotes } from './package/release-notes.js';
-import { platformOf, TARGETS, targetsWithNode } from './package/targets.js';
+import { platformOf, ROOT, TARGETS, targetsWithNode } from './package/targets.js';
 
 export { TARGETS } from './package/targets.js';
 export { releaseNotes } from './package/release-notes.js';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface PackageOptions {
   platforms: string[];

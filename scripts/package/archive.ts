@@ -1,12 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { run, sh } from '../lib/run.js';
-import { BIN, type Target } from './targets.js';
+import { archiveName, ROOT, type Target } from './targets.js';
 import { zip } from './zip.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The last commit's time, or SOURCE_DATE_EPOCH: the one timestamp every archive entry gets. */
 export function sourceDateEpoch(): number {
@@ -29,7 +26,7 @@ const COMPLETION = {
 export function writeArchive(t: Target, exe: string, outDir: string, epoch: number): string {
   const dir = path.dirname(exe);
   const bin = path.basename(exe);
-  const archive = path.join(outDir, `${BIN}_${t.os}_${t.arch}.${t.os === 'windows' ? 'zip' : 'tar.gz'}`);
+  const archive = path.join(outDir, archiveName(t));
   const license = readFileSync(path.join(ROOT, 'LICENSE'));
   writeFileSync(path.join(dir, 'LICENSE'), license);
   const completion = t.os === 'windows' ? COMPLETION.windows : COMPLETION.unix;

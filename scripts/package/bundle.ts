@@ -7,8 +7,8 @@ import { build, type Plugin } from 'esbuild';
 
 import type { ChartBundle } from '../../src/helm/embedded-chart.js';
 import { sh } from '../lib/run.js';
+import { ROOT } from './targets.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHIM = fileURLToPath(new URL('./sea-shim.cjs', import.meta.url));
 
 /** What sea-shim.cjs exports: the modules kept as assets, and how each is wrapped. */

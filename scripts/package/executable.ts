@@ -1,14 +1,12 @@
 import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { sh } from '../lib/run.js';
 import { verifyNodeSignature } from './apple-signature.js';
 import { assetCodeCache } from './bundle.js';
 import { log, nodeBinary, rcodesign } from './node-dist.js';
-import { BIN, generatorOf, type Target } from './targets.js';
+import { BIN, generatorOf, ROOT, type Target } from './targets.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SENTINEL = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 /** What goes into every platform's executable: the main script and the assets, by asset name. */

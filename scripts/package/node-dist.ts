@@ -3,12 +3,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { sh } from '../lib/run.js';
-import type { NodeDist } from './targets.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { ROOT, type NodeDist } from './targets.js';
 
 /** Where fetched Node packages are kept between builds. */
 export const NODE_DIST_CACHE = path.join(

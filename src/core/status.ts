@@ -19,6 +19,7 @@ import {
 } from './budget.js';
 import { DEFAULT_ADDRESS_TYPES } from './endpoints.js';
 import type { Placement } from './placement.js';
+import { CHART_NAME } from './release.js';
 import { plannedNodePort } from './scale.js';
 
 /** What Helm says about the release. */
@@ -142,7 +143,7 @@ export function workloadOf(
     const m = /^(.+)-(0|[1-9]\d*)$/.exec(n);
     if (m?.[1]) return m[1];
   }
-  return release.includes('expose-pods') ? release : `${release}-expose-pods`;
+  return release.includes(CHART_NAME) ? release : `${release}-${CHART_NAME}`;
 }
 
 /** Judges a release from a snapshot of the cluster: pure, so every rule is table-tested. */

