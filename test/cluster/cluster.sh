@@ -241,7 +241,7 @@ restart_apiserver() {
 
 # Two KWOK processes: one for kwok-node-1 and -2 (annotated kwok.x-k8s.io/node=fake),
 # one for kwok-node-3 alone, so a test can lose kwok-node-3 (node-down: its heartbeats
-# stop, as when a machine dies) while the other two stay Ready, and get it back (node-up).
+# stop, as when a machine is cut off) while the other two stay Ready, and get it back (node-up).
 # Separate pod CIDRs keep their pod IPs apart.
 start_kwok() {
   start kwok "$bindir/kwok" --config "$run/kwok-stages.yaml" --kubeconfig "$kubeconfig" --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
@@ -254,10 +254,16 @@ start_kwok3() {
     --node-lease-duration-seconds 40 --cidr 10.245.0.0/16 --node-ip 198.51.100.3 --server-address ""
 }
 
+# node-down freezes kwok-node-3's KWOK process (SIGSTOP) rather than killing it: no
+# heartbeats and nothing done for its pods, as on a machine cut off, and on node-up it
+# resumes with what it knew. A restarted KWOK would start with an empty pod-IP pool (it
+# marks an IP as taken only when it next plays a stage on that pod), hand a surviving
+# pod's IP to a new pod, and two pods on one node would share an address.
 node_down() {
-  alive kwok-node-3 || die "kwok-node-3 is already down"
-  kill -9 "$(cat "$run/kwok-node-3.pid")"
-  rm -f "$run/kwok-node-3.pid"
+  [ ! -f "$run/kwok-node-3.frozen" ] || die "kwok-node-3 is already down"
+  alive kwok-node-3 || die "kwok-node-3 is not running"
+  kill -STOP "$(cat "$run/kwok-node-3.pid")"
+  touch "$run/kwok-node-3.frozen"
   # The machine is gone: nothing answers at its addresses.
   if dataplane_alive; then dataplane link kwok-node-3 down; fi
   log "✔ kwok-node-3 lost: no more heartbeats"
@@ -265,6 +271,13 @@ node_down() {
 
 node_up() {
   if dataplane_alive; then dataplane link kwok-node-3 up; fi
+  if [ -f "$run/kwok-node-3.frozen" ] && alive kwok-node-3; then
+    kill -CONT "$(cat "$run/kwok-node-3.pid")"
+    rm -f "$run/kwok-node-3.frozen"
+    log "✔ kwok-node-3 is back"
+    return
+  fi
+  rm -f "$run/kwok-node-3.frozen"
   alive kwok-node-3 && { log "✔ kwok-node-3 is up"; return; }
   start_kwok3
   log "✔ kwok-node-3 managed again"
@@ -346,7 +359,8 @@ down() {
     [ -f "$run/$name.pid" ] || continue
     pid=$(cat "$run/$name.pid")
     if running "$pid"; then
-      # A test may have paused the scheduler (holdScheduling): a stopped process keeps SIGTERM pending.
+      # A test may have paused the scheduler (holdScheduling) or frozen kwok-node-3 (node-down):
+      # a stopped process keeps SIGTERM pending.
       kill "$pid" 2>/dev/null || true
       kill -CONT "$pid" 2>/dev/null || true
       stopped=$((stopped + 1))
@@ -356,6 +370,7 @@ down() {
     fi
     rm -f "$run/$name.pid"
   done
+  rm -f "$run/kwok-node-3.frozen"
   # A killed process can hold its port for a moment; the next `up` needs them free.
   deadline=$((SECONDS + 15))
   for p in "$ETCD_PORT" $((ETCD_PORT + 10)) "$API_PORT"; do

@@ -674,9 +674,19 @@ describe('TCP rooms when a node is lost', () => {
     );
     const back = row();
     assert.ok(back?.node);
-    // A node whose network came back learns the new endpoint only once its kube-proxy's watches
-    // reconnect, after client-go's back-off (seen here: refused for over 30 s): endpoints already
-    // says Ready, and only packets (or --wait-reachable) tell when that node serves the room again.
+    // Every pod keeps an address of its own when the node comes back: two pods sharing one
+    // (as a restarted KWOK once handed out) would leave one of them unreachable.
+    const ips = (
+      sh.getJson('pods', '-A').items as { status: { podIP?: string }; spec: { nodeName?: string } }[]
+    )
+      .filter((p) => p.spec.nodeName === 'kwok-node-3' && p.status.podIP)
+      .map((p) => p.status.podIP);
+    assert.equal(new Set(ips).size, ips.length, `pod IPs on kwok-node-3: ${ips.join(', ')}`);
+    // A node whose network came back learns the new endpoint only once its kube-proxy's
+    // connection to the API server recovers: client-go gives a silent HTTP/2 connection 30 s,
+    // then 15 s for a ping, before it lists again (seen here: about 45 s after the cut).
+    // endpoints already says Ready; only packets (or --wait-reachable) tell when that node
+    // serves the room again.
     await reaches(askTcp, dataPlaneNode(back.node).internalIP, back.port ?? 0, back.pod, 150_000);
   });
 });

@@ -7,8 +7,8 @@ import { HELMS, ROOT, run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
 
-// The seed article's story, for real: kwok-node-3 is lost (cluster.sh node-down stops the
-// KWOK process that heartbeats it), the real node controller marks it Unknown and taints it,
+// A lost node, for real: kwok-node-3 is lost (cluster.sh node-down freezes the KWOK
+// process that heartbeats it), the real node controller marks it Unknown and taints it,
 // the real taint manager evicts the pods after their 10 s toleration, they stick in
 // Terminating, and recover gets them running on a Ready node. The other two nodes, managed
 // by another KWOK process, stay Ready throughout.

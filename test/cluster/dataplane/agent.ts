@@ -78,9 +78,27 @@ function desiredFor(pods: readonly k8s.V1Pod[], node: string): Desired {
     const ports = p.spec.containers.flatMap((c) =>
       (c.ports ?? []).map((cp) => ({ port: cp.containerPort, protocol: cp.protocol ?? 'TCP' })),
     );
-    out.set(ip, { ip, name: p.metadata?.name ?? '', namespace: p.metadata?.namespace ?? '', ready, ports });
+    const pod = { ip, name: p.metadata?.name ?? '', namespace: p.metadata?.namespace ?? '', ready, ports };
+    const other = out.get(ip);
+    if (other) reportSharedIP(node, other, pod);
+    out.set(ip, pod);
   }
   return out;
+}
+
+const reportedShared = new Set<string>();
+
+/**
+ * Two pods on one node with one IP: a pod network never does this, so the
+ * harness is broken (a KWOK that lost its IP pool), and one of them would
+ * answer for both. Said once in the agent's log, to name the cause of packets
+ * that reach the wrong pod or none.
+ */
+function reportSharedIP(node: string, a: ResponderPod, b: ResponderPod): void {
+  const key = `${node} ${a.ip} ${a.namespace}/${a.name} ${b.namespace}/${b.name}`;
+  if (reportedShared.has(key)) return;
+  reportedShared.add(key);
+  log(`BROKEN: pods ${a.namespace}/${a.name} and ${b.namespace}/${b.name} on ${node} share the IP ${a.ip}`);
 }
 
 class NodeAgent {
