@@ -24,7 +24,7 @@ import { markdownTable, sh } from './support.js';
 
 const RUNS = Number(process.argv[2] ?? 21);
 
-function buildPackage(dir: string, codeCache: boolean, nodeVersion = NODE_VERSION): string {
+function buildPackage(dir: string, codeCache: boolean, nodeVersion = NODE_VERSION, snapshot = false): string {
   mkdirSync(dir, { recursive: true });
   sh(process.execPath, [
     '--import',
@@ -39,6 +39,7 @@ function buildPackage(dir: string, codeCache: boolean, nodeVersion = NODE_VERSIO
     ...(codeCache ? [] : ['--without-code-cache']),
     '--node-version',
     nodeVersion,
+    ...(snapshot ? ['--with-snapshot'] : []),
   ]);
   return path.join(dir, '.sea/linux_amd64/kubectl-expose_pods');
 }
@@ -47,8 +48,12 @@ function buildPackage(dir: string, codeCache: boolean, nodeVersion = NODE_VERSIO
 function time(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, exitCode = 0): number[] {
   const once = (): number => {
     const start = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: 'ignore' });
-    if (r.status !== exitCode) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
+    const r = spawnSync(cmd, args, {
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+    });
+    if (r.status !== exitCode) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
     return Number(process.hrtime.bigint() - start) / 1e6;
   };
   once();
@@ -64,6 +69,8 @@ const withCache = buildPackage(path.join(ROOT, 'build/bench-package'), true);
 const withoutCache = buildPackage(path.join(ROOT, 'build/bench-package-nocache'), false);
 const PREVIOUS = Object.keys(EARLIER_LINUX_NODES)[0]!;
 const previous = buildPackage(path.join(ROOT, 'build/bench-package-previous'), true, PREVIOUS);
+// Not released: the experiment of a V8 startup snapshot (see the colour check below).
+const snapshot = buildPackage(path.join(ROOT, 'build/bench-package-snapshot'), true, NODE_VERSION, true);
 /** The Node each build embeds, as fetched for it: a bare `node -e 0` is the floor. */
 const bareNode = (version: string) => {
   const linux = targetsWithNode(version).find((t) => platformOf(t) === 'linux/amd64')!;
@@ -86,6 +93,7 @@ for (const sub of [[], ['endpoints']]) {
   rows.push([shown, 'single executable, code cache', time(withCache, args)]);
   rows.push([shown, 'single executable, no code cache', time(withoutCache, args)]);
   rows.push([shown, `single executable, code cache, Node ${PREVIOUS}`, time(previous, args)]);
+  rows.push([shown, 'single executable, startup snapshot (not released)', time(snapshot, args)]);
   rows.push([
     shown,
     'single executable, through kubectl',
@@ -105,6 +113,7 @@ rows.push([
 ]);
 rows.push([shownRefused, 'single executable, code cache', refused(withCache)]);
 rows.push([shownRefused, 'single executable, no code cache', refused(withoutCache)]);
+rows.push([shownRefused, 'single executable, startup snapshot (not released)', refused(snapshot)]);
 rows.push([
   'node -e 0',
   `reference: the embedded Node ${NODE_VERSION}`,
@@ -132,6 +141,7 @@ const median = (how: string, cmd = 'kubectl expose-pods --help') =>
   pct(rows.find(([c, h]) => c === cmd && h === how)![2], 0.5);
 for (const [version, how] of [
   [NODE_VERSION, 'single executable, code cache'],
+  [NODE_VERSION, 'single executable, startup snapshot (not released)'],
   [PREVIOUS, `single executable, code cache, Node ${PREVIOUS}`],
 ] as const) {
   const floor = median(
@@ -139,9 +149,19 @@ for (const [version, how] of [
     'node -e 0',
   );
   console.log(
-    `\nNode ${version}: --help ${median(how).toFixed(0)} ms against a bare node -e 0 ${floor.toFixed(0)} ms: ${(median(how) / floor).toFixed(2)}x`,
+    `\nNode ${version}, ${how}: --help ${median(how).toFixed(0)} ms against a bare node -e 0 ${floor.toFixed(0)} ms: ${(median(how) / floor).toFixed(2)}x`,
   );
 }
+// What a snapshot freezes: state a module computes when it loads is taken from the build
+// machine. oclif's help decides on colour that way, so on a terminal the snapshot's help
+// stays plain; FORCE_COLOR=1 stands in for a terminal here.
+const coloured = (exe: string) =>
+  spawnSync(exe, ['--help'], { env: { ...process.env, FORCE_COLOR: '1' }, encoding: 'utf8' }).stdout.includes(
+    '\u001b[',
+  );
+console.log(
+  `\nFORCE_COLOR=1 --help in colour: code cache build ${coloured(withCache) ? 'yes' : 'no'}, startup snapshot build ${coloured(snapshot) ? 'yes' : 'no'}`,
+);
 const archive = path.join(ROOT, 'build/bench-package/kubectl-expose_pods_linux_amd64.tar.gz');
 const bundle = path.join(ROOT, 'build/bench-package/.sea/bundle.cjs');
 console.log(

@@ -4,7 +4,7 @@
  *
  *   npm run package                                  every platform, into dist/, and krew-manifest.yaml
  *   npm run package -- --platform linux/amd64 --out-dir /tmp/x --manifest /tmp/x/krew-manifest.yaml
- *   ... --without-code-cache, --node-version 24.21.0   for bench/startup.ts's comparisons
+ *   ... --without-code-cache, --node-version 24.21.0, --with-snapshot   for bench/startup.ts's comparisons
  *
  * The steps, each in its own module under scripts/package/:
  *   targets.ts        the platforms, and the Node LTS binary each embeds (pinned by version and sha512)
@@ -51,6 +51,8 @@ export interface PackageOptions {
   codeCache?: boolean;
   /** An earlier pinned Node for linux/amd64 (bench/startup.ts compares); default NODE_VERSION. */
   nodeVersion?: string;
+  /** An experimental V8 startup snapshot instead of the code cache (bench/startup.ts compares; never released). */
+  snapshot?: boolean;
 }
 
 /** checksums.txt, RELEASE_NOTES.md, and the krew manifest, checked, also as plugins/expose-pods.yaml for krew-index. */
@@ -99,10 +101,18 @@ export async function packageAll(opts: PackageOptions): Promise<BuiltArchive[]> 
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown> & {
     version: string;
   };
-  const { main, assets: moduleAssets } = await bundle(work, pkg);
+  const entry = opts.snapshot
+    ? fileURLToPath(new URL('./package/sea-snapshot.ts', import.meta.url))
+    : undefined;
+  const { main, assets: moduleAssets } = await bundle(work, pkg, entry);
   const chartFile = path.join(work, CHART_ASSET);
   writeFileSync(chartFile, JSON.stringify(chartBundle()));
-  const inputs = { main, moduleAssets, assets: { [CHART_ASSET]: chartFile, ...moduleAssets } };
+  const inputs = {
+    main,
+    moduleAssets,
+    assets: { [CHART_ASSET]: chartFile, ...moduleAssets },
+    snapshot: opts.snapshot,
+  };
   const epoch = sourceDateEpoch();
   const built: BuiltArchive[] = [];
   const signers: Record<string, string> = {};
@@ -142,6 +152,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       manifest: { type: 'string', default: path.join(ROOT, 'krew-manifest.yaml') },
       'without-code-cache': { type: 'boolean', default: false },
       'node-version': { type: 'string' },
+      'with-snapshot': { type: 'boolean', default: false },
     },
   });
   const platforms = values.platform?.flatMap((p) => p.split(',')) ?? TARGETS.map(platformOf);
@@ -153,6 +164,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     manifest: path.resolve(values.manifest),
     codeCache: !values['without-code-cache'],
     nodeVersion: values['node-version'],
+    snapshot: values['with-snapshot'],
   }).catch((e: unknown) => {
     log(`error: ${e instanceof Error ? e.message : String(e)}`);
     process.exitCode = 1;

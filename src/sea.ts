@@ -1,49 +1,7 @@
 /**
  * The single executable's entry point, bundled by scripts/package.ts into one
- * CommonJS file and embedded in a Node binary. It runs the same oclif commands
- * as bin/run.js, from the static command map: a single executable can only
- * require Node's built-in modules, so oclif must never look for files.
+ * CommonJS file (no top-level await there) and embedded in a Node binary.
  */
-import path from 'node:path';
+import { runSea } from './sea-main.js';
 
-import { execute, type Interfaces } from '@oclif/core';
-
-import { COMMANDS } from './commands/index.js';
-
-/** package.json, inlined by the bundler (scripts/package/bundle.ts). */
-declare const EXPOSE_PODS_PJSON: Interfaces.PJSON;
-/** Modules the bundle's require shim answers itself (scripts/package/sea-shim.cjs). */
-declare const EXPOSE_PODS_SEA_MODULES: Map<string, unknown>;
-
-/**
- * Node warns about `punycode` (DEP0040) and `url.parse()` (DEP0169) only when
- * the caller is outside node_modules. In the bundle every dependency is outside
- * node_modules, so client-node's old whatwg-url and node-fetch would print both
- * on every API call; the npm install never shows them. Only these two are
- * dropped; any other warning still prints.
- */
-const THIRD_PARTY_DEPRECATIONS = new Set(['DEP0040', 'DEP0169']);
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
-  const [typeOrOptions, code] = rest;
-  const c =
-    typeof typeOrOptions === 'object' && typeOrOptions ? (typeOrOptions as { code?: string }).code : code;
-  if (typeof c === 'string' && THIRD_PARTY_DEPRECATIONS.has(c)) return;
-  (emitWarning as (...a: unknown[]) => void)(warning, ...rest);
-};
-
-const root = path.dirname(process.execPath);
-const target = path.join(root, 'sea-commands');
-// oclif loads an explicit command map by requiring its target; the shim hands it this one.
-EXPOSE_PODS_SEA_MODULES.set(target, { COMMANDS });
-
-const pjson: Interfaces.PJSON = {
-  ...EXPOSE_PODS_PJSON,
-  oclif: {
-    ...EXPOSE_PODS_PJSON.oclif,
-    commands: { strategy: 'explicit', target, identifier: 'COMMANDS' },
-  },
-};
-
-// A CommonJS entry has no top-level await; execute() reports its own errors.
-void execute({ loadOptions: { root, pjson } });
+runSea();

@@ -81,13 +81,14 @@ const COMMON = {
 } as const;
 
 /**
- * esbuild: src/sea.ts and everything it imports (but the asset modules), as
+ * esbuild: src/sea.ts (or another entry) and everything it imports (but the asset modules), as
  * one CommonJS file; then each asset module. Returns the main script and
  * each asset module's file, by asset name.
  */
 export async function bundle(
   work: string,
   pkg: Record<string, unknown>,
+  entry = path.join(ROOT, 'src/sea.ts'),
 ): Promise<{ main: string; assets: Record<string, string> }> {
   const pjson = {
     name: pkg.name,
@@ -102,7 +103,7 @@ export async function bundle(
   const main = path.join(work, 'bundle.cjs');
   await build({
     ...COMMON,
-    entryPoints: [path.join(ROOT, 'src/sea.ts')],
+    entryPoints: [entry],
     outfile: main,
     external: devOnly,
     plugins: [assetModulesPlugin],

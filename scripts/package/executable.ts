@@ -15,6 +15,8 @@ export interface SeaInputs {
   assets: Record<string, string>;
   /** Asset modules: each may get a code cache beside it. */
   moduleAssets: Record<string, string>;
+  /** Start from a V8 snapshot of the main script's heap (bench only; main is then sea-snapshot.ts). */
+  snapshot?: boolean;
 }
 
 /**
@@ -58,12 +60,16 @@ export function seaExecutable(
       main: inputs.main,
       output: blob,
       disableExperimentalSEAWarning: true,
-      useSnapshot: false,
-      useCodeCache: codeCache,
+      useSnapshot: inputs.snapshot === true,
+      // Node ignores the main script's code cache when it starts from a snapshot.
+      useCodeCache: codeCache && inputs.snapshot !== true,
       assets,
     }),
   );
-  log(`… ${id}: SEA blob (Node ${t.node.version}${codeCache ? ', with code cache' : ''})`);
+  const extras = [codeCache && 'with code cache', inputs.snapshot && 'with a startup snapshot'].filter(
+    Boolean,
+  );
+  log(`… ${id}: SEA blob (Node ${t.node.version}${extras.map((e) => `, ${e}`).join('')})`);
   sh(generator, ['--experimental-sea-config', path.join(dir, 'sea-config.json')], { cwd: dir });
   const exe = path.join(dir, t.os === 'windows' ? `${BIN}.exe` : BIN);
   const node = nodeBinary(t.node, t.exe);
