@@ -21,7 +21,7 @@ export default class CheckCerts extends BaseCommand {
 
 STATUS is ok, expiring (within --warn-within), expired, or invalid (not yet valid, malformed PEM, DER, a Secret without tls.crt; the reason follows). RESIDUAL TIME is kubeadm's: 364d, 9y, and negative once expired (-3d). Expiring kubeadm certificates get their kubeadm certs renew command; cert-manager's Secrets say that cert-manager renews them.
 
-A source that cannot be read (RBAC, not found, unreachable) is skipped with a warning; the line on stderr says which were checked. -o json gives notBefore, notAfter, subject, issuer, SANs, serial, isCA and the source of each certificate.
+A source that cannot be read (RBAC, not found, unreachable) is skipped with a warning; the line on stderr says which were checked. -o json gives notBefore, notAfter, subject, issuer, SANs, serial, isCA and the source of each certificate. -o name prints the name of each certificate shown (kubeadm's), one per line: with --expired-only, the ones to renew.
 
 Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is expired or invalid; 5 when the API server could not be reached and nothing read locally was wrong (--offline checks only local files).`;
 
@@ -41,7 +41,7 @@ Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is
 
   static override flags = {
     ...kubeFlags,
-    output: outputFlag(['table', 'json', 'yaml']),
+    output: outputFlag(['table', 'json', 'yaml', 'name']),
     'no-headers': noHeadersFlag,
     'all-namespaces': Flags.boolean({
       char: 'A',
@@ -74,7 +74,7 @@ Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is
     const { flags } = await this.parse(CheckCerts);
     const { checkCerts } = await import('../ops/check-certs.js');
     const { formatCerts, formatSources } = await import('../output/certs.js');
-    const { renderStructured } = await import('../output/format.js');
+    const { renderNames, renderStructured } = await import('../output/format.js');
     const warnMs = flags['warn-within'].ms;
     const report = await checkCerts({
       kube: kubeFlagValues(flags),
@@ -97,6 +97,8 @@ Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is
       : report;
     if (flags.output === 'json' || flags.output === 'yaml')
       process.stdout.write(renderStructured(shown, flags.output));
+    else if (flags.output === 'name')
+      process.stdout.write(renderNames(shown.certificates.map((c) => c.name)));
     else this.log(formatCerts(shown, { headers: !flags['no-headers'] }));
 
     const worst = worstStatus(report.certificates);

@@ -27,7 +27,7 @@ The node address is the first of --address-type the node has. A warning goes to 
 
 --watch keeps running and reports every change, from watches on the StatefulSet, pods, Services and nodes: the table is reprinted, or -o json writes one line per changed row (NDJSON: {schemaVersion: 1, type: ADDED|MODIFIED|DELETED, time, release, namespace, endpoint}). Expired watches are listed again (410 Gone) and dropped connections retried; Ctrl-C ends it with exit 0.
 
--o json and -o yaml print a stable document for programs: {schemaVersion: 1, release, namespace, addressTypes, nodesVisible, endpoints: [{ordinal, pod, ready, status, node, podIP, address, addressType, port, protocol, service, serviceType, dns, and probe with --probe}]}. -o addresses prints host:port of Ready endpoints, one per line.`;
+-o json and -o yaml print a stable document for programs: {schemaVersion: 1, release, namespace, addressTypes, nodesVisible, endpoints: [{ordinal, pod, ready, status, node, podIP, address, addressType, port, protocol, service, serviceType, dns, and probe with --probe}]}. -o addresses prints host:port of Ready endpoints, one per line. -o name prints pod/NAME of each row shown (after --ready-only and --ordinal), one per line, as kubectl does; with --watch, of each room that changes.`;
 
   static override examples = [
     'kubectl expose-pods endpoints',
@@ -45,6 +45,11 @@ The node address is the first of --address-type the node has. A warning goes to 
       command:
         'kubectl expose-pods endpoints rooms -n game -o addresses --address-type InternalIP,ExternalIP',
     },
+    {
+      description: 'The pods of the rooms a client can reach, for other kubectl commands:',
+      command:
+        'kubectl expose-pods endpoints rooms -n game --ready-only -o name | xargs kubectl describe -n game',
+    },
   ];
 
   static override args = {
@@ -53,7 +58,7 @@ The node address is the first of --address-type the node has. A warning goes to 
 
   static override flags = {
     ...kubeFlags,
-    output: outputFlag(['table', 'wide', 'json', 'yaml', 'addresses']),
+    output: outputFlag(['table', 'wide', 'json', 'yaml', 'addresses', 'name']),
     'no-headers': noHeadersFlag,
     'address-type': Flags.string({
       description: 'Node address types to use, in order of preference (comma-separated).',
@@ -84,7 +89,7 @@ The node address is the first of --address-type the node has. A warning goes to 
     const { probeRows, readEndpoints } = await import('../ops/endpoints.js');
     const { formatAddresses, formatEndpoints, formatInternalOnly, formatMoves, formatScopeWarning } =
       await import('../output/endpoints.js');
-    const { renderStructured } = await import('../output/format.js');
+    const { renderNames, renderStructured } = await import('../output/format.js');
     const types = parseAddressTypes(flags['address-type']);
     if (typeof types === 'string') throw new UsageError(types);
     const probeMs = flags['probe-timeout'].ms;
@@ -132,7 +137,14 @@ The node address is the first of --address-type the node has. A warning goes to 
     else if (flags.output === 'addresses') {
       const text = formatAddresses(rows);
       if (text) this.log(text);
-    } else this.log(formatEndpoints(rows, flags.output === 'wide', { headers: !flags['no-headers'] }));
+    } else if (flags.output === 'name')
+      process.stdout.write(
+        renderNames(
+          rows.map((r) => r.pod),
+          'pod',
+        ),
+      );
+    else this.log(formatEndpoints(rows, flags.output === 'wide', { headers: !flags['no-headers'] }));
     return shown;
   }
 
@@ -152,6 +164,7 @@ The node address is the first of --address-type the node has. A warning goes to 
   ): Promise<void> {
     const { watchEndpoints } = await import('../ops/endpoints-watch.js');
     const { formatInternalOnly, formatWatchEvent, formatWatchFrame } = await import('../output/endpoints.js');
+    const { renderNames } = await import('../output/format.js');
     const stop = new AbortController();
     const onSignal = () => {
       stop.abort();
@@ -170,7 +183,7 @@ The node address is the first of --address-type the node has. A warning goes to 
         addressTypes,
         signal: stop.signal,
         // Programs see every step (a room going away even briefly); tables coalesce bursts.
-        settleMs: flags.output === 'json' || flags.output === 'yaml' ? 0 : 100,
+        settleMs: ['json', 'yaml', 'name'].includes(flags.output) ? 0 : 100,
         onNotice: (m) => {
           this.printer.warn(m);
         },
@@ -193,6 +206,14 @@ The node address is the first of --address-type the node has. A warning goes to 
           const time = new Date().toISOString();
           for (const c of changes)
             process.stdout.write(formatWatchEvent(c, { ...where, time }, flags.output));
+        } else if (flags.output === 'name') {
+          // As kubectl get -w -o name: the name of each room that changed, whatever the change.
+          process.stdout.write(
+            renderNames(
+              changes.map((c) => c.endpoint.pod),
+              'pod',
+            ),
+          );
         } else if (changes.length || !shown.length) {
           const time = new Date().toLocaleTimeString();
           process.stdout.write(

@@ -14,6 +14,7 @@ import { UsageError } from '../errors.js';
 import type { EndpointsOptions } from '../ops/endpoints.js';
 import type { InstallRequest } from '../ops/install.js';
 import { progressLine } from '../core/progress.js';
+import type { KubeObject } from '../output/format.js';
 
 export default class Install extends BaseCommand {
   static override summary = 'Install or upgrade a release of the bundled chart with Helm.';
@@ -28,7 +29,7 @@ Before anything is written, every fixed nodePort must be free in the cluster (a 
 
 While it waits it shows progress on stderr: pods ready k/N, the pod in progress, and Redis (a spinner on a terminal, plain lines otherwise). When it finishes (with --wait, the default) it prints the endpoints table: which node address and port reaches each pod. Helm's own notes, which say how to read the Redis password, stay available through \`helm get notes RELEASE\`.
 
-With --dry-run nothing is changed: the manifests are rendered and printed (YAML, or a JSON List with -o json). When the cluster answers, the API server also validates and admits every object (server-side apply with dryRun=All), which catches what the chart cannot see, such as a nodePort another Service holds. Without a reachable cluster it renders locally and says so; no cluster is needed then when -n is given.`;
+With --dry-run nothing is changed: the manifests are rendered and printed (YAML, a JSON List with -o json, or kind/name of each object with -o name, as kubectl prints them). When the cluster answers, the API server also validates and admits every object (server-side apply with dryRun=All), which catches what the chart cannot see, such as a nodePort another Service holds. Without a reachable cluster it renders locally and says so; no cluster is needed then when -n is given.`;
 
   static override examples = [
     {
@@ -145,7 +146,10 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       description: 'Render the manifests locally and change nothing.',
       default: false,
     }),
-    output: outputFlag(['yaml', 'json'], 'Format of the --dry-run manifests.'),
+    output: outputFlag(
+      ['yaml', 'json', 'name'],
+      'Format of the --dry-run manifests: YAML, a JSON List, or kind/name of each object.',
+    ),
   };
 
   async run(): Promise<void> {
@@ -196,7 +200,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     if (flags['wait-reachable'] && !flags.wait)
       throw new UsageError('--wait-reachable needs the wait for the pods: drop --no-wait');
     if (flags['dry-run']) {
-      await this.dryRun(req, flags.output === 'json');
+      await this.dryRun(req, flags.output);
       return;
     }
     const res = await Progress.during((progress) =>
@@ -219,17 +223,18 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     await this.showEndpoints(where, res.redis ?? false);
   }
 
-  /** --dry-run: the rendered objects on stdout (YAML, or a JSON List), and how they were checked. */
-  private async dryRun(req: InstallRequest, json: boolean): Promise<void> {
+  /** --dry-run: the rendered objects on stdout (YAML, a JSON List, or their names), and how they were checked. */
+  private async dryRun(req: InstallRequest, format: 'yaml' | 'json' | 'name'): Promise<void> {
     const { parseAllDocuments } = await import('yaml');
     const { renderInstall } = await import('../ops/install.js');
-    const { renderStructured } = await import('../output/format.js');
+    const { objectName, renderNames, renderStructured } = await import('../output/format.js');
     const res = await renderInstall(req);
-    if (json) {
+    if (format !== 'yaml') {
       const items = parseAllDocuments(res.output)
         .map((d) => d.toJS() as unknown)
         .filter((o) => o !== null);
-      this.log(renderStructured({ apiVersion: 'v1', kind: 'List', items }, 'json').trimEnd());
+      if (format === 'name') process.stdout.write(renderNames(items.map((o) => objectName(o as KubeObject))));
+      else this.log(renderStructured({ apiVersion: 'v1', kind: 'List', items }, 'json').trimEnd());
     } else {
       process.stdout.write(res.output);
     }

@@ -10,6 +10,8 @@ export default class List extends BaseCommand {
 
   static override description = `Finds the releases from Helm's release Secrets (no helm process), in the namespace (-n, or the context's) or in every namespace (-A), and shows for each: pods ready of desired, its per-pod Services and the nodePorts they hold, Redis, Helm's revision and status, and HEALTH, the verdict status gives (healthy, or degraded with each kind of problem). It takes one list of Helm's Secrets, the cluster-wide lists status reads once, and seven lists per namespace with a release, whatever the number of rooms.
 
+-o name prints each release's name, one per line, as helm list -q does (a release is not a Kubernetes object, so there is no kind/ before it).
+
 Exit codes: 0 every release healthy (or none), 8 at least one degraded.`;
 
   static override examples = [
@@ -28,20 +30,21 @@ Exit codes: 0 every release healthy (or none), 8 at least one degraded.`;
       description: 'Releases in every namespace, not only --namespace.',
       default: false,
     }),
-    output: outputFlag(['table', 'json', 'yaml']),
+    output: outputFlag(['table', 'json', 'yaml', 'name']),
     'no-headers': noHeadersFlag,
   };
 
   async run(): Promise<ListReport> {
     const { flags } = await this.parse(List);
     const { listReleases } = await import('../ops/list.js');
-    const { renderStructured } = await import('../output/format.js');
+    const { renderNames, renderStructured } = await import('../output/format.js');
     const { formatList } = await import('../output/list.js');
     const report = await listReleases({
       kube: kubeFlagValues(flags),
       allNamespaces: flags['all-namespaces'],
     });
     if (flags.output === 'table') this.log(formatList(report, { headers: !flags['no-headers'] }));
+    else if (flags.output === 'name') process.stdout.write(renderNames(report.releases.map((r) => r.name)));
     else process.stdout.write(renderStructured(report, flags.output));
     if (report.releases.some((r) => !r.healthy)) this.exit(ExitCode.DEGRADED);
     return report;

@@ -31,7 +31,9 @@ Two correct actions, each after a confirmation (--yes for scripts; without a ter
   --force-delete    delete the pod with grace period 0, so the StatefulSet recreates it on a Ready node
   --out-of-service  taint its node ${TAINT} (non-graceful node shutdown): Kubernetes deletes the node's pods and detaches their volumes
 
-Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). After acting, it waits for each replacement to be Ready on another node (--timeout) and prints its new endpoint: the host:port the matchmaker must hand out now.`;
+Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). After acting, it waits for each replacement to be Ready on another node (--timeout) and prints its new endpoint: the host:port the matchmaker must hand out now.
+
+-o name prints pod/NAME of each pod on a lost node (what an action touches), one per line.`;
 
   static override examples = [
     'kubectl expose-pods recover rooms -n game',
@@ -57,7 +59,7 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
     pod: Flags.string({ description: 'Only this pod.' }),
     yes: yesFlag(),
     timeout: timeoutFlag('How long to wait for the replacements, as a duration.'),
-    output: outputFlag(['table', 'json', 'yaml']),
+    output: outputFlag(['table', 'json', 'yaml', 'name']),
     'no-headers': noHeadersFlag,
   };
 
@@ -65,7 +67,7 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
     const { args, flags } = await this.parse(Recover);
     const { runRecover } = await import('../ops/recover.js');
     const { requireConfirmation } = await import('../output/confirm.js');
-    const { renderStructured } = await import('../output/format.js');
+    const { renderNames, renderStructured } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
     const { formatLostPods, formatReplacements } = await import('../output/recover.js');
     const timeoutMs = flags.timeout.ms;
@@ -101,6 +103,10 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
     );
     if (flags.output === 'json' || flags.output === 'yaml') {
       process.stdout.write(renderStructured(result, flags.output));
+      return result;
+    }
+    if (flags.output === 'name') {
+      process.stdout.write(renderNames(result.targets, 'pod'));
       return result;
     }
     if (!result.pods.some((p) => p.state === 'stuck' || p.state === 'at-risk')) {

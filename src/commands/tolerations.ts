@@ -25,7 +25,9 @@ For each pod this shows the effective tolerationSeconds read from the live pod (
 
 --not-ready and --unreachable set room.failover.notReadySeconds and unreachableSeconds through the release (helm upgrade with your values reused), so they survive later upgrades. Values are whole seconds from 0 to 1h; below 5s a warning says that a network blip will evict pods. The StatefulSet then restarts every pod, one at a time: it asks first (--yes for scripts; without a terminal it refuses) and waits with progress. A release whose StatefulSet was scaled outside Helm is refused until scale --sync settles the count, because the upgrade would change it too.
 
-Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, because nothing can confirm it stopped, and no replacement starts (kubernetes/kubernetes#54368). It takes a force delete of the pod, or the node.kubernetes.io/out-of-service taint.`;
+Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, because nothing can confirm it stopped, and no replacement starts (kubernetes/kubernetes#54368). It takes a force delete of the pod, or the node.kubernetes.io/out-of-service taint.
+
+-o name prints pod/NAME of every pod shown, one per line.`;
 
   static override examples = [
     'kubectl expose-pods tolerations rooms -n game',
@@ -65,7 +67,7 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
       helpGroup: 'SET',
     }),
     timeout: timeoutFlag('How long to wait for the rolling restart, as a duration.', 'SET'),
-    output: outputFlag(['table', 'json', 'yaml']),
+    output: outputFlag(['table', 'json', 'yaml', 'name']),
     'no-headers': noHeadersFlag,
     'node-monitor-grace-period': durationFlag({
       description: "kube-controller-manager's --node-monitor-grace-period, which the API does not expose.",
@@ -78,7 +80,7 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
     const { parseTolerationSeconds, readTolerations, setTolerations } = await import('../ops/tolerations.js');
     const { requireConfirmation } = await import('../output/confirm.js');
     const { Progress } = await import('../output/progress.js');
-    const { renderStructured } = await import('../output/format.js');
+    const { renderNames, renderStructured } = await import('../output/format.js');
     const { formatTolerations, formatTolerationsChange } = await import('../output/tolerations.js');
     const graceMs = flags['node-monitor-grace-period'].ms;
     if (flags['not-ready'] !== undefined || flags.unreachable !== undefined) {
@@ -126,6 +128,15 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
     });
     if (flags.output === 'json' || flags.output === 'yaml') {
       process.stdout.write(renderStructured(report, flags.output));
+      return report;
+    }
+    if (flags.output === 'name') {
+      process.stdout.write(
+        renderNames(
+          report.pods.map((p) => p.pod),
+          'pod',
+        ),
+      );
       return report;
     }
     this.log(formatTolerations(report, { headers: !flags['no-headers'] }));

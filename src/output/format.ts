@@ -6,3 +6,26 @@ export type StructuredFormat = 'json' | 'yaml';
 export function renderStructured(data: unknown, format: StructuredFormat): string {
   return format === 'json' ? `${JSON.stringify(data, null, 2)}\n` : stringify(data, { lineWidth: 0 });
 }
+
+/**
+ * -o name: one name a line, as kubectl prints them: `kind/name` for a Kubernetes
+ * object (`pod/web-0`), the bare name for what has no kind (a Helm release, a
+ * certificate). Nothing at all for nothing, so `| xargs` does nothing.
+ */
+export function renderNames(names: readonly string[], kind?: string): string {
+  return names.map((n) => `${kind ? `${kind}/` : ''}${n}\n`).join('');
+}
+
+/** What -o name needs of an object. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+}
+
+/** kubectl's -o name of an object: its kind in lower case, then its API group if any: statefulset.apps/web, service/web-0. */
+export function objectName(o: KubeObject): string {
+  const slash = o.apiVersion.lastIndexOf('/');
+  const group = slash < 0 ? '' : `.${o.apiVersion.slice(0, slash)}`;
+  return `${o.kind.toLowerCase()}${group}/${o.metadata.name}`;
+}

@@ -129,6 +129,22 @@ for (const helm of HELMS) {
       assert.equal(list.kind, 'List');
       assert.ok(list.items.some((o) => o.kind === 'StatefulSet'));
     });
+    it('-o name prints kind/name of each object, as kubectl does (the API group after the kind)', () => {
+      const r = cli(['install', 'rooms', '--dry-run', '-n', 'game', '--replicas', '2', '-o', 'name'], env);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split('\n').sort(), [
+        'configmap/rooms-expose-pods-redis',
+        'deployment.apps/rooms-expose-pods-redis',
+        'persistentvolumeclaim/rooms-expose-pods-redis-data',
+        'pod/rooms-expose-pods-test',
+        'secret/rooms-expose-pods-redis',
+        'service/rooms-expose-pods',
+        'service/rooms-expose-pods-0',
+        'service/rooms-expose-pods-1',
+        'service/rooms-expose-pods-redis',
+        'statefulset.apps/rooms-expose-pods',
+      ]);
+    });
   });
 
   describe(`${helm.name}: install fails clearly, with a documented exit code and no stack trace`, () => {

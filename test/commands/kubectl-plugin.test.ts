@@ -144,6 +144,7 @@ describe('through the real kubectl, after the README install step', () => {
         'json',
         'yaml',
         'addresses',
+        'name',
       ]);
       assert.deepEqual(complete({}, 'endpoints', '--output=j').values, ['--output=json']);
       const types = complete({}, 'endpoints', '--address-type', 'ExternalIP,Int');

@@ -4,7 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { eventually, printClusterLogsOnFailure, userShell, watchEndpointsJson } from '../support/e2e.js';
+import {
+  eventually,
+  printClusterLogsOnFailure,
+  userShell,
+  watchEndpointsAs,
+  watchEndpointsJson,
+} from '../support/e2e.js';
 import { HELMS, ROOT, run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
@@ -92,6 +98,31 @@ describe('endpoints on the InternalIP-only node', () => {
       JSON.parse(r.stdout).endpoints.map((e: any) => [e.address, e.addressType]),
       [['kwok-node-3', 'Hostname']],
     );
+  });
+
+  it('-o name prints pod/NAME of each row shown, as kubectl takes them; --watch -o name names each room that changes', async () => {
+    const r = sh.kubectl('expose-pods', 'endpoints', 'solo', '-n', ns, '-o', 'name');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'pod/solo-expose-pods-0\n');
+    const back = sh.kubectl('get', r.stdout.trim(), '-n', ns, '-o', 'name');
+    assert.equal(back.stdout, r.stdout, back.stderr);
+
+    const ready = () =>
+      JSON.parse(sh.kubectl('expose-pods', 'endpoints', 'solo', '-n', ns, '-o', 'json').stdout).endpoints[0]
+        ?.status === 'Ready';
+    const { child, events, stderr, exited } = watchEndpointsAs(sh.env, ['solo', '-n', ns], 'name', (l) => l);
+    try {
+      await eventually('the first name', () => (events.length ? true : undefined), 30_000);
+      assert.deepEqual(events, ['pod/solo-expose-pods-0']);
+      assert.equal(sh.kubectl('delete', 'pod', 'solo-expose-pods-0', '-n', ns, '--wait=false').status, 0);
+      await eventually('the room to change and come back', () =>
+        events.length >= 3 && ready() ? true : undefined,
+      );
+      assert.deepEqual(new Set(events), new Set(['pod/solo-expose-pods-0']), 'only names, one a line');
+    } finally {
+      child.kill('SIGINT');
+    }
+    assert.equal(await exited, 0, stderr());
   });
 
   it('the library: examples/matchmaker.mjs imports resolveEndpoints by package name and hands out room 0', () => {

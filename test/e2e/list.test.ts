@@ -69,6 +69,23 @@ describe('list: every release of the chart, with the verdict of status', () => {
     assert.match(degraded.stdout, /^e2e-list-a +beta +.* degraded: ReplicasDrift/m);
   });
 
+  it('-o name: the release names, one a line, as helm list -q prints them; nothing for no release', () => {
+    for (const [ns, status] of [
+      [A, 8],
+      [B, 0],
+    ] as const) {
+      const r = list('-n', ns, '-o', 'name');
+      assert.equal(r.status, status, r.stderr);
+      const helm = sh.helm('list', '-n', ns, '-q');
+      assert.equal(helm.status, 0, helm.stderr);
+      assert.equal(r.stdout, helm.stdout);
+    }
+    assert.equal(list('-n', A, '-o', 'name').stdout, 'alpha\nbeta\n');
+    const none = list('-n', 'default', '-o', 'name');
+    assert.equal(none.status, 0, none.stderr);
+    assert.equal(none.stdout, '');
+  });
+
   it('a namespace without releases says so, exit 0', () => {
     const r = list('-n', 'default');
     assert.equal(r.status, 0, r.stderr);

@@ -92,6 +92,7 @@ describe('recover: a pod stuck on a lost node gets a new home', { timeout: 600_0
     const r = sh.kubectl('expose-pods', 'recover', release, '-n', ns);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /no pod of release rec is on a lost node/);
+    assert.equal(recover('-o', 'name').stdout, '', 'no pod to name');
     const refused = recover('--pod', `${sts}-0`, '--force-delete', '--yes');
     assert.equal(refused.status, 9, refused.stderr);
     assert.match(
@@ -117,6 +118,15 @@ describe('recover: a pod stuck on a lost node gets a new home', { timeout: 600_0
         new RegExp(`^${p} +${NODE} +(Unknown|False) +\\d+s +stuck Terminating +no$`, 'm'),
       );
     }
+    // -o name: the pods an action would touch, ready for other kubectl commands.
+    const names = recover('-o', 'name');
+    assert.equal(names.status, 0, names.stderr);
+    assert.equal(
+      names.stdout,
+      pods()
+        .map((p) => `pod/${p}\n`)
+        .join(''),
+    );
     const noYes = recover('--force-delete');
     assert.equal(noYes.status, 13, noYes.stderr);
 

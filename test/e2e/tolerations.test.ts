@@ -62,6 +62,9 @@ describe('tolerations: what the live pods tolerate, and the failover time it giv
       'the rows first',
     );
     assert.doesNotMatch(bare.stdout, /^POD /m);
+    const names = sh.kubectl('expose-pods', 'tolerations', 'fast', '-n', ns, '-o', 'name');
+    assert.equal(names.status, 0, names.stderr);
+    assert.equal(names.stdout, 'pod/fast-expose-pods-0\npod/fast-expose-pods-1\n');
   });
 
   it("no failover values: the admission plugin's 300 s on the live pods, and over 5 minutes to eviction", () => {

@@ -127,17 +127,27 @@ export const isReadyPod = (p: any): boolean =>
   p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
 
 /**
- * `kubectl expose-pods endpoints ARGS --watch -o json` running in the
- * background: its NDJSON events as they arrive, its stderr so far, and its exit.
+ * `kubectl expose-pods endpoints ARGS --watch -o OUTPUT` running in the
+ * background: its lines as they arrive (parsed), its stderr so far, and its exit.
  */
-export function watchEndpointsJson(env: NodeJS.ProcessEnv, args: string[]) {
-  const child = spawn('kubectl', ['expose-pods', 'endpoints', ...args, '--watch', '-o', 'json'], { env });
-  const events: any[] = [];
+export function watchEndpointsAs<T>(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  output: 'json' | 'name',
+  parse: (line: string) => T,
+) {
+  const child = spawn('kubectl', ['expose-pods', 'endpoints', ...args, '--watch', '-o', output], { env });
+  const events: T[] = [];
   let stderr = '';
-  createInterface({ input: child.stdout }).on('line', (l) => events.push(JSON.parse(l)));
+  createInterface({ input: child.stdout }).on('line', (l) => events.push(parse(l)));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', r));
   return { child, events, stderr: () => stderr, exited };
+}
+
+/** The NDJSON events of `endpoints ARGS --watch -o json`, as watchEndpointsAs runs it. */
+export function watchEndpointsJson(env: NodeJS.ProcessEnv, args: string[]) {
+  return watchEndpointsAs(env, args, 'json', (l): any => JSON.parse(l));
 }
 
 /**

@@ -383,5 +383,12 @@ current-context: a
         ['cluster c certificate-authority', 'ok'],
       ],
     );
+    // -o name: the name of each certificate shown, one a line: with --expired-only, the ones to renew.
+    const names = cli(
+      ['check-certs', '--offline', '--kubeconfig', file, '--all-contexts', '--expired-only', '-o', 'name'],
+      { KUBECONFIG: NO_KUBECONFIG },
+    );
+    assert.equal(names.status, ExitCode.CERTS_EXPIRED, names.stderr);
+    assert.equal(names.stdout, 'user bob client-certificate\n');
   });
 });
