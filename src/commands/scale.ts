@@ -23,7 +23,9 @@ It prints the plan first: pods to create or remove (from the highest ordinal dow
 
 Removing Ready pods asks first (--yes for scripts; without a terminal it refuses). PVCs are never deleted unless --delete-data: the StatefulSet reattaches them to the same ordinals when you scale up again. It waits with progress (--timeout) and ends with the endpoints added and removed.
 
---sync adopts the StatefulSet's live replica count (after kubectl scale or an HPA) into the release, creating the missing Services. A concurrent scale of the same release fails with exit 9 and changes nothing (a Lease, <release>-expose-pods-lock, guards it). An interrupted scale is safe to run again: a revision it left pending is rolled back first, and the same command converges.`;
+--sync adopts the StatefulSet's live replica count (after kubectl scale or an HPA) into the release, creating the missing Services. A concurrent scale of the same release fails with exit 9 and changes nothing (a Lease, <release>-expose-pods-lock, guards it). An interrupted scale is safe to run again: a revision it left pending is rolled back first, and the same command converges.
+
+-o json and -o yaml print the plan and the result; -o name prints statefulset.apps/NAME, the object scaled, as kubectl scale -o name does.`;
 
   static override examples = [
     'kubectl expose-pods scale rooms -n game --replicas 5',
@@ -63,8 +65,8 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
     timeout: timeoutFlag('How long to wait for the pods, as a duration.'),
     'wait-reachable': waitReachableFlag,
     output: outputFlag(
-      ['text', 'json', 'yaml'],
-      'Output format: text, or the plan and result as json or yaml.',
+      ['text', 'json', 'yaml', 'name'],
+      'Output format: text, the plan and result as json or yaml, or the StatefulSet as kubectl names it.',
     ),
   };
 
@@ -73,7 +75,7 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
     const { runScale } = await import('../ops/scale.js');
     const { scaleDisruptions } = await import('../core/scale.js');
     const { requireConfirmation } = await import('../output/confirm.js');
-    const { renderStructured } = await import('../output/format.js');
+    const { renderNames, renderStructured } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
     const { formatChanges, formatPlan, names } = await import('../output/scale.js');
     const text = flags.output === 'text';
@@ -119,7 +121,9 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
         : undefined;
     if (!text) {
       if (reachable) await reachable();
-      process.stdout.write(renderStructured(result, flags.output as 'json' | 'yaml'));
+      // -o name: as kubectl scale -o name, the object scaled.
+      if (flags.output === 'name') process.stdout.write(renderNames([plan.statefulSet], 'statefulset.apps'));
+      else process.stdout.write(renderStructured(result, flags.output as 'json' | 'yaml'));
       return result;
     }
     if (flags['dry-run']) {

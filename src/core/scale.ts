@@ -37,6 +37,8 @@ export interface PlannedService {
 export interface ScalePlan {
   release: string;
   namespace: string;
+  /** The release's StatefulSet, which the scale changes. */
+  statefulSet: string;
   from: { release: number; live: number };
   to: number;
   /** Ordinals of pods the StatefulSet will create, ascending (it creates them in order). */
@@ -134,6 +136,7 @@ export function planScale(input: ScaleInput): ScalePlan {
   return {
     release: input.release,
     namespace: input.namespace,
+    statefulSet: workload,
     from: { release: input.releaseReplicas, live: input.liveReplicas },
     to: target,
     createPods,

@@ -184,7 +184,13 @@ describe('scale: the rooms and their Services move together, through the release
     assert.equal(res.schemaVersion, 1);
     assert.equal(res.applied, false);
     assert.deepEqual(res.plan.removePods, [`${sts}-3`, `${sts}-2`]);
+    assert.equal(res.plan.statefulSet, sts);
     assert.equal(sh.getJson('statefulset', sts, '-n', ns).spec.replicas, 4);
+    // -o name: the object scaled, as kubectl scale -o name prints it, and kubectl takes it back.
+    const name = scale('--replicas', '2', '--dry-run', '-o', 'name');
+    assert.equal(name.status, 0, name.stderr);
+    assert.equal(name.stdout, `statefulset.apps/${sts}\n`);
+    assert.equal(sh.kubectl('get', name.stdout.trim(), '-n', ns, '-o', 'name').stdout, name.stdout);
   });
 
   it('--delete-data: the PVCs of every removed ordinal go (and only those), after --yes', async () => {
