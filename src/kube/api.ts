@@ -3,6 +3,15 @@ import { UsageError } from '../errors.js';
 import { toKubeError } from './errors.js';
 
 /**
+ * Asks for metadata only (as kubectl does for `-o name`): a Secret's name and
+ * labels without its data. Where we only need to know that a Secret exists,
+ * its values (the Redis password) never reach this process. The same RBAC
+ * (get or list on secrets) applies.
+ */
+export const METADATA_ONLY_ACCEPT =
+  'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+
+/**
  * The typed API clients for one KubeConfig, loaded lazily (client-node is
  * heavy), and `call`, which turns any failure into a KubeApiError that says
  * what we were doing ("list pods in namespace game").
@@ -46,6 +55,8 @@ export async function kubeApis(kube: ResolvedKube) {
     discovery: new k8s.DiscoveryV1Api(config),
     networking: new k8s.NetworkingV1Api(config),
     objects,
+    /** Per-request options for METADATA_ONLY_ACCEPT: a get or list answers with names and labels, no data. */
+    metadataOnly: k8s.setHeaderOptions('Accept', METADATA_ONLY_ACCEPT),
     call: <T>(action: string, request: Promise<T>): Promise<T> =>
       request.catch((e: unknown) => {
         throw toKubeError(e, action, server);

@@ -21,14 +21,14 @@ export async function listReleaseData(
   release: string,
   manifest?: ManifestView,
 ): Promise<ReleaseData> {
-  const { core, server } = await kubeApis(kube);
+  const { core, server, metadataOnly } = await kubeApis(kube);
   try {
     const [pvcs, secrets] = await Promise.all([
       core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: releaseSelector(release) }),
-      core.listNamespacedSecret({
-        namespace,
-        labelSelector: releaseSelector(release, 'redis'),
-      }),
+      core.listNamespacedSecret(
+        { namespace, labelSelector: releaseSelector(release, 'redis') },
+        metadataOnly,
+      ),
     ]);
     return {
       pvcs: chartMadeClaims(

@@ -44,7 +44,7 @@ const CHART_SELECTOR = 'app.kubernetes.io/instance,app.kubernetes.io/component i
  * names only, and only those the chart labels.
  */
 export async function readNamespaceRooms(kube: ResolvedKube, namespace: string): Promise<NamespaceRooms> {
-  const { core, apps, discovery, call } = await kubeApis(kube);
+  const { core, apps, discovery, call, metadataOnly } = await kubeApis(kube);
   const q = { namespace, labelSelector: CHART_SELECTOR };
   const where = `in namespace ${namespace}`;
   const [statefulSets, pods, services, endpointSlices, deployments, claims, secrets] = await Promise.all([
@@ -54,7 +54,7 @@ export async function readNamespaceRooms(kube: ResolvedKube, namespace: string):
     call(`list endpointslices ${where}`, discovery.listNamespacedEndpointSlice(q)),
     call(`list deployments ${where}`, apps.listNamespacedDeployment(q)),
     call(`list persistentvolumeclaims ${where}`, core.listNamespacedPersistentVolumeClaim(q)),
-    call(`list secrets ${where}`, core.listNamespacedSecret(q)),
+    call(`list secrets ${where}`, core.listNamespacedSecret(q, metadataOnly)),
   ]);
   return {
     namespace,
@@ -120,9 +120,9 @@ export async function releaseObjectsOf(
 
 /** Whether a Secret can be read (missing or forbidden: no, as status says it is missing). */
 async function secretExists(kube: ResolvedKube, namespace: string, name: string): Promise<boolean> {
-  const { core } = await kubeApis(kube);
+  const { core, metadataOnly } = await kubeApis(kube);
   try {
-    await core.readNamespacedSecret({ namespace, name });
+    await core.readNamespacedSecret({ namespace, name }, metadataOnly);
     return true;
   } catch {
     return false;

@@ -67,7 +67,7 @@ export async function readReleaseObjects(
   namespace: string,
   release: string,
 ): Promise<ReleaseObjects> {
-  const { core, server } = await kubeApis(kube);
+  const { core, server, metadataOnly } = await kubeApis(kube);
   const where = `in namespace ${namespace}`;
   const read = await releaseReader(kube, namespace, release);
 
@@ -98,7 +98,7 @@ export async function readReleaseObjects(
   const [secret, pvc] = await Promise.all([
     secretName
       ? readOrMissing(`secret ${secretName}`, () =>
-          core.readNamespacedSecret({ namespace, name: secretName }),
+          core.readNamespacedSecret({ namespace, name: secretName }, metadataOnly),
         )
       : undefined,
     claim

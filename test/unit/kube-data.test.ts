@@ -6,6 +6,7 @@ import nock from 'nock';
 import { FAKE_SERVER, fakeKube } from '../support/kube.js';
 
 import { ExitCode } from '../../src/errors.js';
+import { METADATA_ONLY_ACCEPT } from '../../src/kube/api.js';
 import { deleteReleaseData, listReleaseData } from '../../src/kube/data.js';
 
 const SERVER = FAKE_SERVER;
@@ -43,6 +44,8 @@ describe('release data (nock: exact requests)', () => {
         .query({ labelSelector: 'app.kubernetes.io/instance=rooms' })
         .reply(200, { items: claims })
         .get('/api/v1/namespaces/game/secrets')
+        // Names only: the Redis password never reaches the plugin.
+        .matchHeader('accept', METADATA_ONLY_ACCEPT)
         .query({ labelSelector: 'app.kubernetes.io/instance=rooms,app.kubernetes.io/component=redis' })
         .reply(200, { items: [{ metadata: { name: 'rooms-expose-pods-redis' } }] });
     // The release is gone: by the chart's own labels.

@@ -6,6 +6,7 @@ import nock from 'nock';
 import { chartSelector, FAKE_SERVER, fakeKube } from '../support/kube.js';
 
 import { ExitCode } from '../../src/errors.js';
+import { METADATA_ONLY_ACCEPT } from '../../src/kube/api.js';
 import { KubeApiError } from '../../src/kube/errors.js';
 import { readReleaseObjects } from '../../src/kube/release-objects.js';
 
@@ -51,77 +52,84 @@ function expectAll(
       ]),
     ),
 ): nock.Scope {
-  return statefulSets(
-    scope.get('/apis/apps/v1/namespaces/game/statefulsets').query({ labelSelector: chartSelector('room') }),
-  )
-    .get('/api/v1/namespaces/game/pods')
-    .query({ labelSelector: chartSelector('room') })
-    .reply(
-      200,
-      list([
-        {
-          metadata: { name: 'rooms-expose-pods-0' },
-          spec: { nodeName: 'n1' },
-          status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
-        },
-      ]),
+  return (
+    statefulSets(
+      scope.get('/apis/apps/v1/namespaces/game/statefulsets').query({ labelSelector: chartSelector('room') }),
     )
-    .get('/api/v1/namespaces/game/services')
-    .query({ labelSelector: chartSelector('pod-service') })
-    .reply(
-      200,
-      list([
-        {
-          metadata: { name: 'rooms-expose-pods-0', namespace: 'game' },
-          spec: {
-            type: 'NodePort',
-            selector: { 'statefulset.kubernetes.io/pod-name': 'rooms-expose-pods-0' },
-            ports: [{ port: 8080, nodePort: 30880 }],
+      .get('/api/v1/namespaces/game/pods')
+      .query({ labelSelector: chartSelector('room') })
+      .reply(
+        200,
+        list([
+          {
+            metadata: { name: 'rooms-expose-pods-0' },
+            spec: { nodeName: 'n1' },
+            status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
           },
-        },
-      ]),
-    )
-    .get('/apis/discovery.k8s.io/v1/namespaces/game/endpointslices')
-    .query({ labelSelector: chartSelector('pod-service') })
-    .reply(
-      200,
-      list([
-        {
-          metadata: { labels: { 'kubernetes.io/service-name': 'rooms-expose-pods-0' } },
-          addressType: 'IPv4',
-          endpoints: [{ addresses: ['10.244.0.1'], conditions: { ready: true }, nodeName: 'n1' }],
-        },
-      ]),
-    )
-    .get('/api/v1/nodes')
-    .reply(
-      200,
-      list([
-        { metadata: { name: 'n1' }, status: { addresses: [{ type: 'ExternalIP', address: '203.0.113.1' }] } },
-      ]),
-    )
-    .get('/apis/apps/v1/namespaces/game/deployments')
-    .query({ labelSelector: chartSelector('redis') })
-    .reply(200, list([redisDeployment]))
-    .get('/api/v1/namespaces/game/pods')
-    .query({ labelSelector: chartSelector('redis') })
-    .reply(
-      200,
-      list([{ metadata: { name: 'r' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }]),
-    )
-    .get('/api/v1/services')
-    .reply(200, list([]))
-    .get('/api/v1/pods')
-    .query({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' })
-    .reply(200, list([{ metadata: { name: 'x' }, spec: { nodeName: 'n1' } }]))
-    .get('/apis/networking.k8s.io/v1/servicecidrs')
-    .reply(200, list([{ metadata: { name: 'kubernetes' }, spec: { cidrs: ['10.96.0.0/16'] } }]))
-    .get('/apis/networking.k8s.io/v1/ipaddresses')
-    .reply(200, list([{ metadata: { name: '10.96.0.1' } }, { metadata: { name: '10.96.0.10' } }]))
-    .get('/api/v1/namespaces/game/secrets/rooms-expose-pods-redis')
-    .reply(200, { metadata: { name: 'rooms-expose-pods-redis' } })
-    .get('/api/v1/namespaces/game/persistentvolumeclaims/rooms-expose-pods-redis-data')
-    .reply(200, { metadata: { name: 'rooms-expose-pods-redis-data' }, status: { phase: 'Bound' } });
+        ]),
+      )
+      .get('/api/v1/namespaces/game/services')
+      .query({ labelSelector: chartSelector('pod-service') })
+      .reply(
+        200,
+        list([
+          {
+            metadata: { name: 'rooms-expose-pods-0', namespace: 'game' },
+            spec: {
+              type: 'NodePort',
+              selector: { 'statefulset.kubernetes.io/pod-name': 'rooms-expose-pods-0' },
+              ports: [{ port: 8080, nodePort: 30880 }],
+            },
+          },
+        ]),
+      )
+      .get('/apis/discovery.k8s.io/v1/namespaces/game/endpointslices')
+      .query({ labelSelector: chartSelector('pod-service') })
+      .reply(
+        200,
+        list([
+          {
+            metadata: { labels: { 'kubernetes.io/service-name': 'rooms-expose-pods-0' } },
+            addressType: 'IPv4',
+            endpoints: [{ addresses: ['10.244.0.1'], conditions: { ready: true }, nodeName: 'n1' }],
+          },
+        ]),
+      )
+      .get('/api/v1/nodes')
+      .reply(
+        200,
+        list([
+          {
+            metadata: { name: 'n1' },
+            status: { addresses: [{ type: 'ExternalIP', address: '203.0.113.1' }] },
+          },
+        ]),
+      )
+      .get('/apis/apps/v1/namespaces/game/deployments')
+      .query({ labelSelector: chartSelector('redis') })
+      .reply(200, list([redisDeployment]))
+      .get('/api/v1/namespaces/game/pods')
+      .query({ labelSelector: chartSelector('redis') })
+      .reply(
+        200,
+        list([{ metadata: { name: 'r' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }]),
+      )
+      .get('/api/v1/services')
+      .reply(200, list([]))
+      .get('/api/v1/pods')
+      .query({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' })
+      .reply(200, list([{ metadata: { name: 'x' }, spec: { nodeName: 'n1' } }]))
+      .get('/apis/networking.k8s.io/v1/servicecidrs')
+      .reply(200, list([{ metadata: { name: 'kubernetes' }, spec: { cidrs: ['10.96.0.0/16'] } }]))
+      .get('/apis/networking.k8s.io/v1/ipaddresses')
+      .reply(200, list([{ metadata: { name: '10.96.0.1' } }, { metadata: { name: '10.96.0.10' } }]))
+      .get('/api/v1/namespaces/game/secrets/rooms-expose-pods-redis')
+      // Whether it exists, not what it holds: metadata only.
+      .matchHeader('accept', METADATA_ONLY_ACCEPT)
+      .reply(200, { metadata: { name: 'rooms-expose-pods-redis' } })
+      .get('/api/v1/namespaces/game/persistentvolumeclaims/rooms-expose-pods-redis-data')
+      .reply(200, { metadata: { name: 'rooms-expose-pods-redis-data' }, status: { phase: 'Bound' } })
+  );
 }
 
 describe('readReleaseObjects (nock: the exact requests, and fault injection)', () => {

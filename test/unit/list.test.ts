@@ -5,6 +5,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
 
 import { coalesceValues } from '../../src/core/chart-values.js';
+import { METADATA_ONLY_ACCEPT } from '../../src/kube/api.js';
 import { listReleases } from '../../src/ops/list.js';
 import { FAKE_SERVER, fakeKubeconfigFile } from '../support/kube.js';
 import { roomPod } from '../support/fixtures.js';
@@ -49,10 +50,14 @@ describe('listReleases (nock): the requests list sends', () => {
   after(() => nock.enableNetConnect());
   afterEach(() => nock.cleanAll());
 
+  /** The paths asked for metadata only, in the last run. */
+  const metadataOnly = new Set<string>();
+
   /** Serves the fake cluster with `rooms` room pods per release; returns the paths asked, in order. */
   async function run(rooms: number): Promise<string[]> {
     nock.cleanAll();
     const asked: string[] = [];
+    metadataOnly.clear();
     const secrets = [
       releaseSecret('a', 'one', 1),
       releaseSecret('a', 'one', 2),
@@ -62,9 +67,10 @@ describe('listReleases (nock): the requests list sends', () => {
     nock(FAKE_SERVER)
       .persist()
       .get(/.*/)
-      .reply((uri) => {
+      .reply(function (uri) {
         const url = new URL(uri, FAKE_SERVER);
         asked.push(url.pathname);
+        if (this.req.headers.accept === METADATA_ONLY_ACCEPT) metadataOnly.add(url.pathname);
         if (url.pathname === '/api/v1/secrets' && url.searchParams.get('labelSelector') === 'owner=helm')
           return [200, { items: secrets }];
         if (/^\/api\/v1\/namespaces\/[ab]\/pods$/.test(url.pathname)) {
@@ -98,6 +104,15 @@ describe('listReleases (nock): the requests list sends', () => {
         7,
       );
     assert.ok(!few.some((p) => /\/pods\/[^/]+$/.test(p)), 'never one GET per pod');
+  });
+
+  it("reads Helm's release Secrets whole (the release is in them), the chart's own Secrets by name only", async () => {
+    await run(3);
+    assert.ok(!metadataOnly.has('/api/v1/secrets'));
+    assert.deepEqual([...metadataOnly].filter((p) => p.endsWith('/secrets')).sort(), [
+      '/api/v1/namespaces/a/secrets',
+      '/api/v1/namespaces/b/secrets',
+    ]);
   });
 });
 
