@@ -6,10 +6,14 @@ import { toKubeError } from './errors.js';
  * Asks for metadata only (as kubectl does for `-o name`): a Secret's name and
  * labels without its data. Where we only need to know that a Secret exists,
  * its values (the Redis password) never reach this process. The same RBAC
- * (get or list on secrets) applies.
+ * (get or list on secrets) applies. The API server answers with the first
+ * type it can, and refuses a list type for a get (406), so a get and a list
+ * ask differently; plain JSON last, for a server without metadata views.
  */
-export const METADATA_ONLY_ACCEPT =
-  'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+export const METADATA_ONLY_ACCEPT = {
+  get: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json',
+  list: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json',
+} as const;
 
 /**
  * The typed API clients for one KubeConfig, loaded lazily (client-node is
@@ -55,8 +59,11 @@ export async function kubeApis(kube: ResolvedKube) {
     discovery: new k8s.DiscoveryV1Api(config),
     networking: new k8s.NetworkingV1Api(config),
     objects,
-    /** Per-request options for METADATA_ONLY_ACCEPT: a get or list answers with names and labels, no data. */
-    metadataOnly: k8s.setHeaderOptions('Accept', METADATA_ONLY_ACCEPT),
+    /** Per-request options for METADATA_ONLY_ACCEPT: a get or a list answers with names and labels, no data. */
+    metadataOnly: {
+      get: k8s.setHeaderOptions('Accept', METADATA_ONLY_ACCEPT.get),
+      list: k8s.setHeaderOptions('Accept', METADATA_ONLY_ACCEPT.list),
+    },
     call: <T>(action: string, request: Promise<T>): Promise<T> =>
       request.catch((e: unknown) => {
         throw toKubeError(e, action, server);

@@ -27,7 +27,7 @@ export async function listReleaseData(
       core.listNamespacedPersistentVolumeClaim({ namespace, labelSelector: releaseSelector(release) }),
       core.listNamespacedSecret(
         { namespace, labelSelector: releaseSelector(release, 'redis') },
-        metadataOnly,
+        metadataOnly.list,
       ),
     ]);
     return {

@@ -54,7 +54,7 @@ export async function readNamespaceRooms(kube: ResolvedKube, namespace: string):
     call(`list endpointslices ${where}`, discovery.listNamespacedEndpointSlice(q)),
     call(`list deployments ${where}`, apps.listNamespacedDeployment(q)),
     call(`list persistentvolumeclaims ${where}`, core.listNamespacedPersistentVolumeClaim(q)),
-    call(`list secrets ${where}`, core.listNamespacedSecret(q, metadataOnly)),
+    call(`list secrets ${where}`, core.listNamespacedSecret(q, metadataOnly.list)),
   ]);
   return {
     namespace,
@@ -122,7 +122,7 @@ export async function releaseObjectsOf(
 async function secretExists(kube: ResolvedKube, namespace: string, name: string): Promise<boolean> {
   const { core, metadataOnly } = await kubeApis(kube);
   try {
-    await core.readNamespacedSecret({ namespace, name }, metadataOnly);
+    await core.readNamespacedSecret({ namespace, name }, metadataOnly.get);
     return true;
   } catch {
     return false;

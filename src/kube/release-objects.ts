@@ -98,7 +98,7 @@ export async function readReleaseObjects(
   const [secret, pvc] = await Promise.all([
     secretName
       ? readOrMissing(`secret ${secretName}`, () =>
-          core.readNamespacedSecret({ namespace, name: secretName }, metadataOnly),
+          core.readNamespacedSecret({ namespace, name: secretName }, metadataOnly.get),
         )
       : undefined,
     claim

@@ -45,7 +45,7 @@ describe('release data (nock: exact requests)', () => {
         .reply(200, { items: claims })
         .get('/api/v1/namespaces/game/secrets')
         // Names only: the Redis password never reaches the plugin.
-        .matchHeader('accept', METADATA_ONLY_ACCEPT)
+        .matchHeader('accept', METADATA_ONLY_ACCEPT.list)
         .query({ labelSelector: 'app.kubernetes.io/instance=rooms,app.kubernetes.io/component=redis' })
         .reply(200, { items: [{ metadata: { name: 'rooms-expose-pods-redis' } }] });
     // The release is gone: by the chart's own labels.

@@ -125,7 +125,7 @@ function expectAll(
       .reply(200, list([{ metadata: { name: '10.96.0.1' } }, { metadata: { name: '10.96.0.10' } }]))
       .get('/api/v1/namespaces/game/secrets/rooms-expose-pods-redis')
       // Whether it exists, not what it holds: metadata only.
-      .matchHeader('accept', METADATA_ONLY_ACCEPT)
+      .matchHeader('accept', METADATA_ONLY_ACCEPT.get)
       .reply(200, { metadata: { name: 'rooms-expose-pods-redis' } })
       .get('/api/v1/namespaces/game/persistentvolumeclaims/rooms-expose-pods-redis-data')
       .reply(200, { metadata: { name: 'rooms-expose-pods-redis-data' }, status: { phase: 'Bound' } })

@@ -70,7 +70,7 @@ describe('listReleases (nock): the requests list sends', () => {
       .reply(function (uri) {
         const url = new URL(uri, FAKE_SERVER);
         asked.push(url.pathname);
-        if (this.req.headers.accept === METADATA_ONLY_ACCEPT) metadataOnly.add(url.pathname);
+        if (this.req.headers.accept === METADATA_ONLY_ACCEPT.list) metadataOnly.add(url.pathname);
         if (url.pathname === '/api/v1/secrets' && url.searchParams.get('labelSelector') === 'owner=helm')
           return [200, { items: secrets }];
         if (/^\/api\/v1\/namespaces\/[ab]\/pods$/.test(url.pathname)) {
