@@ -16,6 +16,14 @@ export const METADATA_ONLY_ACCEPT = {
 } as const;
 
 /**
+ * The names in a metadata-only list. Its items are null when it is empty (the
+ * real API server's PartialObjectMetadataList; the typed list says an array).
+ */
+export function metadataNames(list: { items: { metadata?: { name?: string } }[] | null }): string[] {
+  return (list.items ?? []).map((o) => o.metadata?.name ?? '');
+}
+
+/**
  * The typed API clients for one KubeConfig, loaded lazily (client-node is
  * heavy), and `call`, which turns any failure into a KubeApiError that says
  * what we were doing ("list pods in namespace game").

@@ -1,5 +1,5 @@
 import { chartMadeClaims, type ManifestView } from '../core/release-change.js';
-import { kubeApis, releaseSelector } from './api.js';
+import { kubeApis, metadataNames, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { toKubeError } from './errors.js';
 
@@ -35,10 +35,7 @@ export async function listReleaseData(
         pvcs.items.map((p) => ({ name: p.metadata?.name ?? '', labels: p.metadata?.labels ?? {} })),
         manifest,
       ),
-      secrets: secrets.items
-        .map((s) => s.metadata?.name ?? '')
-        .filter(Boolean)
-        .sort(),
+      secrets: metadataNames(secrets).filter(Boolean).sort(),
     };
   } catch (e) {
     throw toKubeError(e, `list persistentvolumeclaims and secrets in namespace ${namespace}`, server);

@@ -7,7 +7,7 @@ import type {
   V1StatefulSet,
 } from '@kubernetes/client-node';
 
-import { kubeApis } from './api.js';
+import { kubeApis, metadataNames } from './api.js';
 import type { BudgetObjects } from './budget-objects.js';
 import type { ResolvedKube } from './config.js';
 import {
@@ -64,7 +64,7 @@ export async function readNamespaceRooms(kube: ResolvedKube, namespace: string):
     endpointSlices: endpointSlices.items,
     deployments: deployments.items,
     claims: claims.items,
-    secretNames: new Set(secrets.items.map((s) => s.metadata?.name ?? '')),
+    secretNames: new Set(metadataNames(secrets)),
   };
 }
 

@@ -86,6 +86,42 @@ describe('list: every release of the chart, with the verdict of status', () => {
     assert.equal(none.stdout, '');
   });
 
+  it('a Redis existingSecret: list and status see it without reading it (metadata only), and see it go', () => {
+    const C = 'e2e-list-c';
+    try {
+      assert.equal(sh.kubectl('create', 'namespace', C).status, 0);
+      const secret = sh.kubectl(
+        'create',
+        'secret',
+        'generic',
+        'ext',
+        '-n',
+        C,
+        '--from-literal=redis-password=x',
+      );
+      assert.equal(secret.status, 0, secret.stderr);
+      const r = sh.install('delta', {
+        ns: C,
+        replicas: 1,
+        nodePortBase: 31130,
+        set: ['redis.auth.existingSecret=ext'],
+        timeout: '2m',
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const health = () => JSON.parse(list('-n', C, '-o', 'json').stdout).releases[0];
+      assert.deepEqual([health().redis, health().healthy], ['ready', true]);
+      assert.equal(sh.kubectl('delete', 'secret', 'ext', '-n', C).status, 0);
+      const after = list('-n', C, '-o', 'json');
+      assert.equal(after.status, 8, after.stderr);
+      assert.deepEqual(JSON.parse(after.stdout).releases[0].problems, ['RedisSecretMissing']);
+      const status = sh.kubectl('expose-pods', 'status', 'delta', '-n', C, '-o', 'json');
+      assert.equal(status.status, 8, status.stderr);
+      assert.deepEqual(JSON.parse(status.stdout).redis, { ready: true, pvc: 'Bound', secret: false });
+    } finally {
+      sh.kubectl('delete', 'namespace', C, '--wait=false');
+    }
+  });
+
   it('a namespace without releases says so, exit 0', () => {
     const r = list('-n', 'default');
     assert.equal(r.status, 0, r.stderr);

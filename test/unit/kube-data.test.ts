@@ -76,6 +76,23 @@ describe('release data (nock: exact requests)', () => {
     assert.ok(scope.isDone());
   });
 
+  it('no Secret: the metadata-only list answers items null, as the real API server does; that is none', async () => {
+    const scope = nock(SERVER)
+      .get('/api/v1/namespaces/game/persistentvolumeclaims')
+      .query(true)
+      .reply(200, { items: [] })
+      .get('/api/v1/namespaces/game/secrets')
+      .query(true)
+      .reply(200, {
+        kind: 'PartialObjectMetadataList',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: {},
+        items: null,
+      });
+    assert.deepEqual(await listReleaseData(kube(), 'game', 'rooms'), { pvcs: [], secrets: [] });
+    assert.ok(scope.isDone());
+  });
+
   it('deletes each one; NotFound counts as deleted, so a re-run converges', async () => {
     const scope = nock(SERVER)
       .delete('/api/v1/namespaces/game/persistentvolumeclaims/a')
