@@ -118,7 +118,11 @@ export async function releaseObjectsOf(
   };
 }
 
-/** Whether a Secret can be read (missing or forbidden: no, as status says it is missing). */
+/**
+ * Whether a Secret can be read, by its metadata. Any failure counts as no, so
+ * one forbidden existingSecret marks its release degraded instead of failing
+ * the whole list; status, about one release, fails on a 403 instead.
+ */
 async function secretExists(kube: ResolvedKube, namespace: string, name: string): Promise<boolean> {
   const { core, metadataOnly } = await kubeApis(kube);
   try {
