@@ -28,6 +28,8 @@ export const ExitCode = {
   CERTS_EXPIRED: 12,
   /** A change that disrupts running pods was not confirmed (no terminal and no --yes, or the answer was no). */
   NOT_CONFIRMED: 13,
+  /** `allocate`: no room is Free (Ready, not allocated, not draining, with an endpoint); the message counts them by state. */
+  NO_FREE_ROOM: 14,
   /** Stopped by Ctrl-C (SIGINT); helm was stopped too. */
   INTERRUPTED: 130,
   /** Stopped by SIGTERM; helm was stopped too. */

@@ -5,6 +5,9 @@
  */
 export { releaseEndpoints as resolveEndpoints } from './ops/endpoints.js';
 export type { EndpointsOptions, EndpointsReport } from './ops/endpoints.js';
+export { allocate, deallocate } from './ops/allocate.js';
+export type { AllocateOptions, DeallocateOptions, Deallocation } from './ops/allocate.js';
+export type { Allocation, RoomState } from './core/rooms.js';
 export { watchEndpoints } from './ops/endpoints-watch.js';
 export type { EndpointsUpdate, WatchEndpointsOptions } from './ops/endpoints-watch.js';
 export type { EndpointChange, EndpointChangeType } from './core/endpoint-changes.js';

@@ -1,8 +1,10 @@
 import type { Command } from '@oclif/core';
 import { commands as helpCommands } from '@oclif/plugin-help';
 
+import Allocate from './allocate.js';
 import CheckCerts from './check-certs.js';
 import Complete from './complete.js';
+import Deallocate from './deallocate.js';
 import Endpoints from './endpoints.js';
 import Install from './install.js';
 import List from './list.js';
@@ -22,7 +24,9 @@ import Version from './version.js';
 export const COMMANDS: Record<string, Command.Class> = {
   ...helpCommands,
   __complete: Complete,
+  allocate: Allocate,
   'check-certs': CheckCerts,
+  deallocate: Deallocate,
   endpoints: Endpoints,
   install: Install,
   list: List,

@@ -11,7 +11,8 @@ export interface EndpointChange {
 
 function same(a: Endpoint, b: Endpoint): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof Endpoint>;
-  for (const k of keys) if (a[k] !== b[k]) return false;
+  // allocation is an object: compared by content.
+  for (const k of keys) if (a[k] !== b[k] && JSON.stringify(a[k]) !== JSON.stringify(b[k])) return false;
   return true;
 }
 

@@ -1,4 +1,5 @@
 import { ordinalOf, type NodeView, type PodView, type ServiceView } from './model.js';
+import { allocationOf, roomState, type Allocation, type RoomState } from './rooms.js';
 
 /** Agones' order: the first of these a node has is the address clients get. */
 export const DEFAULT_ADDRESS_TYPES = ['ExternalDNS', 'ExternalIP', 'InternalDNS', 'InternalIP'] as const;
@@ -42,6 +43,12 @@ export interface Endpoint {
   serviceType: string | null;
   /** In-cluster DNS name through the headless Service. */
   dns: string;
+  /** Free, Allocated (handed to a match) or Draining (takes no new match): the pod's marks. */
+  state: RoomState;
+  /** Marked to take no new match; an Allocated room keeps its match until deallocated. */
+  draining: boolean;
+  /** The allocation, when Allocated. */
+  allocation: Allocation | null;
 }
 
 export interface EndpointsInput {
@@ -119,6 +126,9 @@ export function resolveEndpointRows(input: EndpointsInput): Endpoint[] {
       service: svc?.name ?? null,
       serviceType: svc?.type ?? null,
       dns: `${name}.${input.headless}.${input.namespace}.svc.cluster.local`,
+      state: roomState(pod?.mark),
+      draining: pod?.mark?.draining ?? false,
+      allocation: allocationOf(pod?.mark, pod?.restarts),
     };
     rows.push(row);
 

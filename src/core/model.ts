@@ -1,3 +1,5 @@
+import type { RoomMark } from './rooms.js';
+
 /**
  * Plain views of the cluster objects the commands reason about. src/kube maps
  * client-node objects into these; src/core never sees client-node types.
@@ -15,6 +17,13 @@ export interface PodView {
   reason?: string;
   /** A Ready pod: seconds from its creation to its Ready condition (how long one pod takes to start). */
   readySeconds?: number;
+  uid?: string;
+  /** metadata.resourceVersion: the precondition of a write that must not cross another. */
+  resourceVersion?: string;
+  /** Container restarts, summed over its containers. */
+  restarts?: number;
+  /** Its room's allocation and drain marks (core/rooms.ts). */
+  mark?: RoomMark;
 }
 
 export interface ServicePortView {

@@ -46,7 +46,8 @@ export interface ReleaseReader {
   statefulSet: () => Promise<V1StatefulSet | undefined>;
   /** The release's StatefulSet, or NOT_FOUND naming the release and namespace. */
   requireStatefulSet: () => Promise<V1StatefulSet & { metadata: { name: string } }>;
-  roomPods: () => Promise<V1PodList>;
+  /** The room pods; with `selector`, only those its labels also match (kubectl's syntax, checked by the API server). */
+  roomPods: (selector?: string) => Promise<V1PodList>;
   /** The per-pod Services (and, for a LoadBalancer release, only those). */
   podServices: () => Promise<V1ServiceList>;
   /** The per-pod Services' EndpointSlices. */
@@ -73,10 +74,13 @@ export async function releaseReader(
       request: (q: { namespace: string; labelSelector: string }) => Promise<T>,
       component?: string,
     ) =>
-    () =>
+    (selector?: string) =>
       call(
         `list ${resource} ${where}`,
-        request({ namespace, labelSelector: releaseSelector(release, component) }),
+        request({
+          namespace,
+          labelSelector: `${releaseSelector(release, component)}${selector ? `,${selector}` : ''}`,
+        }),
       );
   const statefulSets = list('statefulsets', (q) => apps.listNamespacedStatefulSet(q), 'room');
   const statefulSet = async () => (await statefulSets()).items[0];

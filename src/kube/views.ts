@@ -8,6 +8,7 @@ import type {
 
 import type { EndpointView, NodeView, PodView, PvcView, ServiceView } from '../core/model.js';
 import { parseQuantity } from '../core/quantity.js';
+import { roomMark } from '../core/rooms.js';
 
 const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 
@@ -38,6 +39,10 @@ export function podView(p: V1Pod): PodView {
     podIP: p.status?.podIP,
     terminating: Boolean(p.metadata?.deletionTimestamp),
     reason: ready ? undefined : notReadyReason(p),
+    uid: p.metadata?.uid,
+    resourceVersion: p.metadata?.resourceVersion,
+    restarts: (p.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0),
+    mark: roomMark(p.metadata?.labels, p.metadata?.annotations),
     ...(readySeconds !== undefined && !Number.isNaN(readySeconds) ? { readySeconds } : {}),
   };
 }

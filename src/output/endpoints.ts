@@ -18,9 +18,20 @@ export function formatEndpoints(
   opts: { headers?: boolean } = {},
 ): string {
   const probed = rows.some((r) => r.probe !== undefined);
-  const head = ['POD', 'READY', 'NODE', 'ADDRESS', 'ADDRESS-TYPE', 'PORT', 'PROTOCOL', 'SERVICE', 'STATUS'];
+  const head = [
+    'POD',
+    'READY',
+    'NODE',
+    'ADDRESS',
+    'ADDRESS-TYPE',
+    'PORT',
+    'PROTOCOL',
+    'SERVICE',
+    'STATUS',
+    'STATE',
+  ];
   if (probed) head.push('PROBE');
-  if (wide) head.push('POD-IP', 'SERVICE-TYPE', 'DNS');
+  if (wide) head.push('POD-IP', 'SERVICE-TYPE', 'DNS', 'ALLOCATION');
   return renderTable(
     head,
     rows.map((r) => {
@@ -35,13 +46,28 @@ export function formatEndpoints(
         dash(r.protocol),
         dash(r.service),
         r.status,
+        stateCell(r),
       ];
       if (probed) row.push(r.probe ?? '-');
-      if (wide) row.push(dash(r.podIP), dash(r.serviceType), r.dns);
+      if (wide) row.push(dash(r.podIP), dash(r.serviceType), r.dns, allocationCell(r));
       return row;
     }),
     opts,
   );
+}
+
+/** Allocated, Draining or Free; an allocated room that drains or looks stale says so. */
+export function stateCell(r: Endpoint): string {
+  const notes = [r.state === 'Allocated' && r.draining ? 'draining' : '', r.allocation?.stale ? 'stale' : ''];
+  const said = notes.filter(Boolean);
+  return said.length ? `${r.state} (${said.join(', ')})` : r.state;
+}
+
+/** -o wide: when the room was allocated and what the allocator attached (key=value, ...). */
+function allocationCell(r: Endpoint): string {
+  if (!r.allocation) return '-';
+  const meta = Object.entries(r.allocation.metadata).map(([k, v]) => `${k}=${v}`);
+  return [r.allocation.allocatedAt ?? '', ...meta].filter(Boolean).join(' ') || '-';
 }
 
 /** One host:port per line, Ready endpoints only, for shell scripts. */

@@ -51,6 +51,9 @@ export function endpointRow(workload: string, ordinal: number, extra: Partial<En
     service: `${workload}-${ordinal}`,
     serviceType: 'NodePort',
     dns: `${workload}-${ordinal}.${workload}.game.svc.cluster.local`,
+    state: 'Free',
+    draining: false,
+    allocation: null,
     ...extra,
   };
 }

@@ -49,6 +49,9 @@ const row = (ordinal: number, nodeName: string, address: string, addressType: st
   service: `web-${ordinal}`,
   serviceType: 'NodePort',
   dns: `web-${ordinal}.web.game.svc.cluster.local`,
+  state: 'Free',
+  draining: false,
+  allocation: null,
 });
 const config = (body: string) =>
   `apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n${body}`;

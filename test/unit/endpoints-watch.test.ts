@@ -28,6 +28,9 @@ const row = (ordinal: number, over: Partial<Endpoint> = {}): Endpoint => ({
   service: `rooms-expose-pods-${ordinal}`,
   serviceType: 'NodePort',
   dns: `rooms-expose-pods-${ordinal}.rooms-expose-pods.game.svc.cluster.local`,
+  state: 'Free',
+  draining: false,
+  allocation: null,
   ...over,
 });
 

@@ -81,6 +81,9 @@ describe('resolveEndpointRows: one row per ordinal with the address a client nee
         service: 'web-0',
         serviceType: 'NodePort',
         dns: 'web-0.web.game.svc.cluster.local',
+        state: 'Free',
+        draining: false,
+        allocation: null,
       },
     ]);
   });

@@ -31,6 +31,9 @@ const row = (ordinal: number, extra: Partial<Endpoint> = {}): Endpoint => ({
   service: `web-${ordinal}`,
   serviceType: 'NodePort',
   dns: `web-${ordinal}.web.game.svc.cluster.local`,
+  state: 'Free',
+  draining: false,
+  allocation: null,
   ...extra,
 });
 
@@ -168,8 +171,8 @@ describe('probeEndpoints', () => {
   it('the table gets a PROBE column only when probed', () => {
     assert.doesNotMatch(formatEndpoints([row(0)], false), /PROBE/);
     const t = formatEndpoints([{ ...row(0), probe: 'refused' }], false);
-    assert.match(t, /STATUS +PROBE$/m);
-    assert.match(t, /Ready +refused$/m);
+    assert.match(t, /STATUS +STATE +PROBE$/m);
+    assert.match(t, /Ready +Free +refused$/m);
   });
 
   it('--no-headers: the same rows without the header row, columns as wide as the rows need', () => {

@@ -1,0 +1,214 @@
+import type { Endpoint } from './endpoints.js';
+import { UNKNOWN_ADDRESS } from './endpoints.js';
+
+/**
+ * Rooms in use: whether a match runs in a room, kept on the room's pod. A
+ * label marks an allocated room (the chart's PodDisruptionBudget selects it),
+ * another a room that takes no new match, and annotations say when it was
+ * allocated, how many container restarts the pod had then, and what the
+ * caller attached. A container restart keeps them (the players are gone, the
+ * mark is not: that is a stale allocation); a replaced pod starts without them.
+ */
+
+/** `Allocated` on a room handed to a match; absent otherwise. The PodDisruptionBudget selects it. */
+export const STATE_LABEL = 'expose-pods.io/state';
+/** `true` on a room that takes no new match (on its way out, or held for maintenance). */
+export const DRAINING_LABEL = 'expose-pods.io/draining';
+/** RFC 3339 time of the allocation. */
+export const ALLOCATED_AT_ANNOTATION = 'expose-pods.io/allocated-at';
+/** The pod's container restarts (summed) when it was allocated: more now means the match is gone. */
+export const ALLOCATED_RESTARTS_ANNOTATION = 'expose-pods.io/allocated-restarts';
+/** The caller's metadata of the allocation (a match id ...), as a JSON object of strings. */
+export const ALLOCATION_METADATA_ANNOTATION = 'expose-pods.io/allocation-metadata';
+/** The cluster autoscaler leaves a node alone while a pod on it says "false". */
+export const SAFE_TO_EVICT_ANNOTATION = 'cluster-autoscaler.kubernetes.io/safe-to-evict';
+/**
+ * On the StatefulSet, from the chart's values: "false" when allocate must not
+ * write SAFE_TO_EVICT_ANNOTATION on the rooms it allocates.
+ */
+export const MARK_SAFE_TO_EVICT_ANNOTATION = 'expose-pods.io/mark-safe-to-evict';
+
+export const ALLOCATED = 'Allocated';
+
+/** Free: no match and open to one; Allocated: handed to a match; Draining: takes no new match. */
+export type RoomState = 'Free' | 'Allocated' | 'Draining';
+
+/** What the pod's labels and annotations say of its room. */
+export interface RoomMark {
+  allocated: boolean;
+  draining: boolean;
+  allocatedAt?: string;
+  /** Container restarts when it was allocated. */
+  restartsAtAllocation?: number;
+  metadata?: Record<string, string>;
+}
+
+/** The allocation of a room, in the -o json row (null for a room not allocated). */
+export interface Allocation {
+  /** When it was allocated (RFC 3339), when known. */
+  allocatedAt: string | null;
+  /** What the allocator attached (a match id ...). */
+  metadata: Record<string, string>;
+  /** A container of the pod restarted since: its match is gone, the mark is not. */
+  stale: boolean;
+}
+
+/** The room's mark, from a pod's labels and annotations (pure: kube/views.ts calls it). */
+export function roomMark(
+  labels: Readonly<Record<string, string>> = {},
+  annotations: Readonly<Record<string, string>> = {},
+): RoomMark {
+  const mark: RoomMark = {
+    allocated: labels[STATE_LABEL] === ALLOCATED,
+    draining: labels[DRAINING_LABEL] === 'true',
+  };
+  const at = annotations[ALLOCATED_AT_ANNOTATION];
+  if (at) mark.allocatedAt = at;
+  const restarts = Number(annotations[ALLOCATED_RESTARTS_ANNOTATION]);
+  if (annotations[ALLOCATED_RESTARTS_ANNOTATION] !== undefined && Number.isInteger(restarts))
+    mark.restartsAtAllocation = restarts;
+  const meta = parseMetadata(annotations[ALLOCATION_METADATA_ANNOTATION]);
+  if (meta) mark.metadata = meta;
+  return mark;
+}
+
+/** A JSON object of strings, or undefined for anything else (a hand-edited annotation is not trusted). */
+function parseMetadata(text: string | undefined): Record<string, string> | undefined {
+  if (!text) return undefined;
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    const out: Record<string, string> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (typeof x === 'string') out[k] = x;
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The state a mark shows: an allocated room stays Allocated while it drains (its match runs on). */
+export function roomState(mark: RoomMark | undefined): RoomState {
+  if (mark?.allocated) return 'Allocated';
+  if (mark?.draining) return 'Draining';
+  return 'Free';
+}
+
+/** The row's allocation, or null; stale when the pod restarted a container since it was allocated. */
+export function allocationOf(mark: RoomMark | undefined, restarts: number | undefined): Allocation | null {
+  if (!mark?.allocated) return null;
+  return {
+    allocatedAt: mark.allocatedAt ?? null,
+    metadata: mark.metadata ?? {},
+    stale:
+      mark.restartsAtAllocation !== undefined &&
+      restarts !== undefined &&
+      restarts > mark.restartsAtAllocation,
+  };
+}
+
+/**
+ * Rows a match may be given, lowest ordinal first (a StatefulSet removes its
+ * highest ordinals first, so a scale-down rarely meets a room in use): Free,
+ * Ready, with a port, and with an address of a wanted type.
+ */
+export function allocatable(rows: readonly Endpoint[]): Endpoint[] {
+  return rows
+    .filter(
+      (r) =>
+        r.state === 'Free' &&
+        r.status === 'Ready' &&
+        r.port !== null &&
+        r.address !== null &&
+        r.address !== UNKNOWN_ADDRESS,
+    )
+    .sort((a, b) => a.ordinal - b.ordinal);
+}
+
+/** Rooms per state: Free counts only rooms a match could be given now; the others not Ready are unavailable. */
+export interface RoomCounts {
+  free: number;
+  allocated: number;
+  draining: number;
+  /** Not allocated nor draining, but not allocatable either (not Ready, no Service, no address). */
+  unavailable: number;
+  /** Allocated rooms whose container restarted since. */
+  stale: number;
+}
+
+/** The rooms of the rows, by state (rows without a pod are not rooms). */
+export function countRooms(rows: readonly Endpoint[]): RoomCounts {
+  const free = new Set(allocatable(rows).map((r) => r.ordinal));
+  const counts: RoomCounts = { free: 0, allocated: 0, draining: 0, unavailable: 0, stale: 0 };
+  for (const r of rows) {
+    if (r.state === 'Allocated') {
+      counts.allocated++;
+      if (r.allocation?.stale) counts.stale++;
+    } else if (r.state === 'Draining') counts.draining++;
+    else if (free.has(r.ordinal)) counts.free++;
+    // A Service beyond the replicas reserves a port; it is not a room.
+    else if (r.status !== 'NoPod') counts.unavailable++;
+  }
+  return counts;
+}
+
+/** "10 rooms: 8 Allocated, 1 Draining, 1 not ready to take a match": the counts in one phrase. */
+export function countsPhrase(c: RoomCounts): string {
+  const total = c.free + c.allocated + c.draining + c.unavailable;
+  const parts = [
+    c.free ? `${c.free} Free` : '',
+    c.allocated ? `${c.allocated} Allocated${c.stale ? ` (${c.stale} stale)` : ''}` : '',
+    c.draining ? `${c.draining} Draining` : '',
+    c.unavailable ? `${c.unavailable} not ready to take a match` : '',
+  ].filter(Boolean);
+  return `${total} room${total === 1 ? '' : 's'}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+}
+
+/** The labels and annotations an allocation writes (a JSON merge patch of metadata). */
+export function allocationPatch(opts: {
+  now: Date;
+  restarts: number;
+  metadata: Readonly<Record<string, string>>;
+  /** Write safe-to-evict "false" (the chart's value, and the pod does not set it itself). */
+  markSafeToEvict: boolean;
+}): { labels: Record<string, string>; annotations: Record<string, string> } {
+  const annotations: Record<string, string> = {
+    [ALLOCATED_AT_ANNOTATION]: opts.now.toISOString(),
+    [ALLOCATED_RESTARTS_ANNOTATION]: String(opts.restarts),
+    [ALLOCATION_METADATA_ANNOTATION]: JSON.stringify(opts.metadata),
+  };
+  if (opts.markSafeToEvict) annotations[SAFE_TO_EVICT_ANNOTATION] = 'false';
+  return { labels: { [STATE_LABEL]: ALLOCATED }, annotations };
+}
+
+/**
+ * What deallocate removes (null deletes a key in a merge patch). safe-to-evict
+ * goes only when allocate wrote it: not when the pod template sets it.
+ */
+export function deallocationPatch(templateSetsSafeToEvict: boolean): {
+  labels: Record<string, null>;
+  annotations: Record<string, null>;
+} {
+  const annotations: Record<string, null> = {
+    [ALLOCATED_AT_ANNOTATION]: null,
+    [ALLOCATED_RESTARTS_ANNOTATION]: null,
+    [ALLOCATION_METADATA_ANNOTATION]: null,
+  };
+  if (!templateSetsSafeToEvict) annotations[SAFE_TO_EVICT_ANNOTATION] = null;
+  return { labels: { [STATE_LABEL]: null }, annotations };
+}
+
+// Kubernetes' rule for the name part of a label or annotation key, used for metadata keys too.
+const META_KEY = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/** Parses --meta KEY=VALUE pairs; a string saying what is wrong otherwise. */
+export function parseMetadataFlags(pairs: readonly string[]): Record<string, string> | string {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    const key = eq < 0 ? p : p.slice(0, eq);
+    if (eq < 0 || !META_KEY.test(key))
+      return `--meta ${p}: use KEY=VALUE, with a KEY of letters, digits, "-", "_" and "." (at most 63)`;
+    out[key] = p.slice(eq + 1);
+  }
+  return out;
+}

@@ -1,0 +1,173 @@
+import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
+import type { PodView } from '../core/model.js';
+import { DEFAULT_RELEASE } from '../core/release.js';
+import {
+  allocatable,
+  allocationPatch,
+  countRooms,
+  countsPhrase,
+  deallocationPatch,
+  type RoomCounts,
+} from '../core/rooms.js';
+import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
+import { loadKube, type ResolvedKube } from '../kube/config.js';
+import { markPod, readRoomObjects, type RoomObjects } from '../kube/room-marks.js';
+import { kubeFlagsOf, type EndpointsOptions } from './endpoints.js';
+
+/** Options of `allocate`, and of the library's allocate(). */
+export interface AllocateOptions extends EndpointsOptions {
+  /** Only rooms whose pods these labels also match (kubectl's label selector syntax). */
+  selector?: string;
+  /** Attached to the allocation (a match id ...), shown with the room; string values. */
+  metadata?: Record<string, string>;
+}
+
+/** Options of `deallocate`, and of the library's deallocate(): the room by pod name or ordinal. */
+export interface DeallocateOptions extends EndpointsOptions {
+  /** The room's pod: NAME or pod/NAME. */
+  pod?: string;
+  ordinal?: number;
+}
+
+/** How deallocate ended: the room's row now, and whether it was allocated before. */
+export interface Deallocation {
+  endpoint: Endpoint;
+  wasAllocated: boolean;
+}
+
+/**
+ * How many times allocate reads the rooms again after every pick conflicted.
+ * A conflict means another writer changed that pod (another allocator, or its
+ * kubelet's status update); each round sees the winners' marks.
+ */
+const MAX_ROUNDS = 8;
+
+/** Exit 14: nothing to allocate, with the rooms counted by state. */
+function noFreeRoom(
+  release: string,
+  namespace: string,
+  counts: RoomCounts,
+  selector?: string,
+): ExposePodsError {
+  const matching = selector ? ` matching ${selector}` : '';
+  return new ExposePodsError(
+    `no Free room${matching} in release ${release} (namespace ${namespace}): ${countsPhrase(counts)}`,
+    ExitCode.NO_FREE_ROOM,
+    `Free one whose match ended (kubectl expose-pods deallocate ${release} -n ${namespace} POD), or add rooms (kubectl expose-pods scale ${release} -n ${namespace} --replicas N).`,
+  );
+}
+
+/** The rows of the rooms read, with one pod replaced by its state after a write. */
+function rowsWith(objects: RoomObjects, addressTypes: string[], written?: PodView): Endpoint[] {
+  const pods = written
+    ? objects.input.pods.map((p) => (p.name === written.name ? written : p))
+    : objects.input.pods;
+  return resolveEndpointRows({ ...objects.input, pods, addressTypes });
+}
+
+/**
+ * Hands one Free room to a match: marks the lowest Free ordinal Allocated with
+ * a write conditioned on the pod's resourceVersion, so that two allocators
+ * never get the same room (a 409 moves on to the next room). Returns its
+ * endpoint row, state Allocated. Exit 14 when no room is Free.
+ */
+export async function allocate(opts: AllocateOptions = {}): Promise<Endpoint> {
+  const release = opts.release ?? DEFAULT_RELEASE;
+  const kube = await loadKube(kubeFlagsOf(opts));
+  const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const objects = await readRoomObjects(kube, kube.namespace, release, opts.selector);
+    const rows = rowsWith(objects, addressTypes);
+    const candidates = allocatable(rows);
+    if (!candidates.length) {
+      // With a selector, the rooms it left out are not counted.
+      const named = new Set(objects.input.pods.map((p) => p.name));
+      const counted = opts.selector ? rows.filter((r) => named.has(r.pod)) : rows;
+      throw noFreeRoom(release, kube.namespace, countRooms(counted), opts.selector);
+    }
+    const won = await takeFirst(kube, objects, candidates, opts.metadata ?? {});
+    if (won) return rowsWith(objects, addressTypes, won).find((r) => r.pod === won.name) as Endpoint;
+  }
+  throw new ExposePodsError(
+    `could not allocate a room in release ${release}: every Free room changed while it was being taken, ${MAX_ROUNDS} times`,
+    ExitCode.CONFLICT,
+    'Many allocators are racing for few rooms; run it again, or add rooms.',
+  );
+}
+
+/** Tries the candidates in order; the pod of the first write that wins, or undefined when each conflicted. */
+async function takeFirst(
+  kube: ResolvedKube,
+  objects: RoomObjects,
+  candidates: Endpoint[],
+  metadata: Record<string, string>,
+): Promise<PodView | undefined> {
+  const pods = new Map(objects.input.pods.map((p) => [p.name, p]));
+  for (const row of candidates) {
+    const pod = pods.get(row.pod);
+    if (!pod?.resourceVersion) continue;
+    const marks = allocationPatch({
+      now: new Date(),
+      restarts: pod.restarts ?? 0,
+      metadata,
+      markSafeToEvict: objects.markSafeToEvict && !objects.templateSetsSafeToEvict,
+    });
+    const outcome = await markPod(
+      kube,
+      objects.input.namespace,
+      { name: pod.name, resourceVersion: pod.resourceVersion },
+      marks,
+    );
+    if (outcome.kind === 'written') return outcome.pod;
+  }
+  return undefined;
+}
+
+/** NAME from NAME or pod/NAME (what `-o name` prints). */
+function podName(arg: string): string {
+  return arg.startsWith('pod/') ? arg.slice(4) : arg;
+}
+
+/**
+ * Ends a room's allocation: removes the Allocated mark (and the annotations
+ * allocate wrote), conditioned on the pod's resourceVersion and retried on a
+ * conflict. A room that drains stays Draining. A room not allocated is left
+ * as it is (running it twice converges). The room must be one of the release's.
+ */
+export async function deallocate(opts: DeallocateOptions): Promise<Deallocation> {
+  const release = opts.release ?? DEFAULT_RELEASE;
+  if ((opts.pod === undefined) === (opts.ordinal === undefined))
+    throw new UsageError('name the room by its pod or by --ordinal, not both');
+  const kube = await loadKube(kubeFlagsOf(opts));
+  const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const objects = await readRoomObjects(kube, kube.namespace, release);
+    const rows = rowsWith(objects, addressTypes);
+    const name =
+      opts.pod !== undefined ? podName(opts.pod) : `${objects.input.workload}-${String(opts.ordinal)}`;
+    const pod = objects.input.pods.find((p) => p.name === name);
+    if (!pod?.resourceVersion)
+      throw new ExposePodsError(
+        `release ${release} has no room pod ${name} in namespace ${kube.namespace}`,
+        ExitCode.NOT_FOUND,
+        `See its rooms with: kubectl expose-pods endpoints ${release} -n ${kube.namespace}`,
+      );
+    const row = rows.find((r) => r.pod === name) as Endpoint;
+    if (!pod.mark?.allocated) return { endpoint: row, wasAllocated: false };
+    const outcome = await markPod(
+      kube,
+      kube.namespace,
+      { name, resourceVersion: pod.resourceVersion },
+      deallocationPatch(objects.templateSetsSafeToEvict),
+    );
+    if (outcome.kind === 'written') {
+      const endpoint = rowsWith(objects, addressTypes, outcome.pod).find((r) => r.pod === name) as Endpoint;
+      return { endpoint, wasAllocated: true };
+    }
+  }
+  throw new ExposePodsError(
+    `could not deallocate the room: its pod changed while it was being written, ${MAX_ROUNDS} times`,
+    ExitCode.CONFLICT,
+    'Run it again.',
+  );
+}

@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+
+import nock from 'nock';
+
+import { ExitCode, ExposePodsError } from '../../src/errors.js';
+import { allocate, deallocate } from '../../src/ops/allocate.js';
+import { chartSelector, FAKE_SERVER, fakeKubeconfigFile, mockReleaseLists } from '../support/kube.js';
+
+const kubeconfig = fakeKubeconfigFile();
+const opts = { release: 'rooms', kubeconfig, namespace: 'game' };
+const MERGE_PATCH = 'application/merge-patch+json';
+
+const pod = (i: number, labels: Record<string, string> = {}, annotations: Record<string, string> = {}) => ({
+  metadata: { name: `rooms-expose-pods-${i}`, resourceVersion: `10${i}`, uid: `u${i}`, labels, annotations },
+  spec: { nodeName: 'n0' },
+  status: {
+    phase: 'Running',
+    podIP: `10.244.0.${i}`,
+    conditions: [{ type: 'Ready', status: 'True' }],
+    containerStatuses: [{ name: 'room', restartCount: i, ready: true, image: 'x', imageID: 'x' }],
+  },
+});
+const service = (i: number) => ({
+  metadata: { name: `rooms-expose-pods-${i}`, namespace: 'game' },
+  spec: {
+    type: 'NodePort',
+    selector: { 'statefulset.kubernetes.io/pod-name': `rooms-expose-pods-${i}` },
+    ports: [{ port: 8080, nodePort: 30880 + i, protocol: 'TCP' }],
+  },
+});
+const node = {
+  metadata: { name: 'n0' },
+  status: {
+    conditions: [{ type: 'Ready', status: 'True' }],
+    addresses: [{ type: 'InternalIP', address: '198.51.100.10' }],
+  },
+};
+const statefulSet = (
+  annotations: Record<string, string> = {},
+  templateAnnotations?: Record<string, string>,
+) => ({
+  metadata: { name: 'rooms-expose-pods', annotations },
+  spec: {
+    replicas: 3,
+    serviceName: 'rooms-expose-pods',
+    selector: {},
+    template: { metadata: templateAnnotations ? { annotations: templateAnnotations } : {} },
+  },
+});
+
+/** The four lists allocate reads, with these pods. */
+function reads(scope: nock.Scope, pods: unknown[], set = statefulSet()): nock.Scope {
+  mockReleaseLists(scope, {
+    statefulSets: { items: [set] },
+    roomPods: { items: pods },
+    podServices: { items: [0, 1, 2].map(service) },
+  });
+  return scope.get('/api/v1/nodes').reply(200, { items: [node] });
+}
+
+/** nock hands a body it did not parse (merge-patch+json) as text. */
+const asPatch = (body: unknown): Patch =>
+  typeof body === 'string' ? (JSON.parse(body) as Patch) : (body as Patch);
+
+interface Patch {
+  metadata: {
+    resourceVersion: string;
+    labels: Record<string, string | null>;
+    annotations: Record<string, string | null>;
+  };
+}
+
+describe('allocate and deallocate (nock): the exact writes', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+
+  it('a merge patch of the lowest Free room carrying its resourceVersion; a 409 moves on to the next room', async () => {
+    const bodies: { name: string; body: Patch; type: string | undefined }[] = [];
+    const scope = reads(nock(FAKE_SERVER), [pod(0, { 'expose-pods.io/state': 'Allocated' }), pod(1), pod(2)]);
+    scope
+      .patch('/api/v1/namespaces/game/pods/rooms-expose-pods-1')
+      .query({ fieldManager: 'kubectl-expose-pods' })
+      .reply(function (_uri, body) {
+        bodies.push({ name: '1', body: asPatch(body), type: this.req.headers['content-type'] });
+        return [409, { kind: 'Status', reason: 'Conflict', message: 'the object has been modified' }];
+      });
+    scope
+      .patch('/api/v1/namespaces/game/pods/rooms-expose-pods-2')
+      .query({ fieldManager: 'kubectl-expose-pods' })
+      .reply(function (_uri, body) {
+        bodies.push({ name: '2', body: asPatch(body), type: this.req.headers['content-type'] });
+        const p = pod(2);
+        return [200, { ...p, metadata: { ...p.metadata, ...asPatch(body).metadata } }];
+      });
+    const row = await allocate({ ...opts, metadata: { match: 'm-7' } });
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.deepEqual(
+      bodies.map((b) => [b.name, b.type, b.body.metadata.resourceVersion]),
+      [
+        ['1', MERGE_PATCH, '101'],
+        ['2', MERGE_PATCH, '102'],
+      ],
+    );
+    const written = bodies[1]!.body.metadata;
+    assert.deepEqual(written.labels, { 'expose-pods.io/state': 'Allocated' });
+    assert.equal(written.annotations['expose-pods.io/allocated-restarts'], '2');
+    assert.equal(written.annotations['expose-pods.io/allocation-metadata'], '{"match":"m-7"}');
+    assert.equal(written.annotations['cluster-autoscaler.kubernetes.io/safe-to-evict'], 'false');
+    assert.deepEqual(
+      {
+        pod: row.pod,
+        state: row.state,
+        address: row.address,
+        port: row.port,
+        metadata: row.allocation?.metadata,
+        stale: row.allocation?.stale,
+      },
+      {
+        pod: 'rooms-expose-pods-2',
+        state: 'Allocated',
+        address: '198.51.100.10',
+        port: 30882,
+        metadata: { match: 'm-7' },
+        stale: false,
+      },
+    );
+  });
+
+  it('no safe-to-evict when the chart turns it off, or when the pod template sets it itself', async () => {
+    for (const set of [
+      statefulSet({ 'expose-pods.io/mark-safe-to-evict': 'false' }),
+      statefulSet({}, { 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'true' }),
+    ]) {
+      let written: Patch | undefined;
+      const scope = reads(nock(FAKE_SERVER), [pod(0)], set);
+      scope
+        .patch('/api/v1/namespaces/game/pods/rooms-expose-pods-0')
+        .query(true)
+        .reply(200, (_uri, body) => {
+          written = asPatch(body);
+          return pod(0, { 'expose-pods.io/state': 'Allocated' });
+        });
+      await allocate(opts);
+      assert.ok(scope.isDone());
+      assert.ok(written);
+      assert.equal('cluster-autoscaler.kubernetes.io/safe-to-evict' in written.metadata.annotations, false);
+    }
+  });
+
+  it('--selector narrows the pod list on the server', async () => {
+    const scope = nock(FAKE_SERVER);
+    scope
+      .get('/apis/apps/v1/namespaces/game/statefulsets')
+      .query({ labelSelector: chartSelector('room') })
+      .reply(200, { items: [statefulSet()] });
+    scope
+      .get('/api/v1/namespaces/game/pods')
+      .query({ labelSelector: `${chartSelector('room')},zone=a` })
+      .reply(200, { items: [] });
+    scope
+      .get('/api/v1/namespaces/game/services')
+      .query({ labelSelector: chartSelector('pod-service') })
+      .reply(200, { items: [0, 1, 2].map(service) });
+    scope.get('/api/v1/nodes').reply(200, { items: [node] });
+    await assert.rejects(allocate({ ...opts, selector: 'zone=a' }), (e: ExposePodsError) => {
+      assert.equal(e.exitCode, ExitCode.NO_FREE_ROOM);
+      assert.match(e.message, /^no Free room matching zone=a in release rooms \(namespace game\): 0 rooms$/);
+      return true;
+    });
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+  });
+
+  it('exit 14 with the rooms counted by state, and nothing written', async () => {
+    const scope = reads(nock(FAKE_SERVER), [
+      pod(0, { 'expose-pods.io/state': 'Allocated' }),
+      pod(1, { 'expose-pods.io/draining': 'true' }),
+      { ...pod(2), status: { phase: 'Pending', conditions: [] } },
+    ]);
+    await assert.rejects(allocate(opts), (e: ExposePodsError) => {
+      assert.equal(e.exitCode, 14);
+      assert.equal(
+        e.message,
+        'no Free room in release rooms (namespace game): 3 rooms: 1 Allocated, 1 Draining, 1 not ready to take a match',
+      );
+      assert.match(e.hint ?? '', /deallocate rooms -n game POD/);
+      return true;
+    });
+    assert.ok(scope.isDone());
+  });
+
+  it('deallocate removes the marks with the resourceVersion as precondition, and converges on a Free room', async () => {
+    let written: Patch | undefined;
+    const allocated = pod(
+      1,
+      { 'expose-pods.io/state': 'Allocated', 'expose-pods.io/draining': 'true' },
+      {
+        'expose-pods.io/allocated-at': '2026-12-04T00:00:00Z',
+      },
+    );
+    const scope = reads(nock(FAKE_SERVER), [pod(0), allocated, pod(2)]);
+    scope
+      .patch('/api/v1/namespaces/game/pods/rooms-expose-pods-1')
+      .query({ fieldManager: 'kubectl-expose-pods' })
+      .matchHeader('content-type', MERGE_PATCH)
+      .reply(200, (_uri, body) => {
+        written = asPatch(body);
+        return pod(1, { 'expose-pods.io/draining': 'true' });
+      });
+    const out = await deallocate({ ...opts, pod: 'pod/rooms-expose-pods-1' });
+    assert.ok(scope.isDone());
+    assert.equal(written?.metadata.resourceVersion, '101');
+    assert.deepEqual(written.metadata.labels, { 'expose-pods.io/state': null });
+    assert.equal(written.metadata.annotations['expose-pods.io/allocated-at'], null);
+    assert.deepEqual([out.wasAllocated, out.endpoint.state], [true, 'Draining']);
+
+    // Not allocated: nothing is written (nock would refuse an unexpected PATCH).
+    const again = reads(nock(FAKE_SERVER), [pod(0), pod(1), pod(2)]);
+    const second = await deallocate({ ...opts, ordinal: 1 });
+    assert.ok(again.isDone());
+    assert.deepEqual([second.wasAllocated, second.endpoint.state], [false, 'Free']);
+  });
+
+  it('deallocate of a pod the release does not have is exit 7', async () => {
+    const scope = reads(nock(FAKE_SERVER), [pod(0)]);
+    await assert.rejects(deallocate({ ...opts, pod: 'other-0' }), (e: ExposePodsError) => {
+      assert.equal(e.exitCode, ExitCode.NOT_FOUND);
+      assert.match(e.message, /release rooms has no room pod other-0 in namespace game/);
+      return true;
+    });
+    assert.ok(scope.isDone());
+  });
+});

@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { resolveEndpointRows, UNKNOWN_ADDRESS, type Endpoint } from '../../src/core/endpoints.js';
+import type { NodeView } from '../../src/core/model.js';
+import {
+  allocatable,
+  allocationOf,
+  allocationPatch,
+  countRooms,
+  countsPhrase,
+  deallocationPatch,
+  parseMetadataFlags,
+  roomMark,
+  roomState,
+  SAFE_TO_EVICT_ANNOTATION,
+  type RoomMark,
+} from '../../src/core/rooms.js';
+import { endpointRow, podService, roomPod } from '../support/fixtures.js';
+
+const row = (n: number, extra: Partial<Endpoint> = {}) => endpointRow('web', n, extra);
+
+describe('roomMark: what a pod says of its room', () => {
+  const cases: [string, Record<string, string>, Record<string, string>, RoomMark][] = [
+    ['no marks', {}, {}, { allocated: false, draining: false }],
+    ['allocated', { 'expose-pods.io/state': 'Allocated' }, {}, { allocated: true, draining: false }],
+    [
+      'another state value is not an allocation',
+      { 'expose-pods.io/state': 'allocated' },
+      {},
+      { allocated: false, draining: false },
+    ],
+    ['draining', { 'expose-pods.io/draining': 'true' }, {}, { allocated: false, draining: true }],
+    [
+      'draining must say true',
+      { 'expose-pods.io/draining': 'yes' },
+      {},
+      { allocated: false, draining: false },
+    ],
+    [
+      'the annotations of an allocation',
+      { 'expose-pods.io/state': 'Allocated' },
+      {
+        'expose-pods.io/allocated-at': '2026-12-04T10:00:00.000Z',
+        'expose-pods.io/allocated-restarts': '2',
+        'expose-pods.io/allocation-metadata': '{"match":"m-1","n":3}',
+      },
+      {
+        allocated: true,
+        draining: false,
+        allocatedAt: '2026-12-04T10:00:00.000Z',
+        restartsAtAllocation: 2,
+        metadata: { match: 'm-1' },
+      },
+    ],
+    [
+      'hand-edited annotations that do not parse are ignored',
+      { 'expose-pods.io/state': 'Allocated' },
+      { 'expose-pods.io/allocated-restarts': 'two', 'expose-pods.io/allocation-metadata': '[1]' },
+      { allocated: true, draining: false },
+    ],
+  ];
+  for (const [name, labels, annotations, want] of cases)
+    it(name, () => {
+      assert.deepEqual(roomMark(labels, annotations), want);
+    });
+});
+
+describe('roomState and allocationOf', () => {
+  it('an allocated room stays Allocated while it drains; a draining one is Draining; else Free', () => {
+    assert.equal(roomState({ allocated: true, draining: true }), 'Allocated');
+    assert.equal(roomState({ allocated: false, draining: true }), 'Draining');
+    assert.equal(roomState({ allocated: false, draining: false }), 'Free');
+    assert.equal(roomState(undefined), 'Free');
+  });
+  it('stale only when the pod restarted a container since the allocation', () => {
+    const mark: RoomMark = { allocated: true, draining: false, restartsAtAllocation: 1, allocatedAt: 't' };
+    assert.deepEqual(allocationOf(mark, 1), { allocatedAt: 't', metadata: {}, stale: false });
+    assert.deepEqual(allocationOf(mark, 2), { allocatedAt: 't', metadata: {}, stale: true });
+    assert.equal(
+      allocationOf({ allocated: true, draining: false }, 5)?.stale,
+      false,
+      'unknown restarts at allocation',
+    );
+    assert.equal(allocationOf({ allocated: false, draining: true }, 5), null);
+    assert.equal(allocationOf(undefined, 0), null);
+  });
+});
+
+describe('resolveEndpointRows carries the room state', () => {
+  const node: NodeView = {
+    name: 'n1',
+    ready: true,
+    addresses: [{ type: 'InternalIP', address: '198.51.100.1' }],
+  };
+  it('state, draining and allocation come from the pod; a row without a pod is Free', () => {
+    const rows = resolveEndpointRows({
+      namespace: 'game',
+      workload: 'web',
+      headless: 'web',
+      replicas: 3,
+      pods: [
+        roomPod('web', 0, {
+          mark: { allocated: true, draining: true, restartsAtAllocation: 0 },
+          restarts: 1,
+        }),
+        roomPod('web', 1, { mark: { allocated: false, draining: true } }),
+      ],
+      services: [podService('web', 0), podService('web', 1), podService('web', 2)],
+      nodes: [node],
+      addressTypes: ['InternalIP'],
+    });
+    assert.deepEqual(
+      rows.map((r) => [r.state, r.draining, r.allocation?.stale ?? null]),
+      [
+        ['Allocated', true, true],
+        ['Draining', true, null],
+        ['Free', false, null],
+      ],
+    );
+  });
+});
+
+describe('allocatable: which rooms a match may be given', () => {
+  it('only Free, Ready rows with a port and a known address, lowest ordinal first', () => {
+    const rows = [
+      row(5),
+      row(4, { state: 'Allocated' }),
+      row(3, { state: 'Draining' }),
+      row(2, { status: 'NotReady', ready: false }),
+      row(1, { port: null }),
+      row(6, { address: null }),
+      row(7, { address: UNKNOWN_ADDRESS }),
+      row(0),
+    ];
+    assert.deepEqual(
+      allocatable(rows).map((r) => r.ordinal),
+      [0, 5],
+    );
+  });
+  it('nothing when every room is taken', () => {
+    assert.deepEqual(allocatable([row(0, { state: 'Allocated' })]), []);
+  });
+});
+
+describe('countRooms and countsPhrase', () => {
+  it('counts by state; a Service with no pod beyond the replicas is not a room', () => {
+    const counts = countRooms([
+      row(0),
+      row(1, { state: 'Allocated', allocation: { allocatedAt: null, metadata: {}, stale: true } }),
+      row(2, { state: 'Allocated', allocation: { allocatedAt: null, metadata: {}, stale: false } }),
+      row(3, { state: 'Draining' }),
+      row(4, { status: 'NotReady', ready: false }),
+      row(5, { status: 'NoPod', ready: false }),
+    ]);
+    assert.deepEqual(counts, { free: 1, allocated: 2, draining: 1, unavailable: 1, stale: 1 });
+    assert.equal(
+      countsPhrase(counts),
+      '5 rooms: 1 Free, 2 Allocated (1 stale), 1 Draining, 1 not ready to take a match',
+    );
+  });
+  it('says only what there is', () => {
+    assert.equal(countsPhrase(countRooms([row(0, { state: 'Allocated' })])), '1 room: 1 Allocated');
+    assert.equal(countsPhrase(countRooms([])), '0 rooms');
+  });
+});
+
+describe('allocationPatch and deallocationPatch', () => {
+  it('an allocation writes the label, the time, the restarts and the metadata; safe-to-evict when asked', () => {
+    const now = new Date('2026-12-04T10:00:00Z');
+    const marks = allocationPatch({ now, restarts: 3, metadata: { match: 'm' }, markSafeToEvict: true });
+    assert.deepEqual(marks, {
+      labels: { 'expose-pods.io/state': 'Allocated' },
+      annotations: {
+        'expose-pods.io/allocated-at': '2026-12-04T10:00:00.000Z',
+        'expose-pods.io/allocated-restarts': '3',
+        'expose-pods.io/allocation-metadata': '{"match":"m"}',
+        [SAFE_TO_EVICT_ANNOTATION]: 'false',
+      },
+    });
+    const plain = allocationPatch({ now, restarts: 0, metadata: {}, markSafeToEvict: false });
+    assert.equal(plain.annotations[SAFE_TO_EVICT_ANNOTATION], undefined);
+    // What allocate writes, roomMark reads back.
+    assert.deepEqual(roomMark(marks.labels, marks.annotations), {
+      allocated: true,
+      draining: false,
+      allocatedAt: '2026-12-04T10:00:00.000Z',
+      restartsAtAllocation: 3,
+      metadata: { match: 'm' },
+    });
+  });
+  it('a deallocation removes them all, and safe-to-evict only when the pod template does not set it', () => {
+    const mine = deallocationPatch(false);
+    assert.deepEqual(mine.labels, { 'expose-pods.io/state': null });
+    assert.deepEqual(Object.keys(mine.annotations).sort(), [
+      'cluster-autoscaler.kubernetes.io/safe-to-evict',
+      'expose-pods.io/allocated-at',
+      'expose-pods.io/allocated-restarts',
+      'expose-pods.io/allocation-metadata',
+    ]);
+    assert.deepEqual(new Set(Object.values(mine.annotations)), new Set([null]));
+    assert.equal(SAFE_TO_EVICT_ANNOTATION in deallocationPatch(true).annotations, false);
+    // The drain mark is not the allocation's: it stays.
+    assert.equal('expose-pods.io/draining' in mine.labels, false);
+  });
+});
+
+describe('parseMetadataFlags: --meta KEY=VALUE', () => {
+  it('keeps values as given, = included', () => {
+    assert.deepEqual(parseMetadataFlags(['match=m-42', 'url=a=b', 'empty=']), {
+      match: 'm-42',
+      url: 'a=b',
+      empty: '',
+    });
+  });
+  for (const bad of ['novalue', '=x', '-a=1', 'a b=1', `${'k'.repeat(64)}=1`])
+    it(`refuses ${bad.slice(0, 20)}`, () => {
+      const out = parseMetadataFlags([bad]);
+      assert.equal(typeof out, 'string');
+      assert.match(out as string, /^--meta .*KEY=VALUE/);
+    });
+});
