@@ -212,3 +212,12 @@ export function parseMetadataFlags(pairs: readonly string[]): Record<string, str
   }
   return out;
 }
+
+/** An age as kubectl shows it: 45s, 12m, 3h, 2d (negative clocks read 0s). */
+export function shortAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172_800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}

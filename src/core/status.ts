@@ -17,9 +17,10 @@ import {
   type ServiceCIDRView,
   type Usage,
 } from './budget.js';
-import { DEFAULT_ADDRESS_TYPES } from './endpoints.js';
+import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from './endpoints.js';
 import type { Placement } from './placement.js';
 import { CHART_NAME } from './release.js';
+import { countRooms, shortAge, type RoomCounts, type RoomState } from './rooms.js';
 import { plannedNodePort } from './scale.js';
 
 /** What Helm says about the release. */
@@ -64,6 +65,8 @@ export interface StatusSnapshot {
   redis?: RedisView;
   /** The release enables Redis, so its absence is a problem. */
   redisExpected: boolean;
+  /** Now, in ms since the epoch: the age of allocations. Default Date.now() at the call. */
+  now?: number;
 }
 
 export interface OrdinalStatus {
@@ -76,6 +79,8 @@ export interface OrdinalStatus {
   serviceExists: boolean;
   endpointReady: boolean;
   nodePort?: number;
+  /** Free, Allocated or Draining (rooms in use, core/rooms.ts). */
+  state: RoomState;
 }
 
 export interface Problem {
@@ -91,7 +96,8 @@ export interface Problem {
     | 'ReplicasDrift'
     | 'RedisNotReady'
     | 'RedisPvcNotBound'
-    | 'RedisSecretMissing';
+    | 'RedisSecretMissing'
+    | 'StaleAllocation';
   message: string;
   /** The room it is about, for the kinds that are per ordinal: what the grouped view summarises by range. */
   ordinal?: number;
@@ -104,6 +110,8 @@ export interface StatusReport {
   release: HelmReleaseView;
   replicas: { desired: number; current: number; ready: number; inRelease: number };
   ordinals: OrdinalStatus[];
+  /** Rooms per state: free counts only rooms a match could be given now. */
+  rooms: RoomCounts;
   redis?: { ready: boolean; pvc: string; secret: boolean };
   problems: Problem[];
   /** Expected conditions worth knowing, which do not make the release unhealthy. */
@@ -150,10 +158,12 @@ export function workloadOf(
 export function assessStatus(s: StatusSnapshot): StatusReport {
   const desired = s.statefulSet?.replicas ?? 0;
   const rooms = assessOrdinals(s, desired);
+  const rows = endpointRows(s, desired);
   const redis = assessRedis(s);
   const problems = [
     ...releaseProblems(s, desired),
     ...rooms.problems,
+    ...staleAllocations(s, rows),
     ...collisionProblems(s),
     ...loadBalancerProblems(s, rooms.services, desired),
     ...redis.problems,
@@ -168,13 +178,49 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
       ready: s.statefulSet?.readyReplicas ?? 0,
       inRelease: s.values.replicas,
     },
-    ordinals: rooms.ordinals,
+    ordinals: rooms.ordinals.map((o) => ({ ...o, state: rows[o.ordinal]?.state ?? 'Free' })),
+    rooms: countRooms(rows),
     redis: redis.report,
     problems,
     notes: [...rooms.notes, ...budgetNotes(budget)],
     budget,
     healthy: problems.length === 0,
   };
+}
+
+/** The rooms as `endpoints` resolves them, by the same rule: their states and whether a match could be given each. */
+function endpointRows(s: StatusSnapshot, desired: number): Endpoint[] {
+  return resolveEndpointRows({
+    namespace: s.release.namespace,
+    workload: s.workload,
+    headless: s.workload,
+    replicas: desired,
+    pods: s.pods,
+    services: s.services,
+    nodes: s.nodes,
+    addressTypes: DEFAULT_ADDRESS_TYPES,
+  });
+}
+
+/**
+ * Allocated rooms whose container restarted since they were allocated: the
+ * process that had the match is gone, the mark is not, so the room is taken
+ * for good (and cannot be evicted) until someone frees it.
+ */
+function staleAllocations(s: StatusSnapshot, rows: readonly Endpoint[]): Problem[] {
+  const now = s.now ?? Date.now();
+  const ns = s.release.namespace;
+  return rows
+    .filter((r) => r.allocation?.stale)
+    .map((r) => {
+      const at = r.allocation?.allocatedAt;
+      const age = at ? shortAge(now - new Date(at).getTime()) : undefined;
+      return {
+        kind: 'StaleAllocation' as const,
+        message: `room ${r.pod} is Allocated${age ? ` for ${age}` : ''}, but its container restarted since, so its match is gone: free it with kubectl expose-pods deallocate ${s.release.name} ${r.pod} -n ${ns}`,
+        ordinal: r.ordinal,
+      };
+    });
 }
 
 /** The release as Helm and its StatefulSet see it: not deployed, StatefulSet gone, replicas changed outside Helm. */
@@ -209,7 +255,12 @@ function releaseProblems(s: StatusSnapshot, desired: number): Problem[] {
 function assessOrdinals(
   s: StatusSnapshot,
   desired: number,
-): { ordinals: OrdinalStatus[]; problems: Problem[]; notes: string[]; services: Map<number, ServiceView> } {
+): {
+  ordinals: Omit<OrdinalStatus, 'state'>[];
+  problems: Problem[];
+  notes: string[];
+  services: Map<number, ServiceView>;
+} {
   const wl = s.workload;
   const problems: Problem[] = [];
   const notes: string[] = [];
@@ -227,7 +278,7 @@ function assessOrdinals(
     s.values.exposeCount,
     ...[...pods.keys(), ...services.keys()].map((n) => n + 1),
   );
-  const ordinals: OrdinalStatus[] = [];
+  const ordinals: Omit<OrdinalStatus, 'state'>[] = [];
   const nodesWithoutAddress = new Set<string>();
   for (let n = 0; n < span; n++) {
     const pod = pods.get(n);

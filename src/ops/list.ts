@@ -1,3 +1,4 @@
+import type { RoomCounts } from '../core/rooms.js';
 import { releaseValuesOf } from '../core/chart-values.js';
 import { CHART_NAME } from '../core/release.js';
 import { assessStatus, type StatusReport } from '../core/status.js';
@@ -22,6 +23,8 @@ export interface ListedRelease {
   status: string;
   chart: string;
   replicas: { desired: number; ready: number };
+  /** Its rooms per state, as status counts them. */
+  rooms: RoomCounts;
   /** Its per-pod Services. */
   services: number;
   /** The lowest and highest nodePort its Services hold; null when they hold none. */
@@ -58,6 +61,7 @@ function listed(report: StatusReport, services: number): ListedRelease {
     status: report.release.status,
     chart: report.release.chart,
     replicas: { desired: report.replicas.desired, ready: report.replicas.ready },
+    rooms: report.rooms,
     services,
     nodePorts: ports.length ? { first: Math.min(...ports), last: Math.max(...ports) } : null,
     redis: report.redis ? (report.redis.ready ? 'ready' : 'not ready') : 'off',

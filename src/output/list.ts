@@ -9,11 +9,27 @@ export function formatList(report: ListReport, opts: { headers?: boolean } = {})
       : `No expose-pods releases in namespace ${report.namespace}.`;
   }
   return renderTable(
-    ['NAMESPACE', 'NAME', 'READY', 'SERVICES', 'NODEPORTS', 'REDIS', 'REVISION', 'STATUS', 'HEALTH'],
+    [
+      'NAMESPACE',
+      'NAME',
+      'READY',
+      'FREE',
+      'ALLOCATED',
+      'DRAINING',
+      'SERVICES',
+      'NODEPORTS',
+      'REDIS',
+      'REVISION',
+      'STATUS',
+      'HEALTH',
+    ],
     report.releases.map((r) => [
       r.namespace,
       r.name,
       `${r.replicas.ready}/${r.replicas.desired}`,
+      r.rooms.free,
+      r.rooms.allocated,
+      r.rooms.draining,
       r.services,
       r.nodePorts
         ? r.nodePorts.first === r.nodePorts.last

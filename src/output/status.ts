@@ -1,4 +1,5 @@
 import type { Problem, StatusReport } from '../core/status.js';
+import { countsPhrase } from '../core/rooms.js';
 import { formatStatusBudget } from './budget.js';
 import { LISTED, ordinalRanges } from './ranges.js';
 import { renderTable } from './table.js';
@@ -20,12 +21,13 @@ export function formatStatus(
   lines.push(
     `REPLICAS desired ${r.replicas.desired}, current ${r.replicas.current}, ready ${r.replicas.ready} (release values: ${r.replicas.inRelease})`,
   );
+  lines.push(`ROOMS ${countsPhrase(r.rooms)}`);
   lines.push(...formatStatusBudget(r.budget));
   const head = lines.length;
   lines.push('');
   lines.push(
     renderTable(
-      ['ORDINAL', 'POD', 'PHASE', 'READY', 'NODE', 'SERVICE', 'NODEPORT', 'ENDPOINT'],
+      ['ORDINAL', 'POD', 'PHASE', 'READY', 'NODE', 'SERVICE', 'NODEPORT', 'ENDPOINT', 'STATE'],
       r.ordinals.map((o) => [
         o.ordinal,
         o.pod,
@@ -35,6 +37,7 @@ export function formatStatus(
         o.service,
         o.nodePort ?? '-',
         o.serviceExists ? (o.endpointReady ? 'ready' : 'none') : '-',
+        o.state,
       ]),
       opts,
     ),
@@ -97,6 +100,8 @@ function summaryLine(kind: Problem['kind'], which: string, items: Problem[], whe
       return `Services of ordinals ${which}: no pod behind them, so clients get connection refused`;
     case 'NodePortCollision':
       return `nodePorts of ordinals ${which}: taken by other Services (the first: ${items[0]?.message ?? ''})`;
+    case 'StaleAllocation':
+      return `rooms ${which}: Allocated, but their containers restarted since, so their matches are gone; free each with: kubectl expose-pods deallocate ${where.replace(/ -n /, ' POD -n ')}`;
     case 'LBHealthCheckFails':
       return `LoadBalancer rooms ${which}: no ready pod on a Ready node, so their health checks fail on every node and the load balancer sends them nothing`;
     default:

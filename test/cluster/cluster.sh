@@ -152,6 +152,14 @@ EXT
   openssl req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=expose-pods-admin" -keyout "$d/admin.key" -out "$d/admin.csr" 2>/dev/null
   openssl x509 -req -in "$d/admin.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 365 \
     -extfile "$d/admin.ext" -out "$d/admin.crt" 2>/dev/null
+  # Each KWOK node agent signs in as its node, as a kubelet does (system:node:<name> in
+  # system:nodes), so the Node authorizer and NodeRestriction hold it to its own node.
+  local n
+  for n in $NODE_AGENTS; do
+    openssl req -newkey rsa:2048 -nodes -subj "/O=system:nodes/CN=system:node:$n" -keyout "$d/$n.key" -out "$d/$n.csr" 2>/dev/null
+    openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 365 \
+      -extfile "$d/admin.ext" -out "$d/$n.crt" 2>/dev/null
+  done
   openssl genrsa -out "$d/sa.key" 2048 2>/dev/null
   openssl rsa -in "$d/sa.key" -pubout -out "$d/sa.pub" 2>/dev/null
 }
@@ -180,6 +188,13 @@ contexts:
 current-context: expose-pods-e2e
 KC
   chmod 600 "$kubeconfig"
+  # One kubeconfig per node agent: the admin's, with the node's certificate.
+  local n
+  for n in $NODE_AGENTS; do
+    sed -e "s|^      client-certificate-data: .*|      client-certificate-data: $($b64 <"$d/$n.crt")|" \
+        -e "s|^      client-key-data: .*|      client-key-data: $($b64 <"$d/$n.key")|" "$kubeconfig" >"$run/$n.kubeconfig"
+    chmod 600 "$run/$n.kubeconfig"
+  done
 }
 
 kubectl_() { "$bindir/kubectl" --kubeconfig "$kubeconfig" "$@"; }
@@ -219,7 +234,7 @@ start_apiserver() {
     --client-ca-file "$run/pki/ca.crt" --token-auth-file "$run/tokens.csv" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$run/pki/sa.pub" --service-account-signing-key-file "$run/pki/sa.key" \
-    --authorization-mode Node,RBAC --allow-privileged=true \
+    --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction --allow-privileged=true \
     --service-cluster-ip-range 10.96.0.0/16 --service-node-port-range 30000-32767 \
     --audit-policy-file "$run/audit-policy.yaml" --audit-log-path "$run/audit.log" --audit-log-format json
   wait_for kube-apiserver 60 kubectl_ get --raw /readyz
@@ -239,20 +254,32 @@ restart_apiserver() {
   log "✔ kube-apiserver restarted"
 }
 
-# Two KWOK processes: one for kwok-node-1 and -2 (annotated kwok.x-k8s.io/node=fake),
-# one for kwok-node-3 alone, so a test can lose kwok-node-3 (node-down: its heartbeats
-# stop, as when a machine is cut off) while the other two stay Ready, and get it back (node-up).
-# Separate pod CIDRs keep their pod IPs apart.
+# One KWOK process per node, each signed in as that node (system:node:<name>): like a
+# kubelet, the Node authorizer lets it read and write only its own node, lease and pods,
+# and NodeRestriction refuses its delete of a pod bound to another node. (KWOK deletes
+# pods by name with no UID precondition: an agent that comes back after a partition
+# would otherwise delete the replacement of its old pod on another node.) So a test can
+# lose kwok-node-3 (node-down: its heartbeats stop, as when a machine is cut off) while
+# the other two stay Ready, and get it back (node-up). Separate pod CIDRs keep pod IPs apart.
+# A fourth process, kwok-pool, manages the nodes a benchmark adds (annotated
+# kwok.x-k8s.io/node=fake); it manages several, so it cannot be one node and signs in as admin.
+NODE_AGENTS="kwok-node-1 kwok-node-2 kwok-node-3"
+
 start_kwok() {
-  start kwok "$bindir/kwok" --config "$run/kwok-stages.yaml" --kubeconfig "$kubeconfig" --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-    --node-lease-duration-seconds 40 --cidr 10.244.0.0/16 --node-ip 198.51.100.1 --server-address ""
-  start_kwok3
+  start_kwok_node kwok-node-1 10.244.0.0/18 198.51.100.1
+  start_kwok_node kwok-node-2 10.244.64.0/18 198.51.100.2
+  start_kwok_node kwok-node-3 10.245.0.0/16 198.51.100.3
+  start kwok-pool "$bindir/kwok" --config "$run/kwok-stages.yaml" --kubeconfig "$kubeconfig" --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+    --node-lease-duration-seconds 40 --cidr 10.244.128.0/17 --node-ip 198.51.100.4 --server-address ""
 }
 
-start_kwok3() {
-  start kwok-node-3 "$bindir/kwok" --config "$run/kwok-stages.yaml" --kubeconfig "$kubeconfig" --manage-single-node kwok-node-3 \
-    --node-lease-duration-seconds 40 --cidr 10.245.0.0/16 --node-ip 198.51.100.3 --server-address ""
+# start_kwok_node NAME CIDR NODE-IP: the agent of one node, as that node.
+start_kwok_node() {
+  start "$1" "$bindir/kwok" --config "$run/kwok-stages.yaml" --kubeconfig "$run/$1.kubeconfig" --manage-single-node "$1" \
+    --node-lease-duration-seconds 40 --cidr "$2" --node-ip "$3" --server-address ""
 }
+
+start_kwok3() { start_kwok_node kwok-node-3 10.245.0.0/16 198.51.100.3; }
 
 # node-down freezes kwok-node-3's KWOK process (SIGSTOP) rather than killing it: no
 # heartbeats and nothing done for its pods, as on a machine cut off, and on node-up it
@@ -355,7 +382,7 @@ down() {
   local stopped=0 name pid deadline
   [ -d "$run/dataplane" ] && dataplane down >/dev/null 2>&1
   # Reverse start order; SIGTERM first, SIGKILL after 5 s: the data is disposable.
-  for name in kwok-node-3 kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+  for name in kwok-pool kwok-node-3 kwok-node-2 kwok-node-1 kube-scheduler kube-controller-manager kube-apiserver etcd; do
     [ -f "$run/$name.pid" ] || continue
     pid=$(cat "$run/$name.pid")
     if running "$pid"; then
@@ -380,7 +407,7 @@ down() {
 }
 
 logs() {
-  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwok-node-3; do
+  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kwok-node-1 kwok-node-2 kwok-node-3 kwok-pool; do
     [ -f "$run/$name.log" ] || continue
     log "----- $name ($run/$name.log), last 30 lines -----"
     tail -n 30 "$run/$name.log" >&2
@@ -393,7 +420,7 @@ logs() {
 }
 
 status() {
-  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwok-node-3; do
+  for name in etcd kube-apiserver kube-controller-manager kube-scheduler kwok-node-1 kwok-node-2 kwok-node-3 kwok-pool; do
     if alive "$name"; then log "✔ $name (pid $(cat "$run/$name.pid"))"; else log "✖ $name not running"; fi
   done
   if dataplane_alive; then log "✔ data plane ($(cat "$run/dataplane/mode"))"; else log "✖ no data plane"; fi

@@ -13,6 +13,7 @@ import {
   parseMetadataFlags,
   roomMark,
   roomState,
+  shortAge,
   SAFE_TO_EVICT_ANNOTATION,
   type RoomMark,
 } from '../../src/core/rooms.js';
@@ -218,5 +219,22 @@ describe('parseMetadataFlags: --meta KEY=VALUE', () => {
       const out = parseMetadataFlags([bad]);
       assert.equal(typeof out, 'string');
       assert.match(out as string, /^--meta .*KEY=VALUE/);
+    });
+});
+
+describe('shortAge: as kubectl shows an age', () => {
+  const cases: [number, string][] = [
+    [-5_000, '0s'],
+    [0, '0s'],
+    [119_999, '119s'],
+    [120_000, '2m'],
+    [7_199_999, '119m'],
+    [7_200_000, '2h'],
+    [172_799_999, '47h'],
+    [172_800_000, '2d'],
+  ];
+  for (const [ms, want] of cases)
+    it(`${ms} ms is ${want}`, () => {
+      assert.equal(shortAge(ms), want);
     });
 });

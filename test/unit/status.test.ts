@@ -326,7 +326,8 @@ describe('status at fleet size: problems grouped by kind, ordinals as ranges', (
       'pods 1490–1499 (10): not ready (Unschedulable 10); see why with: kubectl expose-pods status rooms -n game -o json',
     ]);
     const text = formatStatus(r);
-    assert.equal(text.split('\n').length, 1500 + 14, 'one row per ordinal, and a short head and tail');
+    assert.equal(text.split('\n').length, 1500 + 15, 'one row per ordinal, and a short head and tail');
+    assert.match(text, /^ROOMS 1500 rooms: 1000 Free, 500 not ready to take a match$/m);
     assert.match(
       text,
       /^ {2}NodePorts {3}1000 of 2768 used in 30000-32767 \(36%\), this release 1000; 1768 free, largest free block 31000-32767 \(1768\)$/m,
@@ -354,12 +355,13 @@ describe('status at fleet size: problems grouped by kind, ordinals as ranges', (
   it('on a terminal the verdict leads, before the table', () => {
     const text = formatStatus(fleet(), true);
     const lines = text.split('\n');
-    assert.deepEqual(lines[2], 'BUDGET (cluster-wide)');
-    assert.match(lines[5] ?? '', /^ {2}Pod slots /);
-    assert.deepEqual(lines.slice(6, 8), ['', 'DEGRADED (510 problems):']);
-    assert.match(lines[8] ?? '', /^ {2}- pods 1000–1499 \(500\): no per-pod Service/);
-    assert.deepEqual(lines[10], '');
-    assert.match(lines[11] ?? '', /^ORDINAL +POD/);
+    assert.match(lines[2] ?? '', /^ROOMS /);
+    assert.deepEqual(lines[3], 'BUDGET (cluster-wide)');
+    assert.match(lines[6] ?? '', /^ {2}Pod slots /);
+    assert.deepEqual(lines.slice(7, 9), ['', 'DEGRADED (510 problems):']);
+    assert.match(lines[9] ?? '', /^ {2}- pods 1000–1499 \(500\): no per-pod Service/);
+    assert.deepEqual(lines[11], '');
+    assert.match(lines[12] ?? '', /^ORDINAL +POD/);
     assert.match(lines.at(-1) ?? '', /^ {2}- pods 1490–1499 \(10\): not ready/, 'and again at the end');
   });
 });
@@ -487,5 +489,63 @@ describe('the budgets: the ceilings every release in the cluster shares', () => 
       text,
       /^ {2}Pod slots {3}9 of 10 used on the 1 node\(s\) the rooms can use \(left out: 1 tainted dedicated=db:NoSchedule\) \(90%\), this release 2; 1 free$/m,
     );
+  });
+});
+
+describe('rooms in use in status', () => {
+  const now = Date.parse('2026-12-04T12:00:00Z');
+  const allocated = (restarts: number): Partial<PodView> => ({
+    mark: {
+      allocated: true,
+      draining: false,
+      allocatedAt: '2026-12-04T11:15:00Z',
+      restartsAtAllocation: 0,
+      metadata: { match: 'm' },
+    },
+    restarts,
+  });
+
+  it('counts rooms per state and shows each ordinal’s; a live allocation is healthy', () => {
+    const r = assessStatus(snapshot((s) => (s.pods = [pod(0, allocated(0)), pod(1)])));
+    assert.equal(r.healthy, true);
+    assert.deepEqual(r.rooms, { free: 1, allocated: 1, draining: 0, unavailable: 0, stale: 0 });
+    assert.deepEqual(
+      r.ordinals.map((o) => o.state),
+      ['Allocated', 'Free'],
+    );
+    const text = formatStatus(r);
+    assert.match(text, /^ROOMS 2 rooms: 1 Free, 1 Allocated$/m);
+    assert.match(text, /^0 +rooms-expose-pods-0 .* ready +Allocated$/m);
+  });
+
+  it('an allocation whose container restarted since is a problem, with its age and the command that frees it', () => {
+    const r = assessStatus(
+      snapshot((s) => {
+        s.pods = [pod(0, allocated(1)), pod(1, { mark: { allocated: false, draining: true } })];
+        s.now = now;
+      }),
+    );
+    assert.equal(r.healthy, false);
+    assert.deepEqual(r.problems, [
+      {
+        kind: 'StaleAllocation',
+        message:
+          'room rooms-expose-pods-0 is Allocated for 45m, but its container restarted since, so its match is gone: free it with kubectl expose-pods deallocate rooms rooms-expose-pods-0 -n game',
+        ordinal: 0,
+      },
+    ]);
+    assert.deepEqual(r.rooms, { free: 0, allocated: 1, draining: 1, unavailable: 0, stale: 1 });
+    assert.match(formatStatus(r), /^ROOMS 2 rooms: 1 Allocated \(1 stale\), 1 Draining$/m);
+  });
+
+  it('many stale allocations are one line, with the command', () => {
+    const problems = [4, 5, 6, 9].map((ordinal) => ({
+      kind: 'StaleAllocation' as const,
+      message: 'x',
+      ordinal,
+    }));
+    assert.deepEqual(groupProblems(problems, 'rooms', 'game'), [
+      'rooms 4–6, 9 (4): Allocated, but their containers restarted since, so their matches are gone; free each with: kubectl expose-pods deallocate rooms POD -n game',
+    ]);
   });
 });

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { askTcp } from '../support/dataplane.js';
+import { eventually, isReadyPod, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { HELMS } from '../support/tools.js';
+
+after(printClusterLogsOnFailure);
+
+/** Runs a command in the background; its exit code and output. */
+function runAsync(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (status) => {
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+// Rooms in use on the real control plane: allocation races, the PodDisruptionBudget
+// against real evictions, a container restart seen as a stale allocation, and the
+// allocated room answering through kube-proxy at the address allocate returned.
+describe('allocate and deallocate: rooms in use', { timeout: 600_000 }, () => {
+  const sh = userShell(HELMS[1].path);
+  const ns = 'e2e-alloc';
+  const release = 'alloc';
+  const sts = `${release}-expose-pods`;
+  const ROOMS = 10;
+  const plugin = (...args: string[]) => sh.kubectl('expose-pods', ...args, '-n', ns);
+  const rows = (): any[] => {
+    const r = plugin('endpoints', release, '-o', 'json');
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout).endpoints;
+  };
+  const evict = (pod: string) => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'expose-pods-evict-')), 'eviction.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: ns } }),
+    );
+    return sh.kubectl('create', '--raw', `/api/v1/namespaces/${ns}/pods/${pod}/eviction`, '-f', file);
+  };
+
+  before(() => {
+    const r = sh.install(release, {
+      ns,
+      replicas: ROOMS,
+      nodePortBase: 31950,
+      redis: false,
+      set: ['room.podManagementPolicy=Parallel'],
+    });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('every room starts Free, in the table and in -o json', () => {
+    assert.deepEqual(new Set(rows().map((e) => e.state)), new Set(['Free']));
+    const table = plugin('endpoints', release);
+    assert.match(table.stdout.split('\n')[0] ?? '', / STATUS +STATE$/);
+  });
+
+  it('20 allocators race for 10 Free rooms: exactly 10 win, 10 distinct rooms, and 10 exit 14', async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        runAsync(
+          'kubectl',
+          ['expose-pods', 'allocate', release, '-n', ns, '-o', 'json', '--meta', `match=m-${i}`],
+          sh.env,
+        ),
+      ),
+    );
+    const won = outcomes.filter((o) => o.status === 0);
+    const lost = outcomes.filter((o) => o.status !== 0);
+    assert.equal(won.length, ROOMS, lost.map((o) => o.stderr).join('\n'));
+    assert.deepEqual(
+      lost.map((o) => o.status),
+      Array(10).fill(14),
+      lost.map((o) => o.stderr).join('\n'),
+    );
+    for (const o of lost)
+      assert.match(
+        o.stderr,
+        /^error: no Free room in release alloc \(namespace e2e-alloc\): 10 rooms: 10 Allocated$/m,
+      );
+    const rooms = won.map((o) => JSON.parse(o.stdout));
+    assert.equal(new Set(rooms.map((r) => r.pod)).size, ROOMS, 'distinct rooms');
+    for (const r of rooms) {
+      assert.equal(r.state, 'Allocated');
+      assert.equal(r.status, 'Ready');
+      assert.match(r.allocation.metadata.match, /^m-\d+$/);
+    }
+    // What each winner was told is what the cluster says: its match on its room.
+    const now = new Map(rows().map((e) => [e.pod, e]));
+    for (const r of rooms) {
+      assert.equal(now.get(r.pod)?.state, 'Allocated');
+      assert.deepEqual(now.get(r.pod)?.allocation.metadata, r.allocation.metadata);
+    }
+    const pod = sh.getJson('pod', `${sts}-0`, '-n', ns);
+    assert.equal(pod.metadata.labels['expose-pods.io/state'], 'Allocated');
+    assert.equal(pod.metadata.annotations['cluster-autoscaler.kubernetes.io/safe-to-evict'], 'false');
+  });
+
+  it('an Eviction of an Allocated room is refused (429); after deallocate, the Eviction goes through', async () => {
+    const victim = `${sts}-9`;
+    const uid = sh.getJson('pod', victim, '-n', ns).metadata.uid;
+    // The disruption controller computes the budget's status; until then every eviction it covers is refused too.
+    await eventually('the PodDisruptionBudget observed', () => {
+      const pdb = sh.getJson('pdb', `${sts}-allocated`, '-n', ns);
+      return pdb.status?.observedGeneration === pdb.metadata.generation && pdb.status.expectedPods > 0
+        ? true
+        : undefined;
+    });
+    const refused = evict(victim);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /TooManyRequests|disruption budget/i);
+    assert.equal(sh.getJson('pod', victim, '-n', ns).metadata.uid, uid, 'the room is untouched');
+
+    const d = plugin('deallocate', release, `pod/${victim}`, '-o', 'json');
+    assert.equal(d.status, 0, d.stderr);
+    assert.equal(JSON.parse(d.stdout).state, 'Free');
+    const pod = sh.getJson('pod', victim, '-n', ns);
+    assert.equal(pod.metadata.labels['expose-pods.io/state'], undefined);
+    assert.equal(pod.metadata.annotations?.['cluster-autoscaler.kubernetes.io/safe-to-evict'], undefined);
+    // Running it again converges: nothing to change, exit 0.
+    const again = plugin('deallocate', release, '--ordinal', '9');
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /was not allocated: nothing to change/);
+
+    const allowed = evict(victim);
+    assert.equal(allowed.status, 0, allowed.stderr);
+    await eventually(`${victim} replaced and Ready`, () => {
+      const p = sh.getJson('pods', '-n', ns).items.find((x: any) => x.metadata.name === victim);
+      return p && p.metadata.uid !== uid && isReadyPod(p) ? true : undefined;
+    });
+    const replaced = rows().find((e) => e.pod === victim);
+    assert.equal(replaced?.state, 'Free', 'a new pod starts Free');
+  });
+
+  it('a room whose container restarted after allocation is shown as stale', () => {
+    const pod = `${sts}-3`;
+    // What a kubelet reports when the room's process dies and is started again.
+    const r = sh.kubectl(
+      'patch',
+      'pod',
+      pod,
+      '-n',
+      ns,
+      '--subresource',
+      'status',
+      '--type',
+      'json',
+      '-p',
+      '[{"op":"replace","path":"/status/containerStatuses/0/restartCount","value":1}]',
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const row = rows().find((e) => e.pod === pod);
+    assert.equal(row?.state, 'Allocated');
+    assert.equal(row?.allocation.stale, true);
+    assert.match(plugin('endpoints', release, '--ordinal', '3').stdout, /Allocated \(stale\)$/m);
+    assert.equal(rows().filter((e) => e.allocation?.stale).length, 1, 'only that one');
+  });
+
+  it('the room allocate hands out answers at the address it returned, through kube-proxy', async () => {
+    const a = plugin('allocate', release, '-o', 'json');
+    assert.equal(a.status, 0, a.stderr);
+    const room = JSON.parse(a.stdout);
+    assert.equal(room.pod, `${sts}-9`, 'the only Free room');
+    await eventually(`${room.address}:${room.port} to answer as ${room.pod}`, async () => {
+      const got = await askTcp(room.address, room.port);
+      return 'answer' in got && got.answer.pod === room.pod ? true : undefined;
+    });
+    const name = plugin('allocate', release, '-o', 'name');
+    assert.equal(name.status, 14, name.stderr);
+    assert.equal(name.stdout, '');
+  });
+});
