@@ -247,20 +247,20 @@ function releaseProblems(s: StatusSnapshot, desired: number): Problem[] {
   return problems;
 }
 
+/** What assessOrdinals finds: the rows (their STATE comes from the endpoint rows), problems, notes, Services by ordinal. */
+interface OrdinalsAssessment {
+  ordinals: Omit<OrdinalStatus, 'state'>[];
+  problems: Problem[];
+  notes: string[];
+  services: Map<number, ServiceView>;
+}
+
 /**
  * One row per ordinal (pod, node, Service, endpoint), and what is wrong with
  * each room: a pod not ready, a pod without a Service, a Service without a pod
  * (a note when expose.count reserves it on purpose), a node without an address.
  */
-function assessOrdinals(
-  s: StatusSnapshot,
-  desired: number,
-): {
-  ordinals: Omit<OrdinalStatus, 'state'>[];
-  problems: Problem[];
-  notes: string[];
-  services: Map<number, ServiceView>;
-} {
+function assessOrdinals(s: StatusSnapshot, desired: number): OrdinalsAssessment {
   const wl = s.workload;
   const problems: Problem[] = [];
   const notes: string[] = [];
