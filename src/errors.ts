@@ -30,6 +30,8 @@ export const ExitCode = {
   NOT_CONFIRMED: 13,
   /** `allocate`: no room is Free (Ready, not allocated, not draining, with an endpoint); the message counts them by state. */
   NO_FREE_ROOM: 14,
+  /** A scale-down (or an install that lowers the replicas) timed out waiting for the rooms it removes to be freed; nothing was scaled. */
+  ROOMS_IN_USE: 15,
   /** Stopped by Ctrl-C (SIGINT); helm was stopped too. */
   INTERRUPTED: 130,
   /** Stopped by SIGTERM; helm was stopped too. */

@@ -136,6 +136,11 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       default: false,
       helpGroup: 'VALUES',
     }),
+    'delete-in-use': Flags.boolean({
+      description:
+        'When fewer replicas remove rooms in use (Allocated), remove them with their matches after a confirmation that names them, instead of waiting until they are freed.',
+      default: false,
+    }),
     yes: Flags.boolean({
       char: 'y',
       description:
@@ -157,6 +162,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     const { runInstall } = await import('../ops/install.js');
     const { Progress } = await import('../output/progress.js');
     const { formatChange } = await import('../output/change.js');
+    const { inUseLine } = await import('../output/scale.js');
     const { requireConfirmation } = await import('../output/confirm.js');
     const req: InstallRequest = {
       release: args.release,
@@ -180,6 +186,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       wait: flags.wait,
       timeout: flags.timeout.text,
       resetValues: flags['reset-values'],
+      deleteInUse: flags['delete-in-use'],
       warn: (m) => {
         this.printer.warn(m);
       },
@@ -208,6 +215,9 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
         ...req,
         onProgress: (p) => {
           progress.update(progressLine(p));
+        },
+        onWaitingInUse: (inUse) => {
+          progress.update(inUseLine(inUse));
         },
       }),
     );

@@ -62,6 +62,11 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
       description: 'Also delete the PVCs of removed ordinals (asks first).',
       default: false,
     }),
+    'delete-in-use': Flags.boolean({
+      description:
+        'Remove rooms in use (Allocated) with their matches, after a confirmation that names them, instead of waiting until they are freed.',
+      default: false,
+    }),
     timeout: timeoutFlag('How long to wait for the pods, as a duration.'),
     'wait-reachable': waitReachableFlag,
     output: outputFlag(
@@ -77,7 +82,7 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
     const { requireConfirmation } = await import('../output/confirm.js');
     const { renderNames, renderStructured } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
-    const { formatChanges, formatPlan, names } = await import('../output/scale.js');
+    const { formatChanges, formatPlan, inUseLine, names } = await import('../output/scale.js');
     const text = flags.output === 'text';
     const result = await Progress.during((progress) =>
       runScale({
@@ -88,15 +93,19 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
         sync: flags.sync,
         dryRun: flags['dry-run'],
         deleteData: flags['delete-data'],
+        deleteInUse: flags['delete-in-use'],
         timeout: flags.timeout.text,
+        onWaitingInUse: (inUse) => {
+          progress.update(inUseLine(inUse));
+        },
         warn: (m) => {
           this.printer.warn(m);
         },
         onPlan: (plan) => {
-          if (text) this.log(formatPlan(plan, flags['delete-data']));
+          if (text) this.log(formatPlan(plan, flags['delete-data'], flags['delete-in-use']));
         },
         confirmRemoval: async (plan, cluster) => {
-          const what = scaleDisruptions(plan, flags['delete-data']).join(' and ');
+          const what = scaleDisruptions(plan, flags['delete-data'], flags['delete-in-use']).join(' and ');
           await requireConfirmation({
             yes: flags.yes,
             what: `this scale ${what}`,

@@ -12,6 +12,7 @@ import {
   type BudgetDelta,
   type PodSlotBudget,
 } from './budget.js';
+import { inUsePhrase } from './rooms.js';
 import { byOrdinal, type PodView, type ServiceView } from './model.js';
 import { CHART_NAME } from './release.js';
 
@@ -140,6 +141,8 @@ export interface ReleaseChangePlan {
   /** Pods the StatefulSet removes (highest ordinal first), and which of them are Ready now. */
   removePods: string[];
   removeReadyPods: string[];
+  /** Of removePods, the rooms in use (Allocated): the change waits for them to be freed, or removes them when told to. */
+  removeInUse: string[];
   /** Pods that stay but restart, because the pod template changed (a rolling update). */
   restartPods: string[];
   /** Deployments (Redis) whose pods restart. */
@@ -170,6 +173,7 @@ export function planReleaseChange(
     values,
     removePods: [],
     removeReadyPods: [],
+    removeInUse: [],
     restartPods: [],
     restartDeployments: [],
     addServices: [],
@@ -190,6 +194,7 @@ export function planReleaseChange(
     const removed = [...live.keys()].filter((n) => n >= sts.replicas).sort((x, y) => y - x);
     plan.removePods = removed.map((n) => `${sts.name}-${n}`);
     plan.removeReadyPods = removed.filter((n) => live.get(n)?.ready).map((n) => `${sts.name}-${n}`);
+    plan.removeInUse = removed.filter((n) => live.get(n)?.mark?.allocated).map((n) => `${sts.name}-${n}`);
     if (old && !same(old.template, sts.template)) {
       plan.restartPods = [...live.keys()]
         .filter((n) => n < sts.replicas)
@@ -268,10 +273,14 @@ export function orderedStart(
   };
 }
 
-/** Why a plan needs the user's yes: each a phrase ("removes 3 Ready pod(s)"); empty when it needs none. */
-export function disruptions(plan: ReleaseChangePlan): string[] {
+/**
+ * Why a plan needs the user's yes: each a phrase ("removes 3 Ready pod(s)"); empty when it needs none.
+ * With `deleteInUse`, the rooms in use it removes are named (without it, the change waits for them).
+ */
+export function disruptions(plan: ReleaseChangePlan, deleteInUse = false): string[] {
   const out: string[] = [];
   if (plan.removeReadyPods.length) out.push(`removes ${plan.removeReadyPods.length} Ready pod(s)`);
+  if (deleteInUse && plan.removeInUse.length) out.push(inUsePhrase(plan.removeInUse));
   if (plan.restartPods.length) out.push(`restarts ${plan.restartPods.length} pod(s)`);
   if (plan.restartDeployments.length) out.push(`restarts ${plan.restartDeployments.join(', ')}`);
   if (plan.movedNodePorts.length) out.push(`moves the nodePort of ${plan.movedNodePorts.length} Service(s)`);

@@ -1,5 +1,6 @@
 import type { Endpoint } from './endpoints.js';
 import { UNKNOWN_ADDRESS } from './endpoints.js';
+import { byOrdinal, type PodView } from './model.js';
 
 /**
  * Rooms in use: whether a match runs in a room, kept on the room's pod. A
@@ -220,4 +221,50 @@ export function shortAge(ms: number): string {
   if (s < 7200) return `${Math.floor(s / 60)}m`;
   if (s < 172_800) return `${Math.floor(s / 3600)}h`;
   return `${Math.floor(s / 86_400)}d`;
+}
+
+/** "removes 2 room(s) in use (Allocated): web-9, web-8", naming at most five. */
+export function inUsePhrase(pods: readonly string[]): string {
+  const named = pods.slice(0, 5).join(', ');
+  const more = pods.length > 5 ? ` and ${pods.length - 5} more` : '';
+  return `removes ${pods.length} room(s) in use (Allocated): ${named}${more}`;
+}
+
+/** What a change to `target` replicas writes on the live room pods first, and what it must wait for. */
+export interface DrainChanges {
+  /** Pods it removes that are not marked Draining yet: they take no new match from now on. */
+  drain: PodView[];
+  /** Pods it keeps that an earlier, unfinished scale-down marked Draining: back in service. */
+  undrain: PodView[];
+  /** Pods it removes that are Allocated, highest ordinal first. */
+  inUse: string[];
+}
+
+/**
+ * Before a StatefulSet goes to `target` replicas: its pods from `target` up
+ * (removed, highest first) are marked Draining, so no match starts there, and
+ * those still Allocated are waited for. Pods below `target` lose a Draining
+ * mark that a scale-down which did not finish left behind. Terminating pods are gone already.
+ */
+export function drainChanges(pods: readonly PodView[], workload: string, target: number): DrainChanges {
+  const live = [
+    ...byOrdinal(
+      pods.filter((p) => !p.terminating),
+      workload,
+    ),
+  ].sort(([a], [b]) => b - a);
+  const removed = live.filter(([n]) => n >= target).map(([, p]) => p);
+  return {
+    drain: removed.filter((p) => !p.mark?.draining),
+    undrain: live.filter(([n, p]) => n < target && p.mark?.draining).map(([, p]) => p),
+    inUse: removed.filter((p) => p.mark?.allocated).map((p) => p.name),
+  };
+}
+
+/** The label write that marks a room Draining, or returns it to service. */
+export function drainPatch(draining: boolean): {
+  labels: Record<string, string | null>;
+  annotations: Record<string, string | null>;
+} {
+  return { labels: { [DRAINING_LABEL]: draining ? 'true' : null }, annotations: {} };
 }

@@ -1,5 +1,6 @@
 import type { BudgetChange } from './budget.js';
 import type { OrderedStart } from './release-change.js';
+import { inUsePhrase } from './rooms.js';
 import { byOrdinal, type PodView, type ServiceView } from './model.js';
 
 /** What `scale` knows before it changes anything. */
@@ -47,6 +48,8 @@ export interface ScalePlan {
   removePods: string[];
   /** Of removePods, those Ready now: clients connected to them are cut off. */
   removeReadyPods: string[];
+  /** Of removePods, the rooms in use (Allocated): waited for, or removed with --delete-in-use. */
+  removeInUse: string[];
   addServices: PlannedService[];
   removeServices: PlannedService[];
   /** PVCs of removed ordinals: kept (reattached on a later scale up) unless --delete-data. */
@@ -89,6 +92,7 @@ export function planScale(input: ScaleInput): ScalePlan {
   const removed = [...livePods.keys()].filter((i) => i >= target).sort((a, b) => b - a);
   const removePods = removed.map(name);
   const removeReadyPods = removed.filter((i) => livePods.get(i)?.ready).map(name);
+  const removeInUse = removed.filter((i) => livePods.get(i)?.mark?.allocated).map(name);
 
   const addServices = range(0, exposeCount)
     .filter((i) => !liveServices.has(i))
@@ -142,6 +146,7 @@ export function planScale(input: ScaleInput): ScalePlan {
     createPods,
     removePods,
     removeReadyPods,
+    removeInUse,
     addServices,
     removeServices,
     pvcsLeftBehind,
@@ -166,10 +171,14 @@ export function preflight(input: ScaleInput, plan: ScalePlan): string[] {
   return problems;
 }
 
-/** Why a scale needs the user's yes, each a phrase ("removes 3 Ready pod(s)"); empty when it needs none. */
-export function scaleDisruptions(plan: ScalePlan, deleteData: boolean): string[] {
+/**
+ * Why a scale needs the user's yes, each a phrase ("removes 3 Ready pod(s)"); empty when it needs none.
+ * Rooms in use are a reason only with --delete-in-use: without it the scale waits for them.
+ */
+export function scaleDisruptions(plan: ScalePlan, deleteData: boolean, deleteInUse = false): string[] {
   const out: string[] = [];
   if (plan.removeReadyPods.length) out.push(`removes ${plan.removeReadyPods.length} Ready pod(s)`);
+  if (deleteInUse && plan.removeInUse.length) out.push(inUsePhrase(plan.removeInUse));
   if (deleteData && plan.pvcsLeftBehind.length)
     out.push(`deletes ${plan.pvcsLeftBehind.length} PVC(s) and their data`);
   return out;

@@ -45,6 +45,17 @@ export async function readRoomObjects(
   };
 }
 
+/** The release's StatefulSet name and its room pods: what a drain reads each round. */
+export async function readRoomPods(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<{ workload: string; pods: PodView[] }> {
+  const read = await releaseReader(kube, namespace, release);
+  const [set, pods] = await Promise.all([read.requireStatefulSet(), read.roomPods()]);
+  return { workload: set.metadata.name, pods: pods.items.map(podView) };
+}
+
 /** How a conditional write of a pod's marks ended. */
 export type MarkOutcome = { kind: 'written'; pod: PodView } | { kind: 'conflict' } | { kind: 'gone' };
 

@@ -27,6 +27,10 @@ export interface InstallRequest {
   timeout: string;
   /** Start from the chart's defaults instead of the release's values. */
   resetValues?: boolean;
+  /** Fewer replicas remove rooms in use (Allocated) too, confirmed, instead of waiting until they are freed. */
+  deleteInUse?: boolean;
+  /** While it waits for rooms in use to be freed: which. */
+  onWaitingInUse?: (inUse: string[]) => void;
   /** Called with live progress while helm waits; progress is best effort and never fails the install. */
   onProgress?: (p: InstallProgress) => void;
   /** Called with the plan (values, pods, Services, budgets) before the checks that may refuse it. */
@@ -196,6 +200,7 @@ export async function runInstall(req: InstallRequest): Promise<InstallResult> {
         description: `${OPERATION_PREFIX} install`,
         skipServerDryRun: newNamespace,
         onPlanned: req.onPreview,
+        deleteInUse: req.deleteInUse,
       };
       const preview = await session.preview(change);
       if (preview.disruptions.length && !(await req.confirm(preview)))
@@ -205,6 +210,7 @@ export async function runInstall(req: InstallRequest): Promise<InstallResult> {
         timeout,
         createNamespace: req.createNamespace,
         onProgress: req.onProgress,
+        onWaitingInUse: req.onWaitingInUse,
       });
       const redis = preview.rendered.some((o) => o.kind === 'Deployment');
       return { release: req.release, namespace, helm, output, preview, redis };

@@ -8,6 +8,7 @@
 import { parseAllDocuments } from 'yaml';
 
 import { budgetChange, clusterBudget, type BudgetChange } from '../core/budget.js';
+import { durationMs } from '../core/duration.js';
 import { placementOf } from '../core/placement.js';
 import { pollUntil } from '../core/poll.js';
 import {
@@ -37,6 +38,7 @@ import {
 } from '../kube/change-objects.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { acquireReleaseLock, helmAlive, LOCK_SECONDS, type ReleaseLock } from '../kube/lock.js';
+import { spareRoomsInUse } from './drain.js';
 import { explainTimeout, pollProgress } from './wait.js';
 
 /** Every Helm revision this plugin writes has a description starting so. */
@@ -178,6 +180,11 @@ export interface ChangeSpec {
   skipServerDryRun?: boolean;
   /** Called with the plan once it is worked out, before the checks that may refuse it. */
   onPlanned?: (p: ChangePreview) => void;
+  /**
+   * Rooms in use (Allocated) that the change removes are removed anyway, and
+   * the preview's disruptions name them; otherwise apply waits until they are freed.
+   */
+  deleteInUse?: boolean;
 }
 
 /** An open session on one release: pinned, locked and settled. */
@@ -202,6 +209,8 @@ export interface ChangeSession {
       timeout: string;
       createNamespace?: boolean;
       onProgress?: (p: InstallProgress) => void;
+      /** While it waits for rooms in use to be freed: which. */
+      onWaitingInUse?: (inUse: string[]) => void;
     },
   ): Promise<string>;
 }
@@ -310,7 +319,7 @@ async function previewChange(
     cluster: describeCluster(cluster),
     exists,
     plan,
-    disruptions: disruptions(plan),
+    disruptions: disruptions(plan, change.deleteInUse),
     budget,
   };
   change.onPlanned?.(preview);
@@ -374,6 +383,15 @@ async function applyChange(
 ): Promise<string> {
   const { req, cluster } = s;
   const { helm, target, namespace } = cluster;
+  const replicas = s.lastPreview?.find((o) => o.kind === 'StatefulSet')?.spec?.replicas;
+  // Rooms in use are never removed by surprise: those going are marked Draining, and waited for.
+  if (s.exists && typeof replicas === 'number')
+    await spareRoomsInUse(cluster.kube, namespace, req.release, replicas, {
+      deleteInUse: change.deleteInUse ?? false,
+      timeoutMs: durationMs(opts.timeout) ?? 0,
+      signal: s.signal,
+      onWaiting: opts.onWaitingInUse,
+    });
   const v = changeValues(s, change);
   const args = upgradeArgs(helm.version.major, req.release, await bundledChartPath(), target, v.args, {
     createNamespace: opts.createNamespace ?? false,

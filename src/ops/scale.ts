@@ -12,6 +12,7 @@ import { deleteReleaseData } from '../kube/data.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
 import { readProgressObjects } from '../kube/progress-objects.js';
 import { readScaleObjects, setStatefulSetReplicas } from '../kube/scale-objects.js';
+import { spareRoomsInUse } from './drain.js';
 import {
   describeCluster,
   OPERATION_PREFIX,
@@ -33,7 +34,11 @@ export interface ScaleRequest {
   sync: boolean;
   dryRun: boolean;
   deleteData: boolean;
+  /** Remove rooms in use (Allocated) anyway, after the confirmation names them; otherwise wait until they are freed. */
+  deleteInUse?: boolean;
   timeout: string;
+  /** While the scale waits for rooms in use to be freed: which. */
+  onWaitingInUse?: (inUse: string[]) => void;
   /** Asked, naming the cluster, before Ready pods are removed or PVCs deleted; false stops with nothing changed. */
   confirmRemoval: (plan: ScalePlan, cluster: string) => Promise<boolean>;
   onPlan?: (plan: ScalePlan) => void;
@@ -172,6 +177,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
         description: `${SCALE_DESCRIPTION} ${plan.from.live} -> ${to}`,
         // spec.replicas may belong to kubectl scale or an HPA now; the user asked for `to`.
         forceConflicts: true,
+        deleteInUse: req.deleteInUse,
         // The plan is shown with the cluster's budgets before any check may refuse it.
         onPlanned: (p) => {
           plan.budget = p.budget;
@@ -193,17 +199,26 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
       const wait = () =>
         waitForReplicas(kube, namespace, req.release, to, timeoutMs, req.onProgress, session.signal);
       if (req.dryRun) return result;
-      // Nothing to change; but an earlier run may have stopped before the pods were Ready.
-      if (plan.noop && session.status === 'deployed') return wait().then(() => result);
+      // Nothing to change; but an earlier run may have stopped before the pods were Ready,
+      // or a scale-down that timed out left rooms Draining that this count keeps.
+      if (plan.noop && session.status === 'deployed') {
+        await spareRoomsInUse(kube, namespace, req.release, to, { deleteInUse: false, timeoutMs });
+        return wait().then(() => result);
+      }
       if (
-        scaleDisruptions(plan, req.deleteData).length &&
+        scaleDisruptions(plan, req.deleteData, req.deleteInUse).length &&
         !(await req.confirmRemoval(plan, describeCluster(session.cluster)))
       ) {
         throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.NOT_CONFIRMED);
       }
 
       const before = await endpointRows(kube, namespace, req.release);
-      await session.apply(change, { wait: true, timeout, onProgress: req.onProgress });
+      await session.apply(change, {
+        wait: true,
+        timeout,
+        onProgress: req.onProgress,
+        onWaitingInUse: req.onWaitingInUse,
+      });
       // A safety net: the release says `to`, so the StatefulSet must too, whoever owned the field.
       if (await setStatefulSetReplicas(kube, namespace, workload, to)) {
         req.warn(`the StatefulSet still had other replicas after the upgrade; set it to ${to}`);

@@ -32,6 +32,7 @@ export function formatChange(p: ChangePreview): string {
   if (plan.removePods.length)
     lines.push(
       `  pods removed: ${names(plan.removePods)}${plan.removeReadyPods.length ? ` (${plan.removeReadyPods.length} Ready)` : ''}`,
+      `  rooms in use among them: ${plan.removeInUse.length ? names(plan.removeInUse) : 'none'}; each room removed is marked Draining first (no new match), and rooms in use are waited for within --timeout (--delete-in-use removes them)`,
     );
   if (plan.restartPods.length)
     lines.push(`  pods restarted (rolling, highest ordinal first): ${names(plan.restartPods)}`);

@@ -29,7 +29,7 @@ function services(s: PlannedService[]): string {
 }
 
 /** The plan, as `scale` prints it before doing anything (and as all of --dry-run). */
-export function formatPlan(plan: ScalePlan, deleteData: boolean): string {
+export function formatPlan(plan: ScalePlan, deleteData: boolean, deleteInUse = false): string {
   const head =
     plan.from.live === plan.from.release
       ? `Scale release ${plan.release} in namespace ${plan.namespace}: ${plan.from.release} -> ${plan.to} replicas`
@@ -39,6 +39,15 @@ export function formatPlan(plan: ScalePlan, deleteData: boolean): string {
     head,
     `  pods to create:     ${names(plan.createPods)}`,
     `  pods to remove:     ${names(plan.removePods)}${plan.removeReadyPods.length ? `  (${plan.removeReadyPods.length} Ready now: their clients are cut off)` : ''}`,
+    ...(plan.removePods.length
+      ? [
+          `  rooms in use:       ${names(plan.removeInUse)}  ${
+            deleteInUse
+              ? '(--delete-in-use: removed with their matches)'
+              : 'every room to remove is marked Draining first (no new match); the scale waits, within --timeout, until these are freed, and on timeout changes nothing and leaves them Draining'
+          }`,
+        ]
+      : []),
     `  Services to add:    ${services(plan.addServices)}`,
     `  Services to remove: ${services(plan.removeServices)}`,
   ];
@@ -92,4 +101,9 @@ export function formatChanges(changes: EndpointChange[], where?: string): string
   }
   if (where) lines.push(`  every endpoint: kubectl expose-pods endpoints ${where}`);
   return lines.join('\n');
+}
+
+/** The progress line while a change waits for rooms in use to be freed. */
+export function inUseLine(inUse: readonly string[]): string {
+  return `waiting for ${inUse.length} room(s) in use to be freed (Draining, no new match): ${names([...inUse])}`;
 }

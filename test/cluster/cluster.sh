@@ -358,6 +358,8 @@ POLICY
   start kube-scheduler "$bindir/kube-scheduler" --kubeconfig "$kubeconfig" --leader-elect=false \
     --bind-address 127.0.0.1 --secure-port 0
   kwok_stages >"$run/kwok-stages.yaml"
+  wait_for "the RBAC API" 60 kubectl_ get clusterroles
+  kubectl_ apply -f "$here/kwok-agent-rbac.yaml" >/dev/null
   start_kwok
 
   kubectl_ apply -f "$here/manifests/" >/dev/null
