@@ -1,9 +1,14 @@
-// A matchmaker hands a player the address of room N. Run with KUBECONFIG set:
-//   node examples/matchmaker.mjs rooms game 1
-import { resolveEndpoints } from 'kubectl-expose-pods';
+// A matchmaker hands a new match a room of its own. Run with KUBECONFIG set:
+//   node examples/matchmaker.mjs rooms game m-42
+import { allocate, ExitCode } from 'kubectl-expose-pods';
 
-const [release = 'expose-pods', namespace, room = '0'] = process.argv.slice(2);
-const { endpoints } = await resolveEndpoints({ release, namespace });
-const e = endpoints.find((x) => x.ordinal === Number(room));
-if (!e?.ready) throw new Error(`room ${room} is not reachable now: ${e?.status ?? 'no such room'}`);
-console.log(JSON.stringify({ room: e.pod, host: e.address, port: e.port, protocol: e.protocol }));
+const [release = 'expose-pods', namespace, match = `m-${Date.now()}`] = process.argv.slice(2);
+try {
+  const e = await allocate({ release, namespace, metadata: { match } });
+  console.log(JSON.stringify({ match, room: e.pod, host: e.address, port: e.port, protocol: e.protocol }));
+} catch (err) {
+  if (err.exitCode !== ExitCode.NO_FREE_ROOM) throw err;
+  console.error(err.message); // every room is in use: try later, or scale up
+  process.exitCode = ExitCode.NO_FREE_ROOM;
+}
+// When the match ends: await deallocate({ release, namespace, pod: room });

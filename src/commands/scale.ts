@@ -21,6 +21,8 @@ export default class Scale extends BaseCommand {
 
 It prints the plan first: pods to create or remove (from the highest ordinal down, as a StatefulSet does), Services to add or remove with their nodePorts, the PVCs removed pods leave behind, and the cluster's NodePorts, ClusterIPs and pod slots before and after (a warning from 80%). --dry-run stops there. Then it checks, changing nothing if any fails: the release exists and no other operation holds it; the new pods fit the free pod slots of the nodes the rooms can use (with room.onePerNode, one node each); every new nodePort is free (a port held by another Service names it); and the API server accepts the changed objects (server-side dry run: the NodePort range, quotas, admission).
 
+Rooms in use (Allocated by kubectl expose-pods allocate) are spared. Every room a scale-down removes is first marked Draining (expose-pods.io/draining=true), so no new match is allocated there; the plan names the rooms in use among them, and the scale waits, with progress and within --timeout, until their matches end (deallocate), then scales. On timeout it exits 15 with the replica count unchanged and the rooms left Draining: run the same scale again to go on waiting, or scale to the current count to return them to service. --delete-in-use removes rooms in use anyway, after a confirmation that names them. Any scale returns rooms it keeps to service (an earlier scale-down that timed out left them Draining).
+
 Removing Ready pods asks first (--yes for scripts; without a terminal it refuses). PVCs are never deleted unless --delete-data: the StatefulSet reattaches them to the same ordinals when you scale up again. It waits with progress (--timeout) and ends with the endpoints added and removed.
 
 --sync adopts the StatefulSet's live replica count (after kubectl scale or an HPA) into the release, creating the missing Services. A concurrent scale of the same release fails with exit 9 and changes nothing (a Lease, <release>-expose-pods-lock, guards it). An interrupted scale is safe to run again: a revision it left pending is rolled back first, and the same command converges.
@@ -38,6 +40,10 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
       command: 'kubectl expose-pods scale rooms -n game --sync',
     },
     'kubectl expose-pods scale rooms -n game --replicas 0 --yes --delete-data',
+    {
+      description: 'Scale down within 30 minutes, waiting for matches in the rooms removed to end:',
+      command: 'kubectl expose-pods scale rooms -n game --replicas 8 --yes --timeout 30m',
+    },
   ];
 
   static override args = {

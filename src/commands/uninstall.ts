@@ -16,6 +16,8 @@ export default class Uninstall extends BaseCommand {
 
 --delete-data also deletes them, after a confirmation prompt; --yes answers it for scripts. Without a terminal and without --yes, --delete-data refuses and changes nothing. Claims and Secrets you brought yourself (redis.persistence.existingClaim, redis.auth.existingSecret) are never deleted.
 
+Rooms in use (Allocated by kubectl expose-pods allocate) are not ended by surprise: an uninstall that would remove any says how many, names them and exits 15 with nothing changed, unless --delete-in-use is given and confirmed.
+
 If the release is already gone, --delete-data still deletes what it left behind, so re-running converges.`;
 
   static override examples = [
@@ -34,6 +36,11 @@ If the release is already gone, --delete-data still deletes what it left behind,
       description: 'Also delete the PVCs and the Redis Secret (asks first).',
       default: false,
     }),
+    'delete-in-use': Flags.boolean({
+      description:
+        'Uninstall although rooms are in use (Allocated), ending their matches, after a confirmation that names them.',
+      default: false,
+    }),
     yes: yesFlag(),
     timeout: timeoutFlag('How long helm waits for the deletion, as a duration.'),
   };
@@ -42,12 +49,24 @@ If the release is already gone, --delete-data still deletes what it left behind,
     const { args, flags } = await this.parse(Uninstall);
     const { runUninstall } = await import('../ops/uninstall.js');
     const { requireConfirmation } = await import('../output/confirm.js');
+    const { inUsePhrase } = await import('../core/rooms.js');
     const res = await runUninstall({
       release: args.release,
       kube: kubeFlagValues(flags),
       helmBinary: flags['helm-binary'],
       deleteData: flags['delete-data'],
+      deleteInUse: flags['delete-in-use'],
       timeout: flags.timeout.text,
+      confirmInUse: async (inUse, cluster) => {
+        const what = inUsePhrase(inUse);
+        await requireConfirmation({
+          yes: flags.yes,
+          what: `this uninstall ${what}`,
+          cluster,
+          question: `This uninstall ${what}. Go ahead?`,
+        });
+        return true;
+      },
       warn: (m) => {
         this.printer.warn(m);
       },

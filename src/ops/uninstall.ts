@@ -4,7 +4,8 @@ import { ExitCode, ExposePodsError } from '../errors.js';
 import { uninstallArgs } from '../helm/args.js';
 import { helmOrThrow } from '../helm/helm.js';
 import { getManifest } from '../helm/release.js';
-import type { KubeFlags } from '../kube/config.js';
+import type { KubeFlags, ResolvedKube } from '../kube/config.js';
+import { readRoomPods } from '../kube/room-marks.js';
 import { deleteReleaseData, listReleaseData, type ReleaseData } from '../kube/data.js';
 import { describeCluster, parseManifest, removeOrphanedServices, withReleaseChange } from './mutation.js';
 
@@ -13,7 +14,11 @@ export interface UninstallRequest {
   kube: KubeFlags;
   helmBinary?: string;
   deleteData: boolean;
+  /** Uninstall although rooms are in use (Allocated), after confirmInUse; otherwise refused with ROOMS_IN_USE. */
+  deleteInUse?: boolean;
   timeout: string;
+  /** Asks the user to confirm removing the rooms in use, naming them and the cluster. */
+  confirmInUse?: (inUse: string[], cluster: string) => Promise<boolean>;
   /** Asks the user to confirm deleting data, naming the cluster; resolves false to stop with nothing changed. */
   confirm: (data: ReleaseData, namespace: string, cluster: string) => Promise<boolean>;
   warn: (message: string) => void;
@@ -31,6 +36,33 @@ export interface UninstallResult {
 }
 
 const none = (): ReleaseData => ({ pvcs: [], secrets: [] });
+
+/** Rooms in use end with their matches only when asked: --delete-in-use, confirmed; ROOMS_IN_USE otherwise. */
+async function checkRoomsInUse(
+  req: UninstallRequest,
+  kube: ResolvedKube,
+  namespace: string,
+  cluster: string,
+): Promise<void> {
+  const rooms = await readRoomPods(kube, namespace, req.release).catch((e: unknown) => {
+    // A release whose StatefulSet is gone has no rooms to spare.
+    if (e instanceof ExposePodsError && e.exitCode === ExitCode.NOT_FOUND) return undefined;
+    throw e;
+  });
+  const inUse = (rooms?.pods ?? []).filter((p) => p.mark?.allocated && !p.terminating).map((p) => p.name);
+  if (!inUse.length) return;
+  if (!req.deleteInUse)
+    throw new ExposePodsError(
+      `release ${req.release} has ${inUse.length} room(s) in use (Allocated): ${inUse.slice(0, 10).join(', ')}${inUse.length > 10 ? ` and ${inUse.length - 10} more` : ''}; uninstalling ends their matches`,
+      ExitCode.ROOMS_IN_USE,
+      `Free them when their matches end (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD), or add --delete-in-use. Nothing was changed.`,
+    );
+  if (!(await req.confirmInUse?.(inUse, cluster)))
+    throw new ExposePodsError(
+      'nothing was changed: removing rooms in use was not confirmed',
+      ExitCode.NOT_CONFIRMED,
+    );
+}
 
 /**
  * helm uninstall, keeping PVCs and the Secret unless --delete-data is confirmed.
@@ -67,6 +99,7 @@ export async function runUninstall(req: UninstallRequest): Promise<UninstallResu
           leftover,
         );
       }
+      if (exists) await checkRoomsInUse(req, kube, ns, describeCluster(cluster));
       if (req.deleteData && hasData && !(await req.confirm(data, ns, describeCluster(cluster)))) {
         throw new ExposePodsError(
           'nothing was changed: deleting the data was not confirmed',

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, PersistentVolumeClaim, Pod, Secret, Service } from 'kubernetes-models/v1';
 
 import { find, ofKind, podServices, podSpecs, render, type K8sObject } from '../support/chart.js';
@@ -20,6 +21,7 @@ const MODELS: Record<string, new (o: any) => { validate(): void }> = {
   StatefulSet,
   Deployment,
   NetworkPolicy,
+  PodDisruptionBudget,
 };
 const LABELS = [
   'app.kubernetes.io/name',
@@ -415,6 +417,38 @@ for (const helm of HELMS) {
     it('the Redis password is random for each fresh render (no cluster to look up)', () => {
       const pw = () => find(render(helm.path), 'Secret', 'r-expose-pods-redis').data!['redis-password'];
       assert.notEqual(pw(), pw());
+    });
+  });
+}
+
+for (const helm of HELMS) {
+  describe(`${helm.name}: rooms in use (allocation values)`, () => {
+    it('a PodDisruptionBudget with maxUnavailable 0 selects only the allocated rooms of this release', () => {
+      const objs = render(helm.path, []);
+      const pdb = find(objs, 'PodDisruptionBudget', 'r-expose-pods-allocated');
+      const sts = find(objs, 'StatefulSet', 'r-expose-pods');
+      assert.equal(pdb.spec.maxUnavailable, 0);
+      assert.deepEqual(pdb.spec.selector, {
+        matchLabels: { ...sts.spec.selector.matchLabels, 'expose-pods.io/state': 'Allocated' },
+      });
+      // The pods do not carry the label until allocate writes it: no room starts covered.
+      assert.equal(sts.spec.template.metadata.labels['expose-pods.io/state'], undefined);
+      assert.equal(sts.metadata.annotations?.['expose-pods.io/mark-safe-to-evict'], 'true');
+    });
+    it('both can be turned off', () => {
+      const objs = render(helm.path, [
+        '--set',
+        'allocation.podDisruptionBudget.enabled=false',
+        '--set',
+        'allocation.markSafeToEvict=false',
+      ]);
+      assert.deepEqual(ofKind(objs, 'PodDisruptionBudget'), []);
+      assert.equal(
+        find(objs, 'StatefulSet', 'r-expose-pods').metadata.annotations?.[
+          'expose-pods.io/mark-safe-to-evict'
+        ],
+        'false',
+      );
     });
   });
 }

@@ -11,23 +11,23 @@ import { HELMS } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
 
-/** Runs a command in the background; its exit code and output. */
-function runAsync(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+/** Runs a command in the background: its stderr so far, and its exit code and output at the end. */
+function start(cmd: string, args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(cmd, args, { env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
     child.on('exit', (status) => {
       resolve({ status, stdout, stderr });
     });
   });
+  return { stderr: () => stderr, done };
 }
+
+/** Runs a command in the background; its exit code and output. */
+const runAsync = (cmd: string, args: string[], env: NodeJS.ProcessEnv) => start(cmd, args, env).done;
 
 // Rooms in use on the real control plane: allocation races, the PodDisruptionBudget
 // against real evictions, a container restart seen as a stale allocation, and the
@@ -183,5 +183,73 @@ describe('allocate and deallocate: rooms in use', { timeout: 600_000 }, () => {
     const name = plugin('allocate', release, '-o', 'name');
     assert.equal(name.status, 14, name.stderr);
     assert.equal(name.stdout, '');
+  });
+
+  it('a scale-down over rooms in use waits for them: on timeout exit 15, nothing scaled, the rooms untouched and Draining', () => {
+    const uids = [8, 9].map((n) => sh.getJson('pod', `${sts}-${n}`, '-n', ns).metadata.uid);
+    const r = plugin('scale', release, '--replicas', '8', '--yes', '--timeout', '3s');
+    assert.equal(r.status, 15, r.stderr);
+    assert.match(r.stdout, new RegExp(`^ {2}rooms in use: +${sts}-9, ${sts}-8 `, 'm'));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^error: 2 room\\(s\\) to be removed are still in use \\(Allocated\\): ${sts}-9, ${sts}-8; nothing was scaled$`,
+        'm',
+      ),
+    );
+    assert.equal(
+      sh.getJson('statefulset', sts, '-n', ns).spec.replicas,
+      ROOMS,
+      'the replica count is unchanged',
+    );
+    for (const [i, n] of [8, 9].entries()) {
+      const pod = sh.getJson('pod', `${sts}-${n}`, '-n', ns);
+      assert.equal(pod.metadata.uid, uids[i], 'the room in use keeps its pod');
+      assert.equal(pod.metadata.labels['expose-pods.io/draining'], 'true');
+    }
+    const shown = rows().find((e) => e.pod === `${sts}-9`);
+    assert.deepEqual([shown?.state, shown?.draining], ['Allocated', true]);
+  });
+
+  it('once its rooms are deallocated the waiting scale goes through; they end Draining, never Free', async () => {
+    const scale = start(
+      'kubectl',
+      ['expose-pods', 'scale', release, '-n', ns, '--replicas', '8', '--yes', '--timeout', '2m'],
+      sh.env,
+    );
+    // It is waiting, with progress: the rooms stay until their matches end.
+    await eventually('the scale to wait for the rooms in use', () =>
+      scale.stderr().includes('waiting for 2 room(s) in use to be freed') ? true : undefined,
+    );
+    assert.equal(sh.getJson('statefulset', sts, '-n', ns).spec.replicas, ROOMS);
+    for (const n of [9, 8]) {
+      const d = plugin('deallocate', release, '--ordinal', String(n), '-o', 'json');
+      assert.equal(d.status, 0, d.stderr);
+      assert.equal(JSON.parse(d.stdout).state, 'Draining', 'a room on its way out takes no new match');
+    }
+    const done = await scale.done;
+    assert.equal(done.status, 0, done.stderr);
+    assert.equal(sh.getJson('statefulset', sts, '-n', ns).spec.replicas, 8);
+    assert.deepEqual(
+      rows().map((e) => e.pod),
+      Array.from({ length: 8 }, (_, i) => `${sts}-${i}`),
+    );
+  });
+
+  it('--delete-in-use removes a room in use only after a confirmation that names it', () => {
+    const refused = plugin('scale', release, '--replicas', '7', '--delete-in-use');
+    assert.equal(refused.status, 13, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`removes 1 room\\(s\\) in use \\(Allocated\\): ${sts}-7`));
+    assert.equal(sh.getJson('statefulset', sts, '-n', ns).spec.replicas, 8, 'not confirmed: nothing changed');
+    const r = plugin('scale', release, '--replicas', '7', '--delete-in-use', '--yes');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(sh.getJson('statefulset', sts, '-n', ns).spec.replicas, 7);
+  });
+
+  it('uninstall with rooms in use says how many and needs --delete-in-use (exit 15, nothing changed)', () => {
+    const r = plugin('uninstall', release);
+    assert.equal(r.status, 15, r.stderr);
+    assert.match(r.stderr, /^error: release alloc has 7 room\(s\) in use \(Allocated\): /m);
+    assert.equal(sh.getJson('statefulset', sts, '-n', ns).spec.replicas, 7, 'still installed');
   });
 });

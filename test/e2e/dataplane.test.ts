@@ -371,7 +371,7 @@ describe('TCP rooms, one per node: every endpoint proven with packets', () => {
       assert.equal(r.status, 0, r.stderr);
       const onNode3 = rows.find((x) => x.node === 'kwok-node-3');
       assert.ok(onNode3);
-      assert.match(r.stdout, new RegExp(`^${onNode3.pod} .* Ready +intercepted$`, 'm'));
+      assert.match(r.stdout, new RegExp(`^${onNode3.pod} .* Ready +Free +intercepted$`, 'm'));
       assert.match(
         r.stderr,
         new RegExp(`^warning: ${node.internalIP.replaceAll('.', '\\.')}: TCP port 1 answers too`, 'm'),

@@ -37,7 +37,7 @@ describe('endpoints on the InternalIP-only node', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stdout,
-      /^solo-expose-pods-0 +true +kwok-node-3 +198\.51\.100\.13 +InternalIP +32500 +TCP +solo-expose-pods-0 +Ready$/m,
+      /^solo-expose-pods-0 +true +kwok-node-3 +198\.51\.100\.13 +InternalIP +32500 +TCP +solo-expose-pods-0 +Ready +Free$/m,
     );
     assert.match(r.stderr, /^warning: solo-expose-pods-0: only an internal address \(InternalIP\)/m);
   });
@@ -125,20 +125,34 @@ describe('endpoints on the InternalIP-only node', () => {
     assert.equal(await exited, 0, stderr());
   });
 
-  it('the library: examples/matchmaker.mjs imports resolveEndpoints by package name and hands out room 0', () => {
+  it('the library: examples/matchmaker.mjs imports allocate by package name and hands its match the one Free room, then none', () => {
     // The example runs as a program that depends on the package would: node_modules/kubectl-expose-pods.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-lib-'));
     mkdirSync(path.join(dir, 'node_modules'));
     symlinkSync(ROOT, path.join(dir, 'node_modules', 'kubectl-expose-pods'));
     copyFileSync(path.join(ROOT, 'examples/matchmaker.mjs'), path.join(dir, 'matchmaker.mjs'));
-    const r = run(process.execPath, [path.join(dir, 'matchmaker.mjs'), 'solo', ns, '0'], { env: sh.env });
+    const matchmaker = (match: string) =>
+      run(process.execPath, [path.join(dir, 'matchmaker.mjs'), 'solo', ns, match], { env: sh.env });
+    const r = matchmaker('m-lib');
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), {
+      match: 'm-lib',
       room: 'solo-expose-pods-0',
       host: '198.51.100.13',
       port: 32500,
       protocol: 'TCP',
     });
+    const none = matchmaker('m-late');
+    assert.equal(none.status, 14, none.stderr);
+    assert.match(
+      none.stderr,
+      /^no Free room in release solo \(namespace e2e-endpoints\): 1 room: 1 Allocated$/m,
+    );
+    const row = JSON.parse(sh.kubectl('expose-pods', 'endpoints', 'solo', '-n', ns, '-o', 'json').stdout)
+      .endpoints[0];
+    assert.deepEqual([row.state, row.allocation.metadata], ['Allocated', { match: 'm-lib' }]);
+    const freed = sh.kubectl('expose-pods', 'deallocate', 'solo', '--ordinal', '0', '-n', ns);
+    assert.equal(freed.status, 0, freed.stderr);
   });
 
   it('--watch -o json: a deleted pod is reported going and coming back, and the watch survives an API server crash', async () => {

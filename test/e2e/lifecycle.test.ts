@@ -44,7 +44,10 @@ for (const [i, helm] of HELMS.entries()) {
         new RegExp(`^The Redis password and more: helm get notes ${release} -n ${ns}$`, 'm'),
       );
       // It ends with the endpoints table, one row per ordinal.
-      assert.match(r.stdout, /^POD +READY +NODE +ADDRESS +ADDRESS-TYPE +PORT +PROTOCOL +SERVICE +STATUS$/m);
+      assert.match(
+        r.stdout,
+        /^POD +READY +NODE +ADDRESS +ADDRESS-TYPE +PORT +PROTOCOL +SERVICE +STATUS +STATE$/m,
+      );
       assert.equal(r.stdout.trim().split('\n').length, 1 + COUNT);
     });
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { askTcp } from '../support/dataplane.js';
+import { CLUSTER, eventually, isReadyPod, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
 import { HELMS, ROOT, run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
@@ -88,6 +89,70 @@ describe('recover: a pod stuck on a lost node gets a new home', { timeout: 600_0
     if (down) await revive();
   });
 
+  /**
+   * Waits until kwok-node-3's agent has worked through what it missed while frozen: a pod
+   * bound to it after it came back is made Ready, so the events queued before it are played.
+   */
+  const agentCaughtUp = async () => {
+    const canary = 'kwok-node-3-canary';
+    const r = sh.kubectl(
+      'run',
+      canary,
+      '-n',
+      ns,
+      '--image',
+      'x',
+      '--overrides',
+      JSON.stringify({ spec: { nodeName: NODE } }),
+    );
+    assert.equal(r.status, 0, r.stderr);
+    await eventually(`${canary} Ready: the agent of ${NODE} plays its stages again`, () =>
+      isReadyPod(sh.getJson('pod', canary, '-n', ns)) ? true : undefined,
+    );
+    sh.kubectl('delete', 'pod', canary, '-n', ns, '--wait=false');
+  };
+
+  it("a node's agent may delete only pods bound to its node, as NodeRestriction holds a kubelet", () => {
+    const other = 'on-kwok-node-1';
+    const r = sh.kubectl(
+      'run',
+      other,
+      '-n',
+      ns,
+      '--image',
+      'x',
+      '--overrides',
+      JSON.stringify({ spec: { nodeName: 'kwok-node-1' } }),
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const asNode3 = sh.kubectl(
+      '--kubeconfig',
+      path.join(CLUSTER.CLUSTER_RUN, `${NODE}.kubeconfig`),
+      'delete',
+      'pod',
+      other,
+      '-n',
+      ns,
+      '--wait=false',
+    );
+    assert.notEqual(asNode3.status, 0);
+    assert.match(
+      asNode3.stderr,
+      new RegExp(`node "${NODE}" can only delete pods with spec.nodeName set to itself`),
+    );
+    const asNode1 = sh.kubectl(
+      '--kubeconfig',
+      path.join(CLUSTER.CLUSTER_RUN, 'kwok-node-1.kubeconfig'),
+      'delete',
+      'pod',
+      other,
+      '-n',
+      ns,
+      '--wait=false',
+    );
+    assert.equal(asNode1.status, 0, asNode1.stderr);
+  });
+
   it('nothing lost: recover lists nothing and changes nothing; a pod on a Ready node is refused (exit 9)', () => {
     const r = sh.kubectl('expose-pods', 'recover', release, '-n', ns);
     assert.equal(r.status, 0, r.stderr);
@@ -141,7 +206,29 @@ describe('recover: a pod stuck on a lost node gets a new home', { timeout: 600_0
         new RegExp(`^${e.pod} +${e.node} +${e.address.replace(/\./g, '\\.')}:${e.port} +Ready$`, 'm'),
       );
     }
+    const replacements = pods().map((p) => {
+      const o = sh.getJson('pod', p, '-n', ns);
+      return { pod: p, uid: o.metadata.uid as string, node: o.spec.nodeName as string };
+    });
+    // The agent of the node that comes back still holds the old pods, marked for deletion, and
+    // deletes them by name; a kubelet may delete only pods bound to its own node (NodeRestriction),
+    // so the replacements on other nodes stay.
     await revive();
+    await agentCaughtUp();
+    assert.deepEqual(
+      pods().map((p) => {
+        const o = sh.getJson('pod', p, '-n', ns);
+        return { pod: p, uid: o.metadata.uid, node: o.spec.nodeName };
+      }),
+      replacements,
+      'the replacements keep their UID and node',
+    );
+    for (const e of json('endpoints', release).endpoints) {
+      await eventually(`${e.address}:${e.port} to answer as ${e.pod} through kube-proxy`, async () => {
+        const got = await askTcp(e.address, e.port);
+        return 'answer' in got && got.answer.pod === e.pod ? true : undefined;
+      });
+    }
   });
 
   it('--out-of-service: the lost node is tainted, the pod GC removes the pods, they run elsewhere', async () => {
