@@ -88,6 +88,19 @@ describe('planReleaseChange', () => {
     assert.deepEqual(disruptions(p), ['removes 3 Ready pod(s)']);
   });
 
+  it('5 -> 2 replicas over rooms in use: named in the plan; a reason to ask only when they are to be removed anyway', () => {
+    const live = pods(5).map((p, i) =>
+      i === 3 || i === 1 ? { ...p, mark: { allocated: true, draining: false } } : p,
+    );
+    const p = planReleaseChange(manifest({ replicas: 5 }), manifest({ replicas: 2 }), [], live);
+    assert.deepEqual(p.removeInUse, [`${W}-3`]);
+    assert.deepEqual(disruptions(p), ['removes 3 Ready pod(s)']);
+    assert.deepEqual(disruptions(p, true), [
+      'removes 3 Ready pod(s)',
+      `removes 1 room(s) in use (Allocated): ${W}-3`,
+    ]);
+  });
+
   it('a new image restarts every pod; a new base moves every nodePort; both need a yes', () => {
     const p = planReleaseChange(
       manifest({ replicas: 2 }),

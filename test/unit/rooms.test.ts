@@ -10,6 +10,9 @@ import {
   countRooms,
   countsPhrase,
   deallocationPatch,
+  drainChanges,
+  drainPatch,
+  inUsePhrase,
   parseMetadataFlags,
   roomMark,
   roomState,
@@ -237,4 +240,51 @@ describe('shortAge: as kubectl shows an age', () => {
     it(`${ms} ms is ${want}`, () => {
       assert.equal(shortAge(ms), want);
     });
+});
+
+describe('drainChanges: what a change to N replicas writes first, and waits for', () => {
+  const marked = (n: number, allocated: boolean, draining: boolean) =>
+    roomPod('web', n, { resourceVersion: `${n}`, mark: { allocated, draining } });
+  it('rooms removed are drained (highest first), rooms kept lose a stale Draining mark, rooms in use are waited for', () => {
+    const c = drainChanges(
+      [
+        marked(0, false, true),
+        marked(1, true, false),
+        marked(2, false, false),
+        marked(3, true, true),
+        marked(4, true, false),
+        roomPod('web', 5, { terminating: true, mark: { allocated: true, draining: false } }),
+      ],
+      'web',
+      2,
+    );
+    assert.deepEqual(
+      c.drain.map((p) => p.name),
+      ['web-4', 'web-2'],
+      'web-3 is already draining; a terminating pod is gone already',
+    );
+    assert.deepEqual(
+      c.undrain.map((p) => p.name),
+      ['web-0'],
+    );
+    assert.deepEqual(c.inUse, ['web-4', 'web-3']);
+  });
+  it('nothing to write or wait for when nothing is removed and nothing was left draining', () => {
+    assert.deepEqual(drainChanges([marked(0, true, false), marked(1, false, false)], 'web', 2), {
+      drain: [],
+      undrain: [],
+      inUse: [],
+    });
+  });
+  it('drainPatch sets or removes only the drain label', () => {
+    assert.deepEqual(drainPatch(true), { labels: { 'expose-pods.io/draining': 'true' }, annotations: {} });
+    assert.deepEqual(drainPatch(false), { labels: { 'expose-pods.io/draining': null }, annotations: {} });
+  });
+  it('inUsePhrase names at most five', () => {
+    assert.equal(inUsePhrase(['a']), 'removes 1 room(s) in use (Allocated): a');
+    assert.equal(
+      inUsePhrase(['a', 'b', 'c', 'd', 'e', 'f', 'g']),
+      'removes 7 room(s) in use (Allocated): a, b, c, d, e and 2 more',
+    );
+  });
 });

@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
 
 import type { PodView, ServiceView } from '../../src/core/model.js';
-import { planScale, preflight, type ScaleInput } from '../../src/core/scale.js';
+import { planScale, preflight, scaleDisruptions, type ScaleInput } from '../../src/core/scale.js';
 import { budgetChange, nodePortBudget } from '../../src/core/budget.js';
 import type { EndpointChange } from '../../src/core/endpoint-changes.js';
 import { formatChanges, formatPlan } from '../../src/output/scale.js';
@@ -538,5 +538,50 @@ describe('formatChanges: the endpoints a scale changed', () => {
       '      ... and 17 more',
       '  every endpoint: kubectl expose-pods endpoints rooms -n game',
     ]);
+  });
+});
+
+describe('scale-down with rooms in use: the plan and what needs a yes', () => {
+  const allocated = (i: number) => roomPod(W, i, { mark: { allocated: true, draining: false } });
+  it('the plan names the rooms in use it removes, highest first, and only those', () => {
+    const i = input({ live: 5, target: 2 });
+    i.pods[0] = allocated(0);
+    i.pods[3] = allocated(3);
+    i.pods[4] = allocated(4);
+    const p = planScale(i);
+    assert.deepEqual(p.removeInUse, [`${W}-4`, `${W}-3`]);
+    assert.match(
+      formatPlan(p, false),
+      new RegExp(`^ {2}rooms in use: +${W}-4, ${W}-3 +every room to remove is marked Draining first`, 'm'),
+    );
+    assert.match(formatPlan(p, false, true), /--delete-in-use: removed with their matches/);
+  });
+  it('a scale up has no rooms in use to remove, and no such line', () => {
+    const i = input({ live: 2, target: 5 });
+    i.pods[1] = allocated(1);
+    const p = planScale(i);
+    assert.deepEqual(p.removeInUse, []);
+    assert.doesNotMatch(formatPlan(p, false), /rooms in use/);
+  });
+  it('scaleDisruptions: Ready pods removed, PVCs deleted with --delete-data, rooms in use only with --delete-in-use', () => {
+    const i = input({ live: 3, target: 1 });
+    i.pods[2] = allocated(2);
+    i.pods[1] = pod(1, false);
+    const p = planScale(i);
+    assert.deepEqual(scaleDisruptions(p, false), ['removes 1 Ready pod(s)']);
+    assert.deepEqual(scaleDisruptions(p, true), [
+      'removes 1 Ready pod(s)',
+      'deletes 2 PVC(s) and their data',
+    ]);
+    assert.deepEqual(scaleDisruptions(p, false, true), [
+      'removes 1 Ready pod(s)',
+      `removes 1 room(s) in use (Allocated): ${W}-2`,
+    ]);
+    // Nothing removed, nothing deleted: no question to ask.
+    assert.deepEqual(scaleDisruptions(planScale(input({ live: 2, target: 4 })), true, true), []);
+    // A scale-down of pods that are not Ready, with their data kept: no question either.
+    const notReady = input({ live: 2, target: 1 });
+    notReady.pods[1] = pod(1, false);
+    assert.deepEqual(scaleDisruptions(planScale(notReady), false), []);
   });
 });
