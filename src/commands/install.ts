@@ -23,7 +23,7 @@ export default class Install extends BaseCommand {
 
 Values come, lowest precedence first, from -f files, then the shortcut flags (--replicas, --image, ...), then --set, --set-string and --set-file: an explicit --set always wins over a shortcut.
 
-On an existing release every value set before (by an earlier install, scale or tolerations) is kept, and this command's values are merged on top; --reset-values starts from the chart's defaults instead. It first prints what changes (values, pods, Services, nodePorts) and the cluster's NodePorts, ClusterIPs and pod slots before and after, with a note when 50 or more pods would start one at a time under OrderedReady; a change that removes Ready pods, restarts pods or moves a nodePort needs --yes, or a yes on a terminal (exit 13 otherwise, nothing changed).
+On an existing release every value set before (by an earlier install, scale or tolerations) is kept, and this command's values are merged on top; --reset-values starts from the chart's defaults instead. It first prints what changes (values, pods, Services, nodePorts) and the cluster's NodePorts, ClusterIPs and pod slots before and after, with a note when 50 or more pods would start one at a time under OrderedReady; a change that removes Ready pods, restarts pods or moves a nodePort needs --yes, or a yes on a terminal (exit 13 otherwise, nothing changed). Rooms in use (Allocated by allocate) are spared: fewer replicas mark the rooms removed Draining and wait, within --timeout, until those in use are freed (exit 15 on timeout, nothing changed); a change that restarts pods is refused while a room is in use (exit 15); --delete-in-use does either anyway, after a confirmation that names them.
 
 Before anything is written, every fixed nodePort must be free in the cluster (a taken one names its holder and a free base, exit 4) and the new pods must fit the nodes' free pod slots.
 
@@ -138,7 +138,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     }),
     'delete-in-use': Flags.boolean({
       description:
-        'When fewer replicas remove rooms in use (Allocated), remove them with their matches after a confirmation that names them, instead of waiting until they are freed.',
+        'Remove or restart rooms in use (Allocated) with their matches, after a confirmation that names them. Without it, fewer replicas wait until the rooms removed are freed, and a change that restarts pods is refused while a room is in use (exit 15).',
       default: false,
     }),
     yes: Flags.boolean({

@@ -145,6 +145,8 @@ export interface ReleaseChangePlan {
   removeInUse: string[];
   /** Pods that stay but restart, because the pod template changed (a rolling update). */
   restartPods: string[];
+  /** Of restartPods, the rooms in use (Allocated): a restart ends their matches, so the change needs --delete-in-use. */
+  restartInUse: string[];
   /** Deployments (Redis) whose pods restart. */
   restartDeployments: string[];
   addServices: string[];
@@ -175,6 +177,7 @@ export function planReleaseChange(
     removeReadyPods: [],
     removeInUse: [],
     restartPods: [],
+    restartInUse: [],
     restartDeployments: [],
     addServices: [],
     removeServices: [],
@@ -196,10 +199,9 @@ export function planReleaseChange(
     plan.removeReadyPods = removed.filter((n) => live.get(n)?.ready).map((n) => `${sts.name}-${n}`);
     plan.removeInUse = removed.filter((n) => live.get(n)?.mark?.allocated).map((n) => `${sts.name}-${n}`);
     if (old && !same(old.template, sts.template)) {
-      plan.restartPods = [...live.keys()]
-        .filter((n) => n < sts.replicas)
-        .sort((x, y) => y - x)
-        .map((n) => `${sts.name}-${n}`);
+      const kept = [...live.keys()].filter((n) => n < sts.replicas).sort((x, y) => y - x);
+      plan.restartPods = kept.map((n) => `${sts.name}-${n}`);
+      plan.restartInUse = kept.filter((n) => live.get(n)?.mark?.allocated).map((n) => `${sts.name}-${n}`);
     }
   }
   const oldDeployments = new Map((before?.deployments ?? []).map((d) => [d.name, d]));
@@ -281,6 +283,7 @@ export function disruptions(plan: ReleaseChangePlan, deleteInUse = false): strin
   const out: string[] = [];
   if (plan.removeReadyPods.length) out.push(`removes ${plan.removeReadyPods.length} Ready pod(s)`);
   if (deleteInUse && plan.removeInUse.length) out.push(inUsePhrase(plan.removeInUse));
+  if (deleteInUse && plan.restartInUse.length) out.push(inUsePhrase(plan.restartInUse, 'restarts'));
   if (plan.restartPods.length) out.push(`restarts ${plan.restartPods.length} pod(s)`);
   if (plan.restartDeployments.length) out.push(`restarts ${plan.restartDeployments.join(', ')}`);
   if (plan.movedNodePorts.length) out.push(`moves the nodePort of ${plan.movedNodePorts.length} Service(s)`);

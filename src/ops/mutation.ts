@@ -9,6 +9,7 @@ import { parseAllDocuments } from 'yaml';
 
 import { budgetChange, clusterBudget, type BudgetChange } from '../core/budget.js';
 import { durationMs } from '../core/duration.js';
+import { inUsePhrase } from '../core/rooms.js';
 import { placementOf } from '../core/placement.js';
 import { pollUntil } from '../core/poll.js';
 import {
@@ -324,6 +325,13 @@ async function previewChange(
   };
   change.onPlanned?.(preview);
 
+  // A rolling update replaces every pod it restarts, and with it the match in a room in use.
+  if (!req.dryRun && plan.restartInUse.length && !change.deleteInUse)
+    throw new ExposePodsError(
+      `this change ${inUsePhrase(plan.restartInUse, 'restarts')}: their matches would end; nothing was changed`,
+      ExitCode.ROOMS_IN_USE,
+      `Run it when those rooms are free (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD), or add --delete-in-use to restart them anyway.`,
+    );
   const problems = preflightProblems(s, change, { after, live, budget, existing, rel });
   if (problems.length) {
     throw new ExposePodsError(

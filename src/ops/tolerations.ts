@@ -49,6 +49,8 @@ export interface SetTolerationsRequest {
   notReadySeconds?: number;
   unreachableSeconds?: number;
   timeout: string;
+  /** Restart rooms in use (Allocated) too, ending their matches; otherwise refused with ROOMS_IN_USE. */
+  deleteInUse?: boolean;
   /** Asked before the rolling update; false stops with nothing changed. */
   confirm: (change: TolerationsChange) => Promise<boolean>;
   onProgress?: (p: InstallProgress) => void;
@@ -120,6 +122,7 @@ export async function setTolerations(req: SetTolerationsRequest): Promise<boolea
         sets.push('--set', `room.failover.unreachableSeconds=${req.unreachableSeconds}`);
       const spec: ChangeSpec = {
         values: sets,
+        deleteInUse: req.deleteInUse,
         description: `${OPERATION_PREFIX} tolerations${req.notReadySeconds !== undefined ? ` not-ready=${req.notReadySeconds}s` : ''}${req.unreachableSeconds !== undefined ? ` unreachable=${req.unreachableSeconds}s` : ''}`,
       };
       await session.preview(spec);

@@ -137,6 +137,7 @@ for (const helm of HELMS) {
         'deployment.apps/rooms-expose-pods-redis',
         'persistentvolumeclaim/rooms-expose-pods-redis-data',
         'pod/rooms-expose-pods-test',
+        'poddisruptionbudget.policy/rooms-expose-pods-allocated',
         'secret/rooms-expose-pods-redis',
         'service/rooms-expose-pods',
         'service/rooms-expose-pods-0',

@@ -112,7 +112,9 @@ describe('through the real kubectl, after the README install step', () => {
     it('subcommands, with their summaries, filtered by what is typed', () => {
       const all = complete({}, '');
       assert.deepEqual(all.values, [
+        'allocate',
         'check-certs',
+        'deallocate',
         'endpoints',
         'install',
         'list',
