@@ -283,8 +283,8 @@ export function disruptions(plan: ReleaseChangePlan, deleteInUse = false): strin
   const out: string[] = [];
   if (plan.removeReadyPods.length) out.push(`removes ${plan.removeReadyPods.length} Ready pod(s)`);
   if (deleteInUse && plan.removeInUse.length) out.push(inUsePhrase(plan.removeInUse));
-  if (deleteInUse && plan.restartInUse.length) out.push(inUsePhrase(plan.restartInUse, 'restarts'));
   if (plan.restartPods.length) out.push(`restarts ${plan.restartPods.length} pod(s)`);
+  if (deleteInUse && plan.restartInUse.length) out.push(inUsePhrase(plan.restartInUse, 'restarts'));
   if (plan.restartDeployments.length) out.push(`restarts ${plan.restartDeployments.join(', ')}`);
   if (plan.movedNodePorts.length) out.push(`moves the nodePort of ${plan.movedNodePorts.length} Service(s)`);
   return out;

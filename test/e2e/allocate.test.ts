@@ -252,4 +252,19 @@ describe('allocate and deallocate: rooms in use', { timeout: 600_000 }, () => {
     assert.match(r.stderr, /^error: release alloc has 7 room\(s\) in use \(Allocated\): /m);
     assert.equal(sh.getJson('statefulset', sts, '-n', ns).spec.replicas, 7, 'still installed');
   });
+
+  it('a rolling restart would end the matches: tolerations and a new image are refused while rooms are in use (exit 15)', () => {
+    const uid = sh.getJson('pod', `${sts}-0`, '-n', ns).metadata.uid;
+    const tol = plugin('tolerations', release, '--not-ready', '10s', '--yes');
+    assert.equal(tol.status, 15, tol.stderr);
+    assert.match(tol.stderr, /^error: this change restarts 7 room\(s\) in use \(Allocated\): /m);
+    const image = plugin('install', release, '--set', 'room.image.tag=2.99', '--yes');
+    assert.equal(image.status, 15, image.stderr);
+    assert.equal(sh.getJson('pod', `${sts}-0`, '-n', ns).metadata.uid, uid, 'no room restarted');
+    assert.equal(
+      JSON.parse(sh.helm('get', 'values', release, '-n', ns, '-o', 'json').stdout).room?.image?.tag,
+      undefined,
+      'the release is unchanged',
+    );
+  });
 });

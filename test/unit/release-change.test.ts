@@ -88,6 +88,21 @@ describe('planReleaseChange', () => {
     assert.deepEqual(disruptions(p), ['removes 3 Ready pod(s)']);
   });
 
+  it('a new template restarts rooms in use too: named, and a reason to ask only with --delete-in-use', () => {
+    const live = pods(3).map((p, i) => (i === 1 ? { ...p, mark: { allocated: true, draining: false } } : p));
+    const p = planReleaseChange(
+      manifest({ replicas: 3 }),
+      manifest({ replicas: 3, image: 'room:2' }),
+      [],
+      live,
+    );
+    assert.deepEqual(p.restartInUse, [`${W}-1`]);
+    assert.deepEqual(disruptions(p, true), [
+      'restarts 3 pod(s)',
+      `restarts 1 room(s) in use (Allocated): ${W}-1`,
+    ]);
+  });
+
   it('5 -> 2 replicas over rooms in use: named in the plan; a reason to ask only when they are to be removed anyway', () => {
     const live = pods(5).map((p, i) =>
       i === 3 || i === 1 ? { ...p, mark: { allocated: true, draining: false } } : p,
