@@ -15,7 +15,7 @@ Lowest first, because a StatefulSet removes its highest ordinals first: a scale-
 
 An allocation ends with kubectl expose-pods deallocate, or when the pod is replaced (a new pod starts Free). A container that restarts keeps its pod's mark although its players are gone: endpoints and status show such an allocation as stale.
 
-Prints the room as an endpoints row (STATE Allocated); -o json prints the same object as a row of endpoints -o json, -o name prints pod/NAME. Exit 14 when no room is Free, with the rooms counted by state.`;
+Prints the room as an endpoints row (STATE Allocated), with the warning endpoints gives when its address is one kube-proxy does not accept NodePorts on (see endpoints --help); -o json prints the same object as a row of endpoints -o json, -o name prints pod/NAME. Exit 14 when no room is Free, with the rooms counted by state.`;
 
   static override examples = [
     'kubectl expose-pods allocate rooms -n game',
@@ -57,8 +57,8 @@ Prints the room as an endpoints row (STATE Allocated); -o json prints the same o
     if (typeof types === 'string') throw new UsageError(types);
     const metadata = parseMetadataFlags(flags.meta);
     if (typeof metadata === 'string') throw new UsageError(metadata);
-    const { allocate } = await import('../ops/allocate.js');
-    const endpoint = await allocate({
+    const { allocateRoom } = await import('../ops/allocate.js');
+    const { endpoint, scopeWarning } = await allocateRoom({
       release: args.release,
       ...kubeFlagValues(flags),
       addressTypes: types,
@@ -66,6 +66,9 @@ Prints the room as an endpoints row (STATE Allocated); -o json prints the same o
       metadata,
     });
     const { printRoom } = await import('../output/rooms.js');
+    const { formatScopeWarning } = await import('../output/endpoints.js');
+    const warning = scopeWarning && formatScopeWarning(scopeWarning, new Set([endpoint.pod]));
+    if (warning) this.printer.warn(warning);
     process.stdout.write(printRoom(endpoint, flags.output, { headers: !flags['no-headers'] }));
     return endpoint;
   }

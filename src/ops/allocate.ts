@@ -12,7 +12,8 @@ import {
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { loadKube, type ResolvedKube } from '../kube/config.js';
 import { markPod, readRoomObjects, type RoomObjects } from '../kube/room-marks.js';
-import { kubeFlagsOf, type EndpointsOptions } from './endpoints.js';
+import type { NodePortScopeWarning } from '../core/nodeport-scope.js';
+import { kubeFlagsOf, nodePortScopeWarning, type EndpointsOptions } from './endpoints.js';
 
 /** Options of `allocate`, and of the library's allocate(). */
 export interface AllocateOptions extends EndpointsOptions {
@@ -72,6 +73,16 @@ function rowsWith(objects: RoomObjects, addressTypes: string[], written?: PodVie
  * endpoint row, state Allocated. Exit 14 when no room is Free.
  */
 export async function allocate(opts: AllocateOptions = {}): Promise<Endpoint> {
+  return (await allocateRoom(opts)).endpoint;
+}
+
+/**
+ * allocate, and the warning `endpoints` gives when the address handed out is
+ * one kube-proxy's published configuration does not accept NodePorts on.
+ */
+export async function allocateRoom(
+  opts: AllocateOptions = {},
+): Promise<{ endpoint: Endpoint; scopeWarning?: NodePortScopeWarning }> {
   const release = opts.release ?? DEFAULT_RELEASE;
   const kube = await loadKube(kubeFlagsOf(opts));
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
@@ -86,7 +97,10 @@ export async function allocate(opts: AllocateOptions = {}): Promise<Endpoint> {
       throw noFreeRoom(release, kube.namespace, countRooms(counted), opts.selector);
     }
     const won = await takeFirst(kube, objects, candidates, opts.metadata ?? {});
-    if (won) return rowsWith(objects, addressTypes, won).find((r) => r.pod === won.name) as Endpoint;
+    if (!won) continue;
+    const endpoint = rowsWith(objects, addressTypes, won).find((r) => r.pod === won.name) as Endpoint;
+    const nodes = new Map((objects.input.nodes ?? []).map((n) => [n.name, n]));
+    return { endpoint, scopeWarning: await nodePortScopeWarning(kube, [endpoint], nodes) };
   }
   throw new ExposePodsError(
     `could not allocate a room in release ${release}: every Free room changed while it was being taken, ${MAX_ROUNDS} times`,

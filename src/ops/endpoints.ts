@@ -15,7 +15,8 @@ import { DEFAULT_RELEASE } from '../core/release.js';
 import { durationMs } from '../core/duration.js';
 import { pollUntil } from '../core/poll.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
-import { loadKube, type KubeFlags } from '../kube/config.js';
+import type { NodeView } from '../core/model.js';
+import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
 import { readKubeProxyConfig } from '../kube/kube-proxy.js';
 import { tcpConnect } from '../net/tcp.js';
@@ -82,12 +83,9 @@ export async function readEndpoints(opts: EndpointsOptions & { checkNodePortScop
     if (node && r.serviceType !== 'LoadBalancer')
       alternatives.set(r.ordinal, candidateAddresses(node, addressTypes));
   }
-  let scopeWarning: NodePortScopeWarning | undefined;
-  if (opts.checkNodePortScope && anyNonPrimary(endpoints, nodes)) {
-    const kubeProxy = await readKubeProxyConfig(kube);
-    const addresses = kubeProxy ? outOfScopeAddresses(endpoints, nodes, nodePortScope(kubeProxy)) : [];
-    if (kubeProxy && addresses.length) scopeWarning = { kubeProxy, addresses };
-  }
+  const scopeWarning = opts.checkNodePortScope
+    ? await nodePortScopeWarning(kube, endpoints, nodes)
+    : undefined;
   return {
     report: {
       schemaVersion: 1,
@@ -100,6 +98,22 @@ export async function readEndpoints(opts: EndpointsOptions & { checkNodePortScop
     alternatives,
     scopeWarning,
   };
+}
+
+/**
+ * The addresses shown that kube-proxy's published configuration does not
+ * accept NodePorts on; one request, made only when a row shows an address
+ * that is not its node's primary one. Undefined when there are none.
+ */
+export async function nodePortScopeWarning(
+  kube: ResolvedKube,
+  rows: Endpoint[],
+  nodes: ReadonlyMap<string, NodeView>,
+): Promise<NodePortScopeWarning | undefined> {
+  if (!anyNonPrimary(rows, nodes)) return undefined;
+  const kubeProxy = await readKubeProxyConfig(kube);
+  const addresses = kubeProxy ? outOfScopeAddresses(rows, nodes, nodePortScope(kubeProxy)) : [];
+  return kubeProxy && addresses.length ? { kubeProxy, addresses } : undefined;
 }
 
 /**

@@ -8,7 +8,10 @@
  *   2. no Service or PVC of the release beyond what the model expects;
  *   3. no Ready pod removed without a confirmation (a change without --yes refuses);
  *   4. no two Services in the cluster share a nodePort;
- *   5. running the last command again converges (exit 0, same state).
+ *   5. running the last command again converges (exit 0, same state);
+ *   6. rooms in use: the pods marked Allocated are exactly the model's, each still the pod
+ *      (same UID) that allocate marked, unless --delete-in-use or a replaced pod ended it; an
+ *      allocation never returns a room already allocated; the rooms marked Draining are the model's.
  * `npm test` runs SEQ_RUNS (default 4) sequences of up to 8 commands; `npm run test:soak` runs more.
  * A failure prints the seed and the shrunk sequence: replay with SEQ_SEED=<seed>.
  */
@@ -45,6 +48,19 @@ const DEFAULT_REPLICAS = 2;
 interface Model {
   values?: { replicas?: number; tag?: string; notReady?: number; count?: number };
   base: number;
+  /** Rooms in use: ordinal -> the UID of the pod allocate marked. */
+  allocated: Map<number, string>;
+  /** Ordinals marked Draining by a scale-down that timed out. */
+  draining: Set<number>;
+}
+
+/** The rooms a change to `replicas` removes that are in use. */
+const inUseFrom = (m: Model, replicas: number) => [...m.allocated.keys()].filter((n) => n >= replicas);
+
+/** After a change went through: rooms removed are gone with their marks, rooms kept are out of Draining. */
+function settled(m: Model, replicas: number): void {
+  for (const n of [...m.allocated.keys()]) if (n >= replicas) m.allocated.delete(n);
+  m.draining.clear();
 }
 
 const replicasOf = (v: NonNullable<Model['values']>) => v.replicas ?? DEFAULT_REPLICAS;
@@ -64,6 +80,7 @@ const readyPods = (r: Real): number => sh.roomPods(r.ns, RELEASE).filter(isReady
 
 /** Runs a change and, for invariant 5, the same command again. */
 function change(m: Model, r: Real, args: string[]): void {
+  if (m.values) settled(m, replicasOf(m.values));
   const first = plugin(r, args);
   assert.equal(first.status, 0, `${args.join(' ')}:\n${first.stderr}`);
   r.last = args;
@@ -102,10 +119,32 @@ function verify(m: Model, r: Real): void {
     );
     assert.equal(sh.getJson('statefulset', STS, '-n', r.ns).spec.replicas, replicasOf(m.values));
   }
+  verifyRooms(m, r);
   const ports = (sh.getJson('services', '-A').items as any[]).flatMap((s) =>
     (s.spec.ports ?? []).map((p: any) => p.nodePort).filter(Boolean),
   );
   assert.equal(new Set(ports).size, ports.length, 'no two Services share a nodePort');
+}
+
+/** Invariant 6: the marks on the pods are the model's, on the very pods allocate marked. */
+function verifyRooms(m: Model, r: Real): void {
+  const pods = m.values ? sh.roomPods(r.ns, RELEASE) : [];
+  const ordinal = (p: any) => Number(String(p.metadata.name).slice(STS.length + 1));
+  const marked = (label: string, value: string) =>
+    pods
+      .filter((p) => p.metadata.labels?.[label] === value && !p.metadata.deletionTimestamp)
+      .map((p) => [ordinal(p), p.metadata.uid as string] as const)
+      .sort(([a], [b]) => a - b);
+  assert.deepEqual(
+    marked('expose-pods.io/state', 'Allocated'),
+    [...m.allocated].sort(([a], [b]) => a - b),
+    'the rooms in use are the model’s, on the pods allocate marked',
+  );
+  assert.deepEqual(
+    marked('expose-pods.io/draining', 'true').map(([n]) => n),
+    [...m.draining].sort((a, b) => a - b),
+    'the rooms Draining are the model’s',
+  );
 }
 
 class Install implements fc.AsyncCommand<Model, Real> {
@@ -136,12 +175,28 @@ class Install implements fc.AsyncCommand<Model, Real> {
     const disrupts =
       m.values !== undefined &&
       (replicasOf(next) < now || (next.tag !== m.values.tag && Math.min(now, replicasOf(next)) > 0));
+    // A new template restarts every room kept: refused up front while one is in use.
+    const restartsInUse =
+      m.values !== undefined &&
+      next.tag !== m.values.tag &&
+      [...m.allocated.keys()].some((n) => n < replicasOf(next));
+    if (restartsInUse) {
+      const res = plugin(r, [...args, '--yes']);
+      assert.equal(res.status, 15, res.stderr);
+      verify(m, r);
+      return;
+    }
     if (disrupts && !this.yes) {
       // Invariant 3: without a yes, nothing is removed or restarted.
       const res = plugin(r, args);
       assert.equal(res.status, 13, res.stderr);
       assert.equal(readyPods(r), before, 'no Ready pod removed without a confirmation');
       verify(m, r);
+      return;
+    }
+    if (m.values && inUseFrom(m, replicasOf(next)).length) {
+      // Fewer replicas over rooms in use: they are waited for; on timeout nothing changes.
+      waitedOut(m, r, replicasOf(next), [...args.slice(0, -2), '--timeout', '3s', '--yes']);
       return;
     }
     m.values = next;
@@ -152,21 +207,76 @@ class Install implements fc.AsyncCommand<Model, Real> {
     `install${this.replicas === undefined ? '' : ` --replicas ${this.replicas}`}${this.tag ? ` --set room.image.tag=${this.tag}` : ''}${this.yes ? ' --yes' : ''}`;
 }
 
+/**
+ * A change to `replicas` that would remove rooms in use, with a short --timeout: exit 15,
+ * nothing scaled, every room it would remove now Draining, the rooms in use untouched.
+ */
+function waitedOut(m: Model, r: Real, replicas: number, args: string[]): void {
+  const res = plugin(r, args);
+  assert.equal(res.status, 15, res.stderr);
+  // Rooms it would remove are Draining now; rooms it keeps are not.
+  for (const p of sh.roomPods(r.ns, RELEASE)) {
+    const n = Number(String(p.metadata.name).slice(STS.length + 1));
+    if (n >= replicas) m.draining.add(n);
+    else m.draining.delete(n);
+  }
+  verify(m, r);
+}
+
 class Scale implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly replicas: number) {}
+  constructor(
+    readonly replicas: number,
+    readonly deleteInUse: boolean,
+  ) {}
   check = (m: Readonly<Model>) => m.values !== undefined;
   async run(m: Model, r: Real): Promise<void> {
+    const inUse = inUseFrom(m, this.replicas);
+    if (inUse.length && !this.deleteInUse) {
+      waitedOut(m, r, this.replicas, [
+        'scale',
+        RELEASE,
+        '--replicas',
+        String(this.replicas),
+        '--yes',
+        '--timeout',
+        '3s',
+      ]);
+      await Promise.resolve();
+      return;
+    }
     if (m.values) m.values.replicas = this.replicas;
+    if (inUse.length) {
+      // Told to: the rooms in use go with their matches, after the confirmation.
+      change(m, r, [
+        'scale',
+        RELEASE,
+        '--replicas',
+        String(this.replicas),
+        '--yes',
+        '--delete-in-use',
+        '--timeout',
+        '2m',
+      ]);
+      await Promise.resolve();
+      return;
+    }
     change(m, r, ['scale', RELEASE, '--replicas', String(this.replicas), '--yes', '--timeout', '2m']);
     await Promise.resolve();
   }
-  toString = () => `scale --replicas ${this.replicas}`;
+  toString = () => `scale --replicas ${this.replicas}${this.deleteInUse ? ' --delete-in-use' : ''}`;
 }
 
 class Tolerations implements fc.AsyncCommand<Model, Real> {
   constructor(readonly seconds: number) {}
   check = (m: Readonly<Model>) => m.values !== undefined;
   async run(m: Model, r: Real): Promise<void> {
+    if (m.allocated.size && m.values?.notReady !== this.seconds) {
+      // A rolling restart would end the matches: refused up front.
+      const res = plugin(r, ['tolerations', RELEASE, '--not-ready', `${this.seconds}s`, '--yes']);
+      assert.equal(res.status, 15, res.stderr);
+      verify(m, r);
+      return;
+    }
     if (m.values) m.values.notReady = this.seconds;
     change(m, r, ['tolerations', RELEASE, '--not-ready', `${this.seconds}s`, '--yes', '--timeout', '2m']);
     await Promise.resolve();
@@ -212,9 +322,16 @@ class SecondRelease implements fc.AsyncCommand<Model, Real> {
 class Uninstall implements fc.AsyncCommand<Model, Real> {
   check = (m: Readonly<Model>) => m.values !== undefined;
   async run(m: Model, r: Real): Promise<void> {
-    const res = plugin(r, ['uninstall', RELEASE]);
+    if (m.allocated.size) {
+      const refused = plugin(r, ['uninstall', RELEASE]);
+      assert.equal(refused.status, 15, refused.stderr);
+      verify(m, r);
+    }
+    const res = plugin(r, ['uninstall', RELEASE, ...(m.allocated.size ? ['--delete-in-use', '--yes'] : [])]);
     assert.equal(res.status, 0, res.stderr);
     m.values = undefined;
+    m.allocated.clear();
+    m.draining.clear();
     await eventually('the StatefulSet gone', () =>
       sh.kubectl('get', 'statefulset', STS, '-n', r.ns).status !== 0 ? true : undefined,
     );
@@ -260,6 +377,66 @@ class KillMidScale implements fc.AsyncCommand<Model, Real> {
   toString = () => `kill -9 mid scale --replicas ${this.replicas}, then again`;
 }
 
+/** allocate: the lowest room that is neither in use nor Draining, or exit 14; never a room already in use. */
+class Allocate implements fc.AsyncCommand<Model, Real> {
+  check = (m: Readonly<Model>) => m.values !== undefined;
+  async run(m: Model, r: Real): Promise<void> {
+    // Rooms with a pod and a Service: a pinned expose.count leaves the rest without an endpoint.
+    const rooms = m.values ? Math.min(replicasOf(m.values), m.values.count ?? replicasOf(m.values)) : 0;
+    const want = Array.from({ length: rooms }, (_, i) => i).find(
+      (n) => !m.allocated.has(n) && !m.draining.has(n),
+    );
+    const res = plugin(r, ['allocate', RELEASE, '-o', 'json', '--meta', `step=${m.allocated.size}`]);
+    if (want === undefined) {
+      assert.equal(res.status, 14, res.stderr);
+    } else {
+      assert.equal(res.status, 0, res.stderr);
+      const row = JSON.parse(res.stdout);
+      assert.equal(row.pod, `${STS}-${want}`, 'the lowest free room');
+      assert.ok(!m.allocated.has(row.ordinal), 'never a room already in use');
+      m.allocated.set(row.ordinal, sh.getJson('pod', row.pod, '-n', r.ns).metadata.uid);
+    }
+    verify(m, r);
+    await Promise.resolve();
+  }
+  toString = () => 'allocate';
+}
+
+/** deallocate the pick-th room in use (or, with none, room 0: a no-op that still succeeds). */
+class Deallocate implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly pick: number) {}
+  check = (m: Readonly<Model>) => m.values !== undefined && replicasOf(m.values) > 0;
+  async run(m: Model, r: Real): Promise<void> {
+    const inUse = [...m.allocated.keys()].sort((a, b) => a - b);
+    const n = inUse.length ? (inUse[this.pick % inUse.length] ?? 0) : 0;
+    const res = plugin(r, ['deallocate', RELEASE, '--ordinal', String(n), '-o', 'json']);
+    assert.equal(res.status, 0, res.stderr);
+    m.allocated.delete(n);
+    assert.equal(JSON.parse(res.stdout).state, m.draining.has(n) ? 'Draining' : 'Free');
+    verify(m, r);
+    await Promise.resolve();
+  }
+  toString = () => `deallocate (room in use #${this.pick})`;
+}
+
+/** A room in use whose pod is replaced (deleted outside the plugin): the new pod starts Free. */
+class ReplaceRoomInUse implements fc.AsyncCommand<Model, Real> {
+  check = (m: Readonly<Model>) => m.values !== undefined && m.allocated.size > 0;
+  async run(m: Model, r: Real): Promise<void> {
+    const [n, uid] = [...m.allocated].sort(([a], [b]) => a - b)[0] ?? [0, ''];
+    const pod = `${STS}-${n}`;
+    assert.equal(sh.kubectl('delete', 'pod', pod, '-n', r.ns, '--wait=false').status, 0);
+    await eventually(`${pod} replaced and Ready`, () => {
+      const p = sh.getJson('pods', '-n', r.ns).items.find((x: any) => x.metadata.name === pod);
+      return p && p.metadata.uid !== uid && isReadyPod(p) ? true : undefined;
+    });
+    m.allocated.delete(n);
+    m.draining.delete(n);
+    verify(m, r);
+  }
+  toString = () => 'replace the pod of a room in use';
+}
+
 class RestartApiServer implements fc.AsyncCommand<Model, Real> {
   check = () => true;
   async run(m: Model, r: Real): Promise<void> {
@@ -269,6 +446,8 @@ class RestartApiServer implements fc.AsyncCommand<Model, Real> {
     if (r.last) {
       const again = plugin(r, r.last);
       assert.equal(again.status, 0, `after the restart, again: ${r.last.join(' ')}:\n${again.stderr}`);
+      // A change that goes through returns the rooms it keeps to service.
+      if (m.values) settled(m, replicasOf(m.values));
       verify(m, r);
     }
     await Promise.resolve();
@@ -284,13 +463,17 @@ const commands = [
       fc.boolean(),
     )
     .map(([n, t, y]) => new Install(n, t, y)),
-  fc.integer({ min: 0, max: 5 }).map((n) => new Scale(n)),
+  fc.tuple(fc.integer({ min: 0, max: 5 }), fc.boolean()).map(([n, d]) => new Scale(n, d)),
   fc.integer({ min: 5, max: 60 }).map((s) => new Tolerations(s)),
   fc.integer({ min: 1, max: 6 }).map((c) => new PinCount(c)),
   fc.constant(new SecondRelease()),
   fc.constant(new Uninstall()),
   fc.integer({ min: 3, max: 6 }).map((n) => new KillMidScale(n)),
   fc.constant(new RestartApiServer()),
+  fc.constant(new Allocate()),
+  fc.constant(new Allocate()),
+  fc.integer({ min: 0, max: 5 }).map((k) => new Deallocate(k)),
+  fc.constant(new ReplaceRoomInUse()),
 ];
 
 describe('model-based sequences of day-two commands (fast-check, real control plane)', () => {
@@ -319,7 +502,7 @@ describe('model-based sequences of day-two commands (fast-check, real control pl
               '2m',
             ]);
             assert.equal(first.status, 0, first.stderr);
-            const model: Model = { base, values: { replicas: 2 } };
+            const model: Model = { base, values: { replicas: 2 }, allocated: new Map(), draining: new Set() };
             const real: Real = { sh, ns };
             verify(model, real);
             await fc.asyncModelRun(() => ({ model, real }), cmds);

@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
 
 import { ExitCode, ExposePodsError } from '../../src/errors.js';
-import { allocate, deallocate } from '../../src/ops/allocate.js';
+import { allocate, allocateRoom, deallocate } from '../../src/ops/allocate.js';
 import { chartSelector, FAKE_SERVER, fakeKubeconfigFile, mockReleaseLists } from '../support/kube.js';
 
 const kubeconfig = fakeKubeconfigFile();
@@ -50,13 +50,18 @@ const statefulSet = (
 });
 
 /** The four lists allocate reads, with these pods. */
-function reads(scope: nock.Scope, pods: unknown[], set = statefulSet()): nock.Scope {
+function reads(
+  scope: nock.Scope,
+  pods: unknown[],
+  set = statefulSet(),
+  nodes: unknown[] = [node],
+): nock.Scope {
   mockReleaseLists(scope, {
     statefulSets: { items: [set] },
     roomPods: { items: pods },
     podServices: { items: [0, 1, 2].map(service) },
   });
-  return scope.get('/api/v1/nodes').reply(200, { items: [node] });
+  return scope.get('/api/v1/nodes').reply(200, { items: nodes });
 }
 
 /** nock hands a body it did not parse (merge-patch+json) as text. */
@@ -230,5 +235,36 @@ describe('allocate and deallocate (nock): the exact writes', () => {
       return true;
     });
     assert.ok(scope.isDone());
+  });
+
+  it("warns, as endpoints does, when the address handed out is one kube-proxy's configuration refuses NodePorts on", async () => {
+    const bareMetal = {
+      metadata: { name: 'n0' },
+      status: {
+        conditions: [{ type: 'Ready', status: 'True' }],
+        addresses: [
+          { type: 'ExternalIP', address: '203.0.113.12' },
+          { type: 'InternalIP', address: '198.51.100.12' },
+        ],
+      },
+    };
+    const scope = reads(nock(FAKE_SERVER), [pod(0)], statefulSet(), [bareMetal]);
+    scope
+      .patch('/api/v1/namespaces/game/pods/rooms-expose-pods-0')
+      .query(true)
+      .reply(200, pod(0, { 'expose-pods.io/state': 'Allocated' }));
+    scope.get('/api/v1/namespaces/kube-system/configmaps/kube-proxy').reply(200, {
+      data: {
+        'config.conf':
+          'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\n',
+      },
+    });
+    const { endpoint, scopeWarning } = await allocateRoom(opts);
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.equal(endpoint.address, '203.0.113.12');
+    assert.deepEqual(
+      scopeWarning?.addresses.map((a) => [a.address, a.pods]),
+      [['203.0.113.12', ['rooms-expose-pods-0']]],
+    );
   });
 });
