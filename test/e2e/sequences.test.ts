@@ -34,9 +34,11 @@ import { HELMS, ROOT, run } from '../support/tools.js';
 after(printClusterLogsOnFailure);
 
 const RUNS = Number(process.env.SEQ_RUNS ?? 4);
-// This seed's 4 sequences reach every kind of command (a refused install, the intruder, kill -9,
-// an API server restart); other seeds are for npm run test:soak.
-const SEED = Number(process.env.SEQ_SEED ?? 20261427);
+// This seed's 4 sequences reach a refused install, a new image refused over a room in use, the
+// intruder, kill -9, an API server restart, allocations, a deallocation, a replaced room in use,
+// and a scale-down waited out over one (found by sampling seeds against a sketch of the model);
+// other seeds are for npm run test:soak.
+const SEED = Number(process.env.SEQ_SEED ?? 20261818);
 const MAX_COMMANDS = Number(process.env.SEQ_MAX_COMMANDS ?? 8);
 const RELEASE = 'seq';
 const STS = `${RELEASE}-expose-pods`;

@@ -1,0 +1,189 @@
+/**
+ * Benchmark: allocation at fleet size on the local control plane. Prints
+ *   1. allocations per second through the library (allocate()) with 10
+ *      concurrent callers, until no room is Free, checking that no room was
+ *      handed out twice;
+ *   2. the physical floor: one conditional merge PATCH per room (the write an
+ *      allocation makes), sent by the same 10 callers;
+ *   3. the latency of one `kubectl expose-pods allocate` process against one
+ *      `kubectl label pod` of the same pod.
+ * Figures, never a pass/fail gate. Run: npm run bench (or node --import tsx bench/allocate.ts 1000)
+ */
+
+import { allocate } from '../src/index.js';
+import { markPod } from '../src/kube/room-marks.js';
+import { loadKube } from '../src/kube/config.js';
+import { ALLOCATED, STATE_LABEL } from '../src/core/rooms.js';
+import { CHART, CLI, TOOLS } from '../test/support/tools.js';
+import { clusterEnv, markdownTable, pluginEnv, sh } from './support.js';
+
+const N = Number(process.argv[2] ?? 1000);
+const CALLERS = 10;
+const RUNS = 5;
+const NS = 'bench-alloc';
+const RELEASE = 'alloc';
+const STS = `${RELEASE}-expose-pods`;
+const ROOMS = `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/component=room`;
+
+const env = pluginEnv();
+const kubeconfig = clusterEnv().KUBECONFIG;
+const kubectl = (...args: string[]) => sh(TOOLS.KUBECTL, args, { env });
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+function timed(fn: () => void): number {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+async function waitReady(n: number): Promise<void> {
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    const ready = Number(
+      kubectl('get', 'statefulset', STS, '-n', NS, '-o', 'jsonpath={.status.readyReplicas}') || 0,
+    );
+    if (ready === n) return;
+    if (Date.now() > deadline) throw new Error(`${ready}/${n} ready after 10 minutes`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Every room Free again: the allocation marks removed from every pod. */
+function freeAll(): void {
+  kubectl(
+    'label',
+    'pods',
+    '-n',
+    NS,
+    '-l',
+    ROOMS,
+    `${STATE_LABEL}-`,
+    'expose-pods.io/draining-',
+    '--overwrite',
+  );
+}
+
+/** Runs `callers` workers that each call `one` until it returns false; the count of trues and the seconds. */
+async function drain(
+  callers: number,
+  one: () => Promise<boolean>,
+): Promise<{ done: number; seconds: number }> {
+  let done = 0;
+  const t = Date.now();
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (await one()) done++;
+    }),
+  );
+  return { done, seconds: (Date.now() - t) / 1000 };
+}
+
+sh(
+  TOOLS.HELM4,
+  [
+    'upgrade',
+    '--install',
+    RELEASE,
+    CHART,
+    '-n',
+    NS,
+    '--create-namespace',
+    '--set',
+    `room.replicas=${N}`,
+    '--set',
+    'room.podManagementPolicy=Parallel',
+    '--set',
+    'expose.nodePortBase=null',
+    '--set',
+    'redis.enabled=false',
+    '--set',
+    'tests.enabled=false',
+  ],
+  { env },
+);
+await waitReady(N);
+freeAll();
+
+const rows: string[][] = [];
+
+// 1. The library, 10 callers, until exit 14.
+const handed = new Set<string>();
+let twice = 0;
+const lib = await drain(CALLERS, async () => {
+  try {
+    const room = await allocate({ release: RELEASE, namespace: NS, kubeconfig });
+    if (handed.has(room.pod)) twice++;
+    handed.add(room.pod);
+    return true;
+  } catch (e) {
+    if ((e as { exitCode?: number }).exitCode === 14) return false;
+    throw e;
+  }
+});
+if (lib.done !== N || twice)
+  throw new Error(`${lib.done} allocations of ${N} rooms, ${twice} handed out twice`);
+rows.push([
+  `allocate() x ${CALLERS} callers`,
+  String(lib.done),
+  lib.seconds.toFixed(1),
+  (lib.done / lib.seconds).toFixed(1),
+  String(twice),
+]);
+
+// 2. The floor: one conditional PATCH per room, same callers.
+freeAll();
+const kube = await loadKube({ kubeconfig, namespace: NS });
+const pods = (
+  JSON.parse(kubectl('get', 'pods', '-n', NS, '-l', ROOMS, '-o', 'json')) as {
+    items: { metadata: { name: string; resourceVersion: string } }[];
+  }
+).items.map((p) => p.metadata);
+let next = 0;
+const floor = await drain(CALLERS, async () => {
+  const p = pods[next++];
+  if (!p) return false;
+  const out = await markPod(kube, NS, p, { labels: { [STATE_LABEL]: ALLOCATED }, annotations: {} });
+  if (out.kind !== 'written') throw new Error(`${p.name}: ${out.kind}`);
+  return true;
+});
+rows.push([
+  `conditional PATCH x ${CALLERS} callers (floor)`,
+  String(floor.done),
+  floor.seconds.toFixed(1),
+  (floor.done / floor.seconds).toFixed(1),
+  '-',
+]);
+
+// 3. One process: the CLI's allocate against kubectl label of the same pod.
+const cli: number[] = [];
+const label: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  freeAll();
+  cli.push(timed(() => sh(process.execPath, [CLI, 'allocate', RELEASE, '-n', NS, '-o', 'name'], { env })));
+  freeAll();
+  label.push(timed(() => kubectl('label', 'pod', `${STS}-0`, '-n', NS, `${STATE_LABEL}=${ALLOCATED}`)));
+}
+sh(TOOLS.HELM4, ['uninstall', RELEASE, '-n', NS, '--wait'], { env });
+
+console.log(
+  markdownTable(
+    ['at ' + String(N) + ' rooms', 'allocations', 'seconds', 'per second', 'handed out twice'],
+    rows,
+  ),
+);
+console.log('');
+console.log(
+  markdownTable(
+    ['one process', 'median ms'],
+    [
+      ['kubectl expose-pods allocate -o name', median(cli).toFixed(0)],
+      ['kubectl label pod (same pod)', median(label).toFixed(0)],
+      ['ratio', (median(cli) / median(label)).toFixed(2)],
+    ],
+  ),
+);
+console.log(`\n${RUNS} runs for the processes; node ${process.version}; ${new Date().toISOString()}`);
