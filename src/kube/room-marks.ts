@@ -1,13 +1,20 @@
+import type { V1Pod, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+
 import type { EndpointsInput } from '../core/endpoints.js';
-import type { PodView } from '../core/model.js';
-import { MARK_SAFE_TO_EVICT_ANNOTATION, SAFE_TO_EVICT_ANNOTATION } from '../core/rooms.js';
+import type { NodeView, PodView, ServiceView } from '../core/model.js';
+import {
+  DRAINING_LABEL,
+  MARK_SAFE_TO_EVICT_ANNOTATION,
+  SAFE_TO_EVICT_ANNOTATION,
+  STATE_LABEL,
+} from '../core/rooms.js';
 import { kubeApis } from './api.js';
 import { FIELD_MANAGER } from './apply.js';
 import type { ResolvedKube } from './config.js';
 import { endpointsInput } from './endpoint-objects.js';
 import { toKubeError } from './errors.js';
 import { noStatefulSet, releaseReader, unlessForbidden } from './release-reader.js';
-import { nodeView, podView } from './views.js';
+import { nodeView, podView, serviceView } from './views.js';
 
 /** What allocate and deallocate read: the endpoints' four lists, and the StatefulSet's say on safe-to-evict. */
 export interface RoomObjects {
@@ -35,13 +42,88 @@ export async function readRoomObjects(
     read.podServices(),
     unlessForbidden(read.nodes()),
   ]);
-  const input = endpointsInput(namespace, sts.items, pods.items, services.items, nodes?.items.map(nodeView));
-  const set = sts.items[0];
-  if (!input || !set) throw noStatefulSet(release, namespace);
+  const objects = roomObjectsOf(namespace, sts.items, pods.items, services.items, nodes?.items.map(nodeView));
+  if (!objects) throw noStatefulSet(release, namespace);
+  return objects;
+}
+
+/** What allocate needs, from the listed (or watched) objects; undefined without the StatefulSet. */
+export function roomObjectsOf(
+  namespace: string,
+  statefulSets: V1StatefulSet[],
+  pods: V1Pod[],
+  services: V1Service[],
+  nodes: NodeView[] | undefined,
+): RoomObjects | undefined {
+  const input = endpointsInput(namespace, statefulSets, pods, services, nodes);
+  const set = statefulSets[0];
+  if (!input || !set) return undefined;
   return {
     input,
     markSafeToEvict: set.metadata?.annotations?.[MARK_SAFE_TO_EVICT_ANNOTATION] !== 'false',
     templateSetsSafeToEvict: Boolean(set.spec?.template.metadata?.annotations?.[SAFE_TO_EVICT_ANNOTATION]),
+  };
+}
+
+/** The label selector of rooms neither allocated nor draining: what allocate may take. */
+export const UNMARKED_ROOMS = `!${STATE_LABEL},!${DRAINING_LABEL}`;
+
+/**
+ * What one allocation reads first: the StatefulSet and the room pods that
+ * carry no mark (the API server leaves out the others), also matching
+ * `selector`. Services and nodes are left empty: roomEndpointOf reads the
+ * two a candidate needs, so the cost does not follow the number of rooms in use.
+ */
+export async function readUnmarkedRooms(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+  selector?: string,
+): Promise<RoomObjects> {
+  const read = await releaseReader(kube, namespace, release);
+  const [sts, pods] = await Promise.all([
+    read.statefulSets(),
+    read.roomPods(selector ? `${UNMARKED_ROOMS},${selector}` : UNMARKED_ROOMS),
+  ]);
+  const objects = roomObjectsOf(namespace, sts.items, pods.items, [], []);
+  if (!objects) throw noStatefulSet(release, namespace);
+  return objects;
+}
+
+/**
+ * The per-pod Service and the node of one room, by name: two GETs. A missing
+ * one is left out (the room is then not allocatable); nodes are undefined when
+ * RBAC forbids reading them, as for a list.
+ */
+export async function roomEndpointOf(
+  kube: ResolvedKube,
+  namespace: string,
+  service: string,
+  node: string,
+): Promise<{ services: ServiceView[]; nodes: NodeView[] | undefined }> {
+  const { core, server } = await kubeApis(kube);
+  const orMissing = async <T>(action: string, request: Promise<T>): Promise<T | undefined | 'forbidden'> => {
+    try {
+      return await request;
+    } catch (e) {
+      const err = toKubeError(e, action, server);
+      if (err.httpCode === 404) return undefined;
+      if (err.httpCode === 403) return 'forbidden';
+      throw err;
+    }
+  };
+  const [svc, n] = await Promise.all([
+    orMissing(
+      `get service ${service} in namespace ${namespace}`,
+      core.readNamespacedService({ name: service, namespace }),
+    ),
+    orMissing(`get node ${node}`, core.readNode({ name: node })),
+  ]);
+  if (svc === 'forbidden')
+    throw toKubeError({ code: 403, body: '' }, `get service ${service} in namespace ${namespace}`, server);
+  return {
+    services: svc ? [serviceView(svc)] : [],
+    nodes: n === 'forbidden' ? undefined : n ? [nodeView(n)] : [],
   };
 }
 

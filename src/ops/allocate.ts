@@ -1,5 +1,5 @@
 import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
-import type { PodView } from '../core/model.js';
+import { ordinalOf, type PodView } from '../core/model.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import {
   allocatable,
@@ -11,7 +11,13 @@ import {
 } from '../core/rooms.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { loadKube, type ResolvedKube } from '../kube/config.js';
-import { markPod, readRoomObjects, type RoomObjects } from '../kube/room-marks.js';
+import {
+  markPod,
+  readRoomObjects,
+  readUnmarkedRooms,
+  roomEndpointOf,
+  type RoomObjects,
+} from '../kube/room-marks.js';
 import type { NodePortScopeWarning } from '../core/nodeport-scope.js';
 import { kubeFlagsOf, nodePortScopeWarning, type EndpointsOptions } from './endpoints.js';
 
@@ -44,7 +50,7 @@ export interface Deallocation {
 const MAX_ROUNDS = 8;
 
 /** Exit 14: nothing to allocate, with the rooms counted by state. */
-function noFreeRoom(
+export function noFreeRoom(
   release: string,
   namespace: string,
   counts: RoomCounts,
@@ -87,20 +93,30 @@ export async function allocateRoom(
   const kube = await loadKube(kubeFlagsOf(opts));
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const objects = await readRoomObjects(kube, kube.namespace, release, opts.selector);
-    const rows = rowsWith(objects, addressTypes);
-    const candidates = allocatable(rows);
-    if (!candidates.length) {
+    const unmarked = await readUnmarkedRooms(kube, kube.namespace, release, opts.selector);
+    let raced = false;
+    for (const pod of readyByOrdinal(unmarked)) {
+      const objects = await withEndpointOf(kube, unmarked, pod);
+      const row = allocatable(rowsWith(objects, addressTypes)).find((r) => r.pod === pod.name);
+      if (!row) continue;
+      const won = await writeAllocation(kube, objects, pod, opts.metadata ?? {});
+      if (!won) {
+        raced = true;
+        continue;
+      }
+      const endpoint = rowsWith(objects, addressTypes, won).find((r) => r.pod === won.name) as Endpoint;
+      const nodes = new Map((objects.input.nodes ?? []).map((n) => [n.name, n]));
+      return { endpoint, scopeWarning: await nodePortScopeWarning(kube, [endpoint], nodes) };
+    }
+    if (!raced) {
+      // Nothing to take: the whole release, read as endpoints reads it, counts the rooms by state.
+      const objects = await readRoomObjects(kube, kube.namespace, release, opts.selector);
+      const rows = rowsWith(objects, addressTypes);
       // With a selector, the rooms it left out are not counted.
       const named = new Set(objects.input.pods.map((p) => p.name));
       const counted = opts.selector ? rows.filter((r) => named.has(r.pod)) : rows;
       throw noFreeRoom(release, kube.namespace, countRooms(counted), opts.selector);
     }
-    const won = await takeFirst(kube, objects, candidates, opts.metadata ?? {});
-    if (!won) continue;
-    const endpoint = rowsWith(objects, addressTypes, won).find((r) => r.pod === won.name) as Endpoint;
-    const nodes = new Map((objects.input.nodes ?? []).map((n) => [n.name, n]));
-    return { endpoint, scopeWarning: await nodePortScopeWarning(kube, [endpoint], nodes) };
   }
   throw new ExposePodsError(
     `could not allocate a room in release ${release}: every Free room changed while it was being taken, ${MAX_ROUNDS} times`,
@@ -109,32 +125,45 @@ export async function allocateRoom(
   );
 }
 
-/** Tries the candidates in order; the pod of the first write that wins, or undefined when each conflicted. */
-async function takeFirst(
+/** The unmarked pods that may take a match (Ready, bound, not going), lowest ordinal first. */
+function readyByOrdinal(objects: RoomObjects): PodView[] {
+  const { workload } = objects.input;
+  return objects.input.pods
+    .filter((p) => p.ready && !p.terminating && p.nodeName && ordinalOf(p.name, workload) !== undefined)
+    .sort((a, b) => (ordinalOf(a.name, workload) ?? 0) - (ordinalOf(b.name, workload) ?? 0));
+}
+
+/** The objects of one candidate room: its pod, its per-pod Service and its node (two GETs). */
+async function withEndpointOf(kube: ResolvedKube, objects: RoomObjects, pod: PodView): Promise<RoomObjects> {
+  const found = await roomEndpointOf(kube, objects.input.namespace, pod.name, pod.nodeName ?? '');
+  return { ...objects, input: { ...objects.input, pods: [pod], ...found } };
+}
+
+/**
+ * The allocation of one room: its marks, written on the condition that the
+ * pod is still at the resourceVersion it was read at. The pod as written, or
+ * undefined when it changed meanwhile (409) or is gone.
+ */
+export async function writeAllocation(
   kube: ResolvedKube,
   objects: RoomObjects,
-  candidates: Endpoint[],
+  pod: PodView,
   metadata: Record<string, string>,
 ): Promise<PodView | undefined> {
-  const pods = new Map(objects.input.pods.map((p) => [p.name, p]));
-  for (const row of candidates) {
-    const pod = pods.get(row.pod);
-    if (!pod?.resourceVersion) continue;
-    const marks = allocationPatch({
-      now: new Date(),
-      restarts: pod.restarts ?? 0,
-      metadata,
-      markSafeToEvict: objects.markSafeToEvict && !objects.templateSetsSafeToEvict,
-    });
-    const outcome = await markPod(
-      kube,
-      objects.input.namespace,
-      { name: pod.name, resourceVersion: pod.resourceVersion },
-      marks,
-    );
-    if (outcome.kind === 'written') return outcome.pod;
-  }
-  return undefined;
+  if (!pod.resourceVersion) return undefined;
+  const marks = allocationPatch({
+    now: new Date(),
+    restarts: pod.restarts ?? 0,
+    metadata,
+    markSafeToEvict: objects.markSafeToEvict && !objects.templateSetsSafeToEvict,
+  });
+  const outcome = await markPod(
+    kube,
+    objects.input.namespace,
+    { name: pod.name, resourceVersion: pod.resourceVersion },
+    marks,
+  );
+  return outcome.kind === 'written' ? outcome.pod : undefined;
 }
 
 /** NAME from NAME or pod/NAME (what `-o name` prints). */

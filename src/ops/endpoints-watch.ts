@@ -12,6 +12,7 @@ import { noStatefulSet, releaseReader, type ReleaseReader } from '../kube/releas
 import { KubeApiError } from '../kube/errors.js';
 import { Reflector, type ReflectorOptions, type WatchClient, type Watched } from '../kube/reflector.js';
 import { nodeView } from '../kube/views.js';
+import { roomObjectsOf, type RoomObjects } from '../kube/room-marks.js';
 import { kubeFlagsOf, type EndpointsOptions, type EndpointsReport } from './endpoints.js';
 
 export interface WatchEndpointsOptions extends EndpointsOptions {
@@ -39,7 +40,7 @@ type Common = Pick<ReflectorOptions<Watched>, 'watcher' | 'onChange' | 'onNotice
  * listed (the same lists as every read of the release, kube/release-reader.ts)
  * and then kept current by a watch; and the wake-up their changes share.
  */
-class ReleaseReflectors {
+export class ReleaseReflectors {
   private dirty = false;
   private wake: (() => void) | undefined;
   private fatal: Error | undefined;
@@ -127,6 +128,17 @@ class ReleaseReflectors {
       this.nodes && [...this.nodes.items.values()].map(nodeView),
     );
     return input && resolveEndpointRows({ ...input, addressTypes });
+  }
+
+  /** The objects as the reflectors have them now, as allocate reads them; undefined while the StatefulSet is missing. */
+  objects(): RoomObjects | undefined {
+    return roomObjectsOf(
+      this.namespace,
+      [...this.sets.items.values()],
+      [...this.pods.items.values()],
+      [...this.services.items.values()],
+      this.nodes && [...this.nodes.items.values()].map(nodeView),
+    );
   }
 
   /**

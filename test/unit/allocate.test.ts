@@ -49,7 +49,7 @@ const statefulSet = (
   },
 });
 
-/** The four lists allocate reads, with these pods. */
+/** The four lists deallocate (and allocate, to count the rooms when none is Free) reads, with these pods. */
 function reads(
   scope: nock.Scope,
   pods: unknown[],
@@ -68,6 +68,31 @@ function reads(
 const asPatch = (body: unknown): Patch =>
   typeof body === 'string' ? (JSON.parse(body) as Patch) : (body as Patch);
 
+const UNMARKED = '!expose-pods.io/state,!expose-pods.io/draining';
+
+/**
+ * What allocate reads first: the StatefulSet and the unmarked room pods (the
+ * server filters; this mock answers with those given), then for each candidate
+ * its per-pod Service and its node, by name.
+ */
+function allocateReads(
+  scope: nock.Scope,
+  unmarked: unknown[],
+  candidates: number[],
+  o: { set?: unknown; node?: unknown; selector?: string } = {},
+): nock.Scope {
+  mockReleaseLists(scope, { statefulSets: { items: [o.set ?? statefulSet()] } });
+  scope
+    .get('/api/v1/namespaces/game/pods')
+    .query({ labelSelector: `${chartSelector('room')},${UNMARKED}${o.selector ? `,${o.selector}` : ''}` })
+    .reply(200, { items: unmarked });
+  for (const i of candidates) {
+    scope.get(`/api/v1/namespaces/game/services/rooms-expose-pods-${i}`).reply(200, service(i));
+    scope.get('/api/v1/nodes/n0').reply(200, o.node ?? node);
+  }
+  return scope;
+}
+
 interface Patch {
   metadata: {
     resourceVersion: string;
@@ -83,7 +108,7 @@ describe('allocate and deallocate (nock): the exact writes', () => {
 
   it('a merge patch of the lowest Free room carrying its resourceVersion; a 409 moves on to the next room', async () => {
     const bodies: { name: string; body: Patch; type: string | undefined }[] = [];
-    const scope = reads(nock(FAKE_SERVER), [pod(0, { 'expose-pods.io/state': 'Allocated' }), pod(1), pod(2)]);
+    const scope = allocateReads(nock(FAKE_SERVER), [pod(2), pod(1)], [1, 2]);
     scope
       .patch('/api/v1/namespaces/game/pods/rooms-expose-pods-1')
       .query({ fieldManager: 'kubectl-expose-pods' })
@@ -139,7 +164,7 @@ describe('allocate and deallocate (nock): the exact writes', () => {
       statefulSet({}, { 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'true' }),
     ]) {
       let written: Patch | undefined;
-      const scope = reads(nock(FAKE_SERVER), [pod(0)], set);
+      const scope = allocateReads(nock(FAKE_SERVER), [pod(0)], [0], { set });
       scope
         .patch('/api/v1/namespaces/game/pods/rooms-expose-pods-0')
         .query(true)
@@ -154,8 +179,8 @@ describe('allocate and deallocate (nock): the exact writes', () => {
     }
   });
 
-  it('--selector narrows the pod list on the server', async () => {
-    const scope = nock(FAKE_SERVER);
+  it('--selector narrows the pod lists on the server', async () => {
+    const scope = allocateReads(nock(FAKE_SERVER), [], [], { selector: 'zone=a' });
     scope
       .get('/apis/apps/v1/namespaces/game/statefulsets')
       .query({ labelSelector: chartSelector('room') })
@@ -178,7 +203,13 @@ describe('allocate and deallocate (nock): the exact writes', () => {
   });
 
   it('exit 14 with the rooms counted by state, and nothing written', async () => {
-    const scope = reads(nock(FAKE_SERVER), [
+    // The unmarked rooms first (one, not Ready: no candidate), then the release as endpoints reads it, to count.
+    const scope = allocateReads(
+      nock(FAKE_SERVER),
+      [{ ...pod(2), status: { phase: 'Pending', conditions: [] } }],
+      [],
+    );
+    reads(scope, [
       pod(0, { 'expose-pods.io/state': 'Allocated' }),
       pod(1, { 'expose-pods.io/draining': 'true' }),
       { ...pod(2), status: { phase: 'Pending', conditions: [] } },
@@ -248,7 +279,7 @@ describe('allocate and deallocate (nock): the exact writes', () => {
         ],
       },
     };
-    const scope = reads(nock(FAKE_SERVER), [pod(0)], statefulSet(), [bareMetal]);
+    const scope = allocateReads(nock(FAKE_SERVER), [pod(0)], [0], { node: bareMetal });
     scope
       .patch('/api/v1/namespaces/game/pods/rooms-expose-pods-0')
       .query(true)
