@@ -28,7 +28,21 @@ export function metadataNames(list: { items: { metadata?: { name?: string } }[] 
  * heavy), and `call`, which turns any failure into a KubeApiError that says
  * what we were doing ("list pods in namespace game").
  */
-export async function kubeApis(kube: ResolvedKube) {
+export function kubeApis(kube: ResolvedKube): ReturnType<typeof makeApis> {
+  // One set of clients per KubeConfig: a command (or an allocator) that writes often builds them once.
+  let apis = clients.get(kube);
+  if (!apis) {
+    apis = makeApis(kube);
+    clients.set(kube, apis);
+    // A failed build (no current cluster) is not kept: the next call says so again.
+    apis.catch(() => clients.delete(kube));
+  }
+  return apis;
+}
+
+const clients = new WeakMap<ResolvedKube, ReturnType<typeof makeApis>>();
+
+async function makeApis(kube: ResolvedKube) {
   const k8s = await import('@kubernetes/client-node');
   const cluster = kube.kc.getCurrentCluster();
   if (!cluster)

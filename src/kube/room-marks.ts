@@ -8,7 +8,7 @@ import {
   SAFE_TO_EVICT_ANNOTATION,
   STATE_LABEL,
 } from '../core/rooms.js';
-import { kubeApis } from './api.js';
+import { kubeApis, metadataNames, releaseSelector } from './api.js';
 import { FIELD_MANAGER } from './apply.js';
 import type { ResolvedKube } from './config.js';
 import { endpointsInput } from './endpoint-objects.js';
@@ -69,25 +69,46 @@ export function roomObjectsOf(
 export const UNMARKED_ROOMS = `!${STATE_LABEL},!${DRAINING_LABEL}`;
 
 /**
- * What one allocation reads first: the StatefulSet and the room pods that
- * carry no mark (the API server leaves out the others), also matching
- * `selector`. Services and nodes are left empty: roomEndpointOf reads the
- * two a candidate needs, so the cost does not follow the number of rooms in use.
+ * What one allocation reads first: the StatefulSet, and the names of the
+ * room pods that carry no mark (the API server leaves out the others), also
+ * matching `selector`, as metadata only: a few hundred bytes a room, whatever
+ * their specs. The caller then reads whole only the pods it tries (readPod).
  */
 export async function readUnmarkedRooms(
   kube: ResolvedKube,
   namespace: string,
   release: string,
   selector?: string,
-): Promise<RoomObjects> {
+): Promise<{ objects: RoomObjects; names: string[] }> {
+  const { core, call, metadataOnly } = await kubeApis(kube);
   const read = await releaseReader(kube, namespace, release);
+  const labelSelector = `${releaseSelector(release, 'room')},${UNMARKED_ROOMS}${selector ? `,${selector}` : ''}`;
   const [sts, pods] = await Promise.all([
     read.statefulSets(),
-    read.roomPods(selector ? `${UNMARKED_ROOMS},${selector}` : UNMARKED_ROOMS),
+    call(
+      `list pods in namespace ${namespace}`,
+      core.listNamespacedPod({ namespace, labelSelector }, metadataOnly.list),
+    ),
   ]);
-  const objects = roomObjectsOf(namespace, sts.items, pods.items, [], []);
+  const objects = roomObjectsOf(namespace, sts.items, [], [], []);
   if (!objects) throw noStatefulSet(release, namespace);
-  return objects;
+  return { objects, names: metadataNames(pods) };
+}
+
+/** One pod, whole, or undefined when it is gone. */
+export async function readPod(
+  kube: ResolvedKube,
+  namespace: string,
+  name: string,
+): Promise<PodView | undefined> {
+  const { core, server } = await kubeApis(kube);
+  try {
+    return podView(await core.readNamespacedPod({ name, namespace }));
+  } catch (e) {
+    const err = toKubeError(e, `get pod ${name} in namespace ${namespace}`, server);
+    if (err.httpCode === 404) return undefined;
+    throw err;
+  }
 }
 
 /**

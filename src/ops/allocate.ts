@@ -14,6 +14,7 @@ import { loadKube, type ResolvedKube } from '../kube/config.js';
 import {
   markPod,
   readRoomObjects,
+  readPod,
   readUnmarkedRooms,
   roomEndpointOf,
   type RoomObjects,
@@ -93,9 +94,18 @@ export async function allocateRoom(
   const kube = await loadKube(kubeFlagsOf(opts));
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const unmarked = await readUnmarkedRooms(kube, kube.namespace, release, opts.selector);
+    const { objects: unmarked, names } = await readUnmarkedRooms(
+      kube,
+      kube.namespace,
+      release,
+      opts.selector,
+    );
     let raced = false;
-    for (const pod of readyByOrdinal(unmarked)) {
+    for (const name of byOrdinalOf(names, unmarked.input.workload)) {
+      const pod = await readPod(kube, kube.namespace, name);
+      // Gone, not Ready, or marked since the list: not a room to take now.
+      if (!pod?.ready || pod.terminating || !pod.nodeName || pod.mark?.allocated || pod.mark?.draining)
+        continue;
       const objects = await withEndpointOf(kube, unmarked, pod);
       const row = allocatable(rowsWith(objects, addressTypes)).find((r) => r.pod === pod.name);
       if (!row) continue;
@@ -125,12 +135,13 @@ export async function allocateRoom(
   );
 }
 
-/** The unmarked pods that may take a match (Ready, bound, not going), lowest ordinal first. */
-function readyByOrdinal(objects: RoomObjects): PodView[] {
-  const { workload } = objects.input;
-  return objects.input.pods
-    .filter((p) => p.ready && !p.terminating && p.nodeName && ordinalOf(p.name, workload) !== undefined)
-    .sort((a, b) => (ordinalOf(a.name, workload) ?? 0) - (ordinalOf(b.name, workload) ?? 0));
+/** The names of a StatefulSet's pods, lowest ordinal first (others left out). */
+function byOrdinalOf(names: readonly string[], workload: string): string[] {
+  return names
+    .map((name) => ({ name, n: ordinalOf(name, workload) }))
+    .filter((x): x is { name: string; n: number } => x.n !== undefined)
+    .sort((a, b) => a.n - b.n)
+    .map((x) => x.name);
 }
 
 /** The objects of one candidate room: its pod, its per-pod Service and its node (two GETs). */

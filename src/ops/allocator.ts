@@ -57,16 +57,27 @@ export async function createAllocator(opts: AllocatorOptions = {}): Promise<Allo
     !writing.has(p.name) &&
     !(behind.has(p.name) && behind.get(p.name) === p.resourceVersion);
 
-  const take = async (metadata: Record<string, string>): Promise<Endpoint | 'none' | 'wait'> => {
+  // The view of the rooms, rebuilt only when a watch brought a change.
+  let view:
+    { version: number; objects: RoomObjects; pods: Map<string, PodView>; free: Endpoint[] } | undefined;
+  const current = () => {
+    if (view?.version === watch.version) return view;
     const objects = watch.objects();
     if (!objects) throw noStatefulSet(release, namespace);
-    for (const [name, rv] of behind) {
-      const now = objects.input.pods.find((p) => p.name === name);
-      if (now?.resourceVersion !== rv) behind.delete(name);
-    }
-    const pods = new Map(objects.input.pods.map((p) => [p.name, p]));
     const rows = resolveEndpointRows({ ...objects.input, addressTypes });
-    const candidates = allocatable(rows).filter((r) => usable(pods.get(r.pod)));
+    view = {
+      version: watch.version,
+      objects,
+      pods: new Map(objects.input.pods.map((p) => [p.name, p])),
+      free: allocatable(rows),
+    };
+    return view;
+  };
+
+  const take = async (metadata: Record<string, string>): Promise<Endpoint | 'none' | 'wait'> => {
+    const { objects, pods, free } = current();
+    for (const [name, rv] of behind) if (pods.get(name)?.resourceVersion !== rv) behind.delete(name);
+    const candidates = free.filter((r) => usable(pods.get(r.pod)));
     if (!candidates.length) return writing.size || behind.size ? 'wait' : 'none';
     for (const row of candidates) {
       const pod = pods.get(row.pod);

@@ -41,6 +41,8 @@ type Common = Pick<ReflectorOptions<Watched>, 'watcher' | 'onChange' | 'onNotice
  * and then kept current by a watch; and the wake-up their changes share.
  */
 export class ReleaseReflectors {
+  /** Counts the changes seen: a view built at one version stays true until the next. */
+  version = 0;
   private dirty = false;
   private wake: (() => void) | undefined;
   private fatal: Error | undefined;
@@ -165,6 +167,7 @@ export class ReleaseReflectors {
   }
 
   private poke(): void {
+    this.version++;
     this.dirty = true;
     this.wake?.();
   }

@@ -71,9 +71,10 @@ const asPatch = (body: unknown): Patch =>
 const UNMARKED = '!expose-pods.io/state,!expose-pods.io/draining';
 
 /**
- * What allocate reads first: the StatefulSet and the unmarked room pods (the
- * server filters; this mock answers with those given), then for each candidate
- * its per-pod Service and its node, by name.
+ * What allocate reads first: the StatefulSet and the names of the unmarked
+ * room pods, as metadata only (the server filters; this mock answers with
+ * those given), then each pod it tries, and for each candidate its per-pod
+ * Service and its node, by name.
  */
 function allocateReads(
   scope: nock.Scope,
@@ -85,7 +86,11 @@ function allocateReads(
   scope
     .get('/api/v1/namespaces/game/pods')
     .query({ labelSelector: `${chartSelector('room')},${UNMARKED}${o.selector ? `,${o.selector}` : ''}` })
-    .reply(200, { items: unmarked });
+    .matchHeader('accept', /^application\/json;as=PartialObjectMetadataList;g=meta\.k8s\.io;v=v1/)
+    .reply(200, { items: unmarked.length ? unmarked : null });
+  // Each room tried is read whole; those that may take a match, also their Service and node.
+  for (const p of unmarked as { metadata: { name: string } }[])
+    scope.get(`/api/v1/namespaces/game/pods/${p.metadata.name}`).reply(200, p);
   for (const i of candidates) {
     scope.get(`/api/v1/namespaces/game/services/rooms-expose-pods-${i}`).reply(200, service(i));
     scope.get('/api/v1/nodes/n0').reply(200, o.node ?? node);
