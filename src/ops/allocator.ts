@@ -6,7 +6,7 @@ import { DEFAULT_RELEASE } from '../core/release.js';
 import { allocatable, countRooms } from '../core/rooms.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { kubeApis } from '../kube/api.js';
-import { loadKube } from '../kube/config.js';
+import { loadKube, type ResolvedKube } from '../kube/config.js';
 import { noStatefulSet, releaseReader } from '../kube/release-reader.js';
 import type { RoomObjects } from '../kube/room-marks.js';
 import { noFreeRoom, writeAllocation } from './allocate.js';
@@ -24,6 +24,9 @@ export interface Allocator {
   close(): void;
 }
 
+/** At most one rebuild of the view of the rooms in this many milliseconds, while allocations go well. */
+const VIEW_MS = 100;
+
 /** How long an allocation waits for the watches to catch up with writes before it says no room is Free. */
 const CATCH_UP_MS = 5_000;
 
@@ -39,85 +42,131 @@ export async function createAllocator(opts: AllocatorOptions = {}): Promise<Allo
   const release = opts.release ?? DEFAULT_RELEASE;
   const kube = await loadKube(kubeFlagsOf(opts));
   const namespace = kube.namespace;
-  const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
   const { k8s } = await kubeApis(kube);
-  const stop = new AbortController();
   const read = await releaseReader(kube, namespace, release);
   const watch = new ReleaseReflectors(read, opts.watcher ?? new k8s.Watch(kube.kc), namespace, release, opts);
   await watch.list();
   if (!watch.objects()) throw noStatefulSet(release, namespace);
-  watch.run(stop.signal);
+  const allocator = new WatchedAllocator(kube, watch, release, [
+    ...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES),
+  ]);
+  watch.run(allocator.stop.signal);
+  return allocator;
+}
 
-  // Rooms this process is writing, and rooms whose view is behind: the resourceVersion it
-  // had when our write went out (or was refused), skipped until the watch brings a newer one.
-  const writing = new Set<string>();
-  const behind = new Map<string, string | undefined>();
-  const usable = (p: PodView | undefined) =>
-    p !== undefined &&
-    !writing.has(p.name) &&
-    !(behind.has(p.name) && behind.get(p.name) === p.resourceVersion);
+/** A view of the rooms at one moment: what an allocation picks from. */
+interface RoomsView {
+  version: number;
+  at: number;
+  objects: RoomObjects;
+  pods: Map<string, PodView>;
+  free: Endpoint[];
+}
 
-  // The view of the rooms, rebuilt only when a watch brought a change.
-  let view:
-    { version: number; objects: RoomObjects; pods: Map<string, PodView>; free: Endpoint[] } | undefined;
-  const current = () => {
-    if (view?.version === watch.version) return view;
-    const objects = watch.objects();
-    if (!objects) throw noStatefulSet(release, namespace);
-    const rows = resolveEndpointRows({ ...objects.input, addressTypes });
-    view = {
-      version: watch.version,
+/** createAllocator's allocator: picks from the watched rooms, writes with their resourceVersion. */
+class WatchedAllocator implements Allocator {
+  readonly stop = new AbortController();
+  /** Rooms this process is writing now. */
+  private readonly writing = new Set<string>();
+  /**
+   * Rooms whose view is behind: the resourceVersion the view had when our write went out
+   * (or was refused), skipped until a watch brings a newer one.
+   */
+  private readonly behind = new Map<string, string | undefined>();
+  private view: RoomsView | undefined;
+  private stale = false;
+
+  constructor(
+    private readonly kube: ResolvedKube,
+    private readonly watch: ReleaseReflectors,
+    private readonly release: string,
+    private readonly addressTypes: string[],
+  ) {}
+
+  async allocate({ metadata = {} }: { metadata?: Record<string, string> } = {}): Promise<Endpoint> {
+    const deadline = Date.now() + CATCH_UP_MS;
+    for (;;) {
+      const fresh = this.view?.version === this.watch.version;
+      const got = await this.take(metadata);
+      if (typeof got === 'object') return got;
+      // Nothing usable in this view: the next try rebuilds it from what the watches have.
+      this.stale = true;
+      const objects = this.watch.objects();
+      if ((got === 'none' && fresh) || Date.now() > deadline || !objects) {
+        const rows = objects
+          ? resolveEndpointRows({ ...objects.input, addressTypes: this.addressTypes })
+          : [];
+        throw noFreeRoom(this.release, this.kube.namespace, countRooms(rows));
+      }
+      await sleep(20);
+    }
+  }
+
+  close(): void {
+    this.stop.abort();
+  }
+
+  /**
+   * The view, rebuilt when a watch brought a change, at most every VIEW_MS while
+   * allocations go well: between two rebuilds, `writing` and `behind` keep this
+   * process's own picks apart, and a room another process took since is refused
+   * by its resourceVersion.
+   */
+  private current(): RoomsView {
+    const v = this.view;
+    if (v && (v.version === this.watch.version || (!this.stale && Date.now() - v.at < VIEW_MS))) return v;
+    this.stale = false;
+    const objects = this.watch.objects();
+    if (!objects) throw noStatefulSet(this.release, this.kube.namespace);
+    const rows = resolveEndpointRows({ ...objects.input, addressTypes: this.addressTypes });
+    this.view = {
+      version: this.watch.version,
+      at: Date.now(),
       objects,
       pods: new Map(objects.input.pods.map((p) => [p.name, p])),
       free: allocatable(rows),
     };
-    return view;
-  };
+    return this.view;
+  }
 
-  const take = async (metadata: Record<string, string>): Promise<Endpoint | 'none' | 'wait'> => {
-    const { objects, pods, free } = current();
-    for (const [name, rv] of behind) if (pods.get(name)?.resourceVersion !== rv) behind.delete(name);
-    const candidates = free.filter((r) => usable(pods.get(r.pod)));
-    if (!candidates.length) return writing.size || behind.size ? 'wait' : 'none';
+  private usable(p: PodView | undefined): p is PodView {
+    return (
+      p?.resourceVersion !== undefined &&
+      !this.writing.has(p.name) &&
+      !(this.behind.has(p.name) && this.behind.get(p.name) === p.resourceVersion)
+    );
+  }
+
+  /** One try: the room won, 'none' when the view has no Free room, 'wait' when ours are in flight or behind. */
+  private async take(metadata: Record<string, string>): Promise<Endpoint | 'none' | 'wait'> {
+    const { objects, pods, free } = this.current();
+    for (const [name, rv] of this.behind)
+      if (pods.get(name)?.resourceVersion !== rv) this.behind.delete(name);
+    const candidates = free.filter((r) => this.usable(pods.get(r.pod)));
+    if (!candidates.length) return this.writing.size || this.behind.size ? 'wait' : 'none';
     for (const row of candidates) {
       const pod = pods.get(row.pod);
-      if (!pod?.resourceVersion || !usable(pod)) continue;
-      writing.add(pod.name);
+      if (!this.usable(pod)) continue;
+      this.writing.add(pod.name);
       try {
-        const won = await writeAllocation(kube, objects, pod, metadata);
-        behind.set(pod.name, pod.resourceVersion);
-        if (won) return rowOf(objects, addressTypes, won);
+        const won = await writeAllocation(this.kube, objects, pod, metadata);
+        this.behind.set(pod.name, pod.resourceVersion);
+        if (won) return rowOf(objects, this.addressTypes, won);
       } finally {
-        writing.delete(pod.name);
+        this.writing.delete(pod.name);
       }
     }
     return 'wait';
-  };
-
-  return {
-    async allocate({ metadata = {} } = {}) {
-      const deadline = Date.now() + CATCH_UP_MS;
-      for (;;) {
-        const got = await take(metadata);
-        if (typeof got === 'object') return got;
-        const objects = watch.objects();
-        if (got === 'none' || Date.now() > deadline || !objects) {
-          const rows = objects ? resolveEndpointRows({ ...objects.input, addressTypes }) : [];
-          throw noFreeRoom(release, namespace, countRooms(rows));
-        }
-        await sleep(20);
-      }
-    },
-    close() {
-      stop.abort();
-    },
-  };
+  }
 }
 
 /** The row of the room just allocated, from the view with that pod as written. */
 function rowOf(objects: RoomObjects, addressTypes: string[], won: PodView): Endpoint {
-  const pods = objects.input.pods.map((p) => (p.name === won.name ? won : p));
-  const row = resolveEndpointRows({ ...objects.input, pods, addressTypes }).find((r) => r.pod === won.name);
+  // Its own pod and Service are all its row depends on.
+  const services = objects.input.services.filter((v) => v.selectsPod === won.name);
+  const row = resolveEndpointRows({ ...objects.input, pods: [won], services, addressTypes }).find(
+    (r) => r.pod === won.name,
+  );
   if (!row) throw new ExposePodsError(`allocated ${won.name}, but it has no row`, ExitCode.ERROR);
   return row;
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { diffEndpoints } from '../../src/core/endpoint-changes.js';
 import { resolveEndpointRows, UNKNOWN_ADDRESS, type Endpoint } from '../../src/core/endpoints.js';
 import type { NodeView } from '../../src/core/model.js';
 import {
@@ -286,5 +287,30 @@ describe('drainChanges: what a change to N replicas writes first, and waits for'
       inUsePhrase(['a', 'b', 'c', 'd', 'e', 'f', 'g']),
       'removes 7 room(s) in use (Allocated): a, b, c, d, e and 2 more',
     );
+  });
+});
+
+describe('--watch reports a change of room state', () => {
+  it('a room allocated, its metadata changed, or freed is MODIFIED; the same allocation read again is no change', () => {
+    const free = row(0);
+    const allocation = { allocatedAt: 't', metadata: { match: 'm' }, stale: false };
+    const taken = row(0, { state: 'Allocated', allocation });
+    assert.deepEqual(
+      diffEndpoints([free], [taken]).map((c) => [c.type, c.endpoint.state]),
+      [['MODIFIED', 'Allocated']],
+    );
+    assert.deepEqual(
+      diffEndpoints(
+        [taken],
+        [row(0, { state: 'Allocated', allocation: { ...allocation, metadata: { match: 'm' } } })],
+      ),
+      [],
+    );
+    assert.equal(
+      diffEndpoints([taken], [row(0, { state: 'Allocated', allocation: { ...allocation, stale: true } })])
+        .length,
+      1,
+    );
+    assert.equal(diffEndpoints([taken], [row(0, { state: 'Draining' })])[0]?.type, 'MODIFIED');
   });
 });
