@@ -86,7 +86,7 @@ describe('createAllocator (nock, a driven watch): one write per allocation, neve
       const calls = Array.from({ length: 4 }, () =>
         rooms.allocate().then(
           (r) => r.pod,
-          (e: { exitCode?: number }) => `exit ${String(e.exitCode)}`,
+          (e: unknown) => `exit ${String((e as { exitCode?: number }).exitCode)}`,
         ),
       );
       // The watches then show what happened: room 0 taken elsewhere, 1 and 2 by us.
