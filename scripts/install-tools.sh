@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Usage: scripts/install-tools.sh [helm] [krew] [redis] [netfilter] [rcodesign]   (default: helm krew redis netfilter)
+# Usage: scripts/install-tools.sh [helm] [krew] [kube-score] [redis] [netfilter] [rcodesign]   (default: helm krew kube-score redis netfilter)
 # Installs the real binaries the tests run, pinned, into a cache outside the repo:
 #   helm 3 and helm 4, built from their Go modules with upstream's ldflags;
 #   krew, built from its Go module (the packaging tests install the plugin with it);
+#   kube-score, built from its Go module (test/chart/kube-score.test.ts lints every render of the chart with it);
 #   rcodesign, from crates.io, and Debian's openssl: `npm run package` verifies the Node.js project's
 #   signature on the macOS Node with openssl, and signs the result ad hoc with rcodesign;
 #   redis-server and redis-cli, from Debian's package;
@@ -13,6 +14,7 @@ set -euo pipefail
 HELM3_VERSION=v3.22.0
 HELM4_VERSION=v4.3.1
 KREW_VERSION=v0.4.4
+KUBE_SCORE_VERSION=v1.20.0
 RCODESIGN_VERSION=0.29.0
 
 cache=${EXPOSE_PODS_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-expose-pods/tools}
@@ -85,6 +87,20 @@ build_krew() {
   log "✔ krew $KREW_VERSION built in $((SECONDS - start))s: $dir/kubectl-krew"
 }
 
+build_kube_score() {
+  local dir="$cache/kube-score-$KUBE_SCORE_VERSION" src start=$SECONDS
+  if [ -x "$dir/kube-score" ]; then log "✔ kube-score $KUBE_SCORE_VERSION (cached) $dir/kube-score"; return; fi
+  need go "install Go from https://go.dev/dl or your package manager"
+  log "… building kube-score $KUBE_SCORE_VERSION from its Go module"
+  src=$(go mod download -json "github.com/zegl/kube-score@$KUBE_SCORE_VERSION" | awk -F'"' '/"Dir"/ {print $4}')
+  [ -n "$src" ] || { log "error: cannot download github.com/zegl/kube-score@$KUBE_SCORE_VERSION"; exit 1; }
+  mkdir -p "$dir.tmp"
+  (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$KUBE_SCORE_VERSION" \
+    -o "$dir.tmp/kube-score" ./cmd/kube-score)
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  log "✔ kube-score $KUBE_SCORE_VERSION built in $((SECONDS - start))s: $dir/kube-score"
+}
+
 build_rcodesign() {
   local dir="$cache/rcodesign-$RCODESIGN_VERSION"
   # openssl verifies the Node.js project's signature on the macOS Node before it is embedded.
@@ -100,15 +116,16 @@ build_rcodesign() {
 
 # With no arguments, everything the tests need; otherwise only the named parts.
 # kubectl comes with the local control plane: test/cluster/cluster.sh build.
-parts=${*:-helm krew redis netfilter}
+parts=${*:-helm krew kube-score redis netfilter}
 for part in $parts; do
   case $part in
     helm) build_helm "$HELM3_VERSION"; build_helm "$HELM4_VERSION" ;;
     krew) build_krew ;;
+    kube-score) build_kube_score ;;
     rcodesign) build_rcodesign ;;
     redis) install_redis ;;
     netfilter) install_netfilter ;;
-    *) log "error: unknown part $part (use helm, krew, redis, netfilter or rcodesign)"; exit 2 ;;
+    *) log "error: unknown part $part (use helm, krew, kube-score, redis, netfilter or rcodesign)"; exit 2 ;;
   esac
 done
 
@@ -117,6 +134,7 @@ cat > "$cache/env" <<ENV
 HELM3=$cache/helm-$HELM3_VERSION/helm
 HELM4=$cache/helm-$HELM4_VERSION/helm
 KREW=$cache/krew-$KREW_VERSION/kubectl-krew
+KUBE_SCORE=$cache/kube-score-$KUBE_SCORE_VERSION/kube-score
 RCODESIGN=$cache/rcodesign-$RCODESIGN_VERSION/bin/rcodesign
 ENV
 log "tools: $cache/env"

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 only=${1:-all}
 start=$SECONDS
-bash scripts/install-tools.sh helm krew redis netfilter rcodesign
+bash scripts/install-tools.sh helm krew kube-score redis netfilter rcodesign
 bash test/cluster/cluster.sh build
 echo "tools ready in $((SECONDS - start))s" >&2
 
