@@ -47,7 +47,7 @@ describe('endpoints on the InternalIP-only node', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stdout,
-      /^solo-expose-pods-0 +true +kwok-node-3 +198\.51\.100\.13 +InternalIP +32500 +TCP +solo-expose-pods-0 +Ready\n$/,
+      /^solo-expose-pods-0 +true +kwok-node-3 +198\.51\.100\.13 +InternalIP +32500 +TCP +solo-expose-pods-0 +Ready +Free\n$/,
     );
   });
 
