@@ -67,8 +67,8 @@ function addNodes(): void {
     },
     status: {
       addresses: [{ type: 'InternalIP', address: `198.51.100.${200 + i}` }],
-      allocatable: { cpu: '64', memory: '512Gi', pods: '1000' },
-      capacity: { cpu: '64', memory: '512Gi', pods: '1000' },
+      allocatable: { cpu: '64', memory: '512Gi', pods: '1000', 'ephemeral-storage': '1Ti' },
+      capacity: { cpu: '64', memory: '512Gi', pods: '1000', 'ephemeral-storage': '1Ti' },
     },
   }));
   const r = spawnSync(TOOLS.KUBECTL, ['apply', '-f', '-'], {

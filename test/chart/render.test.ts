@@ -129,13 +129,17 @@ for (const helm of HELMS) {
     const sts = (objs: K8sObject[]) => find(objs, 'StatefulSet', 'r-expose-pods');
     const room = (objs: K8sObject[]) => sts(objs).spec.template.spec.containers[0];
 
-    it('defaults: 2 pods, 2 NodePort Services on 30880 and 30881, TCP probes, Redis with a generated password', () => {
+    it('defaults: 2 pods, 2 NodePort Services on 30880 and 30881, a TCP readiness probe, Redis with a generated password', () => {
       const objs = render(helm.path);
       assert.equal(sts(objs).spec.replicas, 2);
       assert.equal(sts(objs).spec.podManagementPolicy, 'OrderedReady');
       assert.deepEqual(ports(objs), [30880, 30881]);
       assert.ok(podServices(objs).every((s) => s.spec.type === 'NodePort' && s.spec.ports[0].port === 8080));
       assert.deepEqual(room(objs).readinessProbe.tcpSocket, { port: 'room' });
+      // Readiness only: the same check as liveness would kill a busy room instead of taking it out of rotation.
+      assert.equal(room(objs).livenessProbe, undefined);
+      assert.deepEqual(room(objs).resources.requests['ephemeral-storage'], '64Mi');
+      assert.deepEqual(room(objs).resources.limits['ephemeral-storage'], '1Gi');
       assert.deepEqual(room(objs).args, ['serve-hostname', '--port=8080', '--http=true']);
       assert.deepEqual(room(objs).ports, [{ name: 'room', containerPort: 8080, protocol: 'TCP' }]);
       const secret = find(objs, 'Secret', 'r-expose-pods-redis');
@@ -342,10 +346,16 @@ for (const helm of HELMS) {
         assert.match(conf, new RegExp(`^${line.replace(/[*+]/g, '\\$&')}$`, 'm'));
     });
 
-    it('redis.networkPolicy: none by default; opted in, Redis admits only this release’s rooms and test pod, plus extraFrom', () => {
-      assert.equal(ofKind(render(helm.path), 'NetworkPolicy').length, 0);
+    it('redis.networkPolicy: on by default, Redis admits only this release’s rooms and test pod, plus extraFrom; off on request', () => {
+      assert.deepEqual(
+        ofKind(render(helm.path), 'NetworkPolicy').map((o) => o.metadata.name),
+        ['r-expose-pods-redis'],
+      );
+      assert.equal(
+        ofKind(render(helm.path, ['--set', 'redis.networkPolicy.enabled=false']), 'NetworkPolicy').length,
+        0,
+      );
       const objs = render(helm.path, [
-        ...['--set', 'redis.networkPolicy.enabled=true'],
         ...['--set', 'redis.networkPolicy.extraFrom[0].namespaceSelector.matchLabels.team=matchmaking'],
       ]);
       const np = find(objs, 'NetworkPolicy', 'r-expose-pods-redis');

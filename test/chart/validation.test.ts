@@ -57,6 +57,11 @@ const BAD_VALUES: { name: string; args: string[]; expect: RegExp[] }[] = [
     ],
   },
   {
+    name: 'a liveness probe that is the readiness check again',
+    args: ['--set', 'room.livenessProbe.tcpSocket.port=room', '--set', 'room.livenessProbe.periodSeconds=30'],
+    expect: [/room\.livenessProbe is the same check as the readiness probe/],
+  },
+  {
     name: 'tcpSocket liveness probe with UDP',
     args: ['--set', 'room.protocol=UDP', '--set', 'room.livenessProbe.tcpSocket.port=room'],
     expect: [/room\.livenessProbe uses tcpSocket but room\.protocol is UDP/],

@@ -18,11 +18,11 @@ const toolsDir =
   path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'kubectl-expose-pods/tools');
 
 /**
- * The binaries the tests run: helm 3 and 4 from scripts/install-tools.sh, kubectl
+ * The binaries the tests run: helm 3 and 4, krew and kube-score from scripts/install-tools.sh, kubectl
  * from the control-plane build (test/cluster/cluster.sh build). A missing one
  * fails the test run; it never skips.
  */
-function loadTools(): Record<'HELM3' | 'HELM4' | 'KREW' | 'KUBECTL', string> {
+function loadTools(): Record<'HELM3' | 'HELM4' | 'KREW' | 'KUBE_SCORE' | 'KUBECTL', string> {
   const envFile = path.join(toolsDir, 'env');
   if (!existsSync(envFile))
     throw new Error(`${envFile} is missing: run npm run tools (npm test does it first)`);
@@ -44,7 +44,13 @@ function loadTools(): Record<'HELM3' | 'HELM4' | 'KREW' | 'KUBECTL', string> {
   const bin = /^CLUSTER_BIN=(.*)$/m.exec(cluster.stdout)?.[1];
   const kubectl = bin && path.join(bin, 'kubectl');
   if (!kubectl || !existsSync(kubectl)) throw new Error('kubectl is not built: run npm run cluster:build');
-  return { HELM3: get('HELM3'), HELM4: get('HELM4'), KREW: get('KREW'), KUBECTL: kubectl };
+  return {
+    HELM3: get('HELM3'),
+    HELM4: get('HELM4'),
+    KREW: get('KREW'),
+    KUBE_SCORE: get('KUBE_SCORE'),
+    KUBECTL: kubectl,
+  };
 }
 
 export const TOOLS = loadTools();

@@ -124,17 +124,14 @@ capabilities:
 {{- define "expose-pods.roomProbe" -}}
 {{- $p := index .root.Values.room .name -}}
 {{- if kindIs "invalid" $p -}}
-{{- if eq .root.Values.room.protocol "TCP" -}}
+{{- /* Readiness only: a connection to the room's port says "send players here". A liveness check
+on the same port would kill a busy room instead of taking it out of rotation, and a process that
+dies is restarted without one; set room.livenessProbe to what your server can answer when alive. */ -}}
+{{- if and (eq .root.Values.room.protocol "TCP") (eq .name "readinessProbe") -}}
 tcpSocket:
   port: room
-{{- if eq .name "livenessProbe" }}
-initialDelaySeconds: 10
-periodSeconds: 20
-failureThreshold: 3
-{{- else }}
 periodSeconds: 5
 failureThreshold: 3
-{{- end }}
 {{- end -}}
 {{- else if $p -}}
 {{- toYaml $p -}}
@@ -149,6 +146,12 @@ failureThreshold: 3
 {{- $count := include "expose-pods.exposeCount" . | int -}}
 {{- if gt (len $full) 52 -}}
 {{- $errs = append $errs (printf "the resource name %q is %d characters; StatefulSet names longer than 52 break the pod's controller-revision-hash label. Shorten the release name or set fullnameOverride." $full (len $full)) -}}
+{{- end -}}
+{{- /* The same check, whatever its timing: what the probe runs, without when and how often. */ -}}
+{{- $live := pick ($v.room.livenessProbe | default dict) "exec" "httpGet" "tcpSocket" "grpc" -}}
+{{- $ready := pick (include "expose-pods.roomProbe" (dict "root" . "name" "readinessProbe") | fromYaml | default dict) "exec" "httpGet" "tcpSocket" "grpc" -}}
+{{- if and $live (eq (toYaml $live) (toYaml $ready)) -}}
+{{- $errs = append $errs "room.livenessProbe is the same check as the readiness probe: a busy room would be killed instead of taken out of rotation. Give liveness a check of its own (a health endpoint), or leave it null" -}}
 {{- end -}}
 {{- if $v.expose.nodePorts -}}
 {{- if lt (len $v.expose.nodePorts) $count -}}
