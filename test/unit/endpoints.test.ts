@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import {
+  candidateAddresses,
   DEFAULT_ADDRESS_TYPES,
   hostPort,
   internalOnly,
   parseAddressTypes,
   resolveEndpointRows,
+  selectRows,
   UNKNOWN_ADDRESS,
   type EndpointsInput,
 } from '../../src/core/endpoints.js';
@@ -272,5 +274,61 @@ describe('hostPort, internalOnly, parseAddressTypes', () => {
       /use a comma-separated list of ExternalDNS, ExternalIP/,
     );
     assert.equal(typeof parseAddressTypes(''), 'string');
+  });
+});
+
+describe('selectRows and candidateAddresses: the filters --ordinal, --ready-only and --probe use', () => {
+  const rows = [0, 1, 2].map(
+    (n) =>
+      resolveEndpointRows(
+        input((i) => {
+          i.replicas = 3;
+          i.pods = [pod(0), pod(1), pod(2, { ready: false })];
+          i.services = [svc(0), svc(1), svc(2)];
+        }),
+      )[n]!,
+  );
+  it('--ordinal keeps that row alone, Ready or not; --ready-only keeps the Ready ones; both combine', () => {
+    assert.deepEqual(
+      selectRows(rows, { ordinal: 1 }).map((r) => r.ordinal),
+      [1],
+    );
+    assert.deepEqual(
+      selectRows(rows, { ordinal: 2 }).map((r) => r.ordinal),
+      [2],
+    );
+    assert.deepEqual(
+      selectRows(rows, { readyOnly: true }).map((r) => r.ordinal),
+      [0, 1],
+    );
+    assert.deepEqual(
+      selectRows(rows, { ordinal: 1, readyOnly: true }).map((r) => r.ordinal),
+      [1],
+    );
+    assert.deepEqual(selectRows(rows, { ordinal: 2, readyOnly: true }), []);
+    assert.deepEqual(
+      selectRows(rows, {}).map((r) => r.ordinal),
+      [0, 1, 2],
+    );
+  });
+  it('candidateAddresses: every address of a wanted type, in the preference order, others left out', () => {
+    const node: NodeView = {
+      name: 'm',
+      ready: true,
+      addresses: [
+        { type: 'InternalIP', address: '10.0.0.1' },
+        { type: 'ExternalIP', address: '203.0.113.1' },
+        { type: 'Hostname', address: 'm' },
+        { type: 'InternalIP', address: 'fd00::1' },
+        { type: 'ExternalIP', address: '203.0.113.2' },
+      ],
+    };
+    assert.deepEqual(candidateAddresses(node, ['ExternalIP', 'InternalIP']), [
+      { address: '203.0.113.1', type: 'ExternalIP' },
+      { address: '203.0.113.2', type: 'ExternalIP' },
+      { address: '10.0.0.1', type: 'InternalIP' },
+      { address: 'fd00::1', type: 'InternalIP' },
+    ]);
+    assert.deepEqual(candidateAddresses(node, ['InternalDNS']), []);
   });
 });

@@ -286,6 +286,61 @@ describe('chartMadeClaims', () => {
   });
 });
 
+describe('chartMadeClaims once the release manifest is gone: by the chart’s labels only', () => {
+  const claim = (name: string, labels: Record<string, string> = {}) => ({ name, labels });
+  const ours = (component: string) => ({
+    'app.kubernetes.io/name': 'expose-pods',
+    'app.kubernetes.io/component': component,
+  });
+  // Each row: a claim, and whether uninstall --delete-data may delete it.
+  const cases: [string, ReturnType<typeof claim>, boolean][] = [
+    ['a room claim of the chart, with an ordinal', claim(`data-${W}-3`, ours('room')), true],
+    ['the chart’s Redis claim', claim(`${W}-redis-data`, ours('redis')), true],
+    ['a room claim without an ordinal at the end', claim(`data-${W}-3x`, ours('room')), false],
+    ['an ordinal not at the end', claim(`data-${W}-3-backup`, ours('room')), false],
+    ['a leading zero is no ordinal', claim(`data-${W}-03`, ours('room')), false],
+    [
+      'another chart’s claim, named like ours',
+      claim(`data-${W}-3`, { ...ours('room'), 'app.kubernetes.io/name': 'other' }),
+      false,
+    ],
+    [
+      'only the instance label (Argo CD puts it on everything)',
+      claim(`data-${W}-3`, { 'app.kubernetes.io/instance': 'rooms' }),
+      false,
+    ],
+    ['the chart’s name, another component', claim(`data-${W}-3`, ours('test')), false],
+    [
+      'the chart’s name and no component',
+      claim(`data-${W}-3`, { 'app.kubernetes.io/name': 'expose-pods' }),
+      false,
+    ],
+  ];
+  for (const [name, c, deleted] of cases)
+    it(`${deleted ? 'deletes' : 'keeps'}: ${name}`, () => {
+      assert.deepEqual(chartMadeClaims([c], undefined), deleted ? [c.name] : []);
+    });
+});
+
+describe('capacityProblems at the exact fit', () => {
+  const slots = podSlotBudget(
+    [
+      { name: 'a', ready: true, addresses: [], allocatablePods: 3 },
+      { name: 'b', ready: true, addresses: [], allocatablePods: 3 },
+    ],
+    new Map([['a', 1]]),
+  );
+  it('as many new pods as free slots fit; one more does not', () => {
+    assert.equal(slots.free, 5);
+    assert.deepEqual(capacityProblems(5, 5, false, slots), []);
+    assert.equal(capacityProblems(6, 6, false, slots).length, 1);
+  });
+  it('onePerNode: as many replicas as nodes fit; one more does not', () => {
+    assert.deepEqual(capacityProblems(0, 2, true, slots), []);
+    assert.match(capacityProblems(0, 3, true, slots)[0] ?? '', /3 replicas cannot all be scheduled/);
+  });
+});
+
 describe('redactSecrets', () => {
   it('replaces Secret values, keeps keys, comments and other objects', () => {
     const text = [

@@ -585,3 +585,34 @@ describe('scale-down with rooms in use: the plan and what needs a yes', () => {
     assert.deepEqual(scaleDisruptions(planScale(notReady), false), []);
   });
 });
+
+describe('scale: the boundaries and the notes, both sides', () => {
+  it('a StatefulSet drifted from the release is not "nothing to change", even when it already has the target', () => {
+    const drifted = planScale(input({ live: 3, target: 3, releaseReplicas: 2 }));
+    assert.equal(drifted.noop, false);
+    assert.match(drifted.notes.join('\n'), /the StatefulSet runs 3 replicas but the release says 2/);
+    const settled = planScale(input({ live: 3, target: 3 }));
+    assert.equal(settled.noop, true);
+    assert.deepEqual(settled.notes, [], 'no drift note when the release and the StatefulSet agree');
+  });
+  it('expose.nodePorts: exactly as many ports as Services is enough; one Service more is refused', () => {
+    const fit = input({ live: 2, target: 3, nodePorts: [31000, 31001, 31002] });
+    assert.deepEqual(preflight(fit, planScale(fit)), []);
+    const short = input({ live: 2, target: 4, nodePorts: [31000, 31001, 31002] });
+    assert.match(
+      preflight(short, planScale(short)).join('\n'),
+      /expose\.nodePorts lists 3 ports, and 4 Services need one each/,
+    );
+  });
+  it('the pinned-count notes appear only when expose.count differs from the target', () => {
+    assert.deepEqual(planScale(input({ live: 2, target: 3, pinnedCount: 3 })).notes, []);
+    assert.match(
+      planScale(input({ live: 2, target: 4, pinnedCount: 3 })).notes.join('\n'),
+      /ordinals 3\.\.3 get no Service/,
+    );
+    assert.match(
+      planScale(input({ live: 2, target: 2, pinnedCount: 3 })).notes.join('\n'),
+      /Services 2\.\.2 have no pod/,
+    );
+  });
+});

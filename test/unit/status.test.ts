@@ -194,6 +194,30 @@ describe('assessStatus', () => {
       message: /nodePort 31001 \(ordinal 1\) is taken by Service arena\/other-0 of release other/,
     },
     {
+      name: 'expose.nodePorts without a base: the listed ports are still checked',
+      change: (s) => {
+        s.values.nodePortBase = undefined;
+        s.values.nodePorts = [31000, 31001];
+        s.services = [svc(0, 31000)];
+        s.allServices = [svc(0, 31000), { ...svc(1, 31001), name: 'other-0', namespace: 'arena' }];
+        s.pods.pop();
+        s.statefulSet!.replicas = 2;
+      },
+      kinds: ['NodePortCollision'],
+      message: /nodePort 31001 \(ordinal 1\) is taken by Service arena\/other-0/,
+    },
+    {
+      name: 'a Service named like our ordinal but in another namespace holds its port: a collision',
+      change: (s) => {
+        s.services.pop();
+        s.allServices = [svc(0), { ...svc(1), namespace: 'arena', release: undefined }];
+        s.pods.pop();
+        s.statefulSet!.replicas = 2;
+      },
+      kinds: ['NodePortCollision'],
+      message: new RegExp(`nodePort 30881 \\(ordinal 1\\) is taken by Service arena/${WL}-1$`),
+    },
+    {
       name: 'the release is not deployed',
       change: (s) => {
         s.release.status = 'pending-upgrade';
