@@ -68,6 +68,18 @@ export function roomObjectsOf(
 /** The label selector of rooms neither allocated nor draining: what allocate may take. */
 export const UNMARKED_ROOMS = `!${STATE_LABEL},!${DRAINING_LABEL}`;
 
+/** The release's StatefulSet alone, as RoomObjects with no pods, Services or nodes yet. */
+export async function readRoomSet(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<RoomObjects> {
+  const read = await releaseReader(kube, namespace, release);
+  const objects = roomObjectsOf(namespace, (await read.statefulSets()).items, [], [], []);
+  if (!objects) throw noStatefulSet(release, namespace);
+  return objects;
+}
+
 /**
  * What one allocation reads first: the StatefulSet, and the names of the
  * room pods that carry no mark (the API server leaves out the others), also

@@ -15,6 +15,7 @@ import {
   markPod,
   readRoomObjects,
   readPod,
+  readRoomSet,
   readUnmarkedRooms,
   roomEndpointOf,
   type RoomObjects,
@@ -194,30 +195,29 @@ export async function deallocate(opts: DeallocateOptions): Promise<Deallocation>
     throw new UsageError('name the room by its pod or by --ordinal, not both');
   const kube = await loadKube(kubeFlagsOf(opts));
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
+  // The StatefulSet (for the pods' prefix), then the one pod: the cost does not follow the rooms.
+  const set = await readRoomSet(kube, kube.namespace, release);
+  const { workload } = set.input;
+  const name = opts.pod !== undefined ? podName(opts.pod) : `${workload}-${String(opts.ordinal)}`;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const objects = await readRoomObjects(kube, kube.namespace, release);
-    const rows = rowsWith(objects, addressTypes);
-    const name =
-      opts.pod !== undefined ? podName(opts.pod) : `${objects.input.workload}-${String(opts.ordinal)}`;
-    const pod = objects.input.pods.find((p) => p.name === name);
+    const pod =
+      ordinalOf(name, workload) === undefined ? undefined : await readPod(kube, kube.namespace, name);
     if (!pod?.resourceVersion)
       throw new ExposePodsError(
         `release ${release} has no room pod ${name} in namespace ${kube.namespace}`,
         ExitCode.NOT_FOUND,
         `See its rooms with: kubectl expose-pods endpoints ${release} -n ${kube.namespace}`,
       );
-    const row = rows.find((r) => r.pod === name) as Endpoint;
-    if (!pod.mark?.allocated) return { endpoint: row, wasAllocated: false };
+    const rowOf = async (p: PodView) =>
+      rowsWith(await withEndpointOf(kube, set, p), addressTypes).find((r) => r.pod === name) as Endpoint;
+    if (!pod.mark?.allocated) return { endpoint: await rowOf(pod), wasAllocated: false };
     const outcome = await markPod(
       kube,
       kube.namespace,
       { name, resourceVersion: pod.resourceVersion },
-      deallocationPatch(objects.templateSetsSafeToEvict),
+      deallocationPatch(set.templateSetsSafeToEvict),
     );
-    if (outcome.kind === 'written') {
-      const endpoint = rowsWith(objects, addressTypes, outcome.pod).find((r) => r.pod === name) as Endpoint;
-      return { endpoint, wasAllocated: true };
-    }
+    if (outcome.kind === 'written') return { endpoint: await rowOf(outcome.pod), wasAllocated: true };
   }
   throw new ExposePodsError(
     `could not deallocate the room: its pod changed while it was being written, ${MAX_ROUNDS} times`,

@@ -98,6 +98,14 @@ function allocateReads(
   return scope;
 }
 
+/** What deallocate reads: the StatefulSet, the one pod, then its Service and node for the row. */
+function deallocateReads(scope: nock.Scope, thePod: unknown, i: number): nock.Scope {
+  mockReleaseLists(scope, { statefulSets: { items: [statefulSet()] } });
+  scope.get(`/api/v1/namespaces/game/pods/rooms-expose-pods-${i}`).reply(200, thePod as nock.Body);
+  scope.get(`/api/v1/namespaces/game/services/rooms-expose-pods-${i}`).reply(200, service(i));
+  return scope.get('/api/v1/nodes/n0').reply(200, node);
+}
+
 interface Patch {
   metadata: {
     resourceVersion: string;
@@ -240,7 +248,7 @@ describe('allocate and deallocate (nock): the exact writes', () => {
         'expose-pods.io/allocated-at': '2026-12-04T00:00:00Z',
       },
     );
-    const scope = reads(nock(FAKE_SERVER), [pod(0), allocated, pod(2)]);
+    const scope = deallocateReads(nock(FAKE_SERVER), allocated, 1);
     scope
       .patch('/api/v1/namespaces/game/pods/rooms-expose-pods-1')
       .query({ fieldManager: 'kubectl-expose-pods' })
@@ -257,20 +265,29 @@ describe('allocate and deallocate (nock): the exact writes', () => {
     assert.deepEqual([out.wasAllocated, out.endpoint.state], [true, 'Draining']);
 
     // Not allocated: nothing is written (nock would refuse an unexpected PATCH).
-    const again = reads(nock(FAKE_SERVER), [pod(0), pod(1), pod(2)]);
+    const again = deallocateReads(nock(FAKE_SERVER), pod(1), 1);
     const second = await deallocate({ ...opts, ordinal: 1 });
     assert.ok(again.isDone());
     assert.deepEqual([second.wasAllocated, second.endpoint.state], [false, 'Free']);
   });
 
   it('deallocate of a pod the release does not have is exit 7', async () => {
-    const scope = reads(nock(FAKE_SERVER), [pod(0)]);
+    // Another prefix: not one of its rooms, and no request for it.
+    const scope = mockReleaseLists(nock(FAKE_SERVER), { statefulSets: { items: [statefulSet()] } });
     await assert.rejects(deallocate({ ...opts, pod: 'other-0' }), (e: ExposePodsError) => {
       assert.equal(e.exitCode, ExitCode.NOT_FOUND);
       assert.match(e.message, /release rooms has no room pod other-0 in namespace game/);
       return true;
     });
     assert.ok(scope.isDone());
+    // Its own name, but gone.
+    const gone = mockReleaseLists(nock(FAKE_SERVER), { statefulSets: { items: [statefulSet()] } });
+    gone.get('/api/v1/namespaces/game/pods/rooms-expose-pods-7').reply(404, { kind: 'Status', code: 404 });
+    await assert.rejects(
+      deallocate({ ...opts, ordinal: 7 }),
+      /release rooms has no room pod rooms-expose-pods-7/,
+    );
+    assert.ok(gone.isDone());
   });
 
   it("warns, as endpoints does, when the address handed out is one kube-proxy's configuration refuses NodePorts on", async () => {
