@@ -24,8 +24,8 @@ Prints the room as an endpoints row (STATE Allocated), with the warning endpoint
       command: 'kubectl expose-pods allocate rooms -n game --meta match=m-42 -o json',
     },
     {
-      description: 'Only rooms whose pods carry a label:',
-      command: 'kubectl expose-pods allocate rooms -n game -l topology.kubernetes.io/zone=eu-1a -o name',
+      description: 'Only rooms whose pods carry a label (set by room.podLabels, or kubectl label pod):',
+      command: 'kubectl expose-pods allocate rooms -n game -l map=forest -o name',
     },
   ];
 
