@@ -3,8 +3,8 @@ import type { V1Pod, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 import type { EndpointsInput } from '../core/endpoints.js';
 import type { NodeView } from '../core/model.js';
 import type { ResolvedKube } from './config.js';
-import { noStatefulSet, releaseReader, unlessForbidden } from './release-reader.js';
-import { nodeView, podView, serviceView } from './views.js';
+import { readRoomObjects } from './room-marks.js';
+import { podView, serviceView } from './views.js';
 
 /**
  * The four lists `endpoints` needs, by the chart's labels, in parallel: the
@@ -16,16 +16,7 @@ export async function readEndpointObjects(
   namespace: string,
   release: string,
 ): Promise<Omit<EndpointsInput, 'addressTypes'>> {
-  const read = await releaseReader(kube, namespace, release);
-  const [sts, pods, services, nodes] = await Promise.all([
-    read.statefulSets(),
-    read.roomPods(),
-    read.podServices(),
-    unlessForbidden(read.nodes()),
-  ]);
-  const input = endpointsInput(namespace, sts.items, pods.items, services.items, nodes?.items.map(nodeView));
-  if (!input) throw noStatefulSet(release, namespace);
-  return input;
+  return (await readRoomObjects(kube, namespace, release)).input;
 }
 
 /** What resolveEndpointRows needs, from the listed objects; undefined without the StatefulSet. */
