@@ -44,6 +44,28 @@ describe('clusterIPBudget: ClusterIPs left in the Service CIDRs', () => {
     assert.deepEqual([b.family, b.total, b.used, b.free], ['IPv4', 20, 3, 17]);
   });
 
+  it('dual stack: the family with fewer free addresses is the headline, IPv6 when it is the tighter one', () => {
+    const b = clusterIPBudget(
+      [{ name: 'kubernetes', cidrs: ['10.96.0.0/24', 'fd00::/125'] }],
+      ['10.96.0.1', 'fd00::1', 'fd00::2', 'fd00::3', 'fd00::4'],
+    );
+    assert.ok(!('unknown' in b));
+    assert.deepEqual([b.family, b.total, b.used, b.free], ['IPv6', 7, 4, 3]);
+    assert.deepEqual(
+      b.cidrs.map((c) => c.cidr),
+      ['fd00::/125'],
+    );
+  });
+
+  it('IPv6 only: counted as IPv6, IPv4 addresses outside it ignored', () => {
+    const b = clusterIPBudget(
+      [{ name: 'kubernetes', cidrs: ['fd00:10::/112'] }],
+      ['fd00:10::a', '10.96.0.1'],
+    );
+    assert.ok(!('unknown' in b));
+    assert.deepEqual([b.family, b.used], ['IPv6', 1]);
+  });
+
   it('no ServiceCIDR at all: unknown, with why', () => {
     assert.deepEqual(clusterIPBudget([], ['10.96.0.1']), { unknown: 'the cluster lists no ServiceCIDR' });
   });

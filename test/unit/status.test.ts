@@ -573,3 +573,39 @@ describe('rooms in use in status', () => {
     ]);
   });
 });
+
+describe('the budget notes: at 80% used, and absent below', () => {
+  const addresses = (n: number) => Array.from({ length: n }, (_, i) => `fd00::${(i + 1).toString(16)}`);
+  const withIPs = (used: number) =>
+    assessStatus(
+      snapshot((s) => {
+        // fd00::/124: 15 addresses the allocator hands out.
+        s.serviceIPs = { cidrs: [{ name: 'kubernetes', cidrs: ['fd00::/124'] }], addresses: addresses(used) };
+      }),
+    );
+  it('ClusterIPs: 12 of 15 (80%) is a note; 11 of 15 (73%) is none', () => {
+    assert.match(
+      withIPs(12).notes.join('\n'),
+      /the Service IPv6 range \(fd00::\/124\) is 80% used \(12 of 15 ClusterIPs\): 3 left/,
+    );
+    assert.deepEqual(
+      withIPs(11).notes.filter((n) => n.includes('ClusterIPs')),
+      [],
+    );
+  });
+  it('pod slots: 8 of 10 taken is a note; 7 of 10 is none', () => {
+    const withSlots = (bound: number) =>
+      assessStatus(
+        snapshot((s) => {
+          s.nodes[0]!.allocatablePods = 10;
+          s.boundPerNode = new Map([['node-a', bound]]);
+        }),
+      ).notes.filter((n) => n.includes('pod slots'));
+    assert.equal(withSlots(8).length, 1);
+    assert.match(withSlots(8)[0] ?? '', /80% of their pod slots taken \(8 of 10\): 2 left for new rooms/);
+    assert.deepEqual(withSlots(7), []);
+  });
+  it('a healthy release with room to spare has no notes at all', () => {
+    assert.deepEqual(withIPs(1).notes, []);
+  });
+});
