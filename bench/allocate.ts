@@ -18,6 +18,8 @@ import { CHART, CLI, TOOLS } from '../test/support/tools.js';
 import { clusterEnv, markdownTable, pluginEnv, sh } from './support.js';
 
 const N = Number(process.argv[2] ?? 1000);
+/** `--library-only`: the allocator against the floor, without the one-shot calls and the processes. */
+const LIBRARY_ONLY = process.argv.includes('--library-only');
 const CALLERS = 10;
 const RUNS = 5;
 const NS = 'bench-alloc';
@@ -143,22 +145,24 @@ rows.push([
 
 freeAll();
 handed.clear();
-const ONE_SHOT = Math.min(N, 100);
+const ONE_SHOT = LIBRARY_ONLY ? 0 : Math.min(N, 100);
 let left = ONE_SHOT;
-const oneShot = await drain(
-  CALLERS,
-  untilNone(async () => {
-    if (left-- <= 0) throw Object.assign(new Error('enough'), { exitCode: 14 });
-    return allocate({ release: RELEASE, namespace: NS, kubeconfig });
-  }),
-);
-rows.push([
-  `allocate() x ${CALLERS} callers (first ${ONE_SHOT} rooms)`,
-  String(oneShot.done),
-  oneShot.seconds.toFixed(1),
-  (oneShot.done / oneShot.seconds).toFixed(1),
-  String(twice),
-]);
+if (!LIBRARY_ONLY) {
+  const oneShot = await drain(
+    CALLERS,
+    untilNone(async () => {
+      if (left-- <= 0) throw Object.assign(new Error('enough'), { exitCode: 14 });
+      return allocate({ release: RELEASE, namespace: NS, kubeconfig });
+    }),
+  );
+  rows.push([
+    `allocate() x ${CALLERS} callers (first ${ONE_SHOT} rooms)`,
+    String(oneShot.done),
+    oneShot.seconds.toFixed(1),
+    (oneShot.done / oneShot.seconds).toFixed(1),
+    String(twice),
+  ]);
+}
 
 // 2. The floor: one conditional PATCH per room, same callers.
 freeAll();
@@ -187,7 +191,7 @@ rows.push([
 // 3. One process: the CLI's allocate against kubectl label of the same pod.
 const cli: number[] = [];
 const label: number[] = [];
-for (let i = 0; i < RUNS; i++) {
+for (let i = 0; i < (LIBRARY_ONLY ? 0 : RUNS); i++) {
   freeAll();
   cli.push(timed(() => sh(process.execPath, [CLI, 'allocate', RELEASE, '-n', NS, '-o', 'name'], { env })));
   freeAll();
@@ -201,15 +205,17 @@ console.log(
     rows,
   ),
 );
-console.log('');
-console.log(
-  markdownTable(
-    ['one process', 'median ms'],
-    [
-      ['kubectl expose-pods allocate -o name', median(cli).toFixed(0)],
-      ['kubectl label pod (same pod)', median(label).toFixed(0)],
-      ['ratio', (median(cli) / median(label)).toFixed(2)],
-    ],
-  ),
-);
+if (!LIBRARY_ONLY) {
+  console.log('');
+  console.log(
+    markdownTable(
+      ['one process', 'median ms'],
+      [
+        ['kubectl expose-pods allocate -o name', median(cli).toFixed(0)],
+        ['kubectl label pod (same pod)', median(label).toFixed(0)],
+        ['ratio', (median(cli) / median(label)).toFixed(2)],
+      ],
+    ),
+  );
+}
 console.log(`\n${RUNS} runs for the processes; node ${process.version}; ${new Date().toISOString()}`);
