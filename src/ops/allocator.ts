@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
-import type { PodView } from '../core/model.js';
+import { ordinalOf, type PodView } from '../core/model.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { allocatable, countRooms } from '../core/rooms.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
@@ -25,7 +25,7 @@ export interface Allocator {
 }
 
 /** At most one rebuild of the view of the rooms in this many milliseconds, while allocations go well. */
-const VIEW_MS = 100;
+const VIEW_MS = 250;
 
 /** How long an allocation waits for the watches to catch up with writes before it says no room is Free. */
 const CATCH_UP_MS = 5_000;
@@ -162,9 +162,10 @@ class WatchedAllocator implements Allocator {
 
 /** The row of the room just allocated, from the view with that pod as written. */
 function rowOf(objects: RoomObjects, addressTypes: string[], won: PodView): Endpoint {
-  // Its own pod and Service are all its row depends on.
+  // Its own pod and Service are all its row depends on; rows stop at its ordinal.
   const services = objects.input.services.filter((v) => v.selectsPod === won.name);
-  const row = resolveEndpointRows({ ...objects.input, pods: [won], services, addressTypes }).find(
+  const replicas = (ordinalOf(won.name, objects.input.workload) ?? 0) + 1;
+  const row = resolveEndpointRows({ ...objects.input, replicas, pods: [won], services, addressTypes }).find(
     (r) => r.pod === won.name,
   );
   if (!row) throw new ExposePodsError(`allocated ${won.name}, but it has no row`, ExitCode.ERROR);
