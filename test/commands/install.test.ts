@@ -135,6 +135,7 @@ for (const helm of HELMS) {
       assert.deepEqual(r.stdout.trim().split('\n').sort(), [
         'configmap/rooms-expose-pods-redis',
         'deployment.apps/rooms-expose-pods-redis',
+        'networkpolicy.networking.k8s.io/rooms-expose-pods-redis',
         'persistentvolumeclaim/rooms-expose-pods-redis-data',
         'pod/rooms-expose-pods-test',
         'poddisruptionbudget.policy/rooms-expose-pods-allocated',
