@@ -334,6 +334,8 @@ class Uninstall implements fc.AsyncCommand<Model, Real> {
     m.values = undefined;
     m.allocated.clear();
     m.draining.clear();
+    // The release is gone: a later restart has no change of ours to run again (it would install anew).
+    r.last = undefined;
     await eventually('the StatefulSet gone', () =>
       sh.kubectl('get', 'statefulset', STS, '-n', r.ns).status !== 0 ? true : undefined,
     );
