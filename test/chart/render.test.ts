@@ -445,6 +445,22 @@ for (const helm of HELMS) {
       assert.equal(sts.spec.template.metadata.labels['expose-pods.io/state'], undefined);
       assert.equal(sts.metadata.annotations?.['expose-pods.io/mark-safe-to-evict'], 'true');
     });
+    it('redis probes: two different checks by default, each replaceable or removable by values', () => {
+      const redis = (args: string[] = []) =>
+        find(render(helm.path, args), 'Deployment', 'r-expose-pods-redis').spec.template.spec.containers.find(
+          (c: { name: string }) => c.name === 'redis',
+        );
+      const d = redis();
+      assert.match(d.readinessProbe.exec.command.join(' '), /redis-cli .* ping/);
+      assert.deepEqual(d.livenessProbe.tcpSocket, { port: 'redis' });
+      const set = redis([
+        ...['--set', 'redis.livenessProbe.exec.command[0]=redis-check'],
+        ...['--set-json', 'redis.readinessProbe={}'],
+      ]);
+      assert.deepEqual(set.livenessProbe, { exec: { command: ['redis-check'] } });
+      assert.equal(set.readinessProbe, undefined, '{} means none');
+    });
+
     it('both can be turned off', () => {
       const objs = render(helm.path, [
         '--set',
