@@ -51,11 +51,13 @@ export interface ManifestView {
   }[];
   /** PersistentVolumeClaims the manifest itself creates (Redis). */
   pvcs: string[];
+  /** Secrets the manifest itself creates (the Redis password, unless redis.auth.existingSecret). */
+  secrets: string[];
 }
 
 /** Reads a manifest's objects into the view a plan needs. */
 export function manifestView(objects: ManifestObject[]): ManifestView {
-  const view: ManifestView = { deployments: [], services: [], pvcs: [] };
+  const view: ManifestView = { deployments: [], services: [], pvcs: [], secrets: [] };
   for (const o of objects) {
     const name = o.metadata?.name ?? '';
     const spec = (o.spec ?? {}) as {
@@ -93,6 +95,8 @@ export function manifestView(objects: ManifestObject[]): ManifestView {
       });
     } else if (o.kind === 'PersistentVolumeClaim') {
       view.pvcs.push(name);
+    } else if (o.kind === 'Secret') {
+      view.secrets.push(name);
     }
   }
   return view;
@@ -416,6 +420,23 @@ export interface ClaimView {
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
+ * The ordinal of a StatefulSet's claim, `<template>-<statefulset>-<n>` for one
+ * of its volumeClaimTemplates; undefined for any other name (a user's
+ * `backup-<statefulset>-1` is not one unless `backup` is a template).
+ */
+export function claimOrdinal(
+  claim: string,
+  templates: readonly string[],
+  statefulSet: string,
+): number | undefined {
+  for (const t of templates) {
+    const m = new RegExp(`^${escapeRe(t)}-${escapeRe(statefulSet)}-(0|[1-9]\\d*)$`).exec(claim);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
+/**
  * The claims the chart itself made, by name: those the StatefulSet's
  * volumeClaimTemplates create (`<template>-<statefulset>-<n>`) and the PVCs the
  * manifest lists (Redis). A claim that only shares the release's instance label
@@ -425,12 +446,13 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export function chartMadeClaims(claims: ClaimView[], view: ManifestView | undefined): string[] {
   if (view) {
     const sts = view.statefulSet;
-    const patterns = (sts?.claimTemplates ?? []).map(
-      (t) => new RegExp(`^${escapeRe(t)}-${escapeRe(sts?.name ?? '')}-(0|[1-9]\\d*)$`),
-    );
     const listed = new Set(view.pvcs);
     return claims
-      .filter((c) => listed.has(c.name) || patterns.some((re) => re.test(c.name)))
+      .filter(
+        (c) =>
+          listed.has(c.name) ||
+          (sts !== undefined && claimOrdinal(c.name, sts.claimTemplates, sts.name) !== undefined),
+      )
       .map((c) => c.name)
       .sort();
   }
@@ -441,5 +463,39 @@ export function chartMadeClaims(claims: ClaimView[], view: ManifestView | undefi
       return component === 'redis' || (component === 'room' && /-(0|[1-9]\d*)$/.test(c.name));
     })
     .map((c) => c.name)
+    .sort();
+}
+
+/** A Secret as listed (metadata only): its name, labels and annotations. */
+export interface SecretMetaView {
+  name: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/**
+ * The Secrets the chart itself made, by name: those the release's manifest
+ * lists. A user's redis.auth.existingSecret is never among them, whatever its
+ * labels. With no manifest (the release is gone), only a Secret that Helm
+ * created for this release in this namespace (its meta.helm.sh annotations)
+ * and that carries the chart's Redis labels.
+ */
+export function chartMadeSecrets(
+  secrets: SecretMetaView[],
+  release: string,
+  namespace: string,
+  view: ManifestView | undefined,
+): string[] {
+  const listed = new Set(view?.secrets);
+  return secrets
+    .filter((s) =>
+      view
+        ? listed.has(s.name)
+        : s.labels['app.kubernetes.io/name'] === CHART_NAME &&
+          s.labels['app.kubernetes.io/component'] === 'redis' &&
+          s.annotations['meta.helm.sh/release-name'] === release &&
+          s.annotations['meta.helm.sh/release-namespace'] === namespace,
+    )
+    .map((s) => s.name)
     .sort();
 }

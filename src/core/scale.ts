@@ -1,5 +1,5 @@
 import type { BudgetChange } from './budget.js';
-import type { OrderedStart } from './release-change.js';
+import { claimOrdinal, type OrderedStart } from './release-change.js';
 import { inUsePhrase } from './rooms.js';
 import { byOrdinal, type PodView, type ServiceView } from './model.js';
 
@@ -23,8 +23,10 @@ export interface ScaleInput {
   pods: PodView[];
   /** The release's per-pod Services. */
   services: ServiceView[];
-  /** PVC names of the release. */
+  /** PVC names of the release (by its instance label: a user's claim may carry it too). */
   pvcs: string[];
+  /** The StatefulSet's volumeClaimTemplates: only <template>-<workload>-<i> are the StatefulSet's claims. */
+  claimTemplates: string[];
 }
 
 export interface PlannedService {
@@ -106,11 +108,9 @@ export function planScale(input: ScaleInput): ScalePlan {
       nodePort: liveServices.get(i)?.ports[0]?.nodePort ?? null,
     }));
 
+  // By name, as uninstall chooses them: a claim that only shares the instance label (a user's backup) is not ours.
   const pvcsLeftBehind = input.pvcs
-    .filter((p) => {
-      const m = new RegExp(`^[a-z0-9-]+-${workload.replace(/[.]/g, '\\.')}-(\\d+)$`).exec(p);
-      return m !== null && Number(m[1]) >= target;
-    })
+    .filter((p) => (claimOrdinal(p, input.claimTemplates, workload) ?? -1) >= target)
     .sort();
 
   const notes: string[] = [];

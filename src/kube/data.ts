@@ -1,5 +1,5 @@
-import { chartMadeClaims, type ManifestView } from '../core/release-change.js';
-import { kubeApis, metadataNames, releaseSelector } from './api.js';
+import { chartMadeClaims, chartMadeSecrets, type ManifestView } from '../core/release-change.js';
+import { kubeApis, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { toKubeError } from './errors.js';
 
@@ -12,8 +12,10 @@ export interface ReleaseData {
 /**
  * Finds the release's data: claims by the instance label, kept only when the
  * chart made them (chartMadeClaims: by name from the release's manifest, or by
- * the chart's labels once the release is gone); the Redis Secret by the chart's
- * labels. Claims and Secrets the user brought are never listed.
+ * the chart's labels once the release is gone); the Redis Secret by name from
+ * the manifest (chartMadeSecrets; once the release is gone, by Helm's
+ * ownership annotations and the chart's labels). Claims and Secrets the user
+ * brought are never listed, even when they carry the release's labels.
  */
 export async function listReleaseData(
   kube: ResolvedKube,
@@ -35,7 +37,16 @@ export async function listReleaseData(
         pvcs.items.map((p) => ({ name: p.metadata?.name ?? '', labels: p.metadata?.labels ?? {} })),
         manifest,
       ),
-      secrets: metadataNames(secrets).filter(Boolean).sort(),
+      secrets: chartMadeSecrets(
+        (secrets.items ?? []).map((s) => ({
+          name: s.metadata?.name ?? '',
+          labels: s.metadata?.labels ?? {},
+          annotations: s.metadata?.annotations ?? {},
+        })),
+        release,
+        namespace,
+        manifest,
+      ),
     };
   } catch (e) {
     throw toKubeError(e, `list persistentvolumeclaims and secrets in namespace ${namespace}`, server);

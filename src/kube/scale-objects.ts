@@ -11,6 +11,8 @@ export interface ScaleObjects {
   pods: PodView[];
   services: ServiceView[];
   pvcs: string[];
+  /** The StatefulSet's volumeClaimTemplates: its claims are <template>-<workload>-<i>. */
+  claimTemplates: string[];
 }
 
 export async function readScaleObjects(
@@ -31,6 +33,7 @@ export async function readScaleObjects(
     pods: pods.items.map(podView),
     services: services.items.map(serviceView),
     pvcs: pvcs.items.map((p) => p.metadata?.name ?? '').filter(Boolean),
+    claimTemplates: (set.spec?.volumeClaimTemplates ?? []).map((t) => t.metadata?.name ?? '').filter(Boolean),
   };
 }
 

@@ -132,6 +132,7 @@ async function planInSession(
     pods: live.pods,
     services: live.services,
     pvcs: live.pvcs,
+    claimTemplates: live.claimTemplates,
   };
   const plan = planScale(input);
   if (plan.noop && session.status !== 'deployed') {

@@ -119,6 +119,21 @@ const BAD_VALUES: { name: string; args: string[]; expect: RegExp[] }[] = [
     expect: [/podSecurity\/runAsUser/],
   },
   {
+    name: 'schema: an existingSecret name with a newline (it would inject YAML into secretKeyRef)',
+    args: ['--set-string', 'redis.auth.existingSecret=s\n  optional: true'],
+    expect: [/redis\/auth\/existingSecret/],
+  },
+  {
+    name: 'schema: an existingSecret name that is not a DNS-1123 subdomain',
+    args: ['--set', 'redis.auth.existingSecret=My_Secret'],
+    expect: [/redis\/auth\/existingSecret/],
+  },
+  {
+    name: 'schema: a Secret key with a space',
+    args: ['--set-string', 'redis.auth.existingSecretPasswordKey=pass word'],
+    expect: [/redis\/auth\/existingSecretPasswordKey/],
+  },
+  {
     name: 'schema: resources without limits',
     args: ['--set', 'room.resources.limits=null'],
     expect: [/room\/resources/, /limits/],
@@ -147,6 +162,20 @@ for (const helm of HELMS) {
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /expose\.nodePortBase=100/);
       assert.match(r.stderr, /redis\.auth\.password and redis\.auth\.existingSecret/);
+    });
+
+    it('existingSecret and its key are rendered as strings, whatever they look like', () => {
+      // A key of digits (or "true") would be a number (or a boolean) unquoted, which the API server refuses.
+      const r = template(helm.path, [
+        '--set-string',
+        'redis.auth.existingSecret=0123',
+        '--set-string',
+        'redis.auth.existingSecretPasswordKey=123',
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      const refs = [...r.stdout.matchAll(/secretKeyRef:\n\s+name: (.*)\n\s+key: (.*)/g)];
+      assert.ok(refs.length >= 2, r.stdout.slice(0, 400));
+      for (const m of refs) assert.deepEqual([m[1], m[2]], ['"0123"', '"123"']);
     });
 
     it('expose.count below replicas is allowed', () => {

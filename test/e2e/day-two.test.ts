@@ -308,20 +308,41 @@ describe('day two, one release at a time (Helm 4)', () => {
     assert.equal(sh.getJson('statefulset', 'third-expose-pods', '-n', ns).status.readyReplicas, 4);
   });
 
-  it('11. uninstall --delete-data deletes only the claims the chart made, by name', () => {
+  it('11. uninstall --delete-data deletes only the claims and Secrets the chart made, by name', () => {
     const claim = {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       metadata: { name: 'scores', namespace: ns, labels: { 'app.kubernetes.io/instance': 'third' } },
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } },
     };
-    assert.equal(spawnSyncIn(sh.env, ['apply', '-f', '-'], JSON.stringify(claim)).status, 0);
+    // A user's Secret (an existingSecret made from the chart's own), with every label of the chart's Redis Secret.
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 'my-redis-password',
+        namespace: ns,
+        labels: {
+          'app.kubernetes.io/name': 'expose-pods',
+          'app.kubernetes.io/instance': 'third',
+          'app.kubernetes.io/component': 'redis',
+        },
+      },
+      stringData: { 'redis-password': 'x' },
+    };
+    for (const o of [claim, secret])
+      assert.equal(spawnSyncIn(sh.env, ['apply', '-f', '-'], JSON.stringify(o)).status, 0);
     const r = ep('uninstall', 'third', '--delete-data', '--yes');
     assert.equal(r.status, 0, r.stderr);
-    assert.doesNotMatch(r.stderr, /scores/);
+    assert.doesNotMatch(r.stderr + r.stdout, /scores|my-redis-password/);
     assert.deepEqual(
       (sh.getJson('pvc', '-n', ns).items as any[]).map((p) => p.metadata.name),
       ['scores'],
+    );
+    assert.equal(
+      sh.kubectl('get', 'secret', 'my-redis-password', '-n', ns).status,
+      0,
+      "the user's Secret is kept",
     );
   });
 

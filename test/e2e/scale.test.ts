@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { eventually, holdScheduling, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
-import { HELMS, ROOT, run } from '../support/tools.js';
+import { HELMS, ROOT, TOOLS, run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
 
@@ -194,8 +194,18 @@ describe('scale: the rooms and their Services move together, through the release
   });
 
   it('--delete-data: the PVCs of every removed ordinal go (and only those), after --yes', async () => {
+    // A user's claim with the release's label and a name like a removed ordinal's: not the StatefulSet's, kept.
+    const backup = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: `backup-${sts}-3`, namespace: ns, labels: { 'app.kubernetes.io/instance': release } },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } },
+    };
+    const made = run(TOOLS.KUBECTL, ['apply', '-f', '-'], { env: sh.env, input: JSON.stringify(backup) });
+    assert.equal(made.status, 0, made.stderr);
     const r = scale('--replicas', '2', '--delete-data', '--yes', '--timeout', '3m');
     assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stdout + r.stderr, /backup-/);
     assert.match(
       r.stdout,
       new RegExp(
@@ -206,7 +216,9 @@ describe('scale: the rooms and their Services move together, through the release
     assert.match(r.stderr, new RegExp(`^deleted PVCs: data-${sts}-2, data-${sts}-3, data-${sts}-4$`, 'm'));
     // A claim goes once the pvc-protection finalizer sees no pod using it.
     await eventually('the PVCs of ordinals 2..4 to be gone', () =>
-      Object.keys(pvcUids()).sort().join() === [`data-${sts}-0`, `data-${sts}-1`].join() ? true : undefined,
+      Object.keys(pvcUids()).sort().join() === [`backup-${sts}-3`, `data-${sts}-0`, `data-${sts}-1`].join()
+        ? true
+        : undefined,
     );
   });
 

@@ -38,6 +38,27 @@ describe('release data (nock: exact requests)', () => {
       // Argo CD tracks by the same instance label: a user's claim, never the chart's.
       { metadata: { name: 'scores', labels: { 'app.kubernetes.io/instance': 'rooms' } } },
     ];
+    const helmMade = { 'meta.helm.sh/release-name': 'rooms', 'meta.helm.sh/release-namespace': 'game' };
+    const secrets = [
+      { metadata: { name: 'rooms-expose-pods-redis', labels: chart('redis'), annotations: helmMade } },
+      // A user's redis.auth.existingSecret, labelled like the chart's (copied from it): never the chart's.
+      { metadata: { name: 'my-redis-password', labels: chart('redis') } },
+      // Made by Helm for a release of the same name in another namespace, or another release.
+      {
+        metadata: {
+          name: 'copied',
+          labels: chart('redis'),
+          annotations: { ...helmMade, 'meta.helm.sh/release-namespace': 'other' },
+        },
+      },
+      {
+        metadata: {
+          name: 'other-release',
+          labels: chart('redis'),
+          annotations: { ...helmMade, 'meta.helm.sh/release-name': 'lobby' },
+        },
+      },
+    ];
     const list = () =>
       nock(SERVER)
         .get('/api/v1/namespaces/game/persistentvolumeclaims')
@@ -47,7 +68,7 @@ describe('release data (nock: exact requests)', () => {
         // Names only: the Redis password never reaches the plugin.
         .matchHeader('accept', METADATA_ONLY_ACCEPT.list)
         .query({ labelSelector: 'app.kubernetes.io/instance=rooms,app.kubernetes.io/component=redis' })
-        .reply(200, { items: [{ metadata: { name: 'rooms-expose-pods-redis' } }] });
+        .reply(200, { items: secrets });
     // The release is gone: by the chart's own labels.
     let scope = list();
     assert.deepEqual(await listReleaseData(kube(), 'game', 'rooms'), {
@@ -68,11 +89,19 @@ describe('release data (nock: exact requests)', () => {
       deployments: [],
       services: [],
       pvcs: [],
+      secrets: ['rooms-expose-pods-redis'],
     };
-    assert.deepEqual((await listReleaseData(kube(), 'game', 'rooms', manifest)).pvcs, [
-      'data-rooms-expose-pods-0',
-      'data-rooms-expose-pods-1',
-    ]);
+    assert.deepEqual(await listReleaseData(kube(), 'game', 'rooms', manifest), {
+      pvcs: ['data-rooms-expose-pods-0', 'data-rooms-expose-pods-1'],
+      secrets: ['rooms-expose-pods-redis'],
+    });
+    assert.ok(scope.isDone());
+    // The release uses an existingSecret: its manifest has no Secret, so none is the chart's.
+    scope = list();
+    assert.deepEqual(
+      (await listReleaseData(kube(), 'game', 'rooms', { ...manifest, secrets: [] })).secrets,
+      [],
+    );
     assert.ok(scope.isDone());
   });
 

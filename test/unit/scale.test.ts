@@ -34,6 +34,7 @@ function input(over: Partial<ScaleInput> & { live?: number } = {}): ScaleInput {
     pods: n(live).map((i) => pod(i)),
     services: n(live).map((i) => svc(i)),
     pvcs: n(live).map((i) => `data-${W}-${i}`),
+    claimTemplates: ['data'],
     ...over,
   };
 }
@@ -104,6 +105,21 @@ describe('planScale', () => {
   it('the Redis PVC and other claims are never "left behind"', () => {
     const p = planScale(input({ live: 3, target: 1, pvcs: [`data-${W}-2`, `${W}-redis-data`, 'other'] }));
     assert.deepEqual(p.pvcsLeftBehind, [`data-${W}-2`]);
+  });
+
+  it("only the StatefulSet's claims by name: a user's claim with the release's label and a look-alike name is kept", () => {
+    const user = [`backup-${W}-1`, `data-${W}-01`, `data-${W}-2x`, `data-other-${W}-2`, `xdata-${W}-2`];
+    const p = planScale(input({ live: 3, target: 1, pvcs: [...user, `data-${W}-1`, `data-${W}-2`] }));
+    assert.deepEqual(p.pvcsLeftBehind, [`data-${W}-1`, `data-${W}-2`]);
+    assert.equal(formatPlan(p, true).includes('backup'), false);
+    // Every template of the StatefulSet counts; with none, no claim is the StatefulSet's.
+    const two = planScale(
+      input({ live: 3, target: 2, claimTemplates: ['data', 'logs'], pvcs: [`logs-${W}-2`, `data-${W}-2`] }),
+    );
+    assert.deepEqual(two.pvcsLeftBehind, [`data-${W}-2`, `logs-${W}-2`]);
+    assert.deepEqual(planScale(input({ live: 3, target: 0, claimTemplates: [] })).pvcsLeftBehind, []);
+    // The boundary: the target ordinal itself is removed, the one below it is not.
+    assert.deepEqual(planScale(input({ live: 3, target: 2 })).pvcsLeftBehind, [`data-${W}-2`]);
   });
 
   it('drift after kubectl scale: a note, and --sync to the live count adds only the missing Services', () => {
@@ -466,7 +482,18 @@ describe('readScaleObjects (nock): the pre-flight reads', () => {
       claims: { items: [{ metadata: { name: `data-${W}-0` } }] },
     });
   }
-  const sts = [{ metadata: { name: W }, spec: { replicas: 3, selector: {}, template: {}, serviceName: W } }];
+  const sts = [
+    {
+      metadata: { name: W },
+      spec: {
+        replicas: 3,
+        selector: {},
+        template: {},
+        serviceName: W,
+        volumeClaimTemplates: [{ metadata: { name: 'data' } }],
+      },
+    },
+  ];
 
   it("four lists by the chart labels, whatever the replica count (the cluster-wide ones are the change path's)", async () => {
     const scope = lists(nock(FAKE_SERVER), sts);
@@ -475,6 +502,7 @@ describe('readScaleObjects (nock): the pre-flight reads', () => {
     assert.equal(o.workload, W);
     assert.equal(o.liveReplicas, 3);
     assert.deepEqual(o.pvcs, [`data-${W}-0`]);
+    assert.deepEqual(o.claimTemplates, ['data']);
   });
 
   it('no StatefulSet: NOT_FOUND; 403 on pods: FORBIDDEN naming the verb', async () => {
