@@ -20,7 +20,12 @@ export const METADATA_ONLY_ACCEPT = {
  * real API server's PartialObjectMetadataList; the typed list says an array).
  */
 export function metadataNames(list: { items: { metadata?: { name?: string } }[] | null }): string[] {
-  return (list.items ?? []).map((o) => o.metadata?.name ?? '');
+  return metadataItems(list).map((o) => o.metadata?.name ?? '');
+}
+
+/** The items of a metadata-only list: none when the server answers null. */
+export function metadataItems<T>(list: { items: T[] | null }): T[] {
+  return list.items ?? [];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { chartMadeClaims, chartMadeSecrets, type ManifestView } from '../core/release-change.js';
-import { kubeApis, releaseSelector } from './api.js';
+import { kubeApis, metadataItems, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { toKubeError } from './errors.js';
 
@@ -38,7 +38,7 @@ export async function listReleaseData(
         manifest,
       ),
       secrets: chartMadeSecrets(
-        (secrets.items ?? []).map((s) => ({
+        metadataItems(secrets).map((s) => ({
           name: s.metadata?.name ?? '',
           labels: s.metadata?.labels ?? {},
           annotations: s.metadata?.annotations ?? {},
