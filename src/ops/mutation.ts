@@ -12,6 +12,7 @@ import { durationMs } from '../core/duration.js';
 import { inUsePhrase } from '../core/rooms.js';
 import { placementOf } from '../core/placement.js';
 import { pollUntil } from '../core/poll.js';
+import { redactValueChanges, writeOnlyPaths } from '../core/redact.js';
 import {
   budgetDelta,
   capacityProblems,
@@ -234,11 +235,22 @@ export interface SessionRequest {
 /** Exit codes for the signals we stop on, as shells report them. */
 const SIGNAL_EXIT = { SIGINT: ExitCode.INTERRUPTED, SIGTERM: ExitCode.TERMINATED } as const;
 
-/** The parts of `helm upgrade -o json` we read: the user's values, the chart's defaults, the manifest. */
+/** The parts of `helm upgrade -o json` we read: the user's values, the chart's defaults and schema, the manifest. */
 interface HelmReleaseJson {
   config?: Record<string, unknown> | null;
-  chart?: { values?: Record<string, unknown> | null };
+  /** schema: values.schema.json, base64 (Go's []byte), as both Helm majors print it. */
+  chart?: { values?: Record<string, unknown> | null; schema?: string | null };
   manifest?: string;
+}
+
+/** The values the chart's schema marks writeOnly (secrets), by dotted path; none when it has no schema. */
+function schemaSecrets(rel: HelmReleaseJson): Set<string> {
+  if (!rel.chart?.schema) return new Set();
+  try {
+    return writeOnlyPaths(JSON.parse(Buffer.from(rel.chart.schema, 'base64').toString('utf8')));
+  } catch {
+    return new Set();
+  }
 }
 
 /** A value as the chart sees it: the user's, else the chart's default. */
@@ -307,7 +319,8 @@ async function previewChange(
   const plan = planReleaseChange(
     before,
     after,
-    diffValues(exists ? s.userValues : {}, rel.config ?? {}),
+    // Never a password in a plan: on a terminal, in a CI log, or in -o json.
+    redactValueChanges(diffValues(exists ? s.userValues : {}, rel.config ?? {}), schemaSecrets(rel)),
     live.pods,
   );
   const existing = live.pods.filter((p) => !p.terminating).length;

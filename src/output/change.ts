@@ -1,8 +1,9 @@
+import { REDACTED } from '../core/redact.js';
 import type { OrderedStart } from '../core/release-change.js';
 import type { ChangePreview } from '../ops/mutation.js';
 import { formatBudgetChange } from './budget.js';
 
-const show = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v));
+const show = (v: unknown) => (v === undefined ? '(unset)' : v === REDACTED ? REDACTED : JSON.stringify(v));
 
 /** Lists that stay short on a terminal: the first few names, then how many more. */
 function names(list: string[], max = 5): string {

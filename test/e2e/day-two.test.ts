@@ -255,6 +255,13 @@ describe('day two, one release at a time (Helm 4)', () => {
     assert.match(r.stdout, /kind: Secret/);
     assert.match(r.stdout, /<redacted>/);
     assert.doesNotMatch(r.stdout, /hunter2-secret|aHVudGVyMi1zZWNyZXQ/);
+    // A real change of the password: the plan on stderr says it changes, never what to.
+    for (const pw of ['S3cretPW', 'N3wPW']) {
+      const set = ep('install', 'third', '--set', `redis.auth.password=${pw}`, '--yes', '--timeout', '2m');
+      assert.equal(set.status, 0, set.stderr);
+      assert.match(set.stderr, /^ {4}redis\.auth\.password: (\(unset\)|<redacted>) -> <redacted>$/m);
+      assert.doesNotMatch(set.stdout + set.stderr, /S3cretPW|N3wPW/);
+    }
   });
 
   it('10. SIGTERM mid-wait stops helm too (exit 143), and the same command again converges', async () => {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 
 import type { PodView, ServiceView } from '../../src/core/model.js';
-import { redactSecrets } from '../../src/core/redact.js';
+import { isSecretPath, redactSecrets, redactValueChanges, writeOnlyPaths } from '../../src/core/redact.js';
 import {
   capacityProblems,
   chartMadeClaims,
@@ -17,7 +19,8 @@ import {
   type ManifestObject,
 } from '../../src/core/release-change.js';
 import { podSlotBudget } from '../../src/core/budget.js';
-import { approxDuration, formatOrderedStart } from '../../src/output/change.js';
+import { approxDuration, formatChange, formatOrderedStart } from '../../src/output/change.js';
+import { CHART } from '../support/tools.js';
 
 const W = 'rooms-expose-pods';
 
@@ -367,6 +370,93 @@ describe('redactSecrets', () => {
     assert.match(out, /^# Source: expose-pods\/templates\/redis-secret\.yaml$/m);
     assert.match(out, /^ {2}redis\.conf: port 6379$/m);
     assert.equal(redactSecrets('kind: ConfigMap\n'), 'kind: ConfigMap\n');
+  });
+});
+
+describe('secret values in plans (redactValueChanges)', () => {
+  it('which paths are secrets: by name anywhere in the path, or marked writeOnly by the schema', () => {
+    const secret = [
+      'redis.auth.password',
+      'redis.auth.PASSWORD',
+      'x.passwd',
+      'x.passphrase',
+      'x.token',
+      'x.githubToken',
+      'x.clientSecret',
+      'x.secret.value',
+      'x.credentials',
+      'x.apiKey',
+      'x.api_key',
+      'x.privateKey',
+    ];
+    const shown = [
+      'redis.auth.existingSecret',
+      'redis.auth.existingSecretPasswordKey',
+      'room.imagePullSecrets',
+      'tls.secretName',
+      'x.secretRef',
+      'room.replicas',
+      'room.image.tag',
+      'expose.nodePortBase',
+      'x.key',
+      'x.passive',
+    ];
+    for (const p of secret) assert.equal(isSecretPath(p), true, p);
+    for (const p of shown) assert.equal(isSecretPath(p), false, p);
+    assert.equal(isSecretPath('room.image.tag', new Set(['room.image.tag'])), true, 'marked by the schema');
+  });
+
+  it("the schema's writeOnly paths, nested; the chart marks redis.auth.password", () => {
+    const schema = {
+      properties: {
+        a: { type: 'string', writeOnly: true },
+        b: { properties: { c: { writeOnly: true }, d: { writeOnly: false }, e: { type: 'string' } } },
+      },
+    };
+    assert.deepEqual([...writeOnlyPaths(schema)].sort(), ['a', 'b.c']);
+    assert.deepEqual([...writeOnlyPaths(null)], []);
+    const chart = JSON.parse(readFileSync(path.join(CHART, 'values.schema.json'), 'utf8'));
+    assert.ok(writeOnlyPaths(chart).has('redis.auth.password'));
+  });
+
+  it('a changed password reads <redacted> on both sides, in the plan text and in -o json; other values as they are', () => {
+    const changes = redactValueChanges(
+      diffValues(
+        { redis: { auth: { password: 'S3cretPW' } }, room: { replicas: 2 }, app: { token: 'T0k' } },
+        {
+          redis: { auth: { password: 'N3wPW', existingSecret: '' } },
+          room: { replicas: 3 },
+          app: { note: 'x' },
+        },
+      ),
+      new Set(),
+    );
+    assert.deepEqual(changes, [
+      { path: 'app.note', to: 'x' },
+      { path: 'app.token', from: '<redacted>' },
+      { path: 'redis.auth.existingSecret', to: '' },
+      { path: 'redis.auth.password', from: '<redacted>', to: '<redacted>' },
+      { path: 'room.replicas', from: 2, to: 3 },
+    ]);
+    const plan = planReleaseChange(manifest({ replicas: 2 }), manifest({ replicas: 3 }), changes, pods(2));
+    const budget = {
+      delta: { nodePorts: 0, clusterIPs: 0, podSlots: 0 },
+      clusterIPs: { unknown: 'not read' },
+    };
+    const text = formatChange({
+      release: 'rooms',
+      cluster: 'c',
+      exists: true,
+      plan,
+      disruptions: [],
+      budget,
+    });
+    assert.doesNotMatch(text + JSON.stringify(plan), /S3cretPW|N3wPW|T0k/);
+    assert.match(text, /^ {4}redis\.auth\.password: <redacted> -> <redacted>$/m);
+    // An empty or unset secret reveals nothing, and shows as it is.
+    assert.deepEqual(redactValueChanges([{ path: 'redis.auth.password', from: '', to: 'pw' }]), [
+      { path: 'redis.auth.password', from: '', to: '<redacted>' },
+    ]);
   });
 });
 
