@@ -42,6 +42,9 @@ Exit codes: 0 every release healthy (or none), 8 at least one degraded.`;
     const report = await listReleases({
       kube: kubeFlagValues(flags),
       allNamespaces: flags['all-namespaces'],
+      warn: (m) => {
+        this.printer.warn(m);
+      },
     });
     if (flags.output === 'table') this.log(formatList(report, { headers: !flags['no-headers'] }));
     else if (flags.output === 'name') process.stdout.write(renderNames(report.releases.map((r) => r.name)));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, type Stats } from 'node:fs';
+import { existsSync, rmSync, type Stats } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,8 +36,7 @@ export async function unpackChart(assetText: string, cacheRoot: string): Promise
   const digest = createHash('sha256').update(assetText).digest('hex').slice(0, 16);
   const dest = path.join(cacheRoot, `chart-${digest}`);
   const chartDir = path.join(dest, bundle.name);
-  const privateCopy = async () =>
-    writeBundle(bundle, await mkdtemp(path.join(os.tmpdir(), 'kubectl-expose-pods-')));
+  const privateCopy = async () => writeBundle(bundle, await tempDirRemovedOnExit());
   if (existsSync(dest)) return (await intact(dest, bundle)) ? chartDir : privateCopy();
   await mkdir(cacheRoot, { recursive: true, mode: 0o700 });
   const tmp = await mkdtemp(path.join(cacheRoot, '.unpack-'));
@@ -50,6 +49,15 @@ export async function unpackChart(assetText: string, cacheRoot: string): Promise
     return (await intact(dest, bundle)) ? chartDir : privateCopy();
   }
   return chartDir;
+}
+
+/** A private temp dir, removed when the process exits: a copy that is not the cache is not left behind. */
+async function tempDirRemovedOnExit(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kubectl-expose-pods-'));
+  process.once('exit', () => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
 }
 
 /** Writes the bundle's files under `<root>/<name>`; returns that directory. */
@@ -120,6 +128,6 @@ async function findEmbeddedChart(): Promise<string | undefined> {
     return await unpackChart(text, userCacheDir());
   } catch {
     // A read-only home: a private temp dir still works, just not cached.
-    return unpackChart(text, await mkdtemp(path.join(os.tmpdir(), 'kubectl-expose-pods-')));
+    return unpackChart(text, await tempDirRemovedOnExit());
   }
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 
+import { requireSecretDriver } from '../core/release.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { helmFailure } from './errors.js';
 import { parseHelmVersion, SUPPORTED_HELM_MAJORS, type HelmVersion } from './version.js';
@@ -136,6 +137,7 @@ export function runHelm(helmPath: string, args: string[], opts: RunHelmOptions =
 
 /** Locates helm and checks that it is Helm 3 or 4. */
 export async function detectHelm(explicit?: string): Promise<Helm> {
+  requireSecretDriver();
   const helmPath = await locateHelm(explicit);
   const res = await runHelm(helmPath, ['version', '--short']);
   const version = res.code === 0 ? parseHelmVersion(res.stdout) : undefined;

@@ -77,6 +77,9 @@ export async function loadKube(flags: KubeFlags): Promise<ResolvedKube> {
     kc.setCurrentContext(flags.context);
   }
   const current = kc.getContextObject(kc.getCurrentContext());
+  // An exec plugin signs in once per process, within --request-timeout, talking to the user's terminal.
+  const { takeOverExec } = await import('./exec-credential.js');
+  takeOverExec(kc, { timeoutMs: requestTimeoutMs, stdinIsTTY: process.stdin.isTTY });
   return {
     kc,
     context: current?.name,

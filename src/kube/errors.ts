@@ -116,6 +116,8 @@ function fromTransport(err: ThrownByClient, e: unknown, action: string, where: s
  * were doing, as "list pods in namespace game", so 403 names the verb and resource.
  */
 export function toKubeError(e: unknown, action: string, server?: string): KubeApiError {
+  // Already ours: a credential plugin that failed before the request went out.
+  if (e instanceof KubeApiError) return e;
   const err = (e ?? {}) as ThrownByClient;
   const where = server ? ` at ${server}` : '';
   if (typeof err.code === 'number') return fromHttpStatus(err.code, err.body, action, where);

@@ -1,8 +1,11 @@
 import { gunzipSync } from 'node:zlib';
 
 import { coalesceValues } from '../core/chart-values.js';
-import { kubeApis } from './api.js';
+import { requireSecretDriver } from '../core/release.js';
+import { ExitCode, ExposePodsError } from '../errors.js';
+import { kubeApis, metadataItems } from './api.js';
 import type { ResolvedKube } from './config.js';
+import { KubeApiError } from './errors.js';
 
 /** A Helm release as its newest release Secret records it. */
 export interface HelmReleaseRecord {
@@ -25,52 +28,173 @@ interface ReleasePayload {
 }
 
 /**
- * Helm's release Secrets (type helm.sh/release.v1, labelled owner=helm) in one
- * namespace, or in all: one list request. Only the newest revision of each
- * release is decoded (base64, then gzip, then JSON) to read its chart.
+ * The most a release may decompress to. Helm's own are far smaller (a release
+ * Secret holds at most 1 MiB); anyone who may create a Secret could otherwise
+ * make every `list -A` inflate gigabytes.
  */
-export async function listHelmReleases(kube: ResolvedKube, namespace?: string): Promise<HelmReleaseRecord[]> {
-  const { core, call } = await kubeApis(kube);
-  const labelSelector = 'owner=helm';
+export const MAX_RELEASE_BYTES = 32 * 1024 * 1024;
+
+/** How many release Secrets are read at once. */
+const READ_CONCURRENCY = 8;
+
+/** A release that could not be read, and why; the command warns and goes on. */
+export interface UnreadableRelease {
+  namespace: string;
+  name: string;
+  reason: string;
+}
+
+/** Release Secrets as a metadata-only list names them: which release, which revision, its status. */
+interface ReleaseSecretMeta {
+  secret: string;
+  namespace: string;
+  name: string;
+  revision: number;
+  status: string;
+}
+
+/** The newest revision of each release among Helm's release Secrets (names and labels only). */
+export function newestRevisions(
+  items: { metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } }[],
+): ReleaseSecretMeta[] {
+  const newest = new Map<string, ReleaseSecretMeta>();
+  for (const s of items) {
+    const labels = s.metadata?.labels ?? {};
+    const revision = Number(labels.version);
+    if (labels.owner !== 'helm' || !labels.name || !Number.isInteger(revision)) continue;
+    const m = {
+      secret: s.metadata?.name ?? '',
+      namespace: s.metadata?.namespace ?? '',
+      name: labels.name,
+      revision,
+      status: labels.status ?? 'unknown',
+    };
+    const key = `${m.namespace}/${m.name}`;
+    const seen = newest.get(key);
+    if (!seen || m.revision > seen.revision) newest.set(key, m);
+  }
+  return [...newest.values()];
+}
+
+/**
+ * Helm's releases (release Secrets labelled owner=helm) in one namespace, or
+ * in all, as `helm list` sees them: one metadata-only list (names and labels,
+ * never the releases), then a GET of each release's newest revision only,
+ * decoded within MAX_RELEASE_BYTES. A release that cannot be read is left out
+ * and reported to `onUnreadable`.
+ */
+export async function listHelmReleases(
+  kube: ResolvedKube,
+  namespace?: string,
+  onUnreadable: (r: UnreadableRelease) => void = () => undefined,
+): Promise<HelmReleaseRecord[]> {
+  requireSecretDriver();
+  const metas = newestRevisions(await listReleaseSecrets(kube, namespace, 'owner=helm'));
+  const out: (HelmReleaseRecord | undefined)[] = [];
+  for (let i = 0; i < metas.length; i += READ_CONCURRENCY) {
+    out.push(
+      ...(await Promise.all(
+        metas.slice(i, i + READ_CONCURRENCY).map((m) => readRevision(kube, m, onUnreadable)),
+      )),
+    );
+  }
+  return out.filter((r): r is HelmReleaseRecord => r !== undefined);
+}
+
+/**
+ * One release, as `helm status` would find it: its newest revision, read as
+ * listHelmReleases reads each. Undefined when it has no release Secret here.
+ * An unreadable one is an error that says why.
+ */
+export async function readHelmRelease(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<HelmReleaseRecord | undefined> {
+  requireSecretDriver();
+  const [meta] = newestRevisions(await listReleaseSecrets(kube, namespace, `owner=helm,name=${release}`));
+  if (!meta) return undefined;
+  let why = '';
+  const record = await readRevision(kube, meta, (u) => (why = u.reason));
+  if (!record)
+    throw new ExposePodsError(
+      `release ${release} in namespace ${namespace}: its revision ${meta.revision} cannot be read (${why})`,
+      ExitCode.ERROR,
+      `Check it with: helm status ${release} -n ${namespace}`,
+    );
+  return record;
+}
+
+async function listReleaseSecrets(kube: ResolvedKube, namespace: string | undefined, labelSelector: string) {
+  const { core, call, metadataOnly } = await kubeApis(kube);
   const list = namespace
     ? await call(
         `list secrets in namespace ${namespace}`,
-        core.listNamespacedSecret({ namespace, labelSelector }),
+        core.listNamespacedSecret({ namespace, labelSelector }, metadataOnly.list),
       )
-    : await call('list secrets in all namespaces', core.listSecretForAllNamespaces({ labelSelector }));
-  const newest = new Map<string, (typeof list.items)[number]>();
-  for (const s of list.items) {
-    const labels = s.metadata?.labels ?? {};
-    if (s.type !== 'helm.sh/release.v1' || !labels.name) continue;
-    const key = `${s.metadata?.namespace ?? ''}/${labels.name}`;
-    const seen = newest.get(key);
-    if (!seen || Number(labels.version) > Number(seen.metadata?.labels?.version)) newest.set(key, s);
-  }
-  return [...newest.values()].map((s) => {
-    const labels = s.metadata?.labels ?? {};
-    const payload = decodeRelease(s.data?.release);
-    return {
-      name: labels.name ?? '',
-      namespace: s.metadata?.namespace ?? '',
-      revision: Number(labels.version),
-      status: labels.status ?? 'unknown',
-      chart: payload?.chart?.metadata?.name ?? '',
-      chartVersion: payload?.chart?.metadata?.version ?? '',
-      appVersion: payload?.chart?.metadata?.appVersion ?? '',
-      values: coalesceValues(payload?.chart?.values, payload?.config),
-    };
-  });
+    : await call(
+        'list secrets in all namespaces',
+        core.listSecretForAllNamespaces({ labelSelector }, metadataOnly.list),
+      );
+  return metadataItems(list);
 }
 
-/** A release Secret's payload: base64 (the Secret's encoding) of base64 of gzip of JSON; undefined when unreadable. */
-function decodeRelease(data: string | undefined): ReleasePayload | undefined {
-  if (!data) return undefined;
+async function readRevision(
+  kube: ResolvedKube,
+  m: ReleaseSecretMeta,
+  onUnreadable: (r: UnreadableRelease) => void,
+): Promise<HelmReleaseRecord | undefined> {
+  const { core, call } = await kubeApis(kube);
+  const secret = await call(
+    `get secrets ${m.secret} in namespace ${m.namespace}`,
+    core.readNamespacedSecret({ name: m.secret, namespace: m.namespace }),
+  ).catch((e: unknown) => {
+    // Deleted between the list and the read (an uninstall, helm's history limit): not a release now.
+    if (e instanceof KubeApiError && e.httpCode === 404) return undefined;
+    throw e;
+  });
+  if (!secret) return undefined;
+  const decoded = decodeRelease(secret.data?.release);
+  if ('problem' in decoded) {
+    onUnreadable({ namespace: m.namespace, name: m.name, reason: decoded.problem });
+    return undefined;
+  }
+  const payload = decoded.payload;
+  return {
+    name: m.name,
+    namespace: m.namespace,
+    revision: m.revision,
+    status: m.status,
+    chart: payload.chart?.metadata?.name ?? '',
+    chartVersion: payload.chart?.metadata?.version ?? '',
+    appVersion: payload.chart?.metadata?.appVersion ?? '',
+    values: coalesceValues(payload.chart?.values, payload.config),
+  };
+}
+
+/**
+ * A release Secret's payload: base64 (the Secret's encoding) of base64 of
+ * gzip of JSON, inflated to at most `limit` bytes; or why it cannot be read.
+ */
+export function decodeRelease(
+  data: string | undefined,
+  limit = MAX_RELEASE_BYTES,
+): { payload: ReleasePayload } | { problem: string } {
+  if (!data) return { problem: 'it has no release data' };
+  let json: Buffer;
   try {
     const inner = Buffer.from(Buffer.from(data, 'base64').toString('utf8'), 'base64');
-    const json = inner[0] === 0x1f && inner[1] === 0x8b ? gunzipSync(inner) : inner;
-    return JSON.parse(json.toString('utf8')) as ReleasePayload;
+    json = inner[0] === 0x1f && inner[1] === 0x8b ? gunzipSync(inner, { maxOutputLength: limit }) : inner;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
+      ? { problem: `it inflates to more than ${limit / 1024 / 1024} MiB` }
+      : { problem: `it is not gzip: ${(e as Error).message}` };
+  }
+  if (json.length > limit) return { problem: `it is more than ${limit / 1024 / 1024} MiB` };
+  try {
+    return { payload: JSON.parse(json.toString('utf8')) as ReleasePayload };
   } catch {
-    return undefined;
+    return { problem: 'it is not JSON' };
   }
 }
 

@@ -12,6 +12,8 @@ export interface ListRequest {
   kube: KubeFlags;
   /** Every namespace (-A); otherwise the one of -n or the context. */
   allNamespaces: boolean;
+  /** Told about each release that could not be read (left out of the list). */
+  warn?: (message: string) => void;
 }
 
 /** One release of the chart, as `list` shows it. */
@@ -74,12 +76,19 @@ function listed(report: StatusReport, services: number): ListedRelease {
  * list: every release of this chart, in one namespace or all, each with the
  * verdict `status` gives it. Requests: one list of Helm's release Secrets,
  * the cluster-wide lists of the budgets once, and seven lists per namespace
- * that has a release, whatever the number of rooms; no helm process.
+ * that has a release, whatever the number of rooms; no helm process. Helm's
+ * Secrets are listed as metadata, and only each release's newest revision is read.
  */
 export async function listReleases(req: ListRequest): Promise<ListReport> {
   const kube = await loadKube(req.kube);
   const namespace = req.allNamespaces ? undefined : kube.namespace;
-  const releases = (await listHelmReleases(kube, namespace)).filter((r) => r.chart === CHART_NAME);
+  const releases = (
+    await listHelmReleases(kube, namespace, (u) =>
+      req.warn?.(
+        `skipped release ${u.name} in namespace ${u.namespace}: its newest revision cannot be read (${u.reason})`,
+      ),
+    )
+  ).filter((r) => r.chart === CHART_NAME);
   const namespaces = [...new Set(releases.map((r) => r.namespace))].sort();
   const [cluster, ...perNamespace] = await Promise.all([
     readBudgetObjects(kube),

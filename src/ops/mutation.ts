@@ -39,6 +39,7 @@ import {
   type ChangeObjects,
 } from '../kube/change-objects.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
+import { helmKubeconfig } from '../kube/exec-credential.js';
 import { acquireReleaseLock, helmAlive, LOCK_SECONDS, type ReleaseLock } from '../kube/lock.js';
 import { spareRoomsInUse } from './drain.js';
 import { explainTimeout, pollProgress } from './wait.js';
@@ -82,12 +83,14 @@ export async function pinCluster(
     );
   }
   const helm = await detectHelm(helmBinary);
+  // Signed in through an exec plugin: helm gets the credential, so the user signs in once per command.
+  const signedIn = await helmKubeconfig(kube.kc);
   return {
     kube,
     namespace: kube.namespace,
     context: kube.context,
     server,
-    target: { namespace: kube.namespace, kubeconfig: flags.kubeconfig, context: kube.context },
+    target: { namespace: kube.namespace, kubeconfig: signedIn ?? flags.kubeconfig, context: kube.context },
     helm,
   };
 }

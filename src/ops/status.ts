@@ -7,15 +7,16 @@ import {
   type StatusReport,
   type StatusSnapshot,
 } from '../core/status.js';
-import { detectHelm } from '../helm/helm.js';
-import { findRelease, releaseValues } from '../helm/release.js';
+import { releaseValuesOf } from '../core/chart-values.js';
+import { CHART_NAME } from '../core/release.js';
+import { ExitCode, ExposePodsError } from '../errors.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
+import { readHelmRelease } from '../kube/helm-releases.js';
 import { readReleaseObjects, type ReleaseObjects } from '../kube/release-objects.js';
 
 export interface StatusRequest {
   release: string;
   kube: KubeFlags;
-  helmBinary?: string;
 }
 
 export interface StatusResult {
@@ -24,17 +25,39 @@ export interface StatusResult {
   collisionsUnchecked: boolean;
 }
 
-/** Reads the release from Helm and the cluster, and judges its health. */
+/**
+ * Reads the release (its newest revision in Helm's release Secrets, as `list`
+ * does: no helm process, so one sign-in) and the cluster, and judges its health.
+ */
 export async function releaseStatus(req: StatusRequest): Promise<StatusResult> {
   const kube = await loadKube(req.kube);
-  const helm = await detectHelm(req.helmBinary);
-  const target = { namespace: kube.namespace, kubeconfig: req.kube.kubeconfig, context: req.kube.context };
-  const release = await findRelease(helm, req.release, target);
-  const [values, objects] = await Promise.all([
-    releaseValues(helm, req.release, target),
-    readReleaseObjects(kube, kube.namespace, req.release),
+  const ns = kube.namespace;
+  const [record, objects] = await Promise.all([
+    readHelmRelease(kube, ns, req.release),
+    readReleaseObjects(kube, ns, req.release),
   ]);
-  const report = assessStatus(statusSnapshot(release, values, objects));
+  // helm uninstall --keep-history leaves its last revision as uninstalled: helm list does not show it either.
+  if (!record || record.status === 'uninstalled')
+    throw new ExposePodsError(
+      `release ${req.release} not found in namespace ${ns}`,
+      ExitCode.NOT_FOUND,
+      `List the releases there with: kubectl expose-pods list -n ${ns}`,
+    );
+  if (record.chart !== CHART_NAME)
+    throw new ExposePodsError(
+      `release ${req.release} in namespace ${ns} is chart ${record.chart}-${record.chartVersion}, not expose-pods; refusing to touch it`,
+      ExitCode.CONFLICT,
+      'Choose another release name.',
+    );
+  const release: HelmReleaseView = {
+    name: record.name,
+    namespace: record.namespace,
+    revision: record.revision,
+    status: record.status,
+    chart: `${record.chart}-${record.chartVersion}`,
+    appVersion: record.appVersion,
+  };
+  const report = assessStatus(statusSnapshot(release, releaseValuesOf(record.values), objects));
   return { report, collisionsUnchecked: objects.cluster.allServices === undefined };
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -20,6 +21,7 @@ import {
   userCacheDir,
   type ChartBundle,
 } from '../../src/helm/embedded-chart.js';
+import { ROOT } from '../support/tools.js';
 
 const bundle = (files: Record<string, string>): string =>
   JSON.stringify({ name: 'expose-pods', files } satisfies ChartBundle);
@@ -133,6 +135,31 @@ describe('the embedded chart (single executable)', () => {
     it('a directory others may write to', async () => {
       assertFresh(await afterTamper((d) => chmodSync(path.join(d, 'templates'), 0o777)));
     });
+  });
+
+  it('a private copy (the cache was not intact) is removed when the process exits', () => {
+    // In a process of its own: the removal is on its exit.
+    const script = `
+      import { mkdtempSync, writeFileSync } from 'node:fs';
+      import os from 'node:os';
+      import path from 'node:path';
+      import { unpackChart } from ${JSON.stringify(path.join(ROOT, 'src/helm/embedded-chart.ts'))};
+      const text = ${JSON.stringify(bundle({ 'Chart.yaml': 'x', 'templates/a.yaml': 'a' }))};
+      const cache = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-cache-'));
+      const cached = await unpackChart(text, cache);
+      writeFileSync(path.join(cached, 'templates/a.yaml'), 'tampered');
+      const got = await unpackChart(text, cache);
+      console.log(JSON.stringify({ cached, got }));
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const { cached, got } = JSON.parse(r.stdout) as { cached: string; got: string };
+    assert.notEqual(got, cached);
+    assert.equal(existsSync(got), false, `${got} is left behind`);
+    assert.equal(existsSync(path.dirname(got)), false);
+    assert.equal(existsSync(cached), true, 'the cache itself stays (it is the cache)');
   });
 
   it('outside a single executable there is no embedded chart', async () => {
