@@ -33,7 +33,11 @@ export interface ResolvedKube {
  * (several files merged, missing ones skipped), else ~/.kube/config; then
  * --context, checked before any request so a typo names the contexts that do exist.
  */
-export async function loadKube(flags: KubeFlags): Promise<ResolvedKube> {
+export async function loadKube(
+  flags: KubeFlags,
+  /** interactive false: an exec plugin never reads the terminal (shell completion). */
+  opts: { interactive?: boolean } = {},
+): Promise<ResolvedKube> {
   const requestTimeoutMs = durationMs(flags.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT);
   if (requestTimeoutMs === undefined) {
     throw notADuration('--request-timeout', flags.requestTimeout ?? '', 'request');
@@ -79,7 +83,10 @@ export async function loadKube(flags: KubeFlags): Promise<ResolvedKube> {
   const current = kc.getContextObject(kc.getCurrentContext());
   // An exec plugin signs in once per process, within --request-timeout, talking to the user's terminal.
   const { takeOverExec } = await import('./exec-credential.js');
-  takeOverExec(kc, { timeoutMs: requestTimeoutMs, stdinIsTTY: process.stdin.isTTY });
+  takeOverExec(kc, {
+    timeoutMs: requestTimeoutMs,
+    stdinIsTTY: opts.interactive !== false && process.stdin.isTTY,
+  });
   return {
     kc,
     context: current?.name,

@@ -20,7 +20,11 @@ export async function completions(
   const none = { candidates: [], directive: DIRECTIVE.noFileComp };
   const where = connectionOf(args);
   try {
-    const kube = await loadKube({ ...where, requestTimeout: COMPLETION_REQUEST_TIMEOUT });
+    // A sign-in never prompts in the middle of a completion (nor waits past its bound).
+    const kube = await loadKube(
+      { ...where, requestTimeout: COMPLETION_REQUEST_TIMEOUT },
+      { interactive: false },
+    );
     let names: string[];
     if (c.kind === 'contexts') names = kube.kc.getContexts().map((x) => x.name);
     else if (c.kind === 'namespaces') names = await listNamespaceNames(kube);

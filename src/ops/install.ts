@@ -12,6 +12,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 
 import { namespaceExists, serverDryRun } from '../kube/apply.js';
+import { helmKubeconfig } from '../kube/exec-credential.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { redactSecrets } from '../core/redact.js';
 import { OPERATION_PREFIX, withReleaseChange, type ChangePreview, type ChangeSpec } from './mutation.js';
@@ -128,8 +129,11 @@ async function dryRunTarget(
  * Without a reachable cluster it is a local render. Changes nothing either way.
  */
 export async function renderInstall(req: InstallRequest): Promise<InstallResult & { check: DryRunCheck }> {
-  const { namespace, helm, target, values } = await prepare(req);
+  const { namespace, helm, target: given, values } = await prepare(req);
   const { kube, reason } = await dryRunTarget(req, namespace);
+  // Signed in through an exec plugin: helm gets the credential, so the user signs in once.
+  const signedIn = kube && (await helmKubeconfig(kube.kc));
+  const target = signedIn ? { ...given, kubeconfig: signedIn } : given;
   // An existing release renders with its own values kept, as the install itself would.
   let current: Record<string, unknown> | undefined;
   if (kube && !req.resetValues) {

@@ -291,3 +291,32 @@ describe('version', () => {
     assert.match(r.stdout, /^helm {3}not usable: helm was not found on PATH$/m);
   });
 });
+
+describe('HELM_DRIVER other than secret is refused before anything runs (exit 2)', () => {
+  const env = {
+    PATH: `${helmBinDir(HELMS[1].path)}${path.delimiter}${process.env.PATH}`,
+    KUBECONFIG: kubeconfig,
+  };
+  for (const args of [
+    ['install', 'rooms', '-n', 'game'],
+    ['status', 'rooms', '-n', 'game'],
+    ['list', '-A'],
+  ]) {
+    it(`${args[0]} with HELM_DRIVER=configmap`, () => {
+      const r = cli(args, { ...env, HELM_DRIVER: 'configmap' });
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(
+        r.stderr,
+        /^error: HELM_DRIVER=configmap is not supported: .* in Secrets \(HELM_DRIVER=secret\)$/m,
+      );
+      assert.match(r.stderr, /^Unset HELM_DRIVER/m);
+      assert.doesNotMatch(r.stderr, STACK_LINE);
+    });
+  }
+  it("HELM_DRIVER=secret (and secrets) are Helm's default, and fine", () => {
+    for (const driver of ['secret', 'secrets', '']) {
+      const r = cli(['install', 'rooms', '--dry-run', '-n', 'game'], { ...env, HELM_DRIVER: driver });
+      assert.equal(r.status, 0, `${driver}: ${r.stderr}`);
+    }
+  });
+});
