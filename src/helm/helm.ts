@@ -85,10 +85,23 @@ export function ignoredHelmEnv(env: NodeJS.ProcessEnv = process.env): string[] {
 /** helm processes running now, so a signal handler can stop them before we exit. */
 const running = new Set<ChildProcess>();
 
-/** Sends `signal` to every helm this process started and that is still running. */
+/**
+ * Sends `signal` to every helm this process started and that is still
+ * running, and to anything it started (its process group).
+ */
 export function stopRunningHelm(signal: NodeJS.Signals = 'SIGTERM'): number {
-  for (const child of running) child.kill(signal);
+  for (const child of running) signalHelm(child, signal);
   return running.size;
+}
+
+/** A signal to helm's process group (helm and what it started); to helm alone where there is none. */
+function signalHelm(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid === undefined || process.platform === 'win32') throw new Error('no process group');
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
 }
 
 export interface RunHelmOptions {
@@ -106,11 +119,15 @@ export function runHelm(helmPath: string, args: string[], opts: RunHelmOptions =
     const child = spawn(helmPath, args, {
       stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: helmEnv(),
+      // A process group of its own: a terminal's Ctrl-C reaches us, and we stop helm deliberately.
+      detached: process.platform !== 'win32',
     });
     running.add(child);
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
-    const abort = () => child.kill('SIGTERM');
+    const abort = () => {
+      signalHelm(child, 'SIGTERM');
+    };
     opts.signal?.addEventListener('abort', abort, { once: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

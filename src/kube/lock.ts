@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -7,7 +8,7 @@ import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { kubeApis } from './api.js';
 import type { ResolvedKube } from './config.js';
-import { toKubeError } from './errors.js';
+import { KubeApiError, toKubeError } from './errors.js';
 
 /** How long a lock lives without renewal; it is renewed every third of that. */
 export const LOCK_SECONDS = 30;
@@ -17,10 +18,10 @@ export interface ReleaseLock {
   release(): Promise<void>;
   /** Set when a renewal found the lock taken: the holder changed under us. */
   lost(): string | undefined;
-  /** Records the pid of the helm this holder runs, so a successor can wait for an orphaned one. */
-  noteHelm(pid: number): Promise<void>;
-  /** The helm a dead holder left running on this host, if any. */
-  orphanedHelm?: number;
+  /** Records the pid and binary of the helm this holder runs, so a successor can wait for an orphaned one. */
+  noteHelm(pid: number, binary: string): Promise<void>;
+  /** The helm a dead holder left running on this host, if any: its pid and the binary it was started from. */
+  orphanedHelm?: OrphanedHelm;
   /** When the lock was taken over from a dead holder: that holder's tenure, in ms since the epoch. */
   previous?: { acquired: number; renewed: number };
   /** Aborted when the lock is lost (taken over, or not renewed within its duration): stop at once. */
@@ -28,30 +29,53 @@ export interface ReleaseLock {
 }
 
 const HELM_PID = 'expose-pods.io/helm-pid';
+const HELM_BINARY = 'expose-pods.io/helm-binary';
 
-/** Who holds a lock: this tool, host and pid, so a dead holder on this host is recognised at once. */
-export function holderIdentity(host = os.hostname(), pid = process.pid): string {
-  return `kubectl-expose-pods/${host}/${pid}`;
-}
-
-/** The host and pid of a holderIdentity this tool wrote; undefined for any other. */
-function parseHolder(identity: string | undefined): { host: string; pid: number } | undefined {
-  const m = /^kubectl-expose-pods\/(.+)\/(\d+)$/.exec(identity ?? '');
-  return m?.[1] && m[2] ? { host: m[1], pid: Number(m[2]) } : undefined;
+/** A helm left running by a holder that died. */
+export interface OrphanedHelm {
+  pid: number;
+  /** The binary it was started from (real path); undefined when the holder did not record one. */
+  binary?: string;
 }
 
 /**
- * Whether pid is a live helm process on this host. EPERM (someone else's
- * process) and a pid reused by another program count as gone: waiting on
- * either would never end.
+ * Who holds a lock: this tool, host and pid (so a holder on this host is
+ * recognised), and a token of its own per acquisition: two processes that
+ * share a host name and pid (containers) never take each other's lease for theirs.
  */
-export function helmAlive(pid: number): boolean {
+export function holderIdentity(host = os.hostname(), pid = process.pid, token = randomBytes(6).toString('hex')): string {
+  return `kubectl-expose-pods/${host}/${pid}/${token}`;
+}
+
+/** The host and pid of a holderIdentity this tool wrote (with or without its token); undefined for any other. */
+export function parseHolder(identity: string | undefined): { host: string; pid: number } | undefined {
+  const m = /^kubectl-expose-pods\/([^/]+)\/(\d+)(?:\/[0-9a-f]+)?$/.exec(identity ?? '');
+  return m?.[1] && m[2] ? { host: m[1], pid: Number(m[2]) } : undefined;
+}
+
+/** A path with its links resolved, or as given when it cannot be. */
+function realPath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
+/**
+ * Whether pid is a live helm process on this host: started from `binary` (by
+ * real path, so `--helm-binary …/helm4` is recognised), or, when no binary
+ * was recorded, a program named helm. EPERM (someone else's process) and a
+ * pid reused by another program count as gone: waiting on either would never end.
+ */
+export function helmAlive(pid: number, binary?: string): boolean {
   try {
     process.kill(pid, 0);
   } catch {
     return false;
   }
   try {
+    if (binary) return readlinkSync(`/proc/${pid}/exe`) === realPath(binary);
     const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
     return /(^|\/)helm(\.exe)?$/.test(cmd);
   } catch {
@@ -70,20 +94,15 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** When a Lease lapses unless renewed: renewTime + leaseDurationSeconds, in ms since the epoch. */
-function lapseTime(lease: V1Lease): number {
-  const spec = lease.spec ?? {};
-  const renewed = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
-  return renewed + (spec.leaseDurationSeconds ?? LOCK_SECONDS) * 1000;
-}
+/** How often a lease held by another is read again while we wait to see whether it is renewed. */
+export const LEASE_POLL_MS = 1000;
 
-/**
- * Whether a Lease no longer protects anything: its holder stopped renewing it
- * (renewTime + leaseDurationSeconds is past). Hostnames and pids repeat across
- * machines and containers, so they never make a renewed lease stale.
- */
-export function leaseIsStale(lease: V1Lease, now: number): boolean {
-  return lapseTime(lease) < now;
+/** Our own clock for how long we have watched a lease: monotonic, whatever the wall clock does. */
+const watchClock = () => performance.now();
+
+/** How long a lease's holder promises to renew it within: its leaseDurationSeconds, in ms. */
+function leaseDurationMs(lease: V1Lease): number {
+  return (lease.spec?.leaseDurationSeconds ?? LOCK_SECONDS) * 1000;
 }
 
 /** Where a lock lives and who asks for it: everything the steps below share. */
@@ -125,7 +144,7 @@ function leaseBody(site: LockSite, resourceVersion?: string): V1Lease {
 }
 
 /** CONFLICT, naming the operation that holds the lock, who runs it and since when. */
-function busy(site: LockSite, lease: V1Lease): ExposePodsError {
+function busy(site: Pick<LockSite, 'release'>, lease: V1Lease): ExposePodsError {
   const op = lease.metadata?.annotations?.['expose-pods.io/operation'] ?? 'an operation';
   const since = lease.spec?.acquireTime ? new Date(lease.spec.acquireTime).toISOString() : 'unknown';
   return new ExposePodsError(
@@ -136,7 +155,12 @@ function busy(site: LockSite, lease: V1Lease): ExposePodsError {
 }
 
 /** The Lease now; undefined when it was released meanwhile (404). */
-function readLease({ leases, name, namespace, server }: LockSite): Promise<V1Lease | undefined> {
+function readLease({
+  leases,
+  name,
+  namespace,
+  server,
+}: Pick<LockSite, 'leases' | 'name' | 'namespace' | 'server'>): Promise<V1Lease | undefined> {
   return leases.readNamespacedLease({ name, namespace }).catch((x: unknown) => {
     const e = toKubeError(x, `get lease ${name} in namespace ${namespace}`, server);
     if (e.httpCode === 404) return undefined;
@@ -144,45 +168,37 @@ function readLease({ leases, name, namespace, server }: LockSite): Promise<V1Lea
   });
 }
 
-/** Without RBAC for Leases, no lock at all: the operation runs, and the user is told what that risks. */
-function noLock(site: LockSite, warn: (message: string) => void): ReleaseLock {
-  warn(
-    `not allowed to create Leases in namespace ${site.namespace}: a concurrent operation on ${site.release} would not be detected`,
-  );
-  return {
-    release: () => Promise.resolve(),
-    lost: () => undefined,
-    noteHelm: () => Promise.resolve(),
-    signal: new AbortController().signal,
-  };
-}
-
 /**
- * A live lease held by someone else. A holder on this host whose process is
- * gone (killed, Ctrl-C'd before its clean-up) is worth waiting for: its lease
- * lapses within LOCK_SECONDS. Anyone else is busy. Returns the lapsed lease,
- * or undefined when it was released meanwhile.
+ * A lease held by someone else. Whether it still protects anything is judged
+ * as client-go's leader election judges it: from when *we* saw the record,
+ * plus its leaseDurationSeconds. The holder's renewTime is never compared
+ * with our clock: clocks on two machines can differ by more than a lease.
+ *
+ * A holder that is a live process on this host is busy at once. Otherwise the
+ * lease is read every LEASE_POLL_MS: a record that changes (a renewal, a new
+ * holder) is busy; one unchanged for its duration has lapsed and is returned
+ * for a take-over; undefined when it was released meanwhile.
  */
-async function awaitDeadHolder(
-  site: LockSite,
+export async function awaitLapse(
+  site: Pick<LockSite, 'leases' | 'name' | 'namespace' | 'server' | 'release'>,
   existing: V1Lease,
   warn: (message: string) => void,
 ): Promise<V1Lease | undefined> {
   const holder = parseHolder(existing.spec?.holderIdentity);
-  const looksDead = holder?.host === os.hostname() && !processAlive(holder.pid);
-  if (!looksDead) throw busy(site, existing);
-  const lapses = lapseTime(existing);
+  if (holder?.host === os.hostname() && processAlive(holder.pid)) throw busy(site, existing);
+  const seen = watchClock();
+  const version = existing.metadata?.resourceVersion;
+  const duration = leaseDurationMs(existing);
   warn(
-    `the lock on ${site.release} is held by ${existing.spec?.holderIdentity ?? '?'}, which is not running here; waiting up to ${Math.ceil((lapses - Date.now()) / 1000)}s for its lease to lapse`,
+    `the lock on ${site.release} is held by ${existing.spec?.holderIdentity ?? '?'}; waiting up to ${Math.ceil(duration / 1000)}s to see whether it is renewed (a holder that died is taken over then)`,
   );
-  let lease: V1Lease | undefined = existing;
-  while (lease && !leaseIsStale(lease, Date.now())) {
-    // Renewed past the lapse we waited for: a live holder elsewhere with the same name.
-    if (lapseTime(lease) > lapses + 1000) throw busy(site, lease);
-    await sleep(1000);
-    lease = await readLease(site);
+  for (;;) {
+    await sleep(LEASE_POLL_MS);
+    const lease = await readLease(site);
+    if (!lease) return undefined;
+    if (lease.metadata?.resourceVersion !== version) throw busy(site, lease);
+    if (watchClock() - seen >= duration) return lease;
   }
-  return lease;
 }
 
 /**
@@ -192,10 +208,14 @@ async function awaitDeadHolder(
 async function takeOver(
   site: LockSite,
   lapsed: V1Lease,
-): Promise<{ lease: V1Lease; orphan?: number; previous: ReleaseLock['previous'] }> {
+): Promise<{ lease: V1Lease; orphan?: OrphanedHelm; previous: ReleaseLock['previous'] }> {
   const prevHost = parseHolder(lapsed.spec?.holderIdentity)?.host;
   const prevHelm = Number(lapsed.metadata?.annotations?.[HELM_PID]);
-  const orphan = prevHost === os.hostname() && prevHelm > 0 && helmAlive(prevHelm) ? prevHelm : undefined;
+  const prevBinary = lapsed.metadata?.annotations?.[HELM_BINARY];
+  const orphan =
+    prevHost === os.hostname() && prevHelm > 0 && helmAlive(prevHelm, prevBinary)
+      ? { pid: prevHelm, binary: prevBinary }
+      : undefined;
   const previous = {
     acquired: new Date(lapsed.spec?.acquireTime ?? 0).getTime(),
     renewed: new Date(lapsed.spec?.renewTime ?? 0).getTime(),
@@ -217,12 +237,28 @@ async function takeOver(
 }
 
 /**
+ * Exit 6: no lock without Leases, and no change without a lock. Another
+ * command on the same release would not be detected, and two helm upgrades
+ * at once corrupt a release's history.
+ */
+function leasesForbidden(site: LockSite, err: Error): KubeApiError {
+  return new KubeApiError(
+    `forbidden: you may not create leases (coordination.k8s.io) in namespace ${site.namespace}, which the lock on release ${site.release} needs; nothing was changed (${err.message})`,
+    403,
+    'Forbidden',
+    ExitCode.FORBIDDEN,
+    `Ask a cluster admin to grant what every command needs: kubectl expose-pods rbac -n ${site.namespace} --user NAME (or --group, --serviceaccount).`,
+  );
+}
+
+/**
  * A per-release lock for operations that must not overlap (scale), as a
  * coordination.k8s.io Lease named <release>-expose-pods-lock. Creating it is
  * atomic, so of two racing commands exactly one gets it; the other fails with
  * CONFLICT naming the holder. A holder that died is taken over once its lease
- * lapses (renewTime + duration). A holder that loses its lease is told through
- * `signal`. 403 means no lock, with a warning: the operation still runs.
+ * lapses (unchanged for its duration, as we watch it: awaitLapse). A holder
+ * that loses its lease is told through `signal`. Without RBAC to create
+ * Leases, nothing is written: exit 6, naming leases (see `rbac`).
  */
 export async function acquireReleaseLock(
   kube: ResolvedKube,
@@ -248,12 +284,11 @@ export async function acquireReleaseLock(
       return new HeldLease(site, lease);
     } catch (e) {
       const err = toKubeError(e, `create lease ${site.name} in namespace ${namespace}`, server);
-      if (err.httpCode === 403) return noLock(site, warn);
+      if (err.httpCode === 403) throw leasesForbidden(site, err);
       if (err.httpCode !== 409) throw err;
     }
     let existing = await readLease(site);
-    if (existing && !leaseIsStale(existing, Date.now()))
-      existing = await awaitDeadHolder(site, existing, warn);
+    if (existing) existing = await awaitLapse(site, existing, warn);
     // Released between our create and now: try again from the start.
     if (!existing) continue;
     const { lease, orphan, previous } = await takeOver(site, existing);
@@ -269,7 +304,7 @@ class HeldLease implements ReleaseLock {
   private readonly aborter = new AbortController();
   readonly signal = this.aborter.signal;
   private lostReason: string | undefined;
-  private helmPid: number | undefined;
+  private helm: { pid: number; binary: string } | undefined;
   private renewedAt = Date.now();
   private inFlight: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -277,7 +312,7 @@ class HeldLease implements ReleaseLock {
   constructor(
     private readonly site: LockSite,
     private current: V1Lease,
-    readonly orphanedHelm?: number,
+    readonly orphanedHelm?: OrphanedHelm,
     readonly previous?: ReleaseLock['previous'],
   ) {
     this.timer = setInterval(() => void this.renew(), (LOCK_SECONDS * 1000) / 3);
@@ -288,8 +323,8 @@ class HeldLease implements ReleaseLock {
     return this.lostReason;
   }
 
-  async noteHelm(pid: number): Promise<void> {
-    this.helmPid = pid;
+  async noteHelm(pid: number, binary: string): Promise<void> {
+    this.helm = { pid, binary: realPath(binary) };
     // A renewal already under way may not carry the pid: let it end, then write one that does.
     await this.inFlight;
     await this.renew();
@@ -344,7 +379,7 @@ class HeldLease implements ReleaseLock {
         ...current.metadata,
         annotations: {
           ...current.metadata?.annotations,
-          ...(this.helmPid ? { [HELM_PID]: String(this.helmPid) } : {}),
+          ...(this.helm ? { [HELM_PID]: String(this.helm.pid), [HELM_BINARY]: this.helm.binary } : {}),
         },
       },
       spec: {

@@ -30,7 +30,7 @@ import { ExitCode, ExposePodsError } from '../errors.js';
 import { kubeArgs, rollbackArgs, upgradeArgs, type KubeTarget } from '../helm/args.js';
 import { bundledChartPath } from '../helm/chart.js';
 import { detectHelm, helmOrThrow, ignoredHelmEnv, stopRunningHelm, type Helm } from '../helm/helm.js';
-import { findRelease, getManifest, getValues, releaseHistory } from '../helm/release.js';
+import { findRelease, getManifest, getValues, releaseHistory, type HelmRevision } from '../helm/release.js';
 import { serverDryRun } from '../kube/apply.js';
 import {
   deleteServiceExactly,
@@ -96,6 +96,18 @@ export async function pinCluster(
 }
 
 /**
+ * Whether revision i was written by this plugin: its description carries our
+ * prefix, or it is the rollback our settling runs ("Rollback to N", as helm
+ * describes it) of a revision of ours, interrupted and left pending-rollback.
+ */
+export function ourRevision(history: HelmRevision[], i: number): boolean {
+  const r = history[i];
+  if (!r) return false;
+  if (r.description.startsWith(OPERATION_PREFIX)) return true;
+  return r.status === 'pending-rollback' && /^Rollback to \d+$/.test(r.description) && ourRevision(history, i - 1);
+}
+
+/**
  * The release must exist, be ours, and not be mid-operation. A revision left
  * pending by an operation of ours that died is rolled back: it is one written while the
  * dead holder of our lock held it (or one our description names).
@@ -118,7 +130,7 @@ export async function settleRelease(
     last !== undefined &&
     last.updated >= previous.acquired - grace &&
     last.updated <= previous.renewed + grace;
-  if (last && deployed && (duringDeadHolder || last.description.startsWith(OPERATION_PREFIX))) {
+  if (last && deployed && (duringDeadHolder || ourRevision(history, history.length - 1))) {
     warn(
       `release ${release} was left ${found.status} by an interrupted operation (revision ${last.revision}); rolling back to revision ${deployed.revision} first`,
     );
@@ -142,12 +154,13 @@ export async function awaitOrphanedHelm(
   deadlineMs: number,
   warn: (message: string) => void,
 ): Promise<void> {
-  const pid = lock?.orphanedHelm;
-  if (!pid || !helmAlive(pid)) return;
+  const orphan = lock?.orphanedHelm;
+  if (!orphan || !helmAlive(orphan.pid, orphan.binary)) return;
+  const { pid } = orphan;
   warn(
     `an interrupted operation left helm running (pid ${pid}); waiting up to ${Math.round(deadlineMs / 1000)}s for it`,
   );
-  const gone = await pollUntil(() => (helmAlive(pid) ? undefined : true), {
+  const gone = await pollUntil(() => (helmAlive(pid, orphan.binary) ? undefined : true), {
     timeoutMs: deadlineMs,
     intervalMs: 500,
   });
@@ -427,7 +440,7 @@ async function applyChange(
   const run = helmOrThrow(helm, 'upgrade --install', args, {
     stdin: v.stdin,
     signal: s.signal,
-    onSpawn: (pid) => void s.lock?.noteHelm(pid),
+    onSpawn: (pid) => void s.lock?.noteHelm(pid, s.cluster.helm.path),
   });
   const ref = { release: req.release, kube: { ...req.kube, namespace } };
   if (opts.wait && opts.onProgress) await pollProgress(ref, namespace, opts.onProgress, run, s.signal);
@@ -443,17 +456,29 @@ async function applyChange(
   return output;
 }
 
-/** SIGINT and SIGTERM stop helm and abort the session with exit 130/143, until disposed. */
-function stopOnSignals(release: string): { signal: AbortSignal; dispose: () => void } {
+/**
+ * SIGINT and SIGTERM stop helm and abort the session with exit 130/143, until
+ * disposed. helm runs in a process group of its own (helm/helm.ts), so a
+ * terminal's Ctrl-C reaches only us: we stop helm deliberately, with SIGTERM,
+ * and wait for it. A second signal does not wait: helm is killed and the
+ * command exits at once (its lease then lapses by itself).
+ */
+function stopOnSignals(release: string, namespace: string): { signal: AbortSignal; dispose: () => void } {
   const interrupt = new AbortController();
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
-    if (interrupt.signal.aborted) return;
+    if (interrupt.signal.aborted) {
+      const killed = stopRunningHelm('SIGKILL');
+      process.stderr.write(
+        `error: interrupted again (${sig}): ${killed ? 'helm was killed' : 'stopping now'}\nThe release may be left pending; the next command on release ${release} rolls it back first (the lock lapses within ${LOCK_SECONDS}s).\n`,
+      );
+      process.exit(SIGNAL_EXIT[sig]);
+    }
     stopRunningHelm('SIGTERM');
     interrupt.abort(
       new ExposePodsError(
         `interrupted (${sig}): helm was stopped`,
         SIGNAL_EXIT[sig],
-        `The next command on release ${release} finishes or rolls back what was started.`,
+        `helm marks the revision it was writing failed; the next command on release ${release} upgrades from there (a revision left pending is rolled back first). See: helm history ${release} -n ${namespace}`,
       ),
     );
   };
@@ -488,7 +513,7 @@ export async function withReleaseChange<T>(
     exists = false;
   }
 
-  const interrupt = stopOnSignals(req.release);
+  const interrupt = stopOnSignals(req.release, namespace);
   let lock: ReleaseLock | undefined;
   try {
     lock =

@@ -237,14 +237,18 @@ describe('day two, one release at a time (Helm 4)', () => {
     assert.equal(sh.kubectl('delete', 'lease', 'third-expose-pods-lock', '-n', ns).status, 0);
   });
 
-  it('7. a lapsed lease naming a pid that is alive but not helm: no wait, the scale goes on', () => {
+  it('7. a lease no longer renewed, naming a pid that is alive but not helm: taken over once it stays unchanged for its duration, and the scale goes on', () => {
     // This test's own pid: alive, and not helm (a reused pid).
     const lease = holderLease(ns, new Date(Date.now() - 120_000), {
       'expose-pods.io/helm-pid': String(process.pid),
     });
     assert.equal(spawnSyncIn(sh.env, ['apply', '-f', '-'], JSON.stringify(lease)).status, 0);
+    const started = Date.now();
     const r = ep('scale', 'third', '--replicas', '2', '--timeout', '1m');
     assert.equal(r.status, 0, r.stderr);
+    // Its renewTime is two minutes old by its clock, which proves nothing: we watch it for its 30 s ourselves.
+    assert.match(r.stderr, /waiting up to 30s to see whether it is renewed/);
+    assert.ok(Date.now() - started >= 30_000, `took over after ${Date.now() - started} ms`);
     assert.doesNotMatch(r.stderr, /left helm running/);
     assert.equal(sh.getJson('statefulset', 'third-expose-pods', '-n', ns).spec.replicas, 2);
   });

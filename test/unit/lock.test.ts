@@ -1,0 +1,323 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+
+import nock from 'nock';
+
+import { ExitCode } from '../../src/errors.js';
+import { acquireReleaseLock, helmAlive, holderIdentity, parseHolder } from '../../src/kube/lock.js';
+import { ourRevision } from '../../src/ops/mutation.js';
+import type { HelmRevision } from '../../src/helm/release.js';
+import { FAKE_SERVER, fakeKube } from '../support/kube.js';
+
+const LEASES = '/apis/coordination.k8s.io/v1/namespaces/game/leases';
+const LEASE = `${LEASES}/rooms-expose-pods-lock`;
+const created = (rv: string) => (_u: string, b: any) => ({
+  ...b,
+  metadata: { ...b.metadata, resourceVersion: rv },
+});
+const micro = (d: Date) => d.toISOString().replace('Z', '000Z');
+/** A lease another holder wrote, renewed at `renewed` by its own clock. */
+const held = (
+  rv: string,
+  holder: string,
+  renewed: Date,
+  durationSeconds = 30,
+  operation = 'scale --replicas 9',
+) => ({
+  metadata: {
+    name: 'rooms-expose-pods-lock',
+    resourceVersion: rv,
+    annotations: { 'expose-pods.io/operation': operation },
+  },
+  spec: {
+    holderIdentity: holder,
+    leaseDurationSeconds: durationSeconds,
+    acquireTime: micro(renewed),
+    renewTime: micro(renewed),
+  },
+});
+
+describe('the release lock (nock)', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+
+  it('creates the Lease (a holder with a token of its own, 30 s, labels), and deletes it with a precondition on release', async () => {
+    let body: any;
+    let deleted: any;
+    const scope = nock(FAKE_SERVER)
+      .post(LEASES, (b: any) => ((body = b), true))
+      .reply(201, created('41'))
+      .delete(LEASE, (b: any) => ((deleted = b), true))
+      .reply(200, {});
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale --replicas 5', () => undefined);
+    assert.equal(body.metadata.name, 'rooms-expose-pods-lock');
+    assert.match(
+      body.spec.holderIdentity,
+      new RegExp(`^kubectl-expose-pods/${os.hostname()}/${process.pid}/[0-9a-f]{12}$`),
+    );
+    assert.equal(body.spec.leaseDurationSeconds, 30);
+    assert.match(body.spec.renewTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, 'MicroTime: 6 digits');
+    assert.equal(body.metadata.annotations['expose-pods.io/operation'], 'scale --replicas 5');
+    await lock.release();
+    assert.deepEqual(deleted.preconditions, { resourceVersion: '41' });
+    assert.ok(scope.isDone());
+  });
+
+  it('every acquisition has its own identity, even in the same process', () => {
+    assert.notEqual(holderIdentity(), holderIdentity());
+    assert.deepEqual(parseHolder(holderIdentity('h', 7, 'abc123')), { host: 'h', pid: 7 });
+    assert.deepEqual(
+      parseHolder('kubectl-expose-pods/h/7'),
+      { host: 'h', pid: 7 },
+      'as earlier versions wrote it',
+    );
+    assert.equal(parseHolder('someone-else'), undefined);
+  });
+
+  it('one renewal at a time: a second waits for the first and sends the resourceVersion it got back; the helm binary is recorded', async () => {
+    const puts: any[] = [];
+    const scope = nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(201, created('41'))
+      .put(LEASE, (b: any) => (puts.push(b), true))
+      .delay(200)
+      .reply(200, created('42'))
+      .put(LEASE, (b: any) => (puts.push(b), true))
+      .reply(200, created('43'))
+      .delete(LEASE, (b: any) => b.preconditions.resourceVersion === '43')
+      .reply(200, {});
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+    const first = lock.noteHelm(1, process.execPath);
+    while (puts.length < 1) await new Promise((r) => setImmediate(r));
+    await lock.noteHelm(2, process.execPath);
+    await first;
+    assert.deepEqual(
+      puts.map((b) => [
+        b.metadata.resourceVersion,
+        b.metadata.annotations['expose-pods.io/helm-pid'],
+        b.metadata.annotations['expose-pods.io/helm-binary'],
+      ]),
+      [
+        ['41', '1', process.execPath],
+        ['42', '2', process.execPath],
+      ],
+    );
+    assert.equal(lock.signal.aborted, false);
+    await lock.release();
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+  });
+
+  it('a 409 on renewal while the lease still names this very acquisition is not a loss: read again, renewed', async () => {
+    let holder = '';
+    const scope = nock(FAKE_SERVER)
+      .post(LEASES, (b: any) => ((holder = b.spec.holderIdentity), true))
+      .reply(201, created('41'))
+      .put(LEASE)
+      .reply(409, { kind: 'Status', code: 409, reason: 'Conflict' })
+      .get(LEASE)
+      .reply(200, () => ({
+        metadata: { name: 'rooms-expose-pods-lock', namespace: 'game', resourceVersion: '45' },
+        spec: { holderIdentity: holder, leaseDurationSeconds: 30 },
+      }))
+      .put(LEASE, (b: any) => b.metadata.resourceVersion === '45')
+      .reply(200, created('46'))
+      .delete(LEASE, (b: any) => b.preconditions.resourceVersion === '46')
+      .reply(200, {});
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+    await lock.noteHelm(7, process.execPath);
+    assert.equal(lock.signal.aborted, false, 'still ours');
+    await lock.noteHelm(7, process.execPath);
+    await lock.release();
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+  });
+
+  it('a 409 on renewal that finds another process of the same host and pid holding it is a loss, and release() leaves that lease alone', async () => {
+    // Another container named like this one, with the same pid, took it over: only the token differs.
+    const sameHostPid = holderIdentity(os.hostname(), process.pid, 'ffffffffffff');
+    const scope = nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(201, created('41'))
+      .put(LEASE)
+      .reply(409, { kind: 'Status', code: 409, reason: 'Conflict' })
+      .get(LEASE)
+      .reply(200, held('50', sameHostPid, new Date()));
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+    await lock.noteHelm(4242, process.execPath);
+    assert.equal(lock.signal.aborted, true);
+    assert.equal(lock.signal.reason.exitCode, ExitCode.CONFLICT);
+    assert.match(
+      (lock.signal.reason as Error).message,
+      /^lost the lock on release rooms: the lease game\/rooms-expose-pods-lock was taken over; stopped$/,
+    );
+    await lock.release(); // no DELETE: nock would refuse one
+    assert.ok(scope.isDone());
+  });
+
+  it('clock skew: a holder whose clock runs 40 s slow, still renewing, is busy (never taken over at once)', async () => {
+    // By our clock its renewTime is 40 s old, past its 30 s: the old rule took it over at once.
+    const skewed = (rv: string) =>
+      held(rv, 'kubectl-expose-pods/elsewhere/4242/abcdef', new Date(Date.now() - 40_000));
+    const warnings: string[] = [];
+    const scope = nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, { kind: 'Status', code: 409, reason: 'AlreadyExists' })
+      .get(LEASE)
+      .reply(200, skewed('60'))
+      // Its next renewal: a new resourceVersion (and, by its clock, a renewTime still 40 s behind ours).
+      .get(LEASE)
+      .reply(200, skewed('61'));
+    await assert.rejects(
+      acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale --replicas 5', (m) => warnings.push(m)),
+      (e: any) => {
+        assert.equal(e.exitCode, ExitCode.CONFLICT);
+        assert.match(
+          e.message,
+          /^another operation is in progress on release rooms: scale --replicas 9 by kubectl-expose-pods\/elsewhere\/4242\/abcdef since /,
+        );
+        return true;
+      },
+    );
+    assert.match(warnings.join(), /waiting up to 30s to see whether it is renewed/);
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+  });
+
+  it('clock skew the other way: a lease renewed "in the future" by its clock, but no longer renewed, is taken over after its duration as we watched it', async () => {
+    const future = held('70', 'kubectl-expose-pods/elsewhere/1/abcdef', new Date(Date.now() + 3600_000), 2);
+    let put: any;
+    const scope = nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, {})
+      .get(LEASE)
+      .times(4)
+      .reply(200, future)
+      .put(LEASE, (b: any) => ((put = b), true))
+      .reply(200, (_u: string, b: any) => b);
+    const t0 = performance.now();
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+    const waited = performance.now() - t0;
+    assert.ok(waited >= 2000, `waited its 2 s duration from when we first saw it (${waited} ms)`);
+    assert.equal(put.metadata.resourceVersion, '70', 'the take-over is conditional on the record we watched');
+    nock.cleanAll();
+    nock(FAKE_SERVER).delete(/.*/).reply(200, {});
+    await lock.release();
+    assert.ok(
+      scope.pendingMocks().every((m) => m.startsWith('GET')),
+      scope.pendingMocks().join(', '),
+    );
+  });
+
+  it('a holder on this host whose process runs is busy at once, without waiting', async () => {
+    nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, {})
+      .get(LEASE)
+      .reply(200, held('80', holderIdentity(os.hostname(), process.pid), new Date()));
+    const t0 = Date.now();
+    await assert.rejects(
+      acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined),
+      {
+        exitCode: ExitCode.CONFLICT,
+      },
+    );
+    assert.ok(Date.now() - t0 < 900, 'no poll');
+  });
+
+  it('losing the take-over race is CONFLICT', async () => {
+    const lapsed = held('77', 'kubectl-expose-pods/elsewhere/1/abcdef', new Date(Date.now() - 120_000), 1);
+    nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, {})
+      .get(LEASE)
+      .times(3)
+      .reply(200, lapsed)
+      .put(LEASE)
+      .reply(409, { kind: 'Status', code: 409, reason: 'Conflict' });
+    await assert.rejects(
+      acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined),
+      {
+        exitCode: ExitCode.CONFLICT,
+      },
+    );
+  });
+
+  it('403 on Leases: refused with exit 6 naming leases and the rbac command; nothing else is sent', async () => {
+    const scope = nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(403, { kind: 'Status', code: 403, reason: 'Forbidden', message: 'leases is forbidden' });
+    await assert.rejects(
+      acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined),
+      (e: any) => {
+        assert.equal(e.exitCode, ExitCode.FORBIDDEN);
+        assert.match(
+          e.message,
+          /^forbidden: you may not create leases \(coordination\.k8s\.io\) in namespace game, which the lock on release rooms needs; nothing was changed/,
+        );
+        assert.match(e.hint, /kubectl expose-pods rbac -n game/);
+        return true;
+      },
+    );
+    assert.ok(scope.isDone());
+  });
+});
+
+describe('helmAlive: the helm we started, recognised by its binary', () => {
+  it('a missing pid, and a live pid that is not helm (reused), are not waited for', () => {
+    assert.equal(helmAlive(4_194_305), false);
+    assert.equal(helmAlive(process.pid), false, 'this node process is alive, but is not named helm');
+  });
+
+  it('a binary not named helm (--helm-binary …/helm4) is recognised by its path, through a symlink too', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-helm4-'));
+    const helm4 = path.join(dir, 'helm4');
+    copyFileSync('/bin/sleep', helm4);
+    const link = path.join(dir, 'helm-link');
+    symlinkSync(helm4, link);
+    const child = spawn(helm4, ['30'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => child.once('spawn', r));
+      const pid = child.pid ?? 0;
+      assert.equal(helmAlive(pid, helm4), true);
+      assert.equal(helmAlive(pid, link), true, 'the path given, or a link to it');
+      assert.equal(helmAlive(pid), false, 'without the binary, the name rule does not know helm4');
+      assert.equal(helmAlive(pid, process.execPath), false, 'another binary: a reused pid');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('ourRevision: the revisions this plugin wrote, and a rollback of ours left pending', () => {
+  const r = (revision: number, status: string, description: string): HelmRevision => ({
+    revision,
+    status,
+    description,
+    updated: 0,
+  });
+  it('our prefix; "Rollback to N" pending over a revision of ours; not a rollback of anyone else\'s', () => {
+    const ours = [
+      r(1, 'superseded', 'Install complete'),
+      r(2, 'pending-upgrade', 'kubectl-expose-pods: scale 2 -> 5'),
+    ];
+    assert.equal(ourRevision(ours, 1), true);
+    assert.equal(ourRevision(ours, 0), false);
+    const rolling = [...ours, r(3, 'pending-rollback', 'Rollback to 1')];
+    assert.equal(ourRevision(rolling, 2), true, 'the rollback our settling ran, interrupted');
+    const theirs = [
+      r(1, 'superseded', 'Install complete'),
+      r(2, 'failed', 'Upgrade failed'),
+      r(3, 'pending-rollback', 'Rollback to 1'),
+    ];
+    assert.equal(ourRevision(theirs, 2), false, "someone else's rollback");
+    assert.equal(
+      ourRevision([...ours, r(3, 'deployed', 'Rollback to 1')], 2),
+      false,
+      'a rollback that finished is not pending',
+    );
+    assert.equal(ourRevision(ours, 5), false);
+  });
+});
