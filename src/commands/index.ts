@@ -9,6 +9,7 @@ import Endpoints from './endpoints.js';
 import Install from './install.js';
 import List from './list.js';
 import Recover from './recover.js';
+import Rbac from './rbac.js';
 import Scale from './scale.js';
 import Status from './status.js';
 import Tolerations from './tolerations.js';
@@ -30,6 +31,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   endpoints: Endpoints,
   install: Install,
   list: List,
+  rbac: Rbac,
   recover: Recover,
   scale: Scale,
   status: Status,

@@ -43,7 +43,11 @@ export interface OrphanedHelm {
  * recognised), and a token of its own per acquisition: two processes that
  * share a host name and pid (containers) never take each other's lease for theirs.
  */
-export function holderIdentity(host = os.hostname(), pid = process.pid, token = randomBytes(6).toString('hex')): string {
+export function holderIdentity(
+  host = os.hostname(),
+  pid = process.pid,
+  token = randomBytes(6).toString('hex'),
+): string {
   return `kubectl-expose-pods/${host}/${pid}/${token}`;
 }
 

@@ -39,6 +39,7 @@ import {
   type ChangeObjects,
 } from '../kube/change-objects.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
+import { requireChangePermissions } from '../kube/access.js';
 import { helmKubeconfig } from '../kube/exec-credential.js';
 import { acquireReleaseLock, helmAlive, LOCK_SECONDS, type ReleaseLock } from '../kube/lock.js';
 import { spareRoomsInUse } from './drain.js';
@@ -104,7 +105,9 @@ export function ourRevision(history: HelmRevision[], i: number): boolean {
   const r = history[i];
   if (!r) return false;
   if (r.description.startsWith(OPERATION_PREFIX)) return true;
-  return r.status === 'pending-rollback' && /^Rollback to \d+$/.test(r.description) && ourRevision(history, i - 1);
+  return (
+    r.status === 'pending-rollback' && /^Rollback to \d+$/.test(r.description) && ourRevision(history, i - 1)
+  );
 }
 
 /**
@@ -505,6 +508,8 @@ export async function withReleaseChange<T>(
 ): Promise<T> {
   const cluster = await pinCluster(req.kube, req.helmBinary, req.warn);
   const { helm, target, kube, namespace } = cluster;
+  // Every permission a change needs, checked before anything is written: exit 6 names each one missing.
+  if (!req.dryRun) await requireChangePermissions(kube, namespace);
   let exists = true;
   try {
     await findRelease(helm, req.release, target);

@@ -3,6 +3,7 @@ import { classifyPods, type ClassifiedPod } from '../core/recover.js';
 import { pollUntil } from '../core/poll.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
+import { requireChangePermissions } from '../kube/access.js';
 import { acquireReleaseLock } from '../kube/lock.js';
 import { describeCluster } from './mutation.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
@@ -66,6 +67,19 @@ async function actUnderLock(
   uids: Map<string, string | undefined>,
 ): Promise<{ targets: ClassifiedPod[]; tainted: string[] }> {
   const namespace = kube.namespace;
+  // What recover writes, checked before it writes anything: the lock, the pods, and a lost node's taint.
+  await requireChangePermissions(kube, namespace, [
+    ...(['get', 'create', 'update', 'delete'] as const).map((verb) => ({
+      apiGroup: 'coordination.k8s.io',
+      resource: 'leases',
+      verb,
+      scope: 'namespace' as const,
+    })),
+    { apiGroup: '', resource: 'pods', verb: 'delete', scope: 'namespace' },
+    ...(req.action === 'out-of-service'
+      ? [{ apiGroup: '', resource: 'nodes', verb: 'patch' as const, scope: 'cluster' as const }]
+      : []),
+  ]);
   const lock = await acquireReleaseLock(kube, namespace, req.release, `recover --${req.action}`, req.warn);
   try {
     const now = await readRecoverObjects(kube, namespace, req.release);

@@ -118,6 +118,7 @@ describe('through the real kubectl, after the README install step', () => {
         'endpoints',
         'install',
         'list',
+        'rbac',
         'recover',
         'scale',
         'status',

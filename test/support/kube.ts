@@ -68,3 +68,24 @@ export function mockReleaseLists(
   }
   return scope;
 }
+
+/**
+ * The permission reviews a change makes before it writes (kube/access.ts):
+ * a SelfSubjectRulesReview answering with `rules` (default: everything), and
+ * a SelfSubjectAccessReview for each cluster-scoped permission, answered by `allowed`.
+ */
+export function mockAccessReviews(
+  scope: nock.Scope,
+  rules: { verbs: string[]; apiGroups: string[]; resources: string[] }[] = [
+    { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+  ],
+  allowed: (review: { spec: { resourceAttributes: { verb: string; resource: string } } }) => boolean = () =>
+    true,
+): nock.Scope {
+  return scope
+    .post('/apis/authorization.k8s.io/v1/selfsubjectrulesreviews')
+    .reply(201, (_u: string, body: any) => ({ ...body, status: { resourceRules: rules, incomplete: false } }))
+    .post('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews')
+    .times(3)
+    .reply(201, (_u: string, body: any) => ({ ...body, status: { allowed: allowed(body) } }));
+}

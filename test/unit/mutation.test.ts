@@ -8,7 +8,7 @@ import nock from 'nock';
 
 import { ExitCode } from '../../src/errors.js';
 import { withReleaseChange, type SessionRequest } from '../../src/ops/mutation.js';
-import { FAKE_SERVER, fakeKubeconfigFile } from '../support/kube.js';
+import { FAKE_SERVER, fakeKubeconfigFile, mockAccessReviews } from '../support/kube.js';
 import { eventually } from '../support/poll.js';
 
 /**
@@ -72,7 +72,7 @@ describe('the change path (fake helm, nock API server)', () => {
   });
   /** The reads every session makes: the lease, and the pre-flight lists. */
   const lease = (scope: nock.Scope) =>
-    scope
+    mockAccessReviews(scope)
       .post(LEASES)
       .reply(201, (_u: string, b: any) => ({ ...b, metadata: { ...b.metadata, resourceVersion: '1' } }))
       .delete(`${LEASES}/rooms-expose-pods-lock`)
@@ -145,6 +145,48 @@ describe('the change path (fake helm, nock API server)', () => {
     nock.cleanAll();
     delete process.env.FAKE_HELM_STATE;
     delete process.env.HELM_KUBECONTEXT;
+  });
+
+  it('a missing permission is refused before anything is written: exit 6 naming every one missing, no lease, no helm', async () => {
+    // Everything in the namespace but Leases and the StatefulSet's writes; nodes may not be listed.
+    const rules = [
+      { verbs: ['*'], apiGroups: ['', 'discovery.k8s.io', 'policy', 'networking.k8s.io'], resources: ['*'] },
+      { verbs: ['get', 'list', 'watch'], apiGroups: ['apps'], resources: ['*'] },
+    ];
+    const scope = mockAccessReviews(
+      nock(FAKE_SERVER),
+      rules,
+      (b) => b.spec.resourceAttributes.verb !== 'list',
+    );
+    await assert.rejects(
+      withReleaseChange(req(), () => Promise.resolve()),
+      (e: any) => {
+        assert.equal(e.exitCode, ExitCode.FORBIDDEN);
+        assert.match(
+          e.message,
+          /^forbidden: this change needs permissions you do not have, so nothing was changed: /,
+        );
+        for (const p of [
+          'create statefulsets.apps in namespace game',
+          'delete deployments.apps in namespace game',
+          'create leases.coordination.k8s.io in namespace game',
+          'list nodes cluster-wide',
+        ])
+          assert.ok(e.message.includes(p), `${p} in ${e.message}`);
+        assert.doesNotMatch(e.message, /get nodes|watch nodes|secrets/);
+        assert.match(
+          e.hint,
+          /^Ask a cluster admin to grant what every command needs: kubectl expose-pods rbac -n game --user NAME \| kubectl apply -f -/,
+        );
+        return true;
+      },
+    );
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.deepEqual(
+      calls().map((c) => c.args[0]),
+      ['version'],
+      'helm was only asked its version: no list, no upgrade',
+    );
   });
 
   it('pins the cluster: helm never sees HELM_KUBECONTEXT, always gets --kube-context, and the user is told', async () => {

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { parseAllDocuments, stringify } from 'yaml';
+
+import { CLUSTER, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { HELMS, run, STACK_LINE, TOOLS } from '../support/tools.js';
+
+after(printClusterLogsOnFailure);
+
+/**
+ * A namespaced user: a ServiceAccount bound to exactly what `kubectl
+ * expose-pods rbac` prints, and nothing else (not even cluster-admin's
+ * discovery beyond what every authenticated user has).
+ */
+describe('a namespaced ServiceAccount with exactly what `rbac` prints: every command works', () => {
+  const admin = userShell(HELMS[1].path);
+  const ns = 'e2e-rbac';
+  const release = 'team';
+  const sts = `${release}-expose-pods`;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-rbac-'));
+  const config = path.join(dir, 'operator.kubeconfig');
+  const env = { ...admin.env, KUBECONFIG: config };
+  const op = (...args: string[]) => run(TOOLS.KUBECTL, ['expose-pods', ...args, '-n', ns], { env });
+  const apply = (yaml: string) => run(TOOLS.KUBECTL, ['apply', '-f', '-'], { env: admin.env, input: yaml });
+  const printed = () =>
+    run(TOOLS.KUBECTL, ['expose-pods', 'rbac', '-n', ns, '--serviceaccount', `${ns}:operator`], {
+      env: admin.env,
+    });
+  const revisions = () =>
+    JSON.parse(admin.helm('history', release, '-n', ns, '-o', 'json').stdout).length as number;
+
+  before(() => {
+    for (const args of [
+      ['create', 'namespace', ns],
+      ['create', 'serviceaccount', 'operator', '-n', ns],
+    ]) {
+      const r = admin.kubectl(...args);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const rbac = printed();
+    assert.equal(rbac.status, 0, rbac.stderr);
+    const applied = apply(rbac.stdout);
+    assert.equal(applied.status, 0, applied.stderr);
+    const token = admin.kubectl('create', 'token', 'operator', '-n', ns, '--duration', '2h');
+    assert.equal(token.status, 0, token.stderr);
+    const text = readFileSync(CLUSTER.KUBECONFIG, 'utf8');
+    writeFileSync(
+      config,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          {
+            name: 'c',
+            cluster: {
+              server: /server: (\S+)/.exec(text)?.[1],
+              'certificate-authority-data': /certificate-authority-data: (\S+)/.exec(text)?.[1],
+            },
+          },
+        ],
+        users: [{ name: 'operator', user: { token: token.stdout.trim() } }],
+        contexts: [{ name: 'c', context: { cluster: 'c', user: 'operator', namespace: ns } }],
+        'current-context': 'c',
+      }),
+    );
+    // Sanity: it really is namespaced.
+    const can = run(TOOLS.KUBECTL, ['auth', 'can-i', 'list', 'secrets', '-A'], { env });
+    assert.equal(can.stdout.trim(), 'no');
+  });
+  after(() => {
+    admin.kubectl('delete', 'namespace', ns, '--wait=false');
+    admin.kubectl('delete', 'clusterrolebinding', `kubectl-expose-pods-sa-${ns}-operator`);
+  });
+
+  it('prints a Role, a RoleBinding, a ClusterRole and a ClusterRoleBinding, each rule with its reason', () => {
+    const r = printed();
+    const kinds = parseAllDocuments(r.stdout).map((d) => (d.toJS() as { kind: string }).kind);
+    assert.deepEqual(kinds, ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
+    assert.match(r.stdout, /^ {2}# the per-release lock every change holds/m);
+    const clusterRole = parseAllDocuments(r.stdout)[2]?.toJS() as { rules: { resources: string[] }[] };
+    assert.ok(
+      clusterRole.rules.every((x) => !x.resources.includes('secrets')),
+      'no Secret in the ClusterRole: a namespaced user never reads every Secret',
+    );
+  });
+
+  it('install, endpoints, status, list, allocate, deallocate, scale up and down, tolerations, recover, check-certs and uninstall', () => {
+    const steps: [string[], number[]][] = [
+      [
+        ['install', release, '--replicas', '2', '--node-port-base', '31070', '--no-redis', '--timeout', '2m'],
+        [0],
+      ],
+      [['endpoints', release, '--address-type', 'InternalIP'], [0]],
+      [['status', release], [0]],
+      [['list'], [0]],
+      [['allocate', release, '-o', 'name'], [0]],
+      [['deallocate', release, '--ordinal', '0'], [0]],
+      [['scale', release, '--replicas', '3', '--timeout', '2m'], [0]],
+      [['scale', release, '--replicas', '2', '--yes', '--timeout', '2m'], [0]],
+      [['tolerations', release], [0]],
+      [
+        ['tolerations', release, '--not-ready', '20s', '--unreachable', '20s', '--yes', '--timeout', '2m'],
+        [0],
+      ],
+      [['recover', release], [0]],
+      [['check-certs'], [0, 11]],
+    ];
+    for (const [args, codes] of steps) {
+      const r = op(...args);
+      assert.ok(codes.includes(r.status ?? -1), `${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
+      // check-certs skips, with a warning each, the sources rbac leaves out on purpose (webhooks, APIServices).
+      const unexpected = r.stderr
+        .split('\n')
+        .filter((l) => /forbidden/i.test(l) && !/^warning: skipped (webhook|apiservice|secret)/.test(l));
+      assert.deepEqual(unexpected, [], `${args.join(' ')}: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, STACK_LINE);
+    }
+    assert.equal(admin.getJson('statefulset', sts, '-n', ns).spec.replicas, 2);
+  });
+
+  it('without the Lease rule, a change is refused before anything is written (exit 6, naming leases and rbac)', () => {
+    const before = revisions();
+    const role = admin.getJson('role', 'kubectl-expose-pods', '-n', ns);
+    role.rules = role.rules.filter((x: any) => !x.resources.includes('leases'));
+    delete role.metadata.resourceVersion;
+    assert.equal(apply(JSON.stringify(role)).status, 0);
+    const r = op('scale', release, '--replicas', '3', '--timeout', '1m');
+    assert.equal(r.status, 6, r.stderr);
+    assert.match(
+      r.stderr,
+      /^error: forbidden: this change needs permissions you do not have, so nothing was changed: .*create leases\.coordination\.k8s\.io in namespace e2e-rbac/m,
+    );
+    assert.match(r.stderr, /kubectl expose-pods rbac -n e2e-rbac/);
+    assert.doesNotMatch(r.stderr, STACK_LINE);
+    assert.equal(revisions(), before, 'no Helm revision');
+    assert.equal(admin.getJson('statefulset', sts, '-n', ns).spec.replicas, 2);
+    // Put it back, as printed: uninstall works again.
+    assert.equal(apply(printed().stdout).status, 0);
+    const u = op('uninstall', release, '--delete-data', '--yes');
+    assert.equal(u.status, 0, u.stderr);
+  });
+});
