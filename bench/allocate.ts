@@ -8,6 +8,8 @@
  *   3. the latency of one `kubectl expose-pods allocate` process against one
  *      `kubectl label pod` of the same pod.
  * Figures, never a pass/fail gate. Run: npm run bench (or node --import tsx bench/allocate.ts 1000)
+ * `--sea PATH` also times the single executable at PATH (what krew installs), e.g. one
+ * unpacked from `npm run package -- --platform linux/amd64 --out-dir /tmp/pkg`.
  */
 
 import { allocate, createAllocator } from '../src/index.js';
@@ -20,6 +22,8 @@ import { clusterEnv, markdownTable, pluginEnv, sh } from './support.js';
 const N = Number(process.argv[2] ?? 1000);
 /** `--library-only`: the allocator against the floor, without the one-shot calls and the processes. */
 const LIBRARY_ONLY = process.argv.includes('--library-only');
+/** `--sea PATH`: the single executable to time beside the npm install's bin/run.js. */
+const SEA = process.argv.find((a) => a.startsWith('--sea='))?.slice('--sea='.length);
 const CALLERS = 10;
 const RUNS = 5;
 const NS = 'bench-alloc';
@@ -190,11 +194,16 @@ rows.push([
 
 // 3. One process: the CLI's allocate against kubectl label of the same pod.
 const cli: number[] = [];
+const sea: number[] = [];
 const label: number[] = [];
 for (let i = 0; i < (LIBRARY_ONLY ? 0 : RUNS); i++) {
   freeAll();
   cli.push(timed(() => sh(process.execPath, [CLI, 'allocate', RELEASE, '-n', NS, '-o', 'name'], { env })));
   freeAll();
+  if (SEA) {
+    sea.push(timed(() => sh(SEA, ['allocate', RELEASE, '-n', NS, '-o', 'name'], { env })));
+    freeAll();
+  }
   label.push(timed(() => kubectl('label', 'pod', `${STS}-0`, '-n', NS, `${STATE_LABEL}=${ALLOCATED}`)));
 }
 sh(TOOLS.HELM4, ['uninstall', RELEASE, '-n', NS, '--wait'], { env });
@@ -211,9 +220,15 @@ if (!LIBRARY_ONLY) {
     markdownTable(
       ['one process', 'median ms'],
       [
-        ['kubectl expose-pods allocate -o name', median(cli).toFixed(0)],
+        ['kubectl expose-pods allocate -o name (npm install)', median(cli).toFixed(0)],
+        ...(SEA
+          ? [
+              ['kubectl expose-pods allocate -o name (single executable)', median(sea).toFixed(0)],
+              ['ratio, single executable', (median(sea) / median(label)).toFixed(2)],
+            ]
+          : []),
         ['kubectl label pod (same pod)', median(label).toFixed(0)],
-        ['ratio', (median(cli) / median(label)).toFixed(2)],
+        ['ratio, npm install', (median(cli) / median(label)).toFixed(2)],
       ],
     ),
   );

@@ -17,7 +17,7 @@ import {
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { readClusterCertSources, type Found, type SourceOutcome } from '../kube/cert-objects.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
-import { peerChain } from '../net/tls.js';
+import { peerChain, type DialOptions } from '../net/tls.js';
 
 export interface CheckCertsRequest {
   kube: KubeFlags;
@@ -218,13 +218,14 @@ const pem = (der: Buffer) =>
 async function servingSource(
   server: string | undefined,
   timeoutMs: number,
+  dial: DialOptions = {},
 ): Promise<{ outcome: SourceOutcome; detail: string | null; unreachable: string | null }> {
   if (!server)
     return { outcome: { skipped: 'the kubeconfig has no current cluster' }, detail: null, unreachable: null };
   if (!server.startsWith('https://'))
     return { outcome: { skipped: `${server} is not https` }, detail: null, unreachable: null };
   try {
-    const chain = await peerChain(server, timeoutMs);
+    const chain = await peerChain(server, timeoutMs, dial);
     const found = chain.map((der, i) => ({
       origin: { name: `${server} [${i}]`, source: 'serving' as const, location: server },
       data: pem(der),
@@ -275,8 +276,13 @@ export async function checkCerts(req: CheckCertsRequest): Promise<CertsReport> {
   let unreachable: string | null = null;
   // --offline: the cluster's sources are simply not part of this run.
   if (!req.offline) {
-    const server = kube.kc.getCurrentCluster()?.server;
-    const serving = await servingSource(server, kube.requestTimeoutMs || 30_000);
+    const cluster = kube.kc.getCurrentCluster();
+    const server = cluster?.server;
+    // As kubectl dials it: through its proxy-url, naming its tls-server-name.
+    const serving = await servingSource(server, kube.requestTimeoutMs || 30_000, {
+      serverName: cluster?.tlsServerName,
+      proxyUrl: cluster?.proxyUrl,
+    });
     gathered.add('serving', serving.outcome, serving.detail);
     unreachable = serving.unreachable;
     if (server) await addApiSources(gathered, kube, req.allNamespaces, unreachable);
