@@ -34,9 +34,40 @@ const UNREACHABLE = [
   /Unauthorized/,
 ];
 
+/**
+ * helm's refusal to take over an object that exists and is not the release's
+ * ("... exists and cannot be imported into the current release: invalid
+ * ownership metadata"), as exit 9 naming the object, its owner and the way
+ * out. helm says it in its server dry run, before any revision is written.
+ */
+export function objectInTheWay(stderr: string): ExposePodsError | undefined {
+  const m =
+    /(\w+) "([^"]+)" in namespace "([^"]+)" exists and cannot be imported into the current release/i.exec(
+      stderr,
+    );
+  if (!m) return undefined;
+  const [, kind = '', name = '', namespace = ''] = m;
+  const release =
+    /"meta\.helm\.sh\/release-name": must be set to "([^"]+)"/.exec(stderr)?.[1] ??
+    /key "meta\.helm\.sh\/release-name" must equal "([^"]+)"/.exec(stderr)?.[1] ??
+    'this release';
+  const current = /key "meta\.helm\.sh\/release-name" must equal "[^"]+": current value is "([^"]+)"/.exec(
+    stderr,
+  )?.[1];
+  const owner = current ? `release ${current}` : 'not managed by Helm';
+  const ref = `${kind.toLowerCase()} ${name} -n ${namespace}`;
+  return new ExposePodsError(
+    `an object this change would create already exists and is not part of release ${release}: ${kind.toLowerCase()}/${name} (${owner}); nothing was changed`,
+    ExitCode.CONFLICT,
+    `Delete it if nothing needs it (kubectl delete ${ref}), or let the release adopt it: kubectl annotate ${ref} --overwrite meta.helm.sh/release-name=${release} meta.helm.sh/release-namespace=${namespace} && kubectl label ${ref} --overwrite app.kubernetes.io/managed-by=Helm`,
+  );
+}
+
 /** Turns a failed helm run into an error with the right exit code and a clean message. */
 export function helmFailure(action: string, stderr: string): ExposePodsError {
   const message = cleanHelmMessage(stderr) || `helm ${action} failed with no message`;
+  const inTheWay = objectInTheWay(stderr);
+  if (inTheWay) return inTheWay;
   const ns = /namespaces "([^"]+)" not found/.exec(stderr);
   if (ns) {
     return new ExposePodsError(

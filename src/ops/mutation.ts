@@ -32,7 +32,6 @@ import { bundledChartPath } from '../helm/chart.js';
 import { detectHelm, helmOrThrow, ignoredHelmEnv, stopRunningHelm, type Helm } from '../helm/helm.js';
 import { findRelease, getManifest, getValues, releaseHistory, type HelmRevision } from '../helm/release.js';
 import { serverDryRun } from '../kube/apply.js';
-import { foreignObjects, type ForeignObject } from '../kube/ownership.js';
 import {
   deleteServiceExactly,
   listReleaseServices,
@@ -335,8 +334,7 @@ async function previewChange(
   const rel = JSON.parse(out) as HelmReleaseJson;
   const rendered = parseManifest(rel.manifest ?? '');
   const after = manifestView(rendered);
-  const beforeObjects = beforeText === undefined ? [] : parseManifest(beforeText);
-  const before = beforeText === undefined ? undefined : manifestView(beforeObjects);
+  const before = beforeText === undefined ? undefined : manifestView(parseManifest(beforeText));
   const plan = planReleaseChange(
     before,
     after,
@@ -374,7 +372,6 @@ async function previewChange(
       'Nothing was changed.',
     );
   }
-  await refuseObjectsInTheWay(s, rendered, beforeObjects);
   // The API server checks what will be created or changed: ports taken, quotas, admission.
   if (!change.skipServerDryRun) {
     const changing = new Set([...plan.addServices, ...plan.movedNodePorts.map((m) => m.service)]);
@@ -387,33 +384,6 @@ async function previewChange(
   }
   s.lastPreview = rendered;
   return { ...preview, rendered };
-}
-
-/**
- * Exit 9, before any revision is written, when an object the change would
- * create (one the release's last manifest does not have) already exists and
- * belongs to someone else. helm would stop halfway with "invalid ownership
- * metadata" and a failed revision.
- */
-async function refuseObjectsInTheWay(
-  s: OpenSession,
-  rendered: ManifestObject[],
-  beforeObjects: ManifestObject[],
-): Promise<void> {
-  const { kube, namespace } = s.cluster;
-  const key = (o: ManifestObject) => `${o.kind ?? ''}/${o.metadata?.name ?? ''}`;
-  const had = new Set(beforeObjects.map(key));
-  const created = rendered.filter((o) => !had.has(key(o)) && !o.metadata?.annotations?.['helm.sh/hook']);
-  const foreign = await foreignObjects(kube, namespace, s.req.release, created);
-  if (!foreign.length) return;
-  const names = foreign.map((f) => `${f.kind.toLowerCase()}/${f.name} (${f.owner})`);
-  const first = foreign[0] as ForeignObject;
-  const ref = `${first.kind.toLowerCase()} ${first.name} -n ${namespace}`;
-  throw new ExposePodsError(
-    `${foreign.length === 1 ? 'an object' : `${foreign.length} objects`} this change would create already ${foreign.length === 1 ? 'exists' : 'exist'} and ${foreign.length === 1 ? 'is' : 'are'} not part of release ${s.req.release}: ${names.join(', ')}; nothing was changed`,
-    ExitCode.CONFLICT,
-    `Delete it if nothing needs it (kubectl delete ${ref}), or let the release adopt it: kubectl annotate ${ref} --overwrite meta.helm.sh/release-name=${s.req.release} meta.helm.sh/release-namespace=${namespace} && kubectl label ${ref} --overwrite app.kubernetes.io/managed-by=Helm`,
-  );
 }
 
 /** The checks every change shares (nodePorts free cluster-wide, pod slots, onePerNode), and the command's own. */

@@ -293,7 +293,7 @@ describe('scale under interruption and contention', () => {
     assert.equal(second.status, 9, second.stderr);
     assert.match(
       second.stderr,
-      /^error: another operation is in progress on release burst: scale --replicas 10 by kubectl-expose-pods\/.+\/\d+ since /m,
+      /^error: another operation is in progress on release burst: scale --replicas 10 by kubectl-expose-pods\/[^/]+\/\d+\/[0-9a-f]{12} since /m,
     );
     cordon('uncordon');
     assert.equal(await first.exited, 0, first.out.stderr);

@@ -108,3 +108,39 @@ describe('helmFailure: the failures install meets on a real cluster', () => {
     });
   }
 });
+
+describe('an object in the way: helm refuses to import it, and the message names it, its owner and the way out (exit 9)', () => {
+  const cases = [
+    {
+      helm: 'helm 3',
+      stderr:
+        'Error: UPGRADE FAILED: Unable to continue with update: Service "way-expose-pods-2" in namespace "game" exists and cannot be imported into the current release: invalid ownership metadata; label validation error: missing key "app.kubernetes.io/managed-by": must be set to "Helm"; annotation validation error: missing key "meta.helm.sh/release-name": must be set to "way"; annotation validation error: missing key "meta.helm.sh/release-namespace": must be set to "game"\n',
+      owner: 'not managed by Helm',
+    },
+    {
+      helm: 'helm 4',
+      stderr:
+        'Error: UPGRADE FAILED: unable to continue with update: Service "way-expose-pods-2" in namespace "game" exists and cannot be imported into the current release: invalid ownership metadata; label validation error: missing key "app.kubernetes.io/managed-by": must be set to "Helm"; annotation validation error: missing key "meta.helm.sh/release-name": must be set to "way"; annotation validation error: missing key "meta.helm.sh/release-namespace": must be set to "game"\n',
+      owner: 'not managed by Helm',
+    },
+    {
+      helm: 'another release holds it',
+      stderr:
+        'Error: UPGRADE FAILED: Unable to continue with update: Service "way-expose-pods-2" in namespace "game" exists and cannot be imported into the current release: invalid ownership metadata; annotation validation error: key "meta.helm.sh/release-name" must equal "way": current value is "lobby"\n',
+      owner: 'release lobby',
+    },
+  ];
+  for (const c of cases)
+    it(c.helm, () => {
+      const e = helmFailure('upgrade --dry-run', c.stderr);
+      assert.equal(e.exitCode, ExitCode.CONFLICT);
+      assert.equal(
+        e.message,
+        `an object this change would create already exists and is not part of release way: service/way-expose-pods-2 (${c.owner}); nothing was changed`,
+      );
+      assert.equal(
+        e.hint,
+        'Delete it if nothing needs it (kubectl delete service way-expose-pods-2 -n game), or let the release adopt it: kubectl annotate service way-expose-pods-2 -n game --overwrite meta.helm.sh/release-name=way meta.helm.sh/release-namespace=game && kubectl label service way-expose-pods-2 -n game --overwrite app.kubernetes.io/managed-by=Helm',
+      );
+    });
+});

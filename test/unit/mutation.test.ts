@@ -208,53 +208,6 @@ describe('the change path (fake helm, nock API server)', () => {
     }
   });
 
-  it('an object in the way (a Service the change would create, made by hand or by another release): exit 9, naming it and its owner, before any write', async () => {
-    for (const [annotations, owner] of [
-      [{}, 'not managed by Helm'],
-      [
-        { 'meta.helm.sh/release-name': 'lobby', 'meta.helm.sh/release-namespace': 'game' },
-        'release lobby in namespace game',
-      ],
-    ] as const) {
-      writeFileSync(path.join(state, 'calls.jsonl'), '');
-      const scope = lists(lease(nock(FAKE_SERVER)), []);
-      nock(FAKE_SERVER)
-        .get('/api/v1')
-        .reply(200, { resources: [{ name: 'services', kind: 'Service', namespaced: true }] })
-        .get(`/api/v1/namespaces/game/services/${W}-2`)
-        .reply(200, {
-          kind: 'Service',
-          apiVersion: 'v1',
-          metadata: { name: `${W}-2`, namespace: 'game', annotations },
-        });
-      await assert.rejects(
-        withReleaseChange(req(), (s) =>
-          s.preview({ values: ['--set', 'room.replicas=3'], description: 'x' }),
-        ),
-        (e: any) => {
-          assert.equal(e.exitCode, ExitCode.CONFLICT);
-          assert.equal(
-            e.message,
-            `an object this change would create already exists and is not part of release rooms: service/${W}-2 (${owner}); nothing was changed`,
-          );
-          assert.match(
-            e.hint,
-            new RegExp(
-              `^Delete it if nothing needs it \\(kubectl delete service ${W}-2 -n game\\), or let the release adopt it: kubectl annotate service ${W}-2 -n game --overwrite meta\\.helm\\.sh/release-name=rooms`,
-            ),
-          );
-          return true;
-        },
-      );
-      assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
-      assert.ok(
-        !calls().some((c) => c.args[0] === 'upgrade' && !c.args.includes('--dry-run=server')),
-        'no helm upgrade',
-      );
-      nock.cleanAll();
-    }
-  });
-
   it("preview: the release's own values go on stdin before the change; the plan says what changes; nothing is written", async () => {
     const scope = lists(lease(nock(FAKE_SERVER)), []);
     // The server dry run of the changed objects: discovery, then one apply per object (dryRun=All).
@@ -264,9 +217,6 @@ describe('the change path (fake helm, nock API server)', () => {
       .reply(200, { resources: [{ name: 'statefulsets', kind: 'StatefulSet', namespaced: true }] })
       .get('/api/v1')
       .reply(200, { resources: [{ name: 'services', kind: 'Service', namespaced: true }] })
-      // The object the change creates is not there yet: nothing in the way.
-      .get(`/api/v1/namespaces/game/services/${W}-2`)
-      .reply(404, { kind: 'Status', code: 404, reason: 'NotFound' })
       .patch(/.*/)
       .matchHeader('content-type', 'application/apply-patch+yaml')
       .query((q) => q.dryRun === 'All' && q.fieldManager === 'kubectl-expose-pods')
