@@ -108,3 +108,8 @@ export const waitReachableFlag = Flags.boolean({
     'Then also wait, within --timeout again, until every Ready room answers at its endpoint, probed from here as endpoints --probe does (kube-proxy programs a room a moment after its pod is Ready).',
   default: false,
 });
+
+/** Whether --address-type was given on the command line (its default is not a choice). */
+export function explicitAddressType(argv: readonly string[]): boolean {
+  return argv.some((a) => a === '--address-type' || a.startsWith('--address-type='));
+}

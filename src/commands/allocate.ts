@@ -4,7 +4,14 @@ import { BaseCommand } from '../base-command.js';
 import { DEFAULT_ADDRESS_TYPES, parseAddressTypes, type Endpoint } from '../core/endpoints.js';
 import { parseMetadataFlags } from '../core/rooms.js';
 import { UsageError } from '../errors.js';
-import { kubeFlags, kubeFlagValues, noHeadersFlag, outputFlag, releaseArg } from '../flags.js';
+import {
+  explicitAddressType,
+  kubeFlags,
+  kubeFlagValues,
+  noHeadersFlag,
+  outputFlag,
+  releaseArg,
+} from '../flags.js';
 
 export default class Allocate extends BaseCommand {
   static override summary = 'Hand one Free room to a match: mark it Allocated and print its endpoint.';
@@ -67,7 +74,10 @@ Prints the room as an endpoints row (STATE Allocated), with the warning endpoint
     });
     const { printRoom } = await import('../output/rooms.js');
     const { formatScopeWarning } = await import('../output/endpoints.js');
-    const warning = scopeWarning && formatScopeWarning(scopeWarning, new Set([endpoint.pod]));
+    const warning =
+      scopeWarning &&
+      !explicitAddressType(this.argv) &&
+      formatScopeWarning(scopeWarning, new Set([endpoint.pod]));
     if (warning) this.printer.warn(warning);
     process.stdout.write(printRoom(endpoint, flags.output, { headers: !flags['no-headers'] }));
     return endpoint;

@@ -1,7 +1,15 @@
 import { Flags, type Interfaces } from '@oclif/core';
 
 import { BaseCommand } from '../base-command.js';
-import { durationFlag, kubeFlags, kubeFlagValues, noHeadersFlag, outputFlag, releaseArg } from '../flags.js';
+import {
+  durationFlag,
+  explicitAddressType,
+  kubeFlags,
+  kubeFlagValues,
+  noHeadersFlag,
+  outputFlag,
+  releaseArg,
+} from '../flags.js';
 import { diffEndpoints } from '../core/endpoint-changes.js';
 import {
   DEFAULT_ADDRESS_TYPES,
@@ -126,7 +134,8 @@ The node address is the first of --address-type the node has. A warning goes to 
     const shown = { ...report, endpoints: rows };
 
     if (!report.nodesVisible) this.printer.warn('not allowed to list nodes: node addresses are unknown');
-    if (scopeWarning) {
+    // An address type chosen explicitly is the user's call (a cloud's NAT): the warning would say nothing new.
+    if (scopeWarning && !explicitAddressType(this.argv)) {
       const text = formatScopeWarning(scopeWarning, new Set(rows.map((r) => r.pod)));
       if (text) this.printer.warn(text);
     }

@@ -81,7 +81,8 @@ export function formatAddresses(rows: Endpoint[]): string {
 /**
  * The warning for addresses shown (in rows of `shown` pods) that kube-proxy's
  * published configuration does not accept NodePorts on; undefined when none is shown.
- * Names at most five addresses, with how many rooms show each.
+ * Names at most five addresses, with how many rooms show each. One line; the
+ * commands leave it out when --address-type was given: the user chose.
  */
 export function formatScopeWarning(w: NodePortScopeWarning, shown: ReadonlySet<string>): string | undefined {
   const addresses = w.addresses.filter((a) => a.pods.some((p) => shown.has(p)));
@@ -99,7 +100,7 @@ export function formatScopeWarning(w: NodePortScopeWarning, shown: ReadonlySet<s
     return `${a.address} (${a.addressType} of ${a.node}${primary}; ${rooms} room${rooms === 1 ? '' : 's'})`;
   });
   if (addresses.length > 5) list.push(`and ${addresses.length - 5} more`);
-  return `kube-proxy accepts NodePorts only ${where} (${kubeProxy.source}: mode ${kubeProxy.mode}, nodePortAddresses ${set}). These addresses shown are not: ${list.join(', ')}. They reach the rooms only where the network translates them to an accepted address, as a cloud's NAT does for an ExternalIP. Check with --probe, or choose --address-type InternalIP.`;
+  return `kube-proxy (${kubeProxy.source}: ${kubeProxy.mode}, nodePortAddresses ${set}) accepts NodePorts only ${where}, not on ${list.join(', ')}: these answer only through a NAT (as a cloud's for an ExternalIP). Check with --probe, or choose --address-type InternalIP.`;
 }
 
 /** The warning for Ready rows whose only address is internal; undefined when there are none. */

@@ -232,13 +232,9 @@ describe('TCP rooms, one per node: every endpoint proven with packets', () => {
     const r = sh.kubectl('expose-pods', 'endpoints', 'tcp', '-n', ns);
     assert.equal(r.status, 0, r.stderr);
     const warning =
-      /^warning: kube-proxy accepts NodePorts only on each node's primary address, its first InternalIP \(kube-system\/kube-proxy: mode nftables, nodePortAddresses unset\)\. These addresses shown are not: (.*)\. They reach the rooms only where/m;
+      /^warning: kube-proxy \(kube-system\/kube-proxy: nftables, nodePortAddresses unset\) accepts NodePorts only on each node's primary address, its first InternalIP, not on (.*): these answer only through a NAT/m;
     if (DATAPLANE.mode === 'iptables') {
-      assert.doesNotMatch(
-        r.stderr,
-        /kube-proxy accepts NodePorts only/,
-        'iptables accepts them on every address',
-      );
+      assert.doesNotMatch(r.stderr, /accepts NodePorts only/, 'iptables accepts them on every address');
       return;
     }
     const named = warning.exec(r.stderr)?.[1];
@@ -251,6 +247,19 @@ describe('TCP rooms, one per node: every endpoint proven with packets', () => {
       );
     // kwok-node-3 shows its InternalIP, its primary address: not named.
     assert.doesNotMatch(named, /kwok-node-3/);
+    // The same addresses, chosen explicitly: the user's call, no warning.
+    const chosen = sh.kubectl(
+      'expose-pods',
+      'endpoints',
+      'tcp',
+      '-n',
+      ns,
+      '--address-type',
+      'ExternalIP,InternalIP',
+    );
+    assert.equal(chosen.status, 0, chosen.stderr);
+    assert.doesNotMatch(chosen.stderr, /accepts NodePorts only/);
+    assert.match(chosen.stdout, /ExternalIP/);
   });
 
   it('--probe shows, for every Ready row, an address that answers: a refusing pick moves to one that does, with the reason', async () => {

@@ -128,7 +128,7 @@ describe('where kube-proxy accepts NodePorts', () => {
     );
     assert.equal(
       formatScopeWarning({ kubeProxy, addresses }, new Set(['web-1', 'web-2'])),
-      "kube-proxy accepts NodePorts only on each node's primary address, its first InternalIP (kube-system/kube-proxy: mode nftables, nodePortAddresses unset). These addresses shown are not: 203.0.113.2 (ExternalIP of metal, primary 10.0.0.2, fd00::2; 2 rooms). They reach the rooms only where the network translates them to an accepted address, as a cloud's NAT does for an ExternalIP. Check with --probe, or choose --address-type InternalIP.",
+      "kube-proxy (kube-system/kube-proxy: nftables, nodePortAddresses unset) accepts NodePorts only on each node's primary address, its first InternalIP, not on 203.0.113.2 (ExternalIP of metal, primary 10.0.0.2, fd00::2; 2 rooms): these answer only through a NAT (as a cloud's for an ExternalIP). Check with --probe, or choose --address-type InternalIP.",
     );
     assert.equal(
       formatScopeWarning({ kubeProxy, addresses }, new Set(['web-9'])),
@@ -138,7 +138,7 @@ describe('where kube-proxy accepts NodePorts', () => {
     const many = Array.from({ length: 7 }, (_, i) => ({ ...addresses[0]!, address: `203.0.113.${i}` }));
     assert.match(
       formatScopeWarning({ kubeProxy, addresses: many }, new Set(['web-1']))!,
-      /, and 2 more\. They/,
+      /, and 2 more: these answer/,
     );
   });
 });
