@@ -466,17 +466,30 @@ async function applyChange(
  * and wait for it. A second signal does not wait: helm is killed and the
  * command exits at once (its lease then lapses by itself).
  */
-function stopOnSignals(release: string, namespace: string): { signal: AbortSignal; dispose: () => void } {
+export function stopOnSignals(
+  release: string,
+  namespace: string,
+  io: {
+    stop: (signal: NodeJS.Signals) => number;
+    write: (text: string) => void;
+    exit: (code: number) => void;
+  } = {
+    stop: stopRunningHelm,
+    write: (text) => process.stderr.write(text),
+    exit: (code) => process.exit(code),
+  },
+): { signal: AbortSignal; dispose: () => void } {
   const interrupt = new AbortController();
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
     if (interrupt.signal.aborted) {
-      const killed = stopRunningHelm('SIGKILL');
-      process.stderr.write(
+      const killed = io.stop('SIGKILL');
+      io.write(
         `error: interrupted again (${sig}): ${killed ? 'helm was killed' : 'stopping now'}\nThe release may be left pending; the next command on release ${release} rolls it back first (the lock lapses within ${LOCK_SECONDS}s).\n`,
       );
-      process.exit(SIGNAL_EXIT[sig]);
+      io.exit(SIGNAL_EXIT[sig]);
+      return;
     }
-    stopRunningHelm('SIGTERM');
+    io.stop('SIGTERM');
     interrupt.abort(
       new ExposePodsError(
         `interrupted (${sig}): helm was stopped`,

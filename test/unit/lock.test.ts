@@ -9,7 +9,7 @@ import nock from 'nock';
 
 import { ExitCode } from '../../src/errors.js';
 import { acquireReleaseLock, helmAlive, holderIdentity, parseHolder } from '../../src/kube/lock.js';
-import { ourRevision } from '../../src/ops/mutation.js';
+import { ourRevision, stopOnSignals } from '../../src/ops/mutation.js';
 import type { HelmRevision } from '../../src/helm/release.js';
 import { FAKE_SERVER, fakeKube } from '../support/kube.js';
 
@@ -319,5 +319,41 @@ describe('ourRevision: the revisions this plugin wrote, and a rollback of ours l
       'a rollback that finished is not pending',
     );
     assert.equal(ourRevision(ours, 5), false);
+  });
+});
+
+describe('Ctrl-C during a change: the first stops helm deliberately, a second does not wait', () => {
+  it('first SIGINT: helm gets SIGTERM and the session aborts with exit 130 and a true hint; second: SIGKILL and exit 130 at once', () => {
+    const stopped: string[] = [];
+    const written: string[] = [];
+    const exits: number[] = [];
+    const s = stopOnSignals('rooms', 'game', {
+      stop: (sig) => (stopped.push(sig), 1),
+      write: (t) => written.push(t),
+      exit: (c) => exits.push(c),
+    });
+    try {
+      process.emit('SIGINT');
+      assert.deepEqual(stopped, ['SIGTERM']);
+      assert.equal(s.signal.aborted, true);
+      const reason = s.signal.reason as { exitCode: number; message: string; hint: string };
+      assert.equal(reason.exitCode, ExitCode.INTERRUPTED);
+      assert.equal(reason.message, 'interrupted (SIGINT): helm was stopped');
+      assert.match(
+        reason.hint,
+        /^helm marks the revision it was writing failed; the next command on release rooms upgrades from there/,
+      );
+      assert.deepEqual(exits, [], 'the first waits for helm to stop');
+      process.emit('SIGINT');
+      assert.deepEqual(stopped, ['SIGTERM', 'SIGKILL']);
+      assert.deepEqual(exits, [ExitCode.INTERRUPTED]);
+      assert.match(
+        written.join(''),
+        /^error: interrupted again \(SIGINT\): helm was killed\nThe release may be left pending; the next command on release rooms rolls it back first/,
+      );
+    } finally {
+      s.dispose();
+    }
+    assert.equal(process.listenerCount('SIGINT'), 0, 'no handler left behind');
   });
 });
