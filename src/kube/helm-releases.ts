@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 
 import { coalesceValues } from '../core/chart-values.js';
+import type { HelmReleaseView } from '../core/status.js';
 import { requireSecretDriver } from '../core/release.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { kubeApis, metadataItems } from './api.js';
@@ -203,4 +204,16 @@ export async function listNamespaceNames(kube: ResolvedKube): Promise<string[]> 
   const { core, call } = await kubeApis(kube);
   const list = await call('list namespaces', core.listNamespace());
   return list.items.map((n) => n.metadata?.name ?? '').filter(Boolean);
+}
+
+/** The release as `status` and `list` show it: its chart as name-version, as `helm list` prints it. */
+export function releaseViewOf(r: HelmReleaseRecord): HelmReleaseView {
+  return {
+    name: r.name,
+    namespace: r.namespace,
+    revision: r.revision,
+    status: r.status,
+    chart: `${r.chart}-${r.chartVersion}`,
+    appVersion: r.appVersion,
+  };
 }

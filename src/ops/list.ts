@@ -4,7 +4,7 @@ import { CHART_NAME } from '../core/release.js';
 import { assessStatus, type StatusReport } from '../core/status.js';
 import { readBudgetObjects } from '../kube/budget-objects.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
-import { listHelmReleases } from '../kube/helm-releases.js';
+import { listHelmReleases, releaseViewOf } from '../kube/helm-releases.js';
 import { readNamespaceRooms, releaseObjectsOf } from '../kube/namespace-rooms.js';
 import { statusSnapshot } from './status.js';
 
@@ -100,15 +100,7 @@ export async function listReleases(req: ListRequest): Promise<ListReport> {
       const rooms = roomsOf.get(r.namespace);
       if (!rooms) throw new Error(`no objects read for namespace ${r.namespace}`);
       const objects = await releaseObjectsOf(kube, rooms, r.name, cluster);
-      const release = {
-        name: r.name,
-        namespace: r.namespace,
-        revision: r.revision,
-        status: r.status,
-        chart: `${r.chart}-${r.chartVersion}`,
-        appVersion: r.appVersion,
-      };
-      const report = assessStatus(statusSnapshot(release, releaseValuesOf(r.values), objects));
+      const report = assessStatus(statusSnapshot(releaseViewOf(r), releaseValuesOf(r.values), objects));
       return listed(report, objects.services.length);
     }),
   );

@@ -11,7 +11,7 @@ import { releaseValuesOf } from '../core/chart-values.js';
 import { CHART_NAME } from '../core/release.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
-import { readHelmRelease } from '../kube/helm-releases.js';
+import { readHelmRelease, releaseViewOf } from '../kube/helm-releases.js';
 import { readReleaseObjects, type ReleaseObjects } from '../kube/release-objects.js';
 
 export interface StatusRequest {
@@ -49,15 +49,7 @@ export async function releaseStatus(req: StatusRequest): Promise<StatusResult> {
       ExitCode.CONFLICT,
       'Choose another release name.',
     );
-  const release: HelmReleaseView = {
-    name: record.name,
-    namespace: record.namespace,
-    revision: record.revision,
-    status: record.status,
-    chart: `${record.chart}-${record.chartVersion}`,
-    appVersion: record.appVersion,
-  };
-  const report = assessStatus(statusSnapshot(release, releaseValuesOf(record.values), objects));
+  const report = assessStatus(statusSnapshot(releaseViewOf(record), releaseValuesOf(record.values), objects));
   return { report, collisionsUnchecked: objects.cluster.allServices === undefined };
 }
 
