@@ -123,6 +123,29 @@ for (const helm of HELMS) {
     }
   });
 
+  describe(`${helm.name}: a new Redis password restarts Redis, and only that`, () => {
+    const auth = (...set: string[]) => {
+      const objs = render(
+        helm.path,
+        set.flatMap((s) => ['--set', s]),
+      );
+      return find(objs, 'Deployment', 'r-expose-pods-redis').spec.template.metadata.annotations[
+        'checksum/auth'
+      ] as string;
+    };
+    it('the same password, the same annotation; another password, another; it never shows the password', () => {
+      const a = auth('redis.auth.password=S3cretPW');
+      assert.match(a, /^[0-9a-f]{64}$/);
+      assert.equal(auth('redis.auth.password=S3cretPW'), a);
+      assert.notEqual(auth('redis.auth.password=N3wPW'), a);
+      assert.ok(!a.includes('S3cretPW'));
+    });
+    it('a generated password (reused from the Secret) and an existingSecret do not restart Redis', () => {
+      assert.equal(auth(), 'none');
+      assert.equal(auth('redis.auth.existingSecret=mine'), 'none');
+    });
+  });
+
   describe(`${helm.name}: scenario specifics`, () => {
     const ports = (objs: K8sObject[]) =>
       podServices(objs).map((s) => s.spec.ports[0].nodePort as number | undefined);
