@@ -1,7 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import type { V1Node, V1Pod, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+
+import { resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
 import { ExitCode } from '../errors.js';
+import { kubeApis, releaseSelector } from './api.js';
+import type { ResolvedKube } from './config.js';
+import { endpointsInput } from './endpoint-objects.js';
 import { KubeApiError, toKubeError } from './errors.js';
+import type { ReleaseReader } from './release-reader.js';
+import { roomObjectsOf, type RoomObjects } from './room-marks.js';
+import { nodeView } from './views.js';
 
 /** Any object the API server lists and watches. */
 export interface Watched {
@@ -187,5 +196,162 @@ export class Reflector<T extends Watched> {
 
   private notice(message: string): void {
     this.opts.onNotice?.(message);
+  }
+}
+
+/** What a release's reflectors tell and how they reconnect (endpoints --watch's options of the same names). */
+export interface ReleaseReflectorsOptions {
+  onNotice?: (message: string) => void;
+  backoffMs?: { first: number; max: number };
+}
+
+type Common = Pick<ReflectorOptions<Watched>, 'watcher' | 'onChange' | 'onNotice' | 'backoffMs'>;
+
+/**
+ * The release's StatefulSet, pods, per-pod Services and the nodes, each
+ * listed (the same lists as every read of the release, kube/release-reader.ts)
+ * and then kept current by a watch; and the wake-up their changes share.
+ */
+export class ReleaseReflectors {
+  /** Counts the changes seen: a view built at one version stays true until the next. */
+  version = 0;
+  private dirty = false;
+  private wake: (() => void) | undefined;
+  private fatal: Error | undefined;
+  private readonly sets: Reflector<V1StatefulSet>;
+  private readonly pods: Reflector<V1Pod>;
+  private readonly services: Reflector<V1Service>;
+  /** Undefined when listing nodes is forbidden: rows then have no node addresses. */
+  nodes: Reflector<V1Node> | undefined;
+
+  /** The reflectors of a release, watching through `opts.watcher` or client-node's Watch. */
+  static async open(
+    kube: ResolvedKube,
+    read: ReleaseReader,
+    release: string,
+    opts: ReleaseReflectorsOptions & { watcher?: WatchClient },
+  ): Promise<ReleaseReflectors> {
+    const watcher = opts.watcher ?? new (await kubeApis(kube)).k8s.Watch(kube.kc);
+    return new ReleaseReflectors(read, watcher, kube.namespace, release, opts);
+  }
+
+  constructor(
+    read: ReleaseReader,
+    watcher: WatchClient,
+    private readonly namespace: string,
+    release: string,
+    opts: ReleaseReflectorsOptions,
+  ) {
+    const common: Common = {
+      watcher,
+      onChange: () => {
+        this.poke();
+      },
+      onNotice: opts.onNotice,
+      backoffMs: opts.backoffMs,
+    };
+    const ns = encodeURIComponent(namespace);
+    const ofRelease = <T extends Watched>(
+      resource: string,
+      group: string,
+      component: string,
+      list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
+    ) =>
+      new Reflector<T>({
+        ...common,
+        what: `${resource} in namespace ${namespace}`,
+        path: `${group}/namespaces/${ns}/${resource}`,
+        labelSelector: releaseSelector(release, component),
+        list,
+      });
+    this.sets = ofRelease('statefulsets', '/apis/apps/v1', 'room', read.statefulSets);
+    this.pods = ofRelease('pods', '/api/v1', 'room', read.roomPods);
+    this.services = ofRelease('services', '/api/v1', 'pod-service', read.podServices);
+    this.nodes = new Reflector<V1Node>({ ...common, what: 'nodes', path: '/api/v1/nodes', list: read.nodes });
+  }
+
+  /** The first lists, in parallel; a 403 on nodes only drops the node addresses. */
+  async list(): Promise<void> {
+    const nodeList = this.nodes?.list().catch((e: unknown) => {
+      if (e instanceof KubeApiError && e.httpCode === 403) return 'forbidden' as const;
+      throw e;
+    });
+    const [, , , nodeOutcome] = await Promise.all([
+      this.sets.list(),
+      this.pods.list(),
+      this.services.list(),
+      nodeList,
+    ]);
+    if (nodeOutcome === 'forbidden') this.nodes = undefined;
+    this.dirty = false;
+  }
+
+  /** Starts the watches; a watch that fails for good ends the next wait with its error. */
+  run(signal: AbortSignal): void {
+    signal.addEventListener(
+      'abort',
+      () => {
+        this.poke();
+      },
+      { once: true },
+    );
+    for (const r of [this.sets, this.pods, this.services, this.nodes]) {
+      r?.run(signal).catch((e: unknown) => {
+        this.fatal ??= e instanceof Error ? e : new Error(String(e));
+        this.poke();
+      });
+    }
+  }
+
+  /** The rows as the reflectors have them now; undefined while the StatefulSet is missing. */
+  rows(addressTypes: readonly string[]): Endpoint[] | undefined {
+    const input = endpointsInput(
+      this.namespace,
+      [...this.sets.items.values()],
+      [...this.pods.items.values()],
+      [...this.services.items.values()],
+      this.nodes && [...this.nodes.items.values()].map(nodeView),
+    );
+    return input && resolveEndpointRows({ ...input, addressTypes });
+  }
+
+  /** The objects as the reflectors have them now, as allocate reads them; undefined while the StatefulSet is missing. */
+  objects(): RoomObjects | undefined {
+    return roomObjectsOf(
+      this.namespace,
+      [...this.sets.items.values()],
+      [...this.pods.items.values()],
+      [...this.services.items.values()],
+      this.nodes && [...this.nodes.items.values()].map(nodeView),
+    );
+  }
+
+  /**
+   * Waits for a change, then lets a burst of events (a scale, a node going
+   * away) settle into one. False once stopped; throws a watch's fatal error.
+   */
+  async changed(signal: AbortSignal, settleMs: number): Promise<boolean> {
+    if (this.stopped(signal)) return false;
+    if (!this.dirty) {
+      await new Promise<void>((r) => {
+        this.wake = r;
+      });
+    }
+    this.wake = undefined;
+    if (this.stopped(signal)) return false;
+    await sleep(settleMs, undefined, { signal }).catch(() => undefined);
+    this.dirty = false;
+    return !this.stopped(signal);
+  }
+
+  private stopped(signal: AbortSignal): boolean {
+    if (this.fatal) throw this.fatal;
+    return signal.aborted;
+  }
+
+  private poke(): void {
+    this.version++;
+    this.dirty = true;
+    this.wake?.();
   }
 }

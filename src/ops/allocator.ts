@@ -5,13 +5,13 @@ import { ordinalOf, type PodView } from '../core/model.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { allocatable, countRooms } from '../core/rooms.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
-import { kubeApis } from '../kube/api.js';
 import { loadKube, type ResolvedKube } from '../kube/config.js';
+import { ReleaseReflectors } from '../kube/reflector.js';
 import { noStatefulSet, releaseReader } from '../kube/release-reader.js';
 import type { RoomObjects } from '../kube/room-marks.js';
 import { noFreeRoom, writeAllocation } from './allocate.js';
 import { kubeFlagsOf, type EndpointsOptions } from './endpoints.js';
-import { ReleaseReflectors, type WatchEndpointsOptions } from './endpoints-watch.js';
+import type { WatchEndpointsOptions } from './endpoints-watch.js';
 
 /** Options of createAllocator: the cluster and release, as for resolveEndpoints. */
 export type AllocatorOptions = EndpointsOptions & Pick<WatchEndpointsOptions, 'onNotice' | 'watcher'>;
@@ -47,9 +47,8 @@ export async function createAllocator(opts: AllocatorOptions = {}): Promise<Allo
   const release = opts.release ?? DEFAULT_RELEASE;
   const kube = await loadKube(kubeFlagsOf(opts));
   const namespace = kube.namespace;
-  const { k8s } = await kubeApis(kube);
   const read = await releaseReader(kube, namespace, release);
-  const watch = new ReleaseReflectors(read, opts.watcher ?? new k8s.Watch(kube.kc), namespace, release, opts);
+  const watch = await ReleaseReflectors.open(kube, read, release, opts);
   await watch.list();
   if (!watch.objects()) throw noStatefulSet(release, namespace);
   const allocator = new WatchedAllocator(kube, watch, release, [

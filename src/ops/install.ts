@@ -3,12 +3,12 @@ import { existsSync } from 'node:fs';
 import { durationMs, requireTimeout } from '../core/duration.js';
 import type { InstallProgress } from '../core/progress.js';
 import { releaseNameProblem } from '../core/release.js';
+import type { ManifestObject } from '../core/release-change.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { templateArgs, valuesArgs, type Shortcuts, type ValuesInput } from '../helm/args.js';
 import { bundledChartPath } from '../helm/chart.js';
 import { detectHelm, helmOrThrow, type Helm } from '../helm/helm.js';
 import { findRelease, getValues } from '../helm/release.js';
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 
 import { namespaceExists, serverDryRun } from '../kube/apply.js';
@@ -159,8 +159,8 @@ export async function renderInstall(req: InstallRequest): Promise<InstallResult 
   const output = redactSecrets(rendered);
   if (!kube) return { release: req.release, namespace, helm, output, check: { mode: 'client', reason } };
   const objects = parseAllDocuments(rendered)
-    .map((d) => d.toJS() as KubernetesObject | null)
-    .filter((o): o is KubernetesObject => o !== null);
+    .map((d) => d.toJS() as ManifestObject | null)
+    .filter((o): o is ManifestObject => o !== null);
   const accepted = await serverDryRun(kube, objects);
   return { release: req.release, namespace, helm, output, check: { mode: 'server', accepted } };
 }

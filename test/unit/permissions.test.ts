@@ -133,7 +133,7 @@ describe('permissions: the table rbac prints equals the requests the code can ma
   });
 
   it('the watches (endpoints --watch, the allocator) have rules too', () => {
-    const text = readFileSync(path.join(ROOT, 'src/ops/endpoints-watch.ts'), 'utf8');
+    const text = readFileSync(path.join(ROOT, 'src/kube/reflector.ts'), 'utf8');
     const watched = [...text.matchAll(/ofRelease\('(\w+)', '\/apis?\/?(\w*)[^']*'/g)].map((m) => ({
       resource: m[1] ?? '',
       apiGroup: m[2] === 'v1' || m[2] === '' ? '' : (m[2] ?? ''),
