@@ -12,6 +12,7 @@ import { acquireReleaseLock, helmAlive, holderIdentity, parseHolder } from '../.
 import { ourRevision, stopOnSignals } from '../../src/ops/mutation.js';
 import type { HelmRevision } from '../../src/helm/release.js';
 import { FAKE_SERVER, fakeKube } from '../support/kube.js';
+import { signals } from '../support/signals.js';
 
 const LEASES = '/apis/coordination.k8s.io/v1/namespaces/game/leases';
 const LEASE = `${LEASES}/rooms-expose-pods-lock`;
@@ -327,13 +328,14 @@ describe('Ctrl-C during a change: the first stops helm deliberately, a second do
     const stopped: string[] = [];
     const written: string[] = [];
     const exits: number[] = [];
+    const sigint = signals('SIGINT');
     const s = stopOnSignals('rooms', 'game', {
       stop: (sig) => (stopped.push(sig), 1),
       write: (t) => written.push(t),
       exit: (c) => exits.push(c),
     });
     try {
-      process.emit('SIGINT');
+      sigint.send();
       assert.deepEqual(stopped, ['SIGTERM']);
       assert.equal(s.signal.aborted, true);
       const reason = s.signal.reason as { exitCode: number; message: string; hint: string };
@@ -344,7 +346,7 @@ describe('Ctrl-C during a change: the first stops helm deliberately, a second do
         /^helm marks the revision it was writing failed; the next command on release rooms upgrades from there/,
       );
       assert.deepEqual(exits, [], 'the first waits for helm to stop');
-      process.emit('SIGINT');
+      sigint.send();
       assert.deepEqual(stopped, ['SIGTERM', 'SIGKILL']);
       assert.deepEqual(exits, [ExitCode.INTERRUPTED]);
       assert.match(
@@ -354,6 +356,6 @@ describe('Ctrl-C during a change: the first stops helm deliberately, a second do
     } finally {
       s.dispose();
     }
-    assert.equal(process.listenerCount('SIGINT'), 0, 'no handler left behind');
+    assert.equal(sigint.left(), 0, 'no handler left behind');
   });
 });

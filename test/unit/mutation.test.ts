@@ -10,6 +10,7 @@ import { ExitCode } from '../../src/errors.js';
 import { withReleaseChange, type SessionRequest } from '../../src/ops/mutation.js';
 import { FAKE_SERVER, fakeKubeconfigFile, mockAccessReviews } from '../support/kube.js';
 import { eventually } from '../support/poll.js';
+import { signals } from '../support/signals.js';
 
 /**
  * A stand-in helm: answers the calls the change path makes from files in its
@@ -285,6 +286,7 @@ describe('the change path (fake helm, nock API server)', () => {
     nock(FAKE_SERVER)
       .put(`${LEASES}/rooms-expose-pods-lock`)
       .reply(200, (_u: string, b: any) => b);
+    const sigterm = signals('SIGTERM');
     const running = withReleaseChange(req(), (s) =>
       s.apply({ values: ['--set', 'room.replicas=3'], description: 'x' }, { wait: false, timeout: '1m0s' }),
     );
@@ -294,7 +296,7 @@ describe('the change path (fake helm, nock API server)', () => {
       5000,
       25,
     );
-    process.emit('SIGTERM', 'SIGTERM');
+    sigterm.send();
     await assert.rejects(running, (e: any) => {
       assert.equal(e.exitCode, ExitCode.TERMINATED);
       assert.match(e.message, /^interrupted \(SIGTERM\): helm was stopped$/);
@@ -302,6 +304,6 @@ describe('the change path (fake helm, nock API server)', () => {
     });
     assert.throws(() => process.kill(helmPid, 0), { code: 'ESRCH' });
     assert.ok(scope.isDone(), `the lease is deleted: ${scope.pendingMocks().join(', ')}`);
-    assert.equal(process.listenerCount('SIGTERM'), 0, 'the handlers are gone');
+    assert.equal(sigterm.left(), 0, 'the handlers are gone');
   });
 });

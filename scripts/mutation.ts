@@ -1,0 +1,99 @@
+/**
+ * `npm run test:mutation`: StrykerJS on src/core with the unit tests
+ * (stryker.config.mjs), then the score per file as a Markdown table.
+ *
+ *   npm run test:mutation                                   all of src/core
+ *   npm run test:mutation -- --mutate src/core/scale.ts     one file (arguments go to stryker run)
+ *   node --import tsx scripts/mutation.ts --summary         the table of the last run's report
+ *
+ * Stryker 10 needs Node 22 or later. The machine's Node may be older, so the
+ * run uses the Node that `npm run package` embeds (fetched from the npm
+ * registry into the cache and checked against its pinned sha512), and puts it
+ * first on PATH: the tap runner starts every test file with `node`.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { log, nodeBinary } from './package/node-dist.js';
+import { platformOf, ROOT, TARGETS } from './package/targets.js';
+
+const REPORT = path.join(ROOT, 'reports/mutation/mutation.json');
+
+/** A mutant's status as Stryker's JSON report spells it. */
+type Status = 'Killed' | 'Survived' | 'NoCoverage' | 'Timeout' | 'CompileError' | 'RuntimeError' | 'Ignored';
+
+interface Report {
+  files: Record<string, { mutants: { status: Status }[] }>;
+}
+
+/** Killed, survived, … per file, and the score as Stryker computes it: detected / (detected + undetected). */
+export function scores(report: Report): string {
+  const rows: string[] = [
+    '| file | mutants | killed | timed out | survived | no coverage | score |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  const total = { mutants: 0, killed: 0, timeout: 0, survived: 0, none: 0 };
+  const line = (name: string, t: typeof total) => {
+    const valid = t.killed + t.timeout + t.survived + t.none;
+    const score = valid === 0 ? 'n/a' : `${((100 * (t.killed + t.timeout)) / valid).toFixed(1)}%`;
+    return `| ${name} | ${t.mutants} | ${t.killed} | ${t.timeout} | ${t.survived} | ${t.none} | ${score} |`;
+  };
+  for (const [file, { mutants }] of Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))) {
+    const t = { mutants: 0, killed: 0, timeout: 0, survived: 0, none: 0 };
+    for (const m of mutants) {
+      if (m.status === 'Ignored' || m.status === 'CompileError' || m.status === 'RuntimeError') continue;
+      t.mutants++;
+      if (m.status === 'Killed') t.killed++;
+      else if (m.status === 'Timeout') t.timeout++;
+      else if (m.status === 'Survived') t.survived++;
+      else t.none++;
+    }
+    for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += t[k];
+    rows.push(line(path.relative(ROOT, path.resolve(ROOT, file)), t));
+  }
+  rows.push(line('**all**', total));
+  return rows.join('\n');
+}
+
+function summary(): void {
+  if (!existsSync(REPORT))
+    throw new Error(`no report at ${path.relative(ROOT, REPORT)}: run npm run test:mutation first`);
+  process.stdout.write(`${scores(JSON.parse(readFileSync(REPORT, 'utf8')) as Report)}\n`);
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  if (args[0] === '--summary') return summary();
+  // The unit tests find helm and kubectl as npm test installs them (test/support/tools.ts); cached after the first time.
+  for (const step of [
+    ['scripts/install-tools.sh', 'helm'],
+    ['test/cluster/cluster.sh', 'build'],
+  ]) {
+    const r = spawnSync('bash', [path.join(ROOT, step[0]!), step[1]!], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
+  const linux = TARGETS.find((t) => platformOf(t) === 'linux/amd64')!;
+  const node = nodeBinary(linux.node, linux.exe);
+  log(`… StrykerJS with ${node}`);
+  const r = spawnSync(
+    node,
+    [
+      path.join(ROOT, 'node_modules/@stryker-mutator/core/bin/stryker.js'),
+      'run',
+      'stryker.config.mjs',
+      ...args,
+    ],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}` },
+    },
+  );
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  summary();
+}
+
+main();
