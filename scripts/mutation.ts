@@ -12,7 +12,7 @@
  * first on PATH: the tap runner starts every test file with `node`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { log, nodeBinary } from './package/node-dist.js';
@@ -65,7 +65,7 @@ function summary(): void {
 function main(): void {
   const args = process.argv.slice(2);
   if (args[0] === '--summary') return summary();
-  // The unit tests find helm and kubectl as npm test installs them (test/support/tools.ts); cached after the first time.
+  // The unit tests find helm, krew, kube-score and kubectl as npm test installs them (test/support/tools.ts); cached after the first time.
   for (const step of [
     ['scripts/install-tools.sh', 'helm'],
     ['test/cluster/cluster.sh', 'build'],
@@ -75,8 +75,15 @@ function main(): void {
     });
     if (r.status !== 0) process.exit(r.status ?? 1);
   }
+  // A few unit tests run the built CLI (bin/run.js): they need dist/, and see no mutant.
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
   const linux = TARGETS.find((t) => platformOf(t) === 'linux/amd64')!;
-  const node = nodeBinary(linux.node, linux.exe);
+  // Copied out of the cache (under $HOME): one unit test runs the CLI as nobody (setpriv), with this node.
+  const node = path.join(ROOT, 'build/mutation-node/node');
+  mkdirSync(path.dirname(node), { recursive: true });
+  copyFileSync(nodeBinary(linux.node, linux.exe), node);
+  chmodSync(node, 0o755);
   log(`… StrykerJS with ${node}`);
   const r = spawnSync(
     node,
