@@ -8,6 +8,7 @@ import { isSecretPath, redactSecrets, redactValueChanges, writeOnlyPaths } from 
 import {
   capacityProblems,
   chartMadeClaims,
+  chartMadeSecrets,
   diffValues,
   disruptions,
   freeNodePortBlock,
@@ -508,5 +509,163 @@ describe('orderedStart: how long a large step takes under OrderedReady', () => {
       pods,
     );
     assert.equal(parallel.orderedStart, undefined);
+  });
+});
+
+describe('the decisions behind a confirmation or a deletion, both sides (mutation testing)', () => {
+  const at = (i: number, over: Partial<PodView> = {}): PodView => ({ ...pods(i + 1)[i]!, ...over });
+
+  it('5 -> 2: a Terminating pod is not removed again, a pod that is not Ready is removed but not counted Ready, unmarked pods are not in use', () => {
+    const live = [at(0), at(1), at(2), at(3, { ready: false }), at(4, { terminating: true })];
+    const p = planReleaseChange(manifest({ replicas: 5 }), manifest({ replicas: 2 }), [], live);
+    assert.deepEqual(p.removePods, [`${W}-3`, `${W}-2`]);
+    assert.deepEqual(p.removeReadyPods, [`${W}-2`]);
+    assert.deepEqual(p.removeInUse, []);
+    assert.deepEqual(disruptions(p, true), ['removes 1 Ready pod(s)']);
+  });
+
+  it('a new template with fewer replicas restarts only the pods kept (below the new count), highest first', () => {
+    const p = planReleaseChange(
+      manifest({ replicas: 5 }),
+      manifest({ replicas: 3, image: 'room:2' }),
+      [],
+      pods(5),
+    );
+    assert.deepEqual(p.restartPods, [`${W}-2`, `${W}-1`, `${W}-0`]);
+    assert.deepEqual(p.restartInUse, []);
+    assert.deepEqual(p.removePods, [`${W}-4`, `${W}-3`]);
+  });
+
+  it('a first install removes and moves nothing; a manifest without a StatefulSet plans no pods', () => {
+    const first = planReleaseChange(undefined, manifest({ replicas: 2 }), [], []);
+    assert.deepEqual(first.removeServices, []);
+    assert.deepEqual(first.restartDeployments, []);
+    assert.deepEqual(first.movedNodePorts, []);
+    const redisOnly = manifestView([{ kind: 'Deployment', metadata: { name: 'r' }, spec: { template: {} } }]);
+    const p = planReleaseChange(redisOnly, redisOnly, [], pods(2));
+    assert.deepEqual([p.removePods, p.restartPods, p.orderedStart], [[], [], undefined]);
+    assert.equal(p.noop, true);
+    const empty = planReleaseChange(undefined, manifestView([]), [], []);
+    assert.equal(empty.noop, false, 'a first install is never "nothing to change"');
+  });
+
+  it('any one difference alone makes a change that is not a no-op', () => {
+    const same = manifest({ replicas: 2 });
+    const cases: [string, ReturnType<typeof planReleaseChange>][] = [
+      ['a value', planReleaseChange(same, same, [{ path: 'x', from: 1, to: 2 }], pods(2))],
+      [
+        'the replicas (no pod to remove: expose.count pinned)',
+        planReleaseChange(
+          manifest({ replicas: 5, count: 5 }),
+          manifest({ replicas: 3, count: 5 }),
+          [],
+          pods(3),
+        ),
+      ],
+      ['a pod the StatefulSet removes', planReleaseChange(same, same, [], pods(4))],
+      ['a new template', planReleaseChange(same, manifest({ replicas: 2, image: 'room:2' }), [], pods(2))],
+      ['Redis restarts', planReleaseChange(same, manifest({ replicas: 2, redisTag: '8' }), [], pods(2))],
+      ['a Service added', planReleaseChange(same, manifest({ replicas: 2, count: 3 }), [], pods(2))],
+      ['a Service removed', planReleaseChange(manifest({ replicas: 2, count: 3 }), same, [], pods(2))],
+      ['a nodePort moved', planReleaseChange(same, manifest({ replicas: 2, base: 31000 }), [], pods(2))],
+    ];
+    for (const [what, p] of cases) assert.equal(p.noop, false, what);
+    assert.equal(planReleaseChange(same, same, [], pods(2)).noop, true);
+  });
+
+  it('a Service whose nodePort Kubernetes assigned does not "move" when the chart renders none', () => {
+    const p = planReleaseChange(
+      manifest({ replicas: 2, base: null }),
+      manifest({ replicas: 2, base: null }),
+      [],
+      pods(2),
+    );
+    assert.deepEqual(p.movedNodePorts, []);
+  });
+
+  it('freeNodePortBlock: a block that ends on the last port of the range counts', () => {
+    assert.equal(freeNodePortBlock(2, new Set([1, 2, 3]), { first: 1, last: 5 }), 4);
+    assert.equal(freeNodePortBlock(3, new Set([1, 2, 3]), { first: 1, last: 5 }), undefined);
+  });
+
+  it('nodePortProblems: the same release name in another namespace is not ours', () => {
+    const problems = nodePortProblems(
+      manifest({ replicas: 1 }),
+      [svc(`${W}-0`, 'elsewhere', 30880, 'rooms')],
+      'rooms',
+      'game',
+    );
+    assert.equal(problems[0], `nodePort 30880 (for ${W}-0) is taken by Service elsewhere/${W}-0`);
+    assert.deepEqual(
+      nodePortProblems(manifest({ replicas: 1 }), [svc(`${W}-0`, 'game', 30880, 'rooms')], 'rooms', 'game'),
+      [],
+    );
+  });
+
+  it('nodePortProblems: no free block left at all says so, and suggests letting Kubernetes assign', () => {
+    // Every port taken but 30001 and 30003: no two free in a row.
+    const all: ServiceView[] = [];
+    for (let p = 30000; p <= 32767; p++) if (p !== 30001 && p !== 30003) all.push(svc(`x-${p}`, 'other', p));
+    const problems = nodePortProblems(manifest({ replicas: 2, base: 30000 }), all, 'rooms', 'game');
+    assert.deepEqual(problems.slice(-1), [
+      'no block of 2 free nodePorts is left in 30000-32767; set expose.nodePortBase=null to let Kubernetes assign them',
+    ]);
+  });
+
+  it('nodePortProblems: Services that need a nodePort assigned fit exactly the free ports, one more does not', () => {
+    // Two NodePort Services without a fixed port, one ClusterIP, one with a fixed port (32767).
+    const after = manifestView([
+      { kind: 'Service', metadata: { name: 'auto-0' }, spec: { type: 'NodePort', ports: [{ port: 1 }] } },
+      { kind: 'Service', metadata: { name: 'auto-1' }, spec: { type: 'LoadBalancer', ports: [{ port: 1 }] } },
+      { kind: 'Service', metadata: { name: 'inside' }, spec: { type: 'ClusterIP', ports: [{ port: 1 }] } },
+      {
+        kind: 'Service',
+        metadata: { name: 'fixed' },
+        spec: { type: 'NodePort', ports: [{ port: 1, nodePort: 32767 }] },
+      },
+    ]);
+    const held = (last: number) => {
+      const all: ServiceView[] = [];
+      for (let p = 30000; p <= last; p++) all.push(svc(`x-${p}`, 'other', p));
+      return all;
+    };
+    // 32765 and 32766 are free: exactly the two that need one.
+    assert.deepEqual(nodePortProblems(after, held(32764), 'rooms', 'game'), []);
+    assert.deepEqual(nodePortProblems(after, held(32765), 'rooms', 'game'), [
+      '2 Service(s) need a nodePort assigned, and only 1 are free in 30000-32767',
+    ]);
+  });
+
+  it('chartMadeClaims: with a manifest but no StatefulSet in it, only the claims it lists', () => {
+    const view = manifestView([{ kind: 'PersistentVolumeClaim', metadata: { name: `${W}-redis` } }]);
+    assert.deepEqual(
+      chartMadeClaims(
+        [
+          { name: `${W}-redis`, labels: {} },
+          { name: `data-${W}-0`, labels: {} },
+        ],
+        view,
+      ),
+      [`${W}-redis`],
+    );
+  });
+
+  it('chartMadeSecrets: the manifest decides; without it, the chart labels and Helm annotations of this release, all four', () => {
+    const ours = {
+      name: `${W}-redis`,
+      labels: { 'app.kubernetes.io/name': 'expose-pods', 'app.kubernetes.io/component': 'redis' },
+      annotations: { 'meta.helm.sh/release-name': 'rooms', 'meta.helm.sh/release-namespace': 'game' },
+    };
+    const off = (name: string, over: Partial<typeof ours>) => ({ ...ours, name, ...over });
+    const secrets = [
+      ours,
+      off('other-chart', { labels: { ...ours.labels, 'app.kubernetes.io/name': 'x' } }),
+      off('other-component', { labels: { ...ours.labels, 'app.kubernetes.io/component': 'room' } }),
+      off('other-release', { annotations: { ...ours.annotations, 'meta.helm.sh/release-name': 'x' } }),
+      off('other-namespace', { annotations: { ...ours.annotations, 'meta.helm.sh/release-namespace': 'x' } }),
+    ];
+    assert.deepEqual(chartMadeSecrets(secrets, 'rooms', 'game', undefined), [`${W}-redis`]);
+    const view = manifestView([{ kind: 'Secret', metadata: { name: 'other-release' } }]);
+    assert.deepEqual(chartMadeSecrets(secrets, 'rooms', 'game', view), ['other-release']);
   });
 });

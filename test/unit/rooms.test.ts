@@ -314,3 +314,59 @@ describe('--watch reports a change of room state', () => {
     assert.equal(diffEndpoints([taken], [row(0, { state: 'Draining' })])[0]?.type, 'MODIFIED');
   });
 });
+
+describe('rooms: the decisions, both sides (mutation testing)', () => {
+  it('stale needs both restart counts: without either, an allocation is not stale', () => {
+    assert.equal(allocationOf({ allocated: true, draining: false }, 5)?.stale, false);
+    assert.equal(
+      allocationOf({ allocated: true, draining: false, restartsAtAllocation: 0 }, undefined)?.stale,
+      false,
+    );
+    assert.equal(
+      allocationOf({ allocated: true, draining: false, restartsAtAllocation: 2 }, 2)?.stale,
+      false,
+    );
+    assert.equal(allocationOf({ allocated: true, draining: false, restartsAtAllocation: 2 }, 3)?.stale, true);
+  });
+
+  it('allocation metadata that is not a JSON object of strings is not shown', () => {
+    for (const text of ['5', '"match"', 'null', '[1]', 'true', '{bad'])
+      assert.equal(roomMark({}, { 'expose-pods.io/allocation-metadata': text }).metadata, undefined, text);
+    assert.deepEqual(roomMark({}, { 'expose-pods.io/allocation-metadata': '{"m":"1","n":2}' }).metadata, {
+      m: '1',
+    });
+  });
+
+  it('--meta takes a one-letter key', () => {
+    assert.deepEqual(parseMetadataFlags(['a=1']), { a: '1' });
+  });
+
+  it('inUsePhrase: exactly five are all named, with nothing more', () => {
+    assert.equal(
+      inUsePhrase(['a', 'b', 'c', 'd', 'e']),
+      'removes 5 room(s) in use (Allocated): a, b, c, d, e',
+    );
+  });
+
+  it('drainChanges: pods without a mark; the last ordinal kept leaves Draining, the first removed is drained', () => {
+    const c = drainChanges(
+      [
+        roomPod('web', 0),
+        roomPod('web', 1, { mark: { allocated: false, draining: true } }),
+        roomPod('web', 2, { mark: { allocated: false, draining: false } }),
+        roomPod('web', 3),
+      ],
+      'web',
+      2,
+    );
+    assert.deepEqual(
+      c.drain.map((p) => p.name),
+      ['web-3', 'web-2'],
+    );
+    assert.deepEqual(
+      c.undrain.map((p) => p.name),
+      ['web-1'],
+    );
+    assert.deepEqual(c.inUse, []);
+  });
+});

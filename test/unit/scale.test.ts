@@ -397,3 +397,31 @@ describe('scale: the boundaries and the notes, both sides', () => {
     );
   });
 });
+
+describe('scale: the plan, both sides (mutation testing)', () => {
+  it('a release at the target whose StatefulSet lags is not "nothing to change", though every pod and Service exists', () => {
+    const plan = planScale(
+      input({
+        releaseReplicas: 5,
+        liveReplicas: 3,
+        target: 5,
+        pods: n(5).map((i) => pod(i)),
+        services: n(5).map((i) => svc(i)),
+      }),
+    );
+    assert.equal(plan.noop, false);
+    assert.deepEqual(plan.from, { release: 5, live: 3 });
+  });
+
+  it('Services listed in any order are removed in ordinal order, and one without ports has no nodePort', () => {
+    const services = [svc(4), podService(W, 3, { ports: [] }), svc(2)];
+    const plan = planScale(
+      input({ live: 2, target: 2, pods: n(2).map((i) => pod(i)), services: [svc(0), svc(1), ...services] }),
+    );
+    assert.deepEqual(plan.removeServices, [
+      { ordinal: 2, name: `${W}-2`, nodePort: 30882 },
+      { ordinal: 3, name: `${W}-3`, nodePort: null },
+      { ordinal: 4, name: `${W}-4`, nodePort: 30884 },
+    ]);
+  });
+});
