@@ -3,7 +3,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { covers, PERMISSIONS, rbacObjects, type PermissionRule } from '../../src/core/permissions.js';
+import {
+  changeRequirements,
+  covers,
+  PERMISSIONS,
+  rbacObjects,
+  type PermissionRule,
+  type RbacObject,
+} from '../../src/core/permissions.js';
 import { rulesAllow } from '../../src/kube/access.js';
 import { render } from '../support/chart.js';
 import { HELMS, ROOT } from '../support/tools.js';
@@ -243,5 +250,166 @@ describe('rulesAllow: a SelfSubjectRulesReview rule read as the authorizer reads
       ),
       false,
     );
+  });
+});
+
+describe('the least permissions, pinned: widening or narrowing them is a decision (mutation testing)', () => {
+  const compact = (o: RbacObject | undefined) =>
+    (o?.rules ?? []).map((r) => `${r.apiGroups.join()}|${r.resources.join()}|${r.verbs.join(',')}`);
+  const ALL = 'get,list,watch,create,update,patch,delete';
+  const objects = rbacObjects('game', { kind: 'ServiceAccount', name: 'matchmaker', namespace: 'ops' });
+
+  it("the Role: the chart's objects and helm's records in full, then only what the commands use", () => {
+    assert.deepEqual(compact(objects.find((o) => o.kind === 'Role')), [
+      `|secrets|${ALL}`,
+      `|services|${ALL}`,
+      `|configmaps|${ALL}`,
+      `|persistentvolumeclaims|${ALL}`,
+      `apps|statefulsets|${ALL}`,
+      `apps|deployments|${ALL}`,
+      `policy|poddisruptionbudgets|${ALL}`,
+      `networking.k8s.io|networkpolicies|${ALL}`,
+      '|pods|get,list,watch,patch,delete',
+      'apps|statefulsets/scale|get,update',
+      'apps|replicasets|list,watch',
+      'discovery.k8s.io|endpointslices|get,list,watch',
+      'coordination.k8s.io|leases|get,create,update,delete',
+      '|namespaces|get',
+    ]);
+  });
+
+  it('the ClusterRole: reads of nodes and the cluster-wide budgets, and the out-of-service taint', () => {
+    assert.deepEqual(compact(objects.find((o) => o.kind === 'ClusterRole')), [
+      '|nodes|get,list,watch',
+      '|nodes|patch',
+      '|services|list',
+      '|pods|list',
+      'networking.k8s.io|servicecidrs|list',
+      'networking.k8s.io|ipaddresses|list',
+    ]);
+  });
+
+  it('left out on purpose, each saying what degrades', () => {
+    const out = PERMISSIONS.filter((r) => !r.granted);
+    assert.deepEqual(
+      out.map((r) => `${r.apiGroup}|${r.resource}|${r.verbs.join(',')}|${r.scope}`),
+      [
+        '|namespaces|list|cluster',
+        '|namespaces|create|cluster',
+        '|secrets|list|cluster',
+        '|configmaps|get|cluster',
+        'admissionregistration.k8s.io|validatingwebhookconfigurations|list|cluster',
+        'admissionregistration.k8s.io|mutatingwebhookconfigurations|list|cluster',
+        'apiregistration.k8s.io|apiservices|list|cluster',
+      ],
+    );
+    for (const r of out) assert.match(r.why, /^not granted/, r.resource);
+    for (const r of PERMISSIONS.filter((x) => x.granted)) assert.match(r.why, /\w{3}/, r.resource);
+    assert.deepEqual(
+      objects.flatMap((o) => o.reasons ?? []),
+      PERMISSIONS.filter((r) => r.granted && r.scope === 'namespace')
+        .concat(PERMISSIONS.filter((r) => r.granted && r.scope === 'cluster'))
+        .map((r) => r.why),
+      'one reason per rule, in order',
+    );
+  });
+
+  it("what a change checks before it writes: the chart's objects, helm's records, pods, replicasets, leases and nodes", () => {
+    const byResource = new Map<string, string[]>();
+    for (const r of changeRequirements()) {
+      const k = `${r.resource}${r.apiGroup ? `.${r.apiGroup}` : ''} ${r.scope}`;
+      byResource.set(k, [...(byResource.get(k) ?? []), r.verb]);
+    }
+    assert.deepEqual(Object.fromEntries(byResource), {
+      'secrets namespace': ALL.split(','),
+      'services namespace': ALL.split(','),
+      'configmaps namespace': ALL.split(','),
+      'persistentvolumeclaims namespace': ALL.split(','),
+      'statefulsets.apps namespace': ALL.split(','),
+      'deployments.apps namespace': ALL.split(','),
+      'poddisruptionbudgets.policy namespace': ALL.split(','),
+      'networkpolicies.networking.k8s.io namespace': ALL.split(','),
+      'pods namespace': ['get', 'list', 'watch', 'patch', 'delete'],
+      'replicasets.apps namespace': ['list', 'watch'],
+      'leases.coordination.k8s.io namespace': ['get', 'create', 'update', 'delete'],
+      'nodes cluster': ['get', 'list', 'watch'],
+    });
+  });
+
+  it("the objects: names, labels, the bindings' roleRefs and subjects", () => {
+    const [role, binding, clusterRole, clusterBinding] = objects as [
+      RbacObject,
+      RbacObject,
+      RbacObject,
+      RbacObject,
+    ];
+    const labels = { 'app.kubernetes.io/managed-by': 'kubectl-expose-pods' };
+    assert.deepEqual(
+      objects.map((o) => [o.apiVersion, o.kind]),
+      ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'].map((k) => [
+        'rbac.authorization.k8s.io/v1',
+        k,
+      ]),
+    );
+    assert.deepEqual(role.metadata, { name: 'kubectl-expose-pods', namespace: 'game', labels });
+    assert.deepEqual(clusterRole.metadata, { name: 'kubectl-expose-pods', labels });
+    assert.deepEqual(binding.metadata, {
+      name: 'kubectl-expose-pods-sa-ops-matchmaker',
+      namespace: 'game',
+      labels,
+    });
+    assert.deepEqual(binding.roleRef, {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: 'kubectl-expose-pods',
+    });
+    assert.deepEqual(clusterBinding.metadata, { name: 'kubectl-expose-pods-sa-ops-matchmaker', labels });
+    assert.deepEqual(clusterBinding.roleRef, {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'kubectl-expose-pods',
+    });
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'matchmaker', namespace: 'ops' }]);
+    const user = rbacObjects('game', { kind: 'User', name: '--Alice@Example.com--' });
+    assert.equal(user[1]!.metadata.name, 'kubectl-expose-pods-user---alice-example.com');
+    assert.deepEqual(user[1]!.subjects, [
+      { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: '--Alice@Example.com--' },
+    ]);
+    const group = rbacObjects('game', { kind: 'Group', name: 'oidc:game ops' });
+    assert.equal(group[3]?.metadata.name, 'kubectl-expose-pods-group-oidc-game-ops');
+    assert.equal(
+      rbacObjects('g', { kind: 'User', name: 'x'.repeat(300) })[1]?.metadata.name.length,
+      20 + 200,
+    );
+  });
+
+  it('covers: group, resource, verb and scope must all hold; a cluster grant covers a namespace, not the reverse', () => {
+    const rules = [
+      {
+        apiGroup: 'apps',
+        resource: 'statefulsets',
+        verbs: ['get' as const],
+        scope: 'namespace' as const,
+        why: 'x',
+        granted: true,
+      },
+      {
+        apiGroup: '',
+        resource: 'nodes',
+        verbs: ['list' as const],
+        scope: 'cluster' as const,
+        why: 'x',
+        granted: false,
+      },
+    ];
+    const want = { apiGroup: 'apps', resource: 'statefulsets', verb: 'get', scope: 'namespace' as const };
+    assert.equal(covers(rules, want), true);
+    assert.equal(covers(rules, { ...want, apiGroup: '' }), false);
+    assert.equal(covers(rules, { ...want, resource: 'deployments' }), false);
+    assert.equal(covers(rules, { ...want, verb: 'list' }), false);
+    assert.equal(covers(rules, { ...want, scope: 'cluster' }), false);
+    const nodes = { apiGroup: '', resource: 'nodes', verb: 'list', scope: 'namespace' as const };
+    assert.equal(covers(rules, nodes), true);
+    assert.equal(covers(rules, nodes, true), false, 'not granted');
   });
 });
