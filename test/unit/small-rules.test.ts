@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { coalesceValues, releaseValuesOf } from '../../src/core/chart-values.js';
+import { parseQuantity } from '../../src/core/quantity.js';
+import {
+  isSecretPath,
+  REDACTED,
+  redactSecrets,
+  redactValueChanges,
+  writeOnlyPaths,
+} from '../../src/core/redact.js';
+import {
+  DEFAULT_RELEASE,
+  helmDriverProblem,
+  releaseNameProblem,
+  requireSecretDriver,
+} from '../../src/core/release.js';
+import { ExitCode, UsageError } from '../../src/errors.js';
+
+/** The small rules of src/core, both sides of each (found unguarded by mutation testing). */
+describe('release names, as Helm allows them', () => {
+  it('the default is expose-pods', () => assert.equal(DEFAULT_RELEASE, 'expose-pods'));
+  const ok = ['a', 'rooms', 'rooms-2', 'a.b', 'a-b.c-d', '0', 'x'.repeat(53)];
+  for (const name of ok)
+    it(`"${name.slice(0, 12)}" (${name.length}) is fine`, () =>
+      assert.equal(releaseNameProblem(name), undefined));
+  const bad = ['Rooms', '-rooms', 'rooms-', 'a..b', 'a.-b', 'a_b', '', '.a', 'a.'];
+  for (const name of bad)
+    it(`"${name}" is refused`, () =>
+      assert.match(releaseNameProblem(name) ?? '', /is invalid: use lower-case letters/));
+  it('54 characters is one too many, and says so', () => {
+    assert.equal(
+      releaseNameProblem('x'.repeat(54)),
+      `release name "${'x'.repeat(54)}" is 54 characters; Helm allows at most 53`,
+    );
+  });
+});
+
+describe('HELM_DRIVER: Secrets only', () => {
+  it('unset, empty, secret and secrets are fine; anything else is exit 2 with the reason and what to do', () => {
+    for (const v of [undefined, '', 'secret', 'secrets']) {
+      assert.equal(helmDriverProblem({ HELM_DRIVER: v }), undefined, String(v));
+      assert.doesNotThrow(() => requireSecretDriver({ HELM_DRIVER: v }));
+    }
+    for (const v of ['configmap', 'memory', 'sql', 'Secret']) {
+      assert.match(
+        helmDriverProblem({ HELM_DRIVER: v }) ?? '',
+        new RegExp(`^HELM_DRIVER=${v} is not supported: .*in Secrets \\(HELM_DRIVER=secret\\)$`),
+      );
+      assert.throws(
+        () => requireSecretDriver({ HELM_DRIVER: v }),
+        (e: unknown) =>
+          e instanceof UsageError &&
+          e.exitCode === ExitCode.USAGE &&
+          e.message.startsWith(`HELM_DRIVER=${v} is not supported`) &&
+          /^Unset HELM_DRIVER for this command/.test(e.hint ?? ''),
+      );
+    }
+  });
+});
+
+describe("parseQuantity: a node's allocatable pods as the API server writes them", () => {
+  const table: [string, number | undefined][] = [
+    ['110', 110],
+    [' 110 ', 110],
+    ['1k', 1000],
+    ['1.5k', 1500],
+    ['2M', 2e6],
+    ['2e3', 2000],
+    ['2E3', 2000],
+    ['1Ki', 1024],
+    ['2Mi', 2 * 2 ** 20],
+    ['500m', 0.5],
+    ['+5', 5],
+    ['-5', -5],
+    ['.5', 0.5],
+    ['5.', 5],
+    ['12', 12],
+    ['x110', undefined],
+    ['110x', undefined],
+    ['1K', undefined],
+    ['k', undefined],
+    ['', undefined],
+    ['1 k', undefined],
+    ['1.2.3', undefined],
+    ['--5', undefined],
+    ['*5', undefined],
+  ];
+  for (const [q, want] of table) it(JSON.stringify(q), () => assert.equal(parseQuantity(q), want));
+});
+
+describe('redaction', () => {
+  it('a manifest without a Secret comes back byte for byte, comments included', () => {
+    const text =
+      '# Source: x\napiVersion: v1\nkind: ConfigMap\ndata:\n  password: "shown"   # a ConfigMap is not secret\n';
+    assert.equal(redactSecrets(text), text);
+  });
+  it("every Secret's data and stringData values, and nothing else", () => {
+    const text = [
+      'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  a: c2VjcmV0\nstringData:\n  b: plain\n',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: kept\n',
+    ].join('---\n');
+    const out = redactSecrets(text);
+    assert.match(out, new RegExp(`a: ${REDACTED}\\nstringData:\\n  b: ${REDACTED}`));
+    assert.match(out, /a: kept/);
+    assert.doesNotMatch(out, /c2VjcmV0|plain/);
+    assert.equal(out.split('---').length, 2, 'the documents stay apart');
+  });
+  it('which value names are secret, and which only name a Secret', () => {
+    const secret = [
+      'redis.auth.password',
+      'a.passwd',
+      'a.passphrase',
+      'pass',
+      'x.apiToken',
+      'clientSecret',
+      'aws.credentials',
+      'api_key',
+      'apikey',
+      'tls.privateKey',
+      'private-key',
+    ];
+    const shown = [
+      'redis.auth.existingSecret',
+      'tls.secretName',
+      'envFrom.secretRef',
+      'imagePullSecrets',
+      'passenger',
+      'a.bypass',
+      'room.replicas',
+      'passes.count',
+    ];
+    for (const p of secret) assert.equal(isSecretPath(p), true, p);
+    for (const p of shown) assert.equal(isSecretPath(p), false, p);
+    assert.equal(isSecretPath('room.seed', new Set(['room.seed'])), true, 'marked by the schema');
+  });
+  it('writeOnlyPaths: nested properties marked writeOnly true, and nothing for what is not a schema', () => {
+    const schema = {
+      properties: {
+        redis: {
+          properties: { auth: { properties: { password: { writeOnly: true }, user: { writeOnly: false } } } },
+        },
+        top: { writeOnly: true },
+        odd: null,
+      },
+    };
+    assert.deepEqual([...writeOnlyPaths(schema)].sort(), ['redis.auth.password', 'top']);
+    assert.deepEqual([...writeOnlyPaths(null)], []);
+    assert.deepEqual([...writeOnlyPaths({ properties: 'x' })], []);
+  });
+  it('a secret change stays listed, its values redacted, but unset, null and empty shown as they are', () => {
+    assert.deepEqual(
+      redactValueChanges([
+        { path: 'redis.auth.password', from: 'old', to: 'new' },
+        { path: 'redis.auth.password', to: 'first' },
+        { path: 'redis.auth.password', from: '', to: null },
+        { path: 'room.replicas', from: 1, to: 2 },
+      ]),
+      [
+        { path: 'redis.auth.password', from: REDACTED, to: REDACTED },
+        { path: 'redis.auth.password', to: REDACTED },
+        { path: 'redis.auth.password', from: '', to: null },
+        { path: 'room.replicas', from: 1, to: 2 },
+      ],
+    );
+    assert.deepEqual(redactValueChanges([{ path: 'a', from: undefined, to: 0 }], new Set(['a'])), [
+      { path: 'a', from: undefined, to: REDACTED },
+    ]);
+  });
+});
+
+describe('chart values', () => {
+  it('releaseValuesOf: defaults when a value is missing; expose.count follows the replicas unless set', () => {
+    assert.deepEqual(releaseValuesOf({}), {
+      replicas: 0,
+      exposeCount: 0,
+      nodePortBase: undefined,
+      redisEnabled: false,
+    });
+    assert.deepEqual(
+      releaseValuesOf({
+        room: { replicas: 3 },
+        expose: { count: null, nodePortBase: null, nodePorts: [] },
+        redis: { enabled: true },
+      }),
+      { replicas: 3, exposeCount: 3, nodePortBase: undefined, redisEnabled: true },
+    );
+    assert.deepEqual(
+      releaseValuesOf({
+        room: { replicas: 3 },
+        expose: { count: 0, nodePortBase: 30000, nodePorts: [31000] },
+        redis: { enabled: false },
+      }),
+      { replicas: 3, exposeCount: 0, nodePortBase: 30000, nodePorts: [31000], redisEnabled: false },
+    );
+  });
+  it('coalesceValues: maps merge key by key, null removes a default, a list or a scalar replaces a map', () => {
+    assert.deepEqual(
+      coalesceValues(
+        {
+          room: { replicas: 1, image: { tag: '1' } },
+          expose: { nodePorts: [1] },
+          keep: 'x',
+          gone: 'y',
+          list: { a: 1 },
+        },
+        { room: { image: { tag: '2' } }, expose: { nodePorts: [2] }, gone: null, list: [1], scalar: 5 },
+      ),
+      {
+        room: { replicas: 1, image: { tag: '2' } },
+        expose: { nodePorts: [2] },
+        keep: 'x',
+        list: [1],
+        scalar: 5,
+      },
+    );
+    assert.deepEqual(coalesceValues({ a: 'x' }, { a: { b: 1 } }), { a: { b: 1 } }, 'a map over a scalar');
+    assert.deepEqual(coalesceValues({ a: [1] }, { a: { b: 1 } }), { a: { b: 1 } }, 'a map over a list');
+    assert.deepEqual(coalesceValues(null, { a: 1 }), { a: 1 });
+    assert.deepEqual(coalesceValues({ a: 1 }, [1]), { a: 1 });
+  });
+});
