@@ -609,3 +609,128 @@ describe('the budget notes: at 80% used, and absent below', () => {
     assert.deepEqual(withIPs(1).notes, []);
   });
 });
+
+describe('status: every message whole, and the rows of odd ordinals (mutation testing)', () => {
+  const messages = (change: (s: StatusSnapshot) => void) =>
+    assessStatus(snapshot(change)).problems.map((p) => p.message);
+  it('each problem says what is wrong and what to do, in full', () => {
+    assert.deepEqual(
+      messages((s) => {
+        s.release.status = 'failed';
+      }),
+      ['Helm release rooms is failed, not deployed'],
+    );
+    assert.deepEqual(
+      messages((s) => {
+        s.statefulSet = undefined;
+        s.pods = [];
+        s.services = [];
+      }),
+      ["the release's StatefulSet is missing (deleted outside Helm?); run kubectl expose-pods install again"],
+    );
+    assert.deepEqual(
+      messages((s) => {
+        s.statefulSet!.replicas = 3;
+      }),
+      [
+        'StatefulSet rooms-expose-pods has 3 replicas but the release says 2 (changed outside Helm: kubectl scale or an HPA); the next helm upgrade sets it back to 2',
+      ],
+    );
+    assert.deepEqual(
+      messages((s) => {
+        s.nodes[0]!.addresses = [{ type: 'Hostname', address: 'node-a' }];
+      }),
+      ['node node-a hosts rooms but has no ExternalIP, ExternalDNS, InternalIP or InternalDNS address'],
+    );
+    assert.deepEqual(
+      messages((s) => {
+        s.redis = undefined;
+      }),
+      ["the release's Redis Deployment is missing"],
+    );
+    assert.deepEqual(
+      messages((s) => {
+        s.redis!.podReady = false;
+      }),
+      ['the Redis pod is not ready'],
+    );
+  });
+
+  it('the Redis PVC: missing when one is expected, none when it is not', () => {
+    const missing = assessStatus(
+      snapshot((s) => {
+        s.redis!.pvc = undefined;
+      }),
+    );
+    assert.deepEqual(
+      missing.problems.map((p) => p.message),
+      ['the Redis PVC is missing, not Bound'],
+    );
+    assert.deepEqual(missing.redis, { ready: true, pvc: 'Missing', secret: true });
+    const none = assessStatus(
+      snapshot((s) => {
+        s.redis!.pvc = undefined;
+        s.redis!.pvcExpected = false;
+      }),
+    );
+    assert.deepEqual(none.problems, []);
+    assert.deepEqual(none.redis, { ready: true, pvc: 'none', secret: true });
+    assert.equal(none.healthy, true);
+  });
+
+  it('rows: a Terminating pod, an ordinal with neither pod nor Service, a pod without a Service; an endpoint without addresses is not ready', () => {
+    const r = assessStatus(
+      snapshot((s) => {
+        s.statefulSet!.replicas = 3;
+        s.pods = [pod(0, { terminating: true, nodeName: undefined }), pod(2)];
+        s.services = [svc(0)];
+        s.endpoints = [{ service: `${WL}-0`, addresses: [], ready: true, nodeName: 'node-a' }];
+      }),
+    );
+    assert.deepEqual(r.ordinals, [
+      {
+        ordinal: 0,
+        pod: `${WL}-0`,
+        phase: 'Terminating',
+        ready: true,
+        node: '-',
+        service: `${WL}-0`,
+        serviceExists: true,
+        endpointReady: false,
+        nodePort: 30880,
+        state: 'Free',
+      },
+      {
+        ordinal: 1,
+        pod: `${WL}-1`,
+        phase: '-',
+        ready: false,
+        node: '-',
+        service: '-',
+        serviceExists: false,
+        endpointReady: false,
+        nodePort: undefined,
+        state: 'Free',
+      },
+      {
+        ordinal: 2,
+        pod: `${WL}-2`,
+        phase: 'Running',
+        ready: true,
+        node: 'node-a',
+        service: '-',
+        serviceExists: false,
+        endpointReady: false,
+        nodePort: undefined,
+        state: 'Free',
+      },
+    ]);
+  });
+
+  it('workloadOf: a name whose suffix is not an ordinal (01, -x) is skipped; the prefix is everything before the last ordinal', () => {
+    assert.equal(workloadOf(undefined, ['web-01', 'web-x', 'a-b-c-7'], 'rooms'), 'a-b-c');
+    assert.equal(workloadOf(undefined, ['-0', 'xweb-0'], 'rooms'), 'xweb');
+    assert.equal(workloadOf(undefined, ['web-0-redis'], 'rooms'), 'rooms-expose-pods');
+    assert.equal(workloadOf('', ['web-3'], 'rooms'), 'web');
+  });
+});
