@@ -6,18 +6,20 @@ import { describe, it } from 'node:test';
 import type { PodView, ServiceView } from '../../src/core/model.js';
 import { isSecretPath, redactSecrets, redactValueChanges, writeOnlyPaths } from '../../src/core/redact.js';
 import {
+  budgetDelta,
   capacityProblems,
   chartMadeClaims,
   chartMadeSecrets,
+  claimOrdinal,
   diffValues,
   disruptions,
   freeNodePortBlock,
+  type ManifestObject,
   manifestView,
   nodePortProblems,
   ORDERED_START_NOTE_PODS,
   orderedStart,
   planReleaseChange,
-  type ManifestObject,
 } from '../../src/core/release-change.js';
 import { podSlotBudget } from '../../src/core/budget.js';
 import { approxDuration, formatChange, formatOrderedStart } from '../../src/output/change.js';
@@ -667,5 +669,139 @@ describe('the decisions behind a confirmation or a deletion, both sides (mutatio
     assert.deepEqual(chartMadeSecrets(secrets, 'rooms', 'game', undefined), [`${W}-redis`]);
     const view = manifestView([{ kind: 'Secret', metadata: { name: 'other-release' } }]);
     assert.deepEqual(chartMadeSecrets(secrets, 'rooms', 'game', view), ['other-release']);
+  });
+});
+
+describe("the plan's readings, both sides (mutation testing, second pass)", () => {
+  it('manifestView: what each Service takes, by its type, its clusterIP and its policy', () => {
+    const v = manifestView([
+      { kind: 'Service', metadata: { name: 'plain' }, spec: { ports: [{ port: 1 }] } },
+      { kind: 'Service', metadata: { name: 'headless' }, spec: { clusterIP: 'None', ports: [] } },
+      { kind: 'Service', metadata: { name: 'alias' }, spec: { type: 'ExternalName' } },
+      {
+        kind: 'Service',
+        metadata: { name: 'lb' },
+        spec: {
+          type: 'LoadBalancer',
+          externalTrafficPolicy: 'Local',
+          ports: [
+            { port: 1, nodePort: 31000 },
+            { port: 2, nodePort: null },
+          ],
+        },
+      },
+      {
+        kind: 'Service',
+        metadata: { name: 'lb-cluster' },
+        spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Cluster' },
+      },
+      {
+        kind: 'Service',
+        metadata: { name: 'np-local' },
+        spec: { type: 'NodePort', externalTrafficPolicy: 'Local' },
+      },
+      { kind: 'Service', spec: {} },
+      { kind: 'Secret', metadata: { name: 's' } },
+      { kind: 'PersistentVolumeClaim', metadata: { name: 'c' } },
+      { kind: 'ConfigMap', metadata: { name: 'cm' } },
+    ]);
+    assert.deepEqual(
+      v.services.map((s) => [s.name, s.type, s.nodePorts, s.portCount, s.takesClusterIP, s.healthCheck]),
+      [
+        ['plain', 'ClusterIP', [], 1, true, false],
+        ['headless', 'ClusterIP', [], 0, false, false],
+        ['alias', 'ExternalName', [], 0, false, false],
+        ['lb', 'LoadBalancer', [31000], 2, true, true],
+        ['lb-cluster', 'LoadBalancer', [], 0, true, false],
+        ['np-local', 'NodePort', [], 0, true, false],
+        ['', 'ClusterIP', [], 0, true, false],
+      ],
+    );
+    assert.deepEqual([v.secrets, v.pvcs, v.deployments, v.statefulSet], [['s'], ['c'], [], undefined]);
+  });
+
+  it("manifestView: a StatefulSet's claim templates by name (a template without one is skipped), and its defaults", () => {
+    const v = manifestView([
+      {
+        kind: 'StatefulSet',
+        metadata: { name: 'web' },
+        spec: { volumeClaimTemplates: [{ metadata: { name: 'data' } }, {}] },
+      },
+    ]);
+    assert.deepEqual(v.statefulSet, {
+      name: 'web',
+      replicas: 1,
+      template: undefined,
+      claimTemplates: ['data'],
+      podManagementPolicy: 'OrderedReady',
+    });
+    assert.deepEqual(
+      manifestView([{ kind: 'StatefulSet', metadata: { name: 'web' } }]).statefulSet?.claimTemplates,
+      [],
+    );
+  });
+
+  it('diffValues: an empty map is a value; top-level scalars and lists are compared whole', () => {
+    assert.deepEqual(diffValues({ a: {} }, { a: { b: 1 } }), [
+      { path: 'a', from: {} },
+      { path: 'a.b', to: 1 },
+    ]);
+    assert.deepEqual(diffValues({ l: [1] }, { l: [2] }), [{ path: 'l', from: [1], to: [2] }]);
+    assert.deepEqual(diffValues({ n: null }, { n: 0 }), [{ path: 'n', from: null, to: 0 }]);
+  });
+
+  it('a manifest whose StatefulSet went away plans nothing for pods, and nothing left over from the start', () => {
+    const redisOnly = manifestView([{ kind: 'Deployment', metadata: { name: 'r' }, spec: { template: {} } }]);
+    const p = planReleaseChange(manifest({ replicas: 2 }), redisOnly, [], pods(2));
+    assert.deepEqual(
+      [p.removePods, p.removeReadyPods, p.removeInUse, p.restartPods, p.replicas],
+      [[], [], [], [], undefined],
+    );
+  });
+
+  it('a Redis restart is named in what needs a yes', () => {
+    const p = planReleaseChange(
+      manifest({ replicas: 2 }),
+      manifest({ replicas: 2, redisTag: '8' }),
+      [],
+      pods(2),
+    );
+    assert.deepEqual(disruptions(p), [`restarts ${W}-redis`]);
+  });
+
+  it(`orderedStart: a note from exactly ${ORDERED_START_NOTE_PODS} pods, with the median Ready time of the pods that have one`, () => {
+    const timed = [9, 1, undefined, 5].map((t, i) => ({ ...pods(4)[i]!, readySeconds: t }));
+    assert.equal(orderedStart('OrderedReady', ORDERED_START_NOTE_PODS - 1, timed), undefined);
+    const o = orderedStart('OrderedReady', ORDERED_START_NOTE_PODS, timed);
+    assert.equal(o?.pods, ORDERED_START_NOTE_PODS);
+    assert.equal(o.perPodSeconds, 5, 'the median of 1, 5, 9');
+  });
+
+  it('budgetDelta: a new Deployment takes a pod slot, one that was there before does not; no StatefulSet, no rooms', () => {
+    const redis = (name: string) => ({ kind: 'Deployment', metadata: { name }, spec: { template: {} } });
+    const after = manifestView([redis('r'), redis('s')]);
+    assert.equal(budgetDelta(undefined, after, 0).podSlots, 2);
+    assert.equal(budgetDelta(manifestView([redis('r')]), after, 0).podSlots, 1);
+    assert.equal(budgetDelta(after, after, 3).podSlots, -3);
+    assert.deepEqual(budgetDelta(undefined, manifestView([]), 0), {
+      nodePorts: 0,
+      clusterIPs: 0,
+      podSlots: 0,
+    });
+  });
+
+  it('claimOrdinal: a template or StatefulSet name with regex characters matches only itself', () => {
+    assert.equal(claimOrdinal('data.v1-web.x-3', ['data.v1'], 'web.x'), 3);
+    assert.equal(claimOrdinal('dataXv1-web.x-3', ['data.v1'], 'web.x'), undefined);
+    assert.equal(claimOrdinal('data.v1-webYx-3', ['data.v1'], 'web.x'), undefined);
+  });
+
+  it('chartMadeSecrets and chartMadeClaims answer sorted by name', () => {
+    const view = manifestView([
+      { kind: 'Secret', metadata: { name: 'b' } },
+      { kind: 'Secret', metadata: { name: 'a' } },
+    ]);
+    const meta = (name: string) => ({ name, labels: {}, annotations: {} });
+    assert.deepEqual(chartMadeSecrets([meta('b'), meta('a')], 'r', 'n', view), ['a', 'b']);
   });
 });

@@ -370,3 +370,15 @@ describe('rooms: the decisions, both sides (mutation testing)', () => {
     assert.deepEqual(c.inUse, []);
   });
 });
+
+describe('drainChanges at the boundary', () => {
+  it('the first ordinal removed stays Draining (it is on its way out); the last one kept leaves it', () => {
+    const draining = (n: number) => roomPod('web', n, { mark: { allocated: false, draining: true } });
+    const c = drainChanges([draining(0), draining(1), draining(2)], 'web', 2);
+    assert.deepEqual(
+      c.undrain.map((p) => p.name),
+      ['web-1', 'web-0'],
+    );
+    assert.deepEqual(c.drain, [], 'web-2 is already draining');
+  });
+});
