@@ -4,7 +4,7 @@
  *
  *   npm run test:mutation                                   all of src/core
  *   npm run test:mutation -- --mutate src/core/scale.ts     one file (arguments go to stryker run)
- *   node --import tsx scripts/mutation.ts --summary         the table of the last run's report
+ *   node --import tsx scripts/mutation.ts --summary [FILE]  the table of the last run's report (or of FILE)
  *
  * Stryker 10 needs Node 22 or later. The machine's Node may be older, so the
  * run uses the Node that `npm run package` embeds (fetched from the npm
@@ -56,15 +56,14 @@ export function scores(report: Report): string {
   return rows.join('\n');
 }
 
-function summary(): void {
-  if (!existsSync(REPORT))
-    throw new Error(`no report at ${path.relative(ROOT, REPORT)}: run npm run test:mutation first`);
-  process.stdout.write(`${scores(JSON.parse(readFileSync(REPORT, 'utf8')) as Report)}\n`);
+function summary(report = REPORT): void {
+  if (!existsSync(report)) throw new Error(`no report at ${report}: run npm run test:mutation first`);
+  process.stdout.write(`${scores(JSON.parse(readFileSync(report, 'utf8')) as Report)}\n`);
 }
 
 function main(): void {
   const args = process.argv.slice(2);
-  if (args[0] === '--summary') return summary();
+  if (args[0] === '--summary') return summary(args[1]);
   // The unit tests find helm, krew, kube-score and kubectl as npm test installs them (test/support/tools.ts); cached after the first time.
   for (const step of [
     ['scripts/install-tools.sh', 'helm'],
