@@ -119,3 +119,81 @@ describe('parseTolerationSeconds (--not-ready, --unreachable)', () => {
     assert.match(String(parseTolerationSeconds('--unreachable', '-5s')), /is not a duration/);
   });
 });
+
+describe('tolerations: both sides (mutation testing)', () => {
+  it("the taint keys are the node lifecycle controller's", () => {
+    assert.equal(NOT_READY, 'node.kubernetes.io/not-ready');
+    assert.equal(UNREACHABLE, 'node.kubernetes.io/unreachable');
+  });
+
+  it('Exists on another key does not count; Equal on another key does not either; the longest is kept in any order', () => {
+    assert.equal(toleratedSeconds([tol('other', 10)], NOT_READY), undefined);
+    assert.equal(toleratedSeconds([tol('other', 8, { operator: 'Equal' })], NOT_READY), undefined);
+    assert.equal(toleratedSeconds([tol(NOT_READY, 60), tol(NOT_READY, 10)], NOT_READY), 60);
+    assert.equal(toleratedSeconds([tol(NOT_READY, 0), tol(NOT_READY, 5)], NOT_READY), 5, 'after 0 seconds');
+    assert.equal(toleratedSeconds([tol(NOT_READY, 10), tol(NOT_READY)], NOT_READY), null, 'forever wins');
+  });
+
+  it('one key set by the chart is enough for "chart"; a pod with no toleration reads 0 s; no node is null; without revisions every pod is current', () => {
+    const r = tolerationsReport({
+      workload: 'rooms',
+      template: [tol(UNREACHABLE, 20)],
+      pods: [{ name: 'rooms-0' }, { name: 'rooms-1', revision: 'x' }],
+      graceSeconds: 50,
+    });
+    assert.deepEqual(
+      r.pods.map((p) => [
+        p.pod,
+        p.node,
+        p.notReadySeconds,
+        p.unreachableSeconds,
+        p.source,
+        p.currentTemplate,
+      ]),
+      [
+        ['rooms-0', null, 0, 0, 'chart', true],
+        ['rooms-1', null, 0, 0, 'chart', true],
+      ],
+    );
+    assert.deepEqual(
+      r.failover.map((f) => [f.kind, f.tolerationSeconds, f.source]),
+      [
+        ['not-ready', 300, 'admission default'],
+        ['unreachable', 20, 'chart'],
+      ],
+    );
+    const notReadyOnly = tolerationsReport({
+      workload: 'rooms',
+      template: [tol(NOT_READY, 5)],
+      pods: [{ name: 'rooms-0' }],
+      graceSeconds: 1,
+    });
+    assert.equal(notReadyOnly.pods[0]?.source, 'chart');
+    const pinned = tolerationsReport({
+      workload: 'rooms',
+      template: undefined,
+      updateRevision: 'new',
+      pods: [
+        { name: 'rooms-0', tolerations: [tol(NOT_READY)] },
+        { name: 'rooms-1', revision: 'new' },
+      ],
+      graceSeconds: 1,
+    });
+    assert.deepEqual(
+      pinned.pods.map((p) => [p.notReadySeconds, p.currentTemplate]),
+      [
+        [null, true],
+        [0, true],
+      ],
+    );
+  });
+
+  it('formatSeconds: whole minutes from 60 s, seconds below and between', () => {
+    assert.equal(formatSeconds(60), '1m');
+    assert.equal(formatSeconds(120), '2m');
+    assert.equal(formatSeconds(59), '59s');
+    assert.equal(formatSeconds(90), '90s');
+    assert.equal(formatSeconds(0), '0s');
+    assert.equal(formatSeconds(null), 'forever');
+  });
+});
