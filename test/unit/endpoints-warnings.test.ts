@@ -272,3 +272,51 @@ describe('--watch output (output/endpoints.ts) and the one row filter', () => {
     );
   });
 });
+
+describe('where kube-proxy accepts NodePorts: both sides (mutation testing)', () => {
+  it('a configuration that does not parse, or is not a mapping, is unknown; odd addresses and modes are read safely', () => {
+    assert.equal(parseKubeProxyConfig('x', 'kind: [unclosed'), undefined);
+    assert.equal(parseKubeProxyConfig('x', ''), undefined);
+    assert.equal(parseKubeProxyConfig('x', '5'), undefined);
+    assert.equal(parseKubeProxyConfig('x', '"KubeProxyConfiguration"'), undefined);
+    assert.deepEqual(
+      parseKubeProxyConfig('x', config("mode: ''\nnodePortAddresses: ['', 5, '10.0.0.0/8']")),
+      {
+        source: 'x',
+        mode: 'iptables',
+        nodePortAddresses: ['10.0.0.0/8'],
+      },
+    );
+    assert.deepEqual(parseKubeProxyConfig('x', config('mode: 5\nnodePortAddresses: primary')), {
+      source: 'x',
+      mode: 'iptables',
+      nodePortAddresses: [],
+    });
+  });
+
+  it('primary addresses come only from InternalIP and ExternalIP, one per family, an InternalIP first', () => {
+    assert.deepEqual(primaryAddresses(node('n', ['Hostname', '10.9.9.9'], ['InternalDNS', 'n.local'])), []);
+    assert.deepEqual(
+      primaryAddresses(
+        node('n', ['ExternalIP', '203.0.113.5'], ['InternalIP', 'fd00::5'], ['ExternalIP', 'fd00::6']),
+      ),
+      ['203.0.113.5', 'fd00::5'],
+    );
+    assert.deepEqual(primaryAddresses(node('n', ['InternalIP', 'fd00::7'])), ['fd00::7']);
+  });
+
+  it('CIDRs: a bare address or a name is no range; an IPv6 address is judged against IPv6 ranges; no primary list for a CIDR miss', () => {
+    const rows = [row(0, 'metal', 'fd00::2', 'InternalIP'), row(1, 'cloud', '10.0.0.1', 'InternalIP')];
+    assert.deepEqual(
+      outOfScopeAddresses(rows, nodes, { kind: 'cidrs', cidrs: ['10.0.0.1', 'abc/8', 'fd00::/8'] }).map(
+        (a) => [a.address, a.primary],
+      ),
+      [['10.0.0.1', []]],
+    );
+    assert.deepEqual(
+      outOfScopeAddresses(rows, nodes, { kind: 'cidrs', cidrs: ['10.0.0.0/8'] }).map((a) => a.address),
+      ['fd00::2'],
+    );
+    assert.deepEqual(outOfScopeAddresses(rows, nodes, { kind: 'primary' }), []);
+  });
+});
