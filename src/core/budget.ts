@@ -111,7 +111,8 @@ function cidrSize(family: 'IPv4' | 'IPv6', prefix: number): number {
 
 function parseCidr(cidr: string): { address: string; prefix: number; family: 'IPv4' | 'IPv6' } | undefined {
   const [address = '', p = ''] = cidr.split('/');
-  const prefix = Number(p);
+  // Number('') is 0: an address without a prefix is not the whole address space.
+  const prefix = p === '' ? NaN : Number(p);
   const family = isIPv4(address) ? 'IPv4' : isIPv6(address) ? 'IPv6' : undefined;
   if (!family || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 'IPv4' ? 32 : 128))
     return undefined;

@@ -4,7 +4,9 @@ import { describe, it } from 'node:test';
 import {
   budgetChange,
   clusterIPBudget,
+  leftOutPhrase,
   nodePortBudget,
+  nodePortsOf,
   podSlotBudget,
   type ClusterBudget,
 } from '../../src/core/budget.js';
@@ -247,5 +249,62 @@ describe('parseQuantity: allocatable pods as the API server writes them', () => 
     });
     assert.equal(n.allocatablePods, 1000);
     assert.equal(podSlotBudget([n], new Map([['big', 10]])).free, 990);
+  });
+});
+
+describe('budgets: both sides (mutation testing)', () => {
+  const service = (ports: (number | null | undefined)[], healthCheckNodePort?: number) => ({
+    name: 's',
+    namespace: 'n',
+    type: 'NodePort' as const,
+    ports: ports.map((nodePort) => ({
+      port: 80,
+      protocol: 'TCP',
+      ...(nodePort === undefined ? {} : { nodePort }),
+    })),
+    ingress: [],
+    ...(healthCheckNodePort ? { healthCheckNodePort } : {}),
+  });
+
+  it('nodePortsOf: real ports only (none, null or 0 take nothing), and the health-check port', () => {
+    assert.deepEqual(
+      nodePortsOf(service([30000, undefined, null, 0, 30001], 31500) as never),
+      [30000, 30001, 31500],
+    );
+    assert.deepEqual(nodePortsOf(service([]) as never), []);
+  });
+
+  it('nodePortBudget: ports outside the range are not counted; the largest free block prefers the first of equal size', () => {
+    const b = nodePortBudget([service([10, 20, 25, 30000]) as never], { first: 20, last: 29 });
+    assert.equal(b.used, 2);
+    assert.deepEqual(b.largestFreeBlock, { first: 21, size: 4 });
+    const full = nodePortBudget([service([1, 2, 3]) as never], { first: 1, last: 3 });
+    assert.equal(full.largestFreeBlock, null);
+  });
+
+  it('clusterIPBudget: CIDRs that are not ranges are skipped; none left is unknown', () => {
+    for (const bad of ['10.0.0.0', '10.0.0.0/33', '10.0.0.0/-1', 'fd00::/129', 'x/8', '10.0.0.0/8.5'])
+      assert.deepEqual(
+        clusterIPBudget([{ name: 'c', cidrs: [bad] }], []),
+        { unknown: 'the cluster lists no ServiceCIDR' },
+        bad,
+      );
+    const one = clusterIPBudget(
+      [{ name: 'c', cidrs: ['bad', '10.96.0.0/30'] }],
+      ['10.96.0.1', 'fd00::1', '10.97.0.1'],
+    );
+    assert.ok(!('unknown' in one));
+    assert.deepEqual([one.family, one.used, one.total, one.cidrs.length], ['IPv4', 1, 2, 1]);
+    const all = clusterIPBudget([{ name: 'c', cidrs: ['0.0.0.0/0'] }], []);
+    assert.ok(!('unknown' in all));
+    assert.equal(all.total, 2 ** 32 - 2);
+  });
+
+  it('leftOutPhrase: nothing when no node was left out', () => {
+    assert.equal(leftOutPhrase({ ...podSlotBudget([], new Map()), excluded: [] }), '');
+    assert.equal(
+      leftOutPhrase({ ...podSlotBudget([], new Map()), excluded: [{ reason: 'cordoned', nodes: 2 }] }),
+      ' (left out: 2 cordoned)',
+    );
   });
 });
