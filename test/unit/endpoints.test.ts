@@ -4,15 +4,16 @@ import { describe, it } from 'node:test';
 import {
   candidateAddresses,
   DEFAULT_ADDRESS_TYPES,
+  type EndpointsInput,
   hostPort,
   internalOnly,
   parseAddressTypes,
   resolveEndpointRows,
   selectRows,
   UNKNOWN_ADDRESS,
-  type EndpointsInput,
 } from '../../src/core/endpoints.js';
-import type { NodeView, PodView, ServiceView } from '../../src/core/model.js';
+import { diffEndpoints } from '../../src/core/endpoint-changes.js';
+import { ordinalOf, type NodeView, type PodView, type ServiceView } from '../../src/core/model.js';
 import { podService, roomPod } from '../support/fixtures.js';
 
 const WL = 'web';
@@ -330,5 +331,128 @@ describe('selectRows and candidateAddresses: the filters --ordinal, --ready-only
       { address: 'fd00::1', type: 'InternalIP' },
     ]);
     assert.deepEqual(candidateAddresses(node, ['InternalDNS']), []);
+  });
+});
+
+describe('endpoints: both sides (mutation testing)', () => {
+  it('a Service that selects no pod by name (selector changed by hand) is no Service for the row', () => {
+    const r = row0((i) => {
+      i.services = [svc(0, { selectsPod: undefined })];
+    });
+    assert.deepEqual([r.status, r.service, r.ready], ['NoService', null, false]);
+  });
+
+  it('a LoadBalancer ingress: an IPv4 or IPv6 address is an IP, a name (even one ending in digits) a hostname', () => {
+    const lb = (ingress: string) =>
+      row0((i) => {
+        i.services = [svc(0, { type: 'LoadBalancer', ingress: [ingress] })];
+      });
+    assert.equal(lb('203.0.113.7').addressType, 'LoadBalancerIP');
+    assert.equal(lb('2001:db8::7').addressType, 'LoadBalancerIP');
+    assert.equal(lb('a1.lb.example.test').addressType, 'LoadBalancerHostname');
+    assert.equal(lb('lb-203.0.113.7').addressType, 'LoadBalancerHostname');
+    assert.equal(lb('203.0.113.7.nip.example').addressType, 'LoadBalancerHostname');
+  });
+
+  it('a pod without a node: Pending, and no address even when nodes cannot be listed', () => {
+    const r = row0((i) => {
+      i.pods = [pod(0, { nodeName: undefined })];
+      i.nodes = undefined;
+    });
+    assert.deepEqual([r.status, r.address], ['Pending', null]);
+  });
+
+  it('NoAddress only when nodes were listed and the node has no address of the wanted type', () => {
+    const none = row0((i) => {
+      i.addressTypes = ['ExternalDNS'];
+    });
+    assert.deepEqual([none.status, none.address], ['NoAddress', null]);
+    const unlisted = row0((i) => {
+      i.nodes = undefined;
+    });
+    assert.deepEqual([unlisted.status, unlisted.address], ['Ready', UNKNOWN_ADDRESS]);
+  });
+
+  it('a row without a pod or a Service yet is not ready and Pending', () => {
+    const r = resolveEndpointRows(
+      input((i) => {
+        i.replicas = 2;
+      }),
+    )[1]!;
+    assert.deepEqual([r.ready, r.status], [false, 'Pending']);
+  });
+
+  it('internalOnly: Ready rows with an InternalIP, InternalDNS or Hostname address only', () => {
+    const rows = [
+      { ...row0(() => undefined), addressType: 'InternalIP' },
+      { ...row0(() => undefined), addressType: 'InternalDNS' },
+      { ...row0(() => undefined), addressType: 'Hostname' },
+      { ...row0(() => undefined), addressType: 'ExternalIP' },
+      { ...row0(() => undefined), addressType: null },
+      { ...row0(() => undefined), addressType: 'InternalIP', ready: false },
+    ];
+    assert.deepEqual(
+      internalOnly(rows).map((r) => r.addressType),
+      ['InternalIP', 'InternalDNS', 'Hostname'],
+    );
+  });
+
+  it('hostPort: only for a ready row with an address and a port; brackets around IPv6', () => {
+    const r = row0(() => undefined);
+    assert.equal(hostPort(r), `203.0.113.1:${r.port}`);
+    assert.equal(hostPort({ ...r, address: '2001:db8::5' }), `[2001:db8::5]:${r.port}`);
+    assert.equal(hostPort({ ...r, ready: false }), undefined);
+    assert.equal(hostPort({ ...r, address: null }), undefined);
+    assert.equal(hostPort({ ...r, port: null }), undefined);
+    assert.equal(hostPort({ ...r, address: UNKNOWN_ADDRESS }), undefined);
+  });
+
+  it('parseAddressTypes: trimmed, in the order given; empty items dropped; an unknown type or nothing is refused', () => {
+    assert.deepEqual(parseAddressTypes(' InternalIP , ExternalIP,'), ['InternalIP', 'ExternalIP']);
+    assert.match(
+      parseAddressTypes('InternalIP,Public') as string,
+      /^--address-type InternalIP,Public: use a comma-separated list of /,
+    );
+    assert.match(parseAddressTypes(' , ') as string, /^--address-type {2}, : use a comma-separated list/);
+  });
+});
+
+describe('diffEndpoints and ordinalOf: both sides (mutation testing)', () => {
+  const r = (n: number, extra: Partial<ReturnType<typeof row0>> = {}) => ({
+    ...row0(() => undefined),
+    ordinal: n,
+    pod: `web-${n}`,
+    ...extra,
+  });
+  it('changes come in ordinal order whatever the input order; equal rows, allocation included, are no change', () => {
+    const before = [
+      r(10),
+      r(2),
+      r(1, { allocation: { allocatedAt: 't', metadata: { m: '1' }, stale: false } }),
+    ];
+    const after = [
+      r(1, { allocation: { allocatedAt: 't', metadata: { m: '1' }, stale: false } }),
+      r(10, { status: 'NotReady', ready: false }),
+      r(3),
+    ];
+    assert.deepEqual(
+      diffEndpoints(before, after).map((c) => [c.type, c.endpoint.ordinal]),
+      [
+        ['DELETED', 2],
+        ['ADDED', 3],
+        ['MODIFIED', 10],
+      ],
+    );
+    assert.deepEqual(diffEndpoints([r(1)], [r(1)]), []);
+  });
+
+  it('ordinalOf: only <base>-<n> with no leading zero', () => {
+    assert.equal(ordinalOf('web-3', 'web'), 3);
+    assert.equal(ordinalOf('web-0', 'web'), 0);
+    assert.equal(ordinalOf('web-03', 'web'), undefined);
+    assert.equal(ordinalOf('webx-3', 'web'), undefined);
+    assert.equal(ordinalOf('xweb-3', 'web'), undefined);
+    assert.equal(ordinalOf('3', 'web'), undefined);
+    assert.equal(ordinalOf('web-', 'web'), undefined);
   });
 });
