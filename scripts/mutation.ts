@@ -4,7 +4,8 @@
  *
  *   npm run test:mutation                                   all of src/core
  *   npm run test:mutation -- --mutate src/core/scale.ts     one file (arguments go to stryker run)
- *   node --import tsx scripts/mutation.ts --summary [FILE]  the table of the last run's report (or of FILE)
+ *   node --import tsx scripts/mutation.ts --summary [FILE...]  the table of the last run's report, or of
+ *                                                             reports merged (a file's row from the last that has it)
  *
  * Stryker 10 needs Node 22 or later. The machine's Node may be older, so the
  * run uses the Node that `npm run package` embeds (fetched from the npm
@@ -56,14 +57,22 @@ export function scores(report: Report): string {
   return rows.join('\n');
 }
 
-function summary(report = REPORT): void {
-  if (!existsSync(report)) throw new Error(`no report at ${report}: run npm run test:mutation first`);
-  process.stdout.write(`${scores(JSON.parse(readFileSync(report, 'utf8')) as Report)}\n`);
+/**
+ * The table of one report, or of several: a file's row comes from the last
+ * report that mutated it (a run narrowed with --mutate on top of a whole one).
+ */
+function summary(reports: string[]): void {
+  const files: Report['files'] = {};
+  for (const report of reports.length ? reports : [REPORT]) {
+    if (!existsSync(report)) throw new Error(`no report at ${report}: run npm run test:mutation first`);
+    Object.assign(files, (JSON.parse(readFileSync(report, 'utf8')) as Report).files);
+  }
+  process.stdout.write(`${scores({ files })}\n`);
 }
 
 function main(): void {
   const args = process.argv.slice(2);
-  if (args[0] === '--summary') return summary(args[1]);
+  if (args[0] === '--summary') return summary(args.slice(1));
   // The unit tests find helm, krew, kube-score and kubectl as npm test installs them (test/support/tools.ts); cached after the first time.
   for (const step of [
     ['scripts/install-tools.sh', 'helm'],
@@ -99,7 +108,7 @@ function main(): void {
     },
   );
   if (r.status !== 0) process.exit(r.status ?? 1);
-  summary();
+  summary([]);
 }
 
 main();
