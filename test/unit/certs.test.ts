@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, copyFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
 import {
+  DEFAULT_PKI_DIR,
   judge,
   judgeAll,
   kubeadmDate,
@@ -390,5 +392,39 @@ current-context: a
     );
     assert.equal(names.status, ExitCode.CERTS_EXPIRED, names.stderr);
     assert.equal(names.stdout, 'user bob client-certificate\n');
+  });
+});
+
+describe('judging a certificate at the exact instants (mutation testing)', () => {
+  const at = (pem: string, now: number, warnMs = 0) =>
+    first(judgeAll({ name: 'x', source: 'secret' }, pem, { now, warnMs }));
+  const notAfter = Date.parse(new X509Certificate(valid.pem).validTo);
+  const notBefore = Date.parse(new X509Certificate(valid.pem).validFrom);
+
+  it('expired from the second of notAfter on, not a second before', () => {
+    assert.equal(at(valid.pem, notAfter).status, 'expired');
+    assert.equal(at(valid.pem, notAfter - 1000).status, 'ok');
+  });
+
+  it('not valid yet only before notBefore: at notBefore it is valid', () => {
+    assert.equal(at(valid.pem, notBefore).status, 'ok');
+    assert.equal(at(valid.pem, notBefore - 1000).status, 'invalid');
+  });
+
+  it('expiring when the time left is the warning window or less', () => {
+    assert.equal(at(valid.pem, notAfter - 5000, 5000).status, 'expiring');
+    assert.equal(at(valid.pem, notAfter - 5000, 4000).status, 'ok');
+  });
+
+  it('subject, issuer and SANs as one line each; a kubeconfig hint copies admin.conf only for admin.conf', () => {
+    const r = first(judgeAll({ name: 'x', source: 'secret' }, valid.pem, j));
+    assert.deepEqual(r.sans, ['DNS:rooms.example', 'IP Address:10.0.0.1']);
+    assert.doesNotMatch(r.subject ?? '', /\n/);
+    const other = first(
+      judgeAll({ name: 'c', source: 'pki', kubeadmRenew: 'controller-manager.conf' }, expired.pem, j),
+    );
+    assert.match(other.hint ?? '', /^kubeadm certs renew controller-manager\.conf, then restart/);
+    assert.doesNotMatch(other.hint ?? '', /copy admin\.conf/);
+    assert.equal(DEFAULT_PKI_DIR, '/etc/kubernetes/pki');
   });
 });
