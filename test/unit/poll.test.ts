@@ -49,7 +49,8 @@ describe('pollUntil: every wait on the cluster', () => {
     const t0 = Date.now();
     assert.equal(await pollUntil(never.check, { timeoutMs: 50, intervalMs: 60_000 }), undefined);
     assert.ok(Date.now() - t0 < 30_000, 'returned long before one interval');
-    assert.equal(never.calls, 2, 'asked once more at the deadline');
+    // A timer may fire a millisecond before Date.now() reaches the deadline: then one more short pause.
+    assert.ok(never.calls >= 2 && never.calls <= 4, `asked again at the deadline (${never.calls} calls)`);
   });
 
   it('an abort before the first check throws its reason and asks nothing', async () => {
