@@ -263,3 +263,56 @@ describe('probeWithFallback', () => {
     ]);
   });
 });
+
+describe('probeWithFallback: both sides (mutation testing)', () => {
+  it('a UDP row is tried again over UDP; a reachable or intercepted row, or one without a port, is left alone; the same address is not tried twice', async () => {
+    const calls: string[] = [];
+    const tcp: Connect = (host, port) => {
+      calls.push(`tcp ${host}:${port}`);
+      return Promise.resolve(host === '203.0.113.30' && port !== CONTROL_PORT ? 'reachable' : 'refused');
+    };
+    const udp: SendDatagram = (host, port) => {
+      calls.push(`udp ${host}:${port}`);
+      return Promise.resolve(host === '198.51.100.20' ? 'reachable' : 'refused');
+    };
+    const rows = [
+      row(0, { address: '203.0.113.20', addressType: 'ExternalIP', port: 30880, protocol: 'UDP' }),
+      row(1, { address: '203.0.113.30', addressType: 'ExternalIP', port: 30881 }),
+      row(2, { address: null, port: null, ready: true }),
+    ];
+    const alternatives = new Map([
+      [
+        0,
+        [
+          { address: '203.0.113.20', type: 'ExternalIP' },
+          { address: '198.51.100.20', type: 'InternalIP' },
+        ],
+      ],
+      [1, [{ address: '198.51.100.30', type: 'InternalIP' }]],
+      [2, [{ address: '198.51.100.40', type: 'InternalIP' }]],
+    ]);
+    const { rows: out, moves } = await probeWithFallback(rows, { tcp, udp }, 100, alternatives);
+    assert.deepEqual(
+      out.map((r) => [r.address, r.probe]),
+      [
+        ['198.51.100.20', 'reachable'],
+        ['203.0.113.30', 'reachable'],
+        [null, 'not probed (no address)'],
+      ],
+    );
+    assert.deepEqual(
+      moves.map((m) => [m.pod, m.from.address, m.to.address]),
+      [['web-0', '203.0.113.20', '198.51.100.20']],
+    );
+    assert.equal(calls.filter((c) => c === 'udp 203.0.113.20:30880').length, 1, 'the picked address once');
+    assert.ok(
+      !calls.some((c) => c.startsWith('tcp 198.51.100.30') || c.includes('198.51.100.40')),
+      calls.join(),
+    );
+    assert.ok(!calls.some((c) => c === 'tcp 198.51.100.20:30880'), 'a UDP row is not tried over TCP');
+  });
+
+  it('the probe datagram is the documented one', () => {
+    assert.equal(PROBE_DATAGRAM, 'kubectl-expose-pods probe\n');
+  });
+});
