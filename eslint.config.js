@@ -21,6 +21,28 @@ const LAZY_PROCESSES = {
   message: PROCESSES.message,
 };
 
+/** A floor below ops (kube, helm, net): never an upward import, and the patterns it is denied besides. */
+function belowOps(files, patterns, lazy) {
+  return {
+    files,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../ops/**', '../commands/**', '../output/**'],
+              message: 'kube, helm and net sit below ops: they never import upwards.',
+            },
+            ...patterns,
+          ],
+        },
+      ],
+      'no-restricted-syntax': lazy.length ? ['error', ...lazy] : 'off',
+    },
+  };
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'build/', 'node_modules/', 'coverage/'] },
   js.configs.recommended,
@@ -163,78 +185,11 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    files: ['src/kube/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['../ops/**', '../commands/**', '../output/**'],
-              message: 'kube, helm and net sit below ops: they never import upwards.',
-            },
-            PROCESSES,
-          ],
-        },
-      ],
-      'no-restricted-syntax': ['error', LAZY_PROCESSES],
-    },
-  },
-  {
-    files: ['src/kube/exec-credential.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['../ops/**', '../commands/**', '../output/**'],
-              message: 'kube, helm and net sit below ops: they never import upwards.',
-            },
-          ],
-        },
-      ],
-      'no-restricted-syntax': 'off',
-    },
-  },
-  {
-    files: ['src/helm/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['../ops/**', '../commands/**', '../output/**'],
-              message: 'kube, helm and net sit below ops: they never import upwards.',
-            },
-            CLIENT_NODE,
-          ],
-        },
-      ],
-      'no-restricted-syntax': ['error', LAZY_CLIENT_NODE],
-    },
-  },
-  {
-    files: ['src/net/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['../ops/**', '../commands/**', '../output/**'],
-              message: 'kube, helm and net sit below ops: they never import upwards.',
-            },
-            CLIENT_NODE,
-            PROCESSES,
-          ],
-        },
-      ],
-      'no-restricted-syntax': ['error', LAZY_CLIENT_NODE, LAZY_PROCESSES],
-    },
-  },
+  // kube, helm and net: below ops, each denied what another of them owns.
+  belowOps(['src/kube/**/*.ts'], [PROCESSES], [LAZY_PROCESSES]),
+  belowOps(['src/kube/exec-credential.ts'], [], []),
+  belowOps(['src/helm/**/*.ts'], [CLIENT_NODE], [LAZY_CLIENT_NODE]),
+  belowOps(['src/net/**/*.ts'], [CLIENT_NODE, PROCESSES], [LAZY_CLIENT_NODE, LAZY_PROCESSES]),
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
