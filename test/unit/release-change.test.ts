@@ -805,3 +805,20 @@ describe("the plan's readings, both sides (mutation testing, second pass)", () =
     assert.deepEqual(chartMadeSecrets([meta('b'), meta('a')], 'r', 'n', view), ['a', 'b']);
   });
 });
+
+describe('disruptions names every Deployment that restarts', () => {
+  it('two, comma-separated', () => {
+    const d = (name: string, tag: string) => ({
+      kind: 'Deployment',
+      metadata: { name },
+      spec: { template: { tag } },
+    });
+    const p = planReleaseChange(
+      manifestView([d('a', '1'), d('b', '1')]),
+      manifestView([d('a', '2'), d('b', '2')]),
+      [],
+      [],
+    );
+    assert.deepEqual(disruptions(p), ['restarts a, b']);
+  });
+});
