@@ -31,6 +31,9 @@ describe('durations, as each flag takes them', () => {
       ['1d', undefined],
       ['', undefined],
       ['x5s', undefined],
+      ['5 minutes', undefined],
+      ['-5m', undefined],
+      ['30d', undefined],
     ];
     for (const [input, want] of table) assert.equal(toGoDuration(input), want, JSON.stringify(input));
   });
@@ -52,6 +55,10 @@ describe('durations, as each flag takes them', () => {
       ['1x', undefined],
       ['a1s', undefined],
       ['1s a', undefined],
+      ['45', 45_000],
+      ['1h', 3_600_000],
+      ['soon', undefined],
+      ['-1s', undefined],
     ];
     for (const [input, want] of table) assert.equal(durationMs(input), want, JSON.stringify(input));
   });
@@ -123,5 +130,24 @@ describe('durations, as each flag takes them', () => {
       /is not a duration; use a value such as 30s/,
     );
     assert.throws(() => requireDuration('--timeout', '1d', 'timeout'), /--timeout 1d is not a duration/);
+  });
+});
+
+describe('duration flags: parsed once, explained one way', () => {
+  it('requireTimeout gives helm its Go form and the milliseconds; anything else is exit 2 with examples', () => {
+    assert.deepEqual(requireTimeout('--timeout', '90'), { go: '90s', ms: 90_000 });
+    assert.deepEqual(requireTimeout('--timeout', '1h30m'), { go: '1h30m', ms: 5_400_000 });
+    assert.throws(() => requireTimeout('--timeout', 'soon'), {
+      exitCode: ExitCode.USAGE,
+      message: '--timeout soon is not a duration; use a value such as 90s, 5m or 1h30m',
+    });
+    assert.equal(
+      notADuration('--warn-within', 'later', 'long').message,
+      '--warn-within later is not a duration; use a value such as 30d, 2w or 720h',
+    );
+    assert.equal(
+      notADuration('--not-ready', '1.5s', 'seconds').message,
+      '--not-ready 1.5s is not a duration in whole seconds; use a value such as 10s or 2m',
+    );
   });
 });

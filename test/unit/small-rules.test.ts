@@ -37,6 +37,19 @@ describe('release names, as Helm allows them', () => {
   });
 });
 
+describe('releaseNameProblem', () => {
+  it('accepts Helm release names', () => {
+    for (const n of ['expose-pods', 'rooms', 'a', 'game.rooms-1'])
+      assert.equal(releaseNameProblem(n), undefined);
+  });
+  it('explains what is wrong with the others', () => {
+    assert.match(releaseNameProblem('Rooms')!, /lower-case letters/);
+    assert.match(releaseNameProblem('-rooms')!, /starting and ending/);
+    assert.match(releaseNameProblem('room_1')!, /invalid/);
+    assert.match(releaseNameProblem('a'.repeat(54))!, /at most 53/);
+  });
+});
+
 describe('HELM_DRIVER: Secrets only', () => {
   it('unset, empty, secret and secrets are fine; anything else is exit 2 with the reason and what to do', () => {
     for (const v of [undefined, '', 'secret', 'secrets']) {
