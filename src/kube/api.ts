@@ -47,6 +47,58 @@ export function kubeApis(kube: ResolvedKube): ReturnType<typeof makeApis> {
 
 const clients = new WeakMap<ResolvedKube, ReturnType<typeof makeApis>>();
 
+/**
+ * The reads of one command run, by request: each is sent once and its answer
+ * shared, until something may have changed it. Every write through these
+ * clients forgets them all (a server dry run and a self-review write
+ * nothing), and so does `refreshReads`, which a wait calls before each poll
+ * and a command after helm writes. A ResolvedKube is one command run's (or
+ * one allocator's): a new one starts with none.
+ */
+const reads = new WeakMap<ResolvedKube, Map<string, Promise<unknown>>>();
+
+/** The answer to `key`, read once until the next write or refresh; a failed read is not kept. */
+export function readOnce<T>(kube: ResolvedKube, key: string, read: () => Promise<T>): Promise<T> {
+  let kept = reads.get(kube);
+  if (!kept) {
+    kept = new Map();
+    reads.set(kube, kept);
+  }
+  const known = kept.get(key) as Promise<T> | undefined;
+  if (known) return known;
+  const answer = read();
+  kept.set(key, answer);
+  const forget = () => {
+    if (kept.get(key) === answer) kept.delete(key);
+  };
+  answer.catch(forget);
+  return answer;
+}
+
+/** Forgets every read kept for `kube`: the next of each goes to the API server again. */
+export function refreshReads(kube: ResolvedKube): void {
+  reads.get(kube)?.clear();
+}
+
+/**
+ * For a wait: before each poll, `next()` forgets what was read, except before
+ * the first, which may use what this run read already (nothing was written since).
+ */
+export function pollReads(kube: ResolvedKube): { next: () => void } {
+  let first = true;
+  return {
+    next: () => {
+      if (!first) refreshReads(kube);
+      first = false;
+    },
+  };
+}
+
+/** Whether a request may change what a read sees: any but a GET, a server dry run, or a self-review. */
+export function mayWrite(method: string, url: string): boolean {
+  return method !== 'GET' && !/[?&]dryRun=All(&|$)/.test(url) && !url.includes('/selfsubject');
+}
+
 async function makeApis(kube: ResolvedKube) {
   const k8s = await import('@kubernetes/client-node');
   const cluster = kube.kc.getCurrentCluster();
@@ -58,22 +110,21 @@ async function makeApis(kube: ResolvedKube) {
   const server = cluster.server;
   // As kc.makeApiClient does, plus a per-request deadline (--request-timeout), so a
   // silent API server ends in a clear error instead of a hang.
+  // And every write forgets the reads kept (readOnce), when it is sent and when it is answered.
   const timeoutMs = kube.requestTimeoutMs;
   const config = k8s.createConfiguration({
     baseServer: new k8s.ServerConfiguration(server, {}),
     authMethods: { default: kube.kc },
-    promiseMiddleware:
-      timeoutMs > 0
-        ? [
-            {
-              pre: (ctx) => {
-                ctx.setSignal(AbortSignal.timeout(timeoutMs));
-                return Promise.resolve(ctx);
-              },
-              post: (res) => Promise.resolve(res),
-            },
-          ]
-        : [],
+    promiseMiddleware: [
+      {
+        pre: (ctx) => {
+          if (timeoutMs > 0) ctx.setSignal(AbortSignal.timeout(timeoutMs));
+          if (mayWrite(ctx.getHttpMethod(), ctx.getUrl())) refreshReads(kube);
+          return Promise.resolve(ctx);
+        },
+        post: (res) => Promise.resolve(res),
+      },
+    ],
   });
   // Rendered objects always name their namespace, so the default namespace is never used.
   const objects = new k8s.KubernetesObjectApi(config);

@@ -1,6 +1,6 @@
 import type { ServiceCIDRView } from '../core/budget.js';
 import type { NodeView, ServiceView } from '../core/model.js';
-import { kubeApis } from './api.js';
+import { kubeApis, readOnce } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { toKubeError } from './errors.js';
 import { unlessForbidden } from './release-reader.js';
@@ -34,14 +34,16 @@ export async function readBudgetObjects(kube: ResolvedKube): Promise<BudgetObjec
 
 export async function listNodes(kube: ResolvedKube): Promise<NodeView[]> {
   const { core, call } = await kubeApis(kube);
-  return (await call('list nodes', core.listNode())).items.map(nodeView);
+  return (await readOnce(kube, 'list nodes', () => call('list nodes', core.listNode()))).items.map(nodeView);
 }
 
 /** Every Service in the cluster, for nodePort collisions and the NodePort budget. */
 export async function listAllServices(kube: ResolvedKube): Promise<ServiceView[] | undefined> {
   const { core, call } = await kubeApis(kube);
   const list = await unlessForbidden(
-    call('list services in all namespaces', core.listServiceForAllNamespaces()),
+    readOnce(kube, 'list services', () =>
+      call('list services in all namespaces', core.listServiceForAllNamespaces()),
+    ),
   );
   return list?.items.map(serviceView);
 }
@@ -50,9 +52,11 @@ export async function listAllServices(kube: ResolvedKube): Promise<ServiceView[]
 async function boundPodsPerNode(kube: ResolvedKube): Promise<Map<string, number> | undefined> {
   const { core, call } = await kubeApis(kube);
   const list = await unlessForbidden(
-    call(
-      'list pods in all namespaces',
-      core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
+    readOnce(kube, 'list bound pods', () =>
+      call(
+        'list pods in all namespaces',
+        core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
+      ),
     ),
   );
   if (!list) return undefined;
@@ -72,7 +76,10 @@ async function boundPodsPerNode(kube: ResolvedKube): Promise<Map<string, number>
 async function readServiceIPs(kube: ResolvedKube): Promise<BudgetObjects['serviceIPs']> {
   const { networking, server } = await kubeApis(kube);
   try {
-    const [cidrs, addresses] = await Promise.all([networking.listServiceCIDR(), networking.listIPAddress()]);
+    const [cidrs, addresses] = await Promise.all([
+      readOnce(kube, 'list servicecidrs', () => networking.listServiceCIDR()),
+      readOnce(kube, 'list ipaddresses', () => networking.listIPAddress()),
+    ]);
     return {
       cidrs: cidrs.items.map((c) => ({ name: c.metadata?.name ?? '', cidrs: c.spec?.cidrs ?? [] })),
       addresses: addresses.items.map((a) => a.metadata?.name ?? '').filter(Boolean),

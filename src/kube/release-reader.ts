@@ -10,7 +10,7 @@ import type {
 } from '@kubernetes/client-node';
 
 import { ExitCode, ExposePodsError } from '../errors.js';
-import { kubeApis, releaseSelector } from './api.js';
+import { kubeApis, readOnce, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { KubeApiError } from './errors.js';
 
@@ -36,7 +36,9 @@ export function unlessForbidden<T>(read: Promise<T>): Promise<T | undefined> {
  * labels (app.kubernetes.io/instance, and the component) and each failure
  * wrapped once, naming what was being done ("list pods in namespace game").
  * Every command that reads a release asks this for what it needs; none of its
- * requests grows with the number of rooms.
+ * requests grows with the number of rooms. Each list is sent once per command
+ * run until a write or a refresh (readOnce), unless `fresh` (a reflector's
+ * list, which must see now).
  */
 export interface ReleaseReader {
   namespace: string;
@@ -64,9 +66,11 @@ export async function releaseReader(
   kube: ResolvedKube,
   namespace: string,
   release: string,
+  opts: { fresh?: boolean } = {},
 ): Promise<ReleaseReader> {
   const { core, apps, discovery, call } = await kubeApis(kube);
   const where = `in namespace ${namespace}`;
+  const once = <T>(key: string, read: () => Promise<T>) => (opts.fresh ? read() : readOnce(kube, key, read));
   /** One list of the release's objects of a kind, by the chart's labels (of one component, or all). */
   const list =
     <T>(
@@ -74,14 +78,12 @@ export async function releaseReader(
       request: (q: { namespace: string; labelSelector: string }) => Promise<T>,
       component?: string,
     ) =>
-    (selector?: string) =>
-      call(
-        `list ${resource} ${where}`,
-        request({
-          namespace,
-          labelSelector: `${releaseSelector(release, component)}${selector ? `,${selector}` : ''}`,
-        }),
+    (selector?: string) => {
+      const labelSelector = `${releaseSelector(release, component)}${selector ? `,${selector}` : ''}`;
+      return once(`list ${resource} ${namespace} ${labelSelector}`, () =>
+        call(`list ${resource} ${where}`, request({ namespace, labelSelector })),
       );
+    };
   const statefulSets = list('statefulsets', (q) => apps.listNamespacedStatefulSet(q), 'room');
   const statefulSet = async () => (await statefulSets()).items[0];
   return {
@@ -100,6 +102,6 @@ export async function releaseReader(
     claims: list('persistentvolumeclaims', (q) => core.listNamespacedPersistentVolumeClaim(q)),
     redisDeployments: list('deployments', (q) => apps.listNamespacedDeployment(q), 'redis'),
     redisPods: list('pods', (q) => core.listNamespacedPod(q), 'redis'),
-    nodes: () => call('list nodes', core.listNode()),
+    nodes: () => once('list nodes', () => call('list nodes', core.listNode())),
   };
 }

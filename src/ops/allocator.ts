@@ -47,7 +47,7 @@ export async function createAllocator(opts: AllocatorOptions = {}): Promise<Allo
   const release = opts.release ?? DEFAULT_RELEASE;
   const kube = await loadKube(kubeFlagsOf(opts));
   const namespace = kube.namespace;
-  const read = await releaseReader(kube, namespace, release);
+  const read = await releaseReader(kube, namespace, release, { fresh: true });
   const watch = await ReleaseReflectors.open(kube, read, release, opts);
   await watch.list();
   if (!watch.objects()) throw noStatefulSet(release, namespace);

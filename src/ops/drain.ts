@@ -1,6 +1,7 @@
 import { pollUntil } from '../core/poll.js';
 import { drainChanges, drainPatch } from '../core/rooms.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
+import { pollReads } from '../kube/api.js';
 import type { ResolvedKube } from '../kube/config.js';
 import { markPod, readRoomPods } from '../kube/room-marks.js';
 
@@ -31,8 +32,10 @@ export async function spareRoomsInUse(
   opts: SpareRooms,
 ): Promise<void> {
   let waitingFor: string[] = [];
+  const reads = pollReads(kube);
   const settled = await pollUntil(
     async () => {
+      reads.next();
       const { workload, pods } = await readRoomPods(kube, namespace, release);
       const c = drainChanges(pods, workload, target);
       let raced = false;

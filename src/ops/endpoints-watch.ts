@@ -43,7 +43,7 @@ export async function* watchEndpoints(opts: WatchEndpointsOptions = {}): AsyncGe
   };
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   try {
-    const read = await releaseReader(kube, namespace, release);
+    const read = await releaseReader(kube, namespace, release, { fresh: true });
     const watch = await ReleaseReflectors.open(kube, read, release, opts);
     await watch.list();
     const update = (endpoints: Endpoint[], changes: EndpointChange[]): EndpointsUpdate => ({

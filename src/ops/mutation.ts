@@ -38,6 +38,7 @@ import {
   readChangeObjects,
   type ChangeObjects,
 } from '../kube/change-objects.js';
+import { refreshReads } from '../kube/api.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { requireChangePermissions } from '../kube/access.js';
 import { helmKubeconfig } from '../kube/exec-credential.js';
@@ -445,15 +446,17 @@ async function applyChange(
     signal: s.signal,
     onSpawn: (pid) => void s.lock?.noteHelm(pid, s.cluster.helm.path),
   });
-  const ref = { release: req.release, kube: { ...req.kube, namespace } };
-  if (opts.wait && opts.onProgress) await pollProgress(ref, namespace, opts.onProgress, run, s.signal);
+  const ref = { release: req.release, kube: cluster.kube, namespace };
+  if (opts.wait && opts.onProgress) await pollProgress(ref, opts.onProgress, run, s.signal);
   let output: string;
   try {
     output = await run;
   } catch (e) {
-    if (e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT)
-      throw await explainTimeout(e, ref, namespace);
+    if (e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT) throw await explainTimeout(e, ref);
     throw e;
+  } finally {
+    // helm wrote the release's objects: what was read before is old.
+    refreshReads(cluster.kube);
   }
   await removeOrphanedServices(cluster, req.release, s.lastPreview);
   return output;
@@ -546,6 +549,8 @@ export async function withReleaseChange<T>(
         ? (await findRelease(helm, req.release, target)).status
         : await settleRelease(helm, req.release, target, lock?.previous, req.warn);
     }
+    // A rollback by helm above changed the objects: nothing read before it is kept.
+    refreshReads(kube);
     const userValues = exists ? await getValues(helm, req.release, target, false) : {};
     const open: OpenSession = { req, cluster, exists, userValues, signal, lock };
     const result = await body({

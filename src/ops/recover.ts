@@ -2,6 +2,7 @@ import { DEFAULT_ADDRESS_TYPES, hostPort, resolveEndpointRows, type Endpoint } f
 import { classifyPods, type ClassifiedPod } from '../core/recover.js';
 import { pollUntil } from '../core/poll.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
+import { pollReads } from '../kube/api.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { requireChangePermissions } from '../kube/access.js';
 import { acquireReleaseLock } from '../kube/lock.js';
@@ -120,8 +121,10 @@ async function awaitReplacements(
   const namespace = kube.namespace;
   const done = (r: Endpoint) => r.ready && r.node !== null && r.node !== old.get(r.pod);
   let mine: Endpoint[] = [];
+  const reads = pollReads(kube);
   const settled = await pollUntil(
     async () => {
+      reads.next();
       const o = await readEndpointObjects(kube, namespace, req.release);
       mine = resolveEndpointRows({ ...o, addressTypes: DEFAULT_ADDRESS_TYPES }).filter((r) => old.has(r.pod));
       req.onWaiting?.(`replacements Ready: ${mine.filter(done).length}/${old.size}`);

@@ -7,6 +7,7 @@ import { pollUntil } from '../core/poll.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import type { ChartValues } from '../core/chart-values.js';
 import { chartValues, releaseHistory } from '../helm/release.js';
+import { pollReads } from '../kube/api.js';
 import type { KubeFlags, ResolvedKube } from '../kube/config.js';
 import { deleteReleaseData } from '../kube/data.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
@@ -69,8 +70,10 @@ async function waitForReplicas(
   onProgress?: (p: InstallProgress) => void,
   signal?: AbortSignal,
 ): Promise<void> {
+  const reads = pollReads(kube);
   const done = await pollUntil(
     async () => {
+      reads.next();
       const o = await readProgressObjects(kube, namespace, release);
       if (!o) return undefined;
       onProgress?.(installProgress(o.workload, replicas, o.pods, o.redisPods));

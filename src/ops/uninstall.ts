@@ -4,6 +4,7 @@ import { ExitCode, ExposePodsError } from '../errors.js';
 import { uninstallArgs } from '../helm/args.js';
 import { helmOrThrow } from '../helm/helm.js';
 import { getManifest } from '../helm/release.js';
+import { refreshReads } from '../kube/api.js';
 import type { KubeFlags, ResolvedKube } from '../kube/config.js';
 import { readRoomPods } from '../kube/room-marks.js';
 import { deleteReleaseData, listReleaseData, type ReleaseData } from '../kube/data.js';
@@ -111,6 +112,7 @@ export async function runUninstall(req: UninstallRequest): Promise<UninstallResu
         await helmOrThrow(helm, 'uninstall', uninstallArgs(req.release, target, timeout), {
           signal: session.signal,
         });
+      refreshReads(kube);
       // Services a failed upgrade left outside the last manifest: helm uninstall does not see them.
       const orphans = await removeOrphanedServices(cluster, req.release, []);
       const base = { release: req.release, namespace: ns, uninstalled: exists, orphanedServices: orphans };

@@ -1,24 +1,23 @@
 /** Waiting on a release: live progress while helm waits, and what a timeout leaves out (the pods that are not ready, and why). */
 import { installProgress, type InstallProgress } from '../core/progress.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
-import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
+import { pollReads, refreshReads } from '../kube/api.js';
+import type { ResolvedKube } from '../kube/config.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
 import { readProgressObjects } from '../kube/progress-objects.js';
 
-/** A release and how to reach its cluster. */
+/** A release on the command's pinned cluster: every read of a wait goes through its kube. */
 export interface ReleaseRef {
   release: string;
-  kube: KubeFlags;
+  kube: ResolvedKube;
+  namespace: string;
 }
 
 /** On a timeout, the pods that are not ready and why: the part of the answer helm leaves out. */
-export async function explainTimeout(
-  e: ExposePodsError,
-  req: ReleaseRef,
-  namespace: string,
-): Promise<ExposePodsError> {
+export async function explainTimeout(e: ExposePodsError, req: ReleaseRef): Promise<ExposePodsError> {
+  const { kube, namespace } = req;
   try {
-    const kube = await loadKube({ ...req.kube, namespace });
+    refreshReads(kube);
     const objects = await readEndpointObjects(kube, namespace, req.release);
     const stuck = objects.pods.filter((p) => !p.ready);
     const lines = stuck.map(
@@ -49,7 +48,6 @@ const POLL_MS = 1000;
  */
 export async function pollProgress(
   req: ReleaseRef,
-  namespace: string,
   onProgress: (p: InstallProgress) => void,
   helmRun: Promise<unknown>,
   signal?: AbortSignal,
@@ -65,14 +63,11 @@ export async function pollProgress(
       state.settled = true;
     },
   );
-  let kube: ResolvedKube;
-  try {
-    kube = await loadKube({ ...req.kube, namespace });
-  } catch {
-    return;
-  }
+  const { kube, namespace } = req;
+  const reads = pollReads(kube);
   const poll = async () => {
     try {
+      reads.next();
       const o = await readProgressObjects(kube, namespace, req.release);
       if (o) onProgress(installProgress(o.workload, o.replicas, o.pods, o.redisPods));
     } catch {
