@@ -2,6 +2,7 @@ import { Command, Errors } from '@oclif/core';
 
 import { ExitCode, ExposePodsError } from './errors.js';
 import type { EndpointsOptions } from './ops/endpoints.js';
+import type { Confirm } from './ops/mutation.js';
 import { Printer } from './output/printer.js';
 
 /**
@@ -19,6 +20,18 @@ function withoutParseFrame(message: string): string {
  */
 export abstract class BaseCommand extends Command {
   protected readonly printer = new Printer();
+
+  /**
+   * The gate an operation asks before a disruptive step: --yes passes;
+   * otherwise a yes on a terminal, naming the cluster; otherwise exit 13
+   * (NOT_CONFIRMED) with nothing changed.
+   */
+  protected confirmer(yes: boolean): Confirm {
+    return async (ask) => {
+      const { requireConfirmation } = await import('./output/confirm.js');
+      await requireConfirmation({ yes, ...ask });
+    };
+  }
 
   /** --wait-reachable of install and scale: probes the release's Ready rooms until each answers, with progress. */
   protected async waitReachable(where: EndpointsOptions, timeout: string): Promise<void> {

@@ -163,7 +163,6 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     const { Progress } = await import('../output/progress.js');
     const { formatChange } = await import('../output/change.js');
     const { inUseLine } = await import('../output/scale.js');
-    const { requireConfirmation } = await import('../output/confirm.js');
     const req: InstallRequest = {
       release: args.release,
       kube: kubeFlagValues(flags),
@@ -193,15 +192,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       onPreview: (p) => {
         this.printer.info(formatChange(p));
       },
-      confirm: async (p) => {
-        await requireConfirmation({
-          yes: flags.yes,
-          what: `this install ${p.disruptions.join(' and ')}`,
-          cluster: p.cluster,
-          question: `This ${p.disruptions.join(' and ')}. Go ahead?`,
-        });
-        return true;
-      },
+      confirm: this.confirmer(flags.yes),
     };
 
     if (flags['wait-reachable'] && !flags.wait)

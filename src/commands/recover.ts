@@ -66,7 +66,6 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
   async run(): Promise<RecoverResult> {
     const { args, flags } = await this.parse(Recover);
     const { runRecover } = await import('../ops/recover.js');
-    const { requireConfirmation } = await import('../output/confirm.js');
     const { renderNames, renderStructured } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
     const { formatLostPods, formatReplacements } = await import('../output/recover.js');
@@ -89,16 +88,10 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
         onWaiting: (t) => {
           progress.update(t);
         },
-        confirm: async (targets, a, cluster) => {
+        onTargets: (targets, a) => {
           this.printer.warn(`${targets.map((t) => `${t.pod} (on ${t.node ?? '?'})`).join(', ')}: ${RISK[a]}`);
-          await requireConfirmation({
-            yes: flags.yes,
-            what: `--${a} needs confirmation`,
-            cluster,
-            question: 'Go ahead?',
-          });
-          return true;
         },
+        confirm: this.confirmer(flags.yes),
       }),
     );
     if (flags.output === 'json' || flags.output === 'yaml') {

@@ -84,8 +84,6 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
   async run(): Promise<ScaleResult> {
     const { args, flags } = await this.parse(Scale);
     const { runScale } = await import('../ops/scale.js');
-    const { scaleDisruptions } = await import('../core/scale.js');
-    const { requireConfirmation } = await import('../output/confirm.js');
     const { renderNames, renderStructured } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
     const { formatChanges, formatPlan, inUseLine, names } = await import('../output/scale.js');
@@ -110,16 +108,7 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
         onPlan: (plan) => {
           if (text) this.log(formatPlan(plan, flags['delete-data'], flags['delete-in-use']));
         },
-        confirmRemoval: async (plan, cluster) => {
-          const what = scaleDisruptions(plan, flags['delete-data'], flags['delete-in-use']).join(' and ');
-          await requireConfirmation({
-            yes: flags.yes,
-            what: `this scale ${what}`,
-            cluster,
-            question: `This ${what}. Go ahead?`,
-          });
-          return true;
-        },
+        confirm: this.confirmer(flags.yes),
         onProgress: (p) => {
           progress.update(progressLine(p));
         },

@@ -84,7 +84,6 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
   async run(): Promise<TolerationsReport> {
     const { args, flags } = await this.parse(Tolerations);
     const { parseTolerationSeconds, readTolerations, setTolerations } = await import('../ops/tolerations.js');
-    const { requireConfirmation } = await import('../output/confirm.js');
     const { Progress } = await import('../output/progress.js');
     const { renderNames, renderStructured } = await import('../output/format.js');
     const { formatTolerations, formatTolerationsChange } = await import('../output/tolerations.js');
@@ -113,16 +112,10 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
           onProgress: (p) => {
             progress.update(progressLine(p));
           },
-          confirm: async (c) => {
+          onChange: (c) => {
             this.printer.info(formatTolerationsChange(c));
-            await requireConfirmation({
-              yes: flags.yes,
-              what: `this restarts ${c.pods.length} pod(s)`,
-              cluster: c.cluster,
-              question: 'Restart them now?',
-            });
-            return true;
           },
+          confirm: this.confirmer(flags.yes),
         }),
       );
       if (changed) this.printer.success(`release ${args.release} updated; the pods now tolerate:`);

@@ -48,8 +48,6 @@ If the release is already gone, --delete-data still deletes what it left behind,
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Uninstall);
     const { runUninstall } = await import('../ops/uninstall.js');
-    const { requireConfirmation } = await import('../output/confirm.js');
-    const { inUsePhrase } = await import('../core/rooms.js');
     const res = await runUninstall({
       release: args.release,
       kube: kubeFlagValues(flags),
@@ -57,30 +55,13 @@ If the release is already gone, --delete-data still deletes what it left behind,
       deleteData: flags['delete-data'],
       deleteInUse: flags['delete-in-use'],
       timeout: flags.timeout.text,
-      confirmInUse: async (inUse, cluster) => {
-        const what = inUsePhrase(inUse);
-        await requireConfirmation({
-          yes: flags.yes,
-          what: `this uninstall ${what}`,
-          cluster,
-          question: `This uninstall ${what}. Go ahead?`,
-        });
-        return true;
-      },
       warn: (m) => {
         this.printer.warn(m);
       },
-      confirm: async (data, ns, cluster) => {
+      onDataToDelete: (data, ns) => {
         this.printer.warn(`this deletes the data of release ${args.release}:\n${describeData(data, ns)}`);
-        await requireConfirmation({
-          yes: flags.yes,
-          what: '--delete-data needs confirmation',
-          cluster,
-          question: 'Delete it for good?',
-          unchanged: 'Nothing was changed: deleting the data was not confirmed.',
-        });
-        return true;
       },
+      confirm: this.confirmer(flags.yes),
     });
     if (res.uninstalled)
       this.printer.success(`release ${res.release} uninstalled from namespace ${res.namespace}`);

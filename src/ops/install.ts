@@ -15,7 +15,13 @@ import { namespaceExists, serverDryRun } from '../kube/apply.js';
 import { helmKubeconfig } from '../kube/exec-credential.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { redactSecrets } from '../core/redact.js';
-import { OPERATION_PREFIX, withReleaseChange, type ChangePreview, type ChangeSpec } from './mutation.js';
+import {
+  OPERATION_PREFIX,
+  withReleaseChange,
+  type ChangePreview,
+  type ChangeSpec,
+  type Confirm,
+} from './mutation.js';
 
 export interface InstallRequest {
   release: string;
@@ -36,8 +42,8 @@ export interface InstallRequest {
   onProgress?: (p: InstallProgress) => void;
   /** Called with the plan (values, pods, Services, budgets) before the checks that may refuse it. */
   onPreview?: (p: ChangePreview) => void;
-  /** Asked when the change disrupts running pods; false stops with nothing changed. */
-  confirm: (p: ChangePreview) => Promise<boolean>;
+  /** Asked when the change disrupts running pods (preview.disruptions). */
+  confirm: Confirm;
   warn: (message: string) => void;
 }
 
@@ -182,6 +188,7 @@ export async function runInstall(req: InstallRequest): Promise<InstallResult> {
       operation: 'install',
       allowMissing: true,
       orphanWaitMs: durationMs(timeout) ?? 300_000,
+      confirm: req.confirm,
       warn: req.warn,
     },
     async (session) => {
@@ -207,8 +214,9 @@ export async function runInstall(req: InstallRequest): Promise<InstallResult> {
         deleteInUse: req.deleteInUse,
       };
       const preview = await session.preview(change);
-      if (preview.disruptions.length && !(await req.confirm(preview)))
-        throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.NOT_CONFIRMED);
+      const disrupts = preview.disruptions.join(' and ');
+      if (disrupts)
+        await session.confirm({ what: `this install ${disrupts}`, question: `This ${disrupts}. Go ahead?` });
       const output = await session.apply(change, {
         wait: req.wait,
         timeout,

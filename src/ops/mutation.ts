@@ -172,6 +172,25 @@ export async function awaitOrphanedHelm(
     warn(`helm (pid ${pid}) is still running after ${Math.round(deadlineMs / 1000)}s; going on without it`);
 }
 
+/** What a confirmation asks before a disruptive step. */
+export interface ConfirmAsk {
+  /** The refusal without a terminal: "this scale removes 2 Ready pod(s)". */
+  what: string;
+  /** The question on a terminal: "This removes 2 Ready pod(s). Go ahead?". */
+  question: string;
+  /** The cluster and namespace it acts on (a change session names its own). */
+  cluster?: string;
+  /** What the refusal says happened; default "Nothing was changed." */
+  unchanged?: string;
+}
+
+/**
+ * The command's gate before a disruptive step (output/confirm.ts: --yes, a yes
+ * on a terminal, or a refusal): it resolves on yes and throws NOT_CONFIRMED
+ * otherwise, so an operation never goes on after a no.
+ */
+export type Confirm = (ask: ConfirmAsk) => Promise<void>;
+
 /** What the caller of a change learns before it is applied. */
 export interface ChangePreview {
   release: string;
@@ -221,6 +240,8 @@ export interface ChangeSession {
   status: string;
   /** Aborted on SIGINT/SIGTERM and when the lock is lost. */
   signal: AbortSignal;
+  /** Asks the command's confirmation, naming this session's cluster; throws NOT_CONFIRMED on anything but yes. */
+  confirm(ask: Omit<ConfirmAsk, 'cluster'>): Promise<void>;
   /** Renders the change (server dry run), plans it, and runs the pre-flight checks; writes nothing. */
   preview(change: ChangeSpec): Promise<ChangePreview & { rendered: ManifestObject[] }>;
   /** helm upgrade --install of the change, waiting with progress; then removes Services the release no longer has. */
@@ -249,6 +270,8 @@ export interface SessionRequest {
   dryRun?: boolean;
   /** How long to wait for a helm an interrupted run left behind. */
   orphanWaitMs: number;
+  /** The gate before a disruptive step; session.confirm asks it. */
+  confirm: Confirm;
   warn: (message: string) => void;
 }
 
@@ -560,6 +583,7 @@ export async function withReleaseChange<T>(
       userValues,
       status,
       signal,
+      confirm: (ask) => req.confirm({ ...ask, cluster: describeCluster(cluster) }),
       preview: (change) => previewChange(open, change),
       apply: (change, opts) => applyChange(open, change, opts),
     });

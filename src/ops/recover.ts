@@ -6,7 +6,7 @@ import { pollReads } from '../kube/api.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { requireChangePermissions } from '../kube/access.js';
 import { acquireReleaseLock } from '../kube/lock.js';
-import { describeCluster } from './mutation.js';
+import { describeCluster, type Confirm } from './mutation.js';
 import { readEndpointObjects } from '../kube/endpoint-objects.js';
 import { forceDeletePod, readRecoverObjects, taintOutOfService } from '../kube/recover-objects.js';
 
@@ -19,8 +19,9 @@ export interface RecoverRequest {
   pod?: string;
   action?: RecoverAction;
   timeoutMs: number;
-  /** Asked before acting; false stops with nothing changed. */
-  confirm: (targets: ClassifiedPod[], action: RecoverAction, cluster: string) => Promise<boolean>;
+  /** Shown the pods it acts on, before `confirm` is asked. */
+  onTargets?: (targets: ClassifiedPod[], action: RecoverAction) => void;
+  confirm: Confirm;
   warn: (message: string) => void;
   onWaiting?: (text: string) => void;
 }
@@ -173,8 +174,8 @@ export async function runRecover(req: RecoverRequest): Promise<RecoverResult> {
     context: kube.context,
     server: kube.kc.getCurrentCluster()?.server,
   });
-  if (!(await req.confirm(confirmed, action, cluster)))
-    throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.NOT_CONFIRMED);
+  req.onTargets?.(confirmed, action);
+  await req.confirm({ what: `--${action} needs confirmation`, cluster, question: 'Go ahead?' });
 
   const uids = new Map(live.pods.map((p) => [p.name, p.uid]));
   const { targets, tainted } = await actUnderLock(kube, { ...req, action }, confirmed, uids);

@@ -15,11 +15,11 @@ import { readProgressObjects } from '../kube/progress-objects.js';
 import { readScaleObjects, setStatefulSetReplicas } from '../kube/scale-objects.js';
 import { spareRoomsInUse } from './drain.js';
 import {
-  describeCluster,
   OPERATION_PREFIX,
   withReleaseChange,
   type ChangeSession,
   type ChangeSpec,
+  type Confirm,
 } from './mutation.js';
 
 /** Every revision `scale` makes says so, which lets a re-run recognise one it left pending. */
@@ -40,8 +40,8 @@ export interface ScaleRequest {
   timeout: string;
   /** While the scale waits for rooms in use to be freed: which. */
   onWaitingInUse?: (inUse: string[]) => void;
-  /** Asked, naming the cluster, before Ready pods are removed or PVCs deleted; false stops with nothing changed. */
-  confirmRemoval: (plan: ScalePlan, cluster: string) => Promise<boolean>;
+  /** Asked before Ready pods or rooms in use are removed, or PVCs deleted. */
+  confirm: Confirm;
   onPlan?: (plan: ScalePlan) => void;
   onProgress?: (p: InstallProgress) => void;
   warn: (message: string) => void;
@@ -171,6 +171,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
       operation: `scale ${req.sync ? '--sync' : `--replicas ${req.replicas ?? ''}`}`,
       dryRun: req.dryRun,
       orphanWaitMs: timeoutMs,
+      confirm: req.confirm,
       warn: req.warn,
     },
     async (session) => {
@@ -209,12 +210,9 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
         await spareRoomsInUse(kube, namespace, req.release, to, { deleteInUse: false, timeoutMs });
         return wait().then(() => result);
       }
-      if (
-        scaleDisruptions(plan, req.deleteData, req.deleteInUse).length &&
-        !(await req.confirmRemoval(plan, describeCluster(session.cluster)))
-      ) {
-        throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.NOT_CONFIRMED);
-      }
+      const disrupts = scaleDisruptions(plan, req.deleteData, req.deleteInUse).join(' and ');
+      if (disrupts)
+        await session.confirm({ what: `this scale ${disrupts}`, question: `This ${disrupts}. Go ahead?` });
 
       const before = await endpointRows(kube, namespace, req.release);
       await session.apply(change, {

@@ -11,7 +11,13 @@ import { ExitCode, ExposePodsError } from '../errors.js';
 import { chartValues } from '../helm/release.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
 import { readTolerationObjects } from '../kube/tolerations-objects.js';
-import { describeCluster, OPERATION_PREFIX, withReleaseChange, type ChangeSpec } from './mutation.js';
+import {
+  describeCluster,
+  OPERATION_PREFIX,
+  withReleaseChange,
+  type ChangeSpec,
+  type Confirm,
+} from './mutation.js';
 
 /** Longer than this is "never" for a game room or a Redis member; null in the values says that outright. */
 export const MAX_TOLERATION_SECONDS = 3600;
@@ -51,8 +57,9 @@ export interface SetTolerationsRequest {
   timeout: string;
   /** Restart rooms in use (Allocated) too, ending their matches; otherwise refused with ROOMS_IN_USE. */
   deleteInUse?: boolean;
-  /** Asked before the rolling update; false stops with nothing changed. */
-  confirm: (change: TolerationsChange) => Promise<boolean>;
+  /** Shown the change, then `confirm` asked, before the rolling update. */
+  onChange?: (change: TolerationsChange) => void;
+  confirm: Confirm;
   onProgress?: (p: InstallProgress) => void;
   warn: (message: string) => void;
 }
@@ -80,6 +87,7 @@ export async function setTolerations(req: SetTolerationsRequest): Promise<boolea
       helmBinary: req.helmBinary,
       operation: 'tolerations',
       orphanWaitMs: timeoutMs,
+      confirm: req.confirm,
       warn: req.warn,
     },
     async (session) => {
@@ -126,8 +134,11 @@ export async function setTolerations(req: SetTolerationsRequest): Promise<boolea
         description: `${OPERATION_PREFIX} tolerations${req.notReadySeconds !== undefined ? ` not-ready=${req.notReadySeconds}s` : ''}${req.unreachableSeconds !== undefined ? ` unreachable=${req.unreachableSeconds}s` : ''}`,
       };
       await session.preview(spec);
-      if (!(await req.confirm(change)))
-        throw new ExposePodsError('not confirmed; nothing was changed', ExitCode.NOT_CONFIRMED);
+      req.onChange?.(change);
+      await session.confirm({
+        what: `this restarts ${change.pods.length} pod(s)`,
+        question: 'Restart them now?',
+      });
       await session.apply(spec, { wait: true, timeout, onProgress: req.onProgress });
       return true;
     },

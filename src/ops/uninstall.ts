@@ -5,23 +5,30 @@ import { uninstallArgs } from '../helm/args.js';
 import { helmOrThrow } from '../helm/helm.js';
 import { getManifest } from '../helm/release.js';
 import { refreshReads } from '../kube/api.js';
-import type { KubeFlags, ResolvedKube } from '../kube/config.js';
+import type { KubeFlags } from '../kube/config.js';
 import { readRoomPods } from '../kube/room-marks.js';
 import { deleteReleaseData, listReleaseData, type ReleaseData } from '../kube/data.js';
-import { describeCluster, parseManifest, removeOrphanedServices, withReleaseChange } from './mutation.js';
+import { inUsePhrase } from '../core/rooms.js';
+import {
+  parseManifest,
+  removeOrphanedServices,
+  withReleaseChange,
+  type ChangeSession,
+  type Confirm,
+} from './mutation.js';
 
 export interface UninstallRequest {
   release: string;
   kube: KubeFlags;
   helmBinary?: string;
   deleteData: boolean;
-  /** Uninstall although rooms are in use (Allocated), after confirmInUse; otherwise refused with ROOMS_IN_USE. */
+  /** Uninstall although rooms are in use (Allocated), confirmed; otherwise refused with ROOMS_IN_USE. */
   deleteInUse?: boolean;
   timeout: string;
-  /** Asks the user to confirm removing the rooms in use, naming them and the cluster. */
-  confirmInUse?: (inUse: string[], cluster: string) => Promise<boolean>;
-  /** Asks the user to confirm deleting data, naming the cluster; resolves false to stop with nothing changed. */
-  confirm: (data: ReleaseData, namespace: string, cluster: string) => Promise<boolean>;
+  /** Shown the data --delete-data deletes, before `confirm` is asked about it. */
+  onDataToDelete?: (data: ReleaseData, namespace: string) => void;
+  /** Asked before rooms in use are removed (--delete-in-use) and before data is deleted (--delete-data). */
+  confirm: Confirm;
   warn: (message: string) => void;
 }
 
@@ -39,12 +46,8 @@ export interface UninstallResult {
 const none = (): ReleaseData => ({ pvcs: [], secrets: [] });
 
 /** Rooms in use end with their matches only when asked: --delete-in-use, confirmed; ROOMS_IN_USE otherwise. */
-async function checkRoomsInUse(
-  req: UninstallRequest,
-  kube: ResolvedKube,
-  namespace: string,
-  cluster: string,
-): Promise<void> {
+async function checkRoomsInUse(req: UninstallRequest, session: ChangeSession): Promise<void> {
+  const { kube, namespace } = session.cluster;
   const rooms = await readRoomPods(kube, namespace, req.release).catch((e: unknown) => {
     // A release whose StatefulSet is gone has no rooms to spare.
     if (e instanceof ExposePodsError && e.exitCode === ExitCode.NOT_FOUND) return undefined;
@@ -58,11 +61,11 @@ async function checkRoomsInUse(
       ExitCode.ROOMS_IN_USE,
       `Free them when their matches end (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD), or add --delete-in-use. Nothing was changed.`,
     );
-  if (!(await req.confirmInUse?.(inUse, cluster)))
-    throw new ExposePodsError(
-      'nothing was changed: removing rooms in use was not confirmed',
-      ExitCode.NOT_CONFIRMED,
-    );
+  const what = inUsePhrase(inUse);
+  await session.confirm({
+    what: `this uninstall ${what}`,
+    question: `This uninstall ${what}. Go ahead?`,
+  });
 }
 
 /**
@@ -80,6 +83,7 @@ export async function runUninstall(req: UninstallRequest): Promise<UninstallResu
       operation: `uninstall${req.deleteData ? ' --delete-data' : ''}`,
       allowMissing: true,
       orphanWaitMs: timeoutMs,
+      confirm: req.confirm,
       warn: req.warn,
     },
     async (session) => {
@@ -100,12 +104,14 @@ export async function runUninstall(req: UninstallRequest): Promise<UninstallResu
           leftover,
         );
       }
-      if (exists) await checkRoomsInUse(req, kube, ns, describeCluster(cluster));
-      if (req.deleteData && hasData && !(await req.confirm(data, ns, describeCluster(cluster)))) {
-        throw new ExposePodsError(
-          'nothing was changed: deleting the data was not confirmed',
-          ExitCode.NOT_CONFIRMED,
-        );
+      if (exists) await checkRoomsInUse(req, session);
+      if (req.deleteData && hasData) {
+        req.onDataToDelete?.(data, ns);
+        await session.confirm({
+          what: '--delete-data needs confirmation',
+          question: 'Delete it for good?',
+          unchanged: 'Nothing was changed: deleting the data was not confirmed.',
+        });
       }
 
       if (exists)

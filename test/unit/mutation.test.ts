@@ -7,7 +7,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import nock from 'nock';
 
 import { ExitCode } from '../../src/errors.js';
-import { withReleaseChange, type SessionRequest } from '../../src/ops/mutation.js';
+import { withReleaseChange, type ConfirmAsk, type SessionRequest } from '../../src/ops/mutation.js';
 import { FAKE_SERVER, fakeKubeconfigFile, mockAccessReviews } from '../support/kube.js';
 import { eventually } from '../support/poll.js';
 import { signals } from '../support/signals.js';
@@ -69,6 +69,8 @@ describe('the change path (fake helm, nock API server)', () => {
     helmBinary: helmPath,
     operation: 'scale --replicas 3',
     orphanWaitMs: 1000,
+    // No test here expects a question: one asked fails it.
+    confirm: (ask) => Promise.reject(new Error(`unexpected confirmation: ${ask.question}`)),
     warn: (m) => warnings.push(m),
   });
   /** The reads every session makes: the lease, and the pre-flight lists. */
@@ -223,9 +225,25 @@ describe('the change path (fake helm, nock API server)', () => {
       .query((q) => q.dryRun === 'All' && q.fieldManager === 'kubectl-expose-pods')
       .times(2)
       .reply(200, (u: string) => (applied.push(u), { kind: 'Status', status: 'Success' }));
-    const preview = await withReleaseChange(req(), (s) =>
-      s.preview({ values: ['--set', 'room.replicas=3'], description: 'kubectl-expose-pods scale 2 -> 3' }),
-    );
+    const asked: ConfirmAsk[] = [];
+    const gate: SessionRequest['confirm'] = (ask) => (asked.push(ask), Promise.resolve());
+    const preview = await withReleaseChange({ ...req(), confirm: gate }, async (s) => {
+      const p = await s.preview({
+        values: ['--set', 'room.replicas=3'],
+        description: 'kubectl-expose-pods scale 2 -> 3',
+      });
+      // The session's confirmation names the cluster it pinned.
+      await s.confirm({ what: 'this scale removes 1 Ready pod(s)', question: 'Go ahead?' });
+      return p;
+    });
+    assert.deepEqual(asked, [
+      {
+        what: 'this scale removes 1 Ready pod(s)',
+        question: 'Go ahead?',
+        cluster: `namespace game of context ${preview.cluster.match(/of context (\S+)/)?.[1]} (${FAKE_SERVER})`,
+      },
+    ]);
+    assert.match(preview.cluster, /^namespace game of context \S+ \(https:\/\/k8s\.test:6443\)$/);
     assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
     const dry = calls().find((c) => c.args[0] === 'upgrade');
     assert.ok(dry);
