@@ -21,6 +21,24 @@ const LAZY_PROCESSES = {
   message: PROCESSES.message,
 };
 
+// The API's list and read calls (core.listNamespacedPod, apps.readNamespacedStatefulSet, ...)
+// belong to the readers: one place that sends each once per command run (kube/reader.ts).
+const API_READS = {
+  selector:
+    'CallExpression[callee.type="MemberExpression"][callee.property.name=/^(list|read)[A-Z]/]:not([callee.property.name=/^readFile/])',
+  message:
+    'read the cluster through kube/reader.ts (each read sent once per command run); only the readers call list*/read*.',
+};
+// The readers: the cluster's objects, certificates, Helm's release records, and the reads
+// that are half of a conditional write (the lock's lease, a scale subresource, a node's taints).
+const READERS = [
+  'src/kube/reader.ts',
+  'src/kube/cert-objects.ts',
+  'src/kube/helm-releases.ts',
+  'src/kube/lock.ts',
+  'src/kube/writes.ts',
+];
+
 /** A floor below ops (kube, helm, net): never an upward import, and the patterns it is denied besides. */
 function belowOps(files, patterns, lazy) {
   return {
@@ -77,7 +95,7 @@ export default tseslint.config(
     rules: {
       'max-lines-per-function': ['error', { max: 80 }],
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [CLIENT_NODE, PROCESSES] }],
-      'no-restricted-syntax': ['error', LAZY_CLIENT_NODE, LAZY_PROCESSES],
+      'no-restricted-syntax': ['error', LAZY_CLIENT_NODE, LAZY_PROCESSES, API_READS],
     },
   },
   // The layers (README, Layout): commands -> ops -> kube/helm/net -> core, with output beside.
@@ -163,6 +181,7 @@ export default tseslint.config(
         },
         LAZY_CLIENT_NODE,
         LAZY_PROCESSES,
+        API_READS,
       ],
     },
   },
@@ -186,10 +205,11 @@ export default tseslint.config(
     },
   },
   // kube, helm and net: below ops, each denied what another of them owns.
-  belowOps(['src/kube/**/*.ts'], [PROCESSES], [LAZY_PROCESSES]),
-  belowOps(['src/kube/exec-credential.ts'], [], []),
-  belowOps(['src/helm/**/*.ts'], [CLIENT_NODE], [LAZY_CLIENT_NODE]),
-  belowOps(['src/net/**/*.ts'], [CLIENT_NODE, PROCESSES], [LAZY_CLIENT_NODE, LAZY_PROCESSES]),
+  belowOps(['src/kube/**/*.ts'], [PROCESSES], [LAZY_PROCESSES, API_READS]),
+  belowOps(READERS, [PROCESSES], [LAZY_PROCESSES]),
+  belowOps(['src/kube/exec-credential.ts'], [], [API_READS]),
+  belowOps(['src/helm/**/*.ts'], [CLIENT_NODE], [LAZY_CLIENT_NODE, API_READS]),
+  belowOps(['src/net/**/*.ts'], [CLIENT_NODE, PROCESSES], [LAZY_CLIENT_NODE, LAZY_PROCESSES, API_READS]),
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],

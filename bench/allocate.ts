@@ -13,7 +13,7 @@
  */
 
 import { allocate, createAllocator } from '../src/index.js';
-import { markPod } from '../src/kube/room-marks.js';
+import { markPod } from '../src/kube/writes.js';
 import { loadKube } from '../src/kube/config.js';
 import { ALLOCATED, STATE_LABEL } from '../src/core/rooms.js';
 import { CHART, CLI, TOOLS } from '../test/support/tools.js';

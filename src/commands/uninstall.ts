@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 
 import { BaseCommand } from '../base-command.js';
 import { releaseArg, kubeFlags, kubeFlagValues, helmFlags, yesFlag, timeoutFlag } from '../flags.js';
-import type { ReleaseData } from '../kube/data.js';
+import type { ReleaseData } from '../kube/reader.js';
 
 const describeData = (d: ReleaseData, ns: string) =>
   [...d.pvcs.map((p) => `persistentvolumeclaim/${p}`), ...d.secrets.map((s) => `secret/${s}`)]

@@ -211,7 +211,7 @@ export interface ClusterBudget {
   podSlots?: PodSlotBudget;
 }
 
-/** The budgets from what kube/budget-objects.ts read, for rooms with this placement. */
+/** The budgets from what kube/reader.ts read (readBudgetObjects), for rooms with this placement. */
 export function clusterBudget(
   o: {
     nodes: readonly NodeView[];

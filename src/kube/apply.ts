@@ -65,17 +65,3 @@ export async function serverDryRun(kube: ResolvedKube, objects: KubernetesObject
   if (failed) throw failed;
   return todo.length;
 }
-
-/** Whether a namespace exists; a 403 counts as "exists" (the real install will tell). */
-export async function namespaceExists(kube: ResolvedKube, name: string): Promise<boolean> {
-  const { core, server } = await kubeApis(kube);
-  try {
-    await core.readNamespace({ name });
-    return true;
-  } catch (e) {
-    const err = toKubeError(e, `get namespace ${name}`, server);
-    if (err.httpCode === 404) return false;
-    if (err.httpCode === 403) return true;
-    throw err;
-  }
-}

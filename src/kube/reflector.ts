@@ -6,10 +6,10 @@ import { resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
 import { ExitCode } from '../errors.js';
 import { kubeApis, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
-import { endpointsInput } from './endpoint-objects.js';
+import { endpointsInput } from './views.js';
 import { KubeApiError, toKubeError } from './errors.js';
-import type { ReleaseReader } from './release-reader.js';
-import { roomObjectsOf, type RoomObjects } from './room-marks.js';
+import type { ReleaseReader } from './reader.js';
+import { roomObjectsOf, type RoomObjects } from './views.js';
 import { nodeView } from './views.js';
 
 /** Any object the API server lists and watches. */
@@ -209,7 +209,7 @@ type Common = Pick<ReflectorOptions<Watched>, 'watcher' | 'onChange' | 'onNotice
 
 /**
  * The release's StatefulSet, pods, per-pod Services and the nodes, each
- * listed (the same lists as every read of the release, kube/release-reader.ts)
+ * listed (the same lists as every read of the release, kube/reader.ts)
  * and then kept current by a watch; and the wake-up their changes share.
  */
 export class ReleaseReflectors {

@@ -1,14 +1,22 @@
+/**
+ * Projections: the API's objects into the plain views core reasons about
+ * (core/model.ts), and into the inputs a command needs. Pure, no requests:
+ * each is tested from tables of objects (test/unit), never through nock.
+ */
 import type {
+  V1Deployment,
   V1EndpointSlice,
   V1Node,
   V1PersistentVolumeClaim,
   V1Pod,
   V1Service,
+  V1StatefulSet,
 } from '@kubernetes/client-node';
-
-import type { EndpointView, NodeView, PodView, PvcView, ServiceView } from '../core/model.js';
+import type { EndpointsInput } from '../core/endpoints.js';
+import type { EndpointView, NodeView, PodView, PvcView, RedisView, ServiceView } from '../core/model.js';
 import { parseQuantity } from '../core/quantity.js';
-import { roomMark } from '../core/rooms.js';
+import { MARK_SAFE_TO_EVICT_ANNOTATION, roomMark, SAFE_TO_EVICT_ANNOTATION } from '../core/rooms.js';
+import { type ReleaseObjects } from './reader.js';
 
 const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 
@@ -103,4 +111,105 @@ export function nodeView(n: V1Node): NodeView {
 
 export function pvcView(c: V1PersistentVolumeClaim): PvcView {
   return { name: c.metadata?.name ?? '', phase: c.status?.phase ?? 'Pending' };
+}
+
+/** The Secret the Redis Deployment takes its password from (the chart's, or an existingSecret). */
+export function redisSecretOf(d: V1Deployment): string | undefined {
+  for (const c of d.spec?.template.spec?.containers ?? []) {
+    const ref = c.env?.find((e) => e.name === 'REDIS_PASSWORD')?.valueFrom?.secretKeyRef?.name;
+    if (ref) return ref;
+  }
+  return undefined;
+}
+
+/** The claim the Redis Deployment mounts (the chart's, or an existingClaim). */
+export function redisClaimOf(d: V1Deployment): string | undefined {
+  return d.spec?.template.spec?.volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim?.claimName;
+}
+
+/** The replica counts status compares: the StatefulSet's spec and status. */
+export function statefulSetSummary(sts: V1StatefulSet): NonNullable<ReleaseObjects['statefulSet']> {
+  return {
+    name: sts.metadata?.name ?? '',
+    replicas: sts.spec?.replicas ?? 0,
+    readyReplicas: sts.status?.readyReplicas ?? 0,
+    currentReplicas: sts.status?.currentReplicas ?? sts.status?.replicas ?? 0,
+  };
+}
+
+/** Redis as status judges it: its pod Ready, its PVC, its Secret there. */
+export function redisView(
+  dep: V1Deployment,
+  pods: readonly V1Pod[],
+  secretPresent: boolean,
+  pvc: V1PersistentVolumeClaim | undefined,
+): RedisView {
+  return {
+    podReady: pods.some((p) => podView(p).ready),
+    pvc: pvc && pvcView(pvc),
+    pvcExpected: redisClaimOf(dep) !== undefined,
+    secretPresent,
+    secretName: redisSecretOf(dep) ?? '',
+  };
+}
+
+/** The objects of one release and component among a namespace's. */
+export function ofRelease<T extends { metadata?: { labels?: Record<string, string> } }>(
+  items: readonly T[],
+  release: string,
+  component: string,
+): T[] {
+  return items.filter(
+    (o) =>
+      o.metadata?.labels?.['app.kubernetes.io/instance'] === release &&
+      o.metadata.labels['app.kubernetes.io/component'] === component,
+  );
+}
+
+/** What resolveEndpointRows needs, from the listed objects; undefined without the StatefulSet. */
+export function endpointsInput(
+  namespace: string,
+  statefulSets: V1StatefulSet[],
+  pods: V1Pod[],
+  services: V1Service[],
+  nodes: NodeView[] | undefined,
+): Omit<EndpointsInput, 'addressTypes'> | undefined {
+  const set = statefulSets[0];
+  if (!set?.metadata?.name) return undefined;
+  return {
+    namespace,
+    workload: set.metadata.name,
+    headless: set.spec?.serviceName ?? set.metadata.name,
+    replicas: set.spec?.replicas ?? 0,
+    pods: pods.map(podView),
+    services: services.map(serviceView),
+    nodes,
+  };
+}
+
+/** What allocate and deallocate read: the endpoints' four lists, and the StatefulSet's say on safe-to-evict. */
+export interface RoomObjects {
+  input: Omit<EndpointsInput, 'addressTypes'>;
+  /** The chart's value: write safe-to-evict "false" on allocated rooms. */
+  markSafeToEvict: boolean;
+  /** The pod template sets safe-to-evict itself: never written nor removed by us. */
+  templateSetsSafeToEvict: boolean;
+}
+
+/** What allocate needs, from the listed (or watched) objects; undefined without the StatefulSet. */
+export function roomObjectsOf(
+  namespace: string,
+  statefulSets: V1StatefulSet[],
+  pods: V1Pod[],
+  services: V1Service[],
+  nodes: NodeView[] | undefined,
+): RoomObjects | undefined {
+  const input = endpointsInput(namespace, statefulSets, pods, services, nodes);
+  const set = statefulSets[0];
+  if (!input || !set) return undefined;
+  return {
+    input,
+    markSafeToEvict: set.metadata?.annotations?.[MARK_SAFE_TO_EVICT_ANNOTATION] !== 'false',
+    templateSetsSafeToEvict: Boolean(set.spec?.template.metadata?.annotations?.[SAFE_TO_EVICT_ANNOTATION]),
+  };
 }

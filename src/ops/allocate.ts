@@ -11,15 +11,9 @@ import {
 } from '../core/rooms.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { loadKube, type ResolvedKube } from '../kube/config.js';
-import {
-  markPod,
-  readRoomObjects,
-  readPod,
-  readRoomSet,
-  readUnmarkedRooms,
-  roomEndpointOf,
-  type RoomObjects,
-} from '../kube/room-marks.js';
+import { markPod } from '../kube/writes.js';
+import { readRoomObjects, readPod, readRoomSet, readUnmarkedRooms, roomEndpointOf } from '../kube/reader.js';
+import { type RoomObjects } from '../kube/views.js';
 import type { NodePortScopeWarning } from '../core/nodeport-scope.js';
 import { kubeFlagsOf, nodePortScopeWarning, type EndpointsOptions } from './endpoints.js';
 

@@ -3,7 +3,8 @@ import { drainChanges, drainPatch } from '../core/rooms.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { pollReads } from '../kube/api.js';
 import type { ResolvedKube } from '../kube/config.js';
-import { markPod, readRoomPods } from '../kube/room-marks.js';
+import { markPod } from '../kube/writes.js';
+import { readRoomPods } from '../kube/reader.js';
 
 /** How a change treats the rooms in use it would remove. */
 export interface SpareRooms {

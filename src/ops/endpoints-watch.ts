@@ -2,7 +2,7 @@ import { diffEndpoints, type EndpointChange } from '../core/endpoint-changes.js'
 import { DEFAULT_ADDRESS_TYPES, type Endpoint } from '../core/endpoints.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { loadKube } from '../kube/config.js';
-import { noStatefulSet, releaseReader } from '../kube/release-reader.js';
+import { noStatefulSet, releaseReader } from '../kube/reader.js';
 import { ReleaseReflectors, type WatchClient } from '../kube/reflector.js';
 import { kubeFlagsOf, type EndpointsOptions, type EndpointsReport } from './endpoints.js';
 

@@ -17,8 +17,8 @@ import { pollUntil } from '../core/poll.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import type { NodeView } from '../core/model.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
-import { readEndpointObjects } from '../kube/endpoint-objects.js';
-import { readKubeProxyConfig } from '../kube/kube-proxy.js';
+import { readEndpointObjects } from '../kube/reader.js';
+import { readKubeProxyConfig } from '../kube/reader.js';
 import { tcpConnect } from '../net/tcp.js';
 import { udpProbe } from '../net/udp.js';
 

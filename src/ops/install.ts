@@ -11,7 +11,8 @@ import { detectHelm, helmOrThrow, type Helm } from '../helm/helm.js';
 import { findRelease, getValues } from '../helm/release.js';
 import { parseAllDocuments } from 'yaml';
 
-import { namespaceExists, serverDryRun } from '../kube/apply.js';
+import { serverDryRun } from '../kube/apply.js';
+import { namespaceExists } from '../kube/reader.js';
 import { helmKubeconfig } from '../kube/exec-credential.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { redactSecrets } from '../core/redact.js';

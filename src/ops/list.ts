@@ -2,10 +2,10 @@ import type { RoomCounts } from '../core/rooms.js';
 import { releaseValuesOf } from '../core/chart-values.js';
 import { CHART_NAME } from '../core/release.js';
 import { assessStatus, type StatusReport } from '../core/status.js';
-import { readBudgetObjects } from '../kube/budget-objects.js';
+import { readBudgetObjects } from '../kube/reader.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
 import { listHelmReleases, releaseViewOf } from '../kube/helm-releases.js';
-import { readNamespaceRooms, releaseObjectsOf } from '../kube/namespace-rooms.js';
+import { readNamespaceRooms, releaseObjectsOf } from '../kube/reader.js';
 import { statusSnapshot } from './status.js';
 
 export interface ListRequest {

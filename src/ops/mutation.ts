@@ -32,12 +32,8 @@ import { bundledChartPath } from '../helm/chart.js';
 import { detectHelm, helmOrThrow, ignoredHelmEnv, stopRunningHelm, type Helm } from '../helm/helm.js';
 import { findRelease, getManifest, getValues, releaseHistory, type HelmRevision } from '../helm/release.js';
 import { serverDryRun } from '../kube/apply.js';
-import {
-  deleteServiceExactly,
-  listReleaseServices,
-  readChangeObjects,
-  type ChangeObjects,
-} from '../kube/change-objects.js';
+import { deleteServiceExactly } from '../kube/writes.js';
+import { listReleaseServices, readChangeObjects, type ChangeObjects } from '../kube/reader.js';
 import { refreshReads } from '../kube/api.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { requireChangePermissions } from '../kube/access.js';

@@ -7,8 +7,9 @@ import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { requireChangePermissions } from '../kube/access.js';
 import { acquireReleaseLock } from '../kube/lock.js';
 import { describeCluster, type Confirm } from './mutation.js';
-import { readEndpointObjects } from '../kube/endpoint-objects.js';
-import { forceDeletePod, readRecoverObjects, taintOutOfService } from '../kube/recover-objects.js';
+import { readEndpointObjects } from '../kube/reader.js';
+import { forceDeletePod, taintOutOfService } from '../kube/writes.js';
+import { readRecoverObjects } from '../kube/reader.js';
 
 export type RecoverAction = 'force-delete' | 'out-of-service';
 

@@ -9,10 +9,11 @@ import type { ChartValues } from '../core/chart-values.js';
 import { chartValues, releaseHistory } from '../helm/release.js';
 import { pollReads } from '../kube/api.js';
 import type { KubeFlags, ResolvedKube } from '../kube/config.js';
-import { deleteReleaseData } from '../kube/data.js';
-import { readEndpointObjects } from '../kube/endpoint-objects.js';
-import { readProgressObjects } from '../kube/progress-objects.js';
-import { readScaleObjects, setStatefulSetReplicas } from '../kube/scale-objects.js';
+import { deleteReleaseData } from '../kube/writes.js';
+import { readEndpointObjects } from '../kube/reader.js';
+import { readProgressObjects } from '../kube/reader.js';
+import { readScaleObjects } from '../kube/reader.js';
+import { setStatefulSetReplicas } from '../kube/writes.js';
 import { spareRoomsInUse } from './drain.js';
 import {
   OPERATION_PREFIX,

@@ -12,7 +12,7 @@ import { CHART_NAME } from '../core/release.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
 import { readHelmRelease, releaseViewOf } from '../kube/helm-releases.js';
-import { readReleaseObjects, type ReleaseObjects } from '../kube/release-objects.js';
+import { readReleaseObjects, type ReleaseObjects } from '../kube/reader.js';
 
 export interface StatusRequest {
   release: string;

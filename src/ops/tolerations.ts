@@ -10,7 +10,7 @@ import {
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { chartValues } from '../helm/release.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
-import { readTolerationObjects } from '../kube/tolerations-objects.js';
+import { readTolerationObjects } from '../kube/reader.js';
 import {
   describeCluster,
   OPERATION_PREFIX,

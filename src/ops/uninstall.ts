@@ -6,8 +6,9 @@ import { helmOrThrow } from '../helm/helm.js';
 import { getManifest } from '../helm/release.js';
 import { refreshReads } from '../kube/api.js';
 import type { KubeFlags } from '../kube/config.js';
-import { readRoomPods } from '../kube/room-marks.js';
-import { deleteReleaseData, listReleaseData, type ReleaseData } from '../kube/data.js';
+import { readRoomPods } from '../kube/reader.js';
+import { deleteReleaseData } from '../kube/writes.js';
+import { listReleaseData, type ReleaseData } from '../kube/reader.js';
 import { inUsePhrase } from '../core/rooms.js';
 import {
   parseManifest,

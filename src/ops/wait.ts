@@ -3,8 +3,8 @@ import { installProgress, type InstallProgress } from '../core/progress.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { pollReads, refreshReads } from '../kube/api.js';
 import type { ResolvedKube } from '../kube/config.js';
-import { readEndpointObjects } from '../kube/endpoint-objects.js';
-import { readProgressObjects } from '../kube/progress-objects.js';
+import { readEndpointObjects } from '../kube/reader.js';
+import { readProgressObjects } from '../kube/reader.js';
 
 /** A release on the command's pinned cluster: every read of a wait goes through its kube. */
 export interface ReleaseRef {

@@ -42,7 +42,7 @@ current-context: x
 export const chartSelector = (component?: string, release = 'rooms'): string =>
   `app.kubernetes.io/instance=${release}${component ? `,app.kubernetes.io/component=${component}` : ''}`;
 
-/** The lists of release rooms in namespace game that the release reader sends (kube/release-reader.ts). */
+/** The lists of release rooms in namespace game that the release reader sends (kube/reader.ts). */
 const RELEASE_LISTS = {
   statefulSets: { path: '/apis/apps/v1/namespaces/game/statefulsets', component: 'room' },
   roomPods: { path: '/api/v1/namespaces/game/pods', component: 'room' },

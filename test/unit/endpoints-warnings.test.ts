@@ -12,7 +12,7 @@ import {
   parseKubeProxyConfig,
   primaryAddresses,
 } from '../../src/core/nodeport-scope.js';
-import { readKubeProxyConfig } from '../../src/kube/kube-proxy.js';
+import { readKubeProxyConfig } from '../../src/kube/reader.js';
 import {
   formatInternalOnly,
   formatMoves,

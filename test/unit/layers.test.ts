@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -11,6 +11,12 @@ import { ROOT } from '../support/tools.js';
  * The layers are a lint rule (eslint.config.js), not a convention: each wrong-way
  * import below, written into the floor it must not appear in, fails `npm run lint`.
  */
+/** An API list call, and an API read call, as a client-node client is called. */
+const LIST_CALL =
+  'export function f(core: { listNamespacedPod: (q: { namespace: string }) => Promise<unknown> }) {\n  return core.listNamespacedPod({ namespace: "game" });\n}\n';
+const READ_CALL =
+  'export function f(apps: { readNamespacedStatefulSet: (q: { name: string }) => Promise<unknown> }) {\n  return apps.readNamespacedStatefulSet({ name: "rooms" });\n}\n';
+
 describe('the layer rule: each floor imports only downwards', () => {
   const cases: { floor: string; code: string; rule: RegExp }[] = [
     {
@@ -30,7 +36,7 @@ describe('the layer rule: each floor imports only downwards', () => {
     },
     {
       floor: 'output',
-      code: "import { readReleaseObjects } from '../kube/release-objects.js';\nexport const x = readReleaseObjects;\n",
+      code: "import { readReleaseObjects } from '../kube/reader.js';\nexport const x = readReleaseObjects;\n",
       rule: /output formats what ops returns/,
     },
     {
@@ -93,6 +99,12 @@ describe('the layer rule: each floor imports only downwards', () => {
       code: "import { spawn } from 'node:child_process';\nexport const x = spawn;\n",
       rule: /only helm\/ starts processes/,
     },
+    ...['ops', 'kube', 'commands', 'helm'].map((floor) => ({
+      floor,
+      code: LIST_CALL,
+      rule: /read the cluster through kube\/reader\.ts/,
+    })),
+    { floor: 'ops', code: READ_CALL, rule: /read the cluster through kube\/reader\.ts/ },
   ];
   it('a wrong-way import fails lint, with the reason; the same import where it belongs passes', async () => {
     const eslint = new ESLint({ cwd: ROOT });
@@ -118,5 +130,29 @@ describe('the layer rule: each floor imports only downwards', () => {
       { floor: 'helm', code: "import { spawn } from 'node:child_process';\nexport const x = spawn;\n" },
     ];
     for (const c of allowed) assert.deepEqual(await lintAt(c.floor, c.code), [], `${c.floor} may: ${c.code}`);
+  });
+
+  it("only the readers call the API's list* and read*: the same call added to kube/reader.ts lints clean", async () => {
+    const eslint = new ESLint({ cwd: ROOT });
+    for (const reader of ['src/kube/reader.ts', 'src/kube/writes.ts']) {
+      const file = path.join(ROOT, reader);
+      const [result] = await eslint.lintText(
+        `${readFileSync(file, 'utf8')}\n${LIST_CALL.replace('function f', 'function zzLayerCheck')}`,
+        {
+          filePath: file,
+        },
+      );
+      assert.deepEqual(
+        result?.messages.map((m) => m.message),
+        [],
+        reader,
+      );
+    }
+    // And fs's readFile is not an API read.
+    const [fsRead] = await eslint.lintText(
+      "import { promises } from 'node:fs';\nexport const f = () => promises.readFile('x', 'utf8');\n",
+      { filePath: path.join(ROOT, 'src/ops/status.ts') },
+    );
+    assert.ok(!fsRead?.messages.some((m) => /kube\/reader/.test(m.message)));
   });
 });

@@ -13,14 +13,14 @@ import { chartSelector, FAKE_SERVER, fakeKube, mockReleaseLists } from '../suppo
 
 import { mayWrite, pollReads, refreshReads } from '../../src/kube/api.js';
 import { serverDryRun } from '../../src/kube/apply.js';
-import { readBudgetObjects } from '../../src/kube/budget-objects.js';
-import { readChangeObjects } from '../../src/kube/change-objects.js';
-import { readEndpointObjects } from '../../src/kube/endpoint-objects.js';
+import { readBudgetObjects } from '../../src/kube/reader.js';
+import { readChangeObjects } from '../../src/kube/reader.js';
+import { readEndpointObjects } from '../../src/kube/reader.js';
 import { KubeApiError } from '../../src/kube/errors.js';
-import { readProgressObjects } from '../../src/kube/progress-objects.js';
-import { releaseReader } from '../../src/kube/release-reader.js';
-import { markPod } from '../../src/kube/room-marks.js';
-import { readScaleObjects } from '../../src/kube/scale-objects.js';
+import { readProgressObjects } from '../../src/kube/reader.js';
+import { releaseReader } from '../../src/kube/reader.js';
+import { markPod } from '../../src/kube/writes.js';
+import { readScaleObjects } from '../../src/kube/reader.js';
 
 const set = {
   metadata: { name: 'rooms-expose-pods' },

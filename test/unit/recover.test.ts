@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
 
 import { classifyPods, type RecoverNode } from '../../src/core/recover.js';
-import { forceDeletePod, taintOutOfService } from '../../src/kube/recover-objects.js';
+import { forceDeletePod, taintOutOfService } from '../../src/kube/writes.js';
 import { FAKE_SERVER, fakeKube } from '../support/kube.js';
 
 const now = Date.parse('2026-11-22T07:00:00Z');

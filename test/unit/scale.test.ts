@@ -10,7 +10,8 @@ import type { EndpointChange } from '../../src/core/endpoint-changes.js';
 import { formatChanges, formatPlan } from '../../src/output/scale.js';
 import { ExitCode } from '../../src/errors.js';
 import { rollbackArgs, upgradeArgs } from '../../src/helm/args.js';
-import { readScaleObjects, setStatefulSetReplicas } from '../../src/kube/scale-objects.js';
+import { readScaleObjects } from '../../src/kube/reader.js';
+import { setStatefulSetReplicas } from '../../src/kube/writes.js';
 import { FAKE_SERVER, fakeKube, mockReleaseLists } from '../support/kube.js';
 import { endpointRow, ordinals, podService, roomPod } from '../support/fixtures.js';
 

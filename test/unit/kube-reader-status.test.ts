@@ -8,7 +8,7 @@ import { chartSelector, FAKE_SERVER, fakeKube } from '../support/kube.js';
 import { ExitCode } from '../../src/errors.js';
 import { METADATA_ONLY_ACCEPT } from '../../src/kube/api.js';
 import { KubeApiError } from '../../src/kube/errors.js';
-import { readReleaseObjects } from '../../src/kube/release-objects.js';
+import { readReleaseObjects } from '../../src/kube/reader.js';
 
 const SERVER = FAKE_SERVER;
 const kube = fakeKube;

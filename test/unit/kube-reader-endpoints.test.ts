@@ -5,7 +5,7 @@ import nock from 'nock';
 
 import { resolveEndpointRows, DEFAULT_ADDRESS_TYPES, UNKNOWN_ADDRESS } from '../../src/core/endpoints.js';
 import { ExitCode } from '../../src/errors.js';
-import { readEndpointObjects } from '../../src/kube/endpoint-objects.js';
+import { readEndpointObjects } from '../../src/kube/reader.js';
 import { readEndpoints, releaseEndpoints } from '../../src/ops/endpoints.js';
 import { FAKE_SERVER, fakeKube, fakeKubeconfigFile, mockReleaseLists } from '../support/kube.js';
 

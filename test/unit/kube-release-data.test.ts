@@ -7,7 +7,8 @@ import { FAKE_SERVER, fakeKube } from '../support/kube.js';
 
 import { ExitCode } from '../../src/errors.js';
 import { METADATA_ONLY_ACCEPT } from '../../src/kube/api.js';
-import { deleteReleaseData, listReleaseData } from '../../src/kube/data.js';
+import { deleteReleaseData } from '../../src/kube/writes.js';
+import { listReleaseData } from '../../src/kube/reader.js';
 
 const SERVER = FAKE_SERVER;
 const kube = fakeKube;
