@@ -15,6 +15,7 @@ import {
 import { inUsePhrase } from './rooms.js';
 import { byOrdinal, type PodView, type ServiceView } from './model.js';
 import { CHART_NAME } from './release.js';
+import { ExitCode, ExposePodsError } from '../errors.js';
 
 /** One rendered object of a Helm manifest, as parsed YAML. */
 export interface ManifestObject {
@@ -503,4 +504,64 @@ export function chartMadeSecrets(
     )
     .map((s) => s.name)
     .sort();
+}
+
+/** An object's ownership, as Helm checks it before it takes an existing object into a release. */
+export interface LiveOwnership {
+  kind: string;
+  name: string;
+  namespace: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/**
+ * Whether Helm would refuse to create `o` because it exists outside the
+ * release (its "exists and cannot be imported into the current release:
+ * invalid ownership metadata"): it may adopt only an object labelled
+ * app.kubernetes.io/managed-by=Helm and annotated with this release's name and
+ * namespace. Undefined when Helm would take it.
+ */
+export function ownedElsewhere(
+  o: LiveOwnership,
+  release: string,
+): { kind: string; name: string; namespace: string; owner: string } | undefined {
+  const a = o.annotations ?? {};
+  if (
+    o.labels?.['app.kubernetes.io/managed-by'] === 'Helm' &&
+    a['meta.helm.sh/release-name'] === release &&
+    a['meta.helm.sh/release-namespace'] === o.namespace
+  )
+    return undefined;
+  const current = a['meta.helm.sh/release-name'];
+  return {
+    kind: o.kind,
+    name: o.name,
+    namespace: o.namespace,
+    owner: current ? `release ${current}` : 'not managed by Helm',
+  };
+}
+
+/** The objects in `after` that `before` does not list (by kind and name): what a change creates. */
+export function createdObjects(before: ManifestObject[], after: ManifestObject[]): ManifestObject[] {
+  const key = (o: ManifestObject) => `${o.kind ?? ''}/${o.metadata?.name ?? ''}`;
+  const had = new Set(before.map(key));
+  return after.filter((o) => !had.has(key(o)));
+}
+
+/**
+ * Exit 9 naming an object a change would create that exists outside the
+ * release, its owner, and the two ways out: delete it, or let the release adopt it.
+ */
+export function inTheWayError(
+  o: { kind: string; name: string; namespace: string; owner: string },
+  release: string,
+): ExposePodsError {
+  const kind = o.kind.toLowerCase();
+  const ref = `${kind} ${o.name} -n ${o.namespace}`;
+  return new ExposePodsError(
+    `an object this change would create already exists and is not part of release ${release}: ${kind}/${o.name} (${o.owner}); nothing was changed`,
+    ExitCode.CONFLICT,
+    `Delete it if nothing needs it (kubectl delete ${ref}), or let the release adopt it: kubectl annotate ${ref} --overwrite meta.helm.sh/release-name=${release} meta.helm.sh/release-namespace=${o.namespace} && kubectl label ${ref} --overwrite app.kubernetes.io/managed-by=Helm`,
+  );
 }

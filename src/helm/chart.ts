@@ -29,3 +29,19 @@ export async function bundledChartInfo(chartPath: string): Promise<ChartInfo> {
     typeof doc[k] === 'string' || typeof doc[k] === 'number' ? String(doc[k]) : '';
   return { name: field('name'), version: field('version'), appVersion: field('appVersion') };
 }
+
+/**
+ * The chart's defaults (values.yaml) and schema (values.schema.json, base64 as
+ * Helm's release JSON carries it): what a locally rendered change is planned
+ * with, as the upgrade dry run's `chart.values` and `chart.schema` would be.
+ */
+export async function bundledChartDefaults(
+  chartPath: string,
+): Promise<{ values: Record<string, unknown>; schema?: string }> {
+  const values = (parse(await readFile(`${chartPath}/values.yaml`, 'utf8')) ?? {}) as Record<string, unknown>;
+  const schema = await readFile(`${chartPath}/values.schema.json`).then(
+    (b) => b.toString('base64'),
+    () => undefined,
+  );
+  return { values, ...(schema ? { schema } : {}) };
+}

@@ -1,3 +1,4 @@
+import { inTheWayError } from '../core/release-change.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 
 const NOISE = [/^Use --debug flag to render out invalid YAML$/, /^\s*$/];
@@ -55,12 +56,7 @@ export function objectInTheWay(stderr: string): ExposePodsError | undefined {
     stderr,
   )?.[1];
   const owner = current ? `release ${current}` : 'not managed by Helm';
-  const ref = `${kind.toLowerCase()} ${name} -n ${namespace}`;
-  return new ExposePodsError(
-    `an object this change would create already exists and is not part of release ${release}: ${kind.toLowerCase()}/${name} (${owner}); nothing was changed`,
-    ExitCode.CONFLICT,
-    `Delete it if nothing needs it (kubectl delete ${ref}), or let the release adopt it: kubectl annotate ${ref} --overwrite meta.helm.sh/release-name=${release} meta.helm.sh/release-namespace=${namespace} && kubectl label ${ref} --overwrite app.kubernetes.io/managed-by=Helm`,
-  );
+  return inTheWayError({ kind, name, namespace, owner }, release);
 }
 
 /** Turns a failed helm run into an error with the right exit code and a clean message. */

@@ -14,24 +14,31 @@ interface HelmListEntry {
   app_version: string;
 }
 
+/** NOT_FOUND: no release of that name in the namespace. */
+export function releaseNotFound(release: string, namespace: string): ExposePodsError {
+  return new ExposePodsError(
+    `release ${release} not found in namespace ${namespace}`,
+    ExitCode.NOT_FOUND,
+    `List the releases there with: helm list -n ${namespace}`,
+  );
+}
+
+/** CONFLICT: the release is another chart's (`chart` as helm list prints it, name-version). */
+export function notOurChart(release: string, namespace: string, chart: string): ExposePodsError {
+  return new ExposePodsError(
+    `release ${release} in namespace ${namespace} is chart ${chart}, not expose-pods; refusing to touch it`,
+    ExitCode.CONFLICT,
+    'Choose another release name.',
+  );
+}
+
 /** The release as `helm list` reports it; a missing release, or one of another chart, is a clear error. */
 export async function findRelease(helm: Helm, release: string, target: KubeTarget): Promise<HelmReleaseView> {
   const out = await helmOrThrow(helm, 'list', listArgs(helm.version.major, release, target));
   const entry = (JSON.parse(out || '[]') as HelmListEntry[]).find((r) => r.name === release);
-  if (!entry) {
-    throw new ExposePodsError(
-      `release ${release} not found in namespace ${target.namespace}`,
-      ExitCode.NOT_FOUND,
-      `List the releases there with: helm list -n ${target.namespace}`,
-    );
-  }
-  if (!new RegExp(`^${CHART_NAME}-\\d`).test(entry.chart)) {
-    throw new ExposePodsError(
-      `release ${release} in namespace ${target.namespace} is chart ${entry.chart}, not expose-pods; refusing to touch it`,
-      ExitCode.CONFLICT,
-      'Choose another release name.',
-    );
-  }
+  if (!entry) throw releaseNotFound(release, target.namespace);
+  if (!new RegExp(`^${CHART_NAME}-\\d`).test(entry.chart))
+    throw notOurChart(release, target.namespace, entry.chart);
   return {
     name: entry.name,
     namespace: entry.namespace,

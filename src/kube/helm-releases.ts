@@ -21,11 +21,16 @@ export interface HelmReleaseRecord {
   appVersion: string;
   /** The computed values: the user's over the chart's defaults, as `helm get values --all` prints them. */
   values: Record<string, unknown>;
+  /** The values the user supplied, as `helm get values` prints them: what a later upgrade reuses. */
+  userValues: Record<string, unknown>;
+  /** The objects the revision lists, as `helm get manifest` prints them. */
+  manifest: string;
 }
 
 interface ReleasePayload {
   chart?: { metadata?: { name?: string; version?: string; appVersion?: string }; values?: unknown };
   config?: unknown;
+  manifest?: string;
 }
 
 /**
@@ -170,7 +175,22 @@ async function readRevision(
     chartVersion: payload.chart?.metadata?.version ?? '',
     appVersion: payload.chart?.metadata?.appVersion ?? '',
     values: coalesceValues(payload.chart?.values, payload.config),
+    userValues: isObject(payload.config) ? payload.config : {},
+    manifest: payload.manifest ?? '',
   };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The release's newest revision number, from the names and labels of its release Secrets alone; 0 when none. */
+export async function newestRevision(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<number> {
+  const [meta] = newestRevisions(await listReleaseSecrets(kube, namespace, `owner=helm,name=${release}`));
+  return meta?.revision ?? 0;
 }
 
 /**

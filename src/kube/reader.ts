@@ -26,7 +26,13 @@ import { parseKubeProxyConfig, type KubeProxyView } from '../core/nodeport-scope
 import type { EndpointsInput } from '../core/endpoints.js';
 import type { EndpointView, NodeView, PodView, RedisView, ServiceView } from '../core/model.js';
 import { OUT_OF_SERVICE_TAINT, type RecoverNode, type RecoverPod } from '../core/recover.js';
-import { chartMadeClaims, chartMadeSecrets, type ManifestView } from '../core/release-change.js';
+import {
+  chartMadeClaims,
+  chartMadeSecrets,
+  type LiveOwnership,
+  type ManifestObject,
+  type ManifestView,
+} from '../core/release-change.js';
 import { DRAINING_LABEL, STATE_LABEL } from '../core/rooms.js';
 import type { TolerationsInput } from '../core/tolerations.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
@@ -99,7 +105,7 @@ export async function releaseReader(
   kube: ResolvedKube,
   namespace: string,
   release: string,
-  opts: { fresh?: boolean } = {},
+  opts: { fresh?: boolean; cached?: boolean } = {},
 ): Promise<ReleaseReader> {
   const { core, apps, discovery, call } = await kubeApis(kube);
   const where = `in namespace ${namespace}`;
@@ -108,13 +114,15 @@ export async function releaseReader(
   const list =
     <T>(
       resource: string,
-      request: (q: { namespace: string; labelSelector: string }) => Promise<T>,
+      request: (q: { namespace: string; labelSelector: string; resourceVersion?: string }) => Promise<T>,
       component?: string,
     ) =>
     (selector?: string) => {
       const labelSelector = `${releaseSelector(release, component)}${selector ? `,${selector}` : ''}`;
-      return once(`list ${resource} ${namespace} ${labelSelector}`, () =>
-        call(`list ${resource} ${where}`, request({ namespace, labelSelector })),
+      // resourceVersion 0: the API server's watch cache answers, without a read of etcd.
+      const rv = opts.cached ? { resourceVersion: '0' } : {};
+      return once(`list ${resource} ${namespace} ${labelSelector}${opts.cached ? ' cached' : ''}`, () =>
+        call(`list ${resource} ${where}`, request({ namespace, labelSelector, ...rv })),
       );
     };
   const statefulSets = list('statefulsets', (q) => apps.listNamespacedStatefulSet(q), 'room');
@@ -551,7 +559,7 @@ export async function readProgressObjects(
   namespace: string,
   release: string,
 ): Promise<ProgressObjects | undefined> {
-  const read = await releaseReader(kube, namespace, release);
+  const read = await releaseReader(kube, namespace, release, { cached: true });
   const [set, pods, deployments, redisPods] = await Promise.all([
     read.statefulSet(),
     read.roomPods(),
@@ -806,4 +814,47 @@ export async function namespaceExists(kube: ResolvedKube, name: string): Promise
     if (err.httpCode === 403) return true;
     throw err;
   }
+}
+
+/**
+ * The objects among `objects` that exist now, with their ownership labels and
+ * annotations: what Helm checks before it creates them. Services (all a scale
+ * creates) come from one metadata-only list of the namespace's Services; any
+ * other kind costs a GET of its own.
+ */
+export async function readOwnership(
+  kube: ResolvedKube,
+  namespace: string,
+  objects: ManifestObject[],
+): Promise<LiveOwnership[]> {
+  const { core, objects: api, call, metadataOnly } = await kubeApis(kube);
+  const services = objects.some((o) => o.kind === 'Service')
+    ? metadataItems(
+        await call(
+          `list services in namespace ${namespace}`,
+          core.listNamespacedService({ namespace }, metadataOnly.list),
+        ),
+      )
+    : [];
+  const byName = new Map(services.map((s) => [s.metadata?.name ?? '', s.metadata]));
+  const live: LiveOwnership[] = [];
+  for (const o of objects) {
+    const name = o.metadata?.name ?? '';
+    const kind = o.kind ?? '';
+    const meta =
+      kind === 'Service'
+        ? byName.get(name)
+        : await call(
+            `get ${kind.toLowerCase()} ${name} in namespace ${namespace}`,
+            api.read({ apiVersion: o.apiVersion ?? 'v1', kind, metadata: { name, namespace } }),
+          ).then(
+            (x) => x.metadata,
+            (e: unknown) => {
+              if (e instanceof KubeApiError && e.httpCode === 404) return undefined;
+              throw e;
+            },
+          );
+    if (meta) live.push({ kind, name, namespace, labels: meta.labels, annotations: meta.annotations });
+  }
+  return live;
 }

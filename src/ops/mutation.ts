@@ -16,10 +16,13 @@ import { redactValueChanges, writeOnlyPaths } from '../core/redact.js';
 import {
   budgetDelta,
   capacityProblems,
+  createdObjects,
   diffValues,
   disruptions,
+  inTheWayError,
   manifestView,
   nodePortProblems,
+  ownedElsewhere,
   planReleaseChange,
   type ManifestObject,
   type ManifestView,
@@ -28,12 +31,20 @@ import {
 import type { InstallProgress } from '../core/progress.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { kubeArgs, rollbackArgs, upgradeArgs, type KubeTarget } from '../helm/args.js';
-import { bundledChartPath } from '../helm/chart.js';
+import { bundledChartDefaults, bundledChartPath } from '../helm/chart.js';
 import { detectHelm, helmOrThrow, ignoredHelmEnv, stopRunningHelm, type Helm } from '../helm/helm.js';
-import { findRelease, getManifest, getValues, releaseHistory, type HelmRevision } from '../helm/release.js';
+import {
+  getManifest,
+  notOurChart,
+  releaseHistory,
+  releaseNotFound,
+  type HelmRevision,
+} from '../helm/release.js';
+import { CHART_NAME } from '../core/release.js';
+import { newestRevision, readHelmRelease, type HelmReleaseRecord } from '../kube/helm-releases.js';
 import { serverDryRun } from '../kube/apply.js';
 import { deleteServiceExactly } from '../kube/writes.js';
-import { listReleaseServices, readChangeObjects, type ChangeObjects } from '../kube/reader.js';
+import { listReleaseServices, readChangeObjects, readOwnership, type ChangeObjects } from '../kube/reader.js';
 import { refreshReads } from '../kube/api.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { requireChangePermissions } from '../kube/access.js';
@@ -60,6 +71,23 @@ export interface PinnedCluster {
 /** "context kind-prod (https://10.0.0.1:6443)": what a confirmation names. */
 export function describeCluster(c: Pick<PinnedCluster, 'context' | 'server' | 'namespace'>): string {
   return `namespace ${c.namespace} of context ${c.context ?? '(none)'} (${c.server ?? 'no server'})`;
+}
+
+/**
+ * The release as its newest release Secret records it (what `helm status`
+ * reads), undefined when there is none or it was uninstalled; CONFLICT when
+ * it is another chart's.
+ */
+async function readOurRelease(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<HelmReleaseRecord | undefined> {
+  const record = await readHelmRelease(kube, namespace, release);
+  if (!record || record.status === 'uninstalled') return undefined;
+  if (record.chart !== CHART_NAME)
+    throw notOurChart(release, namespace, `${record.chart}-${record.chartVersion}`);
+  return record;
 }
 
 /**
@@ -116,10 +144,10 @@ export async function settleRelease(
   helm: Helm,
   release: string,
   target: KubeTarget,
+  found: { status: string },
   previous: ReleaseLock['previous'],
   warn: (message: string) => void,
 ): Promise<string> {
-  const found = await findRelease(helm, release, target);
   if (!found.status.startsWith('pending')) return found.status;
   const history = await releaseHistory(helm, release, target);
   const last = history[history.length - 1];
@@ -205,6 +233,13 @@ export interface ChangePreview {
 export interface ChangeSpec {
   /** Helm values flags on top of the release's own values (-f files, --set ...), in order. */
   values: string[];
+  /**
+   * Numbers set by dotted path (room.replicas), after `values`. A change of
+   * these alone has values known here, so its preview renders the chart
+   * locally (helm template) instead of Helm's upgrade dry run, which builds
+   * every object of the release before and after (seconds at 1000 rooms).
+   */
+  set?: Record<string, number>;
   /** Start from the chart's defaults, not the release's values (install --reset-values). */
   resetValues?: boolean;
   /** helm's revision description: "<OPERATION_PREFIX> scale 2 -> 5". */
@@ -232,6 +267,10 @@ export interface ChangeSession {
   exists: boolean;
   /** The values the user supplied so far (helm get values); {} for a new release. */
   userValues: Record<string, unknown>;
+  /** The computed values (helm get values --all): the user's over the chart's defaults; {} for a new release. */
+  values: Record<string, unknown>;
+  /** The newest revision number of the release now (after an apply, the one it wrote); 0 when none. */
+  revision(): Promise<number>;
   /** The release's status after settling: deployed, failed, rolled back, or "none". */
   status: string;
   /** Aborted on SIGINT/SIGTERM and when the lock is lost. */
@@ -317,44 +356,121 @@ interface OpenSession {
   userValues: Record<string, unknown>;
   signal: AbortSignal;
   lock?: ReleaseLock;
+  /** The release's newest revision as its Secret records it; undefined for a first install. */
+  record?: HelmReleaseRecord;
   /** The objects the last preview rendered: what apply keeps when it removes orphaned Services. */
   lastPreview?: ManifestObject[];
 }
 
 /** helm's values flags for a change: the release's own values on stdin first, unless it resets them. */
 function changeValues(s: OpenSession, change: ChangeSpec): { args: string[]; stdin?: string } {
-  if (change.resetValues) return { args: change.values };
-  return { args: ['--values', '-', ...change.values], stdin: JSON.stringify(s.userValues) };
+  const values = [
+    ...change.values,
+    ...Object.entries(change.set ?? {}).flatMap(([k, n]) => ['--set', `${k}=${n}`]),
+  ];
+  if (change.resetValues) return { args: values };
+  return { args: ['--values', '-', ...values], stdin: JSON.stringify(s.userValues) };
 }
 
-/** Renders the change (helm's server dry run), plans it with the live objects, and runs the checks that may refuse it. */
+/** The user's values with numbers set by dotted path, as helm's --set leaves them (a copy). */
+export function withSet(
+  values: Record<string, unknown>,
+  set: Record<string, number>,
+): Record<string, unknown> {
+  const out = structuredClone(values);
+  for (const [dotted, n] of Object.entries(set)) {
+    const path = dotted.split('.');
+    const last = path.pop() ?? '';
+    let at: Record<string, unknown> = out;
+    for (const k of path) {
+      const next = at[k];
+      at =
+        next && typeof next === 'object' && !Array.isArray(next)
+          ? (next as Record<string, unknown>)
+          : (at[k] = {});
+    }
+    at[last] = n;
+  }
+  return out;
+}
+
+/**
+ * The change rendered as Helm's release JSON: the user's values after it, the
+ * chart's defaults and schema, the manifest. A change of numbers alone
+ * (`set`) renders locally: helm template, the bundled chart's files, and
+ * `createdObjectsInTheWay` in place of the ownership check of helm's dry run.
+ * Any other is helm's upgrade dry run (server), which parses -f files and --set itself.
+ */
+async function renderChange(s: OpenSession, change: ChangeSpec): Promise<HelmReleaseJson> {
+  const { req, cluster } = s;
+  const chart = await bundledChartPath();
+  const v = changeValues(s, change);
+  if (change.set && !change.resetValues && s.exists) {
+    const [manifest, defaults] = await Promise.all([
+      helmOrThrow(
+        cluster.helm,
+        'template',
+        ['template', req.release, chart, '--namespace', cluster.namespace, ...v.args],
+        { stdin: v.stdin, signal: s.signal },
+      ),
+      bundledChartDefaults(chart),
+    ]);
+    return { config: withSet(s.userValues, change.set), chart: defaults, manifest };
+  }
+  const out = await helmOrThrow(
+    cluster.helm,
+    'upgrade --dry-run',
+    [
+      'upgrade',
+      '--install',
+      req.release,
+      chart,
+      ...kubeArgs(cluster.target),
+      ...v.args,
+      '--dry-run=server',
+      '-o',
+      'json',
+    ],
+    { stdin: v.stdin, signal: s.signal },
+  );
+  return JSON.parse(out) as HelmReleaseJson;
+}
+
+/** Exit 9 when an object the change creates exists outside the release, as helm's upgrade would refuse it. */
+async function refuseObjectsInTheWay(
+  s: OpenSession,
+  before: ManifestObject[],
+  after: ManifestObject[],
+): Promise<void> {
+  const created = createdObjects(before, after).filter(
+    (o) => o.metadata?.annotations?.['helm.sh/hook'] === undefined,
+  );
+  if (!created.length) return;
+  for (const live of await readOwnership(s.cluster.kube, s.cluster.namespace, created)) {
+    const other = ownedElsewhere(live, s.req.release);
+    if (other) throw inTheWayError(other, s.req.release);
+  }
+}
+
+/** Renders the change (renderChange), plans it with the live objects, and runs the checks that may refuse it. */
 async function previewChange(
   s: OpenSession,
   change: ChangeSpec,
 ): Promise<ChangePreview & { rendered: ManifestObject[] }> {
   const { req, cluster, exists } = s;
-  const { helm, target, kube, namespace } = cluster;
-  const v = changeValues(s, change);
-  const args = [
-    'upgrade',
-    '--install',
-    req.release,
-    await bundledChartPath(),
-    ...kubeArgs(target),
-    ...v.args,
-  ];
-  const [out, beforeText, live] = await Promise.all([
-    helmOrThrow(helm, 'upgrade --dry-run', [...args, '--dry-run=server', '-o', 'json'], {
-      stdin: v.stdin,
-      signal: s.signal,
-    }),
-    exists ? getManifest(helm, req.release, target) : Promise.resolve(undefined),
+  const { kube, namespace } = cluster;
+  // The release's manifest now is its record's, read when the session opened.
+  const beforeText = s.record?.manifest;
+  const [rel, live] = await Promise.all([
+    renderChange(s, change),
     readChangeObjects(kube, namespace, req.release),
   ]);
-  const rel = JSON.parse(out) as HelmReleaseJson;
   const rendered = parseManifest(rel.manifest ?? '');
+  const beforeObjects = beforeText === undefined ? undefined : parseManifest(beforeText);
+  // helm's dry run refuses an object in the way itself; a local render is checked here.
+  if (change.set && beforeObjects) await refuseObjectsInTheWay(s, beforeObjects, rendered);
   const after = manifestView(rendered);
-  const before = beforeText === undefined ? undefined : manifestView(parseManifest(beforeText));
+  const before = beforeObjects && manifestView(beforeObjects);
   const plan = planReleaseChange(
     before,
     after,
@@ -545,13 +661,10 @@ export async function withReleaseChange<T>(
   const { helm, target, kube, namespace } = cluster;
   // Every permission a change needs, checked before anything is written: exit 6 names each one missing.
   if (!req.dryRun) await requireChangePermissions(kube, namespace);
-  let exists = true;
-  try {
-    await findRelease(helm, req.release, target);
-  } catch (e) {
-    if (!(req.allowMissing && e instanceof ExposePodsError && e.exitCode === ExitCode.NOT_FOUND)) throw e;
-    exists = false;
-  }
+  // The release as its newest release Secret records it: no helm process, one read of it.
+  let record = await readOurRelease(kube, namespace, req.release);
+  if (!record && !req.allowMissing) throw releaseNotFound(req.release, namespace);
+  const exists = record !== undefined;
 
   const interrupt = stopOnSignals(req.release, namespace);
   let lock: ReleaseLock | undefined;
@@ -562,24 +675,31 @@ export async function withReleaseChange<T>(
         : await acquireReleaseLock(kube, namespace, req.release, req.operation, req.warn);
     const signal = lock ? AbortSignal.any([interrupt.signal, lock.signal]) : interrupt.signal;
     let status = 'none';
-    if (exists) {
+    if (record) {
       await awaitOrphanedHelm(lock, req.orphanWaitMs, req.warn);
+      // Read again under the lock: another command may have changed it before we held it.
+      if (lock) record = (await readOurRelease(kube, namespace, req.release)) ?? record;
       status = req.dryRun
-        ? (await findRelease(helm, req.release, target)).status
-        : await settleRelease(helm, req.release, target, lock?.previous, req.warn);
+        ? record.status
+        : await settleRelease(helm, req.release, target, record, lock?.previous, req.warn);
+      if (status === 'rolled back') {
+        // helm's rollback wrote a revision and changed the objects: nothing read before it holds.
+        refreshReads(kube);
+        record = (await readOurRelease(kube, namespace, req.release)) ?? record;
+      }
     }
-    // A rollback by helm above changed the objects: nothing read before it is kept.
-    refreshReads(kube);
-    const userValues = exists ? await getValues(helm, req.release, target, false) : {};
-    const open: OpenSession = { req, cluster, exists, userValues, signal, lock };
+    const userValues = record?.userValues ?? {};
+    const open: OpenSession = { req, cluster, exists, userValues, signal, lock, record };
     const result = await body({
       cluster,
       release: req.release,
       exists,
       userValues,
+      values: record?.values ?? {},
       status,
       signal,
       confirm: (ask) => req.confirm({ ...ask, cluster: describeCluster(cluster) }),
+      revision: () => newestRevision(kube, namespace, req.release),
       preview: (change) => previewChange(open, change),
       apply: (change, opts) => applyChange(open, change, opts),
     });

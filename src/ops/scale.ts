@@ -6,7 +6,6 @@ import { planScale, preflight, scaleDisruptions, type ScalePlan } from '../core/
 import { pollUntil } from '../core/poll.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import type { ChartValues } from '../core/chart-values.js';
-import { chartValues, releaseHistory } from '../helm/release.js';
 import { pollReads } from '../kube/api.js';
 import type { KubeFlags, ResolvedKube } from '../kube/config.js';
 import { deleteReleaseData } from '../kube/writes.js';
@@ -116,11 +115,9 @@ async function planInSession(
   req: ScaleRequest,
   session: ChangeSession,
 ): Promise<{ plan: ScalePlan; workload: string; to: number }> {
-  const { kube, namespace, helm, target } = session.cluster;
-  const [all, live] = await Promise.all([
-    chartValues(helm, req.release, target),
-    readScaleObjects(kube, namespace, req.release),
-  ]);
+  const { kube, namespace } = session.cluster;
+  const all = session.values as ChartValues;
+  const live = await readScaleObjects(kube, namespace, req.release);
   const to = req.sync ? live.liveReplicas : (req.replicas ?? 0);
   const userCount = (session.userValues as ChartValues).expose?.count;
   const input = {
@@ -176,10 +173,11 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
       warn: req.warn,
     },
     async (session) => {
-      const { kube, namespace, helm, target } = session.cluster;
+      const { kube, namespace } = session.cluster;
       const { plan, workload, to } = await planInSession(req, session);
       const change: ChangeSpec = {
-        values: ['--set', `room.replicas=${to}`],
+        values: [],
+        set: { 'room.replicas': to },
         description: `${SCALE_DESCRIPTION} ${plan.from.live} -> ${to}`,
         // spec.replicas may belong to kubectl scale or an HPA now; the user asked for `to`.
         forceConflicts: true,
@@ -231,8 +229,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
         await deleteReleaseData(kube, namespace, { pvcs: plan.pvcsLeftBehind, secrets: [] });
         result.deletedPvcs = plan.pvcsLeftBehind;
       }
-      const history = await releaseHistory(helm, req.release, target);
-      result.revision = history[history.length - 1]?.revision ?? null;
+      result.revision = (await session.revision()) || null;
       result.applied = true;
       result.changes = diffEndpoints(before, await endpointRows(kube, namespace, req.release));
       return result;

@@ -1,3 +1,4 @@
+import type { ChartValues } from '../core/chart-values.js';
 import { durationMs, notADuration, requireTimeout } from '../core/duration.js';
 import type { InstallProgress } from '../core/progress.js';
 import {
@@ -8,7 +9,6 @@ import {
   type TolerationsReport,
 } from '../core/tolerations.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
-import { chartValues } from '../helm/release.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
 import { readTolerationObjects } from '../kube/reader.js';
 import {
@@ -91,11 +91,9 @@ export async function setTolerations(req: SetTolerationsRequest): Promise<boolea
       warn: req.warn,
     },
     async (session) => {
-      const { kube, namespace, helm, target } = session.cluster;
-      const [all, live] = await Promise.all([
-        chartValues(helm, req.release, target),
-        readTolerationObjects(kube, namespace, req.release),
-      ]);
+      const { kube, namespace } = session.cluster;
+      const all = session.values as ChartValues;
+      const live = await readTolerationObjects(kube, namespace, req.release);
       const liveReplicas = live.replicas;
       if (liveReplicas !== undefined && liveReplicas !== all.room?.replicas) {
         throw new ExposePodsError(
@@ -123,13 +121,13 @@ export async function setTolerations(req: SetTolerationsRequest): Promise<boolea
       ) {
         return false;
       }
-      const sets: string[] = [];
-      if (req.notReadySeconds !== undefined)
-        sets.push('--set', `room.failover.notReadySeconds=${req.notReadySeconds}`);
+      const set: Record<string, number> = {};
+      if (req.notReadySeconds !== undefined) set['room.failover.notReadySeconds'] = req.notReadySeconds;
       if (req.unreachableSeconds !== undefined)
-        sets.push('--set', `room.failover.unreachableSeconds=${req.unreachableSeconds}`);
+        set['room.failover.unreachableSeconds'] = req.unreachableSeconds;
       const spec: ChangeSpec = {
-        values: sets,
+        values: [],
+        set,
         deleteInUse: req.deleteInUse,
         description: `${OPERATION_PREFIX} tolerations${req.notReadySeconds !== undefined ? ` not-ready=${req.notReadySeconds}s` : ''}${req.unreachableSeconds !== undefined ? ` unreachable=${req.unreachableSeconds}s` : ''}`,
       };

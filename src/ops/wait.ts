@@ -76,7 +76,10 @@ export async function pollProgress(
   };
   while (!state.settled && !signal?.aborted) {
     await poll();
-    await Promise.race([finished, new Promise((r) => setTimeout(r, POLL_MS))]);
+    // The interval ends early when helm does, and its timer never holds the process open.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([finished, new Promise((r) => (timer = setTimeout(r, POLL_MS)))]);
+    clearTimeout(timer);
   }
   if (state.succeeded) await poll();
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
 import nock from 'nock';
@@ -28,10 +29,7 @@ const file = (f) => fs.readFileSync(dir + '/' + f, 'utf8');
 const out = (s) => process.stdout.write(s);
 const cmd = args.filter((a) => !a.startsWith('-'))[0];
 if (cmd === 'version') out('v3.22.0+gfake\\n');
-else if (cmd === 'list') out(file('list.json'));
 else if (cmd === 'history') out('[{"revision":2,"status":"deployed","description":"x","updated":"2026-01-01T00:00:00Z"}]');
-else if (cmd === 'get' && args[1] === 'values') out(args.includes('--all') ? file('all-values.json') : file('values.json'));
-else if (cmd === 'get' && args[1] === 'manifest') out(file('manifest.yaml'));
 else if (cmd === 'upgrade' && args.some((a) => a.startsWith('--dry-run'))) out(file('dry-run.json'));
 else if (cmd === 'upgrade') {
   if (fs.existsSync(dir + '/slow')) setTimeout(() => out('done'), 60000);
@@ -53,6 +51,27 @@ const manifest = (replicas: number, base: number) =>
     .join('');
 
 const LEASES = '/apis/coordination.k8s.io/v1/namespaces/game/leases';
+
+/** Helm's release Secret of rooms, revision 2, deployed: listed by name and labels, then read whole. */
+function releaseSecret(scope: nock.Scope, config: Record<string, unknown>): nock.Scope {
+  const name = 'sh.helm.release.v1.rooms.v2';
+  const labels = { owner: 'helm', name: 'rooms', version: '2', status: 'deployed' };
+  const payload = {
+    chart: { metadata: { name: 'expose-pods', version: '0.1.0', appVersion: '1' }, values: {} },
+    config,
+    manifest: manifest(2, 31000),
+  };
+  const release = gzipSync(Buffer.from(JSON.stringify(payload))).toString('base64');
+  return scope
+    .get('/api/v1/namespaces/game/secrets')
+    .query({ labelSelector: 'owner=helm,name=rooms' })
+    .reply(200, { items: [{ metadata: { name, namespace: 'game', labels } }] })
+    .get(`/api/v1/namespaces/game/secrets/${name}`)
+    .reply(200, {
+      metadata: { name, namespace: 'game', labels },
+      data: { release: Buffer.from(release).toString('base64') },
+    });
+}
 
 describe('the change path (fake helm, nock API server)', () => {
   let state: string;
@@ -113,28 +132,11 @@ describe('the change path (fake helm, nock API server)', () => {
     chmodSync(helmPath, 0o755);
     process.env.FAKE_HELM_STATE = state;
     writeFileSync(path.join(state, 'calls.jsonl'), '');
-    writeFileSync(
-      path.join(state, 'list.json'),
-      JSON.stringify([
-        {
-          name: 'rooms',
-          namespace: 'game',
-          revision: '2',
-          status: 'deployed',
-          chart: 'expose-pods-0.1.0',
-          app_version: '1',
-        },
-      ]),
-    );
-    writeFileSync(
-      path.join(state, 'values.json'),
-      JSON.stringify({
-        room: { replicas: 2, failover: { notReadySeconds: 10 } },
-        expose: { nodePortBase: 31000 },
-      }),
-    );
-    writeFileSync(path.join(state, 'all-values.json'), '{}');
-    writeFileSync(path.join(state, 'manifest.yaml'), manifest(2, 31000));
+    // The release as its newest release Secret records it (revision 2, deployed): the session reads it, not helm.
+    releaseSecret(nock(FAKE_SERVER).persist(), {
+      room: { replicas: 2, failover: { notReadySeconds: 10 } },
+      expose: { nodePortBase: 31000 },
+    });
     writeFileSync(
       path.join(state, 'dry-run.json'),
       JSON.stringify({

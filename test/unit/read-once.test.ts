@@ -13,14 +13,17 @@ import { chartSelector, FAKE_SERVER, fakeKube, mockReleaseLists } from '../suppo
 
 import { mayWrite, pollReads, refreshReads } from '../../src/kube/api.js';
 import { serverDryRun } from '../../src/kube/apply.js';
-import { readBudgetObjects } from '../../src/kube/reader.js';
-import { readChangeObjects } from '../../src/kube/reader.js';
-import { readEndpointObjects } from '../../src/kube/reader.js';
 import { KubeApiError } from '../../src/kube/errors.js';
-import { readProgressObjects } from '../../src/kube/reader.js';
-import { releaseReader } from '../../src/kube/reader.js';
+import {
+  readBudgetObjects,
+  readChangeObjects,
+  readEndpointObjects,
+  readProgressObjects,
+  readRoomPods,
+  readScaleObjects,
+  releaseReader,
+} from '../../src/kube/reader.js';
 import { markPod } from '../../src/kube/writes.js';
-import { readScaleObjects } from '../../src/kube/reader.js';
 
 const set = {
   metadata: { name: 'rooms-expose-pods' },
@@ -125,36 +128,44 @@ describe('one command run reads each thing once (nock answers each request once)
     assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
   });
 
-  it('refreshReads (after helm writes) and each poll after the first read anew', async () => {
+  it('a poll reads anew from its second round on; refreshReads (after helm writes) forgets all', async () => {
     const kube = fakeKube();
     const scope = mockReleaseLists(nock(FAKE_SERVER), {
       statefulSets: { items: [set] },
       roomPods: { items: [pod] },
     });
-    scope.get('/apis/apps/v1/namespaces/game/deployments').query(true).reply(200, { items: [] });
-    scope
-      .get('/api/v1/namespaces/game/pods')
-      .query({ labelSelector: chartSelector('redis') })
-      .reply(200, { items: [] });
+    // The plan read the rooms; a drain's first round uses that, nothing more is asked.
+    assert.equal((await readRoomPods(kube, 'game', 'rooms')).pods.length, 1);
     const polls = pollReads(kube);
     polls.next();
-    // The first poll uses what was read; nothing more is asked.
-    assert.equal((await readProgressObjects(kube, 'game', 'rooms'))?.pods.length, 1);
+    assert.equal((await readRoomPods(kube, 'game', 'rooms')).pods.length, 1);
     assert.ok(scope.isDone());
+    // Its second round reads again.
     mockReleaseLists(scope, { statefulSets: { items: [set] }, roomPods: { items: [] } });
-    scope.get('/apis/apps/v1/namespaces/game/deployments').query(true).reply(200, { items: [] });
-    scope
-      .get('/api/v1/namespaces/game/pods')
-      .query({ labelSelector: chartSelector('redis') })
-      .reply(200, { items: [] });
     polls.next();
-    assert.equal((await readProgressObjects(kube, 'game', 'rooms'))?.pods.length, 0);
+    assert.equal((await readRoomPods(kube, 'game', 'rooms')).pods.length, 0);
     assert.ok(scope.isDone());
     budgetLists(scope);
     await readBudgetObjects(kube);
     refreshReads(kube);
     budgetLists(scope);
     await readBudgetObjects(kube);
+    assert.ok(scope.isDone());
+  });
+
+  it("progress polls ask the API server's watch cache (resourceVersion=0), never etcd", async () => {
+    const kube = fakeKube();
+    const cached = (path: string, component: string, items: unknown[]) =>
+      scope
+        .get(path)
+        .query({ labelSelector: chartSelector(component), resourceVersion: '0' })
+        .reply(200, { items });
+    const scope = nock(FAKE_SERVER);
+    cached('/apis/apps/v1/namespaces/game/statefulsets', 'room', [set]);
+    cached('/api/v1/namespaces/game/pods', 'room', [pod]);
+    cached('/apis/apps/v1/namespaces/game/deployments', 'redis', []);
+    cached('/api/v1/namespaces/game/pods', 'redis', []);
+    assert.equal((await readProgressObjects(kube, 'game', 'rooms'))?.pods.length, 1);
     assert.ok(scope.isDone());
   });
 
