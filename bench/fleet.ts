@@ -1,6 +1,9 @@
 /**
  * Benchmark: a fleet of rooms on the local control plane, as a user drives it.
- * install 1000 (Parallel), scale 1000 -> 2500, endpoints -o json and status at
+ * install 1000 (Parallel); a step of 100 rooms (1000 -> 1100) three ways, in
+ * rounds: `scale`, a bare `helm upgrade --reuse-values` of the same change,
+ * and the kubectl floor (kubectl apply of the 100 new per-pod Services,
+ * kubectl scale, kubectl rollout status); scale 1000 -> 2500, endpoints -o json and status at
  * 2500 (next to kubectl listing the same objects), scale 2500 -> 1000, and the
  * size of Helm's release Secret at each size (Kubernetes caps a Secret at 1 MiB).
  * Three extra KWOK nodes of 1000 pod slots each make room for 2500. Figures,
@@ -8,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 
-import { CLI, TOOLS } from '../test/support/tools.js';
+import { CHART, CLI, TOOLS } from '../test/support/tools.js';
 import { markdownTable, pluginEnv, sh } from './support.js';
 
 const SMALL = Number(process.argv[2] ?? 1000);
@@ -16,6 +19,8 @@ const LARGE = Number(process.argv[3] ?? 2500);
 const NS = 'bench-fleet';
 const RELEASE = 'fleet';
 const EXTRA_NODES = ['kwok-fleet-1', 'kwok-fleet-2', 'kwok-fleet-3'];
+const STEP = 100;
+const ROUNDS = Number(process.env.FLEET_ROUNDS ?? 3);
 
 const env = pluginEnv();
 const kubectl = (...args: string[]) => sh(TOOLS.KUBECTL, args, { env });
@@ -80,6 +85,106 @@ function addNodes(): void {
   kubectl('wait', '--for=condition=Ready', ...EXTRA_NODES.map((n) => `node/${n}`), '--timeout=60s');
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+/** helm 4, as a user runs it against the release. */
+const helm = (...args: string[]) => sh(TOOLS.HELM4, args, { env });
+
+/**
+ * The same step of STEP rooms, three ways, each timed from SMALL and put back
+ * afterwards (untimed): our scale; a bare helm upgrade of the same change; and
+ * the kubectl floor, which creates the new per-pod Services and scales the
+ * StatefulSet without Helm, leaving the release behind (so it is undone by hand).
+ */
+function stepThreeWays(): { ours: number[]; helm: number[]; kubectl: number[] } {
+  const to = SMALL + STEP;
+  const sts = `${RELEASE}-expose-pods`;
+  // The Services a step adds, as the chart renders them: the kubectl floor applies exactly these.
+  const values = helm('get', 'values', RELEASE, '-n', NS, '-o', 'yaml');
+  const rendered = spawnSync(
+    TOOLS.HELM4,
+    [
+      'template',
+      RELEASE,
+      CHART,
+      '-n',
+      NS,
+      '--values',
+      '-',
+      '--set',
+      `room.replicas=${to}`,
+      '--show-only',
+      'templates/pod-services.yaml',
+    ],
+    { input: values, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 },
+  ).stdout;
+  const added = rendered
+    .split(/^---$/m)
+    .filter((d) => new RegExp(`name: ${sts}-(\\d+)\\s`).test(d))
+    .filter((d) => Number(new RegExp(`name: ${sts}-(\\d+)\\s`).exec(d)?.[1]) >= SMALL)
+    .join('\n---\n');
+  const out = { ours: [] as number[], helm: [] as number[], kubectl: [] as number[] };
+  for (let i = 0; i < ROUNDS; i++) {
+    out.ours.push(
+      plugin('scale', RELEASE, '-n', NS, '--replicas', String(to), '--yes', '--timeout', '10m').seconds,
+    );
+    plugin('scale', RELEASE, '-n', NS, '--replicas', String(SMALL), '--yes', '--timeout', '10m');
+    out.helm.push(
+      timed(() =>
+        helm(
+          'upgrade',
+          RELEASE,
+          CHART,
+          '-n',
+          NS,
+          '--reuse-values',
+          '--set',
+          `room.replicas=${to}`,
+          '--wait',
+          '--timeout',
+          '10m',
+        ),
+      ),
+    );
+    helm(
+      'upgrade',
+      RELEASE,
+      CHART,
+      '-n',
+      NS,
+      '--reuse-values',
+      '--set',
+      `room.replicas=${SMALL}`,
+      '--wait',
+      '--timeout',
+      '10m',
+    );
+    out.kubectl.push(
+      timed(() => {
+        const r = spawnSync(TOOLS.KUBECTL, ['apply', '-f', '-'], {
+          input: added,
+          encoding: 'utf8',
+          env: { ...process.env, ...env },
+        });
+        if (r.status !== 0) throw new Error(`kubectl apply failed:\n${r.stderr}`);
+        kubectl('scale', 'statefulset', sts, '-n', NS, `--replicas=${to}`);
+        kubectl('rollout', 'status', 'statefulset', sts, '-n', NS, '--timeout=10m');
+      }),
+    );
+    // Back to the release's own state: its replica count, and no Services it does not list.
+    kubectl('scale', 'statefulset', sts, '-n', NS, `--replicas=${SMALL}`);
+    kubectl('delete', 'services', '-n', NS, ...Array.from({ length: STEP }, (_, k) => `${sts}-${SMALL + k}`));
+    kubectl('rollout', 'status', 'statefulset', sts, '-n', NS, '--timeout=10m');
+    process.stderr.write(
+      `… round ${i + 1}: scale ${out.ours.at(-1)?.toFixed(1)} s, helm upgrade ${out.helm.at(-1)?.toFixed(1)} s, kubectl ${out.kubectl.at(-1)?.toFixed(1)} s\n`,
+    );
+  }
+  return out;
+}
+
 const rows: string[][] = [];
 const row = (step: string, seconds: number, note: string) => {
   rows.push([step, seconds.toFixed(1), note]);
@@ -111,6 +216,24 @@ try {
     `install ${SMALL} (Parallel)`,
     install.seconds,
     `Helm Secret ${(helmSecretBytes() / 1024).toFixed(0)} KiB`,
+  );
+
+  const step = stepThreeWays();
+  const [ours, bare, floor] = [median(step.ours), median(step.helm), median(step.kubectl)];
+  row(
+    `scale ${SMALL} -> ${SMALL + STEP} (median of ${ROUNDS})`,
+    ours,
+    `${(ours / floor).toFixed(2)}x the kubectl floor, ${(ours / bare).toFixed(2)}x a bare helm upgrade; runs ${step.ours.map((x) => x.toFixed(1)).join(', ')}`,
+  );
+  row(
+    `helm upgrade --reuse-values --set room.replicas=${SMALL + STEP} --wait (median of ${ROUNDS})`,
+    bare,
+    `runs ${step.helm.map((x) => x.toFixed(1)).join(', ')}`,
+  );
+  row(
+    `kubectl apply of the ${STEP} new Services, kubectl scale, kubectl rollout status (median of ${ROUNDS})`,
+    floor,
+    `runs ${step.kubectl.map((x) => x.toFixed(1)).join(', ')}`,
   );
 
   const up = plugin('scale', RELEASE, '-n', NS, '--replicas', String(LARGE), '--yes', '--timeout', '15m');

@@ -3,6 +3,7 @@ import { Command, Errors } from '@oclif/core';
 import { ExitCode, ExposePodsError } from './errors.js';
 import type { EndpointsOptions } from './ops/endpoints.js';
 import type { Confirm } from './ops/mutation.js';
+import type { Printers } from './output/format.js';
 import { Printer } from './output/printer.js';
 
 /**
@@ -31,6 +32,12 @@ export abstract class BaseCommand extends Command {
       const { requireConfirmation } = await import('./output/confirm.js');
       await requireConfirmation({ yes, ...ask });
     };
+  }
+
+  /** Prints `result` as -o `format` asks (output/format.ts render): json and yaml from the result, any other by its printer. */
+  protected async print<T>(result: T, format: string, printers: Printers<T>): Promise<void> {
+    const { render } = await import('./output/format.js');
+    process.stdout.write(render(result, format, printers));
   }
 
   /** --wait-reachable of install and scale: probes the release's Ready rooms until each answers, with progress. */

@@ -72,14 +72,14 @@ Prints the room as an endpoints row (STATE Allocated), with the warning endpoint
       selector: flags.selector,
       metadata,
     });
-    const { printRoom } = await import('../output/rooms.js');
+    const { roomPrinters } = await import('../output/rooms.js');
     const { formatScopeWarning } = await import('../output/endpoints.js');
     const warning =
       scopeWarning &&
       !explicitAddressType(this.argv) &&
       formatScopeWarning(scopeWarning, new Set([endpoint.pod]));
     if (warning) this.printer.warn(warning);
-    process.stdout.write(printRoom(endpoint, flags.output, { headers: !flags['no-headers'] }));
+    await this.print(endpoint, flags.output, roomPrinters({ headers: !flags['no-headers'] }));
     return endpoint;
   }
 }

@@ -74,7 +74,7 @@ Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is
     const { flags } = await this.parse(CheckCerts);
     const { checkCerts } = await import('../ops/check-certs.js');
     const { formatCerts, formatSources } = await import('../output/certs.js');
-    const { renderNames, renderStructured } = await import('../output/format.js');
+    const { line, renderNames } = await import('../output/format.js');
     const warnMs = flags['warn-within'].ms;
     const report = await checkCerts({
       kube: kubeFlagValues(flags),
@@ -95,11 +95,10 @@ Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is
           certificates: report.certificates.filter((c) => c.status === 'expired' || c.status === 'invalid'),
         }
       : report;
-    if (flags.output === 'json' || flags.output === 'yaml')
-      process.stdout.write(renderStructured(shown, flags.output));
-    else if (flags.output === 'name')
-      process.stdout.write(renderNames(shown.certificates.map((c) => c.name)));
-    else this.log(formatCerts(shown, { headers: !flags['no-headers'] }));
+    await this.print(shown, flags.output, {
+      name: (r) => renderNames(r.certificates.map((c) => c.name)),
+      table: (r) => line(formatCerts(r, { headers: !flags['no-headers'] })),
+    });
 
     const worst = worstStatus(report.certificates);
     if (worst === 'expired' || worst === 'invalid') this.exit(ExitCode.CERTS_EXPIRED);

@@ -51,8 +51,8 @@ Name the room by its pod (NAME or pod/NAME, as -o name prints it) or by --ordina
       ordinal: flags.ordinal,
     });
     if (!wasAllocated) this.printer.warn(`${endpoint.pod} was not allocated: nothing to change`);
-    const { printRoom } = await import('../output/rooms.js');
-    process.stdout.write(printRoom(endpoint, flags.output, { headers: !flags['no-headers'] }));
+    const { roomPrinters } = await import('../output/rooms.js');
+    await this.print(endpoint, flags.output, roomPrinters({ headers: !flags['no-headers'] }));
     return endpoint;
   }
 }

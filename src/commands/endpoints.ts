@@ -97,7 +97,7 @@ The node address is the first of --address-type the node has. A warning goes to 
     const { probeRows, readEndpoints } = await import('../ops/endpoints.js');
     const { formatAddresses, formatEndpoints, formatInternalOnly, formatMoves, formatScopeWarning } =
       await import('../output/endpoints.js');
-    const { renderNames, renderStructured } = await import('../output/format.js');
+    const { line, renderNames } = await import('../output/format.js');
     const types = parseAddressTypes(flags['address-type']);
     if (typeof types === 'string') throw new UsageError(types);
     const probeMs = flags['probe-timeout'].ms;
@@ -141,19 +141,20 @@ The node address is the first of --address-type the node has. A warning goes to 
     }
     const internal = formatInternalOnly(internalOnly(rows));
     if (internal) this.printer.warn(internal);
-    if (flags.output === 'json' || flags.output === 'yaml')
-      process.stdout.write(renderStructured(shown, flags.output));
-    else if (flags.output === 'addresses') {
-      const text = formatAddresses(rows);
-      if (text) this.log(text);
-    } else if (flags.output === 'name')
-      process.stdout.write(
+    const headers = !flags['no-headers'];
+    await this.print(shown, flags.output, {
+      table: (r) => line(formatEndpoints(r.endpoints, false, { headers })),
+      wide: (r) => line(formatEndpoints(r.endpoints, true, { headers })),
+      addresses: (r) => {
+        const text = formatAddresses(r.endpoints);
+        return text ? line(text) : '';
+      },
+      name: (r) =>
         renderNames(
-          rows.map((r) => r.pod),
+          r.endpoints.map((e) => e.pod),
           'pod',
         ),
-      );
-    else this.log(formatEndpoints(rows, flags.output === 'wide', { headers: !flags['no-headers'] }));
+    });
     return shown;
   }
 

@@ -37,7 +37,7 @@ Exit codes: 0 every release healthy (or none), 8 at least one degraded.`;
   async run(): Promise<ListReport> {
     const { flags } = await this.parse(List);
     const { listReleases } = await import('../ops/list.js');
-    const { renderNames, renderStructured } = await import('../output/format.js');
+    const { line, renderNames } = await import('../output/format.js');
     const { formatList } = await import('../output/list.js');
     const report = await listReleases({
       kube: kubeFlagValues(flags),
@@ -46,9 +46,10 @@ Exit codes: 0 every release healthy (or none), 8 at least one degraded.`;
         this.printer.warn(m);
       },
     });
-    if (flags.output === 'table') this.log(formatList(report, { headers: !flags['no-headers'] }));
-    else if (flags.output === 'name') process.stdout.write(renderNames(report.releases.map((r) => r.name)));
-    else process.stdout.write(renderStructured(report, flags.output));
+    await this.print(report, flags.output, {
+      table: (r) => line(formatList(r, { headers: !flags['no-headers'] })),
+      name: (r) => renderNames(r.releases.map((x) => x.name)),
+    });
     if (report.releases.some((r) => !r.healthy)) this.exit(ExitCode.DEGRADED);
     return report;
   }

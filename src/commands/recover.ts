@@ -66,7 +66,7 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
   async run(): Promise<RecoverResult> {
     const { args, flags } = await this.parse(Recover);
     const { runRecover } = await import('../ops/recover.js');
-    const { renderNames, renderStructured } = await import('../output/format.js');
+    const { renderNames } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
     const { formatLostPods, formatReplacements } = await import('../output/recover.js');
     const timeoutMs = flags.timeout.ms;
@@ -94,12 +94,8 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
         confirm: this.confirmer(flags.yes),
       }),
     );
-    if (flags.output === 'json' || flags.output === 'yaml') {
-      process.stdout.write(renderStructured(result, flags.output));
-      return result;
-    }
-    if (flags.output === 'name') {
-      process.stdout.write(renderNames(result.targets, 'pod'));
+    if (flags.output !== 'table') {
+      await this.print(result, flags.output, { name: (r) => renderNames(r.targets, 'pod') });
       return result;
     }
     if (!result.pods.some((p) => p.state === 'stuck' || p.state === 'at-risk')) {

@@ -19,7 +19,7 @@ export default class Scale extends BaseCommand {
 
   static override description = `kubectl scale changes a StatefulSet's replicas but creates no per-pod Services, and the next helm upgrade undoes it. This changes room.replicas through the release instead: helm upgrade with your own values reused and room.replicas=N, so the Services follow from the chart (expose.count follows N unless you pinned it) and later upgrades keep the count.
 
-It prints the plan first: pods to create or remove (from the highest ordinal down, as a StatefulSet does), Services to add or remove with their nodePorts, the PVCs removed pods leave behind, and the cluster's NodePorts, ClusterIPs and pod slots before and after (a warning from 80%). --dry-run stops there. Then it checks, changing nothing if any fails: the release exists and no other operation holds it; the new pods fit the free pod slots of the nodes the rooms can use (with room.onePerNode, one node each); every new nodePort is free (a port held by another Service names it); and the API server accepts the changed objects (server-side dry run: the NodePort range, quotas, admission).
+It prints the plan first: pods to create or remove (from the highest ordinal down, as a StatefulSet does), Services to add or remove with their nodePorts, the PVCs removed pods leave behind, and the cluster's NodePorts, ClusterIPs and pod slots before and after (a warning from 80%). --dry-run stops there. Then it checks, changing nothing if any fails: the release exists and no other operation holds it; the new pods fit the free pod slots of the nodes the rooms can use (with room.onePerNode, one node each); every new nodePort is free (a port held by another Service names it); no Service it adds exists outside the release (exit 9, naming it); and the API server accepts the changed objects (server-side dry run: the NodePort range, quotas, admission).
 
 Rooms in use (Allocated by kubectl expose-pods allocate) are spared. Every room a scale-down removes is first marked Draining (expose-pods.io/draining=true), so no new match is allocated there; the plan names the rooms in use among them, and the scale waits, with progress and within --timeout, until their matches end (deallocate), then scales. On timeout it exits 15 with the replica count unchanged and the rooms left Draining: run the same scale again to go on waiting, or scale to the current count to return them to service. --delete-in-use removes rooms in use anyway, after a confirmation that names them. Any scale returns rooms it keeps to service (an earlier scale-down that timed out left them Draining).
 
@@ -84,7 +84,7 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
   async run(): Promise<ScaleResult> {
     const { args, flags } = await this.parse(Scale);
     const { runScale } = await import('../ops/scale.js');
-    const { renderNames, renderStructured } = await import('../output/format.js');
+    const { renderNames } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
     const { formatChanges, formatPlan, inUseLine, names } = await import('../output/scale.js');
     const text = flags.output === 'text';
@@ -126,8 +126,9 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
     if (!text) {
       if (reachable) await reachable();
       // -o name: as kubectl scale -o name, the object scaled.
-      if (flags.output === 'name') process.stdout.write(renderNames([plan.statefulSet], 'statefulset.apps'));
-      else process.stdout.write(renderStructured(result, flags.output as 'json' | 'yaml'));
+      await this.print(result, flags.output, {
+        name: (r) => renderNames([r.plan.statefulSet], 'statefulset.apps'),
+      });
       return result;
     }
     if (flags['dry-run']) {

@@ -38,7 +38,7 @@ Exit code 0 when healthy, 8 when degraded, 7 when the release does not exist.`;
   async run(): Promise<StatusReport> {
     const { args, flags } = await this.parse(Status);
     const { releaseStatus } = await import('../ops/status.js');
-    const { renderStructured } = await import('../output/format.js');
+    const { line } = await import('../output/format.js');
     const { formatStatus } = await import('../output/status.js');
     const { report, collisionsUnchecked } = await releaseStatus({
       release: args.release,
@@ -48,9 +48,9 @@ Exit code 0 when healthy, 8 when degraded, 7 when the release does not exist.`;
       this.printer.warn(
         'not allowed to list Services in all namespaces: nodePort collisions were not checked',
       );
-    if (flags.output === 'json' || flags.output === 'yaml')
-      process.stdout.write(renderStructured(report, flags.output));
-    else this.log(formatStatus(report, process.stdout.isTTY, { headers: !flags['no-headers'] }));
+    await this.print(report, flags.output, {
+      table: (r) => line(formatStatus(r, process.stdout.isTTY, { headers: !flags['no-headers'] })),
+    });
     if (!report.healthy) this.exit(ExitCode.DEGRADED);
     return report;
   }

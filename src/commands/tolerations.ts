@@ -85,7 +85,7 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
     const { args, flags } = await this.parse(Tolerations);
     const { parseTolerationSeconds, readTolerations, setTolerations } = await import('../ops/tolerations.js');
     const { Progress } = await import('../output/progress.js');
-    const { renderNames, renderStructured } = await import('../output/format.js');
+    const { line, renderNames } = await import('../output/format.js');
     const { formatTolerations, formatTolerationsChange } = await import('../output/tolerations.js');
     const graceMs = flags['node-monitor-grace-period'].ms;
     if (flags['not-ready'] !== undefined || flags.unreachable !== undefined) {
@@ -126,21 +126,15 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
       kube: kubeFlagValues(flags),
       graceSeconds: Math.round(graceMs / 1000),
     });
-    if (flags.output === 'json' || flags.output === 'yaml') {
-      process.stdout.write(renderStructured(report, flags.output));
-      return report;
-    }
-    if (flags.output === 'name') {
-      process.stdout.write(
+    await this.print(report, flags.output, {
+      table: (r) => line(formatTolerations(r, { headers: !flags['no-headers'] })),
+      name: (r) =>
         renderNames(
-          report.pods.map((p) => p.pod),
+          r.pods.map((p) => p.pod),
           'pod',
         ),
-      );
-      return report;
-    }
-    this.log(formatTolerations(report, { headers: !flags['no-headers'] }));
-    if (report.podsOnOlderTemplate.length) {
+    });
+    if (flags.output === 'table' && report.podsOnOlderTemplate.length) {
       this.printer.warn(
         `${report.podsOnOlderTemplate.join(', ')} run an older template: their tolerations change when they are restarted`,
       );

@@ -26,7 +26,7 @@ export default class Version extends BaseCommand {
     const { flags } = await this.parse(Version);
     const { bundledChartInfo, bundledChartPath } = await import('../helm/chart.js');
     const { detectHelm } = await import('../helm/helm.js');
-    const { renderStructured } = await import('../output/format.js');
+    const { line } = await import('../output/format.js');
     const chartPath = await bundledChartPath();
     const chart = await bundledChartInfo(chartPath);
     let helm: VersionInfo['helm'];
@@ -43,16 +43,19 @@ export default class Version extends BaseCommand {
       helm,
       node: process.version,
     };
-    if (flags.output === 'json' || flags.output === 'yaml') {
-      process.stdout.write(renderStructured(info, flags.output));
-    } else {
-      this.log(`kubectl-expose_pods ${info.plugin}`);
-      this.log(`chart  ${chart.name} ${chart.version} (app ${chart.appVersion})`);
-      this.log(
-        'error' in helm ? `helm   not usable: ${helm.error}` : `helm   ${helm.version} (${helm.path})`,
-      );
-      this.log(`node   ${info.node}`);
-    }
+    await this.print(info, flags.output, {
+      text: (i) =>
+        [
+          `kubectl-expose_pods ${i.plugin}`,
+          `chart  ${i.chart.name} ${i.chart.version} (app ${i.chart.appVersion})`,
+          'error' in i.helm
+            ? `helm   not usable: ${i.helm.error}`
+            : `helm   ${i.helm.version} (${i.helm.path})`,
+          `node   ${i.node}`,
+        ]
+          .map(line)
+          .join(''),
+    });
     return info;
   }
 }

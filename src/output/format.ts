@@ -2,6 +2,27 @@ import { stringify } from 'yaml';
 
 export type StructuredFormat = 'json' | 'yaml';
 
+/**
+ * A result's printers: one per -o format it offers besides json and yaml
+ * (text, table, wide, name, addresses, ...), each returning what goes to stdout.
+ */
+export type Printers<T> = Record<string, (result: T) => string>;
+
+/**
+ * The one -o dispatch, as kubectl's printers are chosen: json and yaml
+ * serialise the result itself (so every command's -o json is its whole
+ * result, with schemaVersion); any other format is the result's own printer.
+ */
+export function render<T>(result: T, format: string, printers: Printers<T>): string {
+  if (format === 'json' || format === 'yaml') return renderStructured(result, format);
+  const print = printers[format];
+  if (!print) throw new Error(`-o ${format} has no printer`);
+  return print(result);
+}
+
+/** A table or text block as this.log would print it: one trailing newline. */
+export const line = (text: string): string => `${text}\n`;
+
 /** Serialises a result for programs: stable key order as given, a trailing newline. */
 export function renderStructured(data: unknown, format: StructuredFormat): string {
   return format === 'json' ? `${JSON.stringify(data, null, 2)}\n` : stringify(data, { lineWidth: 0 });

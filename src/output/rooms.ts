@@ -1,14 +1,12 @@
 import type { Endpoint } from '../core/endpoints.js';
 import { formatEndpoints } from './endpoints.js';
-import { renderNames, renderStructured } from './format.js';
+import { renderNames, type Printers } from './format.js';
 
-/** One room as allocate and deallocate print it: an endpoints row, its -o json object, or pod/NAME. */
-export function printRoom(
-  endpoint: Endpoint,
-  output: 'table' | 'wide' | 'json' | 'yaml' | 'name',
-  opts: { headers: boolean },
-): string {
-  if (output === 'json' || output === 'yaml') return renderStructured(endpoint, output);
-  if (output === 'name') return renderNames([endpoint.pod], 'pod');
-  return `${formatEndpoints([endpoint], output === 'wide', opts)}\n`;
+/** One room as allocate and deallocate print it: an endpoints row (table, wide), or pod/NAME; -o json is the row's object. */
+export function roomPrinters(opts: { headers: boolean }): Printers<Endpoint> {
+  return {
+    table: (e) => `${formatEndpoints([e], false, opts)}\n`,
+    wide: (e) => `${formatEndpoints([e], true, opts)}\n`,
+    name: (e) => renderNames([e.pod], 'pod'),
+  };
 }
