@@ -100,6 +100,12 @@ Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is
       table: (r) => line(formatCerts(r, { headers: !flags['no-headers'] })),
     });
 
+    this.judge(report);
+    return shown;
+  }
+
+  /** The exit code of what was read: 11 expired or invalid, 12 expiring, and 5 when the cluster was not reached. */
+  private judge(report: CertsReport): void {
     const worst = worstStatus(report.certificates);
     if (worst === 'expired' || worst === 'invalid') this.exit(ExitCode.CERTS_EXPIRED);
     if (worst === 'expiring') this.exit(ExitCode.CERTS_EXPIRING);
@@ -111,6 +117,5 @@ Exit codes: 0 all ok; 11 something expires within --warn-within; 12 something is
         'Check that the API server is up, or pass --offline to check only local files.',
       );
     }
-    return shown;
   }
 }

@@ -18,6 +18,7 @@ import {
   selectRows,
   type Endpoint,
 } from '../core/endpoints.js';
+import type { NodePortScopeWarning } from '../core/nodeport-scope.js';
 import { interceptedAddresses } from '../core/probe.js';
 import { UsageError } from '../errors.js';
 import type { EndpointsReport } from '../ops/endpoints.js';
@@ -95,20 +96,11 @@ The node address is the first of --address-type the node has. A warning goes to 
   async run(): Promise<EndpointsReport | undefined> {
     const { args, flags } = await this.parse(Endpoints);
     const { probeRows, readEndpoints } = await import('../ops/endpoints.js');
-    const { formatAddresses, formatEndpoints, formatInternalOnly, formatMoves, formatScopeWarning } =
-      await import('../output/endpoints.js');
-    const { line, renderNames } = await import('../output/format.js');
+    const { formatMoves } = await import('../output/endpoints.js');
     const types = parseAddressTypes(flags['address-type']);
     if (typeof types === 'string') throw new UsageError(types);
     const probeMs = flags['probe-timeout'].ms;
     if (flags.watch) {
-      if (flags.output === 'addresses')
-        throw new UsageError(
-          '--watch does not combine with -o addresses',
-          'Use --watch -o json: one change per line.',
-        );
-      if (flags.probe)
-        throw new UsageError('--watch does not combine with --probe', 'Probe a snapshot: drop --watch.');
       await this.watch(args.release, flags, types);
       return undefined;
     }
@@ -132,15 +124,18 @@ The node address is the first of --address-type the node has. A warning goes to 
       rows = probed.rows;
     }
     const shown = { ...report, endpoints: rows };
+    await this.warnAbout(shown, scopeWarning);
+    await this.show(shown, flags);
+    return shown;
+  }
 
-    if (!report.nodesVisible) this.printer.warn('not allowed to list nodes: node addresses are unknown');
-    // An address type chosen explicitly is the user's call (a cloud's NAT): the warning would say nothing new.
-    if (scopeWarning && !explicitAddressType(this.argv)) {
-      const text = formatScopeWarning(scopeWarning, new Set(rows.map((r) => r.pod)));
-      if (text) this.printer.warn(text);
-    }
-    const internal = formatInternalOnly(internalOnly(rows));
-    if (internal) this.printer.warn(internal);
+  /** The rows as -o asks: the table (wide), the addresses, the pod names, or the report as json or yaml. */
+  private async show(
+    shown: EndpointsReport,
+    flags: Interfaces.InferredFlags<typeof Endpoints.flags>,
+  ): Promise<void> {
+    const { formatAddresses, formatEndpoints } = await import('../output/endpoints.js');
+    const { line, renderNames } = await import('../output/format.js');
     const headers = !flags['no-headers'];
     await this.print(shown, flags.output, {
       table: (r) => line(formatEndpoints(r.endpoints, false, { headers })),
@@ -155,7 +150,23 @@ The node address is the first of --address-type the node has. A warning goes to 
           'pod',
         ),
     });
-    return shown;
+  }
+
+  /** The warnings on stderr about the rows shown: nodes unseen, addresses kube-proxy refuses, rooms with only an internal address. */
+  private async warnAbout(
+    shown: EndpointsReport,
+    scopeWarning: NodePortScopeWarning | undefined,
+  ): Promise<void> {
+    const { formatInternalOnly, formatScopeWarning } = await import('../output/endpoints.js');
+    const rows = shown.endpoints;
+    if (!shown.nodesVisible) this.printer.warn('not allowed to list nodes: node addresses are unknown');
+    // An address type chosen explicitly is the user's call (a cloud's NAT): the warning would say nothing new.
+    if (scopeWarning && !explicitAddressType(this.argv)) {
+      const text = formatScopeWarning(scopeWarning, new Set(rows.map((r) => r.pod)));
+      if (text) this.printer.warn(text);
+    }
+    const internal = formatInternalOnly(internalOnly(rows));
+    if (internal) this.printer.warn(internal);
   }
 
   /** Addresses where the control connection answered: no TCP verdict there can be trusted. */
@@ -172,6 +183,7 @@ The node address is the first of --address-type the node has. A warning goes to 
     flags: Interfaces.InferredFlags<typeof Endpoints.flags>,
     addressTypes: string[],
   ): Promise<void> {
+    refuseWithWatch(flags);
     const { watchEndpoints } = await import('../ops/endpoints-watch.js');
     const { formatInternalOnly, formatWatchEvent, formatWatchFrame } = await import('../output/endpoints.js');
     const { renderNames } = await import('../output/format.js');
@@ -241,4 +253,15 @@ The node address is the first of --address-type the node has. A warning goes to 
       process.stdout.off('error', onSignal);
     }
   }
+}
+
+/** The flags --watch does not combine with: exit 2. */
+function refuseWithWatch(flags: { output: string; probe: boolean }): void {
+  if (flags.output === 'addresses')
+    throw new UsageError(
+      '--watch does not combine with -o addresses',
+      'Use --watch -o json: one change per line.',
+    );
+  if (flags.probe)
+    throw new UsageError('--watch does not combine with --probe', 'Probe a snapshot: drop --watch.');
 }

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 
 import { BaseCommand } from '../base-command.js';
 import {
@@ -161,10 +161,45 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     const { args, flags } = await this.parse(Install);
     const { runInstall } = await import('../ops/install.js');
     const { Progress } = await import('../output/progress.js');
-    const { formatChange } = await import('../output/change.js');
     const { inUseLine } = await import('../output/scale.js');
-    const req: InstallRequest = {
-      release: args.release,
+    const req = await this.request(args.release, flags);
+    if (flags['wait-reachable'] && !flags.wait)
+      throw new UsageError('--wait-reachable needs the wait for the pods: drop --no-wait');
+    if (flags['dry-run']) {
+      await this.dryRun(req, flags.output);
+      return;
+    }
+    const res = await Progress.during((progress) =>
+      runInstall({
+        ...req,
+        onProgress: (p) => {
+          progress.update(progressLine(p));
+        },
+        onWaitingInUse: (inUse) => {
+          progress.update(inUseLine(inUse));
+        },
+      }),
+    );
+    this.printer.success(`release ${res.release} is installed in namespace ${res.namespace}`);
+    if (!flags.wait) {
+      this.printer.info(
+        `not waiting for the pods; see them with: kubectl expose-pods endpoints ${res.release} -n ${res.namespace}`,
+      );
+      return;
+    }
+    const where = { release: res.release, ...kubeFlagValues(flags), namespace: res.namespace };
+    if (flags['wait-reachable']) await this.waitReachable(where, flags.timeout.text);
+    await this.showEndpoints(where, res.redis ?? false);
+  }
+
+  /** The install as ops takes it: the values flags and shortcuts, the wait, and the plan and confirmation callbacks. */
+  private async request(
+    release: string,
+    flags: Interfaces.InferredFlags<typeof Install.flags>,
+  ): Promise<InstallRequest> {
+    const { formatChange } = await import('../output/change.js');
+    return {
+      release,
       kube: kubeFlagValues(flags),
       helmBinary: flags['helm-binary'],
       values: {
@@ -194,34 +229,6 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       },
       confirm: this.confirmer(flags.yes),
     };
-
-    if (flags['wait-reachable'] && !flags.wait)
-      throw new UsageError('--wait-reachable needs the wait for the pods: drop --no-wait');
-    if (flags['dry-run']) {
-      await this.dryRun(req, flags.output);
-      return;
-    }
-    const res = await Progress.during((progress) =>
-      runInstall({
-        ...req,
-        onProgress: (p) => {
-          progress.update(progressLine(p));
-        },
-        onWaitingInUse: (inUse) => {
-          progress.update(inUseLine(inUse));
-        },
-      }),
-    );
-    this.printer.success(`release ${res.release} is installed in namespace ${res.namespace}`);
-    if (!flags.wait) {
-      this.printer.info(
-        `not waiting for the pods; see them with: kubectl expose-pods endpoints ${res.release} -n ${res.namespace}`,
-      );
-      return;
-    }
-    const where = { release: res.release, ...kubeFlagValues(flags), namespace: res.namespace };
-    if (flags['wait-reachable']) await this.waitReachable(where, flags.timeout.text);
-    await this.showEndpoints(where, res.redis ?? false);
   }
 
   /** --dry-run: the rendered objects on stdout (YAML, a JSON List, or their names), and how they were checked. */

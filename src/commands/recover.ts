@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 
 import { BaseCommand } from '../base-command.js';
 import {
@@ -66,9 +66,7 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
   async run(): Promise<RecoverResult> {
     const { args, flags } = await this.parse(Recover);
     const { runRecover } = await import('../ops/recover.js');
-    const { renderNames } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
-    const { formatLostPods, formatReplacements } = await import('../output/recover.js');
     const timeoutMs = flags.timeout.ms;
     const action: RecoverAction | undefined = flags['force-delete']
       ? 'force-delete'
@@ -94,20 +92,31 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
         confirm: this.confirmer(flags.yes),
       }),
     );
+    await this.show(result, flags);
+    return result;
+  }
+
+  /** -o json, yaml or name; otherwise the pods on lost nodes, what was done, and where each replacement runs. */
+  private async show(
+    result: RecoverResult,
+    flags: Interfaces.InferredFlags<typeof Recover.flags>,
+  ): Promise<void> {
+    const { renderNames } = await import('../output/format.js');
+    const { formatLostPods, formatReplacements } = await import('../output/recover.js');
     if (flags.output !== 'table') {
       await this.print(result, flags.output, { name: (r) => renderNames(r.targets, 'pod') });
-      return result;
+      return;
     }
     if (!result.pods.some((p) => p.state === 'stuck' || p.state === 'at-risk')) {
       this.printer.success(`no pod of release ${result.release} is on a lost node`);
-      return result;
+      return;
     }
     this.log(formatLostPods(result, { headers: !flags['no-headers'] }));
     if (!result.action) {
       this.printer.info(
         `Recover with --force-delete (the pod) or --out-of-service (the node): kubectl expose-pods recover ${result.release} -n ${result.namespace} --help`,
       );
-      return result;
+      return;
     }
     for (const n of result.taintedNodes) {
       this.printer.info(
@@ -116,6 +125,5 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
     }
     this.printer.success(`recovered ${result.replacements.length} pod(s):`);
     this.log(formatReplacements(result, { headers: !flags['no-headers'] }));
-    return result;
   }
 }

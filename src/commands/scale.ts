@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 
 import { BaseCommand } from '../base-command.js';
 import {
@@ -84,9 +84,8 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
   async run(): Promise<ScaleResult> {
     const { args, flags } = await this.parse(Scale);
     const { runScale } = await import('../ops/scale.js');
-    const { renderNames } = await import('../output/format.js');
     const { Progress } = await import('../output/progress.js');
-    const { formatChanges, formatPlan, inUseLine, names } = await import('../output/scale.js');
+    const { formatPlan, inUseLine } = await import('../output/scale.js');
     const text = flags.output === 'text';
     const result = await Progress.during((progress) =>
       runScale({
@@ -114,6 +113,17 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
         },
       }),
     );
+    await this.show(result, flags);
+    return result;
+  }
+
+  /** -o json, yaml or name (after --wait-reachable); otherwise the outcome, the endpoints that changed, and the PVCs. */
+  private async show(
+    result: ScaleResult,
+    flags: Interfaces.InferredFlags<typeof Scale.flags>,
+  ): Promise<void> {
+    const { renderNames } = await import('../output/format.js');
+    const { formatChanges, names } = await import('../output/scale.js');
     const { plan } = result;
     const reachable =
       flags['wait-reachable'] && result.applied && !flags['dry-run'] && plan.to > 0
@@ -123,19 +133,19 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
               flags.timeout.text,
             )
         : undefined;
-    if (!text) {
+    if (flags.output !== 'text') {
       if (reachable) await reachable();
       // -o name: as kubectl scale -o name, the object scaled.
       await this.print(result, flags.output, {
         name: (r) => renderNames([r.plan.statefulSet], 'statefulset.apps'),
       });
-      return result;
+      return;
     }
     if (flags['dry-run']) {
       this.printer.success('dry run: the checks passed and nothing was changed');
-      return result;
+      return;
     }
-    if (!result.applied) return result;
+    if (!result.applied) return;
     this.printer.success(
       `release ${plan.release} scaled to ${plan.to} in namespace ${plan.namespace}${result.revision ? ` (revision ${result.revision})` : ''}`,
     );
@@ -147,6 +157,5 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
         `kept PVCs ${names(plan.pvcsLeftBehind)}: scaling up again reattaches them to the same ordinals`,
       );
     }
-    return result;
   }
 }

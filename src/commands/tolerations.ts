@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Flags, type Interfaces } from '@oclif/core';
 
 import { BaseCommand } from '../base-command.js';
 import {
@@ -83,44 +83,12 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
 
   async run(): Promise<TolerationsReport> {
     const { args, flags } = await this.parse(Tolerations);
-    const { parseTolerationSeconds, readTolerations, setTolerations } = await import('../ops/tolerations.js');
-    const { Progress } = await import('../output/progress.js');
+    const { readTolerations } = await import('../ops/tolerations.js');
     const { line, renderNames } = await import('../output/format.js');
-    const { formatTolerations, formatTolerationsChange } = await import('../output/tolerations.js');
+    const { formatTolerations } = await import('../output/tolerations.js');
     const graceMs = flags['node-monitor-grace-period'].ms;
-    if (flags['not-ready'] !== undefined || flags.unreachable !== undefined) {
-      const seconds = (flag: string, v: string | undefined) => {
-        if (v === undefined) return undefined;
-        const s = parseTolerationSeconds(flag, v);
-        if (typeof s === 'string') throw new UsageError(s);
-        return s;
-      };
-      const notReadySeconds = seconds('--not-ready', flags['not-ready']);
-      const unreachableSeconds = seconds('--unreachable', flags.unreachable);
-      const changed = await Progress.during((progress) =>
-        setTolerations({
-          release: args.release,
-          kube: kubeFlagValues(flags),
-          helmBinary: flags['helm-binary'],
-          notReadySeconds,
-          unreachableSeconds,
-          timeout: flags.timeout.text,
-          deleteInUse: flags['delete-in-use'],
-          warn: (m) => {
-            this.printer.warn(m);
-          },
-          onProgress: (p) => {
-            progress.update(progressLine(p));
-          },
-          onChange: (c) => {
-            this.printer.info(formatTolerationsChange(c));
-          },
-          confirm: this.confirmer(flags.yes),
-        }),
-      );
-      if (changed) this.printer.success(`release ${args.release} updated; the pods now tolerate:`);
-      else this.printer.info(`release ${args.release} already has these values; nothing to change`);
-    }
+    if (flags['not-ready'] !== undefined || flags.unreachable !== undefined)
+      await this.change(args.release, flags);
     const report = await readTolerations({
       release: args.release,
       kube: kubeFlagValues(flags),
@@ -140,5 +108,46 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
       );
     }
     return report;
+  }
+
+  /** --not-ready and --unreachable: the values set through the release, its pods restarted after a yes. */
+  private async change(
+    release: string,
+    flags: Interfaces.InferredFlags<typeof Tolerations.flags>,
+  ): Promise<void> {
+    const { parseTolerationSeconds, setTolerations } = await import('../ops/tolerations.js');
+    const { Progress } = await import('../output/progress.js');
+    const { formatTolerationsChange } = await import('../output/tolerations.js');
+    const seconds = (flag: string, v: string | undefined) => {
+      if (v === undefined) return undefined;
+      const s = parseTolerationSeconds(flag, v);
+      if (typeof s === 'string') throw new UsageError(s);
+      return s;
+    };
+    const notReadySeconds = seconds('--not-ready', flags['not-ready']);
+    const unreachableSeconds = seconds('--unreachable', flags.unreachable);
+    const changed = await Progress.during((progress) =>
+      setTolerations({
+        release,
+        kube: kubeFlagValues(flags),
+        helmBinary: flags['helm-binary'],
+        notReadySeconds,
+        unreachableSeconds,
+        timeout: flags.timeout.text,
+        deleteInUse: flags['delete-in-use'],
+        warn: (m) => {
+          this.printer.warn(m);
+        },
+        onProgress: (p) => {
+          progress.update(progressLine(p));
+        },
+        onChange: (c) => {
+          this.printer.info(formatTolerationsChange(c));
+        },
+        confirm: this.confirmer(flags.yes),
+      }),
+    );
+    if (changed) this.printer.success(`release ${release} updated; the pods now tolerate:`);
+    else this.printer.info(`release ${release} already has these values; nothing to change`);
   }
 }

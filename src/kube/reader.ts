@@ -221,15 +221,16 @@ async function boundPodsPerNode(kube: ResolvedKube): Promise<Map<string, number>
  * (404) and users who may not list them (403) get the reason instead.
  */
 async function readServiceIPs(kube: ResolvedKube): Promise<BudgetObjects['serviceIPs']> {
-  const { networking, server } = await kubeApis(kube);
+  const { networking, server, metadataOnly } = await kubeApis(kube);
   try {
     const [cidrs, addresses] = await Promise.all([
       readOnce(kube, 'list servicecidrs', () => networking.listServiceCIDR()),
-      readOnce(kube, 'list ipaddresses', () => networking.listIPAddress()),
+      // An IPAddress is named by its IP: names alone count them (one per ClusterIP, thousands at fleet size).
+      readOnce(kube, 'list ipaddresses', () => networking.listIPAddress({}, metadataOnly.list)),
     ]);
     return {
       cidrs: cidrs.items.map((c) => ({ name: c.metadata?.name ?? '', cidrs: c.spec?.cidrs ?? [] })),
-      addresses: addresses.items.map((a) => a.metadata?.name ?? '').filter(Boolean),
+      addresses: metadataNames(addresses).filter(Boolean),
     };
   } catch (e) {
     const err = toKubeError(e, 'list servicecidrs and ipaddresses', server);

@@ -122,6 +122,8 @@ function expectAll(
       .get('/apis/networking.k8s.io/v1/servicecidrs')
       .reply(200, list([{ metadata: { name: 'kubernetes' }, spec: { cidrs: ['10.96.0.0/16'] } }]))
       .get('/apis/networking.k8s.io/v1/ipaddresses')
+      // Counted by name (an IPAddress is named by its IP): metadata only.
+      .matchHeader('accept', METADATA_ONLY_ACCEPT.list)
       .reply(200, list([{ metadata: { name: '10.96.0.1' } }, { metadata: { name: '10.96.0.10' } }]))
       .get('/api/v1/namespaces/game/secrets/rooms-expose-pods-redis')
       // Whether it exists, not what it holds: metadata only.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -154,5 +154,32 @@ describe('the layer rule: each floor imports only downwards', () => {
       { filePath: path.join(ROOT, 'src/ops/status.ts') },
     );
     assert.ok(!fsRead?.messages.some((m) => /kube\/reader/.test(m.message)));
+  });
+});
+
+describe('commands stay thin', () => {
+  it("no command's run() is over 40 lines: it parses, calls one ops function, and prints", async () => {
+    const ts = (await import('typescript')).default;
+    const dir = path.join(ROOT, 'src/commands');
+    const long: string[] = [];
+    let seen = 0;
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(path.join(dir, file), 'utf8');
+      const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+      const visit = (node: import('typescript').Node): void => {
+        if (ts.isMethodDeclaration(node) && node.name.getText(sf) === 'run' && node.body) {
+          seen++;
+          const lines =
+            sf.getLineAndCharacterOfPosition(node.body.getEnd()).line -
+            sf.getLineAndCharacterOfPosition(node.body.getStart(sf)).line -
+            1;
+          if (lines > 40) long.push(`${file}: ${lines} lines`);
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(sf);
+    }
+    assert.ok(seen >= 14, `found ${seen} run() methods`);
+    assert.deepEqual(long, []);
   });
 });
