@@ -93,6 +93,22 @@ function median(xs: number[]): number {
 /** helm 4, as a user runs it against the release. */
 const helm = (...args: string[]) => sh(TOOLS.HELM4, args, { env });
 
+/** A bare helm upgrade of the release to `n` rooms, its values reused, waiting for the pods. */
+const helmScale = (n: number) =>
+  helm(
+    'upgrade',
+    RELEASE,
+    CHART,
+    '-n',
+    NS,
+    '--reuse-values',
+    '--set',
+    `room.replicas=${n}`,
+    '--wait',
+    '--timeout',
+    '10m',
+  );
+
 /**
  * The same step of STEP rooms, three ways, each timed from SMALL and put back
  * afterwards (untimed): our scale; a bare helm upgrade of the same change; and
@@ -132,36 +148,8 @@ function stepThreeWays(): { ours: number[]; helm: number[]; kubectl: number[] } 
       plugin('scale', RELEASE, '-n', NS, '--replicas', String(to), '--yes', '--timeout', '10m').seconds,
     );
     plugin('scale', RELEASE, '-n', NS, '--replicas', String(SMALL), '--yes', '--timeout', '10m');
-    out.helm.push(
-      timed(() =>
-        helm(
-          'upgrade',
-          RELEASE,
-          CHART,
-          '-n',
-          NS,
-          '--reuse-values',
-          '--set',
-          `room.replicas=${to}`,
-          '--wait',
-          '--timeout',
-          '10m',
-        ),
-      ),
-    );
-    helm(
-      'upgrade',
-      RELEASE,
-      CHART,
-      '-n',
-      NS,
-      '--reuse-values',
-      '--set',
-      `room.replicas=${SMALL}`,
-      '--wait',
-      '--timeout',
-      '10m',
-    );
+    out.helm.push(timed(() => helmScale(to)));
+    helmScale(SMALL);
     out.kubectl.push(
       timed(() => {
         const r = spawnSync(TOOLS.KUBECTL, ['apply', '-f', '-'], {

@@ -33,3 +33,13 @@ export async function pollUntil<T>(
     );
   }
 }
+
+/**
+ * How long to wait before the next progress poll, after one that took
+ * `lastPollMs`: a second, or five times as long as the poll took, so that
+ * watching a fleet (thousands of pods a list) takes at most a sixth of the
+ * time and leaves the machine to the work it watches.
+ */
+export function progressInterval(lastPollMs: number, minMs = 1000): number {
+  return Math.max(minMs, Math.round(lastPollMs * 5));
+}

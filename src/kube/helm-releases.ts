@@ -183,14 +183,14 @@ async function readRevision(
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The release's newest revision number, from the names and labels of its release Secrets alone; 0 when none. */
+/** The release's newest revision and its status, from the names and labels of its release Secrets alone. */
 export async function newestRevision(
   kube: ResolvedKube,
   namespace: string,
   release: string,
-): Promise<number> {
+): Promise<{ revision: number; status: string } | undefined> {
   const [meta] = newestRevisions(await listReleaseSecrets(kube, namespace, `owner=helm,name=${release}`));
-  return meta?.revision ?? 0;
+  return meta && { revision: meta.revision, status: meta.status };
 }
 
 /**

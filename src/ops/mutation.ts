@@ -677,8 +677,12 @@ export async function withReleaseChange<T>(
     let status = 'none';
     if (record) {
       await awaitOrphanedHelm(lock, req.orphanWaitMs, req.warn);
-      // Read again under the lock: another command may have changed it before we held it.
-      if (lock) record = (await readOurRelease(kube, namespace, req.release)) ?? record;
+      // Looked at again under the lock (names and labels only): read again only if it changed before we held it.
+      if (lock) {
+        const now = await newestRevision(kube, namespace, req.release);
+        if (now?.revision !== record.revision || now.status !== record.status)
+          record = (await readOurRelease(kube, namespace, req.release)) ?? record;
+      }
       status = req.dryRun
         ? record.status
         : await settleRelease(helm, req.release, target, record, lock?.previous, req.warn);
@@ -699,7 +703,7 @@ export async function withReleaseChange<T>(
       status,
       signal,
       confirm: (ask) => req.confirm({ ...ask, cluster: describeCluster(cluster) }),
-      revision: () => newestRevision(kube, namespace, req.release),
+      revision: async () => (await newestRevision(kube, namespace, req.release))?.revision ?? 0,
       preview: (change) => previewChange(open, change),
       apply: (change, opts) => applyChange(open, change, opts),
     });

@@ -1,4 +1,5 @@
 /** Waiting on a release: live progress while helm waits, and what a timeout leaves out (the pods that are not ready, and why). */
+import { progressInterval } from '../core/poll.js';
 import { installProgress, type InstallProgress } from '../core/progress.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { pollReads, refreshReads } from '../kube/api.js';
@@ -39,10 +40,8 @@ export async function explainTimeout(e: ExposePodsError, req: ReleaseRef): Promi
   }
 }
 
-const POLL_MS = 1000;
-
 /**
- * Reports progress every second until helm settles, then once more when it
+ * Reports progress every second (longer when a poll is slow: progressInterval) until helm settles, then once more when it
  * succeeded, so the last line shows the state helm waited for even when helm
  * was quicker than the first poll. A failed poll is skipped, never fatal.
  */
@@ -75,10 +74,12 @@ export async function pollProgress(
     }
   };
   while (!state.settled && !signal?.aborted) {
+    const t0 = Date.now();
     await poll();
     // The interval ends early when helm does, and its timer never holds the process open.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([finished, new Promise((r) => (timer = setTimeout(r, POLL_MS)))]);
+    const interval = progressInterval(Date.now() - t0);
+    await Promise.race([finished, new Promise((r) => (timer = setTimeout(r, interval)))]);
     clearTimeout(timer);
   }
   if (state.succeeded) await poll();

@@ -52,6 +52,9 @@ const manifest = (replicas: number, base: number) =>
 
 const LEASES = '/apis/coordination.k8s.io/v1/namespaces/game/leases';
 
+/** How many times the session read the release Secret whole (the payload, not the names). */
+let payloadReads = 0;
+
 /** Helm's release Secret of rooms, revision 2, deployed: listed by name and labels, then read whole. */
 function releaseSecret(scope: nock.Scope, config: Record<string, unknown>): nock.Scope {
   const name = 'sh.helm.release.v1.rooms.v2';
@@ -67,9 +70,12 @@ function releaseSecret(scope: nock.Scope, config: Record<string, unknown>): nock
     .query({ labelSelector: 'owner=helm,name=rooms' })
     .reply(200, { items: [{ metadata: { name, namespace: 'game', labels } }] })
     .get(`/api/v1/namespaces/game/secrets/${name}`)
-    .reply(200, {
-      metadata: { name, namespace: 'game', labels },
-      data: { release: Buffer.from(release).toString('base64') },
+    .reply(200, () => {
+      payloadReads++;
+      return {
+        metadata: { name, namespace: 'game', labels },
+        data: { release: Buffer.from(release).toString('base64') },
+      };
     });
 }
 
@@ -133,6 +139,7 @@ describe('the change path (fake helm, nock API server)', () => {
     process.env.FAKE_HELM_STATE = state;
     writeFileSync(path.join(state, 'calls.jsonl'), '');
     // The release as its newest release Secret records it (revision 2, deployed): the session reads it, not helm.
+    payloadReads = 0;
     releaseSecret(nock(FAKE_SERVER).persist(), {
       room: { replicas: 2, failover: { notReadySeconds: 10 } },
       expose: { nodePortBase: 31000 },
@@ -246,6 +253,8 @@ describe('the change path (fake helm, nock API server)', () => {
       },
     ]);
     assert.match(preview.cluster, /^namespace game of context \S+ \(https:\/\/k8s\.test:6443\)$/);
+    // Read whole once: under the lock only its names are looked at again, and they had not changed.
+    assert.equal(payloadReads, 1);
     assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
     const dry = calls().find((c) => c.args[0] === 'upgrade');
     assert.ok(dry);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { pollUntil } from '../../src/core/poll.js';
+import { pollUntil, progressInterval } from '../../src/core/poll.js';
 
 /** A check that answers undefined `misses` times, then `value`, counting its calls. */
 function after<T>(misses: number, value: T) {
@@ -82,5 +82,20 @@ describe('pollUntil: every wait on the cluster', () => {
       throw new Error('403 forbidden');
     };
     await assert.rejects(pollUntil(check, { timeoutMs: 1000, intervalMs: 1 }), /403 forbidden/);
+  });
+});
+
+describe('progressInterval: watching a fleet takes at most a sixth of the time', () => {
+  it('a second while polls are quick; five times the poll once it takes more than 200 ms', () => {
+    const cases: [number, number][] = [
+      [0, 1000],
+      [150, 1000],
+      [200, 1000],
+      [201, 1005],
+      [400, 2000],
+      [1000, 5000],
+    ];
+    for (const [poll, wait] of cases) assert.equal(progressInterval(poll), wait, `a poll of ${poll} ms`);
+    assert.equal(progressInterval(100, 250), 500);
   });
 });
