@@ -244,14 +244,16 @@ try {
     'the same objects, by label',
   );
 
+  // The first right after the scale (the control plane still settling), then the median of three.
   const status = plugin('status', RELEASE, '-n', NS);
+  const settled = median([1, 2, 3].map(() => plugin('status', RELEASE, '-n', NS).seconds));
   const json = JSON.parse(plugin('status', RELEASE, '-n', NS, '-o', 'json').stdout) as {
     budget: { nodePorts?: { used: number; total: number }; podSlots?: { used: number; total: number } };
   };
   row(
     `status at ${LARGE}`,
     status.seconds,
-    `${status.stdout.split('\n').length} lines; NodePorts ${json.budget.nodePorts?.used ?? '?'} of ${json.budget.nodePorts?.total ?? '?'}, pod slots ${json.budget.podSlots?.used ?? '?'} of ${json.budget.podSlots?.total ?? '?'}`,
+    `median of 3 more: ${settled.toFixed(1)} s; ${status.stdout.split('\n').length} lines; NodePorts ${json.budget.nodePorts?.used ?? '?'} of ${json.budget.nodePorts?.total ?? '?'}, pod slots ${json.budget.podSlots?.used ?? '?'} of ${json.budget.podSlots?.total ?? '?'}`,
   );
 
   const down = plugin('scale', RELEASE, '-n', NS, '--replicas', String(SMALL), '--yes', '--timeout', '15m');
