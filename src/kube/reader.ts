@@ -859,3 +859,16 @@ export async function readOwnership(
   }
   return live;
 }
+
+/**
+ * The API server's version (GET /version, which every user may read): what a
+ * chart rendered locally is rendered for, so its kubeVersion constraint is
+ * checked against the cluster, not against the version helm was built with.
+ */
+export async function serverVersion(kube: ResolvedKube): Promise<string> {
+  const { k8s, config, call } = await kubeApis(kube);
+  const v = await readOnce(kube, 'get version', () =>
+    call('get version', new k8s.VersionApi(config).getCode()),
+  );
+  return v.gitVersion;
+}

@@ -44,7 +44,13 @@ import { CHART_NAME } from '../core/release.js';
 import { newestRevision, readHelmRelease, type HelmReleaseRecord } from '../kube/helm-releases.js';
 import { serverDryRun } from '../kube/apply.js';
 import { deleteServiceExactly } from '../kube/writes.js';
-import { listReleaseServices, readChangeObjects, readOwnership, type ChangeObjects } from '../kube/reader.js';
+import {
+  listReleaseServices,
+  readChangeObjects,
+  readOwnership,
+  serverVersion,
+  type ChangeObjects,
+} from '../kube/reader.js';
 import { refreshReads } from '../kube/api.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { requireChangePermissions } from '../kube/access.js';
@@ -406,15 +412,26 @@ async function renderChange(s: OpenSession, change: ChangeSpec): Promise<HelmRel
   const chart = await bundledChartPath();
   const v = changeValues(s, change);
   if (change.set && !change.resetValues && s.exists) {
-    const [manifest, defaults] = await Promise.all([
-      helmOrThrow(
-        cluster.helm,
-        'template',
-        ['template', req.release, chart, '--namespace', cluster.namespace, ...v.args],
-        { stdin: v.stdin, signal: s.signal },
-      ),
+    // Rendered for the cluster's version: the chart's kubeVersion is checked as the upgrade will check it.
+    const [kubeVersion, defaults] = await Promise.all([
+      serverVersion(cluster.kube),
       bundledChartDefaults(chart),
     ]);
+    const manifest = await helmOrThrow(
+      cluster.helm,
+      'template',
+      [
+        'template',
+        req.release,
+        chart,
+        '--namespace',
+        cluster.namespace,
+        '--kube-version',
+        kubeVersion,
+        ...v.args,
+      ],
+      { stdin: v.stdin, signal: s.signal },
+    );
     return { config: withSet(s.userValues, change.set), chart: defaults, manifest };
   }
   const out = await helmOrThrow(

@@ -1,0 +1,316 @@
+/**
+ * The projections of kube/views.ts: API objects in, the views core reasons
+ * about out. Pure, so tested from tables of objects, without nock.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import type { V1Deployment, V1Pod, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+
+import {
+  endpointViews,
+  endpointsInput,
+  nodeView,
+  ofRelease,
+  podView,
+  pvcView,
+  redisClaimOf,
+  redisSecretOf,
+  redisView,
+  roomObjectsOf,
+  serviceView,
+  statefulSetSummary,
+} from '../../src/kube/views.js';
+
+const NOT_MARKED = { allocated: false, draining: false };
+
+const pod = (
+  name: string,
+  o: { ready?: boolean; labels?: Record<string, string>; node?: string } = {},
+): V1Pod => ({
+  metadata: {
+    name,
+    uid: `uid-${name}`,
+    resourceVersion: '7',
+    creationTimestamp: new Date('2026-12-05T00:00:00Z'),
+    labels: o.labels ?? {},
+  },
+  spec: { nodeName: o.node ?? 'n1', containers: [] },
+  status: {
+    phase: 'Running',
+    podIP: '10.0.0.1',
+    conditions: [
+      o.ready === false
+        ? { type: 'Ready', status: 'False', reason: 'ContainersNotReady' }
+        : { type: 'Ready', status: 'True', lastTransitionTime: new Date('2026-12-05T00:00:03Z') },
+    ],
+    containerStatuses: [
+      { name: 'room', restartCount: 2, ready: o.ready !== false, image: 'x', imageID: '', started: true },
+    ],
+  },
+});
+
+const statefulSet = (
+  o: { annotations?: Record<string, string>; template?: Record<string, string> } = {},
+): V1StatefulSet => ({
+  metadata: { name: 'rooms-expose-pods', annotations: o.annotations ?? {} },
+  spec: {
+    replicas: 3,
+    serviceName: 'rooms-expose-pods-headless',
+    selector: {},
+    template: { metadata: { annotations: o.template ?? {} }, spec: { containers: [] } },
+  },
+  status: { replicas: 3, readyReplicas: 2, currentReplicas: 3 },
+});
+
+const service = (name: string, selectsPod?: string): V1Service => ({
+  metadata: { name, namespace: 'game', labels: { 'app.kubernetes.io/instance': 'rooms' } },
+  spec: {
+    type: 'NodePort',
+    externalTrafficPolicy: 'Local',
+    clusterIP: '10.96.0.9',
+    selector: selectsPod ? { 'statefulset.kubernetes.io/pod-name': selectsPod } : {},
+    ports: [{ port: 7777, nodePort: 31000 }],
+  },
+});
+
+const redis = (o: { secret?: string; claim?: string }): V1Deployment => ({
+  metadata: { name: 'rooms-expose-pods-redis' },
+  spec: {
+    selector: {},
+    template: {
+      spec: {
+        containers: [
+          { name: 'sidecar', env: [{ name: 'OTHER', value: 'x' }] },
+          {
+            name: 'redis',
+            env: o.secret
+              ? [
+                  {
+                    name: 'REDIS_PASSWORD',
+                    valueFrom: { secretKeyRef: { name: o.secret, key: 'redis-password' } },
+                  },
+                ]
+              : [],
+          },
+        ],
+        volumes: o.claim
+          ? [
+              { name: 'config', configMap: { name: 'c' } },
+              { name: 'data', persistentVolumeClaim: { claimName: o.claim } },
+            ]
+          : [{ name: 'data', emptyDir: {} }],
+      },
+    },
+  },
+});
+
+describe('kube/views.ts: the API objects as core sees them (tables, no nock)', () => {
+  it('podView: readiness, the time to Ready, restarts, the reason a pod is not ready, and its marks', () => {
+    assert.deepEqual(podView(pod('rooms-expose-pods-0')), {
+      name: 'rooms-expose-pods-0',
+      phase: 'Running',
+      ready: true,
+      nodeName: 'n1',
+      podIP: '10.0.0.1',
+      terminating: false,
+      reason: undefined,
+      uid: 'uid-rooms-expose-pods-0',
+      resourceVersion: '7',
+      restarts: 2,
+      mark: NOT_MARKED,
+      readySeconds: 3,
+    });
+    const notReady = podView(pod('p', { ready: false, labels: { 'expose-pods.io/state': 'Allocated' } }));
+    assert.deepEqual(
+      [notReady.ready, notReady.reason, notReady.readySeconds, notReady.mark],
+      [false, 'ContainersNotReady', undefined, { allocated: true, draining: false }],
+    );
+    // A waiting container says more than the condition.
+    const waiting = pod('w', { ready: false });
+    const [container] = waiting.status?.containerStatuses ?? [];
+    if (container) container.state = { waiting: { reason: 'ImagePullBackOff' } };
+    assert.equal(podView(waiting).reason, 'ImagePullBackOff');
+    assert.equal(podView({ metadata: { name: 'x', deletionTimestamp: new Date() } }).terminating, true);
+    assert.deepEqual(podView({}), {
+      name: '',
+      phase: 'Unknown',
+      ready: false,
+      nodeName: undefined,
+      podIP: undefined,
+      terminating: false,
+      reason: undefined,
+      uid: undefined,
+      resourceVersion: undefined,
+      restarts: 0,
+      mark: NOT_MARKED,
+    });
+  });
+
+  it('serviceView and endpointViews: the pod a Service selects, its ports, and a slice with no endpoints', () => {
+    assert.deepEqual(serviceView(service('rooms-expose-pods-0', 'rooms-expose-pods-0')), {
+      name: 'rooms-expose-pods-0',
+      namespace: 'game',
+      type: 'NodePort',
+      selectsPod: 'rooms-expose-pods-0',
+      ports: [{ port: 7777, nodePort: 31000, protocol: 'TCP' }],
+      ingress: [],
+      release: 'rooms',
+      externalTrafficPolicy: 'Local',
+      healthCheckNodePort: undefined,
+      clusterIPs: ['10.96.0.9'],
+    });
+    assert.deepEqual(serviceView({ spec: { clusterIP: 'None' } }).clusterIPs, []);
+    assert.deepEqual(
+      endpointViews({
+        addressType: 'IPv4',
+        metadata: { labels: { 'kubernetes.io/service-name': 's0' } },
+        endpoints: [
+          { addresses: ['10.0.0.1'], conditions: { ready: true }, nodeName: 'n1' },
+          { addresses: ['10.0.0.2'], conditions: { ready: false } },
+        ],
+      }),
+      [
+        { service: 's0', addresses: ['10.0.0.1'], ready: true, nodeName: 'n1' },
+        { service: 's0', addresses: ['10.0.0.2'], ready: false, nodeName: undefined },
+      ],
+    );
+    // The API server sends "endpoints": null for a Service with no pod.
+    assert.deepEqual(endpointViews({ addressType: 'IPv4', endpoints: null } as never), []);
+  });
+
+  it('nodeView and pvcView: readiness, pod slots as a quantity, taints; a claim without status is Pending', () => {
+    assert.deepEqual(
+      nodeView({
+        metadata: { name: 'n1', labels: { zone: 'a' } },
+        spec: { unschedulable: true, taints: [{ key: 'k', effect: 'NoSchedule' }] },
+        status: {
+          allocatable: { pods: '1k' },
+          conditions: [{ type: 'Ready', status: 'True' }],
+          addresses: [{ type: 'InternalIP', address: '10.1.0.1' }],
+        },
+      }),
+      {
+        name: 'n1',
+        ready: true,
+        unschedulable: true,
+        allocatablePods: 1000,
+        addresses: [{ type: 'InternalIP', address: '10.1.0.1' }],
+        labels: { zone: 'a' },
+        taints: [{ key: 'k', effect: 'NoSchedule' }],
+      },
+    );
+    assert.equal(nodeView({ status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } }).ready, false);
+    assert.deepEqual(pvcView({ metadata: { name: 'data' } }), { name: 'data', phase: 'Pending' });
+  });
+
+  it("Redis: its Secret and claim from the Deployment (the chart's or the user's), and its view", () => {
+    const cases: [V1Deployment, string | undefined, string | undefined][] = [
+      [
+        redis({ secret: 'rooms-expose-pods-redis', claim: 'rooms-expose-pods-redis-data' }),
+        'rooms-expose-pods-redis',
+        'rooms-expose-pods-redis-data',
+      ],
+      [redis({ secret: 'mine' }), 'mine', undefined],
+      [redis({}), undefined, undefined],
+    ];
+    for (const [d, secret, claim] of cases) {
+      assert.equal(redisSecretOf(d), secret);
+      assert.equal(redisClaimOf(d), claim);
+    }
+    assert.deepEqual(
+      redisView(redis({ secret: 's', claim: 'c' }), [pod('r', { ready: false }), pod('r2')], true, {
+        metadata: { name: 'c' },
+        status: { phase: 'Bound' },
+      }),
+      {
+        podReady: true,
+        pvc: { name: 'c', phase: 'Bound' },
+        pvcExpected: true,
+        secretPresent: true,
+        secretName: 's',
+      },
+    );
+    assert.deepEqual(redisView(redis({}), [], false, undefined), {
+      podReady: false,
+      pvc: undefined,
+      pvcExpected: false,
+      secretPresent: false,
+      secretName: '',
+    });
+  });
+
+  it('statefulSetSummary: spec and status counts, the current count falling back to status.replicas', () => {
+    assert.deepEqual(statefulSetSummary(statefulSet()), {
+      name: 'rooms-expose-pods',
+      replicas: 3,
+      readyReplicas: 2,
+      currentReplicas: 3,
+    });
+    assert.deepEqual(statefulSetSummary({ status: { replicas: 4 } }), {
+      name: '',
+      replicas: 0,
+      readyReplicas: 0,
+      currentReplicas: 4,
+    });
+  });
+
+  it('ofRelease: one release and component among a namespace, by both labels', () => {
+    const o = (instance: string, component: string) => ({
+      metadata: {
+        labels: { 'app.kubernetes.io/instance': instance, 'app.kubernetes.io/component': component },
+      },
+    });
+    const items = [o('rooms', 'room'), o('rooms', 'redis'), o('other', 'room'), {}, { metadata: {} }];
+    assert.deepEqual(ofRelease(items, 'rooms', 'room'), [items[0]]);
+    assert.deepEqual(ofRelease(items, 'rooms', 'pod-service'), []);
+  });
+
+  it('endpointsInput and roomObjectsOf: nothing without a named StatefulSet; the headless name; safe-to-evict', () => {
+    assert.equal(endpointsInput('game', [], [], [], []), undefined);
+    assert.equal(
+      endpointsInput(
+        'game',
+        [{ spec: { replicas: 1, selector: {}, serviceName: 'x', template: {} } }],
+        [],
+        [],
+        [],
+      ),
+      undefined,
+    );
+    const input = endpointsInput(
+      'game',
+      [statefulSet()],
+      [pod('rooms-expose-pods-0')],
+      [service('s0', 'rooms-expose-pods-0')],
+      undefined,
+    );
+    assert.deepEqual(
+      input && { ...input, pods: input.pods.map((p) => p.name), services: input.services.map((s) => s.name) },
+      {
+        namespace: 'game',
+        workload: 'rooms-expose-pods',
+        headless: 'rooms-expose-pods-headless',
+        replicas: 3,
+        pods: ['rooms-expose-pods-0'],
+        services: ['s0'],
+        nodes: undefined,
+      },
+    );
+    const cases: [Parameters<typeof statefulSet>[0], boolean, boolean][] = [
+      [{}, true, false],
+      [{ annotations: { 'expose-pods.io/mark-safe-to-evict': 'false' } }, false, false],
+      [{ annotations: { 'expose-pods.io/mark-safe-to-evict': 'true' } }, true, false],
+      [{ template: { 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'true' } }, true, true],
+    ];
+    for (const [o, mark, templateSets] of cases) {
+      const r = roomObjectsOf('game', [statefulSet(o)], [], [], []);
+      assert.deepEqual(
+        [r?.markSafeToEvict, r?.templateSetsSafeToEvict],
+        [mark, templateSets],
+        JSON.stringify(o),
+      );
+    }
+    assert.equal(roomObjectsOf('game', [], [], [], []), undefined);
+  });
+});
