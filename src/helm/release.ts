@@ -1,7 +1,6 @@
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { CHART_NAME } from '../core/release.js';
-import { releaseValuesOf, type ChartValues } from '../core/chart-values.js';
-import type { HelmReleaseView, ReleaseValues } from '../core/status.js';
+import type { HelmReleaseView } from '../core/status.js';
 import { kubeArgs, listArgs, type KubeTarget } from './args.js';
 import { helmOrThrow, type Helm } from './helm.js';
 
@@ -47,16 +46,6 @@ export async function findRelease(helm: Helm, release: string, target: KubeTarge
     chart: entry.chart,
     appVersion: entry.app_version,
   };
-}
-
-/** The release's computed values (`helm get values --all`), as the one typed view of them. */
-export async function chartValues(helm: Helm, release: string, target: KubeTarget): Promise<ChartValues> {
-  return getValues(helm, release, target, true);
-}
-
-/** The computed values that matter for status and scaling (`helm get values --all`). */
-export async function releaseValues(helm: Helm, release: string, target: KubeTarget): Promise<ReleaseValues> {
-  return releaseValuesOf(await chartValues(helm, release, target));
 }
 
 /** `helm get values`: the values the user supplied (what a later upgrade must reuse), or all computed ones. */
