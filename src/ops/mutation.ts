@@ -400,18 +400,26 @@ export function withSet(
   return out;
 }
 
+/** Whether the change renders locally (renderChange): numbers alone, on the release's own values. */
+function rendersLocally(
+  s: OpenSession,
+  change: ChangeSpec,
+): change is ChangeSpec & { set: Record<string, number> } {
+  return change.set !== undefined && !change.resetValues && s.exists;
+}
+
 /**
  * The change rendered as Helm's release JSON: the user's values after it, the
  * chart's defaults and schema, the manifest. A change of numbers alone
  * (`set`) renders locally: helm template, the bundled chart's files, and
- * `createdObjectsInTheWay` in place of the ownership check of helm's dry run.
+ * previewChange's refuseObjectsInTheWay in place of the ownership check of helm's dry run.
  * Any other is helm's upgrade dry run (server), which parses -f files and --set itself.
  */
 async function renderChange(s: OpenSession, change: ChangeSpec): Promise<HelmReleaseJson> {
   const { req, cluster } = s;
   const chart = await bundledChartPath();
   const v = changeValues(s, change);
-  if (change.set && !change.resetValues && s.exists) {
+  if (rendersLocally(s, change)) {
     // Rendered for the cluster's version: the chart's kubeVersion is checked as the upgrade will check it.
     const [kubeVersion, defaults] = await Promise.all([
       serverVersion(cluster.kube),
@@ -485,7 +493,7 @@ async function previewChange(
   const rendered = parseManifest(rel.manifest ?? '');
   const beforeObjects = beforeText === undefined ? undefined : parseManifest(beforeText);
   // helm's dry run refuses an object in the way itself; a local render is checked here.
-  if (change.set && beforeObjects) await refuseObjectsInTheWay(s, beforeObjects, rendered);
+  if (rendersLocally(s, change) && beforeObjects) await refuseObjectsInTheWay(s, beforeObjects, rendered);
   const after = manifestView(rendered);
   const before = beforeObjects && manifestView(beforeObjects);
   const plan = planReleaseChange(
