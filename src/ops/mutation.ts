@@ -606,7 +606,7 @@ async function applyChange(
     signal: s.signal,
     onSpawn: (pid) => void s.lock?.noteHelm(pid, s.cluster.helm.path),
   });
-  const ref = { release: req.release, kube: cluster.kube, namespace };
+  const ref = { release: req.release, kube: cluster.kube };
   if (opts.wait && opts.onProgress) await pollProgress(ref, opts.onProgress, run, s.signal);
   let output: string;
   try {

@@ -10,13 +10,14 @@ import { readProgressObjects } from '../kube/reader.js';
 /** A release on the command's pinned cluster: every read of a wait goes through its kube. */
 export interface ReleaseRef {
   release: string;
+  /** The pinned cluster; its namespace is the release's. */
   kube: ResolvedKube;
-  namespace: string;
 }
 
 /** On a timeout, the pods that are not ready and why: the part of the answer helm leaves out. */
 export async function explainTimeout(e: ExposePodsError, req: ReleaseRef): Promise<ExposePodsError> {
-  const { kube, namespace } = req;
+  const { kube } = req;
+  const { namespace } = kube;
   try {
     refreshReads(kube);
     const objects = await readEndpointObjects(kube, namespace, req.release);
@@ -62,7 +63,8 @@ export async function pollProgress(
       state.settled = true;
     },
   );
-  const { kube, namespace } = req;
+  const { kube } = req;
+  const { namespace } = kube;
   const reads = pollReads(kube);
   const poll = async () => {
     try {
