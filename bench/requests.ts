@@ -26,6 +26,7 @@ const env = {
 };
 
 interface AuditEvent {
+  auditID: string;
   stage: string;
   verb: string;
   requestURI: string;
@@ -34,14 +35,15 @@ interface AuditEvent {
 
 const auditLines = (): string[] => readFileSync(AUDIT, 'utf8').split('\n').filter(Boolean);
 
-/** The requests of one command run: every completed request the audit log recorded meanwhile. */
+/** The requests of one command run: every request the audit log recorded meanwhile, once (a watch logs when it starts and when it ends). */
 function requestsOf(args: string[]): AuditEvent[] {
   const before = auditLines().length;
   sh(process.execPath, [CLI, ...args], { env });
   return auditLines()
     .slice(before)
     .map((l) => JSON.parse(l) as AuditEvent)
-    .filter((e) => e.stage === 'ResponseComplete' || (e.verb === 'watch' && e.stage === 'ResponseStarted'));
+    .filter((e) => e.stage === 'ResponseComplete' || (e.verb === 'watch' && e.stage === 'ResponseStarted'))
+    .filter((e, i, all) => all.findIndex((o) => o.auditID === e.auditID) === i);
 }
 
 const WRITES = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);

@@ -51,6 +51,8 @@ import {
   serviceView,
   statefulSetSummary,
   type RoomObjects,
+  progressObjectsOf,
+  type ProgressObjects,
 } from './views.js';
 
 /** The release has no StatefulSet here: not installed, or another namespace. */
@@ -542,38 +544,31 @@ export async function readEndpointObjects(
   return (await readRoomObjects(kube, namespace, release)).input;
 }
 
-export interface ProgressObjects {
-  workload: string;
-  replicas: number;
-  pods: PodView[];
-  /** undefined when the release has no Redis Deployment. */
-  redisPods?: PodView[];
-}
-
 /**
  * Four lists per poll (StatefulSet, its pods, Redis Deployment and pods);
  * undefined until the StatefulSet exists. A failed list is a KubeApiError that
- * names it, as every read of the release is.
+ * names it, as every read of the release is. A poll asks the API server's
+ * watch cache; `consistent` asks etcd, for the last word after helm's.
  */
 export async function readProgressObjects(
   kube: ResolvedKube,
   namespace: string,
   release: string,
+  opts: { consistent?: boolean } = {},
 ): Promise<ProgressObjects | undefined> {
-  const read = await releaseReader(kube, namespace, release, { cached: true });
-  const [set, pods, deployments, redisPods] = await Promise.all([
-    read.statefulSet(),
+  const read = await releaseReader(
+    kube,
+    namespace,
+    release,
+    opts.consistent ? { fresh: true } : { cached: true },
+  );
+  const [sets, pods, deployments, redisPods] = await Promise.all([
+    read.statefulSets(),
     read.roomPods(),
     read.redisDeployments(),
     read.redisPods(),
   ]);
-  if (!set?.metadata?.name) return undefined;
-  return {
-    workload: set.metadata.name,
-    replicas: set.spec?.replicas ?? 0,
-    pods: pods.items.map(podView),
-    redisPods: deployments.items.length ? redisPods.items.map(podView) : undefined,
-  };
+  return progressObjectsOf(sets.items, pods.items, deployments.items, redisPods.items);
 }
 
 /** The StatefulSet's template tolerations and its pods' live ones (admission defaults filled in): two lists. */

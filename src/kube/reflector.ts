@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import type { V1Node, V1Pod, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1Deployment, V1Node, V1Pod, V1Service, V1StatefulSet } from '@kubernetes/client-node';
 
 import { resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
 import { ExitCode } from '../errors.js';
@@ -8,7 +8,9 @@ import { kubeApis, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { endpointsInput } from './views.js';
 import { KubeApiError, toKubeError } from './errors.js';
-import type { ReleaseReader } from './reader.js';
+import { releaseReader, type ReleaseReader } from './reader.js';
+import type { ProgressObjects } from './views.js';
+import { progressObjectsOf } from './views.js';
 import { roomObjectsOf, type RoomObjects } from './views.js';
 import { nodeView } from './views.js';
 
@@ -206,18 +208,119 @@ export interface ReleaseReflectorsOptions {
 }
 
 type Common = Pick<ReflectorOptions<Watched>, 'watcher' | 'onChange' | 'onNotice' | 'backoffMs'>;
+type ListOf<T> = () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
+
+/**
+ * Reflectors that wake one waiter together: each change of any of them is
+ * counted, and a burst of changes (a scale, a node going away) settles into
+ * one wake-up. A watch refused for good ends the next wait with its error.
+ */
+abstract class ReflectorGroup {
+  /** Counts the changes seen: a view built at one version stays true until the next. */
+  version = 0;
+  private dirty = false;
+  private wake: (() => void) | undefined;
+  private fatal: Error | undefined;
+  protected readonly common: Common;
+
+  constructor(
+    protected readonly namespace: string,
+    private readonly release: string,
+    watcher: WatchClient,
+    opts: ReleaseReflectorsOptions,
+  ) {
+    this.common = {
+      watcher,
+      onChange: () => {
+        this.poke();
+      },
+      onNotice: opts.onNotice,
+      backoffMs: opts.backoffMs,
+    };
+  }
+
+  /** The reflectors watched; undefined ones are not (nodes a user may not list). */
+  protected abstract members(): (Reflector<Watched> | undefined)[];
+
+  /** A reflector of the release's objects of one component, listed by `list`. */
+  protected ofRelease<T extends Watched>(
+    resource: string,
+    group: string,
+    component: string,
+    list: ListOf<T>,
+  ): Reflector<T> {
+    const ns = encodeURIComponent(this.namespace);
+    return new Reflector<T>({
+      ...this.common,
+      what: `${resource} in namespace ${this.namespace}`,
+      path: `${group}/namespaces/${ns}/${resource}`,
+      labelSelector: releaseSelector(this.release, component),
+      list,
+    });
+  }
+
+  /** The first lists are done: no change is pending. */
+  protected listed(): void {
+    this.dirty = false;
+  }
+
+  /** Starts the watches; a watch that fails for good ends the next wait with its error. */
+  run(signal: AbortSignal): void {
+    signal.addEventListener(
+      'abort',
+      () => {
+        this.poke();
+      },
+      { once: true },
+    );
+    for (const r of this.members()) {
+      r?.run(signal).catch((e: unknown) => {
+        this.fatal ??= e instanceof Error ? e : new Error(String(e));
+        this.poke();
+      });
+    }
+  }
+
+  /**
+   * Waits for a change, then lets a burst of events settle into one for
+   * `settleMs`. False once `signal` is aborted, which also ends the wait;
+   * throws a watch's fatal error.
+   */
+  async changed(signal: AbortSignal, settleMs: number): Promise<boolean> {
+    if (this.stopped(signal)) return false;
+    if (!this.dirty) {
+      const onAbort = () => this.wake?.();
+      signal.addEventListener('abort', onAbort, { once: true });
+      await new Promise<void>((r) => {
+        this.wake = r;
+      });
+      signal.removeEventListener('abort', onAbort);
+    }
+    this.wake = undefined;
+    if (this.stopped(signal)) return false;
+    await sleep(settleMs, undefined, { signal }).catch(() => undefined);
+    this.dirty = false;
+    return !this.stopped(signal);
+  }
+
+  private stopped(signal: AbortSignal): boolean {
+    if (this.fatal) throw this.fatal;
+    return signal.aborted;
+  }
+
+  private poke(): void {
+    this.version++;
+    this.dirty = true;
+    this.wake?.();
+  }
+}
 
 /**
  * The release's StatefulSet, pods, per-pod Services and the nodes, each
  * listed (the same lists as every read of the release, kube/reader.ts)
  * and then kept current by a watch; and the wake-up their changes share.
  */
-export class ReleaseReflectors {
-  /** Counts the changes seen: a view built at one version stays true until the next. */
-  version = 0;
-  private dirty = false;
-  private wake: (() => void) | undefined;
-  private fatal: Error | undefined;
+export class ReleaseReflectors extends ReflectorGroup {
   private readonly sets: Reflector<V1StatefulSet>;
   private readonly pods: Reflector<V1Pod>;
   private readonly services: Reflector<V1Service>;
@@ -238,36 +341,24 @@ export class ReleaseReflectors {
   constructor(
     read: ReleaseReader,
     watcher: WatchClient,
-    private readonly namespace: string,
+    namespace: string,
     release: string,
     opts: ReleaseReflectorsOptions,
   ) {
-    const common: Common = {
-      watcher,
-      onChange: () => {
-        this.poke();
-      },
-      onNotice: opts.onNotice,
-      backoffMs: opts.backoffMs,
-    };
-    const ns = encodeURIComponent(namespace);
-    const ofRelease = <T extends Watched>(
-      resource: string,
-      group: string,
-      component: string,
-      list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
-    ) =>
-      new Reflector<T>({
-        ...common,
-        what: `${resource} in namespace ${namespace}`,
-        path: `${group}/namespaces/${ns}/${resource}`,
-        labelSelector: releaseSelector(release, component),
-        list,
-      });
-    this.sets = ofRelease('statefulsets', '/apis/apps/v1', 'room', read.statefulSets);
-    this.pods = ofRelease('pods', '/api/v1', 'room', read.roomPods);
-    this.services = ofRelease('services', '/api/v1', 'pod-service', read.podServices);
-    this.nodes = new Reflector<V1Node>({ ...common, what: 'nodes', path: '/api/v1/nodes', list: read.nodes });
+    super(namespace, release, watcher, opts);
+    this.sets = this.ofRelease('statefulsets', '/apis/apps/v1', 'room', read.statefulSets);
+    this.pods = this.ofRelease('pods', '/api/v1', 'room', read.roomPods);
+    this.services = this.ofRelease('services', '/api/v1', 'pod-service', read.podServices);
+    this.nodes = new Reflector<V1Node>({
+      ...this.common,
+      what: 'nodes',
+      path: '/api/v1/nodes',
+      list: read.nodes,
+    });
+  }
+
+  protected members() {
+    return [this.sets, this.pods, this.services, this.nodes];
   }
 
   /** The first lists, in parallel; a 403 on nodes only drops the node addresses. */
@@ -283,24 +374,7 @@ export class ReleaseReflectors {
       nodeList,
     ]);
     if (nodeOutcome === 'forbidden') this.nodes = undefined;
-    this.dirty = false;
-  }
-
-  /** Starts the watches; a watch that fails for good ends the next wait with its error. */
-  run(signal: AbortSignal): void {
-    signal.addEventListener(
-      'abort',
-      () => {
-        this.poke();
-      },
-      { once: true },
-    );
-    for (const r of [this.sets, this.pods, this.services, this.nodes]) {
-      r?.run(signal).catch((e: unknown) => {
-        this.fatal ??= e instanceof Error ? e : new Error(String(e));
-        this.poke();
-      });
-    }
+    this.listed();
   }
 
   /** The rows as the reflectors have them now; undefined while the StatefulSet is missing. */
@@ -325,33 +399,91 @@ export class ReleaseReflectors {
       this.nodes && [...this.nodes.items.values()].map(nodeView),
     );
   }
+}
+
+/**
+ * What a wait on helm shows (readProgressObjects' four collections: the
+ * StatefulSet, its pods, the Redis Deployment and its pods), listed once and
+ * then kept current by watches, so that following a fleet's rollout costs
+ * the changes, not a list of every pod each second.
+ */
+export class ProgressReflectors extends ReflectorGroup {
+  private readonly sets: Reflector<V1StatefulSet>;
+  private readonly pods: Reflector<V1Pod>;
+  private readonly redisSets: Reflector<V1Deployment>;
+  private readonly redisPods: Reflector<V1Pod>;
 
   /**
-   * Waits for a change, then lets a burst of events (a scale, a node going
-   * away) settle into one. False once stopped; throws a watch's fatal error.
+   * The first lists are `read`'s: the API server's watch cache (resourceVersion
+   * 0), as client-go's reflectors list, so no list of every pod reaches etcd
+   * while helm works; a list again after a watch expired is `fresh`'s.
    */
-  async changed(signal: AbortSignal, settleMs: number): Promise<boolean> {
-    if (this.stopped(signal)) return false;
-    if (!this.dirty) {
-      await new Promise<void>((r) => {
-        this.wake = r;
-      });
-    }
-    this.wake = undefined;
-    if (this.stopped(signal)) return false;
-    await sleep(settleMs, undefined, { signal }).catch(() => undefined);
-    this.dirty = false;
-    return !this.stopped(signal);
+  static async open(
+    kube: ResolvedKube,
+    release: string,
+    opts: ReleaseReflectorsOptions & { watcher?: WatchClient } = {},
+  ): Promise<ProgressReflectors> {
+    const [read, fresh] = await Promise.all([
+      releaseReader(kube, kube.namespace, release, { cached: true }),
+      releaseReader(kube, kube.namespace, release, { fresh: true }),
+    ]);
+    const watcher = opts.watcher ?? new (await kubeApis(kube)).k8s.Watch(kube.kc);
+    return new ProgressReflectors(read, fresh, watcher, kube.namespace, release, opts);
   }
 
-  private stopped(signal: AbortSignal): boolean {
-    if (this.fatal) throw this.fatal;
-    return signal.aborted;
+  constructor(
+    read: ReleaseReader,
+    fresh: ReleaseReader,
+    watcher: WatchClient,
+    namespace: string,
+    release: string,
+    opts: ReleaseReflectorsOptions,
+  ) {
+    super(namespace, release, watcher, opts);
+    const firstThen = <T>(first: () => Promise<T>, then: () => Promise<T>) => {
+      let listed = false;
+      return () => (listed ? then() : ((listed = true), first()));
+    };
+    this.sets = this.ofRelease(
+      'statefulsets',
+      '/apis/apps/v1',
+      'room',
+      firstThen(read.statefulSets, fresh.statefulSets),
+    );
+    this.pods = this.ofRelease(
+      'pods',
+      '/api/v1',
+      'room',
+      firstThen(
+        () => read.roomPods(),
+        () => fresh.roomPods(),
+      ),
+    );
+    this.redisSets = this.ofRelease(
+      'deployments',
+      '/apis/apps/v1',
+      'redis',
+      firstThen(read.redisDeployments, fresh.redisDeployments),
+    );
+    this.redisPods = this.ofRelease('pods', '/api/v1', 'redis', firstThen(read.redisPods, fresh.redisPods));
   }
 
-  private poke(): void {
-    this.version++;
-    this.dirty = true;
-    this.wake?.();
+  protected members() {
+    return [this.sets, this.pods, this.redisSets, this.redisPods];
+  }
+
+  async list(): Promise<void> {
+    await Promise.all(this.members().map((r) => r.list()));
+    this.listed();
+  }
+
+  /** What the watches have now; undefined while the StatefulSet is missing. */
+  progress(): ProgressObjects | undefined {
+    return progressObjectsOf(
+      [...this.sets.items.values()],
+      [...this.pods.items.values()],
+      [...this.redisSets.items.values()],
+      [...this.redisPods.items.values()],
+    );
   }
 }

@@ -213,3 +213,29 @@ export function roomObjectsOf(
     templateSetsSafeToEvict: Boolean(set.spec?.template.metadata?.annotations?.[SAFE_TO_EVICT_ANNOTATION]),
   };
 }
+
+/** What a wait on helm shows: the StatefulSet's pods and Redis's. */
+export interface ProgressObjects {
+  workload: string;
+  replicas: number;
+  pods: PodView[];
+  /** undefined when the release has no Redis Deployment. */
+  redisPods?: PodView[];
+}
+
+/** Progress from the release's StatefulSets, room pods, Redis Deployments and pods; undefined until the StatefulSet exists. */
+export function progressObjectsOf(
+  sets: readonly V1StatefulSet[],
+  pods: readonly V1Pod[],
+  redisDeployments: readonly V1Deployment[],
+  redisPods: readonly V1Pod[],
+): ProgressObjects | undefined {
+  const set = sets[0];
+  if (!set?.metadata?.name) return undefined;
+  return {
+    workload: set.metadata.name,
+    replicas: set.spec?.replicas ?? 0,
+    pods: pods.map(podView),
+    redisPods: redisDeployments.length ? redisPods.map(podView) : undefined,
+  };
+}

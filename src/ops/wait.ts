@@ -1,11 +1,15 @@
 /** Waiting on a release: live progress while helm waits, and what a timeout leaves out (the pods that are not ready, and why). */
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { progressInterval } from '../core/poll.js';
 import { installProgress, type InstallProgress } from '../core/progress.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
-import { pollReads, refreshReads } from '../kube/api.js';
+import { refreshReads } from '../kube/api.js';
 import type { ResolvedKube } from '../kube/config.js';
 import { readEndpointObjects } from '../kube/reader.js';
 import { readProgressObjects } from '../kube/reader.js';
+import { ProgressReflectors, type WatchClient } from '../kube/reflector.js';
+import type { ProgressObjects } from '../kube/views.js';
 
 /** A release on the command's pinned cluster: every read of a wait goes through its kube. */
 export interface ReleaseRef {
@@ -42,47 +46,120 @@ export async function explainTimeout(e: ExposePodsError, req: ReleaseRef): Promi
 }
 
 /**
- * Reports progress every second (longer when a poll is slow: progressInterval) until helm settles, then once more when it
- * succeeded, so the last line shows the state helm waited for even when helm
- * was quicker than the first poll. A failed poll is skipped, never fatal.
+ * Shows progress while helm waits: the release's pods are listed once (from
+ * the API server's watch cache) and then followed by watches, at most a line a second, so a fleet's rollout costs its
+ * changes and not a list of every pod each second. When helm succeeded, the
+ * last line is the state it waited for: the watches are given a moment to
+ * catch up with it, and a list decides if they do not. A watch the cluster
+ * refuses (no watch verb) falls back to polling; progress is never fatal.
  */
 export async function pollProgress(
   req: ReleaseRef,
   onProgress: (p: InstallProgress) => void,
   helmRun: Promise<unknown>,
   signal?: AbortSignal,
+  opts: { watcher?: WatchClient; settleMs?: number; catchUpMs?: number } = {},
 ): Promise<void> {
-  // An object, so the flags set in the callbacks are seen by the loop (and by the type checker).
+  const helm = watchHelm(helmRun, signal);
+  const show = (o: ProgressObjects | undefined) => {
+    if (o) onProgress(progressOf(o));
+  };
+  const stop = new AbortController();
+  try {
+    const watched = await ProgressReflectors.open(req.kube, req.release, { watcher: opts.watcher });
+    await watched.list();
+    show(watched.progress());
+    watched.run(stop.signal);
+    while (await watched.changed(helm.done, opts.settleMs ?? 1000)) show(watched.progress());
+    if (!helm.succeeded()) return;
+    // helm saw the pods ready; the watches may be a moment behind it.
+    // (A timer of our own, not AbortSignal.timeout's, which would not keep the process alive.)
+    const caughtUp = new AbortController();
+    const timer = setTimeout(() => {
+      caughtUp.abort();
+    }, opts.catchUpMs ?? CATCH_UP_MS);
+    while (!complete(watched.progress()) && (await watched.changed(caughtUp.signal, 0)));
+    clearTimeout(timer);
+    if (complete(watched.progress())) {
+      show(watched.progress());
+      return;
+    }
+  } catch {
+    // A watch or list refused or lost: what remains is shown by polls.
+    if (!helm.settled()) await pollUntilSettled(req, show, helm);
+  } finally {
+    stop.abort();
+  }
+  if (helm.succeeded()) await pollOnce(req, show, { consistent: true });
+}
+
+/** How long the watches may take to show what helm saw, before a list is asked. */
+const CATCH_UP_MS = 2000;
+
+const progressOf = (o: ProgressObjects) => installProgress(o.workload, o.replicas, o.pods, o.redisPods);
+
+/** Every pod ready (and Redis, if any): the state helm waits for. */
+function complete(o: ProgressObjects | undefined): boolean {
+  if (!o) return false;
+  const p = progressOf(o);
+  return p.ready === p.total && p.redisReady !== false;
+}
+
+/** helm's run as a signal (`done`, aborted when it settles or the command is stopped) and its outcome. */
+function watchHelm(helmRun: Promise<unknown>, signal?: AbortSignal) {
+  const done = new AbortController();
   const state = { settled: false, succeeded: false };
-  const finished = helmRun.then(
+  const settle = (succeeded: boolean) => {
+    state.settled = true;
+    state.succeeded = succeeded;
+    done.abort();
+  };
+  helmRun.then(
     () => {
-      state.settled = true;
-      state.succeeded = true;
+      settle(true);
     },
     () => {
-      state.settled = true;
+      settle(false);
     },
   );
-  const { kube } = req;
-  const { namespace } = kube;
-  const reads = pollReads(kube);
-  const poll = async () => {
-    try {
-      reads.next();
-      const o = await readProgressObjects(kube, namespace, req.release);
-      if (o) onProgress(installProgress(o.workload, o.replicas, o.pods, o.redisPods));
-    } catch {
-      // The API may be busy or the objects not there yet; the next poll will tell.
-    }
+  signal?.addEventListener(
+    'abort',
+    () => {
+      done.abort();
+    },
+    { once: true },
+  );
+  return {
+    done: done.signal,
+    settled: () => state.settled || done.signal.aborted,
+    succeeded: () => state.succeeded,
   };
-  while (!state.settled && !signal?.aborted) {
-    const t0 = Date.now();
-    await poll();
-    // The interval ends early when helm does, and its timer never holds the process open.
-    let timer: NodeJS.Timeout | undefined;
-    const interval = progressInterval(Date.now() - t0);
-    await Promise.race([finished, new Promise((r) => (timer = setTimeout(r, interval)))]);
-    clearTimeout(timer);
+}
+
+/** One read of the progress objects; a failed one shows nothing. */
+async function pollOnce(
+  req: ReleaseRef,
+  show: (o: ProgressObjects | undefined) => void,
+  opts: { consistent?: boolean } = {},
+): Promise<void> {
+  try {
+    show(await readProgressObjects(req.kube, req.kube.namespace, req.release, opts));
+  } catch {
+    // The API may be busy or the objects not there yet; the next poll will tell.
   }
-  if (state.succeeded) await poll();
+}
+
+/** Polls every second (longer when a poll is slow: progressInterval) until helm settles. */
+async function pollUntilSettled(
+  req: ReleaseRef,
+  show: (o: ProgressObjects | undefined) => void,
+  helm: ReturnType<typeof watchHelm>,
+): Promise<void> {
+  while (!helm.settled()) {
+    const t0 = Date.now();
+    // Each poll reads now, not what the watches' first lists read.
+    refreshReads(req.kube);
+    await pollOnce(req, show);
+    await sleep(progressInterval(Date.now() - t0), undefined, { signal: helm.done }).catch(() => undefined);
+  }
 }

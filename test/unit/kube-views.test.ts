@@ -13,6 +13,7 @@ import {
   nodeView,
   ofRelease,
   podView,
+  progressObjectsOf,
   pvcView,
   redisClaimOf,
   redisSecretOf,
@@ -312,5 +313,53 @@ describe('kube/views.ts: the API objects as core sees them (tables, no nock)', (
       );
     }
     assert.equal(roomObjectsOf('game', [], [], [], []), undefined);
+  });
+
+  it('progressObjectsOf: nothing without a named StatefulSet; Redis pods only when a Redis Deployment exists', () => {
+    const rooms = [pod('rooms-expose-pods-0'), pod('rooms-expose-pods-1', { ready: false })];
+    const redisPod = pod('rooms-expose-pods-redis-x');
+    const cases: [string, Parameters<typeof progressObjectsOf>, unknown][] = [
+      ['no StatefulSet yet (an install)', [[], rooms, [], []], undefined],
+      [
+        'a StatefulSet without a name',
+        [[{ spec: { selector: {}, serviceName: 'x', template: {} } }], [], [], []],
+        undefined,
+      ],
+      [
+        'no Redis',
+        [[statefulSet()], rooms, [], [redisPod]],
+        {
+          workload: 'rooms-expose-pods',
+          replicas: 3,
+          pods: ['rooms-expose-pods-0:true', 'rooms-expose-pods-1:false'],
+        },
+      ],
+      [
+        'Redis, its pod not created yet',
+        [[statefulSet()], [], [redis({})], []],
+        { workload: 'rooms-expose-pods', replicas: 3, pods: [], redisPods: [] },
+      ],
+      [
+        'Redis and its pod',
+        [[statefulSet()], [], [redis({})], [redisPod]],
+        {
+          workload: 'rooms-expose-pods',
+          replicas: 3,
+          pods: [],
+          redisPods: ['rooms-expose-pods-redis-x:true'],
+        },
+      ],
+    ];
+    for (const [name, args, want] of cases) {
+      const o = progressObjectsOf(...args);
+      const names = (ps: { name: string; ready: boolean }[]) => ps.map((p) => `${p.name}:${p.ready}`);
+      const got = o && {
+        workload: o.workload,
+        replicas: o.replicas,
+        pods: names(o.pods),
+        ...(o.redisPods ? { redisPods: names(o.redisPods) } : {}),
+      };
+      assert.deepEqual(got, want, name);
+    }
   });
 });

@@ -139,13 +139,22 @@ describe('permissions: the table rbac prints equals the requests the code can ma
     assert.deepEqual([...new Set(missing)], []);
   });
 
-  it('the watches (endpoints --watch, the allocator) have rules too', () => {
+  it('the watches (endpoints --watch, the allocator, the progress of a wait) have rules too', () => {
     const text = readFileSync(path.join(ROOT, 'src/kube/reflector.ts'), 'utf8');
-    const watched = [...text.matchAll(/ofRelease\('(\w+)', '\/apis?\/?(\w*)[^']*'/g)].map((m) => ({
+    const watched = [...text.matchAll(/ofRelease\(\s*'(\w+)',\s*'\/apis?\/?(\w*)[^']*'/g)].map((m) => ({
       resource: m[1] ?? '',
       apiGroup: m[2] === 'v1' || m[2] === '' ? '' : (m[2] ?? ''),
     }));
-    assert.deepEqual(watched.map((w) => w.resource).sort(), ['pods', 'services', 'statefulsets']);
+    // The release's (StatefulSet, pods, Services) and a wait's (StatefulSet, room and Redis pods, Redis Deployment).
+    assert.deepEqual(watched.map((w) => w.resource).sort(), [
+      'deployments',
+      'pods',
+      'pods',
+      'pods',
+      'services',
+      'statefulsets',
+      'statefulsets',
+    ]);
     for (const w of watched)
       assert.ok(covers(PERMISSIONS, { ...w, verb: 'watch', scope: 'namespace' }, true), w.resource);
     assert.match(text, /path: '\/api\/v1\/nodes'/);
