@@ -24,6 +24,36 @@ export interface PodView {
   restarts?: number;
   /** Its room's allocation and drain marks (core/rooms.ts). */
   mark?: RoomMark;
+  /** spec.tolerations, with what admission added (DefaultTolerationSeconds). */
+  tolerations?: TolerationView[];
+  /** The controller-revision-hash label: the StatefulSet revision it was made from. */
+  revision?: string;
+}
+
+/** A toleration, as a pod or a pod template states it. */
+export interface TolerationView {
+  key?: string;
+  operator?: string;
+  effect?: string;
+  tolerationSeconds?: number;
+}
+
+/** A StatefulSet, as the commands reason about it. */
+export interface StatefulSetView {
+  name: string;
+  /** spec.replicas: what is asked. */
+  replicas: number;
+  readyReplicas: number;
+  /** Pods at the current revision (status.currentReplicas, else status.replicas). */
+  currentReplicas: number;
+  /** spec.serviceName: the headless Service that gives each pod its DNS name. */
+  serviceName?: string;
+  /** status.updateRevision: the revision new pods are made from. */
+  updateRevision?: string;
+  /** The pod template's tolerations. */
+  templateTolerations?: TolerationView[];
+  /** The names of its volumeClaimTemplates: its claims are <template>-<name>-<ordinal>. */
+  claimTemplates: string[];
 }
 
 export interface ServicePortView {
@@ -75,6 +105,8 @@ export interface NodeView {
   /** metadata.labels and spec.taints: where rooms may be scheduled (core/placement.ts). */
   labels?: Record<string, string>;
   taints?: { key: string; value?: string; effect: string }[];
+  /** The Ready condition: True, False or Unknown (the node stopped reporting), and since when (ms since the epoch). */
+  readyCondition?: { status: 'True' | 'False' | 'Unknown'; since?: number };
 }
 
 export interface PvcView {

@@ -1,4 +1,4 @@
-import { ordinalOf } from './model.js';
+import { ordinalOf, type NodeView } from './model.js';
 
 export const OUT_OF_SERVICE_TAINT = {
   key: 'node.kubernetes.io/out-of-service',
@@ -15,6 +15,17 @@ export interface RecoverNode {
   outOfService: boolean;
 }
 
+/** What recover needs of a node: its Ready condition (Unknown when it reports none) and the out-of-service taint. */
+export function recoverNodeOf(n: NodeView): RecoverNode {
+  return {
+    name: n.name,
+    ready: n.readyCondition?.status ?? 'Unknown',
+    since: n.readyCondition?.since,
+    outOfService: (n.taints ?? []).some((t) => t.key === OUT_OF_SERVICE_TAINT.key),
+  };
+}
+
+/** What recover needs of a pod: a PodView has it all. */
 export interface RecoverPod {
   name: string;
   /** metadata.uid: a replacement of the same name has another. */

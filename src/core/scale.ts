@@ -1,7 +1,7 @@
 import type { BudgetChange } from './budget.js';
 import { claimOrdinal, type OrderedStart } from './release-change.js';
 import { inUsePhrase } from './rooms.js';
-import { byOrdinal, type PodView, type ServiceView } from './model.js';
+import { byOrdinal, type PodView, type PvcView, type ServiceView, type StatefulSetView } from './model.js';
 
 /** What `scale` knows before it changes anything. */
 export interface ScaleInput {
@@ -27,6 +27,29 @@ export interface ScaleInput {
   pvcs: string[];
   /** The StatefulSet's volumeClaimTemplates: only <template>-<workload>-<i> are the StatefulSet's claims. */
   claimTemplates: string[];
+}
+
+/** The live side of a scale plan: ScaleInput's fields that are read from the cluster. */
+export type ScaleObjects = Pick<
+  ScaleInput,
+  'workload' | 'liveReplicas' | 'pods' | 'services' | 'pvcs' | 'claimTemplates'
+>;
+
+/** The live side of a scale plan from the release's StatefulSet, pods, per-pod Services and claims. */
+export function scaleObjectsOf(
+  set: StatefulSetView,
+  pods: PodView[],
+  services: ServiceView[],
+  claims: readonly PvcView[],
+): ScaleObjects {
+  return {
+    workload: set.name,
+    liveReplicas: set.replicas,
+    pods,
+    services,
+    pvcs: claims.map((c) => c.name).filter(Boolean),
+    claimTemplates: set.claimTemplates,
+  };
 }
 
 export interface PlannedService {

@@ -1,4 +1,4 @@
-import { ordinalOf } from './model.js';
+import { ordinalOf, type PodView, type StatefulSetView, type TolerationView } from './model.js';
 
 export const NOT_READY = 'node.kubernetes.io/not-ready';
 export const UNREACHABLE = 'node.kubernetes.io/unreachable';
@@ -6,13 +6,6 @@ export const UNREACHABLE = 'node.kubernetes.io/unreachable';
 export const ADMISSION_DEFAULT_SECONDS = 300;
 /** kube-controller-manager --node-monitor-grace-period: 50s since Kubernetes 1.32, 40s before. */
 export const DEFAULT_GRACE_SECONDS = 50;
-
-export interface TolerationView {
-  key?: string;
-  operator?: string;
-  effect?: string;
-  tolerationSeconds?: number;
-}
 
 /**
  * How long a NoExecute taint with `key` is tolerated: seconds; null when
@@ -60,6 +53,25 @@ export interface TolerationsInput {
     revision?: string;
   }[];
   graceSeconds: number;
+}
+
+/** tolerationsReport's input from the StatefulSet and its pods, and the replica count it asks for. */
+export function tolerationObjectsOf(
+  set: StatefulSetView,
+  pods: readonly PodView[],
+): Omit<TolerationsInput, 'graceSeconds'> & { replicas: number } {
+  return {
+    workload: set.name,
+    replicas: set.replicas,
+    template: set.templateTolerations,
+    updateRevision: set.updateRevision,
+    pods: pods.map((p) => ({
+      name: p.name,
+      nodeName: p.nodeName,
+      tolerations: p.tolerations,
+      revision: p.revision,
+    })),
+  };
 }
 
 export interface FailoverEstimate {

@@ -24,8 +24,16 @@ import type {
 import type { ServiceCIDRView } from '../core/budget.js';
 import { parseKubeProxyConfig, type KubeProxyView } from '../core/nodeport-scope.js';
 import type { EndpointsInput } from '../core/endpoints.js';
-import type { EndpointView, NodeView, PodView, RedisView, ServiceView } from '../core/model.js';
-import { OUT_OF_SERVICE_TAINT, type RecoverNode, type RecoverPod } from '../core/recover.js';
+import type {
+  EndpointView,
+  NodeView,
+  PodView,
+  RedisView,
+  ServiceView,
+  StatefulSetView,
+} from '../core/model.js';
+import { recoverNodeOf, type RecoverNode, type RecoverPod } from '../core/recover.js';
+import { scaleObjectsOf, type ScaleObjects } from '../core/scale.js';
 import {
   chartMadeClaims,
   chartMadeSecrets,
@@ -34,13 +42,12 @@ import {
   type ManifestView,
 } from '../core/release-change.js';
 import { DRAINING_LABEL, STATE_LABEL } from '../core/rooms.js';
-import type { TolerationsInput } from '../core/tolerations.js';
+import { tolerationObjectsOf } from '../core/tolerations.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { kubeApis, metadataItems, metadataNames, readOnce, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { KubeApiError, toKubeError } from './errors.js';
 import {
-  endpointViews,
   nodeView,
   ofRelease,
   podView,
@@ -49,7 +56,13 @@ import {
   redisView,
   roomObjectsOf,
   serviceView,
-  statefulSetSummary,
+  statefulSetView,
+  pvcView,
+  releaseObjectsFrom,
+  podsPerNode,
+  serviceCidrView,
+  helmServicesOf,
+  labelledView,
   type RoomObjects,
   progressObjectsOf,
   type ProgressObjects,
@@ -208,13 +221,7 @@ async function boundPodsPerNode(kube: ResolvedKube): Promise<Map<string, number>
       ),
     ),
   );
-  if (!list) return undefined;
-  const out = new Map<string, number>();
-  for (const p of list.items) {
-    const n = p.spec?.nodeName;
-    if (n) out.set(n, (out.get(n) ?? 0) + 1);
-  }
-  return out;
+  return list && podsPerNode(list.items);
 }
 
 /**
@@ -231,7 +238,7 @@ async function readServiceIPs(kube: ResolvedKube): Promise<BudgetObjects['servic
       readOnce(kube, 'list ipaddresses', () => networking.listIPAddress({}, metadataOnly.list)),
     ]);
     return {
-      cidrs: cidrs.items.map((c) => ({ name: c.metadata?.name ?? '', cidrs: c.spec?.cidrs ?? [] })),
+      cidrs: cidrs.items.map(serviceCidrView),
       addresses: metadataNames(addresses).filter(Boolean),
     };
   } catch (e) {
@@ -246,7 +253,7 @@ async function readServiceIPs(kube: ResolvedKube): Promise<BudgetObjects['servic
 
 /** Everything `status` reads from the cluster about one release, found by the chart's labels. */
 export interface ReleaseObjects {
-  statefulSet?: { name: string; replicas: number; readyReplicas: number; currentReplicas: number };
+  statefulSet?: StatefulSetView;
   pods: PodView[];
   services: ServiceView[];
   endpoints: EndpointView[];
@@ -304,16 +311,7 @@ export async function readReleaseObjects(
       : undefined,
   ]);
   const redis = dep && redisView(dep, redisPods.items, secret !== undefined, pvc);
-
-  return {
-    statefulSet: sts && statefulSetSummary(sts),
-    pods: pods.items.map(podView),
-    services: services.items.map(serviceView),
-    endpoints: slices.items.flatMap(endpointViews),
-    redis,
-    cluster,
-    template: sts?.spec?.template,
-  };
+  return releaseObjectsFrom(sts, pods.items, services.items, slices.items, redis, cluster);
 }
 
 /** What the chart renders in one namespace, for every release there at once. */
@@ -391,15 +389,14 @@ export async function releaseObjectsOf(
       rooms.claims.find((c) => c.metadata?.name === claim),
     );
   }
-  return {
-    statefulSet: sts && statefulSetSummary(sts),
-    pods: ofRelease(rooms.pods, release, 'room').map(podView),
-    services: ofRelease(rooms.services, release, 'pod-service').map(serviceView),
-    endpoints: ofRelease(rooms.endpointSlices, release, 'pod-service').flatMap(endpointViews),
+  return releaseObjectsFrom(
+    sts,
+    ofRelease(rooms.pods, release, 'room'),
+    ofRelease(rooms.services, release, 'pod-service'),
+    ofRelease(rooms.endpointSlices, release, 'pod-service'),
     redis,
     cluster,
-    template: sts?.spec?.template,
-  };
+  );
 }
 
 /**
@@ -418,16 +415,6 @@ async function secretExists(kube: ResolvedKube, namespace: string, name: string)
 }
 
 /** The live side of a scale plan, by the chart's labels: four lists, whatever the replica count. */
-export interface ScaleObjects {
-  workload: string;
-  liveReplicas: number;
-  pods: PodView[];
-  services: ServiceView[];
-  pvcs: string[];
-  /** The StatefulSet's volumeClaimTemplates: its claims are <template>-<workload>-<i>. */
-  claimTemplates: string[];
-}
-
 export async function readScaleObjects(
   kube: ResolvedKube,
   namespace: string,
@@ -440,14 +427,12 @@ export async function readScaleObjects(
     read.podServices(),
     read.claims(),
   ]);
-  return {
-    workload: set.metadata.name,
-    liveReplicas: set.spec?.replicas ?? 0,
-    pods: pods.items.map(podView),
-    services: services.items.map(serviceView),
-    pvcs: pvcs.items.map((p) => p.metadata?.name ?? '').filter(Boolean),
-    claimTemplates: (set.spec?.volumeClaimTemplates ?? []).map((t) => t.metadata?.name ?? '').filter(Boolean),
-  };
+  return scaleObjectsOf(
+    statefulSetView(set),
+    pods.items.map(podView),
+    services.items.map(serviceView),
+    pvcs.items.map(pvcView),
+  );
 }
 
 /** What a change to a release is checked against before anything is written. */
@@ -488,14 +473,7 @@ export async function listReleaseServices(
     `list services in namespace ${namespace}`,
     core.listNamespacedService({ namespace, labelSelector: releaseSelector(release) }),
   );
-  return list.items
-    .filter(
-      (s) =>
-        s.metadata?.annotations?.['meta.helm.sh/release-name'] === release &&
-        s.metadata.annotations['meta.helm.sh/release-namespace'] === namespace &&
-        s.metadata.labels?.['app.kubernetes.io/managed-by'] === 'Helm',
-    )
-    .map((s) => ({ name: s.metadata?.name ?? '', uid: s.metadata?.uid ?? '' }));
+  return helmServicesOf(list.items, release, namespace);
 }
 
 /** The release's StatefulSet pods and every node with its Ready condition: three lists. */
@@ -508,26 +486,8 @@ export async function readRecoverObjects(
   const [set, pods, nodes] = await Promise.all([read.requireStatefulSet(), read.roomPods(), read.nodes()]);
   return {
     workload: set.metadata.name,
-    pods: pods.items.map((p) => {
-      const v = podView(p);
-      return {
-        name: v.name,
-        uid: p.metadata?.uid,
-        nodeName: v.nodeName,
-        ready: v.ready,
-        terminating: v.terminating,
-      };
-    }),
-    nodes: nodes.items.map((n) => {
-      const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
-      const status = ready?.status;
-      return {
-        name: n.metadata?.name ?? '',
-        ready: status === 'True' || status === 'False' ? status : 'Unknown',
-        since: ready?.lastTransitionTime ? new Date(ready.lastTransitionTime).getTime() : undefined,
-        outOfService: (n.spec?.taints ?? []).some((t) => t.key === OUT_OF_SERVICE_TAINT.key),
-      };
-    }),
+    pods: pods.items.map(podView),
+    nodes: nodes.items.map((n) => recoverNodeOf(nodeView(n))),
   };
 }
 
@@ -576,21 +536,10 @@ export async function readTolerationObjects(
   kube: ResolvedKube,
   namespace: string,
   release: string,
-): Promise<Omit<TolerationsInput, 'graceSeconds'> & { replicas?: number }> {
+): Promise<ReturnType<typeof tolerationObjectsOf>> {
   const read = await releaseReader(kube, namespace, release);
   const [set, pods] = await Promise.all([read.requireStatefulSet(), read.roomPods()]);
-  return {
-    workload: set.metadata.name,
-    replicas: set.spec?.replicas,
-    template: set.spec?.template.spec?.tolerations,
-    updateRevision: set.status?.updateRevision,
-    pods: pods.items.map((p) => ({
-      name: p.metadata?.name ?? '',
-      nodeName: p.spec?.nodeName,
-      tolerations: p.spec?.tolerations,
-      revision: p.metadata?.labels?.['controller-revision-hash'],
-    })),
-  };
+  return tolerationObjectsOf(statefulSetView(set), pods.items.map(podView));
 }
 
 /**
@@ -751,20 +700,8 @@ export async function listReleaseData(
       ),
     ]);
     return {
-      pvcs: chartMadeClaims(
-        pvcs.items.map((p) => ({ name: p.metadata?.name ?? '', labels: p.metadata?.labels ?? {} })),
-        manifest,
-      ),
-      secrets: chartMadeSecrets(
-        metadataItems(secrets).map((s) => ({
-          name: s.metadata?.name ?? '',
-          labels: s.metadata?.labels ?? {},
-          annotations: s.metadata?.annotations ?? {},
-        })),
-        release,
-        namespace,
-        manifest,
-      ),
+      pvcs: chartMadeClaims(pvcs.items.map(labelledView), manifest),
+      secrets: chartMadeSecrets(metadataItems(secrets).map(labelledView), release, namespace, manifest),
     };
   } catch (e) {
     throw toKubeError(e, `list persistentvolumeclaims and secrets in namespace ${namespace}`, server);

@@ -7,16 +7,30 @@ import type {
   V1Deployment,
   V1EndpointSlice,
   V1Node,
+  V1NodeCondition,
   V1PersistentVolumeClaim,
   V1Pod,
   V1Service,
+  V1ServiceCIDR,
   V1StatefulSet,
 } from '@kubernetes/client-node';
 import type { EndpointsInput } from '../core/endpoints.js';
-import type { EndpointView, NodeView, PodView, PvcView, RedisView, ServiceView } from '../core/model.js';
+import type {
+  EndpointView,
+  NodeView,
+  PodView,
+  PvcView,
+  RedisView,
+  ServiceView,
+  StatefulSetView,
+} from '../core/model.js';
 import { parseQuantity } from '../core/quantity.js';
 import { MARK_SAFE_TO_EVICT_ANNOTATION, roomMark, SAFE_TO_EVICT_ANNOTATION } from '../core/rooms.js';
-import { type ReleaseObjects } from './reader.js';
+import type { ReleaseObjects, ReleaseService } from './reader.js';
+import type { ServiceCIDRView } from '../core/budget.js';
+
+/** The label a StatefulSet gives each pod: the revision it was made from. */
+const REVISION_LABEL = 'controller-revision-hash';
 
 const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 
@@ -51,6 +65,8 @@ export function podView(p: V1Pod): PodView {
     resourceVersion: p.metadata?.resourceVersion,
     restarts: (p.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0),
     mark: roomMark(p.metadata?.labels, p.metadata?.annotations),
+    ...(p.spec?.tolerations ? { tolerations: p.spec.tolerations } : {}),
+    ...(p.metadata?.labels?.[REVISION_LABEL] ? { revision: p.metadata.labels[REVISION_LABEL] } : {}),
     ...(readySeconds !== undefined && !Number.isNaN(readySeconds) ? { readySeconds } : {}),
   };
 }
@@ -94,9 +110,10 @@ export function nodeView(n: V1Node): NodeView {
   // A quantity in canonical form: 1000 pods read "1k".
   const pods = n.status?.allocatable?.pods;
   const allocatablePods = pods === undefined ? undefined : parseQuantity(pods);
+  const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
   return {
     name: n.metadata?.name ?? '',
-    ready: n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    ready: ready?.status === 'True',
     unschedulable: n.spec?.unschedulable ?? false,
     ...(allocatablePods !== undefined ? { allocatablePods } : {}),
     addresses: (n.status?.addresses ?? []).map((a) => ({ type: a.type, address: a.address })),
@@ -106,7 +123,15 @@ export function nodeView(n: V1Node): NodeView {
       ...(t.value ? { value: t.value } : {}),
       effect: t.effect,
     })),
+    ...(ready ? { readyCondition: readyConditionOf(ready) } : {}),
   };
+}
+
+/** A node's Ready condition: its status (anything but True or False reads Unknown) and since when. */
+function readyConditionOf(c: V1NodeCondition): NonNullable<NodeView['readyCondition']> {
+  const status = c.status === 'True' || c.status === 'False' ? c.status : 'Unknown';
+  const since = c.lastTransitionTime ? new Date(c.lastTransitionTime).getTime() : undefined;
+  return { status, ...(since !== undefined && !Number.isNaN(since) ? { since } : {}) };
 }
 
 export function pvcView(c: V1PersistentVolumeClaim): PvcView {
@@ -128,12 +153,19 @@ export function redisClaimOf(d: V1Deployment): string | undefined {
 }
 
 /** The replica counts status compares: the StatefulSet's spec and status. */
-export function statefulSetSummary(sts: V1StatefulSet): NonNullable<ReleaseObjects['statefulSet']> {
+export function statefulSetView(sts: V1StatefulSet): StatefulSetView {
+  // A template is required, but a reader must not fall over an object without one.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+  const tolerations = sts.spec?.template?.spec?.tolerations;
   return {
     name: sts.metadata?.name ?? '',
     replicas: sts.spec?.replicas ?? 0,
     readyReplicas: sts.status?.readyReplicas ?? 0,
     currentReplicas: sts.status?.currentReplicas ?? sts.status?.replicas ?? 0,
+    ...(sts.spec?.serviceName ? { serviceName: sts.spec.serviceName } : {}),
+    ...(sts.status?.updateRevision ? { updateRevision: sts.status.updateRevision } : {}),
+    ...(tolerations ? { templateTolerations: tolerations } : {}),
+    claimTemplates: (sts.spec?.volumeClaimTemplates ?? []).map((t) => t.metadata?.name ?? '').filter(Boolean),
   };
 }
 
@@ -237,5 +269,74 @@ export function progressObjectsOf(
     replicas: set.spec?.replicas ?? 0,
     pods: pods.map(podView),
     redisPods: redisDeployments.length ? redisPods.map(podView) : undefined,
+  };
+}
+
+/**
+ * The release's objects as status reads them: the StatefulSet's view, the
+ * room pods, per-pod Services and their endpoints, from one release's lists
+ * or from its namespace's (status and list share it).
+ */
+export function releaseObjectsFrom(
+  set: V1StatefulSet | undefined,
+  pods: readonly V1Pod[],
+  services: readonly V1Service[],
+  slices: readonly V1EndpointSlice[],
+  redis: RedisView | undefined,
+  cluster: ReleaseObjects['cluster'],
+): ReleaseObjects {
+  return {
+    statefulSet: set && statefulSetView(set),
+    pods: pods.map(podView),
+    services: services.map(serviceView),
+    endpoints: slices.flatMap(endpointViews),
+    redis,
+    cluster,
+    template: set?.spec?.template,
+  };
+}
+
+/** Pods bound to each node, by name; pods not bound yet are not counted. */
+export function podsPerNode(pods: readonly V1Pod[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of pods) {
+    const n = p.spec?.nodeName;
+    if (n) out.set(n, (out.get(n) ?? 0) + 1);
+  }
+  return out;
+}
+
+export function serviceCidrView(c: V1ServiceCIDR): ServiceCIDRView {
+  return { name: c.metadata?.name ?? '', cidrs: c.spec?.cidrs ?? [] };
+}
+
+/**
+ * The Services Helm made for this release: the chart's instance label is not
+ * enough (a user's Service may share it); Helm's release annotations and its
+ * managed-by label must all match.
+ */
+export function helmServicesOf(
+  services: readonly V1Service[],
+  release: string,
+  namespace: string,
+): ReleaseService[] {
+  return services
+    .filter(
+      (s) =>
+        s.metadata?.annotations?.['meta.helm.sh/release-name'] === release &&
+        s.metadata.annotations['meta.helm.sh/release-namespace'] === namespace &&
+        s.metadata.labels?.['app.kubernetes.io/managed-by'] === 'Helm',
+    )
+    .map((s) => ({ name: s.metadata?.name ?? '', uid: s.metadata?.uid ?? '' }));
+}
+
+/** An object's name, labels and annotations (none read as empty): what the ownership rules look at. */
+export function labelledView(o: {
+  metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+}): { name: string; labels: Record<string, string>; annotations: Record<string, string> } {
+  return {
+    name: o.metadata?.name ?? '',
+    labels: o.metadata?.labels ?? {},
+    annotations: o.metadata?.annotations ?? {},
   };
 }

@@ -95,7 +95,7 @@ export async function setTolerations(req: SetTolerationsRequest): Promise<boolea
       const all = session.values as ChartValues;
       const live = await readTolerationObjects(kube, namespace, req.release);
       const liveReplicas = live.replicas;
-      if (liveReplicas !== undefined && liveReplicas !== all.room?.replicas) {
+      if (liveReplicas !== all.room?.replicas) {
         throw new ExposePodsError(
           `the StatefulSet runs ${liveReplicas} replicas but release ${req.release} says ${all.room?.replicas ?? 0} (kubectl scale or an HPA); an upgrade now would change that too`,
           ExitCode.CONFLICT,

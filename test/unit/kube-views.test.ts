@@ -12,15 +12,20 @@ import {
   endpointsInput,
   nodeView,
   ofRelease,
+  helmServicesOf,
+  labelledView,
+  podsPerNode,
   podView,
   progressObjectsOf,
+  releaseObjectsFrom,
+  serviceCidrView,
   pvcView,
   redisClaimOf,
   redisSecretOf,
   redisView,
   roomObjectsOf,
   serviceView,
-  statefulSetSummary,
+  statefulSetView,
 } from '../../src/kube/views.js';
 
 const NOT_MARKED = { allocated: false, draining: false };
@@ -146,6 +151,14 @@ describe('kube/views.ts: the API objects as core sees them (tables, no nock)', (
       restarts: 0,
       mark: NOT_MARKED,
     });
+    // What tolerations reads: the live tolerations (admission's included) and the revision label.
+    const tolerations = [
+      { key: 'node.kubernetes.io/not-ready', effect: 'NoExecute', tolerationSeconds: 300 },
+    ];
+    const withTolerations = pod('t', { labels: { 'controller-revision-hash': 'rooms-abc' } });
+    withTolerations.spec!.tolerations = tolerations;
+    const t = podView(withTolerations);
+    assert.deepEqual([t.tolerations, t.revision], [tolerations, 'rooms-abc']);
   });
 
   it('serviceView and endpointViews: the pod a Service selects, its ports, and a slice with no endpoints', () => {
@@ -199,9 +212,26 @@ describe('kube/views.ts: the API objects as core sees them (tables, no nock)', (
         addresses: [{ type: 'InternalIP', address: '10.1.0.1' }],
         labels: { zone: 'a' },
         taints: [{ key: 'k', effect: 'NoSchedule' }],
+        readyCondition: { status: 'True' },
       },
     );
-    assert.equal(nodeView({ status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } }).ready, false);
+    // The Ready condition as recover reads it: anything but True or False is Unknown; no condition, none.
+    const at = '2026-12-05T00:00:00Z';
+    const readiness: [string | undefined, string | undefined, unknown][] = [
+      ['True', at, { ready: true, readyCondition: { status: 'True', since: Date.parse(at) } }],
+      ['False', at, { ready: false, readyCondition: { status: 'False', since: Date.parse(at) } }],
+      ['Unknown', undefined, { ready: false, readyCondition: { status: 'Unknown' } }],
+      ['Bogus', 'not a time', { ready: false, readyCondition: { status: 'Unknown' } }],
+      [undefined, undefined, { ready: false, readyCondition: undefined }],
+    ];
+    for (const [status, time, want] of readiness) {
+      const conditions =
+        status === undefined
+          ? []
+          : [{ type: 'Ready', status, ...(time ? { lastTransitionTime: time as unknown as Date } : {}) }];
+      const v = nodeView({ status: { conditions } });
+      assert.deepEqual({ ready: v.ready, readyCondition: v.readyCondition }, want, `${status} ${time}`);
+    }
     assert.deepEqual(pvcView({ metadata: { name: 'data' } }), { name: 'data', phase: 'Pending' });
   });
 
@@ -241,18 +271,43 @@ describe('kube/views.ts: the API objects as core sees them (tables, no nock)', (
     });
   });
 
-  it('statefulSetSummary: spec and status counts, the current count falling back to status.replicas', () => {
-    assert.deepEqual(statefulSetSummary(statefulSet()), {
+  it('statefulSetView: spec and status counts (the current count falling back to status.replicas), the headless Service, revision, template tolerations, claim templates', () => {
+    const full: V1StatefulSet = {
+      metadata: { name: 'rooms-expose-pods' },
+      spec: {
+        replicas: 3,
+        serviceName: 'rooms-expose-pods-headless',
+        selector: {},
+        template: {
+          spec: {
+            containers: [],
+            tolerations: [
+              { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', tolerationSeconds: 30 },
+            ],
+          },
+        },
+        volumeClaimTemplates: [{ metadata: { name: 'data' } }, { metadata: {} }],
+      },
+      status: { replicas: 3, readyReplicas: 2, currentReplicas: 3, updateRevision: 'rooms-abc' },
+    };
+    assert.deepEqual(statefulSetView(full), {
       name: 'rooms-expose-pods',
       replicas: 3,
       readyReplicas: 2,
       currentReplicas: 3,
+      serviceName: 'rooms-expose-pods-headless',
+      updateRevision: 'rooms-abc',
+      templateTolerations: [
+        { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', tolerationSeconds: 30 },
+      ],
+      claimTemplates: ['data'],
     });
-    assert.deepEqual(statefulSetSummary({ status: { replicas: 4 } }), {
+    assert.deepEqual(statefulSetView({ status: { replicas: 4 } }), {
       name: '',
       replicas: 0,
       readyReplicas: 0,
       currentReplicas: 4,
+      claimTemplates: [],
     });
   });
 
@@ -361,5 +416,94 @@ describe('kube/views.ts: the API objects as core sees them (tables, no nock)', (
       };
       assert.deepEqual(got, want, name);
     }
+  });
+
+  it('releaseObjectsFrom: the StatefulSet view and template, pods, Services, endpoints; nothing without a StatefulSet', () => {
+    const cluster = { nodes: [], serviceIPs: { unknown: 'n/a' } };
+    const o = releaseObjectsFrom(
+      statefulSet(),
+      [pod('rooms-expose-pods-0')],
+      [service('s0', 'rooms-expose-pods-0')],
+      [
+        {
+          addressType: 'IPv4',
+          endpoints: [{ addresses: ['10.0.0.1'] }],
+          metadata: { labels: { 'kubernetes.io/service-name': 's0' } },
+        },
+      ],
+      undefined,
+      cluster,
+    );
+    assert.deepEqual(
+      {
+        statefulSet: o.statefulSet?.name,
+        pods: o.pods.map((p) => p.name),
+        services: o.services.map((x) => x.name),
+        endpoints: o.endpoints.map((e) => e.service),
+        template: o.template,
+        cluster: o.cluster,
+      },
+      {
+        statefulSet: 'rooms-expose-pods',
+        pods: ['rooms-expose-pods-0'],
+        services: ['s0'],
+        endpoints: ['s0'],
+        template: statefulSet().spec?.template,
+        cluster,
+      },
+    );
+    const none = releaseObjectsFrom(undefined, [], [], [], undefined, cluster);
+    assert.deepEqual([none.statefulSet, none.template, none.pods], [undefined, undefined, []]);
+  });
+
+  it('podsPerNode: pods counted on the node they are bound to; unbound pods not at all', () => {
+    const bound = (node?: string): V1Pod => ({
+      spec: { containers: [], ...(node ? { nodeName: node } : {}) },
+    });
+    assert.deepEqual(
+      [...podsPerNode([bound('a'), bound('b'), bound('a'), bound()])],
+      [
+        ['a', 2],
+        ['b', 1],
+      ],
+    );
+    assert.deepEqual([...podsPerNode([])], []);
+  });
+
+  it("helmServicesOf: only the Services Helm made for this release in this namespace, by all three of Helm's marks", () => {
+    const svc = (name: string, annotations: Record<string, string>, managedBy = 'Helm'): V1Service => ({
+      metadata: {
+        name,
+        uid: `uid-${name}`,
+        annotations,
+        labels: { 'app.kubernetes.io/instance': 'rooms', 'app.kubernetes.io/managed-by': managedBy },
+      },
+    });
+    const ours = { 'meta.helm.sh/release-name': 'rooms', 'meta.helm.sh/release-namespace': 'game' };
+    const services = [
+      svc('ours', ours),
+      svc('other-release', { ...ours, 'meta.helm.sh/release-name': 'other' }),
+      svc('other-namespace', { ...ours, 'meta.helm.sh/release-namespace': 'prod' }),
+      svc('not-helm', ours, 'kubectl'),
+      svc('no-annotations', {}),
+    ];
+    assert.deepEqual(helmServicesOf(services, 'rooms', 'game'), [{ name: 'ours', uid: 'uid-ours' }]);
+  });
+
+  it('labelledView and serviceCidrView: missing metadata reads as empty', () => {
+    assert.deepEqual(labelledView({ metadata: { name: 'x', labels: { a: '1' } } }), {
+      name: 'x',
+      labels: { a: '1' },
+      annotations: {},
+    });
+    assert.deepEqual(labelledView({}), { name: '', labels: {}, annotations: {} });
+    assert.deepEqual(
+      serviceCidrView({ metadata: { name: 'kubernetes' }, spec: { cidrs: ['10.96.0.0/16'] } }),
+      {
+        name: 'kubernetes',
+        cidrs: ['10.96.0.0/16'],
+      },
+    );
+    assert.deepEqual(serviceCidrView({}), { name: '', cidrs: [] });
   });
 });

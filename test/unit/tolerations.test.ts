@@ -7,8 +7,8 @@ import {
   toleratedSeconds,
   tolerationsReport,
   UNREACHABLE,
-  type TolerationView,
 } from '../../src/core/tolerations.js';
+import type { TolerationView } from '../../src/core/model.js';
 import { parseTolerationSeconds } from '../../src/ops/tolerations.js';
 
 const tol = (
