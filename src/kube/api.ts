@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import https from 'node:https';
+
 import type { ResolvedKube } from './config.js';
 import { UsageError } from '../errors.js';
 import { toKubeError } from './errors.js';
@@ -99,6 +102,34 @@ export function mayWrite(method: string, url: string): boolean {
   return method !== 'GET' && !/[?&]dryRun=All(&|$)/.test(url) && !url.includes('/selfsubject');
 }
 
+/** The TLS settings an https.Agent connects with: what must match for a connection to be shared. */
+const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+const keepAlive = new Map<string, https.Agent>();
+
+/**
+ * client-node makes a new https.Agent for every request, so each request
+ * opens its own TLS connection (a handshake on both ends: a hundred for a
+ * server dry run of a hundred Services). The same settings get one agent
+ * that keeps its connections open between requests instead. Credentials an
+ * exec plugin renews (a client certificate) are new settings, so a new
+ * agent. Proxy agents, and plain http, are left as they are.
+ */
+export function keepAliveAgent<A extends object>(agent: A): A | https.Agent {
+  if (agent.constructor !== https.Agent) return agent;
+  const options = (agent as unknown as https.Agent).options;
+  const tls = TLS_KEYS.map((k) => {
+    const v: unknown = options[k];
+    return Buffer.isBuffer(v) ? v.toString('base64') : v;
+  });
+  const key = createHash('sha256').update(JSON.stringify(tls)).digest('hex');
+  let shared = keepAlive.get(key);
+  if (!shared) {
+    shared = new https.Agent({ ...options, keepAlive: true });
+    keepAlive.set(key, shared);
+  }
+  return shared;
+}
+
 async function makeApis(kube: ResolvedKube) {
   const k8s = await import('@kubernetes/client-node');
   const cluster = kube.kc.getCurrentCluster();
@@ -119,6 +150,8 @@ async function makeApis(kube: ResolvedKube) {
       {
         pre: (ctx) => {
           if (timeoutMs > 0) ctx.setSignal(AbortSignal.timeout(timeoutMs));
+          const agent = ctx.getAgent();
+          if (agent) ctx.setAgent(keepAliveAgent(agent));
           if (mayWrite(ctx.getHttpMethod(), ctx.getUrl())) refreshReads(kube);
           return Promise.resolve(ctx);
         },

@@ -347,11 +347,28 @@ function computedValue(rel: HelmReleaseJson, path: string[]): unknown {
   return get(rel.config) ?? get(rel.chart?.values);
 }
 
-/** Parses a helm manifest (or a rendered chart) into its objects. */
-export function parseManifest(text: string): ManifestObject[] {
-  return parseAllDocuments(text)
-    .map((d) => d.toJS() as ManifestObject | null)
-    .filter((o): o is ManifestObject => o !== null && typeof o === 'object');
+/**
+ * Parses a helm manifest (or a rendered chart) into its objects. With a
+ * `cache`, a document already parsed (the same text) is not parsed again: a
+ * change's manifests before and after share all but the objects it changes,
+ * and parsing a thousand rooms' Services is most of a preview's own time.
+ * The objects are then shared: callers must not change them.
+ */
+export function parseManifest(text: string, cache?: Map<string, ManifestObject[]>): ManifestObject[] {
+  const parse = (yaml: string) =>
+    parseAllDocuments(yaml)
+      .map((d) => d.toJS() as ManifestObject | null)
+      .filter((o): o is ManifestObject => o !== null && typeof o === 'object');
+  if (!cache) return parse(text);
+  // Each piece starts at a document marker (a marker is always at column 0); a piece is still parsed as a stream.
+  return text.split(/^(?=---(?:[ \t]|$))/m).flatMap((piece) => {
+    let objects = cache.get(piece);
+    if (!objects) {
+      objects = parse(piece);
+      cache.set(piece, objects);
+    }
+    return objects;
+  });
 }
 
 /** What a session's preview and apply share once it is open. */
@@ -490,8 +507,9 @@ async function previewChange(
     renderChange(s, change),
     readChangeObjects(kube, namespace, req.release),
   ]);
-  const rendered = parseManifest(rel.manifest ?? '');
-  const beforeObjects = beforeText === undefined ? undefined : parseManifest(beforeText);
+  const parsed = new Map<string, ManifestObject[]>();
+  const beforeObjects = beforeText === undefined ? undefined : parseManifest(beforeText, parsed);
+  const rendered = parseManifest(rel.manifest ?? '', parsed);
   // helm's dry run refuses an object in the way itself; a local render is checked here.
   if (rendersLocally(s, change) && beforeObjects) await refuseObjectsInTheWay(s, beforeObjects, rendered);
   const after = manifestView(rendered);
