@@ -103,6 +103,23 @@ function helmRun() {
   return { run, succeed, fail };
 }
 
+/** pollProgress on release rooms, its lines collected, helm settled by hand, and the watches it opens. */
+function follow(opts: { refuse?: number; catchUpMs?: number; settleMs?: number } = {}) {
+  const watcher = new FakeWatcher(opts.refuse);
+  const helm = helmRun();
+  const lines: string[] = [];
+  const done = pollProgress(
+    { release: 'rooms', kube: fakeKube() },
+    (p) => lines.push(progressLine(p)),
+    helm.run,
+    undefined,
+    { watcher, settleMs: opts.settleMs ?? 0, catchUpMs: opts.catchUpMs },
+  );
+  const watching = () =>
+    eventually('the four watches', () => (watcher.watches.length === 4 ? true : undefined), 5000, 5);
+  return { watcher, helm, lines, done, watching };
+}
+
 describe('progress while helm waits: listed once, then followed by watches', { timeout: 10_000 }, () => {
   const unmatched: string[] = [];
   const noMatch = (req: { method: string; path: string }) => unmatched.push(`${req.method} ${req.path}`);
@@ -120,26 +137,13 @@ describe('progress while helm waits: listed once, then followed by watches', { t
   });
 
   it('each change becomes a line, no list is repeated, and the last line is the state helm waited for', async () => {
-    const kube = fakeKube();
     const scope = lists(
       nock(FAKE_SERVER),
       { replicas: 2, rooms: [room(0, true)], redis: [redis(false)] },
       'cached',
     );
-    const watcher = new FakeWatcher();
-    const helm = helmRun();
-    const lines: string[] = [];
-    const following = pollProgress(
-      { release: 'rooms', kube },
-      (p) => lines.push(progressLine(p)),
-      helm.run,
-      undefined,
-      {
-        watcher,
-        settleMs: 0,
-      },
-    );
-    await eventually('the four watches', () => (watcher.watches.length === 4 ? true : undefined), 5000, 5);
+    const { watcher, helm, lines, done, watching } = follow();
+    await watching();
     assert.ok(scope.isDone());
     // Each watch starts where its list ended, with the release's selector.
     assert.deepEqual(
@@ -164,7 +168,7 @@ describe('progress while helm waits: listed once, then followed by watches', { t
       5,
     );
     helm.succeed();
-    await following;
+    await done;
     assert.deepEqual(lines, [
       'pods ready 1/2 · rooms-expose-pods-1 not created yet · redis starting',
       'pods ready 1/2 · rooms-expose-pods-1 Pending · redis starting',
@@ -175,26 +179,12 @@ describe('progress while helm waits: listed once, then followed by watches', { t
   });
 
   it('watches behind helm: after the catch-up time, a consistent list (not the watch cache) gives the last line', async () => {
-    const kube = fakeKube();
     const scope = lists(nock(FAKE_SERVER), { replicas: 2, rooms: [room(0, true)], redis: [] }, 'cached');
-    const watcher = new FakeWatcher();
-    const helm = helmRun();
-    const lines: string[] = [];
-    const following = pollProgress(
-      { release: 'rooms', kube },
-      (p) => lines.push(progressLine(p)),
-      helm.run,
-      undefined,
-      {
-        watcher,
-        settleMs: 0,
-        catchUpMs: 50,
-      },
-    );
-    await eventually('the four watches', () => (watcher.watches.length === 4 ? true : undefined), 5000, 5);
+    const { helm, lines, done, watching } = follow({ catchUpMs: 50 });
+    await watching();
     lists(scope, { replicas: 2, rooms: [room(0, true), room(1, true)], redis: [redis(true)] });
     helm.succeed();
-    await following;
+    await done;
     assert.ok(scope.isDone(), 'the last word is a list without resourceVersion=0');
     assert.deepEqual(lines, [
       'pods ready 1/2 · rooms-expose-pods-1 not created yet · redis starting',
@@ -203,22 +193,13 @@ describe('progress while helm waits: listed once, then followed by watches', { t
   });
 
   it('a watch the cluster refuses (403: no watch verb) falls back to polls of the watch cache', async () => {
-    const kube = fakeKube();
     const scope = lists(nock(FAKE_SERVER), { replicas: 1, rooms: [], redis: [] }, 'cached');
     lists(scope, { replicas: 1, rooms: [room(0, false)], redis: [] }, 'cached');
-    const helm = helmRun();
-    const lines: string[] = [];
-    const following = pollProgress(
-      { release: 'rooms', kube },
-      (p) => lines.push(progressLine(p)),
-      helm.run,
-      undefined,
-      { watcher: new FakeWatcher(403), settleMs: 0 },
-    );
+    const { helm, lines, done } = follow({ refuse: 403 });
     await eventually('a poll', () => (lines.length === 2 ? true : undefined), 5000, 5);
     lists(scope, { replicas: 1, rooms: [room(0, true)], redis: [] });
     helm.succeed();
-    await following;
+    await done;
     assert.ok(scope.isDone());
     assert.deepEqual(lines, [
       'pods ready 0/1 · rooms-expose-pods-0 not created yet · redis starting',
@@ -228,23 +209,11 @@ describe('progress while helm waits: listed once, then followed by watches', { t
   });
 
   it('helm failing ends the progress at once, with no last read', async () => {
-    const kube = fakeKube();
     lists(nock(FAKE_SERVER), { replicas: 1, rooms: [], redis: [] }, 'cached');
-    const watcher = new FakeWatcher();
-    const helm = helmRun();
-    const lines: string[] = [];
-    const following = pollProgress(
-      { release: 'rooms', kube },
-      (p) => lines.push(progressLine(p)),
-      helm.run,
-      undefined,
-      {
-        watcher,
-      },
-    );
-    await eventually('the four watches', () => (watcher.watches.length === 4 ? true : undefined), 5000, 5);
+    const { helm, lines, done, watching } = follow({ settleMs: 1000 });
+    await watching();
     helm.fail(new Error('helm failed'));
-    await following;
+    await done;
     assert.deepEqual(lines, ['pods ready 0/1 · rooms-expose-pods-0 not created yet · redis starting']);
     assert.deepEqual(unmatched, []);
   });
