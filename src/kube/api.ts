@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 import https from 'node:https';
+import { gunzipSync } from 'node:zlib';
 
 import type { ResolvedKube } from './config.js';
 import { UsageError } from '../errors.js';
@@ -100,6 +102,61 @@ export function pollReads(kube: ResolvedKube): { next: () => void } {
 /** Whether a request may change what a read sees: any but a GET, a server dry run, or a self-review. */
 export function mayWrite(method: string, url: string): boolean {
   return method !== 'GET' && !/[?&]dryRun=All(&|$)/.test(url) && !url.includes('/selfsubject');
+}
+
+/** A list as the API sends it: its items are plain JSON, for the caller to read as the kind it asked for. */
+export interface JsonList {
+  items: unknown[];
+  metadata?: { resourceVersion?: string };
+}
+
+/**
+ * A list read as plain JSON, without client-node's typed models: for the
+ * cluster-wide lists a budget counts (every Service, every pod bound to a
+ * node), thousands of objects at fleet size, where building the typed models
+ * took as long as parsing the JSON, and as long again in garbage collection.
+ * The objects keep the API's JSON shape (timestamps are strings; the views
+ * read both). Signed in, proxied, kept alive and timed out as every other
+ * request; a failure is thrown as client-node throws one (toKubeError reads it).
+ */
+export async function listJson(
+  kube: ResolvedKube,
+  path: string,
+  query: Record<string, string> = {},
+): Promise<JsonList> {
+  const { server } = await kubeApis(kube);
+  const url = new URL(`${server.replace(/\/+$/, '')}${path}`);
+  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+  // The kubeconfig's credentials (an exec plugin's too), CA and proxy, as client-node applies them.
+  const opts: https.RequestOptions = {};
+  await kube.kc.applyToHTTPSOptions(opts);
+  const body = await new Promise<Buffer>((resolve, reject) => {
+    const req = (url.protocol === 'http:' ? http : https).request(
+      url,
+      {
+        ...opts,
+        method: 'GET',
+        agent: opts.agent instanceof http.Agent ? keepAliveAgent(opts.agent) : opts.agent,
+        headers: { ...opts.headers, Accept: 'application/json', 'Accept-Encoding': 'gzip' },
+        ...(kube.requestTimeoutMs > 0 ? { signal: AbortSignal.timeout(kube.requestTimeoutMs) } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          const data = res.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+          const code = res.statusCode ?? 0;
+          if (code >= 200 && code < 300) resolve(data);
+          else reject(Object.assign(new Error(`HTTP ${code}`), { code, body: data.toString('utf8') }));
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+  return JSON.parse(body.toString('utf8')) as JsonList;
 }
 
 /** The TLS settings an https.Agent connects with: what must match for a connection to be shared. */

@@ -44,7 +44,7 @@ import {
 import { DRAINING_LABEL, STATE_LABEL } from '../core/rooms.js';
 import { tolerationObjectsOf } from '../core/tolerations.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
-import { kubeApis, metadataItems, metadataNames, readOnce, releaseSelector } from './api.js';
+import { kubeApis, listJson, metadataItems, metadataNames, readOnce, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { KubeApiError, toKubeError } from './errors.js';
 import {
@@ -201,27 +201,29 @@ export async function listNodes(kube: ResolvedKube): Promise<NodeView[]> {
 
 /** Every Service in the cluster, for nodePort collisions and the NodePort budget. */
 export async function listAllServices(kube: ResolvedKube): Promise<ServiceView[] | undefined> {
-  const { core, call } = await kubeApis(kube);
+  const { call } = await kubeApis(kube);
   const list = await unlessForbidden(
     readOnce(kube, 'list services', () =>
-      call('list services in all namespaces', core.listServiceForAllNamespaces()),
+      call('list services in all namespaces', listJson(kube, '/api/v1/services')),
     ),
   );
-  return list?.items.map(serviceView);
+  return (list?.items as V1Service[] | undefined)?.map(serviceView);
 }
 
 /** Pods that hold a node slot (phase not Succeeded or Failed), counted per node. */
 async function boundPodsPerNode(kube: ResolvedKube): Promise<Map<string, number> | undefined> {
-  const { core, call } = await kubeApis(kube);
+  const { call } = await kubeApis(kube);
   const list = await unlessForbidden(
     readOnce(kube, 'list bound pods', () =>
       call(
         'list pods in all namespaces',
-        core.listPodForAllNamespaces({ fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }),
+        listJson(kube, '/api/v1/pods', {
+          fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed',
+        }),
       ),
     ),
   );
-  return list && podsPerNode(list.items);
+  return list && podsPerNode(list.items as V1Pod[]);
 }
 
 /**

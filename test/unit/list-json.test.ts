@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+
+import nock from 'nock';
+
+import { ExitCode } from '../../src/errors.js';
+import { kubeApis, listJson } from '../../src/kube/api.js';
+import { KubeApiError } from '../../src/kube/errors.js';
+import { FAKE_SERVER, fakeKube } from '../support/kube.js';
+
+describe('listJson: a cluster-wide list as plain JSON (nock: the exact request, gzip, failures)', () => {
+  before(() => {
+    nock.disableNetConnect();
+  });
+  after(() => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+
+  it('GET with the query, JSON, the bearer token and gzip; the items as the API sent them (timestamps stay strings)', async () => {
+    const pod = {
+      metadata: { name: 'p', creationTimestamp: '2026-12-05T00:00:00Z' },
+      spec: { nodeName: 'n1' },
+    };
+    nock(FAKE_SERVER, {
+      reqheaders: {
+        accept: 'application/json',
+        authorization: 'Bearer secret-token',
+        'accept-encoding': 'gzip',
+      },
+    })
+      .get('/api/v1/pods')
+      .query({ fieldSelector: 'status.phase!=Succeeded' })
+      .reply(200, gzipSync(JSON.stringify({ metadata: { resourceVersion: '9' }, items: [pod] })), {
+        'Content-Encoding': 'gzip',
+      });
+    const list = await listJson(fakeKube(), '/api/v1/pods', { fieldSelector: 'status.phase!=Succeeded' });
+    assert.deepEqual(list, { metadata: { resourceVersion: '9' }, items: [pod] });
+  });
+
+  it('a refusal is a KubeApiError saying what was asked, with its exit code', async () => {
+    nock(FAKE_SERVER)
+      .get('/api/v1/services')
+      .reply(403, { kind: 'Status', code: 403, reason: 'Forbidden', message: 'services is forbidden' });
+    const kube = fakeKube();
+    const { call } = await kubeApis(kube);
+    await assert.rejects(call('list services in all namespaces', listJson(kube, '/api/v1/services')), (e) => {
+      assert.ok(e instanceof KubeApiError);
+      assert.equal(e.httpCode, 403);
+      assert.equal(e.exitCode, ExitCode.FORBIDDEN);
+      assert.match(e.message, /list services in all namespaces/);
+      return true;
+    });
+  });
+});
