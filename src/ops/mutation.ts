@@ -57,7 +57,7 @@ import { requireChangePermissions } from '../kube/access.js';
 import { helmKubeconfig } from '../kube/exec-credential.js';
 import { acquireReleaseLock, helmAlive, LOCK_SECONDS, type ReleaseLock } from '../kube/lock.js';
 import { spareRoomsInUse } from './drain.js';
-import { explainTimeout, pollProgress } from './wait.js';
+import { explainTimeout, followProgress } from './wait.js';
 
 /** Every Helm revision this plugin writes has a description starting so. */
 export const OPERATION_PREFIX = 'kubectl-expose-pods';
@@ -625,7 +625,7 @@ async function applyChange(
     onSpawn: (pid) => void s.lock?.noteHelm(pid, s.cluster.helm.path),
   });
   const ref = { release: req.release, kube: cluster.kube };
-  if (opts.wait && opts.onProgress) await pollProgress(ref, opts.onProgress, run, s.signal);
+  if (opts.wait && opts.onProgress) await followProgress(ref, opts.onProgress, run, s.signal);
   let output: string;
   try {
     output = await run;

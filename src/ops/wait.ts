@@ -53,7 +53,7 @@ export async function explainTimeout(e: ExposePodsError, req: ReleaseRef): Promi
  * catch up with it, and a list decides if they do not. A watch the cluster
  * refuses (no watch verb) falls back to polling; progress is never fatal.
  */
-export async function pollProgress(
+export async function followProgress(
   req: ReleaseRef,
   onProgress: (p: InstallProgress) => void,
   helmRun: Promise<unknown>,

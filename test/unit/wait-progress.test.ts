@@ -5,7 +5,7 @@ import nock from 'nock';
 
 import { progressLine } from '../../src/core/progress.js';
 import type { WatchClient } from '../../src/kube/reflector.js';
-import { pollProgress } from '../../src/ops/wait.js';
+import { followProgress } from '../../src/ops/wait.js';
 import { chartSelector, FAKE_SERVER, fakeKube } from '../support/kube.js';
 import { eventually } from '../support/poll.js';
 
@@ -103,12 +103,12 @@ function helmRun() {
   return { run, succeed, fail };
 }
 
-/** pollProgress on release rooms, its lines collected, helm settled by hand, and the watches it opens. */
+/** followProgress on release rooms, its lines collected, helm settled by hand, and the watches it opens. */
 function follow(opts: { refuse?: number; catchUpMs?: number; settleMs?: number } = {}) {
   const watcher = new FakeWatcher(opts.refuse);
   const helm = helmRun();
   const lines: string[] = [];
-  const done = pollProgress(
+  const done = followProgress(
     { release: 'rooms', kube: fakeKube() },
     (p) => lines.push(progressLine(p)),
     helm.run,
