@@ -106,3 +106,13 @@ export async function releaseHistory(
 export async function getManifest(helm: Helm, release: string, target: KubeTarget): Promise<string> {
   return helmOrThrow(helm, 'get manifest', ['get', 'manifest', release, ...kubeArgs(target)]);
 }
+
+/**
+ * The revision an upgrade wrote, as helm reports it under the release's
+ * status ("REVISION: 3", in Helm 3 and 4 alike); undefined when the output
+ * does not say (the caller then reads it from the release's Secrets).
+ */
+export function upgradedRevision(output: string): number | undefined {
+  const m = /^REVISION: (\d+)$/m.exec(output);
+  return m ? Number(m[1]) : undefined;
+}

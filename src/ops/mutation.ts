@@ -38,6 +38,7 @@ import {
   notOurChart,
   releaseHistory,
   releaseNotFound,
+  upgradedRevision,
   type HelmRevision,
 } from '../helm/release.js';
 import { CHART_NAME } from '../core/release.js';
@@ -383,6 +384,8 @@ interface OpenSession {
   record?: HelmReleaseRecord;
   /** The objects the last preview rendered: what apply keeps when it removes orphaned Services. */
   lastPreview?: ManifestObject[];
+  /** The revision the last apply wrote, as helm reported it. */
+  applied?: number;
 }
 
 /** helm's values flags for a change: the release's own values on stdin first, unless it resets them. */
@@ -636,6 +639,7 @@ async function applyChange(
     // helm wrote the release's objects: what was read before is old.
     refreshReads(cluster.kube);
   }
+  s.applied = upgradedRevision(output);
   await removeOrphanedServices(cluster, req.release, s.lastPreview);
   return output;
 }
@@ -746,7 +750,9 @@ export async function withReleaseChange<T>(
       status,
       signal,
       confirm: (ask) => req.confirm({ ...ask, cluster: describeCluster(cluster) }),
-      revision: async () => (await newestRevision(kube, namespace, req.release))?.revision ?? 0,
+      // After an apply, the revision helm reported; otherwise the newest release Secret's.
+      revision: async () =>
+        open.applied ?? (await newestRevision(kube, namespace, req.release))?.revision ?? 0,
       preview: (change) => previewChange(open, change),
       apply: (change, opts) => applyChange(open, change, opts),
     });

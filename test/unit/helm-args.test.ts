@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { upgradedRevision } from '../../src/helm/release.js';
 import { describe, it } from 'node:test';
 
 import {
@@ -143,5 +144,25 @@ describe('upgradeArgs', () => {
     });
     assert.ok(!args.some((a) => a.startsWith('--wait') || a === '--create-namespace'));
     assert.deepEqual(args.slice(-2), ['--timeout', '90s']);
+  });
+});
+
+describe('upgradedRevision', () => {
+  it("the revision in helm's status after an upgrade, the first one only; undefined when it says none", () => {
+    const out = [
+      'Release "rooms" has been upgraded. Happy Helming!',
+      'NAME: rooms',
+      'LAST DEPLOYED: Sat Dec  5 07:30:00 2026',
+      'NAMESPACE: game',
+      'STATUS: deployed',
+      'REVISION: 12',
+      'DESCRIPTION: kubectl-expose-pods scale 2 -> 5',
+      'NOTES:',
+      'REVISION: 99 (a chart note that says so)',
+      'REVISION: 99',
+    ].join('\n');
+    assert.equal(upgradedRevision(out), 12);
+    assert.equal(upgradedRevision('Release "rooms" has been upgraded.\nSTATUS: deployed\n'), undefined);
+    assert.equal(upgradedRevision('REVISION: twelve'), undefined);
   });
 });
