@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import type nock from 'nock';
 
 import type { ResolvedKube } from '../../src/kube/config.js';
@@ -89,3 +89,39 @@ export function mockAccessReviews(
     .times(3)
     .reply(201, (_u: string, body: any) => ({ ...body, status: { allowed: allowed(body) } }));
 }
+
+/**
+ * A Redis Deployment as the chart renders it (a sidecar beside the redis
+ * container, a config volume beside the data one): its password from
+ * `secret`, its data on the claim `claim` (an emptyDir without one).
+ */
+export const redisDeployment = (o: { secret?: string; claim?: string }): V1Deployment => ({
+  metadata: { name: 'rooms-expose-pods-redis' },
+  spec: {
+    selector: {},
+    template: {
+      spec: {
+        containers: [
+          { name: 'sidecar', env: [{ name: 'OTHER', value: 'x' }] },
+          {
+            name: 'redis',
+            env: o.secret
+              ? [
+                  {
+                    name: 'REDIS_PASSWORD',
+                    valueFrom: { secretKeyRef: { name: o.secret, key: 'redis-password' } },
+                  },
+                ]
+              : [],
+          },
+        ],
+        volumes: o.claim
+          ? [
+              { name: 'config', configMap: { name: 'c' } },
+              { name: 'data', persistentVolumeClaim: { claimName: o.claim } },
+            ]
+          : [{ name: 'data', emptyDir: {} }],
+      },
+    },
+  },
+});

@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 
 import nock from 'nock';
 
-import { chartSelector, FAKE_SERVER, fakeKube } from '../support/kube.js';
+import { chartSelector, FAKE_SERVER, fakeKube, redisDeployment as chartRedis } from '../support/kube.js';
 
 import { ExitCode } from '../../src/errors.js';
 import { METADATA_ONLY_ACCEPT } from '../../src/kube/api.js';
@@ -14,28 +14,10 @@ const SERVER = FAKE_SERVER;
 const kube = fakeKube;
 
 const list = (items: unknown[] = []) => ({ apiVersion: 'v1', kind: 'List', metadata: {}, items });
-const redisDeployment = {
-  metadata: { name: 'rooms-expose-pods-redis' },
-  spec: {
-    selector: {},
-    template: {
-      spec: {
-        containers: [
-          {
-            name: 'redis',
-            env: [
-              {
-                name: 'REDIS_PASSWORD',
-                valueFrom: { secretKeyRef: { name: 'rooms-expose-pods-redis', key: 'redis-password' } },
-              },
-            ],
-          },
-        ],
-        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'rooms-expose-pods-redis-data' } }],
-      },
-    },
-  },
-};
+const redisDeployment = chartRedis({
+  secret: 'rooms-expose-pods-redis',
+  claim: 'rooms-expose-pods-redis-data',
+});
 
 /** Every request `status` makes for a healthy release, each matched exactly: path, labelSelector, token. */
 function expectAll(

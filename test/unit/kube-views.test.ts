@@ -27,6 +27,7 @@ import {
   serviceView,
   statefulSetView,
 } from '../../src/kube/views.js';
+import { redisDeployment as redis } from '../support/kube.js';
 
 const NOT_MARKED = { allocated: false, draining: false };
 
@@ -77,37 +78,6 @@ const service = (name: string, selectsPod?: string): V1Service => ({
     clusterIP: '10.96.0.9',
     selector: selectsPod ? { 'statefulset.kubernetes.io/pod-name': selectsPod } : {},
     ports: [{ port: 7777, nodePort: 31000 }],
-  },
-});
-
-const redis = (o: { secret?: string; claim?: string }): V1Deployment => ({
-  metadata: { name: 'rooms-expose-pods-redis' },
-  spec: {
-    selector: {},
-    template: {
-      spec: {
-        containers: [
-          { name: 'sidecar', env: [{ name: 'OTHER', value: 'x' }] },
-          {
-            name: 'redis',
-            env: o.secret
-              ? [
-                  {
-                    name: 'REDIS_PASSWORD',
-                    valueFrom: { secretKeyRef: { name: o.secret, key: 'redis-password' } },
-                  },
-                ]
-              : [],
-          },
-        ],
-        volumes: o.claim
-          ? [
-              { name: 'config', configMap: { name: 'c' } },
-              { name: 'data', persistentVolumeClaim: { claimName: o.claim } },
-            ]
-          : [{ name: 'data', emptyDir: {} }],
-      },
-    },
   },
 });
 
