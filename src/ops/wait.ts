@@ -78,10 +78,11 @@ export async function followProgress(
     const timer = setTimeout(() => {
       caughtUp.abort();
     }, opts.catchUpMs ?? CATCH_UP_MS);
-    while (!complete(watched.progress()) && (await watched.changed(caughtUp.signal, 0)));
+    let last = watched.progress();
+    while (!complete(last) && (await watched.changed(caughtUp.signal, 0))) last = watched.progress();
     clearTimeout(timer);
-    if (complete(watched.progress())) {
-      show(watched.progress());
+    if (complete(last)) {
+      show(last);
       return;
     }
   } catch {
