@@ -2,6 +2,8 @@ import { Args, Flags } from '@oclif/core';
 
 import { requireDuration, type Duration, type DurationKind } from './core/duration.js';
 import { DEFAULT_RELEASE } from './core/release.js';
+import { DEFAULT_MAX_UNAVAILABLE, parseMaxUnavailable, type MaxUnavailable } from './core/rollout.js';
+import { UsageError } from './errors.js';
 import { DEFAULT_REQUEST_TIMEOUT, type KubeFlags } from './kube/config.js';
 
 /**
@@ -112,4 +114,27 @@ export const waitReachableFlag = Flags.boolean({
 /** Whether --address-type was given on the command line (its default is not a choice). */
 export function explicitAddressType(argv: readonly string[]): boolean {
   return argv.some((a) => a === '--address-type' || a.startsWith('--address-type='));
+}
+
+/** How a change's rollout replaces rooms (install, tolerations, rollout): --max-unavailable and --wait-in-use. */
+export const rolloutFlags = {
+  'max-unavailable': Flags.string({
+    description:
+      'Rooms a rollout replaces at once: a count, or a percentage of the replicas (rounded down, at least 1).',
+    default: DEFAULT_MAX_UNAVAILABLE,
+    helpGroup: 'ROLLOUT',
+  }),
+  'wait-in-use': Flags.boolean({
+    description:
+      'Also wait for the rooms in use on older revisions, replacing each as its match ends (exit 15 on --timeout, nothing undone).',
+    default: false,
+    helpGroup: 'ROLLOUT',
+  }),
+};
+
+/** --max-unavailable parsed, or a usage error naming the flag. */
+export function maxUnavailableOf(text: string): MaxUnavailable {
+  const max = parseMaxUnavailable(text);
+  if (typeof max === 'string') throw new UsageError(max);
+  return max;
 }

@@ -10,6 +10,7 @@ import Install from './install.js';
 import List from './list.js';
 import Recover from './recover.js';
 import Rbac from './rbac.js';
+import Rollout from './rollout.js';
 import Scale from './scale.js';
 import Status from './status.js';
 import Tolerations from './tolerations.js';
@@ -33,6 +34,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   list: List,
   rbac: Rbac,
   recover: Recover,
+  rollout: Rollout,
   scale: Scale,
   status: Status,
   tolerations: Tolerations,

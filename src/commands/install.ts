@@ -6,7 +6,9 @@ import {
   kubeFlags,
   kubeFlagValues,
   helmFlags,
+  maxUnavailableOf,
   outputFlag,
+  rolloutFlags,
   timeoutFlag,
   waitReachableFlag,
 } from '../flags.js';
@@ -136,9 +138,10 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       default: false,
       helpGroup: 'VALUES',
     }),
+    ...rolloutFlags,
     'delete-in-use': Flags.boolean({
       description:
-        'Remove or restart rooms in use (Allocated) with their matches, after a confirmation that names them. Without it, fewer replicas wait until the rooms removed are freed, and a change that restarts pods is refused while a room is in use (exit 15).',
+        'Remove or replace rooms in use (Allocated) with their matches, after a confirmation that names them. Without it, fewer replicas wait until the rooms removed are freed, and a new pod template (image, resources, env) leaves rooms in use on their build until their match ends (under room.updateStrategy RollingUpdate such a change is refused while a room is in use, exit 15).',
       default: false,
     }),
     yes: Flags.boolean({
@@ -162,6 +165,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     const { runInstall } = await import('../ops/install.js');
     const { Progress } = await import('../output/progress.js');
     const { inUseLine } = await import('../output/scale.js');
+    const { formatRolloutOutcome, rolloutProgressLine } = await import('../output/rollout.js');
     const req = await this.request(args.release, flags);
     if (flags['wait-reachable'] && !flags.wait)
       throw new UsageError('--wait-reachable needs the wait for the pods: drop --no-wait');
@@ -178,9 +182,16 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
         onWaitingInUse: (inUse) => {
           progress.update(inUseLine(inUse));
         },
+        onRollout: (p) => {
+          progress.update(rolloutProgressLine(p));
+        },
       }),
     );
     this.printer.success(`release ${res.release} is installed in namespace ${res.namespace}`);
+    const rolled = res.rollout && (res.rollout.replaced.length || res.rollout.inUseOutdated.length);
+    if (rolled && res.rollout)
+      for (const l of formatRolloutOutcome(res.rollout, `${res.release} -n ${res.namespace}`))
+        this.printer.info(l);
     if (!flags.wait) {
       this.printer.info(
         `not waiting for the pods; see them with: kubectl expose-pods endpoints ${res.release} -n ${res.namespace}`,
@@ -221,6 +232,8 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
       timeout: flags.timeout.text,
       resetValues: flags['reset-values'],
       deleteInUse: flags['delete-in-use'],
+      maxUnavailable: maxUnavailableOf(flags['max-unavailable']),
+      waitInUse: flags['wait-in-use'],
       warn: (m) => {
         this.printer.warn(m);
       },

@@ -13,6 +13,7 @@ import {
 } from '../flags.js';
 import type { ScaleResult } from '../ops/scale.js';
 import { progressLine } from '../core/progress.js';
+import { rolloutLine } from '../core/rollout.js';
 
 export default class Scale extends BaseCommand {
   static override summary = 'Change the number of rooms and keep the per-pod Services in step.';
@@ -110,6 +111,9 @@ Removing Ready pods asks first (--yes for scripts; without a terminal it refuses
         confirm: this.confirmer(flags.yes),
         onProgress: (p) => {
           progress.update(progressLine(p));
+        },
+        onRollout: (p) => {
+          progress.update(rolloutLine(p));
         },
       }),
     );

@@ -7,11 +7,14 @@ import {
   kubeFlags,
   kubeFlagValues,
   noHeadersFlag,
+  maxUnavailableOf,
   outputFlag,
   releaseArg,
+  rolloutFlags,
   timeoutFlag,
 } from '../flags.js';
 import { progressLine } from '../core/progress.js';
+import { rolloutLine } from '../core/rollout.js';
 import { DEFAULT_GRACE_SECONDS, type TolerationsReport } from '../core/tolerations.js';
 import { UsageError } from '../errors.js';
 
@@ -23,7 +26,7 @@ export default class Tolerations extends BaseCommand {
 
 For each pod this shows the effective tolerationSeconds read from the live pod (admission defaults filled in) and where they come from (the chart, or the admission default); pods still running an older template than the StatefulSet's are flagged: they need a restart to pick up new values. Then the estimated time to eviction for each failure kind: grace period + tolerationSeconds. The grace period is not readable from the API: --node-monitor-grace-period gives it, ${DEFAULT_GRACE_SECONDS}s by default (Kubernetes 1.32 and later; 40s before), and the output says it is an assumption.
 
---not-ready and --unreachable set room.failover.notReadySeconds and unreachableSeconds through the release (helm upgrade with your values reused), so they survive later upgrades. Values are whole seconds from 0 to 1h; below 5s a warning says that a network blip will evict pods. The StatefulSet then restarts every pod, one at a time: it asks first (--yes for scripts; without a terminal it refuses) and waits with progress. A restart ends the match in a room in use, so while any room is Allocated it is refused (exit 15) unless --delete-in-use. A release whose StatefulSet was scaled outside Helm is refused until scale --sync settles the count, because the upgrade would change it too.
+--not-ready and --unreachable set room.failover.notReadySeconds and unreachableSeconds through the release (helm upgrade with your values reused), so they survive later upgrades. Values are whole seconds from 0 to 1h; below 5s a warning says that a network blip will evict pods. The pods then move to the new template: it asks first (--yes for scripts; without a terminal it refuses) and waits with progress. Under the chart's updateStrategy OnDelete, the Free rooms are replaced in batches of --max-unavailable (each delete conditioned on the pod's UID and resourceVersion, so a room allocated meanwhile is left alone) and rooms in use keep their old tolerations until their match ends (deallocate replaces each; --wait-in-use waits for them; --delete-in-use replaces them now, ending their matches). Under RollingUpdate the StatefulSet restarts every pod one at a time, so while any room is Allocated the change is refused (exit 15) unless --delete-in-use. A release whose StatefulSet was scaled outside Helm is refused until scale --sync settles the count, because the upgrade would change it too.
 
 Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, because nothing can confirm it stopped, and no replacement starts (kubernetes/kubernetes#54368). It takes a force delete of the pod, or the node.kubernetes.io/out-of-service taint.
 
@@ -68,10 +71,11 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
     }),
     'delete-in-use': Flags.boolean({
       description:
-        'Restart rooms in use (Allocated) too, ending their matches; without it a restart that reaches one is refused (exit 15).',
+        'Replace rooms in use (Allocated) too, ending their matches; without it they keep their old tolerations until their match ends (under RollingUpdate the change is refused while one is in use, exit 15).',
       default: false,
       helpGroup: 'SET',
     }),
+    ...rolloutFlags,
     timeout: timeoutFlag('How long to wait for the rolling restart, as a duration.', 'SET'),
     output: outputFlag(['table', 'json', 'yaml', 'name']),
     'no-headers': noHeadersFlag,
@@ -135,11 +139,16 @@ Eviction is not recovery: a StatefulSet pod on a lost node stays Terminating, be
         unreachableSeconds,
         timeout: flags.timeout.text,
         deleteInUse: flags['delete-in-use'],
+        maxUnavailable: maxUnavailableOf(flags['max-unavailable']),
+        waitInUse: flags['wait-in-use'],
         warn: (m) => {
           this.printer.warn(m);
         },
         onProgress: (p) => {
           progress.update(progressLine(p));
+        },
+        onRollout: (p) => {
+          progress.update(rolloutLine(p));
         },
         onChange: (c) => {
           this.printer.info(formatTolerationsChange(c));

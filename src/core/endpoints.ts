@@ -1,5 +1,6 @@
 import { ordinalOf, type NodeView, type PodView, type ServiceView } from './model.js';
 import { allocationOf, roomState, type Allocation, type RoomState } from './rooms.js';
+import { isOutdated } from './rollout.js';
 
 /** Agones' order: the first of these a node has is the address clients get. */
 export const DEFAULT_ADDRESS_TYPES = ['ExternalDNS', 'ExternalIP', 'InternalDNS', 'InternalIP'] as const;
@@ -49,6 +50,10 @@ export interface Endpoint {
   draining: boolean;
   /** The allocation, when Allocated. */
   allocation: Allocation | null;
+  /** The StatefulSet revision the pod was made from (its controller-revision-hash); null without a pod. */
+  revision: string | null;
+  /** The pod runs an older revision than the StatefulSet's update revision: the old build, until the rollout replaces it. */
+  outdated: boolean;
 }
 
 export interface EndpointsInput {
@@ -59,6 +64,8 @@ export interface EndpointsInput {
   headless: string;
   /** spec.replicas of the StatefulSet. */
   replicas: number;
+  /** status.updateRevision of the StatefulSet: pods on another revision are outdated. */
+  updateRevision?: string;
   pods: PodView[];
   /** The release's per-pod Services. */
   services: ServiceView[];
@@ -129,6 +136,8 @@ export function resolveEndpointRows(input: EndpointsInput): Endpoint[] {
       state: roomState(pod?.mark),
       draining: pod?.mark?.draining ?? false,
       allocation: allocationOf(pod?.mark, pod?.restarts),
+      revision: pod?.revision ?? null,
+      outdated: pod !== undefined && isOutdated(pod, input.updateRevision),
     };
     rows.push(row);
 

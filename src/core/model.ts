@@ -50,6 +50,10 @@ export interface StatefulSetView {
   serviceName?: string;
   /** status.updateRevision: the revision new pods are made from. */
   updateRevision?: string;
+  /** The controller has seen the newest spec (status.observedGeneration >= metadata.generation): its status speaks of it. */
+  observed?: boolean;
+  /** spec.updateStrategy.type: OnDelete or RollingUpdate. */
+  updateStrategy?: string;
   /** The pod template's tolerations. */
   templateTolerations?: TolerationView[];
   /** The names of its volumeClaimTemplates: its claims are <template>-<name>-<ordinal>. */

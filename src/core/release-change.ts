@@ -39,6 +39,8 @@ export interface ManifestView {
     template: unknown;
     claimTemplates: string[];
     podManagementPolicy: string;
+    /** spec.updateStrategy.type: OnDelete (rooms are replaced by the rollout, never in use) or RollingUpdate (the controller restarts them all). */
+    updateStrategy: string;
   };
   /** Deployments (the chart's Redis), by name, with their pod template. */
   deployments: { name: string; template: unknown }[];
@@ -70,6 +72,7 @@ export function manifestView(objects: ManifestObject[]): ManifestView {
       replicas?: number;
       template?: unknown;
       podManagementPolicy?: string;
+      updateStrategy?: { type?: string };
       type?: string;
       clusterIP?: string;
       externalTrafficPolicy?: string;
@@ -84,6 +87,7 @@ export function manifestView(objects: ManifestObject[]): ManifestView {
         template: spec.template,
         claimTemplates: (spec.volumeClaimTemplates ?? []).map((t) => t.metadata?.name ?? '').filter(Boolean),
         podManagementPolicy: spec.podManagementPolicy ?? 'OrderedReady',
+        updateStrategy: spec.updateStrategy?.type ?? 'RollingUpdate',
       };
     } else if (o.kind === 'Deployment') {
       view.deployments.push({ name, template: spec.template });
@@ -153,10 +157,18 @@ export interface ReleaseChangePlan {
   removeReadyPods: string[];
   /** Of removePods, the rooms in use (Allocated): the change waits for them to be freed, or removes them when told to. */
   removeInUse: string[];
-  /** Pods that stay but restart, because the pod template changed (a rolling update). */
+  /**
+   * Pods that stay but restart on the new pod template: under RollingUpdate
+   * every one (the controller's rolling update); under OnDelete the Free ones,
+   * which the rollout replaces (and those in use too with --delete-in-use).
+   */
   restartPods: string[];
   /** Of restartPods, the rooms in use (Allocated): a restart ends their matches, so the change needs --delete-in-use. */
   restartInUse: string[];
+  /** Under OnDelete, the rooms in use that keep their build until their match ends (deallocate replaces each then). */
+  keepInUse: string[];
+  /** The StatefulSet's update strategy after the change, when the pod template changes. */
+  updateStrategy?: string;
   /** Deployments (Redis) whose pods restart. */
   restartDeployments: string[];
   addServices: string[];
@@ -180,6 +192,7 @@ export function planReleaseChange(
   after: ManifestView,
   values: ValueChange[],
   pods: PodView[],
+  opts: { deleteInUse?: boolean } = {},
 ): ReleaseChangePlan {
   const plan: ReleaseChangePlan = {
     values,
@@ -188,6 +201,7 @@ export function planReleaseChange(
     removeInUse: [],
     restartPods: [],
     restartInUse: [],
+    keepInUse: [],
     restartDeployments: [],
     addServices: [],
     removeServices: [],
@@ -210,8 +224,15 @@ export function planReleaseChange(
     plan.removeInUse = removed.filter((n) => live.get(n)?.mark?.allocated).map((n) => `${sts.name}-${n}`);
     if (old && !same(old.template, sts.template)) {
       const kept = [...live.keys()].filter((n) => n < sts.replicas).sort((x, y) => y - x);
-      plan.restartPods = kept.map((n) => `${sts.name}-${n}`);
-      plan.restartInUse = kept.filter((n) => live.get(n)?.mark?.allocated).map((n) => `${sts.name}-${n}`);
+      const inUse = (n: number) => live.get(n)?.mark?.allocated === true;
+      const name = (n: number) => `${sts.name}-${n}`;
+      plan.updateStrategy = sts.updateStrategy;
+      // Under OnDelete the rollout replaces Free rooms, lowest ordinal first, and spares rooms in use.
+      const spares = sts.updateStrategy === 'OnDelete' && !opts.deleteInUse;
+      const restarted = spares ? kept.filter((n) => !inUse(n)) : kept;
+      plan.restartPods = (sts.updateStrategy === 'OnDelete' ? [...restarted].reverse() : restarted).map(name);
+      plan.restartInUse = restarted.filter(inUse).map(name);
+      plan.keepInUse = spares ? kept.filter(inUse).map(name) : [];
     }
   }
   const oldDeployments = new Map((before?.deployments ?? []).map((d) => [d.name, d]));
@@ -235,6 +256,7 @@ export function planReleaseChange(
     !plan.replicas &&
     !plan.removePods.length &&
     !plan.restartPods.length &&
+    !plan.keepInUse.length &&
     !plan.restartDeployments.length &&
     !plan.addServices.length &&
     !plan.removeServices.length &&
@@ -293,7 +315,12 @@ export function disruptions(plan: ReleaseChangePlan, deleteInUse = false): strin
   const out: string[] = [];
   if (plan.removeReadyPods.length) out.push(`removes ${plan.removeReadyPods.length} Ready pod(s)`);
   if (deleteInUse && plan.removeInUse.length) out.push(inUsePhrase(plan.removeInUse));
-  if (plan.restartPods.length) out.push(`restarts ${plan.restartPods.length} pod(s)`);
+  if (plan.restartPods.length)
+    out.push(
+      plan.updateStrategy === 'OnDelete'
+        ? `replaces ${plan.restartPods.length} room(s) on the new pod template`
+        : `restarts ${plan.restartPods.length} pod(s)`,
+    );
   if (deleteInUse && plan.restartInUse.length) out.push(inUsePhrase(plan.restartInUse, 'restarts'));
   if (plan.restartDeployments.length) out.push(`restarts ${plan.restartDeployments.join(', ')}`);
   if (plan.movedNodePorts.length) out.push(`moves the nodePort of ${plan.movedNodePorts.length} Service(s)`);

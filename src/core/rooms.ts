@@ -110,7 +110,9 @@ export function allocationOf(mark: RoomMark | undefined, restarts: number | unde
 /**
  * Rows a match may be given, lowest ordinal first (a StatefulSet removes its
  * highest ordinals first, so a scale-down rarely meets a room in use): Free,
- * Ready, with a port, and with an address of a wanted type.
+ * Ready, on the StatefulSet's update revision (a new match always starts on
+ * the new build; the rollout replaces the old rooms), with a port, and with
+ * an address of a wanted type.
  */
 export function allocatable(rows: readonly Endpoint[]): Endpoint[] {
   return rows
@@ -118,6 +120,7 @@ export function allocatable(rows: readonly Endpoint[]): Endpoint[] {
       (r) =>
         r.state === 'Free' &&
         r.status === 'Ready' &&
+        !r.outdated &&
         r.port !== null &&
         r.address !== null &&
         r.address !== UNKNOWN_ADDRESS,
@@ -134,12 +137,14 @@ export interface RoomCounts {
   unavailable: number;
   /** Allocated rooms whose container restarted since. */
   stale: number;
+  /** Of the unavailable, Free rooms on an older revision: the rollout replaces them, allocate skips them. */
+  outdated: number;
 }
 
 /** The rooms of the rows, by state (rows without a pod are not rooms). */
 export function countRooms(rows: readonly Endpoint[]): RoomCounts {
   const free = new Set(allocatable(rows).map((r) => r.ordinal));
-  const counts: RoomCounts = { free: 0, allocated: 0, draining: 0, unavailable: 0, stale: 0 };
+  const counts: RoomCounts = { free: 0, allocated: 0, draining: 0, unavailable: 0, stale: 0, outdated: 0 };
   for (const r of rows) {
     if (r.state === 'Allocated') {
       counts.allocated++;
@@ -147,7 +152,10 @@ export function countRooms(rows: readonly Endpoint[]): RoomCounts {
     } else if (r.state === 'Draining') counts.draining++;
     else if (free.has(r.ordinal)) counts.free++;
     // A Service beyond the replicas reserves a port; it is not a room.
-    else if (r.status !== 'NoPod') counts.unavailable++;
+    else if (r.status !== 'NoPod') {
+      counts.unavailable++;
+      if (r.outdated) counts.outdated++;
+    }
   }
   return counts;
 }
@@ -159,7 +167,9 @@ export function countsPhrase(c: RoomCounts): string {
     c.free ? `${c.free} Free` : '',
     c.allocated ? `${c.allocated} Allocated${c.stale ? ` (${c.stale} stale)` : ''}` : '',
     c.draining ? `${c.draining} Draining` : '',
-    c.unavailable ? `${c.unavailable} not ready to take a match` : '',
+    c.unavailable
+      ? `${c.unavailable} not ready to take a match${c.outdated ? ` (${c.outdated} on an older revision, waiting for the rollout)` : ''}`
+      : '',
   ].filter(Boolean);
   return `${total} room${total === 1 ? '' : 's'}${parts.length ? `: ${parts.join(', ')}` : ''}`;
 }

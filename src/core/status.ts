@@ -21,6 +21,7 @@ import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from './end
 import type { Placement } from './placement.js';
 import { CHART_NAME } from './release.js';
 import { countRooms, shortAge, type RoomCounts, type RoomState } from './rooms.js';
+import { isOutdated, rolloutPlanOf, type RolloutSet } from './rollout.js';
 import { plannedNodePort } from './scale.js';
 
 /** What Helm says about the release. */
@@ -48,7 +49,14 @@ export interface StatusSnapshot {
   values: ReleaseValues;
   /** The StatefulSet's name (also the pod and per-pod Service prefix). */
   workload: string;
-  statefulSet?: { replicas: number; readyReplicas: number; currentReplicas: number };
+  statefulSet?: {
+    replicas: number;
+    readyReplicas: number;
+    currentReplicas: number;
+    updateRevision?: string;
+    observed?: boolean;
+    updateStrategy?: string;
+  };
   pods: PodView[];
   /** The release's own per-pod Services. */
   services: ServiceView[];
@@ -97,7 +105,8 @@ export interface Problem {
     | 'RedisNotReady'
     | 'RedisPvcNotBound'
     | 'RedisSecretMissing'
-    | 'StaleAllocation';
+    | 'StaleAllocation'
+    | 'RolloutStalled';
   message: string;
   /** The room it is about, for the kinds that are per ordinal: what the grouped view summarises by range. */
   ordinal?: number;
@@ -118,7 +127,25 @@ export interface StatusReport {
   notes: string[];
   /** The cluster-wide ceilings, with what this release holds of each. */
   budget: StatusBudget;
+  /** The rooms by the StatefulSet's revisions; absent without a StatefulSet. */
+  rollout?: RolloutStatus;
   healthy: boolean;
+}
+
+/** Where a rollout stands: rooms on the update revision, and those still on older ones. Part of the -o json schema. */
+export interface RolloutStatus {
+  strategy: string;
+  /** status.updateRevision: the revision new rooms are made from. */
+  revision: string | null;
+  /** Rooms Ready on the update revision, of the replicas. */
+  updated: number;
+  total: number;
+  /** Free rooms on an older revision: the rollout replaces them; allocate skips them. */
+  outdatedFree: string[];
+  /** Rooms in use on an older revision: kept until their match ends. */
+  inUseOutdated: string[];
+  /** A room is being replaced or started now. */
+  inProgress: boolean;
 }
 
 /**
@@ -168,6 +195,12 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
     ...loadBalancerProblems(s, rooms.services, desired),
     ...redis.problems,
   ];
+  const rollout = rolloutStatus(s);
+  if (rollout?.strategy === 'OnDelete' && rollout.outdatedFree.length && !rollout.inProgress)
+    problems.push({
+      kind: 'RolloutStalled',
+      message: `${rollout.outdatedFree.length} Free room(s) run an older revision than the StatefulSet's (${rollout.revision ?? '?'}) and take no match, with nothing replacing them: run kubectl expose-pods rollout ${s.release.name} -n ${s.release.namespace}`,
+    });
   const budget = statusBudget(s);
   return {
     schemaVersion: 1,
@@ -184,7 +217,35 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
     problems,
     notes: [...rooms.notes, ...budgetNotes(budget)],
     budget,
+    ...(rollout ? { rollout } : {}),
     healthy: problems.length === 0,
+  };
+}
+
+/** The rooms by revision, from the StatefulSet and its pods (core/rollout.ts decides what is outdated). */
+function rolloutStatus(s: StatusSnapshot): RolloutStatus | undefined {
+  const sts = s.statefulSet;
+  if (!sts) return undefined;
+  const set: RolloutSet = {
+    workload: s.workload,
+    replicas: sts.replicas,
+    updateRevision: sts.updateRevision,
+    observed: sts.observed ?? true,
+    strategy: sts.updateStrategy ?? 'RollingUpdate',
+  };
+  const plan = rolloutPlanOf(set, s.pods);
+  const live = byOrdinal(s.pods, s.workload);
+  const starting = [...live.entries()].some(
+    ([n, p]) => n < sts.replicas && (p.terminating || (!p.ready && !isOutdated(p, sts.updateRevision))),
+  );
+  return {
+    strategy: set.strategy,
+    revision: sts.updateRevision ?? null,
+    updated: plan.updated,
+    total: sts.replicas,
+    outdatedFree: plan.replace,
+    inUseOutdated: plan.inUse,
+    inProgress: starting || live.size < sts.replicas || plan.waitingForController,
   };
 }
 
@@ -195,6 +256,7 @@ function endpointRows(s: StatusSnapshot, desired: number): Endpoint[] {
     workload: s.workload,
     headless: s.workload,
     replicas: desired,
+    updateRevision: s.statefulSet?.updateRevision,
     pods: s.pods,
     services: s.services,
     nodes: s.nodes,

@@ -672,6 +672,17 @@ export async function readRoomPods(
   return { workload: set.metadata.name, pods: pods.items.map(podView) };
 }
 
+/** The release's StatefulSet and its room pods: what a rollout reads each round. */
+export async function readRolloutObjects(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<{ set: StatefulSetView; pods: PodView[] }> {
+  const read = await releaseReader(kube, namespace, release);
+  const [set, pods] = await Promise.all([read.requireStatefulSet(), read.roomPods()]);
+  return { set: statefulSetView(set), pods: pods.items.map(podView) };
+}
+
 /** What a release leaves behind on uninstall: the chart's PVCs (rooms and Redis) and its Redis Secret. */
 export interface ReleaseData {
   pvcs: string[];

@@ -164,6 +164,8 @@ export function statefulSetView(sts: V1StatefulSet): StatefulSetView {
     currentReplicas: sts.status?.currentReplicas ?? sts.status?.replicas ?? 0,
     ...(sts.spec?.serviceName ? { serviceName: sts.spec.serviceName } : {}),
     ...(sts.status?.updateRevision ? { updateRevision: sts.status.updateRevision } : {}),
+    observed: (sts.status?.observedGeneration ?? 0) >= (sts.metadata?.generation ?? 0),
+    updateStrategy: sts.spec?.updateStrategy?.type ?? 'RollingUpdate',
     ...(tolerations ? { templateTolerations: tolerations } : {}),
     claimTemplates: (sts.spec?.volumeClaimTemplates ?? []).map((t) => t.metadata?.name ?? '').filter(Boolean),
   };
@@ -213,6 +215,7 @@ export function endpointsInput(
     workload: set.metadata.name,
     headless: set.spec?.serviceName ?? set.metadata.name,
     replicas: set.spec?.replicas ?? 0,
+    ...(set.status?.updateRevision ? { updateRevision: set.status.updateRevision } : {}),
     pods: pods.map(podView),
     services: services.map(serviceView),
     nodes,
@@ -226,6 +229,8 @@ export interface RoomObjects {
   markSafeToEvict: boolean;
   /** The pod template sets safe-to-evict itself: never written nor removed by us. */
   templateSetsSafeToEvict: boolean;
+  /** spec.updateStrategy.type: under OnDelete a room freed on an older revision is replaced by deallocate. */
+  updateStrategy: string;
 }
 
 /** What allocate needs, from the listed (or watched) objects; undefined without the StatefulSet. */
@@ -243,6 +248,7 @@ export function roomObjectsOf(
     input,
     markSafeToEvict: set.metadata?.annotations?.[MARK_SAFE_TO_EVICT_ANNOTATION] !== 'false',
     templateSetsSafeToEvict: Boolean(set.spec?.template.metadata?.annotations?.[SAFE_TO_EVICT_ANNOTATION]),
+    updateStrategy: set.spec?.updateStrategy?.type ?? 'RollingUpdate',
   };
 }
 

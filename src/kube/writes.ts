@@ -176,3 +176,35 @@ export async function deleteReleaseData(
       .then(() => undefined, ignoreNotFound(`delete secret ${name} in namespace ${namespace}`));
   }
 }
+
+/** How a conditional delete of a pod ended. */
+export type DeleteOutcome = 'deleted' | 'conflict' | 'gone';
+
+/**
+ * Deletes a room's pod only if it is still the pod (UID) and the state
+ * (resourceVersion) that was read: the API server refuses it with 409 when
+ * the pod changed since, so a room allocated a moment earlier is never
+ * deleted. The StatefulSet makes it again, from its update revision, with the
+ * same name (and so the same per-pod Service and nodePort). The pod's own
+ * grace period applies.
+ */
+export async function deletePodExactly(
+  kube: ResolvedKube,
+  namespace: string,
+  pod: { name: string; uid: string; resourceVersion: string },
+): Promise<DeleteOutcome> {
+  const { core, server } = await kubeApis(kube);
+  try {
+    await core.deleteNamespacedPod({
+      name: pod.name,
+      namespace,
+      body: { preconditions: { uid: pod.uid, resourceVersion: pod.resourceVersion } },
+    });
+    return 'deleted';
+  } catch (e) {
+    const err = toKubeError(e, `delete pod ${pod.name} in namespace ${namespace}`, server);
+    if (err.httpCode === 409) return 'conflict';
+    if (err.httpCode === 404) return 'gone';
+    throw err;
+  }
+}

@@ -1,6 +1,7 @@
 import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
 import { ordinalOf, type PodView } from '../core/model.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
+import { isOutdated } from '../core/rollout.js';
 import {
   allocatable,
   allocationPatch,
@@ -11,7 +12,7 @@ import {
 } from '../core/rooms.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { loadKube, type ResolvedKube } from '../kube/config.js';
-import { markPod } from '../kube/writes.js';
+import { deletePodExactly, markPod } from '../kube/writes.js';
 import { readRoomObjects, readPod, readRoomSet, readUnmarkedRooms, roomEndpointOf } from '../kube/reader.js';
 import { type RoomObjects } from '../kube/views.js';
 import type { NodePortScopeWarning } from '../core/nodeport-scope.js';
@@ -36,6 +37,12 @@ export interface DeallocateOptions extends EndpointsOptions {
 export interface Deallocation {
   endpoint: Endpoint;
   wasAllocated: boolean;
+  /**
+   * The room ran an older revision than its StatefulSet's (a rollout spared it
+   * while its match ran): its pod was deleted, and the StatefulSet makes it
+   * again on the new revision, at the same Service and port.
+   */
+  replaced: boolean;
 }
 
 /**
@@ -172,6 +179,28 @@ export async function writeAllocation(
   return outcome.kind === 'written' ? outcome.pod : undefined;
 }
 
+/**
+ * Under OnDelete, a room freed on an older revision than its StatefulSet's is
+ * replaced at once: deleted on the condition that it is still the pod and the
+ * state just written (a room allocated again meanwhile is left alone), and
+ * made again by the StatefulSet on the new revision, at the same Service and
+ * port. The pod as deleted (Terminating), or undefined when nothing was deleted.
+ */
+async function replaceIfOutdated(
+  kube: ResolvedKube,
+  set: RoomObjects,
+  pod: PodView,
+): Promise<PodView | undefined> {
+  if (set.updateStrategy !== 'OnDelete' || !isOutdated(pod, set.input.updateRevision)) return undefined;
+  if (!pod.uid || !pod.resourceVersion || pod.terminating) return undefined;
+  const outcome = await deletePodExactly(kube, set.input.namespace, {
+    name: pod.name,
+    uid: pod.uid,
+    resourceVersion: pod.resourceVersion,
+  });
+  return outcome === 'deleted' ? { ...pod, terminating: true, ready: false } : undefined;
+}
+
 /** NAME from NAME or pod/NAME (what `-o name` prints). */
 function podName(arg: string): string {
   return arg.startsWith('pod/') ? arg.slice(4) : arg;
@@ -204,14 +233,29 @@ export async function deallocate(opts: DeallocateOptions): Promise<Deallocation>
       );
     const rowOf = async (p: PodView) =>
       rowsWith(await withEndpointOf(kube, set, p), addressTypes).find((r) => r.pod === name) as Endpoint;
-    if (!pod.mark?.allocated) return { endpoint: await rowOf(pod), wasAllocated: false };
+    if (!pod.mark?.allocated) {
+      // A Free room left on an older revision (its deallocate replaced nothing before) is replaced too.
+      const replaced = await replaceIfOutdated(kube, set, pod);
+      return {
+        endpoint: await rowOf(replaced ?? pod),
+        wasAllocated: false,
+        replaced: replaced !== undefined,
+      };
+    }
     const outcome = await markPod(
       kube,
       kube.namespace,
       { name, resourceVersion: pod.resourceVersion },
       deallocationPatch(set.templateSetsSafeToEvict),
     );
-    if (outcome.kind === 'written') return { endpoint: await rowOf(outcome.pod), wasAllocated: true };
+    if (outcome.kind === 'written') {
+      const replaced = await replaceIfOutdated(kube, set, outcome.pod);
+      return {
+        endpoint: await rowOf(replaced ?? outcome.pod),
+        wasAllocated: true,
+        replaced: replaced !== undefined,
+      };
+    }
   }
   throw new ExposePodsError(
     `could not deallocate the room: its pod changed while it was being written, ${MAX_ROUNDS} times`,

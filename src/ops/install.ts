@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 
 import { durationMs, requireTimeout } from '../core/duration.js';
 import type { InstallProgress } from '../core/progress.js';
+import type { MaxUnavailable, RolloutProgress } from '../core/rollout.js';
+import type { RolloutResult } from './rollout.js';
 import { releaseNameProblem } from '../core/release.js';
 import type { ManifestObject } from '../core/release-change.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
@@ -41,6 +43,12 @@ export interface InstallRequest {
   onWaitingInUse?: (inUse: string[]) => void;
   /** Called with live progress while helm waits; progress is best effort and never fails the install. */
   onProgress?: (p: InstallProgress) => void;
+  /** Rooms a rollout replaces at once (--max-unavailable); default 25%. */
+  maxUnavailable?: MaxUnavailable;
+  /** Also wait for rooms in use on older revisions, replacing each as its match ends (--wait-in-use). */
+  waitInUse?: boolean;
+  /** Each new state of the rollout that replaces Free rooms on older revisions. */
+  onRollout?: (p: RolloutProgress) => void;
   /** Called with the plan (values, pods, Services, budgets) before the checks that may refuse it. */
   onPreview?: (p: ChangePreview) => void;
   /** Asked when the change disrupts running pods (preview.disruptions). */
@@ -58,6 +66,8 @@ export interface InstallResult {
   preview?: ChangePreview;
   /** The release runs the chart's Redis (its Deployment is in the manifest). */
   redis?: boolean;
+  /** How the rollout after the upgrade ended (OnDelete, with the wait): rooms replaced, rooms in use left on older revisions. */
+  rollout?: RolloutResult;
 }
 
 /** Checks everything that can be checked before helm runs; returns the normalised timeout. */
@@ -224,9 +234,12 @@ export async function runInstall(req: InstallRequest): Promise<InstallResult> {
         createNamespace: req.createNamespace,
         onProgress: req.onProgress,
         onWaitingInUse: req.onWaitingInUse,
+        maxUnavailable: req.maxUnavailable,
+        waitInUse: req.waitInUse,
+        onRollout: req.onRollout,
       });
       const redis = preview.rendered.some((o) => o.kind === 'Deployment');
-      return { release: req.release, namespace, helm, output, preview, redis };
+      return { release: req.release, namespace, helm, output, preview, redis, rollout: session.rolledOut() };
     },
   );
 }

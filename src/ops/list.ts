@@ -1,7 +1,7 @@
 import type { RoomCounts } from '../core/rooms.js';
 import { releaseValuesOf } from '../core/chart-values.js';
 import { CHART_NAME } from '../core/release.js';
-import { assessStatus, type StatusReport } from '../core/status.js';
+import { assessStatus, type RolloutStatus, type StatusReport } from '../core/status.js';
 import { readBudgetObjects } from '../kube/reader.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
 import { listHelmReleases, releaseViewOf } from '../kube/helm-releases.js';
@@ -33,6 +33,8 @@ export interface ListedRelease {
   nodePorts: { first: number; last: number } | null;
   /** Redis: ready, not ready, or off. */
   redis: 'ready' | 'not ready' | 'off';
+  /** The rooms by revision (absent without a StatefulSet), as status shows them. */
+  rollout?: RolloutStatus;
   /** The same verdict as `status`. */
   healthy: boolean;
   /** What makes it degraded: each kind of problem once, with its count (status has the detail). */
@@ -64,6 +66,7 @@ function listed(report: StatusReport, services: number): ListedRelease {
     chart: report.release.chart,
     replicas: { desired: report.replicas.desired, ready: report.replicas.ready },
     rooms: report.rooms,
+    ...(report.rollout ? { rollout: report.rollout } : {}),
     services,
     nodePorts: ports.length ? { first: Math.min(...ports), last: Math.max(...ports) } : null,
     redis: report.redis ? (report.redis.ready ? 'ready' : 'not ready') : 'off',

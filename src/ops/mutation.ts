@@ -29,6 +29,12 @@ import {
   type ReleaseChangePlan,
 } from '../core/release-change.js';
 import type { InstallProgress } from '../core/progress.js';
+import {
+  DEFAULT_MAX_UNAVAILABLE,
+  parseMaxUnavailable,
+  type MaxUnavailable,
+  type RolloutProgress,
+} from '../core/rollout.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { kubeArgs, rollbackArgs, upgradeArgs, type KubeTarget } from '../helm/args.js';
 import { bundledChartDefaults, bundledChartPath } from '../helm/chart.js';
@@ -58,6 +64,7 @@ import { requireChangePermissions } from '../kube/access.js';
 import { helmKubeconfig } from '../kube/exec-credential.js';
 import { acquireReleaseLock, helmAlive, LOCK_SECONDS, type ReleaseLock } from '../kube/lock.js';
 import { spareRoomsInUse } from './drain.js';
+import { rolloutRooms, type RolloutOptions, type RolloutResult } from './rollout.js';
 import { explainTimeout, followProgress } from './wait.js';
 
 /** Every Helm revision this plugin writes has a description starting so. */
@@ -296,8 +303,18 @@ export interface ChangeSession {
       onProgress?: (p: InstallProgress) => void;
       /** While it waits for rooms in use to be freed: which. */
       onWaitingInUse?: (inUse: string[]) => void;
+      /** Rooms a rollout replaces at once (--max-unavailable); default 25%. */
+      maxUnavailable?: MaxUnavailable;
+      /** Wait for the rooms in use on older revisions too (--wait-in-use), replacing each as its match ends. */
+      waitInUse?: boolean;
+      /** Each new state of the rollout that follows helm (OnDelete). */
+      onRollout?: (p: RolloutProgress) => void;
     },
   ): Promise<string>;
+  /** The rollout phase alone, with no upgrade (`rollout` without --restart): replaces the Free rooms on older revisions. */
+  rollOut(opts: Omit<RolloutOptions, 'signal'>): Promise<RolloutResult>;
+  /** How the rollout after the last apply (or rollOut) ended; undefined when none ran (--no-wait, RollingUpdate). */
+  rolledOut(): RolloutResult | undefined;
 }
 
 export interface SessionRequest {
@@ -384,8 +401,12 @@ interface OpenSession {
   record?: HelmReleaseRecord;
   /** The objects the last preview rendered: what apply keeps when it removes orphaned Services. */
   lastPreview?: ManifestObject[];
+  /** The last preview's plan: whether the pod template changes, so apply's rollout replaces rooms. */
+  lastPlan?: ReleaseChangePlan;
   /** The revision the last apply wrote, as helm reported it. */
   applied?: number;
+  /** How the rollout after the last apply ended. */
+  rolledOut?: RolloutResult;
 }
 
 /** helm's values flags for a change: the release's own values on stdin first, unless it resets them. */
@@ -523,6 +544,7 @@ async function previewChange(
     // Never a password in a plan: on a terminal, in a CI log, or in -o json.
     redactValueChanges(diffValues(exists ? s.userValues : {}, rel.config ?? {}), schemaSecrets(rel)),
     live.pods,
+    { deleteInUse: change.deleteInUse },
   );
   const existing = live.pods.filter((p) => !p.terminating).length;
   const budget = budgetChange(
@@ -539,7 +561,8 @@ async function previewChange(
   };
   change.onPlanned?.(preview);
 
-  // A rolling update replaces every pod it restarts, and with it the match in a room in use.
+  // A rolling update (RollingUpdate) replaces every pod it restarts, and with it the match in a room in use;
+  // under OnDelete the rollout spares them (plan.keepInUse), so restartInUse is empty there without --delete-in-use.
   if (!req.dryRun && plan.restartInUse.length && !change.deleteInUse)
     throw new ExposePodsError(
       `this change ${inUsePhrase(plan.restartInUse, 'restarts')}: their matches would end; nothing was changed`,
@@ -565,6 +588,7 @@ async function previewChange(
     );
   }
   s.lastPreview = rendered;
+  s.lastPlan = plan;
   return { ...preview, rendered };
 }
 
@@ -605,6 +629,7 @@ async function applyChange(
 ): Promise<string> {
   const { req, cluster } = s;
   const { helm, target, namespace } = cluster;
+  const started = Date.now();
   const replicas = s.lastPreview?.find((o) => o.kind === 'StatefulSet')?.spec?.replicas;
   // Rooms in use are never removed by surprise: those going are marked Draining, and waited for.
   if (s.exists && typeof replicas === 'number')
@@ -641,7 +666,30 @@ async function applyChange(
   }
   s.applied = upgradedRevision(output);
   await removeOrphanedServices(cluster, req.release, s.lastPreview);
+  // Under OnDelete helm waits for no room: the rollout replaces the Free rooms on older revisions and waits for every room.
+  const sts = s.lastPreview?.find((o) => o.kind === 'StatefulSet');
+  if (opts.wait && sts && updateStrategyOf(sts) === 'OnDelete')
+    s.rolledOut = await rolloutRooms(cluster.kube, namespace, req.release, {
+      maxUnavailable: opts.maxUnavailable ?? defaultMaxUnavailable(),
+      timeoutMs: Math.max(1000, (durationMs(opts.timeout) ?? 300_000) - (Date.now() - started)),
+      waitInUse: opts.waitInUse,
+      includeInUse: change.deleteInUse,
+      waitOnly: !s.lastPlan?.updateStrategy,
+      signal: s.signal,
+      onProgress: opts.onRollout,
+    });
   return output;
+}
+
+/** The StatefulSet's spec.updateStrategy.type in a manifest (Kubernetes' default: RollingUpdate). */
+export function updateStrategyOf(sts: ManifestObject): string {
+  const strategy = (sts.spec as { updateStrategy?: { type?: string } } | undefined)?.updateStrategy;
+  return strategy?.type ?? 'RollingUpdate';
+}
+
+/** 25%, as Agones' Fleets default. */
+function defaultMaxUnavailable(): MaxUnavailable {
+  return parseMaxUnavailable(DEFAULT_MAX_UNAVAILABLE) as MaxUnavailable;
 }
 
 /**
@@ -755,6 +803,9 @@ export async function withReleaseChange<T>(
         open.applied ?? (await newestRevision(kube, namespace, req.release))?.revision ?? 0,
       preview: (change) => previewChange(open, change),
       apply: (change, opts) => applyChange(open, change, opts),
+      rollOut: async (opts) =>
+        (open.rolledOut = await rolloutRooms(kube, namespace, req.release, { ...opts, signal })),
+      rolledOut: () => open.rolledOut,
     });
     if (lock?.lost()) throw lock.signal.reason as Error;
     return result;

@@ -2,6 +2,7 @@ import { diffEndpoints, type EndpointChange } from '../core/endpoint-changes.js'
 import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
 import { requireTimeout } from '../core/duration.js';
 import { installProgress, type InstallProgress } from '../core/progress.js';
+import type { RolloutProgress } from '../core/rollout.js';
 import { planScale, preflight, scaleDisruptions, type ScalePlan } from '../core/scale.js';
 import { pollUntil } from '../core/poll.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
@@ -44,6 +45,8 @@ export interface ScaleRequest {
   confirm: Confirm;
   onPlan?: (plan: ScalePlan) => void;
   onProgress?: (p: InstallProgress) => void;
+  /** After helm: the wait for the rooms (OnDelete: helm does not wait for the StatefulSet). */
+  onRollout?: (p: RolloutProgress) => void;
   warn: (message: string) => void;
 }
 
@@ -219,6 +222,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
         timeout,
         onProgress: req.onProgress,
         onWaitingInUse: req.onWaitingInUse,
+        onRollout: req.onRollout,
       });
       // A safety net: the release says `to`, so the StatefulSet must too, whoever owned the field.
       if (await setStatefulSetReplicas(kube, namespace, workload, to)) {

@@ -1,6 +1,7 @@
 import type { ChartValues } from '../core/chart-values.js';
 import { durationMs, notADuration, requireTimeout } from '../core/duration.js';
 import type { InstallProgress } from '../core/progress.js';
+import type { MaxUnavailable, RolloutProgress } from '../core/rollout.js';
 import {
   NOT_READY,
   toleratedSeconds,
@@ -44,8 +45,12 @@ export interface TolerationsChange {
   cluster: string;
   from: { notReadySeconds: number | null | undefined; unreachableSeconds: number | null | undefined };
   to: { notReadySeconds?: number; unreachableSeconds?: number };
-  /** Every pod restarts (a rolling update, highest ordinal first). */
+  /** The pods restarted: under OnDelete the Free rooms the rollout replaces; under RollingUpdate every pod. */
   pods: string[];
+  /** Under OnDelete, the rooms in use that keep their old tolerations until their match ends. */
+  inUse?: string[];
+  /** The StatefulSet's update strategy. */
+  strategy?: string;
 }
 
 export interface SetTolerationsRequest {
@@ -61,6 +66,11 @@ export interface SetTolerationsRequest {
   onChange?: (change: TolerationsChange) => void;
   confirm: Confirm;
   onProgress?: (p: InstallProgress) => void;
+  /** Rooms the rollout replaces at once (--max-unavailable); default 25%. */
+  maxUnavailable?: MaxUnavailable;
+  /** Also wait for rooms in use, replacing each as its match ends (--wait-in-use). */
+  waitInUse?: boolean;
+  onRollout?: (p: RolloutProgress) => void;
   warn: (message: string) => void;
 }
 
@@ -72,14 +82,7 @@ export interface SetTolerationsRequest {
  */
 export async function setTolerations(req: SetTolerationsRequest): Promise<boolean> {
   const { go: timeout, ms: timeoutMs } = requireTimeout('--timeout', req.timeout);
-  for (const [flag, s] of [
-    ['--not-ready', req.notReadySeconds],
-    ['--unreachable', req.unreachableSeconds],
-  ] as const) {
-    if (s !== undefined && s < FLAPPING_BELOW_SECONDS) {
-      req.warn(`${flag} ${s}s: below ${FLAPPING_BELOW_SECONDS}s a short network blip evicts pods (flapping)`);
-    }
-  }
+  warnFlapping(req);
   return withReleaseChange(
     {
       release: req.release,
@@ -131,16 +134,40 @@ export async function setTolerations(req: SetTolerationsRequest): Promise<boolea
         deleteInUse: req.deleteInUse,
         description: `${OPERATION_PREFIX} tolerations${req.notReadySeconds !== undefined ? ` not-ready=${req.notReadySeconds}s` : ''}${req.unreachableSeconds !== undefined ? ` unreachable=${req.unreachableSeconds}s` : ''}`,
       };
-      await session.preview(spec);
+      const { plan } = await session.preview(spec);
+      change.inUse = plan.keepInUse;
+      change.pods = plan.restartPods;
+      change.strategy = plan.updateStrategy;
       req.onChange?.(change);
-      await session.confirm({
-        what: `this restarts ${change.pods.length} pod(s)`,
-        question: 'Restart them now?',
+      const verb = plan.updateStrategy === 'OnDelete' ? 'replace' : 'restart';
+      if (plan.restartPods.length)
+        await session.confirm({
+          what: `this ${verb}s ${plan.restartPods.length} pod(s)`,
+          question: `${verb} them now?`,
+        });
+      await session.apply(spec, {
+        wait: true,
+        timeout,
+        onProgress: req.onProgress,
+        maxUnavailable: req.maxUnavailable,
+        waitInUse: req.waitInUse,
+        onRollout: req.onRollout,
       });
-      await session.apply(spec, { wait: true, timeout, onProgress: req.onProgress });
       return true;
     },
   );
+}
+
+/** Below FLAPPING_BELOW_SECONDS, a warning that a network blip evicts pods. */
+function warnFlapping(req: SetTolerationsRequest): void {
+  for (const [flag, s] of [
+    ['--not-ready', req.notReadySeconds],
+    ['--unreachable', req.unreachableSeconds],
+  ] as const) {
+    if (s !== undefined && s < FLAPPING_BELOW_SECONDS) {
+      req.warn(`${flag} ${s}s: below ${FLAPPING_BELOW_SECONDS}s a short network blip evicts pods (flapping)`);
+    }
+  }
 }
 
 /** The tolerations each pod of the release runs with, and the failover timing they give. */

@@ -35,7 +35,16 @@ export function formatChange(p: ChangePreview): string {
       `  pods removed: ${names(plan.removePods)}${plan.removeReadyPods.length ? ` (${plan.removeReadyPods.length} Ready)` : ''}`,
       `  rooms in use among them: ${plan.removeInUse.length ? names(plan.removeInUse) : 'none'}; each room removed is marked Draining first (no new match), and rooms in use are waited for within --timeout (--delete-in-use removes them)`,
     );
-  if (plan.restartPods.length)
+  if (plan.updateStrategy === 'OnDelete') {
+    if (plan.restartPods.length)
+      lines.push(
+        `  rooms replaced on the new pod template (in batches of --max-unavailable, lowest ordinal first, each only while still Free): ${names(plan.restartPods)}`,
+      );
+    if (plan.keepInUse.length)
+      lines.push(
+        `  rooms in use that keep their build until their match ends (deallocate replaces each; rollout --wait-in-use waits for them): ${names(plan.keepInUse)}`,
+      );
+  } else if (plan.restartPods.length)
     lines.push(`  pods restarted (rolling, highest ordinal first): ${names(plan.restartPods)}`);
   if (plan.restartDeployments.length) lines.push(`  restarted: ${plan.restartDeployments.join(', ')}`);
   if (plan.addServices.length) lines.push(`  Services added: ${names(plan.addServices)}`);

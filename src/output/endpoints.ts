@@ -31,7 +31,7 @@ export function formatEndpoints(
     'STATE',
   ];
   if (probed) head.push('PROBE');
-  if (wide) head.push('POD-IP', 'SERVICE-TYPE', 'DNS', 'ALLOCATION');
+  if (wide) head.push('POD-IP', 'SERVICE-TYPE', 'DNS', 'REVISION', 'ALLOCATION');
   return renderTable(
     head,
     rows.map((r) => {
@@ -49,7 +49,14 @@ export function formatEndpoints(
         stateCell(r),
       ];
       if (probed) row.push(r.probe ?? '-');
-      if (wide) row.push(dash(r.podIP), dash(r.serviceType), r.dns, allocationCell(r));
+      if (wide)
+        row.push(
+          dash(r.podIP),
+          dash(r.serviceType),
+          r.dns,
+          r.revision ? `${r.revision}${r.outdated ? ' (outdated)' : ''}` : '-',
+          allocationCell(r),
+        );
       return row;
     }),
     opts,

@@ -16,6 +16,7 @@ export function formatList(report: ListReport, opts: { headers?: boolean } = {})
       'FREE',
       'ALLOCATED',
       'DRAINING',
+      'UPDATED',
       'SERVICES',
       'NODEPORTS',
       'REDIS',
@@ -30,6 +31,8 @@ export function formatList(report: ListReport, opts: { headers?: boolean } = {})
       r.rooms.free,
       r.rooms.allocated,
       r.rooms.draining,
+      // Rooms on the StatefulSet's newest revision, of its replicas: below the total while a rollout runs.
+      r.rollout ? `${r.rollout.updated}/${r.rollout.total}` : '-',
       r.services,
       r.nodePorts
         ? r.nodePorts.first === r.nodePorts.last

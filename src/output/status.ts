@@ -1,4 +1,4 @@
-import type { Problem, StatusReport } from '../core/status.js';
+import type { Problem, RolloutStatus, StatusReport } from '../core/status.js';
 import { countsPhrase } from '../core/rooms.js';
 import { formatStatusBudget } from './budget.js';
 import { LISTED, ordinalRanges } from './ranges.js';
@@ -22,6 +22,8 @@ export function formatStatus(
     `REPLICAS desired ${r.replicas.desired}, current ${r.replicas.current}, ready ${r.replicas.ready} (release values: ${r.replicas.inRelease})`,
   );
   lines.push(`ROOMS ${countsPhrase(r.rooms)}`);
+  if (r.rollout && (r.rollout.outdatedFree.length || r.rollout.inUseOutdated.length))
+    lines.push(`ROLLOUT ${rolloutPhrase(r.rollout)}`);
   lines.push(...formatStatusBudget(r.budget));
   const head = lines.length;
   lines.push('');
@@ -57,6 +59,15 @@ export function formatStatus(
 }
 
 /** HEALTHY, or DEGRADED and the problems, grouped by kind (see groupProblems). */
+/** "rooms on revision rooms-5d9c: 70/100; 27 Free still to replace; 3 in use on older revisions". */
+export function rolloutPhrase(r: RolloutStatus): string {
+  const parts = [`rooms on revision ${r.revision ?? '?'}: ${r.updated}/${r.total}`];
+  if (r.outdatedFree.length)
+    parts.push(`${r.outdatedFree.length} Free on older revisions${r.inProgress ? ' (being replaced)' : ''}`);
+  if (r.inUseOutdated.length) parts.push(`${r.inUseOutdated.length} in use on older revisions`);
+  return parts.join('; ');
+}
+
 function verdict(r: StatusReport): string[] {
   if (r.healthy) return ['HEALTHY'];
   return [

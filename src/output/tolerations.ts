@@ -39,5 +39,9 @@ export function formatTolerationsChange(c: TolerationsChange): string {
       ? `unreachable ${show(c.from.unreachableSeconds)} -> ${formatSeconds(c.to.unreachableSeconds)}`
       : '',
   ].filter(Boolean);
-  return `release ${c.release} in namespace ${c.namespace}: ${parts.join(', ')}; the StatefulSet restarts its ${c.pods.length} pod(s) one by one`;
+  const head = `release ${c.release} in namespace ${c.namespace}: ${parts.join(', ')}`;
+  if (c.strategy !== 'OnDelete')
+    return `${head}; the StatefulSet restarts its ${c.pods.length} pod(s) one by one`;
+  const inUse = c.inUse ?? [];
+  return `${head}; ${c.pods.length} Free room(s) are replaced in batches (--max-unavailable)${inUse.length ? `, and ${inUse.length} room(s) in use keep their tolerations until their match ends (deallocate replaces each)` : ''}`;
 }

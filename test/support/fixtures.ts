@@ -54,6 +54,8 @@ export function endpointRow(workload: string, ordinal: number, extra: Partial<En
     state: 'Free',
     draining: false,
     allocation: null,
+    revision: null,
+    outdated: false,
     ...extra,
   };
 }

@@ -52,6 +52,8 @@ const row = (ordinal: number, nodeName: string, address: string, addressType: st
   state: 'Free',
   draining: false,
   allocation: null,
+  revision: null,
+  outdated: false,
 });
 const config = (body: string) =>
   `apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n${body}`;

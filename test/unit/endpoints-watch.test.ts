@@ -31,6 +31,8 @@ const row = (ordinal: number, over: Partial<Endpoint> = {}): Endpoint => ({
   state: 'Free',
   draining: false,
   allocation: null,
+  revision: null,
+  outdated: false,
   ...over,
 });
 

@@ -87,6 +87,8 @@ describe('resolveEndpointRows: one row per ordinal with the address a client nee
         state: 'Free',
         draining: false,
         allocation: null,
+        revision: null,
+        outdated: false,
       },
     ]);
   });

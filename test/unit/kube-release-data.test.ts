@@ -86,6 +86,7 @@ describe('release data (nock: exact requests)', () => {
         template: {},
         claimTemplates: ['data'],
         podManagementPolicy: 'OrderedReady',
+        updateStrategy: 'OnDelete',
       },
       deployments: [],
       services: [],

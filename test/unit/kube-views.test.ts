@@ -267,6 +267,8 @@ describe('kube/views.ts: the API objects as core sees them (tables, no nock)', (
       currentReplicas: 3,
       serviceName: 'rooms-expose-pods-headless',
       updateRevision: 'rooms-abc',
+      observed: true,
+      updateStrategy: 'RollingUpdate',
       templateTolerations: [
         { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', tolerationSeconds: 30 },
       ],
@@ -277,8 +279,22 @@ describe('kube/views.ts: the API objects as core sees them (tables, no nock)', (
       replicas: 0,
       readyReplicas: 0,
       currentReplicas: 4,
+      observed: true,
+      updateStrategy: 'RollingUpdate',
       claimTemplates: [],
     });
+    // The controller has not seen generation 3 yet: its status speaks of an older spec.
+    const behind = statefulSetView({
+      metadata: { name: 'x', generation: 3 },
+      spec: { selector: {}, template: {}, updateStrategy: { type: 'OnDelete' } },
+      status: { replicas: 1, observedGeneration: 2 },
+    });
+    assert.equal(behind.observed, false);
+    assert.equal(behind.updateStrategy, 'OnDelete');
+    assert.equal(
+      statefulSetView({ metadata: { generation: 3 }, status: { replicas: 1, observedGeneration: 3 } }).observed,
+      true,
+    );
   });
 
   it('ofRelease: one release and component among a namespace, by both labels', () => {

@@ -34,6 +34,8 @@ const row = (ordinal: number, extra: Partial<Endpoint> = {}): Endpoint => ({
   state: 'Free',
   draining: false,
   allocation: null,
+  revision: null,
+  outdated: false,
   ...extra,
 });
 

@@ -31,6 +31,8 @@ const W = 'rooms-expose-pods';
 function manifest(o: {
   replicas: number;
   image?: string;
+  /** spec.updateStrategy.type; Kubernetes' default (RollingUpdate) when left out. */
+  strategy?: string;
   base?: number | null;
   count?: number;
   redisTag?: string;
@@ -41,6 +43,7 @@ function manifest(o: {
       metadata: { name: W },
       spec: {
         replicas: o.replicas,
+        ...(o.strategy ? { updateStrategy: { type: o.strategy } } : {}),
         template: { spec: { containers: [{ image: o.image ?? 'room:1' }] } },
         volumeClaimTemplates: [{ metadata: { name: 'data' } }],
       },
@@ -107,6 +110,46 @@ describe('planReleaseChange', () => {
       'restarts 3 pod(s)',
       `restarts 1 room(s) in use (Allocated): ${W}-1`,
     ]);
+  });
+
+  it('OnDelete: a new template replaces the Free rooms, lowest first, and keeps rooms in use on their build; nothing to refuse', () => {
+    const live = pods(4).map((p, i) =>
+      i === 1 || i === 3 ? { ...p, mark: { allocated: true, draining: false } } : p,
+    );
+    const p = planReleaseChange(
+      manifest({ replicas: 4, strategy: 'OnDelete' }),
+      manifest({ replicas: 4, image: 'room:2', strategy: 'OnDelete' }),
+      [],
+      live,
+    );
+    assert.equal(p.updateStrategy, 'OnDelete');
+    assert.deepEqual(p.restartPods, [`${W}-0`, `${W}-2`]);
+    assert.deepEqual(p.restartInUse, []);
+    assert.deepEqual(p.keepInUse, [`${W}-3`, `${W}-1`]);
+    assert.deepEqual(disruptions(p), ['replaces 2 room(s) on the new pod template']);
+    // --delete-in-use: every room is replaced, and those in use are named.
+    const all = planReleaseChange(
+      manifest({ replicas: 4, strategy: 'OnDelete' }),
+      manifest({ replicas: 4, image: 'room:2', strategy: 'OnDelete' }),
+      [],
+      live,
+      { deleteInUse: true },
+    );
+    assert.deepEqual(all.restartPods, [`${W}-0`, `${W}-1`, `${W}-2`, `${W}-3`]);
+    assert.deepEqual(all.restartInUse, [`${W}-3`, `${W}-1`]);
+    assert.deepEqual(all.keepInUse, []);
+  });
+
+  it('moving a release from RollingUpdate to OnDelete alone replaces no room: the template is the same', () => {
+    const live = pods(2).map((p) => ({ ...p, mark: { allocated: true, draining: false } }));
+    const p = planReleaseChange(
+      manifest({ replicas: 2 }),
+      manifest({ replicas: 2, strategy: 'OnDelete' }),
+      [{ path: 'room.updateStrategy.type', from: 'RollingUpdate', to: 'OnDelete' }],
+      live,
+    );
+    assert.deepEqual([p.restartPods, p.restartInUse, p.keepInUse], [[], [], []]);
+    assert.deepEqual(disruptions(p), []);
   });
 
   it('5 -> 2 replicas over rooms in use: named in the plan; a reason to ask only when they are to be removed anyway', () => {

@@ -146,6 +146,14 @@ describe('allocatable: which rooms a match may be given', () => {
   it('nothing when every room is taken', () => {
     assert.deepEqual(allocatable([row(0, { state: 'Allocated' })]), []);
   });
+  it('never a room on an older revision than its StatefulSet’s: a new match starts on the new build', () => {
+    assert.deepEqual(
+      allocatable([row(0, { outdated: true, revision: 'old' }), row(1, { revision: 'new' })]).map(
+        (r) => r.ordinal,
+      ),
+      [1],
+    );
+  });
 });
 
 describe('countRooms and countsPhrase', () => {
@@ -158,7 +166,7 @@ describe('countRooms and countsPhrase', () => {
       row(4, { status: 'NotReady', ready: false }),
       row(5, { status: 'NoPod', ready: false }),
     ]);
-    assert.deepEqual(counts, { free: 1, allocated: 2, draining: 1, unavailable: 1, stale: 1 });
+    assert.deepEqual(counts, { free: 1, allocated: 2, draining: 1, unavailable: 1, stale: 1, outdated: 0 });
     assert.equal(
       countsPhrase(counts),
       '5 rooms: 1 Free, 2 Allocated (1 stale), 1 Draining, 1 not ready to take a match',

@@ -532,7 +532,7 @@ describe('rooms in use in status', () => {
   it('counts rooms per state and shows each ordinal’s; a live allocation is healthy', () => {
     const r = assessStatus(snapshot((s) => (s.pods = [pod(0, allocated(0)), pod(1)])));
     assert.equal(r.healthy, true);
-    assert.deepEqual(r.rooms, { free: 1, allocated: 1, draining: 0, unavailable: 0, stale: 0 });
+    assert.deepEqual(r.rooms, { free: 1, allocated: 1, draining: 0, unavailable: 0, stale: 0, outdated: 0 });
     assert.deepEqual(
       r.ordinals.map((o) => o.state),
       ['Allocated', 'Free'],
@@ -558,7 +558,7 @@ describe('rooms in use in status', () => {
         ordinal: 0,
       },
     ]);
-    assert.deepEqual(r.rooms, { free: 0, allocated: 1, draining: 1, unavailable: 0, stale: 1 });
+    assert.deepEqual(r.rooms, { free: 0, allocated: 1, draining: 1, unavailable: 0, stale: 1, outdated: 0 });
     assert.match(formatStatus(r), /^ROOMS 2 rooms: 1 Allocated \(1 stale\), 1 Draining$/m);
   });
 
@@ -732,5 +732,78 @@ describe('status: every message whole, and the rows of odd ordinals (mutation te
     assert.equal(workloadOf(undefined, ['-0', 'xweb-0'], 'rooms'), 'xweb');
     assert.equal(workloadOf(undefined, ['web-0-redis'], 'rooms'), 'rooms-expose-pods');
     assert.equal(workloadOf('', ['web-3'], 'rooms'), 'web');
+  });
+});
+
+describe('the rollout in status', () => {
+  const onDelete = (s: StatusSnapshot) => {
+    s.statefulSet = {
+      replicas: 2,
+      readyReplicas: 2,
+      currentReplicas: 2,
+      updateRevision: 'new',
+      observed: true,
+      updateStrategy: 'OnDelete',
+    };
+  };
+  it('every room on the update revision: a rollout object, healthy, no ROLLOUT line', () => {
+    const r = assessStatus(
+      snapshot((s) => {
+        onDelete(s);
+        s.pods = [pod(0, { revision: 'new' }), pod(1, { revision: 'new' })];
+      }),
+    );
+    assert.equal(r.healthy, true);
+    assert.deepEqual(r.rollout, {
+      strategy: 'OnDelete',
+      revision: 'new',
+      updated: 2,
+      total: 2,
+      outdatedFree: [],
+      inUseOutdated: [],
+      inProgress: false,
+    });
+    assert.doesNotMatch(formatStatus(r), /ROLLOUT/);
+  });
+  it('a Free room left on an older revision with nothing replacing it degrades the release and names `rollout`; allocate would skip it', () => {
+    const r = assessStatus(
+      snapshot((s) => {
+        onDelete(s);
+        s.pods = [pod(0, { revision: 'old' }), pod(1, { revision: 'new' })];
+      }),
+    );
+    assert.equal(r.healthy, false);
+    assert.deepEqual(
+      r.problems.map((p) => p.kind),
+      ['RolloutStalled'],
+    );
+    assert.match(r.problems[0]?.message ?? '', /run kubectl expose-pods rollout rooms -n game/);
+    assert.equal(r.rooms.outdated, 1);
+    assert.equal(r.rooms.free, 1);
+    assert.match(formatStatus(r), /ROLLOUT rooms on revision new: 1\/2; 1 Free on older revisions/);
+  });
+  it('a rollout in progress (a room being replaced) is not a problem', () => {
+    const r = assessStatus(
+      snapshot((s) => {
+        onDelete(s);
+        s.pods = [pod(0, { revision: 'old' }), pod(1, { revision: 'new', ready: false, phase: 'Pending' })];
+      }),
+    );
+    assert.equal(r.rollout?.inProgress, true);
+    assert.ok(!r.problems.some((p) => p.kind === 'RolloutStalled'));
+  });
+  it('rooms in use on an older revision are expected: healthy, and shown', () => {
+    const r = assessStatus(
+      snapshot((s) => {
+        onDelete(s);
+        s.pods = [
+          pod(0, { revision: 'old', mark: { allocated: true, draining: false } }),
+          pod(1, { revision: 'new' }),
+        ];
+      }),
+    );
+    assert.equal(r.healthy, true);
+    assert.deepEqual(r.rollout?.inUseOutdated, [`${WL}-0`]);
+    assert.match(formatStatus(r), /ROLLOUT rooms on revision new: 1\/2; 1 in use on older revisions/);
   });
 });

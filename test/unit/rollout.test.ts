@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import type { PodView } from '../../src/core/model.js';
+import {
+  batchSize,
+  isOutdated,
+  parseMaxUnavailable,
+  rolloutDone,
+  rolloutLine,
+  rolloutPlanOf,
+  rolloutProgress,
+  rolloutStep,
+  type RolloutSet,
+} from '../../src/core/rollout.js';
+
+const W = 'rooms-expose-pods';
+const set = (over: Partial<RolloutSet> = {}): RolloutSet => ({
+  workload: W,
+  replicas: 10,
+  updateRevision: 'new',
+  observed: true,
+  strategy: 'OnDelete',
+  ...over,
+});
+/** Room n: Ready on `revision`, Free unless allocated. */
+const room = (n: number, over: Partial<PodView> & { allocated?: boolean } = {}): PodView => {
+  const { allocated, ...rest } = over;
+  return {
+    name: `${W}-${n}`,
+    phase: 'Running',
+    ready: true,
+    terminating: false,
+    revision: 'old',
+    uid: `uid-${n}`,
+    resourceVersion: `${100 + n}`,
+    mark: { allocated: allocated ?? false, draining: false },
+    ...rest,
+  };
+};
+const rooms = (n: number, f: (i: number) => Partial<PodView> & { allocated?: boolean } = () => ({})) =>
+  Array.from({ length: n }, (_, i) => room(i, f(i)));
+const names = (pods: readonly PodView[]) => pods.map((p) => p.name);
+const R = (...ns: number[]) => ns.map((n) => `${W}-${n}`);
+
+describe('parseMaxUnavailable and batchSize', () => {
+  for (const [text, want] of [
+    ['25%', { percent: 25 }],
+    ['100%', { percent: 100 }],
+    ['1%', { percent: 1 }],
+    ['3', { count: 3 }],
+    [' 7 ', { count: 7 }],
+  ] as const)
+    it(`${text} -> ${JSON.stringify(want)}`, () => {
+      assert.deepEqual(parseMaxUnavailable(text), want);
+    });
+  for (const bad of ['0', '0%', '101%', '-1', '2.5', '25 %', 'x', ''])
+    it(`${JSON.stringify(bad)} is refused, naming the flag`, () => {
+      const r = parseMaxUnavailable(bad);
+      assert.equal(typeof r, 'string');
+      assert.match(r as string, /^--max-unavailable .*: use a count/);
+    });
+  for (const [max, replicas, want] of [
+    [{ percent: 25 }, 10, 2],
+    [{ percent: 25 }, 3, 1],
+    [{ percent: 25 }, 0, 1],
+    [{ percent: 100 }, 7, 7],
+    [{ percent: 50 }, 1000, 500],
+    [{ count: 5 }, 3, 5],
+    [{ count: 1 }, 100, 1],
+  ] as const)
+    it(`${JSON.stringify(max)} of ${replicas} replicas: ${want} at once (a percentage rounds down, never below 1)`, () => {
+      assert.equal(batchSize(max, replicas), want);
+    });
+});
+
+describe('isOutdated', () => {
+  for (const [pod, update, want] of [
+    ['old', 'new', true],
+    ['new', 'new', false],
+    [undefined, 'new', false],
+    ['old', undefined, false],
+  ] as const)
+    it(`pod ${String(pod)}, StatefulSet ${String(update)}: ${want}`, () => {
+      assert.equal(isOutdated({ revision: pod }, update), want);
+    });
+});
+
+describe('rolloutStep: which rooms are replaced, in which batches', () => {
+  it('10 rooms on the old build, 3 in use: a batch of the lowest Free ones; rooms in use are kept, never candidates', () => {
+    const pods = rooms(10, (i) => ({ allocated: i === 0 || i === 4 || i === 9 }));
+    const step = rolloutStep(set(), pods, { batch: 2 });
+    assert.deepEqual(names(step.replace), R(1, 2));
+    assert.deepEqual(step.pending, R(3, 5, 6, 7, 8));
+    assert.deepEqual(step.inUseOutdated, R(0, 4, 9));
+    assert.deepEqual(step.unavailable, []);
+    assert.equal(step.updated, 0);
+    // Each carries the preconditions its delete needs.
+    assert.deepEqual(
+      step.replace.map((p) => [p.uid, p.resourceVersion]),
+      [
+        ['uid-1', '101'],
+        ['uid-2', '102'],
+      ],
+    );
+  });
+
+  it('strict batches: while a room is missing, terminating or starting, no Ready room is replaced', () => {
+    const all = rooms(10, (i) => (i < 2 ? { revision: 'new' } : {}));
+    for (const [what, pods] of [
+      ['missing', all.filter((p) => p.name !== `${W}-0`)],
+      ['terminating', all.map((p, i) => (i === 0 ? { ...p, terminating: true } : p))],
+      ['starting on the new revision', all.map((p, i) => (i === 1 ? { ...p, ready: false } : p))],
+    ] as const) {
+      const step = rolloutStep(set(), pods, { batch: 3 });
+      assert.deepEqual(step.replace, [], what);
+      assert.equal(step.pending.length, 8, what);
+      assert.equal(step.unavailable.length, 1, what);
+    }
+    // All Ready again: the next batch.
+    assert.deepEqual(names(rolloutStep(set(), all, { batch: 3 }).replace), R(2, 3, 4));
+  });
+
+  it('a Free room on the old build that is not Ready serves nobody: replaced at once, outside the batch', () => {
+    const pods = rooms(4, (i) => (i === 3 ? { ready: false, phase: 'Running' } : {}));
+    const missing = pods.filter((p) => p.name !== `${W}-0`);
+    const step = rolloutStep(set({ replicas: 4 }), missing, { batch: 1 });
+    assert.deepEqual(names(step.replace), R(3));
+    assert.deepEqual(step.unavailable, R(0));
+    assert.deepEqual(step.pending, R(1, 2));
+  });
+
+  it('a room in use that is not Ready neither blocks the batches nor is replaced', () => {
+    const pods = rooms(3, (i) => (i === 0 ? { allocated: true, ready: false } : {}));
+    const step = rolloutStep(set({ replicas: 3 }), pods, { batch: 5 });
+    assert.deepEqual(names(step.replace), R(1, 2));
+    assert.deepEqual(step.inUseOutdated, R(0));
+    assert.deepEqual(step.unavailable, []);
+  });
+
+  it('--delete-in-use: rooms in use are candidates like the others', () => {
+    const pods = rooms(3, (i) => ({ allocated: i === 1 }));
+    const step = rolloutStep(set({ replicas: 3 }), pods, { batch: 5, includeInUse: true });
+    assert.deepEqual(names(step.replace), R(0, 1, 2));
+    assert.deepEqual(step.inUseOutdated, []);
+  });
+
+  it('a Draining room that is not allocated is replaced (it has no match); rooms at or above the replicas are the scale-down’s', () => {
+    const pods = rooms(5, (i) => (i === 1 ? { mark: { allocated: false, draining: true } } : {}));
+    const step = rolloutStep(set({ replicas: 3 }), pods, { batch: 5 });
+    assert.deepEqual(names(step.replace), R(0, 1, 2));
+  });
+
+  it('until the controller has seen the new spec, nothing is replaced (its update revision is still the old one)', () => {
+    const pods = rooms(3);
+    for (const s of [
+      set({ replicas: 3, observed: false }),
+      set({ replicas: 3, updateRevision: undefined }),
+    ]) {
+      const step = rolloutStep(s, pods, { batch: 5 });
+      assert.equal(step.waitingForController, true);
+      assert.deepEqual(step.replace, []);
+      assert.equal(rolloutDone(step, false), false);
+    }
+  });
+
+  it('rooms on the update revision are counted, never replaced', () => {
+    const pods = rooms(4, () => ({ revision: 'new' }));
+    const step = rolloutStep(set({ replicas: 4 }), pods, { batch: 4 });
+    assert.deepEqual(step.replace, []);
+    assert.equal(step.updated, 4);
+    assert.equal(rolloutDone(step, true), true);
+  });
+});
+
+describe('rolloutDone and the plan', () => {
+  const inUseLeft = rolloutStep(
+    set({ replicas: 2 }),
+    [room(0, { revision: 'new' }), room(1, { allocated: true })],
+    { batch: 1 },
+  );
+  it('done when only rooms in use are left on the old build; not with --wait-in-use', () => {
+    assert.equal(rolloutDone(inUseLeft, false), true);
+    assert.equal(rolloutDone(inUseLeft, true), false);
+  });
+  it('not done while a room is missing, or a Free one is still to replace', () => {
+    assert.equal(
+      rolloutDone(rolloutStep(set({ replicas: 2 }), [room(0, { revision: 'new' })], { batch: 1 }), false),
+      false,
+    );
+    assert.equal(rolloutDone(rolloutStep(set({ replicas: 2 }), rooms(2), { batch: 1 }), false), false);
+  });
+  it('the plan lists every Free room to replace (all batches) and the rooms in use kept', () => {
+    const plan = rolloutPlanOf(
+      set({ replicas: 5 }),
+      rooms(5, (i) => ({ allocated: i === 2, ...(i === 4 ? { revision: 'new' } : {}) })),
+    );
+    assert.deepEqual(plan.replace, R(0, 1, 3));
+    assert.deepEqual(plan.inUse, R(2));
+    assert.equal(plan.updated, 1);
+    assert.equal(plan.total, 5);
+  });
+  it('a progress line says how far, what is being replaced, and what waits for matches to end', () => {
+    const s = set({ replicas: 10 });
+    const step = rolloutStep(
+      s,
+      rooms(10, (i) => ({ allocated: i > 6, ...(i < 2 ? { revision: 'new' } : {}) })),
+      { batch: 2 },
+    );
+    assert.equal(
+      rolloutLine(rolloutProgress(s, step)),
+      `rooms on revision new: 2/10 · replacing ${W}-2, ${W}-3 · 3 Free to replace · 3 in use on older revisions`,
+    );
+    assert.equal(
+      rolloutLine({ ...rolloutProgress(s, step), waitOnly: true, updated: 9, replacing: R(9) }),
+      `rooms ready 9/10 · waiting for ${W}-9`,
+    );
+  });
+});
