@@ -192,7 +192,15 @@ export function planReleaseChange(
   after: ManifestView,
   values: ValueChange[],
   pods: PodView[],
-  opts: { deleteInUse?: boolean } = {},
+  opts: {
+    deleteInUse?: boolean;
+    /**
+     * The live StatefulSet's pod template differs from the one the change
+     * applies (the server's dry run of it), whatever the release's manifests
+     * say: a failed revision that never reached the cluster, or an edit outside Helm.
+     */
+    liveTemplateChanged?: boolean;
+  } = {},
 ): ReleaseChangePlan {
   const plan: ReleaseChangePlan = {
     values,
@@ -222,18 +230,8 @@ export function planReleaseChange(
     plan.removePods = removed.map((n) => `${sts.name}-${n}`);
     plan.removeReadyPods = removed.filter((n) => live.get(n)?.ready).map((n) => `${sts.name}-${n}`);
     plan.removeInUse = removed.filter((n) => live.get(n)?.mark?.allocated).map((n) => `${sts.name}-${n}`);
-    if (old && !same(old.template, sts.template)) {
-      const kept = [...live.keys()].filter((n) => n < sts.replicas).sort((x, y) => y - x);
-      const inUse = (n: number) => live.get(n)?.mark?.allocated === true;
-      const name = (n: number) => `${sts.name}-${n}`;
-      plan.updateStrategy = sts.updateStrategy;
-      // Under OnDelete the rollout replaces Free rooms, lowest ordinal first, and spares rooms in use.
-      const spares = sts.updateStrategy === 'OnDelete' && !opts.deleteInUse;
-      const restarted = spares ? kept.filter((n) => !inUse(n)) : kept;
-      plan.restartPods = (sts.updateStrategy === 'OnDelete' ? [...restarted].reverse() : restarted).map(name);
-      plan.restartInUse = restarted.filter(inUse).map(name);
-      plan.keepInUse = spares ? kept.filter(inUse).map(name) : [];
-    }
+    if (old && (!same(old.template, sts.template) || opts.liveTemplateChanged))
+      Object.assign(plan, templatePlan(sts, live, opts.deleteInUse ?? false));
   }
   const oldDeployments = new Map((before?.deployments ?? []).map((d) => [d.name, d]));
   for (const d of after.deployments) {
@@ -262,6 +260,54 @@ export function planReleaseChange(
     !plan.removeServices.length &&
     !plan.movedNodePorts.length;
   return plan;
+}
+
+/**
+ * A change that renames the StatefulSet (fullnameOverride, nameOverride)
+ * makes helm delete the live one, and with it every room, in use or not:
+ * exit 9 while it has rooms, unless `deleteInUse` (then a disruption to confirm).
+ */
+export function renameProblem(
+  live: { name: string } | undefined,
+  after: ManifestView,
+  rooms: readonly PodView[],
+  release: string,
+  namespace: string,
+  deleteInUse: boolean,
+): ExposePodsError | undefined {
+  const renamed = after.statefulSet?.name;
+  const present = rooms.filter((p) => !p.terminating);
+  if (!live || !renamed || renamed === live.name || !present.length || deleteInUse) return undefined;
+  const inUse = present.filter((p) => p.mark?.allocated).length;
+  return new ExposePodsError(
+    `this change renames the StatefulSet ${live.name} -> ${renamed}: helm would delete it and its ${present.length} room(s)${inUse ? `, ${inUse} of them in use` : ''}, with no way back for their matches; nothing was changed`,
+    ExitCode.CONFLICT,
+    `Keep the name (drop fullnameOverride/nameOverride, or set them back), or add --delete-in-use to delete every room with the StatefulSet after a confirmation (kubectl expose-pods install ${release} -n ${namespace} ... --delete-in-use).`,
+  );
+}
+
+/**
+ * A new pod template: under RollingUpdate the controller restarts every room
+ * kept, highest ordinal first; under OnDelete the rollout replaces the Free
+ * ones, lowest first, and spares those in use (unless `deleteInUse`).
+ */
+function templatePlan(
+  sts: NonNullable<ManifestView['statefulSet']>,
+  live: ReadonlyMap<number, PodView>,
+  deleteInUse: boolean,
+): Pick<ReleaseChangePlan, 'updateStrategy' | 'restartPods' | 'restartInUse' | 'keepInUse'> {
+  const kept = [...live.keys()].filter((n) => n < sts.replicas).sort((x, y) => y - x);
+  const inUse = (n: number) => live.get(n)?.mark?.allocated === true;
+  const name = (n: number) => `${sts.name}-${n}`;
+  const onDelete = sts.updateStrategy === 'OnDelete';
+  const spares = onDelete && !deleteInUse;
+  const restarted = spares ? kept.filter((n) => !inUse(n)) : kept;
+  return {
+    updateStrategy: sts.updateStrategy,
+    restartPods: (onDelete ? [...restarted].reverse() : restarted).map(name),
+    restartInUse: restarted.filter(inUse).map(name),
+    keepInUse: spares ? kept.filter(inUse).map(name) : [],
+  };
 }
 
 /** From this many new pods, a plan under OrderedReady says how long they take to start. */

@@ -24,25 +24,8 @@ function isHook(o: KubernetesObject): boolean {
  * Returns how many objects the server accepted.
  */
 export async function serverDryRun(kube: ResolvedKube, objects: KubernetesObject[]): Promise<number> {
-  const { k8s, server, objects: api } = await kubeApis(kube);
   const one = async (o: KubernetesObject): Promise<void> => {
-    const what = `${o.kind ?? 'object'}/${o.metadata?.name ?? '?'}`;
-    try {
-      await api.patch(o, undefined, 'All', FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
-    } catch (e) {
-      const code = (e as { code?: unknown }).code;
-      if (code === 422 || code === 400) {
-        const status = parseStatusBody((e as { body?: unknown }).body);
-        throw new KubeApiError(
-          `the API server rejected ${what}: ${status.message ?? `HTTP ${code}`}`,
-          code,
-          status.reason,
-          ExitCode.INVALID_VALUES,
-          'Nothing was changed. Fix the value behind it (for a nodePort already allocated: another expose.nodePortBase, or null).',
-        );
-      }
-      throw toKubeError(e, `apply ${what} (server dry run)`, server);
-    }
+    await serverDryRunObject(kube, o);
   };
   // A few at a time: a release of hundreds of Services is checked in a fraction of the
   // sequential time, without flooding the API server. The first failure, in order, is reported.
@@ -64,4 +47,46 @@ export async function serverDryRun(kube: ResolvedKube, objects: KubernetesObject
   const failed = outcomes.find((e) => e !== undefined);
   if (failed) throw failed;
   return todo.length;
+}
+
+/**
+ * One object's server-side apply with dryRun=All (as serverDryRun): the object
+ * as the API server would store it, defaults and admission included, nothing persisted.
+ */
+export async function serverDryRunObject(kube: ResolvedKube, o: KubernetesObject): Promise<KubernetesObject> {
+  const { k8s, server, objects: api } = await kubeApis(kube);
+  const what = `${o.kind ?? 'object'}/${o.metadata?.name ?? '?'}`;
+  try {
+    return await api.patch(o, undefined, 'All', FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 422 || code === 400) {
+      const status = parseStatusBody((e as { body?: unknown }).body);
+      throw new KubeApiError(
+        `the API server rejected ${what}: ${status.message ?? `HTTP ${code}`}`,
+        code,
+        status.reason,
+        ExitCode.INVALID_VALUES,
+        'Nothing was changed. Fix the value behind it (for a nodePort already allocated: another expose.nodePortBase, or null).',
+      );
+    }
+    throw toKubeError(e, `apply ${what} (server dry run)`, server);
+  }
+}
+
+/** JSON with sorted keys and without null or undefined members: two objects the server defaulted alike compare equal. */
+export function canonicalJson(v: unknown): string {
+  const norm = (x: unknown): unknown => {
+    if (x instanceof Date) return x.toISOString();
+    if (Array.isArray(x)) return x.map(norm);
+    if (x && typeof x === 'object')
+      return Object.fromEntries(
+        Object.entries(x as Record<string, unknown>)
+          .filter(([, y]) => y !== null && y !== undefined)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([k, y]) => [k, norm(y)]),
+      );
+    return x;
+  };
+  return JSON.stringify(norm(v));
 }

@@ -441,6 +441,12 @@ export async function readScaleObjects(
 export interface ChangeObjects extends BudgetObjects {
   /** The release's room pods now. */
   pods: PodView[];
+  /**
+   * The release's StatefulSet now: its name, whatever the change renders (a
+   * rename deletes its rooms), and its pod template, which a change is planned
+   * against (the newest release record may be a failed revision that never reached the cluster).
+   */
+  statefulSet?: { name: string; template: unknown };
 }
 
 /** The release's pods, and the cluster-wide lists the budgets need (readBudgetObjects, above). */
@@ -450,8 +456,18 @@ export async function readChangeObjects(
   release: string,
 ): Promise<ChangeObjects> {
   const read = await releaseReader(kube, namespace, release);
-  const [pods, budget] = await Promise.all([read.roomPods(), readBudgetObjects(kube)]);
-  return { pods: pods.items.map(podView), ...budget };
+  const [sets, pods, budget] = await Promise.all([
+    read.statefulSets(),
+    read.roomPods(),
+    readBudgetObjects(kube),
+  ]);
+  const set = sets.items[0];
+  const name = set?.metadata?.name;
+  return {
+    pods: pods.items.map(podView),
+    ...budget,
+    ...(name ? { statefulSet: { name, template: set.spec?.template } } : {}),
+  };
 }
 
 /** A Service Helm made for this release (its meta.helm.sh annotations say so). */

@@ -24,6 +24,7 @@ import {
   nodePortProblems,
   ownedElsewhere,
   planReleaseChange,
+  renameProblem,
   type ManifestObject,
   type ManifestView,
   type ReleaseChangePlan,
@@ -49,7 +50,7 @@ import {
 } from '../helm/release.js';
 import { CHART_NAME } from '../core/release.js';
 import { newestRevision, readHelmRelease, type HelmReleaseRecord } from '../kube/helm-releases.js';
-import { serverDryRun } from '../kube/apply.js';
+import { canonicalJson, serverDryRun, serverDryRunObject } from '../kube/apply.js';
 import { deleteServiceExactly } from '../kube/writes.js';
 import {
   listReleaseServices,
@@ -538,13 +539,18 @@ async function previewChange(
   if (rendersLocally(s, change) && beforeObjects) await refuseObjectsInTheWay(s, beforeObjects, rendered);
   const after = manifestView(rendered);
   const before = beforeObjects && manifestView(beforeObjects);
+  const renamed = req.dryRun
+    ? undefined
+    : renameProblem(live.statefulSet, after, live.pods, req.release, namespace, change.deleteInUse ?? false);
+  if (renamed) throw renamed;
+  const liveTemplateChanged = await liveTemplateChange(s, change, rendered, live);
   const plan = planReleaseChange(
     before,
     after,
     // Never a password in a plan: on a terminal, in a CI log, or in -o json.
     redactValueChanges(diffValues(exists ? s.userValues : {}, rel.config ?? {}), schemaSecrets(rel)),
     live.pods,
-    { deleteInUse: change.deleteInUse },
+    { deleteInUse: change.deleteInUse, liveTemplateChanged },
   );
   const existing = live.pods.filter((p) => !p.terminating).length;
   const budget = budgetChange(
@@ -556,7 +562,7 @@ async function previewChange(
     cluster: describeCluster(cluster),
     exists,
     plan,
-    disruptions: disruptions(plan, change.deleteInUse),
+    disruptions: [...disruptions(plan, change.deleteInUse), ...renameDisruption(live, after)],
     budget,
   };
   change.onPlanned?.(preview);
@@ -583,13 +589,46 @@ async function previewChange(
     await serverDryRun(
       kube,
       rendered.filter(
-        (o) => o.kind === 'StatefulSet' || (o.kind === 'Service' && changing.has(o.metadata?.name ?? '')),
+        (o) =>
+          (o.kind === 'StatefulSet' && liveTemplateChanged === undefined) ||
+          (o.kind === 'Service' && changing.has(o.metadata?.name ?? '')),
       ),
     );
   }
   s.lastPreview = rendered;
   s.lastPlan = plan;
   return { ...preview, rendered };
+}
+
+/**
+ * Whether the pod template the change applies differs from the live
+ * StatefulSet's: the server's dry run of the rendered StatefulSet (defaults
+ * and admission included) against the live one, so the plan follows the
+ * cluster and not the newest release record (which may be a failed revision
+ * that never reached it). Undefined when there is nothing to compare (a first
+ * install, a rename, no server dry run): the release's manifests decide then.
+ */
+async function liveTemplateChange(
+  s: OpenSession,
+  change: ChangeSpec,
+  rendered: ManifestObject[],
+  live: ChangeObjects,
+): Promise<boolean | undefined> {
+  const sts = rendered.find((o) => o.kind === 'StatefulSet');
+  if (!s.exists || change.skipServerDryRun || !sts || !live.statefulSet) return undefined;
+  if (live.statefulSet.name !== sts.metadata?.name) return undefined;
+  const applied = await serverDryRunObject(s.cluster.kube, sts);
+  const template = (applied as { spec?: { template?: unknown } }).spec?.template;
+  return canonicalJson(template) !== canonicalJson(live.statefulSet.template);
+}
+
+/** A rename with --delete-in-use (renameProblem refuses it otherwise): what the confirmation names. */
+function renameDisruption(live: ChangeObjects, after: ManifestView): string[] {
+  const from = live.statefulSet?.name;
+  const to = after.statefulSet?.name;
+  const rooms = live.pods.filter((p) => !p.terminating).length;
+  if (!from || !to || from === to || !rooms) return [];
+  return [`renames the StatefulSet ${from} -> ${to}, deleting its ${rooms} room(s) with their matches`];
 }
 
 /** The checks every change shares (nodePorts free cluster-wide, pod slots, onePerNode), and the command's own. */

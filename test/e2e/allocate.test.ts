@@ -254,18 +254,20 @@ describe('allocate and deallocate: rooms in use', { timeout: 600_000 }, () => {
     assert.equal(sh.getJson('statefulset', sts, '-n', ns).spec.replicas, 7, 'still installed');
   });
 
-  it('a rolling restart would end the matches: tolerations and a new image are refused while rooms are in use (exit 15)', () => {
-    const uid = sh.getJson('pod', `${sts}-0`, '-n', ns).metadata.uid;
+  it('a new pod template while every room is in use restarts none of them: each keeps its pod and its build until its match ends', () => {
+    const uids = Array.from({ length: 7 }, (_, n) => sh.getJson('pod', `${sts}-${n}`, '-n', ns).metadata.uid);
     const tol = plugin('tolerations', release, '--not-ready', '10s', '--yes');
-    assert.equal(tol.status, 15, tol.stderr);
-    assert.match(tol.stderr, /^error: this change restarts 7 room\(s\) in use \(Allocated\): /m);
-    const image = plugin('install', release, '--set', 'room.image.tag=2.99', '--yes');
-    assert.equal(image.status, 15, image.stderr);
-    assert.equal(sh.getJson('pod', `${sts}-0`, '-n', ns).metadata.uid, uid, 'no room restarted');
-    assert.equal(
-      JSON.parse(sh.helm('get', 'values', release, '-n', ns, '-o', 'json').stdout).room?.image?.tag,
-      undefined,
-      'the release is unchanged',
+    assert.equal(tol.status, 0, tol.stderr);
+    for (const [n, uid] of uids.entries())
+      assert.equal(sh.getJson('pod', `${sts}-${n}`, '-n', ns).metadata.uid, uid, `${sts}-${n} kept`);
+    const json = rows();
+    assert.deepEqual(
+      json.map((e) => [e.state, e.outdated]),
+      Array(7).fill(['Allocated', true]),
+      'every room in use runs the older revision',
     );
+    const status = plugin('status', release, '-o', 'json');
+    assert.equal(status.status, 0, status.stderr);
+    assert.equal(JSON.parse(status.stdout).rollout.inUseOutdated.length, 7);
   });
 });

@@ -54,6 +54,8 @@ interface Model {
   allocated: Map<number, string>;
   /** Ordinals marked Draining by a scale-down that timed out. */
   draining: Set<number>;
+  /** Rooms in use that a new pod template left on their old build (OnDelete): deallocate replaces each. */
+  outdated: Set<number>;
 }
 
 /** The rooms a change to `replicas` removes that are in use. */
@@ -62,8 +64,18 @@ const inUseFrom = (m: Model, replicas: number) => [...m.allocated.keys()].filter
 /** After a change went through: rooms removed are gone with their marks, rooms kept are out of Draining. */
 function settled(m: Model, replicas: number): void {
   for (const n of [...m.allocated.keys()]) if (n >= replicas) m.allocated.delete(n);
+  for (const n of [...m.outdated]) if (n >= replicas) m.outdated.delete(n);
   m.draining.clear();
 }
+
+/** A new pod template (image, tolerations): every Free room moves to it, each room in use kept stays on its build. */
+function newTemplate(m: Model, replicas: number): void {
+  for (const n of m.allocated.keys()) if (n < replicas) m.outdated.add(n);
+}
+
+/** Rooms kept by a change to `replicas` that are Free: a new template replaces them, which needs a yes. */
+const freeKept = (m: Model, now: number, next: number) =>
+  Array.from({ length: Math.min(now, next) }, (_, i) => i).filter((n) => !m.allocated.has(n));
 
 const replicasOf = (v: NonNullable<Model['values']>) => v.replicas ?? DEFAULT_REPLICAS;
 
@@ -128,6 +140,27 @@ function verify(m: Model, r: Real): void {
   assert.equal(new Set(ports).size, ports.length, 'no two Services share a nodePort');
 }
 
+/**
+ * Invariant 7 (rollouts): after a change returns, every room below the replicas runs the
+ * StatefulSet's update revision except the model's rooms in use left on their build.
+ */
+function verifyBuilds(m: Model, r: Real): void {
+  if (!m.values) return;
+  const set = sh.getJson('statefulset', STS, '-n', r.ns);
+  const old = sh
+    .roomPods(r.ns, RELEASE)
+    .filter((p) => !p.metadata.deletionTimestamp)
+    .filter((p) => p.metadata.labels?.['controller-revision-hash'] !== set.status.updateRevision)
+    .map((p) => Number(String(p.metadata.name).slice(STS.length + 1)))
+    .filter((n) => n < replicasOf(m.values ?? {}))
+    .sort((a, b) => a - b);
+  assert.deepEqual(
+    old,
+    [...m.outdated].filter((n) => m.allocated.has(n)).sort((a, b) => a - b),
+    'only the rooms in use a new template reached run an older revision',
+  );
+}
+
 /** Invariant 6: the marks on the pods are the model's, on the very pods allocate marked. */
 function verifyRooms(m: Model, r: Real): void {
   const pods = m.values ? sh.roomPods(r.ns, RELEASE) : [];
@@ -172,22 +205,13 @@ class Install implements fc.AsyncCommand<Model, Real> {
     const next = { ...m.values };
     if (this.replicas !== undefined) next.replicas = this.replicas;
     if (this.tag !== undefined) next.tag = this.tag;
-    // Ready pods removed, or pods restarted by a new image: what needs a yes.
+    // Ready pods removed, or Free rooms replaced by a new image: what needs a yes. Rooms in use
+    // keep their build (OnDelete): a new image is no longer refused over them.
     const now = m.values ? replicasOf(m.values) : 0;
+    const newImage = m.values !== undefined && next.tag !== m.values.tag;
     const disrupts =
       m.values !== undefined &&
-      (replicasOf(next) < now || (next.tag !== m.values.tag && Math.min(now, replicasOf(next)) > 0));
-    // A new template restarts every room kept: refused up front while one is in use.
-    const restartsInUse =
-      m.values !== undefined &&
-      next.tag !== m.values.tag &&
-      [...m.allocated.keys()].some((n) => n < replicasOf(next));
-    if (restartsInUse) {
-      const res = plugin(r, [...args, '--yes']);
-      assert.equal(res.status, 15, res.stderr);
-      verify(m, r);
-      return;
-    }
+      (replicasOf(next) < now || (newImage && freeKept(m, now, replicasOf(next)).length > 0));
     if (disrupts && !this.yes) {
       // Invariant 3: without a yes, nothing is removed or restarted.
       const res = plugin(r, args);
@@ -202,7 +226,9 @@ class Install implements fc.AsyncCommand<Model, Real> {
       return;
     }
     m.values = next;
+    if (newImage) newTemplate(m, replicasOf(next));
     change(m, r, [...args, '--yes']);
+    verifyBuilds(m, r);
     await Promise.resolve();
   }
   toString = () =>
@@ -272,15 +298,11 @@ class Tolerations implements fc.AsyncCommand<Model, Real> {
   constructor(readonly seconds: number) {}
   check = (m: Readonly<Model>) => m.values !== undefined;
   async run(m: Model, r: Real): Promise<void> {
-    if (m.allocated.size && m.values?.notReady !== this.seconds) {
-      // A rolling restart would end the matches: refused up front.
-      const res = plugin(r, ['tolerations', RELEASE, '--not-ready', `${this.seconds}s`, '--yes']);
-      assert.equal(res.status, 15, res.stderr);
-      verify(m, r);
-      return;
-    }
+    // A new template: Free rooms are replaced, rooms in use keep their build (no longer refused).
+    if (m.values && m.values.notReady !== this.seconds) newTemplate(m, replicasOf(m.values));
     if (m.values) m.values.notReady = this.seconds;
     change(m, r, ['tolerations', RELEASE, '--not-ready', `${this.seconds}s`, '--yes', '--timeout', '2m']);
+    verifyBuilds(m, r);
     await Promise.resolve();
   }
   toString = () => `tolerations --not-ready ${this.seconds}s`;
@@ -334,6 +356,7 @@ class Uninstall implements fc.AsyncCommand<Model, Real> {
     m.values = undefined;
     m.allocated.clear();
     m.draining.clear();
+    m.outdated.clear();
     // The release is gone: a later restart has no change of ours to run again (it would install anew).
     r.last = undefined;
     await eventually('the StatefulSet gone', () =>
@@ -367,7 +390,7 @@ class KillMidScale implements fc.AsyncCommand<Model, Real> {
       const exited = new Promise((res) => child.on('exit', res));
       await eventually(
         'the scale to wait for its pods',
-        () => (/pods ready \d+\//.test(stderr) ? true : undefined),
+        () => (/(pods|rooms) ready \d+\//.test(stderr) ? true : undefined),
         90_000,
       );
       child.kill('SIGKILL');
@@ -413,11 +436,22 @@ class Deallocate implements fc.AsyncCommand<Model, Real> {
   async run(m: Model, r: Real): Promise<void> {
     const inUse = [...m.allocated.keys()].sort((a, b) => a - b);
     const n = inUse.length ? (inUse[this.pick % inUse.length] ?? 0) : 0;
+    const uid = m.allocated.get(n);
     const res = plugin(r, ['deallocate', RELEASE, '--ordinal', String(n), '-o', 'json']);
     assert.equal(res.status, 0, res.stderr);
     m.allocated.delete(n);
     assert.equal(JSON.parse(res.stdout).state, m.draining.has(n) ? 'Draining' : 'Free');
+    if (m.outdated.delete(n)) {
+      // Its match ended on the old build: deallocate replaced it, and it comes back on the new one.
+      const pod = `${STS}-${n}`;
+      await eventually(`${pod} replaced on the new revision and Ready`, () => {
+        const p = sh.getJson('pods', '-n', r.ns).items.find((x: any) => x.metadata.name === pod);
+        return p && p.metadata.uid !== uid && isReadyPod(p) ? true : undefined;
+      });
+      m.draining.delete(n);
+    }
     verify(m, r);
+    verifyBuilds(m, r);
     await Promise.resolve();
   }
   toString = () => `deallocate (room in use #${this.pick})`;
@@ -436,6 +470,7 @@ class ReplaceRoomInUse implements fc.AsyncCommand<Model, Real> {
     });
     m.allocated.delete(n);
     m.draining.delete(n);
+    m.outdated.delete(n);
     verify(m, r);
   }
   toString = () => 'replace the pod of a room in use';
@@ -506,7 +541,13 @@ describe('model-based sequences of day-two commands (fast-check, real control pl
               '2m',
             ]);
             assert.equal(first.status, 0, first.stderr);
-            const model: Model = { base, values: { replicas: 2 }, allocated: new Map(), draining: new Set() };
+            const model: Model = {
+              base,
+              values: { replicas: 2 },
+              allocated: new Map(),
+              draining: new Set(),
+              outdated: new Set(),
+            };
             const real: Real = { sh, ns };
             verify(model, real);
             await fc.asyncModelRun(() => ({ model, real }), cmds);

@@ -292,7 +292,8 @@ describe('kube/views.ts: the API objects as core sees them (tables, no nock)', (
     assert.equal(behind.observed, false);
     assert.equal(behind.updateStrategy, 'OnDelete');
     assert.equal(
-      statefulSetView({ metadata: { generation: 3 }, status: { replicas: 1, observedGeneration: 3 } }).observed,
+      statefulSetView({ metadata: { generation: 3 }, status: { replicas: 1, observedGeneration: 3 } })
+        .observed,
       true,
     );
   });

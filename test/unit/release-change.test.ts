@@ -140,6 +140,27 @@ describe('planReleaseChange', () => {
     assert.deepEqual(all.keepInUse, []);
   });
 
+  it('planned against the live StatefulSet: a scale over a failed baseline whose template never reached the cluster replaces the Free rooms, and says so', () => {
+    // The newest record (failed) and the change render the same template; the live one is older.
+    const same = planReleaseChange(
+      manifest({ replicas: 2, image: 'room:2', strategy: 'OnDelete' }),
+      manifest({ replicas: 3, image: 'room:2', strategy: 'OnDelete' }),
+      [],
+      pods(2),
+    );
+    assert.deepEqual(same.restartPods, [], 'by the manifests alone: nothing');
+    const live = planReleaseChange(
+      manifest({ replicas: 2, image: 'room:2', strategy: 'OnDelete' }),
+      manifest({ replicas: 3, image: 'room:2', strategy: 'OnDelete' }),
+      [],
+      pods(2),
+      { liveTemplateChanged: true },
+    );
+    assert.deepEqual(live.restartPods, [`${W}-0`, `${W}-1`]);
+    assert.deepEqual(disruptions(live), ['replaces 2 room(s) on the new pod template']);
+    assert.equal(live.noop, false);
+  });
+
   it('moving a release from RollingUpdate to OnDelete alone replaces no room: the template is the same', () => {
     const live = pods(2).map((p) => ({ ...p, mark: { allocated: true, draining: false } }));
     const p = planReleaseChange(

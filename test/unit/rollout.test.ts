@@ -217,3 +217,15 @@ describe('rolloutDone and the plan', () => {
     );
   });
 });
+
+describe('canonicalJson: templates the server defaulted alike compare equal', () => {
+  it('key order, null and undefined members, and Dates do not matter; values do', async () => {
+    const { canonicalJson } = await import('../../src/kube/apply.js');
+    const a = { spec: { b: 1, a: [{ y: null, x: 'v' }] }, metadata: { creationTimestamp: undefined } };
+    const b = { metadata: {}, spec: { a: [{ x: 'v' }], b: 1 } };
+    assert.equal(canonicalJson(a), canonicalJson(b));
+    assert.notEqual(canonicalJson({ a: [1, 2] }), canonicalJson({ a: [2, 1] }));
+    assert.notEqual(canonicalJson({ image: 'room:1' }), canonicalJson({ image: 'room:2' }));
+    assert.equal(canonicalJson({ t: new Date('2026-01-01T00:00:00Z') }), '{"t":"2026-01-01T00:00:00.000Z"}');
+  });
+});

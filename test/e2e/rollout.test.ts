@@ -1,0 +1,270 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+
+import { askTcp } from '../support/dataplane.js';
+import { eventually, isReadyPod, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { CHART, HELMS } from '../support/tools.js';
+
+after(printClusterLogsOnFailure);
+
+// New builds on a busy fleet, on the real control plane: the StatefulSet (OnDelete)
+// restarts nothing by itself, the plugin replaces the Free rooms (a delete conditioned
+// on UID and resourceVersion) and never a room in use, which keeps its build until its
+// match ends; allocate hands out only rooms on the new build.
+describe('rollouts: a new build never restarts a room in use', { timeout: 900_000 }, () => {
+  const sh = userShell(HELMS[1].path);
+  const ns = 'e2e-rollout';
+  const release = 'roll';
+  const sts = `${release}-expose-pods`;
+  const ROOMS = 10;
+  const plugin = (...args: string[]) => sh.kubectl('expose-pods', ...args, '-n', ns);
+  const rows = (): any[] => {
+    const r = plugin('endpoints', release, '-o', 'json');
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout).endpoints;
+  };
+  const pods = () =>
+    new Map<string, any>(
+      sh
+        .roomPods(ns, release)
+        .filter((p) => !p.metadata.deletionTimestamp)
+        .map((p) => [p.metadata.name as string, p]),
+    );
+  const updateRevision = () => sh.getJson('statefulset', sts, '-n', ns).status.updateRevision as string;
+  const revisionOf = (p: any) => p?.metadata.labels['controller-revision-hash'] as string | undefined;
+  const allocate = (match: string) => {
+    const r = plugin('allocate', release, '-o', 'json', '--meta', `match=${match}`);
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  /** Every Service still selects its own ordinal's pod, and its endpoint is that pod's address. */
+  const servicesRouteToTheirOrdinals = () => {
+    const live = pods();
+    for (let n = 0; n < ROOMS; n++) {
+      const svc = sh.getJson('service', `${sts}-${n}`, '-n', ns);
+      assert.equal(svc.spec.selector['statefulset.kubernetes.io/pod-name'], `${sts}-${n}`);
+      const slices = sh.getJson('endpointslices', '-n', ns, '-l', `kubernetes.io/service-name=${sts}-${n}`)
+        .items as any[];
+      const addresses = slices.flatMap((s) => (s.endpoints ?? []).flatMap((e: any) => e.addresses));
+      assert.deepEqual(addresses, [live.get(`${sts}-${n}`)?.status.podIP], `${sts}-${n} routes to its pod`);
+    }
+  };
+
+  /** `kubectl expose-pods ARGS` in the background: its exit code and output. */
+  const runAsync = (args: string[]) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('kubectl', ['expose-pods', ...args], { env: sh.env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (status) => {
+        resolve({ status, stdout, stderr });
+      });
+    });
+
+  before(() => {
+    const r = sh.install(release, {
+      ns,
+      replicas: ROOMS,
+      nodePortBase: 31640,
+      redis: false,
+      set: ['room.podManagementPolicy=Parallel'],
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(sh.getJson('statefulset', sts, '-n', ns).spec.updateStrategy.type, 'OnDelete');
+  });
+
+  it('10 rooms, 3 in use, a new image: exit 0; the 3 keep their pods and build, the 7 Free are replaced on the new revision', () => {
+    const inUse = ['a', 'b', 'c'].map((m) => allocate(m).pod as string);
+    assert.deepEqual(inUse, [`${sts}-0`, `${sts}-1`, `${sts}-2`]);
+    const before = pods();
+    const oldRevision = revisionOf(before.get(`${sts}-0`));
+    const ports = new Map(rows().map((e) => [e.pod, e.port]));
+    const r = plugin('install', release, '--set', 'room.image.tag=2.54', '--yes', '--max-unavailable', '3');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /rooms replaced on the new pod template .*: /);
+    assert.match(r.stderr, new RegExp(`rooms in use that keep their build .*: ${sts}-2, ${sts}-1, ${sts}-0`));
+    assert.match(r.stderr, /3 room\(s\) in use still run an older revision/);
+    const now = pods();
+    const rev = updateRevision();
+    assert.notEqual(rev, oldRevision);
+    for (const [name, p] of before) {
+      const kept = inUse.includes(name);
+      assert.equal(
+        now.get(name)?.metadata.uid === p.metadata.uid,
+        kept,
+        `${name} ${kept ? 'kept' : 'replaced'}`,
+      );
+      assert.equal(revisionOf(now.get(name)), kept ? oldRevision : rev, `${name}'s revision`);
+      assert.ok(isReadyPod(now.get(name)), `${name} Ready`);
+    }
+    // The rows say which rooms run the old build; each keeps its port.
+    for (const e of rows()) {
+      assert.equal(e.outdated, inUse.includes(e.pod), e.pod);
+      assert.equal(e.port, ports.get(e.pod), `${e.pod} keeps its nodePort`);
+    }
+    const wide = plugin('endpoints', release, '-o', 'wide');
+    assert.match(wide.stdout, new RegExp(`${sts}-0 .* ${oldRevision} \\(outdated\\)`));
+    // status: healthy, the rollout in numbers.
+    const status = plugin('status', release, '-o', 'json');
+    assert.equal(status.status, 0, status.stderr);
+    const rollout = JSON.parse(status.stdout).rollout;
+    assert.deepEqual([rollout.updated, rollout.total, rollout.inUseOutdated.length], [7, 10, 3]);
+  });
+
+  it('allocate hands out rooms on the new build only', () => {
+    const room = allocate('d');
+    assert.equal(room.pod, `${sts}-3`, 'the lowest Free room: all Free rooms are on the new revision');
+    assert.equal(room.outdated, false);
+    assert.equal(room.revision, updateRevision());
+    const d = plugin('deallocate', release, room.pod);
+    assert.equal(d.status, 0, d.stderr);
+  });
+
+  it('each deallocate replaces its room on the new revision, at the same Service and port; at the end all 10 are new', async () => {
+    const ports = new Map(rows().map((e) => [e.pod, e.port]));
+    for (const n of [0, 1, 2]) {
+      const pod = `${sts}-${n}`;
+      const uid = pods().get(pod)?.metadata.uid;
+      const d = plugin('deallocate', release, pod, '-o', 'json');
+      assert.equal(d.status, 0, d.stderr);
+      assert.match(d.stderr, /it is being replaced on the new one/);
+      await eventually(`${pod} replaced and Ready`, () => {
+        const p = pods().get(pod);
+        return p && p.metadata.uid !== uid && isReadyPod(p) ? true : undefined;
+      });
+    }
+    const rev = updateRevision();
+    const now = pods();
+    assert.deepEqual(
+      [...now.values()].map(revisionOf),
+      Array(ROOMS).fill(rev),
+      'every room on the new revision',
+    );
+    await eventually('every row Ready and Free', () =>
+      rows().every((e) => e.status === 'Ready' && e.state === 'Free') ? true : undefined,
+    );
+    for (const e of rows()) assert.equal(e.port, ports.get(e.pod), `${e.pod} keeps its nodePort`);
+    await eventually('every Service routing to its own ordinal', () => {
+      try {
+        servicesRouteToTheirOrdinals();
+        return true;
+      } catch {
+        return undefined;
+      }
+    });
+  });
+
+  it('a replaced room answers through kube-proxy at the same address and port', async () => {
+    const row = allocate('net');
+    await eventually(`${row.address}:${row.port} to answer as ${row.pod}`, async () => {
+      const got = await askTcp(row.address, row.port);
+      return 'answer' in got && got.answer.pod === row.pod ? true : undefined;
+    });
+    assert.equal(plugin('deallocate', release, row.pod).status, 0);
+  });
+
+  it('allocators racing a rollout: no room an allocate returned is replaced afterwards', async () => {
+    const install = spawn(
+      'kubectl',
+      [
+        'expose-pods',
+        'install',
+        release,
+        '-n',
+        ns,
+        '--set',
+        'room.image.tag=2.55',
+        '--yes',
+        '--max-unavailable',
+        '1',
+      ],
+      { env: sh.env },
+    );
+    let stderr = '';
+    install.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const state = { finished: false };
+    const done = new Promise<number | null>((res) => install.on('exit', res));
+    void done.then(() => (state.finished = true));
+    const won: { pod: string; uid: string }[] = [];
+    while (!state.finished) {
+      // Asynchronously, so the rollout's exit is seen between two allocations.
+      const r = await runAsync(['allocate', release, '-n', ns, '-o', 'json', '--meta', `race=${won.length}`]);
+      if (r.status === 0) {
+        const row = JSON.parse(r.stdout);
+        won.push({ pod: row.pod, uid: pods().get(row.pod)?.metadata.uid });
+      } else assert.equal(r.status, 14, r.stderr);
+    }
+    assert.equal(await done, 0, stderr);
+    assert.ok(won.length > 0, 'allocate won rooms during the rollout');
+    const now = pods();
+    for (const w of won)
+      assert.equal(now.get(w.pod)?.metadata.uid, w.uid, `${w.pod}, allocated mid-rollout, kept`);
+    for (const w of won) assert.equal(plugin('deallocate', release, w.pod).status, 0);
+  });
+
+  it('a plain helm upgrade with a new image restarts no room; status names `rollout`; allocate refuses the old build; rollout finishes it', async () => {
+    await eventually('every room Ready', () =>
+      pods().size === ROOMS && [...pods().values()].every(isReadyPod) ? true : undefined,
+    );
+    const uids = new Map([...pods()].map(([n, p]) => [n, p.metadata.uid]));
+    const up = sh.helm('upgrade', release, '-n', ns, CHART, '--reuse-values', '--set', 'room.image.tag=2.56');
+    assert.equal(up.status, 0, up.stderr);
+    await eventually('the controller to take the new template', () => {
+      const s = sh.getJson('statefulset', sts, '-n', ns);
+      return s.status.observedGeneration === s.metadata.generation ? true : undefined;
+    });
+    for (const [n, p] of pods()) assert.equal(p.metadata.uid, uids.get(n), `${n} not restarted by helm`);
+    const status = plugin('status', release);
+    assert.equal(status.status, 8, status.stderr);
+    assert.match(status.stdout, new RegExp(`run kubectl expose-pods rollout ${release} -n ${ns}`));
+    const alloc = plugin('allocate', release);
+    assert.equal(alloc.status, 14, alloc.stderr);
+    assert.match(alloc.stderr, /on an older revision, waiting for the rollout/);
+    const dry = plugin('rollout', release, '--dry-run');
+    assert.equal(dry.status, 0, dry.stderr);
+    for (const [n, p] of pods()) assert.equal(p.metadata.uid, uids.get(n), `${n} not touched by --dry-run`);
+    const roll = plugin('rollout', release, '--yes', '-o', 'json');
+    assert.equal(roll.status, 0, roll.stderr);
+    const res = JSON.parse(roll.stdout);
+    assert.equal(res.result.replaced.length, ROOMS);
+    const rev = updateRevision();
+    assert.deepEqual([...pods().values()].map(revisionOf), Array(ROOMS).fill(rev));
+    assert.equal(plugin('status', release).status, 0);
+    // Nothing left: a second rollout has nothing to do.
+    const again = plugin('rollout', release, '--yes');
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /nothing to do/);
+  });
+
+  it('rollout --restart: a new revision for every Free room, rooms in use kept; --wait-in-use times out with exit 15, nothing undone', () => {
+    const room = allocate('restart');
+    const uid = pods().get(room.pod)?.metadata.uid;
+    const before = updateRevision();
+    const r = plugin('rollout', release, '--restart', '--yes');
+    assert.equal(r.status, 0, r.stderr);
+    assert.notEqual(updateRevision(), before);
+    assert.equal(pods().get(room.pod)?.metadata.uid, uid, 'the room in use kept');
+    const outdated = rows()
+      .filter((e) => e.outdated)
+      .map((e) => e.pod);
+    assert.deepEqual(outdated, [room.pod]);
+    const wait = plugin('rollout', release, '--wait-in-use', '--timeout', '3s', '--yes');
+    assert.equal(wait.status, 15, wait.stderr);
+    assert.match(
+      wait.stderr,
+      new RegExp(`1 room\\(s\\) in use \\(Allocated\\) still run an older revision: ${room.pod}`),
+    );
+    assert.equal(pods().get(room.pod)?.metadata.uid, uid, 'still kept');
+  });
+
+  it('renaming the StatefulSet with rooms present is refused (exit 9), nothing changed', () => {
+    const uids = new Map([...pods()].map(([n, p]) => [n, p.metadata.uid]));
+    const r = plugin('install', release, '--set', 'fullnameOverride=renamed', '--yes');
+    assert.equal(r.status, 9, r.stderr);
+    assert.match(r.stderr, /renames the StatefulSet/);
+    for (const [n, p] of pods()) assert.equal(p.metadata.uid, uids.get(n), `${n} untouched`);
+  });
+});
