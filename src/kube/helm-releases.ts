@@ -131,6 +131,18 @@ export async function readHelmRelease(
   return record;
 }
 
+/** One revision of a release, by number (helm's Secret sh.helm.release.v1.NAME.vN); undefined when it is gone or unreadable. */
+export async function readHelmRevision(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+  revision: number,
+): Promise<HelmReleaseRecord | undefined> {
+  requireSecretDriver();
+  const secret = `sh.helm.release.v1.${release}.v${revision}`;
+  return readRevision(kube, { secret, namespace, name: release, revision, status: '' }, () => undefined);
+}
+
 async function listReleaseSecrets(kube: ResolvedKube, namespace: string | undefined, labelSelector: string) {
   const { core, call, metadataOnly } = await kubeApis(kube);
   const list = namespace

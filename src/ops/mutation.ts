@@ -49,7 +49,12 @@ import {
   type HelmRevision,
 } from '../helm/release.js';
 import { CHART_NAME } from '../core/release.js';
-import { newestRevision, readHelmRelease, type HelmReleaseRecord } from '../kube/helm-releases.js';
+import {
+  newestRevision,
+  readHelmRelease,
+  readHelmRevision,
+  type HelmReleaseRecord,
+} from '../kube/helm-releases.js';
 import { canonicalJson, serverDryRun, serverDryRunObject } from '../kube/apply.js';
 import { deleteServiceExactly } from '../kube/writes.js';
 import {
@@ -162,6 +167,8 @@ export async function settleRelease(
   found: { status: string },
   previous: ReleaseLock['previous'],
   warn: (message: string) => void,
+  /** Before the rollback: spare the rooms in use it would remove (the drain every change runs), given the revision it goes back to. */
+  beforeRollback: (revision: number) => Promise<void> = () => Promise.resolve(),
 ): Promise<string> {
   if (!found.status.startsWith('pending')) return found.status;
   const history = await releaseHistory(helm, release, target);
@@ -177,6 +184,7 @@ export async function settleRelease(
     warn(
       `release ${release} was left ${found.status} by an interrupted operation (revision ${last.revision}); rolling back to revision ${deployed.revision} first`,
     );
+    await beforeRollback(deployed.revision);
     await helmOrThrow(helm, 'rollback', rollbackArgs(release, deployed.revision, target));
     return 'rolled back';
   }
@@ -185,6 +193,39 @@ export async function settleRelease(
     ExitCode.CONFLICT,
     `Wait for it to finish; if it died, roll back with: helm rollback ${release} -n ${target.namespace}`,
   );
+}
+
+/**
+ * A rollback is a change too: the rooms it removes (a scale-up that was
+ * interrupted, rolled back to fewer replicas) are marked Draining and waited
+ * for, as every change's drain does, and never removed while in use. Under
+ * OnDelete it restarts no room; a new template leaves the Free rooms outdated
+ * for `rollout` (status says so). On timeout: exit 15, nothing rolled back.
+ */
+async function spareRoomsForRollback(
+  cluster: PinnedCluster,
+  req: SessionRequest,
+  revision: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const { kube, namespace } = cluster;
+  const record = await readHelmRevision(kube, namespace, req.release, revision);
+  const replicas = record && manifestView(parseManifest(record.manifest)).statefulSet?.replicas;
+  if (replicas === undefined) return;
+  try {
+    await spareRoomsInUse(kube, namespace, req.release, replicas, {
+      deleteInUse: false,
+      timeoutMs: req.orphanWaitMs,
+      signal,
+    });
+  } catch (e) {
+    if (!(e instanceof ExposePodsError && e.exitCode === ExitCode.ROOMS_IN_USE)) throw e;
+    throw new ExposePodsError(
+      `release ${req.release} was left pending by an interrupted operation, and rolling it back to revision ${revision} (${replicas} replicas) would remove rooms in use: ${e.message.replace(/; nothing was scaled$/, '')}; nothing was rolled back`,
+      ExitCode.ROOMS_IN_USE,
+      `They stay Draining. Free them when their matches end (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD) and run the command again.`,
+    );
+  }
 }
 
 /**
@@ -819,7 +860,9 @@ export async function withReleaseChange<T>(
       }
       status = req.dryRun
         ? record.status
-        : await settleRelease(helm, req.release, target, record, lock?.previous, req.warn);
+        : await settleRelease(helm, req.release, target, record, lock?.previous, req.warn, (revision) =>
+            spareRoomsForRollback(cluster, req, revision, signal),
+          );
       if (status === 'rolled back') {
         // helm's rollback wrote a revision and changed the objects: nothing read before it holds.
         refreshReads(kube);
