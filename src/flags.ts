@@ -122,13 +122,11 @@ export const rolloutFlags = {
     description:
       'Rooms a rollout replaces at once: a count, or a percentage of the replicas (rounded down, at least 1).',
     default: DEFAULT_MAX_UNAVAILABLE,
-    helpGroup: 'ROLLOUT',
   }),
   'wait-in-use': Flags.boolean({
     description:
       'Also wait for the rooms in use on older revisions, replacing each as its match ends (exit 15 on --timeout, nothing undone).',
     default: false,
-    helpGroup: 'ROLLOUT',
   }),
 };
 

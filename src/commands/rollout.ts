@@ -65,8 +65,7 @@ It prints a plan and asks first (--yes for scripts; without a terminal it refuse
     const { args, flags } = await this.parse(Rollout);
     const { runRollout } = await import('../ops/rollout-run.js');
     const { Progress } = await import('../output/progress.js');
-    const { formatRolloutOutcome, formatRolloutPlan, rolloutProgressLine } =
-      await import('../output/rollout.js');
+    const { formatRolloutPlan, rolloutProgressLine } = await import('../output/rollout.js');
     const max = maxUnavailableOf(flags['max-unavailable']);
     if (flags['wait-in-use'] && flags['delete-in-use'])
       throw new UsageError('--wait-in-use waits for matches that --delete-in-use ends: give one');
@@ -94,12 +93,19 @@ It prints a plan and asks first (--yes for scripts; without a terminal it refuse
         },
       }),
     );
-    if (!text) {
-      await this.print(res, flags.output, {});
-      return res;
+    await this.show(res, flags.output, flags['dry-run']);
+    return res;
+  }
+
+  /** -o json or yaml: plan and result; text: what was replaced and what waits for matches to end. */
+  private async show(res: RolloutRunResult, output: string, dryRun: boolean): Promise<void> {
+    const { formatRolloutOutcome } = await import('../output/rollout.js');
+    if (output !== 'text') {
+      await this.print(res, output, {});
+      return;
     }
     const where = `${res.plan.release} -n ${res.plan.namespace}`;
-    if (flags['dry-run']) this.printer.success('dry run: nothing was changed');
+    if (dryRun) this.printer.success('dry run: nothing was changed');
     else if (!res.applied)
       this.printer.success(
         `release ${res.plan.release}: every room is on the newest revision; nothing to do`,
@@ -109,6 +115,5 @@ It prints a plan and asks first (--yes for scripts; without a terminal it refuse
       this.printer.success(`release ${res.plan.release} rolled out${first ? `: ${first}` : ''}`);
       for (const l of rest) this.printer.info(l);
     }
-    return res;
   }
 }

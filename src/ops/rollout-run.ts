@@ -64,6 +64,7 @@ export interface RolloutPlan {
 }
 
 export interface RolloutRunResult {
+  schemaVersion: 1;
   plan: RolloutPlan;
   /** False for --dry-run, or when there was nothing to do. */
   applied: boolean;
@@ -118,10 +119,10 @@ export async function runRollout(req: RolloutRequest): Promise<RolloutRunResult>
           inUse: p.keepInUse.length ? p.keepInUse : p.restartInUse,
         };
         req.onPlan?.(plan);
-        if (req.dryRun) return { plan, applied: false };
+        if (req.dryRun) return { schemaVersion: 1, plan, applied: false };
         await confirmReplace((ask) => session.confirm(ask), plan, req.deleteInUse);
         await session.apply(change, wait);
-        return { plan, applied: true, result: session.rolledOut() };
+        return { schemaVersion: 1, plan, applied: true, result: session.rolledOut() };
       }
       if (set.strategy !== 'OnDelete')
         throw new ExposePodsError(
@@ -136,7 +137,7 @@ export async function runRollout(req: RolloutRequest): Promise<RolloutRunResult>
       req.onPlan?.(plan);
       const nothing = !plan.replace.length && (!req.waitInUse || !plan.inUse.length);
       if (req.dryRun || (nothing && now.updated + plan.inUse.length >= plan.total))
-        return { plan, applied: false };
+        return { schemaVersion: 1, plan, applied: false };
       await confirmReplace((ask) => session.confirm(ask), plan, req.deleteInUse);
       const result = await session.rollOut({
         maxUnavailable: req.maxUnavailable,
@@ -145,7 +146,7 @@ export async function runRollout(req: RolloutRequest): Promise<RolloutRunResult>
         includeInUse: req.deleteInUse,
         onProgress: req.onProgress,
       });
-      return { plan, applied: true, result };
+      return { schemaVersion: 1, plan, applied: true, result };
     },
   );
 }

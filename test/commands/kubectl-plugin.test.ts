@@ -52,6 +52,7 @@ describe('through the real kubectl, after the README install step', () => {
       'status',
       'check-certs',
       'tolerations',
+      'rollout',
       'uninstall',
     ]) {
       const help = kubectl('expose-pods', cmd, '--help').stdout;
@@ -120,6 +121,7 @@ describe('through the real kubectl, after the README install step', () => {
         'list',
         'rbac',
         'recover',
+        'rollout',
         'scale',
         'status',
         'tolerations',

@@ -105,11 +105,19 @@ describe('the change path (fake helm, nock API server)', () => {
       .reply(201, (_u: string, b: any) => ({ ...b, metadata: { ...b.metadata, resourceVersion: '1' } }))
       .delete(`${LEASES}/rooms-expose-pods-lock`)
       .reply(200, {});
-  const lists = (scope: nock.Scope, allServices: unknown[]) =>
+  const lists = (
+    scope: nock.Scope,
+    allServices: unknown[],
+    statefulSets: unknown[] = [],
+    pods: unknown[] = [],
+  ) =>
     scope
+      .get('/apis/apps/v1/namespaces/game/statefulsets')
+      .query(true)
+      .reply(200, { items: statefulSets })
       .get('/api/v1/namespaces/game/pods')
       .query(true)
-      .reply(200, { items: [] })
+      .reply(200, { items: pods })
       .get('/api/v1/nodes')
       .reply(200, {
         items: [
@@ -282,6 +290,69 @@ describe('the change path (fake helm, nock API server)', () => {
       calls().filter((c) => c.args[0] === 'upgrade' && !c.args.includes('--dry-run=server')).length,
       0,
     );
+  });
+
+  it('planned against the live StatefulSet: its template is dry-run first (one apply, not two), and a live template older than the render replaces the Free rooms', async () => {
+    const live = {
+      metadata: { name: W, namespace: 'game' },
+      spec: {
+        replicas: 2,
+        updateStrategy: { type: 'OnDelete' },
+        template: { spec: { containers: [{ name: 'room', image: 'room:0' }] } },
+      },
+    };
+    // The manifests before and after render room:1 (the newest record may be a failed revision);
+    // the server's dry run of the render says what the StatefulSet would become.
+    const dry = {
+      ...live,
+      spec: { ...live.spec, template: { spec: { containers: [{ name: 'room', image: 'room:1' }] } } },
+    };
+    const rooms = [0, 1].map((i) => ({
+      metadata: { name: `${W}-${i}`, labels: { 'controller-revision-hash': 'r0' } },
+      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+    }));
+    lists(lease(nock(FAKE_SERVER)), [], [live], rooms);
+    const applied: string[] = [];
+    nock(FAKE_SERVER)
+      .get('/apis/apps/v1')
+      .reply(200, { resources: [{ name: 'statefulsets', kind: 'StatefulSet', namespaced: true }] })
+      .get('/api/v1')
+      .reply(200, { resources: [{ name: 'services', kind: 'Service', namespaced: true }] })
+      .patch(/.*/)
+      .query((q) => q.dryRun === 'All')
+      .times(2)
+      .reply(
+        200,
+        (u: string) => (
+          applied.push(u),
+          u.includes('/statefulsets/')
+            ? { kind: 'StatefulSet', apiVersion: 'apps/v1', ...dry }
+            : { kind: 'Status', status: 'Success' }
+        ),
+      );
+    writeFileSync(
+      path.join(state, 'dry-run.json'),
+      JSON.stringify({
+        config: {
+          room: { replicas: 2, updateStrategy: { type: 'OnDelete' } },
+          expose: { nodePortBase: 31000 },
+        },
+        chart: { values: {} },
+        manifest: manifest(2, 31000).replace(
+          'spec:\n  replicas: 2',
+          'spec:\n  replicas: 2\n  updateStrategy: {type: OnDelete}',
+        ),
+      }),
+    );
+    const preview = await withReleaseChange(req(), (s) =>
+      s.preview({ values: ['--set', 'room.replicas=2'], description: 'x' }),
+    );
+    assert.equal(preview.plan.updateStrategy, 'OnDelete');
+    assert.deepEqual(preview.plan.restartPods.sort(), [`${W}-0`, `${W}-1`]);
+    assert.deepEqual(preview.disruptions, ['replaces 2 room(s) on the new pod template']);
+    assert.deepEqual(applied, [
+      `/apis/apps/v1/namespaces/game/statefulsets/${W}?dryRun=All&fieldManager=kubectl-expose-pods&force=true`,
+    ]);
   });
 
   it('a nodePort another release holds: refused (exit 4) naming the holder and a free base, before any write', async () => {

@@ -798,10 +798,17 @@ describe("the plan's readings, both sides (mutation testing, second pass)", () =
       template: undefined,
       claimTemplates: ['data'],
       podManagementPolicy: 'OrderedReady',
+      updateStrategy: 'RollingUpdate',
     });
     assert.deepEqual(
       manifestView([{ kind: 'StatefulSet', metadata: { name: 'web' } }]).statefulSet?.claimTemplates,
       [],
+    );
+    assert.equal(
+      manifestView([
+        { kind: 'StatefulSet', metadata: { name: 'web' }, spec: { updateStrategy: { type: 'OnDelete' } } },
+      ]).statefulSet?.updateStrategy,
+      'OnDelete',
     );
   });
 
