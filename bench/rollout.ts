@@ -56,8 +56,7 @@ function roomPods(): PodLite[] {
     }));
 }
 const updateRevision = () =>
-  (JSON.parse(kubectl('get', 'statefulset', STS, '-n', NS, '-o', 'json'))).status
-    .updateRevision as string;
+  JSON.parse(kubectl('get', 'statefulset', STS, '-n', NS, '-o', 'json')).status.updateRevision as string;
 const allReady = async () =>
   eventually(
     `${N} rooms Ready`,
