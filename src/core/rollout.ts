@@ -178,9 +178,10 @@ export function rolloutProgress(set: RolloutSet, step: RolloutStep): RolloutProg
 
 /** "rooms on revision rooms-5d9c: 7/10 · replacing rooms-3, rooms-4 · 3 in use on older revisions". */
 export function rolloutLine(p: RolloutProgress): string {
+  // A wait alone reads as the wait on helm does (core/progress.ts progressLine).
   if (p.waitOnly)
     return [
-      `rooms ready ${p.updated}/${p.total}`,
+      `pods ready ${p.updated}/${p.total}`,
       ...(p.replacing.length ? [`waiting for ${listed(p.replacing)}`] : []),
     ].join(' · ');
   const parts = [`rooms on revision ${p.revision ?? '(new)'}: ${p.updated}/${p.total}`];

@@ -316,6 +316,20 @@ describe('scale under interruption and contention', () => {
   });
 
   it('killed together with its helm (release left pending-upgrade): the re-run rolls back and converges', async () => {
+    // Under OnDelete (the default) helm returns once the objects are applied and the plugin
+    // waits for the rooms itself, so there is no helm left to kill mid-wait; under RollingUpdate
+    // helm waits for the StatefulSet, which is the case this test is about. The move restarts nothing.
+    const strategy = sh.kubectl(
+      'expose-pods',
+      'install',
+      release,
+      '-n',
+      ns,
+      '--set',
+      'room.updateStrategy.type=RollingUpdate',
+      '--yes',
+    );
+    assert.equal(strategy.status, 0, strategy.stderr);
     cordon('cordon');
     const a = background(20);
     await waiting(a, 20);

@@ -390,7 +390,7 @@ class KillMidScale implements fc.AsyncCommand<Model, Real> {
       const exited = new Promise((res) => child.on('exit', res));
       await eventually(
         'the scale to wait for its pods',
-        () => (/(pods|rooms) ready \d+\//.test(stderr) ? true : undefined),
+        () => (/pods ready \d+\//.test(stderr) ? true : undefined),
         90_000,
       );
       child.kill('SIGKILL');

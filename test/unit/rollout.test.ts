@@ -213,7 +213,7 @@ describe('rolloutDone and the plan', () => {
     );
     assert.equal(
       rolloutLine({ ...rolloutProgress(s, step), waitOnly: true, updated: 9, replacing: R(9) }),
-      `rooms ready 9/10 · waiting for ${W}-9`,
+      `pods ready 9/10 · waiting for ${W}-9`,
     );
   });
 });
