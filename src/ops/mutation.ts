@@ -707,7 +707,7 @@ export async function withReleaseChange<T>(
   const cluster = await pinCluster(req.kube, req.helmBinary, req.warn);
   const { helm, target, kube, namespace } = cluster;
   // Every permission a change needs, checked before anything is written: exit 6 names each one missing.
-  if (!req.dryRun) await requireChangePermissions(kube, namespace);
+  if (!req.dryRun) await requireChangePermissions(kube, namespace, req.release);
   // The release as its newest release Secret records it: no helm process, one read of it.
   let record = await readOurRelease(kube, namespace, req.release);
   if (!record && !req.allowMissing) throw releaseNotFound(req.release, namespace);

@@ -258,7 +258,7 @@ describe('the release lock (nock)', () => {
           e.message,
           /^forbidden: you may not create leases \(coordination\.k8s\.io\) in namespace game, which the lock on release rooms needs; nothing was changed/,
         );
-        assert.match(e.hint, /kubectl expose-pods rbac -n game/);
+        assert.match(e.hint, /kubectl expose-pods rbac -n game --release rooms --user NAME/);
         return true;
       },
     );
