@@ -1,11 +1,9 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 
 import type { Cluster, KubeConfig, User } from '@kubernetes/client-node';
 
 import { ExitCode } from '../errors.js';
+import { credentialFile } from '../helm/credential-file.js';
 import { KubeApiError } from './errors.js';
 
 /**
@@ -261,8 +259,9 @@ export const HELM_CREDENTIAL_MIN_VALIDITY_MS = 10 * 60_000;
  * does not run the exec plugin again (each helm process would, once or twice:
  * a device-code sign-in would ask the user again for each). Only the current
  * context, its cluster (file references absolute) and a user holding the
- * token or client certificate; mode 0600 in a private directory, removed when
- * the process exits. Undefined when the user has no exec plugin, or when the
+ * token or client certificate; mode 0600 in
+ * a private directory, on disk only while a helm reads it, and removed on
+ * every way out. Undefined when the user has no exec plugin, or when the
  * credential expires within HELM_CREDENTIAL_MIN_VALIDITY_MS (helm then signs
  * in by itself, from the user's kubeconfig).
  */
@@ -291,14 +290,8 @@ export async function helmKubeconfig(kc: KubeConfig): Promise<string | undefined
     contexts: [{ ...context, user }],
     currentContext: context.name,
   });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kubectl-expose-pods-'));
-  chmodSync(dir, 0o700);
-  process.once('exit', () => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const file = path.join(dir, 'kubeconfig');
-  writeFileSync(file, out.exportConfig(), { mode: 0o600 });
-  return file;
+  // Written only while a helm that reads it runs, and removed on every way out (helm/credential-file.ts).
+  return credentialFile(out.exportConfig());
 }
 
 /** The request options client-node's authenticators fill in. */

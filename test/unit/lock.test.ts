@@ -358,4 +358,30 @@ describe('Ctrl-C during a change: the first stops helm deliberately, a second do
     }
     assert.equal(sigint.left(), 0, 'no handler left behind');
   });
+
+  it('SIGHUP (the terminal closed) stops helm as SIGTERM does: exit 129; SIGTERM is 143', () => {
+    for (const [sig, code] of [
+      ['SIGHUP', ExitCode.HUNG_UP],
+      ['SIGTERM', ExitCode.TERMINATED],
+    ] as const) {
+      const stopped: string[] = [];
+      const signal = signals(sig);
+      const s = stopOnSignals('rooms', 'game', {
+        stop: (x) => (stopped.push(x), 1),
+        write: () => undefined,
+        exit: () => undefined,
+      });
+      try {
+        signal.send();
+        assert.deepEqual(stopped, ['SIGTERM'], sig);
+        const reason = s.signal.reason as { exitCode: number; message: string };
+        assert.equal(reason.exitCode, code);
+        assert.equal(reason.message, `interrupted (${sig}): helm was stopped`);
+      } finally {
+        s.dispose();
+      }
+      assert.equal(signal.left(), 0, `no ${sig} handler left behind`);
+    }
+    assert.equal(ExitCode.HUNG_UP, 129);
+  });
 });
