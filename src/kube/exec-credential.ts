@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 import type { Cluster, KubeConfig, User } from '@kubernetes/client-node';
 
+import { atExit } from '../cleanup.js';
 import { ExitCode } from '../errors.js';
 import { credentialFile } from '../helm/credential-file.js';
 import { KubeApiError } from './errors.js';
@@ -120,6 +121,42 @@ export function execInfo(exec: ExecConfig, isInteractive: boolean, cluster?: Clu
   });
 }
 
+/** A signal to a plugin: to its process group when it has one of its own. */
+function signalPlugin(child: ChildProcess, detached: boolean, signal: NodeJS.Signals): void {
+  try {
+    if (detached && child.pid !== undefined) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    // Gone already.
+  }
+}
+
+/**
+ * A plugin that hangs or traps SIGTERM must not outlive the command (it may
+ * hold the terminal's stdin): `stop` sends SIGTERM, then SIGKILL 2 s later,
+ * and whatever still runs when the command ends, however it ends, is killed
+ * with all it started (cleanup.ts).
+ */
+function trackPlugin(child: ChildProcess, detached: boolean): { stop: () => void; done: () => void } {
+  const unregister = atExit(() => {
+    signalPlugin(child, detached, 'SIGKILL');
+  }, 'leaving');
+  let finished = false;
+  return {
+    stop: () => {
+      signalPlugin(child, detached, 'SIGTERM');
+      setTimeout(() => {
+        if (!finished) signalPlugin(child, detached, 'SIGKILL');
+      }, 2000).unref();
+    },
+    done: () => {
+      // Its process group may live on (a child it left behind): that is the plugin's, not ours to reap.
+      finished = true;
+      unregister();
+    },
+  };
+}
+
 /** Runs the plugin once: its stderr to ours, stdin the terminal's when interactive, bounded by the timeout. */
 export function runExecPlugin(
   exec: ExecConfig,
@@ -134,19 +171,21 @@ export function runExecPlugin(
   return new Promise((resolve, reject) => {
     let stdout = '';
     let timer: NodeJS.Timeout | undefined;
+    // Not talking to the user: a process group of its own, so it can be ended with all it started.
+    const detached = !isInteractive && process.platform !== 'win32';
     const child = spawn(exec.command, exec.args ?? [], {
       env,
       stdio: [isInteractive ? 'inherit' : 'ignore', 'pipe', 'inherit'],
+      detached,
     });
+    const plugin = trackPlugin(child, detached);
     const fail = (e: KubeApiError) => {
       clearTimeout(timer);
       reject(e);
     };
     if (opts.timeoutMs > 0) {
       timer = setTimeout(() => {
-        child.kill('SIGTERM');
-        // A plugin that ignores SIGTERM is not waited for.
-        setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+        plugin.stop();
         fail(
           pluginError(
             exec,
@@ -160,6 +199,7 @@ export function runExecPlugin(
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => (stdout += d));
     child.on('error', (e: NodeJS.ErrnoException) => {
+      plugin.done();
       fail(
         pluginError(
           exec,
@@ -169,6 +209,7 @@ export function runExecPlugin(
       );
     });
     child.on('close', (code, signal) => {
+      plugin.done();
       if (code !== 0) {
         fail(
           pluginError(
