@@ -83,6 +83,10 @@ export async function loadKube(
     kc.setCurrentContext(flags.context);
   }
   const current = kc.getContextObject(kc.getCurrentContext());
+  // as, as-uid, as-groups, as-user-extra: on every request, and in helm's kubeconfig (client-node keeps only as).
+  const { carryImpersonation, readImpersonations } = await import('./impersonation.js');
+  const impersonation = current && readImpersonations(files).get(current.user);
+  if (current && impersonation) carryImpersonation(kc, impersonation, current.user);
   // An exec plugin signs in once per process, within --request-timeout, talking to the user's terminal.
   const { takeOverExec } = await import('./exec-credential.js');
   takeOverExec(kc, {

@@ -6,6 +6,7 @@ import { atExit } from '../cleanup.js';
 import { ExitCode } from '../errors.js';
 import { credentialFile } from '../helm/credential-file.js';
 import { KubeApiError } from './errors.js';
+import { carriedImpersonation, impersonationFields } from './impersonation.js';
 
 /**
  * Exec credential plugins (`aws eks get-token`, `gke-gcloud-auth-plugin`,
@@ -300,7 +301,7 @@ export const HELM_CREDENTIAL_MIN_VALIDITY_MS = 10 * 60_000;
  * does not run the exec plugin again (each helm process would, once or twice:
  * a device-code sign-in would ask the user again for each). Only the current
  * context, its cluster (file references absolute) and a user holding the
- * token or client certificate; mode 0600 in
+ * token or client certificate (and the user's impersonation); mode 0600 in
  * a private directory, on disk only while a helm reads it, and removed on
  * every way out. Undefined when the user has no exec plugin, or when the
  * credential expires within HELM_CREDENTIAL_MIN_VALIDITY_MS (helm then signs
@@ -331,8 +332,12 @@ export async function helmKubeconfig(kc: KubeConfig): Promise<string | undefined
     contexts: [{ ...context, user }],
     currentContext: context.name,
   });
+  // The user's impersonation too: helm acts as the identity our permission checks asked about.
+  const config = JSON.parse(out.exportConfig()) as { users: { user: Record<string, unknown> }[] };
+  const impersonation = carriedImpersonation(kc);
+  for (const u of config.users) Object.assign(u.user, impersonation && impersonationFields(impersonation));
   // Written only while a helm that reads it runs, and removed on every way out (helm/credential-file.ts).
-  return credentialFile(out.exportConfig());
+  return credentialFile(JSON.stringify(config));
 }
 
 /** The request options client-node's authenticators fill in. */
