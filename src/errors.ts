@@ -32,6 +32,8 @@ export const ExitCode = {
   NO_FREE_ROOM: 14,
   /** A scale-down (or an install that lowers the replicas) timed out waiting for the rooms it removes to be freed; nothing was scaled. */
   ROOMS_IN_USE: 15,
+  /** Stopped by SIGHUP (the terminal closed); helm was stopped too. */
+  HUNG_UP: 129,
   /** Stopped by Ctrl-C (SIGINT); helm was stopped too. */
   INTERRUPTED: 130,
   /** Stopped by SIGTERM; helm was stopped too. */

@@ -53,7 +53,7 @@ Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). Aft
       exclusive: ['out-of-service'],
     }),
     'out-of-service': Flags.boolean({
-      description: `Taint their nodes ${TAINT}.`,
+      description: `Taint their nodes ${TAINT}. Needs patch on nodes, which rbac grants only with --out-of-service (exit 6 without it, before anything is written).`,
       default: false,
     }),
     pod: Flags.string({ description: 'Only this pod.' }),

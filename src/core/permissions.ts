@@ -5,6 +5,7 @@
  * code (and the kinds the chart renders), so that a new request without a
  * rule fails CI.
  */
+import { createHash } from 'node:crypto';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
 
@@ -24,6 +25,46 @@ export interface PermissionRule {
   granted: boolean;
   /** Needed by every change (install, scale, tolerations, uninstall, recover): checked before one writes. */
   forChanges?: boolean;
+  /**
+   * Granted only when `rbac` is given this opt-in flag, as a ClusterRole of
+   * its own (OPT_INS): what a rare command needs, or a budget that degrades without it.
+   */
+  optIn?: OptIn;
+  /**
+   * Narrowed to the lock's Lease of each release `rbac --release` names
+   * (resourceNames): RBAC checks names for get, update, patch and delete only.
+   */
+  lockNames?: boolean;
+}
+
+/** The opt-in grants of `rbac`: each its own ClusterRole, printed only when its flag is given. */
+export type OptIn = 'out-of-service' | 'cluster-budget' | 'pod-slots';
+
+/** Each opt-in: the `rbac` flag that prints it, its ClusterRole, and what it allows beyond our use. */
+export const OPT_INS: Record<OptIn, { flag: string; role: string; beyond: string }> = {
+  'out-of-service': {
+    flag: '--out-of-service',
+    role: 'kubectl-expose-pods-out-of-service',
+    beyond:
+      "Beyond our use (recover --out-of-service taints a lost node that hosts a room): patch on nodes is every node of the cluster and every field of it. The subject can taint any node NoExecute or out-of-service (evicting or force-deleting every pod on it, of every tenant), cordon it, or relabel it to steer where other tenants' pods run. Bind it for an incident, to whom may do that to the whole cluster, and remove the binding after.",
+  },
+  'cluster-budget': {
+    flag: '--cluster-budget',
+    role: 'kubectl-expose-pods-cluster-budget',
+    beyond:
+      "Beyond our use (the NodePort and ClusterIP budgets, and the check that fixed nodePorts are free): list services in every namespace reads every tenant's Services (names, selectors, ports, annotations, external IPs); ServiceCIDRs and IPAddresses show every ClusterIP and the Service that holds it. Read only. Without it the budgets say what they could not count, and the API server alone refuses a nodePort that is taken.",
+  },
+  'pod-slots': {
+    flag: '--pod-slots',
+    role: 'kubectl-expose-pods-pod-slots',
+    beyond:
+      'Beyond our use (the pod-slot budget counts pods bound to each node): list pods in every namespace reads every pod spec of the cluster, env values and args included, which often hold credentials; RBAC cannot narrow a list to metadata. Read only, but treat it as reading Secrets. Without it the pod-slot budget is unknown, and the scheduler alone finds a node full.',
+  },
+};
+
+/** The Lease the lock on a release is: the one name RBAC's resourceNames can narrow the lock's rights to. */
+export function lockLeaseName(release: string): string {
+  return `${release}-expose-pods-lock`;
 }
 
 const ALL: Verb[] = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
@@ -97,11 +138,21 @@ export const PERMISSIONS: PermissionRule[] = [
   {
     apiGroup: 'coordination.k8s.io',
     resource: 'leases',
-    verbs: ['get', 'create', 'update', 'delete'],
+    verbs: ['create'],
     scope: 'namespace',
-    why: 'the per-release lock every change holds (<release>-expose-pods-lock)',
+    why: 'the per-release lock every change holds: creating its Lease (RBAC cannot narrow create to a name: any Lease may be created, none changed by it)',
     granted: true,
     forChanges: true,
+  },
+  {
+    apiGroup: 'coordination.k8s.io',
+    resource: 'leases',
+    verbs: ['get', 'update', 'delete'],
+    scope: 'namespace',
+    why: "the lock's own Lease (<release>-expose-pods-lock): read, renewed and released",
+    granted: true,
+    forChanges: true,
+    lockNames: true,
   },
   {
     apiGroup: '',
@@ -116,7 +167,7 @@ export const PERMISSIONS: PermissionRule[] = [
     resource: 'nodes',
     verbs: READ,
     scope: 'cluster',
-    why: "endpoints: each room's node address; pod slots; recover: which nodes are lost",
+    why: "endpoints: each room's node address; pod slots; recover: which nodes are lost (read only: names, addresses, labels, taints, capacity)",
     granted: true,
     forChanges: true,
   },
@@ -125,40 +176,45 @@ export const PERMISSIONS: PermissionRule[] = [
     resource: 'nodes',
     verbs: ['patch'],
     scope: 'cluster',
-    why: 'recover --out-of-service taints a lost node',
+    why: 'recover --out-of-service taints a lost node; without it that action is refused (exit 6) before anything is written',
     granted: true,
+    optIn: 'out-of-service',
   },
   {
     apiGroup: '',
     resource: 'services',
     verbs: ['list'],
     scope: 'cluster',
-    why: 'nodePort collisions and the NodePort budget: every Service in the cluster takes ports from the same range',
+    why: 'nodePort collisions and the NodePort budget: every Service in the cluster takes ports from the same range; without it the budget is unknown and the API server alone refuses a taken nodePort',
     granted: true,
-  },
-  {
-    apiGroup: '',
-    resource: 'pods',
-    verbs: ['list'],
-    scope: 'cluster',
-    why: 'the pod-slot budget: pods bound to the nodes the rooms can use, in every namespace',
-    granted: true,
+    optIn: 'cluster-budget',
   },
   {
     apiGroup: 'networking.k8s.io',
     resource: 'servicecidrs',
     verbs: ['list'],
     scope: 'cluster',
-    why: 'the ClusterIP budget (Kubernetes 1.33+)',
+    why: 'the ClusterIP budget (Kubernetes 1.33+); without it the budget is unknown',
     granted: true,
+    optIn: 'cluster-budget',
   },
   {
     apiGroup: 'networking.k8s.io',
     resource: 'ipaddresses',
     verbs: ['list'],
     scope: 'cluster',
-    why: 'the ClusterIP budget (Kubernetes 1.33+)',
+    why: 'the ClusterIP budget (Kubernetes 1.33+); without it the budget is unknown',
     granted: true,
+    optIn: 'cluster-budget',
+  },
+  {
+    apiGroup: '',
+    resource: 'pods',
+    verbs: ['list'],
+    scope: 'cluster',
+    why: 'the pod-slot budget: pods bound to the nodes the rooms can use, in every namespace; without it the budget is unknown',
+    granted: true,
+    optIn: 'pod-slots',
   },
   {
     apiGroup: '',
@@ -241,16 +297,33 @@ export type RbacSubject =
   | { kind: 'User'; name: string }
   | { kind: 'Group'; name: string };
 
+/** What `rbac` prints beyond the defaults: the releases the lock is narrowed to, and the opt-ins. */
+export interface RbacOptions {
+  /** The releases whose lock Leases the subject may read, renew and release; none: every Lease of the namespace. */
+  releases?: readonly string[];
+  optIns?: readonly OptIn[];
+}
+
+/** One rule of a Role or ClusterRole. */
+export interface RbacRule {
+  apiGroups: string[];
+  resources: string[];
+  resourceNames?: string[];
+  verbs: Verb[];
+}
+
 /** The RBAC objects `rbac` prints, as plain objects (with the reason of each rule beside it). */
 export interface RbacObject {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels: Record<string, string> };
-  rules?: { apiGroups: string[]; resources: string[]; verbs: Verb[] }[];
+  rules?: RbacRule[];
   roleRef?: { apiGroup: string; kind: string; name: string };
   subjects?: Record<string, string>[];
   /** One line per rule: printed as a comment above it. */
   reasons?: string[];
+  /** Printed as a comment above the object: what it allows beyond our use. */
+  comment?: string;
 }
 
 function subjectOf(s: RbacSubject): Record<string, string> {
@@ -259,68 +332,163 @@ function subjectOf(s: RbacSubject): Record<string, string> {
     : { kind: s.kind, apiGroup: 'rbac.authorization.k8s.io', name: s.name };
 }
 
-/** A name for a binding of this subject: lower case, what RBAC object names allow. */
-function subjectSlug(s: RbacSubject): string {
-  const raw =
-    s.kind === 'ServiceAccount' ? `sa-${s.namespace}-${s.name}` : `${s.kind.toLowerCase()}-${s.name}`;
-  return raw
-    .toLowerCase()
-    .replace(/[^a-z0-9.-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 200);
-}
+/** The longest readable part of a subject's id: every name printed stays well within 253 characters. */
+const SLUG_MAX = 150;
 
 /**
- * The Role (the release's namespace) and the ClusterRole (cluster-scoped
- * reads) that every command needs, and their bindings to the subject: the
- * granted rules of PERMISSIONS, nothing more.
+ * The part of an object's name that stands for one subject: a readable
+ * prefix (lower case, DNS-1123) and a hash of the exact subject (kind,
+ * namespace, name), so that `Alice` and `alice`, or ServiceAccounts `a-b:c`
+ * and `a:b-c`, never share a binding: a second apply would take the first one's access away.
  */
-export function rbacObjects(namespace: string, subject: RbacSubject): RbacObject[] {
-  const labels = { 'app.kubernetes.io/managed-by': 'kubectl-expose-pods' };
-  const rulesOf = (scope: 'namespace' | 'cluster') => {
-    const rules = PERMISSIONS.filter((r) => r.granted && r.scope === scope);
-    return {
-      rules: rules.map((r) => ({ apiGroups: [r.apiGroup], resources: [r.resource], verbs: r.verbs })),
-      reasons: rules.map((r) => r.why),
-    };
-  };
-  const role = 'kubectl-expose-pods';
-  const binding = `kubectl-expose-pods-${subjectSlug(subject)}`;
-  const subjects = [subjectOf(subject)];
-  const rbac = 'rbac.authorization.k8s.io/v1';
+export function subjectId(s: RbacSubject): string {
+  const readable =
+    s.kind === 'ServiceAccount' ? `sa-${s.namespace}-${s.name}` : `${s.kind.toLowerCase()}-${s.name}`;
+  const slug = readable
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, SLUG_MAX)
+    .replace(/^-+|-+$/g, '');
+  const exact = JSON.stringify([s.kind, s.kind === 'ServiceAccount' ? s.namespace : '', s.name]);
+  return `${slug}-${createHash('sha256').update(exact).digest('hex').slice(0, 16)}`;
+}
+
+const RBAC_API = 'rbac.authorization.k8s.io/v1';
+const ROLE = 'kubectl-expose-pods';
+const LABELS = { 'app.kubernetes.io/managed-by': 'kubectl-expose-pods' };
+
+/** A role and its binding to the subject. */
+function boundRole(
+  kind: 'Role' | 'ClusterRole',
+  names: { role: string; binding: string },
+  namespace: string | undefined,
+  subject: RbacSubject,
+  rules: { rules: RbacRule[]; reasons: string[] },
+  comment?: string,
+): RbacObject[] {
+  const where = namespace === undefined ? {} : { namespace };
   return [
-    { apiVersion: rbac, kind: 'Role', metadata: { name: role, namespace, labels }, ...rulesOf('namespace') },
     {
-      apiVersion: rbac,
-      kind: 'RoleBinding',
-      metadata: { name: binding, namespace, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
-      subjects,
+      apiVersion: RBAC_API,
+      kind,
+      metadata: { name: names.role, ...where, labels: LABELS },
+      ...(comment && { comment }),
+      ...rules,
     },
-    { apiVersion: rbac, kind: 'ClusterRole', metadata: { name: role, labels }, ...rulesOf('cluster') },
     {
-      apiVersion: rbac,
-      kind: 'ClusterRoleBinding',
-      metadata: { name: binding, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
-      subjects,
+      apiVersion: RBAC_API,
+      kind: kind === 'Role' ? 'RoleBinding' : 'ClusterRoleBinding',
+      metadata: { name: names.binding, ...where, labels: LABELS },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind, name: names.role },
+      subjects: [subjectOf(subject)],
     },
   ];
 }
 
-/** The (verb, resource) pairs a change needs before it writes: each granted rule marked forChanges. */
-export function changeRequirements(): {
+/** The rules of `rules`, each with its reason; lock rules narrowed to `releases`' Leases when any are given. */
+function rulesOf(rules: PermissionRule[], releases: readonly string[]) {
+  return {
+    rules: rules.map((r): RbacRule => ({
+      apiGroups: [r.apiGroup],
+      resources: [r.resource],
+      ...(r.lockNames && releases.length && { resourceNames: releases.map(lockLeaseName) }),
+      verbs: r.verbs,
+    })),
+    reasons: rules.map((r) =>
+      r.lockNames && !releases.length
+        ? `${r.why}. Not narrowed (no --release given): every Lease of the namespace, other controllers' leader-election Leases included`
+        : r.why,
+    ),
+  };
+}
+
+/**
+ * What `rbac` prints: a Role of the namespaced rules every command needs
+ * (the same for every subject, so it is shared), a Role of the lock's own
+ * Leases (per subject: it names the releases given), a ClusterRole of the
+ * cluster-scoped reads, and a ClusterRole for each opt-in, each bound to the
+ * subject under a name unique to it. The granted rules of PERMISSIONS, nothing more.
+ */
+export function rbacObjects(namespace: string, subject: RbacSubject, opts: RbacOptions = {}): RbacObject[] {
+  const id = subjectId(subject);
+  const releases = [...new Set(opts.releases ?? [])];
+  const granted = PERMISSIONS.filter((r) => r.granted);
+  const defaults = (scope: PermissionRule['scope']) => granted.filter((r) => r.scope === scope && !r.optIn);
+  const shared = defaults('namespace').filter((r) => !r.lockNames);
+  const lock = defaults('namespace').filter((r) => r.lockNames);
+  const lockRole = `${ROLE}-lock-${id}`;
+  return [
+    ...boundRole('Role', { role: ROLE, binding: `${ROLE}-${id}` }, namespace, subject, rulesOf(shared, [])),
+    ...boundRole('Role', { role: lockRole, binding: lockRole }, namespace, subject, rulesOf(lock, releases)),
+    ...boundRole(
+      'ClusterRole',
+      { role: ROLE, binding: `${ROLE}-${id}` },
+      undefined,
+      subject,
+      rulesOf(defaults('cluster'), []),
+    ),
+    ...(Object.keys(OPT_INS) as OptIn[])
+      .filter((o) => opts.optIns?.includes(o))
+      .flatMap((o) =>
+        boundRole(
+          'ClusterRole',
+          { role: OPT_INS[o].role, binding: `${OPT_INS[o].role}-${id}` },
+          undefined,
+          subject,
+          rulesOf(
+            granted.filter((r) => r.optIn === o),
+            [],
+          ),
+          OPT_INS[o].beyond,
+        ),
+      ),
+  ];
+}
+
+/** A permission one command needs; `name` when it needs it on one object only (the lock's Lease). */
+export interface Requirement {
   apiGroup: string;
   resource: string;
   verb: Verb;
   scope: 'namespace' | 'cluster';
-}[] {
-  return PERMISSIONS.filter((r) => r.granted && r.forChanges).flatMap((r) =>
-    r.verbs.map((verb) => ({ apiGroup: r.apiGroup, resource: r.resource, verb, scope: r.scope })),
+  name?: string;
+}
+
+/**
+ * What a change needs before it writes: each granted rule marked forChanges,
+ * the lock's on the Lease of `release` (all a narrowed Role grants).
+ */
+export function changeRequirements(release: string): Requirement[] {
+  return PERMISSIONS.filter((r) => r.granted && r.forChanges && !r.optIn).flatMap((r) =>
+    r.verbs.map((verb) => ({
+      apiGroup: r.apiGroup,
+      resource: r.resource,
+      verb,
+      scope: r.scope,
+      ...(r.lockNames && { name: lockLeaseName(release) }),
+    })),
   );
 }
 
+/** What the lock on `release` needs: each rule on leases, by name where a Role may narrow it. */
+export function lockRequirements(release: string): Requirement[] {
+  return changeRequirements(release).filter((r) => r.resource === 'leases');
+}
+
+/** The `rbac` flags that grant what is missing: the opt-in of each rule that covers one. */
+export function optInFlags(missing: readonly Omit<Requirement, 'name'>[]): string[] {
+  const flags = new Set<string>();
+  for (const m of missing)
+    for (const r of PERMISSIONS) if (r.optIn && covers([r], m)) flags.add(OPT_INS[r.optIn].flag);
+  return [...flags];
+}
+
 /** "list nodes", "create leases.coordination.k8s.io": how kubectl auth can-i names a permission. */
-export function permissionName(p: { apiGroup: string; resource: string; verb: string }): string {
-  return `${p.verb} ${p.resource}${p.apiGroup ? `.${p.apiGroup}` : ''}`;
+export function permissionName(p: {
+  apiGroup: string;
+  resource: string;
+  verb: string;
+  name?: string;
+}): string {
+  return `${p.verb} ${p.resource}${p.apiGroup ? `.${p.apiGroup}` : ''}${p.name ? `/${p.name}` : ''}`;
 }

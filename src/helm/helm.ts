@@ -1,10 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 
+import { atExit } from '../cleanup.js';
 import { requireSecretDriver } from '../core/release.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
+import { openCredentialFiles } from './credential-file.js';
 import { helmFailure } from './errors.js';
+import { running, signalHelm, stopRunningHelm } from './processes.js';
 import { parseHelmVersion, SUPPORTED_HELM_MAJORS, type HelmVersion } from './version.js';
 
 const INSTALL_HINT =
@@ -82,27 +85,10 @@ export function ignoredHelmEnv(env: NodeJS.ProcessEnv = process.env): string[] {
   );
 }
 
-/** helm processes running now, so a signal handler can stop them before we exit. */
-const running = new Set<ChildProcess>();
+export { stopRunningHelm } from './processes.js';
 
-/**
- * Sends `signal` to every helm this process started and that is still
- * running, and to anything it started (its process group).
- */
-export function stopRunningHelm(signal: NodeJS.Signals = 'SIGTERM'): number {
-  for (const child of running) signalHelm(child, signal);
-  return running.size;
-}
-
-/** A signal to helm's process group (helm and what it started); to helm alone where there is none. */
-function signalHelm(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    if (child.pid === undefined || process.platform === 'win32') throw new Error('no process group');
-    process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
-}
+/** Unregisters the clean-up that stops running helms, once none runs. */
+let stopAtExit: (() => void) | undefined;
 
 export interface RunHelmOptions {
   /** Called with helm's pid once it started. */
@@ -116,12 +102,16 @@ export interface RunHelmOptions {
 /** Runs helm with the given arguments and collects its output; never throws on a non-zero exit. */
 export function runHelm(helmPath: string, args: string[], opts: RunHelmOptions = {}): Promise<HelmResult> {
   return new Promise((resolve, reject) => {
+    // A kubeconfig with a live credential exists only while a helm that reads it runs.
+    const closeCredentials = openCredentialFiles(args);
     const child = spawn(helmPath, args, {
       stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: helmEnv(),
       // A process group of its own: a terminal's Ctrl-C reaches us, and we stop helm deliberately.
       detached: process.platform !== 'win32',
     });
+    // A signal nothing else handles (install --dry-run has no handler) stops helm before we die of it.
+    if (!running.size) stopAtExit = atExit(() => stopRunningHelm('SIGTERM'), 'leaving');
     running.add(child);
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
@@ -135,12 +125,16 @@ export function runHelm(helmPath: string, args: string[], opts: RunHelmOptions =
     child.stderr?.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => {
       running.delete(child);
+      if (!running.size) stopAtExit?.();
+      closeCredentials();
       reject(
         new ExposePodsError(`cannot run ${helmPath}: ${e.message}`, ExitCode.HELM_MISSING, INSTALL_HINT),
       );
     });
     child.on('close', (code) => {
       running.delete(child);
+      if (!running.size) stopAtExit?.();
+      closeCredentials();
       opts.signal?.removeEventListener('abort', abort);
       const aborted = opts.signal?.aborted ? `stopped: ${String(opts.signal.reason)}\n` : '';
       resolve({

@@ -1,15 +1,11 @@
-import { changeRequirements, permissionName, type Verb } from '../core/permissions.js';
+import { changeRequirements, optInFlags, permissionName, type Requirement } from '../core/permissions.js';
 import { ExitCode } from '../errors.js';
 import { kubeApis } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { KubeApiError } from './errors.js';
 
-export interface Wanted {
-  apiGroup: string;
-  resource: string;
-  verb: Verb;
-  scope: 'namespace' | 'cluster';
-}
+/** A permission wanted; with `name`, on that one object (a rule narrowed by resourceNames may allow it). */
+export type Wanted = Requirement;
 
 interface ResourceRule {
   verbs: string[];
@@ -20,12 +16,15 @@ interface ResourceRule {
 
 const has = (list: string[] | undefined, x: string) => (list ?? []).some((v) => v === '*' || v === x);
 
-/** Whether one of a SelfSubjectRulesReview's rules allows `w` on every object of its kind. */
+/**
+ * Whether one of a SelfSubjectRulesReview's rules allows `w`: on every object
+ * of its kind, or, when `w` names one, on that object (a rule's resourceNames).
+ */
 export function rulesAllow(rules: ResourceRule[], w: Omit<Wanted, 'scope'>): boolean {
   const [base, sub] = w.resource.split('/');
   return rules.some(
     (r) =>
-      !r.resourceNames?.length &&
+      (!r.resourceNames?.length || (w.name !== undefined && r.resourceNames.includes(w.name))) &&
       has(r.verbs, w.verb) &&
       has(r.apiGroups, w.apiGroup) &&
       (r.resources ?? []).some(
@@ -44,7 +43,7 @@ export function rulesAllow(rules: ResourceRule[], w: Omit<Wanted, 'scope'>): boo
 export async function missingPermissions(
   kube: ResolvedKube,
   namespace: string,
-  wanted: Wanted[] = changeRequirements(),
+  wanted: Wanted[],
 ): Promise<Wanted[]> {
   const { k8s, config, call } = await kubeApis(kube);
   const authz = new k8s.AuthorizationV1Api(config);
@@ -69,6 +68,7 @@ export async function missingPermissions(
                 group: w.apiGroup,
                 resource,
                 ...(subresource && { subresource }),
+                ...(w.name && { name: w.name }),
                 ...(w.scope === 'namespace' && { namespace }),
               },
             },
@@ -84,22 +84,26 @@ export async function missingPermissions(
 
 /**
  * Exit 6 before anything is written, when the user lacks a permission a
- * change needs: every one missing is named, with the rbac command that grants them.
+ * change on `release` needs (by default, what every change needs): every one
+ * missing is named, with the rbac command that grants them, and its opt-in
+ * flags where only an opt-in grants one.
  */
 export async function requireChangePermissions(
   kube: ResolvedKube,
   namespace: string,
-  wanted: Wanted[] = changeRequirements(),
+  release: string,
+  wanted: Wanted[] = changeRequirements(release),
 ): Promise<void> {
   const missing = await missingPermissions(kube, namespace, wanted);
   if (!missing.length) return;
   const where = (w: Wanted) => (w.scope === 'namespace' ? `in namespace ${namespace}` : 'cluster-wide');
   const names = missing.map((w) => `${permissionName(w)} ${where(w)}`);
+  const extra = optInFlags(missing);
   throw new KubeApiError(
     `forbidden: this change needs permissions you do not have, so nothing was changed: ${names.join(', ')}`,
     403,
     'Forbidden',
     ExitCode.FORBIDDEN,
-    `Ask a cluster admin to grant what every command needs: kubectl expose-pods rbac -n ${namespace} --user NAME | kubectl apply -f - (or --group, --serviceaccount NS:NAME).`,
+    `Ask a cluster admin to grant ${extra.length ? `them (${extra.join(' ')}: a ClusterRole of its own, not granted by default)` : 'what every command needs'}: kubectl expose-pods rbac -n ${namespace} --release ${release}${extra.map((f) => ` ${f}`).join('')} --user NAME | kubectl apply -f - (or --group, --serviceaccount NS:NAME).`,
   );
 }

@@ -45,23 +45,25 @@ export async function loadKube(
   // client-node is heavy; only commands that need a cluster pay for it.
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
+  const files = flags.kubeconfig ? [flags.kubeconfig] : kubeconfigFiles(process.env.KUBECONFIG, os.homedir());
   if (flags.kubeconfig) {
     if (!existsSync(flags.kubeconfig)) {
       throw new UsageError(`--kubeconfig ${flags.kubeconfig}: no such file`);
     }
     try {
       kc.loadFromFile(flags.kubeconfig);
+      resolveExecCommands(kc, flags.kubeconfig);
     } catch (e) {
       throw new UsageError(
         `--kubeconfig ${flags.kubeconfig} is not a valid kubeconfig: ${(e as Error).message}`,
       );
     }
   } else {
-    const files = kubeconfigFiles(process.env.KUBECONFIG, os.homedir());
     try {
       const parts = files.map((f) => {
         const one = new KubeConfig();
         one.loadFromFile(f);
+        resolveExecCommands(one, f);
         return one;
       });
       if (parts.length) kc.loadFromOptions(mergeKubeconfigs(parts));
@@ -81,6 +83,10 @@ export async function loadKube(
     kc.setCurrentContext(flags.context);
   }
   const current = kc.getContextObject(kc.getCurrentContext());
+  // as, as-uid, as-groups, as-user-extra: on every request, and in helm's kubeconfig (client-node keeps only as).
+  const { carryImpersonation, readImpersonations } = await import('./impersonation.js');
+  const impersonation = current && readImpersonations(files).get(current.user);
+  if (current && impersonation) carryImpersonation(kc, impersonation, current.user);
   // An exec plugin signs in once per process, within --request-timeout, talking to the user's terminal.
   const { takeOverExec } = await import('./exec-credential.js');
   takeOverExec(kc, {
@@ -93,6 +99,27 @@ export async function loadKube(
     namespace: flags.namespace ?? current?.namespace ?? 'default',
     requestTimeoutMs,
   };
+}
+
+/**
+ * An exec plugin's command as client-go resolves it: one with a path
+ * separator (`./bin/get-token`, `bin/get-token`) is relative to the directory
+ * of the kubeconfig file that defines it, never to the working directory (a
+ * checkout could otherwise put its own get-token there); a bare name is
+ * looked up on PATH when it runs; an absolute path stays as it is.
+ */
+export function execCommandPath(command: string, kubeconfigFile: string, sep = path.sep): string {
+  if (!command.includes(sep) || path.isAbsolute(command)) return command;
+  return path.join(path.resolve(path.dirname(kubeconfigFile)), command);
+}
+
+/** Resolves the exec command of every user `file` defines (execCommandPath), before files are merged. */
+function resolveExecCommands(kc: KubeConfig, file: string): void {
+  kc.users = kc.users.map((u) => {
+    const exec = u.exec as { command?: unknown } | undefined | null;
+    if (!exec || typeof exec.command !== 'string') return u;
+    return { ...u, exec: { ...exec, command: execCommandPath(exec.command, file) } };
+  });
 }
 
 /** The kubeconfig files kubectl would read: $KUBECONFIG's existing entries, else ~/.kube/config if it exists. */

@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 import type { Cluster, KubeConfig, User } from '@kubernetes/client-node';
 
+import { atExit } from '../cleanup.js';
 import { ExitCode } from '../errors.js';
+import { credentialFile } from '../helm/credential-file.js';
 import { KubeApiError } from './errors.js';
+import { carriedImpersonation, impersonationFields } from './impersonation.js';
 
 /**
  * Exec credential plugins (`aws eks get-token`, `gke-gcloud-auth-plugin`,
@@ -122,6 +122,42 @@ export function execInfo(exec: ExecConfig, isInteractive: boolean, cluster?: Clu
   });
 }
 
+/** A signal to a plugin: to its process group when it has one of its own. */
+function signalPlugin(child: ChildProcess, detached: boolean, signal: NodeJS.Signals): void {
+  try {
+    if (detached && child.pid !== undefined) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    // Gone already.
+  }
+}
+
+/**
+ * A plugin that hangs or traps SIGTERM must not outlive the command (it may
+ * hold the terminal's stdin): `stop` sends SIGTERM, then SIGKILL 2 s later,
+ * and whatever still runs when the command ends, however it ends, is killed
+ * with all it started (cleanup.ts).
+ */
+function trackPlugin(child: ChildProcess, detached: boolean): { stop: () => void; done: () => void } {
+  const unregister = atExit(() => {
+    signalPlugin(child, detached, 'SIGKILL');
+  }, 'leaving');
+  let finished = false;
+  return {
+    stop: () => {
+      signalPlugin(child, detached, 'SIGTERM');
+      setTimeout(() => {
+        if (!finished) signalPlugin(child, detached, 'SIGKILL');
+      }, 2000).unref();
+    },
+    done: () => {
+      // Its process group may live on (a child it left behind): that is the plugin's, not ours to reap.
+      finished = true;
+      unregister();
+    },
+  };
+}
+
 /** Runs the plugin once: its stderr to ours, stdin the terminal's when interactive, bounded by the timeout. */
 export function runExecPlugin(
   exec: ExecConfig,
@@ -136,19 +172,21 @@ export function runExecPlugin(
   return new Promise((resolve, reject) => {
     let stdout = '';
     let timer: NodeJS.Timeout | undefined;
+    // Not talking to the user: a process group of its own, so it can be ended with all it started.
+    const detached = !isInteractive && process.platform !== 'win32';
     const child = spawn(exec.command, exec.args ?? [], {
       env,
       stdio: [isInteractive ? 'inherit' : 'ignore', 'pipe', 'inherit'],
+      detached,
     });
+    const plugin = trackPlugin(child, detached);
     const fail = (e: KubeApiError) => {
       clearTimeout(timer);
       reject(e);
     };
     if (opts.timeoutMs > 0) {
       timer = setTimeout(() => {
-        child.kill('SIGTERM');
-        // A plugin that ignores SIGTERM is not waited for.
-        setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+        plugin.stop();
         fail(
           pluginError(
             exec,
@@ -162,6 +200,7 @@ export function runExecPlugin(
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => (stdout += d));
     child.on('error', (e: NodeJS.ErrnoException) => {
+      plugin.done();
       fail(
         pluginError(
           exec,
@@ -171,6 +210,7 @@ export function runExecPlugin(
       );
     });
     child.on('close', (code, signal) => {
+      plugin.done();
       if (code !== 0) {
         fail(
           pluginError(
@@ -261,8 +301,9 @@ export const HELM_CREDENTIAL_MIN_VALIDITY_MS = 10 * 60_000;
  * does not run the exec plugin again (each helm process would, once or twice:
  * a device-code sign-in would ask the user again for each). Only the current
  * context, its cluster (file references absolute) and a user holding the
- * token or client certificate; mode 0600 in a private directory, removed when
- * the process exits. Undefined when the user has no exec plugin, or when the
+ * token or client certificate (and the user's impersonation); mode 0600 in
+ * a private directory, on disk only while a helm reads it, and removed on
+ * every way out. Undefined when the user has no exec plugin, or when the
  * credential expires within HELM_CREDENTIAL_MIN_VALIDITY_MS (helm then signs
  * in by itself, from the user's kubeconfig).
  */
@@ -291,14 +332,12 @@ export async function helmKubeconfig(kc: KubeConfig): Promise<string | undefined
     contexts: [{ ...context, user }],
     currentContext: context.name,
   });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kubectl-expose-pods-'));
-  chmodSync(dir, 0o700);
-  process.once('exit', () => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const file = path.join(dir, 'kubeconfig');
-  writeFileSync(file, out.exportConfig(), { mode: 0o600 });
-  return file;
+  // The user's impersonation too: helm acts as the identity our permission checks asked about.
+  const config = JSON.parse(out.exportConfig()) as { users: { user: Record<string, unknown> }[] };
+  const impersonation = carriedImpersonation(kc);
+  for (const u of config.users) Object.assign(u.user, impersonation && impersonationFields(impersonation));
+  // Written only while a helm that reads it runs, and removed on every way out (helm/credential-file.ts).
+  return credentialFile(JSON.stringify(config));
 }
 
 /** The request options client-node's authenticators fill in. */

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
 
+import { lockLeaseName } from '../core/permissions.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { kubeApis } from './api.js';
 import type { ResolvedKube } from './config.js';
@@ -251,7 +252,7 @@ function leasesForbidden(site: LockSite, err: Error): KubeApiError {
     403,
     'Forbidden',
     ExitCode.FORBIDDEN,
-    `Ask a cluster admin to grant what every command needs: kubectl expose-pods rbac -n ${site.namespace} --user NAME (or --group, --serviceaccount).`,
+    `Ask a cluster admin to grant what every command needs: kubectl expose-pods rbac -n ${site.namespace} --release ${site.release} --user NAME (or --group, --serviceaccount).`,
   );
 }
 
@@ -277,7 +278,7 @@ export async function acquireReleaseLock(
     k8s,
     server,
     namespace,
-    name: `${release}-expose-pods-lock`,
+    name: lockLeaseName(release),
     release,
     holder: holderIdentity(),
     operation,

@@ -248,7 +248,10 @@ async function readServiceIPs(kube: ResolvedKube): Promise<BudgetObjects['servic
     if (err.httpCode === 404)
       return { unknown: 'the API server has no ServiceCIDR objects (they come with Kubernetes 1.33)' };
     if (err.httpCode === 403)
-      return { unknown: 'not allowed to list servicecidrs and ipaddresses (networking.k8s.io)' };
+      return {
+        unknown:
+          'not allowed to list servicecidrs and ipaddresses (networking.k8s.io; rbac --cluster-budget grants it)',
+      };
     throw err;
   }
 }

@@ -329,7 +329,7 @@ export interface ChangeSession {
   revision(): Promise<number>;
   /** The release's status after settling: deployed, failed, rolled back, or "none". */
   status: string;
-  /** Aborted on SIGINT/SIGTERM and when the lock is lost. */
+  /** Aborted on SIGINT/SIGTERM/SIGHUP and when the lock is lost. */
   signal: AbortSignal;
   /** Asks the command's confirmation, naming this session's cluster; throws NOT_CONFIRMED on anything but yes. */
   confirm(ask: Omit<ConfirmAsk, 'cluster'>): Promise<void>;
@@ -377,7 +377,11 @@ export interface SessionRequest {
 }
 
 /** Exit codes for the signals we stop on, as shells report them. */
-const SIGNAL_EXIT = { SIGINT: ExitCode.INTERRUPTED, SIGTERM: ExitCode.TERMINATED } as const;
+const SIGNAL_EXIT = {
+  SIGINT: ExitCode.INTERRUPTED,
+  SIGTERM: ExitCode.TERMINATED,
+  SIGHUP: ExitCode.HUNG_UP,
+} as const;
 
 /** The parts of `helm upgrade -o json` we read: the user's values, the chart's defaults and schema, the manifest. */
 interface HelmReleaseJson {
@@ -773,7 +777,7 @@ function defaultMaxUnavailable(): MaxUnavailable {
 }
 
 /**
- * SIGINT and SIGTERM stop helm and abort the session with exit 130/143, until
+ * SIGINT, SIGTERM and SIGHUP stop helm and abort the session with exit 130/143/129, until
  * disposed. helm runs in a process group of its own (helm/helm.ts), so a
  * terminal's Ctrl-C reaches only us: we stop helm deliberately, with SIGTERM,
  * and wait for it. A second signal does not wait: helm is killed and the
@@ -793,7 +797,7 @@ export function stopOnSignals(
   },
 ): { signal: AbortSignal; dispose: () => void } {
   const interrupt = new AbortController();
-  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => () => {
+  const onSignal = (sig: keyof typeof SIGNAL_EXIT) => () => {
     if (interrupt.signal.aborted) {
       const killed = io.stop('SIGKILL');
       io.write(
@@ -811,22 +815,25 @@ export function stopOnSignals(
       ),
     );
   };
-  const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
+  // SIGHUP too: a closed terminal must stop our helm as a kill does (it runs in a process group of its own).
+  const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM'), SIGHUP: onSignal('SIGHUP') };
   process.on('SIGINT', handlers.SIGINT);
   process.on('SIGTERM', handlers.SIGTERM);
+  process.on('SIGHUP', handlers.SIGHUP);
   return {
     signal: interrupt.signal,
     dispose: () => {
       process.off('SIGINT', handlers.SIGINT);
       process.off('SIGTERM', handlers.SIGTERM);
+      process.off('SIGHUP', handlers.SIGHUP);
     },
   };
 }
 
 /**
  * Opens a change session on a release, runs `body`, and always cleans up:
- * the lock is released, signal handlers are removed, and on SIGINT/SIGTERM
- * the helm child is stopped and the command ends with exit 130/143.
+ * the lock is released, signal handlers are removed, and on SIGINT/SIGTERM/SIGHUP
+ * the helm child is stopped and the command ends with exit 130/143/129.
  */
 export async function withReleaseChange<T>(
   req: SessionRequest,
@@ -835,7 +842,7 @@ export async function withReleaseChange<T>(
   const cluster = await pinCluster(req.kube, req.helmBinary, req.warn);
   const { helm, target, kube, namespace } = cluster;
   // Every permission a change needs, checked before anything is written: exit 6 names each one missing.
-  if (!req.dryRun) await requireChangePermissions(kube, namespace);
+  if (!req.dryRun) await requireChangePermissions(kube, namespace, req.release);
   // The release as its newest release Secret records it: no helm process, one read of it.
   let record = await readOurRelease(kube, namespace, req.release);
   if (!record && !req.allowMissing) throw releaseNotFound(req.release, namespace);

@@ -1,4 +1,5 @@
 import { DEFAULT_ADDRESS_TYPES, hostPort, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
+import { lockRequirements } from '../core/permissions.js';
 import { classifyPods, type ClassifiedPod } from '../core/recover.js';
 import { pollUntil } from '../core/poll.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
@@ -70,19 +71,6 @@ async function actUnderLock(
   uids: Map<string, string | undefined>,
 ): Promise<{ targets: ClassifiedPod[]; tainted: string[] }> {
   const namespace = kube.namespace;
-  // What recover writes, checked before it writes anything: the lock, the pods, and a lost node's taint.
-  await requireChangePermissions(kube, namespace, [
-    ...(['get', 'create', 'update', 'delete'] as const).map((verb) => ({
-      apiGroup: 'coordination.k8s.io',
-      resource: 'leases',
-      verb,
-      scope: 'namespace' as const,
-    })),
-    { apiGroup: '', resource: 'pods', verb: 'delete', scope: 'namespace' },
-    ...(req.action === 'out-of-service'
-      ? [{ apiGroup: '', resource: 'nodes', verb: 'patch' as const, scope: 'cluster' as const }]
-      : []),
-  ]);
   const lock = await acquireReleaseLock(kube, namespace, req.release, `recover --${req.action}`, req.warn);
   try {
     const now = await readRecoverObjects(kube, namespace, req.release);
@@ -169,7 +157,17 @@ export async function runRecover(req: RecoverRequest): Promise<RecoverResult> {
     taintedNodes: [],
   };
   const action = req.action;
-  if (!action || !confirmed.length) return result;
+  if (!action) return result;
+  // What the action writes, checked before it is asked for and before anything is written (exit 6):
+  // the lock, the pods, and for --out-of-service a node's taint, which rbac grants only with --out-of-service.
+  await requireChangePermissions(kube, namespace, req.release, [
+    ...lockRequirements(req.release),
+    { apiGroup: '', resource: 'pods', verb: 'delete', scope: 'namespace' },
+    ...(action === 'out-of-service'
+      ? [{ apiGroup: '', resource: 'nodes', verb: 'patch' as const, scope: 'cluster' as const }]
+      : []),
+  ]);
+  if (!confirmed.length) return result;
   const cluster = describeCluster({
     namespace,
     context: kube.context,

@@ -7,6 +7,12 @@ import {
 } from '../core/budget.js';
 import type { StatusBudget } from '../core/status.js';
 
+/** Why a budget is not counted, and the opt-in of `rbac` that would let it be. */
+const UNCOUNTED = {
+  nodePorts: 'not allowed to list Services in all namespaces (rbac --cluster-budget grants it)',
+  podSlots: 'not allowed to list pods in all namespaces (rbac --pod-slots grants it)',
+} as const;
+
 const NEARLY_FULL = '  (warning: nearly full)';
 const OVER = '  (more than there is)';
 
@@ -27,6 +33,7 @@ function block(n: NodePortBudget): string {
  */
 export function formatBudgetChange(b: BudgetChange, label: (name: string) => string): string[] {
   const lines: string[] = [];
+  if (!b.nodePorts) lines.push(`${label('NodePorts:')}unknown: ${UNCOUNTED.nodePorts}`);
   if (b.nodePorts) {
     const { now, after } = b.nodePorts;
     lines.push(
@@ -41,6 +48,7 @@ export function formatBudgetChange(b: BudgetChange, label: (name: string) => str
       `${label('ClusterIPs:')}${now.used} -> ${after.used} of ${now.total} used in ${now.cidrs.map((c) => c.cidr).join(', ')} (${now.usedPercent}% -> ${after.usedPercent}%)${warnAfter(after, now.total)}`,
     );
   }
+  if (!b.podSlots) lines.push(`${label('Pod slots:')}unknown: ${UNCOUNTED.podSlots}`);
   if (b.podSlots && !b.podSlots.now.nodes) {
     lines.push(`${label('Pod slots:')}none: no node can take rooms${leftOutPhrase(b.podSlots.now)}`);
   } else if (b.podSlots) {
@@ -61,7 +69,7 @@ export function formatStatusBudget(b: StatusBudget): string[] {
       `  NodePorts   ${n.used} of ${n.total} used in ${n.range.first}-${n.range.last} (${n.usedPercent}%), this release ${n.release}; ${n.free} free, largest free block ${block(n)}`,
     );
   } else {
-    rows.push('  NodePorts   unknown: not allowed to list Services in all namespaces');
+    rows.push(`  NodePorts   unknown: ${UNCOUNTED.nodePorts}`);
   }
   const c = b.clusterIPs;
   rows.push(
@@ -77,7 +85,7 @@ export function formatStatusBudget(b: StatusBudget): string[] {
         : `  Pod slots   none: no node can take rooms${leftOutPhrase(p)}`,
     );
   } else {
-    rows.push('  Pod slots   unknown: not allowed to list pods in all namespaces');
+    rows.push(`  Pod slots   unknown: ${UNCOUNTED.podSlots}`);
   }
   return ['BUDGET (cluster-wide)', ...rows];
 }

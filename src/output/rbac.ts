@@ -8,8 +8,10 @@ import type { RbacObject } from '../core/permissions.js';
  */
 export function formatRbacYaml(objects: RbacObject[]): string {
   return objects
-    .map(({ reasons, ...object }) => {
+    .map(({ reasons, comment, ...object }) => {
       const doc = new Document(object, { aliasDuplicateObjects: false });
+      // What an opt-in ClusterRole allows beyond our use, above it, for the admin who applies it.
+      if (comment) doc.commentBefore = ` ${comment}`;
       const rules = doc.get('rules');
       if (reasons && isSeq(rules))
         rules.items.forEach((item, i) => {
@@ -24,6 +26,6 @@ export function formatRbacYaml(objects: RbacObject[]): string {
 
 /** The same objects as a kubectl List, for -o json (without the comments). */
 export function formatRbacJson(objects: RbacObject[]): string {
-  const items = objects.map((o) => ({ ...o, reasons: undefined }));
+  const items = objects.map((o) => ({ ...o, reasons: undefined, comment: undefined }));
   return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 2)}\n`;
 }

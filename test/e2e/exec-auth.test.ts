@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 
 import { CLUSTER, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import { eventually } from '../support/poll.js';
 import { HELMS, ROOT, run, STACK_LINE, TOOLS } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
@@ -149,4 +151,68 @@ describe('an exec credential plugin: one sign-in per command, its prompt shown, 
     assert.match(r.stderr, /^error: the credential plugin .* failed \(exit 1\)$/m);
     assert.doesNotMatch(r.stderr, STACK_LINE);
   });
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGHUP', 129],
+  ] as const) {
+    it(`${sig} during a change signed in through the plugin: helm is stopped, no file with the credential is left (exit ${code})`, async () => {
+      const tmp = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-exec-tmp-'));
+      const child = spawn(
+        TOOLS.KUBECTL,
+        ['expose-pods', 'scale', release, '--replicas', '4', '--timeout', '2m'],
+        {
+          env: { ...sh.env, NO_COLOR: '1', KUBECONFIG: signedIn, TMPDIR: tmp },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const ended = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      // helm upgrade runs while its kubeconfig exists: find both.
+      const credential = () =>
+        readdirSync(tmp, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile() && e.name === 'kubeconfig')
+          .map((e) => path.join(e.parentPath, e.name));
+      const helms = (file: string) =>
+        readdirSync('/proc')
+          .filter((p) => /^\d+$/.test(p))
+          .filter((p) => {
+            try {
+              const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+              return cmd.includes('upgrade') && cmd.includes(file);
+            } catch {
+              return false;
+            }
+          })
+          .map(Number);
+      const [file, pids] = await eventually(
+        'helm upgrade with the signed-in kubeconfig',
+        () => {
+          const f = credential()[0];
+          const p = f ? helms(f) : [];
+          return f && p.length ? ([f, p] as const) : undefined;
+        },
+        60_000,
+        50,
+      );
+      assert.match(readFileSync(file, 'utf8'), /client-certificate-data/);
+      child.kill(sig);
+      assert.equal(await ended, code, stderr);
+      assert.match(stderr, new RegExp(`^error: interrupted \\(${sig}\\): helm was stopped$`, 'm'));
+      assert.deepEqual(credential(), [], 'no kubeconfig with the credential is left');
+      assert.deepEqual(
+        readdirSync(tmp).filter((n) => n.startsWith('kubectl-expose-pods-')),
+        [],
+        'nor its directory',
+      );
+      const running = (pid: number) => {
+        try {
+          return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+        } catch {
+          return false;
+        }
+      };
+      await eventually('helm to be gone', () => (pids.some(running) ? undefined : true), 30_000, 100);
+    });
+  }
 });

@@ -26,10 +26,19 @@ describe('a namespaced ServiceAccount with exactly what `rbac` prints: every com
   const env = { ...admin.env, KUBECONFIG: config };
   const op = (...args: string[]) => run(TOOLS.KUBECTL, ['expose-pods', ...args, '-n', ns], { env });
   const apply = (yaml: string) => run(TOOLS.KUBECTL, ['apply', '-f', '-'], { env: admin.env, input: yaml });
-  const printed = () =>
-    run(TOOLS.KUBECTL, ['expose-pods', 'rbac', '-n', ns, '--serviceaccount', `${ns}:operator`], {
-      env: admin.env,
-    });
+  const printed = (...extra: string[]) =>
+    run(
+      TOOLS.KUBECTL,
+      ['expose-pods', 'rbac', '-n', ns, '--release', release, '--serviceaccount', `${ns}:operator`, ...extra],
+      { env: admin.env },
+    );
+  /** The cluster-scoped objects a printout holds: they outlive the namespace, so the test deletes them. */
+  const clusterScoped = (yaml: string) =>
+    parseAllDocuments(yaml)
+      .map((d) => d.toJS() as { kind: string; metadata: { name: string } })
+      .filter((o) => o.kind === 'ClusterRoleBinding')
+      .map((o) => o.metadata.name);
+  const can = (...args: string[]) => run(TOOLS.KUBECTL, ['auth', 'can-i', ...args], { env }).stdout.trim();
   const revisions = () =>
     JSON.parse(admin.helm('history', release, '-n', ns, '-o', 'json').stdout).length as number;
 
@@ -68,20 +77,27 @@ describe('a namespaced ServiceAccount with exactly what `rbac` prints: every com
       }),
     );
     // Sanity: it really is namespaced.
-    const can = run(TOOLS.KUBECTL, ['auth', 'can-i', 'list', 'secrets', '-A'], { env });
-    assert.equal(can.stdout.trim(), 'no');
+    assert.equal(can('list', 'secrets', '-A'), 'no');
   });
   after(() => {
     admin.kubectl('delete', 'namespace', ns, '--wait=false');
-    admin.kubectl('delete', 'clusterrolebinding', `kubectl-expose-pods-sa-${ns}-operator`);
+    const opted = printed('--out-of-service', '--cluster-budget', '--pod-slots').stdout;
+    admin.kubectl('delete', 'clusterrolebinding', '--ignore-not-found', ...clusterScoped(opted));
   });
 
-  it('prints a Role, a RoleBinding, a ClusterRole and a ClusterRoleBinding, each rule with its reason', () => {
+  it("prints two Roles (the lock's narrowed to the release's Lease), a ClusterRole and their bindings, each rule with its reason", () => {
     const r = printed();
     const kinds = parseAllDocuments(r.stdout).map((d) => (d.toJS() as { kind: string }).kind);
-    assert.deepEqual(kinds, ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
+    assert.deepEqual(kinds, [
+      'Role',
+      'RoleBinding',
+      'Role',
+      'RoleBinding',
+      'ClusterRole',
+      'ClusterRoleBinding',
+    ]);
     assert.match(r.stdout, /^ {2}# the per-release lock every change holds/m);
-    const clusterRole = parseAllDocuments(r.stdout)[2]?.toJS() as { rules: { resources: string[] }[] };
+    const clusterRole = parseAllDocuments(r.stdout)[4]?.toJS() as { rules: { resources: string[] }[] };
     assert.ok(
       clusterRole.rules.every((x) => !x.resources.includes('secrets')),
       'no Secret in the ClusterRole: a namespaced user never reads every Secret',
@@ -120,6 +136,48 @@ describe('a namespaced ServiceAccount with exactly what `rbac` prints: every com
       assert.doesNotMatch(r.stderr, STACK_LINE);
     }
     assert.equal(admin.getJson('statefulset', sts, '-n', ns).spec.replicas, 2);
+  });
+
+  it('least privilege as applied: no node patch, no cluster-wide pods, no Lease but the lock; recover --out-of-service is exit 6 until its opt-in is applied', () => {
+    assert.equal(can('patch', 'nodes'), 'no');
+    assert.equal(can('list', 'pods', '-A'), 'no');
+    assert.equal(can('list', 'services', '-A'), 'no');
+    assert.equal(can('update', `leases/${release}-expose-pods-lock`, '-n', ns), 'yes');
+    assert.equal(can('update', 'leases/some-controller-leader', '-n', ns), 'no');
+    assert.equal(can('create', 'leases', '-n', ns), 'yes');
+    // The budgets this user may not count say so.
+    const status = op('status', release);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(
+      status.stdout,
+      /NodePorts +unknown: not allowed to list Services in all namespaces \(rbac --cluster-budget grants it\)/,
+    );
+    assert.match(
+      status.stdout,
+      /Pod slots +unknown: not allowed to list pods in all namespaces \(rbac --pod-slots grants it\)/,
+    );
+
+    const taints = () => JSON.stringify(admin.getJson('nodes').items.map((n: any) => n.spec.taints ?? []));
+    const before = taints();
+    const refused = op('recover', release, '--out-of-service', '--yes');
+    assert.equal(refused.status, 6, refused.stderr);
+    assert.match(refused.stderr, /^error: forbidden: .*patch nodes cluster-wide/m);
+    assert.match(refused.stderr, /kubectl expose-pods rbac -n e2e-rbac --release team --out-of-service/);
+    assert.doesNotMatch(refused.stderr, STACK_LINE);
+    assert.equal(taints(), before, 'nothing was written');
+
+    const opted = printed('--out-of-service');
+    assert.equal(opted.status, 0, opted.stderr);
+    assert.match(opted.stdout, /^# Beyond our use \(recover --out-of-service/m);
+    assert.equal(apply(opted.stdout).status, 0);
+    assert.equal(can('patch', 'nodes'), 'yes');
+    const allowed = op('recover', release, '--out-of-service', '--yes');
+    assert.equal(allowed.status, 0, allowed.stderr);
+    // Back to the defaults: the opt-in binding goes.
+    const optIn = clusterScoped(opted.stdout).filter((n) => n.includes('out-of-service'));
+    assert.equal(optIn.length, 1);
+    assert.equal(admin.kubectl('delete', 'clusterrolebinding', ...optIn).status, 0);
+    assert.equal(can('patch', 'nodes'), 'no');
   });
 
   it('without the Lease rule, a change is refused before anything is written (exit 6, naming leases and rbac)', () => {

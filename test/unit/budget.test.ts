@@ -210,7 +210,12 @@ describe('what a change takes from the budgets', () => {
         budgetChange({ clusterIPs: { unknown: 'why' } }, { nodePorts: 1, clusterIPs: 1, podSlots: 1 }),
         (n) => `${n} `,
       ),
-      ['ClusterIPs: unknown: why'],
+      [
+        'NodePorts: unknown: not allowed to list Services in all namespaces (rbac --cluster-budget grants it)',
+        'ClusterIPs: unknown: why',
+        'Pod slots: unknown: not allowed to list pods in all namespaces (rbac --pod-slots grants it)',
+      ],
+      'a namespaced user: the plan says what it could not count, and what would let it',
     );
     const nowhere = podSlotBudget([node('a', { unschedulable: true })], new Map());
     assert.deepEqual(

@@ -14,6 +14,7 @@ import {
   resetExecCredentials,
   type ExecConfig,
 } from '../../src/kube/exec-credential.js';
+import { eventually } from '../support/poll.js';
 import { ROOT } from '../support/tools.js';
 
 const PLUGIN = path.join(ROOT, 'test/support/exec-plugin.mjs');
@@ -106,6 +107,41 @@ describe('exec credential plugins: once per process, bounded, failures are exit 
       assert.equal(e.hint, 'Install the AWS CLI.');
       return true;
     });
+  });
+
+  it('a hung plugin that ignores SIGTERM is killed at the timeout with all it started (its process group)', async () => {
+    const pids = path.join(dir, 'hung-pids');
+    const script = path.join(dir, 'hung-plugin');
+    // TERM ignored by the plugin and, inherited, by the child it leaves running.
+    writeFileSync(
+      script,
+      `#!/bin/sh\ntrap '' TERM\nsleep 60 &\necho "$$ $!" > ${pids}\nwhile :; do sleep 1; done\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    await assert.rejects(
+      execCredential({ command: script, interactiveMode: 'Never' }, { ...opts, timeoutMs: 500 }),
+      {
+        exitCode: ExitCode.CLUSTER_UNREACHABLE,
+      },
+    );
+    const [plugin, child] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
+    // A zombie (killed, not yet reaped by whoever inherited it) counts as gone.
+    const alive = (pid: number) => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    assert.ok(plugin && child);
+    await eventually(
+      'the plugin and its child to be killed',
+      () => (alive(plugin) || alive(child) ? undefined : true),
+      8000,
+      50,
+    );
   });
 
   it('KUBERNETES_EXEC_INFO reaches the plugin: interactive false without a terminal', async () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 
-import { kubeconfigFiles, loadKube } from '../../src/kube/config.js';
+import { execCommandPath, kubeconfigFiles, loadKube } from '../../src/kube/config.js';
+import { resetExecCredentials } from '../../src/kube/exec-credential.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-kc-'));
 function file(
@@ -114,5 +115,87 @@ describe('loadKube', () => {
     const bad = path.join(dir, 'bad');
     writeFileSync(bad, 'clusters: [\n');
     await assert.rejects(loadKube({ kubeconfig: bad }), /is not a valid kubeconfig/);
+  });
+});
+
+describe('an exec command, resolved as client-go resolves it', () => {
+  it('execCommandPath: with a separator, against the kubeconfig file’s directory; a bare name or an absolute path as given', () => {
+    const cases: [string, string, string][] = [
+      ['./bin/get-token', '/home/me/.kube/config', '/home/me/.kube/bin/get-token'],
+      ['bin/get-token', '/home/me/.kube/config', '/home/me/.kube/bin/get-token'],
+      ['../tools/get-token', '/home/me/.kube/config', '/home/me/tools/get-token'],
+      ['get-token', '/home/me/.kube/config', 'get-token'],
+      ['aws', '/home/me/.kube/config', 'aws'],
+      ['/usr/local/bin/get-token', '/home/me/.kube/config', '/usr/local/bin/get-token'],
+    ];
+    for (const [command, file, want] of cases) assert.equal(execCommandPath(command, file), want, command);
+    // A relative kubeconfig path is made absolute first, from the working directory, as client-go does.
+    assert.equal(execCommandPath('./x', 'conf/kc'), path.join(process.cwd(), 'conf', 'x'));
+    // client-go looks for its own OS's separator only: on Windows, `bin\\x`.
+    assert.equal(execCommandPath('bin\\x', '/k/config', '\\'), path.join('/k', 'bin\\x'));
+    assert.equal(execCommandPath('bin/x', '/k/config', '\\'), 'bin/x');
+  });
+
+  it("runs the kubeconfig directory's bin/get-token, never the working directory's; a bare name comes from PATH", async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-kc-home-'));
+    const checkout = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-kc-checkout-'));
+    const onPath = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-kc-path-'));
+    const tokenScript = (where: string, name: string, token: string) => {
+      mkdirSync(path.dirname(path.join(where, name)), { recursive: true });
+      const cred = JSON.stringify({
+        apiVersion: 'client.authentication.k8s.io/v1',
+        kind: 'ExecCredential',
+        status: { token },
+      });
+      writeFileSync(path.join(where, name), `#!/bin/sh\necho '${cred}'\n`, { mode: 0o755 });
+    };
+    tokenScript(home, 'bin/get-token', 'from-the-kubeconfig-dir');
+    tokenScript(checkout, 'bin/get-token', 'from-the-working-dir');
+    tokenScript(onPath, 'expose-pods-test-get-token', 'from-path');
+    const kubeconfig = (command: string) => {
+      const f = path.join(home, `config-${command.replace(/\W/g, '')}`);
+      writeFileSync(
+        f,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'current-context: x',
+          'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]',
+          `users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: "${command}", interactiveMode: Never}}}]`,
+          'contexts: [{name: x, context: {cluster: c, user: u}}]',
+          '',
+        ].join('\n'),
+      );
+      return f;
+    };
+    const bearer = async (flags: { kubeconfig?: string }) => {
+      const kube = await loadKube(flags);
+      const opts: { headers?: Record<string, string> } = {};
+      await kube.kc.applyToHTTPSOptions(opts);
+      return opts.headers?.Authorization;
+    };
+    const cwd = process.cwd();
+    const savedPath = process.env.PATH;
+    process.chdir(checkout);
+    process.env.PATH = `${onPath}${path.delimiter}${savedPath ?? ''}`;
+    try {
+      resetExecCredentials();
+      assert.equal(
+        await bearer({ kubeconfig: kubeconfig('./bin/get-token') }),
+        'Bearer from-the-kubeconfig-dir',
+      );
+      resetExecCredentials();
+      process.env.KUBECONFIG = kubeconfig('bin/get-token');
+      assert.equal(await bearer({}), 'Bearer from-the-kubeconfig-dir', 'merged from $KUBECONFIG too');
+      resetExecCredentials();
+      assert.equal(
+        await bearer({ kubeconfig: kubeconfig('expose-pods-test-get-token') }),
+        'Bearer from-path',
+      );
+    } finally {
+      process.chdir(cwd);
+      process.env.PATH = savedPath;
+      resetExecCredentials();
+    }
   });
 });

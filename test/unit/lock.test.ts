@@ -258,7 +258,7 @@ describe('the release lock (nock)', () => {
           e.message,
           /^forbidden: you may not create leases \(coordination\.k8s\.io\) in namespace game, which the lock on release rooms needs; nothing was changed/,
         );
-        assert.match(e.hint, /kubectl expose-pods rbac -n game/);
+        assert.match(e.hint, /kubectl expose-pods rbac -n game --release rooms --user NAME/);
         return true;
       },
     );
@@ -357,5 +357,31 @@ describe('Ctrl-C during a change: the first stops helm deliberately, a second do
       s.dispose();
     }
     assert.equal(sigint.left(), 0, 'no handler left behind');
+  });
+
+  it('SIGHUP (the terminal closed) stops helm as SIGTERM does: exit 129; SIGTERM is 143', () => {
+    for (const [sig, code] of [
+      ['SIGHUP', ExitCode.HUNG_UP],
+      ['SIGTERM', ExitCode.TERMINATED],
+    ] as const) {
+      const stopped: string[] = [];
+      const signal = signals(sig);
+      const s = stopOnSignals('rooms', 'game', {
+        stop: (x) => (stopped.push(x), 1),
+        write: () => undefined,
+        exit: () => undefined,
+      });
+      try {
+        signal.send();
+        assert.deepEqual(stopped, ['SIGTERM'], sig);
+        const reason = s.signal.reason as { exitCode: number; message: string };
+        assert.equal(reason.exitCode, code);
+        assert.equal(reason.message, `interrupted (${sig}): helm was stopped`);
+      } finally {
+        s.dispose();
+      }
+      assert.equal(signal.left(), 0, `no ${sig} handler left behind`);
+    }
+    assert.equal(ExitCode.HUNG_UP, 129);
   });
 });

@@ -196,7 +196,7 @@ describe('the change path (fake helm, nock API server)', () => {
         assert.doesNotMatch(e.message, /get nodes|watch nodes|secrets/);
         assert.match(
           e.hint,
-          /^Ask a cluster admin to grant what every command needs: kubectl expose-pods rbac -n game --user NAME \| kubectl apply -f -/,
+          /^Ask a cluster admin to grant what every command needs: kubectl expose-pods rbac -n game --release rooms --user NAME \| kubectl apply -f -/,
         );
         return true;
       },

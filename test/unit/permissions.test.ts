@@ -6,10 +6,17 @@ import { describe, it } from 'node:test';
 import {
   changeRequirements,
   covers,
+  lockLeaseName,
+  lockRequirements,
+  OPT_INS,
+  optInFlags,
   PERMISSIONS,
+  permissionName,
   rbacObjects,
-  type PermissionRule,
+  subjectId,
+  type OptIn,
   type RbacObject,
+  type RbacSubject,
 } from '../../src/core/permissions.js';
 import { rulesAllow } from '../../src/kube/access.js';
 import { render } from '../support/chart.js';
@@ -139,6 +146,19 @@ describe('permissions: the table rbac prints equals the requests the code can ma
     assert.deepEqual([...new Set(missing)], []);
   });
 
+  it("the Lease calls a narrowed rule must allow are the lock's, each on its own Lease (lockLeaseName)", () => {
+    const leases = requestsInSource().filter((r) => r.resource === 'leases');
+    assert.deepEqual([...new Set(leases.map((r) => r.where))], ['src/kube/lock.ts']);
+    assert.deepEqual([...new Set(leases.map((r) => r.verb))].sort(), ['create', 'delete', 'get', 'update']);
+    const text = readFileSync(path.join(ROOT, 'src/kube/lock.ts'), 'utf8');
+    assert.match(text, /name: lockLeaseName\(release\),/);
+    const byName = [...text.matchAll(/\.(read|replace|delete)NamespacedLease\(\{\s*(\w+)/g)];
+    assert.ok(byName.length >= 4, `${byName.length}`);
+    for (const m of byName) assert.equal(m[2], 'name', `${m[1]} names the site's Lease`);
+    for (const r of PERMISSIONS.filter((x) => x.resource === 'leases'))
+      assert.equal(r.lockNames === true, !r.verbs.includes('create'), r.verbs.join());
+  });
+
   it('the watches (endpoints --watch, the allocator, the progress of a wait) have rules too', () => {
     const text = readFileSync(path.join(ROOT, 'src/kube/reflector.ts'), 'utf8');
     const watched = [...text.matchAll(/ofRelease\(\s*'(\w+)',\s*'\/apis?\/?(\w*)[^']*'/g)].map((m) => ({
@@ -194,31 +214,31 @@ describe('permissions: the table rbac prints equals the requests the code can ma
     }
   });
 
-  it('what rbac prints is the granted rules, split into a Role and a ClusterRole, and nothing else', () => {
-    const [role, roleBinding, clusterRole, clusterBinding] = rbacObjects('game', {
-      kind: 'ServiceAccount',
-      namespace: 'game',
-      name: 'mm',
-    });
-    const granted = (scope: PermissionRule['scope']) =>
-      PERMISSIONS.filter((r) => r.granted && r.scope === scope);
-    assert.deepEqual(
-      role?.rules,
-      granted('namespace').map((r) => ({ apiGroups: [r.apiGroup], resources: [r.resource], verbs: r.verbs })),
+  it('what rbac prints is the granted rules, split by scope and opt-in, and nothing else', () => {
+    const objects = rbacObjects(
+      'game',
+      { kind: 'ServiceAccount', namespace: 'game', name: 'mm' },
+      { releases: ['rooms'], optIns: ['out-of-service', 'cluster-budget', 'pod-slots'] },
     );
-    assert.deepEqual(
-      clusterRole?.rules,
-      granted('cluster').map((r) => ({ apiGroups: [r.apiGroup], resources: [r.resource], verbs: r.verbs })),
+    const roles = objects.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole');
+    const printed = roles.flatMap((o) =>
+      (o.rules ?? []).map((r) => `${r.apiGroups.join()}|${r.resources.join()}|${r.verbs.join()}`),
     );
-    assert.equal(role.metadata.namespace, 'game');
-    assert.deepEqual(roleBinding?.subjects, [{ kind: 'ServiceAccount', name: 'mm', namespace: 'game' }]);
-    assert.deepEqual(clusterBinding?.roleRef, {
-      apiGroup: 'rbac.authorization.k8s.io',
-      kind: 'ClusterRole',
-      name: 'kubectl-expose-pods',
-    });
+    const granted = PERMISSIONS.filter((r) => r.granted).map(
+      (r) => `${r.apiGroup}|${r.resource}|${r.verbs.join()}`,
+    );
+    assert.deepEqual([...printed].sort(), [...granted].sort(), 'every granted rule once, across the roles');
+    for (const r of PERMISSIONS.filter((x) => x.granted)) {
+      const where = roles.find((o) =>
+        o.rules?.some((x) => x.resources[0] === r.resource && x.verbs.join() === r.verbs.join()),
+      );
+      assert.equal(where?.kind, r.scope === 'namespace' ? 'Role' : 'ClusterRole', r.resource);
+      assert.equal(where.metadata.namespace, r.scope === 'namespace' ? 'game' : undefined);
+    }
+    for (const b of objects.filter((o) => o.kind.endsWith('Binding')))
+      assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: 'mm', namespace: 'game' }]);
     assert.ok(
-      !(clusterRole.rules ?? []).some((r) => r.resources.includes('secrets')),
+      !roles.some((o) => o.kind === 'ClusterRole' && o.rules?.some((r) => r.resources.includes('secrets'))),
       'never every Secret of the cluster',
     );
   });
@@ -260,16 +280,43 @@ describe('rulesAllow: a SelfSubjectRulesReview rule read as the authorizer reads
       false,
     );
   });
+
+  it("a rule narrowed by resourceNames allows what names one of them (the lock's Lease), nothing else", () => {
+    const lease = { apiGroup: 'coordination.k8s.io', resource: 'leases', verb: 'update' as const };
+    const narrowed = [
+      {
+        verbs: ['get', 'update', 'delete'],
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: ['rooms-expose-pods-lock'],
+      },
+    ];
+    assert.equal(rulesAllow(narrowed, { ...lease, name: 'rooms-expose-pods-lock' }), true);
+    assert.equal(rulesAllow(narrowed, { ...lease, name: 'kube-scheduler' }), false);
+    assert.equal(rulesAllow(narrowed, lease), false, 'every Lease: not granted by a narrowed rule');
+    assert.equal(
+      rulesAllow([{ verbs: ['update'], apiGroups: ['*'], resources: ['leases'] }], { ...lease, name: 'x' }),
+      true,
+      'an unnarrowed rule allows every name',
+    );
+  });
 });
 
 describe('the least permissions, pinned: widening or narrowing them is a decision (mutation testing)', () => {
   const compact = (o: RbacObject | undefined) =>
-    (o?.rules ?? []).map((r) => `${r.apiGroups.join()}|${r.resources.join()}|${r.verbs.join(',')}`);
+    (o?.rules ?? []).map(
+      (r) =>
+        `${r.apiGroups.join()}|${r.resources.join()}|${r.verbs.join(',')}${r.resourceNames ? `|${r.resourceNames.join()}` : ''}`,
+    );
   const ALL = 'get,list,watch,create,update,patch,delete';
-  const objects = rbacObjects('game', { kind: 'ServiceAccount', name: 'matchmaker', namespace: 'ops' });
+  const subject = { kind: 'ServiceAccount', name: 'matchmaker', namespace: 'ops' } as const;
+  const objects = rbacObjects('game', subject, { releases: ['rooms', 'lobby', 'rooms'] });
+  const ID = 'sa-ops-matchmaker-8bd311001853c54b';
+  const named = (kind: string, name: string) =>
+    objects.find((o) => o.kind === kind && o.metadata.name === name);
 
-  it("the Role: the chart's objects and helm's records in full, then only what the commands use", () => {
-    assert.deepEqual(compact(objects.find((o) => o.kind === 'Role')), [
+  it("the shared Role: the chart's objects and helm's records in full, then only what the commands use", () => {
+    assert.deepEqual(compact(named('Role', 'kubectl-expose-pods')), [
       `|secrets|${ALL}`,
       `|services|${ALL}`,
       `|configmaps|${ALL}`,
@@ -282,20 +329,74 @@ describe('the least permissions, pinned: widening or narrowing them is a decisio
       'apps|statefulsets/scale|get,update',
       'apps|replicasets|list,watch',
       'discovery.k8s.io|endpointslices|get,list,watch',
-      'coordination.k8s.io|leases|get,create,update,delete',
+      'coordination.k8s.io|leases|create',
       '|namespaces|get',
     ]);
   });
 
-  it('the ClusterRole: reads of nodes and the cluster-wide budgets, and the out-of-service taint', () => {
-    assert.deepEqual(compact(objects.find((o) => o.kind === 'ClusterRole')), [
-      '|nodes|get,list,watch',
-      '|nodes|patch',
-      '|services|list',
-      '|pods|list',
-      'networking.k8s.io|servicecidrs|list',
-      'networking.k8s.io|ipaddresses|list',
+  it("the lock's Role: get, update and delete on each --release's Lease only (create cannot be narrowed)", () => {
+    assert.deepEqual(compact(named('Role', `kubectl-expose-pods-lock-${ID}`)), [
+      'coordination.k8s.io|leases|get,update,delete|rooms-expose-pods-lock,lobby-expose-pods-lock',
     ]);
+    const wide = rbacObjects('game', subject);
+    const lock = wide.find((o) => o.metadata.name === `kubectl-expose-pods-lock-${ID}`);
+    assert.deepEqual(compact(lock), ['coordination.k8s.io|leases|get,update,delete']);
+    assert.match(
+      lock?.reasons?.[0] ?? '',
+      /Not narrowed \(no --release given\): every Lease of the namespace/,
+    );
+    assert.equal(lockLeaseName('rooms'), 'rooms-expose-pods-lock');
+  });
+
+  it('the default ClusterRole reads nodes, nothing else: no node patch, no cluster-wide list of pods or Services', () => {
+    assert.deepEqual(compact(named('ClusterRole', 'kubectl-expose-pods')), ['|nodes|get,list,watch']);
+    assert.deepEqual(
+      objects.map((o) => `${o.kind}/${o.metadata.name}`),
+      [
+        'Role/kubectl-expose-pods',
+        `RoleBinding/kubectl-expose-pods-${ID}`,
+        `Role/kubectl-expose-pods-lock-${ID}`,
+        `RoleBinding/kubectl-expose-pods-lock-${ID}`,
+        'ClusterRole/kubectl-expose-pods',
+        `ClusterRoleBinding/kubectl-expose-pods-${ID}`,
+      ],
+      'no opt-in without its flag',
+    );
+  });
+
+  it('each opt-in is a ClusterRole of its own, bound to the subject, saying what it allows beyond our use', () => {
+    const all = rbacObjects('game', subject, { optIns: ['pod-slots', 'out-of-service', 'cluster-budget'] });
+    const table: [OptIn, string, string[], RegExp][] = [
+      ['out-of-service', 'kubectl-expose-pods-out-of-service', ['|nodes|patch'], /taint any node NoExecute/],
+      [
+        'cluster-budget',
+        'kubectl-expose-pods-cluster-budget',
+        ['|services|list', 'networking.k8s.io|servicecidrs|list', 'networking.k8s.io|ipaddresses|list'],
+        /every tenant's Services/,
+      ],
+      ['pod-slots', 'kubectl-expose-pods-pod-slots', ['|pods|list'], /env values and args included/],
+    ];
+    for (const [optIn, role, rules, beyond] of table) {
+      const cr = all.find((o) => o.kind === 'ClusterRole' && o.metadata.name === role);
+      assert.deepEqual(compact(cr), rules, optIn);
+      assert.match(cr?.comment ?? '', /^Beyond our use/, optIn);
+      assert.match(cr?.comment ?? '', beyond, optIn);
+      const binding = all.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === `${role}-${ID}`);
+      assert.deepEqual(binding?.roleRef, {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: role,
+      });
+      assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'matchmaker', namespace: 'ops' }]);
+      assert.equal(OPT_INS[optIn].flag, `--${optIn}`);
+      const only = rbacObjects('game', subject, { optIns: [optIn] });
+      assert.equal(only.length, 8, `${optIn}: the defaults and its own pair`);
+    }
+    assert.deepEqual(
+      all.filter((o) => o.kind === 'ClusterRole').map((o) => o.metadata.name),
+      ['kubectl-expose-pods', ...table.map((t) => t[1])],
+      'in a fixed order, whatever the order of the flags',
+    );
   });
 
   it('left out on purpose, each saying what degrades', () => {
@@ -314,19 +415,24 @@ describe('the least permissions, pinned: widening or narrowing them is a decisio
     );
     for (const r of out) assert.match(r.why, /^not granted/, r.resource);
     for (const r of PERMISSIONS.filter((x) => x.granted)) assert.match(r.why, /\w{3}/, r.resource);
+    for (const r of PERMISSIONS.filter((x) => x.optIn)) assert.match(r.why, /without it/, r.resource);
+    const all = rbacObjects('game', subject, {
+      releases: ['rooms'],
+      optIns: ['out-of-service', 'cluster-budget', 'pod-slots'],
+    });
     assert.deepEqual(
-      objects.flatMap((o) => o.reasons ?? []),
-      PERMISSIONS.filter((r) => r.granted && r.scope === 'namespace')
-        .concat(PERMISSIONS.filter((r) => r.granted && r.scope === 'cluster'))
-        .map((r) => r.why),
-      'one reason per rule, in order',
+      [...all.flatMap((o) => o.reasons ?? [])].sort(),
+      PERMISSIONS.filter((r) => r.granted)
+        .map((r) => r.why)
+        .sort(),
+      'one reason per rule',
     );
   });
 
-  it("what a change checks before it writes: the chart's objects, helm's records, pods, replicasets, leases and nodes", () => {
+  it("what a change checks before it writes: the chart's objects, helm's records, pods, replicasets, its lock's Lease and nodes", () => {
     const byResource = new Map<string, string[]>();
-    for (const r of changeRequirements()) {
-      const k = `${r.resource}${r.apiGroup ? `.${r.apiGroup}` : ''} ${r.scope}`;
+    for (const r of changeRequirements('rooms')) {
+      const k = `${r.resource}${r.apiGroup ? `.${r.apiGroup}` : ''}${r.name ? `/${r.name}` : ''} ${r.scope}`;
       byResource.set(k, [...(byResource.get(k) ?? []), r.verb]);
     }
     assert.deepEqual(Object.fromEntries(byResource), {
@@ -340,56 +446,98 @@ describe('the least permissions, pinned: widening or narrowing them is a decisio
       'networkpolicies.networking.k8s.io namespace': ALL.split(','),
       'pods namespace': ['get', 'list', 'watch', 'patch', 'delete'],
       'replicasets.apps namespace': ['list', 'watch'],
-      'leases.coordination.k8s.io namespace': ['get', 'create', 'update', 'delete'],
+      'leases.coordination.k8s.io namespace': ['create'],
+      'leases.coordination.k8s.io/rooms-expose-pods-lock namespace': ['get', 'update', 'delete'],
       'nodes cluster': ['get', 'list', 'watch'],
     });
+    assert.deepEqual(
+      lockRequirements('rooms').map((r) => permissionName(r)),
+      [
+        'create leases.coordination.k8s.io',
+        'get leases.coordination.k8s.io/rooms-expose-pods-lock',
+        'update leases.coordination.k8s.io/rooms-expose-pods-lock',
+        'delete leases.coordination.k8s.io/rooms-expose-pods-lock',
+      ],
+    );
+    assert.deepEqual(optInFlags([{ apiGroup: '', resource: 'nodes', verb: 'patch', scope: 'cluster' }]), [
+      '--out-of-service',
+    ]);
+    assert.deepEqual(optInFlags([{ apiGroup: '', resource: 'nodes', verb: 'list', scope: 'cluster' }]), []);
   });
 
   it("the objects: names, labels, the bindings' roleRefs and subjects", () => {
-    const [role, binding, clusterRole, clusterBinding] = objects as [
-      RbacObject,
-      RbacObject,
-      RbacObject,
-      RbacObject,
-    ];
     const labels = { 'app.kubernetes.io/managed-by': 'kubectl-expose-pods' };
-    assert.deepEqual(
-      objects.map((o) => [o.apiVersion, o.kind]),
-      ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'].map((k) => [
-        'rbac.authorization.k8s.io/v1',
-        k,
-      ]),
-    );
-    assert.deepEqual(role.metadata, { name: 'kubectl-expose-pods', namespace: 'game', labels });
-    assert.deepEqual(clusterRole.metadata, { name: 'kubectl-expose-pods', labels });
-    assert.deepEqual(binding.metadata, {
-      name: 'kubectl-expose-pods-sa-ops-matchmaker',
-      namespace: 'game',
-      labels,
-    });
-    assert.deepEqual(binding.roleRef, {
+    for (const o of objects) {
+      assert.equal(o.apiVersion, 'rbac.authorization.k8s.io/v1');
+      assert.deepEqual(o.metadata.labels, labels);
+      assert.equal(o.metadata.namespace, o.kind.startsWith('Cluster') ? undefined : 'game');
+    }
+    assert.deepEqual(named('RoleBinding', `kubectl-expose-pods-${ID}`)?.roleRef, {
       apiGroup: 'rbac.authorization.k8s.io',
       kind: 'Role',
       name: 'kubectl-expose-pods',
     });
-    assert.deepEqual(clusterBinding.metadata, { name: 'kubectl-expose-pods-sa-ops-matchmaker', labels });
-    assert.deepEqual(clusterBinding.roleRef, {
+    assert.deepEqual(named('RoleBinding', `kubectl-expose-pods-lock-${ID}`)?.roleRef, {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: `kubectl-expose-pods-lock-${ID}`,
+    });
+    assert.deepEqual(named('ClusterRoleBinding', `kubectl-expose-pods-${ID}`)?.roleRef, {
       apiGroup: 'rbac.authorization.k8s.io',
       kind: 'ClusterRole',
       name: 'kubectl-expose-pods',
     });
-    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'matchmaker', namespace: 'ops' }]);
     const user = rbacObjects('game', { kind: 'User', name: '--Alice@Example.com--' });
-    assert.equal(user[1]!.metadata.name, 'kubectl-expose-pods-user---alice-example.com');
+    assert.equal(user[1]!.metadata.name, 'kubectl-expose-pods-user-alice-example-com-4986960aabebefd5');
     assert.deepEqual(user[1]!.subjects, [
       { kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: '--Alice@Example.com--' },
     ]);
     const group = rbacObjects('game', { kind: 'Group', name: 'oidc:game ops' });
-    assert.equal(group[3]?.metadata.name, 'kubectl-expose-pods-group-oidc-game-ops');
+    assert.equal(group[5]?.metadata.name, 'kubectl-expose-pods-group-oidc-game-ops-c09d5ab6d932e05b');
+  });
+
+  it('binding names are unique per exact subject (kind, namespace, name), readable, DNS-1123 and at most 253 characters', () => {
+    const subjects: RbacSubject[] = [
+      { kind: 'User', name: 'Alice' },
+      { kind: 'User', name: 'alice' },
+      { kind: 'Group', name: 'alice' },
+      { kind: 'ServiceAccount', namespace: 'a-b', name: 'c' },
+      { kind: 'ServiceAccount', namespace: 'a', name: 'b-c' },
+      { kind: 'User', name: 'system:serviceaccount:a-b:c' },
+      { kind: 'User', name: 'alice@example.com' },
+      { kind: 'User', name: 'alice.example.com' },
+      { kind: 'User', name: 'x'.repeat(300) },
+      { kind: 'User', name: `${'x'.repeat(300)}y` },
+      { kind: 'User', name: '@@@' },
+    ];
+    const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+    const bindings = subjects.map((s) => {
+      const all = rbacObjects('game', s, { optIns: ['out-of-service', 'cluster-budget', 'pod-slots'] });
+      for (const o of all) {
+        assert.match(o.metadata.name, DNS1123, o.metadata.name);
+        assert.ok(o.metadata.name.length <= 253, `${o.metadata.name.length}`);
+      }
+      // A RoleBinding and a ClusterRoleBinding may share a name: they are different kinds.
+      return all.filter((o) => o.kind.endsWith('Binding')).map((o) => `${o.kind}/${o.metadata.name}`);
+    });
+    const flat = bindings.flat();
+    assert.equal(new Set(flat).size, flat.length, 'no two subjects share a binding name');
+    assert.equal(subjectId({ kind: 'User', name: 'Alice' }), 'user-alice-573f5d7cb26294a1');
+    assert.equal(subjectId({ kind: 'User', name: 'alice' }), 'user-alice-3ae7fe2c621999d0');
     assert.equal(
-      rbacObjects('g', { kind: 'User', name: 'x'.repeat(300) })[1]?.metadata.name.length,
-      20 + 200,
+      subjectId({ kind: 'ServiceAccount', namespace: 'a-b', name: 'c' }),
+      'sa-a-b-c-041983467ab7652f',
     );
+    assert.equal(
+      subjectId({ kind: 'ServiceAccount', namespace: 'a', name: 'b-c' }),
+      'sa-a-b-c-16d26eb71a4ae852',
+    );
+    assert.match(
+      subjectId({ kind: 'User', name: '@@@' }),
+      /^user-[0-9a-f]{16}$/,
+      'nothing readable: the hash alone',
+    );
+    assert.equal(subjectId({ kind: 'User', name: 'x'.repeat(300) }).length, 'user-'.length + 145 + 17);
   });
 
   it('covers: group, resource, verb and scope must all hold; a cluster grant covers a namespace, not the reverse', () => {

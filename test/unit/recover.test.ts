@@ -4,8 +4,10 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
 
 import { classifyPods, type RecoverNode } from '../../src/core/recover.js';
+import { ExitCode } from '../../src/errors.js';
 import { forceDeletePod, taintOutOfService } from '../../src/kube/writes.js';
-import { FAKE_SERVER, fakeKube } from '../support/kube.js';
+import { runRecover } from '../../src/ops/recover.js';
+import { FAKE_SERVER, fakeKube, fakeKubeconfigFile, mockReleaseLists } from '../support/kube.js';
 
 const now = Date.parse('2026-11-22T07:00:00Z');
 const node = (name: string, ready: RecoverNode['ready'], agoS = 30): RecoverNode => ({
@@ -134,5 +136,62 @@ describe('recover requests (nock)', () => {
       assert.match(e.message, /^forbidden: you may not taint node lost \(403\)/);
       return true;
     });
+  });
+});
+
+describe('recover --out-of-service without patch on nodes (what rbac grants by default)', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+
+  it('exit 6 naming the permission and the rbac flag, before the prompt and before anything is written', async () => {
+    const lostNode = {
+      metadata: { name: 'lost' },
+      status: {
+        conditions: [{ type: 'Ready', status: 'Unknown', lastTransitionTime: '2026-11-22T06:00:00Z' }],
+      },
+    };
+    const pod = {
+      metadata: { name: 'rooms-expose-pods-0', uid: 'u-0', labels: {} },
+      spec: { nodeName: 'lost' },
+      status: { phase: 'Running' },
+    };
+    const sts = { metadata: { name: 'rooms-expose-pods' }, spec: { replicas: 1 } };
+    const asked: string[] = [];
+    // Only GETs and the two reviews: a write (a lease, a taint) would find no mock and fail otherwise.
+    const scope = mockReleaseLists(nock(FAKE_SERVER), {
+      statefulSets: { items: [sts] },
+      roomPods: { items: [pod] },
+    })
+      .get('/api/v1/nodes')
+      .reply(200, { items: [lostNode] })
+      .post('/apis/authorization.k8s.io/v1/selfsubjectrulesreviews')
+      .reply(201, (_u: string, b: any) => ({
+        ...b,
+        status: { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], incomplete: false },
+      }))
+      .post('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews')
+      .reply(
+        201,
+        (_u: string, b: any) => (asked.push(b.spec.resourceAttributes.verb), { status: { allowed: false } }),
+      );
+    await assert.rejects(
+      runRecover({
+        release: 'rooms',
+        kube: { kubeconfig: fakeKubeconfigFile() },
+        action: 'out-of-service',
+        timeoutMs: 1000,
+        confirm: () => Promise.reject(new Error('asked to confirm')),
+        warn: () => undefined,
+      }),
+      (e: any) => {
+        assert.equal(e.exitCode, ExitCode.FORBIDDEN, e.message);
+        assert.match(e.message, /nothing was changed: patch nodes cluster-wide$/);
+        assert.match(e.hint, /kubectl expose-pods rbac -n game --release rooms --out-of-service --user NAME/);
+        return true;
+      },
+    );
+    assert.deepEqual(asked, ['patch']);
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
   });
 });

@@ -450,7 +450,7 @@ describe('the budgets: the ceilings every release in the cluster shares', () => 
     assert.equal(hidden.budget.nodePorts, undefined);
     assert.match(
       formatStatus(hidden),
-      /^ {2}NodePorts {3}unknown: not allowed to list Services in all namespaces$/m,
+      /^ {2}NodePorts {3}unknown: not allowed to list Services in all namespaces \(rbac --cluster-budget grants it\)$/m,
     );
     assert.deepEqual(hidden.notes, []);
   });
