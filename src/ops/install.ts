@@ -18,13 +18,8 @@ import { namespaceExists } from '../kube/reader.js';
 import { helmKubeconfig } from '../kube/exec-credential.js';
 import { loadKube, type KubeFlags, type ResolvedKube } from '../kube/config.js';
 import { redactSecrets } from '../core/redact.js';
-import {
-  OPERATION_PREFIX,
-  withReleaseChange,
-  type ChangePreview,
-  type ChangeSpec,
-  type Confirm,
-} from './mutation.js';
+import { OPERATION_PREFIX } from './change-pin.js';
+import { withReleaseChange, type ChangePreview, type ChangeSpec, type Confirm } from './mutation.js';
 
 export interface InstallRequest {
   release: string;

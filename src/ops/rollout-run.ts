@@ -16,13 +16,8 @@ import { durationMs } from '../core/duration.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import type { KubeFlags } from '../kube/config.js';
 import { readRolloutObjects } from '../kube/reader.js';
-import {
-  describeCluster,
-  OPERATION_PREFIX,
-  withReleaseChange,
-  type ChangeSpec,
-  type Confirm,
-} from './mutation.js';
+import { describeCluster, OPERATION_PREFIX } from './change-pin.js';
+import { withReleaseChange, type ChangeSpec, type Confirm } from './mutation.js';
 import type { RolloutResult } from './rollout.js';
 
 export interface RolloutRequest {

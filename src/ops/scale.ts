@@ -15,13 +15,8 @@ import { readProgressObjects } from '../kube/reader.js';
 import { readScaleObjects } from '../kube/reader.js';
 import { setStatefulSetReplicas } from '../kube/writes.js';
 import { spareRoomsInUse } from './drain.js';
-import {
-  OPERATION_PREFIX,
-  withReleaseChange,
-  type ChangeSession,
-  type ChangeSpec,
-  type Confirm,
-} from './mutation.js';
+import { OPERATION_PREFIX } from './change-pin.js';
+import { withReleaseChange, type ChangeSession, type ChangeSpec, type Confirm } from './mutation.js';
 
 /** Every revision `scale` makes says so, which lets a re-run recognise one it left pending. */
 export const SCALE_DESCRIPTION = `${OPERATION_PREFIX} scale`;

@@ -12,13 +12,8 @@ import {
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
 import { readTolerationObjects } from '../kube/reader.js';
-import {
-  describeCluster,
-  OPERATION_PREFIX,
-  withReleaseChange,
-  type ChangeSpec,
-  type Confirm,
-} from './mutation.js';
+import { describeCluster, OPERATION_PREFIX } from './change-pin.js';
+import { withReleaseChange, type ChangeSpec, type Confirm } from './mutation.js';
 
 /** Longer than this is "never" for a game room or a Redis member; null in the values says that outright. */
 export const MAX_TOLERATION_SECONDS = 3600;

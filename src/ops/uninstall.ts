@@ -10,13 +10,9 @@ import { readRoomPods } from '../kube/reader.js';
 import { deleteReleaseData } from '../kube/writes.js';
 import { listReleaseData, type ReleaseData } from '../kube/reader.js';
 import { inUsePhrase } from '../core/rooms.js';
-import {
-  parseManifest,
-  removeOrphanedServices,
-  withReleaseChange,
-  type ChangeSession,
-  type Confirm,
-} from './mutation.js';
+import { parseManifest } from './change-preview.js';
+import { removeOrphanedServices } from './change-apply.js';
+import { withReleaseChange, type ChangeSession, type Confirm } from './mutation.js';
 
 export interface UninstallRequest {
   release: string;

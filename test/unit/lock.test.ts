@@ -9,7 +9,8 @@ import nock from 'nock';
 
 import { ExitCode } from '../../src/errors.js';
 import { acquireReleaseLock, helmAlive, holderIdentity, parseHolder } from '../../src/kube/lock.js';
-import { ourRevision, stopOnSignals } from '../../src/ops/mutation.js';
+import { ourRevision } from '../../src/ops/change-settle.js';
+import { stopOnSignals } from '../../src/ops/change-signals.js';
 import type { HelmRevision } from '../../src/helm/release.js';
 import { FAKE_SERVER, fakeKube } from '../support/kube.js';
 import { signals } from '../support/signals.js';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import fc from 'fast-check';
 
-import { parseManifest } from '../../src/ops/mutation.js';
+import { parseManifest } from '../../src/ops/change-preview.js';
 import type { ManifestObject } from '../../src/core/release-change.js';
 
 const service = (i: number) =>

@@ -1,0 +1,111 @@
+/** A change's apply phase: the drain of rooms removed, helm's upgrade with progress, the orphaned Services, and the rollout that follows (ops/rollout.ts). */
+import { durationMs } from '../core/duration.js';
+import { type ManifestObject } from '../core/release-change.js';
+import { DEFAULT_MAX_UNAVAILABLE, parseMaxUnavailable, type MaxUnavailable } from '../core/rollout.js';
+import { ExitCode, ExposePodsError } from '../errors.js';
+import { upgradeArgs } from '../helm/args.js';
+import { bundledChartPath } from '../helm/chart.js';
+import { helmOrThrow } from '../helm/helm.js';
+import { getManifest, upgradedRevision } from '../helm/release.js';
+import { deleteServiceExactly } from '../kube/writes.js';
+import { listReleaseServices } from '../kube/reader.js';
+import { refreshReads } from '../kube/api.js';
+import { spareRoomsInUse } from './drain.js';
+import { rolloutRooms } from './rollout.js';
+import { explainTimeout, followProgress } from './wait.js';
+import type { PinnedCluster } from './change-pin.js';
+import { changeValues, parseManifest } from './change-preview.js';
+import type { ChangeSession, ChangeSpec, OpenSession } from './mutation.js';
+
+/** helm upgrade --install of the change, with progress while it waits; then removes Services the release no longer has. */
+export async function applyChange(
+  s: OpenSession,
+  change: ChangeSpec,
+  opts: Parameters<ChangeSession['apply']>[1],
+): Promise<string> {
+  const { req, cluster } = s;
+  const { helm, target, namespace } = cluster;
+  const started = Date.now();
+  const replicas = s.lastPreview?.find((o) => o.kind === 'StatefulSet')?.spec?.replicas;
+  // Rooms in use are never removed by surprise: those going are marked Draining, and waited for.
+  if (s.exists && typeof replicas === 'number')
+    await spareRoomsInUse(cluster.kube, namespace, req.release, replicas, {
+      deleteInUse: change.deleteInUse ?? false,
+      timeoutMs: durationMs(opts.timeout) ?? 0,
+      signal: s.signal,
+      onWaiting: opts.onWaitingInUse,
+    });
+  const v = changeValues(s, change);
+  const args = upgradeArgs(helm.version.major, req.release, await bundledChartPath(), target, v.args, {
+    createNamespace: opts.createNamespace ?? false,
+    wait: opts.wait,
+    timeout: opts.timeout,
+    description: change.description,
+    forceConflicts: change.forceConflicts,
+  });
+  const run = helmOrThrow(helm, 'upgrade --install', args, {
+    stdin: v.stdin,
+    signal: s.signal,
+    onSpawn: (pid) => void s.lock?.noteHelm(pid, s.cluster.helm.path),
+  });
+  const ref = { release: req.release, kube: cluster.kube };
+  if (opts.wait && opts.onProgress) await followProgress(ref, opts.onProgress, run, s.signal);
+  let output: string;
+  try {
+    output = await run;
+  } catch (e) {
+    if (e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT) throw await explainTimeout(e, ref);
+    throw e;
+  } finally {
+    // helm wrote the release's objects: what was read before is old.
+    refreshReads(cluster.kube);
+  }
+  s.applied = upgradedRevision(output);
+  await removeOrphanedServices(cluster, req.release, s.lastPreview);
+  // Under OnDelete helm waits for no room: the rollout replaces the Free rooms on older revisions and waits for every room.
+  const sts = s.lastPreview?.find((o) => o.kind === 'StatefulSet');
+  if (opts.wait && sts && updateStrategyOf(sts) === 'OnDelete')
+    s.rolledOut = await rolloutRooms(cluster.kube, namespace, req.release, {
+      maxUnavailable: opts.maxUnavailable ?? defaultMaxUnavailable(),
+      timeoutMs: Math.max(1000, (durationMs(opts.timeout) ?? 300_000) - (Date.now() - started)),
+      waitInUse: opts.waitInUse,
+      includeInUse: change.deleteInUse,
+      waitOnly: !s.lastPlan?.updateStrategy,
+      signal: s.signal,
+      onProgress: opts.onRollout,
+    });
+  return output;
+}
+
+/** The StatefulSet's spec.updateStrategy.type in a manifest (Kubernetes' default: RollingUpdate). */
+export function updateStrategyOf(sts: ManifestObject): string {
+  const strategy = (sts.spec as { updateStrategy?: { type?: string } } | undefined)?.updateStrategy;
+  return strategy?.type ?? 'RollingUpdate';
+}
+
+/** 25%, as Agones' Fleets default. */
+function defaultMaxUnavailable(): MaxUnavailable {
+  return parseMaxUnavailable(DEFAULT_MAX_UNAVAILABLE) as MaxUnavailable;
+}
+
+/**
+ * After a failed upgrade a release can leave Services behind that its last
+ * manifest no longer lists, so neither the next upgrade nor helm uninstall
+ * removes them, and their nodePorts stay allocated. Those that Helm made for
+ * this release (its annotations say so) and that `keep` (the manifest now)
+ * does not list are deleted, each by UID.
+ */
+export async function removeOrphanedServices(
+  cluster: PinnedCluster,
+  release: string,
+  keep: ManifestObject[] | undefined,
+): Promise<string[]> {
+  const manifest =
+    keep ?? parseManifest(await getManifest(cluster.helm, release, cluster.target).catch(() => ''));
+  const listed = new Set(manifest.filter((o) => o.kind === 'Service').map((o) => o.metadata?.name));
+  const orphans = (await listReleaseServices(cluster.kube, cluster.namespace, release)).filter(
+    (s) => !listed.has(s.name),
+  );
+  for (const s of orphans) await deleteServiceExactly(cluster.kube, cluster.namespace, s);
+  return orphans.map((s) => s.name);
+}

@@ -1,0 +1,124 @@
+/** A change's second phase, under the lock: a release left pending by an interrupted change is rolled back (sparing rooms in use), after the helm a dead holder left is waited for. */
+import { pollUntil } from '../core/poll.js';
+import { manifestView } from '../core/release-change.js';
+import { ExitCode, ExposePodsError } from '../errors.js';
+import { rollbackArgs, type KubeTarget } from '../helm/args.js';
+import { helmOrThrow, type Helm } from '../helm/helm.js';
+import { releaseHistory, type HelmRevision } from '../helm/release.js';
+import { readHelmRevision } from '../kube/helm-releases.js';
+import { helmAlive, LOCK_SECONDS, type ReleaseLock } from '../kube/lock.js';
+import { spareRoomsInUse } from './drain.js';
+import { OPERATION_PREFIX, type PinnedCluster } from './change-pin.js';
+import { parseManifest } from './change-preview.js';
+import type { SessionRequest } from './mutation.js';
+
+/**
+ * Whether revision i was written by this plugin: its description carries our
+ * prefix, or it is the rollback our settling runs ("Rollback to N", as helm
+ * describes it) of a revision of ours, interrupted and left pending-rollback.
+ */
+export function ourRevision(history: HelmRevision[], i: number): boolean {
+  const r = history[i];
+  if (!r) return false;
+  if (r.description.startsWith(OPERATION_PREFIX)) return true;
+  return (
+    r.status === 'pending-rollback' && /^Rollback to \d+$/.test(r.description) && ourRevision(history, i - 1)
+  );
+}
+
+/**
+ * The release must exist, be ours, and not be mid-operation. A revision left
+ * pending by an operation of ours that died is rolled back: it is one written while the
+ * dead holder of our lock held it (or one our description names).
+ */
+export async function settleRelease(
+  helm: Helm,
+  release: string,
+  target: KubeTarget,
+  found: { status: string },
+  previous: ReleaseLock['previous'],
+  warn: (message: string) => void,
+  /** Before the rollback: spare the rooms in use it would remove (the drain every change runs), given the revision it goes back to. */
+  beforeRollback: (revision: number) => Promise<void> = () => Promise.resolve(),
+): Promise<string> {
+  if (!found.status.startsWith('pending')) return found.status;
+  const history = await releaseHistory(helm, release, target);
+  const last = history[history.length - 1];
+  const deployed = [...history].reverse().find((r) => r.status === 'deployed' || r.status === 'superseded');
+  const grace = LOCK_SECONDS * 1000;
+  const duringDeadHolder =
+    previous !== undefined &&
+    last !== undefined &&
+    last.updated >= previous.acquired - grace &&
+    last.updated <= previous.renewed + grace;
+  if (last && deployed && (duringDeadHolder || ourRevision(history, history.length - 1))) {
+    warn(
+      `release ${release} was left ${found.status} by an interrupted operation (revision ${last.revision}); rolling back to revision ${deployed.revision} first`,
+    );
+    await beforeRollback(deployed.revision);
+    await helmOrThrow(helm, 'rollback', rollbackArgs(release, deployed.revision, target));
+    return 'rolled back';
+  }
+  throw new ExposePodsError(
+    `another operation is in progress on release ${release}: it is ${found.status}${last ? ` (revision ${last.revision}: ${last.description})` : ''}`,
+    ExitCode.CONFLICT,
+    `Wait for it to finish; if it died, roll back with: helm rollback ${release} -n ${target.namespace}`,
+  );
+}
+
+/**
+ * A rollback is a change too: the rooms it removes (a scale-up that was
+ * interrupted, rolled back to fewer replicas) are marked Draining and waited
+ * for, as every change's drain does, and never removed while in use. Under
+ * OnDelete it restarts no room; a new template leaves the Free rooms outdated
+ * for `rollout` (status says so). On timeout: exit 15, nothing rolled back.
+ */
+export async function spareRoomsForRollback(
+  cluster: PinnedCluster,
+  req: SessionRequest,
+  revision: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const { kube, namespace } = cluster;
+  const record = await readHelmRevision(kube, namespace, req.release, revision);
+  const replicas = record && manifestView(parseManifest(record.manifest)).statefulSet?.replicas;
+  if (replicas === undefined) return;
+  try {
+    await spareRoomsInUse(kube, namespace, req.release, replicas, {
+      deleteInUse: false,
+      timeoutMs: req.orphanWaitMs,
+      signal,
+    });
+  } catch (e) {
+    if (!(e instanceof ExposePodsError && e.exitCode === ExitCode.ROOMS_IN_USE)) throw e;
+    throw new ExposePodsError(
+      `release ${req.release} was left pending by an interrupted operation, and rolling it back to revision ${revision} (${replicas} replicas) would remove rooms in use: ${e.message.replace(/; nothing was scaled$/, '')}; nothing was rolled back`,
+      ExitCode.ROOMS_IN_USE,
+      `They stay Draining. Free them when their matches end (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD) and run the command again.`,
+    );
+  }
+}
+
+/**
+ * Waits, up to `deadlineMs`, for the helm that a dead holder of the lock left
+ * running on this machine. Past the deadline it goes on: the release's state
+ * (settleRelease) decides what happens next.
+ */
+export async function awaitOrphanedHelm(
+  lock: ReleaseLock | undefined,
+  deadlineMs: number,
+  warn: (message: string) => void,
+): Promise<void> {
+  const orphan = lock?.orphanedHelm;
+  if (!orphan || !helmAlive(orphan.pid, orphan.binary)) return;
+  const { pid } = orphan;
+  warn(
+    `an interrupted operation left helm running (pid ${pid}); waiting up to ${Math.round(deadlineMs / 1000)}s for it`,
+  );
+  const gone = await pollUntil(() => (helmAlive(pid, orphan.binary) ? undefined : true), {
+    timeoutMs: deadlineMs,
+    intervalMs: 500,
+  });
+  if (!gone)
+    warn(`helm (pid ${pid}) is still running after ${Math.round(deadlineMs / 1000)}s; going on without it`);
+}
