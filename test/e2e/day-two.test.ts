@@ -46,7 +46,7 @@ for (const [i, helm] of HELMS.entries()) {
       assert.match(r.stderr, /^ {4}room\.image\.tag: .* -> "2.54"$/m);
       assert.match(
         r.stderr,
-        /^error: this install restarts 5 pod\(s\): pass --yes, or run it in a terminal$/m,
+        /^error: this install replaces 5 room\(s\) on the new pod template: pass --yes, or run it in a terminal$/m,
       );
       assert.match(r.stderr, new RegExp(`release ${release} in namespace ${ns} of context \\S+ \\(https://`));
       assert.equal(revisions(), before);

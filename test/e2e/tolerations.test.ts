@@ -109,7 +109,7 @@ describe('tolerations: what the live pods tolerate, and the failover time it giv
       );
     const refused = set();
     assert.equal(refused.status, 13, refused.stderr);
-    assert.match(refused.stderr, /^error: this restarts 2 pod\(s\): pass --yes, or run it in a terminal$/m);
+    assert.match(refused.stderr, /^error: this replaces 2 pod\(s\): pass --yes, or run it in a terminal$/m);
     assert.equal(report('fast').pods[0].notReadySeconds, 10, 'nothing changed');
 
     const r = set('--yes');
@@ -120,7 +120,7 @@ describe('tolerations: what the live pods tolerate, and the failover time it giv
     );
     assert.match(
       r.stderr,
-      /^release fast in namespace e2e-tolerations: not-ready 10s -> 20s, unreachable 10s -> 3s; the StatefulSet restarts its 2 pod\(s\) one by one$/m,
+      /^release fast in namespace e2e-tolerations: not-ready 10s -> 20s, unreachable 10s -> 3s; 2 Free room\(s\) are replaced in batches \(--max-unavailable\)$/m,
     );
     assert.match(r.stdout, /^fast-expose-pods-1 +kwok-node-\d +20s +3s +chart +current$/m);
     // Through the release: a later helm upgrade keeps them.
