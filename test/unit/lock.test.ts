@@ -275,8 +275,8 @@ describe('the release lock (nock)', () => {
 
 /** A pid above Linux's highest pid_max: never a process. */
 const NO_PID = 4_194_305;
-/** This boot's id, as processRun names it. */
-const BOOT = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+/** This boot's id, as processRun names it (Linux). */
+const BOOT = processRun(process.pid)?.split('/')[0] ?? '';
 
 /** A shell script named helm that runs `body`: a version manager's shim (asdf, snap). */
 function shim(body: string): string {
@@ -322,8 +322,27 @@ describe('the helm a dead holder left: recognised by its pid and the run of that
   after(() => nock.enableNetConnect());
   afterEach(() => nock.cleanAll());
 
-  it('processRun: this boot and field 22 of /proc/<pid>/stat; nothing for a pid without a process', () => {
-    assert.match(processRun(process.pid) ?? '', new RegExp(`^${BOOT}/\\d+$`));
+  it('processRun: this boot, and when the process started (field 22 of /proc/<pid>/stat, in clock ticks since boot); nothing for a pid without a process', async () => {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    /** Seconds since boot when `pid` started, by its run (USER_HZ is 100 on Linux). */
+    const startedAt = (pid: number) => {
+      const m = new RegExp(`^${boot}/(\\d+)$`).exec(processRun(pid) ?? '');
+      assert.ok(m?.[1], `a run of this boot: ${processRun(pid)}`);
+      return Number(m[1]) / 100;
+    };
+    const uptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    assert.ok(Math.abs(startedAt(process.pid) - (uptime() - process.uptime())) < 2, 'this process');
+    // A command name with spaces and parentheses (field 2) does not shift the fields after it.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-run-'));
+    const odd = path.join(dir, 'a) b (c');
+    copyFileSync('/bin/sleep', odd);
+    const child = spawn(odd, ['30'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => child.once('spawn', r));
+      assert.ok(Math.abs(startedAt(child.pid ?? 0) - uptime()) < 2, 'a child started now');
+    } finally {
+      child.kill('SIGKILL');
+    }
     assert.equal(processRun(process.pid), processRun(process.pid), 'the same run, read again');
     assert.equal(processRun(NO_PID), undefined);
   });
