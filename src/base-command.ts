@@ -5,7 +5,6 @@ import type { EndpointsOptions } from './ops/endpoints.js';
 import type { Confirm } from './ops/mutation.js';
 import type { Printers } from './output/format.js';
 import { Printer } from './output/printer.js';
-import { terminalText } from './output/terminal.js';
 
 /**
  * oclif frames an error thrown by a flag's own parser (durationFlag) as
@@ -33,11 +32,6 @@ export abstract class BaseCommand extends Command {
       const { requireConfirmation } = await import('./output/confirm.js');
       await requireConfirmation({ yes, ...ask });
     };
-  }
-
-  /** A text result on stdout, as oclif's log prints it, through terminalText: it may quote the cluster. */
-  override log(message = '', ...args: unknown[]): void {
-    super.log(terminalText(message), ...args);
   }
 
   /** Prints `result` as -o `format` asks (output/format.ts render): json and yaml from the result, any other by its printer. */

@@ -91,7 +91,7 @@ describe('cluster text on a terminal: the lock holder and operation, allocation 
   });
 
   it('allocation metadata in -o wide is stripped and kept on one row; -o json keeps the exact values', () => {
-    const meta = { match: 'm-1\u001b[2J\u001b[H', note: 'two\nlines\ttab' };
+    const meta = { match: 'm-1\u001b[2J\u001b[H\u009b31m', note: 'two\nlines\ttab\u007f' };
     const room: Endpoint = {
       ordinal: 0,
       pod: 'rooms-0',
