@@ -10,7 +10,7 @@ export const ExitCode = {
   HELM_MISSING: 3,
   /** The chart refused the values: schema or cross-field validation, or malformed YAML. */
   INVALID_VALUES: 4,
-  /** The Kubernetes API server could not be reached, or refused the credentials. */
+  /** The Kubernetes API server could not be reached, refused the credentials, or sent a list too large to read (MAX_LIST_BYTES). */
   CLUSTER_UNREACHABLE: 5,
   /** RBAC forbids an action the command needs (HTTP 403). */
   FORBIDDEN: 6,

@@ -26,9 +26,10 @@ export function redactSecrets(manifests: string): string {
 }
 
 /** A value name that holds a secret: a password, a token, a key that signs or decrypts. */
-const SECRET_WORD = /pass(word|wd|phrase)|^pass$|token|secret|credential|api[-_]?key|private[-_]?key/i;
+const SECRET_WORD =
+  /pass(word|wd|phrase)|(^|[-_])pass([-_]|$)|token|secret|credential|api[-_]?key|private[-_]?key/i;
 /** Names of Secrets and of keys inside them, which are not secret themselves. */
-const REFERENCE = /^existing|secretName$|secretRef$|^imagePullSecrets$/i;
+const REFERENCE = /^existing|secretName$|secret(Key)?Ref$|^imagePullSecrets$/i;
 
 /**
  * Whether a value, by its dotted path, is a secret that plans and diffs must
@@ -38,7 +39,12 @@ const REFERENCE = /^existing|secretName$|secretRef$|^imagePullSecrets$/i;
  */
 export function isSecretPath(path: string, marked: ReadonlySet<string> = new Set()): boolean {
   if (marked.has(path)) return true;
-  return path.split('.').some((part) => SECRET_WORD.test(part) && !REFERENCE.test(part));
+  return path.split('.').some(isSecretName);
+}
+
+/** Whether one name (a key, an env var, a flag without its dashes) says it holds a secret. */
+function isSecretName(name: string): boolean {
+  return SECRET_WORD.test(name) && !REFERENCE.test(name);
 }
 
 /** The dotted paths a JSON schema marks `writeOnly: true` (nested `properties` only). */
@@ -59,18 +65,69 @@ function shown(v: unknown): unknown {
   return v === undefined || v === null || v === '' ? v : REDACTED;
 }
 
-/** Value changes with every secret value (isSecretPath) replaced by REDACTED; the change itself stays listed. */
+/**
+ * A flag or an assignment in a command line, and its value: `--password=x`,
+ * `--token x`, `PGPASSWORD=x`. The value is quoted or runs to the next space.
+ */
+const FLAG_VALUE = /(^|\s)(-{1,2}[A-Za-z][\w.-]*|[A-Za-z_][\w.-]*(?==))(=|\s+)("[^"]*"|'[^']*'|[^\s"']\S*)/g;
+/** An argument that is a flag, not a flag's value. */
+const FLAG = /^-{1,2}[A-Za-z]/;
+
+/** A name with its leading dashes taken off: `--api-key` is `api-key`. */
+const bare = (flag: string) => flag.replace(/^-+/, '');
+
+/** A string with the values of its secret-looking flags and assignments redacted (`--password=<redacted>`). */
+function redactFlags(text: string): string {
+  return text.replace(FLAG_VALUE, (all, lead: string, name: string, sep: string, value: string) =>
+    isSecretName(bare(name)) && !(sep !== '=' && FLAG.test(value)) ? `${lead}${name}${sep}${REDACTED}` : all,
+  );
+}
+
+/**
+ * A value with the secrets inside it redacted: under a key that names a
+ * secret; the value of a {name, value} entry (a container's env) whose name
+ * does; and in strings, the value of a secret-looking flag or assignment,
+ * also when an args list has it as the next element (`["--token", "x"]`).
+ */
+function redactNested(v: unknown): unknown {
+  if (typeof v === 'string') return redactFlags(v);
+  if (Array.isArray(v))
+    return v.map((x, i) => {
+      const before: unknown = v[i - 1];
+      const flagBefore =
+        typeof before === 'string' &&
+        FLAG.test(before) &&
+        !before.includes('=') &&
+        isSecretName(bare(before));
+      return flagBefore && typeof x === 'string' && !FLAG.test(x) ? shown(x) : redactNested(x);
+    });
+  if (typeof v !== 'object' || v === null) return v;
+  const o = v as Record<string, unknown>;
+  const secretEntry = typeof o.name === 'string' && isSecretName(o.name);
+  return Object.fromEntries(
+    Object.entries(o).map(([k, x]) => [
+      k,
+      isSecretName(k) || (secretEntry && k === 'value') ? shown(x) : redactNested(x),
+    ]),
+  );
+}
+
+/**
+ * Value changes with every secret value redacted; the change itself stays
+ * listed. A secret path (isSecretPath) shows REDACTED whole; any other value
+ * has the secrets inside it redacted (redactNested): arrays such as room.env
+ * and room.args are values of their own, printed whole.
+ */
 export function redactValueChanges<T extends { path: string; from?: unknown; to?: unknown }>(
   changes: T[],
   marked: ReadonlySet<string> = new Set(),
 ): T[] {
-  return changes.map((c) =>
-    isSecretPath(c.path, marked)
-      ? {
-          ...c,
-          ...('from' in c ? { from: shown(c.from) } : {}),
-          ...('to' in c ? { to: shown(c.to) } : {}),
-        }
-      : c,
-  );
+  return changes.map((c) => {
+    const redact = isSecretPath(c.path, marked) ? shown : redactNested;
+    return {
+      ...c,
+      ...('from' in c ? { from: redact(c.from) } : {}),
+      ...('to' in c ? { to: redact(c.to) } : {}),
+    };
+  });
 }

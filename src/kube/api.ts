@@ -4,8 +4,8 @@ import https from 'node:https';
 import { gunzipSync } from 'node:zlib';
 
 import type { ResolvedKube } from './config.js';
-import { UsageError } from '../errors.js';
-import { toKubeError } from './errors.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { KubeApiError, toKubeError } from './errors.js';
 
 /**
  * Asks for metadata only (as kubectl does for `-o name`): a Secret's name and
@@ -111,6 +111,26 @@ export interface JsonList {
 }
 
 /**
+ * The most a list answer may be, as sent and once inflated: gzip lets 300 KB
+ * on the wire inflate to 300 MiB, so a proxy or API server that answers so
+ * would otherwise exhaust our memory. 128 MiB is some 20 000 pods of 6 KiB of
+ * JSON each, far past a fleet this plugin serves. As MAX_RELEASE_BYTES is for
+ * a release Secret (helm-releases.ts).
+ */
+export const MAX_LIST_BYTES = 128 * 1024 * 1024;
+
+/** Exit 5: an answer past MAX_LIST_BYTES, read no further. */
+function tooLarge(path: string, limit: number, inflated: boolean): KubeApiError {
+  return new KubeApiError(
+    `the API server's answer to GET ${path} is larger than ${limit / 1024 / 1024} MiB${inflated ? ' once inflated' : ''}; it was not read further`,
+    undefined,
+    'ResponseTooLarge',
+    ExitCode.CLUSTER_UNREACHABLE,
+    'A Kubernetes API server does not send a list this large to this command: check that --context points at the cluster you mean, and what stands between (a proxy).',
+  );
+}
+
+/**
  * A list read as plain JSON, without client-node's typed models: for the
  * cluster-wide lists a budget counts (every Service, every pod bound to a
  * node), thousands of objects at fleet size, where building the typed models
@@ -118,11 +138,14 @@ export interface JsonList {
  * The objects keep the API's JSON shape (timestamps are strings; the views
  * read both). Signed in, proxied, kept alive and timed out as every other
  * request; a failure is thrown as client-node throws one (toKubeError reads it).
+ * An answer larger than `limit` (MAX_LIST_BYTES), as sent or inflated, is
+ * not read further: exit 5.
  */
 export async function listJson(
   kube: ResolvedKube,
   path: string,
   query: Record<string, string> = {},
+  limit = MAX_LIST_BYTES,
 ): Promise<JsonList> {
   const { server } = await kubeApis(kube);
   const url = new URL(`${server.replace(/\/+$/, '')}${path}`);
@@ -142,11 +165,25 @@ export async function listJson(
       },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= limit) return void chunks.push(c);
+          reject(tooLarge(path, limit, false));
+          req.destroy();
+        });
         res.on('error', reject);
         res.on('end', () => {
           const raw = Buffer.concat(chunks);
-          const data = res.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+          let data: Buffer;
+          try {
+            data =
+              res.headers['content-encoding'] === 'gzip' ? gunzipSync(raw, { maxOutputLength: limit }) : raw;
+          } catch (x) {
+            const e = x as NodeJS.ErrnoException;
+            reject(e.code === 'ERR_BUFFER_TOO_LARGE' ? tooLarge(path, limit, true) : e);
+            return;
+          }
           const code = res.statusCode ?? 0;
           if (code >= 200 && code < 300) resolve(data);
           else reject(Object.assign(new Error(`HTTP ${code}`), { code, body: data.toString('utf8') }));

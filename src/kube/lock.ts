@@ -19,9 +19,13 @@ export interface ReleaseLock {
   release(): Promise<void>;
   /** Set when a renewal found the lock taken: the holder changed under us. */
   lost(): string | undefined;
-  /** Records the pid and binary of the helm this holder runs, so a successor can wait for an orphaned one. */
+  /**
+   * Records the helm this holder runs (its pid, the run of that pid, the
+   * binary), so a successor can wait for an orphaned one. Call it as helm is
+   * spawned: the run is read then, while the pid is certainly helm's.
+   */
   noteHelm(pid: number, binary: string): Promise<void>;
-  /** The helm a dead holder left running on this host, if any: its pid and the binary it was started from. */
+  /** The helm a dead holder left running on this host, if any: its pid, its run, the binary it was started from. */
   orphanedHelm?: OrphanedHelm;
   /** When the lock was taken over from a dead holder: that holder's tenure, in ms since the epoch. */
   previous?: { acquired: number; renewed: number };
@@ -30,11 +34,17 @@ export interface ReleaseLock {
 }
 
 const HELM_PID = 'expose-pods.io/helm-pid';
+/** Which run of that pid helm was (processRun): a shim that execs helm keeps it, a reused pid does not. */
+const HELM_RUN = 'expose-pods.io/helm-run';
 const HELM_BINARY = 'expose-pods.io/helm-binary';
+/** Which run of the holder's pid holds the lock (processRun), so a pid reused since does not look busy. */
+const HOLDER_RUN = 'expose-pods.io/holder-run';
 
 /** A helm left running by a holder that died. */
 export interface OrphanedHelm {
   pid: number;
+  /** Which run of the pid it is (processRun); undefined when the holder did not record one (no /proc, or an older version). */
+  run?: string;
   /** The binary it was started from (real path); undefined when the holder did not record one. */
   binary?: string;
 }
@@ -67,30 +77,102 @@ function realPath(file: string): string {
   }
 }
 
+/** The boot this machine is in: a pid's run means nothing across a reboot. */
+function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
 /**
- * Whether pid is a live helm process on this host: started from `binary` (by
- * real path, so `--helm-binary …/helm4` is recognised), or, when no binary
- * was recorded, a program named helm. EPERM (someone else's process) and a
- * pid reused by another program count as gone: waiting on either would never end.
+ * Which run of a pid this is, on Linux: `<boot id>/<start time>`, the start
+ * time being field 22 of /proc/<pid>/stat (clock ticks since boot). A process
+ * keeps it through exec (an asdf or snap shim that execs the real helm), and a
+ * pid reused by another process gets another. The boot is named by its boot
+ * id, not by /proc/stat's btime, which moves when the wall clock is stepped.
+ * Undefined when the pid has no process, or only a zombie, or there is no
+ * /proc (macOS, Windows).
  */
-export function helmAlive(pid: number, binary?: string): boolean {
+export function processRun(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Field 2, the command name, is in parentheses and may hold spaces and parentheses itself.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [state, starttime] = [fields[0], fields[22 - 3]];
+  if (state === 'Z' || state === 'X' || !starttime) return undefined;
+  return `${bootId()}/${starttime}`;
+}
+
+/** Whether /proc describes this machine's processes (Linux). */
+function hasProc(): boolean {
+  return processRun(process.pid) !== undefined;
+}
+
+/** Whether a signal reaches pid (or, negative, a process group); EPERM (another user's) counts as not ours. */
+function signalable(pid: number): boolean {
   try {
     process.kill(pid, 0);
+    return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether the helm a dead holder left is still running on this host.
+ *
+ * On Linux, with its run recorded: the pid is that very run (processRun),
+ * whatever binary it runs now (a shim that exec'd helm), and a pid reused by
+ * another process is not it. When that process is gone, helm's process group
+ * (helm is spawned as its leader, helm/helm.ts) still counts while any member
+ * runs: a shim that forks helm instead of exec'ing it, then died. The kernel
+ * does not reuse a pid while its group has members.
+ *
+ * Without /proc (macOS, Windows) no run can be recorded: helm, or its process
+ * group, answering a signal is all there is, so a reused pid is waited for
+ * (up to the caller's deadline). A lock recorded without a run (by an older
+ * version) is judged by the binary, as that version did.
+ */
+export function helmAlive(helm: OrphanedHelm): boolean {
+  const { pid, run, binary } = helm;
+  if (!hasProc()) return signalable(pid) || (process.platform !== 'win32' && signalable(-pid));
+  if (run === undefined) return helmByBinary(pid, binary);
+  // Recorded before a reboot: nothing of that boot runs now.
+  if (!run.startsWith(`${bootId()}/`)) return false;
+  const now = processRun(pid);
+  if (now !== undefined) return now === run;
+  return signalable(-pid);
+}
+
+/**
+ * A lock recorded without helm's run: pid is helm if it was started from
+ * `binary` (by real path, so `--helm-binary …/helm4` is recognised), or, when
+ * no binary was recorded, is a program named helm.
+ */
+function helmByBinary(pid: number, binary?: string): boolean {
+  if (!signalable(pid)) return false;
   try {
     if (binary) return readlinkSync(`/proc/${pid}/exe`) === realPath(binary);
     const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
     return /(^|\/)helm(\.exe)?$/.test(cmd);
   } catch {
-    // No /proc (macOS, Windows): the signal check is all there is.
-    return true;
+    return false;
   }
 }
 
-/** Whether a process with this pid runs here (EPERM: it does, as another user). */
-function processAlive(pid: number): boolean {
+/**
+ * Whether the holder of a lease runs here: its pid is that very run
+ * (HOLDER_RUN) where both /proc and a recorded run say so; otherwise a process
+ * with its pid exists (EPERM: it does, as another user).
+ */
+function holderAlive(pid: number, run: string | undefined): boolean {
+  if (run !== undefined && hasProc()) return processRun(pid) === run;
   try {
     process.kill(pid, 0);
     return true;
@@ -121,6 +203,8 @@ interface LockSite {
   release: string;
   /** Ours: holderIdentity(). */
   holder: string;
+  /** Which run of our pid holds it (processRun); undefined without /proc. */
+  run?: string;
   operation: string;
 }
 
@@ -137,7 +221,10 @@ function leaseBody(site: LockSite, resourceVersion?: string): V1Lease {
         'app.kubernetes.io/instance': site.release,
         'app.kubernetes.io/managed-by': 'kubectl-expose-pods',
       },
-      annotations: { 'expose-pods.io/operation': site.operation },
+      annotations: {
+        'expose-pods.io/operation': site.operation,
+        ...(site.run ? { [HOLDER_RUN]: site.run } : {}),
+      },
     },
     spec: {
       holderIdentity: site.holder,
@@ -190,7 +277,8 @@ export async function awaitLapse(
   warn: (message: string) => void,
 ): Promise<V1Lease | undefined> {
   const holder = parseHolder(existing.spec?.holderIdentity);
-  if (holder?.host === os.hostname() && processAlive(holder.pid)) throw busy(site, existing);
+  const run = existing.metadata?.annotations?.[HOLDER_RUN];
+  if (holder?.host === os.hostname() && holderAlive(holder.pid, run)) throw busy(site, existing);
   const seen = watchClock();
   const version = existing.metadata?.resourceVersion;
   const duration = leaseDurationMs(existing);
@@ -215,12 +303,13 @@ async function takeOver(
   lapsed: V1Lease,
 ): Promise<{ lease: V1Lease; orphan?: OrphanedHelm; previous: ReleaseLock['previous'] }> {
   const prevHost = parseHolder(lapsed.spec?.holderIdentity)?.host;
-  const prevHelm = Number(lapsed.metadata?.annotations?.[HELM_PID]);
-  const prevBinary = lapsed.metadata?.annotations?.[HELM_BINARY];
-  const orphan =
-    prevHost === os.hostname() && prevHelm > 0 && helmAlive(prevHelm, prevBinary)
-      ? { pid: prevHelm, binary: prevBinary }
-      : undefined;
+  const notes = lapsed.metadata?.annotations ?? {};
+  const helm: OrphanedHelm = {
+    pid: Number(notes[HELM_PID]),
+    run: notes[HELM_RUN],
+    binary: notes[HELM_BINARY],
+  };
+  const orphan = prevHost === os.hostname() && helm.pid > 0 && helmAlive(helm) ? helm : undefined;
   const previous = {
     acquired: new Date(lapsed.spec?.acquireTime ?? 0).getTime(),
     renewed: new Date(lapsed.spec?.renewTime ?? 0).getTime(),
@@ -281,6 +370,7 @@ export async function acquireReleaseLock(
     name: lockLeaseName(release),
     release,
     holder: holderIdentity(),
+    run: processRun(process.pid),
     operation,
   };
   for (;;) {
@@ -309,7 +399,7 @@ class HeldLease implements ReleaseLock {
   private readonly aborter = new AbortController();
   readonly signal = this.aborter.signal;
   private lostReason: string | undefined;
-  private helm: { pid: number; binary: string } | undefined;
+  private helm: { pid: number; run?: string; binary: string } | undefined;
   private renewedAt = Date.now();
   private inFlight: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -329,7 +419,8 @@ class HeldLease implements ReleaseLock {
   }
 
   async noteHelm(pid: number, binary: string): Promise<void> {
-    this.helm = { pid, binary: realPath(binary) };
+    // Read at once: helm was just spawned and is not reaped before we are told, so this pid is helm's.
+    this.helm = { pid, run: processRun(pid), binary: realPath(binary) };
     // A renewal already under way may not carry the pid: let it end, then write one that does.
     await this.inFlight;
     await this.renew();
@@ -384,7 +475,13 @@ class HeldLease implements ReleaseLock {
         ...current.metadata,
         annotations: {
           ...current.metadata?.annotations,
-          ...(this.helm ? { [HELM_PID]: String(this.helm.pid), [HELM_BINARY]: this.helm.binary } : {}),
+          ...(this.helm
+            ? {
+                [HELM_PID]: String(this.helm.pid),
+                ...(this.helm.run ? { [HELM_RUN]: this.helm.run } : {}),
+                [HELM_BINARY]: this.helm.binary,
+              }
+            : {}),
         },
       },
       spec: {

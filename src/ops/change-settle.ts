@@ -110,12 +110,12 @@ export async function awaitOrphanedHelm(
   warn: (message: string) => void,
 ): Promise<void> {
   const orphan = lock?.orphanedHelm;
-  if (!orphan || !helmAlive(orphan.pid, orphan.binary)) return;
+  if (!orphan || !helmAlive(orphan)) return;
   const { pid } = orphan;
   warn(
     `an interrupted operation left helm running (pid ${pid}); waiting up to ${Math.round(deadlineMs / 1000)}s for it`,
   );
-  const gone = await pollUntil(() => (helmAlive(pid, orphan.binary) ? undefined : true), {
+  const gone = await pollUntil(() => (helmAlive(orphan) ? undefined : true), {
     timeoutMs: deadlineMs,
     intervalMs: 500,
   });

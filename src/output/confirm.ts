@@ -1,12 +1,13 @@
 import { createInterface } from 'node:readline/promises';
 
 import { ExitCode, ExposePodsError } from '../errors.js';
+import { terminalText } from './terminal.js';
 
 /** Asks a yes/no question on stderr and reads the answer from stdin; only "y" or "yes" is yes. */
 export async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await rl.question(`${question} [y/N] `);
+    const answer = await rl.question(`${terminalText(question)} [y/N] `);
     return /^(y|yes)$/i.test(answer.trim());
   } finally {
     rl.close();

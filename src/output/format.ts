@@ -1,5 +1,7 @@
 import { stringify } from 'yaml';
 
+import { terminalText } from './terminal.js';
+
 export type StructuredFormat = 'json' | 'yaml';
 
 /**
@@ -11,13 +13,14 @@ export type Printers<T> = Record<string, (result: T) => string>;
 /**
  * The one -o dispatch, as kubectl's printers are chosen: json and yaml
  * serialise the result itself (so every command's -o json is its whole
- * result, with schemaVersion); any other format is the result's own printer.
+ * result, with schemaVersion, values exactly as read); any other format is
+ * the result's own printer, for a terminal: terminalText.
  */
 export function render<T>(result: T, format: string, printers: Printers<T>): string {
   if (format === 'json' || format === 'yaml') return renderStructured(result, format);
   const print = printers[format];
   if (!print) throw new Error(`-o ${format} has no printer`);
-  return print(result);
+  return terminalText(print(result));
 }
 
 /** A table or text block as this.log would print it: one trailing newline. */

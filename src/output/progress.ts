@@ -1,3 +1,5 @@
+import { terminalText } from './terminal.js';
+
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 /**
@@ -24,7 +26,9 @@ export class Progress {
     }
   }
 
-  update(text: string): void {
+  /** Shows `text` (one line; it may quote the cluster, so it goes through terminalText). */
+  update(line: string): void {
+    const text = terminalText(line, { oneLine: true });
     if (text === this.text) return;
     this.text = text;
     if (!this.tty) {

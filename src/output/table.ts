@@ -1,5 +1,7 @@
 import Table from 'cli-table3';
 
+import { terminalText } from './terminal.js';
+
 /**
  * Above this many rows a table is laid out by plainTable: cli-table3's
  * layout checks every cell against every row and column span, which takes
@@ -12,14 +14,17 @@ export const PLAIN_FROM_ROWS = 200;
  * A kubectl-style table: upper-case headers, columns separated by three
  * spaces, no borders. `headers: false` leaves the header row out, as
  * kubectl's --no-headers does: the columns are then as wide as the rows need.
+ * Cells quote the cluster (allocation metadata, a pod's reason): each is one
+ * line of terminalText.
  */
 export function renderTable(
   head: string[],
   rows: (string | number)[][],
   opts: { headers?: boolean } = {},
 ): string {
-  if (rows.length > PLAIN_FROM_ROWS) return plainTable(head, rows, opts);
-  return cliTable(head, rows, opts);
+  const cells = rows.map((r) => r.map((c) => terminalText(String(c), { oneLine: true })));
+  if (rows.length > PLAIN_FROM_ROWS) return plainTable(head, cells, opts);
+  return cliTable(head, cells, opts);
 }
 
 /** cli-table3's layout of the table. */

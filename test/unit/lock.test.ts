@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -8,12 +8,19 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
 
 import { ExitCode } from '../../src/errors.js';
-import { acquireReleaseLock, helmAlive, holderIdentity, parseHolder } from '../../src/kube/lock.js';
+import {
+  acquireReleaseLock,
+  helmAlive,
+  holderIdentity,
+  parseHolder,
+  processRun,
+} from '../../src/kube/lock.js';
 import { ourRevision } from '../../src/ops/change-settle.js';
 import { stopOnSignals } from '../../src/ops/change-signals.js';
 import type { HelmRevision } from '../../src/helm/release.js';
 import { FAKE_SERVER, fakeKube } from '../support/kube.js';
 import { signals } from '../support/signals.js';
+import { eventually } from '../support/poll.js';
 
 const LEASES = '/apis/coordination.k8s.io/v1/namespaces/game/leases';
 const LEASE = `${LEASES}/rooms-expose-pods-lock`;
@@ -267,10 +274,185 @@ describe('the release lock (nock)', () => {
   });
 });
 
-describe('helmAlive: the helm we started, recognised by its binary', () => {
+/** A pid above Linux's highest pid_max: never a process. */
+const NO_PID = 4_194_305;
+/** This boot's id, as processRun names it (Linux). */
+const BOOT = processRun(process.pid)?.split('/')[0] ?? '';
+
+/** A shell script named helm that runs `body`: a version manager's shim (asdf, snap). */
+function shim(body: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-shim-'));
+  const file = path.join(dir, 'helm');
+  writeFileSync(file, `#!/bin/sh\n${body}\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+/** Started as mutation.ts starts helm: detached, the leader of a process group of its own. */
+async function spawnAsHelm(file: string, args: string[]) {
+  const child = spawn(file, args, { detached: true, stdio: 'ignore' });
+  await new Promise((r) => child.once('spawn', r));
+  return { child, pid: child.pid ?? 0, stop: () => process.kill(-(child.pid ?? 0), 'SIGKILL') };
+}
+
+/**
+ * Takes over a lapsed lease (1 s) of a dead holder on this host whose
+ * annotations are `notes`: the lock as a successor gets it.
+ */
+async function takeOverWith(notes: Record<string, string>, holder = holderIdentity(os.hostname(), NO_PID)) {
+  const lapsed = held('90', holder, new Date(Date.now() - 120_000), 1);
+  lapsed.metadata.annotations = { ...lapsed.metadata.annotations, ...notes };
+  nock(FAKE_SERVER)
+    .post(LEASES)
+    .reply(409, {})
+    .get(LEASE)
+    .times(3)
+    .reply(200, lapsed)
+    .put(LEASE)
+    .reply(200, (_u: string, b: any) => b);
+  const warnings: string[] = [];
+  const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', (m) => warnings.push(m));
+  nock.cleanAll();
+  nock(FAKE_SERVER).delete(LEASE).reply(200, {});
+  await lock.release();
+  return { lock, warnings };
+}
+
+describe('the helm a dead holder left: recognised by its pid and the run of that pid, whatever binary it runs', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+
+  it('processRun: this boot, and when the process started (field 22 of /proc/<pid>/stat, in clock ticks since boot); nothing for a pid without a process', async () => {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    /** Seconds since boot when `pid` started, by its run (USER_HZ is 100 on Linux). */
+    const startedAt = (pid: number) => {
+      const m = new RegExp(`^${boot}/(\\d+)$`).exec(processRun(pid) ?? '');
+      assert.ok(m?.[1], `a run of this boot: ${processRun(pid)}`);
+      return Number(m[1]) / 100;
+    };
+    const uptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    assert.ok(Math.abs(startedAt(process.pid) - (uptime() - process.uptime())) < 2, 'this process');
+    // A command name with spaces and parentheses (field 2) does not shift the fields after it.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-run-'));
+    const odd = path.join(dir, 'a) b (c');
+    copyFileSync('/bin/sleep', odd);
+    const child = spawn(odd, ['30'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => child.once('spawn', r));
+      assert.ok(Math.abs(startedAt(child.pid ?? 0) - uptime()) < 2, 'a child started now');
+    } finally {
+      child.kill('SIGKILL');
+    }
+    assert.equal(processRun(process.pid), processRun(process.pid), 'the same run, read again');
+    assert.equal(processRun(NO_PID), undefined);
+  });
+
+  it('helm started through a shim that execs the real binary (asdf, snap) is recorded as spawned and waited for after a take-over', async () => {
+    const file = shim('exec /bin/sleep "$@"');
+    const helm = await spawnAsHelm(file, ['30']);
+    try {
+      let notes: Record<string, string> = {};
+      nock(FAKE_SERVER)
+        .post(LEASES)
+        .reply(201, created('41'))
+        .put(LEASE, (b: any) => ((notes = b.metadata.annotations), true))
+        .reply(200, created('42'));
+      const first = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+      await first.noteHelm(helm.pid, file);
+      nock(FAKE_SERVER).delete(LEASE).reply(200, {});
+      await first.release();
+      assert.equal(notes['expose-pods.io/helm-pid'], String(helm.pid));
+      assert.equal(notes['expose-pods.io/helm-run'], processRun(helm.pid));
+      // The shim has exec'd: the process now runs /bin/sleep, not the binary that was started.
+      await eventually('the shim to exec sleep', () =>
+        readFileSync(`/proc/${helm.pid}/cmdline`, 'utf8').startsWith('/bin/sleep') ? true : undefined,
+      );
+      const { lock } = await takeOverWith(notes);
+      assert.deepEqual(lock.orphanedHelm, {
+        pid: helm.pid,
+        run: notes['expose-pods.io/helm-run'],
+        binary: notes['expose-pods.io/helm-binary'],
+      });
+      const orphan = lock.orphanedHelm;
+      assert.equal(helmAlive(orphan), true);
+      helm.stop();
+      await eventually('helm gone', () => (helmAlive(orphan) ? undefined : true));
+    } finally {
+      try {
+        helm.stop();
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+
+  it('a pid reused since by another process (even one of the recorded binary) is not waited for', async () => {
+    const { lock } = await takeOverWith({
+      'expose-pods.io/helm-pid': String(process.pid),
+      'expose-pods.io/helm-run': `${BOOT}/1`,
+      'expose-pods.io/helm-binary': process.execPath,
+    });
+    assert.equal(lock.orphanedHelm, undefined);
+    const ours = processRun(process.pid)!;
+    assert.equal(helmAlive({ pid: process.pid, run: ours }), true, 'the very run: alive');
+    assert.equal(
+      helmAlive({ pid: process.pid, run: ours.replace(BOOT, 'another-boot') }),
+      false,
+      'a run of an earlier boot',
+    );
+  });
+
+  it('a shim that forks helm and died: helm runs on in its process group, and counts until the group is empty', async () => {
+    const helm = await spawnAsHelm(shim('/bin/sleep "$@" &\nwait'), ['30']);
+    try {
+      const orphan = { pid: helm.pid, run: processRun(helm.pid) };
+      assert.equal(helmAlive(orphan), true);
+      const children = `/proc/${helm.pid}/task/${helm.pid}/children`;
+      await eventually(
+        'sleep to start in the group',
+        () => readFileSync(children, 'utf8').trim() || undefined,
+      );
+      process.kill(helm.pid, 'SIGKILL');
+      await eventually('the shim gone', () => (processRun(helm.pid) === undefined ? true : undefined));
+      assert.equal(helmAlive(orphan), true, 'its group still runs helm');
+      helm.stop();
+      await eventually('the group empty', () => (helmAlive(orphan) ? undefined : true));
+    } finally {
+      try {
+        helm.stop();
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+
+  it('a holder on this host whose pid was reused since (another run) is not busy: its lease is watched, then taken over', async () => {
+    const { lock, warnings } = await takeOverWith(
+      { 'expose-pods.io/holder-run': `${BOOT}/1` },
+      holderIdentity(os.hostname(), process.pid),
+    );
+    assert.ok(lock.previous, 'taken over');
+    assert.match(warnings.join(), /waiting up to 1s to see whether it is renewed/);
+  });
+
+  it('every acquisition records the run of its own pid, so a successor can tell a reused pid', async () => {
+    let body: any;
+    nock(FAKE_SERVER)
+      .post(LEASES, (b: any) => ((body = b), true))
+      .reply(201, created('41'))
+      .delete(LEASE)
+      .reply(200, {});
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+    await lock.release();
+    assert.equal(body.metadata.annotations['expose-pods.io/holder-run'], processRun(process.pid));
+  });
+});
+
+describe('helmAlive for a lock recorded without a run (an earlier version): by its binary', () => {
   it('a missing pid, and a live pid that is not helm (reused), are not waited for', () => {
-    assert.equal(helmAlive(4_194_305), false);
-    assert.equal(helmAlive(process.pid), false, 'this node process is alive, but is not named helm');
+    assert.equal(helmAlive({ pid: NO_PID }), false);
+    assert.equal(helmAlive({ pid: process.pid }), false, 'this node process is alive, but is not named helm');
   });
 
   it('a binary not named helm (--helm-binary …/helm4) is recognised by its path, through a symlink too', async () => {
@@ -283,10 +465,10 @@ describe('helmAlive: the helm we started, recognised by its binary', () => {
     try {
       await new Promise((r) => child.once('spawn', r));
       const pid = child.pid ?? 0;
-      assert.equal(helmAlive(pid, helm4), true);
-      assert.equal(helmAlive(pid, link), true, 'the path given, or a link to it');
-      assert.equal(helmAlive(pid), false, 'without the binary, the name rule does not know helm4');
-      assert.equal(helmAlive(pid, process.execPath), false, 'another binary: a reused pid');
+      assert.equal(helmAlive({ pid, binary: helm4 }), true);
+      assert.equal(helmAlive({ pid, binary: link }), true, 'the path given, or a link to it');
+      assert.equal(helmAlive({ pid }), false, 'without the binary, the name rule does not know helm4');
+      assert.equal(helmAlive({ pid, binary: process.execPath }), false, 'another binary: a reused pid');
     } finally {
       child.kill('SIGKILL');
     }

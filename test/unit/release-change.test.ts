@@ -525,6 +525,47 @@ describe('secret values in plans (redactValueChanges)', () => {
       { path: 'redis.auth.password', from: '', to: '<redacted>' },
     ]);
   });
+
+  it('arrays printed whole (room.env, room.args) show no secret: env values by their name, flag values, in the plan text and in -o json', () => {
+    const changes = redactValueChanges(
+      diffValues(
+        {},
+        {
+          room: {
+            env: [
+              { name: 'DB_PASSWORD', value: 'hunter2' },
+              { name: 'LOG_LEVEL', value: 'debug' },
+            ],
+            args: ['--api-key=K3y', '--token', 'T0k', '--port', '7777'],
+          },
+        },
+      ),
+    );
+    assert.deepEqual(changes, [
+      {
+        path: 'room.args',
+        to: ['--api-key=<redacted>', '--token', '<redacted>', '--port', '7777'],
+      },
+      {
+        path: 'room.env',
+        to: [
+          { name: 'DB_PASSWORD', value: '<redacted>' },
+          { name: 'LOG_LEVEL', value: 'debug' },
+        ],
+      },
+    ]);
+    const plan = planReleaseChange(manifest({ replicas: 2 }), manifest({ replicas: 2 }), changes, pods(2));
+    const text = formatChange({
+      release: 'rooms',
+      cluster: 'c',
+      exists: true,
+      plan,
+      disruptions: [],
+      budget: { delta: { nodePorts: 0, clusterIPs: 0, podSlots: 0 }, clusterIPs: { unknown: 'not read' } },
+    });
+    assert.doesNotMatch(text + JSON.stringify(plan), /hunter2|K3y|T0k/);
+    assert.match(text, /^ {4}room\.env: \(unset\) -> \[\{"name":"DB_PASSWORD","value":"<redacted>"\},/m);
+  });
 });
 
 describe('orderedStart: how long a large step takes under OrderedReady', () => {

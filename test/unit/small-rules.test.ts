@@ -133,11 +133,14 @@ describe('redaction', () => {
       'apikey',
       'tls.privateKey',
       'private-key',
+      'DB_PASS',
+      'redis-pass',
     ];
     const shown = [
       'redis.auth.existingSecret',
       'tls.secretName',
       'envFrom.secretRef',
+      'valueFrom.secretKeyRef',
       'imagePullSecrets',
       'passenger',
       'a.bypass',
@@ -181,6 +184,73 @@ describe('redaction', () => {
       { path: 'a', from: undefined, to: REDACTED },
     ]);
   });
+});
+
+describe('secrets inside values printed whole (redactNested)', () => {
+  const table: [string, unknown, unknown][] = [
+    [
+      'env entries: the value of one whose name looks secret',
+      [
+        { name: 'DB_PASSWORD', value: 'hunter2' },
+        { name: 'REDIS_PASS', value: 'p' },
+        { name: 'GITHUB_TOKEN', value: 't' },
+        { name: 'HOST', value: 'db' },
+      ],
+      [
+        { name: 'DB_PASSWORD', value: REDACTED },
+        { name: 'REDIS_PASS', value: REDACTED },
+        { name: 'GITHUB_TOKEN', value: REDACTED },
+        { name: 'HOST', value: 'db' },
+      ],
+    ],
+    [
+      'an env entry from a Secret names it: shown',
+      [{ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }],
+      [{ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }],
+    ],
+    [
+      'an empty secret value reveals nothing',
+      [{ name: 'API_KEY', value: '' }],
+      [{ name: 'API_KEY', value: '' }],
+    ],
+    [
+      '--flag=value args',
+      ['--password=hunter2', '--secret=s', '--api-key=k', '--client-secret=c', '--port=7777'],
+      [
+        `--password=${REDACTED}`,
+        `--secret=${REDACTED}`,
+        `--api-key=${REDACTED}`,
+        `--client-secret=${REDACTED}`,
+        '--port=7777',
+      ],
+    ],
+    [
+      '--flag value args: the next element, unless it is a flag itself',
+      ['--token', 't', '--pass', 'p', '--use-token', '--verbose', '--name', 'x'],
+      ['--token', REDACTED, '--pass', REDACTED, '--use-token', '--verbose', '--name', 'x'],
+    ],
+    [
+      'a command line in one string, quoted values and assignments too',
+      ['sh', '-c', `PGPASSWORD=pw psql --password "a b" --host db --token=t`],
+      ['sh', '-c', `PGPASSWORD=${REDACTED} psql --password ${REDACTED} --host db --token=${REDACTED}`],
+    ],
+    [
+      'keys inside objects in arrays',
+      [{ user: 'u', password: 'p', nested: { apiKey: 'k' } }],
+      [{ user: 'u', password: REDACTED, nested: { apiKey: REDACTED } }],
+    ],
+    [
+      'nothing secret: as it is',
+      ['--port', '7777', 'bypass=1', 'passes=2'],
+      ['--port', '7777', 'bypass=1', 'passes=2'],
+    ],
+  ];
+  for (const [name, value, want] of table)
+    it(name, () => {
+      assert.deepEqual(redactValueChanges([{ path: 'room.x', from: undefined, to: value }]), [
+        { path: 'room.x', from: undefined, to: want },
+      ]);
+    });
 });
 
 describe('chart values', () => {
