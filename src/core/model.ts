@@ -54,6 +54,8 @@ export interface StatefulSetView {
   observed?: boolean;
   /** spec.updateStrategy.type: OnDelete or RollingUpdate. */
   updateStrategy?: string;
+  /** spec.podManagementPolicy: OrderedReady or Parallel. */
+  podManagementPolicy?: string;
   /** The pod template's tolerations. */
   templateTolerations?: TolerationView[];
   /** The names of its volumeClaimTemplates: its claims are <template>-<name>-<ordinal>. */

@@ -200,6 +200,12 @@ export function planReleaseChange(
      * say: a failed revision that never reached the cluster, or an edit outside Helm.
      */
     liveTemplateChanged?: boolean;
+    /**
+     * The live StatefulSet's update revision and strategy: a change to
+     * RollingUpdate makes the controller restart every pod not on that
+     * revision, rooms in use left there by an earlier rollout included.
+     */
+    live?: { updateRevision?: string; strategy?: string };
   } = {},
 ): ReleaseChangePlan {
   const plan: ReleaseChangePlan = {
@@ -226,12 +232,12 @@ export function planReleaseChange(
     : new Map<number, PodView>();
   if (sts) {
     if (old && old.replicas !== sts.replicas) plan.replicas = { from: old.replicas, to: sts.replicas };
-    const removed = [...live.keys()].filter((n) => n >= sts.replicas).sort((x, y) => y - x);
-    plan.removePods = removed.map((n) => `${sts.name}-${n}`);
-    plan.removeReadyPods = removed.filter((n) => live.get(n)?.ready).map((n) => `${sts.name}-${n}`);
-    plan.removeInUse = removed.filter((n) => live.get(n)?.mark?.allocated).map((n) => `${sts.name}-${n}`);
-    if (old && (!same(old.template, sts.template) || opts.liveTemplateChanged))
+    Object.assign(plan, removalPlan(sts, live));
+    // The cluster decides when it was asked (the server's dry run); the release's manifests otherwise.
+    if (old && (opts.liveTemplateChanged ?? !same(old.template, sts.template)))
       Object.assign(plan, templatePlan(sts, live, opts.deleteInUse ?? false));
+    else if (sts.updateStrategy !== 'OnDelete' && opts.live?.updateRevision)
+      Object.assign(plan, outdatedUnderRolling(sts, live, opts.live.updateRevision));
   }
   const oldDeployments = new Map((before?.deployments ?? []).map((d) => [d.name, d]));
   for (const d of after.deployments) {
@@ -286,6 +292,20 @@ export function renameProblem(
   );
 }
 
+/** The pods a lower replica count removes (highest ordinal first), which of them are Ready, and which in use. */
+function removalPlan(
+  sts: NonNullable<ManifestView['statefulSet']>,
+  live: ReadonlyMap<number, PodView>,
+): Pick<ReleaseChangePlan, 'removePods' | 'removeReadyPods' | 'removeInUse'> {
+  const removed = [...live.keys()].filter((n) => n >= sts.replicas).sort((x, y) => y - x);
+  const name = (n: number) => `${sts.name}-${n}`;
+  return {
+    removePods: removed.map(name),
+    removeReadyPods: removed.filter((n) => live.get(n)?.ready).map(name),
+    removeInUse: removed.filter((n) => live.get(n)?.mark?.allocated).map(name),
+  };
+}
+
 /**
  * A new pod template: under RollingUpdate the controller restarts every room
  * kept, highest ordinal first; under OnDelete the rollout replaces the Free
@@ -307,6 +327,28 @@ function templatePlan(
     restartPods: (onDelete ? [...restarted].reverse() : restarted).map(name),
     restartInUse: restarted.filter(inUse).map(name),
     keepInUse: spares ? kept.filter(inUse).map(name) : [],
+  };
+}
+
+/**
+ * The same template under RollingUpdate: the controller still restarts every
+ * room not on its update revision (rooms in use an earlier OnDelete rollout
+ * left on their build), highest ordinal first. Empty when every room is on it.
+ */
+function outdatedUnderRolling(
+  sts: NonNullable<ManifestView['statefulSet']>,
+  live: ReadonlyMap<number, PodView>,
+  updateRevision: string,
+): Partial<ReleaseChangePlan> {
+  const kept = [...live.entries()]
+    .filter(([n, p]) => n < sts.replicas && p.revision !== undefined && p.revision !== updateRevision)
+    .sort(([x], [y]) => y - x);
+  if (!kept.length) return {};
+  return {
+    updateStrategy: sts.updateStrategy,
+    restartPods: kept.map(([, p]) => p.name),
+    restartInUse: kept.filter(([, p]) => p.mark?.allocated).map(([, p]) => p.name),
+    keepInUse: [],
   };
 }
 

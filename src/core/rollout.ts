@@ -49,6 +49,8 @@ export interface RolloutSet {
   observed: boolean;
   /** spec.updateStrategy.type. */
   strategy: string;
+  /** spec.podManagementPolicy: under OrderedReady the controller recreates no pod above one that is not Ready. */
+  podManagementPolicy?: string;
 }
 
 /** The rollout's view of a StatefulSet. */
@@ -59,6 +61,7 @@ export function rolloutSetOf(sts: StatefulSetView): RolloutSet {
     updateRevision: sts.updateRevision,
     observed: sts.observed ?? false,
     strategy: sts.updateStrategy ?? 'RollingUpdate',
+    podManagementPolicy: sts.podManagementPolicy,
   };
 }
 
@@ -81,14 +84,20 @@ export interface RolloutStep {
   updated: number;
   /** The controller has not caught up with the new spec yet: nothing is decided. */
   waitingForController: boolean;
+  /**
+   * Under OrderedReady, a room in use that is not Ready: the controller would
+   * recreate no room above it, so none above it is replaced while it stays so.
+   */
+  blockedBy?: string;
 }
 
 /**
- * The next step of a rollout. Strict batches: a batch of at most `batch`
- * Ready Free outdated rooms is replaced only when every room below the
- * replicas is Ready (the previous batch, and any room still starting); a room
- * on an older revision that is not Ready serves nobody, so it is replaced at
- * once. Rooms in use are never replaced unless `includeInUse`
+ * The next step of a rollout. Batches of `batch` (--max-unavailable): Ready
+ * Free outdated rooms are replaced while fewer than `batch` rooms below the
+ * replicas are unavailable (missing, starting, terminating), so a batch is
+ * Ready before the next one starts, and at most `batch` rooms are down at
+ * once; a room on an older revision that is not Ready serves nobody, so it is
+ * replaced at once. Rooms in use are never replaced unless `includeInUse`
  * (--delete-in-use). Rooms at or above the replicas are the scale-down's, not
  * the rollout's. Lowest ordinals first: allocate hands out the lowest Free
  * ordinal on the new revision, so they come back first.
@@ -119,22 +128,31 @@ export function rolloutStep(
     const spared = p.mark?.allocated === true && !opts.includeInUse;
     if (outdated && spared) step.inUseOutdated.push(name);
     if (!p.ready) {
-      // A room in use that is not Ready is its match's story, not the rollout's.
-      if (spared) continue;
+      // A room in use that is not Ready is its match's story, not the rollout's; under
+      // OrderedReady it also stops the controller recreating any room above it.
+      if (spared) {
+        if (set.podManagementPolicy === 'OrderedReady') step.blockedBy ??= name;
+        continue;
+      }
       if (outdated && !step.waitingForController) step.replace.push(p);
       else step.unavailable.push(name);
       continue;
     }
     if (!outdated) step.updated++;
-    else if (!spared) candidates.push(p);
+    else if (!spared && step.blockedBy === undefined) candidates.push(p);
+    else if (!spared) step.pending.push(name);
   }
+  const blocked = step.pending;
   if (step.waitingForController) {
-    step.pending = candidates.map((p) => p.name);
+    step.pending = [...candidates.map((p) => p.name), ...blocked];
     return step;
   }
-  const room = step.unavailable.length || step.replace.length ? 0 : opts.batch;
+  // At most `batch` rooms unavailable at once (Kubernetes' maxUnavailable): one that stays
+  // unavailable (a lost node, a room that does not start) slows the rollout, never stops it
+  // unless the budget is one room.
+  const room = Math.max(0, opts.batch - step.unavailable.length - step.replace.length);
   step.replace.push(...candidates.slice(0, room));
-  step.pending = candidates.slice(room).map((p) => p.name);
+  step.pending = [...candidates.slice(room).map((p) => p.name), ...blocked];
   return step;
 }
 

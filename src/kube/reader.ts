@@ -449,7 +449,7 @@ export interface ChangeObjects extends BudgetObjects {
    * rename deletes its rooms), and its pod template, which a change is planned
    * against (the newest release record may be a failed revision that never reached the cluster).
    */
-  statefulSet?: { name: string; template: unknown };
+  statefulSet?: { name: string; template: unknown; updateRevision?: string; strategy: string };
 }
 
 /** The release's pods, and the cluster-wide lists the budgets need (readBudgetObjects, above). */
@@ -469,7 +469,16 @@ export async function readChangeObjects(
   return {
     pods: pods.items.map(podView),
     ...budget,
-    ...(name ? { statefulSet: { name, template: set.spec?.template } } : {}),
+    ...(name
+      ? {
+          statefulSet: {
+            name,
+            template: set.spec?.template,
+            updateRevision: set.status?.updateRevision,
+            strategy: set.spec?.updateStrategy?.type ?? 'RollingUpdate',
+          },
+        }
+      : {}),
   };
 }
 

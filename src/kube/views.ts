@@ -166,6 +166,7 @@ export function statefulSetView(sts: V1StatefulSet): StatefulSetView {
     ...(sts.status?.updateRevision ? { updateRevision: sts.status.updateRevision } : {}),
     observed: (sts.status?.observedGeneration ?? 0) >= (sts.metadata?.generation ?? 0),
     updateStrategy: sts.spec?.updateStrategy?.type ?? 'RollingUpdate',
+    podManagementPolicy: sts.spec?.podManagementPolicy ?? 'OrderedReady',
     ...(tolerations ? { templateTolerations: tolerations } : {}),
     claimTemplates: (sts.spec?.volumeClaimTemplates ?? []).map((t) => t.metadata?.name ?? '').filter(Boolean),
   };

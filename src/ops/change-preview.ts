@@ -220,7 +220,7 @@ export async function previewChange(
     // Never a password in a plan: on a terminal, in a CI log, or in -o json.
     redactValueChanges(diffValues(exists ? s.userValues : {}, rel.config ?? {}), schemaSecrets(rel)),
     live.pods,
-    { deleteInUse: change.deleteInUse, liveTemplateChanged },
+    { deleteInUse: change.deleteInUse, liveTemplateChanged, live: live.statefulSet },
   );
   const existing = live.pods.filter((p) => !p.terminating).length;
   const budget = budgetChange(

@@ -99,6 +99,12 @@ export async function runRollout(req: RolloutRequest): Promise<RolloutRunResult>
         waitInUse: req.waitInUse,
         onRollout: req.onProgress,
       };
+      if (set.strategy !== 'OnDelete')
+        throw new ExposePodsError(
+          `release ${req.release}'s StatefulSet uses updateStrategy ${set.strategy}: its controller replaces the rooms itself, busy or not`,
+          ExitCode.CONFLICT,
+          `See it with: kubectl rollout status statefulset/${set.workload} -n ${namespace}. To have rooms in use spared, move the release to OnDelete: kubectl expose-pods install ${req.release} -n ${namespace} --set room.updateStrategy.type=OnDelete (it restarts no room).`,
+        );
       if (req.restart) {
         const change: ChangeSpec = {
           values: ['--set-string', `room.restartedAt=${new Date().toISOString()}`],
@@ -119,20 +125,15 @@ export async function runRollout(req: RolloutRequest): Promise<RolloutRunResult>
         await session.apply(change, wait);
         return { schemaVersion: 1, plan, applied: true, result: session.rolledOut() };
       }
-      if (set.strategy !== 'OnDelete')
-        throw new ExposePodsError(
-          `release ${req.release}'s StatefulSet uses updateStrategy ${set.strategy}: its controller replaces the rooms itself, busy or not`,
-          ExitCode.CONFLICT,
-          `See it with: kubectl rollout status statefulset/${set.workload} -n ${namespace}. To have rooms in use spared, move the release to OnDelete: kubectl expose-pods install ${req.release} -n ${namespace} --set room.updateStrategy.type=OnDelete (it restarts no room).`,
-        );
       const now = rolloutPlanOf(set, pods);
       // --delete-in-use: the rooms in use are replaced too, and the confirmation names them.
       const replace = req.deleteInUse ? byOrdinalName([...now.replace, ...now.inUse]) : now.replace;
       const plan: RolloutPlan = { ...base, updated: now.updated, replace, inUse: now.inUse };
       req.onPlan?.(plan);
       const nothing = !plan.replace.length && (!req.waitInUse || !plan.inUse.length);
-      if (req.dryRun || (nothing && now.updated + plan.inUse.length >= plan.total))
-        return { schemaVersion: 1, plan, applied: false };
+      // Until the controller has seen the newest spec its update revision is the old one: not "nothing to do".
+      const settled = !now.waitingForController && now.updated + plan.inUse.length >= plan.total;
+      if (req.dryRun || (nothing && settled)) return { schemaVersion: 1, plan, applied: false };
       await confirmReplace((ask) => session.confirm(ask), plan, req.deleteInUse);
       const result = await session.rollOut({
         maxUnavailable: req.maxUnavailable,

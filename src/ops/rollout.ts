@@ -145,6 +145,12 @@ function rolloutTimeout(
       `Each is replaced when its match ends (kubectl expose-pods deallocate replaces it); run ${resume} --wait-in-use to wait again.`,
     );
   const notReady = step?.unavailable ?? [];
+  if (step?.blockedBy)
+    return new ExposePodsError(
+      `the rollout timed out after ${secs}s: room ${step.blockedBy} is in use and not Ready, and under podManagementPolicy OrderedReady the StatefulSet recreates no room above it, so ${step.pending.length} Free room(s) above it were left on the older revision; nothing was undone`,
+      ExitCode.TIMEOUT,
+      `When its match ends (kubectl expose-pods deallocate ${release} -n ${namespace} ${step.blockedBy}) or it is Ready again, run ${resume}.`,
+    );
   return new ExposePodsError(
     `the rollout timed out after ${secs}s${notReady.length ? `: not Ready on the new revision: ${names(notReady)}` : ''}; nothing was undone`,
     ExitCode.TIMEOUT,

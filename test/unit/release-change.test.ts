@@ -161,6 +161,48 @@ describe('planReleaseChange', () => {
     assert.equal(live.noop, false);
   });
 
+  it('back to RollingUpdate over rooms in use an OnDelete rollout left on their build: the controller would restart them, so the plan says so', () => {
+    const live = pods(3).map((p, i) => ({
+      ...p,
+      revision: i === 1 ? 'old' : 'new',
+      mark: { allocated: i === 1, draining: false },
+    }));
+    const p = planReleaseChange(
+      manifest({ replicas: 3, strategy: 'OnDelete' }),
+      manifest({ replicas: 3 }),
+      [],
+      live,
+      { liveTemplateChanged: false, live: { updateRevision: 'new', strategy: 'OnDelete' } },
+    );
+    assert.deepEqual(p.restartPods, [`${W}-1`]);
+    assert.deepEqual(p.restartInUse, [`${W}-1`], 'refused without --delete-in-use');
+    // Every room on the update revision: nothing to restart.
+    const fresh = live.map((x) => ({ ...x, revision: 'new' }));
+    assert.deepEqual(
+      planReleaseChange(
+        manifest({ replicas: 3, strategy: 'OnDelete' }),
+        manifest({ replicas: 3 }),
+        [],
+        fresh,
+        {
+          live: { updateRevision: 'new', strategy: 'OnDelete' },
+        },
+      ).restartPods,
+      [],
+    );
+  });
+
+  it('the live template, when the server was asked, decides over the release record (a failed record that never reached the cluster)', () => {
+    const p = planReleaseChange(
+      manifest({ replicas: 2, image: 'room:2', strategy: 'OnDelete' }),
+      manifest({ replicas: 2, image: 'room:1', strategy: 'OnDelete' }),
+      [],
+      pods(2),
+      { liveTemplateChanged: false },
+    );
+    assert.deepEqual(p.restartPods, []);
+  });
+
   it('moving a release from RollingUpdate to OnDelete alone replaces no room: the template is the same', () => {
     const live = pods(2).map((p) => ({ ...p, mark: { allocated: true, draining: false } }));
     const p = planReleaseChange(

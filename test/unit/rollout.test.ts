@@ -105,7 +105,7 @@ describe('rolloutStep: which rooms are replaced, in which batches', () => {
     );
   });
 
-  it('strict batches: while a room is missing, terminating or starting, no Ready room is replaced', () => {
+  it('at most a batch unavailable at once: a room missing, terminating or starting takes a place of the batch', () => {
     const all = rooms(10, (i) => (i < 2 ? { revision: 'new' } : {}));
     for (const [what, pods] of [
       ['missing', all.filter((p) => p.name !== `${W}-0`)],
@@ -113,18 +113,42 @@ describe('rolloutStep: which rooms are replaced, in which batches', () => {
       ['starting on the new revision', all.map((p, i) => (i === 1 ? { ...p, ready: false } : p))],
     ] as const) {
       const step = rolloutStep(set(), pods, { batch: 3 });
-      assert.deepEqual(step.replace, [], what);
-      assert.equal(step.pending.length, 8, what);
+      assert.deepEqual(names(step.replace), R(2, 3), what);
+      assert.equal(step.pending.length, 6, what);
       assert.equal(step.unavailable.length, 1, what);
     }
-    // All Ready again: the next batch.
+    // A whole batch down: nothing more until one is back.
+    const down = all.map((p, i) => (i < 3 ? { ...p, terminating: true } : p));
+    assert.deepEqual(rolloutStep(set(), down, { batch: 3 }).replace, []);
+    // All Ready again: a whole batch.
     assert.deepEqual(names(rolloutStep(set(), all, { batch: 3 }).replace), R(2, 3, 4));
+  });
+
+  it('one room that stays unavailable (a lost node) slows the rollout, never stops it', () => {
+    const stuck = rooms(6, (i) => (i === 5 ? { terminating: true } : {}));
+    const step = rolloutStep(set({ replicas: 6 }), stuck, { batch: 2 });
+    assert.deepEqual(names(step.replace), R(0));
+  });
+
+  it('OrderedReady: no room above a room in use that is not Ready is replaced (the controller would not recreate it)', () => {
+    const pods = rooms(6, (i) => (i === 2 ? { allocated: true, ready: false } : {}));
+    const ordered = rolloutStep(set({ replicas: 6, podManagementPolicy: 'OrderedReady' }), pods, {
+      batch: 6,
+    });
+    assert.deepEqual(names(ordered.replace), R(0, 1));
+    assert.deepEqual(ordered.pending, R(3, 4, 5));
+    assert.equal(ordered.blockedBy, `${W}-2`);
+    assert.equal(rolloutDone(ordered, false), false);
+    // Parallel recreates each pod on its own: no block.
+    const parallel = rolloutStep(set({ replicas: 6, podManagementPolicy: 'Parallel' }), pods, { batch: 6 });
+    assert.deepEqual(names(parallel.replace), R(0, 1, 3, 4, 5));
+    assert.equal(parallel.blockedBy, undefined);
   });
 
   it('a Free room on the old build that is not Ready serves nobody: replaced at once, outside the batch', () => {
     const pods = rooms(4, (i) => (i === 3 ? { ready: false, phase: 'Running' } : {}));
     const missing = pods.filter((p) => p.name !== `${W}-0`);
-    const step = rolloutStep(set({ replicas: 4 }), missing, { batch: 1 });
+    const step = rolloutStep(set({ replicas: 4 }), missing, { batch: 2 });
     assert.deepEqual(names(step.replace), R(3));
     assert.deepEqual(step.unavailable, R(0));
     assert.deepEqual(step.pending, R(1, 2));
