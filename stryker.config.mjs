@@ -18,6 +18,10 @@ export default {
     ],
     forceBail: true,
   },
+  // tsx strips the types and checks none, so no file needs the `// @ts-nocheck` Stryker
+  // would prepend to every .ts file it copies: the sandbox's files stay the repository's
+  // (layers.test.ts lints real source, and ban-ts-comment reports that header).
+  disableTypeChecks: false,
   // Per test file: a mutant runs only the files that reached it.
   coverageAnalysis: 'perTest',
   mutate: ['src/core/**/*.ts'],

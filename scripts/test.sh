@@ -3,7 +3,8 @@
 # kubectl, redis-server, nft and iptables, rcodesign and openssl, and the local
 # control plane with its data plane: a real kube-proxy per node; root), builds,
 # packages the single executables of all five platforms,
-# checks types, lint and formatting, brings the local cluster up, runs every test
+# checks types, lint and formatting, runs the unit tests once under StrykerJS (its
+# dry run: the mutation setup works), brings the local cluster up, runs every test
 # in one node --test run, and brings the cluster down again, whatever happened.
 #   scripts/test.sh        everything
 #   scripts/test.sh e2e    only the end-to-end tests (npm run test:e2e)
@@ -30,6 +31,9 @@ if [ "$only" = all ]; then
   npm run --silent typecheck
   npm run --silent lint
   npm run --silent format:check
+  # The mutation setup (npm run test:mutation) holds: Stryker's initial test run, every
+  # unit test in its sandbox with all of src/core instrumented, and no mutant tested.
+  node --import tsx scripts/mutation.ts --dryRunOnly
 fi
 
 # The tests send packets through the data plane: fail clearly when this machine cannot run it.

@@ -11,6 +11,7 @@
 #   cluster.sh env     print KUBECONFIG=... and the binary paths, for sourcing
 #   cluster.sh restart-apiserver   stop and start the API server, data kept (watch reconnect tests)
 #   cluster.sh node-down|node-up   lose kwok-node-3 (its heartbeats stop, its network goes) or get it back
+#                                  (node-up returns once the control plane holds it Ready again)
 #
 # The data plane (dataplane.sh: a network namespace and a real kube-proxy per node,
 # pods with addresses that answer) comes up with the cluster when this machine can
@@ -296,18 +297,30 @@ node_down() {
   log "✔ kwok-node-3 lost: no more heartbeats"
 }
 
+# Back means back for the control plane too, not only Ready=True on the Node, which KWOK
+# writes the moment it resumes. The node lifecycle controller refreshes its own record of a
+# node every 5 s (node-monitor-period), and until then it marks a pod newly bound there
+# Ready=False (MarkPodsNotReady): the node is lost as far as it knows. KWOK's pod-ready stage
+# plays only for a pod without an IP, so a pod KWOK had already made Ready stays not Ready for
+# good. The pass that refreshes the record lifts the unreachable and not-ready NoExecute
+# taints, so node-up returns once they are gone.
+node3_back() {
+  local state
+  state=$(kubectl_ get node kwok-node-3 -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.spec.taints[*].key}')
+  [ "${state%% *}" = True ] && ! grep -qE 'node\.kubernetes\.io/(unreachable|not-ready)' <<<"$state"
+}
+
 node_up() {
   if dataplane_alive; then dataplane link kwok-node-3 up; fi
   if [ -f "$run/kwok-node-3.frozen" ] && alive kwok-node-3; then
     kill -CONT "$(cat "$run/kwok-node-3.pid")"
     rm -f "$run/kwok-node-3.frozen"
-    log "✔ kwok-node-3 is back"
-    return
+  else
+    rm -f "$run/kwok-node-3.frozen"
+    alive kwok-node-3 || start_kwok3
   fi
-  rm -f "$run/kwok-node-3.frozen"
-  alive kwok-node-3 && { log "✔ kwok-node-3 is up"; return; }
-  start_kwok3
-  log "✔ kwok-node-3 managed again"
+  wait_for "kwok-node-3 Ready, with the lost-node taints lifted" 120 node3_back
+  log "✔ kwok-node-3 is back: Ready, and no longer tainted as lost"
 }
 
 up() {
