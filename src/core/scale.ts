@@ -198,8 +198,15 @@ export function preflight(input: ScaleInput, plan: ScalePlan): string[] {
  * Why a scale needs the user's yes, each a phrase ("removes 3 Ready pod(s)"); empty when it needs none.
  * Rooms in use are a reason only with --delete-in-use: without it the scale waits for them.
  */
-export function scaleDisruptions(plan: ScalePlan, deleteData: boolean, deleteInUse = false): string[] {
+export function scaleDisruptions(
+  plan: ScalePlan,
+  deleteData: boolean,
+  deleteInUse = false,
+  /** Rooms replaced because the live pod template is not the release's newest (a failed revision). */
+  replaced = 0,
+): string[] {
   const out: string[] = [];
+  if (replaced) out.push(`replaces ${replaced} room(s) on the release's newest pod template`);
   if (plan.removeReadyPods.length) out.push(`removes ${plan.removeReadyPods.length} Ready pod(s)`);
   if (deleteInUse && plan.removeInUse.length) out.push(inUsePhrase(plan.removeInUse));
   if (deleteData && plan.pvcsLeftBehind.length)

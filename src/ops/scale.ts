@@ -156,6 +156,22 @@ async function planInSession(
  * locked), so the per-pod Services follow from the chart and a later helm
  * upgrade keeps the count. Waits with progress, and reports the endpoints that changed.
  */
+/**
+ * The scale's preview. A scale changes no pod template, unless the release's
+ * newest record (a failed revision whose StatefulSet never reached the
+ * cluster) does: its values are reused, so the upgrade applies that template
+ * and its Free rooms are replaced; said here, and confirmed. How many rooms.
+ */
+async function previewScale(req: ScaleRequest, session: ChangeSession, change: ChangeSpec): Promise<number> {
+  const preview = await session.preview(change);
+  const replaced = preview.plan.restartPods.length;
+  if (replaced && !req.dryRun)
+    req.warn(
+      `the StatefulSet's live pod template differs from the release's newest revision (${session.status}), whose values this scale reuses: the upgrade applies that template too`,
+    );
+  return replaced;
+}
+
 export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
   const { go: timeout, ms: timeoutMs } = requireTimeout('--timeout', req.timeout);
   validate(req);
@@ -188,7 +204,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
         },
       };
       // nodePorts free cluster-wide, pod slots, and the API server's own dry run.
-      await session.preview(change);
+      const replaced = await previewScale(req, session, change);
 
       const result: ScaleResult = {
         schemaVersion: 1,
@@ -207,7 +223,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
         await spareRoomsInUse(kube, namespace, req.release, to, { deleteInUse: false, timeoutMs });
         return wait().then(() => result);
       }
-      const disrupts = scaleDisruptions(plan, req.deleteData, req.deleteInUse).join(' and ');
+      const disrupts = scaleDisruptions(plan, req.deleteData, req.deleteInUse, replaced).join(' and ');
       if (disrupts)
         await session.confirm({ what: `this scale ${disrupts}`, question: `This ${disrupts}. Go ahead?` });
 

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { askTcp } from '../support/dataplane.js';
 import { eventually, isReadyPod, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
-import { CHART, HELMS } from '../support/tools.js';
+import { CHART, HELMS, run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
 
@@ -266,5 +266,56 @@ describe('rollouts: a new build never restarts a room in use', { timeout: 900_00
     assert.equal(r.status, 9, r.stderr);
     assert.match(r.stderr, /renames the StatefulSet/);
     for (const [n, p] of pods()) assert.equal(p.metadata.uid, uids.get(n), `${n} untouched`);
+  });
+
+  it('a failed revision whose StatefulSet never reached the cluster: a plain scale says it would replace the Free rooms, and asks (exit 13), restarting none', () => {
+    // A foreign Service holds the nodePort of the Service a plain helm upgrade adds, so Helm 3
+    // fails creating it, before it reaches the StatefulSet: the newest record (failed) has a
+    // new image, the cluster still runs the old template.
+    const blocker = sh.kubectl(
+      'create',
+      'service',
+      'nodeport',
+      'blocker',
+      '--tcp=80:80',
+      '--node-port=31650',
+      '-n',
+      ns,
+    );
+    assert.equal(blocker.status, 0, blocker.stderr);
+    const uids = new Map([...pods()].map(([n, p]) => [n, p.metadata.uid]));
+    const template = JSON.stringify(sh.getJson('statefulset', sts, '-n', ns).spec.template);
+    const up = run(
+      HELMS[0].path,
+      [
+        'upgrade',
+        release,
+        CHART,
+        '-n',
+        ns,
+        '--reuse-values',
+        '--set',
+        'room.replicas=11',
+        '--set',
+        'room.image.tag=2.57',
+      ],
+      { env: sh.env },
+    );
+    assert.notEqual(up.status, 0, 'the upgrade fails on the nodePort');
+    assert.equal(JSON.parse(sh.helm('status', release, '-n', ns, '-o', 'json').stdout).info.status, 'failed');
+    assert.equal(
+      JSON.stringify(sh.getJson('statefulset', sts, '-n', ns).spec.template),
+      template,
+      'never reached',
+    );
+    const scale = plugin('scale', release, '--replicas', '10');
+    assert.equal(scale.status, 13, scale.stderr);
+    assert.match(
+      scale.stderr,
+      /the StatefulSet's live pod template differs from the release's newest revision \(failed\)/,
+    );
+    assert.match(scale.stderr, /replaces \d+ room\(s\) on the release's newest pod template/);
+    for (const [n, p] of pods()) assert.equal(p.metadata.uid, uids.get(n), `${n} untouched`);
+    assert.equal(sh.kubectl('delete', 'service', 'blocker', '-n', ns).status, 0);
   });
 });

@@ -369,6 +369,10 @@ describe('scale-down with rooms in use: the plan and what needs a yes', () => {
     const notReady = input({ live: 2, target: 1 });
     notReady.pods[1] = pod(1, false);
     assert.deepEqual(scaleDisruptions(planScale(notReady), false), []);
+    // Over a failed revision whose template never reached the cluster: its Free rooms are replaced, which is asked.
+    assert.deepEqual(scaleDisruptions(planScale(input({ live: 2, target: 4 })), false, false, 2), [
+      "replaces 2 room(s) on the release's newest pod template",
+    ]);
   });
 });
 
