@@ -269,6 +269,7 @@ describe('kube/views.ts: the API objects as core sees them (tables, no nock)', (
       updateRevision: 'rooms-abc',
       observed: true,
       updateStrategy: 'RollingUpdate',
+      podManagementPolicy: 'OrderedReady',
       templateTolerations: [
         { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', tolerationSeconds: 30 },
       ],
@@ -281,6 +282,7 @@ describe('kube/views.ts: the API objects as core sees them (tables, no nock)', (
       currentReplicas: 4,
       observed: true,
       updateStrategy: 'RollingUpdate',
+      podManagementPolicy: 'OrderedReady',
       claimTemplates: [],
     });
     // The controller has not seen generation 3 yet: its status speaks of an older spec.
