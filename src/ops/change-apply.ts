@@ -12,7 +12,7 @@ import { listReleaseServices } from '../kube/reader.js';
 import { refreshReads } from '../kube/api.js';
 import { spareRoomsInUse } from './drain.js';
 import { rolloutRooms } from './rollout.js';
-import { explainTimeout, followProgress } from './wait.js';
+import { explainTimeout, followProgress, showProgress } from './wait.js';
 import type { PinnedCluster } from './change-pin.js';
 import { changeValues, parseManifest } from './change-preview.js';
 import type { ChangeSession, ChangeSpec, OpenSession } from './mutation.js';
@@ -64,16 +64,27 @@ export async function applyChange(
   await removeOrphanedServices(cluster, req.release, s.lastPreview);
   // Under OnDelete helm waits for no room: the rollout replaces the Free rooms on older revisions and waits for every room.
   const sts = s.lastPreview?.find((o) => o.kind === 'StatefulSet');
-  if (opts.wait && sts && updateStrategyOf(sts) === 'OnDelete')
-    s.rolledOut = await rolloutRooms(cluster.kube, namespace, req.release, {
-      maxUnavailable: opts.maxUnavailable ?? defaultMaxUnavailable(),
-      timeoutMs: Math.max(1000, (durationMs(opts.timeout) ?? 300_000) - (Date.now() - started)),
-      waitInUse: opts.waitInUse,
-      includeInUse: change.deleteInUse,
-      waitOnly: !s.lastPlan?.updateStrategy,
-      signal: s.signal,
-      onProgress: opts.onRollout,
-    });
+  if (opts.wait && sts && updateStrategyOf(sts) === 'OnDelete') {
+    const waitOnly = !s.lastPlan?.updateStrategy;
+    try {
+      s.rolledOut = await rolloutRooms(cluster.kube, namespace, req.release, {
+        maxUnavailable: opts.maxUnavailable ?? defaultMaxUnavailable(),
+        timeoutMs: Math.max(1000, (durationMs(opts.timeout) ?? 300_000) - (Date.now() - started)),
+        waitInUse: opts.waitInUse,
+        includeInUse: change.deleteInUse,
+        waitOnly,
+        signal: s.signal,
+        onProgress: opts.onRollout,
+      });
+    } catch (e) {
+      // A wait alone that timed out is explained as helm's wait was: the rooms not Ready, and why.
+      if (waitOnly && e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT)
+        throw await explainTimeout(e, ref);
+      throw e;
+    }
+    // The last line is the state waited for, Redis included (helm waited for its Deployment).
+    if (opts.onProgress) await showProgress(ref, opts.onProgress);
+  }
   return output;
 }
 

@@ -122,6 +122,12 @@ export async function rolloutRooms(
   );
   const result = (p: RolloutProgress): RolloutResult => ({ ...p, replaced: [...replaced].sort() });
   if (done && last) return result(last.progress);
+  if (opts.waitOnly)
+    throw new ExposePodsError(
+      `the wait for the rooms timed out after ${Math.round(opts.timeoutMs / 1000)}s`,
+      ExitCode.TIMEOUT,
+      'Raise --timeout, or fix the cause.',
+    );
   throw rolloutTimeout(release, namespace, last?.step, opts.timeoutMs);
 }
 

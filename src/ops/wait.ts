@@ -137,6 +137,18 @@ function watchHelm(helmRun: Promise<unknown>, signal?: AbortSignal) {
   };
 }
 
+/** The progress now, read consistently (not from the watch cache): a command's last line. */
+export async function showProgress(req: ReleaseRef, onProgress: (p: InstallProgress) => void): Promise<void> {
+  refreshReads(req.kube);
+  await pollOnce(
+    req,
+    (o) => {
+      if (o) onProgress(progressOf(o));
+    },
+    { consistent: true },
+  );
+}
+
 /** One read of the progress objects; a failed one shows nothing. */
 async function pollOnce(
   req: ReleaseRef,
