@@ -12,6 +12,7 @@ import {
   timeoutFlag,
   waitReachableFlag,
 } from '../flags.js';
+import { rolloutLine } from '../core/rollout.js';
 import { UsageError } from '../errors.js';
 import type { EndpointsOptions } from '../ops/endpoints.js';
 import type { InstallRequest } from '../ops/install.js';
@@ -165,7 +166,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     const { runInstall } = await import('../ops/install.js');
     const { Progress } = await import('../output/progress.js');
     const { inUseLine } = await import('../output/scale.js');
-    const { formatRolloutOutcome, rolloutProgressLine } = await import('../output/rollout.js');
+    const { formatRolloutOutcome } = await import('../output/rollout.js');
     const req = await this.request(args.release, flags);
     if (flags['wait-reachable'] && !flags.wait)
       throw new UsageError('--wait-reachable needs the wait for the pods: drop --no-wait');
@@ -183,7 +184,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
           progress.update(inUseLine(inUse));
         },
         onRollout: (p) => {
-          progress.update(rolloutProgressLine(p));
+          progress.update(rolloutLine(p));
         },
       }),
     );

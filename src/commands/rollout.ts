@@ -12,6 +12,7 @@ import {
   timeoutFlag,
   yesFlag,
 } from '../flags.js';
+import { rolloutLine } from '../core/rollout.js';
 import { UsageError } from '../errors.js';
 import type { RolloutRunResult } from '../ops/rollout-run.js';
 
@@ -65,7 +66,7 @@ It prints a plan and asks first (--yes for scripts; without a terminal it refuse
     const { args, flags } = await this.parse(Rollout);
     const { runRollout } = await import('../ops/rollout-run.js');
     const { Progress } = await import('../output/progress.js');
-    const { formatRolloutPlan, rolloutProgressLine } = await import('../output/rollout.js');
+    const { formatRolloutPlan } = await import('../output/rollout.js');
     const max = maxUnavailableOf(flags['max-unavailable']);
     if (flags['wait-in-use'] && flags['delete-in-use'])
       throw new UsageError('--wait-in-use waits for matches that --delete-in-use ends: give one');
@@ -89,7 +90,7 @@ It prints a plan and asks first (--yes for scripts; without a terminal it refuse
           if (text) this.printer.info(formatRolloutPlan(plan, flags['delete-in-use']));
         },
         onProgress: (p) => {
-          progress.update(rolloutProgressLine(p));
+          progress.update(rolloutLine(p));
         },
       }),
     );

@@ -241,7 +241,7 @@ export function rolloutPlanOf(
   };
 }
 
-/** "a, b, c, d, e and 3 more". */
-function listed(names: readonly string[]): string {
-  return `${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}`;
+/** "a, b, c, d, e and 3 more": the first `max` names, then how many more. */
+export function listed(names: readonly string[], max = 5): string {
+  return `${names.slice(0, max).join(', ')}${names.length > max ? ` and ${names.length - max} more` : ''}`;
 }

@@ -13,6 +13,7 @@ import {
   type RolloutProgress,
 } from '../core/rollout.js';
 import { durationMs } from '../core/duration.js';
+import { ordinalOf } from '../core/model.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import type { KubeFlags } from '../kube/config.js';
 import { readRolloutObjects } from '../kube/reader.js';
@@ -127,7 +128,7 @@ export async function runRollout(req: RolloutRequest): Promise<RolloutRunResult>
       }
       const now = rolloutPlanOf(set, pods);
       // --delete-in-use: the rooms in use are replaced too, and the confirmation names them.
-      const replace = req.deleteInUse ? byOrdinalName([...now.replace, ...now.inUse]) : now.replace;
+      const replace = withInUse(now.replace, req.deleteInUse ? now.inUse : [], set.workload);
       const plan: RolloutPlan = { ...base, updated: now.updated, replace, inUse: now.inUse };
       req.onPlan?.(plan);
       const nothing = !plan.replace.length && (!req.waitInUse || !plan.inUse.length);
@@ -147,10 +148,11 @@ export async function runRollout(req: RolloutRequest): Promise<RolloutRunResult>
   );
 }
 
-/** Pod names by their ordinal (the number after the last dash). */
-function byOrdinalName(names: string[]): string[] {
-  const n = (name: string) => Number(name.slice(name.lastIndexOf('-') + 1));
-  return [...names].sort((a, b) => n(a) - n(b));
+/** The Free rooms to replace, with the rooms in use `--delete-in-use` adds, lowest ordinal first. */
+function withInUse(free: string[], inUse: string[], workload: string): string[] {
+  if (!inUse.length) return free;
+  const ordinal = (name: string) => ordinalOf(name, workload) ?? 0;
+  return [...free, ...inUse].sort((a, b) => ordinal(a) - ordinal(b));
 }
 
 /** A yes before rooms are replaced: Free rooms lose nothing but their pod; rooms in use (--delete-in-use) lose their match. */

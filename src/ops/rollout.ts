@@ -10,6 +10,7 @@
 import { pollUntil } from '../core/poll.js';
 import {
   batchSize,
+  listed,
   rolloutDone,
   rolloutLine,
   rolloutProgress,
@@ -132,8 +133,7 @@ export async function rolloutRooms(
 }
 
 /** "a, b, c and 2 more", naming at most ten. */
-const names = (pods: readonly string[]) =>
-  `${pods.slice(0, 10).join(', ')}${pods.length > 10 ? ` and ${pods.length - 10} more` : ''}`;
+const names = (pods: readonly string[]) => listed(pods, 10);
 
 /** Why a rollout did not finish in time: rooms in use still on older revisions (15), or rooms not Ready (10). */
 function rolloutTimeout(

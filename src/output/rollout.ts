@@ -1,13 +1,6 @@
-import { rolloutLine, type RolloutProgress } from '../core/rollout.js';
+import { listed as names } from '../core/rollout.js';
 import type { RolloutPlan } from '../ops/rollout-run.js';
 import type { RolloutResult } from '../ops/rollout.js';
-
-/** The first few names, then how many more. */
-function names(list: readonly string[], max = 5): string {
-  return list.length <= max
-    ? list.join(', ')
-    : `${list.slice(0, max).join(', ')} and ${list.length - max} more`;
-}
 
 /** The plan of a rollout, for stderr. */
 export function formatRolloutPlan(p: RolloutPlan, deleteInUse: boolean): string {
@@ -29,11 +22,6 @@ export function formatRolloutPlan(p: RolloutPlan, deleteInUse: boolean): string 
         : `  rooms in use that keep their build until their match ends (deallocate replaces each): ${names(p.inUse)}`,
     );
   return lines.join('\n');
-}
-
-/** One line of progress. */
-export function rolloutProgressLine(p: RolloutProgress): string {
-  return rolloutLine(p);
 }
 
 /** The outcome, for stderr: what was replaced, and what is left for the matches to end. */
