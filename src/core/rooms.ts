@@ -15,6 +15,10 @@ import { byOrdinal, type PodView } from './model.js';
 export const STATE_LABEL = 'expose-pods.io/state';
 /** `true` on a room that takes no new match (on its way out, or held for maintenance). */
 export const DRAINING_LABEL = 'expose-pods.io/draining';
+/** `true` on a room taken out of rotation by `cordon`: its match runs on, no new match goes there. */
+export const CORDONED_LABEL = 'expose-pods.io/cordoned';
+/** The allocation's id (the caller's, or one allocate generated): what deallocate --allocation-id matches. */
+export const ALLOCATION_ID_ANNOTATION = 'expose-pods.io/allocation-id';
 /** RFC 3339 time of the allocation. */
 export const ALLOCATED_AT_ANNOTATION = 'expose-pods.io/allocated-at';
 /** The pod's container restarts (summed) when it was allocated: more now means the match is gone. */
@@ -38,6 +42,10 @@ export type RoomState = 'Free' | 'Allocated' | 'Draining';
 export interface RoomMark {
   allocated: boolean;
   draining: boolean;
+  /** Taken out of rotation by `cordon` (kept by every scale, unlike draining). */
+  cordoned?: boolean;
+  /** The allocation's id, when the room holds one. */
+  allocationId?: string;
   allocatedAt?: string;
   /** Container restarts when it was allocated. */
   restartsAtAllocation?: number;
@@ -63,6 +71,9 @@ export function roomMark(
     allocated: labels[STATE_LABEL] === ALLOCATED,
     draining: labels[DRAINING_LABEL] === 'true',
   };
+  if (labels[CORDONED_LABEL] === 'true') mark.cordoned = true;
+  const id = annotations[ALLOCATION_ID_ANNOTATION];
+  if (id) mark.allocationId = id;
   const at = annotations[ALLOCATED_AT_ANNOTATION];
   if (at) mark.allocatedAt = at;
   const restarts = Number(annotations[ALLOCATED_RESTARTS_ANNOTATION]);
