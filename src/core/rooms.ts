@@ -105,6 +105,31 @@ export function roomState(mark: RoomMark | undefined): RoomState {
   return 'Free';
 }
 
+/**
+ * The StatefulSet is removing this room already, whatever its marks say: its
+ * pod is Terminating, or its ordinal is at or above spec.replicas (lowered by
+ * `kubectl scale` or an HPA: the controller deletes it next). No match may start there.
+ */
+export function removedByStatefulSet(ordinal: number, replicas: number, terminating: boolean): boolean {
+  return terminating || ordinal >= replicas;
+}
+
+/**
+ * The state a row shows: none (null) without a pod, since a Service beyond the
+ * replicas is no room; Draining for a room the StatefulSet is removing that its
+ * marks call Free (allocate skips it, countRooms counts it Draining); the marks' state otherwise.
+ */
+export function shownState(
+  marked: RoomState,
+  pod: Pick<PodView, 'terminating'> | undefined,
+  ordinal: number,
+  replicas: number,
+): RoomState | null {
+  if (!pod) return null;
+  if (marked === 'Free' && removedByStatefulSet(ordinal, replicas, pod.terminating)) return 'Draining';
+  return marked;
+}
+
 /** The row's allocation, or null; stale when the pod restarted a container since it was allocated. */
 export function allocationOf(mark: RoomMark | undefined, restarts: number | undefined): Allocation | null {
   if (!mark?.allocated) return null;

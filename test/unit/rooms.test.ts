@@ -16,8 +16,10 @@ import {
   inUsePhrase,
   parseMetadataFlags,
   roomMark,
+  removedByStatefulSet,
   roomState,
   shortAge,
+  shownState,
   SAFE_TO_EVICT_ANNOTATION,
   type RoomMark,
 } from '../../src/core/rooms.js';
@@ -93,12 +95,13 @@ describe('roomState and allocationOf', () => {
 });
 
 describe('resolveEndpointRows carries the room state', () => {
+  const zero = { free: 0, allocated: 0, draining: 0, unavailable: 0, stale: 0, outdated: 0 };
   const node: NodeView = {
     name: 'n1',
     ready: true,
     addresses: [{ type: 'InternalIP', address: '198.51.100.1' }],
   };
-  it('state, draining and allocation come from the pod; a row without a pod is Free', () => {
+  it('state, draining and allocation come from the pod; a row without a pod has no state', () => {
     const rows = resolveEndpointRows({
       namespace: 'game',
       workload: 'web',
@@ -120,10 +123,94 @@ describe('resolveEndpointRows carries the room state', () => {
       [
         ['Allocated', true, true],
         ['Draining', true, null],
-        ['Free', false, null],
+        [null, false, null],
       ],
     );
   });
+
+  it('a Service beyond the replicas (expose.count above room.replicas) is no room: state null, not counted', () => {
+    const rows = resolveEndpointRows({
+      namespace: 'game',
+      workload: 'web',
+      headless: 'web',
+      replicas: 1,
+      pods: [roomPod('web', 0)],
+      services: [podService('web', 0), podService('web', 1)],
+      nodes: [node],
+      addressTypes: ['InternalIP'],
+    });
+    assert.deepEqual(
+      rows.map((r) => [r.status, r.state]),
+      [
+        ['Ready', 'Free'],
+        ['NoPod', null],
+      ],
+    );
+    assert.deepEqual(countRooms(rows), { ...zero, free: 1 });
+    assert.deepEqual(
+      allocatable(rows).map((r) => r.pod),
+      ['web-0'],
+    );
+  });
+
+  it('rooms the StatefulSet removes (ordinal at or above spec.replicas, or Terminating) show Draining and are not allocatable', () => {
+    // kubectl scale sts --replicas 2 over three Ready rooms: web-2 is going; web-1 stays.
+    const rows = resolveEndpointRows({
+      namespace: 'game',
+      workload: 'web',
+      headless: 'web',
+      replicas: 2,
+      pods: [
+        roomPod('web', 0, { terminating: true }),
+        roomPod('web', 1),
+        roomPod('web', 2),
+        roomPod('web', 3, { mark: { allocated: true, draining: false } }),
+      ],
+      services: [0, 1, 2, 3].map((n) => podService('web', n)),
+      nodes: [node],
+      addressTypes: ['InternalIP'],
+    });
+    assert.deepEqual(
+      rows.map((r) => [r.pod, r.state, r.draining]),
+      [
+        ['web-0', 'Draining', false],
+        ['web-1', 'Free', false],
+        ['web-2', 'Draining', false],
+        // Its match runs until the controller removes it.
+        ['web-3', 'Allocated', false],
+      ],
+    );
+    assert.deepEqual(
+      allocatable(rows).map((r) => r.pod),
+      ['web-1'],
+    );
+    assert.deepEqual(countRooms(rows), { ...zero, free: 1, draining: 2, allocated: 1 });
+  });
+});
+
+describe('removedByStatefulSet and shownState: rooms the StatefulSet removes, and rows without a pod', () => {
+  it('the boundary is spec.replicas: the last kept ordinal stays, the first above it goes', () => {
+    assert.equal(removedByStatefulSet(2, 3, false), false);
+    assert.equal(removedByStatefulSet(3, 3, false), true);
+    assert.equal(removedByStatefulSet(0, 0, false), true);
+    assert.equal(removedByStatefulSet(0, 3, true), true);
+  });
+  const cases: [string, Parameters<typeof shownState>, ReturnType<typeof shownState>][] = [
+    ['no pod: no state', ['Free', undefined, 0, 2], null],
+    ['kept and Free', ['Free', { terminating: false }, 1, 2], 'Free'],
+    ['Free at spec.replicas', ['Free', { terminating: false }, 2, 2], 'Draining'],
+    ['Free and Terminating', ['Free', { terminating: true }, 0, 2], 'Draining'],
+    [
+      'Allocated above the replicas stays Allocated',
+      ['Allocated', { terminating: false }, 5, 2],
+      'Allocated',
+    ],
+    ['marked Draining', ['Draining', { terminating: false }, 0, 2], 'Draining'],
+  ];
+  for (const [name, args, want] of cases)
+    it(name, () => {
+      assert.equal(shownState(...args), want);
+    });
 });
 
 describe('allocatable: which rooms a match may be given', () => {
