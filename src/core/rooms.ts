@@ -270,7 +270,10 @@ export function shortAge(ms: number): string {
 }
 
 /** "removes 2 room(s) in use (Allocated): web-9, web-8", naming at most five. */
-export function inUsePhrase(pods: readonly string[], verb: 'removes' | 'restarts' = 'removes'): string {
+export function inUsePhrase(
+  pods: readonly string[],
+  verb: 'removes' | 'restarts' | 'removes the Service of' = 'removes',
+): string {
   const named = pods.slice(0, 5).join(', ');
   const more = pods.length > 5 ? ` and ${pods.length - 5} more` : '';
   return `${verb} ${pods.length} room(s) in use (Allocated): ${named}${more}`;
