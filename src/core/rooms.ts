@@ -317,3 +317,12 @@ export function drainPatch(draining: boolean): {
 } {
   return { labels: { [DRAINING_LABEL]: draining ? 'true' : null }, annotations: {} };
 }
+
+/**
+ * The rooms in use now that were not in use (so not named, nor confirmed)
+ * when a command that removes every room asked: allocated while it asked.
+ */
+export function allocatedMeanwhile(confirmed: readonly string[], now: readonly string[]): string[] {
+  const named = new Set(confirmed);
+  return now.filter((p) => !named.has(p));
+}

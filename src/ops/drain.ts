@@ -4,7 +4,7 @@ import { ExitCode, ExposePodsError } from '../errors.js';
 import { pollReads } from '../kube/api.js';
 import type { ResolvedKube } from '../kube/config.js';
 import { markPod } from '../kube/writes.js';
-import { readRoomPods } from '../kube/reader.js';
+import { readPod, readRoomPods } from '../kube/reader.js';
 
 /** How a change treats the rooms in use it would remove. */
 export interface SpareRooms {
@@ -70,4 +70,69 @@ export async function spareRoomsInUse(
     ExitCode.ROOMS_IN_USE,
     `They stay Draining, so no new match starts there. Free them when their matches end (kubectl expose-pods deallocate ${release} -n ${namespace} POD) and run the same command again, or remove them anyway with --delete-in-use; a scale to the current count returns them to service.`,
   );
+}
+
+/** How many times the marks of every room are read again after a write crossed another. */
+const MARK_ROUNDS = 8;
+
+/**
+ * Marks every live room of the release Draining (uninstall: no match may
+ * start in a room that is about to go), each write conditioned on the pod's
+ * resourceVersion, reading again after a conflict. Returns the pods it marked
+ * (for undoDrain) and the rooms in use as last read.
+ */
+export async function drainEveryRoom(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<{ marked: string[]; inUse: string[] }> {
+  const marked: string[] = [];
+  for (let round = 0; round < MARK_ROUNDS; round++) {
+    const { workload, pods } = await readRoomPods(kube, namespace, release);
+    const c = drainChanges(pods, workload, 0);
+    let raced = false;
+    for (const pod of c.drain) {
+      if (!pod.resourceVersion) continue;
+      const out = await markPod(
+        kube,
+        namespace,
+        { name: pod.name, resourceVersion: pod.resourceVersion },
+        drainPatch(true),
+      );
+      if (out.kind === 'written') marked.push(pod.name);
+      else raced = true;
+    }
+    if (!raced) return { marked, inUse: c.inUse };
+  }
+  await undoDrain(kube, namespace, marked);
+  throw new ExposePodsError(
+    `could not mark the rooms of release ${release} Draining: they changed while being written, ${MARK_ROUNDS} times; nothing was changed`,
+    ExitCode.CONFLICT,
+    'Run it again.',
+  );
+}
+
+/**
+ * Returns to service the pods a command marked Draining and did not remove
+ * (it was refused, not confirmed, or failed): each still marked loses the
+ * mark, conditioned on its resourceVersion; a pod gone or replaced is left alone.
+ */
+export async function undoDrain(
+  kube: ResolvedKube,
+  namespace: string,
+  names: readonly string[],
+): Promise<void> {
+  for (const name of names) {
+    for (let round = 0; round < MARK_ROUNDS; round++) {
+      const pod = await readPod(kube, namespace, name);
+      if (!pod?.resourceVersion || !pod.mark?.draining || pod.terminating) break;
+      const out = await markPod(
+        kube,
+        namespace,
+        { name, resourceVersion: pod.resourceVersion },
+        drainPatch(false),
+      );
+      if (out.kind !== 'conflict') break;
+    }
+  }
 }

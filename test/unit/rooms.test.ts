@@ -6,6 +6,7 @@ import { resolveEndpointRows, UNKNOWN_ADDRESS, type Endpoint } from '../../src/c
 import type { NodeView } from '../../src/core/model.js';
 import {
   allocatable,
+  allocatedMeanwhile,
   allocationOf,
   allocationPatch,
   countRooms,
@@ -475,5 +476,14 @@ describe('drainChanges at the boundary', () => {
       ['web-1', 'web-0'],
     );
     assert.deepEqual(c.drain, [], 'web-2 is already draining');
+  });
+});
+
+describe('allocatedMeanwhile: rooms allocated while uninstall asked', () => {
+  it('a room in use that was confirmed is not new; one that was not, is', () => {
+    assert.deepEqual(allocatedMeanwhile(['web-1'], ['web-1']), []);
+    assert.deepEqual(allocatedMeanwhile(['web-1'], ['web-1', 'web-2']), ['web-2']);
+    assert.deepEqual(allocatedMeanwhile([], ['web-0']), ['web-0']);
+    assert.deepEqual(allocatedMeanwhile(['web-0'], []), []);
   });
 });
