@@ -285,8 +285,21 @@ export interface DrainChanges {
   drain: PodView[];
   /** Pods it keeps that an earlier, unfinished scale-down marked Draining: back in service. */
   undrain: PodView[];
-  /** Pods it removes that are Allocated, highest ordinal first. */
+  /** Pods it removes that are Allocated, highest ordinal first (not those the StatefulSet removes already). */
   inUse: string[];
+  /**
+   * Ordinals it removes that the StatefulSet still keeps, whose pod is gone or
+   * Terminating (evicted, deleted): a replacement comes back unmarked, to be
+   * marked before the replicas change. Not one stuck on a lost node (none comes
+   * until someone acts), nor one the controller cannot make yet (a lower room not Ready under OrderedReady).
+   */
+  replacing: string[];
+}
+
+/** What the drain knows of the StatefulSet now: its live spec.replicas, and the Ready nodes (undefined when unknown). */
+export interface DrainLive {
+  replicas: number;
+  readyNodes?: ReadonlySet<string>;
 }
 
 /**
@@ -295,19 +308,50 @@ export interface DrainChanges {
  * those still Allocated are waited for. Pods below `target` lose a Draining
  * mark that a scale-down which did not finish left behind. Terminating pods are gone already.
  */
-export function drainChanges(pods: readonly PodView[], workload: string, target: number): DrainChanges {
+export function drainChanges(
+  pods: readonly PodView[],
+  workload: string,
+  target: number,
+  now?: DrainLive,
+): DrainChanges {
   const live = [
     ...byOrdinal(
       pods.filter((p) => !p.terminating),
       workload,
     ),
   ].sort(([a], [b]) => b - a);
-  const removed = live.filter(([n]) => n >= target).map(([, p]) => p);
+  const removed = live.filter(([n]) => n >= target);
+  const waited = removed.filter(([n]) => !now || !removedByStatefulSet(n, now.replicas, false));
   return {
-    drain: removed.filter((p) => !p.mark?.draining),
+    drain: removed.map(([, p]) => p).filter((p) => !p.mark?.draining),
     undrain: live.filter(([n, p]) => n < target && p.mark?.draining).map(([, p]) => p),
-    inUse: removed.filter((p) => p.mark?.allocated).map((p) => p.name),
+    inUse: waited.filter(([, p]) => p.mark?.allocated).map(([, p]) => p.name),
+    replacing: now ? awaitedReplacements(pods, workload, target, now) : [],
   };
+}
+
+/** DrainChanges.replacing: ordinals target..replicas-1 without a live pod whose replacement is on its way. */
+function awaitedReplacements(
+  pods: readonly PodView[],
+  workload: string,
+  target: number,
+  now: DrainLive,
+): string[] {
+  const all = byOrdinal(pods, workload);
+  const live = byOrdinal(
+    pods.filter((p) => !p.terminating),
+    workload,
+  );
+  const out: string[] = [];
+  for (let n = target; n < now.replicas; n++) {
+    if (live.has(n)) continue;
+    const going = all.get(n);
+    // Terminating on a node that is not Ready: stuck there until recover; no replacement comes.
+    if (going?.nodeName && now.readyNodes && !now.readyNodes.has(going.nodeName)) continue;
+    // Under OrderedReady the controller makes it only once every lower room is Ready.
+    if ([...live].every(([m, p]) => m > n || p.ready)) out.push(`${workload}-${n}`);
+  }
+  return out;
 }
 
 /** The label write that marks a room Draining, or returns it to service. */

@@ -371,6 +371,7 @@ describe('drainChanges: what a change to N replicas writes first, and waits for'
       drain: [],
       undrain: [],
       inUse: [],
+      replacing: [],
     });
   });
   it('drainPatch sets or removes only the drain label', () => {
@@ -485,5 +486,52 @@ describe('allocatedMeanwhile: rooms allocated while uninstall asked', () => {
     assert.deepEqual(allocatedMeanwhile(['web-1'], ['web-1', 'web-2']), ['web-2']);
     assert.deepEqual(allocatedMeanwhile([], ['web-0']), ['web-0']);
     assert.deepEqual(allocatedMeanwhile(['web-0'], []), []);
+  });
+});
+
+describe('drainChanges with the live StatefulSet: rooms its controller removes, and replacements', () => {
+  const free = (n: number, extra: Parameters<typeof roomPod>[2] = {}) =>
+    roomPod('web', n, { mark: { allocated: false, draining: true }, ...extra });
+  const inUse = (n: number) => roomPod('web', n, { mark: { allocated: true, draining: true } });
+  it("rooms in use at or above spec.replicas are the controller's (removed anyway): not waited for; the last one below is", () => {
+    // kubectl scale sts --replicas 3, then a change to 2: web-3 goes whatever we do, web-2 is ours to wait for.
+    const c = drainChanges([free(0), free(1), inUse(2), inUse(3)], 'web', 2, { replicas: 3 });
+    assert.deepEqual(c.inUse, ['web-2']);
+    assert.deepEqual(drainChanges([free(0), free(1), inUse(2), inUse(3)], 'web', 2, { replicas: 4 }).inUse, [
+      'web-3',
+      'web-2',
+    ]);
+    // Without the live StatefulSet (uninstall's drain), every room in use counts.
+    assert.deepEqual(drainChanges([free(0), inUse(2), inUse(3)], 'web', 2).inUse, ['web-3', 'web-2']);
+  });
+  it('an ordinal removed but still kept by the StatefulSet, with no live pod, awaits its replacement (to mark it)', () => {
+    const nodes = new Set(['n1']);
+    // web-2 evicted (Terminating on a Ready node), web-3 deleted (gone): both come back unmarked.
+    const evicted = roomPod('web', 2, { terminating: true, nodeName: 'n1' });
+    const c = drainChanges([free(0), free(1), evicted], 'web', 2, { replicas: 4, readyNodes: nodes });
+    assert.deepEqual(c.replacing, ['web-2', 'web-3']);
+    // Its replacement, live and unmarked, is marked; nothing is awaited any more.
+    const back = drainChanges(
+      [free(0), free(1), roomPod('web', 2, { mark: { allocated: false, draining: false } }), free(3)],
+      'web',
+      2,
+      { replicas: 4, readyNodes: nodes },
+    );
+    assert.deepEqual([back.replacing, back.drain.map((p) => p.name)], [[], ['web-2']]);
+  });
+  it('no replacement is awaited at or above spec.replicas, for a pod stuck on a lost node, or under a lower room not Ready', () => {
+    assert.deepEqual(drainChanges([free(0), free(1)], 'web', 2, { replicas: 2 }).replacing, []);
+    const stuck = roomPod('web', 2, { terminating: true, nodeName: 'lost' });
+    assert.deepEqual(
+      drainChanges([free(0), free(1), stuck, free(3)], 'web', 2, { replicas: 4, readyNodes: new Set(['n1']) })
+        .replacing,
+      [],
+    );
+    // Nodes unknown (no RBAC): a Terminating pod's replacement is awaited.
+    assert.deepEqual(drainChanges([free(0), free(1), stuck, free(3)], 'web', 2, { replicas: 4 }).replacing, [
+      'web-2',
+    ]);
+    const notReady = roomPod('web', 1, { ready: false, mark: { allocated: false, draining: false } });
+    assert.deepEqual(drainChanges([free(0), notReady, free(3)], 'web', 2, { replicas: 4 }).replacing, []);
   });
 });
