@@ -272,7 +272,7 @@ export function shortAge(ms: number): string {
 /** "removes 2 room(s) in use (Allocated): web-9, web-8", naming at most five. */
 export function inUsePhrase(
   pods: readonly string[],
-  verb: 'removes' | 'restarts' | 'removes the Service of' = 'removes',
+  verb: 'removes' | 'restarts' | 'removes the Service of' | 'force-deletes' = 'removes',
 ): string {
   const named = pods.slice(0, 5).join(', ');
   const more = pods.length > 5 ? ` and ${pods.length - 5} more` : '';
