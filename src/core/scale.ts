@@ -123,7 +123,6 @@ export function planScale(input: ScaleInput): ScalePlan {
     .filter((i) => !livePods.has(i))
     .map(name);
   const removed = [...livePods.keys()].filter((i) => i >= target).sort((a, b) => b - a);
-  const removePods = removed.map(name);
   // Rooms the controller removes anyway are not this scale's to wait for or to ask about.
   const theirs = removed.filter((i) => removedByStatefulSet(i, input.liveReplicas, false));
   const mine = removed.filter((i) => !theirs.includes(i));
@@ -169,7 +168,7 @@ export function planScale(input: ScaleInput): ScalePlan {
     input.releaseReplicas === target &&
     input.liveReplicas === target &&
     !createPods.length &&
-    !removePods.length &&
+    !removed.length &&
     !addServices.length &&
     !removeServices.length;
 
@@ -180,7 +179,7 @@ export function planScale(input: ScaleInput): ScalePlan {
     from: { release: input.releaseReplicas, live: input.liveReplicas },
     to: target,
     createPods,
-    removePods,
+    removePods: removed.map(name),
     removeReadyPods,
     removeInUse: mine.filter(inUse).map(name),
     removedByController: theirs.map(name),
