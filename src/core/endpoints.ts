@@ -136,7 +136,7 @@ export function resolveEndpointRows(input: EndpointsInput): Endpoint[] {
       service: svc?.name ?? null,
       serviceType: svc?.type ?? null,
       dns: `${name}.${input.headless}.${input.namespace}.svc.cluster.local`,
-      state: shownState(roomState(pod?.mark), pod, n, input.replicas),
+      state: shownState(roomState(pod?.mark), pod !== undefined, n, input.replicas),
       draining: pod?.mark?.draining ?? false,
       allocation: allocationOf(pod?.mark, pod?.restarts),
       revision: pod?.revision ?? null,

@@ -107,26 +107,30 @@ export function roomState(mark: RoomMark | undefined): RoomState {
 
 /**
  * The StatefulSet is removing this room already, whatever its marks say: its
- * pod is Terminating, or its ordinal is at or above spec.replicas (lowered by
- * `kubectl scale` or an HPA: the controller deletes it next). No match may start there.
+ * ordinal is at or above spec.replicas (lowered by `kubectl scale` or an HPA:
+ * the controller deletes it next). No match may start there. (A Terminating
+ * pod is going too; its status, Terminating, keeps it from a match.)
  */
-export function removedByStatefulSet(ordinal: number, replicas: number, terminating: boolean): boolean {
-  return terminating || ordinal >= replicas;
+export function removedByStatefulSet(ordinal: number, replicas: number): boolean {
+  return ordinal >= replicas;
 }
 
 /**
  * The state a row shows: none (null) without a pod, since a Service beyond the
- * replicas is no room; Draining for a room the StatefulSet is removing that its
- * marks call Free (allocate skips it, countRooms counts it Draining); the marks' state otherwise.
+ * replicas is no room; Draining for a room above the StatefulSet's replicas that
+ * its marks call Free (allocate skips it, countRooms counts it Draining); the
+ * marks' state otherwise. A Terminating pod keeps its marks' state: its status
+ * (Terminating) already keeps it from a match, and a room replaced (deallocate
+ * on an older revision, recover) comes back at the same ordinal, Free.
  */
 export function shownState(
   marked: RoomState,
-  pod: Pick<PodView, 'terminating'> | undefined,
+  hasPod: boolean,
   ordinal: number,
   replicas: number,
 ): RoomState | null {
-  if (!pod) return null;
-  if (marked === 'Free' && removedByStatefulSet(ordinal, replicas, pod.terminating)) return 'Draining';
+  if (!hasPod) return null;
+  if (marked === 'Free' && removedByStatefulSet(ordinal, replicas)) return 'Draining';
   return marked;
 }
 
@@ -321,7 +325,7 @@ export function drainChanges(
     ),
   ].sort(([a], [b]) => b - a);
   const removed = live.filter(([n]) => n >= target);
-  const waited = removed.filter(([n]) => !now || !removedByStatefulSet(n, now.replicas, false));
+  const waited = removed.filter(([n]) => !now || !removedByStatefulSet(n, now.replicas));
   return {
     drain: removed.map(([, p]) => p).filter((p) => !p.mark?.draining),
     undrain: live.filter(([n, p]) => n < target && p.mark?.draining).map(([, p]) => p),

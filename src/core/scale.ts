@@ -124,7 +124,7 @@ export function planScale(input: ScaleInput): ScalePlan {
     .map(name);
   const removed = [...livePods.keys()].filter((i) => i >= target).sort((a, b) => b - a);
   // Rooms the controller removes anyway are not this scale's to wait for or to ask about.
-  const theirs = removed.filter((i) => removedByStatefulSet(i, input.liveReplicas, false));
+  const theirs = removed.filter((i) => removedByStatefulSet(i, input.liveReplicas));
   const mine = removed.filter((i) => !theirs.includes(i));
   const inUse = (i: number) => livePods.get(i)?.mark?.allocated === true;
   const removeReadyPods = mine.filter((i) => livePods.get(i)?.ready).map(name);

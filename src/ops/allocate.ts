@@ -150,7 +150,7 @@ function byOrdinalOf(names: readonly string[], workload: string): string[] {
 /** Leaves out the rooms the StatefulSet removes (ordinals at or above its replicas): not worth a GET. */
 function notBeingRemoved(names: readonly string[], set: RoomObjects): string[] {
   const { workload, replicas } = set.input;
-  return names.filter((n) => !removedByStatefulSet(ordinalOf(n, workload) ?? 0, replicas, false));
+  return names.filter((n) => !removedByStatefulSet(ordinalOf(n, workload) ?? 0, replicas));
 }
 
 /** The objects of one candidate room: its pod, its per-pod Service and its node (two GETs). */

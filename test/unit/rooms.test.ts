@@ -154,7 +154,7 @@ describe('resolveEndpointRows carries the room state', () => {
     );
   });
 
-  it('rooms the StatefulSet removes (ordinal at or above spec.replicas, or Terminating) show Draining and are not allocatable', () => {
+  it('rooms the StatefulSet removes (ordinal at or above spec.replicas) show Draining; a Terminating one keeps its state; neither is allocatable', () => {
     // kubectl scale sts --replicas 2 over three Ready rooms: web-2 is going; web-1 stays.
     const rows = resolveEndpointRows({
       namespace: 'game',
@@ -174,7 +174,8 @@ describe('resolveEndpointRows carries the room state', () => {
     assert.deepEqual(
       rows.map((r) => [r.pod, r.state, r.draining]),
       [
-        ['web-0', 'Draining', false],
+        // Terminating: its status keeps it from a match; a replacement comes back here.
+        ['web-0', 'Free', false],
         ['web-1', 'Free', false],
         ['web-2', 'Draining', false],
         // Its match runs until the controller removes it.
@@ -185,28 +186,27 @@ describe('resolveEndpointRows carries the room state', () => {
       allocatable(rows).map((r) => r.pod),
       ['web-1'],
     );
-    assert.deepEqual(countRooms(rows), { ...zero, free: 1, draining: 2, allocated: 1 });
+    assert.deepEqual(countRooms(rows), { ...zero, free: 1, draining: 1, allocated: 1, unavailable: 1 });
   });
 });
 
 describe('removedByStatefulSet and shownState: rooms the StatefulSet removes, and rows without a pod', () => {
   it('the boundary is spec.replicas: the last kept ordinal stays, the first above it goes', () => {
-    assert.equal(removedByStatefulSet(2, 3, false), false);
-    assert.equal(removedByStatefulSet(3, 3, false), true);
-    assert.equal(removedByStatefulSet(0, 0, false), true);
-    assert.equal(removedByStatefulSet(0, 3, true), true);
+    assert.equal(removedByStatefulSet(2, 3), false);
+    assert.equal(removedByStatefulSet(3, 3), true);
+    assert.equal(removedByStatefulSet(0, 0), true);
   });
   const cases: [string, Parameters<typeof shownState>, ReturnType<typeof shownState>][] = [
-    ['no pod: no state', ['Free', undefined, 0, 2], null],
-    ['kept and Free', ['Free', { terminating: false }, 1, 2], 'Free'],
-    ['Free at spec.replicas', ['Free', { terminating: false }, 2, 2], 'Draining'],
-    ['Free and Terminating', ['Free', { terminating: true }, 0, 2], 'Draining'],
+    ['no pod: no state', ['Free', false, 0, 2], null],
+    ['kept and Free', ['Free', true, 1, 2], 'Free'],
+    ['Free at spec.replicas', ['Free', true, 2, 2], 'Draining'],
     [
-      'Allocated above the replicas stays Allocated',
-      ['Allocated', { terminating: false }, 5, 2],
-      'Allocated',
+      'Free and Terminating below the replicas: still Free (its status says Terminating)',
+      ['Free', true, 0, 2],
+      'Free',
     ],
-    ['marked Draining', ['Draining', { terminating: false }, 0, 2], 'Draining'],
+    ['Allocated above the replicas stays Allocated', ['Allocated', true, 5, 2], 'Allocated'],
+    ['marked Draining', ['Draining', true, 0, 2], 'Draining'],
   ];
   for (const [name, args, want] of cases)
     it(name, () => {

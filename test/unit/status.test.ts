@@ -678,7 +678,7 @@ describe('status: every message whole, and the rows of odd ordinals (mutation te
     assert.equal(none.healthy, true);
   });
 
-  it('rows: a Terminating pod (Draining: the StatefulSet removes it), an ordinal with neither pod nor Service (no room: no state), a pod without a Service; an endpoint without addresses is not ready', () => {
+  it('rows: a Terminating pod, an ordinal with neither pod nor Service (no room: no state), a pod without a Service; an endpoint without addresses is not ready', () => {
     const r = assessStatus(
       snapshot((s) => {
         s.statefulSet!.replicas = 3;
@@ -698,7 +698,7 @@ describe('status: every message whole, and the rows of odd ordinals (mutation te
         serviceExists: true,
         endpointReady: false,
         nodePort: 30880,
-        state: 'Draining',
+        state: 'Free',
       },
       {
         ordinal: 1,
