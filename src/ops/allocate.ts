@@ -8,6 +8,7 @@ import {
   countRooms,
   countsPhrase,
   deallocationPatch,
+  type LastAllocation,
   type RoomCounts,
 } from '../core/rooms.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
@@ -43,6 +44,8 @@ export interface Deallocation {
    * again on the new revision, at the same Service and port.
    */
   replaced: boolean;
+  /** The room's allocation had already ended (a container restart, allocation.endOnRestart): its marks were removed. */
+  ended?: LastAllocation;
 }
 
 /**
@@ -104,10 +107,10 @@ export async function allocateRoom(
     );
     let raced = false;
     for (const name of byOrdinalOf(names, unmarked.input.workload)) {
-      const pod = await readPod(kube, kube.namespace, name);
+      const pod = await readPod(kube, kube.namespace, name, unmarked.endOnRestart);
       // Gone, not Ready, or marked since the list: not a room to take now.
-      if (!pod?.ready || pod.terminating || !pod.nodeName || pod.mark?.allocated || pod.mark?.draining)
-        continue;
+      const marked = pod?.mark?.allocated || pod?.mark?.draining || pod?.mark?.cordoned;
+      if (!pod?.ready || pod.terminating || !pod.nodeName || marked) continue;
       const objects = await withEndpointOf(kube, unmarked, pod);
       const row = allocatable(rowsWith(objects, addressTypes)).find((r) => r.pod === pod.name);
       if (!row) continue;
@@ -120,21 +123,52 @@ export async function allocateRoom(
       const nodes = new Map((objects.input.nodes ?? []).map((n) => [n.name, n]));
       return { endpoint, scopeWarning: await nodePortScopeWarning(kube, [endpoint], nodes) };
     }
-    if (!raced) {
-      // Nothing to take: the whole release, read as endpoints reads it, counts the rooms by state.
-      const objects = await readRoomObjects(kube, kube.namespace, release, opts.selector);
-      const rows = rowsWith(objects, addressTypes);
-      // With a selector, the rooms it left out are not counted.
-      const named = new Set(objects.input.pods.map((p) => p.name));
-      const counted = opts.selector ? rows.filter((r) => named.has(r.pod)) : rows;
-      throw noFreeRoom(release, kube.namespace, countRooms(counted), opts.selector);
+    if (raced) continue;
+    // No unmarked room: the whole release, read as endpoints reads it, has the rooms whose
+    // match a container restart ended (Free, their marks still on), and counts the rooms by state.
+    const objects = await readRoomObjects(kube, kube.namespace, release, opts.selector);
+    const ended = await takeEnded(kube, objects, addressTypes, opts.metadata ?? {});
+    if (ended === 'raced') continue;
+    if (ended) {
+      const nodes = new Map((objects.input.nodes ?? []).map((n) => [n.name, n]));
+      return { endpoint: ended, scopeWarning: await nodePortScopeWarning(kube, [ended], nodes) };
     }
+    const rows = rowsWith(objects, addressTypes);
+    // With a selector, the rooms it left out are not counted.
+    const named = new Set(objects.input.pods.map((p) => p.name));
+    const counted = opts.selector ? rows.filter((r) => named.has(r.pod)) : rows;
+    throw noFreeRoom(release, kube.namespace, countRooms(counted), opts.selector);
   }
   throw new ExposePodsError(
     `could not allocate a room in release ${release}: every Free room changed while it was being taken, ${MAX_ROUNDS} times`,
     ExitCode.CONFLICT,
     'Many allocators are racing for few rooms; run it again, or add rooms.',
   );
+}
+
+/**
+ * A room whose allocation a container restart ended (allocation.endOnRestart)
+ * is Free, but its marks keep it out of the unmarked rooms allocate lists
+ * first: taken from the release read whole, lowest ordinal first, with the
+ * same conditional write (its stale marks are overwritten, with the restarts
+ * now). Its row, 'raced' when one changed meanwhile, undefined when none.
+ */
+async function takeEnded(
+  kube: ResolvedKube,
+  objects: RoomObjects,
+  addressTypes: string[],
+  metadata: Record<string, string>,
+): Promise<Endpoint | 'raced' | undefined> {
+  const pods = new Map(objects.input.pods.map((p) => [p.name, p]));
+  let raced = false;
+  for (const row of allocatable(rowsWith(objects, addressTypes))) {
+    const pod = pods.get(row.pod);
+    if (!pod?.mark?.ended) continue;
+    const won = await writeAllocation(kube, objects, pod, metadata);
+    if (won) return rowsWith(objects, addressTypes, won).find((r) => r.pod === won.name);
+    raced = true;
+  }
+  return raced ? 'raced' : undefined;
 }
 
 /** The names of a StatefulSet's pods, lowest ordinal first (others left out). */
@@ -175,6 +209,7 @@ export async function writeAllocation(
     objects.input.namespace,
     { name: pod.name, resourceVersion: pod.resourceVersion },
     marks,
+    objects.endOnRestart,
   );
   return outcome.kind === 'written' ? outcome.pod : undefined;
 }
@@ -192,6 +227,8 @@ async function replaceIfOutdated(
   pod: PodView,
 ): Promise<PodView | undefined> {
   if (set.updateStrategy !== 'OnDelete' || !isOutdated(pod, set.input.updateRevision)) return undefined;
+  // A cordoned room is the operator's, held as it is (uncordon, then deallocate or a rollout, replaces it).
+  if (pod.mark?.cordoned) return undefined;
   if (!pod.uid || !pod.resourceVersion || pod.terminating) return undefined;
   const outcome = await deletePodExactly(kube, set.input.namespace, {
     name: pod.name,
@@ -224,7 +261,9 @@ export async function deallocate(opts: DeallocateOptions): Promise<Deallocation>
   const name = opts.pod !== undefined ? podName(opts.pod) : `${workload}-${String(opts.ordinal)}`;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const pod =
-      ordinalOf(name, workload) === undefined ? undefined : await readPod(kube, kube.namespace, name);
+      ordinalOf(name, workload) === undefined
+        ? undefined
+        : await readPod(kube, kube.namespace, name, set.endOnRestart);
     if (!pod?.resourceVersion)
       throw new ExposePodsError(
         `release ${release} has no room pod ${name} in namespace ${kube.namespace}`,
@@ -233,7 +272,9 @@ export async function deallocate(opts: DeallocateOptions): Promise<Deallocation>
       );
     const rowOf = async (p: PodView) =>
       rowsWith(await withEndpointOf(kube, set, p), addressTypes).find((r) => r.pod === name) as Endpoint;
-    if (!pod.mark?.allocated) {
+    // An allocation a container restart ended leaves marks behind (the PodDisruptionBudget
+    // still selects the room): they are removed as a live allocation's are.
+    if (!pod.mark?.allocated && !pod.mark?.ended) {
       // A Free room left on an older revision (its deallocate replaced nothing before) is replaced too.
       const replaced = await replaceIfOutdated(kube, set, pod);
       return {
@@ -247,13 +288,15 @@ export async function deallocate(opts: DeallocateOptions): Promise<Deallocation>
       kube.namespace,
       { name, resourceVersion: pod.resourceVersion },
       deallocationPatch(set.templateSetsSafeToEvict),
+      set.endOnRestart,
     );
     if (outcome.kind === 'written') {
       const replaced = await replaceIfOutdated(kube, set, outcome.pod);
       return {
         endpoint: await rowOf(replaced ?? outcome.pod),
-        wasAllocated: true,
+        wasAllocated: pod.mark.allocated,
         replaced: replaced !== undefined,
+        ...(pod.mark.ended ? { ended: pod.mark.ended } : {}),
       };
     }
   }

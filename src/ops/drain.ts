@@ -37,7 +37,7 @@ export async function spareRoomsInUse(
   const settled = await pollUntil(
     async () => {
       reads.next();
-      const { workload, pods } = await readRoomPods(kube, namespace, release);
+      const { workload, pods, endOnRestart } = await readRoomPods(kube, namespace, release);
       const c = drainChanges(pods, workload, target);
       let raced = false;
       for (const [pod, draining] of [
@@ -50,6 +50,7 @@ export async function spareRoomsInUse(
           namespace,
           { name: pod.name, resourceVersion: pod.resourceVersion },
           drainPatch(draining),
+          endOnRestart,
         );
         // Changed since it was read (allocated, freed, or its status): read it again.
         if (out.kind !== 'written') raced = true;

@@ -69,7 +69,7 @@ function reads(
 const asPatch = (body: unknown): Patch =>
   typeof body === 'string' ? (JSON.parse(body) as Patch) : (body as Patch);
 
-const UNMARKED = '!expose-pods.io/state,!expose-pods.io/draining';
+const UNMARKED = '!expose-pods.io/state,!expose-pods.io/draining,!expose-pods.io/cordoned';
 
 /**
  * What allocate reads first: the StatefulSet and the names of the unmarked
