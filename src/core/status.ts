@@ -87,7 +87,7 @@ export interface OrdinalStatus {
   serviceExists: boolean;
   endpointReady: boolean;
   nodePort?: number;
-  /** Free, Allocated or Draining (rooms in use, core/rooms.ts). */
+  /** Free, Allocated, Draining or Cordoned (rooms in use, core/rooms.ts). */
   state: RoomState;
 }
 

@@ -71,7 +71,7 @@ export function noFreeRoom(
 }
 
 /** The rows of the rooms read, with one pod replaced by its state after a write. */
-function rowsWith(objects: RoomObjects, addressTypes: string[], written?: PodView): Endpoint[] {
+export function rowsWith(objects: RoomObjects, addressTypes: string[], written?: PodView): Endpoint[] {
   const pods = written
     ? objects.input.pods.map((p) => (p.name === written.name ? written : p))
     : objects.input.pods;
@@ -181,7 +181,7 @@ function byOrdinalOf(names: readonly string[], workload: string): string[] {
 }
 
 /** The objects of one candidate room: its pod, its per-pod Service and its node (two GETs). */
-async function withEndpointOf(kube: ResolvedKube, objects: RoomObjects, pod: PodView): Promise<RoomObjects> {
+export async function withEndpointOf(kube: ResolvedKube, objects: RoomObjects, pod: PodView): Promise<RoomObjects> {
   const found = await roomEndpointOf(kube, objects.input.namespace, pod.name, pod.nodeName ?? '');
   return { ...objects, input: { ...objects.input, pods: [pod], ...found } };
 }
@@ -239,7 +239,7 @@ async function replaceIfOutdated(
 }
 
 /** NAME from NAME or pod/NAME (what `-o name` prints). */
-function podName(arg: string): string {
+export function podName(arg: string): string {
   return arg.startsWith('pod/') ? arg.slice(4) : arg;
 }
 

@@ -115,6 +115,7 @@ describe('through the real kubectl, after the README install step', () => {
       assert.deepEqual(all.values, [
         'allocate',
         'check-certs',
+        'cordon',
         'deallocate',
         'endpoints',
         'install',
@@ -125,6 +126,7 @@ describe('through the real kubectl, after the README install step', () => {
         'scale',
         'status',
         'tolerations',
+        'uncordon',
         'uninstall',
         'version',
       ]);
