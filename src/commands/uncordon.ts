@@ -13,5 +13,9 @@ Name the room by its pod (NAME or pod/NAME, as -o name prints it) or by --ordina
     'kubectl expose-pods uncordon rooms -n game --ordinal 3 -o json',
   ];
 
+  // oclif reads a command's args and flags from its own class: inheriting them is not enough.
+  static override args = Cordon.args;
+  static override flags = Cordon.flags;
+
   protected override readonly cordoned: boolean = false;
 }

@@ -154,8 +154,10 @@ export function settledMark(
 ): RoomMark {
   if (!allocationEnded(mark, restarts, endOnRestart)) return mark;
   const { allocationId, allocatedAt } = mark;
-  // A termination before the allocation is not the one that ended it.
-  const after = endedAt !== null && (!allocatedAt || Date.parse(endedAt) >= Date.parse(allocatedAt));
+  // A termination before the allocation is not the one that ended it (the kubelet's times have
+  // whole seconds, the allocation's milliseconds: the same second counts as after).
+  const allocatedSecond = allocatedAt ? Math.floor(Date.parse(allocatedAt) / 1000) * 1000 : NaN;
+  const after = endedAt !== null && !(Date.parse(endedAt) < allocatedSecond);
   return {
     ...mark,
     allocated: false,
