@@ -181,7 +181,11 @@ function byOrdinalOf(names: readonly string[], workload: string): string[] {
 }
 
 /** The objects of one candidate room: its pod, its per-pod Service and its node (two GETs). */
-export async function withEndpointOf(kube: ResolvedKube, objects: RoomObjects, pod: PodView): Promise<RoomObjects> {
+export async function withEndpointOf(
+  kube: ResolvedKube,
+  objects: RoomObjects,
+  pod: PodView,
+): Promise<RoomObjects> {
   const found = await roomEndpointOf(kube, objects.input.namespace, pod.name, pod.nodeName ?? '');
   return { ...objects, input: { ...objects.input, pods: [pod], ...found } };
 }

@@ -447,10 +447,7 @@ describe('a room ends its own match: allocationEnded and settledMark (allocation
     assert.equal(settledMark(mark, 3, true, '2026-12-07T04:59:59.000Z').ended?.endedAt, null);
     // The kubelet's whole seconds: a restart in the allocation's second counts as after it.
     const late = { ...mark, allocatedAt: '2026-12-07T05:00:00.700Z' };
-    assert.equal(
-      settledMark(late, 3, true, '2026-12-07T05:00:00Z').ended?.endedAt,
-      '2026-12-07T05:00:00Z',
-    );
+    assert.equal(settledMark(late, 3, true, '2026-12-07T05:00:00Z').ended?.endedAt, '2026-12-07T05:00:00Z');
     assert.equal(
       settledMark(mark, 3, true, '2026-12-07T05:00:00.000Z').ended?.endedAt,
       '2026-12-07T05:00:00.000Z',
