@@ -1,9 +1,8 @@
-import { Args, Flags } from '@oclif/core';
-
 import { BaseCommand } from '../base-command.js';
-import { kubeFlags, kubeFlagValues, noHeadersFlag, outputFlag, releaseArg } from '../flags.js';
+import { kubeFlagValues } from '../flags.js';
 import { UsageError } from '../errors.js';
 import type { Endpoint } from '../core/endpoints.js';
+import Deallocate from './deallocate.js';
 
 export default class Cordon extends BaseCommand {
   static override summary =
@@ -22,17 +21,9 @@ Name the room by its pod (NAME or pod/NAME, as -o name prints it) or by --ordina
     },
   ];
 
-  static override args = {
-    release: releaseArg,
-    pod: Args.string({ description: 'The room: its pod, NAME or pod/NAME.' }),
-  };
-
-  static override flags = {
-    ...kubeFlags,
-    output: outputFlag(['table', 'wide', 'json', 'yaml', 'name']),
-    'no-headers': noHeadersFlag,
-    ordinal: Flags.integer({ description: 'The room by its ordinal, instead of POD.', min: 0 }),
-  };
+  // The room by its pod or --ordinal, printed as deallocate prints it.
+  static override args = Deallocate.args;
+  static override flags = Deallocate.flags;
 
   /** cordon writes the mark; uncordon (a subclass) removes it. */
   protected readonly cordoned: boolean = true;

@@ -248,22 +248,21 @@ export function podName(arg: string): string {
 }
 
 /**
- * Ends a room's allocation: removes the Allocated mark (and the annotations
- * allocate wrote), conditioned on the pod's resourceVersion and retried on a
- * conflict. A room that drains stays Draining. A room not allocated is left
- * as it is (running it twice converges). The room must be one of the release's.
+ * The room `opts` names by its pod or its ordinal (deallocate, cordon): the
+ * cluster, the StatefulSet (for the pods' prefix), the pod's name, a read of
+ * that one pod (exit 7 when the release has no such room), and its row. The
+ * cost does not follow the rooms.
  */
-export async function deallocate(opts: DeallocateOptions): Promise<Deallocation> {
+export async function namedRoom(opts: DeallocateOptions) {
   const release = opts.release ?? DEFAULT_RELEASE;
   if ((opts.pod === undefined) === (opts.ordinal === undefined))
     throw new UsageError('name the room by its pod or by --ordinal, not both');
   const kube = await loadKube(kubeFlagsOf(opts));
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
-  // The StatefulSet (for the pods' prefix), then the one pod: the cost does not follow the rooms.
   const set = await readRoomSet(kube, kube.namespace, release);
   const { workload } = set.input;
   const name = opts.pod !== undefined ? podName(opts.pod) : `${workload}-${String(opts.ordinal)}`;
-  for (let round = 0; round < MAX_ROUNDS; round++) {
+  const readRoom = async (): Promise<PodView & { resourceVersion: string }> => {
     const pod =
       ordinalOf(name, workload) === undefined
         ? undefined
@@ -274,8 +273,23 @@ export async function deallocate(opts: DeallocateOptions): Promise<Deallocation>
         ExitCode.NOT_FOUND,
         `See its rooms with: kubectl expose-pods endpoints ${release} -n ${kube.namespace}`,
       );
-    const rowOf = async (p: PodView) =>
-      rowsWith(await withEndpointOf(kube, set, p), addressTypes).find((r) => r.pod === name) as Endpoint;
+    return { ...pod, resourceVersion: pod.resourceVersion };
+  };
+  const rowOf = async (p: PodView) =>
+    rowsWith(await withEndpointOf(kube, set, p), addressTypes).find((r) => r.pod === name) as Endpoint;
+  return { kube, set, name, readRoom, rowOf };
+}
+
+/**
+ * Ends a room's allocation: removes the Allocated mark (and the annotations
+ * allocate wrote), conditioned on the pod's resourceVersion and retried on a
+ * conflict. A room that drains stays Draining. A room not allocated is left
+ * as it is (running it twice converges). The room must be one of the release's.
+ */
+export async function deallocate(opts: DeallocateOptions): Promise<Deallocation> {
+  const { kube, set, name, readRoom, rowOf } = await namedRoom(opts);
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const pod = await readRoom();
     // An allocation a container restart ended leaves marks behind (the PodDisruptionBudget
     // still selects the room): they are removed as a live allocation's are.
     if (!pod.mark?.allocated && !pod.mark?.ended) {

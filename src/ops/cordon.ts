@@ -4,16 +4,11 @@
  * rewrites, written on the condition of the pod's resourceVersion and
  * retried on a conflict; the room's allocation is never touched.
  */
-import { DEFAULT_ADDRESS_TYPES, type Endpoint } from '../core/endpoints.js';
-import { ordinalOf } from '../core/model.js';
-import { DEFAULT_RELEASE } from '../core/release.js';
+import type { Endpoint } from '../core/endpoints.js';
 import { cordonPatch } from '../core/rooms.js';
-import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
-import { loadKube } from '../kube/config.js';
-import { readPod, readRoomSet } from '../kube/reader.js';
+import { ExitCode, ExposePodsError } from '../errors.js';
 import { markPod } from '../kube/writes.js';
-import { podName, rowsWith, withEndpointOf, type DeallocateOptions } from './allocate.js';
-import { kubeFlagsOf } from './endpoints.js';
+import { namedRoom, type DeallocateOptions } from './allocate.js';
 
 /** Options of `cordon` and `uncordon`: the room by pod name or ordinal, as for deallocate. */
 export type CordonOptions = DeallocateOptions;
@@ -33,27 +28,9 @@ const MAX_ROUNDS = 8;
  * left as it is (changed false). The room must be one of the release's.
  */
 export async function setCordon(opts: CordonOptions, cordoned: boolean): Promise<CordonResult> {
-  const release = opts.release ?? DEFAULT_RELEASE;
-  if ((opts.pod === undefined) === (opts.ordinal === undefined))
-    throw new UsageError('name the room by its pod or by --ordinal, not both');
-  const kube = await loadKube(kubeFlagsOf(opts));
-  const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
-  const set = await readRoomSet(kube, kube.namespace, release);
-  const { workload } = set.input;
-  const name = opts.pod !== undefined ? podName(opts.pod) : `${workload}-${String(opts.ordinal)}`;
+  const { kube, set, name, readRoom, rowOf } = await namedRoom(opts);
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const pod =
-      ordinalOf(name, workload) === undefined
-        ? undefined
-        : await readPod(kube, kube.namespace, name, set.endOnRestart);
-    if (!pod?.resourceVersion)
-      throw new ExposePodsError(
-        `release ${release} has no room pod ${name} in namespace ${kube.namespace}`,
-        ExitCode.NOT_FOUND,
-        `See its rooms with: kubectl expose-pods endpoints ${release} -n ${kube.namespace}`,
-      );
-    const rowOf = async (p: typeof pod) =>
-      rowsWith(await withEndpointOf(kube, set, p), addressTypes).find((r) => r.pod === name) as Endpoint;
+    const pod = await readRoom();
     if ((pod.mark?.cordoned ?? false) === cordoned) return { endpoint: await rowOf(pod), changed: false };
     const outcome = await markPod(
       kube,
