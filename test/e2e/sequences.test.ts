@@ -37,10 +37,13 @@ import { HELMS, ROOT, run } from '../support/tools.js';
 after(printClusterLogsOnFailure);
 
 const RUNS = Number(process.env.SEQ_RUNS ?? 4);
-// This seed's 4 sequences reach a refused install, a new image refused over a room in use, the
-// intruder, kill -9, an API server restart, allocations, a deallocation, a replaced room in use,
-// and a scale-down waited out over one (found by sampling seeds against a sketch of the model);
-// other seeds are for npm run test:soak.
+// Adding commands changes what a seed generates. With room restarts and cordons (issue 36) this
+// seed's 4 sequences reach restarts of Free rooms, a new image with --yes, tolerations over rooms
+// in use, allocations and an exit 14, the intruder, a pinned expose.count, a scale-down with
+// --delete-in-use, a deallocation, and a cordoned room kept on its build through a rollout; they
+// no longer reach kill -9, an API server restart or a scale-down waited out: pick a seed again
+// (sampling seeds against a sketch of the model) once issue 36's commands are all in. Other seeds
+// are for npm run test:soak.
 const SEED = Number(process.env.SEQ_SEED ?? 20261818);
 const MAX_COMMANDS = Number(process.env.SEQ_MAX_COMMANDS ?? 8);
 const RELEASE = 'seq';
@@ -657,7 +660,15 @@ describe('model-based sequences of day-two commands (fast-check, real control pl
             };
             const real: Real = { sh, ns };
             verify(model, real);
-            await fc.asyncModelRun(() => ({ model, real }), cmds);
+            await fc
+              .asyncModelRun(() => ({ model, real }), cmds)
+              .catch((e: unknown) => {
+                // fast-check reports the sequence, not why it failed: say it here.
+                console.log(
+                  `sequence ${runNo} in ${ns} failed: ${e instanceof Error ? e.message : String(e)}`,
+                );
+                throw e;
+              });
             // What ran, for the log; a failure prints the seed and the shrunk sequence by itself.
             // fast-check's commands value prints the commands that ran (its toString is not in its type).
             // eslint-disable-next-line @typescript-eslint/no-base-to-string
