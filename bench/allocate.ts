@@ -180,7 +180,7 @@ let next = 0;
 const floor = await drain(CALLERS, async () => {
   const p = pods[next++];
   if (!p) return false;
-  const out = await markPod(kube, NS, p, { labels: { [STATE_LABEL]: ALLOCATED }, annotations: {} });
+  const out = await markPod(kube, NS, p, { labels: { [STATE_LABEL]: ALLOCATED }, annotations: {} }, true);
   if (out.kind !== 'written') throw new Error(`${p.name}: ${out.kind}`);
   return true;
 });

@@ -44,13 +44,18 @@ Name the room by its pod (NAME or pod/NAME, as -o name prints it) or by --ordina
         'For example: kubectl expose-pods deallocate rooms -n game --ordinal 3',
       );
     const { deallocate } = await import('../ops/allocate.js');
-    const { endpoint, wasAllocated, replaced } = await deallocate({
+    const { endpoint, wasAllocated, replaced, ended } = await deallocate({
       release: args.release,
       ...kubeFlagValues(flags),
       pod: args.pod,
       ordinal: flags.ordinal,
     });
-    if (!wasAllocated && !replaced) this.printer.warn(`${endpoint.pod} was not allocated: nothing to change`);
+    if (ended)
+      this.printer.warn(
+        `${endpoint.pod}'s allocation had already ended (a container restarted${ended.endedAt ? ` at ${ended.endedAt}` : ''}): its marks were removed`,
+      );
+    else if (!wasAllocated && !replaced)
+      this.printer.warn(`${endpoint.pod} was not allocated: nothing to change`);
     if (replaced)
       this.printer.info(
         `${endpoint.pod} ran an older revision than its StatefulSet: it is being replaced on the new one, at the same address and port once Ready`,

@@ -4,6 +4,7 @@ import { commands as helpCommands } from '@oclif/plugin-help';
 import Allocate from './allocate.js';
 import CheckCerts from './check-certs.js';
 import Complete from './complete.js';
+import Cordon from './cordon.js';
 import Deallocate from './deallocate.js';
 import Endpoints from './endpoints.js';
 import Install from './install.js';
@@ -14,6 +15,7 @@ import Rollout from './rollout.js';
 import Scale from './scale.js';
 import Status from './status.js';
 import Tolerations from './tolerations.js';
+import Uncordon from './uncordon.js';
 import Uninstall from './uninstall.js';
 import Version from './version.js';
 
@@ -28,6 +30,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   __complete: Complete,
   allocate: Allocate,
   'check-certs': CheckCerts,
+  cordon: Cordon,
   deallocate: Deallocate,
   endpoints: Endpoints,
   install: Install,
@@ -38,6 +41,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   scale: Scale,
   status: Status,
   tolerations: Tolerations,
+  uncordon: Uncordon,
   uninstall: Uninstall,
   version: Version,
 };

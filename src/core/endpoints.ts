@@ -1,5 +1,12 @@
 import { ordinalOf, type NodeView, type PodView, type ServiceView } from './model.js';
-import { allocationOf, roomState, shownState, type Allocation, type RoomState } from './rooms.js';
+import {
+  allocationOf,
+  roomState,
+  shownState,
+  type Allocation,
+  type LastAllocation,
+  type RoomState,
+} from './rooms.js';
 import { isOutdated } from './rollout.js';
 
 /** Agones' order: the first of these a node has is the address clients get. */
@@ -45,14 +52,19 @@ export interface Endpoint {
   /** In-cluster DNS name through the headless Service. */
   dns: string;
   /**
-   * Free, Allocated (handed to a match) or Draining (takes no new match: marked so, or
-   * being removed by the StatefulSet); null without a pod (a Service beyond the replicas is no room).
+   * Free, Allocated (handed to a match), Draining (takes no new match: marked so, or being
+   * removed by the StatefulSet) or Cordoned (held out of rotation); null without a pod (a
+   * Service beyond the replicas is no room).
    */
   state: RoomState | null;
   /** Marked to take no new match; an Allocated room keeps its match until deallocated. */
   draining: boolean;
+  /** Held out of rotation by `cordon` (an Allocated room keeps its match; no new one goes there). */
+  cordoned: boolean;
   /** The allocation, when Allocated. */
   allocation: Allocation | null;
+  /** The allocation a container restart ended (allocation.endOnRestart), while its marks remain; else null. */
+  lastAllocation: LastAllocation | null;
   /** The StatefulSet revision the pod was made from (its controller-revision-hash); null without a pod. */
   revision: string | null;
   /** The pod runs an older revision than the StatefulSet's update revision: the old build, until the rollout replaces it. */
@@ -138,7 +150,9 @@ export function resolveEndpointRows(input: EndpointsInput): Endpoint[] {
       dns: `${name}.${input.headless}.${input.namespace}.svc.cluster.local`,
       state: shownState(roomState(pod?.mark), pod !== undefined, n, input.replicas),
       draining: pod?.mark?.draining ?? false,
+      cordoned: pod?.mark?.cordoned ?? false,
       allocation: allocationOf(pod?.mark, pod?.restarts),
+      lastAllocation: pod?.mark?.ended ?? null,
       revision: pod?.revision ?? null,
       outdated: pod !== undefined && isOutdated(pod, input.updateRevision),
     };

@@ -106,7 +106,7 @@ export const PERMISSIONS: PermissionRule[] = [
     resource: 'pods',
     verbs: [...READ, 'patch', 'delete'],
     scope: 'namespace',
-    why: 'the rooms: read everywhere; patch marks rooms Allocated or Draining; delete is recover --force-delete',
+    why: 'the rooms: read everywhere; patch marks rooms Allocated, Draining or Cordoned; delete is recover --force-delete',
     granted: true,
     forChanges: true,
   },

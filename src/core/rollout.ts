@@ -78,6 +78,8 @@ export interface RolloutStep {
   pending: string[];
   /** Rooms in use on an older revision: kept until their match ends. */
   inUseOutdated: string[];
+  /** Cordoned rooms (not in use) on an older revision: the operator holds them; kept until uncordoned. */
+  cordonedOutdated: string[];
   /** Ordinals below the replicas without a Ready pod (missing, starting, terminating), rooms in use left out. */
   unavailable: string[];
   /** Rooms Ready on the update revision. */
@@ -98,7 +100,8 @@ export interface RolloutStep {
  * Ready before the next one starts, and at most `batch` rooms are down at
  * once; a room on an older revision that is not Ready serves nobody, so it is
  * replaced at once. Rooms in use are never replaced unless `includeInUse`
- * (--delete-in-use). Rooms at or above the replicas are the scale-down's, not
+ * (--delete-in-use). A Cordoned room (cordoned, not in use) is the
+ * operator's: never replaced, and waited for by nobody. Rooms at or above the replicas are the scale-down's, not
  * the rollout's. Lowest ordinals first: allocate hands out the lowest Free
  * ordinal on the new revision, so they come back first.
  */
@@ -111,6 +114,7 @@ export function rolloutStep(
     replace: [],
     pending: [],
     inUseOutdated: [],
+    cordonedOutdated: [],
     unavailable: [],
     updated: 0,
     waitingForController: !set.observed || set.updateRevision === undefined,
@@ -127,6 +131,10 @@ export function rolloutStep(
     const outdated = isOutdated(p, set.updateRevision);
     const spared = p.mark?.allocated === true && !opts.includeInUse;
     if (outdated && spared) step.inUseOutdated.push(name);
+    if (outdated && p.mark?.cordoned && !p.mark.allocated) {
+      step.cordonedOutdated.push(name);
+      continue;
+    }
     if (!p.ready) {
       // A room in use that is not Ready is its match's story, not the rollout's; under
       // OrderedReady it also stops the controller recreating any room above it.
@@ -178,6 +186,8 @@ export interface RolloutProgress {
   pending: number;
   /** Rooms in use kept on an older revision. */
   inUseOutdated: string[];
+  /** Cordoned rooms kept on an older revision (uncordon to update them). */
+  cordonedOutdated: string[];
   /** Nothing is replaced: the change only waits for its rooms (a scale, a first install). */
   waitOnly?: boolean;
 }
@@ -191,6 +201,7 @@ export function rolloutProgress(set: RolloutSet, step: RolloutStep): RolloutProg
     replacing: [...step.replace.map((p) => p.name), ...step.unavailable],
     pending: step.pending.length,
     inUseOutdated: step.inUseOutdated,
+    cordonedOutdated: step.cordonedOutdated,
   };
 }
 
@@ -206,6 +217,7 @@ export function rolloutLine(p: RolloutProgress): string {
   if (p.replacing.length) parts.push(`replacing ${listed(p.replacing)}`);
   if (p.pending) parts.push(`${p.pending} Free to replace`);
   if (p.inUseOutdated.length) parts.push(`${p.inUseOutdated.length} in use on older revisions`);
+  if (p.cordonedOutdated.length) parts.push(`${p.cordonedOutdated.length} cordoned kept`);
   return parts.join(' · ');
 }
 
@@ -219,6 +231,8 @@ export interface RolloutPlanView {
   replace: string[];
   /** Rooms in use on an older revision that keep their build until their match ends. */
   inUse: string[];
+  /** Cordoned rooms on an older revision, kept on it until uncordoned. */
+  cordoned: string[];
   /** The controller has not caught up with the StatefulSet's newest spec yet. */
   waitingForController: boolean;
 }
@@ -237,8 +251,16 @@ export function rolloutPlanOf(
     updated: step.updated,
     replace: [...step.replace.map((p) => p.name), ...step.pending],
     inUse: step.inUseOutdated,
+    cordoned: step.cordonedOutdated,
     waitingForController: step.waitingForController,
   };
+}
+
+/** "1 cordoned room kept on its revision: uncordon it to update (rooms-4)"; undefined when none. */
+export function cordonedKeptLine(cordoned: readonly string[]): string | undefined {
+  if (!cordoned.length) return undefined;
+  const one = cordoned.length === 1;
+  return `${cordoned.length} cordoned room${one ? '' : 's'} kept on ${one ? 'its' : 'their'} revision: uncordon ${one ? 'it' : 'them'} to update (${listed(cordoned)})`;
 }
 
 /** "a, b, c, d, e and 3 more": the first `max` names, then how many more. */

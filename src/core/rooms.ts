@@ -32,11 +32,29 @@ export const SAFE_TO_EVICT_ANNOTATION = 'cluster-autoscaler.kubernetes.io/safe-t
  * write SAFE_TO_EVICT_ANNOTATION on the rooms it allocates.
  */
 export const MARK_SAFE_TO_EVICT_ANNOTATION = 'expose-pods.io/mark-safe-to-evict';
+/**
+ * On the StatefulSet, from the chart's allocation.endOnRestart: "false" when a
+ * container restart after an allocation leaves the allocation in place (stale);
+ * otherwise (the default) the restart ends it and the room is Free again.
+ */
+export const END_ON_RESTART_ANNOTATION = 'expose-pods.io/end-on-restart';
 
 export const ALLOCATED = 'Allocated';
 
-/** Free: no match and open to one; Allocated: handed to a match; Draining: takes no new match. */
-export type RoomState = 'Free' | 'Allocated' | 'Draining';
+/**
+ * Free: no match and open to one; Allocated: handed to a match; Draining:
+ * takes no new match (on its way out); Cordoned: held out of rotation by
+ * `cordon` (no new match until `uncordon`).
+ */
+export type RoomState = 'Free' | 'Allocated' | 'Draining' | 'Cordoned';
+
+/** An allocation the room ended itself (a container restart after it), in the -o json row. */
+export interface LastAllocation {
+  id: string | null;
+  allocatedAt: string | null;
+  /** When the container that restarted stopped (its lastState.terminated.finishedAt), when known. */
+  endedAt: string | null;
+}
 
 /** What the pod's labels and annotations say of its room. */
 export interface RoomMark {
@@ -50,6 +68,11 @@ export interface RoomMark {
   /** Container restarts when it was allocated. */
   restartsAtAllocation?: number;
   metadata?: Record<string, string>;
+  /**
+   * The allocation its marks still record, ended by a container restart
+   * (allocation.endOnRestart): `allocated` is then false, the room is Free.
+   */
+  ended?: LastAllocation;
 }
 
 /** The allocation of a room, in the -o json row (null for a room not allocated). */
@@ -98,10 +121,59 @@ function parseMetadata(text: string | undefined): Record<string, string> | undef
   }
 }
 
-/** The state a mark shows: an allocated room stays Allocated while it drains (its match runs on). */
+/**
+ * Whether a container restart ended the allocation a mark records: only with
+ * endOnRestart, and only when the pod has restarted more than it had when
+ * allocated (a mark without that count, hand-written, is never ended).
+ */
+export function allocationEnded(
+  mark: RoomMark | undefined,
+  restarts: number | undefined,
+  endOnRestart: boolean,
+): boolean {
+  return (
+    endOnRestart &&
+    mark?.allocated === true &&
+    mark.restartsAtAllocation !== undefined &&
+    restarts !== undefined &&
+    restarts > mark.restartsAtAllocation
+  );
+}
+
+/**
+ * The mark as every rule reads it (kube/views.ts applies it to each pod): an
+ * allocation a container restart ended is no allocation (the room is Free for
+ * allocate, scale-down, uninstall and rollout), and is kept as `ended`.
+ * `endedAt`: when the container that restarted stopped, when known.
+ */
+export function settledMark(
+  mark: RoomMark,
+  restarts: number | undefined,
+  endOnRestart: boolean,
+  endedAt: string | null = null,
+): RoomMark {
+  if (!allocationEnded(mark, restarts, endOnRestart)) return mark;
+  const { allocationId, allocatedAt } = mark;
+  // A termination before the allocation is not the one that ended it (the kubelet's times have
+  // whole seconds, the allocation's milliseconds: the same second counts as after).
+  const allocatedSecond = allocatedAt ? Math.floor(Date.parse(allocatedAt) / 1000) * 1000 : NaN;
+  const after = endedAt !== null && !(Date.parse(endedAt) < allocatedSecond);
+  return {
+    ...mark,
+    allocated: false,
+    ended: { id: allocationId ?? null, allocatedAt: allocatedAt ?? null, endedAt: after ? endedAt : null },
+  };
+}
+
+/**
+ * The state a mark shows: an allocated room stays Allocated while it drains
+ * or is cordoned (its match runs on); a room on its way out is Draining
+ * rather than Cordoned.
+ */
 export function roomState(mark: RoomMark | undefined): RoomState {
   if (mark?.allocated) return 'Allocated';
   if (mark?.draining) return 'Draining';
+  if (mark?.cordoned) return 'Cordoned';
   return 'Free';
 }
 
@@ -173,7 +245,9 @@ export interface RoomCounts {
   free: number;
   allocated: number;
   draining: number;
-  /** Not allocated nor draining, but not allocatable either (not Ready, no Service, no address). */
+  /** Held out of rotation by `cordon`, not allocated (a cordoned room in use counts as Allocated). */
+  cordoned: number;
+  /** Not allocated nor draining nor cordoned, but not allocatable either (not Ready, no Service, no address). */
   unavailable: number;
   /** Allocated rooms whose container restarted since. */
   stale: number;
@@ -184,12 +258,21 @@ export interface RoomCounts {
 /** The rooms of the rows, by state (rows without a pod are not rooms). */
 export function countRooms(rows: readonly Endpoint[]): RoomCounts {
   const free = new Set(allocatable(rows).map((r) => r.ordinal));
-  const counts: RoomCounts = { free: 0, allocated: 0, draining: 0, unavailable: 0, stale: 0, outdated: 0 };
+  const counts: RoomCounts = {
+    free: 0,
+    allocated: 0,
+    draining: 0,
+    cordoned: 0,
+    unavailable: 0,
+    stale: 0,
+    outdated: 0,
+  };
   for (const r of rows) {
     if (r.state === 'Allocated') {
       counts.allocated++;
       if (r.allocation?.stale) counts.stale++;
     } else if (r.state === 'Draining') counts.draining++;
+    else if (r.state === 'Cordoned') counts.cordoned++;
     else if (free.has(r.ordinal)) counts.free++;
     // A Service beyond the replicas reserves a port; it is not a room.
     else if (r.status !== 'NoPod') {
@@ -202,11 +285,12 @@ export function countRooms(rows: readonly Endpoint[]): RoomCounts {
 
 /** "10 rooms: 8 Allocated, 1 Draining, 1 not ready to take a match": the counts in one phrase. */
 export function countsPhrase(c: RoomCounts): string {
-  const total = c.free + c.allocated + c.draining + c.unavailable;
+  const total = c.free + c.allocated + c.draining + c.cordoned + c.unavailable;
   const parts = [
     c.free ? `${c.free} Free` : '',
     c.allocated ? `${c.allocated} Allocated${c.stale ? ` (${c.stale} stale)` : ''}` : '',
     c.draining ? `${c.draining} Draining` : '',
+    c.cordoned ? `${c.cordoned} Cordoned` : '',
     c.unavailable
       ? `${c.unavailable} not ready to take a match${c.outdated ? ` (${c.outdated} on an older revision, waiting for the rollout)` : ''}`
       : '',
@@ -356,6 +440,14 @@ function awaitedReplacements(
     if ([...live].every(([m, p]) => m > n || p.ready)) out.push(`${workload}-${n}`);
   }
   return out;
+}
+
+/** The label write that cordons a room (no new match), or uncordons it; nothing else is touched. */
+export function cordonPatch(cordoned: boolean): {
+  labels: Record<string, string | null>;
+  annotations: Record<string, string | null>;
+} {
+  return { labels: { [CORDONED_LABEL]: cordoned ? 'true' : null }, annotations: {} };
 }
 
 /** The label write that marks a room Draining, or returns it to service. */

@@ -87,7 +87,7 @@ export interface OrdinalStatus {
   serviceExists: boolean;
   endpointReady: boolean;
   nodePort?: number;
-  /** Free, Allocated or Draining (rooms in use, core/rooms.ts); null for a Service with no pod (no room). */
+  /** Free, Allocated, Draining or Cordoned (rooms in use, core/rooms.ts); null for a Service with no pod (no room). */
   state: RoomState | null;
 }
 
@@ -144,6 +144,8 @@ export interface RolloutStatus {
   outdatedFree: string[];
   /** Rooms in use on an older revision: kept until their match ends. */
   inUseOutdated: string[];
+  /** Cordoned rooms on an older revision: kept on it until uncordoned. */
+  cordonedOutdated: string[];
   /** A room is being replaced or started now. */
   inProgress: boolean;
 }
@@ -245,6 +247,7 @@ function rolloutStatus(s: StatusSnapshot): RolloutStatus | undefined {
     total: sts.replicas,
     outdatedFree: plan.replace,
     inUseOutdated: plan.inUse,
+    cordonedOutdated: plan.cordoned,
     inProgress: starting || live.size < sts.replicas || plan.waitingForController,
   };
 }

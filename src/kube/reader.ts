@@ -41,7 +41,7 @@ import {
   type ManifestObject,
   type ManifestView,
 } from '../core/release-change.js';
-import { DRAINING_LABEL, STATE_LABEL } from '../core/rooms.js';
+import { CORDONED_LABEL, DRAINING_LABEL, STATE_LABEL } from '../core/rooms.js';
 import { tolerationObjectsOf } from '../core/tolerations.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { kubeApis, listJson, metadataItems, metadataNames, readOnce, releaseSelector } from './api.js';
@@ -51,6 +51,8 @@ import {
   nodeView,
   ofRelease,
   podView,
+  podViewsOf,
+  endOnRestartOf,
   redisClaimOf,
   redisSecretOf,
   redisView,
@@ -434,7 +436,7 @@ export async function readScaleObjects(
   ]);
   return scaleObjectsOf(
     statefulSetView(set),
-    pods.items.map(podView),
+    podViewsOf(pods.items, set),
     services.items.map(serviceView),
     pvcs.items.map(pvcView),
   );
@@ -467,7 +469,7 @@ export async function readChangeObjects(
   const set = sets.items[0];
   const name = set?.metadata?.name;
   return {
-    pods: pods.items.map(podView),
+    pods: podViewsOf(pods.items, set),
     ...budget,
     ...(name
       ? {
@@ -516,7 +518,7 @@ export async function readRecoverObjects(
   const [set, pods, nodes] = await Promise.all([read.requireStatefulSet(), read.roomPods(), read.nodes()]);
   return {
     workload: set.metadata.name,
-    pods: pods.items.map(podView),
+    pods: podViewsOf(pods.items, set),
     nodes: nodes.items.map((n) => recoverNodeOf(nodeView(n))),
   };
 }
@@ -569,7 +571,7 @@ export async function readTolerationObjects(
 ): Promise<ReturnType<typeof tolerationObjectsOf>> {
   const read = await releaseReader(kube, namespace, release);
   const [set, pods] = await Promise.all([read.requireStatefulSet(), read.roomPods()]);
-  return tolerationObjectsOf(statefulSetView(set), pods.items.map(podView));
+  return tolerationObjectsOf(statefulSetView(set), podViewsOf(pods.items, set));
 }
 
 /**
@@ -594,8 +596,8 @@ export async function readRoomObjects(
   return objects;
 }
 
-/** The label selector of rooms neither allocated nor draining: what allocate may take. */
-export const UNMARKED_ROOMS = `!${STATE_LABEL},!${DRAINING_LABEL}`;
+/** The label selector of rooms neither allocated, draining nor cordoned: what allocate takes first. */
+export const UNMARKED_ROOMS = `!${STATE_LABEL},!${DRAINING_LABEL},!${CORDONED_LABEL}`;
 
 /** The release's StatefulSet alone, as RoomObjects with no pods, Services or nodes yet. */
 export async function readRoomSet(
@@ -636,15 +638,16 @@ export async function readUnmarkedRooms(
   return { objects, names: metadataNames(pods) };
 }
 
-/** One pod, whole, or undefined when it is gone. */
+/** One pod, whole (its allocation settled by `endOnRestart`, the StatefulSet's), or undefined when it is gone. */
 export async function readPod(
   kube: ResolvedKube,
   namespace: string,
   name: string,
+  endOnRestart: boolean,
 ): Promise<PodView | undefined> {
   const { core, server } = await kubeApis(kube);
   try {
-    return podView(await core.readNamespacedPod({ name, namespace }));
+    return podView(await core.readNamespacedPod({ name, namespace }), endOnRestart);
   } catch (e) {
     const err = toKubeError(e, `get pod ${name} in namespace ${namespace}`, server);
     if (err.httpCode === 404) return undefined;
@@ -694,10 +697,15 @@ export async function readRoomPods(
   kube: ResolvedKube,
   namespace: string,
   release: string,
-): Promise<{ workload: string; replicas: number; pods: PodView[] }> {
+): Promise<{ workload: string; replicas: number; pods: PodView[]; endOnRestart: boolean }> {
   const read = await releaseReader(kube, namespace, release);
   const [set, pods] = await Promise.all([read.requireStatefulSet(), read.roomPods()]);
-  return { workload: set.metadata.name, replicas: set.spec?.replicas ?? 0, pods: pods.items.map(podView) };
+  return {
+    workload: set.metadata.name,
+    replicas: set.spec?.replicas ?? 0,
+    pods: podViewsOf(pods.items, set),
+    endOnRestart: endOnRestartOf(set),
+  };
 }
 
 /** The names of the Ready nodes, or undefined when RBAC forbids listing nodes. */
@@ -727,7 +735,7 @@ export async function readRolloutObjects(
 ): Promise<{ set: StatefulSetView; pods: PodView[] }> {
   const read = await releaseReader(kube, namespace, release);
   const [set, pods] = await Promise.all([read.requireStatefulSet(), read.roomPods()]);
-  return { set: statefulSetView(set), pods: pods.items.map(podView) };
+  return { set: statefulSetView(set), pods: podViewsOf(pods.items, set) };
 }
 
 /** What a release leaves behind on uninstall: the chart's PVCs (rooms and Redis) and its Redis Secret. */

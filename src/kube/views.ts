@@ -9,6 +9,7 @@ import type {
   V1Node,
   V1NodeCondition,
   V1PersistentVolumeClaim,
+  V1ContainerStatus,
   V1Pod,
   V1Service,
   V1ServiceCIDR,
@@ -25,7 +26,13 @@ import type {
   StatefulSetView,
 } from '../core/model.js';
 import { parseQuantity } from '../core/quantity.js';
-import { MARK_SAFE_TO_EVICT_ANNOTATION, roomMark, SAFE_TO_EVICT_ANNOTATION } from '../core/rooms.js';
+import {
+  END_ON_RESTART_ANNOTATION,
+  MARK_SAFE_TO_EVICT_ANNOTATION,
+  roomMark,
+  SAFE_TO_EVICT_ANNOTATION,
+  settledMark,
+} from '../core/rooms.js';
 import type { ReleaseObjects, ReleaseService } from './reader.js';
 import type { ServiceCIDRView } from '../core/budget.js';
 
@@ -44,11 +51,55 @@ function notReadyReason(p: V1Pod): string | undefined {
   return cond?.reason;
 }
 
-export function podView(p: V1Pod): PodView {
+/**
+ * The statuses of the containers whose restarts count: the regular ones and
+ * the restartable init containers (sidecars: restartPolicy Always), not the
+ * init containers that run once before the others.
+ */
+function countedStatuses(p: V1Pod): V1ContainerStatus[] {
+  const sidecars = new Set(
+    (p.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => c.name),
+  );
+  return [
+    ...(p.status?.containerStatuses ?? []),
+    ...(p.status?.initContainerStatuses ?? []).filter((c) => sidecars.has(c.name)),
+  ];
+}
+
+/** When the last of those containers to stop stopped (lastState.terminated.finishedAt), or null. */
+function lastFinishedAt(statuses: readonly V1ContainerStatus[]): string | null {
+  let last: number | undefined;
+  for (const c of statuses) {
+    const at = c.lastState?.terminated?.finishedAt;
+    const ms = at === undefined ? NaN : new Date(at).getTime();
+    if (!Number.isNaN(ms) && (last === undefined || ms > last)) last = ms;
+  }
+  return last === undefined ? null : new Date(last).toISOString();
+}
+
+/** The StatefulSet's say (the chart's allocation.endOnRestart): a container restart ends an allocation; true unless "false". */
+export function endOnRestartOf(set: V1StatefulSet | undefined): boolean {
+  return set?.metadata?.annotations?.[END_ON_RESTART_ANNOTATION] !== 'false';
+}
+
+/** The pods as views, their allocations settled by the StatefulSet's endOnRestart. */
+export function podViewsOf(pods: readonly V1Pod[], set: V1StatefulSet | undefined): PodView[] {
+  const endOnRestart = endOnRestartOf(set);
+  return pods.map((p) => podView(p, endOnRestart));
+}
+
+/**
+ * A pod as core sees it. `endOnRestart` (endOnRestartOf its StatefulSet)
+ * settles its room's mark: with it, an allocation a container restart ended
+ * reads as none (core/rooms.ts settledMark).
+ */
+export function podView(p: V1Pod, endOnRestart: boolean): PodView {
   const readyCondition = p.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True');
   const ready = readyCondition !== undefined;
   const created = p.metadata?.creationTimestamp;
   const readyAt = readyCondition?.lastTransitionTime;
+  const counted = countedStatuses(p);
+  const restarts = counted.reduce((n, c) => n + c.restartCount, 0);
   const readySeconds =
     created && readyAt
       ? Math.max(0, (new Date(readyAt).getTime() - new Date(created).getTime()) / 1000)
@@ -63,8 +114,13 @@ export function podView(p: V1Pod): PodView {
     reason: ready ? undefined : notReadyReason(p),
     uid: p.metadata?.uid,
     resourceVersion: p.metadata?.resourceVersion,
-    restarts: (p.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0),
-    mark: roomMark(p.metadata?.labels, p.metadata?.annotations),
+    restarts,
+    mark: settledMark(
+      roomMark(p.metadata?.labels, p.metadata?.annotations),
+      restarts,
+      endOnRestart,
+      lastFinishedAt(counted),
+    ),
     ...(p.spec?.tolerations ? { tolerations: p.spec.tolerations } : {}),
     ...(p.metadata?.labels?.[REVISION_LABEL] ? { revision: p.metadata.labels[REVISION_LABEL] } : {}),
     ...(readySeconds !== undefined && !Number.isNaN(readySeconds) ? { readySeconds } : {}),
@@ -180,7 +236,7 @@ export function redisView(
   pvc: V1PersistentVolumeClaim | undefined,
 ): RedisView {
   return {
-    podReady: pods.some((p) => podView(p).ready),
+    podReady: pods.some((p) => podView(p, false).ready),
     pvc: pvc && pvcView(pvc),
     pvcExpected: redisClaimOf(dep) !== undefined,
     secretPresent,
@@ -217,7 +273,7 @@ export function endpointsInput(
     headless: set.spec?.serviceName ?? set.metadata.name,
     replicas: set.spec?.replicas ?? 0,
     ...(set.status?.updateRevision ? { updateRevision: set.status.updateRevision } : {}),
-    pods: pods.map(podView),
+    pods: podViewsOf(pods, set),
     services: services.map(serviceView),
     nodes,
   };
@@ -232,6 +288,8 @@ export interface RoomObjects {
   templateSetsSafeToEvict: boolean;
   /** spec.updateStrategy.type: under OnDelete a room freed on an older revision is replaced by deallocate. */
   updateStrategy: string;
+  /** The chart's allocation.endOnRestart: a container restart after an allocation ends it. */
+  endOnRestart: boolean;
 }
 
 /** What allocate needs, from the listed (or watched) objects; undefined without the StatefulSet. */
@@ -250,6 +308,7 @@ export function roomObjectsOf(
     markSafeToEvict: set.metadata?.annotations?.[MARK_SAFE_TO_EVICT_ANNOTATION] !== 'false',
     templateSetsSafeToEvict: Boolean(set.spec?.template.metadata?.annotations?.[SAFE_TO_EVICT_ANNOTATION]),
     updateStrategy: set.spec?.updateStrategy?.type ?? 'RollingUpdate',
+    endOnRestart: endOnRestartOf(set),
   };
 }
 
@@ -274,8 +333,8 @@ export function progressObjectsOf(
   return {
     workload: set.metadata.name,
     replicas: set.spec?.replicas ?? 0,
-    pods: pods.map(podView),
-    redisPods: redisDeployments.length ? redisPods.map(podView) : undefined,
+    pods: podViewsOf(pods, set),
+    redisPods: redisDeployments.length ? redisPods.map((p) => podView(p, false)) : undefined,
   };
 }
 
@@ -294,7 +353,7 @@ export function releaseObjectsFrom(
 ): ReleaseObjects {
   return {
     statefulSet: set && statefulSetView(set),
-    pods: pods.map(podView),
+    pods: podViewsOf(pods, set),
     services: services.map(serviceView),
     endpoints: slices.flatMap(endpointViews),
     redis,

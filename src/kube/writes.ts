@@ -123,13 +123,15 @@ export type MarkOutcome = { kind: 'written'; pod: PodView } | { kind: 'conflict'
  * A JSON merge patch of the pod's labels and annotations (null removes a
  * key) that carries the resourceVersion it was read at: the API server
  * refuses it with 409 when the pod changed since, so two writers never both
- * win (an allocation is taken once). fieldManager kubectl-expose-pods.
+ * win (an allocation is taken once). fieldManager kubectl-expose-pods. The
+ * pod as written is settled by `endOnRestart` (its StatefulSet's).
  */
 export async function markPod(
   kube: ResolvedKube,
   namespace: string,
   pod: { name: string; resourceVersion: string },
   marks: { labels: Record<string, string | null>; annotations: Record<string, string | null> },
+  endOnRestart: boolean,
 ): Promise<MarkOutcome> {
   const { k8s, core, server } = await kubeApis(kube);
   try {
@@ -142,7 +144,7 @@ export async function markPod(
       },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
-    return { kind: 'written', pod: podView(written) };
+    return { kind: 'written', pod: podView(written, endOnRestart) };
   } catch (e) {
     const err = toKubeError(e, `label pod ${pod.name} in namespace ${namespace}`, server);
     if (err.httpCode === 409) return { kind: 'conflict' };

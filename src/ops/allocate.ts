@@ -9,6 +9,7 @@ import {
   countsPhrase,
   deallocationPatch,
   removedByStatefulSet,
+  type LastAllocation,
   type RoomCounts,
 } from '../core/rooms.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
@@ -44,6 +45,8 @@ export interface Deallocation {
    * again on the new revision, at the same Service and port.
    */
   replaced: boolean;
+  /** The room's allocation had already ended (a container restart, allocation.endOnRestart): its marks were removed. */
+  ended?: LastAllocation;
 }
 
 /**
@@ -69,7 +72,7 @@ export function noFreeRoom(
 }
 
 /** The rows of the rooms read, with one pod replaced by its state after a write. */
-function rowsWith(objects: RoomObjects, addressTypes: string[], written?: PodView): Endpoint[] {
+export function rowsWith(objects: RoomObjects, addressTypes: string[], written?: PodView): Endpoint[] {
   const pods = written
     ? objects.input.pods.map((p) => (p.name === written.name ? written : p))
     : objects.input.pods;
@@ -105,10 +108,10 @@ export async function allocateRoom(
     );
     let raced = false;
     for (const name of notBeingRemoved(byOrdinalOf(names, unmarked.input.workload), unmarked)) {
-      const pod = await readPod(kube, kube.namespace, name);
+      const pod = await readPod(kube, kube.namespace, name, unmarked.endOnRestart);
       // Gone, not Ready, or marked since the list: not a room to take now.
-      if (!pod?.ready || pod.terminating || !pod.nodeName || pod.mark?.allocated || pod.mark?.draining)
-        continue;
+      const marked = pod?.mark?.allocated || pod?.mark?.draining || pod?.mark?.cordoned;
+      if (!pod?.ready || pod.terminating || !pod.nodeName || marked) continue;
       const objects = await withEndpointOf(kube, unmarked, pod);
       const row = allocatable(rowsWith(objects, addressTypes)).find((r) => r.pod === pod.name);
       if (!row) continue;
@@ -121,21 +124,52 @@ export async function allocateRoom(
       const nodes = new Map((objects.input.nodes ?? []).map((n) => [n.name, n]));
       return { endpoint, scopeWarning: await nodePortScopeWarning(kube, [endpoint], nodes) };
     }
-    if (!raced) {
-      // Nothing to take: the whole release, read as endpoints reads it, counts the rooms by state.
-      const objects = await readRoomObjects(kube, kube.namespace, release, opts.selector);
-      const rows = rowsWith(objects, addressTypes);
-      // With a selector, the rooms it left out are not counted.
-      const named = new Set(objects.input.pods.map((p) => p.name));
-      const counted = opts.selector ? rows.filter((r) => named.has(r.pod)) : rows;
-      throw noFreeRoom(release, kube.namespace, countRooms(counted), opts.selector);
+    if (raced) continue;
+    // No unmarked room: the whole release, read as endpoints reads it, has the rooms whose
+    // match a container restart ended (Free, their marks still on), and counts the rooms by state.
+    const objects = await readRoomObjects(kube, kube.namespace, release, opts.selector);
+    const ended = await takeEnded(kube, objects, addressTypes, opts.metadata ?? {});
+    if (ended === 'raced') continue;
+    if (ended) {
+      const nodes = new Map((objects.input.nodes ?? []).map((n) => [n.name, n]));
+      return { endpoint: ended, scopeWarning: await nodePortScopeWarning(kube, [ended], nodes) };
     }
+    const rows = rowsWith(objects, addressTypes);
+    // With a selector, the rooms it left out are not counted.
+    const named = new Set(objects.input.pods.map((p) => p.name));
+    const counted = opts.selector ? rows.filter((r) => named.has(r.pod)) : rows;
+    throw noFreeRoom(release, kube.namespace, countRooms(counted), opts.selector);
   }
   throw new ExposePodsError(
     `could not allocate a room in release ${release}: every Free room changed while it was being taken, ${MAX_ROUNDS} times`,
     ExitCode.CONFLICT,
     'Many allocators are racing for few rooms; run it again, or add rooms.',
   );
+}
+
+/**
+ * A room whose allocation a container restart ended (allocation.endOnRestart)
+ * is Free, but its marks keep it out of the unmarked rooms allocate lists
+ * first: taken from the release read whole, lowest ordinal first, with the
+ * same conditional write (its stale marks are overwritten, with the restarts
+ * now). Its row, 'raced' when one changed meanwhile, undefined when none.
+ */
+async function takeEnded(
+  kube: ResolvedKube,
+  objects: RoomObjects,
+  addressTypes: string[],
+  metadata: Record<string, string>,
+): Promise<Endpoint | 'raced' | undefined> {
+  const pods = new Map(objects.input.pods.map((p) => [p.name, p]));
+  let raced = false;
+  for (const row of allocatable(rowsWith(objects, addressTypes))) {
+    const pod = pods.get(row.pod);
+    if (!pod?.mark?.ended) continue;
+    const won = await writeAllocation(kube, objects, pod, metadata);
+    if (won) return rowsWith(objects, addressTypes, won).find((r) => r.pod === won.name);
+    raced = true;
+  }
+  return raced ? 'raced' : undefined;
 }
 
 /** The names of a StatefulSet's pods, lowest ordinal first (others left out). */
@@ -154,7 +188,11 @@ function notBeingRemoved(names: readonly string[], set: RoomObjects): string[] {
 }
 
 /** The objects of one candidate room: its pod, its per-pod Service and its node (two GETs). */
-async function withEndpointOf(kube: ResolvedKube, objects: RoomObjects, pod: PodView): Promise<RoomObjects> {
+export async function withEndpointOf(
+  kube: ResolvedKube,
+  objects: RoomObjects,
+  pod: PodView,
+): Promise<RoomObjects> {
   const found = await roomEndpointOf(kube, objects.input.namespace, pod.name, pod.nodeName ?? '');
   return { ...objects, input: { ...objects.input, pods: [pod], ...found } };
 }
@@ -182,6 +220,7 @@ export async function writeAllocation(
     objects.input.namespace,
     { name: pod.name, resourceVersion: pod.resourceVersion },
     marks,
+    objects.endOnRestart,
   );
   return outcome.kind === 'written' ? outcome.pod : undefined;
 }
@@ -199,6 +238,8 @@ async function replaceIfOutdated(
   pod: PodView,
 ): Promise<PodView | undefined> {
   if (set.updateStrategy !== 'OnDelete' || !isOutdated(pod, set.input.updateRevision)) return undefined;
+  // A cordoned room is the operator's, held as it is (uncordon, then deallocate or a rollout, replaces it).
+  if (pod.mark?.cordoned) return undefined;
   if (!pod.uid || !pod.resourceVersion || pod.terminating) return undefined;
   const outcome = await deletePodExactly(kube, set.input.namespace, {
     name: pod.name,
@@ -209,8 +250,41 @@ async function replaceIfOutdated(
 }
 
 /** NAME from NAME or pod/NAME (what `-o name` prints). */
-function podName(arg: string): string {
+export function podName(arg: string): string {
   return arg.startsWith('pod/') ? arg.slice(4) : arg;
+}
+
+/**
+ * The room `opts` names by its pod or its ordinal (deallocate, cordon): the
+ * cluster, the StatefulSet (for the pods' prefix), the pod's name, a read of
+ * that one pod (exit 7 when the release has no such room), and its row. The
+ * cost does not follow the rooms.
+ */
+export async function namedRoom(opts: DeallocateOptions) {
+  const release = opts.release ?? DEFAULT_RELEASE;
+  if ((opts.pod === undefined) === (opts.ordinal === undefined))
+    throw new UsageError('name the room by its pod or by --ordinal, not both');
+  const kube = await loadKube(kubeFlagsOf(opts));
+  const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
+  const set = await readRoomSet(kube, kube.namespace, release);
+  const { workload } = set.input;
+  const name = opts.pod !== undefined ? podName(opts.pod) : `${workload}-${String(opts.ordinal)}`;
+  const readRoom = async (): Promise<PodView & { resourceVersion: string }> => {
+    const pod =
+      ordinalOf(name, workload) === undefined
+        ? undefined
+        : await readPod(kube, kube.namespace, name, set.endOnRestart);
+    if (!pod?.resourceVersion)
+      throw new ExposePodsError(
+        `release ${release} has no room pod ${name} in namespace ${kube.namespace}`,
+        ExitCode.NOT_FOUND,
+        `See its rooms with: kubectl expose-pods endpoints ${release} -n ${kube.namespace}`,
+      );
+    return { ...pod, resourceVersion: pod.resourceVersion };
+  };
+  const rowOf = async (p: PodView) =>
+    rowsWith(await withEndpointOf(kube, set, p), addressTypes).find((r) => r.pod === name) as Endpoint;
+  return { kube, set, name, readRoom, rowOf };
 }
 
 /**
@@ -220,27 +294,12 @@ function podName(arg: string): string {
  * as it is (running it twice converges). The room must be one of the release's.
  */
 export async function deallocate(opts: DeallocateOptions): Promise<Deallocation> {
-  const release = opts.release ?? DEFAULT_RELEASE;
-  if ((opts.pod === undefined) === (opts.ordinal === undefined))
-    throw new UsageError('name the room by its pod or by --ordinal, not both');
-  const kube = await loadKube(kubeFlagsOf(opts));
-  const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
-  // The StatefulSet (for the pods' prefix), then the one pod: the cost does not follow the rooms.
-  const set = await readRoomSet(kube, kube.namespace, release);
-  const { workload } = set.input;
-  const name = opts.pod !== undefined ? podName(opts.pod) : `${workload}-${String(opts.ordinal)}`;
+  const { kube, set, name, readRoom, rowOf } = await namedRoom(opts);
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const pod =
-      ordinalOf(name, workload) === undefined ? undefined : await readPod(kube, kube.namespace, name);
-    if (!pod?.resourceVersion)
-      throw new ExposePodsError(
-        `release ${release} has no room pod ${name} in namespace ${kube.namespace}`,
-        ExitCode.NOT_FOUND,
-        `See its rooms with: kubectl expose-pods endpoints ${release} -n ${kube.namespace}`,
-      );
-    const rowOf = async (p: PodView) =>
-      rowsWith(await withEndpointOf(kube, set, p), addressTypes).find((r) => r.pod === name) as Endpoint;
-    if (!pod.mark?.allocated) {
+    const pod = await readRoom();
+    // An allocation a container restart ended leaves marks behind (the PodDisruptionBudget
+    // still selects the room): they are removed as a live allocation's are.
+    if (!pod.mark?.allocated && !pod.mark?.ended) {
       // A Free room left on an older revision (its deallocate replaced nothing before) is replaced too.
       const replaced = await replaceIfOutdated(kube, set, pod);
       return {
@@ -254,13 +313,15 @@ export async function deallocate(opts: DeallocateOptions): Promise<Deallocation>
       kube.namespace,
       { name, resourceVersion: pod.resourceVersion },
       deallocationPatch(set.templateSetsSafeToEvict),
+      set.endOnRestart,
     );
     if (outcome.kind === 'written') {
       const replaced = await replaceIfOutdated(kube, set, outcome.pod);
       return {
         endpoint: await rowOf(replaced ?? outcome.pod),
-        wasAllocated: true,
+        wasAllocated: pod.mark.allocated,
         replaced: replaced !== undefined,
+        ...(pod.mark.ended ? { ended: pod.mark.ended } : {}),
       };
     }
   }

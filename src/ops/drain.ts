@@ -38,7 +38,7 @@ export async function spareRoomsInUse(
   const settled = await pollUntil(
     async () => {
       reads.next();
-      const { workload, replicas, pods } = await readRoomPods(kube, namespace, release);
+      const { workload, replicas, pods, endOnRestart } = await readRoomPods(kube, namespace, release);
       // Whether a Terminating pod's node is lost decides whether its replacement is waited for.
       const readyNodes = pods.some((p) => p.terminating)
         ? await readReadyNodes(kube, namespace, release)
@@ -55,6 +55,7 @@ export async function spareRoomsInUse(
           namespace,
           { name: pod.name, resourceVersion: pod.resourceVersion },
           drainPatch(draining),
+          endOnRestart,
         );
         // Changed since it was read (allocated, freed, or its status): read it again.
         if (out.kind !== 'written') raced = true;
@@ -103,7 +104,7 @@ export async function drainEveryRoom(
   for (let round = 0; round < MARK_ROUNDS; round++) {
     // Never what was read before a question: the rooms may have changed while it waited.
     refreshReads(kube);
-    const { workload, pods } = await readRoomPods(kube, namespace, release);
+    const { workload, pods, endOnRestart } = await readRoomPods(kube, namespace, release);
     const c = drainChanges(pods, workload, 0);
     let raced = false;
     for (const pod of c.drain) {
@@ -113,6 +114,7 @@ export async function drainEveryRoom(
         namespace,
         { name: pod.name, resourceVersion: pod.resourceVersion },
         drainPatch(true),
+        endOnRestart,
       );
       if (out.kind === 'written') marked.push(pod.name);
       else raced = true;
@@ -139,13 +141,15 @@ export async function undoDrain(
 ): Promise<void> {
   for (const name of names) {
     for (let round = 0; round < MARK_ROUNDS; round++) {
-      const pod = await readPod(kube, namespace, name);
+      // Only the Draining mark is read and written: whether a restart ended an allocation does not matter here.
+      const pod = await readPod(kube, namespace, name, true);
       if (!pod?.resourceVersion || !pod.mark?.draining || pod.terminating) break;
       const out = await markPod(
         kube,
         namespace,
         { name, resourceVersion: pod.resourceVersion },
         drainPatch(false),
+        true,
       );
       if (out.kind !== 'conflict') break;
     }

@@ -10,6 +10,7 @@ import {
   rolloutPlanOf,
   rolloutSetOf,
   type MaxUnavailable,
+  type RolloutPlanView,
   type RolloutProgress,
 } from '../core/rollout.js';
 import { durationMs } from '../core/duration.js';
@@ -55,6 +56,8 @@ export interface RolloutPlan {
   replace: string[];
   /** Rooms in use on an older revision, kept until their match ends (replaced with --delete-in-use). */
   inUse: string[];
+  /** Cordoned rooms on an older revision: kept on it until uncordoned (never replaced). */
+  cordoned: string[];
   /** Rooms replaced at once. */
   batch: number;
 }
@@ -119,6 +122,7 @@ export async function runRollout(req: RolloutRequest): Promise<RolloutRunResult>
           updated: 0,
           replace: p.restartPods,
           inUse: p.keepInUse.length ? p.keepInUse : p.restartInUse,
+          cordoned: [],
         };
         req.onPlan?.(plan);
         if (req.dryRun) return { schemaVersion: 1, plan, applied: false };
@@ -127,13 +131,12 @@ export async function runRollout(req: RolloutRequest): Promise<RolloutRunResult>
         return { schemaVersion: 1, plan, applied: true, result: session.rolledOut() };
       }
       const now = rolloutPlanOf(set, pods);
-      // --delete-in-use: the rooms in use are replaced too, and the confirmation names them.
-      const replace = withInUse(now.replace, req.deleteInUse ? now.inUse : [], set.workload);
-      const plan: RolloutPlan = { ...base, updated: now.updated, replace, inUse: now.inUse };
+      const plan = planOf(base, now, req.deleteInUse, set.workload);
       req.onPlan?.(plan);
       const nothing = !plan.replace.length && (!req.waitInUse || !plan.inUse.length);
       // Until the controller has seen the newest spec its update revision is the old one: not "nothing to do".
-      const settled = !now.waitingForController && now.updated + plan.inUse.length >= plan.total;
+      const kept = plan.inUse.length + plan.cordoned.length;
+      const settled = !now.waitingForController && now.updated + kept >= plan.total;
       if (req.dryRun || (nothing && settled)) return { schemaVersion: 1, plan, applied: false };
       await confirmReplace((ask) => session.confirm(ask), plan, req.deleteInUse);
       const result = await session.rollOut({
@@ -146,6 +149,17 @@ export async function runRollout(req: RolloutRequest): Promise<RolloutRunResult>
       return { schemaVersion: 1, plan, applied: true, result };
     },
   );
+}
+
+/** The plan of a rollout of the rooms as they are (--delete-in-use: the rooms in use are replaced too, and the confirmation names them). */
+function planOf(
+  base: Omit<RolloutPlan, 'updated' | 'replace' | 'inUse' | 'cordoned'>,
+  now: RolloutPlanView,
+  deleteInUse: boolean,
+  workload: string,
+): RolloutPlan {
+  const replace = withInUse(now.replace, deleteInUse ? now.inUse : [], workload);
+  return { ...base, updated: now.updated, replace, inUse: now.inUse, cordoned: now.cordoned };
 }
 
 /** The Free rooms to replace, with the rooms in use `--delete-in-use` adds, lowest ordinal first. */

@@ -105,7 +105,8 @@ export async function rolloutRooms(
         includeInUse: opts.includeInUse,
       });
       // Rooms left outdated by an earlier rollout are that rollout's to finish (`rollout`), not this change's.
-      if (opts.waitOnly) Object.assign(step, { replace: [], pending: [], inUseOutdated: [] });
+      if (opts.waitOnly)
+        Object.assign(step, { replace: [], pending: [], inUseOutdated: [], cordonedOutdated: [] });
       const outcomes = await replacePods(kube, namespace, step.replace);
       step.replace.forEach((p, i) => {
         if (outcomes[i] === 'deleted') replaced.add(p.name);

@@ -16,6 +16,7 @@ export function formatList(report: ListReport, opts: { headers?: boolean } = {})
       'FREE',
       'ALLOCATED',
       'DRAINING',
+      'CORDONED',
       'UPDATED',
       'SERVICES',
       'NODEPORTS',
@@ -31,6 +32,7 @@ export function formatList(report: ListReport, opts: { headers?: boolean } = {})
       r.rooms.free,
       r.rooms.allocated,
       r.rooms.draining,
+      r.rooms.cordoned,
       // Rooms on the StatefulSet's newest revision, of its replicas: below the total while a rollout runs.
       r.rollout ? `${r.rollout.updated}/${r.rollout.total}` : '-',
       r.services,

@@ -1,4 +1,4 @@
-import { listed as names } from '../core/rollout.js';
+import { cordonedKeptLine, listed as names } from '../core/rollout.js';
 import type { RolloutPlan } from '../ops/rollout-run.js';
 import type { RolloutResult } from '../ops/rollout.js';
 
@@ -21,6 +21,8 @@ export function formatRolloutPlan(p: RolloutPlan, deleteInUse: boolean): string 
         ? `  rooms in use replaced too, their matches ended (--delete-in-use): ${names(p.inUse)}`
         : `  rooms in use that keep their build until their match ends (deallocate replaces each): ${names(p.inUse)}`,
     );
+  const cordoned = cordonedKeptLine(p.cordoned);
+  if (cordoned) lines.push(`  ${cordoned}`);
   return lines.join('\n');
 }
 
@@ -34,5 +36,7 @@ export function formatRolloutOutcome(res: RolloutResult | undefined, where: stri
     lines.push(
       `${res.inUseOutdated.length} room(s) in use still run an older revision: ${names(res.inUseOutdated)}. Each is replaced when its match ends (kubectl expose-pods deallocate ${where} POD); wait for them with: kubectl expose-pods rollout ${where} --wait-in-use`,
     );
+  const cordoned = cordonedKeptLine(res.cordonedOutdated);
+  if (cordoned) lines.push(`${cordoned}: kubectl expose-pods uncordon ${where} POD, then rollout again`);
   return lines;
 }

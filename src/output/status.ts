@@ -22,7 +22,8 @@ export function formatStatus(
     `REPLICAS desired ${r.replicas.desired}, current ${r.replicas.current}, ready ${r.replicas.ready} (release values: ${r.replicas.inRelease})`,
   );
   lines.push(`ROOMS ${countsPhrase(r.rooms)}`);
-  if (r.rollout && (r.rollout.outdatedFree.length || r.rollout.inUseOutdated.length))
+  const { outdatedFree = [], inUseOutdated = [], cordonedOutdated = [] } = r.rollout ?? {};
+  if (r.rollout && (outdatedFree.length || inUseOutdated.length || cordonedOutdated.length))
     lines.push(`ROLLOUT ${rolloutPhrase(r.rollout)}`);
   lines.push(...formatStatusBudget(r.budget));
   const head = lines.length;
@@ -65,6 +66,7 @@ export function rolloutPhrase(r: RolloutStatus): string {
   if (r.outdatedFree.length)
     parts.push(`${r.outdatedFree.length} Free on older revisions${r.inProgress ? ' (being replaced)' : ''}`);
   if (r.inUseOutdated.length) parts.push(`${r.inUseOutdated.length} in use on older revisions`);
+  if (r.cordonedOutdated.length) parts.push(`${r.cordonedOutdated.length} cordoned on older revisions`);
   return parts.join('; ');
 }
 

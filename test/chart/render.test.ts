@@ -499,5 +499,50 @@ for (const helm of HELMS) {
         'false',
       );
     });
+
+    it('allocation.endOnRestart: on the StatefulSet (true by default, false when set), never in the pod template', () => {
+      const endOnRestart = (args: string[]) => {
+        const sts = find(render(helm.path, args), 'StatefulSet', 'r-expose-pods');
+        assert.equal(sts.spec.template.metadata.annotations?.['expose-pods.io/end-on-restart'], undefined);
+        return sts.metadata.annotations?.['expose-pods.io/end-on-restart'];
+      };
+      assert.equal(endOnRestart([]), 'true');
+      assert.equal(endOnRestart(['--set', 'allocation.endOnRestart=false']), 'false');
+      assert.throws(() => render(helm.path, ['--set', 'allocation.endOnRestart=maybe']));
+    });
+
+    it('the room reads its allocation: labels and annotations (downward API) mounted read-only, at a path of its choosing, or not at all', () => {
+      const spec = (args: string[]) =>
+        find(render(helm.path, args), 'StatefulSet', 'r-expose-pods').spec.template.spec;
+      const s = spec([]);
+      const volume = s.volumes.find((v: { name: string }) => v.name === 'allocation');
+      assert.deepEqual(volume, {
+        name: 'allocation',
+        downwardAPI: {
+          items: [
+            { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } },
+            { path: 'annotations', fieldRef: { fieldPath: 'metadata.annotations' } },
+          ],
+        },
+      });
+      const room = s.containers.find((c: { name: string }) => c.name === 'room');
+      assert.deepEqual(
+        room.volumeMounts.find((m: { name: string }) => m.name === 'allocation'),
+        { name: 'allocation', mountPath: '/etc/expose-pods', readOnly: true },
+      );
+      const moved = spec(['--set', 'room.allocationVolume.mountPath=/run/room']);
+      const mount = moved.containers[0].volumeMounts.find((m: { name: string }) => m.name === 'allocation');
+      assert.equal(mount.mountPath, '/run/room');
+      const off = spec(['--set', 'room.allocationVolume.enabled=false']);
+      assert.equal(
+        off.volumes.some((v: { name: string }) => v.name === 'allocation'),
+        false,
+      );
+      assert.equal(
+        off.containers[0].volumeMounts.some((m: { name: string }) => m.name === 'allocation'),
+        false,
+      );
+      assert.throws(() => render(helm.path, ['--set', 'room.allocationVolume.mountPath=relative']));
+    });
   });
 }

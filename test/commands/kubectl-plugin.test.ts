@@ -54,6 +54,8 @@ describe('through the real kubectl, after the README install step', () => {
       'tolerations',
       'rollout',
       'uninstall',
+      'cordon',
+      'uncordon',
     ]) {
       const help = kubectl('expose-pods', cmd, '--help').stdout;
       for (const group of help.split(/\n(?=[A-Z][A-Z ]+FLAGS\n)/).slice(1)) {
@@ -115,6 +117,7 @@ describe('through the real kubectl, after the README install step', () => {
       assert.deepEqual(all.values, [
         'allocate',
         'check-certs',
+        'cordon',
         'deallocate',
         'endpoints',
         'install',
@@ -125,6 +128,7 @@ describe('through the real kubectl, after the README install step', () => {
         'scale',
         'status',
         'tolerations',
+        'uncordon',
         'uninstall',
         'version',
       ]);

@@ -57,11 +57,11 @@ describe('list: every release of the chart, with the verdict of status', () => {
     assert.equal(table.status, 0, table.stderr);
     assert.match(
       table.stdout,
-      /^NAMESPACE +NAME +READY +FREE +ALLOCATED +DRAINING +UPDATED +SERVICES +NODEPORTS +REDIS +REVISION +STATUS +HEALTH$/m,
+      /^NAMESPACE +NAME +READY +FREE +ALLOCATED +DRAINING +CORDONED +UPDATED +SERVICES +NODEPORTS +REDIS +REVISION +STATUS +HEALTH$/m,
     );
     assert.match(
       table.stdout,
-      /^e2e-list-b +gamma +1\/1 +1 +0 +0 +1\/1 +1 +31120 +off +1 +deployed +healthy$/m,
+      /^e2e-list-b +gamma +1\/1 +1 +0 +0 +0 +1\/1 +1 +31120 +off +1 +deployed +healthy$/m,
     );
     const bare = list('-n', B, '--no-headers');
     // The same row; without the header the columns are as wide as the row needs.

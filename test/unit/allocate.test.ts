@@ -69,7 +69,7 @@ function reads(
 const asPatch = (body: unknown): Patch =>
   typeof body === 'string' ? (JSON.parse(body) as Patch) : (body as Patch);
 
-const UNMARKED = '!expose-pods.io/state,!expose-pods.io/draining';
+const UNMARKED = '!expose-pods.io/state,!expose-pods.io/draining,!expose-pods.io/cordoned';
 
 /**
  * What allocate reads first: the StatefulSet and the names of the unmarked
@@ -321,5 +321,158 @@ describe('allocate and deallocate (nock): the exact writes', () => {
       scopeWarning?.addresses.map((a) => [a.address, a.pods]),
       [['203.0.113.12', ['rooms-expose-pods-0']]],
     );
+  });
+});
+
+describe('a room that ended its own match, and cordon (nock): the exact writes', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+
+  // Allocated when it had 0 restarts; pod(1) has 1 now: its container restarted since.
+  const restarted = () =>
+    pod(
+      1,
+      { 'expose-pods.io/state': 'Allocated' },
+      {
+        'expose-pods.io/allocated-at': '2026-12-04T00:00:00Z',
+        'expose-pods.io/allocated-restarts': '0',
+        'expose-pods.io/allocation-id': 'old-match',
+      },
+    );
+
+  it('allocate takes it when no unmarked room is left: the same conditional write, fresh marks', async () => {
+    let written: Patch | undefined;
+    const scope = allocateReads(nock(FAKE_SERVER), [], []);
+    reads(scope, [pod(0, { 'expose-pods.io/state': 'Allocated' }), restarted()], null);
+    scope
+      .patch('/api/v1/namespaces/game/pods/rooms-expose-pods-1')
+      .query({ fieldManager: 'kubectl-expose-pods' })
+      .matchHeader('content-type', MERGE_PATCH)
+      .reply(200, (_uri, body) => {
+        written = asPatch(body);
+        const p = restarted();
+        Object.assign(p.metadata.annotations, written.metadata.annotations);
+        return p;
+      });
+    const row = await allocate(opts);
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.equal(written?.metadata.resourceVersion, '101');
+    assert.deepEqual(written.metadata.labels, { 'expose-pods.io/state': 'Allocated' });
+    assert.equal(written.metadata.annotations['expose-pods.io/allocated-restarts'], '1');
+    assert.notEqual(written.metadata.annotations['expose-pods.io/allocated-at'], '2026-12-04T00:00:00Z');
+    assert.deepEqual([row.pod, row.state, row.lastAllocation], ['rooms-expose-pods-1', 'Allocated', null]);
+  });
+
+  it('with allocation.endOnRestart false the same room stays Allocated (stale): exit 14, nothing written', async () => {
+    const set = statefulSet({ 'expose-pods.io/end-on-restart': 'false' });
+    const scope = allocateReads(nock(FAKE_SERVER), [], [], { set });
+    reads(scope, [pod(0, { 'expose-pods.io/state': 'Allocated' }), restarted()], null);
+    await assert.rejects(allocate(opts), (e: ExposePodsError) => {
+      assert.equal(e.exitCode, ExitCode.NO_FREE_ROOM);
+      assert.match(e.message, /: 3 rooms: 2 Allocated \(1 stale\), 1 not ready to take a match$/);
+      return true;
+    });
+    assert.ok(scope.isDone());
+  });
+
+  it('deallocate removes the marks an ended allocation left, and says it had ended', async () => {
+    let written: Patch | undefined;
+    const scope = deallocateReads(nock(FAKE_SERVER), restarted(), 1);
+    scope
+      .patch('/api/v1/namespaces/game/pods/rooms-expose-pods-1')
+      .query({ fieldManager: 'kubectl-expose-pods' })
+      .reply(200, (_uri, body) => {
+        written = asPatch(body);
+        return pod(1);
+      });
+    const out = await deallocate({ ...opts, ordinal: 1 });
+    assert.ok(scope.isDone());
+    assert.deepEqual(written?.metadata.labels, { 'expose-pods.io/state': null });
+    assert.deepEqual([out.wasAllocated, out.ended?.id, out.endpoint.state], [false, 'old-match', 'Free']);
+  });
+
+  it('cordon writes its label only, on the resourceVersion read; a conflict reads again; twice converges', async () => {
+    const { setCordon } = await import('../../src/ops/cordon.js');
+    const bodies: Patch[] = [];
+    const allocated = pod(
+      1,
+      { 'expose-pods.io/state': 'Allocated' },
+      { 'expose-pods.io/allocated-restarts': '1' },
+    );
+    const scope = mockReleaseLists(nock(FAKE_SERVER), { statefulSets: { items: [statefulSet()] } });
+    scope.get('/api/v1/namespaces/game/pods/rooms-expose-pods-1').reply(200, allocated);
+    scope
+      .patch('/api/v1/namespaces/game/pods/rooms-expose-pods-1')
+      .query({ fieldManager: 'kubectl-expose-pods' })
+      .matchHeader('content-type', MERGE_PATCH)
+      .reply(409, (_uri, body) => {
+        bodies.push(asPatch(body));
+        return { kind: 'Status', code: 409 };
+      });
+    scope.get('/api/v1/namespaces/game/pods/rooms-expose-pods-1').reply(200, allocated);
+    const cordoned = pod(
+      1,
+      { ...allocated.metadata.labels, 'expose-pods.io/cordoned': 'true' },
+      allocated.metadata.annotations,
+    );
+    scope
+      .patch('/api/v1/namespaces/game/pods/rooms-expose-pods-1')
+      .query({ fieldManager: 'kubectl-expose-pods' })
+      .reply(200, (_uri, body) => {
+        bodies.push(asPatch(body));
+        return cordoned;
+      });
+    scope.get('/api/v1/namespaces/game/services/rooms-expose-pods-1').reply(200, service(1));
+    scope.get('/api/v1/nodes/n0').reply(200, node);
+    const out = await setCordon({ ...opts, pod: 'pod/rooms-expose-pods-1' }, true);
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.deepEqual(
+      bodies.map((b) => b.metadata),
+      [0, 1].map(() => ({
+        resourceVersion: '101',
+        labels: { 'expose-pods.io/cordoned': 'true' },
+        annotations: {},
+      })),
+    );
+    // Its match runs on: still Allocated, cordoned.
+    assert.deepEqual([out.changed, out.endpoint.state, out.endpoint.cordoned], [true, 'Allocated', true]);
+
+    // Again: nothing written (nock would refuse a PATCH).
+    const again = deallocateReads(nock(FAKE_SERVER), cordoned, 1);
+    const second = await setCordon({ ...opts, ordinal: 1 }, true);
+    assert.ok(again.isDone());
+    assert.equal(second.changed, false);
+  });
+
+  it('uncordon removes the label only; a room not cordoned is left alone; a room not the release’s is exit 7', async () => {
+    const { setCordon } = await import('../../src/ops/cordon.js');
+    let written: Patch | undefined;
+    const scope = deallocateReads(nock(FAKE_SERVER), pod(2, { 'expose-pods.io/cordoned': 'true' }), 2);
+    scope
+      .patch('/api/v1/namespaces/game/pods/rooms-expose-pods-2')
+      .query({ fieldManager: 'kubectl-expose-pods' })
+      .reply(200, (_uri, body) => {
+        written = asPatch(body);
+        return pod(2);
+      });
+    const out = await setCordon({ ...opts, ordinal: 2 }, false);
+    assert.ok(scope.isDone());
+    assert.deepEqual(written?.metadata, {
+      resourceVersion: '102',
+      labels: { 'expose-pods.io/cordoned': null },
+      annotations: {},
+    });
+    assert.deepEqual([out.changed, out.endpoint.state], [true, 'Free']);
+    const free = deallocateReads(nock(FAKE_SERVER), pod(2), 2);
+    assert.equal((await setCordon({ ...opts, ordinal: 2 }, false)).changed, false);
+    assert.ok(free.isDone());
+    const other = mockReleaseLists(nock(FAKE_SERVER), { statefulSets: { items: [statefulSet()] } });
+    await assert.rejects(setCordon({ ...opts, pod: 'other-0' }, true), (e: ExposePodsError) => {
+      assert.equal(e.exitCode, ExitCode.NOT_FOUND);
+      return true;
+    });
+    assert.ok(other.isDone());
+    await assert.rejects(setCordon({ ...opts }, true), /name the room by its pod or by --ordinal/);
   });
 });

@@ -51,7 +51,9 @@ const row = (ordinal: number, nodeName: string, address: string, addressType: st
   dns: `web-${ordinal}.web.game.svc.cluster.local`,
   state: 'Free',
   draining: false,
+  cordoned: false,
   allocation: null,
+  lastAllocation: null,
   revision: null,
   outdated: false,
 });

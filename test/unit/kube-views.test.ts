@@ -15,7 +15,9 @@ import {
   helmServicesOf,
   labelledView,
   podsPerNode,
+  endOnRestartOf,
   podView,
+  podViewsOf,
   progressObjectsOf,
   releaseObjectsFrom,
   serviceCidrView,
@@ -83,7 +85,7 @@ const service = (name: string, selectsPod?: string): V1Service => ({
 
 describe('kube/views.ts: the API objects as core sees them (tables, no nock)', () => {
   it('podView: readiness, the time to Ready, restarts, the reason a pod is not ready, and its marks', () => {
-    assert.deepEqual(podView(pod('rooms-expose-pods-0')), {
+    assert.deepEqual(podView(pod('rooms-expose-pods-0'), true), {
       name: 'rooms-expose-pods-0',
       phase: 'Running',
       ready: true,
@@ -97,7 +99,10 @@ describe('kube/views.ts: the API objects as core sees them (tables, no nock)', (
       mark: NOT_MARKED,
       readySeconds: 3,
     });
-    const notReady = podView(pod('p', { ready: false, labels: { 'expose-pods.io/state': 'Allocated' } }));
+    const notReady = podView(
+      pod('p', { ready: false, labels: { 'expose-pods.io/state': 'Allocated' } }),
+      true,
+    );
     assert.deepEqual(
       [notReady.ready, notReady.reason, notReady.readySeconds, notReady.mark],
       [false, 'ContainersNotReady', undefined, { allocated: true, draining: false }],
@@ -106,9 +111,9 @@ describe('kube/views.ts: the API objects as core sees them (tables, no nock)', (
     const waiting = pod('w', { ready: false });
     const [container] = waiting.status?.containerStatuses ?? [];
     if (container) container.state = { waiting: { reason: 'ImagePullBackOff' } };
-    assert.equal(podView(waiting).reason, 'ImagePullBackOff');
-    assert.equal(podView({ metadata: { name: 'x', deletionTimestamp: new Date() } }).terminating, true);
-    assert.deepEqual(podView({}), {
+    assert.equal(podView(waiting, true).reason, 'ImagePullBackOff');
+    assert.equal(podView({ metadata: { name: 'x', deletionTimestamp: new Date() } }, true).terminating, true);
+    assert.deepEqual(podView({}, true), {
       name: '',
       phase: 'Unknown',
       ready: false,
@@ -127,8 +132,72 @@ describe('kube/views.ts: the API objects as core sees them (tables, no nock)', (
     ];
     const withTolerations = pod('t', { labels: { 'controller-revision-hash': 'rooms-abc' } });
     withTolerations.spec!.tolerations = tolerations;
-    const t = podView(withTolerations);
+    const t = podView(withTolerations, true);
     assert.deepEqual([t.tolerations, t.revision], [tolerations, 'rooms-abc']);
+  });
+
+  it('restarts count the containers and the sidecars (restartable init containers), not the init containers that ran once', () => {
+    const p = pod('rooms-expose-pods-0');
+    p.spec!.initContainers = [
+      { name: 'setup', image: 'x' },
+      { name: 'proxy', image: 'x', restartPolicy: 'Always' },
+    ];
+    const init = (name: string, restartCount: number) => ({
+      name,
+      restartCount,
+      ready: true,
+      image: 'x',
+      imageID: '',
+    });
+    p.status!.initContainerStatuses = [init('setup', 5), init('proxy', 4)];
+    assert.equal(podView(p, true).restarts, 2 + 4);
+    // Without the sidecar's restartPolicy, the same statuses count nothing from init containers.
+    p.spec!.initContainers = [
+      { name: 'setup', image: 'x' },
+      { name: 'proxy', image: 'x' },
+    ];
+    assert.equal(podView(p, true).restarts, 2);
+  });
+
+  it('an allocation a restart ended: Free with endOnRestart (the last termination as its end), Allocated and stale without', () => {
+    const allocated = (restartsAtAllocation: string, annotations: Record<string, string> = {}) => {
+      const p = pod('rooms-expose-pods-0', { labels: { 'expose-pods.io/state': 'Allocated' } });
+      p.metadata!.annotations = {
+        'expose-pods.io/allocated-at': '2026-12-07T05:00:00.000Z',
+        'expose-pods.io/allocated-restarts': restartsAtAllocation,
+        'expose-pods.io/allocation-id': 'match-7',
+        ...annotations,
+      };
+      const [c] = p.status!.containerStatuses!;
+      c!.lastState = { terminated: { exitCode: 0, finishedAt: new Date('2026-12-07T05:10:00Z') } };
+      return p;
+    };
+    // Two restarts now, one at the allocation: ended.
+    const ended = podView(allocated('1'), true).mark;
+    assert.equal(ended?.allocated, false);
+    assert.deepEqual(ended.ended, {
+      id: 'match-7',
+      allocatedAt: '2026-12-07T05:00:00.000Z',
+      endedAt: '2026-12-07T05:10:00.000Z',
+    });
+    assert.equal(
+      podView(allocated('1'), false).mark?.allocated,
+      true,
+      'endOnRestart false: stale, still Allocated',
+    );
+    assert.equal(podView(allocated('2'), true).mark?.allocated, true, 'restarts equal: the match runs');
+    // The StatefulSet's annotation says which: true unless "false".
+    const sets = [statefulSet(), statefulSet({ annotations: { 'expose-pods.io/end-on-restart': 'false' } })];
+    assert.deepEqual(sets.map(endOnRestartOf), [true, false]);
+    assert.equal(endOnRestartOf(undefined), true);
+    assert.deepEqual(
+      sets.map((set) => podViewsOf([allocated('1')], set)[0]?.mark?.allocated),
+      [false, true],
+    );
+    assert.deepEqual(
+      sets.map((set) => roomObjectsOf('game', [set], [allocated('1')], [], [])?.endOnRestart),
+      [true, false],
+    );
   });
 
   it('serviceView and endpointViews: the pod a Service selects, its ports, and a slice with no endpoints', () => {

@@ -102,6 +102,7 @@ describe('one command run reads each thing once (nock answers each request once)
       'game',
       { name: 'rooms-expose-pods-0', resourceVersion: '7' },
       { labels: { 'expose-pods.io/draining': 'true' }, annotations: {} },
+      true,
     );
     assert.equal((await read.roomPods()).items.length, 0, 'the list after the write is the second answer');
     assert.ok(scope.isDone());

@@ -5,6 +5,7 @@ import type { PodView } from '../../src/core/model.js';
 import {
   batchSize,
   DEFAULT_MAX_UNAVAILABLE,
+  cordonedKeptLine,
   isOutdated,
   listed,
   parseMaxUnavailable,
@@ -248,6 +249,52 @@ describe('rolloutDone and the plan', () => {
   });
 });
 
+describe('rolloutStep and cordoned rooms: the operator holds them', () => {
+  const cordoned = (n: number, allocated = false, over: Partial<PodView> = {}) =>
+    room(n, { mark: { allocated, draining: false, cordoned: true }, ...over });
+  it('a Cordoned room on the old build is never replaced, nor waited for; the others are', () => {
+    const step = rolloutStep(set({ replicas: 3 }), [room(0), cordoned(1), room(2)], { batch: 5 });
+    assert.deepEqual(names(step.replace), R(0, 2));
+    assert.deepEqual(step.cordonedOutdated, R(1));
+    assert.deepEqual([step.pending, step.unavailable, step.inUseOutdated], [[], [], []]);
+    // Not Ready either: still the operator's (a Free outdated room not Ready would be replaced at once).
+    const notReady = rolloutStep(set({ replicas: 1 }), [cordoned(0, false, { ready: false })], { batch: 1 });
+    assert.deepEqual([notReady.replace, notReady.cordonedOutdated], [[], R(0)]);
+  });
+  it('the same room uncordoned is replaced (both sides of the mark)', () => {
+    const step = rolloutStep(set({ replicas: 1 }), [room(0)], { batch: 1 });
+    assert.deepEqual([names(step.replace), step.cordonedOutdated], [R(0), []]);
+  });
+  it('a cordoned room on the update revision counts as updated', () => {
+    const step = rolloutStep(set({ replicas: 1 }), [cordoned(0, false, { revision: 'new' })], { batch: 1 });
+    assert.deepEqual([step.updated, step.cordonedOutdated], [1, []]);
+  });
+  it('a cordoned room in use is a room in use (kept; --delete-in-use replaces it)', () => {
+    const kept = rolloutStep(set({ replicas: 1 }), [cordoned(0, true)], { batch: 1 });
+    assert.deepEqual([kept.replace, kept.inUseOutdated, kept.cordonedOutdated], [[], R(0), []]);
+    const forced = rolloutStep(set({ replicas: 1 }), [cordoned(0, true)], { batch: 1, includeInUse: true });
+    assert.deepEqual(names(forced.replace), R(0));
+  });
+  it('done with only cordoned rooms left, --wait-in-use or not; the plan, the progress and the summary name them', () => {
+    const s = set({ replicas: 2 });
+    const pods = [room(0, { revision: 'new' }), cordoned(1)];
+    const step = rolloutStep(s, pods, { batch: 1 });
+    assert.equal(rolloutDone(step, false), true);
+    assert.equal(rolloutDone(step, true), true);
+    assert.deepEqual(rolloutPlanOf(s, pods).cordoned, R(1));
+    assert.equal(rolloutLine(rolloutProgress(s, step)), `rooms on revision new: 1/2 · 1 cordoned kept`);
+    assert.equal(
+      cordonedKeptLine(R(1)),
+      `1 cordoned room kept on its revision: uncordon it to update (${W}-1)`,
+    );
+    assert.equal(
+      cordonedKeptLine(R(1, 2)),
+      `2 cordoned rooms kept on their revision: uncordon them to update (${W}-1, ${W}-2)`,
+    );
+    assert.equal(cordonedKeptLine([]), undefined);
+  });
+});
+
 describe('canonicalJson: templates the server defaulted alike compare equal', () => {
   it('key order, null and undefined members, and Dates do not matter; values do', async () => {
     const { canonicalJson } = await import('../../src/kube/apply.js');
@@ -311,11 +358,26 @@ describe('the rollout view of a StatefulSet, a plan with rooms in use, and its l
     );
     assert.equal(rolloutLine(rolloutProgress(set({ replicas: 2 }), done)), 'rooms on revision new: 2/2');
     assert.equal(
-      rolloutLine({ updated: 0, total: 2, replacing: [], pending: 2, inUseOutdated: [] }),
+      rolloutLine({
+        updated: 0,
+        total: 2,
+        replacing: [],
+        pending: 2,
+        inUseOutdated: [],
+        cordonedOutdated: [],
+      }),
       'rooms on revision (new): 0/2 · 2 Free to replace',
     );
     assert.equal(
-      rolloutLine({ updated: 2, total: 2, replacing: [], pending: 0, inUseOutdated: [], waitOnly: true }),
+      rolloutLine({
+        updated: 2,
+        total: 2,
+        replacing: [],
+        pending: 0,
+        inUseOutdated: [],
+        cordonedOutdated: [],
+        waitOnly: true,
+      }),
       'pods ready 2/2',
     );
   });

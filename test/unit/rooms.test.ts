@@ -8,7 +8,9 @@ import {
   allocatable,
   allocatedMeanwhile,
   allocationOf,
+  allocationEnded,
   allocationPatch,
+  cordonPatch,
   countRooms,
   countsPhrase,
   deallocationPatch,
@@ -19,6 +21,7 @@ import {
   roomMark,
   removedByStatefulSet,
   roomState,
+  settledMark,
   shortAge,
   shownState,
   SAFE_TO_EVICT_ANNOTATION,
@@ -96,7 +99,7 @@ describe('roomState and allocationOf', () => {
 });
 
 describe('resolveEndpointRows carries the room state', () => {
-  const zero = { free: 0, allocated: 0, draining: 0, unavailable: 0, stale: 0, outdated: 0 };
+  const zero = { free: 0, allocated: 0, draining: 0, cordoned: 0, unavailable: 0, stale: 0, outdated: 0 };
   const node: NodeView = {
     name: 'n1',
     ready: true,
@@ -254,7 +257,15 @@ describe('countRooms and countsPhrase', () => {
       row(4, { status: 'NotReady', ready: false }),
       row(5, { status: 'NoPod', ready: false }),
     ]);
-    assert.deepEqual(counts, { free: 1, allocated: 2, draining: 1, unavailable: 1, stale: 1, outdated: 0 });
+    assert.deepEqual(counts, {
+      free: 1,
+      allocated: 2,
+      draining: 1,
+      cordoned: 0,
+      unavailable: 1,
+      stale: 1,
+      outdated: 0,
+    });
     assert.equal(
       countsPhrase(counts),
       '5 rooms: 1 Free, 2 Allocated (1 stale), 1 Draining, 1 not ready to take a match',
@@ -533,5 +544,134 @@ describe('drainChanges with the live StatefulSet: rooms its controller removes, 
     ]);
     const notReady = roomPod('web', 1, { ready: false, mark: { allocated: false, draining: false } });
     assert.deepEqual(drainChanges([free(0), notReady, free(3)], 'web', 2, { replicas: 4 }).replacing, []);
+  });
+});
+
+describe('a room ends its own match: allocationEnded and settledMark (allocation.endOnRestart)', () => {
+  const mark: RoomMark = {
+    allocated: true,
+    draining: false,
+    allocationId: 'match-7',
+    allocatedAt: '2026-12-07T05:00:00.000Z',
+    restartsAtAllocation: 2,
+  };
+  it('ended only with endOnRestart and more restarts than at the allocation', () => {
+    const cases: [string, number | undefined, boolean, boolean][] = [
+      ['restarts equal, endOnRestart', 2, true, false],
+      ['restarts greater, endOnRestart', 3, true, true],
+      ['restarts greater, endOnRestart false', 3, false, false],
+      ['restarts unknown', undefined, true, false],
+    ];
+    for (const [name, restarts, endOnRestart, ended] of cases)
+      assert.equal(allocationEnded(mark, restarts, endOnRestart), ended, name);
+    // A hand-written mark (no restart count) or no allocation: never ended.
+    assert.equal(allocationEnded({ allocated: true, draining: false }, 9, true), false);
+    assert.equal(allocationEnded({ ...mark, allocated: false }, 9, true), false);
+    assert.equal(allocationEnded(undefined, 9, true), false);
+  });
+  it('an ended allocation reads as none (Free), and is kept as the last allocation', () => {
+    const settled = settledMark(mark, 3, true, '2026-12-07T05:10:00.000Z');
+    assert.equal(settled.allocated, false);
+    assert.equal(roomState(settled), 'Free');
+    assert.equal(allocationOf(settled, 3), null);
+    assert.deepEqual(settled.ended, {
+      id: 'match-7',
+      allocatedAt: '2026-12-07T05:00:00.000Z',
+      endedAt: '2026-12-07T05:10:00.000Z',
+    });
+    // The same restart with endOnRestart false: today's stale allocation, still Allocated.
+    const stale = settledMark(mark, 3, false, '2026-12-07T05:10:00.000Z');
+    assert.equal(stale, mark);
+    assert.equal(roomState(stale), 'Allocated');
+    assert.equal(allocationOf(stale, 3)?.stale, true);
+    // Restarts equal: the match runs on, whatever endOnRestart says.
+    assert.equal(settledMark(mark, 2, true), mark);
+  });
+  it('endedAt: null when unknown, or when the last termination came before the allocation', () => {
+    assert.equal(settledMark(mark, 3, true).ended?.endedAt, null);
+    assert.equal(settledMark(mark, 3, true, '2026-12-07T04:59:59.000Z').ended?.endedAt, null);
+    // The kubelet's whole seconds: a restart in the allocation's second counts as after it.
+    const late = { ...mark, allocatedAt: '2026-12-07T05:00:00.700Z' };
+    assert.equal(settledMark(late, 3, true, '2026-12-07T05:00:00Z').ended?.endedAt, '2026-12-07T05:00:00Z');
+    assert.equal(
+      settledMark(mark, 3, true, '2026-12-07T05:00:00.000Z').ended?.endedAt,
+      '2026-12-07T05:00:00.000Z',
+    );
+    const noId = settledMark({ ...mark, allocationId: undefined, allocatedAt: undefined }, 3, true, 'x');
+    assert.deepEqual(noId.ended, { id: null, allocatedAt: null, endedAt: 'x' });
+  });
+  it('the row of an ended room: Free, allocatable, with lastAllocation; and not in use for a scale-down', () => {
+    const settled = settledMark(mark, 3, true, null);
+    const rows = resolveEndpointRows({
+      namespace: 'game',
+      workload: 'web',
+      headless: 'web',
+      replicas: 1,
+      pods: [roomPod('web', 0, { mark: settled, restarts: 3 })],
+      services: [podService('web', 0)],
+      nodes: [{ name: 'n1', ready: true, addresses: [{ type: 'InternalIP', address: '10.0.0.1' }] }],
+      addressTypes: ['InternalIP'],
+    });
+    assert.equal(rows[0]?.state, 'Free');
+    assert.deepEqual(rows[0].lastAllocation, {
+      id: 'match-7',
+      allocatedAt: mark.allocatedAt,
+      endedAt: null,
+    });
+    assert.deepEqual(
+      allocatable(rows).map((r) => r.pod),
+      ['web-0'],
+    );
+    const c = drainChanges([roomPod('web', 0, { mark: settled })], 'web', 0);
+    assert.deepEqual(c.inUse, []);
+    const live = drainChanges([roomPod('web', 0, { mark })], 'web', 0);
+    assert.deepEqual(live.inUse, ['web-0']);
+  });
+});
+
+describe('cordon: a room out of rotation', () => {
+  it('Cordoned when cordoned and not allocated; Allocated while its match runs; Draining wins (on its way out)', () => {
+    assert.equal(roomState({ allocated: false, draining: false, cordoned: true }), 'Cordoned');
+    assert.equal(roomState({ allocated: true, draining: false, cordoned: true }), 'Allocated');
+    assert.equal(roomState({ allocated: false, draining: true, cordoned: true }), 'Draining');
+    assert.equal(roomState({ allocated: false, draining: false, cordoned: false }), 'Free');
+  });
+  it('never allocatable; counted apart; the table cell of one in use says cordoned', () => {
+    const rows = [
+      row(0, { state: 'Cordoned', cordoned: true }),
+      row(1),
+      row(2, { state: 'Allocated', cordoned: true }),
+    ];
+    assert.deepEqual(
+      allocatable(rows).map((r) => r.pod),
+      ['web-1'],
+    );
+    const counts = countRooms(rows);
+    assert.deepEqual([counts.free, counts.cordoned, counts.allocated], [1, 1, 1]);
+    assert.equal(countsPhrase(counts), '3 rooms: 1 Free, 1 Allocated, 1 Cordoned');
+  });
+  it('cordonPatch writes or removes the cordon label only', () => {
+    assert.deepEqual(cordonPatch(true), { labels: { 'expose-pods.io/cordoned': 'true' }, annotations: {} });
+    assert.deepEqual(cordonPatch(false), { labels: { 'expose-pods.io/cordoned': null }, annotations: {} });
+  });
+  it('a scale keeps the cordon: its undrain removes the draining label only, and a cordoned Free room is not in use', () => {
+    const cordonedDraining = roomPod('web', 0, {
+      mark: { allocated: false, draining: true, cordoned: true },
+    });
+    const c = drainChanges(
+      [cordonedDraining, roomPod('web', 1, { mark: { allocated: false, draining: false, cordoned: true } })],
+      'web',
+      1,
+    );
+    assert.deepEqual(
+      c.undrain.map((p) => p.name),
+      ['web-0'],
+    );
+    assert.deepEqual(drainPatch(false), { labels: { 'expose-pods.io/draining': null }, annotations: {} });
+    assert.deepEqual(c.inUse, [], 'web-1 is cordoned, not allocated: removing it is fine');
+    assert.deepEqual(
+      c.drain.map((p) => p.name),
+      ['web-1'],
+    );
   });
 });

@@ -532,7 +532,15 @@ describe('rooms in use in status', () => {
   it('counts rooms per state and shows each ordinal’s; a live allocation is healthy', () => {
     const r = assessStatus(snapshot((s) => (s.pods = [pod(0, allocated(0)), pod(1)])));
     assert.equal(r.healthy, true);
-    assert.deepEqual(r.rooms, { free: 1, allocated: 1, draining: 0, unavailable: 0, stale: 0, outdated: 0 });
+    assert.deepEqual(r.rooms, {
+      free: 1,
+      allocated: 1,
+      draining: 0,
+      cordoned: 0,
+      unavailable: 0,
+      stale: 0,
+      outdated: 0,
+    });
     assert.deepEqual(
       r.ordinals.map((o) => o.state),
       ['Allocated', 'Free'],
@@ -558,7 +566,15 @@ describe('rooms in use in status', () => {
         ordinal: 0,
       },
     ]);
-    assert.deepEqual(r.rooms, { free: 0, allocated: 1, draining: 1, unavailable: 0, stale: 1, outdated: 0 });
+    assert.deepEqual(r.rooms, {
+      free: 0,
+      allocated: 1,
+      draining: 1,
+      cordoned: 0,
+      unavailable: 0,
+      stale: 1,
+      outdated: 0,
+    });
     assert.match(formatStatus(r), /^ROOMS 2 rooms: 1 Allocated \(1 stale\), 1 Draining$/m);
   });
 
@@ -761,6 +777,7 @@ describe('the rollout in status', () => {
       total: 2,
       outdatedFree: [],
       inUseOutdated: [],
+      cordonedOutdated: [],
       inProgress: false,
     });
     assert.doesNotMatch(formatStatus(r), /ROLLOUT/);

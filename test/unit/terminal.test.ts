@@ -108,7 +108,9 @@ describe('cluster text on a terminal: the lock holder and operation, allocation 
       dns: 'rooms-0.rooms.game.svc',
       state: 'Allocated',
       draining: false,
+      cordoned: false,
       allocation: { allocatedAt: '2026-12-07T00:00:00Z', metadata: meta, stale: false },
+      lastAllocation: null,
       revision: 'rooms-abc',
       outdated: false,
     };
