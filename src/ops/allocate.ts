@@ -1,19 +1,30 @@
+import { randomUUID } from 'node:crypto';
+
 import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
 import { ordinalOf, type PodView } from '../core/model.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { isOutdated } from '../core/rollout.js';
 import {
   allocatable,
+  allocationIdProblem,
   allocationPatch,
   countRooms,
   countsPhrase,
   deallocationPatch,
+  holdsAllocation,
   type RoomCounts,
 } from '../core/rooms.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { loadKube, type ResolvedKube } from '../kube/config.js';
 import { deletePodExactly, markPod } from '../kube/writes.js';
-import { readRoomObjects, readPod, readRoomSet, readUnmarkedRooms, roomEndpointOf } from '../kube/reader.js';
+import {
+  readAllocationHolders,
+  readRoomObjects,
+  readPod,
+  readRoomSet,
+  readUnmarkedRooms,
+  roomEndpointOf,
+} from '../kube/reader.js';
 import { type RoomObjects } from '../kube/views.js';
 import type { NodePortScopeWarning } from '../core/nodeport-scope.js';
 import { kubeFlagsOf, nodePortScopeWarning, type EndpointsOptions } from './endpoints.js';
@@ -24,19 +35,39 @@ export interface AllocateOptions extends EndpointsOptions {
   selector?: string;
   /** Attached to the allocation (a match id ...), shown with the room; string values. */
   metadata?: Record<string, string>;
+  /**
+   * The allocation's id (a match id): when a room of the release holds it
+   * already, that room is returned and nothing new is allocated, so a retry
+   * after a timeout gets the room the first try took. Generated when absent.
+   */
+  allocationId?: string;
 }
 
-/** Options of `deallocate`, and of the library's deallocate(): the room by pod name or ordinal. */
+/**
+ * Options of `deallocate`, and of the library's deallocate(): the allocation
+ * by its id (what programs pass), or the room by pod name or ordinal (with an
+ * id too: ended only if that room holds it).
+ */
 export interface DeallocateOptions extends EndpointsOptions {
   /** The room's pod: NAME or pod/NAME. */
   pod?: string;
   ordinal?: number;
+  /** End this allocation only: a room that holds another one, or none, is left as it is. */
+  allocationId?: string;
 }
 
 /** How deallocate ended: the room's row now, and whether it was allocated before. */
 export interface Deallocation {
-  endpoint: Endpoint;
+  /** The room's row now; null when deallocating by id found no room holding it. */
+  endpoint: Endpoint | null;
+  /**
+   * This call ended an allocation (with allocationId: that one). False: there
+   * was none to end (it had ended already, or the room holds another), and
+   * nothing was written.
+   */
   wasAllocated: boolean;
+  /** The id asked for, when deallocating by id. */
+  allocationId?: string;
   /**
    * The room ran an older revision than its StatefulSet's (a rollout spared it
    * while its match ran): its pod was deleted, and the StatefulSet makes it
@@ -51,6 +82,14 @@ export interface Deallocation {
  * kubelet's status update); each round sees the winners' marks.
  */
 const MAX_ROUNDS = 8;
+
+/** The allocation id given, checked (exit 2 when malformed); undefined when none was given. */
+export function checkedAllocationId(id: string | undefined): string | undefined {
+  if (id === undefined) return undefined;
+  const problem = allocationIdProblem(id);
+  if (problem) throw new UsageError(problem, 'For example: --allocation-id m-42');
+  return id;
+}
 
 /** Exit 14: nothing to allocate, with the rooms counted by state. */
 export function noFreeRoom(
@@ -89,12 +128,17 @@ export async function allocate(opts: AllocateOptions = {}): Promise<Endpoint> {
  * allocate, and the warning `endpoints` gives when the address handed out is
  * one kube-proxy's published configuration does not accept NodePorts on.
  */
-export async function allocateRoom(
-  opts: AllocateOptions = {},
-): Promise<{ endpoint: Endpoint; scopeWarning?: NodePortScopeWarning }> {
+export async function allocateRoom(opts: AllocateOptions = {}): Promise<AllocatedRoom> {
   const release = opts.release ?? DEFAULT_RELEASE;
+  const given = checkedAllocationId(opts.allocationId);
   const kube = await loadKube(kubeFlagsOf(opts));
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
+  if (given !== undefined) {
+    const held = await heldRoom(kube, release, given, addressTypes);
+    if (held) return { ...held, existing: true };
+  }
+  // A fresh id is held by no room: no need to look.
+  const allocationId = given ?? randomUUID();
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const { objects: unmarked, names } = await readUnmarkedRooms(
       kube,
@@ -111,14 +155,12 @@ export async function allocateRoom(
       const objects = await withEndpointOf(kube, unmarked, pod);
       const row = allocatable(rowsWith(objects, addressTypes)).find((r) => r.pod === pod.name);
       if (!row) continue;
-      const won = await writeAllocation(kube, objects, pod, opts.metadata ?? {});
+      const won = await writeAllocation(kube, objects, pod, opts.metadata ?? {}, allocationId);
       if (!won) {
         raced = true;
         continue;
       }
-      const endpoint = rowsWith(objects, addressTypes, won).find((r) => r.pod === won.name) as Endpoint;
-      const nodes = new Map((objects.input.nodes ?? []).map((n) => [n.name, n]));
-      return { endpoint, scopeWarning: await nodePortScopeWarning(kube, [endpoint], nodes) };
+      return { ...(await roomOf(kube, objects, addressTypes, won)), existing: false };
     }
     if (!raced) {
       // Nothing to take: the whole release, read as endpoints reads it, counts the rooms by state.
@@ -135,6 +177,48 @@ export async function allocateRoom(
     ExitCode.CONFLICT,
     'Many allocators are racing for few rooms; run it again, or add rooms.',
   );
+}
+
+/** What allocateRoom hands out: the room, the address warning, and whether the id held it already. */
+export interface AllocatedRoom {
+  endpoint: Endpoint;
+  scopeWarning?: NodePortScopeWarning;
+  /** The allocation id held this room already (a retry): nothing new was allocated. */
+  existing: boolean;
+}
+
+/** The row of a room (its pod as read or written), and the address warning endpoints would give. */
+async function roomOf(
+  kube: ResolvedKube,
+  objects: RoomObjects,
+  addressTypes: string[],
+  pod: PodView,
+): Promise<Omit<AllocatedRoom, 'existing'>> {
+  const endpoint = rowsWith(objects, addressTypes, pod).find((r) => r.pod === pod.name) as Endpoint;
+  const nodes = new Map((objects.input.nodes ?? []).map((n) => [n.name, n]));
+  return { endpoint, scopeWarning: await nodePortScopeWarning(kube, [endpoint], nodes) };
+}
+
+/**
+ * The room that holds allocation `id` now, lowest ordinal first (one list of
+ * the Allocated rooms, then the pod read whole to be sure), or undefined.
+ */
+async function heldRoom(
+  kube: ResolvedKube,
+  release: string,
+  id: string,
+  addressTypes: string[],
+): Promise<Omit<AllocatedRoom, 'existing'> | undefined> {
+  const [set, names] = await Promise.all([
+    readRoomSet(kube, kube.namespace, release),
+    readAllocationHolders(kube, kube.namespace, release, id),
+  ]);
+  for (const name of byOrdinalOf(names, set.input.workload)) {
+    const pod = await readPod(kube, kube.namespace, name);
+    if (pod && holdsAllocation(pod.mark, id))
+      return roomOf(kube, await withEndpointOf(kube, set, pod), addressTypes, pod);
+  }
+  return undefined;
 }
 
 /** The names of a StatefulSet's pods, lowest ordinal first (others left out). */
@@ -162,9 +246,11 @@ export async function writeAllocation(
   objects: RoomObjects,
   pod: PodView,
   metadata: Record<string, string>,
+  id: string,
 ): Promise<PodView | undefined> {
   if (!pod.resourceVersion) return undefined;
   const marks = allocationPatch({
+    id,
     now: new Date(),
     restarts: pod.restarts ?? 0,
     metadata,
@@ -186,7 +272,7 @@ export async function writeAllocation(
  * made again by the StatefulSet on the new revision, at the same Service and
  * port. The pod as deleted (Terminating), or undefined when nothing was deleted.
  */
-async function replaceIfOutdated(
+export async function replaceIfOutdated(
   kube: ResolvedKube,
   set: RoomObjects,
   pod: PodView,
@@ -206,60 +292,114 @@ function podName(arg: string): string {
   return arg.startsWith('pod/') ? arg.slice(4) : arg;
 }
 
+/** How endAllocation ended: the pod now (undefined when gone), and whether this call ended the allocation. */
+export interface EndedAllocation {
+  pod: PodView | undefined;
+  ended: boolean;
+  /** Its pod was deleted to be made again on the StatefulSet's update revision (replaceIfOutdated). */
+  replaced: boolean;
+  /** When ended: the pod's resourceVersion the write was conditioned on (a watch still at it is behind). */
+  endedVersion?: string;
+}
+
 /**
- * Ends a room's allocation: removes the Allocated mark (and the annotations
- * allocate wrote), conditioned on the pod's resourceVersion and retried on a
- * conflict. A room that drains stays Draining. A room not allocated is left
- * as it is (running it twice converges). The room must be one of the release's.
+ * Ends allocation `id` (without one: whatever allocation) on room `name`:
+ * removes the marks allocate wrote, with a write conditioned on the pod's
+ * resourceVersion. On a conflict the pod is read again and the id checked
+ * again, so a room freed and allocated anew meanwhile keeps its new match.
+ * `first` is the pod as just read (else it is read). A room outdated under
+ * OnDelete is then replaced (replaceIfOutdated). Nothing is written when the
+ * room does not hold the allocation.
+ */
+export async function endAllocation(
+  kube: ResolvedKube,
+  set: RoomObjects,
+  name: string,
+  id: string | undefined,
+  first?: PodView,
+): Promise<EndedAllocation> {
+  const namespace = set.input.namespace;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const pod = round === 0 && first ? first : await readPod(kube, namespace, name);
+    if (!pod?.resourceVersion || !holdsAllocation(pod.mark, id))
+      return { pod, ended: false, replaced: false };
+    const outcome = await markPod(
+      kube,
+      namespace,
+      { name, resourceVersion: pod.resourceVersion },
+      deallocationPatch(set.templateSetsSafeToEvict),
+    );
+    if (outcome.kind === 'gone') return { pod: undefined, ended: false, replaced: false };
+    if (outcome.kind === 'written') {
+      const replaced = await replaceIfOutdated(kube, set, outcome.pod);
+      return {
+        pod: replaced ?? outcome.pod,
+        ended: true,
+        replaced: replaced !== undefined,
+        endedVersion: pod.resourceVersion,
+      };
+    }
+  }
+  throw new ExposePodsError(
+    `could not deallocate the room ${name}: its pod changed while it was being written, ${MAX_ROUNDS} times`,
+    ExitCode.CONFLICT,
+    'Run it again.',
+  );
+}
+
+/**
+ * Ends an allocation. By id (what programs pass): the rooms that hold it lose
+ * their marks, and a room that holds another allocation, or none, is left as
+ * it is: a late or retried deallocate never ends the next match's allocation.
+ * By pod or ordinal (a person at a terminal): whatever allocation the room
+ * holds, or with an id too, only that one. Every write is conditioned on the
+ * pod's resourceVersion and retried on a conflict after checking again. A
+ * room that drains stays Draining. Running it again converges. The room must
+ * be one of the release's.
  */
 export async function deallocate(opts: DeallocateOptions): Promise<Deallocation> {
   const release = opts.release ?? DEFAULT_RELEASE;
-  if ((opts.pod === undefined) === (opts.ordinal === undefined))
+  const id = checkedAllocationId(opts.allocationId);
+  if (opts.pod !== undefined && opts.ordinal !== undefined)
     throw new UsageError('name the room by its pod or by --ordinal, not both');
+  const byRoom = opts.pod !== undefined || opts.ordinal !== undefined;
+  if (!byRoom && id === undefined) throw new UsageError('name the allocation (--allocation-id) or the room');
   const kube = await loadKube(kubeFlagsOf(opts));
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
   // The StatefulSet (for the pods' prefix), then the one pod: the cost does not follow the rooms.
   const set = await readRoomSet(kube, kube.namespace, release);
   const { workload } = set.input;
-  const name = opts.pod !== undefined ? podName(opts.pod) : `${workload}-${String(opts.ordinal)}`;
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    const pod =
-      ordinalOf(name, workload) === undefined ? undefined : await readPod(kube, kube.namespace, name);
-    if (!pod?.resourceVersion)
-      throw new ExposePodsError(
-        `release ${release} has no room pod ${name} in namespace ${kube.namespace}`,
-        ExitCode.NOT_FOUND,
-        `See its rooms with: kubectl expose-pods endpoints ${release} -n ${kube.namespace}`,
-      );
-    const rowOf = async (p: PodView) =>
-      rowsWith(await withEndpointOf(kube, set, p), addressTypes).find((r) => r.pod === name) as Endpoint;
-    if (!pod.mark?.allocated) {
-      // A Free room left on an older revision (its deallocate replaced nothing before) is replaced too.
-      const replaced = await replaceIfOutdated(kube, set, pod);
-      return {
-        endpoint: await rowOf(replaced ?? pod),
-        wasAllocated: false,
-        replaced: replaced !== undefined,
-      };
-    }
-    const outcome = await markPod(
-      kube,
-      kube.namespace,
-      { name, resourceVersion: pod.resourceVersion },
-      deallocationPatch(set.templateSetsSafeToEvict),
-    );
-    if (outcome.kind === 'written') {
-      const replaced = await replaceIfOutdated(kube, set, outcome.pod);
-      return {
-        endpoint: await rowOf(replaced ?? outcome.pod),
-        wasAllocated: true,
-        replaced: replaced !== undefined,
-      };
-    }
+  const rowOf = async (p: PodView) =>
+    rowsWith(await withEndpointOf(kube, set, p), addressTypes).find((r) => r.pod === p.name) as Endpoint;
+  if (!byRoom && id !== undefined) {
+    // Every room that holds it (one, unless two processes made its first allocation at once).
+    const names = byOrdinalOf(await readAllocationHolders(kube, kube.namespace, release, id), workload);
+    const ended = await Promise.all(names.map((n) => endAllocation(kube, set, n, id)));
+    const first = ended.find((e) => e.ended && e.pod);
+    return {
+      endpoint: first?.pod ? await rowOf(first.pod) : null,
+      wasAllocated: first !== undefined,
+      replaced: first?.replaced ?? false,
+      allocationId: id,
+    };
   }
-  throw new ExposePodsError(
-    `could not deallocate the room: its pod changed while it was being written, ${MAX_ROUNDS} times`,
-    ExitCode.CONFLICT,
-    'Run it again.',
-  );
+  const name = opts.pod !== undefined ? podName(opts.pod) : `${workload}-${String(opts.ordinal)}`;
+  const notFound = () =>
+    new ExposePodsError(
+      `release ${release} has no room pod ${name} in namespace ${kube.namespace}`,
+      ExitCode.NOT_FOUND,
+      `See its rooms with: kubectl expose-pods endpoints ${release} -n ${kube.namespace}`,
+    );
+  const pod = ordinalOf(name, workload) === undefined ? undefined : await readPod(kube, kube.namespace, name);
+  if (!pod?.resourceVersion) throw notFound();
+  const out = await endAllocation(kube, set, name, id, pod);
+  if (!out.pod) throw notFound();
+  // Without an id, a Free room left on an older revision (its deallocate replaced nothing before) is replaced too.
+  const replaced = !out.ended && id === undefined ? await replaceIfOutdated(kube, set, out.pod) : undefined;
+  return {
+    endpoint: await rowOf(replaced ?? out.pod),
+    wasAllocated: out.ended,
+    replaced: out.replaced || replaced !== undefined,
+    ...(id === undefined ? {} : { allocationId: id }),
+  };
 }

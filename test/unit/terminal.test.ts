@@ -108,14 +108,14 @@ describe('cluster text on a terminal: the lock holder and operation, allocation 
       dns: 'rooms-0.rooms.game.svc',
       state: 'Allocated',
       draining: false,
-      allocation: { allocatedAt: '2026-12-07T00:00:00Z', metadata: meta, stale: false },
+      allocation: { id: 'm-1', allocatedAt: '2026-12-07T00:00:00Z', metadata: meta, stale: false },
       revision: 'rooms-abc',
       outdated: false,
     };
     const wide = render(room, 'wide', roomPrinters({ headers: true }));
     assert.doesNotMatch(wide, CONTROL);
     assert.equal(wide.trimEnd().split('\n').length, 2, 'the header and one row');
-    assert.match(wide, /rooms-abc +2026-12-07T00:00:00Z match=m-1 note=two lines tab$/m);
+    assert.match(wide, /rooms-abc +m-1 2026-12-07T00:00:00Z match=m-1 note=two lines tab$/m);
     const json = JSON.parse(render(room, 'json', roomPrinters({ headers: true }))) as Endpoint;
     assert.deepEqual(json.allocation?.metadata, meta);
   });
