@@ -102,10 +102,10 @@ class WatchedAllocator implements Allocator {
   private readonly pending = new Map<string, Promise<unknown>>();
   /**
    * Ids this process wrote (or tried to: a write whose answer was lost may have landed) on a room,
-   * with the room's resourceVersion before the write: until the watch shows that pod newer,
-   * it cannot tell whether the room holds the id, and the API server is asked.
+   * with the room's resourceVersion before the write and the pod as written: until the watch
+   * shows that pod newer, the pod as written answers, or the API server when the answer was lost.
    */
-  private readonly owned = new Map<string, { name: string; before: string | undefined }>();
+  private readonly owned = new Map<string, { name: string; before: string | undefined; written?: PodView }>();
   /** Rooms this process deallocated, at the resourceVersion it ended: a watch still there is behind. */
   private readonly freed = new Map<string, string>();
 
@@ -198,7 +198,7 @@ class WatchedAllocator implements Allocator {
     for (const name of this.holderNames(id)) {
       let pod = this.watch.pod(name);
       if (mine?.name === name && pod?.resourceVersion === mine.before)
-        pod = await readPod(this.kube, this.kube.namespace, name);
+        pod = mine.written ?? (await readPod(this.kube, this.kube.namespace, name));
       if (pod && holdsAllocation(pod.mark, id)) return pod;
     }
     this.owned.delete(id);
@@ -281,7 +281,10 @@ class WatchedAllocator implements Allocator {
       try {
         const won = await writeAllocation(this.kube, objects, pod, metadata, id);
         this.behind.set(pod.name, pod.resourceVersion);
-        if (won) return rowOf(objects, this.addressTypes, won);
+        if (won) {
+          this.owned.set(id, { name: pod.name, before: pod.resourceVersion, written: won });
+          return rowOf(objects, this.addressTypes, won);
+        }
         this.owned.delete(id);
       } finally {
         this.writing.delete(pod.name);

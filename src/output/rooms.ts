@@ -44,6 +44,6 @@ export function deallocationNotice(d: Deallocation): string | undefined {
     return `${pod} ran an older revision than its StatefulSet: it is being replaced on the new one, at the same address and port once Ready`;
   if (d.wasAllocated) return undefined;
   if (d.allocationId === undefined) return `${pod ?? 'the room'} was not allocated: nothing to change`;
-  const where = pod ? `${pod} does not hold it (another allocation, or none)` : 'no room holds it';
-  return `allocation ${d.allocationId} had already ended (${where}): nothing to change`;
+  const where = pod ? `${pod} holds another allocation, or none` : 'no room holds it';
+  return `allocation ${d.allocationId} had already ended: ${where}; nothing to change`;
 }

@@ -4,7 +4,10 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
 
 import { ExitCode, ExposePodsError } from '../../src/errors.js';
-import { allocate, allocateRoom, deallocate } from '../../src/ops/allocate.js';
+import type { Endpoint } from '../../src/core/endpoints.js';
+import { allocate, allocateRoom, deallocate, type Deallocation } from '../../src/ops/allocate.js';
+import { render } from '../../src/output/format.js';
+import { deallocationNotice, deallocationPrinters } from '../../src/output/rooms.js';
 import { chartSelector, FAKE_SERVER, fakeKubeconfigFile, mockReleaseLists } from '../support/kube.js';
 
 const kubeconfig = fakeKubeconfigFile();
@@ -324,7 +327,7 @@ describe('allocate and deallocate (nock): the exact writes', () => {
   });
 });
 
-const ALLOCATED_ROOMS = `${'app.kubernetes.io/instance=rooms,app.kubernetes.io/component=room'},expose-pods.io/state=Allocated`;
+const ALLOCATED_ROOMS = `${chartSelector('room')},expose-pods.io/state=Allocated`;
 const allocatedTo = (i: number, id: string, rv = `10${i}`) => {
   const p = pod(i, { 'expose-pods.io/state': 'Allocated' }, { 'expose-pods.io/allocation-id': id });
   return { ...p, metadata: { ...p.metadata, resourceVersion: rv } };
@@ -374,9 +377,10 @@ describe('allocation ids (nock): the exact requests', () => {
     const { endpoint, existing } = await allocateRoom({ ...opts, allocationId: 'm-42' });
     assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
     assert.equal(bodies.length, 1);
-    assert.equal(bodies[0]?.metadata.resourceVersion, '100');
-    assert.deepEqual(bodies[0]?.metadata.labels, { 'expose-pods.io/state': 'Allocated' });
-    assert.equal(bodies[0]?.metadata.annotations['expose-pods.io/allocation-id'], 'm-42');
+    const [written] = bodies as [Patch];
+    assert.equal(written.metadata.resourceVersion, '100');
+    assert.deepEqual(written.metadata.labels, { 'expose-pods.io/state': 'Allocated' });
+    assert.equal(written.metadata.annotations['expose-pods.io/allocation-id'], 'm-42');
     assert.deepEqual(
       [endpoint.pod, endpoint.allocation?.id, existing],
       ['rooms-expose-pods-0', 'm-42', false],
@@ -571,5 +575,55 @@ describe('allocation ids (nock): the exact requests', () => {
     assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
     assert.deepEqual(deleted, { preconditions: { uid: 'u1', resourceVersion: '301' } });
     assert.deepEqual([out.wasAllocated, out.replaced, out.endpoint?.status], [true, true, 'Terminating']);
+  });
+});
+
+describe('what deallocate prints', () => {
+  const row = (pod: string, state: Endpoint['state']) => ({ pod, state }) as Endpoint;
+  const cases: [string, Deallocation, string | undefined][] = [
+    [
+      'ended by id: nothing to say',
+      { endpoint: row('r-1', 'Free'), wasAllocated: true, replaced: false, allocationId: 'm-1' },
+      undefined,
+    ],
+    [
+      'by id, no room holds it',
+      { endpoint: null, wasAllocated: false, replaced: false, allocationId: 'm-1' },
+      'allocation m-1 had already ended: no room holds it; nothing to change',
+    ],
+    [
+      'by id and pod, the room holds another',
+      { endpoint: row('r-1', 'Allocated'), wasAllocated: false, replaced: false, allocationId: 'm-1' },
+      'allocation m-1 had already ended: r-1 holds another allocation, or none; nothing to change',
+    ],
+    [
+      'by pod, not allocated',
+      { endpoint: row('r-1', 'Free'), wasAllocated: false, replaced: false },
+      'r-1 was not allocated: nothing to change',
+    ],
+    ['by pod, ended', { endpoint: row('r-1', 'Free'), wasAllocated: true, replaced: false }, undefined],
+    [
+      'replaced on the new revision',
+      { endpoint: row('r-1', 'Free'), wasAllocated: true, replaced: true, allocationId: 'm-1' },
+      'r-1 ran an older revision than its StatefulSet: it is being replaced on the new one, at the same address and port once Ready',
+    ],
+  ];
+  for (const [name, d, want] of cases)
+    it(`notice: ${name}`, () => {
+      assert.equal(deallocationNotice(d), want);
+    });
+  it('by id with no room: -o name and the table print nothing, -o json says ended false with a null endpoint', () => {
+    const printers = deallocationPrinters({ headers: true });
+    const none = { allocationId: 'm-1', ended: false, endpoint: null };
+    assert.equal(render(none, 'name', printers), '');
+    assert.equal(render(none, 'table', printers), '');
+    assert.deepEqual(JSON.parse(render(none, 'json', printers)), {
+      allocationId: 'm-1',
+      ended: false,
+      endpoint: null,
+    });
+    const some = { allocationId: 'm-1', ended: true, endpoint: row('r-1', 'Free') };
+    assert.equal(render(some, 'name', printers), 'pod/r-1\n');
+    assert.equal(render(row('r-2', 'Free'), 'name', printers), 'pod/r-2\n');
   });
 });
