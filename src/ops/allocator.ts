@@ -141,14 +141,10 @@ class WatchedAllocator implements Allocator {
         names = await readAllocationHolders(this.kube, this.kube.namespace, this.release, id);
       let first: Deallocation | undefined;
       for (const name of names) {
-        const seen = this.watch.pod(name);
-        const out = await endAllocation(
-          this.kube,
-          objects,
-          name,
-          id,
-          holdsAllocation(seen?.mark, id) ? seen : undefined,
-        );
+        const known = this.latest(name, id);
+        // A pod that holds it as far as we know goes first (a 409 if it changed); else it is read.
+        const hint = holdsAllocation(known?.mark, id) ? known : undefined;
+        const out = await endAllocation(this.kube, objects, name, id, hint);
         if (!out.ended || !out.pod) continue;
         if (out.endedVersion) this.freed.set(name, out.endedVersion);
         first ??= {
@@ -194,15 +190,24 @@ class WatchedAllocator implements Allocator {
    * answer was lost, a timeout, may have landed). Undefined when none does.
    */
   private async held(id: string): Promise<PodView | undefined> {
-    const mine = this.owned.get(id);
     for (const name of this.holderNames(id)) {
-      let pod = this.watch.pod(name);
-      if (mine?.name === name && pod?.resourceVersion === mine.before)
-        pod = mine.written ?? (await readPod(this.kube, this.kube.namespace, name));
-      if (pod && holdsAllocation(pod.mark, id)) return pod;
+      const pod = this.latest(name, id) ?? (await readPod(this.kube, this.kube.namespace, name));
+      if (holdsAllocation(pod?.mark, id)) return pod;
     }
     this.owned.delete(id);
     return undefined;
+  }
+
+  /**
+   * Room `name` as this process knows it best: as the watch shows it, or, while the watch is
+   * still at the version this process's write of allocation `id` went out on, as written;
+   * undefined when that write's answer was lost (only the API server knows).
+   */
+  private latest(name: string, id: string): PodView | undefined {
+    const seen = this.watch.pod(name);
+    const mine = this.owned.get(id);
+    if (mine?.name === name && seen?.resourceVersion === mine.before) return mine.written;
+    return seen;
   }
 
   /** A new allocation with id `id`: the lowest Free room of the view this process can take. */
