@@ -278,10 +278,7 @@ for (let i = 0; i < (LIBRARY_ONLY ? 0 : RUNS); i++) {
 sh(TOOLS.HELM4, ['uninstall', RELEASE, '-n', NS, '--wait'], { env });
 
 console.log(
-  markdownTable(
-    ['at ' + String(N) + ' rooms', 'calls', 'seconds', 'per second', 'handed out twice'],
-    rows,
-  ),
+  markdownTable(['at ' + String(N) + ' rooms', 'calls', 'seconds', 'per second', 'handed out twice'], rows),
 );
 if (!LIBRARY_ONLY) {
   console.log('');
