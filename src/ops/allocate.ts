@@ -272,7 +272,7 @@ export async function writeAllocation(
  * made again by the StatefulSet on the new revision, at the same Service and
  * port. The pod as deleted (Terminating), or undefined when nothing was deleted.
  */
-export async function replaceIfOutdated(
+async function replaceIfOutdated(
   kube: ResolvedKube,
   set: RoomObjects,
   pod: PodView,
