@@ -26,7 +26,7 @@ export default class Install extends BaseCommand {
 
 Values come, lowest precedence first, from -f files, then the shortcut flags (--replicas, --image, ...), then --set, --set-string and --set-file: an explicit --set always wins over a shortcut.
 
-On an existing release every value set before (by an earlier install, scale or tolerations) is kept, and this command's values are merged on top; --reset-values starts from the chart's defaults instead. It first prints what changes (values, pods, Services, nodePorts) and the cluster's NodePorts, ClusterIPs and pod slots before and after, with a note when 50 or more pods would start one at a time under OrderedReady; a change that removes Ready pods, restarts pods or moves a nodePort needs --yes, or a yes on a terminal (exit 13 otherwise, nothing changed). Rooms in use (Allocated by allocate) are spared: fewer replicas mark the rooms removed Draining and wait, within --timeout, until those in use are freed (exit 15 on timeout, nothing changed); a change that restarts pods is refused while a room is in use (exit 15); --delete-in-use does either anyway, after a confirmation that names them.
+On an existing release every value set before (by an earlier install, scale or tolerations) is kept, and this command's values are merged on top; --reset-values starts from the chart's defaults instead. It first prints what changes (values, pods, Services, nodePorts) and the cluster's NodePorts, ClusterIPs and pod slots before and after, with a note when 50 or more pods would start one at a time under OrderedReady; a change that removes Ready pods, restarts pods or moves a nodePort needs --yes, or a yes on a terminal (exit 13 otherwise, nothing changed). Rooms in use (Allocated by allocate) are spared: fewer replicas mark the rooms removed Draining and wait, within --timeout, until those in use are freed (exit 15 on timeout, nothing changed); a change that restarts pods, or a lower expose.count that deletes the Service of a room in use, is refused while the room is in use (exit 15); --delete-in-use does these anyway, after a confirmation that names them.
 
 Before anything is written, every fixed nodePort must be free in the cluster (a taken one names its holder and a free base, exit 4) and the new pods must fit the nodes' free pod slots.
 
@@ -142,7 +142,7 @@ With --dry-run nothing is changed: the manifests are rendered and printed (YAML,
     ...rolloutFlags,
     'delete-in-use': Flags.boolean({
       description:
-        'Remove or replace rooms in use (Allocated) with their matches, after a confirmation that names them. Without it, fewer replicas wait until the rooms removed are freed, and a new pod template (image, resources, env) leaves rooms in use on their build until their match ends (under room.updateStrategy RollingUpdate such a change is refused while a room is in use, exit 15).',
+        'Remove or replace rooms in use (Allocated) with their matches, after a confirmation that names them. Without it, fewer replicas wait until the rooms removed are freed, and a new pod template (image, resources, env) leaves rooms in use on their build until their match ends (under room.updateStrategy RollingUpdate such a change is refused while a room is in use, exit 15), and a lower expose.count is refused while it would delete the Service of a room in use (exit 15).',
       default: false,
     }),
     yes: Flags.boolean({

@@ -25,11 +25,13 @@ export default class Recover extends BaseCommand {
   static override summary =
     "Recover the release's pods stuck on a lost node: the step Kubernetes leaves to you.";
 
-  static override description = `A StatefulSet pod on a node that stopped reporting is evicted after its toleration, but it then stays Terminating: nothing can confirm it stopped, and the StatefulSet will not start a second pod with the same name (kubernetes/kubernetes#54368). Without an action this lists the release's pods on NotReady or Unknown nodes (stuck: Terminating; at risk: not evicted yet), with the node's condition and for how long, and changes nothing.
+  static override description = `A StatefulSet pod on a node that stopped reporting is evicted after its toleration, but it then stays Terminating: nothing can confirm it stopped, and the StatefulSet will not start a second pod with the same name (kubernetes/kubernetes#54368). Without an action this lists the release's pods on NotReady or Unknown nodes (stuck: Terminating; at risk: not evicted yet), with the node's condition and for how long, and each room's STATE (Allocated: a match ran there when the node was lost), and changes nothing.
 
 Two correct actions, each after a confirmation (--yes for scripts; without a terminal it refuses):
   --force-delete    delete the pod with grace period 0, so the StatefulSet recreates it on a Ready node
   --out-of-service  taint its node ${TAINT} (non-graceful node shutdown): Kubernetes deletes the node's pods and detaches their volumes
+
+The confirmation names the rooms in use it deletes; --out-of-service taints the whole node, so with --pod it names the other rooms on that node too. A node only cut off (a network partition) may still run the old match while the replacement, which starts Free, is allocated to a new one.
 
 Pods on Ready nodes are never touched (--pod naming one is refused, exit 9). After acting, it waits for each replacement to be Ready on another node (--timeout) and prints its new endpoint: the host:port the matchmaker must hand out now.
 

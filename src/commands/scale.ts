@@ -26,7 +26,7 @@ Rooms in use (Allocated by kubectl expose-pods allocate) are spared. Every room 
 
 Removing Ready pods asks first (--yes for scripts; without a terminal it refuses). PVCs are never deleted unless --delete-data: the StatefulSet reattaches them to the same ordinals when you scale up again. It waits with progress (--timeout) and ends with the endpoints added and removed.
 
---sync adopts the StatefulSet's live replica count (after kubectl scale or an HPA) into the release, creating the missing Services. A concurrent scale of the same release fails with exit 9 and changes nothing (a Lease, <release>-expose-pods-lock, guards it). An interrupted scale is safe to run again: a revision it left pending is rolled back first, and the same command converges.
+--sync adopts the StatefulSet's live replica count (after kubectl scale or an HPA) into the release, creating the missing Services. Rooms above a lowered live count are being removed by the StatefulSet's controller already: the plan names them and the rooms in use among them, and the scale does not wait for them (allocate never hands them out). A concurrent scale of the same release fails with exit 9 and changes nothing (a Lease, <release>-expose-pods-lock, guards it). An interrupted scale is safe to run again: a revision it left pending is rolled back first, and the same command converges.
 
 -o json and -o yaml print the plan and the result; -o name prints statefulset.apps/NAME, the object scaled, as kubectl scale -o name does.`;
 

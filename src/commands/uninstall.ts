@@ -16,7 +16,7 @@ export default class Uninstall extends BaseCommand {
 
 --delete-data also deletes them, after a confirmation prompt; --yes answers it for scripts. Without a terminal and without --yes, --delete-data refuses and changes nothing. Claims and Secrets you brought yourself (redis.persistence.existingClaim, redis.auth.existingSecret) are never deleted.
 
-Rooms in use (Allocated by kubectl expose-pods allocate) are not ended by surprise: an uninstall that would remove any says how many, names them and exits 15 with nothing changed, unless --delete-in-use is given and confirmed.
+Rooms in use (Allocated by kubectl expose-pods allocate) are not ended by surprise: an uninstall that would remove any says how many, names them and exits 15 with nothing changed, unless --delete-in-use is given and confirmed. Before it asks anything it marks every room Draining, so no match is allocated while the question waits; a room allocated meanwhile anyway is refused after the answer (exit 15), and the marks are taken back whenever it stops without uninstalling.
 
 If the release is already gone, --delete-data still deletes what it left behind, so re-running converges.`;
 

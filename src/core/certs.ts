@@ -128,9 +128,8 @@ function hintFor(origin: CertOrigin, status: CertStatus): string | null {
   if (origin.kubeadmRenew) {
     const restart =
       'then restart the control-plane static pods (move their manifests out of /etc/kubernetes/manifests and back, or restart kubelet)';
-    return origin.kubeadmRenew.endsWith('.conf')
-      ? `kubeadm certs renew ${origin.kubeadmRenew}, ${restart}${origin.kubeadmRenew === 'admin.conf' ? '; copy admin.conf to ~/.kube/config again' : ''}`
-      : `kubeadm certs renew ${origin.kubeadmRenew}, ${restart}`;
+    const copy = origin.kubeadmRenew === 'admin.conf' ? '; copy admin.conf to ~/.kube/config again' : '';
+    return `kubeadm certs renew ${origin.kubeadmRenew}, ${restart}${copy}`;
   }
   if (origin.kubeadmCA) {
     return 'kubeadm does not renew CAs: rotate it by hand (https://kubernetes.io/docs/tasks/tls/manual-rotation-of-ca-certificates/)';
@@ -191,10 +190,8 @@ export function judge(origin: CertOrigin, parsed: Parsed, j: Judge): CertReport 
     residual: Number.isNaN(to) ? null : residualTime(to - j.now),
     subject: c.subject.replace(/\n/g, ', '),
     issuer: c.issuer.replace(/\n/g, ', '),
-    sans: (c.subjectAltName ?? '')
-      .split(', ')
-      .map((s) => s.trim())
-      .filter(Boolean),
+    // Node prints "DNS:a, IP Address:10.0.0.1" (undefined without the extension).
+    sans: (c.subjectAltName ?? '').split(', ').filter(Boolean),
     serial: c.serialNumber,
     isCA: c.ca,
     authority: origin.authority ?? (selfSigned ? null : commonName(c.issuer)),

@@ -1,5 +1,5 @@
 import { ordinalOf, type NodeView, type PodView, type ServiceView } from './model.js';
-import { allocationOf, roomState, type Allocation, type RoomState } from './rooms.js';
+import { allocationOf, roomState, shownState, type Allocation, type RoomState } from './rooms.js';
 import { isOutdated } from './rollout.js';
 
 /** Agones' order: the first of these a node has is the address clients get. */
@@ -44,8 +44,11 @@ export interface Endpoint {
   serviceType: string | null;
   /** In-cluster DNS name through the headless Service. */
   dns: string;
-  /** Free, Allocated (handed to a match) or Draining (takes no new match): the pod's marks. */
-  state: RoomState;
+  /**
+   * Free, Allocated (handed to a match) or Draining (takes no new match: marked so, or
+   * being removed by the StatefulSet); null without a pod (a Service beyond the replicas is no room).
+   */
+  state: RoomState | null;
   /** Marked to take no new match; an Allocated room keeps its match until deallocated. */
   draining: boolean;
   /** The allocation, when Allocated. */
@@ -133,7 +136,7 @@ export function resolveEndpointRows(input: EndpointsInput): Endpoint[] {
       service: svc?.name ?? null,
       serviceType: svc?.type ?? null,
       dns: `${name}.${input.headless}.${input.namespace}.svc.cluster.local`,
-      state: roomState(pod?.mark),
+      state: shownState(roomState(pod?.mark), pod !== undefined, n, input.replicas),
       draining: pod?.mark?.draining ?? false,
       allocation: allocationOf(pod?.mark, pod?.restarts),
       revision: pod?.revision ?? null,

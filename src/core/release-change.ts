@@ -13,7 +13,7 @@ import {
   type PodSlotBudget,
 } from './budget.js';
 import { inUsePhrase } from './rooms.js';
-import { byOrdinal, type PodView, type ServiceView } from './model.js';
+import { byOrdinal, ordinalOf, type PodView, type ServiceView } from './model.js';
 import { CHART_NAME } from './release.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 
@@ -173,6 +173,11 @@ export interface ReleaseChangePlan {
   restartDeployments: string[];
   addServices: string[];
   removeServices: string[];
+  /**
+   * Of removeServices, those of rooms in use that stay (expose.count lowered below
+   * an Allocated room's ordinal): the match loses its address. Refused unless --delete-in-use.
+   */
+  removeServicesInUse: string[];
   /** Services that stay but whose fixed nodePort changes: clients holding the old address lose it. */
   movedNodePorts: { service: string; from: number[]; to: number[] }[];
   /** A large step under OrderedReady: how many pods start one after another, and how long that takes. */
@@ -219,6 +224,7 @@ export function planReleaseChange(
     restartDeployments: [],
     addServices: [],
     removeServices: [],
+    removeServicesInUse: [],
     movedNodePorts: [],
     noop: false,
   };
@@ -244,15 +250,8 @@ export function planReleaseChange(
     const prev = oldDeployments.get(d.name);
     if (prev && !same(prev.template, d.template)) plan.restartDeployments.push(d.name);
   }
-  const oldServices = new Map((before?.services ?? []).map((s) => [s.name, s]));
-  const newServices = new Set(after.services.map((s) => s.name));
-  for (const s of after.services) {
-    const prev = oldServices.get(s.name);
-    if (!prev) plan.addServices.push(s.name);
-    else if (prev.nodePorts.length && !same(prev.nodePorts, s.nodePorts))
-      plan.movedNodePorts.push({ service: s.name, from: prev.nodePorts, to: s.nodePorts });
-  }
-  plan.removeServices = [...oldServices.keys()].filter((n) => !newServices.has(n));
+  Object.assign(plan, servicePlan(before, after));
+  if (sts) plan.removeServicesInUse = servicesOfRoomsInUse(plan.removeServices, sts, live);
   if (sts) plan.orderedStart = orderedStart(sts.podManagementPolicy, sts.replicas - live.size, pods);
   plan.noop =
     before !== undefined &&
@@ -290,6 +289,43 @@ export function renameProblem(
     ExitCode.CONFLICT,
     `Keep the name (drop fullnameOverride/nameOverride, or set them back), or add --delete-in-use to delete every room with the StatefulSet after a confirmation (kubectl expose-pods install ${release} -n ${namespace} ... --delete-in-use).`,
   );
+}
+
+/** The Services a change adds, removes, and whose fixed nodePorts move. */
+function servicePlan(
+  before: ManifestView | undefined,
+  after: ManifestView,
+): Pick<ReleaseChangePlan, 'addServices' | 'removeServices' | 'movedNodePorts'> {
+  const out: Pick<ReleaseChangePlan, 'addServices' | 'removeServices' | 'movedNodePorts'> = {
+    addServices: [],
+    removeServices: [],
+    movedNodePorts: [],
+  };
+  const oldServices = new Map((before?.services ?? []).map((s) => [s.name, s]));
+  const newServices = new Set(after.services.map((s) => s.name));
+  for (const s of after.services) {
+    const prev = oldServices.get(s.name);
+    if (!prev) out.addServices.push(s.name);
+    else if (prev.nodePorts.length && !same(prev.nodePorts, s.nodePorts))
+      out.movedNodePorts.push({ service: s.name, from: prev.nodePorts, to: s.nodePorts });
+  }
+  out.removeServices = [...oldServices.keys()].filter((n) => !newServices.has(n));
+  return out;
+}
+
+/**
+ * The per-pod Services removed from rooms in use that the StatefulSet keeps
+ * (a room removed with its Service is the drain's: waited for, or --delete-in-use).
+ */
+export function servicesOfRoomsInUse(
+  removed: readonly string[],
+  sts: { name: string; replicas: number },
+  live: ReadonlyMap<number, PodView>,
+): string[] {
+  return removed.filter((s) => {
+    const n = ordinalOf(s, sts.name);
+    return n !== undefined && n < sts.replicas && live.get(n)?.mark?.allocated === true;
+  });
 }
 
 /** The pods a lower replica count removes (highest ordinal first), which of them are Ready, and which in use. */
@@ -395,6 +431,11 @@ export function orderedStart(
   };
 }
 
+/** "deletes the Service of 1 room(s) in use (Allocated): web-3": what their matches lose. */
+export function serviceInUsePhrase(services: readonly string[]): string {
+  return inUsePhrase(services, 'removes the Service of');
+}
+
 /**
  * Why a plan needs the user's yes: each a phrase ("removes 3 Ready pod(s)"); empty when it needs none.
  * With `deleteInUse`, the rooms in use it removes are named (without it, the change waits for them).
@@ -403,6 +444,7 @@ export function disruptions(plan: ReleaseChangePlan, deleteInUse = false): strin
   const out: string[] = [];
   if (plan.removeReadyPods.length) out.push(`removes ${plan.removeReadyPods.length} Ready pod(s)`);
   if (deleteInUse && plan.removeInUse.length) out.push(inUsePhrase(plan.removeInUse));
+  if (deleteInUse && plan.removeServicesInUse.length) out.push(serviceInUsePhrase(plan.removeServicesInUse));
   if (plan.restartPods.length)
     out.push(
       plan.updateStrategy === 'OnDelete'

@@ -107,6 +107,35 @@ export function roomState(mark: RoomMark | undefined): RoomState {
   return 'Free';
 }
 
+/**
+ * The StatefulSet is removing this room already, whatever its marks say: its
+ * ordinal is at or above spec.replicas (lowered by `kubectl scale` or an HPA:
+ * the controller deletes it next). No match may start there. (A Terminating
+ * pod is going too; its status, Terminating, keeps it from a match.)
+ */
+export function removedByStatefulSet(ordinal: number, replicas: number): boolean {
+  return ordinal >= replicas;
+}
+
+/**
+ * The state a row shows: none (null) without a pod, since a Service beyond the
+ * replicas is no room; Draining for a room above the StatefulSet's replicas that
+ * its marks call Free (allocate skips it, countRooms counts it Draining); the
+ * marks' state otherwise. A Terminating pod keeps its marks' state: its status
+ * (Terminating) already keeps it from a match, and a room replaced (deallocate
+ * on an older revision, recover) comes back at the same ordinal, Free.
+ */
+export function shownState(
+  marked: RoomState,
+  hasPod: boolean,
+  ordinal: number,
+  replicas: number,
+): RoomState | null {
+  if (!hasPod) return null;
+  if (marked === 'Free' && removedByStatefulSet(ordinal, replicas)) return 'Draining';
+  return marked;
+}
+
 /** The row's allocation, or null; stale when the pod restarted a container since it was allocated. */
 export function allocationOf(mark: RoomMark | undefined, restarts: number | undefined): Allocation | null {
   if (!mark?.allocated) return null;
@@ -272,7 +301,10 @@ export function shortAge(ms: number): string {
 }
 
 /** "removes 2 room(s) in use (Allocated): web-9, web-8", naming at most five. */
-export function inUsePhrase(pods: readonly string[], verb: 'removes' | 'restarts' = 'removes'): string {
+export function inUsePhrase(
+  pods: readonly string[],
+  verb: 'removes' | 'restarts' | 'removes the Service of' | 'force-deletes' = 'removes',
+): string {
   const named = pods.slice(0, 5).join(', ');
   const more = pods.length > 5 ? ` and ${pods.length - 5} more` : '';
   return `${verb} ${pods.length} room(s) in use (Allocated): ${named}${more}`;
@@ -284,8 +316,21 @@ export interface DrainChanges {
   drain: PodView[];
   /** Pods it keeps that an earlier, unfinished scale-down marked Draining: back in service. */
   undrain: PodView[];
-  /** Pods it removes that are Allocated, highest ordinal first. */
+  /** Pods it removes that are Allocated, highest ordinal first (not those the StatefulSet removes already). */
   inUse: string[];
+  /**
+   * Ordinals it removes that the StatefulSet still keeps, whose pod is gone or
+   * Terminating (evicted, deleted): a replacement comes back unmarked, to be
+   * marked before the replicas change. Not one stuck on a lost node (none comes
+   * until someone acts), nor one the controller cannot make yet (a lower room not Ready under OrderedReady).
+   */
+  replacing: string[];
+}
+
+/** What the drain knows of the StatefulSet now: its live spec.replicas, and the Ready nodes (undefined when unknown). */
+export interface DrainLive {
+  replicas: number;
+  readyNodes?: ReadonlySet<string>;
 }
 
 /**
@@ -294,19 +339,50 @@ export interface DrainChanges {
  * those still Allocated are waited for. Pods below `target` lose a Draining
  * mark that a scale-down which did not finish left behind. Terminating pods are gone already.
  */
-export function drainChanges(pods: readonly PodView[], workload: string, target: number): DrainChanges {
+export function drainChanges(
+  pods: readonly PodView[],
+  workload: string,
+  target: number,
+  now?: DrainLive,
+): DrainChanges {
   const live = [
     ...byOrdinal(
       pods.filter((p) => !p.terminating),
       workload,
     ),
   ].sort(([a], [b]) => b - a);
-  const removed = live.filter(([n]) => n >= target).map(([, p]) => p);
+  const removed = live.filter(([n]) => n >= target);
+  const waited = removed.filter(([n]) => !now || !removedByStatefulSet(n, now.replicas));
   return {
-    drain: removed.filter((p) => !p.mark?.draining),
+    drain: removed.map(([, p]) => p).filter((p) => !p.mark?.draining),
     undrain: live.filter(([n, p]) => n < target && p.mark?.draining).map(([, p]) => p),
-    inUse: removed.filter((p) => p.mark?.allocated).map((p) => p.name),
+    inUse: waited.filter(([, p]) => p.mark?.allocated).map(([, p]) => p.name),
+    replacing: now ? awaitedReplacements(pods, workload, target, now) : [],
   };
+}
+
+/** DrainChanges.replacing: ordinals target..replicas-1 without a live pod whose replacement is on its way. */
+function awaitedReplacements(
+  pods: readonly PodView[],
+  workload: string,
+  target: number,
+  now: DrainLive,
+): string[] {
+  const all = byOrdinal(pods, workload);
+  const live = byOrdinal(
+    pods.filter((p) => !p.terminating),
+    workload,
+  );
+  const out: string[] = [];
+  for (let n = target; n < now.replicas; n++) {
+    if (live.has(n)) continue;
+    const going = all.get(n);
+    // Terminating on a node that is not Ready: stuck there until recover; no replacement comes.
+    if (going?.nodeName && now.readyNodes && !now.readyNodes.has(going.nodeName)) continue;
+    // Under OrderedReady the controller makes it only once every lower room is Ready.
+    if ([...live].every(([m, p]) => m > n || p.ready)) out.push(`${workload}-${n}`);
+  }
+  return out;
 }
 
 /** The label write that marks a room Draining, or returns it to service. */
@@ -315,4 +391,13 @@ export function drainPatch(draining: boolean): {
   annotations: Record<string, string | null>;
 } {
   return { labels: { [DRAINING_LABEL]: draining ? 'true' : null }, annotations: {} };
+}
+
+/**
+ * The rooms in use now that were not in use (so not named, nor confirmed)
+ * when a command that removes every room asked: allocated while it asked.
+ */
+export function allocatedMeanwhile(confirmed: readonly string[], now: readonly string[]): string[] {
+  const named = new Set(confirmed);
+  return now.filter((p) => !named.has(p));
 }

@@ -1,6 +1,6 @@
 import type { BudgetChange } from './budget.js';
 import { claimOrdinal, type OrderedStart } from './release-change.js';
-import { inUsePhrase } from './rooms.js';
+import { inUsePhrase, removedByStatefulSet } from './rooms.js';
 import { byOrdinal, type PodView, type PvcView, type ServiceView, type StatefulSetView } from './model.js';
 
 /** What `scale` knows before it changes anything. */
@@ -75,6 +75,14 @@ export interface ScalePlan {
   removeReadyPods: string[];
   /** Of removePods, the rooms in use (Allocated): waited for, or removed with --delete-in-use. */
   removeInUse: string[];
+  /**
+   * Of removePods, those at or above the StatefulSet's live spec.replicas (lowered
+   * by `kubectl scale` or an HPA): its controller is removing them already, whatever
+   * this scale does, so they are neither waited for nor asked about; highest first.
+   */
+  removedByController: string[];
+  /** Of removedByController, the rooms in use (Allocated): their matches end. */
+  removedByControllerInUse: string[];
   addServices: PlannedService[];
   removeServices: PlannedService[];
   /** PVCs of removed ordinals: kept (reattached on a later scale up) unless --delete-data. */
@@ -115,9 +123,11 @@ export function planScale(input: ScaleInput): ScalePlan {
     .filter((i) => !livePods.has(i))
     .map(name);
   const removed = [...livePods.keys()].filter((i) => i >= target).sort((a, b) => b - a);
-  const removePods = removed.map(name);
-  const removeReadyPods = removed.filter((i) => livePods.get(i)?.ready).map(name);
-  const removeInUse = removed.filter((i) => livePods.get(i)?.mark?.allocated).map(name);
+  // Rooms the controller removes anyway are not this scale's to wait for or to ask about.
+  const theirs = removed.filter((i) => removedByStatefulSet(i, input.liveReplicas));
+  const mine = removed.filter((i) => !theirs.includes(i));
+  const inUse = (i: number) => livePods.get(i)?.mark?.allocated === true;
+  const removeReadyPods = mine.filter((i) => livePods.get(i)?.ready).map(name);
 
   const addServices = range(0, exposeCount)
     .filter((i) => !liveServices.has(i))
@@ -137,6 +147,8 @@ export function planScale(input: ScaleInput): ScalePlan {
     .sort();
 
   const notes: string[] = [];
+  if (theirs.length)
+    notes.push(controllerRemovalNote(input, theirs.map(name), theirs.filter(inUse).map(name)));
   if (input.liveReplicas !== input.releaseReplicas) {
     notes.push(
       `the StatefulSet runs ${input.liveReplicas} replicas but the release says ${input.releaseReplicas} (changed outside Helm, by kubectl scale or an HPA); this scale brings both to ${target}`,
@@ -156,7 +168,7 @@ export function planScale(input: ScaleInput): ScalePlan {
     input.releaseReplicas === target &&
     input.liveReplicas === target &&
     !createPods.length &&
-    !removePods.length &&
+    !removed.length &&
     !addServices.length &&
     !removeServices.length;
 
@@ -167,9 +179,11 @@ export function planScale(input: ScaleInput): ScalePlan {
     from: { release: input.releaseReplicas, live: input.liveReplicas },
     to: target,
     createPods,
-    removePods,
+    removePods: removed.map(name),
     removeReadyPods,
-    removeInUse,
+    removeInUse: mine.filter(inUse).map(name),
+    removedByController: theirs.map(name),
+    removedByControllerInUse: theirs.filter(inUse).map(name),
     addServices,
     removeServices,
     pvcsLeftBehind,
@@ -177,6 +191,16 @@ export function planScale(input: ScaleInput): ScalePlan {
     notes,
     noop,
   };
+}
+
+/** What the StatefulSet's controller is doing already, and what that costs the matches. */
+function controllerRemovalNote(input: ScaleInput, pods: string[], inUse: string[]): string {
+  const first = pods[pods.length - 1] ?? '';
+  const span = pods.length > 1 ? `rooms ${first}..${pods[0] ?? ''}` : `room ${first}`;
+  const matches = inUse.length
+    ? `; rooms in use among them: ${inUse.join(', ')}: their matches end, whatever this scale does`
+    : '; none of them is in use';
+  return `the StatefulSet's controller is already removing ${span} (its replicas were set to ${input.liveReplicas} outside the release, by kubectl scale or an HPA)${matches}`;
 }
 
 /**

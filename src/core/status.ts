@@ -87,8 +87,8 @@ export interface OrdinalStatus {
   serviceExists: boolean;
   endpointReady: boolean;
   nodePort?: number;
-  /** Free, Allocated or Draining (rooms in use, core/rooms.ts). */
-  state: RoomState;
+  /** Free, Allocated or Draining (rooms in use, core/rooms.ts); null for a Service with no pod (no room). */
+  state: RoomState | null;
 }
 
 export interface Problem {
@@ -211,7 +211,7 @@ export function assessStatus(s: StatusSnapshot): StatusReport {
       ready: s.statefulSet?.readyReplicas ?? 0,
       inRelease: s.values.replicas,
     },
-    ordinals: rooms.ordinals.map((o) => ({ ...o, state: rows[o.ordinal]?.state ?? 'Free' })),
+    ordinals: rooms.ordinals.map((o) => ({ ...o, state: rows[o.ordinal]?.state ?? null })),
     rooms: countRooms(rows),
     redis: redis.report,
     problems,

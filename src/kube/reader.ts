@@ -717,10 +717,29 @@ export async function readRoomPods(
   kube: ResolvedKube,
   namespace: string,
   release: string,
-): Promise<{ workload: string; pods: PodView[] }> {
+): Promise<{ workload: string; replicas: number; pods: PodView[] }> {
   const read = await releaseReader(kube, namespace, release);
   const [set, pods] = await Promise.all([read.requireStatefulSet(), read.roomPods()]);
-  return { workload: set.metadata.name, pods: pods.items.map(podView) };
+  return { workload: set.metadata.name, replicas: set.spec?.replicas ?? 0, pods: pods.items.map(podView) };
+}
+
+/** The names of the Ready nodes, or undefined when RBAC forbids listing nodes. */
+export async function readReadyNodes(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<Set<string> | undefined> {
+  const read = await releaseReader(kube, namespace, release);
+  const nodes = await unlessForbidden(read.nodes());
+  return (
+    nodes &&
+    new Set(
+      nodes.items
+        .map(nodeView)
+        .filter((n) => n.ready)
+        .map((n) => n.name),
+    )
+  );
 }
 
 /** The release's StatefulSet and its room pods: what a rollout reads each round. */

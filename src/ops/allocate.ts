@@ -12,6 +12,7 @@ import {
   countsPhrase,
   deallocationPatch,
   holdsAllocation,
+  removedByStatefulSet,
   type RoomCounts,
 } from '../core/rooms.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
@@ -147,7 +148,7 @@ export async function allocateRoom(opts: AllocateOptions = {}): Promise<Allocate
       opts.selector,
     );
     let raced = false;
-    for (const name of byOrdinalOf(names, unmarked.input.workload)) {
+    for (const name of notBeingRemoved(byOrdinalOf(names, unmarked.input.workload), unmarked)) {
       const pod = await readPod(kube, kube.namespace, name);
       // Gone, not Ready, or marked since the list: not a room to take now.
       if (!pod?.ready || pod.terminating || !pod.nodeName || pod.mark?.allocated || pod.mark?.draining)
@@ -228,6 +229,12 @@ function byOrdinalOf(names: readonly string[], workload: string): string[] {
     .filter((x): x is { name: string; n: number } => x.n !== undefined)
     .sort((a, b) => a.n - b.n)
     .map((x) => x.name);
+}
+
+/** Leaves out the rooms the StatefulSet removes (ordinals at or above its replicas): not worth a GET. */
+function notBeingRemoved(names: readonly string[], set: RoomObjects): string[] {
+  const { workload, replicas } = set.input;
+  return names.filter((n) => !removedByStatefulSet(ordinalOf(n, workload) ?? 0, replicas));
 }
 
 /** The objects of one candidate room: its pod, its per-pod Service and its node (two GETs). */

@@ -3,6 +3,7 @@ import { parseAllDocuments } from 'yaml';
 import { budgetChange, clusterBudget, type BudgetChange } from '../core/budget.js';
 import { inUsePhrase } from '../core/rooms.js';
 import { placementOf } from '../core/placement.js';
+import { ordinalOf } from '../core/model.js';
 import { redactValueChanges, writeOnlyPaths } from '../core/redact.js';
 import {
   budgetDelta,
@@ -16,7 +17,9 @@ import {
   ownedElsewhere,
   planReleaseChange,
   renameProblem,
+  serviceInUsePhrase,
   type ManifestObject,
+  type ReleaseChangePlan,
   type ManifestView,
 } from '../core/release-change.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
@@ -237,14 +240,7 @@ export async function previewChange(
   };
   change.onPlanned?.(preview);
 
-  // A rolling update (RollingUpdate) replaces every pod it restarts, and with it the match in a room in use;
-  // under OnDelete the rollout spares them (plan.keepInUse), so restartInUse is empty there without --delete-in-use.
-  if (!req.dryRun && plan.restartInUse.length && !change.deleteInUse)
-    throw new ExposePodsError(
-      `this change ${inUsePhrase(plan.restartInUse, 'restarts')}: their matches would end; nothing was changed`,
-      ExitCode.ROOMS_IN_USE,
-      `Run it when those rooms are free (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD), or add --delete-in-use to restart them anyway.`,
-    );
+  if (!req.dryRun && !change.deleteInUse) refuseRoomsInUse(plan, after, req.release, namespace);
   const problems = preflightProblems(s, change, { after, live, budget, existing, rel });
   if (problems.length) {
     throw new ExposePodsError(
@@ -290,6 +286,37 @@ async function liveTemplateChange(
   const applied = await serverDryRunObject(s.cluster.kube, sts);
   const template = (applied as { spec?: { template?: unknown } }).spec?.template;
   return canonicalJson(template) !== canonicalJson(live.statefulSet.template);
+}
+
+/** ROOMS_IN_USE when the change would end matches, and --delete-in-use was not given. */
+function refuseRoomsInUse(
+  plan: ReleaseChangePlan,
+  after: ManifestView,
+  release: string,
+  namespace: string,
+): void {
+  const free = `kubectl expose-pods deallocate ${release} -n ${namespace} POD`;
+  // A rolling update (RollingUpdate) replaces every pod it restarts, and with it the match in a room in use;
+  // under OnDelete the rollout spares them (plan.keepInUse), so restartInUse is empty there without --delete-in-use.
+  if (plan.restartInUse.length)
+    throw new ExposePodsError(
+      `this change ${inUsePhrase(plan.restartInUse, 'restarts')}: their matches would end; nothing was changed`,
+      ExitCode.ROOMS_IN_USE,
+      `Run it when those rooms are free (${free}), or add --delete-in-use to restart them anyway.`,
+    );
+  // A lower expose.count deletes the Services of the rooms above it, in use or not: their matches lose their address.
+  if (plan.removeServicesInUse.length)
+    throw new ExposePodsError(
+      `this change ${serviceInUsePhrase(plan.removeServicesInUse)}: their matches would lose their address; nothing was changed`,
+      ExitCode.ROOMS_IN_USE,
+      `Run it when those rooms are free (${free}), keep expose.count at ${leastCountKeeping(plan.removeServicesInUse, after)} or more, or add --delete-in-use to remove their Services anyway.`,
+    );
+}
+
+/** The expose.count that keeps every one of these per-pod Services. */
+function leastCountKeeping(services: readonly string[], after: ManifestView): number {
+  const workload = after.statefulSet?.name ?? '';
+  return Math.max(...services.map((s) => (ordinalOf(s, workload) ?? 0) + 1));
 }
 
 /** A rename with --delete-in-use (renameProblem refuses it otherwise): what the confirmation names. */

@@ -1,10 +1,10 @@
 import { pollUntil } from '../core/poll.js';
 import { drainChanges, drainPatch } from '../core/rooms.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
-import { pollReads } from '../kube/api.js';
+import { pollReads, refreshReads } from '../kube/api.js';
 import type { ResolvedKube } from '../kube/config.js';
 import { markPod } from '../kube/writes.js';
-import { readRoomPods } from '../kube/reader.js';
+import { readPod, readReadyNodes, readRoomPods } from '../kube/reader.js';
 
 /** How a change treats the rooms in use it would remove. */
 export interface SpareRooms {
@@ -33,12 +33,17 @@ export async function spareRoomsInUse(
   opts: SpareRooms,
 ): Promise<void> {
   let waitingFor: string[] = [];
+  let replacing: string[] = [];
   const reads = pollReads(kube);
   const settled = await pollUntil(
     async () => {
       reads.next();
-      const { workload, pods } = await readRoomPods(kube, namespace, release);
-      const c = drainChanges(pods, workload, target);
+      const { workload, replicas, pods } = await readRoomPods(kube, namespace, release);
+      // Whether a Terminating pod's node is lost decides whether its replacement is waited for.
+      const readyNodes = pods.some((p) => p.terminating)
+        ? await readReadyNodes(kube, namespace, release)
+        : undefined;
+      const c = drainChanges(pods, workload, target, { replicas, readyNodes });
       let raced = false;
       for (const [pod, draining] of [
         ...c.drain.map((p) => [p, true] as const),
@@ -56,13 +61,21 @@ export async function spareRoomsInUse(
       }
       if (raced) return undefined;
       waitingFor = opts.deleteInUse ? [] : c.inUse;
-      if (!waitingFor.length) return true;
-      opts.onWaiting?.(waitingFor);
+      // A room replaced meanwhile comes back unmarked: it is marked (next round) before the replicas change.
+      replacing = c.replacing;
+      if (!waitingFor.length && !replacing.length) return true;
+      if (waitingFor.length) opts.onWaiting?.(waitingFor);
       return undefined;
     },
     { timeoutMs: opts.timeoutMs, intervalMs: 1000, signal: opts.signal },
   );
   if (settled) return;
+  if (!waitingFor.length)
+    throw new ExposePodsError(
+      `${replacing.length} room(s) to be removed were being replaced and did not come back to be marked Draining: ${replacing.slice(0, 10).join(', ')}; nothing was scaled`,
+      ExitCode.ROOMS_IN_USE,
+      `A replacement comes back unmarked and could be allocated just before the StatefulSet removes it. See why they are not back (kubectl expose-pods endpoints ${release} -n ${namespace}) and run the same command again.`,
+    );
   const named = waitingFor.slice(0, 10).join(', ');
   const more = waitingFor.length > 10 ? ` and ${waitingFor.length - 10} more` : '';
   throw new ExposePodsError(
@@ -70,4 +83,71 @@ export async function spareRoomsInUse(
     ExitCode.ROOMS_IN_USE,
     `They stay Draining, so no new match starts there. Free them when their matches end (kubectl expose-pods deallocate ${release} -n ${namespace} POD) and run the same command again, or remove them anyway with --delete-in-use; a scale to the current count returns them to service.`,
   );
+}
+
+/** How many times the marks of every room are read again after a write crossed another. */
+const MARK_ROUNDS = 8;
+
+/**
+ * Marks every live room of the release Draining (uninstall: no match may
+ * start in a room that is about to go), each write conditioned on the pod's
+ * resourceVersion, reading again after a conflict. Returns the pods it marked
+ * (for undoDrain) and the rooms in use as last read.
+ */
+export async function drainEveryRoom(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<{ marked: string[]; inUse: string[] }> {
+  const marked: string[] = [];
+  for (let round = 0; round < MARK_ROUNDS; round++) {
+    // Never what was read before a question: the rooms may have changed while it waited.
+    refreshReads(kube);
+    const { workload, pods } = await readRoomPods(kube, namespace, release);
+    const c = drainChanges(pods, workload, 0);
+    let raced = false;
+    for (const pod of c.drain) {
+      if (!pod.resourceVersion) continue;
+      const out = await markPod(
+        kube,
+        namespace,
+        { name: pod.name, resourceVersion: pod.resourceVersion },
+        drainPatch(true),
+      );
+      if (out.kind === 'written') marked.push(pod.name);
+      else raced = true;
+    }
+    if (!raced) return { marked, inUse: c.inUse };
+  }
+  await undoDrain(kube, namespace, marked);
+  throw new ExposePodsError(
+    `could not mark the rooms of release ${release} Draining: they changed while being written, ${MARK_ROUNDS} times; nothing was changed`,
+    ExitCode.CONFLICT,
+    'Run it again.',
+  );
+}
+
+/**
+ * Returns to service the pods a command marked Draining and did not remove
+ * (it was refused, not confirmed, or failed): each still marked loses the
+ * mark, conditioned on its resourceVersion; a pod gone or replaced is left alone.
+ */
+export async function undoDrain(
+  kube: ResolvedKube,
+  namespace: string,
+  names: readonly string[],
+): Promise<void> {
+  for (const name of names) {
+    for (let round = 0; round < MARK_ROUNDS; round++) {
+      const pod = await readPod(kube, namespace, name);
+      if (!pod?.resourceVersion || !pod.mark?.draining || pod.terminating) break;
+      const out = await markPod(
+        kube,
+        namespace,
+        { name, resourceVersion: pod.resourceVersion },
+        drainPatch(false),
+      );
+      if (out.kind !== 'conflict') break;
+    }
+  }
 }

@@ -1,6 +1,13 @@
 import { DEFAULT_ADDRESS_TYPES, hostPort, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
 import { lockRequirements } from '../core/permissions.js';
-import { classifyPods, type ClassifiedPod } from '../core/recover.js';
+import {
+  classifyPods,
+  recoverImpact,
+  recoverWarnings,
+  type ClassifiedPod,
+  type RecoverImpact,
+} from '../core/recover.js';
+import { inUsePhrase } from '../core/rooms.js';
 import { pollUntil } from '../core/poll.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { pollReads } from '../kube/api.js';
@@ -41,6 +48,8 @@ export interface RecoverResult {
   replacements: { pod: string; node: string | null; endpoint: string | null; status: string }[];
   /** Nodes tainted out-of-service by this run. */
   taintedNodes: string[];
+  /** With an action: the pods it deletes (a taint deletes every pod on its node), and the rooms in use among them. */
+  impact: RecoverImpact | null;
 }
 
 /** With --pod: only that pod, refused when it is not a pod of the release or its node is Ready. */
@@ -156,9 +165,12 @@ export async function runRecover(req: RecoverRequest): Promise<RecoverResult> {
     action: req.action ?? null,
     replacements: [],
     taintedNodes: [],
+    impact: null,
   };
   const action = req.action;
   if (!action) return result;
+  const impact = recoverImpact(pods, confirmed, action);
+  result.impact = impact;
   // What the action writes, checked before it is asked for and before anything is written (exit 6):
   // the lock, the pods, and for --out-of-service a node's taint, which rbac grants only with --out-of-service.
   await requireChangePermissions(kube, namespace, req.release, [
@@ -175,7 +187,11 @@ export async function runRecover(req: RecoverRequest): Promise<RecoverResult> {
     server: kube.kc.getCurrentCluster()?.server,
   });
   req.onTargets?.(confirmed, action);
-  await req.confirm({ what: `--${action} needs confirmation`, cluster, question: 'Go ahead?' });
+  for (const w of recoverWarnings(impact, action)) req.warn(w);
+  const inUse = impact.inUse.length
+    ? ` (it ${inUsePhrase(impact.inUse, action === 'force-delete' ? 'force-deletes' : 'removes')})`
+    : '';
+  await req.confirm({ what: `--${action} needs confirmation${inUse}`, cluster, question: 'Go ahead?' });
 
   const uids = new Map(live.pods.map((p) => [p.name, p.uid]));
   const { targets, tainted } = await actUnderLock(kube, { ...req, action }, confirmed, uids);

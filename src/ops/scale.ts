@@ -7,10 +7,10 @@ import { planScale, preflight, scaleDisruptions, type ScalePlan } from '../core/
 import { pollUntil } from '../core/poll.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import type { ChartValues } from '../core/chart-values.js';
-import { pollReads } from '../kube/api.js';
+import { pollReads, refreshReads } from '../kube/api.js';
 import type { KubeFlags, ResolvedKube } from '../kube/config.js';
 import { deleteReleaseData } from '../kube/writes.js';
-import { readEndpointObjects } from '../kube/reader.js';
+import { readEndpointObjects, readRoomPods } from '../kube/reader.js';
 import { readProgressObjects } from '../kube/reader.js';
 import { readScaleObjects } from '../kube/reader.js';
 import { setStatefulSetReplicas } from '../kube/writes.js';
@@ -87,6 +87,32 @@ async function waitForReplicas(
       `See which are not: kubectl expose-pods endpoints ${release} -n ${namespace}`,
     );
   }
+}
+
+/**
+ * A safety net: the release says `to`, so the StatefulSet must too, whoever
+ * owned the field (an HPA that scaled it again during the upgrade). It removes
+ * rooms as a scale-down does, so it drains them first, as the upgrade did:
+ * marked Draining, and rooms in use waited for (exit 15 on timeout) unless
+ * --delete-in-use. True when it had to change the replicas.
+ */
+async function enforceReplicas(
+  req: ScaleRequest,
+  kube: ResolvedKube,
+  namespace: string,
+  workload: string,
+  to: number,
+  timeoutMs: number,
+): Promise<boolean> {
+  refreshReads(kube);
+  const { replicas } = await readRoomPods(kube, namespace, req.release);
+  if (replicas === to) return false;
+  await spareRoomsInUse(kube, namespace, req.release, to, {
+    deleteInUse: req.deleteInUse ?? false,
+    timeoutMs,
+    onWaiting: req.onWaitingInUse,
+  });
+  return setStatefulSetReplicas(kube, namespace, workload, to);
 }
 
 /** The endpoint rows now, for the before/after diff; best effort. */
@@ -235,8 +261,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
         onWaitingInUse: req.onWaitingInUse,
         onRollout: req.onRollout,
       });
-      // A safety net: the release says `to`, so the StatefulSet must too, whoever owned the field.
-      if (await setStatefulSetReplicas(kube, namespace, workload, to)) {
+      if (await enforceReplicas(req, kube, namespace, workload, to, timeoutMs)) {
         req.warn(`the StatefulSet still had other replicas after the upgrade; set it to ${to}`);
         await wait();
       }

@@ -9,7 +9,9 @@ import type { KubeFlags } from '../kube/config.js';
 import { readRoomPods } from '../kube/reader.js';
 import { deleteReleaseData } from '../kube/writes.js';
 import { listReleaseData, type ReleaseData } from '../kube/reader.js';
-import { inUsePhrase } from '../core/rooms.js';
+import { allocatedMeanwhile, inUsePhrase } from '../core/rooms.js';
+import type { ResolvedKube } from '../kube/config.js';
+import { drainEveryRoom, undoDrain } from './drain.js';
 import { parseManifest } from './change-preview.js';
 import { removeOrphanedServices } from './change-apply.js';
 import { withReleaseChange, type ChangeSession, type Confirm } from './mutation.js';
@@ -42,27 +44,85 @@ export interface UninstallResult {
 
 const none = (): ReleaseData => ({ pvcs: [], secrets: [] });
 
-/** Rooms in use end with their matches only when asked: --delete-in-use, confirmed; ROOMS_IN_USE otherwise. */
-async function checkRoomsInUse(req: UninstallRequest, session: ChangeSession): Promise<void> {
+/** NOT_FOUND from a release whose StatefulSet is gone: it has no rooms to spare. */
+function noRooms(e: unknown): undefined {
+  if (e instanceof ExposePodsError && e.exitCode === ExitCode.NOT_FOUND) return undefined;
+  throw e;
+}
+
+/** ROOMS_IN_USE naming the rooms an uninstall would end the matches of. */
+function roomsInUseError(
+  req: UninstallRequest,
+  namespace: string,
+  inUse: string[],
+  when = '',
+): ExposePodsError {
+  return new ExposePodsError(
+    `release ${req.release} has ${inUse.length} room(s) in use (Allocated)${when}: ${inUse.slice(0, 10).join(', ')}${inUse.length > 10 ? ` and ${inUse.length - 10} more` : ''}; uninstalling ends their matches`,
+    ExitCode.ROOMS_IN_USE,
+    `Free them when their matches end (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD), or add --delete-in-use. Nothing was changed.`,
+  );
+}
+
+/**
+ * Rooms in use end with their matches only when asked: --delete-in-use,
+ * confirmed; ROOMS_IN_USE otherwise, before anything is written. Then every
+ * room is marked Draining, before any question, so none is allocated while
+ * the user reads it. The rooms in use confirmed, and the pods marked.
+ */
+async function spareRoomsBeforeAsking(
+  req: UninstallRequest,
+  session: ChangeSession,
+): Promise<{ confirmed: string[]; marked: string[] }> {
   const { kube, namespace } = session.cluster;
-  const rooms = await readRoomPods(kube, namespace, req.release).catch((e: unknown) => {
-    // A release whose StatefulSet is gone has no rooms to spare.
-    if (e instanceof ExposePodsError && e.exitCode === ExitCode.NOT_FOUND) return undefined;
-    throw e;
-  });
-  const inUse = (rooms?.pods ?? []).filter((p) => p.mark?.allocated && !p.terminating).map((p) => p.name);
-  if (!inUse.length) return;
-  if (!req.deleteInUse)
-    throw new ExposePodsError(
-      `release ${req.release} has ${inUse.length} room(s) in use (Allocated): ${inUse.slice(0, 10).join(', ')}${inUse.length > 10 ? ` and ${inUse.length - 10} more` : ''}; uninstalling ends their matches`,
-      ExitCode.ROOMS_IN_USE,
-      `Free them when their matches end (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD), or add --delete-in-use. Nothing was changed.`,
+  const rooms = await readRoomPods(kube, namespace, req.release).catch(noRooms);
+  if (!rooms) return { confirmed: [], marked: [] };
+  const confirmed = rooms.pods.filter((p) => p.mark?.allocated && !p.terminating).map((p) => p.name);
+  if (confirmed.length && !req.deleteInUse) throw roomsInUseError(req, namespace, confirmed);
+  const { marked } = await drainEveryRoom(kube, namespace, req.release);
+  if (confirmed.length) {
+    const what = inUsePhrase(confirmed);
+    await guarded(kube, namespace, marked, () =>
+      session.confirm({ what: `this uninstall ${what}`, question: `This uninstall ${what}. Go ahead?` }),
     );
-  const what = inUsePhrase(inUse);
-  await session.confirm({
-    what: `this uninstall ${what}`,
-    question: `This uninstall ${what}. Go ahead?`,
-  });
+  }
+  return { confirmed, marked };
+}
+
+/**
+ * After the questions: every room marked again (a pod replaced meanwhile came
+ * back unmarked), and ROOMS_IN_USE when a room was allocated that was not
+ * confirmed. The pods it marked too.
+ */
+async function checkAgainAfterAsking(
+  req: UninstallRequest,
+  session: ChangeSession,
+  confirmed: string[],
+): Promise<string[]> {
+  const { kube, namespace } = session.cluster;
+  const now = await drainEveryRoom(kube, namespace, req.release).catch(noRooms);
+  if (!now) return [];
+  const meanwhile = allocatedMeanwhile(confirmed, now.inUse);
+  if (meanwhile.length) {
+    await undoDrain(kube, namespace, now.marked);
+    throw roomsInUseError(req, namespace, meanwhile, ' allocated while it asked');
+  }
+  return now.marked;
+}
+
+/** Runs `step`; when it throws, the Draining marks in `marked` are taken back first (no partial damage). */
+async function guarded<T>(
+  kube: ResolvedKube,
+  namespace: string,
+  marked: readonly string[],
+  step: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await step();
+  } catch (e) {
+    await undoDrain(kube, namespace, marked);
+    throw e;
+  }
 }
 
 /**
@@ -101,20 +161,23 @@ export async function runUninstall(req: UninstallRequest): Promise<UninstallResu
           leftover,
         );
       }
-      if (exists) await checkRoomsInUse(req, session);
-      if (req.deleteData && hasData) {
-        req.onDataToDelete?.(data, ns);
-        await session.confirm({
-          what: '--delete-data needs confirmation',
-          question: 'Delete it for good?',
-          unchanged: 'Nothing was changed: deleting the data was not confirmed.',
-        });
-      }
-
-      if (exists)
+      const rooms = exists ? await spareRoomsBeforeAsking(req, session) : { confirmed: [], marked: [] };
+      const marked = [...rooms.marked];
+      await guarded(kube, ns, marked, async () => {
+        if (req.deleteData && hasData) {
+          req.onDataToDelete?.(data, ns);
+          await session.confirm({
+            what: '--delete-data needs confirmation',
+            question: 'Delete it for good?',
+            unchanged: 'Nothing was changed: deleting the data was not confirmed.',
+          });
+        }
+        if (!exists) return;
+        marked.push(...(await checkAgainAfterAsking(req, session, rooms.confirmed)));
         await helmOrThrow(helm, 'uninstall', uninstallArgs(req.release, target, timeout), {
           signal: session.signal,
         });
+      });
       refreshReads(kube);
       // Services a failed upgrade left outside the last manifest: helm uninstall does not see them.
       const orphans = await removeOrphanedServices(cluster, req.release, []);

@@ -48,7 +48,10 @@ export function formatChange(p: ChangePreview): string {
     lines.push(`  pods restarted (rolling, highest ordinal first): ${names(plan.restartPods)}`);
   if (plan.restartDeployments.length) lines.push(`  restarted: ${plan.restartDeployments.join(', ')}`);
   if (plan.addServices.length) lines.push(`  Services added: ${names(plan.addServices)}`);
-  if (plan.removeServices.length) lines.push(`  Services removed: ${names(plan.removeServices)}`);
+  if (plan.removeServices.length)
+    lines.push(
+      `  Services removed: ${names(plan.removeServices)}${plan.removeServicesInUse.length ? `; of rooms in use (their matches lose their address): ${names(plan.removeServicesInUse)}` : ''}`,
+    );
   for (const m of plan.movedNodePorts)
     lines.push(
       `  nodePort moved: ${m.service} ${m.from.join(',')} -> ${m.to.join(',') || 'assigned by Kubernetes'}`,

@@ -63,8 +63,9 @@ export function formatEndpoints(
   );
 }
 
-/** Allocated, Draining or Free; an allocated room that drains or looks stale says so. */
+/** Allocated, Draining or Free ("-" without a pod); an allocated room that drains or looks stale says so. */
 export function stateCell(r: Endpoint): string {
+  if (r.state === null) return '-';
   const notes = [r.state === 'Allocated' && r.draining ? 'draining' : '', r.allocation?.stale ? 'stale' : ''];
   const said = notes.filter(Boolean);
   return said.length ? `${r.state} (${said.join(', ')})` : r.state;

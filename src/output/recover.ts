@@ -5,13 +5,14 @@ import { renderTable } from './table.js';
 export function formatLostPods(result: RecoverResult, opts: { headers?: boolean } = {}): string {
   const lost = result.pods.filter((p) => p.state === 'stuck' || p.state === 'at-risk');
   return renderTable(
-    ['POD', 'NODE', 'NODE-READY', 'FOR', 'STATE', 'OUT-OF-SERVICE'],
+    ['POD', 'NODE', 'NODE-READY', 'FOR', 'POD-STATE', 'STATE', 'OUT-OF-SERVICE'],
     lost.map((p) => [
       p.pod,
       p.node ?? '-',
       p.nodeReady ?? 'missing',
       p.forSeconds === null ? '-' : `${p.forSeconds}s`,
       p.state === 'stuck' ? 'stuck Terminating' : 'at risk',
+      p.roomState,
       p.outOfService ? 'yes' : 'no',
     ]),
     opts,

@@ -39,7 +39,7 @@ export function formatStatus(
         o.service,
         o.nodePort ?? '-',
         o.serviceExists ? (o.endpointReady ? 'ready' : 'none') : '-',
-        o.state,
+        o.state ?? '-',
       ]),
       opts,
     ),

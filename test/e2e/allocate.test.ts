@@ -274,4 +274,29 @@ describe('allocate and deallocate: rooms in use', { timeout: 600_000 }, () => {
       ['StaleAllocation'],
     );
   });
+
+  it('a lower expose.count over rooms in use is refused (exit 15), their Services kept; --delete-in-use asks, naming them', () => {
+    const r = plugin('install', release, '--set', 'expose.count=5', '--yes');
+    assert.equal(r.status, 15, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `removes the Service of 2 room\\(s\\) in use \\(Allocated\\): ${sts}-5, ${sts}-6: their matches would lose their address; nothing was changed`,
+      ),
+    );
+    assert.match(r.stderr, /keep expose\.count at 7 or more/);
+    for (const n of [5, 6]) assert.equal(sh.kubectl('get', 'service', `${sts}-${n}`, '-n', ns).status, 0);
+    const asked = plugin('install', release, '--set', 'expose.count=5', '--delete-in-use');
+    assert.equal(asked.status, 13, asked.stderr);
+    assert.match(
+      asked.stderr,
+      new RegExp(`removes the Service of 2 room\\(s\\) in use \\(Allocated\\): ${sts}-5, ${sts}-6`),
+    );
+    assert.equal(sh.kubectl('get', 'service', `${sts}-6`, '-n', ns).status, 0, 'not confirmed: kept');
+    // Nothing was changed: the release has no expose.count of its own.
+    assert.equal(
+      JSON.parse(sh.helm('get', 'values', release, '-n', ns, '-o', 'json').stdout).expose?.count,
+      undefined,
+    );
+  });
 });

@@ -173,6 +173,8 @@ describe('recover: a pod stuck on a lost node gets a new home', { timeout: 600_0
 
   it('--force-delete: the stuck pods are recreated on Ready nodes, and endpoints shows their new addresses', async () => {
     await onNode3();
+    // A match runs in room 0 when its node is lost.
+    assert.equal(json('allocate', release, '--meta', 'match=m-1').pod, `${sts}-0`);
     await strand();
     assert.equal(json('tolerations', release).pods[0].notReadySeconds, 10);
     assert.deepEqual(
@@ -185,9 +187,24 @@ describe('recover: a pod stuck on a lost node gets a new home', { timeout: 600_0
     for (const p of pods()) {
       assert.match(
         list.stdout,
-        new RegExp(`^${p} +${NODE} +(Unknown|False) +\\d+s +stuck Terminating +no$`, 'm'),
+        new RegExp(
+          `^${p} +${NODE} +(Unknown|False) +\\d+s +stuck Terminating +${p === `${sts}-0` ? 'Allocated' : 'Free'} +no$`,
+          'm',
+        ),
       );
     }
+    assert.match(
+      list.stdout.split('\n')[0] ?? '',
+      /^POD +NODE +NODE-READY +FOR +POD-STATE +STATE +OUT-OF-SERVICE$/,
+    );
+    const listed = json('recover', release).pods as any[];
+    assert.deepEqual(
+      listed.map((p) => [p.pod, p.roomState, p.allocation?.metadata ?? null]),
+      [
+        [`${sts}-0`, 'Allocated', { match: 'm-1' }],
+        [`${sts}-1`, 'Free', null],
+      ],
+    );
     // -o name: the pods an action would touch, ready for other kubectl commands.
     const names = recover('-o', 'name');
     assert.equal(names.status, 0, names.stderr);
@@ -199,6 +216,16 @@ describe('recover: a pod stuck on a lost node gets a new home', { timeout: 600_0
     );
     const noYes = recover('--force-delete');
     assert.equal(noYes.status, 13, noYes.stderr);
+    assert.match(
+      noYes.stderr,
+      new RegExp(
+        `--force-delete needs confirmation \\(it force-deletes 1 room\\(s\\) in use \\(Allocated\\): ${sts}-0\\)`,
+      ),
+    );
+    assert.match(
+      noYes.stderr,
+      /if the node is only cut off \(a network partition\), their matches may still run there while each replacement starts Free and can be allocated to a new match/,
+    );
 
     const r = recover('--force-delete', '--yes', '--timeout', '3m');
     assert.equal(r.status, 0, r.stderr);
@@ -239,7 +266,23 @@ describe('recover: a pod stuck on a lost node gets a new home', { timeout: 600_0
 
   it('--out-of-service: the lost node is tainted, the pod GC removes the pods, they run elsewhere', async () => {
     await onNode3();
+    assert.equal(json('allocate', release).pod, `${sts}-0`);
     await strand();
+    // --pod names one room, but the taint deletes every pod on its node: the confirmation says so.
+    const one = recover('--pod', `${sts}-1`, '--out-of-service');
+    assert.equal(one.status, 13, one.stderr);
+    assert.match(
+      one.stderr,
+      new RegExp(`the taint deletes every pod on the node, not only the one named: also ${sts}-0`),
+    );
+    assert.match(one.stderr, new RegExp(`deletes 1 room\\(s\\) in use \\(Allocated\\): ${sts}-0;`));
+    assert.equal(
+      (sh.getJson('node', NODE).spec.taints ?? []).some(
+        (t: any) => t.key === 'node.kubernetes.io/out-of-service',
+      ),
+      false,
+      'not confirmed: not tainted',
+    );
     const r = recover('--out-of-service', '--yes', '--timeout', '3m');
     assert.equal(r.status, 0, r.stderr);
     assert.match(

@@ -235,6 +235,76 @@ describe('scale: the rooms and their Services move together, through the release
   });
 });
 
+// kubectl scale (or an HPA) lowers spec.replicas behind the release: the controller removes
+// the top rooms one by one (OrderedReady), the highest held Terminating for a while
+// (expose-pods.test/terminating-for), so rooms above the new count stay live meanwhile.
+describe('scale after kubectl scale down over rooms in use', { timeout: 300_000 }, () => {
+  const sh = userShell(HELM4.path);
+  const ns = 'e2e-scale-drift';
+  const release = 'drift';
+  const sts = `${release}-expose-pods`;
+  const plugin = (...args: string[]) => sh.kubectl('expose-pods', ...args, '-n', ns);
+  const podOf = (name: string) =>
+    (sh.getJson('pods', '-n', ns).items as any[]).find((p) => p.metadata.name === name);
+
+  before(() => {
+    const r = sh.install(release, { ns, replicas: 5, nodePortBase: 32300, redis: false });
+    assert.equal(r.status, 0, r.stderr);
+    // Rooms 0, 1 and 2 in use; 3 and 4 Free.
+    for (let n = 0; n < 4; n++) assert.equal(plugin('allocate', release, '-o', 'name').status, 0);
+    assert.equal(plugin('deallocate', release, '--ordinal', '3').status, 0);
+  });
+
+  it('allocate never hands out a room at or above the new replica count; endpoints shows it Draining', async () => {
+    const held = sh.kubectl('annotate', 'pod', `${sts}-4`, '-n', ns, 'expose-pods.test/terminating-for=45s');
+    assert.equal(held.status, 0, held.stderr);
+    assert.equal(sh.kubectl('scale', 'statefulset', sts, '-n', ns, '--replicas', '2').status, 0);
+    await eventually('room 4 to be Terminating', () =>
+      podOf(`${sts}-4`)?.metadata.deletionTimestamp ? true : undefined,
+    );
+    assert.equal(
+      podOf(`${sts}-3`)?.metadata.deletionTimestamp,
+      undefined,
+      'room 3 is still live above the count',
+    );
+    const got: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const a = plugin('allocate', release, '-o', 'json');
+      if (a.status === 0) got.push(JSON.parse(a.stdout).ordinal as number);
+      else assert.equal(a.status, 14, a.stderr);
+    }
+    assert.deepEqual(
+      got.filter((n) => n >= 2),
+      [],
+      'no room at or above spec.replicas',
+    );
+    const rows = JSON.parse(plugin('endpoints', release, '-o', 'json').stdout).endpoints as any[];
+    const room3 = rows.find((e) => e.pod === `${sts}-3`);
+    assert.equal(room3.state, 'Draining');
+    assert.equal(
+      rows.find((e) => e.pod === `${sts}-2`).state,
+      'Allocated',
+      'its match runs until the controller removes it',
+    );
+  });
+
+  it('scale --sync says the controller is removing those rooms and which are in use, and exits 0', () => {
+    const r = plugin('scale', release, '--sync', '--yes', '--timeout', '3m');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `note: the StatefulSet's controller is already removing rooms ${sts}-\\d\\.\\.${sts}-\\d .*rooms in use among them: ${sts}-2: their matches end`,
+      ),
+    );
+    assert.doesNotMatch(r.stderr, /nothing was scaled/);
+    assert.equal(
+      JSON.parse(sh.helm('get', 'values', release, '-n', ns, '-o', 'json').stdout).room.replicas,
+      2,
+    );
+  });
+});
+
 // While scheduling is held (holdScheduling), new pods stay Pending, so a scale is
 // certainly still waiting when the test contends with it or kills it; letting go lets it finish.
 describe('scale under interruption and contention', () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 
 import { eventually, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
@@ -83,3 +84,79 @@ for (const [i, helm] of HELMS.entries()) {
     });
   });
 }
+
+// The --delete-data prompt can wait for minutes: every room is marked Draining before it
+// asks (allocate gets none), checked again after, and the marks are taken back when it stops.
+describe('uninstall: no room is allocated while it asks', { timeout: 300_000 }, () => {
+  const helm = HELMS[1];
+  const sh = userShell(helm.path);
+  const ns = 'e2e-uninstall-race';
+  const release = 'race';
+  const sts = `${release}-expose-pods`;
+  const plugin = (...args: string[]) => sh.kubectl('expose-pods', ...args, '-n', ns);
+  const states = () =>
+    (JSON.parse(plugin('endpoints', release, '-o', 'json').stdout).endpoints as any[]).map((e) => [
+      e.pod,
+      e.state,
+      e.draining,
+    ]);
+  /** The uninstall on a pseudo-terminal (script(1)): its output so far, an answer to type, its exit. */
+  const onTerminal = () => {
+    const cmd = `kubectl expose-pods uninstall ${release} -n ${ns} --delete-data`;
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: sh.env });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    return { out: () => out, answer: (a: string) => child.stdin.write(`${a}\n`), exited };
+  };
+
+  before(() => {
+    const r = sh.install(release, {
+      ns,
+      replicas: 2,
+      nodePortBase: 32250,
+      redis: false,
+      set: ['room.persistence.enabled=true'],
+    });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('during the prompt every room is Draining and allocate gets none; a room allocated behind its back is refused after it (exit 15), the marks taken back', async () => {
+    const u = onTerminal();
+    await eventually('the prompt', () => (/Delete it for good\? \[y\/N\]/.test(u.out()) ? true : undefined));
+    assert.deepEqual(states(), [
+      [`${sts}-0`, 'Draining', true],
+      [`${sts}-1`, 'Draining', true],
+    ]);
+    const a = plugin('allocate', release);
+    assert.equal(a.status, 14, a.stderr);
+    // A writer that does not honour the mark (a hand-written label) puts a match in room 0 meanwhile.
+    const label = sh.kubectl('label', 'pod', `${sts}-0`, '-n', ns, 'expose-pods.io/state=Allocated');
+    assert.equal(label.status, 0, label.stderr);
+    u.answer('y');
+    assert.equal(await u.exited, 15, u.out());
+    assert.match(
+      u.out(),
+      new RegExp(`1 room\\(s\\) in use \\(Allocated\\) allocated while it asked: ${sts}-0`),
+    );
+    assert.equal(sh.getJson('statefulset', sts, '-n', ns).spec.replicas, 2, 'still installed');
+    assert.deepEqual(states(), [
+      [`${sts}-0`, 'Allocated', false],
+      [`${sts}-1`, 'Free', false],
+    ]);
+  });
+
+  it('"n" at the prompt takes the marks back: every room in service again', async () => {
+    assert.equal(plugin('deallocate', release, '--ordinal', '0').status, 0);
+    const u = onTerminal();
+    await eventually('the prompt', () => (/Delete it for good\? \[y\/N\]/.test(u.out()) ? true : undefined));
+    u.answer('n');
+    assert.equal(await u.exited, 13, u.out());
+    assert.deepEqual(states(), [
+      [`${sts}-0`, 'Free', false],
+      [`${sts}-1`, 'Free', false],
+    ]);
+    const done = plugin('uninstall', release, '--delete-data', '--yes');
+    assert.equal(done.status, 0, done.stderr);
+  });
+});

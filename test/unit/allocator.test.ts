@@ -105,6 +105,37 @@ describe('createAllocator (nock, a driven watch): one write per allocation, neve
       rooms.close();
     }
   });
+  it('a room at or above the watched spec.replicas (kubectl scale, an HPA) is never written: the next Free one below is, then exit 14', async () => {
+    const scope = nock(FAKE_SERVER);
+    mockReleaseLists(scope, {
+      statefulSets: {
+        items: [{ ...statefulSet, spec: { ...statefulSet.spec, replicas: 2 } }],
+        resourceVersion: '1',
+      },
+      roomPods: { items: [pod(0, '100', ALLOCATED), pod(1, '101'), pod(2, '102')], resourceVersion: '2' },
+      podServices: { items: [0, 1, 2].map(service), resourceVersion: '3' },
+    });
+    scope.get('/api/v1/nodes').reply(200, { metadata: { resourceVersion: '4' }, items: [node] });
+    // One PATCH, of room 1; a PATCH of room 2 would find no mock and fail the call.
+    scope
+      .patch('/api/v1/namespaces/game/pods/rooms-expose-pods-1')
+      .query({ fieldManager: 'kubectl-expose-pods' })
+      .reply(200, pod(1, '201', ALLOCATED));
+    const { watcher, push } = fakeWatcher();
+    const rooms = await createAllocator({ release: 'rooms', namespace: 'game', kubeconfig, watcher });
+    try {
+      assert.equal((await rooms.allocate()).pod, 'rooms-expose-pods-1');
+      push('/api/v1/namespaces/game/pods', 'MODIFIED', pod(1, '201', ALLOCATED));
+      await assert.rejects(rooms.allocate(), (e: { exitCode?: number; message?: string }) => {
+        assert.equal(e.exitCode, 14);
+        assert.match(e.message ?? '', /3 rooms: 2 Allocated, 1 Draining/);
+        return true;
+      });
+      assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    } finally {
+      rooms.close();
+    }
+  });
 });
 
 const PODS = '/api/v1/namespaces/game/pods';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 
 import {
+  commonName,
   DEFAULT_PKI_DIR,
   judge,
   judgeAll,
@@ -426,5 +427,87 @@ describe('judging a certificate at the exact instants (mutation testing)', () =>
     assert.match(other.hint ?? '', /^kubeadm certs renew controller-manager\.conf, then restart/);
     assert.doesNotMatch(other.hint ?? '', /copy admin\.conf/);
     assert.equal(DEFAULT_PKI_DIR, '/etc/kubernetes/pki');
+  });
+});
+
+describe('the edges of parsing and judging (mutation testing)', () => {
+  const der = Buffer.from(valid.pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
+  /** A parsed certificate as judge reads it, with fields X509Certificate never gives. */
+  const fake = (over: Partial<X509Certificate>): { cert: X509Certificate } => {
+    const c = new X509Certificate(valid.pem);
+    const { validFrom, validTo, subject, issuer, subjectAltName, serialNumber, ca } = c;
+    const fields = { validFrom, validTo, subject, issuer, subjectAltName, serialNumber, ca };
+    return { cert: { ...fields, ...over } as unknown as X509Certificate };
+  };
+
+  it('the CN of a name wherever it is; the whole name on one line without one', () => {
+    assert.equal(commonName('O=games\nCN=rooms-ca'), 'rooms-ca');
+    assert.equal(commonName('O=games\nOU=rooms'), 'O=games, OU=rooms');
+  });
+
+  it('whitespace alone is empty; DER given as text is still recognised as DER; a PEM Buffer parses', () => {
+    assert.equal(first(one(' \n\t')).reason, 'empty');
+    assert.deepEqual(parseCertificates(der.toString('latin1')), [
+      { error: 'DER, not PEM: Kubernetes expects PEM here' },
+    ]);
+    const fromBuffer = parseCertificates(Buffer.from(valid.pem));
+    assert.equal(fromBuffer.length, 1);
+    assert.ok(fromBuffer[0] && 'cert' in fromBuffer[0]);
+  });
+
+  it('an invalid row keeps where it came from and its authority, with no SANs', () => {
+    const r = judge(
+      { name: 'x', source: 'pki', location: '/etc/kubernetes/pki/x.crt', authority: 'ca' },
+      { error: 'empty' },
+      j,
+    );
+    assert.deepEqual(
+      [r.location, r.authority, r.sans, r.hint],
+      ['/etc/kubernetes/pki/x.crt', 'ca', [], null],
+    );
+    assert.equal(judge({ name: 'x', source: 'secret' }, { error: 'empty' }, j).location, null);
+  });
+
+  it('dates that do not parse make an invalid row saying so, with no dates', () => {
+    for (const dates of [
+      { validFrom: 'soon', validTo: new X509Certificate(valid.pem).validTo },
+      { validFrom: new X509Certificate(valid.pem).validFrom, validTo: 'later' },
+    ]) {
+      const r = judge({ name: 'x', source: 'secret' }, fake(dates), j);
+      assert.equal(r.status, 'invalid');
+      assert.match(r.reason ?? '', /^unreadable validity dates \(/);
+    }
+  });
+
+  it('a name of several lines is one line; no SAN extension is no SANs', () => {
+    const r = judge(
+      { name: 'x', source: 'secret' },
+      fake({ subject: 'CN=a\nO=b', issuer: 'CN=c\nO=d', subjectAltName: undefined }),
+      j,
+    );
+    assert.deepEqual([r.subject, r.issuer, r.sans], ['CN=a, O=b', 'CN=c, O=d', []]);
+  });
+
+  it('a kubeconfig other than admin.conf: renew and restart, nothing more; no hint for a certificate no one renews', () => {
+    const other = first(
+      judgeAll({ name: 'c', source: 'pki', kubeadmRenew: 'controller-manager.conf' }, expired.pem, j),
+    );
+    assert.equal(
+      other.hint,
+      'kubeadm certs renew controller-manager.conf, then restart the control-plane static pods (move their manifests out of /etc/kubernetes/manifests and back, or restart kubelet)',
+    );
+    assert.equal(first(judgeAll({ name: 's', source: 'secret' }, expired.pem, j)).hint, null);
+  });
+
+  it('rows with the same expiry by status, then name; rows without a date by name', () => {
+    const rows = [...one(valid.pem, 'b'), ...one(valid.pem, 'a'), ...one('junk', 'z'), ...one('', 'y')];
+    assert.deepEqual(
+      sortByExpiry(rows).map((r) => r.name),
+      ['y', 'z', 'a', 'b'],
+    );
+    assert.deepEqual(
+      sortByExpiry([...one('junk', 'z'), ...one(valid.pem, 'a')]).map((r) => r.name),
+      ['z', 'a'],
+    );
   });
 });

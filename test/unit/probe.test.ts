@@ -3,7 +3,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
-import type { Endpoint } from '../../src/core/endpoints.js';
+import { UNKNOWN_ADDRESS, type Endpoint } from '../../src/core/endpoints.js';
 import {
   CONTROL_PORT,
   interceptedAddresses,
@@ -316,5 +316,84 @@ describe('probeWithFallback: both sides (mutation testing)', () => {
 
   it('the probe datagram is the documented one', () => {
     assert.equal(PROBE_DATAGRAM, 'kubectl-expose-pods probe\n');
+  });
+});
+
+describe('probing at the edges (mutation testing)', () => {
+  const recorder = (answer: (host: string, port: number) => string) => {
+    const calls: string[] = [];
+    const tcp: Connect = (host, port) => {
+      calls.push(`tcp ${host}:${port}`);
+      return Promise.resolve(answer(host, port) as Awaited<ReturnType<Connect>>);
+    };
+    const udp: SendDatagram = (host, port) => {
+      calls.push(`udp ${host}:${port}`);
+      return Promise.resolve('open|filtered');
+    };
+    return { calls, probers: { tcp, udp } };
+  };
+
+  it('a row whose address is unknown, or that has no port, is not probed at all', async () => {
+    const { calls, probers } = recorder(() => 'reachable');
+    const rows = [
+      row(0, { address: UNKNOWN_ADDRESS, port: 30880 }),
+      row(1, { address: '203.0.113.1', port: null }),
+    ];
+    assert.deepEqual(await probeEndpoints(rows, probers, 100), [
+      'not probed (no address)',
+      'not probed (no address)',
+    ]);
+    assert.deepEqual(calls, []);
+  });
+
+  it('two rows at one address: one control connection for both', async () => {
+    const { calls, probers } = recorder(() => 'refused');
+    const rows = [
+      row(0, { address: '203.0.113.1', port: 30880 }),
+      row(1, { address: '203.0.113.1', port: 30881 }),
+    ];
+    await probeEndpoints(rows, probers, 100);
+    assert.equal(calls.filter((c) => c === `tcp 203.0.113.1:${CONTROL_PORT}`).length, 1, calls.join());
+  });
+
+  it("another address is tried on the row's own port; an intercepted row is left where it is", async () => {
+    const { calls, probers } = recorder((host, port) =>
+      host === '198.51.100.7' && port === 30880
+        ? 'reachable'
+        : host === '203.0.113.9' && port === CONTROL_PORT
+          ? 'reachable'
+          : 'refused',
+    );
+    const rows = [
+      row(0, { address: '203.0.113.7', addressType: 'ExternalIP', port: 30880 }),
+      row(1, { address: '203.0.113.9', addressType: 'ExternalIP', port: 30881 }),
+    ];
+    const alternatives = new Map([
+      [0, [{ address: '198.51.100.7', type: 'InternalIP' }]],
+      [1, [{ address: '198.51.100.9', type: 'InternalIP' }]],
+    ]);
+    const { rows: out } = await probeWithFallback(rows, probers, 100, alternatives);
+    assert.deepEqual(
+      out.map((r) => [r.address, r.probe]),
+      [
+        ['198.51.100.7', 'reachable'],
+        ['203.0.113.9', 'intercepted'],
+      ],
+    );
+    assert.ok(!calls.some((c) => c.startsWith('tcp 198.51.100.9')), calls.join());
+  });
+
+  it('a Ready row with no address of the wanted type moves to one of its node that answers, from nothing', async () => {
+    const { probers } = recorder((host) => (host === '198.51.100.8' ? 'reachable' : 'refused'));
+    const rows = [row(0, { address: null, addressType: null, status: 'NoAddress', port: 30880 })];
+    const alternatives = new Map([[0, [{ address: '198.51.100.8', type: 'InternalIP' }]]]);
+    const { moves } = await probeWithFallback(rows, probers, 100, alternatives);
+    assert.deepEqual(moves, [
+      {
+        pod: 'web-0',
+        from: { address: '', type: '', probe: 'not probed (no address)' },
+        to: { address: '198.51.100.8', type: 'InternalIP' },
+      },
+    ]);
   });
 });

@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 
 import nock from 'nock';
 
-import { classifyPods, type RecoverNode } from '../../src/core/recover.js';
+import { classifyPods, recoverImpact, recoverWarnings, type RecoverNode } from '../../src/core/recover.js';
 import { ExitCode } from '../../src/errors.js';
 import { forceDeletePod, taintOutOfService } from '../../src/kube/writes.js';
 import { runRecover } from '../../src/ops/recover.js';
@@ -41,6 +41,60 @@ describe('classifyPods', () => {
         ['w-4', 'stuck', null, null],
       ],
     );
+  });
+});
+
+describe('recover and rooms in use', () => {
+  const allocated = {
+    allocated: true,
+    draining: false,
+    allocatedAt: '2026-11-22T06:00:00Z',
+    metadata: { match: 'm-1' },
+  };
+  const rows = classifyPods(
+    'w',
+    [
+      { name: 'w-0', nodeName: 'lost', ready: false, terminating: true, mark: allocated, restarts: 0 },
+      { name: 'w-1', nodeName: 'lost', ready: false, terminating: false },
+      { name: 'w-2', nodeName: 'lost2', ready: false, terminating: true },
+      { name: 'w-3', nodeName: 'ok', ready: true, terminating: false, mark: allocated },
+    ],
+    [node('ok', 'True'), node('lost', 'Unknown'), node('lost2', 'False')],
+    now,
+  );
+  it('each pod carries its room state and allocation (for the STATE column and -o json)', () => {
+    assert.deepEqual(
+      rows.map((r) => [r.pod, r.roomState, r.allocation?.metadata ?? null]),
+      [
+        ['w-0', 'Allocated', { match: 'm-1' }],
+        ['w-1', 'Free', null],
+        ['w-2', 'Free', null],
+        ['w-3', 'Allocated', { match: 'm-1' }],
+      ],
+    );
+  });
+  it('--force-delete of one pod touches that pod only; the rooms in use among the targets are named', () => {
+    const one = recoverImpact(rows, [rows[0]!], 'force-delete');
+    assert.deepEqual(one, { touched: ['w-0'], alsoOnNode: [], inUse: ['w-0'] });
+    assert.deepEqual(recoverImpact(rows, [rows[1]!], 'force-delete'), {
+      touched: ['w-1'],
+      alsoOnNode: [],
+      inUse: [],
+    });
+    const warned = recoverWarnings(one, 'force-delete');
+    assert.equal(warned.length, 1);
+    assert.match(
+      warned[0]!,
+      /^force-deletes 1 room\(s\) in use \(Allocated\): w-0; if the node is only cut off \(a network partition\), their matches may still run there while each replacement starts Free and can be allocated to a new match$/,
+    );
+    assert.deepEqual(recoverWarnings({ touched: ['w-1'], alsoOnNode: [], inUse: [] }, 'force-delete'), []);
+  });
+  it('--pod X --out-of-service taints the whole node: the other rooms on it are named, and those in use; not those on other nodes', () => {
+    const impact = recoverImpact(rows, [rows[1]!], 'out-of-service');
+    assert.deepEqual(impact, { touched: ['w-0', 'w-1'], alsoOnNode: ['w-0'], inUse: ['w-0'] });
+    const warned = recoverWarnings(impact, 'out-of-service');
+    assert.match(warned[0]!, /also w-0$/);
+    assert.match(warned[1]!, /^deletes 1 room\(s\) in use \(Allocated\): w-0;/);
   });
 });
 

@@ -215,6 +215,49 @@ describe('planReleaseChange', () => {
     assert.deepEqual(disruptions(p), []);
   });
 
+  it('expose.count lowered below a room in use: its Service is named, a reason to ask with --delete-in-use; the ordinal just below the count is not', () => {
+    const live = pods(4).map((p, i) =>
+      i === 2 || i === 1 ? { ...p, mark: { allocated: true, draining: false } } : p,
+    );
+    // count 4 -> 2: Services 2 and 3 go; room 2 is in use, room 3 is Free, room 1 (kept) is in use.
+    const p = planReleaseChange(manifest({ replicas: 4 }), manifest({ replicas: 4, count: 2 }), [], live);
+    assert.deepEqual(p.removeServices, [`${W}-2`, `${W}-3`]);
+    assert.deepEqual(p.removeServicesInUse, [`${W}-2`]);
+    assert.deepEqual(disruptions(p), []);
+    assert.deepEqual(disruptions(p, true), [`removes the Service of 1 room(s) in use (Allocated): ${W}-2`]);
+    assert.match(
+      formatChange({
+        release: 'rooms',
+        cluster: 'c',
+        exists: true,
+        plan: p,
+        disruptions: [],
+        budget: { delta: { nodePorts: 0, clusterIPs: 0, podSlots: 0 }, clusterIPs: { unknown: 'not read' } },
+      }),
+      new RegExp(
+        `Services removed: ${W}-2, ${W}-3; of rooms in use \\(their matches lose their address\\): ${W}-2`,
+      ),
+    );
+    // count 4 -> 3: only Service 3 goes, of a Free room.
+    const q = planReleaseChange(manifest({ replicas: 4 }), manifest({ replicas: 4, count: 3 }), [], live);
+    assert.deepEqual([q.removeServices, q.removeServicesInUse], [[`${W}-3`], []]);
+  });
+
+  it("a room in use removed with its Service (replicas and count lowered together) is the drain's, not a Service in use", () => {
+    const live = pods(4).map((p, i) => (i === 3 ? { ...p, mark: { allocated: true, draining: false } } : p));
+    const p = planReleaseChange(manifest({ replicas: 4 }), manifest({ replicas: 3 }), [], live);
+    assert.deepEqual([p.removeInUse, p.removeServices, p.removeServicesInUse], [[`${W}-3`], [`${W}-3`], []]);
+    // A Terminating pod is no room in use to keep.
+    const gone = pods(4).map((x, i) =>
+      i === 2 ? { ...x, terminating: true, mark: { allocated: true, draining: false } } : x,
+    );
+    assert.deepEqual(
+      planReleaseChange(manifest({ replicas: 4 }), manifest({ replicas: 4, count: 2 }), [], gone)
+        .removeServicesInUse,
+      [],
+    );
+  });
+
   it('5 -> 2 replicas over rooms in use: named in the plan; a reason to ask only when they are to be removed anyway', () => {
     const live = pods(5).map((p, i) =>
       i === 3 || i === 1 ? { ...p, mark: { allocated: true, draining: false } } : p,

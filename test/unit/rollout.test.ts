@@ -4,12 +4,15 @@ import { describe, it } from 'node:test';
 import type { PodView } from '../../src/core/model.js';
 import {
   batchSize,
+  DEFAULT_MAX_UNAVAILABLE,
   isOutdated,
+  listed,
   parseMaxUnavailable,
   rolloutDone,
   rolloutLine,
   rolloutPlanOf,
   rolloutProgress,
+  rolloutSetOf,
   rolloutStep,
   type RolloutSet,
 } from '../../src/core/rollout.js';
@@ -49,12 +52,15 @@ describe('parseMaxUnavailable and batchSize', () => {
     ['100%', { percent: 100 }],
     ['1%', { percent: 1 }],
     ['3', { count: 3 }],
+    ['1', { count: 1 }],
+    ['12', { count: 12 }],
     [' 7 ', { count: 7 }],
+    [DEFAULT_MAX_UNAVAILABLE, { percent: 25 }],
   ] as const)
     it(`${text} -> ${JSON.stringify(want)}`, () => {
       assert.deepEqual(parseMaxUnavailable(text), want);
     });
-  for (const bad of ['0', '0%', '101%', '-1', '2.5', '25 %', 'x', ''])
+  for (const bad of ['0', '0%', '101%', '-1', '2.5', '25 %', '25%x', 'x25%', 'x', ''])
     it(`${JSON.stringify(bad)} is refused, naming the flag`, () => {
       const r = parseMaxUnavailable(bad);
       assert.equal(typeof r, 'string');
@@ -251,5 +257,72 @@ describe('canonicalJson: templates the server defaulted alike compare equal', ()
     assert.notEqual(canonicalJson({ a: [1, 2] }), canonicalJson({ a: [2, 1] }));
     assert.notEqual(canonicalJson({ image: 'room:1' }), canonicalJson({ image: 'room:2' }));
     assert.equal(canonicalJson({ t: new Date('2026-01-01T00:00:00Z') }), '{"t":"2026-01-01T00:00:00.000Z"}');
+  });
+});
+
+describe('the rollout view of a StatefulSet, a plan with rooms in use, and its lines at the edges', () => {
+  const sts = { name: W, replicas: 3, readyReplicas: 3, currentReplicas: 3, claimTemplates: [] };
+  it('a StatefulSet whose controller state or strategy is unknown: not observed, and RollingUpdate (the API default)', () => {
+    assert.deepEqual(rolloutSetOf(sts), {
+      workload: W,
+      replicas: 3,
+      updateRevision: undefined,
+      observed: false,
+      strategy: 'RollingUpdate',
+      podManagementPolicy: undefined,
+    });
+    const known = rolloutSetOf({
+      ...sts,
+      updateRevision: 'r2',
+      observed: true,
+      updateStrategy: 'OnDelete',
+      podManagementPolicy: 'Parallel',
+    });
+    assert.deepEqual(
+      [known.updateRevision, known.observed, known.strategy, known.podManagementPolicy],
+      ['r2', true, 'OnDelete', 'Parallel'],
+    );
+  });
+  it('while the controller has not seen the new spec, nothing is replaced and every Free outdated room waits, in ordinal order', () => {
+    const step = rolloutStep(
+      set({ replicas: 4, observed: false }),
+      rooms(4, (i) => ({ allocated: i === 1 })),
+      {
+        batch: 1,
+      },
+    );
+    assert.equal(step.waitingForController, true);
+    assert.deepEqual(names(step.replace), []);
+    assert.deepEqual(step.pending, R(0, 2, 3));
+    assert.deepEqual(step.inUseOutdated, R(1));
+  });
+  it('with --delete-in-use the plan replaces rooms in use too, and keeps none', () => {
+    const pods = rooms(3, (i) => ({ allocated: i === 1 }));
+    const plan = rolloutPlanOf(set({ replicas: 3 }), pods, { includeInUse: true });
+    assert.deepEqual(plan.replace, R(0, 1, 2));
+    assert.deepEqual(plan.inUse, []);
+    assert.deepEqual(rolloutPlanOf(set({ replicas: 3 }), pods).replace, R(0, 2));
+  });
+  it('a finished rollout, a revision not known yet, and a wait with nothing missing: only what is true is said', () => {
+    const done = rolloutStep(
+      set({ replicas: 2 }),
+      rooms(2, () => ({ revision: 'new' })),
+      { batch: 1 },
+    );
+    assert.equal(rolloutLine(rolloutProgress(set({ replicas: 2 }), done)), 'rooms on revision new: 2/2');
+    assert.equal(
+      rolloutLine({ updated: 0, total: 2, replacing: [], pending: 2, inUseOutdated: [] }),
+      'rooms on revision (new): 0/2 · 2 Free to replace',
+    );
+    assert.equal(
+      rolloutLine({ updated: 2, total: 2, replacing: [], pending: 0, inUseOutdated: [], waitOnly: true }),
+      'pods ready 2/2',
+    );
+  });
+  it('listed names five, then how many more; a shorter list is named whole', () => {
+    assert.equal(listed(['a', 'b', 'c', 'd', 'e']), 'a, b, c, d, e');
+    assert.equal(listed(['a', 'b', 'c', 'd', 'e', 'f']), 'a, b, c, d, e and 1 more');
+    assert.equal(listed(['a', 'b', 'c'], 2), 'a, b and 1 more');
+    assert.equal(listed([]), '');
   });
 });

@@ -8,6 +8,7 @@ import type { NodeView } from '../../src/core/model.js';
 import {
   allocatable,
   allocationIdProblem,
+  allocatedMeanwhile,
   allocationOf,
   allocationPatch,
   countRooms,
@@ -20,8 +21,10 @@ import {
   MAX_ALLOCATION_ID,
   parseMetadataFlags,
   roomMark,
+  removedByStatefulSet,
   roomState,
   shortAge,
+  shownState,
   SAFE_TO_EVICT_ANNOTATION,
   type RoomMark,
 } from '../../src/core/rooms.js';
@@ -97,12 +100,13 @@ describe('roomState and allocationOf', () => {
 });
 
 describe('resolveEndpointRows carries the room state', () => {
+  const zero = { free: 0, allocated: 0, draining: 0, unavailable: 0, stale: 0, outdated: 0 };
   const node: NodeView = {
     name: 'n1',
     ready: true,
     addresses: [{ type: 'InternalIP', address: '198.51.100.1' }],
   };
-  it('state, draining and allocation come from the pod; a row without a pod is Free', () => {
+  it('state, draining and allocation come from the pod; a row without a pod has no state', () => {
     const rows = resolveEndpointRows({
       namespace: 'game',
       workload: 'web',
@@ -124,10 +128,94 @@ describe('resolveEndpointRows carries the room state', () => {
       [
         ['Allocated', true, true],
         ['Draining', true, null],
-        ['Free', false, null],
+        [null, false, null],
       ],
     );
   });
+
+  it('a Service beyond the replicas (expose.count above room.replicas) is no room: state null, not counted', () => {
+    const rows = resolveEndpointRows({
+      namespace: 'game',
+      workload: 'web',
+      headless: 'web',
+      replicas: 1,
+      pods: [roomPod('web', 0)],
+      services: [podService('web', 0), podService('web', 1)],
+      nodes: [node],
+      addressTypes: ['InternalIP'],
+    });
+    assert.deepEqual(
+      rows.map((r) => [r.status, r.state]),
+      [
+        ['Ready', 'Free'],
+        ['NoPod', null],
+      ],
+    );
+    assert.deepEqual(countRooms(rows), { ...zero, free: 1 });
+    assert.deepEqual(
+      allocatable(rows).map((r) => r.pod),
+      ['web-0'],
+    );
+  });
+
+  it('rooms the StatefulSet removes (ordinal at or above spec.replicas) show Draining; a Terminating one keeps its state; neither is allocatable', () => {
+    // kubectl scale sts --replicas 2 over three Ready rooms: web-2 is going; web-1 stays.
+    const rows = resolveEndpointRows({
+      namespace: 'game',
+      workload: 'web',
+      headless: 'web',
+      replicas: 2,
+      pods: [
+        roomPod('web', 0, { terminating: true }),
+        roomPod('web', 1),
+        roomPod('web', 2),
+        roomPod('web', 3, { mark: { allocated: true, draining: false } }),
+      ],
+      services: [0, 1, 2, 3].map((n) => podService('web', n)),
+      nodes: [node],
+      addressTypes: ['InternalIP'],
+    });
+    assert.deepEqual(
+      rows.map((r) => [r.pod, r.state, r.draining]),
+      [
+        // Terminating: its status keeps it from a match; a replacement comes back here.
+        ['web-0', 'Free', false],
+        ['web-1', 'Free', false],
+        ['web-2', 'Draining', false],
+        // Its match runs until the controller removes it.
+        ['web-3', 'Allocated', false],
+      ],
+    );
+    assert.deepEqual(
+      allocatable(rows).map((r) => r.pod),
+      ['web-1'],
+    );
+    assert.deepEqual(countRooms(rows), { ...zero, free: 1, draining: 1, allocated: 1, unavailable: 1 });
+  });
+});
+
+describe('removedByStatefulSet and shownState: rooms the StatefulSet removes, and rows without a pod', () => {
+  it('the boundary is spec.replicas: the last kept ordinal stays, the first above it goes', () => {
+    assert.equal(removedByStatefulSet(2, 3), false);
+    assert.equal(removedByStatefulSet(3, 3), true);
+    assert.equal(removedByStatefulSet(0, 0), true);
+  });
+  const cases: [string, Parameters<typeof shownState>, ReturnType<typeof shownState>][] = [
+    ['no pod: no state', ['Free', false, 0, 2], null],
+    ['kept and Free', ['Free', true, 1, 2], 'Free'],
+    ['Free at spec.replicas', ['Free', true, 2, 2], 'Draining'],
+    [
+      'Free and Terminating below the replicas: still Free (its status says Terminating)',
+      ['Free', true, 0, 2],
+      'Free',
+    ],
+    ['Allocated above the replicas stays Allocated', ['Allocated', true, 5, 2], 'Allocated'],
+    ['marked Draining', ['Draining', true, 0, 2], 'Draining'],
+  ];
+  for (const [name, args, want] of cases)
+    it(name, () => {
+      assert.equal(shownState(...args), want);
+    });
 });
 
 describe('allocatable: which rooms a match may be given', () => {
@@ -351,6 +439,7 @@ describe('drainChanges: what a change to N replicas writes first, and waits for'
       drain: [],
       undrain: [],
       inUse: [],
+      replacing: [],
     });
   });
   it('drainPatch sets or removes only the drain label', () => {
@@ -462,5 +551,61 @@ describe('drainChanges at the boundary', () => {
       ['web-1', 'web-0'],
     );
     assert.deepEqual(c.drain, [], 'web-2 is already draining');
+  });
+});
+
+describe('allocatedMeanwhile: rooms allocated while uninstall asked', () => {
+  it('a room in use that was confirmed is not new; one that was not, is', () => {
+    assert.deepEqual(allocatedMeanwhile(['web-1'], ['web-1']), []);
+    assert.deepEqual(allocatedMeanwhile(['web-1'], ['web-1', 'web-2']), ['web-2']);
+    assert.deepEqual(allocatedMeanwhile([], ['web-0']), ['web-0']);
+    assert.deepEqual(allocatedMeanwhile(['web-0'], []), []);
+  });
+});
+
+describe('drainChanges with the live StatefulSet: rooms its controller removes, and replacements', () => {
+  const free = (n: number, extra: Parameters<typeof roomPod>[2] = {}) =>
+    roomPod('web', n, { mark: { allocated: false, draining: true }, ...extra });
+  const inUse = (n: number) => roomPod('web', n, { mark: { allocated: true, draining: true } });
+  it("rooms in use at or above spec.replicas are the controller's (removed anyway): not waited for; the last one below is", () => {
+    // kubectl scale sts --replicas 3, then a change to 2: web-3 goes whatever we do, web-2 is ours to wait for.
+    const c = drainChanges([free(0), free(1), inUse(2), inUse(3)], 'web', 2, { replicas: 3 });
+    assert.deepEqual(c.inUse, ['web-2']);
+    assert.deepEqual(drainChanges([free(0), free(1), inUse(2), inUse(3)], 'web', 2, { replicas: 4 }).inUse, [
+      'web-3',
+      'web-2',
+    ]);
+    // Without the live StatefulSet (uninstall's drain), every room in use counts.
+    assert.deepEqual(drainChanges([free(0), inUse(2), inUse(3)], 'web', 2).inUse, ['web-3', 'web-2']);
+  });
+  it('an ordinal removed but still kept by the StatefulSet, with no live pod, awaits its replacement (to mark it)', () => {
+    const nodes = new Set(['n1']);
+    // web-2 evicted (Terminating on a Ready node), web-3 deleted (gone): both come back unmarked.
+    const evicted = roomPod('web', 2, { terminating: true, nodeName: 'n1' });
+    const c = drainChanges([free(0), free(1), evicted], 'web', 2, { replicas: 4, readyNodes: nodes });
+    assert.deepEqual(c.replacing, ['web-2', 'web-3']);
+    // Its replacement, live and unmarked, is marked; nothing is awaited any more.
+    const back = drainChanges(
+      [free(0), free(1), roomPod('web', 2, { mark: { allocated: false, draining: false } }), free(3)],
+      'web',
+      2,
+      { replicas: 4, readyNodes: nodes },
+    );
+    assert.deepEqual([back.replacing, back.drain.map((p) => p.name)], [[], ['web-2']]);
+  });
+  it('no replacement is awaited at or above spec.replicas, for a pod stuck on a lost node, or under a lower room not Ready', () => {
+    assert.deepEqual(drainChanges([free(0), free(1)], 'web', 2, { replicas: 2 }).replacing, []);
+    const stuck = roomPod('web', 2, { terminating: true, nodeName: 'lost' });
+    assert.deepEqual(
+      drainChanges([free(0), free(1), stuck, free(3)], 'web', 2, { replicas: 4, readyNodes: new Set(['n1']) })
+        .replacing,
+      [],
+    );
+    // Nodes unknown (no RBAC): a Terminating pod's replacement is awaited.
+    assert.deepEqual(drainChanges([free(0), free(1), stuck, free(3)], 'web', 2, { replicas: 4 }).replacing, [
+      'web-2',
+    ]);
+    const notReady = roomPod('web', 1, { ready: false, mark: { allocated: false, draining: false } });
+    assert.deepEqual(drainChanges([free(0), notReady, free(3)], 'web', 2, { replicas: 4 }).replacing, []);
   });
 });

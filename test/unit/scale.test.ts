@@ -434,3 +434,37 @@ describe('scale: the plan, both sides (mutation testing)', () => {
     ]);
   });
 });
+
+describe('scale after kubectl scale or an HPA lowered the StatefulSet: what its controller removes already', () => {
+  const allocated = (i: number) => roomPod(W, i, { mark: { allocated: true, draining: false } });
+  it("--sync to the live count: the rooms at or above it are the controller's, named with those in use; nothing to wait for or ask", () => {
+    const i = input({ releaseReplicas: 5, liveReplicas: 3, target: 3, pods: n(5).map((x) => pod(x)) });
+    i.pods[4] = allocated(4);
+    const p = planScale(i);
+    assert.deepEqual(p.removePods, [`${W}-4`, `${W}-3`]);
+    assert.deepEqual([p.removedByController, p.removedByControllerInUse], [[`${W}-4`, `${W}-3`], [`${W}-4`]]);
+    assert.deepEqual([p.removeReadyPods, p.removeInUse], [[], []]);
+    assert.deepEqual(scaleDisruptions(p, false, true), []);
+    assert.match(
+      formatPlan(p, false),
+      new RegExp(
+        `note: the StatefulSet's controller is already removing rooms ${W}-3\\.\\.${W}-4 \\(its replicas were set to 3 outside the release, by kubectl scale or an HPA\\); rooms in use among them: ${W}-4: their matches end, whatever this scale does`,
+      ),
+    );
+  });
+  it("a scale below the live count: the rooms below it are this scale's (waited for), those above the controller's", () => {
+    const i = input({ releaseReplicas: 5, liveReplicas: 4, target: 2, pods: n(5).map((x) => pod(x)) });
+    i.pods[3] = allocated(3);
+    i.pods[4] = allocated(4);
+    const p = planScale(i);
+    assert.deepEqual(p.removeInUse, [`${W}-3`]);
+    assert.deepEqual(p.removeReadyPods, [`${W}-3`, `${W}-2`]);
+    assert.deepEqual(p.removedByController, [`${W}-4`]);
+    assert.match(p.notes.join('\n'), new RegExp(`already removing room ${W}-4 `));
+  });
+  it("no drift: nothing is the controller's, and no such note", () => {
+    const p = planScale(input({ live: 5, target: 3 }));
+    assert.deepEqual(p.removedByController, []);
+    assert.doesNotMatch(p.notes.join('\n'), /already removing/);
+  });
+});

@@ -678,7 +678,7 @@ describe('status: every message whole, and the rows of odd ordinals (mutation te
     assert.equal(none.healthy, true);
   });
 
-  it('rows: a Terminating pod, an ordinal with neither pod nor Service, a pod without a Service; an endpoint without addresses is not ready', () => {
+  it('rows: a Terminating pod, an ordinal with neither pod nor Service (no room: no state), a pod without a Service; an endpoint without addresses is not ready', () => {
     const r = assessStatus(
       snapshot((s) => {
         s.statefulSet!.replicas = 3;
@@ -710,7 +710,7 @@ describe('status: every message whole, and the rows of odd ordinals (mutation te
         serviceExists: false,
         endpointReady: false,
         nodePort: undefined,
-        state: 'Free',
+        state: null,
       },
       {
         ordinal: 2,
