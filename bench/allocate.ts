@@ -1,8 +1,11 @@
 /**
  * Benchmark: allocation at fleet size on the local control plane. Prints
- *   1. allocations per second through the library (allocate()) with 10
+ *   1. allocations per second through the library (createAllocator, and allocate()) with 10
  *      concurrent callers, until no room is Free, checking that no room was
- *      handed out twice;
+ *      handed out twice; every allocation carries an allocation id (a match id), and between
+ *      two rounds of matches every room is deallocated by its id (deallocations per second),
+ *      then allocated again with new ids; and matches end to end (allocate by id, deallocate by
+ *      id, 10 at a time), checking that no room is held by two matches at once;
  *   2. the physical floor: one conditional merge PATCH per room (the write an
  *      allocation makes), sent by the same 10 callers;
  *   3. the latency of one `kubectl expose-pods allocate` process against one
@@ -15,7 +18,7 @@
 import { allocate, createAllocator } from '../src/index.js';
 import { markPod } from '../src/kube/writes.js';
 import { loadKube } from '../src/kube/config.js';
-import { ALLOCATED, STATE_LABEL } from '../src/core/rooms.js';
+import { ALLOCATED, ALLOCATION_ID_ANNOTATION, STATE_LABEL } from '../src/core/rooms.js';
 import { CHART, CLI, TOOLS } from '../test/support/tools.js';
 import { clusterEnv, markdownTable, pluginEnv, sh } from './support.js';
 
@@ -28,6 +31,8 @@ const CALLERS = 10;
 const RUNS = 5;
 const NS = 'bench-alloc';
 const RELEASE = 'alloc';
+/** Matches run end to end (allocate, then deallocate by id) in the churn figure. */
+const MATCHES = Number(process.env.BENCH_MATCHES ?? 1000);
 const STS = `${RELEASE}-expose-pods`;
 const ROOMS = `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/component=room`;
 
@@ -71,6 +76,7 @@ function freeAll(): void {
     'expose-pods.io/draining-',
     '--overwrite',
   );
+  kubectl('annotate', 'pods', '-n', NS, '-l', ROOMS, `${ALLOCATION_ID_ANNOTATION}-`, '--overwrite');
 }
 
 /** Runs `callers` workers that each call `one` until it returns false; the count of trues and the seconds. */
@@ -117,9 +123,13 @@ freeAll();
 const rows: string[][] = [];
 
 // 1. The library, 10 callers, until exit 14: createAllocator (watched rooms, one write per
-// allocation), and, for comparison, allocate() (four lists per allocation) for the first rooms only.
+// allocation), every allocation with a match id as its allocation id; then every room
+// deallocated by its id, and allocated again with new ids (the next round of matches);
+// then matches end to end. For comparison, allocate() (four lists per allocation) for the
+// first rooms only.
 const handed = new Set<string>();
 let twice = 0;
+let matchNo = 0;
 const allocator = await createAllocator({ release: RELEASE, namespace: NS, kubeconfig });
 const untilNone = (one: () => Promise<{ pod: string }>) => async () => {
   try {
@@ -132,20 +142,79 @@ const untilNone = (one: () => Promise<{ pod: string }>) => async () => {
     throw e;
   }
 };
-const lib = await drain(
-  CALLERS,
-  untilNone(() => allocator.allocate()),
-);
-allocator.close();
+/** Room -> the match id it was handed to, this round. */
+const ids = new Map<string, string>();
+const byId = () =>
+  untilNone(async () => {
+    const id = `m-${matchNo++}`;
+    const room = await allocator.allocate({ allocationId: id, metadata: { match: id } });
+    if (room.allocation?.id !== id)
+      throw new Error(`${room.pod}: allocation id ${String(room.allocation?.id)}, not ${id}`);
+    ids.set(room.pod, id);
+    return room;
+  });
+const row = (what: string, r: { done: number; seconds: number }, two: string) => [
+  what,
+  String(r.done),
+  r.seconds.toFixed(1),
+  (r.done / r.seconds).toFixed(1),
+  two,
+];
+const lib = await drain(CALLERS, byId());
 if (lib.done !== N || twice)
   throw new Error(`${lib.done} allocations of ${N} rooms, ${twice} handed out twice`);
-rows.push([
-  `createAllocator().allocate() x ${CALLERS} callers`,
-  String(lib.done),
-  lib.seconds.toFixed(1),
-  (lib.done / lib.seconds).toFixed(1),
-  String(twice),
-]);
+rows.push(row(`createAllocator().allocate({ allocationId }) x ${CALLERS} callers`, lib, String(twice)));
+
+// Between two rounds of matches: every room deallocated by its id, by the same callers.
+const toEnd = [...ids.values()];
+const freed = await drain(CALLERS, async () => {
+  const id = toEnd.pop();
+  if (id === undefined) return false;
+  const out = await allocator.deallocate(id);
+  if (!out.wasAllocated) throw new Error(`deallocate ${id}: not ended`);
+  return true;
+});
+rows.push(row(`createAllocator().deallocate(id) x ${CALLERS} callers`, freed, '-'));
+handed.clear();
+ids.clear();
+const again = await drain(CALLERS, byId());
+if (again.done !== N || twice)
+  throw new Error(`round 2: ${again.done} allocations of ${N} rooms, ${twice} handed out twice`);
+rows.push(row(`round 2 (rooms freed by id), allocate({ allocationId }) x ${CALLERS}`, again, String(twice)));
+// Retried allocates (same ids): the rooms they hold, nothing written.
+const retried = [...ids.entries()].slice(0, 100);
+for (const [pod, id] of retried) {
+  const room = await allocator.allocate({ allocationId: id });
+  if (room.pod !== pod) throw new Error(`retry of ${id}: ${room.pod}, not ${pod}`);
+}
+const ended = await drain(CALLERS, async () => {
+  const next = ids.entries().next();
+  if (next.done) return false;
+  ids.delete(next.value[0]);
+  await allocator.deallocate(next.value[1]);
+  return true;
+});
+if (ended.done !== N) throw new Error(`round 2: ${ended.done} deallocations of ${N}`);
+
+// Matches end to end: allocate by id, deallocate by id, 10 at a time; a room is never held by two.
+const live = new Map<string, string>();
+let overlap = 0;
+let matches = 0;
+const churn = await drain(CALLERS, async () => {
+  if (matches++ >= MATCHES) return false;
+  const id = `c-${matches}`;
+  const room = await allocator.allocate({ allocationId: id });
+  if (live.has(room.pod)) overlap++;
+  live.set(room.pod, id);
+  // The match is over: it no longer holds the room once deallocate starts.
+  live.delete(room.pod);
+  const out = await allocator.deallocate(room);
+  if (!out.wasAllocated) throw new Error(`deallocate ${id}: not ended`);
+  return true;
+});
+allocator.close();
+if (overlap) throw new Error(`${overlap} rooms held by two matches at once`);
+rows.push(row(`matches (allocate + deallocate by id) x ${CALLERS} callers`, churn, String(overlap)));
 
 freeAll();
 handed.clear();
@@ -209,10 +278,7 @@ for (let i = 0; i < (LIBRARY_ONLY ? 0 : RUNS); i++) {
 sh(TOOLS.HELM4, ['uninstall', RELEASE, '-n', NS, '--wait'], { env });
 
 console.log(
-  markdownTable(
-    ['at ' + String(N) + ' rooms', 'allocations', 'seconds', 'per second', 'handed out twice'],
-    rows,
-  ),
+  markdownTable(['at ' + String(N) + ' rooms', 'calls', 'seconds', 'per second', 'handed out twice'], rows),
 );
 if (!LIBRARY_ONLY) {
   console.log('');

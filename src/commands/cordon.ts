@@ -1,3 +1,5 @@
+import { Args } from '@oclif/core';
+
 import { BaseCommand } from '../base-command.js';
 import { kubeFlagValues } from '../flags.js';
 import { UsageError } from '../errors.js';
@@ -22,8 +24,14 @@ Name the room by its pod (NAME or pod/NAME, as -o name prints it) or by --ordina
   ];
 
   // The room by its pod or --ordinal, printed as deallocate prints it.
-  static override args = Deallocate.args;
-  static override flags = Deallocate.flags;
+  static override args = {
+    release: Deallocate.args.release,
+    pod: Args.string({ description: 'The room: its pod, NAME or pod/NAME (or --ordinal).' }),
+  };
+  // Not --allocation-id: a cordon names a room, whatever match it holds.
+  static override flags = Object.fromEntries(
+    Object.entries(Deallocate.flags).filter(([name]) => name !== 'allocation-id'),
+  ) as Omit<typeof Deallocate.flags, 'allocation-id'>;
 
   /** cordon writes the mark; uncordon (a subclass) removes it. */
   protected readonly cordoned: boolean = true;

@@ -77,6 +77,8 @@ export interface RoomMark {
 
 /** The allocation of a room, in the -o json row (null for a room not allocated). */
 export interface Allocation {
+  /** The allocation's id (what deallocate --allocation-id matches); null for a mark written before ids. */
+  id: string | null;
   /** When it was allocated (RFC 3339), when known. */
   allocatedAt: string | null;
   /** What the allocator attached (a match id ...). */
@@ -210,6 +212,7 @@ export function shownState(
 export function allocationOf(mark: RoomMark | undefined, restarts: number | undefined): Allocation | null {
   if (!mark?.allocated) return null;
   return {
+    id: mark.allocationId ?? null,
     allocatedAt: mark.allocatedAt ?? null,
     metadata: mark.metadata ?? {},
     stale:
@@ -300,6 +303,8 @@ export function countsPhrase(c: RoomCounts): string {
 
 /** The labels and annotations an allocation writes (a JSON merge patch of metadata). */
 export function allocationPatch(opts: {
+  /** The allocation's id (validated: allocationIdProblem). */
+  id: string;
   now: Date;
   restarts: number;
   metadata: Readonly<Record<string, string>>;
@@ -307,6 +312,7 @@ export function allocationPatch(opts: {
   markSafeToEvict: boolean;
 }): { labels: Record<string, string>; annotations: Record<string, string> } {
   const annotations: Record<string, string> = {
+    [ALLOCATION_ID_ANNOTATION]: opts.id,
     [ALLOCATED_AT_ANNOTATION]: opts.now.toISOString(),
     [ALLOCATED_RESTARTS_ANNOTATION]: String(opts.restarts),
     [ALLOCATION_METADATA_ANNOTATION]: JSON.stringify(opts.metadata),
@@ -324,12 +330,33 @@ export function deallocationPatch(templateSetsSafeToEvict: boolean): {
   annotations: Record<string, null>;
 } {
   const annotations: Record<string, null> = {
+    [ALLOCATION_ID_ANNOTATION]: null,
     [ALLOCATED_AT_ANNOTATION]: null,
     [ALLOCATED_RESTARTS_ANNOTATION]: null,
     [ALLOCATION_METADATA_ANNOTATION]: null,
   };
   if (!templateSetsSafeToEvict) annotations[SAFE_TO_EVICT_ANNOTATION] = null;
   return { labels: { [STATE_LABEL]: null }, annotations };
+}
+
+/**
+ * Whether a room's mark is allocation `id`'s: Allocated and carrying that id.
+ * Without an id (a person at a terminal), any allocation.
+ */
+export function holdsAllocation(mark: RoomMark | undefined, id: string | undefined): boolean {
+  if (!mark?.allocated) return false;
+  return id === undefined || mark.allocationId === id;
+}
+
+/** The longest allocation id: a UUID is 36, a matchmaker's match id rarely more than 64. */
+export const MAX_ALLOCATION_ID = 128;
+// Letters and digits first, then also "-", "_", ".", ":": safe in a shell, a URL and a label value's charset.
+const ALLOCATION_ID = new RegExp(`^[A-Za-z0-9][-A-Za-z0-9_.:]{0,${String(MAX_ALLOCATION_ID - 1)}}$`);
+
+/** What is wrong with an allocation id (--allocation-id, or the library's allocationId); undefined when it is fine. */
+export function allocationIdProblem(id: string): string | undefined {
+  if (ALLOCATION_ID.test(id)) return undefined;
+  return `--allocation-id ${JSON.stringify(id)}: use 1 to ${String(MAX_ALLOCATION_ID)} letters, digits, "-", "_", "." or ":", starting with a letter or digit (a match id, or a UUID)`;
 }
 
 // Kubernetes' rule for the name part of a label or annotation key, used for metadata keys too.

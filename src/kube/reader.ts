@@ -41,7 +41,13 @@ import {
   type ManifestObject,
   type ManifestView,
 } from '../core/release-change.js';
-import { CORDONED_LABEL, DRAINING_LABEL, STATE_LABEL } from '../core/rooms.js';
+import {
+  ALLOCATED,
+  ALLOCATION_ID_ANNOTATION,
+  CORDONED_LABEL,
+  DRAINING_LABEL,
+  STATE_LABEL,
+} from '../core/rooms.js';
 import { tolerationObjectsOf } from '../core/tolerations.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { kubeApis, listJson, metadataItems, metadataNames, readOnce, releaseSelector } from './api.js';
@@ -638,7 +644,30 @@ export async function readUnmarkedRooms(
   return { objects, names: metadataNames(pods) };
 }
 
-/** One pod, whole (its allocation settled by `endOnRestart`, the StatefulSet's), or undefined when it is gone. */
+/**
+ * The names of the release's room pods that hold allocation `id` (Allocated,
+ * with that id): one list of the Allocated rooms, as metadata only. Normally
+ * none or one; two only when two processes made the same id's first
+ * allocation at once.
+ */
+export async function readAllocationHolders(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+  id: string,
+): Promise<string[]> {
+  const { core, call, metadataOnly } = await kubeApis(kube);
+  const labelSelector = `${releaseSelector(release, 'room')},${STATE_LABEL}=${ALLOCATED}`;
+  const pods = await call(
+    `list pods in namespace ${namespace}`,
+    core.listNamespacedPod({ namespace, labelSelector }, metadataOnly.list),
+  );
+  return metadataItems(pods)
+    .filter((p) => p.metadata?.annotations?.[ALLOCATION_ID_ANNOTATION] === id)
+    .map((p) => p.metadata?.name ?? '');
+}
+
+/** One pod, whole, or undefined when it is gone. */
 export async function readPod(
   kube: ResolvedKube,
   namespace: string,

@@ -12,7 +12,9 @@ import { releaseReader, type ReleaseReader } from './reader.js';
 import type { ProgressObjects } from './views.js';
 import { progressObjectsOf } from './views.js';
 import { roomObjectsOf, type RoomObjects } from './views.js';
-import { nodeView } from './views.js';
+import { endOnRestartOf, nodeView, podView } from './views.js';
+import type { PodView } from '../core/model.js';
+import { ALLOCATED, ALLOCATION_ID_ANNOTATION, STATE_LABEL } from '../core/rooms.js';
 
 /** Any object the API server lists and watches. */
 export interface Watched {
@@ -387,6 +389,24 @@ export class ReleaseReflectors extends ReflectorGroup {
       this.nodes && [...this.nodes.items.values()].map(nodeView),
     );
     return input && resolveEndpointRows({ ...input, addressTypes });
+  }
+
+  /** One room pod as the watch has it now (no view built), or undefined. */
+  pod(name: string): PodView | undefined {
+    const p = this.pods.items.get(`${this.namespace}/${name}`) ?? this.pods.items.get(`/${name}`);
+    // Its allocation settled as every view settles it: by the StatefulSet's allocation.endOnRestart.
+    return p && podView(p, endOnRestartOf([...this.sets.items.values()][0]));
+  }
+
+  /** The names of the room pods that hold allocation `id` as the watch has them now (a scan of their annotations). */
+  holders(id: string): string[] {
+    const names: string[] = [];
+    for (const p of this.pods.items.values()) {
+      const m = p.metadata;
+      if (m?.labels?.[STATE_LABEL] === ALLOCATED && m.annotations?.[ALLOCATION_ID_ANNOTATION] === id)
+        names.push(m.name ?? '');
+    }
+    return names;
   }
 
   /** The objects as the reflectors have them now, as allocate reads them; undefined while the StatefulSet is missing. */

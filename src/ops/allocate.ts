@@ -1,21 +1,33 @@
+import { randomUUID } from 'node:crypto';
+
 import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
 import { ordinalOf, type PodView } from '../core/model.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { isOutdated } from '../core/rollout.js';
 import {
   allocatable,
+  allocationIdProblem,
   allocationPatch,
   countRooms,
   countsPhrase,
   deallocationPatch,
+  holdsAllocation,
   removedByStatefulSet,
   type LastAllocation,
   type RoomCounts,
+  type RoomMark,
 } from '../core/rooms.js';
 import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { loadKube, type ResolvedKube } from '../kube/config.js';
 import { deletePodExactly, markPod } from '../kube/writes.js';
-import { readRoomObjects, readPod, readRoomSet, readUnmarkedRooms, roomEndpointOf } from '../kube/reader.js';
+import {
+  readAllocationHolders,
+  readRoomObjects,
+  readPod,
+  readRoomSet,
+  readUnmarkedRooms,
+  roomEndpointOf,
+} from '../kube/reader.js';
 import { type RoomObjects } from '../kube/views.js';
 import type { NodePortScopeWarning } from '../core/nodeport-scope.js';
 import { kubeFlagsOf, nodePortScopeWarning, type EndpointsOptions } from './endpoints.js';
@@ -26,19 +38,39 @@ export interface AllocateOptions extends EndpointsOptions {
   selector?: string;
   /** Attached to the allocation (a match id ...), shown with the room; string values. */
   metadata?: Record<string, string>;
+  /**
+   * The allocation's id (a match id): when a room of the release holds it
+   * already, that room is returned and nothing new is allocated, so a retry
+   * after a timeout gets the room the first try took. Generated when absent.
+   */
+  allocationId?: string;
 }
 
-/** Options of `deallocate`, and of the library's deallocate(): the room by pod name or ordinal. */
+/**
+ * Options of `deallocate`, and of the library's deallocate(): the allocation
+ * by its id (what programs pass), or the room by pod name or ordinal (with an
+ * id too: ended only if that room holds it).
+ */
 export interface DeallocateOptions extends EndpointsOptions {
   /** The room's pod: NAME or pod/NAME. */
   pod?: string;
   ordinal?: number;
+  /** End this allocation only: a room that holds another one, or none, is left as it is. */
+  allocationId?: string;
 }
 
 /** How deallocate ended: the room's row now, and whether it was allocated before. */
 export interface Deallocation {
-  endpoint: Endpoint;
+  /** The room's row now; null when deallocating by id found no room holding it. */
+  endpoint: Endpoint | null;
+  /**
+   * This call ended an allocation (with allocationId: that one). False: there
+   * was none to end (it had ended already, or the room holds another), and
+   * nothing was written.
+   */
   wasAllocated: boolean;
+  /** The id asked for, when deallocating by id. */
+  allocationId?: string;
   /**
    * The room ran an older revision than its StatefulSet's (a rollout spared it
    * while its match ran): its pod was deleted, and the StatefulSet makes it
@@ -55,6 +87,14 @@ export interface Deallocation {
  * kubelet's status update); each round sees the winners' marks.
  */
 const MAX_ROUNDS = 8;
+
+/** The allocation id given, checked (exit 2 when malformed); undefined when none was given. */
+export function checkedAllocationId(id: string | undefined): string | undefined {
+  if (id === undefined) return undefined;
+  const problem = allocationIdProblem(id);
+  if (problem) throw new UsageError(problem, 'For example: --allocation-id m-42');
+  return id;
+}
 
 /** Exit 14: nothing to allocate, with the rooms counted by state. */
 export function noFreeRoom(
@@ -93,12 +133,17 @@ export async function allocate(opts: AllocateOptions = {}): Promise<Endpoint> {
  * allocate, and the warning `endpoints` gives when the address handed out is
  * one kube-proxy's published configuration does not accept NodePorts on.
  */
-export async function allocateRoom(
-  opts: AllocateOptions = {},
-): Promise<{ endpoint: Endpoint; scopeWarning?: NodePortScopeWarning }> {
+export async function allocateRoom(opts: AllocateOptions = {}): Promise<AllocatedRoom> {
   const release = opts.release ?? DEFAULT_RELEASE;
+  const given = checkedAllocationId(opts.allocationId);
   const kube = await loadKube(kubeFlagsOf(opts));
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
+  if (given !== undefined) {
+    const held = await heldRoom(kube, release, given, addressTypes);
+    if (held) return { ...held, existing: true };
+  }
+  // A fresh id is held by no room: no need to look.
+  const allocationId = given ?? randomUUID();
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const { objects: unmarked, names } = await readUnmarkedRooms(
       kube,
@@ -115,25 +160,20 @@ export async function allocateRoom(
       const objects = await withEndpointOf(kube, unmarked, pod);
       const row = allocatable(rowsWith(objects, addressTypes)).find((r) => r.pod === pod.name);
       if (!row) continue;
-      const won = await writeAllocation(kube, objects, pod, opts.metadata ?? {});
+      const won = await writeAllocation(kube, objects, pod, opts.metadata ?? {}, allocationId);
       if (!won) {
         raced = true;
         continue;
       }
-      const endpoint = rowsWith(objects, addressTypes, won).find((r) => r.pod === won.name) as Endpoint;
-      const nodes = new Map((objects.input.nodes ?? []).map((n) => [n.name, n]));
-      return { endpoint, scopeWarning: await nodePortScopeWarning(kube, [endpoint], nodes) };
+      return { ...(await roomOf(kube, objects, addressTypes, won)), existing: false };
     }
     if (raced) continue;
     // No unmarked room: the whole release, read as endpoints reads it, has the rooms whose
     // match a container restart ended (Free, their marks still on), and counts the rooms by state.
     const objects = await readRoomObjects(kube, kube.namespace, release, opts.selector);
-    const ended = await takeEnded(kube, objects, addressTypes, opts.metadata ?? {});
+    const ended = await takeEnded(kube, objects, addressTypes, opts.metadata ?? {}, allocationId);
     if (ended === 'raced') continue;
-    if (ended) {
-      const nodes = new Map((objects.input.nodes ?? []).map((n) => [n.name, n]));
-      return { endpoint: ended, scopeWarning: await nodePortScopeWarning(kube, [ended], nodes) };
-    }
+    if (ended) return { ...(await roomOf(kube, objects, addressTypes, ended)), existing: false };
     const rows = rowsWith(objects, addressTypes);
     // With a selector, the rooms it left out are not counted.
     const named = new Set(objects.input.pods.map((p) => p.name));
@@ -152,24 +192,67 @@ export async function allocateRoom(
  * is Free, but its marks keep it out of the unmarked rooms allocate lists
  * first: taken from the release read whole, lowest ordinal first, with the
  * same conditional write (its stale marks are overwritten, with the restarts
- * now). Its row, 'raced' when one changed meanwhile, undefined when none.
+ * now). The pod as written, 'raced' when one changed meanwhile, undefined when none.
  */
 async function takeEnded(
   kube: ResolvedKube,
   objects: RoomObjects,
   addressTypes: string[],
   metadata: Record<string, string>,
-): Promise<Endpoint | 'raced' | undefined> {
+  allocationId: string,
+): Promise<PodView | 'raced' | undefined> {
   const pods = new Map(objects.input.pods.map((p) => [p.name, p]));
   let raced = false;
   for (const row of allocatable(rowsWith(objects, addressTypes))) {
     const pod = pods.get(row.pod);
     if (!pod?.mark?.ended) continue;
-    const won = await writeAllocation(kube, objects, pod, metadata);
-    if (won) return rowsWith(objects, addressTypes, won).find((r) => r.pod === won.name);
+    const won = await writeAllocation(kube, objects, pod, metadata, allocationId);
+    if (won) return won;
     raced = true;
   }
   return raced ? 'raced' : undefined;
+}
+
+/** What allocateRoom hands out: the room, the address warning, and whether the id held it already. */
+export interface AllocatedRoom {
+  endpoint: Endpoint;
+  scopeWarning?: NodePortScopeWarning;
+  /** The allocation id held this room already (a retry): nothing new was allocated. */
+  existing: boolean;
+}
+
+/** The row of a room (its pod as read or written), and the address warning endpoints would give. */
+async function roomOf(
+  kube: ResolvedKube,
+  objects: RoomObjects,
+  addressTypes: string[],
+  pod: PodView,
+): Promise<Omit<AllocatedRoom, 'existing'>> {
+  const endpoint = rowsWith(objects, addressTypes, pod).find((r) => r.pod === pod.name) as Endpoint;
+  const nodes = new Map((objects.input.nodes ?? []).map((n) => [n.name, n]));
+  return { endpoint, scopeWarning: await nodePortScopeWarning(kube, [endpoint], nodes) };
+}
+
+/**
+ * The room that holds allocation `id` now, lowest ordinal first (one list of
+ * the Allocated rooms, then the pod read whole to be sure), or undefined.
+ */
+async function heldRoom(
+  kube: ResolvedKube,
+  release: string,
+  id: string,
+  addressTypes: string[],
+): Promise<Omit<AllocatedRoom, 'existing'> | undefined> {
+  const [set, names] = await Promise.all([
+    readRoomSet(kube, kube.namespace, release),
+    readAllocationHolders(kube, kube.namespace, release, id),
+  ]);
+  for (const name of byOrdinalOf(names, set.input.workload)) {
+    const pod = await readPod(kube, kube.namespace, name, set.endOnRestart);
+    if (pod && holdsAllocation(pod.mark, id))
+      return roomOf(kube, await withEndpointOf(kube, set, pod), addressTypes, pod);
+  }
+  return undefined;
 }
 
 /** The names of a StatefulSet's pods, lowest ordinal first (others left out). */
@@ -207,9 +290,11 @@ export async function writeAllocation(
   objects: RoomObjects,
   pod: PodView,
   metadata: Record<string, string>,
+  id: string,
 ): Promise<PodView | undefined> {
   if (!pod.resourceVersion) return undefined;
   const marks = allocationPatch({
+    id,
     now: new Date(),
     restarts: pod.restarts ?? 0,
     metadata,
@@ -254,6 +339,19 @@ export function podName(arg: string): string {
   return arg.startsWith('pod/') ? arg.slice(4) : arg;
 }
 
+/** How endAllocation ended: the pod now (undefined when gone), and whether this call ended the allocation. */
+export interface EndedAllocation {
+  pod: PodView | undefined;
+  ended: boolean;
+  /** Its pod was deleted to be made again on the StatefulSet's update revision (replaceIfOutdated). */
+  replaced: boolean;
+  /** When ended: the pod's resourceVersion the write was conditioned on (a watch still at it is behind). */
+  endedVersion?: string;
+  /** The marks removed were those of an allocation a container restart had ended already. */
+  leftover?: LastAllocation;
+}
+
+/**
 /**
  * The room `opts` names by its pod or its ordinal (deallocate, cordon): the
  * cluster, the StatefulSet (for the pods' prefix), the pod's name, a read of
@@ -288,46 +386,119 @@ export async function namedRoom(opts: DeallocateOptions) {
 }
 
 /**
- * Ends a room's allocation: removes the Allocated mark (and the annotations
- * allocate wrote), conditioned on the pod's resourceVersion and retried on a
- * conflict. A room that drains stays Draining. A room not allocated is left
- * as it is (running it twice converges). The room must be one of the release's.
+ * The allocation a container restart ended (allocation.endOnRestart) whose
+ * marks the room still carries, when it is `id`'s (any, without an id): a
+ * deallocate removes those marks, as a live allocation's, and says it had ended.
  */
-export async function deallocate(opts: DeallocateOptions): Promise<Deallocation> {
-  const { kube, set, name, readRoom, rowOf } = await namedRoom(opts);
+function leftoverOf(mark: RoomMark | undefined, id: string | undefined): LastAllocation | undefined {
+  const ended = mark?.ended;
+  return ended && (id === undefined || ended.id === id) ? ended : undefined;
+}
+
+/**
+ * Ends allocation `id` (without one: whatever allocation) on room `name`:
+ * removes the marks allocate wrote, with a write conditioned on the pod's
+ * resourceVersion. On a conflict the pod is read again and the id checked
+ * again, so a room freed and allocated anew meanwhile keeps its new match.
+ * The marks an allocation ended by a container restart left behind are
+ * removed the same way (`leftover`). `first` is the pod as just read (else it
+ * is read). A room outdated under OnDelete is then replaced
+ * (replaceIfOutdated). Nothing is written when the room does not hold the allocation.
+ */
+export async function endAllocation(
+  kube: ResolvedKube,
+  set: RoomObjects,
+  name: string,
+  id: string | undefined,
+  first?: PodView,
+): Promise<EndedAllocation> {
+  const namespace = set.input.namespace;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const pod = await readRoom();
-    // An allocation a container restart ended leaves marks behind (the PodDisruptionBudget
-    // still selects the room): they are removed as a live allocation's are.
-    if (!pod.mark?.allocated && !pod.mark?.ended) {
-      // A Free room left on an older revision (its deallocate replaced nothing before) is replaced too.
-      const replaced = await replaceIfOutdated(kube, set, pod);
-      return {
-        endpoint: await rowOf(replaced ?? pod),
-        wasAllocated: false,
-        replaced: replaced !== undefined,
-      };
-    }
+    const pod = round === 0 && first ? first : await readPod(kube, namespace, name, set.endOnRestart);
+    const live = holdsAllocation(pod?.mark, id);
+    const leftover = live ? undefined : leftoverOf(pod?.mark, id);
+    if (!pod?.resourceVersion || (!live && !leftover)) return { pod, ended: false, replaced: false };
     const outcome = await markPod(
       kube,
-      kube.namespace,
+      namespace,
       { name, resourceVersion: pod.resourceVersion },
       deallocationPatch(set.templateSetsSafeToEvict),
       set.endOnRestart,
     );
+    if (outcome.kind === 'gone') return { pod: undefined, ended: false, replaced: false };
     if (outcome.kind === 'written') {
       const replaced = await replaceIfOutdated(kube, set, outcome.pod);
       return {
-        endpoint: await rowOf(replaced ?? outcome.pod),
-        wasAllocated: pod.mark.allocated,
+        pod: replaced ?? outcome.pod,
+        ended: live,
         replaced: replaced !== undefined,
-        ...(pod.mark.ended ? { ended: pod.mark.ended } : {}),
+        endedVersion: pod.resourceVersion,
+        ...(leftover ? { leftover } : {}),
       };
     }
   }
   throw new ExposePodsError(
-    `could not deallocate the room: its pod changed while it was being written, ${MAX_ROUNDS} times`,
+    `could not deallocate the room ${name}: its pod changed while it was being written, ${MAX_ROUNDS} times`,
     ExitCode.CONFLICT,
     'Run it again.',
   );
+}
+
+/**
+ * Ends an allocation. By id (what programs pass): the rooms that hold it lose
+ * their marks, and a room that holds another allocation, or none, is left as
+ * it is: a late or retried deallocate never ends the next match's allocation.
+ * By pod or ordinal (a person at a terminal): whatever allocation the room
+ * holds, or with an id too, only that one. Every write is conditioned on the
+ * pod's resourceVersion and retried on a conflict after checking again. A
+ * room that drains stays Draining. Running it again converges. The room must
+ * be one of the release's.
+ */
+export async function deallocate(opts: DeallocateOptions): Promise<Deallocation> {
+  const id = checkedAllocationId(opts.allocationId);
+  if (opts.pod !== undefined && opts.ordinal !== undefined)
+    throw new UsageError('name the room by its pod or by --ordinal, not both');
+  if (opts.pod === undefined && opts.ordinal === undefined) {
+    if (id === undefined) throw new UsageError('name the allocation (--allocation-id) or the room');
+    return deallocateById(opts, id);
+  }
+  const { kube, set, name, readRoom, rowOf } = await namedRoom(opts);
+  const out = await endAllocation(kube, set, name, id, await readRoom());
+  // Gone meanwhile: exit 7 as for a room never there (a replacement is read as it is).
+  const now = out.pod ?? (await readRoom());
+  // Without an id, a Free room left on an older revision (its deallocate replaced nothing before) is replaced too.
+  const replaced =
+    !out.ended && !out.leftover && id === undefined ? await replaceIfOutdated(kube, set, now) : undefined;
+  return {
+    endpoint: await rowOf(replaced ?? now),
+    wasAllocated: out.ended,
+    replaced: out.replaced || replaced !== undefined,
+    ...(id === undefined ? {} : { allocationId: id }),
+    ...(out.leftover ? { ended: out.leftover } : {}),
+  };
+}
+
+/** deallocate by id alone: every room that holds it (one, unless two processes made its first allocation at once). */
+async function deallocateById(opts: DeallocateOptions, id: string): Promise<Deallocation> {
+  const release = opts.release ?? DEFAULT_RELEASE;
+  const kube = await loadKube(kubeFlagsOf(opts));
+  const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
+  const set = await readRoomSet(kube, kube.namespace, release);
+  const rowOf = async (p: PodView) =>
+    rowsWith(await withEndpointOf(kube, set, p), addressTypes).find((r) => r.pod === p.name) as Endpoint;
+  const names = byOrdinalOf(
+    await readAllocationHolders(kube, kube.namespace, release, id),
+    set.input.workload,
+  );
+  const ended = await Promise.all(names.map((n) => endAllocation(kube, set, n, id)));
+  const first = ended.find((e) => e.ended && e.pod);
+  const leftover = ended.find((e) => e.leftover && e.pod);
+  const shown = first ?? leftover;
+  return {
+    endpoint: shown?.pod ? await rowOf(shown.pod) : null,
+    wasAllocated: first !== undefined,
+    replaced: shown?.replaced ?? false,
+    allocationId: id,
+    ...(!first && leftover?.leftover ? { ended: leftover.leftover } : {}),
+  };
 }

@@ -1,25 +1,44 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { DEFAULT_ADDRESS_TYPES, resolveEndpointRows, type Endpoint } from '../core/endpoints.js';
 import { ordinalOf, type PodView } from '../core/model.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
-import { allocatable, countRooms } from '../core/rooms.js';
-import { ExitCode, ExposePodsError } from '../errors.js';
+import { allocatable, countRooms, holdsAllocation } from '../core/rooms.js';
+import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { loadKube, type ResolvedKube } from '../kube/config.js';
 import { ReleaseReflectors } from '../kube/reflector.js';
-import { noStatefulSet, releaseReader } from '../kube/reader.js';
+import { noStatefulSet, readAllocationHolders, readPod, releaseReader } from '../kube/reader.js';
 import type { RoomObjects } from '../kube/views.js';
-import { noFreeRoom, writeAllocation } from './allocate.js';
+import {
+  checkedAllocationId,
+  endAllocation,
+  noFreeRoom,
+  writeAllocation,
+  type AllocateOptions,
+  type Deallocation,
+} from './allocate.js';
 import { kubeFlagsOf, type EndpointsOptions } from './endpoints.js';
 import type { WatchEndpointsOptions } from './endpoints-watch.js';
 
 /** Options of createAllocator: the cluster and release, as for resolveEndpoints. */
 export type AllocatorOptions = EndpointsOptions & Pick<WatchEndpointsOptions, 'onNotice' | 'watcher'>;
 
+/** What one allocation of an Allocator takes: allocate()'s metadata and allocationId. */
+export type AllocatorCall = Pick<AllocateOptions, 'metadata' | 'allocationId'>;
+
 /** A matchmaker's allocator: allocations from a watched view of the rooms. */
 export interface Allocator {
-  /** Allocates one Free room, as allocate() does; exit 14 (ExposePodsError) when none is Free. */
-  allocate(opts?: { metadata?: Record<string, string> }): Promise<Endpoint>;
+  /**
+   * Allocates one Free room, as allocate() does; exit 14 (ExposePodsError) when none is Free.
+   * With an allocationId a room holds already, that room (nothing new is allocated).
+   */
+  allocate(opts?: AllocatorCall): Promise<Endpoint>;
+  /**
+   * Ends an allocation, by its id or by the row allocate() returned (its allocation.id), as
+   * deallocate({ allocationId }) does: a room that holds another allocation, or none, is left alone.
+   */
+  deallocate(allocation: string | Endpoint): Promise<Deallocation>;
   /** Stops the watches. */
   close(): void;
 }
@@ -79,6 +98,16 @@ class WatchedAllocator implements Allocator {
   private readonly behind = new Map<string, string | undefined>();
   private view: RoomsView | undefined;
   private stale = false;
+  /** Allocations and deallocations in flight, by allocation id: one id's calls run one after the other. */
+  private readonly pending = new Map<string, Promise<unknown>>();
+  /**
+   * Ids this process wrote (or tried to: a write whose answer was lost may have landed) on a room,
+   * with the room's resourceVersion before the write and the pod as written: until the watch
+   * shows that pod newer, the pod as written answers, or the API server when the answer was lost.
+   */
+  private readonly owned = new Map<string, { name: string; before: string | undefined; written?: PodView }>();
+  /** Rooms this process deallocated, at the resourceVersion it ended: a watch still there is behind. */
+  private readonly freed = new Map<string, string>();
 
   constructor(
     private readonly kube: ResolvedKube,
@@ -87,11 +116,108 @@ class WatchedAllocator implements Allocator {
     private readonly addressTypes: string[],
   ) {}
 
-  async allocate({ metadata = {} }: { metadata?: Record<string, string> } = {}): Promise<Endpoint> {
+  async allocate({ metadata = {}, allocationId }: AllocatorCall = {}): Promise<Endpoint> {
+    const given = checkedAllocationId(allocationId);
+    const id = given ?? randomUUID();
+    return this.serial(id, async () => {
+      const held = given === undefined ? undefined : await this.held(id);
+      return held ? rowOf(this.current().objects, this.addressTypes, held) : this.allocateNew(id, metadata);
+    });
+  }
+
+  async deallocate(allocation: string | Endpoint): Promise<Deallocation> {
+    const given = typeof allocation === 'string' ? allocation : allocation.allocation?.id;
+    if (!given)
+      throw new UsageError(
+        `${typeof allocation === 'string' ? 'the allocation id is empty' : `${allocation.pod} holds no allocation with an id`}: nothing to deallocate by id`,
+        'Pass the id allocate() was given or returned (row.allocation.id).',
+      );
+    const id = checkedAllocationId(given) as string;
+    return this.serial(id, async () => {
+      const { objects } = this.current();
+      let names = this.holderNames(id);
+      // The watch shows no room with it: it may lag behind another process's allocation, so list.
+      if (!names.length)
+        names = await readAllocationHolders(this.kube, this.kube.namespace, this.release, id);
+      let first: Deallocation | undefined;
+      for (const name of names) {
+        const known = this.latest(name, id);
+        // A pod that holds it as far as we know goes first (a 409 if it changed); else it is read.
+        const hint = holdsAllocation(known?.mark, id) ? known : undefined;
+        const out = await endAllocation(this.kube, objects, name, id, hint);
+        if (!out.ended || !out.pod) continue;
+        if (out.endedVersion) this.freed.set(name, out.endedVersion);
+        first ??= {
+          endpoint: rowOf(objects, this.addressTypes, out.pod),
+          wasAllocated: true,
+          replaced: out.replaced,
+          allocationId: id,
+        };
+      }
+      this.owned.delete(id);
+      return first ?? { endpoint: null, wasAllocated: false, replaced: false, allocationId: id };
+    });
+  }
+
+  /** Runs `fn` once no other call for allocation `id` is in flight. */
+  private async serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    for (let p = this.pending.get(id); p; p = this.pending.get(id)) await p.catch(() => undefined);
+    const run = fn();
+    this.pending.set(id, run);
+    try {
+      return await run;
+    } finally {
+      if (this.pending.get(id) === run) this.pending.delete(id);
+    }
+  }
+
+  /**
+   * The rooms that may hold allocation `id`: those the watch shows with it (unless this process
+   * deallocated them since), and the one this process wrote it on.
+   */
+  private holderNames(id: string): string[] {
+    const names = this.watch
+      .holders(id)
+      .filter((n) => this.freed.get(n) !== this.watch.pod(n)?.resourceVersion);
+    const mine = this.owned.get(id);
+    if (mine && !names.includes(mine.name)) names.push(mine.name);
+    return names;
+  }
+
+  /**
+   * The room that holds allocation `id`, as the watch shows it; for the room this process wrote
+   * it on, while the watch has not shown that pod since, as the API server has it (a write whose
+   * answer was lost, a timeout, may have landed). Undefined when none does.
+   */
+  private async held(id: string): Promise<PodView | undefined> {
+    for (const name of this.holderNames(id)) {
+      const pod =
+        this.latest(name, id) ??
+        (await readPod(this.kube, this.kube.namespace, name, this.view?.objects.endOnRestart ?? true));
+      if (holdsAllocation(pod?.mark, id)) return pod;
+    }
+    this.owned.delete(id);
+    return undefined;
+  }
+
+  /**
+   * Room `name` as this process knows it best: as the watch shows it, or, while the watch is
+   * still at the version this process's write of allocation `id` went out on, as written;
+   * undefined when that write's answer was lost (only the API server knows).
+   */
+  private latest(name: string, id: string): PodView | undefined {
+    const seen = this.watch.pod(name);
+    const mine = this.owned.get(id);
+    if (mine?.name === name && seen?.resourceVersion === mine.before) return mine.written;
+    return seen;
+  }
+
+  /** A new allocation with id `id`: the lowest Free room of the view this process can take. */
+  private async allocateNew(id: string, metadata: Record<string, string>): Promise<Endpoint> {
     const deadline = Date.now() + CATCH_UP_MS;
     for (;;) {
       const fresh = this.view?.version === this.watch.version;
-      const got = await this.take(metadata);
+      const got = await this.take(metadata, id);
       if (typeof got === 'object') return got;
       // Nothing usable in this view: the next try rebuilds it from what the watches have.
       this.stale = true;
@@ -122,6 +248,11 @@ class WatchedAllocator implements Allocator {
     this.stale = false;
     const objects = this.watch.objects();
     if (!objects) throw noStatefulSet(this.release, this.kube.namespace);
+    // Once the watch shows a pod newer than our write to it, the watch answers for it.
+    for (const [id, { name, before }] of this.owned)
+      if (this.watch.pod(name)?.resourceVersion !== before) this.owned.delete(id);
+    for (const [name, rv] of this.freed)
+      if (this.watch.pod(name)?.resourceVersion !== rv) this.freed.delete(name);
     const rows = resolveEndpointRows({ ...objects.input, addressTypes: this.addressTypes });
     this.view = {
       version: this.watch.version,
@@ -142,7 +273,7 @@ class WatchedAllocator implements Allocator {
   }
 
   /** One try: the room won, 'none' when the view has no Free room, 'wait' when ours are in flight or behind. */
-  private async take(metadata: Record<string, string>): Promise<Endpoint | 'none' | 'wait'> {
+  private async take(metadata: Record<string, string>, id: string): Promise<Endpoint | 'none' | 'wait'> {
     const { objects, pods, free } = this.current();
     for (const [name, rv] of this.behind)
       if (pods.get(name)?.resourceVersion !== rv) this.behind.delete(name);
@@ -152,10 +283,16 @@ class WatchedAllocator implements Allocator {
       const pod = pods.get(row.pod);
       if (!this.usable(pod)) continue;
       this.writing.add(pod.name);
+      // Kept when the write throws: its answer may be lost while it landed (held() asks).
+      this.owned.set(id, { name: pod.name, before: pod.resourceVersion });
       try {
-        const won = await writeAllocation(this.kube, objects, pod, metadata);
+        const won = await writeAllocation(this.kube, objects, pod, metadata, id);
         this.behind.set(pod.name, pod.resourceVersion);
-        if (won) return rowOf(objects, this.addressTypes, won);
+        if (won) {
+          this.owned.set(id, { name: pod.name, before: pod.resourceVersion, written: won });
+          return rowOf(objects, this.addressTypes, won);
+        }
+        this.owned.delete(id);
       } finally {
         this.writing.delete(pod.name);
       }

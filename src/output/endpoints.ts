@@ -75,11 +75,11 @@ export function stateCell(r: Endpoint): string {
   return said.length ? `${r.state} (${said.join(', ')})` : r.state;
 }
 
-/** -o wide: when the room was allocated and what the allocator attached (key=value, ...). */
+/** -o wide: the allocation's id, when the room was allocated and what the allocator attached (key=value, ...). */
 function allocationCell(r: Endpoint): string {
   if (!r.allocation) return '-';
   const meta = Object.entries(r.allocation.metadata).map(([k, v]) => `${k}=${v}`);
-  return [r.allocation.allocatedAt ?? '', ...meta].filter(Boolean).join(' ') || '-';
+  return [r.allocation.id ?? '', r.allocation.allocatedAt ?? '', ...meta].filter(Boolean).join(' ') || '-';
 }
 
 /** One host:port per line, Ready endpoints only, for shell scripts. */

@@ -125,7 +125,7 @@ describe('endpoints on the InternalIP-only node', () => {
     assert.equal(await exited, 0, stderr());
   });
 
-  it('the library: examples/matchmaker.mjs imports allocate by package name and hands its match the one Free room, then none', () => {
+  it('the library: examples/matchmaker.mjs imports allocate by package name and hands its match the one Free room (again on a retry), then none; --end frees it once', () => {
     // The example runs as a program that depends on the package would: node_modules/kubectl-expose-pods.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-lib-'));
     mkdirSync(path.join(dir, 'node_modules'));
@@ -150,9 +150,25 @@ describe('endpoints on the InternalIP-only node', () => {
     );
     const row = JSON.parse(sh.kubectl('expose-pods', 'endpoints', 'solo', '-n', ns, '-o', 'json').stdout)
       .endpoints[0];
-    assert.deepEqual([row.state, row.allocation.metadata], ['Allocated', { match: 'm-lib' }]);
-    const freed = sh.kubectl('expose-pods', 'deallocate', 'solo', '--ordinal', '0', '-n', ns);
-    assert.equal(freed.status, 0, freed.stderr);
+    assert.deepEqual(
+      [row.state, row.allocation.id, row.allocation.metadata],
+      ['Allocated', 'm-lib', { match: 'm-lib' }],
+    );
+    // Its retry (the match id is the allocation id) gets the same room, not exit 14.
+    const retry = matchmaker('m-lib');
+    assert.equal(retry.status, 0, retry.stderr);
+    assert.equal(JSON.parse(retry.stdout).room, 'solo-expose-pods-0');
+    // The match ends; the late one's end, and a retried end, change nothing.
+    const ends = (match: string) => {
+      const r = run(process.execPath, [path.join(dir, 'matchmaker.mjs'), 'solo', ns, match, '--end'], {
+        env: sh.env,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    };
+    assert.deepEqual(ends('m-late'), { match: 'm-late', ended: false });
+    assert.deepEqual(ends('m-lib'), { match: 'm-lib', ended: true });
+    assert.deepEqual(ends('m-lib'), { match: 'm-lib', ended: false });
   });
 
   it('--watch -o json: a deleted pod is reported going and coming back, and the watch survives an API server crash', async () => {

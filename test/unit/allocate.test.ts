@@ -4,7 +4,10 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
 
 import { ExitCode, ExposePodsError } from '../../src/errors.js';
-import { allocate, allocateRoom, deallocate } from '../../src/ops/allocate.js';
+import type { Endpoint } from '../../src/core/endpoints.js';
+import { allocate, allocateRoom, deallocate, type Deallocation } from '../../src/ops/allocate.js';
+import { render } from '../../src/output/format.js';
+import { deallocationNotice, deallocationPrinters } from '../../src/output/rooms.js';
 import { chartSelector, FAKE_SERVER, fakeKubeconfigFile, mockReleaseLists } from '../support/kube.js';
 
 const kubeconfig = fakeKubeconfigFile();
@@ -264,13 +267,13 @@ describe('allocate and deallocate (nock): the exact writes', () => {
     assert.equal(written?.metadata.resourceVersion, '101');
     assert.deepEqual(written.metadata.labels, { 'expose-pods.io/state': null });
     assert.equal(written.metadata.annotations['expose-pods.io/allocated-at'], null);
-    assert.deepEqual([out.wasAllocated, out.endpoint.state], [true, 'Draining']);
+    assert.deepEqual([out.wasAllocated, out.endpoint?.state], [true, 'Draining']);
 
     // Not allocated: nothing is written (nock would refuse an unexpected PATCH).
     const again = deallocateReads(nock(FAKE_SERVER), pod(1), 1);
     const second = await deallocate({ ...opts, ordinal: 1 });
     assert.ok(again.isDone());
-    assert.deepEqual([second.wasAllocated, second.endpoint.state], [false, 'Free']);
+    assert.deepEqual([second.wasAllocated, second.endpoint?.state], [false, 'Free']);
   });
 
   it('deallocate of a pod the release does not have is exit 7', async () => {
@@ -389,7 +392,7 @@ describe('a room that ended its own match, and cordon (nock): the exact writes',
     const out = await deallocate({ ...opts, ordinal: 1 });
     assert.ok(scope.isDone());
     assert.deepEqual(written?.metadata.labels, { 'expose-pods.io/state': null });
-    assert.deepEqual([out.wasAllocated, out.ended?.id, out.endpoint.state], [false, 'old-match', 'Free']);
+    assert.deepEqual([out.wasAllocated, out.ended?.id, out.endpoint?.state], [false, 'old-match', 'Free']);
   });
 
   it('cordon writes its label only, on the resourceVersion read; a conflict reads again; twice converges', async () => {
@@ -474,5 +477,327 @@ describe('a room that ended its own match, and cordon (nock): the exact writes',
     });
     assert.ok(other.isDone());
     await assert.rejects(setCordon({ ...opts }, true), /name the room by its pod or by --ordinal/);
+  });
+});
+
+const ALLOCATED_ROOMS = `${chartSelector('room')},expose-pods.io/state=Allocated`;
+const allocatedTo = (i: number, id: string, rv = `10${i}`) => {
+  const p = pod(i, { 'expose-pods.io/state': 'Allocated' }, { 'expose-pods.io/allocation-id': id });
+  return { ...p, metadata: { ...p.metadata, resourceVersion: rv } };
+};
+
+/** The one list by-id lookups make: the release's Allocated room pods, as metadata only. */
+function allocatedList(scope: nock.Scope, pods: unknown[]): nock.Scope {
+  return scope
+    .get('/api/v1/namespaces/game/pods')
+    .query({ labelSelector: ALLOCATED_ROOMS })
+    .matchHeader('accept', /^application\/json;as=PartialObjectMetadataList;g=meta\.k8s\.io;v=v1/)
+    .reply(200, { items: pods.length ? pods : null });
+}
+
+/** A PATCH of room i that records its body and answers `answer` (a status code and body). */
+function patchOf(
+  scope: nock.Scope,
+  i: number,
+  bodies: Patch[],
+  answer: (body: Patch) => [number, unknown],
+): nock.Scope {
+  return scope
+    .patch(`/api/v1/namespaces/game/pods/rooms-expose-pods-${i}`)
+    .query({ fieldManager: 'kubectl-expose-pods' })
+    .matchHeader('content-type', MERGE_PATCH)
+    .reply((_uri, body) => {
+      bodies.push(asPatch(body));
+      return answer(asPatch(body));
+    });
+}
+
+const conflict = [409, { kind: 'Status', reason: 'Conflict', code: 409 }] as [number, unknown];
+
+describe('allocation ids (nock): the exact requests', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+
+  it('allocate writes the id given, in the same conditional patch as the Allocated mark', async () => {
+    const bodies: Patch[] = [];
+    const scope = allocateReads(nock(FAKE_SERVER), [pod(0)], [0]);
+    allocatedList(scope, [allocatedTo(2, 'm-41')]);
+    patchOf(scope, 0, bodies, (b) => [
+      200,
+      pod(0, b.metadata.labels as Record<string, string>, b.metadata.annotations as Record<string, string>),
+    ]);
+    const { endpoint, existing } = await allocateRoom({ ...opts, allocationId: 'm-42' });
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.equal(bodies.length, 1);
+    const [written] = bodies as [Patch];
+    assert.equal(written.metadata.resourceVersion, '100');
+    assert.deepEqual(written.metadata.labels, { 'expose-pods.io/state': 'Allocated' });
+    assert.equal(written.metadata.annotations['expose-pods.io/allocation-id'], 'm-42');
+    assert.deepEqual(
+      [endpoint.pod, endpoint.allocation?.id, existing],
+      ['rooms-expose-pods-0', 'm-42', false],
+    );
+  });
+
+  it('without an id, allocate generates a UUID and looks nothing up', async () => {
+    const bodies: Patch[] = [];
+    // No list of the Allocated rooms: nock would refuse it.
+    const scope = allocateReads(nock(FAKE_SERVER), [pod(0)], [0]);
+    patchOf(scope, 0, bodies, (b) => [
+      200,
+      pod(0, b.metadata.labels as Record<string, string>, b.metadata.annotations as Record<string, string>),
+    ]);
+    const row = await allocate(opts);
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    const id = bodies[0]?.metadata.annotations['expose-pods.io/allocation-id'];
+    assert.match(id ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(row.allocation?.id, id);
+  });
+
+  it('allocate with an id a room holds returns that room and writes nothing (a retry after a lost answer)', async () => {
+    const scope = mockReleaseLists(nock(FAKE_SERVER), { statefulSets: { items: [statefulSet()] } });
+    // Another room holds another id; the list says room 1 holds it, and the pod read whole confirms.
+    allocatedList(scope, [allocatedTo(0, 'm-41'), allocatedTo(1, 'm-42')]);
+    scope.get('/api/v1/namespaces/game/pods/rooms-expose-pods-1').reply(200, allocatedTo(1, 'm-42'));
+    scope.get('/api/v1/namespaces/game/services/rooms-expose-pods-1').reply(200, service(1));
+    scope.get('/api/v1/nodes/n0').reply(200, node);
+    const { endpoint, existing } = await allocateRoom({ ...opts, allocationId: 'm-42' });
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.deepEqual(
+      [endpoint.pod, endpoint.state, endpoint.allocation?.id, endpoint.port, existing],
+      ['rooms-expose-pods-1', 'Allocated', 'm-42', 30881, true],
+    );
+  });
+
+  it('a room the list showed with the id but that lost it since (read whole) is not returned: a new room is taken', async () => {
+    const bodies: Patch[] = [];
+    const scope = allocateReads(nock(FAKE_SERVER), [pod(0)], [0]);
+    allocatedList(scope, [allocatedTo(1, 'm-42')]);
+    scope.get('/api/v1/namespaces/game/pods/rooms-expose-pods-1').reply(200, pod(1));
+    patchOf(scope, 0, bodies, (b) => [
+      200,
+      pod(0, b.metadata.labels as Record<string, string>, b.metadata.annotations as Record<string, string>),
+    ]);
+    const { endpoint, existing } = await allocateRoom({ ...opts, allocationId: 'm-42' });
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.deepEqual([endpoint.pod, existing, bodies.length], ['rooms-expose-pods-0', false, 1]);
+  });
+
+  it('a malformed id is exit 2 before any request, for allocate and deallocate alike', async () => {
+    for (const allocationId of ['', 'm 42', '-m', 'a'.repeat(129)]) {
+      await assert.rejects(allocate({ ...opts, allocationId }), (e: ExposePodsError) => {
+        assert.equal(e.exitCode, ExitCode.USAGE);
+        assert.match(e.message, /^--allocation-id .*: use 1 to 128 letters/);
+        return true;
+      });
+      await assert.rejects(
+        deallocate({ ...opts, allocationId }),
+        (e: ExposePodsError) => e.exitCode === ExitCode.USAGE,
+      );
+    }
+    await assert.rejects(deallocate(opts), (e: ExposePodsError) => {
+      assert.equal(e.exitCode, ExitCode.USAGE);
+      assert.match(e.message, /--allocation-id/);
+      return true;
+    });
+  });
+
+  it('deallocate --allocation-id: the room that holds it, read whole, then a conditional patch removing the id and the marks', async () => {
+    const bodies: Patch[] = [];
+    const scope = mockReleaseLists(nock(FAKE_SERVER), { statefulSets: { items: [statefulSet()] } });
+    allocatedList(scope, [allocatedTo(0, 'm-41'), allocatedTo(2, 'm-42')]);
+    scope.get('/api/v1/namespaces/game/pods/rooms-expose-pods-2').reply(200, allocatedTo(2, 'm-42', '502'));
+    patchOf(scope, 2, bodies, () => [200, pod(2)]);
+    scope.get('/api/v1/namespaces/game/services/rooms-expose-pods-2').reply(200, service(2));
+    scope.get('/api/v1/nodes/n0').reply(200, node);
+    const out = await deallocate({ ...opts, allocationId: 'm-42' });
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.deepEqual(bodies, [
+      {
+        metadata: {
+          resourceVersion: '502',
+          labels: { 'expose-pods.io/state': null },
+          annotations: {
+            'expose-pods.io/allocation-id': null,
+            'expose-pods.io/allocated-at': null,
+            'expose-pods.io/allocated-restarts': null,
+            'expose-pods.io/allocation-metadata': null,
+            'cluster-autoscaler.kubernetes.io/safe-to-evict': null,
+          },
+        },
+      },
+    ]);
+    assert.deepEqual(
+      [out.wasAllocated, out.allocationId, out.endpoint?.pod, out.endpoint?.state],
+      [true, 'm-42', 'rooms-expose-pods-2', 'Free'],
+    );
+  });
+
+  it('deallocate --allocation-id when no room holds it: one list, nothing written, wasAllocated false', async () => {
+    const scope = mockReleaseLists(nock(FAKE_SERVER), { statefulSets: { items: [statefulSet()] } });
+    // The room the id had is held by the next match now.
+    allocatedList(scope, [allocatedTo(2, 'm-43')]);
+    const out = await deallocate({ ...opts, allocationId: 'm-42' });
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.deepEqual(out, { endpoint: null, wasAllocated: false, replaced: false, allocationId: 'm-42' });
+  });
+
+  it('a conflict re-reads the pod: given to the next match meanwhile, it is left alone (no second write)', async () => {
+    const bodies: Patch[] = [];
+    const scope = mockReleaseLists(nock(FAKE_SERVER), { statefulSets: { items: [statefulSet()] } });
+    allocatedList(scope, [allocatedTo(1, 'm-42')]);
+    scope.get('/api/v1/namespaces/game/pods/rooms-expose-pods-1').reply(200, allocatedTo(1, 'm-42', '201'));
+    patchOf(scope, 1, bodies, () => conflict);
+    scope.get('/api/v1/namespaces/game/pods/rooms-expose-pods-1').reply(200, allocatedTo(1, 'm-43', '203'));
+    const out = await deallocate({ ...opts, allocationId: 'm-42' });
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.deepEqual(
+      bodies.map((b) => b.metadata.resourceVersion),
+      ['201'],
+    );
+    assert.deepEqual([out.wasAllocated, out.endpoint], [false, null]);
+  });
+
+  it('a conflict re-reads the pod: still holding the id (the kubelet wrote its status), the write goes again at the new version', async () => {
+    const bodies: Patch[] = [];
+    const scope = mockReleaseLists(nock(FAKE_SERVER), { statefulSets: { items: [statefulSet()] } });
+    allocatedList(scope, [allocatedTo(1, 'm-42')]);
+    scope.get('/api/v1/namespaces/game/pods/rooms-expose-pods-1').reply(200, allocatedTo(1, 'm-42', '201'));
+    patchOf(scope, 1, bodies, () => conflict);
+    scope.get('/api/v1/namespaces/game/pods/rooms-expose-pods-1').reply(200, allocatedTo(1, 'm-42', '202'));
+    patchOf(scope, 1, bodies, () => [200, pod(1)]);
+    scope.get('/api/v1/namespaces/game/services/rooms-expose-pods-1').reply(200, service(1));
+    scope.get('/api/v1/nodes/n0').reply(200, node);
+    const out = await deallocate({ ...opts, allocationId: 'm-42' });
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.deepEqual(
+      bodies.map((b) => b.metadata.resourceVersion),
+      ['201', '202'],
+    );
+    assert.deepEqual([out.wasAllocated, out.endpoint?.state], [true, 'Free']);
+  });
+
+  it('deallocate POD --allocation-id ends it only if that pod holds the id', async () => {
+    // Holds another: nothing written (nock refuses a PATCH), its row returned.
+    const other = deallocateReads(nock(FAKE_SERVER), allocatedTo(1, 'm-43'), 1);
+    const kept = await deallocate({ ...opts, pod: 'rooms-expose-pods-1', allocationId: 'm-42' });
+    assert.ok(other.isDone(), other.pendingMocks().join(', '));
+    assert.deepEqual(
+      [kept.wasAllocated, kept.endpoint?.state, kept.endpoint?.allocation?.id],
+      [false, 'Allocated', 'm-43'],
+    );
+    // Holds it: the conditional write.
+    const bodies: Patch[] = [];
+    const mine = deallocateReads(nock(FAKE_SERVER), allocatedTo(1, 'm-42'), 1);
+    patchOf(mine, 1, bodies, () => [200, pod(1)]);
+    const ended = await deallocate({ ...opts, ordinal: 1, allocationId: 'm-42' });
+    assert.ok(mine.isDone(), mine.pendingMocks().join(', '));
+    assert.deepEqual(
+      [bodies[0]?.metadata.resourceVersion, ended.wasAllocated, ended.endpoint?.state],
+      ['101', true, 'Free'],
+    );
+  });
+
+  it('by id, a room on an older revision under OnDelete is replaced after its allocation ends (a delete with preconditions)', async () => {
+    const onDelete = {
+      ...statefulSet(),
+      spec: { ...statefulSet().spec, updateStrategy: { type: 'OnDelete' } },
+      status: { updateRevision: 'rooms-new' },
+    };
+    const old = (p: ReturnType<typeof pod>) => ({
+      ...p,
+      metadata: { ...p.metadata, labels: { ...p.metadata.labels, 'controller-revision-hash': 'rooms-old' } },
+    });
+    const bodies: Patch[] = [];
+    let deleted: unknown;
+    const scope = mockReleaseLists(nock(FAKE_SERVER), { statefulSets: { items: [onDelete] } });
+    allocatedList(scope, [allocatedTo(1, 'm-42')]);
+    scope.get('/api/v1/namespaces/game/pods/rooms-expose-pods-1').reply(200, old(allocatedTo(1, 'm-42')));
+    patchOf(scope, 1, bodies, () => [
+      200,
+      old({ ...pod(1), metadata: { ...pod(1).metadata, resourceVersion: '301' } }),
+    ]);
+    scope.delete('/api/v1/namespaces/game/pods/rooms-expose-pods-1').reply(200, (_u, body) => {
+      deleted = typeof body === 'string' ? JSON.parse(body) : body;
+      return pod(1);
+    });
+    scope.get('/api/v1/namespaces/game/services/rooms-expose-pods-1').reply(200, service(1));
+    scope.get('/api/v1/nodes/n0').reply(200, node);
+    const out = await deallocate({ ...opts, allocationId: 'm-42' });
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.deepEqual(deleted, { preconditions: { uid: 'u1', resourceVersion: '301' } });
+    assert.deepEqual([out.wasAllocated, out.replaced, out.endpoint?.status], [true, true, 'Terminating']);
+  });
+});
+
+describe('what deallocate prints', () => {
+  const row = (pod: string, state: Endpoint['state']) => ({ pod, state }) as Endpoint;
+  const cases: [string, Deallocation, string | undefined][] = [
+    [
+      'ended by id: nothing to say',
+      { endpoint: row('r-1', 'Free'), wasAllocated: true, replaced: false, allocationId: 'm-1' },
+      undefined,
+    ],
+    [
+      'by id, no room holds it',
+      { endpoint: null, wasAllocated: false, replaced: false, allocationId: 'm-1' },
+      'allocation m-1 had already ended: no room holds it; nothing to change',
+    ],
+    [
+      'by id and pod, the room holds another',
+      { endpoint: row('r-1', 'Allocated'), wasAllocated: false, replaced: false, allocationId: 'm-1' },
+      'allocation m-1 had already ended: r-1 holds another allocation, or none; nothing to change',
+    ],
+    [
+      'by pod, not allocated',
+      { endpoint: row('r-1', 'Free'), wasAllocated: false, replaced: false },
+      'r-1 was not allocated: nothing to change',
+    ],
+    ['by pod, ended', { endpoint: row('r-1', 'Free'), wasAllocated: true, replaced: false }, undefined],
+    [
+      'by id, a container restart had ended it: its leftover marks removed',
+      {
+        endpoint: row('r-1', 'Free'),
+        wasAllocated: false,
+        replaced: false,
+        allocationId: 'm-1',
+        ended: { id: 'm-1', allocatedAt: null, endedAt: '2026-12-07T06:00:00Z' },
+      },
+      'allocation m-1 had already ended (a container of r-1 restarted at 2026-12-07T06:00:00Z): its marks were removed',
+    ],
+    [
+      'by pod, a container restart had ended it, time unknown',
+      {
+        endpoint: row('r-1', 'Free'),
+        wasAllocated: false,
+        replaced: false,
+        ended: { id: null, allocatedAt: null, endedAt: null },
+      },
+      "r-1's allocation had already ended (a container of r-1 restarted): its marks were removed",
+    ],
+    [
+      'replaced on the new revision',
+      { endpoint: row('r-1', 'Free'), wasAllocated: true, replaced: true, allocationId: 'm-1' },
+      'r-1 ran an older revision than its StatefulSet: it is being replaced on the new one, at the same address and port once Ready',
+    ],
+  ];
+  for (const [name, d, want] of cases)
+    it(`notice: ${name}`, () => {
+      assert.equal(deallocationNotice(d), want);
+    });
+  it('by id with no room: -o name and the table print nothing, -o json says ended false with a null endpoint', () => {
+    const printers = deallocationPrinters({ headers: true });
+    const none = { allocationId: 'm-1', ended: false, endpoint: null };
+    assert.equal(render(none, 'name', printers), '');
+    assert.equal(render(none, 'table', printers), '');
+    assert.deepEqual(JSON.parse(render(none, 'json', printers)), {
+      allocationId: 'm-1',
+      ended: false,
+      endpoint: null,
+    });
+    const some = { allocationId: 'm-1', ended: true, endpoint: row('r-1', 'Free') };
+    assert.equal(render(some, 'name', printers), 'pod/r-1\n');
+    assert.equal(render(row('r-2', 'Free'), 'name', printers), 'pod/r-2\n');
   });
 });

@@ -137,3 +137,186 @@ describe('createAllocator (nock, a driven watch): one write per allocation, neve
     }
   });
 });
+
+const PODS = '/api/v1/namespaces/game/pods';
+const ID = 'expose-pods.io/allocation-id';
+const holding = (i: number, rv: string, id: string) => ({
+  ...pod(i, rv, ALLOCATED),
+  metadata: { ...pod(i, rv, ALLOCATED).metadata, annotations: { [ID]: id } },
+});
+type Body = { metadata: { resourceVersion: string; annotations: Record<string, string | null> } };
+const parsed = (body: unknown) => (typeof body === 'string' ? JSON.parse(body) : body) as Body;
+
+/** An allocator over three rooms (pods as given), through a driven watch; `sent` records each PATCH as `i@rv id`. */
+async function allocatorOver(pods: unknown[]) {
+  const scope = nock(FAKE_SERVER);
+  mockReleaseLists(scope, {
+    statefulSets: { items: [statefulSet], resourceVersion: '1' },
+    roomPods: { items: pods, resourceVersion: '2' },
+    podServices: { items: [0, 1, 2].map(service), resourceVersion: '3' },
+  });
+  scope.get('/api/v1/nodes').reply(200, { metadata: { resourceVersion: '4' }, items: [node] });
+  const { watcher, push } = fakeWatcher();
+  const rooms = await createAllocator({ release: 'rooms', namespace: 'game', kubeconfig, watcher });
+  return { scope, push, rooms };
+}
+
+/** A PATCH of room i answered by `answer`, recording `i@rv id`. */
+function patch(scope: nock.Scope, i: number, sent: string[], answer: (b: Body) => nock.ReplyFnResult) {
+  scope
+    .patch(`${PODS}/rooms-expose-pods-${i}`)
+    .query({ fieldManager: 'kubectl-expose-pods' })
+    .reply((_uri, body) => {
+      const b = parsed(body);
+      sent.push(`${i}@${b.metadata.resourceVersion} ${String(b.metadata.annotations[ID])}`);
+      return answer(b);
+    });
+}
+
+describe('createAllocator with allocation ids (nock, a driven watch)', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+
+  it('an id a room holds (as the watch shows it) returns that room, with no request', async () => {
+    const { scope, rooms } = await allocatorOver([pod(0, '100'), holding(1, '101', 'm-42'), pod(2, '102')]);
+    try {
+      const room = await rooms.allocate({ allocationId: 'm-42' });
+      assert.deepEqual(
+        [room.pod, room.state, room.allocation?.id],
+        ['rooms-expose-pods-1', 'Allocated', 'm-42'],
+      );
+      assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    } finally {
+      rooms.close();
+    }
+  });
+
+  it('concurrent calls with one id in one process: one write, the same room for both', async () => {
+    const { scope, rooms } = await allocatorOver([pod(0, '100'), pod(1, '101'), pod(2, '102')]);
+    const sent: string[] = [];
+    patch(scope, 0, sent, () => [200, holding(0, '200', 'm-42')]);
+    try {
+      const got = await Promise.all([
+        rooms.allocate({ allocationId: 'm-42' }),
+        rooms.allocate({ allocationId: 'm-42' }),
+      ]);
+      assert.deepEqual(
+        got.map((r) => r.pod),
+        ['rooms-expose-pods-0', 'rooms-expose-pods-0'],
+      );
+      assert.deepEqual(sent, ['0@100 m-42']);
+      assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    } finally {
+      rooms.close();
+    }
+  });
+
+  it('a write whose answer was lost but which landed: the retry with the same id asks the API server and gets that room', async () => {
+    const { scope, rooms } = await allocatorOver([pod(0, '100'), pod(1, '101'), pod(2, '102')]);
+    // The PATCH lands on the server, but the connection drops before the answer.
+    scope
+      .patch(`${PODS}/rooms-expose-pods-0`)
+      .query(true)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    // The watch has not shown it yet; the retry reads the pod, which holds the id.
+    scope.get(`${PODS}/rooms-expose-pods-0`).reply(200, holding(0, '200', 'm-42'));
+    try {
+      await assert.rejects(rooms.allocate({ allocationId: 'm-42' }), /socket hang up/);
+      const room = await rooms.allocate({ allocationId: 'm-42' });
+      assert.deepEqual([room.pod, room.allocation?.id], ['rooms-expose-pods-0', 'm-42']);
+      assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    } finally {
+      rooms.close();
+    }
+  });
+
+  it('a write whose answer was lost and which did not land: the retry reads the pod, sees no id, and allocates anew', async () => {
+    const { scope, rooms } = await allocatorOver([pod(0, '100'), pod(1, '101'), pod(2, '102')]);
+    const sent: string[] = [];
+    scope
+      .patch(`${PODS}/rooms-expose-pods-0`)
+      .query(true)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    scope.get(`${PODS}/rooms-expose-pods-0`).reply(200, pod(0, '100'));
+    // The same room at the same version: had the lost write landed, this one would be refused (409).
+    patch(scope, 0, sent, () => [200, holding(0, '200', 'm-42')]);
+    try {
+      await assert.rejects(rooms.allocate({ allocationId: 'm-42' }), /socket hang up/);
+      const room = await rooms.allocate({ allocationId: 'm-42' });
+      assert.deepEqual([room.pod, sent], ['rooms-expose-pods-0', ['0@100 m-42']]);
+      assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    } finally {
+      rooms.close();
+    }
+  });
+
+  it('deallocate by id: the conditional write at the version the watch saw; a conflict re-reads, and the next match keeps its room', async () => {
+    const { scope, push, rooms } = await allocatorOver([
+      holding(0, '100', 'm-42'),
+      pod(1, '101'),
+      pod(2, '102'),
+    ]);
+    const sent: string[] = [];
+    // The watch is behind: the room was freed and given to m-43 meanwhile.
+    patch(scope, 0, sent, () => [409, { kind: 'Status', reason: 'Conflict', code: 409 }]);
+    scope.get(`${PODS}/rooms-expose-pods-0`).reply(200, holding(0, '300', 'm-43'));
+    try {
+      const late = await rooms.deallocate('m-42');
+      assert.deepEqual(sent, ['0@100 null']);
+      assert.deepEqual([late.wasAllocated, late.endpoint], [false, null]);
+      assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+      // Now it holds m-43 as the watch shows it: its row ends it, at that version.
+      push(PODS, 'MODIFIED', holding(0, '300', 'm-43'));
+      const row = await rooms.allocate({ allocationId: 'm-43' });
+      patch(scope, 0, sent, () => [200, pod(0, '301')]);
+      const ended = await rooms.deallocate(row);
+      assert.deepEqual(sent, ['0@100 null', '0@300 null']);
+      assert.deepEqual(
+        [ended.wasAllocated, ended.allocationId, ended.endpoint?.state],
+        [true, 'm-43', 'Free'],
+      );
+      assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    } finally {
+      rooms.close();
+    }
+  });
+
+  it('deallocate of an id the watch shows on no room lists the Allocated rooms (the watch may lag) and writes nothing when none holds it', async () => {
+    const { scope, rooms } = await allocatorOver([pod(0, '100'), pod(1, '101'), pod(2, '102')]);
+    scope
+      .get(PODS)
+      .query({
+        labelSelector:
+          'app.kubernetes.io/instance=rooms,app.kubernetes.io/component=room,expose-pods.io/state=Allocated',
+      })
+      .reply(200, { items: [holding(2, '102', 'm-43')] });
+    try {
+      const out = await rooms.deallocate('m-42');
+      assert.deepEqual(out, { endpoint: null, wasAllocated: false, replaced: false, allocationId: 'm-42' });
+      assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+      await assert.rejects(
+        rooms.deallocate({ pod: 'rooms-expose-pods-1', allocation: null } as never),
+        (e: { exitCode?: number }) => e.exitCode === 2,
+      );
+    } finally {
+      rooms.close();
+    }
+  });
+
+  it('after this process deallocated an id, the same id allocates a new room even while the watch still shows the old one', async () => {
+    const { scope, rooms } = await allocatorOver([holding(0, '100', 'm-42'), pod(1, '101'), pod(2, '102')]);
+    const sent: string[] = [];
+    patch(scope, 0, sent, () => [200, pod(0, '200')]);
+    patch(scope, 1, sent, () => [200, holding(1, '201', 'm-42')]);
+    try {
+      assert.equal((await rooms.deallocate('m-42')).wasAllocated, true);
+      const room = await rooms.allocate({ allocationId: 'm-42' });
+      assert.equal(room.pod, 'rooms-expose-pods-1');
+      assert.deepEqual(sent, ['0@100 null', '1@101 m-42']);
+      assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    } finally {
+      rooms.close();
+    }
+  });
+});

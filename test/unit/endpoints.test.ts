@@ -432,10 +432,10 @@ describe('diffEndpoints and ordinalOf: both sides (mutation testing)', () => {
     const before = [
       r(10),
       r(2),
-      r(1, { allocation: { allocatedAt: 't', metadata: { m: '1' }, stale: false } }),
+      r(1, { allocation: { id: 'k', allocatedAt: 't', metadata: { m: '1' }, stale: false } }),
     ];
     const after = [
-      r(1, { allocation: { allocatedAt: 't', metadata: { m: '1' }, stale: false } }),
+      r(1, { allocation: { id: 'k', allocatedAt: 't', metadata: { m: '1' }, stale: false } }),
       r(10, { status: 'NotReady', ready: false }),
       r(3),
     ];

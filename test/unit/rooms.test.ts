@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 
 import { diffEndpoints } from '../../src/core/endpoint-changes.js';
@@ -6,6 +7,7 @@ import { resolveEndpointRows, UNKNOWN_ADDRESS, type Endpoint } from '../../src/c
 import type { NodeView } from '../../src/core/model.js';
 import {
   allocatable,
+  allocationIdProblem,
   allocatedMeanwhile,
   allocationOf,
   allocationEnded,
@@ -16,7 +18,9 @@ import {
   deallocationPatch,
   drainChanges,
   drainPatch,
+  holdsAllocation,
   inUsePhrase,
+  MAX_ALLOCATION_ID,
   parseMetadataFlags,
   roomMark,
   removedByStatefulSet,
@@ -86,8 +90,8 @@ describe('roomState and allocationOf', () => {
   });
   it('stale only when the pod restarted a container since the allocation', () => {
     const mark: RoomMark = { allocated: true, draining: false, restartsAtAllocation: 1, allocatedAt: 't' };
-    assert.deepEqual(allocationOf(mark, 1), { allocatedAt: 't', metadata: {}, stale: false });
-    assert.deepEqual(allocationOf(mark, 2), { allocatedAt: 't', metadata: {}, stale: true });
+    assert.deepEqual(allocationOf(mark, 1), { id: null, allocatedAt: 't', metadata: {}, stale: false });
+    assert.deepEqual(allocationOf(mark, 2), { id: null, allocatedAt: 't', metadata: {}, stale: true });
     assert.equal(
       allocationOf({ allocated: true, draining: false }, 5)?.stale,
       false,
@@ -251,8 +255,8 @@ describe('countRooms and countsPhrase', () => {
   it('counts by state; a Service with no pod beyond the replicas is not a room', () => {
     const counts = countRooms([
       row(0),
-      row(1, { state: 'Allocated', allocation: { allocatedAt: null, metadata: {}, stale: true } }),
-      row(2, { state: 'Allocated', allocation: { allocatedAt: null, metadata: {}, stale: false } }),
+      row(1, { state: 'Allocated', allocation: { id: 'a1', allocatedAt: null, metadata: {}, stale: true } }),
+      row(2, { state: 'Allocated', allocation: { id: null, allocatedAt: null, metadata: {}, stale: false } }),
       row(3, { state: 'Draining' }),
       row(4, { status: 'NotReady', ready: false }),
       row(5, { status: 'NoPod', ready: false }),
@@ -277,25 +281,88 @@ describe('countRooms and countsPhrase', () => {
   });
 });
 
+describe('allocation ids', () => {
+  it('allocationOf carries the id of the mark, null for a mark written before ids', () => {
+    const mark: RoomMark = { allocated: true, draining: false, allocationId: 'm-42' };
+    assert.equal(allocationOf(mark, 0)?.id, 'm-42');
+    assert.equal(allocationOf({ allocated: true, draining: false }, 0)?.id, null);
+  });
+  const cases: [string, RoomMark | undefined, string | undefined, boolean][] = [
+    ['the same id', { allocated: true, draining: false, allocationId: 'm-1' }, 'm-1', true],
+    ['another id: the next match', { allocated: true, draining: false, allocationId: 'm-2' }, 'm-1', false],
+    ['an id differing in case only', { allocated: true, draining: false, allocationId: 'M-1' }, 'm-1', false],
+    ['a mark without an id (written before ids)', { allocated: true, draining: false }, 'm-1', false],
+    [
+      'the id left on a room no longer Allocated',
+      { allocated: false, draining: true, allocationId: 'm-1' },
+      'm-1',
+      false,
+    ],
+    ['no mark', undefined, 'm-1', false],
+    [
+      'no id asked: any allocation',
+      { allocated: true, draining: false, allocationId: 'm-2' },
+      undefined,
+      true,
+    ],
+    ['no id asked, room Free', { allocated: false, draining: false }, undefined, false],
+  ];
+  for (const [name, mark, id, want] of cases)
+    it(`holdsAllocation: ${name}`, () => {
+      assert.equal(holdsAllocation(mark, id), want);
+    });
+  it('allocationIdProblem: letters, digits, "-", "_", ".", ":", starting with a letter or digit, 1 to 128', () => {
+    for (const ok of ['m', 'm-42', '7', randomUUID(), 'eu:match_1.2', 'a'.repeat(MAX_ALLOCATION_ID)])
+      assert.equal(allocationIdProblem(ok), undefined, ok);
+    for (const bad of [
+      '',
+      '-m',
+      '_m',
+      '.m',
+      ':m',
+      'm 42',
+      'm/42',
+      'm,42',
+      'é',
+      'm\n',
+      'a'.repeat(MAX_ALLOCATION_ID + 1),
+    ])
+      assert.match(
+        allocationIdProblem(bad) ?? '',
+        /^--allocation-id ".*": use 1 to 128 letters, digits/,
+        bad,
+      );
+    assert.equal(MAX_ALLOCATION_ID, 128);
+  });
+});
+
 describe('allocationPatch and deallocationPatch', () => {
   it('an allocation writes the label, the time, the restarts and the metadata; safe-to-evict when asked', () => {
     const now = new Date('2026-12-04T10:00:00Z');
-    const marks = allocationPatch({ now, restarts: 3, metadata: { match: 'm' }, markSafeToEvict: true });
+    const marks = allocationPatch({
+      id: 'm-42',
+      now,
+      restarts: 3,
+      metadata: { match: 'm' },
+      markSafeToEvict: true,
+    });
     assert.deepEqual(marks, {
       labels: { 'expose-pods.io/state': 'Allocated' },
       annotations: {
+        'expose-pods.io/allocation-id': 'm-42',
         'expose-pods.io/allocated-at': '2026-12-04T10:00:00.000Z',
         'expose-pods.io/allocated-restarts': '3',
         'expose-pods.io/allocation-metadata': '{"match":"m"}',
         [SAFE_TO_EVICT_ANNOTATION]: 'false',
       },
     });
-    const plain = allocationPatch({ now, restarts: 0, metadata: {}, markSafeToEvict: false });
+    const plain = allocationPatch({ id: 'x', now, restarts: 0, metadata: {}, markSafeToEvict: false });
     assert.equal(plain.annotations[SAFE_TO_EVICT_ANNOTATION], undefined);
     // What allocate writes, roomMark reads back.
     assert.deepEqual(roomMark(marks.labels, marks.annotations), {
       allocated: true,
       draining: false,
+      allocationId: 'm-42',
       allocatedAt: '2026-12-04T10:00:00.000Z',
       restartsAtAllocation: 3,
       metadata: { match: 'm' },
@@ -308,6 +375,7 @@ describe('allocationPatch and deallocationPatch', () => {
       'cluster-autoscaler.kubernetes.io/safe-to-evict',
       'expose-pods.io/allocated-at',
       'expose-pods.io/allocated-restarts',
+      'expose-pods.io/allocation-id',
       'expose-pods.io/allocation-metadata',
     ]);
     assert.deepEqual(new Set(Object.values(mine.annotations)), new Set([null]));
@@ -401,7 +469,7 @@ describe('drainChanges: what a change to N replicas writes first, and waits for'
 describe('--watch reports a change of room state', () => {
   it('a room allocated, its metadata changed, or freed is MODIFIED; the same allocation read again is no change', () => {
     const free = row(0);
-    const allocation = { allocatedAt: 't', metadata: { match: 'm' }, stale: false };
+    const allocation = { id: 'm', allocatedAt: 't', metadata: { match: 'm' }, stale: false };
     const taken = row(0, { state: 'Allocated', allocation });
     assert.deepEqual(
       diffEndpoints([free], [taken]).map((c) => [c.type, c.endpoint.state]),
@@ -420,6 +488,12 @@ describe('--watch reports a change of room state', () => {
       1,
     );
     assert.equal(diffEndpoints([taken], [row(0, { state: 'Draining' })])[0]?.type, 'MODIFIED');
+    // Freed and given to the next match between two reads, same metadata: another allocation.
+    assert.equal(
+      diffEndpoints([taken], [row(0, { state: 'Allocated', allocation: { ...allocation, id: 'n' } })])[0]
+        ?.type,
+      'MODIFIED',
+    );
   });
 });
 

@@ -109,7 +109,7 @@ describe('cluster text on a terminal: the lock holder and operation, allocation 
       state: 'Allocated',
       draining: false,
       cordoned: false,
-      allocation: { allocatedAt: '2026-12-07T00:00:00Z', metadata: meta, stale: false },
+      allocation: { id: 'm-1', allocatedAt: '2026-12-07T00:00:00Z', metadata: meta, stale: false },
       lastAllocation: null,
       revision: 'rooms-abc',
       outdated: false,
@@ -117,7 +117,7 @@ describe('cluster text on a terminal: the lock holder and operation, allocation 
     const wide = render(room, 'wide', roomPrinters({ headers: true }));
     assert.doesNotMatch(wide, CONTROL);
     assert.equal(wide.trimEnd().split('\n').length, 2, 'the header and one row');
-    assert.match(wide, /rooms-abc +2026-12-07T00:00:00Z match=m-1 note=two lines tab$/m);
+    assert.match(wide, /rooms-abc +m-1 2026-12-07T00:00:00Z match=m-1 note=two lines tab$/m);
     const json = JSON.parse(render(room, 'json', roomPrinters({ headers: true }))) as Endpoint;
     assert.deepEqual(json.allocation?.metadata, meta);
   });
