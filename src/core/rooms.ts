@@ -146,7 +146,9 @@ export function allocationEnded(
  * The mark as every rule reads it (kube/views.ts applies it to each pod): an
  * allocation a container restart ended is no allocation (the room is Free for
  * allocate, scale-down, uninstall and rollout), and is kept as `ended`.
- * `endedAt`: when the container that restarted stopped, when known.
+ * `endedAt`: when the container that restarted last stopped, when known; a
+ * stop before the allocation ended nothing (the restarts are counted as the
+ * allocation's own).
  */
 export function settledMark(
   mark: RoomMark,
@@ -159,7 +161,11 @@ export function settledMark(
   // A termination before the allocation is not the one that ended it (the kubelet's times have
   // whole seconds, the allocation's milliseconds: the same second counts as after).
   const allocatedSecond = allocatedAt ? Math.floor(Date.parse(allocatedAt) / 1000) * 1000 : NaN;
-  const after = endedAt !== null && !(Date.parse(endedAt) < allocatedSecond);
+  // The last termination came before the allocation (the container exited, allocate wrote before the
+  // kubelet reported it): every restart counted since was before it, and the match runs on.
+  if (endedAt !== null && Date.parse(endedAt) < allocatedSecond)
+    return { ...mark, restartsAtAllocation: restarts };
+  const after = endedAt !== null;
   return {
     ...mark,
     allocated: false,

@@ -661,9 +661,13 @@ describe('a room ends its own match: allocationEnded and settledMark (allocation
     // Restarts equal: the match runs on, whatever endOnRestart says.
     assert.equal(settledMark(mark, 2, true), mark);
   });
-  it('endedAt: null when unknown, or when the last termination came before the allocation', () => {
+  it('endedAt: null when unknown; a last termination before the allocation ended nothing', () => {
     assert.equal(settledMark(mark, 3, true).ended?.endedAt, null);
-    assert.equal(settledMark(mark, 3, true, '2026-12-07T04:59:59.000Z').ended?.endedAt, null);
+    // The container exited, allocate wrote before the kubelet said so: the match runs on, not stale.
+    const before = settledMark(mark, 3, true, '2026-12-07T04:59:59.000Z');
+    assert.deepEqual([before.allocated, before.ended, before.restartsAtAllocation], [true, undefined, 3]);
+    assert.equal(roomState(before), 'Allocated');
+    assert.equal(allocationOf(before, 3)?.stale, false);
     // The kubelet's whole seconds: a restart in the allocation's second counts as after it.
     const late = { ...mark, allocatedAt: '2026-12-07T05:00:00.700Z' };
     assert.equal(settledMark(late, 3, true, '2026-12-07T05:00:00Z').ended?.endedAt, '2026-12-07T05:00:00Z');
