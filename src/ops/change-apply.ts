@@ -1,6 +1,8 @@
 /** A change's apply phase: the drain of rooms removed, helm's upgrade with progress, the orphaned Services, and the rollout that follows (ops/rollout.ts). */
 import { durationMs } from '../core/duration.js';
-import { type ManifestObject } from '../core/release-change.js';
+import { byOrdinal } from '../core/model.js';
+import { allocatedMeanwhile } from '../core/rooms.js';
+import { serviceInUsePhrase, servicesOfRoomsInUse, type ManifestObject } from '../core/release-change.js';
 import { DEFAULT_MAX_UNAVAILABLE, parseMaxUnavailable, type MaxUnavailable } from '../core/rollout.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { upgradeArgs } from '../helm/args.js';
@@ -8,7 +10,7 @@ import { bundledChartPath } from '../helm/chart.js';
 import { helmOrThrow } from '../helm/helm.js';
 import { getManifest, upgradedRevision } from '../helm/release.js';
 import { deleteServiceExactly } from '../kube/writes.js';
-import { listReleaseServices } from '../kube/reader.js';
+import { listReleaseServices, readRoomPods } from '../kube/reader.js';
 import { refreshReads } from '../kube/api.js';
 import { spareRoomsInUse } from './drain.js';
 import { rolloutRooms } from './rollout.js';
@@ -35,6 +37,8 @@ export async function applyChange(
       signal: s.signal,
       onWaiting: opts.onWaitingInUse,
     });
+  // A room allocated while the plan waited for its yes keeps its Service: checked again just before helm.
+  if (s.exists && typeof replicas === 'number') await refuseServicesInUseNow(s, change, replicas);
   const v = changeValues(s, change);
   const args = upgradeArgs(helm.version.major, req.release, await bundledChartPath(), target, v.args, {
     createNamespace: opts.createNamespace ?? false,
@@ -119,4 +123,34 @@ export async function removeOrphanedServices(
   );
   for (const s of orphans) await deleteServiceExactly(cluster.kube, cluster.namespace, s);
   return orphans.map((s) => s.name);
+}
+
+/**
+ * ROOMS_IN_USE, before helm runs, when a per-pod Service the change removes
+ * (a lower expose.count) now belongs to a room in use that the StatefulSet
+ * keeps and that was not confirmed (--delete-in-use names those of the plan):
+ * it was allocated after the plan was read, while the confirmation waited.
+ * Nothing of the release is changed then.
+ */
+async function refuseServicesInUseNow(s: OpenSession, change: ChangeSpec, replicas: number): Promise<void> {
+  const removed = s.lastPlan?.removeServices ?? [];
+  if (!removed.length) return;
+  const { kube, namespace } = s.cluster;
+  refreshReads(kube);
+  const { workload, pods } = await readRoomPods(kube, namespace, s.req.release);
+  const live = byOrdinal(
+    pods.filter((p) => !p.terminating),
+    workload,
+  );
+  const confirmed = change.deleteInUse ? (s.lastPlan?.removeServicesInUse ?? []) : [];
+  const inUse = allocatedMeanwhile(
+    confirmed,
+    servicesOfRoomsInUse(removed, { name: workload, replicas }, live),
+  );
+  if (inUse.length)
+    throw new ExposePodsError(
+      `this change ${serviceInUsePhrase(inUse)}, allocated while it asked: their matches would lose their address; the release was not changed`,
+      ExitCode.ROOMS_IN_USE,
+      'Run it again: its plan names every room in use it affects, to free first or to confirm with --delete-in-use.',
+    );
 }
