@@ -69,7 +69,7 @@ describe('a room ends its own match by exiting (allocation.endOnRestart)', { tim
     const r = sh.install(release, {
       ns,
       replicas: 3,
-      nodePortBase: 31300,
+      nodePortBase: 30300,
       redis: false,
       set: ['room.podManagementPolicy=Parallel'],
     });
@@ -149,7 +149,7 @@ describe('a room ends its own match by exiting (allocation.endOnRestart)', { tim
     const r = sh.install(release, {
       ns,
       replicas: 2,
-      nodePortBase: 31300,
+      nodePortBase: 30300,
       redis: false,
       createNamespace: false,
       set: ['allocation.endOnRestart=false'],
@@ -175,7 +175,7 @@ describe('cordon and uncordon: one room out of rotation', { timeout: 600_000 }, 
     const r = sh.install(release, {
       ns,
       replicas: 2,
-      nodePortBase: 31400,
+      nodePortBase: 30400,
       redis: false,
       set: ['room.podManagementPolicy=Parallel'],
     });

@@ -248,7 +248,7 @@ describe('scale after kubectl scale down over rooms in use', { timeout: 300_000 
     (sh.getJson('pods', '-n', ns).items as any[]).find((p) => p.metadata.name === name);
 
   before(() => {
-    const r = sh.install(release, { ns, replicas: 5, nodePortBase: 32300, redis: false });
+    const r = sh.install(release, { ns, replicas: 5, nodePortBase: 30500, redis: false });
     assert.equal(r.status, 0, r.stderr);
     // Rooms 0, 1 and 2 in use; 3 and 4 Free.
     for (let n = 0; n < 4; n++) assert.equal(plugin('allocate', release, '-o', 'name').status, 0);
