@@ -300,33 +300,62 @@ describe('allocate and deallocate: rooms in use', { timeout: 600_000 }, () => {
       undefined,
     );
   });
-
-  it('a room allocated while that confirmation waits keeps its Service: exit 15 after the yes, nothing changed', async () => {
-    const free = rows().find((r) => r.ordinal >= 7 && r.state === 'Free');
-    assert.ok(free, 'a Free room above the new count');
-    const cmd = `kubectl expose-pods install ${release} -n ${ns} --set expose.count=5 --delete-in-use`;
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: sh.env });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    await eventually('the confirmation', () => (/\[y\/N\]/.test(out) ? true : undefined));
-    // A match takes that room while the question waits (a writer that does not go through allocate).
-    const label = sh.kubectl('label', 'pod', free.pod, '-n', ns, 'expose-pods.io/state=Allocated');
-    assert.equal(label.status, 0, label.stderr);
-    child.stdin.write('y\n');
-    assert.equal(await exited, 15, out);
-    assert.match(
-      out,
-      new RegExp(
-        `removes the Service of 1 room\\(s\\) in use \\(Allocated\\): ${free.pod}, allocated while it asked`,
-      ),
-    );
-    for (const n of [5, 6, free.ordinal])
-      assert.equal(sh.kubectl('get', 'service', `${sts}-${n}`, '-n', ns).status, 0, `${sts}-${n} kept`);
-    assert.equal(
-      JSON.parse(sh.helm('get', 'values', release, '-n', ns, '-o', 'json').stdout).expose?.count,
-      undefined,
-    );
-    assert.equal(sh.kubectl('label', 'pod', free.pod, '-n', ns, 'expose-pods.io/state-').status, 0);
-  });
 });
+
+describe(
+  'a lower expose.count: a room allocated while its confirmation waits keeps its Service',
+  { timeout: 300_000 },
+  () => {
+    const sh = userShell(HELMS[1].path);
+    const ns = 'e2e-alloc-count';
+    const release = 'count';
+    const sts = `${release}-expose-pods`;
+    const plugin = (...args: string[]) => sh.kubectl('expose-pods', ...args, '-n', ns);
+    // Matches taken by a writer that does not go through allocate (as uninstall.test.ts does it).
+    const take = (n: number) => {
+      const r = sh.kubectl('label', 'pod', `${sts}-${n}`, '-n', ns, 'expose-pods.io/state=Allocated');
+      assert.equal(r.status, 0, r.stderr);
+    };
+
+    before(() => {
+      const r = sh.install(release, {
+        ns,
+        replicas: 3,
+        nodePortBase: 30600,
+        redis: false,
+        set: ['room.podManagementPolicy=Parallel'],
+      });
+      assert.equal(r.status, 0, r.stderr);
+    });
+    after(() => {
+      plugin('uninstall', release, '--delete-in-use', '--yes');
+    });
+
+    it('room 2 confirmed with --delete-in-use, room 1 allocated during the question: exit 15 after the yes, every Service kept', async () => {
+      take(2);
+      const cmd = `kubectl expose-pods install ${release} -n ${ns} --set expose.count=1 --delete-in-use`;
+      const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: sh.env });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      await eventually('the confirmation', () => (/\[y\/N\]/.test(out) ? true : undefined));
+      assert.match(out, new RegExp(`removes the Service of 1 room\\(s\\) in use \\(Allocated\\): ${sts}-2`));
+      take(1);
+      child.stdin.write('y\n');
+      assert.equal(await exited, 15, out);
+      assert.match(
+        out,
+        new RegExp(
+          `removes the Service of 1 room\\(s\\) in use \\(Allocated\\): ${sts}-1, allocated while it asked`,
+        ),
+      );
+      for (const n of [0, 1, 2])
+        assert.equal(sh.kubectl('get', 'service', `${sts}-${n}`, '-n', ns).status, 0, `${sts}-${n} kept`);
+      assert.equal(
+        JSON.parse(sh.helm('get', 'values', release, '-n', ns, '-o', 'json').stdout).expose?.count,
+        undefined,
+        'the release was not changed',
+      );
+    });
+  },
+);
