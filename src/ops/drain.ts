@@ -1,4 +1,5 @@
 import { pollUntil } from '../core/poll.js';
+import { listed } from '../core/rollout.js';
 import { drainChanges, drainPatch } from '../core/rooms.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { pollReads, refreshReads } from '../kube/api.js';
@@ -77,10 +78,8 @@ export async function spareRoomsInUse(
       ExitCode.ROOMS_IN_USE,
       `A replacement comes back unmarked and could be allocated just before the StatefulSet removes it. See why they are not back (kubectl expose-pods endpoints ${release} -n ${namespace}) and run the same command again.`,
     );
-  const named = waitingFor.slice(0, 10).join(', ');
-  const more = waitingFor.length > 10 ? ` and ${waitingFor.length - 10} more` : '';
   throw new ExposePodsError(
-    `${waitingFor.length} room(s) to be removed are still in use (Allocated): ${named}${more}; nothing was scaled`,
+    `${waitingFor.length} room(s) to be removed are still in use (Allocated): ${listed(waitingFor, 10)}; nothing was scaled`,
     ExitCode.ROOMS_IN_USE,
     `They stay Draining, so no new match starts there. Free them when their matches end (kubectl expose-pods deallocate ${release} -n ${namespace} POD) and run the same command again, or remove them anyway with --delete-in-use; a scale to the current count returns them to service.`,
   );

@@ -9,6 +9,7 @@ import type { KubeFlags } from '../kube/config.js';
 import { readRoomPods } from '../kube/reader.js';
 import { deleteReleaseData } from '../kube/writes.js';
 import { listReleaseData, type ReleaseData } from '../kube/reader.js';
+import { listed } from '../core/rollout.js';
 import { allocatedMeanwhile, inUsePhrase } from '../core/rooms.js';
 import type { ResolvedKube } from '../kube/config.js';
 import { drainEveryRoom, undoDrain } from './drain.js';
@@ -58,7 +59,7 @@ function roomsInUseError(
   when = '',
 ): ExposePodsError {
   return new ExposePodsError(
-    `release ${req.release} has ${inUse.length} room(s) in use (Allocated)${when}: ${inUse.slice(0, 10).join(', ')}${inUse.length > 10 ? ` and ${inUse.length - 10} more` : ''}; uninstalling ends their matches`,
+    `release ${req.release} has ${inUse.length} room(s) in use (Allocated)${when}: ${listed(inUse, 10)}; uninstalling ends their matches`,
     ExitCode.ROOMS_IN_USE,
     `Free them when their matches end (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD), or add --delete-in-use. Nothing was changed.`,
   );
