@@ -352,6 +352,18 @@ export interface EndedAllocation {
 }
 
 /**
+/** One room's row as endpoints shows it, from its pod, its per-pod Service and its node (two GETs). */
+async function roomRow(
+  kube: ResolvedKube,
+  set: RoomObjects,
+  addressTypes: string[],
+  pod: PodView,
+): Promise<Endpoint> {
+  return rowsWith(await withEndpointOf(kube, set, pod), addressTypes).find(
+    (r) => r.pod === pod.name,
+  ) as Endpoint;
+}
+
 /**
  * The room `opts` names by its pod or its ordinal (deallocate, cordon): the
  * cluster, the StatefulSet (for the pods' prefix), the pod's name, a read of
@@ -380,8 +392,7 @@ export async function namedRoom(opts: DeallocateOptions) {
       );
     return { ...pod, resourceVersion: pod.resourceVersion };
   };
-  const rowOf = async (p: PodView) =>
-    rowsWith(await withEndpointOf(kube, set, p), addressTypes).find((r) => r.pod === name) as Endpoint;
+  const rowOf = (p: PodView) => roomRow(kube, set, addressTypes, p);
   return { kube, set, name, readRoom, rowOf };
 }
 
@@ -484,8 +495,7 @@ async function deallocateById(opts: DeallocateOptions, id: string): Promise<Deal
   const kube = await loadKube(kubeFlagsOf(opts));
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
   const set = await readRoomSet(kube, kube.namespace, release);
-  const rowOf = async (p: PodView) =>
-    rowsWith(await withEndpointOf(kube, set, p), addressTypes).find((r) => r.pod === p.name) as Endpoint;
+  const rowOf = (p: PodView) => roomRow(kube, set, addressTypes, p);
   const names = byOrdinalOf(
     await readAllocationHolders(kube, kube.namespace, release, id),
     set.input.workload,
