@@ -2,6 +2,7 @@ import type { Command } from '@oclif/core';
 import { commands as helpCommands } from '@oclif/plugin-help';
 
 import Allocate from './allocate.js';
+import Autoscale from './autoscale.js';
 import CheckCerts from './check-certs.js';
 import Complete from './complete.js';
 import Cordon from './cordon.js';
@@ -29,6 +30,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   ...helpCommands,
   __complete: Complete,
   allocate: Allocate,
+  autoscale: Autoscale,
   'check-certs': CheckCerts,
   cordon: Cordon,
   deallocate: Deallocate,

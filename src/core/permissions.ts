@@ -67,6 +67,16 @@ export function lockLeaseName(release: string): string {
   return `${release}-expose-pods-lock`;
 }
 
+/** The Lease the autoscaler of a release holds while it runs (one autoscaler per release); it carries its settings. */
+export function autoscalerLeaseName(release: string): string {
+  return `${release}-expose-pods-autoscaler`;
+}
+
+/** The Leases a narrowed Role names for a release: its lock's and its autoscaler's. */
+function leaseNamesOf(release: string): string[] {
+  return [lockLeaseName(release), autoscalerLeaseName(release)];
+}
+
 const ALL: Verb[] = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
 const READ: Verb[] = ['get', 'list', 'watch'];
 
@@ -149,7 +159,7 @@ export const PERMISSIONS: PermissionRule[] = [
     resource: 'leases',
     verbs: ['get', 'update', 'delete'],
     scope: 'namespace',
-    why: "the lock's own Lease (<release>-expose-pods-lock): read, renewed and released",
+    why: "the lock's own Lease (<release>-expose-pods-lock) and the autoscaler's (<release>-expose-pods-autoscaler): read, renewed and released",
     granted: true,
     forChanges: true,
     lockNames: true,
@@ -391,7 +401,7 @@ function rulesOf(rules: PermissionRule[], releases: readonly string[]) {
     rules: rules.map((r): RbacRule => ({
       apiGroups: [r.apiGroup],
       resources: [r.resource],
-      ...(r.lockNames && releases.length && { resourceNames: releases.map(lockLeaseName) }),
+      ...(r.lockNames && releases.length && { resourceNames: releases.flatMap(leaseNamesOf) }),
       verbs: r.verbs,
     })),
     reasons: rules.map((r) =>
@@ -473,6 +483,14 @@ export function changeRequirements(release: string): Requirement[] {
 /** What the lock on `release` needs: each rule on leases, by name where a Role may narrow it. */
 export function lockRequirements(release: string): Requirement[] {
   return changeRequirements(release).filter((r) => r.resource === 'leases');
+}
+
+/** What `autoscale` needs: what every change needs, and the same rights on the autoscaler's own Lease. */
+export function autoscalerRequirements(release: string): Requirement[] {
+  const own = lockRequirements(release)
+    .filter((r) => r.name)
+    .map((r) => ({ ...r, name: autoscalerLeaseName(release) }));
+  return [...changeRequirements(release), ...own];
 }
 
 /** The `rbac` flags that grant what is missing: the opt-in of each rule that covers one. */

@@ -206,6 +206,17 @@ interface LockSite {
   /** Which run of our pid holds it (processRun); undefined without /proc. */
   run?: string;
   operation: string;
+  /** Annotations of its own that the lease carries (the autoscaler's settings). */
+  annotations?: Record<string, string>;
+  /** What a refusal tells the user to do, instead of waiting for the operation to finish. */
+  busyHint?: string;
+}
+
+/** A lease other than the change lock: its name, the annotations it carries, and the refusal's hint. */
+export interface LeaseOptions {
+  name?: string;
+  annotations?: Record<string, string>;
+  busyHint?: string;
 }
 
 /** The Lease as we hold it; a resourceVersion makes writing it a take-over that only one can win. */
@@ -222,6 +233,7 @@ function leaseBody(site: LockSite, resourceVersion?: string): V1Lease {
         'app.kubernetes.io/managed-by': 'kubectl-expose-pods',
       },
       annotations: {
+        ...site.annotations,
         'expose-pods.io/operation': site.operation,
         ...(site.run ? { [HOLDER_RUN]: site.run } : {}),
       },
@@ -236,13 +248,14 @@ function leaseBody(site: LockSite, resourceVersion?: string): V1Lease {
 }
 
 /** CONFLICT, naming the operation that holds the lock, who runs it and since when. */
-function busy(site: Pick<LockSite, 'release'>, lease: V1Lease): ExposePodsError {
+function busy(site: Pick<LockSite, 'release' | 'busyHint'>, lease: V1Lease): ExposePodsError {
   const op = lease.metadata?.annotations?.['expose-pods.io/operation'] ?? 'an operation';
   const since = lease.spec?.acquireTime ? new Date(lease.spec.acquireTime).toISOString() : 'unknown';
   return new ExposePodsError(
     `another operation is in progress on release ${site.release}: ${op} by ${lease.spec?.holderIdentity ?? 'unknown'} since ${since}`,
     ExitCode.CONFLICT,
-    `Wait for it to finish and run this again. A holder that died frees the lock within ${LOCK_SECONDS}s.`,
+    site.busyHint ??
+      `Wait for it to finish and run this again. A holder that died frees the lock within ${LOCK_SECONDS}s.`,
   );
 }
 
@@ -272,7 +285,7 @@ function readLease({
  * for a take-over; undefined when it was released meanwhile.
  */
 export async function awaitLapse(
-  site: Pick<LockSite, 'leases' | 'name' | 'namespace' | 'server' | 'release'>,
+  site: Pick<LockSite, 'leases' | 'name' | 'namespace' | 'server' | 'release' | 'busyHint'>,
   existing: V1Lease,
   warn: (message: string) => void,
 ): Promise<V1Lease | undefined> {
@@ -360,6 +373,7 @@ export async function acquireReleaseLock(
   release: string,
   operation: string,
   warn: (message: string) => void,
+  lease: LeaseOptions = {},
 ): Promise<ReleaseLock> {
   const { k8s, server, config } = await kubeApis(kube);
   const site: LockSite = {
@@ -367,11 +381,13 @@ export async function acquireReleaseLock(
     k8s,
     server,
     namespace,
-    name: lockLeaseName(release),
+    name: lease.name ?? lockLeaseName(release),
     release,
     holder: holderIdentity(),
     run: processRun(process.pid),
     operation,
+    annotations: lease.annotations,
+    busyHint: lease.busyHint,
   };
   for (;;) {
     try {

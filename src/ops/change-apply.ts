@@ -33,6 +33,7 @@ export async function applyChange(
   if (s.exists && typeof replicas === 'number')
     await spareRoomsInUse(cluster.kube, namespace, req.release, replicas, {
       deleteInUse: change.deleteInUse ?? false,
+      refuseInUse: change.refuseInUse,
       timeoutMs: durationMs(opts.timeout) ?? 0,
       signal: s.signal,
       onWaiting: opts.onWaitingInUse,

@@ -63,3 +63,24 @@ export function stopOnSignals(
     },
   };
 }
+
+/**
+ * stopOnSignals for a caller that handles signals itself: when `interrupt` aborts, helm is
+ * stopped (SIGTERM) and the session aborted with the same reason.
+ */
+export function stopOnAbort(
+  interrupt: AbortSignal,
+  stop: (signal: NodeJS.Signals) => number = stopRunningHelm,
+): { signal: AbortSignal; dispose: () => void } {
+  const onAbort = () => {
+    stop('SIGTERM');
+  };
+  if (interrupt.aborted) onAbort();
+  else interrupt.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: interrupt,
+    dispose: () => {
+      interrupt.removeEventListener('abort', onAbort);
+    },
+  };
+}

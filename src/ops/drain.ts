@@ -11,6 +11,11 @@ import { readPod, readReadyNodes, readRoomPods } from '../kube/reader.js';
 export interface SpareRooms {
   /** Remove them anyway (--delete-in-use, confirmed); otherwise wait until they are freed. */
   deleteInUse: boolean;
+  /**
+   * Never wait on a match, nor mark a room in use Draining (the autoscaler): a room to be removed
+   * that is in use refuses the change at once (ROOMS_IN_USE), the marks this call wrote taken back.
+   */
+  refuseInUse?: boolean;
   timeoutMs: number;
   signal?: AbortSignal;
   /** Each round that still waits: the rooms in use it waits for. */
@@ -35,6 +40,7 @@ export async function spareRoomsInUse(
 ): Promise<void> {
   let waitingFor: string[] = [];
   let replacing: string[] = [];
+  const marked: string[] = [];
   const reads = pollReads(kube);
   const settled = await pollUntil(
     async () => {
@@ -45,6 +51,10 @@ export async function spareRoomsInUse(
         ? await readReadyNodes(kube, namespace, release)
         : undefined;
       const c = drainChanges(pods, workload, target, { replicas, readyNodes });
+      if (opts.refuseInUse && c.inUse.length) {
+        await undoDrain(kube, namespace, marked);
+        throw roomsInUseNow(release, namespace, c.inUse);
+      }
       let raced = false;
       for (const [pod, draining] of [
         ...c.drain.map((p) => [p, true] as const),
@@ -60,6 +70,7 @@ export async function spareRoomsInUse(
         );
         // Changed since it was read (allocated, freed, or its status): read it again.
         if (out.kind !== 'written') raced = true;
+        else if (draining) marked.push(pod.name);
       }
       if (raced) return undefined;
       waitingFor = opts.deleteInUse ? [] : c.inUse;
@@ -82,6 +93,15 @@ export async function spareRoomsInUse(
     `${waitingFor.length} room(s) to be removed are still in use (Allocated): ${listed(waitingFor, 10)}; nothing was scaled`,
     ExitCode.ROOMS_IN_USE,
     `They stay Draining, so no new match starts there. Free them when their matches end (kubectl expose-pods deallocate ${release} -n ${namespace} POD) and run the same command again, or remove them anyway with --delete-in-use; a scale to the current count returns them to service.`,
+  );
+}
+
+/** ROOMS_IN_USE at once: a change that may not wait on a match (the autoscaler) would remove these rooms in use. */
+function roomsInUseNow(release: string, namespace: string, inUse: readonly string[]): ExposePodsError {
+  return new ExposePodsError(
+    `${inUse.length} room(s) to be removed are in use (Allocated) now: ${listed(inUse, 10)}; nothing was scaled`,
+    ExitCode.ROOMS_IN_USE,
+    `A match started there since the change was planned. Plan again from the rooms now (kubectl expose-pods endpoints ${release} -n ${namespace}).`,
   );
 }
 

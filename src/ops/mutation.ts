@@ -21,7 +21,7 @@ import { acquireReleaseLock, type ReleaseLock } from '../kube/lock.js';
 import { rolloutRooms, type RolloutOptions, type RolloutResult } from './rollout.js';
 import { describeCluster, pinCluster, readOurRelease, type PinnedCluster } from './change-pin.js';
 import { awaitOrphanedHelm, settleRelease, spareRoomsForRollback } from './change-settle.js';
-import { stopOnSignals } from './change-signals.js';
+import { stopOnAbort, stopOnSignals } from './change-signals.js';
 import { previewChange } from './change-preview.js';
 import { applyChange } from './change-apply.js';
 
@@ -86,6 +86,8 @@ export interface ChangeSpec {
    * the preview's disruptions name them; otherwise apply waits until they are freed.
    */
   deleteInUse?: boolean;
+  /** A room in use among those removed refuses the change at once, nothing marked (the autoscaler: it never waits on a match). */
+  refuseInUse?: boolean;
 }
 
 /** An open session on one release: pinned, locked and settled. */
@@ -138,6 +140,11 @@ export interface SessionRequest {
   helmBinary?: string;
   /** Lock annotation: "scale --replicas 5". */
   operation: string;
+  /**
+   * Stops the change as a signal would (helm stopped, the session aborted), instead of the
+   * session's own handlers of SIGINT, SIGTERM and SIGHUP: a caller that handles signals itself (the autoscaler).
+   */
+  interrupt?: AbortSignal;
   /** A missing release is a first install instead of NOT_FOUND. */
   allowMissing?: boolean;
   /** Read only: no lock, no settling. */
@@ -187,7 +194,7 @@ export async function withReleaseChange<T>(
   if (!record && !req.allowMissing) throw releaseNotFound(req.release, namespace);
   const exists = record !== undefined;
 
-  const interrupt = stopOnSignals(req.release, namespace);
+  const interrupt = req.interrupt ? stopOnAbort(req.interrupt) : stopOnSignals(req.release, namespace);
   let lock: ReleaseLock | undefined;
   try {
     lock =

@@ -33,6 +33,10 @@ export interface ScaleRequest {
   deleteData: boolean;
   /** Remove rooms in use (Allocated) anyway, after the confirmation names them; otherwise wait until they are freed. */
   deleteInUse?: boolean;
+  /** Refuse at once (ROOMS_IN_USE) when a room to be removed is in use, instead of waiting (the autoscaler). */
+  refuseInUse?: boolean;
+  /** Ends the scale as a signal would, instead of its own signal handlers (mutation.ts SessionRequest.interrupt). */
+  interrupt?: AbortSignal;
   timeout: string;
   /** While the scale waits for rooms in use to be freed: which. */
   onWaitingInUse?: (inUse: string[]) => void;
@@ -109,6 +113,7 @@ async function enforceReplicas(
   if (replicas === to) return false;
   await spareRoomsInUse(kube, namespace, req.release, to, {
     deleteInUse: req.deleteInUse ?? false,
+    refuseInUse: req.refuseInUse,
     timeoutMs,
     onWaiting: req.onWaitingInUse,
   });
@@ -211,6 +216,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
       orphanWaitMs: timeoutMs,
       confirm: req.confirm,
       warn: req.warn,
+      interrupt: req.interrupt,
     },
     async (session) => {
       const { kube, namespace } = session.cluster;
@@ -222,6 +228,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
         // spec.replicas may belong to kubectl scale or an HPA now; the user asked for `to`.
         forceConflicts: true,
         deleteInUse: req.deleteInUse,
+        refuseInUse: req.refuseInUse,
         // The plan is shown with the cluster's budgets before any check may refuse it.
         onPlanned: (p) => {
           plan.budget = p.budget;

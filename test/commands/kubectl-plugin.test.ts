@@ -116,6 +116,7 @@ describe('through the real kubectl, after the README install step', () => {
       const all = complete({}, '');
       assert.deepEqual(all.values, [
         'allocate',
+        'autoscale',
         'check-certs',
         'cordon',
         'deallocate',

@@ -27,7 +27,7 @@ describe('rbac: prints what every command needs, without a cluster', () => {
       {
         apiGroups: ['coordination.k8s.io'],
         resources: ['leases'],
-        resourceNames: ['rooms-expose-pods-lock'],
+        resourceNames: ['rooms-expose-pods-lock', 'rooms-expose-pods-autoscaler'],
         verbs: ['get', 'update', 'delete'],
       },
     ]);
