@@ -154,10 +154,12 @@ export function nextBackoff(previousMs: number): number {
  */
 export function unattendedConfirm(ask: ConfirmAsk): Promise<void> {
   if (/^this scale removes \d+ Ready pod\(s\)$/.test(ask.what)) return Promise.resolve();
-  throw new ExposePodsError(
-    `the autoscaler does not confirm that ${ask.what}`,
-    ExitCode.NOT_CONFIRMED,
-    'Run the scale by hand once (kubectl expose-pods scale RELEASE --replicas N), then the autoscaler goes on.',
+  return Promise.reject(
+    new ExposePodsError(
+      `the autoscaler does not confirm that ${ask.what}`,
+      ExitCode.NOT_CONFIRMED,
+      'Run the scale by hand once (kubectl expose-pods scale RELEASE --replicas N), then the autoscaler goes on.',
+    ),
   );
 }
 

@@ -236,6 +236,62 @@ describe('the release lock (nock)', () => {
     assert.ok(Date.now() - t0 < 900, 'no poll');
   });
 
+  it('a lease of its own (the autoscaler): its name, its annotations kept on renewal, and its own hint when busy', async () => {
+    const own = `${LEASES}/rooms-expose-pods-autoscaler`;
+    let body: any;
+    const scope = nock(FAKE_SERVER)
+      .post(LEASES, (b: any) => ((body = b), true))
+      .reply(201, created('51'))
+      .delete(own)
+      .reply(200, {});
+    const opts = {
+      name: 'rooms-expose-pods-autoscaler',
+      annotations: { 'expose-pods.io/autoscaler-policy': '{"buffer":"3"}' },
+      busyHint: 'One autoscaler runs per release.',
+    };
+    const lock = await acquireReleaseLock(
+      fakeKube(),
+      'game',
+      'rooms',
+      'autoscale --buffer 3',
+      () => undefined,
+      opts,
+    );
+    assert.equal(body.metadata.name, 'rooms-expose-pods-autoscaler');
+    assert.deepEqual(body.metadata.annotations, {
+      'expose-pods.io/autoscaler-policy': '{"buffer":"3"}',
+      'expose-pods.io/operation': 'autoscale --buffer 3',
+      ...(body.metadata.annotations['expose-pods.io/holder-run'] && {
+        'expose-pods.io/holder-run': body.metadata.annotations['expose-pods.io/holder-run'],
+      }),
+    });
+    await lock.release();
+    assert.ok(scope.isDone());
+
+    nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, {})
+      .get(own)
+      .reply(200, {
+        ...held('80', holderIdentity(os.hostname(), process.pid), new Date(), 30, 'autoscale --buffer 3'),
+        metadata: {
+          name: 'rooms-expose-pods-autoscaler',
+          resourceVersion: '80',
+          annotations: { 'expose-pods.io/operation': 'autoscale --buffer 3' },
+        },
+      });
+    await assert.rejects(
+      acquireReleaseLock(fakeKube(), 'game', 'rooms', 'autoscale', () => undefined, opts),
+      {
+        exitCode: ExitCode.CONFLICT,
+        message: new RegExp(
+          `^another operation is in progress on release rooms: autoscale --buffer 3 by kubectl-expose-pods/`,
+        ),
+        hint: 'One autoscaler runs per release.',
+      },
+    );
+  });
+
   it('losing the take-over race is CONFLICT', async () => {
     const lapsed = held('77', 'kubectl-expose-pods/elsewhere/1/abcdef', new Date(Date.now() - 120_000), 1);
     nock(FAKE_SERVER)
