@@ -8,6 +8,15 @@ export type { EndpointsOptions, EndpointsReport } from './ops/endpoints.js';
 export { allocate, deallocate } from './ops/allocate.js';
 export { createAllocator } from './ops/allocator.js';
 export type { Allocator, AllocatorCall, AllocatorOptions } from './ops/allocator.js';
+export { createAutoscaler } from './ops/autoscale.js';
+export type {
+  Autoscaler,
+  AutoscalerOptions,
+  AutoscaleEvent,
+  AutoscaleEventBody,
+  AutoscalePolicyView,
+  AutoscaleRooms,
+} from './ops/autoscale.js';
 export type { AllocateOptions, DeallocateOptions, Deallocation } from './ops/allocate.js';
 export type { Allocation, RoomState } from './core/rooms.js';
 export { watchEndpoints } from './ops/endpoints-watch.js';

@@ -19,6 +19,9 @@ export interface AutoscalePolicy {
   scaleDownDelayMs: number;
 }
 
+/** The annotation of the autoscaler's Lease that holds its settings (status shows them). */
+export const AUTOSCALER_POLICY_ANNOTATION = 'expose-pods.io/autoscaler-policy';
+
 /** The default --scale-down-delay. */
 export const DEFAULT_SCALE_DOWN_DELAY = '5m';
 

@@ -129,7 +129,44 @@ export interface StatusReport {
   budget: StatusBudget;
   /** The rooms by the StatefulSet's revisions; absent without a StatefulSet. */
   rollout?: RolloutStatus;
+  /** The release's autoscaler, from its Lease: null when none runs; absent when the Lease may not be read. */
+  autoscaler?: AutoscalerStatus | null;
   healthy: boolean;
+}
+
+/** An autoscaler as its Lease shows it (kubectl expose-pods autoscale). Part of the -o json schema. */
+export interface AutoscalerStatus {
+  /** Renewed within its duration, by this machine's clock: a holder that died lapses within 30 s. */
+  active: boolean;
+  /** Who runs it: kubectl-expose-pods/host/pid/token. */
+  holder: string;
+  /** Its settings; null when the Lease carries none readable. */
+  policy: { buffer: string; min: number; max: number; scaleDownDelaySeconds: number } | null;
+  /** ISO 8601, or null. */
+  since: string | null;
+  renewedAt: string | null;
+}
+
+/** The autoscaler from its Lease's fields, judged at `now` (ms): active while renewed within its duration. */
+export function autoscalerStatusOf(
+  lease: { holder?: string; policy?: string; acquired?: Date; renewed?: Date; durationSeconds?: number },
+  now: number,
+): AutoscalerStatus {
+  let policy: AutoscalerStatus['policy'] = null;
+  try {
+    const p = JSON.parse(lease.policy ?? '') as AutoscalerStatus['policy'];
+    if (p && typeof p.buffer === 'string' && typeof p.max === 'number') policy = p;
+  } catch {
+    // An older or foreign annotation: the settings are unknown.
+  }
+  const renewed = lease.renewed?.getTime();
+  return {
+    active: renewed !== undefined && now - renewed <= (lease.durationSeconds ?? 30) * 1000,
+    holder: lease.holder ?? 'unknown',
+    policy,
+    since: lease.acquired?.toISOString() ?? null,
+    renewedAt: lease.renewed?.toISOString() ?? null,
+  };
 }
 
 /** Where a rollout stands: rooms on the update revision, and those still on older ones. Part of the -o json schema. */

@@ -50,6 +50,9 @@ import {
 } from '../core/rooms.js';
 import { tolerationObjectsOf } from '../core/tolerations.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
+import { AUTOSCALER_POLICY_ANNOTATION } from '../core/autoscale.js';
+import { autoscalerStatusOf, type AutoscalerStatus } from '../core/status.js';
+import { autoscalerLeaseName } from '../core/permissions.js';
 import { kubeApis, listJson, metadataItems, metadataNames, readOnce, releaseSelector } from './api.js';
 import type { ResolvedKube } from './config.js';
 import { KubeApiError, toKubeError } from './errors.js';
@@ -900,4 +903,36 @@ export async function serverVersion(kube: ResolvedKube): Promise<string> {
     call('get version', new k8s.VersionApi(config).getCode()),
   );
   return v.gitVersion;
+}
+
+/**
+ * The release's autoscaler, from its Lease (<release>-expose-pods-autoscaler):
+ * null when there is none, undefined when RBAC forbids reading it.
+ */
+export async function readAutoscaler(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<AutoscalerStatus | null | undefined> {
+  const { k8s, config, server } = await kubeApis(kube);
+  const name = autoscalerLeaseName(release);
+  const leases = new k8s.CoordinationV1Api(config);
+  try {
+    const lease = await leases.readNamespacedLease({ name, namespace });
+    return autoscalerStatusOf(
+      {
+        holder: lease.spec?.holderIdentity,
+        policy: lease.metadata?.annotations?.[AUTOSCALER_POLICY_ANNOTATION],
+        acquired: lease.spec?.acquireTime ? new Date(lease.spec.acquireTime) : undefined,
+        renewed: lease.spec?.renewTime ? new Date(lease.spec.renewTime) : undefined,
+        durationSeconds: lease.spec?.leaseDurationSeconds,
+      },
+      Date.now(),
+    );
+  } catch (e) {
+    const err = toKubeError(e, `get lease ${name} in namespace ${namespace}`, server);
+    if (err.httpCode === 404) return null;
+    if (err.httpCode === 403) return undefined;
+    throw err;
+  }
 }

@@ -5,6 +5,7 @@
  * per release, by a Lease of its own that carries its settings.
  */
 import {
+  AUTOSCALER_POLICY_ANNOTATION,
   DEFAULT_SCALE_DOWN_DELAY,
   bufferText,
   decide,
@@ -31,9 +32,6 @@ import type { ConfirmAsk } from './mutation.js';
 import { kubeFlagsOf, type EndpointsOptions } from './endpoints.js';
 import type { WatchEndpointsOptions } from './endpoints-watch.js';
 import { runScale } from './scale.js';
-
-/** The annotation of the autoscaler's Lease that holds its settings (status shows them). */
-export const AUTOSCALER_POLICY_ANNOTATION = 'expose-pods.io/autoscaler-policy';
 
 /** Options of createAutoscaler: the cluster and release, as for resolveEndpoints, and the policy. */
 export interface AutoscalerOptions extends EndpointsOptions, Pick<WatchEndpointsOptions, 'watcher'> {

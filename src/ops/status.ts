@@ -12,7 +12,7 @@ import { CHART_NAME } from '../core/release.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { loadKube, type KubeFlags } from '../kube/config.js';
 import { readHelmRelease, releaseViewOf } from '../kube/helm-releases.js';
-import { readReleaseObjects, type ReleaseObjects } from '../kube/reader.js';
+import { readAutoscaler, readReleaseObjects, type ReleaseObjects } from '../kube/reader.js';
 
 export interface StatusRequest {
   release: string;
@@ -50,6 +50,8 @@ export async function releaseStatus(req: StatusRequest): Promise<StatusResult> {
       'Choose another release name.',
     );
   const report = assessStatus(statusSnapshot(releaseViewOf(record), releaseValuesOf(record.values), objects));
+  const autoscaler = await readAutoscaler(kube, ns, req.release);
+  if (autoscaler !== undefined) report.autoscaler = autoscaler;
   return { report, collisionsUnchecked: objects.cluster.allServices === undefined };
 }
 

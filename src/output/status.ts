@@ -1,4 +1,4 @@
-import type { Problem, RolloutStatus, StatusReport } from '../core/status.js';
+import type { AutoscalerStatus, Problem, RolloutStatus, StatusReport } from '../core/status.js';
 import { countsPhrase } from '../core/rooms.js';
 import { formatStatusBudget } from './budget.js';
 import { LISTED, ordinalRanges } from './ranges.js';
@@ -25,6 +25,7 @@ export function formatStatus(
   const { outdatedFree = [], inUseOutdated = [], cordonedOutdated = [] } = r.rollout ?? {};
   if (r.rollout && (outdatedFree.length || inUseOutdated.length || cordonedOutdated.length))
     lines.push(`ROLLOUT ${rolloutPhrase(r.rollout)}`);
+  if (r.autoscaler !== undefined) lines.push(`AUTOSCALER ${autoscalerPhrase(r.autoscaler)}`);
   lines.push(...formatStatusBudget(r.budget));
   const head = lines.length;
   lines.push('');
@@ -60,6 +61,20 @@ export function formatStatus(
 }
 
 /** HEALTHY, or DEGRADED and the problems, grouped by kind (see groupProblems). */
+/**
+ * "active: buffer 3, min 3, max 20, scale-down delay 300s (kubectl-expose-pods/host/41/ab12 since ...)",
+ * "none", or one whose Lease lapsed: "not running (last renewed ... by ...)".
+ */
+export function autoscalerPhrase(a: AutoscalerStatus | null): string {
+  if (!a) return 'none';
+  const p = a.policy;
+  const settings = p
+    ? `buffer ${p.buffer}, min ${p.min}, max ${p.max}, scale-down delay ${p.scaleDownDelaySeconds}s`
+    : 'settings unknown';
+  if (!a.active) return `not running (last renewed ${a.renewedAt ?? 'never'} by ${a.holder}; ${settings})`;
+  return `active: ${settings} (${a.holder} since ${a.since ?? 'unknown'})`;
+}
+
 /** "rooms on revision rooms-5d9c: 70/100; 27 Free still to replace; 3 in use on older revisions". */
 export function rolloutPhrase(r: RolloutStatus): string {
   const parts = [`rooms on revision ${r.revision ?? '?'}: ${r.updated}/${r.total}`];

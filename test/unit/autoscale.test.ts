@@ -20,6 +20,8 @@ import { ExitCode, ExposePodsError } from '../../src/errors.js';
 import { nextBackoff, policyOf, policyView, retryable, unattendedConfirm } from '../../src/ops/autoscale.js';
 import { stopOnAbort } from '../../src/ops/change-signals.js';
 import { formatAutoscaleEvent } from '../../src/output/autoscale.js';
+import { autoscalerStatusOf } from '../../src/core/status.js';
+import { autoscalerPhrase } from '../../src/output/status.js';
 import { endpointRow } from '../support/fixtures.js';
 
 const W = 'rooms-expose-pods';
@@ -504,5 +506,53 @@ describe('formatAutoscaleEvent', () => {
     assert.equal(out.length, 1);
     assert.ok(out[0]?.endsWith('}\n') && !out[0].slice(0, -1).includes('\n'));
     assert.deepEqual(JSON.parse(out[0] ?? ''), e);
+  });
+});
+
+describe('status: the autoscaler from its Lease', () => {
+  const now = Date.UTC(2026, 11, 7, 9, 0, 0);
+  const policyJson = JSON.stringify({ buffer: '3', min: 3, max: 20, scaleDownDelaySeconds: 300 });
+  const lease = (renewedAgoMs: number, policy = policyJson) => ({
+    holder: 'kubectl-expose-pods/host/41/ab12',
+    policy,
+    acquired: new Date(now - 3_600_000),
+    renewed: new Date(now - renewedAgoMs),
+    durationSeconds: 30,
+  });
+
+  it('active while renewed within its duration, by this clock', () => {
+    assert.deepEqual(autoscalerStatusOf(lease(30_000), now), {
+      active: true,
+      holder: 'kubectl-expose-pods/host/41/ab12',
+      policy: { buffer: '3', min: 3, max: 20, scaleDownDelaySeconds: 300 },
+      since: '2026-12-07T08:00:00.000Z',
+      renewedAt: '2026-12-07T08:59:30.000Z',
+    });
+    assert.equal(autoscalerStatusOf(lease(30_001), now).active, false);
+    assert.equal(autoscalerStatusOf({ holder: 'x' }, now).active, false);
+  });
+
+  it('settings it cannot read are unknown, not an error', () => {
+    for (const bad of ['', 'not json', '{"buffer":3}', 'null', '{"buffer":"3"}'])
+      assert.equal(autoscalerStatusOf(lease(0, bad), now).policy, null, bad);
+    assert.deepEqual(autoscalerStatusOf({}, now), {
+      active: false,
+      holder: 'unknown',
+      policy: null,
+      since: null,
+      renewedAt: null,
+    });
+  });
+
+  it('one line: active with its settings, none, or not running since its last renewal', () => {
+    assert.equal(
+      autoscalerPhrase(autoscalerStatusOf(lease(1000), now)),
+      'active: buffer 3, min 3, max 20, scale-down delay 300s (kubectl-expose-pods/host/41/ab12 since 2026-12-07T08:00:00.000Z)',
+    );
+    assert.equal(autoscalerPhrase(null), 'none');
+    assert.equal(
+      autoscalerPhrase(autoscalerStatusOf(lease(60_000, 'x'), now)),
+      'not running (last renewed 2026-12-07T08:59:00.000Z by kubectl-expose-pods/host/41/ab12; settings unknown)',
+    );
   });
 });

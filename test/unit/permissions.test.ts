@@ -4,6 +4,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 
 import {
+  autoscalerLeaseName,
+  autoscalerRequirements,
   changeRequirements,
   covers,
   lockLeaseName,
@@ -146,12 +148,29 @@ describe('permissions: the table rbac prints equals the requests the code can ma
     assert.deepEqual([...new Set(missing)], []);
   });
 
-  it("the Lease calls a narrowed rule must allow are the lock's, each on its own Lease (lockLeaseName)", () => {
+  it("the Lease calls a narrowed rule must allow are the lock's and the autoscaler's, each on its own Lease", () => {
     const leases = requestsInSource().filter((r) => r.resource === 'leases');
-    assert.deepEqual([...new Set(leases.map((r) => r.where))], ['src/kube/lock.ts']);
+    assert.deepEqual([...new Set(leases.map((r) => r.where))].sort(), [
+      'src/kube/lock.ts',
+      'src/kube/reader.ts',
+    ]);
     assert.deepEqual([...new Set(leases.map((r) => r.verb))].sort(), ['create', 'delete', 'get', 'update']);
+    // status reads the autoscaler's Lease, by its name, and nothing else of Leases.
+    assert.deepEqual(
+      leases.filter((r) => r.where === 'src/kube/reader.ts').map((r) => r.verb),
+      ['get'],
+    );
+    const reader = readFileSync(path.join(ROOT, 'src/kube/reader.ts'), 'utf8');
+    assert.match(
+      reader,
+      /const name = autoscalerLeaseName\(release\);\s+const leases = new k8s\.CoordinationV1Api\(config\);\s+try \{\s+const lease = await leases\.readNamespacedLease\(\{ name, namespace \}\)/,
+    );
     const text = readFileSync(path.join(ROOT, 'src/kube/lock.ts'), 'utf8');
-    assert.match(text, /name: lockLeaseName\(release\),/);
+    // The lock's Lease, or the one the caller names: the autoscaler's (ops/autoscale.ts).
+    assert.match(text, /name: lease\.name \?\? lockLeaseName\(release\),/);
+    const autoscale = readFileSync(path.join(ROOT, 'src/ops/autoscale.ts'), 'utf8');
+    assert.equal([...autoscale.matchAll(/acquireReleaseLock\(/g)].length, 1);
+    assert.match(autoscale, /name: autoscalerLeaseName\(release\),/);
     const byName = [...text.matchAll(/\.(read|replace|delete)NamespacedLease\(\{\s*(\w+)/g)];
     assert.ok(byName.length >= 4, `${byName.length}`);
     for (const m of byName) assert.equal(m[2], 'name', `${m[1]} names the site's Lease`);
@@ -336,7 +355,7 @@ describe('the least permissions, pinned: widening or narrowing them is a decisio
 
   it("the lock's Role: get, update and delete on each --release's Lease only (create cannot be narrowed)", () => {
     assert.deepEqual(compact(named('Role', `kubectl-expose-pods-lock-${ID}`)), [
-      'coordination.k8s.io|leases|get,update,delete|rooms-expose-pods-lock,lobby-expose-pods-lock',
+      'coordination.k8s.io|leases|get,update,delete|rooms-expose-pods-lock,rooms-expose-pods-autoscaler,lobby-expose-pods-lock,lobby-expose-pods-autoscaler',
     ]);
     const wide = rbacObjects('game', subject);
     const lock = wide.find((o) => o.metadata.name === `kubectl-expose-pods-lock-${ID}`);
@@ -346,6 +365,25 @@ describe('the least permissions, pinned: widening or narrowing them is a decisio
       /Not narrowed \(no --release given\): every Lease of the namespace/,
     );
     assert.equal(lockLeaseName('rooms'), 'rooms-expose-pods-lock');
+    assert.equal(autoscalerLeaseName('rooms'), 'rooms-expose-pods-autoscaler');
+  });
+
+  it('autoscale needs what every change needs, and the same rights on its own Lease, by name', () => {
+    const names = (r: { verb: string; resource: string; name?: string }[]) =>
+      r.filter((x) => x.resource === 'leases').map((x) => `${x.verb} ${x.name ?? '*'}`);
+    assert.deepEqual(names(autoscalerRequirements('rooms')), [
+      'create *',
+      'get rooms-expose-pods-lock',
+      'update rooms-expose-pods-lock',
+      'delete rooms-expose-pods-lock',
+      'get rooms-expose-pods-autoscaler',
+      'update rooms-expose-pods-autoscaler',
+      'delete rooms-expose-pods-autoscaler',
+    ]);
+    assert.deepEqual(
+      autoscalerRequirements('rooms').filter((r) => r.resource !== 'leases'),
+      changeRequirements('rooms').filter((r) => r.resource !== 'leases'),
+    );
   });
 
   it('the default ClusterRole reads nodes, nothing else: no node patch, no cluster-wide list of pods or Services', () => {
