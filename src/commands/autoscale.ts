@@ -53,7 +53,7 @@ Ctrl-C (or SIGTERM) stops it once the scale in flight has finished, with exit 0;
       required: true,
     }),
     min: Flags.integer({ description: 'Never fewer rooms than this.', default: 0, min: 0 }),
-    max: Flags.integer({ description: 'Never more rooms than this (required).', required: true, min: 1 }),
+    max: Flags.integer({ description: 'Never more rooms than this.', required: true, min: 1 }),
     'scale-down-delay': durationFlag({
       description: 'How long a surplus of Free rooms must last before rooms are removed.',
       default: '5m',

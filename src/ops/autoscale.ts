@@ -365,6 +365,7 @@ class Loop {
         deleteInUse: false,
         refuseInUse: true,
         interrupt: this.opts.interrupt,
+        requestedBy: 'autoscale',
         timeout: `${Math.ceil(this.s.stepTimeoutMs / 1000)}s`,
         confirm: unattendedConfirm,
         warn: (m) => {

@@ -37,6 +37,8 @@ export interface ScaleRequest {
   refuseInUse?: boolean;
   /** Ends the scale as a signal would, instead of its own signal handlers (mutation.ts SessionRequest.interrupt). */
   interrupt?: AbortSignal;
+  /** Who asked, for the lock's operation ("scale --replicas 8 (autoscale)"): a command refused by the lock names it. */
+  requestedBy?: string;
   timeout: string;
   /** While the scale waits for rooms in use to be freed: which. */
   onWaitingInUse?: (inUse: string[]) => void;
@@ -211,7 +213,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
       release: req.release,
       kube: req.kube,
       helmBinary: req.helmBinary,
-      operation: `scale ${req.sync ? '--sync' : `--replicas ${req.replicas ?? ''}`}`,
+      operation: `scale ${req.sync ? '--sync' : `--replicas ${req.replicas ?? ''}`}${req.requestedBy ? ` (${req.requestedBy})` : ''}`,
       dryRun: req.dryRun,
       orphanWaitMs: timeoutMs,
       confirm: req.confirm,
