@@ -6,7 +6,13 @@ import { after, before, describe, it } from 'node:test';
 
 import { parseAllDocuments, stringify } from 'yaml';
 
-import { CLUSTER, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import {
+  CLUSTER,
+  eventually,
+  pluginInBackground,
+  printClusterLogsOnFailure,
+  userShell,
+} from '../support/e2e.js';
 import { HELMS, run, STACK_LINE, TOOLS } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
@@ -178,6 +184,57 @@ describe('a namespaced ServiceAccount with exactly what `rbac` prints: every com
     assert.equal(optIn.length, 1);
     assert.equal(admin.kubectl('delete', 'clusterrolebinding', ...optIn).status, 0);
     assert.equal(can('patch', 'nodes'), 'no');
+  });
+
+  it('autoscale as the same user: its own Lease (and no other), a scale-up through the change path, status shows it, Ctrl-C exits 0', async () => {
+    assert.equal(can('update', `leases/${release}-expose-pods-autoscaler`, '-n', ns), 'yes');
+    const scaler = pluginInBackground(
+      env,
+      [
+        'autoscale',
+        release,
+        '-n',
+        ns,
+        '--buffer',
+        '1',
+        '--min',
+        '2',
+        '--max',
+        '4',
+        '--timeout',
+        '2m',
+        '-o',
+        'json',
+      ],
+      (l): any => JSON.parse(l),
+    );
+    try {
+      await eventually('autoscale started', () => scaler.events.find((e) => e.type === 'started'), 60_000);
+      for (const n of ['0', '1']) assert.equal(op('allocate', release, '--ordinal', n).status, 0);
+      // Allocated 2, buffer 1: 3 rooms, by a scale whose revision helm recorded.
+      const scaled = await eventually(
+        'the autoscaler scaled',
+        () => scaler.events.find((e) => e.type === 'scaled'),
+        120_000,
+      );
+      assert.deepEqual([scaled.from, scaled.to], [2, 3], scaler.stderr());
+      assert.equal(admin.getJson('statefulset', sts, '-n', ns).spec.replicas, 3);
+      const status = op('status', release);
+      assert.match(
+        status.stdout,
+        /^AUTOSCALER active: buffer 1, min 2, max 4, scale-down delay 300s \(kubectl-expose-pods\//m,
+      );
+      scaler.child.kill('SIGINT');
+      assert.equal(await scaler.exited, 0, scaler.stderr());
+      assert.equal(scaler.events.at(-1)?.type, 'stopped');
+      assert.doesNotMatch(scaler.stderr(), /forbidden/i);
+      assert.match(op('status', release).stdout, /^AUTOSCALER none$/m, 'its Lease was released');
+    } finally {
+      scaler.child.kill('SIGKILL');
+    }
+    // Back to 2 Free rooms for the tests below.
+    for (const n of ['0', '1']) assert.equal(op('deallocate', release, '--ordinal', n).status, 0);
+    assert.equal(op('scale', release, '--replicas', '2', '--yes', '--timeout', '2m').status, 0);
   });
 
   it('without the Lease rule, a change is refused before anything is written (exit 6, naming leases and rbac)', () => {

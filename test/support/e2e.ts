@@ -127,22 +127,27 @@ export const isReadyPod = (p: any): boolean =>
   p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
 
 /**
- * `kubectl expose-pods endpoints ARGS --watch -o OUTPUT` running in the
- * background: its lines as they arrive (parsed), its stderr so far, and its exit.
+ * `kubectl expose-pods ARGS` running in the background (endpoints --watch,
+ * autoscale): its stdout lines as they arrive (parsed), its stderr so far, and its exit.
  */
-export function watchEndpointsAs<T>(
-  env: NodeJS.ProcessEnv,
-  args: string[],
-  output: 'json' | 'name',
-  parse: (line: string) => T,
-) {
-  const child = spawn('kubectl', ['expose-pods', 'endpoints', ...args, '--watch', '-o', output], { env });
+export function pluginInBackground<T>(env: NodeJS.ProcessEnv, args: string[], parse: (line: string) => T) {
+  const child = spawn('kubectl', ['expose-pods', ...args], { env });
   const events: T[] = [];
   let stderr = '';
   createInterface({ input: child.stdout }).on('line', (l) => events.push(parse(l)));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', r));
   return { child, events, stderr: () => stderr, exited };
+}
+
+/** `kubectl expose-pods endpoints ARGS --watch -o OUTPUT` in the background (pluginInBackground). */
+export function watchEndpointsAs<T>(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  output: 'json' | 'name',
+  parse: (line: string) => T,
+) {
+  return pluginInBackground(env, ['endpoints', ...args, '--watch', '-o', output], parse);
 }
 
 /** The NDJSON events of `endpoints ARGS --watch -o json`, as watchEndpointsAs runs it. */
