@@ -31,8 +31,11 @@ function onExit(): void {
   runAll(cleanups.leaving);
 }
 
+/** How many long-running callers hold the `signal` clean-ups until exit (deferSignalCleanups). */
+let deferred = 0;
+
 function onSignal(signal: NodeJS.Signals): void {
-  runAll(cleanups.signal);
+  if (!deferred) runAll(cleanups.signal);
   if (process.listenerCount(signal) > 1) return;
   runAll(cleanups.leaving);
   unlisten();
@@ -61,5 +64,21 @@ export function atExit(fn: () => void, when: 'signal' | 'leaving'): () => void {
   return () => {
     cleanups[when].delete(fn);
     if (!cleanups.signal.size && !cleanups.leaving.size) unlisten();
+  };
+}
+
+/**
+ * Holds the `signal` clean-ups until exit while the function returned is not
+ * called: for a command whose first signal lets the work in flight finish
+ * (autoscale), so a helm running then still finds its credential file. They
+ * run at exit, however it comes.
+ */
+export function deferSignalCleanups(): () => void {
+  deferred++;
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    deferred--;
   };
 }

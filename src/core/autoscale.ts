@@ -49,6 +49,12 @@ export function policyProblems(p: Pick<AutoscalePolicy, 'buffer' | 'min' | 'max'
   if (!Number.isInteger(p.max) || p.max < 1) out.push(`--max ${p.max} must be a whole number, 1 or more`);
   if (!Number.isInteger(p.min) || p.min < 0) out.push(`--min ${p.min} must be a whole number, 0 or more`);
   else if (p.min > p.max) out.push(`--min ${p.min} is more than --max ${p.max}`);
+  // With no room, no allocation ever comes to ask for one: a buffer that can reach 0 rooms needs a floor.
+  const canEmpty = 'percent' in p.buffer || p.buffer.count === 0;
+  if (canEmpty && p.min === 0)
+    out.push(
+      `--buffer ${bufferText(p.buffer)} with --min ${p.min} can shrink the fleet to no room, and no allocation would bring one back: give --min 1 or more`,
+    );
   if ('count' in p.buffer && p.buffer.count > p.max)
     out.push(`--buffer ${p.buffer.count} is more than --max ${p.max}: the buffer could never be kept`);
   return out;
@@ -74,20 +80,32 @@ export interface Fleet {
   cordoned: number;
   /** Rooms a match could be given now. */
   free: number;
+  /** Rooms below the replicas marked Draining and not in use: left so by a scale that did not finish (or one running now). */
+  draining: number;
   /** The highest ordinal below the replicas that no scale-down may remove (a room in use or cordoned); -1 when none. */
   highestKept: number;
 }
 
 /** The fleet from the rows of the release (core/endpoints.ts), as the watches have them. */
 export function fleetOf(rows: readonly Endpoint[], replicas: number): Fleet {
-  const fleet: Fleet = { replicas, allocated: 0, cordoned: 0, free: countRooms(rows).free, highestKept: -1 };
+  const fleet: Fleet = {
+    replicas,
+    allocated: 0,
+    cordoned: 0,
+    free: countRooms(rows).free,
+    draining: 0,
+    highestKept: -1,
+  };
   for (const r of rows) {
     // Above the replicas the StatefulSet removes rooms already: not ours to count.
     if (r.ordinal >= replicas) continue;
     // A room in use shows Allocated whatever else marks it (cordoned, Draining).
     if (r.state === 'Allocated') fleet.allocated++;
     else if (r.state === 'Cordoned') fleet.cordoned++;
-    else continue;
+    else {
+      if (r.state === 'Draining') fleet.draining++;
+      continue;
+    }
     fleet.highestKept = Math.max(fleet.highestKept, r.ordinal);
   }
   return fleet;

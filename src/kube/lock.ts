@@ -15,6 +15,8 @@ import { KubeApiError, toKubeError } from './errors.js';
 export const LOCK_SECONDS = 30;
 
 export interface ReleaseLock {
+  /** Who holds it: holderIdentity() of this acquisition. */
+  readonly holder: string;
   /** Stops renewing and deletes the Lease (if it is still ours). Never throws. */
   release(): Promise<void>;
   /** Set when a renewal found the lock taken: the holder changed under us. */
@@ -217,6 +219,12 @@ export interface LeaseOptions {
   name?: string;
   annotations?: Record<string, string>;
   busyHint?: string;
+  /**
+   * A holder identity of ours whose Lease lapsed while this process lives (renewals failed
+   * while the API server was away): a record still in its name is taken back at once, conditioned
+   * on its resourceVersion, instead of being judged busy by our own live pid.
+   */
+  reclaim?: string;
 }
 
 /** The Lease as we hold it; a resourceVersion makes writing it a take-over that only one can win. */
@@ -373,7 +381,7 @@ export async function acquireReleaseLock(
   release: string,
   operation: string,
   warn: (message: string) => void,
-  lease: LeaseOptions = {},
+  opts: LeaseOptions = {},
 ): Promise<ReleaseLock> {
   const { k8s, server, config } = await kubeApis(kube);
   const site: LockSite = {
@@ -381,13 +389,13 @@ export async function acquireReleaseLock(
     k8s,
     server,
     namespace,
-    name: lease.name ?? lockLeaseName(release),
+    name: opts.name ?? lockLeaseName(release),
     release,
     holder: holderIdentity(),
     run: processRun(process.pid),
     operation,
-    annotations: lease.annotations,
-    busyHint: lease.busyHint,
+    annotations: opts.annotations,
+    busyHint: opts.busyHint,
   };
   for (;;) {
     try {
@@ -399,6 +407,10 @@ export async function acquireReleaseLock(
       if (err.httpCode !== 409) throw err;
     }
     let existing = await readLease(site);
+    if (existing && opts.reclaim && existing.spec?.holderIdentity === opts.reclaim) {
+      const { lease: taken } = await takeOver(site, existing);
+      return new HeldLease(site, taken);
+    }
     if (existing) existing = await awaitLapse(site, existing, warn);
     // Released between our create and now: try again from the start.
     if (!existing) continue;
@@ -414,6 +426,7 @@ export async function acquireReleaseLock(
 class HeldLease implements ReleaseLock {
   private readonly aborter = new AbortController();
   readonly signal = this.aborter.signal;
+  readonly holder: string;
   private lostReason: string | undefined;
   private helm: { pid: number; run?: string; binary: string } | undefined;
   private renewedAt = Date.now();
@@ -426,6 +439,7 @@ class HeldLease implements ReleaseLock {
     readonly orphanedHelm?: OrphanedHelm,
     readonly previous?: ReleaseLock['previous'],
   ) {
+    this.holder = site.holder;
     this.timer = setInterval(() => void this.renew(), (LOCK_SECONDS * 1000) / 3);
     this.timer.unref();
   }

@@ -1,4 +1,5 @@
 /** `autoscale` in the foreground: the autoscaler until a signal, which lets the scale in flight finish first. */
+import { deferSignalCleanups } from '../cleanup.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { createAutoscaler, type AutoscalerOptions } from './autoscale.js';
 
@@ -19,10 +20,18 @@ type StopSignal = keyof typeof SIGNAL_EXIT;
 export async function autoscaleInForeground(
   opts: Omit<AutoscalerOptions, 'signal' | 'interrupt'>,
   onStopping: (message: string) => void,
+  exit: (code: number) => void = (code) => process.exit(code),
 ): Promise<void> {
   const stop = new AbortController();
   const interrupt = new AbortController();
+  let started = false;
   const onSignal = (sig: StopSignal) => () => {
+    // Before the loop runs nothing is in flight (at most our Lease, which lapses by itself): stop at once.
+    if (!started) {
+      onStopping(`${sig}: stopped before the autoscaler started`);
+      exit(SIGNAL_EXIT[sig]);
+      return;
+    }
     if (stop.signal.aborted) {
       interrupt.abort(
         new ExposePodsError(
@@ -40,10 +49,14 @@ export async function autoscaleInForeground(
   };
   const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM'), SIGHUP: onSignal('SIGHUP') };
   for (const [sig, h] of Object.entries(handlers)) process.on(sig, h);
+  // A helm running when the first signal comes must still find its credential file: removed at exit.
+  const undefer = deferSignalCleanups();
   try {
     const autoscaler = await createAutoscaler({ ...opts, signal: stop.signal, interrupt: interrupt.signal });
+    started = true;
     await autoscaler.done;
   } finally {
+    undefer();
     for (const [sig, h] of Object.entries(handlers)) process.off(sig, h);
   }
 }

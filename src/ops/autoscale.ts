@@ -8,30 +8,26 @@ import {
   AUTOSCALER_POLICY_ANNOTATION,
   DEFAULT_SCALE_DOWN_DELAY,
   bufferText,
-  decide,
-  decisionLine,
-  fleetOf,
   parseBuffer,
   policyProblems,
   type AutoscalePolicy,
-  type Decision,
-  type Fleet,
-  type SurplusClock,
 } from '../core/autoscale.js';
-import { DEFAULT_ADDRESS_TYPES } from '../core/endpoints.js';
 import { requireDuration } from '../core/duration.js';
 import { autoscalerLeaseName, autoscalerRequirements } from '../core/permissions.js';
 import { DEFAULT_RELEASE } from '../core/release.js';
 import { ExitCode, ExposePodsError, UsageError, type ExitCodeValue } from '../errors.js';
 import { requireChangePermissions } from '../kube/access.js';
-import { loadKube, type ResolvedKube } from '../kube/config.js';
-import { acquireReleaseLock, type ReleaseLock } from '../kube/lock.js';
+import { loadKube } from '../kube/config.js';
+import { detectHelm } from '../helm/helm.js';
+import { releaseNotFound } from '../helm/release.js';
+import { acquireReleaseLock } from '../kube/lock.js';
 import { ReleaseReflectors } from '../kube/reflector.js';
 import { noStatefulSet, releaseReader } from '../kube/reader.js';
+import { AutoscaleLoop } from './autoscale-loop.js';
+import { readOurRelease } from './change-pin.js';
 import type { ConfirmAsk } from './mutation.js';
 import { kubeFlagsOf, type EndpointsOptions } from './endpoints.js';
 import type { WatchEndpointsOptions } from './endpoints-watch.js';
-import { runScale } from './scale.js';
 
 /** Options of createAutoscaler: the cluster and release, as for resolveEndpoints, and the policy. */
 export interface AutoscalerOptions extends EndpointsOptions, Pick<WatchEndpointsOptions, 'watcher'> {
@@ -87,7 +83,8 @@ export type AutoscaleEventBody =
   | { type: 'started'; policy: AutoscalePolicyView; rooms: AutoscaleRooms; message: string }
   | {
       type: 'scaling';
-      direction: 'up' | 'down';
+      /** tidy: a scale to the same count, returning rooms a scale that did not finish left Draining. */
+      direction: 'up' | 'down' | 'tidy';
       from: number;
       to: number;
       rooms: AutoscaleRooms;
@@ -106,7 +103,8 @@ export type AutoscaleEventBody =
       hint?: string;
     }
   | { type: 'notice'; message: string }
-  | { type: 'stopped'; message: string };
+  /** The loop ended: exitCode 0 after stop() or a signal, otherwise the error's. */
+  | { type: 'stopped'; message: string; exitCode: number };
 
 /** A running autoscaler. */
 export interface Autoscaler {
@@ -118,10 +116,6 @@ export interface Autoscaler {
 
 /** The longest pause between two tries of a step that failed. */
 const MAX_BACKOFF_MS = 30_000;
-/** How long a burst of watch events settles before the rooms are looked at: well within a second. */
-const SETTLE_MS = 50;
-/** How long, after a scale, the watches may take to show its replicas before the next decision. */
-const CATCH_UP_MS = 5_000;
 
 /** Failures no retry mends: exit at once. */
 const FATAL: readonly ExitCodeValue[] = [
@@ -190,11 +184,12 @@ export function policyView(policy: AutoscalePolicy): AutoscalePolicyView {
 }
 
 /**
- * Starts an autoscaler on a release: checks the settings and the permissions,
- * takes the release's autoscaler Lease (exit 9 while another autoscaler holds
- * it; one that died is taken over once its Lease lapses), lists the rooms and
- * follows them by watches. Each decision is a `scale`: the lock, the plan, the
- * Services following, rooms in use spared. Stop it with stop() or `signal`.
+ * Starts an autoscaler on a release: checks the settings, the permissions,
+ * helm and the release, takes the release's autoscaler Lease (exit 9 while
+ * another autoscaler holds it; one that died is taken over once its Lease
+ * lapses), lists the rooms and follows them by watches. Each decision is a
+ * `scale`: the lock, the plan, the Services following, rooms in use spared.
+ * Stop it with stop() or `signal`.
  */
 export async function createAutoscaler(opts: AutoscalerOptions): Promise<Autoscaler> {
   const { policy, delay } = policyOf(opts);
@@ -202,6 +197,9 @@ export async function createAutoscaler(opts: AutoscalerOptions): Promise<Autosca
   const release = opts.release ?? DEFAULT_RELEASE;
   const kube = await loadKube(kubeFlagsOf(opts));
   const namespace = kube.namespace;
+  // What every step needs, checked now rather than at the first allocation that needs capacity.
+  await detectHelm(opts.helmBinary);
+  if (!(await readOurRelease(kube, namespace, release))) throw releaseNotFound(release, namespace);
   const read = await releaseReader(kube, namespace, release, { fresh: true });
   if (!(await read.statefulSet())) throw noStatefulSet(release, namespace);
   await requireChangePermissions(kube, namespace, release, autoscalerRequirements(release));
@@ -209,18 +207,28 @@ export async function createAutoscaler(opts: AutoscalerOptions): Promise<Autosca
   const emit = (e: AutoscaleEventBody) =>
     opts.onEvent?.({ schemaVersion: 1, time: new Date().toISOString(), release, namespace, ...e });
   const notice = (message: string) => emit({ type: 'notice', message });
-  const lease = await acquireReleaseLock(kube, namespace, release, autoscaleOperation(view), notice, {
-    name: autoscalerLeaseName(release),
-    annotations: { [AUTOSCALER_POLICY_ANNOTATION]: JSON.stringify(view) },
-    busyHint: `One autoscaler runs per release. Stop that one first; one that died is taken over within 30s of its last renewal.`,
-  });
+  const takeLease = (reclaim?: string) =>
+    acquireReleaseLock(kube, namespace, release, autoscaleOperation(view), notice, {
+      name: autoscalerLeaseName(release),
+      annotations: { [AUTOSCALER_POLICY_ANNOTATION]: JSON.stringify(view) },
+      busyHint: `One autoscaler runs per release. Stop that one first; one that died is taken over within 30s of its last renewal.`,
+      reclaim,
+    });
+  const lease = await takeLease();
   try {
     const watch = await ReleaseReflectors.open(kube, read, release, {
       watcher: opts.watcher,
       onNotice: notice,
     });
     await watch.list();
-    const loop = new Loop(kube, watch, lease, opts, { release, policy, delay, stepTimeoutMs, emit });
+    const loop = new AutoscaleLoop(kube, watch, lease, opts, {
+      release,
+      policy,
+      delay,
+      stepTimeoutMs,
+      emit,
+      takeLease,
+    });
     return loop.start();
   } catch (e) {
     await lease.release();
@@ -231,193 +239,4 @@ export async function createAutoscaler(opts: AutoscalerOptions): Promise<Autosca
 /** The Lease's operation: the command that holds it. */
 function autoscaleOperation(v: AutoscalePolicyView): string {
   return `autoscale --buffer ${v.buffer} --min ${v.min} --max ${v.max} --scale-down-delay ${v.scaleDownDelaySeconds}s`;
-}
-
-/** The counts an event carries. */
-function roomsOf(fleet: Fleet): AutoscaleRooms {
-  return { replicas: fleet.replicas, allocated: fleet.allocated, free: fleet.free, cordoned: fleet.cordoned };
-}
-
-interface LoopSettings {
-  release: string;
-  policy: AutoscalePolicy;
-  delay: string;
-  stepTimeoutMs: number;
-  emit: (e: AutoscaleEventBody) => void;
-}
-
-/** The loop: decide from the watched rooms, apply a scale, wait for the next change or the next deadline. */
-class Loop {
-  private clock: SurplusClock = {};
-  private backoffMs = 0;
-  private retryAt = 0;
-  /** The last pending scale-down reported, so each is reported once. */
-  private pending: string | undefined;
-  private readonly stopper = new AbortController();
-  private readonly stopped: AbortSignal;
-
-  constructor(
-    private readonly kube: ResolvedKube,
-    private readonly watch: ReleaseReflectors,
-    private readonly lease: ReleaseLock,
-    private readonly opts: AutoscalerOptions,
-    private readonly s: LoopSettings,
-  ) {
-    this.stopped = AbortSignal.any([
-      this.stopper.signal,
-      lease.signal,
-      ...(opts.signal ? [opts.signal] : []),
-      ...(opts.interrupt ? [opts.interrupt] : []),
-    ]);
-  }
-
-  start(): Autoscaler {
-    this.watch.run(this.stopped);
-    const fleet = this.fleet();
-    const v = policyView(this.s.policy);
-    this.emit({
-      type: 'started',
-      policy: v,
-      rooms: roomsOf(fleet),
-      message: `autoscaling ${this.s.release} in ${this.kube.namespace}: buffer ${v.buffer}, min ${v.min}, max ${v.max}, scale-down delay ${this.s.delay}; ${fleet.replicas} rooms: Allocated ${fleet.allocated}, Free ${fleet.free}`,
-    });
-    const done = this.run().finally(() => this.lease.release());
-    return {
-      done,
-      stop: async () => {
-        this.stopper.abort();
-        await done.catch(() => undefined);
-      },
-    };
-  }
-
-  private emit(e: AutoscaleEventBody): void {
-    this.s.emit(e);
-  }
-
-  /** The fleet as the watches show it; NOT_FOUND once the StatefulSet is gone (the release uninstalled). */
-  private fleet(): Fleet {
-    const objects = this.watch.objects();
-    const rows = this.watch.rows(this.opts.addressTypes ?? DEFAULT_ADDRESS_TYPES);
-    if (!objects || !rows) throw noStatefulSet(this.s.release, this.kube.namespace);
-    return fleetOf(rows, objects.input.replicas);
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped.aborted) {
-      const fleet = this.fleet();
-      const now = Date.now();
-      const { decision, clock } = decide(this.s.policy, fleet, this.clock, now);
-      this.clock = clock;
-      let wakeAt: number | undefined;
-      if (decision.kind === 'up' || decision.kind === 'down') {
-        if (now >= this.retryAt) {
-          await this.step(decision, fleet);
-          continue;
-        }
-        wakeAt = this.retryAt;
-      } else if (decision.kind === 'pending') {
-        this.report(decision, fleet);
-        wakeAt = decision.at;
-      } else this.report(decision, fleet);
-      await this.next(wakeAt);
-    }
-    if (this.lease.signal.aborted) throw this.lease.signal.reason as Error;
-    if (this.opts.interrupt?.aborted) throw this.opts.interrupt.reason as Error;
-    this.emit({ type: 'stopped', message: 'autoscaler stopped' });
-  }
-
-  /** A pending scale-down reported once; its end, when the surplus goes away, too. */
-  private report(d: Extract<Decision, { kind: 'pending' | 'hold' }>, fleet: Fleet): void {
-    const key = d.kind === 'pending' ? `${d.from}->${d.to}@${d.at}` : undefined;
-    if (key === this.pending) return;
-    const was = this.pending;
-    this.pending = key;
-    const message = decisionLine(this.s.policy, fleet, d, this.s.delay);
-    if (d.kind === 'pending')
-      this.emit({
-        type: 'pending',
-        from: d.from,
-        to: d.to,
-        at: new Date(d.at).toISOString(),
-        rooms: roomsOf(fleet),
-        message,
-      });
-    else if (was) this.emit({ type: 'kept', replicas: d.replicas, rooms: roomsOf(fleet), message });
-  }
-
-  /** One scale; a failure that a retry may mend is reported and tried again after a backoff. */
-  private async step(d: Extract<Decision, { kind: 'up' | 'down' }>, fleet: Fleet): Promise<void> {
-    const { from, to } = d;
-    this.pending = undefined;
-    const message = decisionLine(this.s.policy, fleet, d, this.s.delay);
-    this.emit({ type: 'scaling', direction: d.kind, from, to, rooms: roomsOf(fleet), message });
-    const started = performance.now();
-    try {
-      const result = await runScale({
-        release: this.s.release,
-        kube: kubeFlagsOf(this.opts),
-        helmBinary: this.opts.helmBinary,
-        replicas: to,
-        sync: false,
-        dryRun: false,
-        deleteData: false,
-        deleteInUse: false,
-        refuseInUse: true,
-        interrupt: this.opts.interrupt,
-        requestedBy: 'autoscale',
-        timeout: `${Math.ceil(this.s.stepTimeoutMs / 1000)}s`,
-        confirm: unattendedConfirm,
-        warn: (m) => {
-          this.emit({ type: 'notice', message: m });
-        },
-      });
-      const seconds = Math.round((performance.now() - started) / 100) / 10;
-      const revision = result.revision;
-      this.emit({
-        type: 'scaled',
-        from,
-        to,
-        revision,
-        seconds,
-        message: `scaled ${from} -> ${to} in ${seconds}s${revision ? ` (revision ${revision})` : ''}`,
-      });
-      this.backoffMs = 0;
-      this.retryAt = 0;
-      await this.caughtUp(to);
-    } catch (e) {
-      if (!retryable(e) || this.opts.interrupt?.aborted) throw e;
-      this.backoffMs = nextBackoff(this.backoffMs);
-      this.retryAt = Date.now() + this.backoffMs;
-      const err = e instanceof ExposePodsError ? e : undefined;
-      const why = e instanceof Error ? e.message : String(e);
-      this.emit({
-        type: 'retrying',
-        from,
-        to,
-        exitCode: err?.exitCode ?? ExitCode.ERROR,
-        inSeconds: this.backoffMs / 1000,
-        message: `the scale ${from} -> ${to} did not happen: ${why}; trying again in ${this.backoffMs / 1000}s`,
-        ...(err?.hint && { hint: err.hint }),
-      });
-    }
-  }
-
-  /** Until the watches show the replicas a scale set (at most CATCH_UP_MS): a decision from an older view would scale again. */
-  private async caughtUp(replicas: number): Promise<void> {
-    const deadline = Date.now() + CATCH_UP_MS;
-    while (
-      this.watch.objects()?.input.replicas !== replicas &&
-      Date.now() < deadline &&
-      !this.stopped.aborted
-    )
-      await this.next(deadline);
-  }
-
-  /** Until the rooms change, `wakeAt` (ms) comes, or the loop is stopped. */
-  private async next(wakeAt: number | undefined): Promise<void> {
-    const signals = [this.stopped];
-    if (wakeAt !== undefined) signals.push(AbortSignal.timeout(Math.max(0, wakeAt - Date.now())));
-    await this.watch.changed(AbortSignal.any(signals), SETTLE_MS);
-  }
 }

@@ -86,6 +86,7 @@ export async function spareRoomsForRollback(
   try {
     await spareRoomsInUse(kube, namespace, req.release, replicas, {
       deleteInUse: false,
+      refuseInUse: req.refuseInUse,
       timeoutMs: req.orphanWaitMs,
       signal,
     });

@@ -145,6 +145,11 @@ export interface SessionRequest {
    * session's own handlers of SIGINT, SIGTERM and SIGHUP: a caller that handles signals itself (the autoscaler).
    */
   interrupt?: AbortSignal;
+  /**
+   * Never wait on a match, not even to settle a release an interrupted change left pending (the
+   * autoscaler): a rollback that would remove a room in use refuses at once (exit 15).
+   */
+  refuseInUse?: boolean;
   /** A missing release is a first install instead of NOT_FOUND. */
   allowMissing?: boolean;
   /** Read only: no lock, no settling. */

@@ -16,7 +16,13 @@ import { readScaleObjects } from '../kube/reader.js';
 import { setStatefulSetReplicas } from '../kube/writes.js';
 import { spareRoomsInUse } from './drain.js';
 import { OPERATION_PREFIX } from './change-pin.js';
-import { withReleaseChange, type ChangeSession, type ChangeSpec, type Confirm } from './mutation.js';
+import {
+  withReleaseChange,
+  type ChangeSession,
+  type ChangeSpec,
+  type Confirm,
+  type SessionRequest,
+} from './mutation.js';
 
 /** Every revision `scale` makes says so, which lets a re-run recognise one it left pending. */
 export const SCALE_DESCRIPTION = `${OPERATION_PREFIX} scale`;
@@ -205,83 +211,87 @@ async function previewScale(req: ScaleRequest, session: ChangeSession, change: C
   return replaced;
 }
 
+/** The change session a scale opens: its lock names it ("scale --replicas 8 (autoscale)"). */
+function sessionOf(req: ScaleRequest, timeoutMs: number): SessionRequest {
+  const what = req.sync ? '--sync' : `--replicas ${req.replicas ?? ''}`;
+  return {
+    release: req.release,
+    kube: req.kube,
+    helmBinary: req.helmBinary,
+    operation: `scale ${what}${req.requestedBy ? ` (${req.requestedBy})` : ''}`,
+    dryRun: req.dryRun,
+    orphanWaitMs: timeoutMs,
+    confirm: req.confirm,
+    warn: req.warn,
+    interrupt: req.interrupt,
+    refuseInUse: req.refuseInUse,
+  };
+}
+
 export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
   const { go: timeout, ms: timeoutMs } = requireTimeout('--timeout', req.timeout);
   validate(req);
-  return withReleaseChange(
-    {
-      release: req.release,
-      kube: req.kube,
-      helmBinary: req.helmBinary,
-      operation: `scale ${req.sync ? '--sync' : `--replicas ${req.replicas ?? ''}`}${req.requestedBy ? ` (${req.requestedBy})` : ''}`,
-      dryRun: req.dryRun,
-      orphanWaitMs: timeoutMs,
-      confirm: req.confirm,
-      warn: req.warn,
-      interrupt: req.interrupt,
-    },
-    async (session) => {
-      const { kube, namespace } = session.cluster;
-      const { plan, workload, to } = await planInSession(req, session);
-      const change: ChangeSpec = {
-        values: [],
-        set: { 'room.replicas': to },
-        description: `${SCALE_DESCRIPTION} ${plan.from.live} -> ${to}`,
-        // spec.replicas may belong to kubectl scale or an HPA now; the user asked for `to`.
-        forceConflicts: true,
-        deleteInUse: req.deleteInUse,
-        refuseInUse: req.refuseInUse,
-        // The plan is shown with the cluster's budgets before any check may refuse it.
-        onPlanned: (p) => {
-          plan.budget = p.budget;
-          plan.orderedStart = p.plan.orderedStart;
-          req.onPlan?.(plan);
-        },
-      };
-      // nodePorts free cluster-wide, pod slots, and the API server's own dry run.
-      const replaced = await previewScale(req, session, change);
+  return withReleaseChange(sessionOf(req, timeoutMs), async (session) => {
+    const { kube, namespace } = session.cluster;
+    const { plan, workload, to } = await planInSession(req, session);
+    const change: ChangeSpec = {
+      values: [],
+      set: { 'room.replicas': to },
+      description: `${SCALE_DESCRIPTION} ${plan.from.live} -> ${to}`,
+      // spec.replicas may belong to kubectl scale or an HPA now; the user asked for `to`.
+      forceConflicts: true,
+      deleteInUse: req.deleteInUse,
+      refuseInUse: req.refuseInUse,
+      // The plan is shown with the cluster's budgets before any check may refuse it.
+      onPlanned: (p) => {
+        plan.budget = p.budget;
+        plan.orderedStart = p.plan.orderedStart;
+        req.onPlan?.(plan);
+      },
+    };
+    // nodePorts free cluster-wide, pod slots, and the API server's own dry run.
+    const replaced = await previewScale(req, session, change);
 
-      const result: ScaleResult = {
-        schemaVersion: 1,
-        plan,
-        applied: false,
-        revision: null,
-        deletedPvcs: [],
-        changes: [],
-      };
-      const wait = () =>
-        waitForReplicas(kube, namespace, req.release, to, timeoutMs, req.onProgress, session.signal);
-      if (req.dryRun) return result;
-      // Nothing to change; but an earlier run may have stopped before the pods were Ready,
-      // or a scale-down that timed out left rooms Draining that this count keeps.
-      if (plan.noop && session.status === 'deployed') {
-        await spareRoomsInUse(kube, namespace, req.release, to, { deleteInUse: false, timeoutMs });
-        return wait().then(() => result);
-      }
-      const disrupts = scaleDisruptions(plan, req.deleteData, req.deleteInUse, replaced).join(' and ');
-      if (disrupts)
-        await session.confirm({ what: `this scale ${disrupts}`, question: `This ${disrupts}. Go ahead?` });
+    const result: ScaleResult = {
+      schemaVersion: 1,
+      plan,
+      applied: false,
+      revision: null,
+      deletedPvcs: [],
+      changes: [],
+    };
+    const wait = () =>
+      waitForReplicas(kube, namespace, req.release, to, timeoutMs, req.onProgress, session.signal);
+    if (req.dryRun) return result;
+    // Nothing to change; but an earlier run may have stopped before the pods were Ready,
+    // or a scale-down that timed out left rooms Draining that this count keeps.
+    if (plan.noop && session.status === 'deployed') {
+      await spareRoomsInUse(kube, namespace, req.release, to, { deleteInUse: false, timeoutMs });
+      return wait().then(() => result);
+    }
+    const disrupts = scaleDisruptions(plan, req.deleteData, req.deleteInUse, replaced).join(' and ');
+    if (disrupts)
+      await session.confirm({ what: `this scale ${disrupts}`, question: `This ${disrupts}. Go ahead?` });
 
-      const before = await endpointRows(kube, namespace, req.release);
-      await session.apply(change, {
-        wait: true,
-        timeout,
-        onProgress: req.onProgress,
-        onWaitingInUse: req.onWaitingInUse,
-        onRollout: req.onRollout,
-      });
-      if (await enforceReplicas(req, kube, namespace, workload, to, timeoutMs)) {
-        req.warn(`the StatefulSet still had other replicas after the upgrade; set it to ${to}`);
-        await wait();
-      }
-      if (req.deleteData && plan.pvcsLeftBehind.length) {
-        await deleteReleaseData(kube, namespace, { pvcs: plan.pvcsLeftBehind, secrets: [] });
-        result.deletedPvcs = plan.pvcsLeftBehind;
-      }
-      result.revision = (await session.revision()) || null;
-      result.applied = true;
-      result.changes = diffEndpoints(before, await endpointRows(kube, namespace, req.release));
-      return result;
-    },
-  );
+    const before = await endpointRows(kube, namespace, req.release);
+    await session.apply(change, {
+      wait: true,
+      timeout,
+      onProgress: req.onProgress,
+      onWaitingInUse: req.onWaitingInUse,
+      onRollout: req.onRollout,
+    });
+    if (await enforceReplicas(req, kube, namespace, workload, to, timeoutMs)) {
+      req.warn(`the StatefulSet still had other replicas after the upgrade; set it to ${to}`);
+      await wait();
+    }
+    if (req.deleteData && plan.pvcsLeftBehind.length) {
+      await deleteReleaseData(kube, namespace, { pvcs: plan.pvcsLeftBehind, secrets: [] });
+      result.deletedPvcs = plan.pvcsLeftBehind;
+    }
+    result.revision = (await session.revision()) || null;
+    result.applied = true;
+    result.changes = diffEndpoints(before, await endpointRows(kube, namespace, req.release));
+    return result;
+  });
 }

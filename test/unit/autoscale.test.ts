@@ -46,6 +46,7 @@ const fleet = (over: Partial<Fleet> = {}): Fleet => ({
   allocated: 5,
   cordoned: 0,
   free: 3,
+  draining: 0,
   highestKept: 4,
   ...over,
 });
@@ -83,19 +84,32 @@ describe('policyProblems', () => {
     assert.deepEqual(policyProblems({ buffer: { count: 3 }, min: 5, max: 4 }), [
       '--min 5 is more than --max 4',
     ]);
-    assert.deepEqual(policyProblems({ buffer: { count: 0 }, min: 0, max: 0 }), [
+    assert.deepEqual(policyProblems({ buffer: { count: 1 }, min: 0, max: 0 }), [
       '--max 0 must be a whole number, 1 or more',
+      '--buffer 1 is more than --max 0: the buffer could never be kept',
     ]);
-    assert.deepEqual(policyProblems({ buffer: { count: 0 }, min: -1, max: 1 }), [
+    assert.deepEqual(policyProblems({ buffer: { count: 1 }, min: -1, max: 1 }), [
       '--min -1 must be a whole number, 0 or more',
     ]);
-    assert.deepEqual(policyProblems({ buffer: { count: 0 }, min: 0.5, max: 1.5 }), [
+    assert.deepEqual(policyProblems({ buffer: { count: 1 }, min: 0.5, max: 1.5 }), [
       '--max 1.5 must be a whole number, 1 or more',
       '--min 0.5 must be a whole number, 0 or more',
     ]);
     assert.deepEqual(policyProblems({ buffer: { count: 21 }, min: 0, max: 20 }), [
       '--buffer 21 is more than --max 20: the buffer could never be kept',
     ]);
+  });
+
+  it('a buffer that can reach no room (a percentage, or 0) needs --min 1 or more: no allocation would bring one back', () => {
+    assert.deepEqual(policyProblems({ buffer: { percent: 25 }, min: 0, max: 20 }), [
+      '--buffer 25% with --min 0 can shrink the fleet to no room, and no allocation would bring one back: give --min 1 or more',
+    ]);
+    assert.deepEqual(policyProblems({ buffer: { count: 0 }, min: 0, max: 20 }), [
+      '--buffer 0 with --min 0 can shrink the fleet to no room, and no allocation would bring one back: give --min 1 or more',
+    ]);
+    assert.deepEqual(policyProblems({ buffer: { percent: 25 }, min: 1, max: 20 }), []);
+    assert.deepEqual(policyProblems({ buffer: { count: 0 }, min: 1, max: 20 }), []);
+    assert.deepEqual(policyProblems({ buffer: { count: 1 }, min: 0, max: 20 }), []);
   });
 });
 
@@ -127,17 +141,38 @@ describe('fleetOf: the fleet from the rows', () => {
       row(4),
       row(5, { state: 'Draining', draining: true }),
     ];
-    assert.deepEqual(fleetOf(rows, 6), { replicas: 6, allocated: 2, cordoned: 1, free: 2, highestKept: 3 });
+    assert.deepEqual(fleetOf(rows, 6), {
+      replicas: 6,
+      allocated: 2,
+      cordoned: 1,
+      free: 2,
+      draining: 1,
+      highestKept: 3,
+    });
   });
 
   it('leaves out rooms the StatefulSet removes already (above the replicas), in use or not', () => {
     const rows = [row(0), inUse(1), inUse(2, { state: 'Allocated' }), row(3, { state: 'Draining' })];
-    assert.deepEqual(fleetOf(rows, 2), { replicas: 2, allocated: 1, cordoned: 0, free: 1, highestKept: 1 });
+    assert.deepEqual(fleetOf(rows, 2), {
+      replicas: 2,
+      allocated: 1,
+      cordoned: 0,
+      free: 1,
+      draining: 0,
+      highestKept: 1,
+    });
   });
 
   it('no room in use: highestKept -1; a Free room not Ready is not Free', () => {
     const rows = [row(0), row(1, { ready: false, status: 'NotReady' })];
-    assert.deepEqual(fleetOf(rows, 2), { replicas: 2, allocated: 0, cordoned: 0, free: 1, highestKept: -1 });
+    assert.deepEqual(fleetOf(rows, 2), {
+      replicas: 2,
+      allocated: 0,
+      cordoned: 0,
+      free: 1,
+      draining: 0,
+      highestKept: -1,
+    });
   });
 });
 
@@ -500,7 +535,7 @@ describe('formatAutoscaleEvent', () => {
   });
 
   it('json: the event whole, one line', () => {
-    const e = { ...base, type: 'stopped' as const, message: 'autoscaler stopped' };
+    const e = { ...base, type: 'stopped' as const, message: 'autoscaler stopped', exitCode: 0 };
     const { out, warned } = printed(e, true);
     assert.deepEqual(warned, []);
     assert.equal(out.length, 1);

@@ -167,7 +167,7 @@ describe('permissions: the table rbac prints equals the requests the code can ma
     );
     const text = readFileSync(path.join(ROOT, 'src/kube/lock.ts'), 'utf8');
     // The lock's Lease, or the one the caller names: the autoscaler's (ops/autoscale.ts).
-    assert.match(text, /name: lease\.name \?\? lockLeaseName\(release\),/);
+    assert.match(text, /name: opts\.name \?\? lockLeaseName\(release\),/);
     const autoscale = readFileSync(path.join(ROOT, 'src/ops/autoscale.ts'), 'utf8');
     assert.equal([...autoscale.matchAll(/acquireReleaseLock\(/g)].length, 1);
     assert.match(autoscale, /name: autoscalerLeaseName\(release\),/);
