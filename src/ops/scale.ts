@@ -115,6 +115,7 @@ async function enforceReplicas(
   workload: string,
   to: number,
   timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<boolean> {
   refreshReads(kube);
   const { replicas } = await readRoomPods(kube, namespace, req.release);
@@ -123,6 +124,7 @@ async function enforceReplicas(
     deleteInUse: req.deleteInUse ?? false,
     refuseInUse: req.refuseInUse,
     timeoutMs,
+    signal,
     onWaiting: req.onWaitingInUse,
   });
   return setStatefulSetReplicas(kube, namespace, workload, to);
@@ -281,7 +283,7 @@ export async function runScale(req: ScaleRequest): Promise<ScaleResult> {
       onWaitingInUse: req.onWaitingInUse,
       onRollout: req.onRollout,
     });
-    if (await enforceReplicas(req, kube, namespace, workload, to, timeoutMs)) {
+    if (await enforceReplicas(req, kube, namespace, workload, to, timeoutMs, session.signal)) {
       req.warn(`the StatefulSet still had other replicas after the upgrade; set it to ${to}`);
       await wait();
     }
