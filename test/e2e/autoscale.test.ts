@@ -137,7 +137,7 @@ describe(
     const deallocate = async (ordinal: number) => {
       const r = await plugin('deallocate', release, `${sts}-${ordinal}`, '-o', 'json');
       assert.equal(r.status, 0, r.stderr);
-      assert.equal(JSON.parse(r.stdout).ended, true);
+      assert.equal(JSON.parse(r.stdout).state, 'Free');
     };
 
     /** The fleet as `endpoints -o json` and the StatefulSet show it. */
