@@ -5,7 +5,13 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 
 import { ExitCode } from '../../src/index.js';
-import { eventually, isReadyPod, printClusterLogsOnFailure, userShell } from '../support/e2e.js';
+import {
+  eventually,
+  holdScheduling,
+  isReadyPod,
+  printClusterLogsOnFailure,
+  userShell,
+} from '../support/e2e.js';
 import { HELMS, ROOT, run, type Run } from '../support/tools.js';
 
 after(printClusterLogsOnFailure);
@@ -63,8 +69,12 @@ describe(
       started.push(b);
       return b;
     }
-    // No autoscaler outlives the file, whatever failed.
+    // No autoscaler outlives the file, whatever failed; the scheduler is never left held.
     after(async () => {
+      holdScheduling(false);
+      if (process.exitCode)
+        for (const b of started)
+          console.error(`autoscaler ${b.child.pid}:\n${b.lines.join('\n')}\n${b.stderr()}`);
       for (const b of started)
         if (b.child.exitCode === null && b.child.signalCode === null) {
           b.child.kill('SIGKILL');
@@ -230,6 +240,8 @@ describe(
         );
       }
       assert.equal(steps.at(-1).to, 8);
+      // One scale at a time, each from where the last one left the fleet: no queue of upgrades.
+      for (let k = 1; k < steps.length; k++) assert.equal(steps[k].from, steps[k - 1].to);
       assert.deepEqual(
         first.events.filter((e) => e.type === 'retrying'),
         [],
@@ -331,6 +343,8 @@ describe(
       await eventually('the API server back', () =>
         sh.kubectl('get', '--raw', '/readyz').status === 0 ? true : undefined,
       );
+      // It saw its watches drop, and reconnected by itself.
+      await nextEvent(second, from, 'notice', (e) => /^the watch on .* was lost/.test(e.message));
       // Allocated 4 of 6, Free 2 < 3: up to 7.
       await allocate(second);
       const up = await nextEvent(second, from, 'scaling');
@@ -370,6 +384,48 @@ describe(
       assert.match(text.lines.at(-1) ?? '', /^\d\d:\d\d:\d\d autoscaler stopped$/);
       assert.doesNotMatch(text.stderr(), /error|at .*\.js:\d+/);
       servicesFollow(8);
+    });
+
+    it('allocations made while a scale-up runs are folded into the next one; SIGTERM ends it with exit 0', async () => {
+      const fold = autoscale('json');
+      const { e: start } = await nextEvent(fold, 0, 'started');
+      assert.deepEqual(start.rooms, { replicas: 8, allocated: 5, free: 3, cordoned: 0 });
+      // New pods stay Pending while the scheduler is held: the scale-up 8 -> 9 is certainly still running.
+      holdScheduling(true);
+      try {
+        const a = await plugin('allocate', release, '-o', 'json');
+        assert.equal(a.status, 0, a.stderr);
+        const up = await nextEvent(fold, 0, 'scaling');
+        assert.deepEqual([up.e.from, up.e.to], [8, 9]);
+        // Two more matches take the last Free rooms, a third is refused, while 8 -> 9 waits for its pod.
+        for (let i = 0; i < 2; i++) {
+          const r = await plugin('allocate', release, '-o', 'json');
+          assert.equal(r.status, 0, r.stderr);
+        }
+        const refused = await plugin('allocate', release, '-o', 'json');
+        assert.equal(refused.status, ExitCode.NO_FREE_ROOM, refused.stderr);
+        assert.equal(fold.events.filter((e) => e.type === 'scaling').length, 1, 'nothing queued behind it');
+      } finally {
+        holdScheduling(false);
+      }
+      const done = await nextEvent(fold, 0, 'scaled', (e) => e.from === 8 && e.to === 9);
+      // The next step covers both allocations made meanwhile at once (Allocated 8: 11 rooms), not one upgrade each.
+      const next = await nextEvent(fold, done.i, 'scaling');
+      assert.deepEqual([next.e.direction, next.e.from, next.e.rooms.allocated], ['up', 9, 8]);
+      assert.equal(next.e.to, 11);
+      // The refused match, retried: a room within that scale-up at the latest.
+      await allocate(fold);
+      const f = await until(fold, '3 Free rooms again', async () => {
+        const x = await fleet();
+        return x.free === 3 && x.ready === x.replicas ? x : undefined;
+      });
+      assert.deepEqual([f.replicas, f.allocated.length], [12, 9]);
+      await nextEvent(fold, done.i, 'scaled', (e) => e.to === 12);
+      servicesFollow(12);
+
+      fold.child.kill('SIGTERM');
+      assert.equal(await fold.exited, 0, fold.stderr());
+      assert.equal(fold.events.at(-1).type, 'stopped');
     });
   },
 );
