@@ -304,7 +304,7 @@ export async function awaitLapse(
   const version = existing.metadata?.resourceVersion;
   const duration = leaseDurationMs(existing);
   warn(
-    `the lock on ${site.release} is held by ${existing.spec?.holderIdentity ?? '?'}; waiting up to ${Math.ceil(duration / 1000)}s to see whether it is renewed (a holder that died is taken over then)`,
+    `${site.name === lockLeaseName(site.release) ? `the lock on ${site.release}` : `the Lease ${site.name}`} is held by ${existing.spec?.holderIdentity ?? '?'}; waiting up to ${Math.ceil(duration / 1000)}s to see whether it is renewed (a holder that died is taken over then)`,
   );
   for (;;) {
     await sleep(LEASE_POLL_MS);
