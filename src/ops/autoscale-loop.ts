@@ -3,6 +3,8 @@
  * apply a step as a `scale`, wait for the next change or deadline. Holds the
  * autoscaler's Lease throughout, and takes it back after an outage.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import {
   decide,
   decisionLine,
@@ -31,8 +33,14 @@ import {
 import { kubeFlagsOf } from './endpoints.js';
 import { runScale } from './scale.js';
 
-/** How long a burst of watch events settles before the rooms are looked at: well within a second. */
+/** How long the rooms must stay unchanged before they are looked at: a burst of watch events is one decision. */
 const SETTLE_MS = 50;
+/**
+ * The longest a stream of changes (a burst of allocations, 60 a second at 1000 rooms) defers a
+ * decision: a scale-up still starts within a second of the first allocation, and takes the whole
+ * burst instead of its first allocations, the rest waiting for the next step.
+ */
+const SETTLE_MAX_MS = 800;
 /** How long, after a scale, the watches may take to show its replicas before the next decision. */
 const CATCH_UP_MS = 5_000;
 
@@ -45,6 +53,34 @@ export interface LoopSettings {
   emit: (e: AutoscaleEventBody) => void;
   /** Takes the autoscaler's Lease; `reclaim`: our own identity whose Lease lapsed while we lived. */
   takeLease: (reclaim?: string) => Promise<ReleaseLock>;
+}
+
+/** What settle() needs of the watches: their change count and the wait for a change. */
+export interface Changes {
+  readonly version: number;
+  changed(signal: AbortSignal, settleMs: number): Promise<boolean>;
+}
+
+/**
+ * Waits for a change, then until the rooms have not changed for `quietMs`, or `maxMs` after
+ * the first wait ended: a burst of allocations settles into one decision. False once `signal`
+ * is aborted.
+ */
+export async function settle(
+  watch: Changes,
+  signal: AbortSignal,
+  quietMs = SETTLE_MS,
+  maxMs = SETTLE_MAX_MS,
+): Promise<boolean> {
+  if (!(await watch.changed(signal, quietMs))) return false;
+  const deadline = Date.now() + maxMs;
+  for (let seen = watch.version; Date.now() < deadline;) {
+    await sleep(Math.min(quietMs, deadline - Date.now()), undefined, { signal }).catch(() => undefined);
+    if (signal.aborted) return false;
+    if (watch.version === seen) break;
+    seen = watch.version;
+  }
+  return true;
 }
 
 /** The counts an event carries. */
@@ -298,6 +334,6 @@ export class AutoscaleLoop {
   private async next(wakeAt: number | undefined): Promise<void> {
     const signals = [this.stopped, this.lease.signal];
     if (wakeAt !== undefined) signals.push(AbortSignal.timeout(Math.max(0, wakeAt - Date.now())));
-    await this.watch.changed(AbortSignal.any(signals), SETTLE_MS);
+    await settle(this.watch, AbortSignal.any(signals));
   }
 }
