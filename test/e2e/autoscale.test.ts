@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 
 import { ExitCode } from '../../src/index.js';
@@ -9,6 +8,7 @@ import {
   eventually,
   holdScheduling,
   isReadyPod,
+  pluginInBackground,
   printClusterLogsOnFailure,
   userShell,
 } from '../support/e2e.js';
@@ -34,38 +34,11 @@ describe(
     const settings = ['--buffer', '3', '--min', '3', '--max', '20', '--scale-down-delay', delay];
 
     /** An autoscaler running in the background: its stdout lines (parsed with -o json), its stderr, its exit. */
-    interface Background {
-      child: ChildProcess;
-      lines: string[];
-      events: any[];
-      stderr: () => string;
-      exited: Promise<number | null>;
-    }
+    type Background = ReturnType<typeof pluginInBackground<any>>;
     const started: Background[] = [];
     function autoscale(output: 'json' | 'text'): Background {
-      const args = [
-        'expose-pods',
-        'autoscale',
-        release,
-        '-n',
-        ns,
-        ...settings,
-        '--timeout',
-        '3m',
-        '-o',
-        output,
-      ];
-      const child = spawn('kubectl', args, { env: sh.env });
-      const lines: string[] = [];
-      const events: any[] = [];
-      let stderr = '';
-      createInterface({ input: child.stdout }).on('line', (l) => {
-        lines.push(l);
-        if (output === 'json') events.push(JSON.parse(l));
-      });
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-      const b = { child, lines, events, stderr: () => stderr, exited };
+      const args = ['autoscale', release, '-n', ns, ...settings, '--timeout', '3m', '-o', output];
+      const b = pluginInBackground(sh.env, args, (l): any => (output === 'json' ? JSON.parse(l) : l));
       started.push(b);
       return b;
     }

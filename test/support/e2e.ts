@@ -128,16 +128,20 @@ export const isReadyPod = (p: any): boolean =>
 
 /**
  * `kubectl expose-pods ARGS` running in the background (endpoints --watch,
- * autoscale): its stdout lines as they arrive (parsed), its stderr so far, and its exit.
+ * autoscale): its stdout lines as they arrive (as printed, and parsed), its stderr so far, and its exit.
  */
 export function pluginInBackground<T>(env: NodeJS.ProcessEnv, args: string[], parse: (line: string) => T) {
   const child = spawn('kubectl', ['expose-pods', ...args], { env });
+  const lines: string[] = [];
   const events: T[] = [];
   let stderr = '';
-  createInterface({ input: child.stdout }).on('line', (l) => events.push(parse(l)));
+  createInterface({ input: child.stdout }).on('line', (l) => {
+    lines.push(l);
+    events.push(parse(l));
+  });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', r));
-  return { child, events, stderr: () => stderr, exited };
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, lines, events, stderr: () => stderr, exited };
 }
 
 /** `kubectl expose-pods endpoints ARGS --watch -o OUTPUT` in the background (pluginInBackground). */
