@@ -4,6 +4,8 @@
  * core/autoscale.ts as an ordinary `scale` through the one change path. One
  * per release, by a Lease of its own that carries its settings.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import {
   DEFAULT_SCALE_DOWN_DELAY,
   bufferText,
@@ -120,8 +122,14 @@ export interface Autoscaler {
 
 /** The longest pause between two tries of a step that failed. */
 const MAX_BACKOFF_MS = 30_000;
-/** How long a burst of watch events settles before the rooms are looked at: well within a second. */
+/** How long the rooms must stay unchanged before they are looked at: a burst of watch events is one decision. */
 const SETTLE_MS = 50;
+/**
+ * The longest a stream of changes (a burst of allocations, 60 a second at 1000 rooms) defers a
+ * decision: a scale-up still starts within a second of the first allocation, and takes the whole
+ * burst instead of its first allocations, the rest waiting for the next step.
+ */
+const SETTLE_MAX_MS = 800;
 /** How long, after a scale, the watches may take to show its replicas before the next decision. */
 const CATCH_UP_MS = 5_000;
 
@@ -244,6 +252,34 @@ interface LoopSettings {
   delay: string;
   stepTimeoutMs: number;
   emit: (e: AutoscaleEventBody) => void;
+}
+
+/** What settle() needs of the watches: their change count and the wait for a change. */
+export interface Changes {
+  readonly version: number;
+  changed(signal: AbortSignal, settleMs: number): Promise<boolean>;
+}
+
+/**
+ * Waits for a change, then until the rooms have not changed for `quietMs`, or `maxMs` after
+ * the first wait ended: a burst of allocations settles into one decision. False once `signal`
+ * is aborted.
+ */
+export async function settle(
+  watch: Changes,
+  signal: AbortSignal,
+  quietMs = SETTLE_MS,
+  maxMs = SETTLE_MAX_MS,
+): Promise<boolean> {
+  if (!(await watch.changed(signal, quietMs))) return false;
+  const deadline = Date.now() + maxMs;
+  for (let seen = watch.version; Date.now() < deadline;) {
+    await sleep(Math.min(quietMs, deadline - Date.now()), undefined, { signal }).catch(() => undefined);
+    if (signal.aborted) return false;
+    if (watch.version === seen) break;
+    seen = watch.version;
+  }
+  return true;
 }
 
 /** The loop: decide from the watched rooms, apply a scale, wait for the next change or the next deadline. */
@@ -417,6 +453,6 @@ class Loop {
   private async next(wakeAt: number | undefined): Promise<void> {
     const signals = [this.stopped];
     if (wakeAt !== undefined) signals.push(AbortSignal.timeout(Math.max(0, wakeAt - Date.now())));
-    await this.watch.changed(AbortSignal.any(signals), SETTLE_MS);
+    await settle(this.watch, AbortSignal.any(signals));
   }
 }
