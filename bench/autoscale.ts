@@ -200,6 +200,8 @@ interface CapacityRun {
   other: number;
   refused: number;
   steps: string;
+  /** From the first allocation of the burst to its last, ms. */
+  burstMs: number;
 }
 
 /**
@@ -212,16 +214,17 @@ async function burst(
   n: number,
   b: number,
   at0: () => Promise<number>,
-): Promise<{ capacity: number; other: number; refused: number; t0: number }> {
+): Promise<{ capacity: number; other: number; refused: number; t0: number; burstMs: number }> {
   await allocator.allocate();
   const t0 = performance.now();
   const other = at0();
   const refused = await allocateMany(allocator, b - 1);
+  const burstMs = performance.now() - t0;
   const done = await observer.until(
     `${b} rooms Free again`,
     (c) => c.allocated >= n - refused && c.free >= b,
   );
-  return { capacity: done - t0, other: await other, refused, t0 };
+  return { capacity: done - t0, other: await other, refused, t0, burstMs };
 }
 
 /** Back to N Free rooms, none allocated. */
@@ -249,7 +252,13 @@ async function autoscaledBurst(observer: Observer, allocator: Allocator, n: numb
     .map(({ e }) => (e.type === 'scaled' ? `${e.from} -> ${e.to} (${e.seconds}s)` : ''))
     .filter(Boolean)
     .join(', ');
-  return { capacity: auto.capacity, other: first ? first.at - auto.t0 : NaN, refused: auto.refused, steps };
+  return {
+    capacity: auto.capacity,
+    other: first ? first.at - auto.t0 : NaN,
+    refused: auto.refused,
+    steps,
+    burstMs: auto.burstMs,
+  };
 }
 
 /** The floor: the same burst, and the scale by hand to the final size started at its first allocation. */
@@ -390,6 +399,7 @@ if (capacity.length)
         'size',
         'autoscaler: to capacity, median s (each run)',
         'autoscaler: to its first step, s',
+        'the burst lasted, s (auto runs, then floor runs)',
         'autoscaler: steps',
         'floor (scale by hand): to capacity, median s (each run)',
         'floor: the scale command returned, s',
