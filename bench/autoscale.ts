@@ -1,12 +1,13 @@
 /**
  * Benchmark: the autoscaler (issue 37) on the local control plane. Prints
  *   1. time to capacity, at each size N (default 100 and 1000 rooms, `Parallel`, redis off):
- *      N - B rooms allocated (B the buffer: 10 at 100 rooms, 50 at 1000), then a burst of
- *      B allocations empties the buffer. Timed from the first allocation of the burst (the one
- *      that drops Free below the buffer) until the watches show B rooms Free again, every
- *      room of the burst still Allocated: with `createAutoscaler` running (--buffer B), and,
- *      from the same starting state, the floor: `kubectl expose-pods scale --replicas N+B
- *      --yes` started at that moment by hand, knowing the final size;
+ *      N - B rooms allocated (B the buffer: 10 at 100 rooms, 50 at 1000), then a burst of k
+ *      allocations, k = 1 (the allocation that drops Free below the buffer, alone) and k = B
+ *      (the buffer emptied at once, by 10 callers). Timed from the burst's first allocation
+ *      until the watches show B rooms Free again, every room of the burst still Allocated:
+ *      with `createAutoscaler` running (--buffer B), and, from the same starting state, the
+ *      floor: `kubectl expose-pods scale --replicas N+k --yes` started at that moment by hand,
+ *      knowing the final size;
  *   2. a ramp: from R rooms, a matchmaker allocating at a steady rate (default 3 a second for
  *      60 s, never deallocating) with the autoscaler running: the share of allocations that
  *      fail with exit 14 (no Free room), the scale steps and the replicas over time.
@@ -151,7 +152,7 @@ async function scaleByHand(replicas: number): Promise<void> {
 }
 
 /** `count` allocations by `CALLERS` concurrent callers; the number refused with exit 14. */
-async function allocateMany(allocator: Allocator, count: number): Promise<number> {
+async function allocateMany(allocator: Allocator, count: number, each?: () => void): Promise<number> {
   let left = count;
   let refused = 0;
   await Promise.all(
@@ -159,6 +160,7 @@ async function allocateMany(allocator: Allocator, count: number): Promise<number
       while (left-- > 0) {
         try {
           await allocator.allocate();
+          each?.();
         } catch (e) {
           if ((e as { exitCode?: number }).exitCode !== ExitCode.NO_FREE_ROOM) throw e;
           refused++;
@@ -200,31 +202,35 @@ interface CapacityRun {
   other: number;
   refused: number;
   steps: string;
-  /** From the first allocation of the burst to its last, ms. */
+  /** From the first allocation of the burst to its second and to its last, ms. */
+  secondMs: number;
   burstMs: number;
 }
 
 /**
- * From N - B rooms Allocated: one allocation (t0), then the rest of the burst of B by 10
- * callers, with `at0` run at t0 (the scale by hand, or nothing); until B rooms are Free again.
+ * From N - B rooms Allocated: one allocation (t0: Free drops below the buffer), then the rest
+ * of a burst of k by 10 callers, with `at0` run at t0 (the scale by hand, or nothing); until
+ * B rooms are Free again with every room of the burst still Allocated.
  */
 async function burst(
   observer: Observer,
   allocator: Allocator,
   n: number,
   b: number,
+  k: number,
   at0: () => Promise<number>,
-): Promise<{ capacity: number; other: number; refused: number; t0: number; burstMs: number }> {
+): Promise<Omit<CapacityRun, 'steps'> & { t0: number }> {
   await allocator.allocate();
   const t0 = performance.now();
   const other = at0();
-  const refused = await allocateMany(allocator, b - 1);
+  const times: number[] = [];
+  const refused = await allocateMany(allocator, k - 1, () => times.push(performance.now() - t0));
   const burstMs = performance.now() - t0;
   const done = await observer.until(
     `${b} rooms Free again`,
-    (c) => c.allocated >= n - refused && c.free >= b,
+    (c) => c.allocated >= n - b + k - refused && c.free >= b,
   );
-  return { capacity: done - t0, other: await other, refused, t0, burstMs };
+  return { capacity: done - t0, other: await other, refused, t0, secondMs: times[0] ?? 0, burstMs };
 }
 
 /** Back to N Free rooms, none allocated. */
@@ -235,7 +241,13 @@ async function reset(observer: Observer, n: number): Promise<void> {
 }
 
 /** The autoscaler's run: it runs before the fleet fills, and is stopped after the burst. */
-async function autoscaledBurst(observer: Observer, allocator: Allocator, n: number, b: number) {
+async function autoscaledBurst(
+  observer: Observer,
+  allocator: Allocator,
+  n: number,
+  b: number,
+  k: number,
+): Promise<CapacityRun> {
   const events: Seen[] = [];
   const scaler: Autoscaler = await startAutoscaler(b, 0, 4 * n, events);
   await allocateMany(allocator, n - b);
@@ -243,7 +255,7 @@ async function autoscaledBurst(observer: Observer, allocator: Allocator, n: numb
   // Quiet before the burst: the autoscaler's last decision on the fill is behind it.
   await new Promise((r) => setTimeout(r, 2000));
   const from = events.length;
-  const auto = await burst(observer, allocator, n, b, () => Promise.resolve(0));
+  const auto = await burst(observer, allocator, n, b, k, () => Promise.resolve(0));
   // Its last step returns after the rooms are allocatable (its endpoint diff): the events after stop().
   await scaler.stop();
   const ours = events.slice(from);
@@ -252,25 +264,25 @@ async function autoscaledBurst(observer: Observer, allocator: Allocator, n: numb
     .map(({ e }) => (e.type === 'scaled' ? `${e.from} -> ${e.to} (${e.seconds}s)` : ''))
     .filter(Boolean)
     .join(', ');
-  return {
-    capacity: auto.capacity,
-    other: first ? first.at - auto.t0 : NaN,
-    refused: auto.refused,
-    steps,
-    burstMs: auto.burstMs,
-  };
+  return { ...auto, other: first ? first.at - auto.t0 : NaN, steps };
 }
 
 /** The floor: the same burst, and the scale by hand to the final size started at its first allocation. */
-async function floorBurst(observer: Observer, allocator: Allocator, n: number, b: number) {
+async function floorBurst(
+  observer: Observer,
+  allocator: Allocator,
+  n: number,
+  b: number,
+  k: number,
+): Promise<CapacityRun> {
   await allocateMany(allocator, n - b);
   await observer.until(`${b} Free`, (c) => c.free === b && c.allocated === n - b);
-  const floor = await burst(observer, allocator, n, b, async () => {
+  const floor = await burst(observer, allocator, n, b, k, async () => {
     const t = performance.now();
-    await scaleByHand(n + b);
+    await scaleByHand(n + k);
     return performance.now() - t;
   });
-  return { ...floor, steps: `${n} -> ${n + b}` };
+  return { ...floor, steps: `${n} -> ${n + k}` };
 }
 
 function median(xs: number[]): number {
@@ -280,39 +292,47 @@ function median(xs: number[]): number {
     : ((s[s.length / 2 - 1] ?? NaN) + (s[s.length / 2] ?? NaN)) / 2;
 }
 
-/** RUNS pairs at size n, each the autoscaler's run then the floor's, from the same state. */
-async function timeToCapacity(n: number): Promise<string[]> {
+/**
+ * At size n, for each burst size (1: the allocation that drops Free below the buffer alone;
+ * b: the whole buffer at once), RUNS pairs of runs, the autoscaler's then the floor's, each
+ * from the same state.
+ */
+async function timeToCapacity(n: number): Promise<string[][]> {
   const b = bufferAt(n);
   install(n);
   const observer = await Observer.open();
   await observer.until(`${n} Free rooms`, (c) => c.free === n && c.replicas === n, 15 * 60_000);
   const allocator = await createAllocator({ release: RELEASE, namespace: NS, kubeconfig });
-  const auto: CapacityRun[] = [];
-  const floor: CapacityRun[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    log(`time to capacity at ${n} rooms, buffer ${b}: run ${i + 1} of ${RUNS}`);
-    auto.push(await autoscaledBurst(observer, allocator, n, b));
-    await reset(observer, n);
-    floor.push(await floorBurst(observer, allocator, n, b));
-    await reset(observer, n);
+  const rows: string[][] = [];
+  for (const k of [1, b]) {
+    const auto: CapacityRun[] = [];
+    const floor: CapacityRun[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      log(`time to capacity at ${n} rooms, buffer ${b}, burst of ${k}: run ${i + 1} of ${RUNS}`);
+      auto.push(await autoscaledBurst(observer, allocator, n, b, k));
+      await reset(observer, n);
+      floor.push(await floorBurst(observer, allocator, n, b, k));
+      await reset(observer, n);
+    }
+    const each = (xs: CapacityRun[]) => xs.map((x) => seconds(x.capacity)).join(', ');
+    const a = median(auto.map((x) => x.capacity));
+    const f = median(floor.map((x) => x.capacity));
+    rows.push([
+      `${n} rooms, buffer ${b}, burst of ${k}`,
+      `**${seconds(a)}** (${each(auto)})`,
+      auto.map((x) => seconds(x.other)).join(', '),
+      k > 1 ? [...auto, ...floor].map((x) => `${seconds(x.secondMs)}-${seconds(x.burstMs)}`).join(', ') : '-',
+      auto.map((x) => x.steps).join('; '),
+      `**${seconds(f)}** (${each(floor)})`,
+      floor.map((x) => seconds(x.other)).join(', '),
+      `**${(a / f).toFixed(2)}**`,
+      `${auto.reduce((t, x) => t + x.refused, 0)} / ${floor.reduce((t, x) => t + x.refused, 0)}`,
+    ]);
   }
   allocator.close();
   observer.close();
   sh(TOOLS.HELM4, ['uninstall', RELEASE, '-n', NS, '--wait'], { env });
-
-  const each = (xs: CapacityRun[]) => xs.map((x) => seconds(x.capacity)).join(', ');
-  const a = median(auto.map((x) => x.capacity));
-  const f = median(floor.map((x) => x.capacity));
-  return [
-    `${n} rooms, buffer ${b}, burst of ${b}`,
-    `**${seconds(a)}** (${each(auto)})`,
-    auto.map((x) => seconds(x.other)).join(', '),
-    auto.map((x) => x.steps).join('; '),
-    `**${seconds(f)}** (${each(floor)})`,
-    floor.map((x) => seconds(x.other)).join(', '),
-    `**${(a / f).toFixed(2)}**`,
-    `${auto.reduce((t, x) => t + x.refused, 0)} / ${floor.reduce((t, x) => t + x.refused, 0)}`,
-  ];
+  return rows;
 }
 
 /** A matchmaker at RATE allocations a second for RAMP_SECONDS from `buffer` rooms, the autoscaler keeping `buffer` Free. */
@@ -388,7 +408,8 @@ async function ramp(buffer: number): Promise<{ row: string[]; timeline: string }
 }
 
 const capacity: string[][] = [];
-if (!RAMP_ONLY) for (const n of SIZES.length ? SIZES : [100, 1000]) capacity.push(await timeToCapacity(n));
+if (!RAMP_ONLY)
+  for (const n of SIZES.length ? SIZES : [100, 1000]) capacity.push(...(await timeToCapacity(n)));
 const ramps: { row: string[]; timeline: string }[] = [];
 if (!NO_RAMP) for (const b of RAMP_BUFFERS) ramps.push(await ramp(b));
 
@@ -399,7 +420,7 @@ if (capacity.length)
         'size',
         'autoscaler: to capacity, median s (each run)',
         'autoscaler: to its first step, s',
-        'the burst lasted, s (auto runs, then floor runs)',
+        'burst: its 2nd and its last allocation, s after the 1st (auto runs, then floor runs)',
         'autoscaler: steps',
         'floor (scale by hand): to capacity, median s (each run)',
         'floor: the scale command returned, s',
