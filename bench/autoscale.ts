@@ -26,7 +26,7 @@ import { loadKube } from '../src/kube/config.js';
 import { releaseReader } from '../src/kube/reader.js';
 import { ReleaseReflectors } from '../src/kube/reflector.js';
 import { ExitCode } from '../src/errors.js';
-import { CHART, CLI, TOOLS } from '../test/support/tools.js';
+import { CHART, CLI, eventually, TOOLS } from '../test/support/tools.js';
 import { clusterEnv, markdownTable, pluginEnv, sh } from './support.js';
 
 const args = process.argv.slice(2);
@@ -123,6 +123,21 @@ function install(n: number): void {
       'tests.enabled=false',
     ],
     { env },
+  );
+}
+
+/**
+ * The release gone, and its rooms too: helm's wait ends with the StatefulSet deleted, while the
+ * garbage collector still deletes its pods; a release installed meanwhile under the same name
+ * would show them as its own rooms (Free, then gone with their allocations).
+ */
+async function uninstall(): Promise<void> {
+  sh(TOOLS.HELM4, ['uninstall', RELEASE, '-n', NS, '--wait'], { env });
+  await eventually(
+    'the rooms of the release deleted',
+    () => (kubectl('get', 'pods', '-n', NS, '-l', ROOMS, '-o', 'name').trim() === '' ? true : undefined),
+    5 * 60_000,
+    500,
   );
 }
 
@@ -331,7 +346,7 @@ async function timeToCapacity(n: number): Promise<string[][]> {
   }
   allocator.close();
   observer.close();
-  sh(TOOLS.HELM4, ['uninstall', RELEASE, '-n', NS, '--wait'], { env });
+  await uninstall();
   return rows;
 }
 
@@ -383,7 +398,7 @@ async function ramp(buffer: number): Promise<{ row: string[]; timeline: string }
   await scaler.stop();
   allocator.close();
   observer.close();
-  sh(TOOLS.HELM4, ['uninstall', RELEASE, '-n', NS, '--wait'], { env });
+  await uninstall();
 
   const scaled = events.flatMap(({ at, e }) => (e.type === 'scaled' ? [{ at, e }] : []));
   const retries = events.filter(({ e }) => e.type === 'retrying').length;
