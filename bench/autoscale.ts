@@ -21,13 +21,13 @@ import { promisify } from 'node:util';
 import { createAllocator, type Allocator } from '../src/ops/allocator.js';
 import { createAutoscaler, type AutoscaleEvent, type Autoscaler } from '../src/ops/autoscale.js';
 import { DEFAULT_ADDRESS_TYPES } from '../src/core/endpoints.js';
-import { countRooms, ALLOCATION_ID_ANNOTATION, STATE_LABEL } from '../src/core/rooms.js';
+import { countRooms } from '../src/core/rooms.js';
 import { loadKube } from '../src/kube/config.js';
 import { releaseReader } from '../src/kube/reader.js';
 import { ReleaseReflectors } from '../src/kube/reflector.js';
 import { ExitCode } from '../src/errors.js';
-import { CHART, CLI, eventually, TOOLS } from '../test/support/tools.js';
-import { clusterEnv, markdownTable, pluginEnv, sh } from './support.js';
+import { CLI, eventually, TOOLS } from '../test/support/tools.js';
+import { clusterEnv, freeAllRooms, installRooms, markdownTable, pluginEnv, sh } from './support.js';
 
 const args = process.argv.slice(2);
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -100,31 +100,9 @@ class Observer {
   }
 }
 
-function install(n: number): void {
-  sh(
-    TOOLS.HELM4,
-    [
-      'upgrade',
-      '--install',
-      RELEASE,
-      CHART,
-      '-n',
-      NS,
-      '--create-namespace',
-      '--set',
-      `room.replicas=${n}`,
-      '--set',
-      'room.podManagementPolicy=Parallel',
-      '--set',
-      'expose.nodePortBase=null',
-      '--set',
-      'redis.enabled=false',
-      '--set',
-      'tests.enabled=false',
-    ],
-    { env },
-  );
-}
+const install = (n: number) => {
+  installRooms(RELEASE, NS, n);
+};
 
 /**
  * The release gone, and its rooms too: helm's wait ends with the StatefulSet deleted, while the
@@ -139,22 +117,6 @@ async function uninstall(): Promise<void> {
     5 * 60_000,
     500,
   );
-}
-
-/** Every room Free again: the allocation marks removed from every pod. */
-function freeAll(): void {
-  kubectl(
-    'label',
-    'pods',
-    '-n',
-    NS,
-    '-l',
-    ROOMS,
-    `${STATE_LABEL}-`,
-    'expose-pods.io/draining-',
-    '--overwrite',
-  );
-  kubectl('annotate', 'pods', '-n', NS, '-l', ROOMS, `${ALLOCATION_ID_ANNOTATION}-`, '--overwrite');
 }
 
 /** The plugin's scale, as a person runs it. */
@@ -250,9 +212,14 @@ async function burst(
 
 /** Back to N Free rooms, none allocated. */
 async function reset(observer: Observer, n: number): Promise<void> {
-  freeAll();
+  freeAllRooms(RELEASE, NS);
   if (observer.counts().replicas !== n) await scaleByHand(n);
   await observer.until(`${n} Free rooms`, (c) => c.replicas === n && c.free === n && c.allocated === 0);
+}
+
+/** N - B rooms allocated, B Free, as the watches show them. */
+async function fill(observer: Observer, allocator: Allocator, n: number, b: number): Promise<void> {
+  await fill(observer, allocator, n, b);
 }
 
 /** The autoscaler's run: it runs before the fleet fills, and is stopped after the burst. */
@@ -265,8 +232,7 @@ async function autoscaledBurst(
 ): Promise<CapacityRun> {
   const events: Seen[] = [];
   const scaler: Autoscaler = await startAutoscaler(b, 0, 4 * n, events);
-  await allocateMany(allocator, n - b);
-  await observer.until(`${b} Free`, (c) => c.free === b && c.allocated === n - b);
+  await fill(observer, allocator, n, b);
   // Quiet before the burst: the autoscaler's last decision on the fill is behind it.
   await new Promise((r) => setTimeout(r, 2000));
   const from = events.length;
@@ -290,8 +256,7 @@ async function floorBurst(
   b: number,
   k: number,
 ): Promise<CapacityRun> {
-  await allocateMany(allocator, n - b);
-  await observer.until(`${b} Free`, (c) => c.free === b && c.allocated === n - b);
+  await fill(observer, allocator, n, b);
   const floor = await burst(observer, allocator, n, b, k, async () => {
     const t = performance.now();
     await scaleByHand(n + k);
