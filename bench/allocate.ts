@@ -18,9 +18,9 @@
 import { allocate, createAllocator } from '../src/index.js';
 import { markPod } from '../src/kube/writes.js';
 import { loadKube } from '../src/kube/config.js';
-import { ALLOCATED, ALLOCATION_ID_ANNOTATION, STATE_LABEL } from '../src/core/rooms.js';
-import { CHART, CLI, TOOLS } from '../test/support/tools.js';
-import { clusterEnv, markdownTable, pluginEnv, sh } from './support.js';
+import { ALLOCATED, STATE_LABEL } from '../src/core/rooms.js';
+import { CLI, TOOLS } from '../test/support/tools.js';
+import { clusterEnv, freeAllRooms, installRooms, markdownTable, pluginEnv, sh } from './support.js';
 
 const N = Number(process.argv[2] ?? 1000);
 /** `--library-only`: the allocator against the floor, without the one-shot calls and the processes. */
@@ -63,21 +63,9 @@ async function waitReady(n: number): Promise<void> {
   }
 }
 
-/** Every room Free again: the allocation marks removed from every pod. */
-function freeAll(): void {
-  kubectl(
-    'label',
-    'pods',
-    '-n',
-    NS,
-    '-l',
-    ROOMS,
-    `${STATE_LABEL}-`,
-    'expose-pods.io/draining-',
-    '--overwrite',
-  );
-  kubectl('annotate', 'pods', '-n', NS, '-l', ROOMS, `${ALLOCATION_ID_ANNOTATION}-`, '--overwrite');
-}
+const freeAll = () => {
+  freeAllRooms(RELEASE, NS);
+};
 
 /** Runs `callers` workers that each call `one` until it returns false; the count of trues and the seconds. */
 async function drain(
@@ -94,29 +82,7 @@ async function drain(
   return { done, seconds: (Date.now() - t) / 1000 };
 }
 
-sh(
-  TOOLS.HELM4,
-  [
-    'upgrade',
-    '--install',
-    RELEASE,
-    CHART,
-    '-n',
-    NS,
-    '--create-namespace',
-    '--set',
-    `room.replicas=${N}`,
-    '--set',
-    'room.podManagementPolicy=Parallel',
-    '--set',
-    'expose.nodePortBase=null',
-    '--set',
-    'redis.enabled=false',
-    '--set',
-    'tests.enabled=false',
-  ],
-  { env },
-);
+installRooms(RELEASE, NS, N);
 await waitReady(N);
 freeAll();
 

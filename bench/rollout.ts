@@ -12,7 +12,7 @@
  */
 import { createAllocator } from '../src/index.js';
 import { CHART, CLI, eventually, TOOLS } from '../test/support/tools.js';
-import { clusterEnv, markdownTable, pluginEnv, sh } from './support.js';
+import { clusterEnv, installRooms, markdownTable, pluginEnv, sh } from './support.js';
 
 const N = Number(process.argv[2] ?? 300);
 const NS = 'bench-rollout';
@@ -65,29 +65,7 @@ const allReady = async () =>
   );
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
 
-sh(
-  TOOLS.HELM4,
-  [
-    'upgrade',
-    '--install',
-    RELEASE,
-    CHART,
-    '-n',
-    NS,
-    '--create-namespace',
-    '--set',
-    `room.replicas=${N}`,
-    '--set',
-    'room.podManagementPolicy=Parallel',
-    '--set',
-    'expose.nodePortBase=null',
-    '--set',
-    'redis.enabled=false',
-    '--set',
-    'tests.enabled=false',
-  ],
-  { env },
-);
+installRooms(RELEASE, NS, N);
 await allReady();
 const allocator = await createAllocator({ release: RELEASE, namespace: NS, kubeconfig });
 for (let i = 0; i < IN_USE; i++) await allocator.allocate({ metadata: { match: `m${i}` } });

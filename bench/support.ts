@@ -1,6 +1,8 @@
 import path from 'node:path';
 
-import { clusterEnv, TOOLS } from '../test/support/tools.js';
+import { ALLOCATION_ID_ANNOTATION, STATE_LABEL } from '../src/core/rooms.js';
+import { CHART, clusterEnv, TOOLS } from '../test/support/tools.js';
+import { sh } from '../scripts/lib/run.js';
 
 export { sh } from '../scripts/lib/run.js';
 
@@ -25,4 +27,52 @@ export function pluginEnv(): NodeJS.ProcessEnv {
       path.delimiter,
     ),
   };
+}
+
+/**
+ * `helm upgrade --install` of the chart as the fleet benchmarks run it: `replicas` rooms created in
+ * parallel, no fixed nodePorts, no Redis, no chart tests. Returns once helm has applied it.
+ */
+export function installRooms(release: string, namespace: string, replicas: number): void {
+  sh(
+    TOOLS.HELM4,
+    [
+      'upgrade',
+      '--install',
+      release,
+      CHART,
+      '-n',
+      namespace,
+      '--create-namespace',
+      '--set',
+      `room.replicas=${replicas}`,
+      '--set',
+      'room.podManagementPolicy=Parallel',
+      '--set',
+      'expose.nodePortBase=null',
+      '--set',
+      'redis.enabled=false',
+      '--set',
+      'tests.enabled=false',
+    ],
+    { env: pluginEnv() },
+  );
+}
+
+/** Every room of the release Free again: the allocation marks removed from every pod. */
+export function freeAllRooms(release: string, namespace: string): void {
+  const rooms = `app.kubernetes.io/instance=${release},app.kubernetes.io/component=room`;
+  const kubectl = (...args: string[]) => sh(TOOLS.KUBECTL, args, { env: pluginEnv() });
+  kubectl(
+    'label',
+    'pods',
+    '-n',
+    namespace,
+    '-l',
+    rooms,
+    `${STATE_LABEL}-`,
+    'expose-pods.io/draining-',
+    '--overwrite',
+  );
+  kubectl('annotate', 'pods', '-n', namespace, '-l', rooms, `${ALLOCATION_ID_ANNOTATION}-`, '--overwrite');
 }
