@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { ordinalOf, type PodView, type ServiceView } from '../../src/core/model.js';
+import { byOrdinal, ordinalOf, type PodView, type ServiceView } from '../../src/core/model.js';
 import { BUDGET_WARN_PERCENT, nodePortBudget } from '../../src/core/budget.js';
 import { assessStatus, workloadOf, type StatusSnapshot } from '../../src/core/status.js';
 import { ordinalRanges } from '../../src/output/ranges.js';
@@ -88,8 +88,14 @@ describe('ordinalOf', () => {
     [`${WL}-01`, undefined],
     [`${WL}-redis-6d8f-x`, undefined],
     ['other-0', undefined],
+    // Another release's pod whose prefix has the same length.
+    ['other-expose-pods-5', undefined],
   ];
   for (const [name, want] of cases) it(name, () => assert.equal(ordinalOf(name, WL), want));
+  it('byOrdinal keeps only the names that carry an ordinal', () => {
+    const m = byOrdinal([{ name: `${WL}-1` }, { name: `${WL}-redis` }, { name: 'other-expose-pods-5' }], WL);
+    assert.deepEqual([...m.keys()], [1]);
+  });
 });
 
 describe('assessStatus', () => {
