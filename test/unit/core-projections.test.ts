@@ -56,6 +56,15 @@ describe('core projections: one command each, from the views', () => {
         { name: 'n1', ready: 'Unknown', since: undefined, outOfService: false },
       ],
       [
+        'unreachable, not out of service',
+        {
+          ready: false,
+          readyCondition: { status: 'Unknown' },
+          taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }],
+        },
+        { name: 'n1', ready: 'Unknown', since: undefined, outOfService: false },
+      ],
+      [
         'out of service',
         {
           ready: false,

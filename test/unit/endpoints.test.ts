@@ -13,6 +13,7 @@ import {
   UNKNOWN_ADDRESS,
 } from '../../src/core/endpoints.js';
 import { diffEndpoints } from '../../src/core/endpoint-changes.js';
+import { allocatable } from '../../src/core/rooms.js';
 import { ordinalOf, type NodeView, type PodView, type ServiceView } from '../../src/core/model.js';
 import { podService, roomPod } from '../support/fixtures.js';
 
@@ -458,5 +459,40 @@ describe('diffEndpoints and ordinalOf: both sides (mutation testing)', () => {
     assert.equal(ordinalOf('xweb-3', 'web'), undefined);
     assert.equal(ordinalOf('3', 'web'), undefined);
     assert.equal(ordinalOf('web-', 'web'), undefined);
+  });
+});
+
+describe('resolveEndpointRows, both sides (mutation testing, 2026-12-07)', () => {
+  it('a Service of the release whose name carries no ordinal is no room’s, and hides none', () => {
+    const rows = resolveEndpointRows(
+      input((i) => i.services.push({ ...svc(0), name: `${WL}-lobby`, selectsPod: `${WL}-0` })),
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.pod, r.service, r.status]),
+      [[`${WL}-0`, `${WL}-0`, 'Ready']],
+    );
+  });
+  it('a LoadBalancer with an address but no port: its row has no port (and allocate skips it)', () => {
+    const r = row0(
+      (i) => (i.services = [svc(0, { type: 'LoadBalancer', ingress: ['203.0.113.7'], ports: [] })]),
+    );
+    assert.deepEqual([r.address, r.port], ['203.0.113.7', null]);
+    assert.deepEqual(allocatable([r]), []);
+  });
+  it('nodes unknown (no RBAC): a Service without its pod has no address, and is Pending below the replicas', () => {
+    const rows = resolveEndpointRows(
+      input((i) => {
+        i.nodes = undefined;
+        i.replicas = 2;
+        i.services = [svc(0), svc(1)];
+      }),
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.pod, r.address, r.status]),
+      [
+        [`${WL}-0`, UNKNOWN_ADDRESS, 'Ready'],
+        [`${WL}-1`, null, 'Pending'],
+      ],
+    );
   });
 });

@@ -249,3 +249,38 @@ describe('recover --out-of-service without patch on nodes (what rbac grants by d
     assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
   });
 });
+
+describe('recover, both sides (mutation testing, 2026-12-07)', () => {
+  it('a pod whose name carries no ordinal sorts first (-1); out of service only on a node that says so', () => {
+    const rows = classifyPods(
+      'w',
+      [
+        { name: 'w-1', nodeName: 'tainted', ready: false, terminating: true },
+        { name: 'x', nodeName: 'gone', ready: false, terminating: true },
+        { name: 'w-0', nodeName: 'lost', ready: false, terminating: true },
+      ],
+      [{ ...node('tainted', 'Unknown'), outOfService: true }, node('lost', 'Unknown')],
+      now,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.ordinal, r.pod, r.outOfService]),
+      [
+        [-1, 'x', false],
+        [0, 'w-0', false],
+        [1, 'w-1', true],
+      ],
+    );
+  });
+  it('the warnings list every room, comma-separated', () => {
+    assert.deepEqual(
+      recoverWarnings(
+        { touched: ['w-0', 'w-1', 'w-2'], alsoOnNode: ['w-1', 'w-2'], inUse: ['w-0', 'w-1'] },
+        'out-of-service',
+      ),
+      [
+        'the taint deletes every pod on the node, not only the one named: also w-1, w-2',
+        'deletes 2 room(s) in use (Allocated): w-0, w-1; if the node is only cut off (a network partition), their matches may still run there while each replacement starts Free and can be allocated to a new match',
+      ],
+    );
+  });
+});

@@ -11,6 +11,7 @@ import {
   chartMadeClaims,
   chartMadeSecrets,
   claimOrdinal,
+  createdObjects,
   diffValues,
   disruptions,
   freeNodePortBlock,
@@ -19,8 +20,11 @@ import {
   nodePortProblems,
   ORDERED_START_NOTE_PODS,
   orderedStart,
+  ownedElsewhere,
   planReleaseChange,
+  renameProblem,
 } from '../../src/core/release-change.js';
+import { ExitCode, ExposePodsError } from '../../src/errors.js';
 import { podSlotBudget } from '../../src/core/budget.js';
 import { approxDuration, formatChange, formatOrderedStart } from '../../src/output/change.js';
 import { CHART } from '../support/tools.js';
@@ -1017,5 +1021,171 @@ describe('disruptions names every Deployment that restarts', () => {
       [],
     );
     assert.deepEqual(disruptions(p), ['restarts a, b']);
+  });
+});
+
+describe('release-change: what the 2026-12-07 mutation run left undetected', () => {
+  /** Pods 0..n-1 on revision `rev(i)`, Allocated where `inUse(i)`, without a mark otherwise. */
+  const live = (
+    n: number,
+    rev: (i: number) => string | undefined,
+    inUse: (i: number) => boolean = () => false,
+  ) =>
+    pods(n).map((p, i) => ({
+      ...p,
+      revision: rev(i),
+      ...(inUse(i) && { mark: { allocated: true, draining: false } }),
+    }));
+
+  describe('renameProblem: a rename that deletes rooms is refused (exit 9) unless --delete-in-use', () => {
+    const renamed = manifestView([
+      { kind: 'StatefulSet', metadata: { name: 'arena' }, spec: { replicas: 2 } },
+    ]);
+    const rooms = live(
+      2,
+      () => 'r',
+      (i) => i === 1,
+    );
+    it('refused with the rooms present, those in use counted, and both ways out', () => {
+      const e = renameProblem({ name: W }, renamed, rooms, 'rooms', 'game', false);
+      assert.ok(e instanceof ExposePodsError);
+      assert.equal(e.exitCode, ExitCode.CONFLICT);
+      assert.equal(
+        e.message,
+        `this change renames the StatefulSet ${W} -> arena: helm would delete it and its 2 room(s), 1 of them in use, with no way back for their matches; nothing was changed`,
+      );
+      assert.equal(
+        e.hint,
+        'Keep the name (drop fullnameOverride/nameOverride, or set them back), or add --delete-in-use to delete every room with the StatefulSet after a confirmation (kubectl expose-pods install rooms -n game ... --delete-in-use).',
+      );
+      // None in use, and a Terminating pod is no room any more.
+      const free = renameProblem(
+        { name: W },
+        renamed,
+        [...pods(1), { ...pods(2)[1]!, terminating: true }],
+        'rooms',
+        'game',
+        false,
+      );
+      assert.equal(
+        free?.message,
+        `this change renames the StatefulSet ${W} -> arena: helm would delete it and its 1 room(s), with no way back for their matches; nothing was changed`,
+      );
+    });
+    it('no refusal: --delete-in-use, the same name, no StatefulSet live or rendered, or no room left', () => {
+      assert.equal(renameProblem({ name: W }, renamed, rooms, 'rooms', 'game', true), undefined);
+      assert.equal(renameProblem({ name: 'arena' }, renamed, rooms, 'rooms', 'game', false), undefined);
+      assert.equal(renameProblem(undefined, renamed, rooms, 'rooms', 'game', false), undefined);
+      assert.equal(renameProblem({ name: W }, manifestView([]), rooms, 'rooms', 'game', false), undefined);
+      assert.equal(renameProblem({ name: W }, renamed, [], 'rooms', 'game', false), undefined);
+      const going = rooms.map((p) => ({ ...p, terminating: true }));
+      assert.equal(renameProblem({ name: W }, renamed, going, 'rooms', 'game', false), undefined);
+    });
+  });
+
+  describe('ownedElsewhere: what Helm refuses to adopt', () => {
+    const service = (labels?: Record<string, string>, annotations?: Record<string, string>) => ({
+      kind: 'Service',
+      name: `${W}-2`,
+      namespace: 'game',
+      ...(labels && { labels }),
+      ...(annotations && { annotations }),
+    });
+    const helm = { 'app.kubernetes.io/managed-by': 'Helm' };
+    const ours = { 'meta.helm.sh/release-name': 'rooms', 'meta.helm.sh/release-namespace': 'game' };
+    it("Helm's label and this release's name and namespace: adopted", () => {
+      assert.equal(ownedElsewhere(service(helm, ours), 'rooms'), undefined);
+    });
+    it('any one missing or another release’s: in the way, with its owner', () => {
+      const theirs = (owner: string) => ({ kind: 'Service', name: `${W}-2`, namespace: 'game', owner });
+      assert.deepEqual(ownedElsewhere(service(), 'rooms'), theirs('not managed by Helm'));
+      assert.deepEqual(ownedElsewhere(service(undefined, ours), 'rooms'), theirs('release rooms'));
+      assert.deepEqual(
+        ownedElsewhere(service({ 'app.kubernetes.io/managed-by': 'kubectl' }, ours), 'rooms'),
+        theirs('release rooms'),
+      );
+      assert.deepEqual(
+        ownedElsewhere(service(helm, { ...ours, 'meta.helm.sh/release-name': 'other' }), 'rooms'),
+        theirs('release other'),
+      );
+      assert.deepEqual(
+        ownedElsewhere(service(helm, { ...ours, 'meta.helm.sh/release-namespace': 'arena' }), 'rooms'),
+        theirs('release rooms'),
+      );
+      assert.deepEqual(ownedElsewhere(service(helm), 'rooms'), theirs('not managed by Helm'));
+    });
+  });
+
+  it('createdObjects: by kind and name; the same name of another kind is another object', () => {
+    const o = (kind: string | undefined, name?: string): ManifestObject => ({
+      ...(kind && { kind }),
+      ...(name !== undefined && { metadata: { name } }),
+    });
+    const before = [o('Service', 'a'), o('Secret', 's')];
+    assert.deepEqual(
+      createdObjects(before, [o('Service', 'a'), o('Service', 'b'), o('Secret', 's'), o('ConfigMap', 'a')]),
+      [o('Service', 'b'), o('ConfigMap', 'a')],
+    );
+    assert.deepEqual(createdObjects(before, before), []);
+    // Without a name or a kind (never rendered so, but read all the same): keyed by what there is.
+    assert.deepEqual(createdObjects([o('List')], [o('List'), o(undefined, 'x')]), [o(undefined, 'x')]);
+  });
+
+  describe('a template that stays under RollingUpdate: the rooms off the update revision restart', () => {
+    const plan = (rooms: PodView[], opts: { replicas?: number; strategy?: string } = {}) =>
+      planReleaseChange(
+        manifest({ replicas: 3, strategy: opts.strategy }),
+        manifest({ replicas: opts.replicas ?? 3, strategy: opts.strategy }),
+        [],
+        rooms,
+        { liveTemplateChanged: false, live: { updateRevision: 'new' } },
+      );
+    it('only those off it, highest first; of them, those in use; none kept', () => {
+      const p = plan(
+        live(
+          4,
+          (i) => (i === 1 ? 'new' : 'old'),
+          (i) => i === 2,
+        ),
+        { replicas: 4 },
+      );
+      assert.deepEqual(
+        [p.updateStrategy, p.restartPods, p.restartInUse, p.keepInUse],
+        ['RollingUpdate', [`${W}-3`, `${W}-2`, `${W}-0`], [`${W}-2`], []],
+      );
+    });
+    it('not a room the StatefulSet removes, nor a pod whose revision is unknown', () => {
+      const removed = plan(
+        live(3, () => 'old'),
+        { replicas: 2 },
+      );
+      assert.deepEqual([removed.restartPods, removed.removePods], [[`${W}-1`, `${W}-0`], [`${W}-2`]]);
+      const unknown = plan(live(3, (i) => (i === 0 ? undefined : 'new')));
+      assert.deepEqual(unknown.restartPods, []);
+    });
+    it('every room on it: nothing restarts, and the plan names no strategy', () => {
+      const p = plan(live(3, () => 'new'));
+      assert.deepEqual([p.updateStrategy, p.restartPods, p.restartInUse], [undefined, [], []]);
+      assert.equal(p.noop, true);
+    });
+    it('under OnDelete the controller restarts nothing by itself: the rollout replaces them later', () => {
+      const p = plan(
+        live(3, () => 'old'),
+        { strategy: 'OnDelete' },
+      );
+      assert.deepEqual([p.updateStrategy, p.restartPods, p.restartInUse], [undefined, [], []]);
+    });
+  });
+
+  it('a manifest without a StatefulSet removes no Service of a room in use', () => {
+    const redisOnly = manifestView([{ kind: 'Deployment', metadata: { name: 'r' }, spec: { template: {} } }]);
+    assert.deepEqual(planReleaseChange(redisOnly, redisOnly, [], pods(2)).removeServicesInUse, []);
+  });
+
+  it('budgetDelta: a Deployment there before takes no new slot, alone or among others', () => {
+    const deployment = (name: string) => ({ kind: 'Deployment', metadata: { name }, spec: { template: {} } });
+    const one = manifestView([deployment('r')]);
+    assert.equal(budgetDelta(one, one, 0).podSlots, 0);
+    assert.equal(budgetDelta(one, manifestView([deployment('s')]), 0).podSlots, 1);
   });
 });

@@ -753,3 +753,33 @@ describe('cordon: a room out of rotation', () => {
     );
   });
 });
+
+describe('rooms: what the 2026-12-07 mutation run left undetected', () => {
+  it('countsPhrase says how many unavailable rooms wait for the rollout, and nothing when none does', () => {
+    const outdated = countRooms([row(0), row(1, { outdated: true }), row(2, { outdated: true })]);
+    assert.deepEqual([outdated.unavailable, outdated.outdated], [2, 2]);
+    assert.equal(
+      countsPhrase(outdated),
+      '3 rooms: 1 Free, 2 not ready to take a match (2 on an older revision, waiting for the rollout)',
+    );
+    const notReady = countRooms([row(0, { status: 'NotReady', ready: false })]);
+    assert.equal(countsPhrase(notReady), '1 room: 1 not ready to take a match');
+  });
+  it('a replacement is awaited under OrderedReady whatever the rooms above it say: only a lower room not Ready holds it back', () => {
+    const free = (n: number, ready = true) =>
+      roomPod('web', n, { ready, mark: { allocated: false, draining: n >= 2 } });
+    // web-2 gone, web-3 (above it) not Ready: the controller makes web-2 all the same.
+    assert.deepEqual(drainChanges([free(0), free(1), free(3, false)], 'web', 2, { replicas: 4 }).replacing, [
+      'web-2',
+    ]);
+    // web-1 (below it) not Ready: it does not, yet.
+    assert.deepEqual(
+      drainChanges([free(0), free(1, false), free(3)], 'web', 2, { replicas: 4 }).replacing,
+      [],
+    );
+    // web-1 Ready again: it does.
+    assert.deepEqual(drainChanges([free(0), free(1), free(3)], 'web', 2, { replicas: 4 }).replacing, [
+      'web-2',
+    ]);
+  });
+});

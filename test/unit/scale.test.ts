@@ -468,3 +468,28 @@ describe('scale after kubectl scale or an HPA lowered the StatefulSet: what its 
     assert.doesNotMatch(p.notes.join('\n'), /already removing/);
   });
 });
+
+describe('the controller-removal note, both sides (mutation testing, 2026-12-07)', () => {
+  const allocated = (i: number) => roomPod(W, i, { mark: { allocated: true, draining: false } });
+  it('no room in use among them: says so; two in use: both named', () => {
+    const free = planScale(
+      input({ releaseReplicas: 5, liveReplicas: 3, target: 3, pods: n(5).map((x) => pod(x)) }),
+    );
+    assert.deepEqual(
+      free.notes.filter((x) => x.includes('already removing')),
+      [
+        `the StatefulSet's controller is already removing rooms ${W}-3..${W}-4 (its replicas were set to 3 outside the release, by kubectl scale or an HPA); none of them is in use`,
+      ],
+    );
+    const i = input({ releaseReplicas: 5, liveReplicas: 3, target: 3, pods: n(5).map((x) => pod(x)) });
+    i.pods[3] = allocated(3);
+    i.pods[4] = allocated(4);
+    assert.match(
+      planScale(i).notes.join('\n'),
+      new RegExp(
+        `; rooms in use among them: ${W}-4, ${W}-3: their matches end, whatever this scale does$`,
+        'm',
+      ),
+    );
+  });
+});

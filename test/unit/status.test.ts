@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { ordinalOf, type PodView, type ServiceView } from '../../src/core/model.js';
+import { byOrdinal, ordinalOf, type PodView, type ServiceView } from '../../src/core/model.js';
 import { BUDGET_WARN_PERCENT, nodePortBudget } from '../../src/core/budget.js';
 import { assessStatus, workloadOf, type StatusSnapshot } from '../../src/core/status.js';
 import { ordinalRanges } from '../../src/output/ranges.js';
@@ -88,8 +88,14 @@ describe('ordinalOf', () => {
     [`${WL}-01`, undefined],
     [`${WL}-redis-6d8f-x`, undefined],
     ['other-0', undefined],
+    // Another release's pod whose prefix has the same length.
+    ['other-expose-pods-5', undefined],
   ];
   for (const [name, want] of cases) it(name, () => assert.equal(ordinalOf(name, WL), want));
+  it('byOrdinal keeps only the names that carry an ordinal', () => {
+    const m = byOrdinal([{ name: `${WL}-1` }, { name: `${WL}-redis` }, { name: 'other-expose-pods-5' }], WL);
+    assert.deepEqual([...m.keys()], [1]);
+  });
 });
 
 describe('assessStatus', () => {
@@ -822,5 +828,345 @@ describe('the rollout in status', () => {
     assert.equal(r.healthy, true);
     assert.deepEqual(r.rollout?.inUseOutdated, [`${WL}-0`]);
     assert.match(formatStatus(r), /ROLLOUT rooms on revision new: 1\/2; 1 in use on older revisions/);
+  });
+});
+
+describe('status: what the 2026-12-07 mutation run left undetected', () => {
+  const kinds = (r: ReturnType<typeof assessStatus>) => r.problems.map((p) => p.kind);
+  const stale = (allocatedAt?: string): Partial<PodView> => ({
+    mark: { allocated: true, draining: false, restartsAtAllocation: 0, ...(allocatedAt && { allocatedAt }) },
+    restarts: 1,
+  });
+
+  it('RolloutStalled names the update revision', () => {
+    const r = assessStatus(
+      snapshot((s) => {
+        s.statefulSet = {
+          ...s.statefulSet!,
+          updateRevision: 'rev-9',
+          observed: true,
+          updateStrategy: 'OnDelete',
+        };
+        s.pods = [pod(0, { revision: 'rev-8' }), pod(1, { revision: 'rev-9' })];
+      }),
+    );
+    assert.deepEqual(r.problems, [
+      {
+        kind: 'RolloutStalled',
+        message:
+          "1 Free room(s) run an older revision than the StatefulSet's (rev-9) and take no match, with nothing replacing them: run kubectl expose-pods rollout rooms -n game",
+      },
+    ]);
+  });
+
+  it('a stale allocation without its time says no age', () => {
+    const r = assessStatus(snapshot((s) => (s.pods = [pod(0, stale()), pod(1)])));
+    assert.deepEqual(
+      r.problems.map((p) => p.message),
+      [
+        `room ${WL}-0 is Allocated, but its container restarted since, so its match is gone: free it with kubectl expose-pods deallocate rooms ${WL}-0 -n game`,
+      ],
+    );
+  });
+
+  describe('the release’s share of each budget', () => {
+    // Dual-stack: a /24 of IPv4 (254) and a /120 of IPv6 (255): IPv4 has fewer free, so it is the family shown.
+    const dualStack = (s: StatusSnapshot, v6Prefix = 120) => {
+      s.serviceIPs = {
+        cidrs: [{ name: 'kubernetes', cidrs: ['10.96.0.0/24', `fd00::/${v6Prefix}`] }],
+        addresses: ['10.96.0.10', 'fd00::a', 'fd00::b'],
+      };
+      s.services = [
+        { ...svc(0), clusterIPs: ['10.96.0.10', 'fd00::a'] },
+        // Single-stack IPv6: the families' counts differ.
+        { ...svc(1), clusterIPs: ['fd00::b'] },
+      ];
+      s.allServices = [
+        ...s.services,
+        // The same release name in another namespace, and another release in ours: neither is this release's.
+        { ...svc(0), name: 'x-0', namespace: 'arena', clusterIPs: ['10.96.0.20', 'fd00::14'] },
+        { ...svc(1), name: 'y-0', release: 'other', clusterIPs: ['10.96.0.21', 'fd00::15'] },
+        // A headless Service of ours: no ClusterIP.
+        { ...svc(0), name: `${WL}-headless`, clusterIPs: undefined, ports: [] },
+      ];
+    };
+    it('ClusterIPs: only its own Services, only addresses of the family shown', () => {
+      const v4 = assessStatus(snapshot((s) => dualStack(s))).budget.clusterIPs;
+      assert.ok(!('unknown' in v4));
+      assert.deepEqual([v4.family, v4.release], ['IPv4', 1]);
+      // A /124 of IPv6 (15): IPv6 has fewer free, so it is shown, and counted.
+      const v6 = assessStatus(snapshot((s) => dualStack(s, 124))).budget.clusterIPs;
+      assert.ok(!('unknown' in v6));
+      assert.deepEqual([v6.family, v6.release], ['IPv6', 2]);
+    });
+    it('ClusterIPs without every Service listed: the release’s own Services', () => {
+      const r = assessStatus(
+        snapshot((s) => {
+          dualStack(s, 124);
+          s.allServices = undefined;
+        }),
+      ).budget.clusterIPs;
+      assert.ok(!('unknown' in r));
+      assert.equal(r.release, 2);
+    });
+    it('ClusterIPs not read: unknown, with no share', () => {
+      assert.deepEqual(assessStatus(snapshot()).budget.clusterIPs, { unknown: 'not read' });
+    });
+    it('pod slots: only pods bound to a node and not Terminating', () => {
+      const r = assessStatus(
+        snapshot((s) => {
+          s.nodes[0]!.allocatablePods = 110;
+          s.boundPerNode = new Map([['node-a', 3]]);
+          s.statefulSet!.replicas = 3;
+          s.values.replicas = 3;
+          s.pods = [pod(0), pod(1, { terminating: true }), pod(2, { nodeName: undefined, phase: 'Pending' })];
+        }),
+      );
+      assert.equal(r.budget.podSlots?.release, 1);
+    });
+  });
+
+  describe('the NodePort note', () => {
+    const holding = (count: number) => (s: StatusSnapshot) => {
+      const ports = Array.from({ length: 2768 }, (_, i) => 30000 + i).filter(
+        (p) => p !== 30880 && p !== 30881,
+      );
+      s.allServices = [
+        ...(s.allServices ?? []),
+        {
+          ...svc(0),
+          name: 'big',
+          namespace: 'elsewhere',
+          release: undefined,
+          ports: ports.slice(0, count - 2).map((nodePort) => ({ port: 80, nodePort, protocol: 'TCP' })),
+        },
+      ];
+    };
+    it('80% used (2214 of 2768) is a note; 79% (2200) is none', () => {
+      const at = assessStatus(snapshot(holding(2214)));
+      assert.equal(at.budget.nodePorts?.usedPercent, 80);
+      assert.equal(at.notes.length, 1);
+      assert.match(at.notes[0] ?? '', /^the NodePort range 30000-32767 is 80% used \(2214 of 2768/);
+      const below = assessStatus(snapshot(holding(2200)));
+      assert.equal(below.budget.nodePorts?.usedPercent, 79);
+      assert.deepEqual(below.notes, []);
+    });
+    it('a range with no free port left says its largest block is 0', () => {
+      const r = assessStatus(snapshot(holding(2768)));
+      assert.deepEqual(r.notes, [
+        'the NodePort range 30000-32767 is 100% used (2768 of 2768, by every Service in the cluster): 0 left, the largest block 0. Each per-pod NodePort Service takes one; LoadBalancer rooms with Local take a second (the health check).',
+      ]);
+    });
+  });
+
+  it('the ClusterIP note names every CIDR of the family', () => {
+    const r = assessStatus(
+      snapshot((s) => {
+        s.serviceIPs = {
+          cidrs: [
+            { name: 'kubernetes', cidrs: ['10.96.0.0/30'] },
+            { name: 'extra', cidrs: ['10.97.0.0/30'] },
+          ],
+          addresses: ['10.96.0.1', '10.96.0.2', '10.97.0.1', '10.97.0.2'],
+        };
+      }),
+    );
+    assert.deepEqual(
+      r.notes.filter((n) => n.includes('ClusterIPs')),
+      [
+        'the Service IPv4 range (10.96.0.0/30, 10.97.0.0/30) is 100% used (4 of 4 ClusterIPs): 0 left. Every per-pod Service takes one; a cluster admin can add a ServiceCIDR.',
+      ],
+    );
+  });
+
+  describe('LBHealthCheckFails: only a LoadBalancer with Local, of a room the StatefulSet keeps', () => {
+    const notReady1 = (s: StatusSnapshot) => {
+      s.pods[1] = pod(1, { ready: false, reason: 'CrashLoopBackOff' });
+      s.endpoints[1]!.ready = false;
+    };
+    it('a LoadBalancer with Cluster, or a NodePort with Local, has no health check to fail', () => {
+      const cluster = assessStatus(
+        snapshot((s) => {
+          notReady1(s);
+          for (const v of s.services)
+            Object.assign(v, { type: 'LoadBalancer', externalTrafficPolicy: 'Cluster' });
+        }),
+      );
+      assert.deepEqual(kinds(cluster), ['PodNotReady']);
+      const nodePort = assessStatus(
+        snapshot((s) => {
+          notReady1(s);
+          for (const v of s.services) Object.assign(v, { externalTrafficPolicy: 'Local' });
+        }),
+      );
+      assert.deepEqual(kinds(nodePort), ['PodNotReady']);
+      const local = assessStatus(
+        snapshot((s) => {
+          notReady1(s);
+          localLoadBalancers(s);
+        }),
+      );
+      assert.deepEqual(kinds(local), ['PodNotReady', 'LBHealthCheckFails']);
+    });
+    it('a ready endpoint with no address passes no health check', () => {
+      const r = assessStatus(
+        snapshot((s) => {
+          localLoadBalancers(s);
+          s.endpoints[0]!.addresses = [];
+        }),
+      );
+      assert.deepEqual(
+        r.problems.map((p) => [p.kind, p.ordinal]),
+        [['LBHealthCheckFails', 0]],
+      );
+    });
+    it('a LoadBalancer reserved above the replicas (expose.count) has no room behind it yet: a note, not a failure', () => {
+      const r = assessStatus(
+        snapshot((s) => {
+          s.values.exposeCount = 4;
+          s.services.push(svc(2), svc(3));
+          localLoadBalancers(s);
+        }),
+      );
+      assert.deepEqual(r.problems, []);
+      assert.equal(r.notes.length, 2);
+    });
+    it('without a health-check port the message names none', () => {
+      const r = assessStatus(
+        snapshot((s) => {
+          notReady1(s);
+          for (const v of s.services)
+            Object.assign(v, { type: 'LoadBalancer', externalTrafficPolicy: 'Local' });
+        }),
+      );
+      assert.ok(
+        r.problems.some(
+          (p) =>
+            p.message ===
+            `Service ${WL}-1 is a LoadBalancer with externalTrafficPolicy Local and no ready pod on a Ready node: its health check fails on every node, so the load balancer sends this room nothing`,
+        ),
+        JSON.stringify(r.problems),
+      );
+    });
+  });
+
+  it('workloadOf: the StatefulSet’s name wins over the names; an ordinal of two digits counts, a letter after it does not', () => {
+    assert.equal(workloadOf('web', ['other-0'], 'rooms'), 'web');
+    assert.equal(workloadOf(undefined, ['web-12'], 'rooms'), 'web');
+    assert.equal(workloadOf(undefined, ['web-1x'], 'rooms'), 'rooms-expose-pods');
+  });
+
+  describe('the rollout: its defaults, and when it is in progress', () => {
+    const updated = (s: StatusSnapshot) => {
+      s.statefulSet = { ...s.statefulSet!, updateRevision: 'new' };
+      s.pods = [pod(0, { revision: 'new' }), pod(1, { revision: 'new' })];
+    };
+    it('without a strategy it is RollingUpdate; unobserved only when the StatefulSet says so', () => {
+      const r = assessStatus(snapshot(updated));
+      assert.deepEqual([r.rollout?.strategy, r.rollout?.inProgress], ['RollingUpdate', false]);
+      const unobserved = assessStatus(
+        snapshot((s) => {
+          updated(s);
+          s.statefulSet!.observed = false;
+        }),
+      );
+      assert.equal(unobserved.rollout?.inProgress, true);
+    });
+    it('a room above the replicas going away is the scale-down’s, not the rollout’s', () => {
+      const r = assessStatus(
+        snapshot((s) => {
+          updated(s);
+          s.pods.push(pod(2, { revision: 'new', terminating: true }));
+        }),
+      );
+      assert.equal(r.rollout?.inProgress, false);
+      const lower = assessStatus(
+        snapshot((s) => {
+          updated(s);
+          s.pods[1] = pod(1, { revision: 'new', terminating: true });
+        }),
+      );
+      assert.equal(lower.rollout?.inProgress, true);
+    });
+    it('a room the StatefulSet keeps whose pod is gone: in progress (it comes back), and its Service is no orphan', () => {
+      const r = assessStatus(
+        snapshot((s) => {
+          updated(s);
+          s.pods.pop();
+        }),
+      );
+      assert.equal(r.rollout?.inProgress, true);
+      assert.ok(!kinds(r).includes('ServiceWithoutPod'), JSON.stringify(r.problems));
+      assert.deepEqual(r.notes, []);
+    });
+  });
+
+  describe('the rows and problems per ordinal', () => {
+    it('a Service of ours that selects no pod is not the room’s Service', () => {
+      const r = assessStatus(
+        snapshot((s) => {
+          s.services[1] = { ...svc(1), selectsPod: undefined };
+        }),
+      );
+      assert.deepEqual(
+        r.ordinals.map((o) => [o.service, o.serviceExists]),
+        [
+          [`${WL}-0`, true],
+          ['-', false],
+        ],
+      );
+      assert.deepEqual(kinds(r), ['PodWithoutService']);
+    });
+    it('a Service without a port has no nodePort in its row', () => {
+      const r = assessStatus(snapshot((s) => (s.services[1] = { ...svc(1), ports: [] })));
+      assert.deepEqual(
+        r.ordinals.map((o) => o.nodePort),
+        [30880, undefined],
+      );
+    });
+    it('a Service left above replicas changed outside Helm is an orphan, not a reserved port', () => {
+      // kubectl scale --replicas 1 with expose.count 2 and room.replicas 2: web-1's Service has no pod.
+      const r = assessStatus(
+        snapshot((s) => {
+          s.statefulSet!.replicas = 1;
+          s.pods.pop();
+        }),
+      );
+      assert.deepEqual(kinds(r).sort(), ['ReplicasDrift', 'ServiceWithoutPod']);
+      assert.deepEqual(r.notes, []);
+    });
+    it('a node with a Hostname and an InternalIP has an address', () => {
+      const r = assessStatus(
+        snapshot((s) => {
+          s.nodes[0]!.addresses = [
+            { type: 'Hostname', address: 'node-a' },
+            { type: 'InternalIP', address: '198.51.100.1' },
+          ];
+        }),
+      );
+      assert.deepEqual(r.problems, []);
+    });
+  });
+
+  describe('NodePortCollision: only the ports of the ordinals exposed, and only the ordinal’s own Service may hold one', () => {
+    it('a port past expose.count is not the release’s', () => {
+      const r = assessStatus(
+        snapshot((s) => {
+          s.allServices = [...s.services, { ...svc(0, 30882), name: 'other-0', namespace: 'arena' }];
+        }),
+      );
+      assert.deepEqual(r.problems, []);
+    });
+    it('another Service in the release’s namespace holding an ordinal’s port collides', () => {
+      const r = assessStatus(
+        snapshot((s) => {
+          s.allServices = [svc(0), { ...svc(1), name: 'lobby' }];
+        }),
+      );
+      assert.deepEqual(
+        r.problems.map((p) => p.message),
+        ['nodePort 30881 (ordinal 1) is taken by Service game/lobby of release rooms'],
+      );
+    });
   });
 });
