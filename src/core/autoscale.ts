@@ -162,14 +162,13 @@ export function decide(
   if (want > from) return { decision: { kind: 'up', from, to: want }, clock: {} };
   const floor = scaleDownFloor(policy, fleet);
   if (floor >= from) return { decision: { kind: 'hold', replicas: from }, clock: {} };
-  if (from > policy.max) {
-    const to = Math.max(policy.max, fleet.highestKept + 1);
-    if (to < from) return { decision: { kind: 'down', from, to }, clock: {} };
-  }
+  // (Below the floor, so above the highest room kept: the rooms over --max are all Free.)
+  if (from > policy.max)
+    return { decision: { kind: 'down', from, to: Math.max(policy.max, fleet.highestKept + 1) }, clock: {} };
   // A clock from a surplus over more replicas than now (someone scaled down meanwhile) starts again.
-  const fresh = clock.floor === undefined || clock.floor >= from;
-  const since = fresh ? now : (clock.since ?? now);
-  const kept = fresh ? floor : Math.max(clock.floor ?? floor, floor);
+  const going = (clock.floor ?? Infinity) < from ? clock : {};
+  const since = going.since ?? now;
+  const kept = Math.max(going.floor ?? floor, floor);
   const at = since + policy.scaleDownDelayMs;
   if (now >= at) return { decision: { kind: 'down', from, to: kept }, clock: {} };
   return { decision: { kind: 'pending', from, to: kept, at }, clock: { since, floor: kept } };

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import {
+  AUTOSCALER_POLICY_ANNOTATION,
   bufferTarget,
   bufferText,
   decide,
@@ -61,7 +62,9 @@ describe('parseBuffer: a count of Free rooms or a percentage of the rooms', () =
   });
 
   it('refuses the rest, saying what it takes', () => {
-    for (const bad of ['0%', '100%', '-1', '2.5', '3 rooms', '', '%', '25 %']) {
+    assert.deepEqual(parseBuffer('30'), { count: 30 });
+    assert.deepEqual(parseBuffer('30%'), { percent: 30 });
+    for (const bad of ['0%', '100%', '-1', '2.5', '3 rooms', '', '%', '25 %', 'a25%', '25%x', 'a3', '3a']) {
       const r = parseBuffer(bad);
       assert.equal(typeof r, 'string', bad);
       assert.match(r as string, new RegExp(`^--buffer ${bad.replace(/[%.+]/g, '\\$&')}: use a count`));
@@ -72,6 +75,10 @@ describe('parseBuffer: a count of Free rooms or a percentage of the rooms', () =
     assert.equal(bufferText({ count: 3 }), '3');
     assert.equal(bufferText({ percent: 25 }), '25%');
   });
+});
+
+it("the autoscaler's Lease carries its settings under expose-pods.io/autoscaler-policy (status reads it there)", () => {
+  assert.equal(AUTOSCALER_POLICY_ANNOTATION, 'expose-pods.io/autoscaler-policy');
 });
 
 describe('policyProblems', () => {
@@ -304,6 +311,11 @@ describe('decide', () => {
     assert.deepEqual(below.decision, { kind: 'down', from: 6, to: 5 });
   });
 
+  it('at --max exactly, a surplus waits its delay as any other', () => {
+    const d = decide(policy({ max: 8 }), fleet({ replicas: 8, allocated: 1, highestKept: 0 }), {}, t0);
+    assert.deepEqual(d.decision, { kind: 'pending', from: 8, to: 4, at: t0 + 5 * MIN });
+  });
+
   it('above --max, the Free rooms over it go at once; never a room in use', () => {
     assert.deepEqual(
       decide(policy({ max: 10 }), fleet({ replicas: 14, allocated: 2, highestKept: 1 }), {}, t0),
@@ -355,6 +367,24 @@ describe('decisionLine', () => {
         delay,
       ),
       'Allocated 0, Free 0 < buffer 3: scaling 0 -> 3',
+    );
+    assert.equal(
+      decisionLine(
+        policy({ max: 8 }),
+        fleet({ allocated: 1, free: 7 }),
+        { kind: 'down', from: 8, to: 4 },
+        delay,
+      ),
+      'Allocated 1, Free 7 > buffer 3 for 5m: scaling 8 -> 4, removing only Free rooms',
+    );
+    assert.equal(
+      decisionLine(
+        policy({ min: 3 }),
+        fleet({ replicas: 8, allocated: 4, cordoned: 2, free: 1 }),
+        { kind: 'up', from: 8, to: 9 },
+        delay,
+      ),
+      'Allocated 4, Cordoned 2, Free 1 < buffer 3: scaling 8 -> 9',
     );
     assert.equal(
       decisionLine(policy(), fleet({ allocated: 1, free: 7 }), { kind: 'down', from: 8, to: 4 }, delay),
