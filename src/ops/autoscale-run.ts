@@ -1,14 +1,9 @@
 /** `autoscale` in the foreground: the autoscaler until a signal, which lets the scale in flight finish first. */
 import { deferSignalCleanups } from '../cleanup.js';
-import { ExitCode, ExposePodsError } from '../errors.js';
+import { ExposePodsError } from '../errors.js';
 import { createAutoscaler, type AutoscalerOptions } from './autoscale.js';
+import { SIGNAL_EXIT } from './change-signals.js';
 
-/** Exit codes for the signals we stop on, as shells report them. */
-const SIGNAL_EXIT = {
-  SIGINT: ExitCode.INTERRUPTED,
-  SIGTERM: ExitCode.TERMINATED,
-  SIGHUP: ExitCode.HUNG_UP,
-} as const;
 type StopSignal = keyof typeof SIGNAL_EXIT;
 
 /**

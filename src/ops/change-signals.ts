@@ -4,7 +4,7 @@ import { stopRunningHelm } from '../helm/helm.js';
 import { LOCK_SECONDS } from '../kube/lock.js';
 
 /** Exit codes for the signals we stop on, as shells report them. */
-const SIGNAL_EXIT = {
+export const SIGNAL_EXIT = {
   SIGINT: ExitCode.INTERRUPTED,
   SIGTERM: ExitCode.TERMINATED,
   SIGHUP: ExitCode.HUNG_UP,
