@@ -13,7 +13,7 @@
  *      fail with exit 14 (no Free room), the scale steps and the replicas over time.
  * Figures, never a pass/fail gate. Run: npm run bench, or
  *   node --import tsx bench/autoscale.ts [SIZE...] [--no-ramp] [--ramp-only]
- *     [--runs=3] [--rate=3] [--ramp-seconds=60] [--ramp-buffer=10,30]
+ *     [--runs=3] [--rate=3] [--ramp-seconds=60] [--ramp-buffer=10,30,10+lead]
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -36,7 +36,11 @@ const RAMP_ONLY = args.includes('--ramp-only');
 const NO_RAMP = args.includes('--no-ramp');
 const RATE = Number(option('rate') ?? 3);
 const RAMP_SECONDS = Number(option('ramp-seconds') ?? 60);
-const RAMP_BUFFERS = (option('ramp-buffer') ?? '10,30').split(',').map(Number);
+/** Each ramp: a buffer, with `+lead` for an autoscaler with --lead. */
+const RAMP_BUFFERS = (option('ramp-buffer') ?? '10,30,10+lead').split(',').map((b) => ({
+  buffer: Number(b.replace('+lead', '')),
+  lead: b.endsWith('+lead'),
+}));
 /** Pairs of runs (the autoscaler's, then the floor's) at each size. */
 const RUNS = Number(option('runs') ?? 3);
 const CALLERS = 10;
@@ -154,8 +158,9 @@ interface Seen {
   e: AutoscaleEvent;
 }
 
-function startAutoscaler(buffer: number, min: number, max: number, events: Seen[]) {
+function startAutoscaler(buffer: number, min: number, max: number, events: Seen[], lead = false) {
   return createAutoscaler({
+    lead,
     release: RELEASE,
     namespace: NS,
     kubeconfig,
@@ -316,16 +321,23 @@ async function timeToCapacity(n: number): Promise<string[][]> {
 }
 
 /** A matchmaker at RATE allocations a second for RAMP_SECONDS from `buffer` rooms, the autoscaler keeping `buffer` Free. */
-async function ramp(buffer: number): Promise<{ row: string[]; timeline: string }> {
+async function ramp({
+  buffer,
+  lead,
+}: {
+  buffer: number;
+  lead: boolean;
+}): Promise<{ row: string[]; timeline: string }> {
   const start = buffer;
   const total = Math.round(RATE * RAMP_SECONDS);
-  log(`ramp: ${RATE}/s for ${RAMP_SECONDS}s from ${start} rooms, buffer ${buffer}`);
+  const with_ = lead ? ' --lead' : '';
+  log(`ramp: ${RATE}/s for ${RAMP_SECONDS}s from ${start} rooms, buffer ${buffer}${with_}`);
   install(start);
   const observer = await Observer.open();
   await observer.until(`${start} Free rooms`, (c) => c.free === start && c.replicas === start);
   const allocator = await createAllocator({ release: RELEASE, namespace: NS, kubeconfig });
   const events: Seen[] = [];
-  const scaler = await startAutoscaler(buffer, start, 2 * total + 2 * buffer, events);
+  const scaler = await startAutoscaler(buffer, start, 2 * total + 2 * buffer, events, lead);
   const t0 = performance.now();
   const samples: string[] = [];
   let minFree = Infinity;
@@ -374,7 +386,7 @@ async function ramp(buffer: number): Promise<{ row: string[]; timeline: string }
   const mean = secs.length ? secs.reduce((x, y) => x + y, 0) / secs.length : 0;
   return {
     row: [
-      `${RATE}/s for ${RAMP_SECONDS}s, buffer ${buffer}, from ${start} rooms`,
+      `${RATE}/s for ${RAMP_SECONDS}s, buffer ${buffer}${with_}, from ${start} rooms`,
       String(total),
       `${refused} (${((100 * refused) / total).toFixed(1)}%)`,
       String(scaled.length),
@@ -383,7 +395,7 @@ async function ramp(buffer: number): Promise<{ row: string[]; timeline: string }
       String(retries),
       seconds(ended - t0),
     ],
-    timeline: `buffer ${buffer}: steps ${steps}\n  replicas: ${samples.join('; ')}`,
+    timeline: `buffer ${buffer}${with_}: steps ${steps}\n  replicas: ${samples.join('; ')}`,
   };
 }
 

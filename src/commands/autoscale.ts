@@ -20,7 +20,7 @@ export default class Autoscale extends BaseCommand {
   replicas = Allocated + N              (--buffer N)
   replicas = ceil(Allocated × 100 / (100 − P))   (--buffer P%: P% of the rooms Free)
 
-within --min and --max. Cordoned rooms count as Allocated (they take no match). Scale-up starts within a second of an allocation that drops the Free rooms below the buffer; allocations that arrive while a scale runs are folded into the next one. Scale-down waits until the surplus has lasted --scale-down-delay, goes no lower than the highest target seen during that delay, and never below the highest room in use or cordoned: it removes only Free rooms, never marks a room in use Draining and never waits on a match (a room allocated meanwhile refuses that step, which is planned again).
+within --min and --max. Cordoned rooms count as Allocated (they take no match). Scale-up starts within a second of an allocation that drops the Free rooms below the buffer; allocations that arrive while a scale runs are folded into the next one. With --lead, a scale-up also adds the rooms taken while the last step ran (the allocations to expect while this one runs; at most the buffer again), so a steady stream of allocations finds the rooms of each step still Free when they arrive; without it, the buffer a step restores is spent again by the time its rooms come, and the buffer must cover two steps of allocations. The lead only adds rooms: a scale-down goes to the target without it. Scale-down waits until the surplus has lasted --scale-down-delay, goes no lower than the highest target seen during that delay, and never below the highest room in use or cordoned: it removes only Free rooms, never marks a room in use Draining and never waits on a match (a room allocated meanwhile refuses that step, which is planned again).
 
 Every step is an ordinary scale (kubectl expose-pods scale): the release's lock, the plan, the per-pod Services following, the budget checks. A step that fails (a budget refused, another command holding the lock, the cluster unreachable, a timeout) is reported and tried again, after 1s doubling to 30s; the loop goes on. It exits only on what no retry mends: bad flags (2), helm missing (3), the cluster refusing the credentials at start (5), forbidden (6), the release missing (7), or another autoscaler holding the release (9, also when another took its Lease over during an outage).
 
@@ -35,6 +35,11 @@ Ctrl-C (or SIGTERM, SIGHUP) stops it once the scale in flight has finished, with
         'Keep a quarter of the rooms Free, 10 to 200 rooms, removing surplus rooms after 10 minutes:',
       command:
         'kubectl expose-pods autoscale rooms -n game --buffer 25% --min 10 --max 200 --scale-down-delay 10m',
+    },
+    {
+      description:
+        'A matchmaker allocating steadily: each scale-up also adds what was taken during the last one:',
+      command: 'kubectl expose-pods autoscale rooms -n game --buffer 10 --min 10 --max 500 --lead',
     },
     {
       description: 'Events for a program, one JSON object per line:',
@@ -54,6 +59,11 @@ Ctrl-C (or SIGTERM, SIGHUP) stops it once the scale in flight has finished, with
     }),
     min: Flags.integer({ description: 'Never fewer rooms than this.', default: 0, min: 0 }),
     max: Flags.integer({ description: 'Never more rooms than this.', required: true, min: 1 }),
+    lead: Flags.boolean({
+      description:
+        'Add to each scale-up the rooms taken while the last step ran (at most the buffer again): for a steady stream of allocations.',
+      default: false,
+    }),
     'scale-down-delay': durationFlag({
       description: 'How long a surplus of Free rooms must last before rooms are removed.',
       default: '5m',
@@ -77,6 +87,7 @@ Ctrl-C (or SIGTERM, SIGHUP) stops it once the scale in flight has finished, with
         min: flags.min,
         max: flags.max,
         scaleDownDelay: flags['scale-down-delay'].text,
+        lead: flags.lead,
         timeout: flags.timeout.text,
         onEvent: (e) => {
           formatAutoscaleEvent(e, json, this.printer);

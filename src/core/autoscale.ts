@@ -17,6 +17,8 @@ export interface AutoscalePolicy {
   max: number;
   /** How long a surplus of Free rooms must last before rooms are removed. */
   scaleDownDelayMs: number;
+  /** --lead: a scale-up adds the rooms taken while the last step ran (stepLead); off, Agones' plain Buffer. */
+  lead: boolean;
 }
 
 /** The annotation of the autoscaler's Lease that holds its settings (status shows them). */
@@ -120,6 +122,35 @@ export function desiredReplicas(policy: AutoscalePolicy, fleet: Fleet): number {
   return Math.min(policy.max, Math.max(policy.min, want));
 }
 
+/** The last step that finished, as the lead needs it. */
+export interface StepSpan {
+  /** When it was decided and when the watches showed its replicas (ms). */
+  startedAt: number;
+  endedAt: number;
+  /** The rooms taken (allocated or cordoned) when it was decided, and when it ended. */
+  takenBefore: number;
+  takenAfter: number;
+}
+
+/**
+ * The lead (--lead): the rooms taken while the last step ran, which is what
+ * the next step can expect to be taken while it runs. A scale-up adds it to
+ * the buffer, so the rooms it brings are not already spent when they arrive.
+ * At most `cap`, the buffer's own rooms (a burst does not double the fleet);
+ * 0 before any step, when rooms were freed meanwhile, and once the last step
+ * ended longer ago than it lasted (what it saw is no stream any more).
+ */
+export function stepLead(last: StepSpan | undefined, now: number, cap: number): number {
+  if (!last || now - last.endedAt > last.endedAt - last.startedAt) return 0;
+  return Math.min(cap, Math.max(0, last.takenAfter - last.takenBefore));
+}
+
+/** The buffer's rooms on top of what the fleet has taken (for a percentage, at the current size). */
+export function bufferRooms(policy: AutoscalePolicy, fleet: Fleet): number {
+  const taken = fleet.allocated + fleet.cordoned;
+  return bufferTarget(taken, policy.buffer) - taken;
+}
+
 /**
  * The lowest the replicas may go now: what the policy wants, and never below
  * a room in use or cordoned (a scale-down removes the highest ordinals, so
@@ -139,7 +170,8 @@ export interface SurplusClock {
 
 /** One decision. */
 export type Decision =
-  | { kind: 'up'; from: number; to: number }
+  /** `lead`: the rooms added for the allocations expected while the step runs. */
+  | { kind: 'up'; from: number; to: number; lead: number }
   | { kind: 'down'; from: number; to: number }
   /** A surplus, to be removed at `at` (ms) unless it goes away. */
   | { kind: 'pending'; from: number; to: number; at: number }
@@ -147,21 +179,25 @@ export type Decision =
 
 /**
  * What to do now, and the clock to keep. Scale-up at once to what the policy
- * wants. A surplus is removed only once it has lasted the delay, down to the
- * highest floor seen during the delay (as an HPA's stabilization window
- * does). Above --max, the Free rooms over it go at once.
+ * wants, plus the `lead` (stepLead; 0 without --lead) once Free falls below
+ * the buffer. A surplus is removed only once it has lasted the delay, down
+ * to the highest floor seen during the delay (as an HPA's stabilization
+ * window does); rooms the lead still wants are no surplus, but the floor a
+ * scale-down goes to has no lead. Above --max, the Free rooms over it go at once.
  */
 export function decide(
   policy: AutoscalePolicy,
   fleet: Fleet,
   clock: SurplusClock,
   now: number,
+  lead = 0,
 ): { decision: Decision; clock: SurplusClock } {
   const from = fleet.replicas;
   const want = desiredReplicas(policy, fleet);
-  if (want > from) return { decision: { kind: 'up', from, to: want }, clock: {} };
+  const led = Math.min(policy.max, want + lead);
+  if (want > from) return { decision: { kind: 'up', from, to: led, lead: led - want }, clock: {} };
   const floor = scaleDownFloor(policy, fleet);
-  if (floor >= from) return { decision: { kind: 'hold', replicas: from }, clock: {} };
+  if (Math.max(floor, led) >= from) return { decision: { kind: 'hold', replicas: from }, clock: {} };
   // (Below the floor, so above the highest room kept: the rooms over --max are all Free.)
   if (from > policy.max)
     return { decision: { kind: 'down', from, to: Math.max(policy.max, fleet.highestKept + 1) }, clock: {} };
@@ -189,8 +225,9 @@ export function decisionLine(policy: AutoscalePolicy, fleet: Fleet, d: Decision,
   switch (d.kind) {
     case 'up': {
       const wanted = bufferTarget(fleet.allocated + fleet.cordoned, policy.buffer);
-      const why = wanted < d.to ? `, below --min ${policy.min}` : ` < ${buffer}`;
-      return `${counts}${why}: scaling ${d.from} -> ${d.to}`;
+      const why = wanted < d.to - d.lead ? `, below --min ${policy.min}` : ` < ${buffer}`;
+      const lead = d.lead ? ` (+${d.lead} taken during the last step, expected during this one)` : '';
+      return `${counts}${why}${lead}: scaling ${d.from} -> ${d.to}`;
     }
     case 'down': {
       const why = d.from > policy.max ? `, above --max ${policy.max}` : ` > ${buffer} for ${delay}`;

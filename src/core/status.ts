@@ -141,7 +141,7 @@ export interface AutoscalerStatus {
   /** Who runs it: kubectl-expose-pods/host/pid/token. */
   holder: string;
   /** Its settings; null when the Lease carries none readable. */
-  policy: { buffer: string; min: number; max: number; scaleDownDelaySeconds: number } | null;
+  policy: { buffer: string; min: number; max: number; scaleDownDelaySeconds: number; lead?: boolean } | null;
   /** ISO 8601, or null. */
   since: string | null;
   renewedAt: string | null;

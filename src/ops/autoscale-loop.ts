@@ -6,13 +6,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
+  bufferRooms,
   decide,
   decisionLine,
   fleetOf,
+  stepLead,
   type AutoscalePolicy,
   type Decision,
   type Fleet,
   type SurplusClock,
+  type StepSpan,
 } from '../core/autoscale.js';
 import { DEFAULT_ADDRESS_TYPES } from '../core/endpoints.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
@@ -33,8 +36,11 @@ import {
 import { kubeFlagsOf } from './endpoints.js';
 import { runScale } from './scale.js';
 
-/** How long the rooms must stay unchanged before they are looked at: a burst of watch events is one decision. */
-const SETTLE_MS = 50;
+/**
+ * How long the rooms must stay unchanged before they are looked at: a burst of watch events is one
+ * decision (concurrent allocators at 1000 rooms leave gaps of 0.1 s between their allocations).
+ */
+const SETTLE_MS = 200;
 /**
  * The longest a stream of changes (a burst of allocations, 60 a second at 1000 rooms) defers a
  * decision: a scale-up still starts within a second of the first allocation, and takes the whole
@@ -93,6 +99,8 @@ type Step = { kind: 'up' | 'down' | 'tidy'; from: number; to: number };
 
 export class AutoscaleLoop {
   private clock: SurplusClock = {};
+  /** The last step that finished, for the lead (core stepLead); takenAfter is filled in by the decision that follows it. */
+  private span: (Omit<StepSpan, 'takenAfter'> & { takenAfter?: number }) | undefined;
   private backoffMs = 0;
   private retryAt = 0;
   /** The last pending scale-down reported, so each is reported once. */
@@ -182,7 +190,8 @@ export class AutoscaleLoop {
     const fleet = this.fleet();
     const now = Date.now();
     const before = this.clock;
-    const { decision, clock } = decide(this.s.policy, fleet, this.clock, now);
+    const lead = this.lead(fleet, now);
+    const { decision, clock } = decide(this.s.policy, fleet, this.clock, now, lead);
     this.clock = clock;
     let step: Step | undefined;
     if (decision.kind === 'up' || decision.kind === 'down') step = decision;
@@ -195,7 +204,18 @@ export class AutoscaleLoop {
       return;
     }
     if (decision.kind === 'pending' || decision.kind === 'hold') this.report(decision, fleet);
-    await this.next(step ? this.retryAt : decision.kind === 'pending' ? decision.at : undefined);
+    // Rooms the lead keeps are looked at again once it lapses: a surplus then starts its delay.
+    const leadEnds = lead && this.span ? 2 * this.span.endedAt - this.span.startedAt + 1 : undefined;
+    await this.next(step ? this.retryAt : decision.kind === 'pending' ? decision.at : leadEnds);
+  }
+
+  /** The lead for a decision now (0 without --lead). */
+  private lead(fleet: Fleet, now: number): number {
+    const span = this.span;
+    if (!span) return 0;
+    span.takenAfter ??= fleet.allocated + fleet.cordoned;
+    if (!this.s.policy.lead) return 0;
+    return stepLead({ ...span, takenAfter: span.takenAfter }, now, bufferRooms(this.s.policy, fleet));
   }
 
   /**
@@ -255,6 +275,7 @@ export class AutoscaleLoop {
     const message = this.stepLine(step, fleet, decision);
     this.s.emit({ type: 'scaling', direction: step.kind, from, to, rooms: roomsOf(fleet), message });
     const started = performance.now();
+    const startedAt = Date.now();
     try {
       const result = await runScale({
         release: this.s.release,
@@ -288,6 +309,7 @@ export class AutoscaleLoop {
       if (now === to || this.stopped.aborted) {
         this.backoffMs = 0;
         this.retryAt = 0;
+        this.span = { startedAt, endedAt: Date.now(), takenBefore: fleet.allocated + fleet.cordoned };
         return true;
       }
       // Someone else sets the replicas too (an HPA, kubectl scale): back off rather than fight it.

@@ -39,6 +39,8 @@ export interface AutoscalerOptions extends EndpointsOptions, Pick<WatchEndpoints
   max: number;
   /** How long a surplus of Free rooms lasts before rooms are removed, as a duration; default 5m. */
   scaleDownDelay?: string;
+  /** Whether a scale-up adds the rooms taken while the last step ran (the lead); default false: Agones' plain Buffer. */
+  lead?: boolean;
   /** How long one scale may take (its pods Ready), as a duration; default 5m. */
   timeout?: string;
   helmBinary?: string;
@@ -64,6 +66,7 @@ export interface AutoscalePolicyView {
   min: number;
   max: number;
   scaleDownDelaySeconds: number;
+  lead: boolean;
 }
 
 /** What every event carries: when, and which release. */
@@ -156,7 +159,9 @@ export function unattendedConfirm(ask: ConfirmAsk): Promise<void> {
 }
 
 /** The settings checked: exit 2 naming each problem. */
-export function policyOf(opts: Pick<AutoscalerOptions, 'buffer' | 'min' | 'max' | 'scaleDownDelay'>): {
+export function policyOf(
+  opts: Pick<AutoscalerOptions, 'buffer' | 'min' | 'max' | 'scaleDownDelay' | 'lead'>,
+): {
   policy: AutoscalePolicy;
   delay: string;
 } {
@@ -167,7 +172,13 @@ export function policyOf(opts: Pick<AutoscalerOptions, 'buffer' | 'min' | 'max' 
     opts.scaleDownDelay ?? DEFAULT_SCALE_DOWN_DELAY,
     'request',
   );
-  const policy = { buffer, min: opts.min ?? 0, max: opts.max, scaleDownDelayMs: delay.ms };
+  const policy = {
+    buffer,
+    min: opts.min ?? 0,
+    max: opts.max,
+    scaleDownDelayMs: delay.ms,
+    lead: opts.lead ?? false,
+  };
   const problems = policyProblems(policy);
   if (problems.length) throw new UsageError(problems.join('; '));
   return { policy, delay: delay.text };
@@ -180,6 +191,7 @@ export function policyView(policy: AutoscalePolicy): AutoscalePolicyView {
     min: policy.min,
     max: policy.max,
     scaleDownDelaySeconds: policy.scaleDownDelayMs / 1000,
+    lead: policy.lead,
   };
 }
 
@@ -238,5 +250,5 @@ export async function createAutoscaler(opts: AutoscalerOptions): Promise<Autosca
 
 /** The Lease's operation: the command that holds it. */
 function autoscaleOperation(v: AutoscalePolicyView): string {
-  return `autoscale --buffer ${v.buffer} --min ${v.min} --max ${v.max} --scale-down-delay ${v.scaleDownDelaySeconds}s`;
+  return `autoscale --buffer ${v.buffer} --min ${v.min} --max ${v.max} --scale-down-delay ${v.scaleDownDelaySeconds}s${v.lead ? ' --lead' : ''}`;
 }

@@ -69,7 +69,7 @@ export function autoscalerPhrase(a: AutoscalerStatus | null): string {
   if (!a) return 'none';
   const p = a.policy;
   const settings = p
-    ? `buffer ${p.buffer}, min ${p.min}, max ${p.max}, scale-down delay ${p.scaleDownDelaySeconds}s`
+    ? `buffer ${p.buffer}, min ${p.min}, max ${p.max}, scale-down delay ${p.scaleDownDelaySeconds}s${p.lead ? ', lead' : ''}`
     : 'settings unknown';
   if (!a.active) return `not running (last renewed ${a.renewedAt ?? 'never'} by ${a.holder}; ${settings})`;
   return `active: ${settings} (${a.holder} since ${a.since ?? 'unknown'})`;

@@ -170,7 +170,7 @@ describe(
           1,
           release,
           ns,
-          { buffer: '3', min: 3, max: 20, scaleDownDelaySeconds: 15 },
+          { buffer: '3', min: 3, max: 20, scaleDownDelaySeconds: 15, lead: false },
           { replicas: 3, allocated: 0, free: 3, cordoned: 0 },
         ],
       );

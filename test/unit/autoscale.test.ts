@@ -13,6 +13,8 @@ import {
   parseBuffer,
   policyProblems,
   scaleDownFloor,
+  stepLead,
+  bufferRooms,
   type AutoscalePolicy,
   type Fleet,
 } from '../../src/core/autoscale.js';
@@ -40,6 +42,7 @@ const policy = (over: Partial<AutoscalePolicy> = {}): AutoscalePolicy => ({
   min: 3,
   max: 20,
   scaleDownDelayMs: 5 * MIN,
+  lead: true,
   ...over,
 });
 const fleet = (over: Partial<Fleet> = {}): Fleet => ({
@@ -201,6 +204,71 @@ describe('desiredReplicas and scaleDownFloor', () => {
   });
 });
 
+describe('stepLead: the rooms taken while the last step ran, expected during the next', () => {
+  // A step decided at 10 s with 20 rooms taken, which ended at 13 s with 26 taken.
+  const step = { startedAt: 10_000, endedAt: 13_000, takenBefore: 20, takenAfter: 26 };
+
+  it('the rooms taken during the last step, while it ended no longer ago than it lasted', () => {
+    assert.equal(stepLead(step, 13_000, 50), 6);
+    assert.equal(stepLead(step, 16_000, 50), 6);
+    assert.equal(stepLead(step, 16_001, 50), 0);
+  });
+
+  it('is at most the buffer, and never below 0 (rooms freed during the step)', () => {
+    assert.equal(stepLead(step, 14_000, 5), 5);
+    assert.equal(stepLead(step, 14_000, 6), 6);
+    assert.equal(stepLead({ ...step, takenAfter: 17 }, 14_000, 50), 0);
+  });
+
+  it('is 0 before any step', () => {
+    assert.equal(stepLead(undefined, 14_000, 50), 0);
+  });
+
+  it('bufferRooms: the buffer on top of the rooms taken, a percentage at the current size', () => {
+    assert.equal(bufferRooms(policy(), fleet({ allocated: 5, cordoned: 2 })), 3);
+    // 25% of a fleet with 9 taken: ceil(9 × 100 / 75) = 12, so 3 Free.
+    assert.equal(bufferRooms(policy({ buffer: { percent: 25 } }), fleet({ allocated: 6, cordoned: 3 })), 3);
+  });
+});
+
+describe('decide with a lead', () => {
+  const t0 = 1_000_000;
+
+  it('a scale-up adds the lead on top of the buffer, and says so', () => {
+    const d = decide(policy(), fleet({ replicas: 8, allocated: 7, free: 1, highestKept: 6 }), {}, t0, 4);
+    assert.deepEqual(d, { decision: { kind: 'up', from: 8, to: 14, lead: 4 }, clock: {} });
+  });
+
+  it('the lead stops at --max, and the decision says how much of it was kept', () => {
+    const d = decide(policy({ max: 12 }), fleet({ replicas: 8, allocated: 7, free: 1 }), {}, t0, 4);
+    assert.deepEqual(d.decision, { kind: 'up', from: 8, to: 12, lead: 2 });
+  });
+
+  it('no scale-up while Free keeps the buffer, whatever the lead', () => {
+    assert.deepEqual(decide(policy(), fleet(), {}, t0, 5).decision, { kind: 'hold', replicas: 8 });
+  });
+
+  it('rooms the lead wants are no surplus: held, no clock started', () => {
+    const f = fleet({ replicas: 12, allocated: 5, free: 7, highestKept: 4 });
+    assert.deepEqual(decide(policy(), f, {}, t0, 4), { decision: { kind: 'hold', replicas: 12 }, clock: {} });
+    assert.deepEqual(decide(policy(), f, {}, t0, 3).decision, {
+      kind: 'pending',
+      from: 12,
+      to: 8,
+      at: t0 + 5 * MIN,
+    });
+  });
+
+  it('a scale-down goes to the floor without the lead', () => {
+    const f = fleet({ replicas: 12, allocated: 5, free: 7, highestKept: 4 });
+    assert.deepEqual(decide(policy(), f, { since: t0, floor: 8 }, t0 + 5 * MIN, 1).decision, {
+      kind: 'down',
+      from: 12,
+      to: 8,
+    });
+  });
+});
+
 describe('decide', () => {
   const t0 = 1_000_000;
 
@@ -211,27 +279,24 @@ describe('decide', () => {
       { since: t0, floor: 7 },
       t0,
     );
-    assert.deepEqual(d, { decision: { kind: 'up', from: 8, to: 9 }, clock: {} });
+    assert.deepEqual(d, { decision: { kind: 'up', from: 8, to: 9, lead: 0 }, clock: {} });
   });
 
   it('folds allocations into one step: the target is from the rooms now, not one room at a time', () => {
     const d = decide(policy(), fleet({ replicas: 8, allocated: 8, free: 0, highestKept: 7 }), {}, t0);
-    assert.deepEqual(d.decision, { kind: 'up', from: 8, to: 11 });
+    assert.deepEqual(d.decision, { kind: 'up', from: 8, to: 11, lead: 0 });
   });
 
   it('up to --min from a fleet below it, up to no more than --max', () => {
     assert.deepEqual(
       decide(policy({ min: 5 }), fleet({ replicas: 0, allocated: 0, highestKept: -1 }), {}, t0).decision,
-      {
-        kind: 'up',
-        from: 0,
-        to: 5,
-      },
+      { kind: 'up', from: 0, to: 5, lead: 0 },
     );
     assert.deepEqual(decide(policy({ max: 9 }), fleet({ replicas: 8, allocated: 8 }), {}, t0).decision, {
       kind: 'up',
       from: 8,
       to: 9,
+      lead: 0,
     });
   });
 
@@ -347,23 +412,36 @@ describe('decisionLine', () => {
   it('says why, with the counts first', () => {
     const f = fleet({ replicas: 8, allocated: 7, free: 1, highestKept: 6 });
     assert.equal(
-      decisionLine(policy(), f, { kind: 'up', from: 8, to: 10 }, delay),
+      decisionLine(policy(), f, { kind: 'up', from: 8, to: 10, lead: 0 }, delay),
       'Allocated 7, Free 1 < buffer 3: scaling 8 -> 10',
+    );
+    assert.equal(
+      decisionLine(policy(), f, { kind: 'up', from: 8, to: 14, lead: 4 }, delay),
+      'Allocated 7, Free 1 < buffer 3 (+4 taken during the last step, expected during this one): scaling 8 -> 14',
     );
     assert.equal(
       decisionLine(
         policy({ min: 5 }),
         fleet({ replicas: 0, allocated: 0, free: 0 }),
-        { kind: 'up', from: 0, to: 5 },
+        { kind: 'up', from: 0, to: 5, lead: 0 },
         delay,
       ),
       'Allocated 0, Free 0, below --min 5: scaling 0 -> 5',
     );
     assert.equal(
       decisionLine(
+        policy({ min: 5 }),
+        fleet({ replicas: 0, allocated: 0, free: 0 }),
+        { kind: 'up', from: 0, to: 6, lead: 1 },
+        delay,
+      ),
+      'Allocated 0, Free 0, below --min 5 (+1 taken during the last step, expected during this one): scaling 0 -> 6',
+    );
+    assert.equal(
+      decisionLine(
         policy({ min: 3 }),
         fleet({ replicas: 0, allocated: 0, free: 0 }),
-        { kind: 'up', from: 0, to: 3 },
+        { kind: 'up', from: 0, to: 3, lead: 0 },
         delay,
       ),
       'Allocated 0, Free 0 < buffer 3: scaling 0 -> 3',
@@ -381,7 +459,7 @@ describe('decisionLine', () => {
       decisionLine(
         policy({ min: 3 }),
         fleet({ replicas: 8, allocated: 4, cordoned: 2, free: 1 }),
-        { kind: 'up', from: 8, to: 9 },
+        { kind: 'up', from: 8, to: 9, lead: 0 },
         delay,
       ),
       'Allocated 4, Cordoned 2, Free 1 < buffer 3: scaling 8 -> 9',
@@ -470,14 +548,15 @@ describe('the autoscaler loop: its answers and retries (ops/autoscale.ts)', () =
 
   it('policyOf: the flags checked together, exit 2 naming each problem', () => {
     assert.deepEqual(policyOf({ buffer: '25%', min: 2, max: 40, scaleDownDelay: '90s' }), {
-      policy: { buffer: { percent: 25 }, min: 2, max: 40, scaleDownDelayMs: 90_000 },
+      policy: { buffer: { percent: 25 }, min: 2, max: 40, scaleDownDelayMs: 90_000, lead: false },
       delay: '90s',
     });
-    assert.deepEqual(policyOf({ buffer: 3, max: 20 }).policy, {
+    assert.deepEqual(policyOf({ buffer: 3, max: 20, lead: true }).policy, {
       buffer: { count: 3 },
       min: 0,
       max: 20,
       scaleDownDelayMs: 300_000,
+      lead: true,
     });
     assert.throws(() => policyOf({ buffer: '3x', max: 20 }), {
       exitCode: ExitCode.USAGE,
@@ -496,6 +575,7 @@ describe('the autoscaler loop: its answers and retries (ops/autoscale.ts)', () =
       min: 2,
       max: 40,
       scaleDownDelaySeconds: 90,
+      lead: false,
     });
   });
 
@@ -613,6 +693,18 @@ describe('status: the autoscaler from its Lease', () => {
     assert.equal(
       autoscalerPhrase(autoscalerStatusOf(lease(1000), now)),
       'active: buffer 3, min 3, max 20, scale-down delay 300s (kubectl-expose-pods/host/41/ab12 since 2026-12-07T08:00:00.000Z)',
+    );
+    assert.equal(
+      autoscalerPhrase(
+        autoscalerStatusOf(
+          lease(
+            1000,
+            JSON.stringify({ buffer: '10', min: 10, max: 500, scaleDownDelaySeconds: 300, lead: true }),
+          ),
+          now,
+        ),
+      ),
+      'active: buffer 10, min 10, max 500, scale-down delay 300s, lead (kubectl-expose-pods/host/41/ab12 since 2026-12-07T08:00:00.000Z)',
     );
     assert.equal(autoscalerPhrase(null), 'none');
     assert.equal(
