@@ -13,7 +13,7 @@
  *      fail with exit 14 (no Free room), the scale steps and the replicas over time.
  * Figures, never a pass/fail gate. Run: npm run bench, or
  *   node --import tsx bench/autoscale.ts [SIZE...] [--no-ramp] [--ramp-only]
- *     [--runs=3] [--rate=3] [--ramp-seconds=60] [--ramp-buffer=10,30,10+lead]
+ *     [--runs=3] [--rate=3] [--ramp-seconds=60] [--ramp-buffer=10,30,10+lead,20,20+lead]
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -37,7 +37,7 @@ const NO_RAMP = args.includes('--no-ramp');
 const RATE = Number(option('rate') ?? 3);
 const RAMP_SECONDS = Number(option('ramp-seconds') ?? 60);
 /** Each ramp: a buffer, with `+lead` for an autoscaler with --lead. */
-const RAMP_BUFFERS = (option('ramp-buffer') ?? '10,30,10+lead').split(',').map((b) => ({
+const RAMP_BUFFERS = (option('ramp-buffer') ?? '10,30,10+lead,20,20+lead').split(',').map((b) => ({
   buffer: Number(b.replace('+lead', '')),
   lead: b.endsWith('+lead'),
 }));
@@ -224,7 +224,8 @@ async function reset(observer: Observer, n: number): Promise<void> {
 
 /** N - B rooms allocated, B Free, as the watches show them. */
 async function fill(observer: Observer, allocator: Allocator, n: number, b: number): Promise<void> {
-  await fill(observer, allocator, n, b);
+  await allocateMany(allocator, n - b);
+  await observer.until(`${b} Free`, (c) => c.free === b && c.allocated === n - b);
 }
 
 /** The autoscaler's run: it runs before the fleet fills, and is stopped after the burst. */

@@ -179,7 +179,8 @@ export type Decision =
 
 /**
  * What to do now, and the clock to keep. Scale-up at once to what the policy
- * wants, plus the `lead` (stepLead; 0 without --lead) once Free falls below
+ * wants plus the `lead` (stepLead; 0 without --lead): while allocations
+ * stream in, steps follow one another without waiting for Free to fall below
  * the buffer. A surplus is removed only once it has lasted the delay, down
  * to the highest floor seen during the delay (as an HPA's stabilization
  * window does); rooms the lead still wants are no surplus, but the floor a
@@ -195,7 +196,7 @@ export function decide(
   const from = fleet.replicas;
   const want = desiredReplicas(policy, fleet);
   const led = Math.min(policy.max, want + lead);
-  if (want > from) return { decision: { kind: 'up', from, to: led, lead: led - want }, clock: {} };
+  if (led > from) return { decision: { kind: 'up', from, to: led, lead: led - want }, clock: {} };
   const floor = scaleDownFloor(policy, fleet);
   if (Math.max(floor, led) >= from) return { decision: { kind: 'hold', replicas: from }, clock: {} };
   // (Below the floor, so above the highest room kept: the rooms over --max are all Free.)
@@ -225,7 +226,10 @@ export function decisionLine(policy: AutoscalePolicy, fleet: Fleet, d: Decision,
   switch (d.kind) {
     case 'up': {
       const wanted = bufferTarget(fleet.allocated + fleet.cordoned, policy.buffer);
-      const why = wanted < d.to - d.lead ? `, below --min ${policy.min}` : ` < ${buffer}`;
+      const want = d.to - d.lead;
+      // Without the lead the fleet would have held: the buffer is kept, and the step is for what comes next.
+      const kept = want <= d.from;
+      const why = kept ? `, ${buffer}` : wanted < want ? `, below --min ${policy.min}` : ` < ${buffer}`;
       const lead = d.lead ? ` (+${d.lead} taken during the last step, expected during this one)` : '';
       return `${counts}${why}${lead}: scaling ${d.from} -> ${d.to}`;
     }

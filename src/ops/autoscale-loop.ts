@@ -309,7 +309,9 @@ export class AutoscaleLoop {
       if (now === to || this.stopped.aborted) {
         this.backoffMs = 0;
         this.retryAt = 0;
-        this.span = { startedAt, endedAt: Date.now(), takenBefore: fleet.allocated + fleet.cordoned };
+        // The lead follows scale-ups only: allocations during a scale-down are no reason to scale up again.
+        if (step.kind === 'up')
+          this.span = { startedAt, endedAt: Date.now(), takenBefore: fleet.allocated + fleet.cordoned };
         return true;
       }
       // Someone else sets the replicas too (an HPA, kubectl scale): back off rather than fight it.

@@ -244,8 +244,11 @@ describe('decide with a lead', () => {
     assert.deepEqual(d.decision, { kind: 'up', from: 8, to: 12, lead: 2 });
   });
 
-  it('no scale-up while Free keeps the buffer, whatever the lead', () => {
-    assert.deepEqual(decide(policy(), fleet(), {}, t0, 5).decision, { kind: 'hold', replicas: 8 });
+  it('a lead scales up while Free still keeps the buffer: steps follow a stream of allocations', () => {
+    assert.deepEqual(decide(policy(), fleet(), {}, t0, 5).decision, { kind: 'up', from: 8, to: 13, lead: 5 });
+    assert.deepEqual(decide(policy(), fleet(), {}, t0, 0).decision, { kind: 'hold', replicas: 8 });
+    // At --max already: nothing to add.
+    assert.deepEqual(decide(policy({ max: 8 }), fleet(), {}, t0, 5).decision, { kind: 'hold', replicas: 8 });
   });
 
   it('rooms the lead wants are no surplus: held, no clock started', () => {
@@ -418,6 +421,19 @@ describe('decisionLine', () => {
     assert.equal(
       decisionLine(policy(), f, { kind: 'up', from: 8, to: 14, lead: 4 }, delay),
       'Allocated 7, Free 1 < buffer 3 (+4 taken during the last step, expected during this one): scaling 8 -> 14',
+    );
+    assert.equal(
+      decisionLine(policy(), fleet(), { kind: 'up', from: 8, to: 13, lead: 5 }, delay),
+      'Allocated 5, Free 3, buffer 3 (+5 taken during the last step, expected during this one): scaling 8 -> 13',
+    );
+    assert.equal(
+      decisionLine(
+        policy(),
+        fleet({ allocated: 6, free: 2 }),
+        { kind: 'up', from: 8, to: 10, lead: 1 },
+        delay,
+      ),
+      'Allocated 6, Free 2 < buffer 3 (+1 taken during the last step, expected during this one): scaling 8 -> 10',
     );
     assert.equal(
       decisionLine(
