@@ -3,9 +3,10 @@
  * it carries the live credential, so it is on disk as briefly as it can be.
  * Its path is fixed when the change starts (helm's arguments name it), in a
  * directory of its own (0700); the file itself (0600) is written when a helm
- * that names it starts, and removed when the last such helm ends. On every
- * way out (a normal exit, an error, SIGINT, SIGTERM, SIGHUP) the directory
- * goes too (cleanup.ts).
+ * that names it starts, and removed when the last such helm ends. The
+ * directory goes when the change that made it ends (forgetCredentialFile: a
+ * process that runs change after change, the autoscaler, keeps none), and on
+ * every way out (a normal exit, an error, SIGINT, SIGTERM, SIGHUP) (cleanup.ts).
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,9 +20,13 @@ interface CredentialFile {
   content: string;
   /** helm processes reading it now. */
   readers: number;
+  /** Its change has ended: the directory goes once no helm reads it. */
+  forgotten?: boolean;
 }
 
 const files = new Map<string, CredentialFile>();
+/** Unregisters the clean-up on the way out; set while there are files. */
+let unregister: (() => void) | undefined;
 
 /**
  * A path for `content` (a kubeconfig), for helm's --kubeconfig. Nothing is
@@ -29,7 +34,7 @@ const files = new Map<string, CredentialFile>();
  */
 export function credentialFile(content: string): string {
   // At once on a signal, whoever handles it; and at exit.
-  if (!files.size) atExit(removeCredentialFiles, 'signal');
+  unregister ??= atExit(removeCredentialFiles, 'signal');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kubectl-expose-pods-'));
   chmodSync(dir, 0o700);
   const file = path.join(dir, 'kubeconfig');
@@ -48,8 +53,32 @@ export function openCredentialFiles(args: readonly string[]): () => void {
   return () => {
     if (closed) return;
     closed = true;
-    for (const f of used) if (--f.readers === 0) rmSync(f.file, { force: true });
+    for (const f of used) {
+      if (--f.readers > 0) continue;
+      rmSync(f.file, { force: true });
+      if (f.forgotten) remove(f);
+    }
   };
+}
+
+/**
+ * The change that asked for `file` has ended: its directory goes now, or
+ * when the last helm reading it ends. Any other path (the user's own
+ * kubeconfig, undefined) is left alone.
+ */
+export function forgetCredentialFile(file: string | undefined): void {
+  const f = file === undefined ? undefined : files.get(file);
+  if (!f) return;
+  f.forgotten = true;
+  if (f.readers === 0) remove(f);
+}
+
+function remove(f: CredentialFile): void {
+  rmSync(f.dir, { recursive: true, force: true });
+  files.delete(f.file);
+  if (files.size) return;
+  unregister?.();
+  unregister = undefined;
 }
 
 /** Removes every credential file and its directory, now: synchronous, for exit and signal handlers. */

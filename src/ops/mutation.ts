@@ -11,6 +11,7 @@ import { type BudgetChange } from '../core/budget.js';
 import type { ManifestObject, ManifestView, ReleaseChangePlan } from '../core/release-change.js';
 import type { InstallProgress } from '../core/progress.js';
 import { type MaxUnavailable, type RolloutProgress } from '../core/rollout.js';
+import { forgetCredentialFile } from '../helm/credential-file.js';
 import { releaseNotFound } from '../helm/release.js';
 import { newestRevision, type HelmReleaseRecord } from '../kube/helm-releases.js';
 import { type ChangeObjects } from '../kube/reader.js';
@@ -191,6 +192,19 @@ export async function withReleaseChange<T>(
   body: (s: ChangeSession) => Promise<T>,
 ): Promise<T> {
   const cluster = await pinCluster(req.kube, req.helmBinary, req.warn);
+  try {
+    return await inSession(req, cluster, body);
+  } finally {
+    // The signed-in kubeconfig helm got (if any) dies with its change: change after change keeps none.
+    forgetCredentialFile(cluster.target.kubeconfig);
+  }
+}
+
+async function inSession<T>(
+  req: SessionRequest,
+  cluster: PinnedCluster,
+  body: (s: ChangeSession) => Promise<T>,
+): Promise<T> {
   const { helm, target, kube, namespace } = cluster;
   // Every permission a change needs, checked before anything is written: exit 6 names each one missing.
   if (!req.dryRun) await requireChangePermissions(kube, namespace, req.release);
