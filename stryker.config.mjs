@@ -32,6 +32,9 @@ export default {
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   // Some unit tests wait for real timers (the lock's lapse, progress polls).
   timeoutMS: 20000,
+  // The initial run is every unit test file once (about 2 minutes on 2 quiet cores); Stryker's default
+  // limit of 5 minutes failed it on a loaded machine (a bench and a second mutation run beside it, nice 19).
+  dryRunTimeoutMinutes: 30,
   tempDirName: 'build/stryker-tmp',
   cleanTempDir: 'always',
 };
