@@ -69,8 +69,10 @@ export function notADuration(flag: string, value: string, kind: DurationKind = '
 /** A --timeout, parsed once: its Go form for helm and its milliseconds; notADuration otherwise. */
 export function requireTimeout(flag: string, value: string): { go: string; ms: number } {
   const go = toGoDuration(value);
-  const ms = go === undefined ? undefined : durationMs(go);
-  if (go === undefined || ms === undefined) throw notADuration(flag, value);
+  if (go === undefined) throw notADuration(flag, value);
+  // Go units helm takes but durationMs does not (ns, us, µs) are refused too.
+  const ms = durationMs(go);
+  if (ms === undefined) throw notADuration(flag, value);
   return { go, ms };
 }
 

@@ -73,7 +73,8 @@ function requirementHolds(r: NodeSelectorRequirement, value: string | undefined)
     case 'Lt': {
       const n = Number(value);
       const bound = Number(values[0]);
-      if (value === undefined || !Number.isInteger(n) || !Number.isInteger(bound)) return false;
+      // A missing label is Number(undefined), NaN: not an integer either.
+      if (!Number.isInteger(n) || !Number.isInteger(bound)) return false;
       return r.operator === 'Gt' ? n > bound : n < bound;
     }
     default:

@@ -34,6 +34,8 @@ describe('durations, as each flag takes them', () => {
       ['5 minutes', undefined],
       ['-5m', undefined],
       ['30d', undefined],
+      ['x5', undefined],
+      ['1.25h', '1.25h'],
     ];
     for (const [input, want] of table) assert.equal(toGoDuration(input), want, JSON.stringify(input));
   });
@@ -59,6 +61,9 @@ describe('durations, as each flag takes them', () => {
       ['1h', 3_600_000],
       ['soon', undefined],
       ['-1s', undefined],
+      ['a30', undefined],
+      ['1.25s', 1250],
+      ['1.25m30s', 105_000],
     ];
     for (const [input, want] of table) assert.equal(durationMs(input), want, JSON.stringify(input));
   });
@@ -77,6 +82,9 @@ describe('durations, as each flag takes them', () => {
       ['d', undefined],
       ['x1d', undefined],
       ['1d x', undefined],
+      ['1.5d', 36 * 3_600_000],
+      ['1.25d', 30 * 3_600_000],
+      ['0.25w', 42 * 3_600_000],
     ];
     for (const [input, want] of table) assert.equal(longDurationMs(input), want, JSON.stringify(input));
   });

@@ -7,6 +7,7 @@ import nock from 'nock';
 
 import { diffEndpoints } from '../../src/core/endpoint-changes.js';
 import type { Endpoint } from '../../src/core/endpoints.js';
+import type { Allocation } from '../../src/core/rooms.js';
 import { ExitCode } from '../../src/errors.js';
 import { watchEndpoints, type EndpointsUpdate } from '../../src/ops/endpoints-watch.js';
 import { chartSelector, FAKE_SERVER, fakeKubeconfigFile, mockReleaseLists } from '../support/kube.js';
@@ -55,6 +56,60 @@ describe('diffEndpoints', () => {
       diffEndpoints([], [row(0)]).map((c) => c.type),
       ['ADDED'],
     );
+  });
+});
+
+describe('diffEndpoints: what counts as a change', () => {
+  const allocation = (id: string): Allocation => ({
+    id,
+    allocatedAt: '2026-12-07T10:00:00Z',
+    metadata: { match: 'm1' },
+    stale: false,
+  });
+
+  it('in ordinal order (numeric), whatever order the rows came in', () => {
+    const changes = diffEndpoints([row(2), row(10)], [row(10, { ready: false }), row(1), row(3)]);
+    assert.deepEqual(
+      changes.map((c) => [c.type, c.endpoint.ordinal]),
+      [
+        ['ADDED', 1],
+        ['DELETED', 2],
+        ['ADDED', 3],
+        ['MODIFIED', 10],
+      ],
+    );
+  });
+
+  it('an allocation is compared by content: an equal copy is no change, another id is', () => {
+    const before = [row(0, { allocation: allocation('a') })];
+    const copy = [row(0, { allocation: allocation('a') })];
+    assert.deepEqual(diffEndpoints(before, copy), []);
+    const other = [row(0, { allocation: allocation('b') })];
+    assert.deepEqual(
+      diffEndpoints(before, other).map((c) => c.type),
+      ['MODIFIED'],
+    );
+  });
+
+  it('a field only one side has is a change, whichever side has it', () => {
+    const extra = { ...row(0), probe: 'reachable' } as Endpoint;
+    assert.deepEqual(
+      diffEndpoints([row(0)], [extra]).map((c) => c.type),
+      ['MODIFIED'],
+    );
+    assert.deepEqual(
+      diffEndpoints([extra], [row(0)]).map((c) => c.type),
+      ['MODIFIED'],
+    );
+  });
+
+  it('a DELETED change carries the row as it was last seen, MODIFIED and ADDED the row now', () => {
+    const gone = row(4, { status: 'Terminating' });
+    const [deleted] = diffEndpoints([gone], []);
+    assert.equal(deleted?.endpoint, gone);
+    const now = row(5, { status: 'NotReady' });
+    const [modified] = diffEndpoints([row(5)], [now]);
+    assert.equal(modified?.endpoint, now);
   });
 });
 

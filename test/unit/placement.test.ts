@@ -8,7 +8,7 @@ const node = (over: Partial<NodeView> = {}): NodeView => ({
   name: 'n1',
   ready: true,
   addresses: [],
-  labels: { zone: 'a', cores: '8' },
+  labels: { zone: 'a', cores: '8', share: '2.5' },
   ...over,
 });
 
@@ -93,6 +93,10 @@ describe('placementProblem: why rooms cannot go to a node', () => {
     ['Lt, equal', requiring('cores', 'Lt', ['8']), NOT],
     ['Gt on a label that is not a number', requiring('zone', 'Gt', ['1']), NOT],
     ['Gt against a bound that is not a number', requiring('cores', 'Gt', ['x']), NOT],
+    ['Gt against a bound that is not a whole number', requiring('cores', 'Gt', ['4.5']), NOT],
+    ['Lt against a bound that is not a whole number', requiring('cores', 'Lt', ['16.5']), NOT],
+    ['Gt on a label that is not a whole number', requiring('share', 'Gt', ['1']), NOT],
+    ['Lt on a label that is not a whole number', requiring('share', 'Lt', ['3']), NOT],
     ['Gt, label missing', requiring('rack', 'Gt', ['1']), NOT],
     ['Lt, label missing', requiring('rack', 'Lt', ['100']), NOT],
     ['an unknown operator', requiring('zone', 'Near', ['a']), NOT],
