@@ -36,8 +36,8 @@ describe(
     /** An autoscaler running in the background: its stdout lines (parsed with -o json), its stderr, its exit. */
     type Background = ReturnType<typeof pluginInBackground<any>>;
     const started: Background[] = [];
-    function autoscale(output: 'json' | 'text'): Background {
-      const args = ['autoscale', release, '-n', ns, ...settings, '--timeout', '3m', '-o', output];
+    function autoscale(output: 'json' | 'text', extra: string[] = []): Background {
+      const args = ['autoscale', release, '-n', ns, ...settings, ...extra, '--timeout', '3m', '-o', output];
       const b = pluginInBackground(sh.env, args, (l): any => (output === 'json' ? JSON.parse(l) : l));
       started.push(b);
       return b;
@@ -399,6 +399,55 @@ describe(
       fold.child.kill('SIGTERM');
       assert.equal(await fold.exited, 0, fold.stderr());
       assert.equal(fold.events.at(-1).type, 'stopped');
+    });
+
+    it('--lead: the rooms taken while a scale-up ran are added to the next one; status shows the setting', async () => {
+      const lead = autoscale('json', ['--lead']);
+      const { e: start } = await nextEvent(lead, 0, 'started');
+      assert.deepEqual(start.policy, { buffer: '3', min: 3, max: 20, scaleDownDelaySeconds: 15, lead: true });
+      assert.deepEqual(start.rooms, { replicas: 12, allocated: 9, free: 3, cordoned: 0 });
+      const st = await plugin('status', release);
+      assert.match(st.stdout, /^AUTOSCALER active: buffer 3, min 3, max 20, scale-down delay 15s, lead \(/m);
+      holdScheduling(true);
+      try {
+        const a = await plugin('allocate', release, '-o', 'json');
+        assert.equal(a.status, 0, a.stderr);
+        // The first step has no step before it: no lead.
+        const up = await nextEvent(lead, 0, 'scaling');
+        assert.deepEqual([up.e.from, up.e.to], [12, 13]);
+        // Two matches taken while it waits for its pod: the lead of the next step.
+        for (let i = 0; i < 2; i++) {
+          const r = await plugin('allocate', release, '-o', 'json');
+          assert.equal(r.status, 0, r.stderr);
+        }
+      } finally {
+        holdScheduling(false);
+      }
+      const done = await nextEvent(lead, 0, 'scaled', (e) => e.from === 12 && e.to === 13);
+      const next = await nextEvent(lead, done.i, 'scaling');
+      // Allocated 12 + buffer 3 = 15, and the 2 taken during the last step: 17.
+      assert.deepEqual(
+        [next.e.direction, next.e.from, next.e.to, next.e.rooms.allocated],
+        ['up', 13, 17, 12],
+      );
+      // (Free 0 or 1: the new room's readiness may reach the watches just after the StatefulSet's.)
+      assert.match(
+        next.e.message,
+        /^Allocated 12, Free [01] < buffer 3 \(\+2 taken during the last step, expected during this one\): scaling 13 -> 17$/,
+      );
+      await nextEvent(lead, next.i, 'scaled', (e) => e.to === 17);
+      const f = await until(lead, '17 rooms Ready, 5 Free', async () => {
+        const x = await fleet();
+        return x.replicas === 17 && x.ready === 17 && x.free === 5 ? x : undefined;
+      });
+      assert.equal(f.allocated.length, 12);
+      servicesFollow(17);
+      // No allocation during that step: the lead lapses, and nothing more is scaled.
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal(lead.events.filter((e) => e.type === 'scaling').length, 2, lead.lines.join('\n'));
+
+      lead.child.kill('SIGTERM');
+      assert.equal(await lead.exited, 0, lead.stderr());
     });
   },
 );
