@@ -46,7 +46,9 @@ export async function applyChange(
     wait: opts.wait,
     timeout: opts.timeout,
     description: change.description,
-    forceConflicts: change.forceConflicts,
+    // Helm 4 applies server-side: a strategy set outside Helm (kubectl patch) conflicts, and helm would fail
+    // without writing anything; taken back, it goes in the same write as the template, as Helm 3's patch does.
+    forceConflicts: change.forceConflicts || s.lastPlan?.strategyChange !== undefined,
   });
   const run = helmOrThrow(helm, 'upgrade --install', args, {
     stdin: v.stdin,
