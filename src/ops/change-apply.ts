@@ -1,7 +1,7 @@
 /** A change's apply phase: the drain of rooms removed, helm's upgrade with progress, the orphaned Services, and the rollout that follows (ops/rollout.ts). */
 import { durationMs } from '../core/duration.js';
 import { allocatedMeanwhile, inUsePhrase } from '../core/rooms.js';
-import { serviceInUsePhrase, type ManifestObject } from '../core/release-change.js';
+import { serviceInUsePhrase, type ManifestObject, type ReleaseChangePlan } from '../core/release-change.js';
 import { DEFAULT_MAX_UNAVAILABLE, parseMaxUnavailable, type MaxUnavailable } from '../core/rollout.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { upgradeArgs } from '../helm/args.js';
@@ -47,9 +47,7 @@ export async function applyChange(
     wait: opts.wait,
     timeout: opts.timeout,
     description: change.description,
-    // Helm 4 applies server-side: a strategy set outside Helm (kubectl patch) conflicts, and helm would fail
-    // without writing anything; taken back, it goes in the same write as the template, as Helm 3's patch does.
-    forceConflicts: change.forceConflicts || s.lastPlan?.strategyChange !== undefined,
+    forceConflicts: forcesConflicts(change, s.lastPlan),
   });
   const run = helmOrThrow(helm, 'upgrade --install', args, {
     stdin: v.stdin,
@@ -94,6 +92,21 @@ export async function applyChange(
     if (opts.onProgress) await showProgress(ref, opts.onProgress);
   }
   return output;
+}
+
+/**
+ * Whether helm (4, server-side apply) takes the fields another manager owns:
+ * when the change says so (spec.replicas after kubectl scale), and when it
+ * writes another update strategy than the live one. One set outside Helm
+ * (kubectl patch) is owned by kubectl-patch: without it Helm 4 fails on the
+ * conflict and writes nothing; with it the strategy goes back in the same
+ * write as the pod template, as Helm 3's three-way patch does.
+ */
+export function forcesConflicts(
+  change: Pick<ChangeSpec, 'forceConflicts'>,
+  plan: Pick<ReleaseChangePlan, 'strategyChange'> | undefined,
+): boolean {
+  return change.forceConflicts === true || plan?.strategyChange !== undefined;
 }
 
 /** The StatefulSet's spec.updateStrategy.type in a manifest (Kubernetes' default: RollingUpdate). */
