@@ -116,7 +116,7 @@ export async function spareRoomsForRollback(
     throw new ExposePodsError(
       `release ${req.release} was left pending by an interrupted operation, and rolling it back to revision ${revision} ${e.message.replace(/^this change /, '').replace(/; nothing was changed$/, '')}; nothing was rolled back`,
       ExitCode.ROOMS_IN_USE,
-      `Free them when their matches end (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD) and run the command again, or roll back yourself, ending those matches: helm rollback ${req.release} ${revision} -n ${namespace}`,
+      `Free them when their matches end (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD), then roll back: helm rollback ${req.release} ${revision} -n ${namespace} (now, it ends those matches).`,
     );
   }
 }

@@ -507,8 +507,10 @@ describe(
       assert.equal(uidOf(inUse), uid, 'the room in use kept');
       assert.equal(helmStatus(), 'pending-upgrade');
       assert.match(image(), /:2\.56$/, 'not rolled back');
-      // Once it is free, the same command rolls back and converges.
+      // Once it is free, the rollback the message names; then the same command converges.
       deallocate(inUse);
+      const rollback = sh.helm('rollback', release, String(deployed), '-n', ns);
+      assert.equal(rollback.status, 0, rollback.stderr);
       const again = plugin('scale', release, '--replicas', '3', '--yes');
       assert.equal(again.status, 0, again.stderr);
       assert.equal(helmStatus(), 'deployed');

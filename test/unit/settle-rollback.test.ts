@@ -97,7 +97,10 @@ describe('the automatic rollback of an interrupted change: the restart check of 
           e.message,
           `release rooms was left pending by an interrupted operation, and rolling it back to revision 1 restarts 1 room(s) in use (Allocated): ${W}-0: their matches would end; nothing was rolled back`,
         );
-        assert.match(e.hint ?? '', /helm rollback rooms 1 -n game$/);
+        assert.match(
+          e.hint ?? '',
+          /, then roll back: helm rollback rooms 1 -n game \(now, it ends those matches\)\.$/,
+        );
         return true;
       },
     );
