@@ -169,6 +169,13 @@ export interface ReleaseChangePlan {
   keepInUse: string[];
   /** The StatefulSet's update strategy after the change, when the pod template changes. */
   updateStrategy?: string;
+  /**
+   * The live StatefulSet's update strategy and the one the change writes, when
+   * they differ (`kubectl patch` set it outside Helm, or the values change it).
+   * helm writes the new one in the same write as the pod template, so the
+   * controller never rolls the new template under the old strategy.
+   */
+  strategyChange?: { from: string; to: string };
   /** Deployments (Redis) whose pods restart. */
   restartDeployments: string[];
   addServices: string[];
@@ -244,6 +251,8 @@ export function planReleaseChange(
       Object.assign(plan, templatePlan(sts, live, opts.deleteInUse ?? false));
     else if (sts.updateStrategy !== 'OnDelete' && opts.live?.updateRevision)
       Object.assign(plan, outdatedUnderRolling(sts, live, opts.live.updateRevision));
+    if (opts.live?.strategy && opts.live.strategy !== sts.updateStrategy)
+      plan.strategyChange = { from: opts.live.strategy, to: sts.updateStrategy };
   }
   const oldDeployments = new Map((before?.deployments ?? []).map((d) => [d.name, d]));
   for (const d of after.deployments) {
@@ -257,6 +266,7 @@ export function planReleaseChange(
     before !== undefined &&
     !values.length &&
     !plan.replicas &&
+    !plan.strategyChange &&
     !plan.removePods.length &&
     !plan.restartPods.length &&
     !plan.keepInUse.length &&

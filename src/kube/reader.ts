@@ -451,8 +451,8 @@ export async function readScaleObjects(
   );
 }
 
-/** What a change to a release is checked against before anything is written. */
-export interface ChangeObjects extends BudgetObjects {
+/** What a change to a release is planned against: its rooms and its StatefulSet as they are now. */
+export interface PlanObjects {
   /** The release's room pods now. */
   pods: PodView[];
   /**
@@ -463,23 +463,21 @@ export interface ChangeObjects extends BudgetObjects {
   statefulSet?: { name: string; template: unknown; updateRevision?: string; strategy: string };
 }
 
-/** The release's pods, and the cluster-wide lists the budgets need (readBudgetObjects, above). */
-export async function readChangeObjects(
+/** What a change to a release is checked against before anything is written. */
+export type ChangeObjects = PlanObjects & BudgetObjects;
+
+/** The release's room pods and its StatefulSet, as a change is planned against them (no cluster-wide list). */
+export async function readPlanObjects(
   kube: ResolvedKube,
   namespace: string,
   release: string,
-): Promise<ChangeObjects> {
+): Promise<PlanObjects> {
   const read = await releaseReader(kube, namespace, release);
-  const [sets, pods, budget] = await Promise.all([
-    read.statefulSets(),
-    read.roomPods(),
-    readBudgetObjects(kube),
-  ]);
+  const [sets, pods] = await Promise.all([read.statefulSets(), read.roomPods()]);
   const set = sets.items[0];
   const name = set?.metadata?.name;
   return {
     pods: podViewsOf(pods.items, set),
-    ...budget,
     ...(name
       ? {
           statefulSet: {
@@ -491,6 +489,19 @@ export async function readChangeObjects(
         }
       : {}),
   };
+}
+
+/** The release's pods and StatefulSet (readPlanObjects), and the cluster-wide lists the budgets need (readBudgetObjects, above). */
+export async function readChangeObjects(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+): Promise<ChangeObjects> {
+  const [plan, budget] = await Promise.all([
+    readPlanObjects(kube, namespace, release),
+    readBudgetObjects(kube),
+  ]);
+  return { ...plan, ...budget };
 }
 
 /** A Service Helm made for this release (its meta.helm.sh annotations say so). */

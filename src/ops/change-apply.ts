@@ -1,8 +1,7 @@
 /** A change's apply phase: the drain of rooms removed, helm's upgrade with progress, the orphaned Services, and the rollout that follows (ops/rollout.ts). */
 import { durationMs } from '../core/duration.js';
-import { byOrdinal } from '../core/model.js';
-import { allocatedMeanwhile } from '../core/rooms.js';
-import { serviceInUsePhrase, servicesOfRoomsInUse, type ManifestObject } from '../core/release-change.js';
+import { allocatedMeanwhile, inUsePhrase } from '../core/rooms.js';
+import { serviceInUsePhrase, type ManifestObject, type ReleaseChangePlan } from '../core/release-change.js';
 import { DEFAULT_MAX_UNAVAILABLE, parseMaxUnavailable, type MaxUnavailable } from '../core/rollout.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { upgradeArgs } from '../helm/args.js';
@@ -10,13 +9,13 @@ import { bundledChartPath } from '../helm/chart.js';
 import { helmOrThrow } from '../helm/helm.js';
 import { getManifest, upgradedRevision } from '../helm/release.js';
 import { deleteServiceExactly } from '../kube/writes.js';
-import { listReleaseServices, readRoomPods } from '../kube/reader.js';
+import { listReleaseServices } from '../kube/reader.js';
 import { refreshReads } from '../kube/api.js';
-import { spareRoomsInUse } from './drain.js';
+import { spareRoomsInUse, undoDrain } from './drain.js';
 import { rolloutRooms } from './rollout.js';
 import { explainTimeout, followProgress, showProgress } from './wait.js';
 import type { PinnedCluster } from './change-pin.js';
-import { changeValues, parseManifest } from './change-preview.js';
+import { changeValues, onDelete, parseManifest, planWithRoomsNow } from './change-preview.js';
 import type { ChangeSession, ChangeSpec, OpenSession } from './mutation.js';
 
 /** helm upgrade --install of the change, with progress while it waits; then removes Services the release no longer has. */
@@ -30,23 +29,25 @@ export async function applyChange(
   const started = Date.now();
   const replicas = s.lastPreview?.find((o) => o.kind === 'StatefulSet')?.spec?.replicas;
   // Rooms in use are never removed by surprise: those going are marked Draining, and waited for.
-  if (s.exists && typeof replicas === 'number')
-    await spareRoomsInUse(cluster.kube, namespace, req.release, replicas, {
-      deleteInUse: change.deleteInUse ?? false,
-      refuseInUse: change.refuseInUse,
-      timeoutMs: durationMs(opts.timeout) ?? 0,
-      signal: s.signal,
-      onWaiting: opts.onWaitingInUse,
-    });
-  // A room allocated while the plan waited for its yes keeps its Service: checked again just before helm.
-  if (s.exists && typeof replicas === 'number') await refuseServicesInUseNow(s, change, replicas);
+  const marked =
+    s.exists && typeof replicas === 'number'
+      ? await spareRoomsInUse(cluster.kube, namespace, req.release, replicas, {
+          deleteInUse: change.deleteInUse ?? false,
+          refuseInUse: change.refuseInUse,
+          timeoutMs: durationMs(opts.timeout) ?? 0,
+          signal: s.signal,
+          onWaiting: opts.onWaitingInUse,
+        })
+      : [];
+  // A room allocated while the plan waited for its yes, or for the drain, is checked again just before helm.
+  if (s.exists) await refuseInUseNow(s, change, marked);
   const v = changeValues(s, change);
   const args = upgradeArgs(helm.version.major, req.release, await bundledChartPath(), target, v.args, {
     createNamespace: opts.createNamespace ?? false,
     wait: opts.wait,
     timeout: opts.timeout,
     description: change.description,
-    forceConflicts: change.forceConflicts,
+    forceConflicts: forcesConflicts(change, s.lastPlan),
   });
   const run = helmOrThrow(helm, 'upgrade --install', args, {
     stdin: v.stdin,
@@ -93,6 +94,21 @@ export async function applyChange(
   return output;
 }
 
+/**
+ * Whether helm (4, server-side apply) takes the fields another manager owns:
+ * when the change says so (spec.replicas after kubectl scale), and when it
+ * writes another update strategy than the live one. One set outside Helm
+ * (kubectl patch) is owned by kubectl-patch: without it Helm 4 fails on the
+ * conflict and writes nothing; with it the strategy goes back in the same
+ * write as the pod template, as Helm 3's three-way patch does.
+ */
+export function forcesConflicts(
+  change: Pick<ChangeSpec, 'forceConflicts'>,
+  plan: Pick<ReleaseChangePlan, 'strategyChange'> | undefined,
+): boolean {
+  return change.forceConflicts === true || plan?.strategyChange !== undefined;
+}
+
 /** The StatefulSet's spec.updateStrategy.type in a manifest (Kubernetes' default: RollingUpdate). */
 export function updateStrategyOf(sts: ManifestObject): string {
   const strategy = (sts.spec as { updateStrategy?: { type?: string } } | undefined)?.updateStrategy;
@@ -127,31 +143,32 @@ export async function removeOrphanedServices(
 }
 
 /**
- * ROOMS_IN_USE, before helm runs, when a per-pod Service the change removes
- * (a lower expose.count) now belongs to a room in use that the StatefulSet
- * keeps and that was not confirmed (--delete-in-use names those of the plan):
- * it was allocated after the plan was read, while the confirmation waited.
- * Nothing of the release is changed then.
+ * ROOMS_IN_USE, before helm runs, when the plan made again with the rooms now
+ * (the same rule) ends a match that the plan did not (or that --delete-in-use
+ * did not confirm): a room allocated while the change asked or waited in the
+ * drain, that a rolling update (RollingUpdate) would restart, or whose per-pod
+ * Service a lower expose.count removes. The marks the drain wrote are taken
+ * back, and nothing of the release is changed.
  */
-async function refuseServicesInUseNow(s: OpenSession, change: ChangeSpec, replicas: number): Promise<void> {
-  const removed = s.lastPlan?.removeServices ?? [];
-  if (!removed.length) return;
+async function refuseInUseNow(s: OpenSession, change: ChangeSpec, marked: string[]): Promise<void> {
+  const was = s.lastPlan;
+  const rolling = was?.updateStrategy !== undefined && was.updateStrategy !== 'OnDelete';
+  if (!was || (!(rolling && was.restartPods.length) && !was.removeServices.length)) return;
+  const now = await planWithRoomsNow(s);
+  if (!now) return;
+  const confirmed = change.deleteInUse ? was : undefined;
+  const restarts = allocatedMeanwhile(confirmed?.restartInUse ?? [], now.restartInUse);
+  const services = allocatedMeanwhile(confirmed?.removeServicesInUse ?? [], now.removeServicesInUse);
+  if (!restarts.length && !services.length) return;
   const { kube, namespace } = s.cluster;
-  refreshReads(kube);
-  const { workload, pods } = await readRoomPods(kube, namespace, s.req.release);
-  const live = byOrdinal(
-    pods.filter((p) => !p.terminating),
-    workload,
+  await undoDrain(kube, namespace, marked);
+  const what = [
+    ...(restarts.length ? [inUsePhrase(restarts, 'restarts')] : []),
+    ...(services.length ? [serviceInUsePhrase(services)] : []),
+  ];
+  throw new ExposePodsError(
+    `this change ${what.join(' and ')}, allocated while it asked or waited: their matches would ${restarts.length ? 'end' : 'lose their address'}; the release was not changed`,
+    ExitCode.ROOMS_IN_USE,
+    `Run it again: its plan names every room in use it affects, to free first or to confirm with --delete-in-use.${restarts.length ? ` Under OnDelete a new build spares rooms in use: ${onDelete(s.req.release, namespace)} (it restarts no room).` : ''}`,
   );
-  const confirmed = change.deleteInUse ? (s.lastPlan?.removeServicesInUse ?? []) : [];
-  const inUse = allocatedMeanwhile(
-    confirmed,
-    servicesOfRoomsInUse(removed, { name: workload, replicas }, live),
-  );
-  if (inUse.length)
-    throw new ExposePodsError(
-      `this change ${serviceInUsePhrase(inUse)}, allocated while it asked: their matches would lose their address; the release was not changed`,
-      ExitCode.ROOMS_IN_USE,
-      'Run it again: its plan names every room in use it affects, to free first or to confirm with --delete-in-use.',
-    );
 }

@@ -27,7 +27,16 @@ import { kubeArgs } from '../helm/args.js';
 import { bundledChartDefaults, bundledChartPath } from '../helm/chart.js';
 import { helmOrThrow } from '../helm/helm.js';
 import { canonicalJson, serverDryRun, serverDryRunObject } from '../kube/apply.js';
-import { readChangeObjects, readOwnership, serverVersion, type ChangeObjects } from '../kube/reader.js';
+import {
+  readChangeObjects,
+  readOwnership,
+  readPlanObjects,
+  serverVersion,
+  type ChangeObjects,
+  type PlanObjects,
+} from '../kube/reader.js';
+import { refreshReads } from '../kube/api.js';
+import type { ResolvedKube } from '../kube/config.js';
 import { describeCluster } from './change-pin.js';
 import type { ChangePreview, ChangeSpec, OpenSession } from './mutation.js';
 
@@ -263,6 +272,11 @@ export async function previewChange(
   }
   s.lastPreview = rendered;
   s.lastPlan = plan;
+  s.lastPlanInput = {
+    before,
+    after,
+    opts: { deleteInUse: change.deleteInUse, liveTemplateChanged, live: live.statefulSet },
+  };
   return { ...preview, rendered };
 }
 
@@ -280,16 +294,41 @@ async function liveTemplateChange(
   rendered: ManifestObject[],
   live: ChangeObjects,
 ): Promise<boolean | undefined> {
-  const sts = rendered.find((o) => o.kind === 'StatefulSet');
-  if (!s.exists || change.skipServerDryRun || !sts || !live.statefulSet) return undefined;
-  if (live.statefulSet.name !== sts.metadata?.name) return undefined;
-  const applied = await serverDryRunObject(s.cluster.kube, sts);
+  if (!s.exists || change.skipServerDryRun) return undefined;
+  return liveTemplateDiffers(s.cluster.kube, rendered, live);
+}
+
+/**
+ * Whether the StatefulSet among `objects` (a render, or a revision a rollback
+ * goes back to), as the API server would apply it (its dry run), has another
+ * pod template than the live one; undefined when there is none to compare (a rename).
+ */
+export async function liveTemplateDiffers(
+  kube: ResolvedKube,
+  objects: ManifestObject[],
+  live: PlanObjects,
+): Promise<boolean | undefined> {
+  const sts = objects.find((o) => o.kind === 'StatefulSet');
+  if (!sts || !live.statefulSet || live.statefulSet.name !== sts.metadata?.name) return undefined;
+  const applied = await serverDryRunObject(kube, sts);
   const template = (applied as { spec?: { template?: unknown } }).spec?.template;
   return canonicalJson(template) !== canonicalJson(live.statefulSet.template);
 }
 
+/**
+ * The last preview's plan made again with the rooms as they are now (the same
+ * rule, fresh reads): what a room allocated since it was planned changes.
+ */
+export async function planWithRoomsNow(s: OpenSession): Promise<ReleaseChangePlan | undefined> {
+  const input = s.lastPlanInput;
+  if (!input) return undefined;
+  refreshReads(s.cluster.kube);
+  const { pods } = await readPlanObjects(s.cluster.kube, s.cluster.namespace, s.req.release);
+  return planReleaseChange(input.before, input.after, [], pods, input.opts);
+}
+
 /** ROOMS_IN_USE when the change would end matches, and --delete-in-use was not given. */
-function refuseRoomsInUse(
+export function refuseRoomsInUse(
   plan: ReleaseChangePlan,
   after: ManifestView,
   release: string,
@@ -302,7 +341,7 @@ function refuseRoomsInUse(
     throw new ExposePodsError(
       `this change ${inUsePhrase(plan.restartInUse, 'restarts')}: their matches would end; nothing was changed`,
       ExitCode.ROOMS_IN_USE,
-      `Run it when those rooms are free (${free}), or add --delete-in-use to restart them anyway.`,
+      `Run it when those rooms are free (${free}), move the release to OnDelete first, which spares rooms in use and restarts none (${onDelete(release, namespace)}), or add --delete-in-use to restart them anyway.`,
     );
   // A lower expose.count deletes the Services of the rooms above it, in use or not: their matches lose their address.
   if (plan.removeServicesInUse.length)
@@ -311,6 +350,11 @@ function refuseRoomsInUse(
       ExitCode.ROOMS_IN_USE,
       `Run it when those rooms are free (${free}), keep expose.count at ${leastCountKeeping(plan.removeServicesInUse, after)} or more, or add --delete-in-use to remove their Services anyway.`,
     );
+}
+
+/** The command that moves a release to OnDelete: the StatefulSet then restarts no room by itself. */
+export function onDelete(release: string, namespace: string): string {
+  return `kubectl expose-pods install ${release} -n ${namespace} --set room.updateStrategy.type=OnDelete`;
 }
 
 /** The expose.count that keeps every one of these per-pod Services. */

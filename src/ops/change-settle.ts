@@ -1,15 +1,17 @@
 /** A change's second phase, under the lock: a release left pending by an interrupted change is rolled back (sparing rooms in use), after the helm a dead holder left is waited for. */
 import { pollUntil } from '../core/poll.js';
-import { manifestView } from '../core/release-change.js';
+import { manifestView, planReleaseChange, type ManifestObject } from '../core/release-change.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { rollbackArgs, type KubeTarget } from '../helm/args.js';
 import { helmOrThrow, type Helm } from '../helm/helm.js';
 import { releaseHistory, type HelmRevision } from '../helm/release.js';
 import { readHelmRevision } from '../kube/helm-releases.js';
+import { refreshReads } from '../kube/api.js';
+import { readPlanObjects } from '../kube/reader.js';
 import { helmAlive, LOCK_SECONDS, type ReleaseLock } from '../kube/lock.js';
-import { spareRoomsInUse } from './drain.js';
+import { spareRoomsInUse, undoDrain } from './drain.js';
 import { OPERATION_PREFIX, type PinnedCluster } from './change-pin.js';
-import { parseManifest } from './change-preview.js';
+import { liveTemplateDiffers, parseManifest, refuseRoomsInUse } from './change-preview.js';
 import type { SessionRequest } from './mutation.js';
 
 /**
@@ -69,22 +71,30 @@ export async function settleRelease(
 /**
  * A rollback is a change too: the rooms it removes (a scale-up that was
  * interrupted, rolled back to fewer replicas) are marked Draining and waited
- * for, as every change's drain does, and never removed while in use. Under
- * OnDelete it restarts no room; a new template leaves the Free rooms outdated
- * for `rollout` (status says so). On timeout: exit 15, nothing rolled back.
+ * for, as every change's drain does, and never removed while in use. Then the
+ * restart check of every change (change-preview.ts): the revision's pod
+ * template and strategy against the live StatefulSet, with the rooms now.
+ * Under RollingUpdate a rollback that restarts a room in use is refused (exit
+ * 15, the marks taken back, nothing rolled back). Under OnDelete it restarts no
+ * room; a new template leaves the Free rooms outdated for `rollout` (status
+ * says so), which spares rooms in use. On timeout: exit 15, nothing rolled back.
  */
 export async function spareRoomsForRollback(
   cluster: PinnedCluster,
   req: SessionRequest,
   revision: number,
   signal: AbortSignal,
+  /** The manifest of the revision left pending: what the rollback changes from. */
+  pending?: string,
 ): Promise<void> {
   const { kube, namespace } = cluster;
   const record = await readHelmRevision(kube, namespace, req.release, revision);
-  const replicas = record && manifestView(parseManifest(record.manifest)).statefulSet?.replicas;
-  if (replicas === undefined) return;
+  const target = record && parseManifest(record.manifest);
+  const replicas = target && manifestView(target).statefulSet?.replicas;
+  if (!target || replicas === undefined) return;
+  let marked: string[];
   try {
-    await spareRoomsInUse(kube, namespace, req.release, replicas, {
+    marked = await spareRoomsInUse(kube, namespace, req.release, replicas, {
       deleteInUse: false,
       refuseInUse: req.refuseInUse,
       timeoutMs: req.orphanWaitMs,
@@ -98,6 +108,42 @@ export async function spareRoomsForRollback(
       `They stay Draining. Free them when their matches end (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD) and run the command again.`,
     );
   }
+  try {
+    await refuseRollbackRestarts(cluster, req.release, target, pending);
+  } catch (e) {
+    await undoDrain(kube, namespace, marked);
+    if (!(e instanceof ExposePodsError && e.exitCode === ExitCode.ROOMS_IN_USE)) throw e;
+    throw new ExposePodsError(
+      `release ${req.release} was left pending by an interrupted operation, and rolling it back to revision ${revision} ${e.message.replace(/^this change /, '').replace(/; nothing was changed$/, '')}; nothing was rolled back`,
+      ExitCode.ROOMS_IN_USE,
+      `Free them when their matches end (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD), then roll back: helm rollback ${req.release} ${revision} -n ${namespace} (now, it ends those matches).`,
+    );
+  }
+}
+
+/**
+ * ROOMS_IN_USE (refuseRoomsInUse, as any change) when helm's rollback to
+ * `target` would restart a room in use: a rolling update of another pod
+ * template (the API server's dry run of it against the live one).
+ */
+async function refuseRollbackRestarts(
+  cluster: PinnedCluster,
+  release: string,
+  target: ManifestObject[],
+  pending: string | undefined,
+): Promise<void> {
+  const { kube, namespace } = cluster;
+  refreshReads(kube);
+  const live = await readPlanObjects(kube, namespace, release);
+  const after = manifestView(target);
+  const plan = planReleaseChange(
+    manifestView(pending === undefined ? target : parseManifest(pending)),
+    after,
+    [],
+    live.pods,
+    { liveTemplateChanged: await liveTemplateDiffers(kube, target, live), live: live.statefulSet },
+  );
+  refuseRoomsInUse(plan, after, release, namespace);
 }
 
 /**

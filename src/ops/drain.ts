@@ -30,6 +30,7 @@ export interface SpareRooms {
  * delete them, it waits until none of the rooms to be removed is Allocated.
  * On timeout: ROOMS_IN_USE, nothing scaled, the marks kept (the same
  * command, run again, goes on waiting; a scale to the current count returns them to service).
+ * Returns the rooms it marked Draining: a change refused after it gives them back (undoDrain).
  */
 export async function spareRoomsInUse(
   kube: ResolvedKube,
@@ -37,7 +38,7 @@ export async function spareRoomsInUse(
   release: string,
   target: number,
   opts: SpareRooms,
-): Promise<void> {
+): Promise<string[]> {
   let waitingFor: string[] = [];
   let replacing: string[] = [];
   const marked: string[] = [];
@@ -82,7 +83,7 @@ export async function spareRoomsInUse(
     },
     { timeoutMs: opts.timeoutMs, intervalMs: 1000, signal: opts.signal },
   );
-  if (settled) return;
+  if (settled) return marked;
   if (!waitingFor.length)
     throw new ExposePodsError(
       `${replacing.length} room(s) to be removed were being replaced and did not come back to be marked Draining: ${replacing.slice(0, 10).join(', ')}; nothing was scaled`,

@@ -8,7 +8,12 @@
  * SIGHUP). Commands pass their change; they never compose these steps themselves.
  */
 import { type BudgetChange } from '../core/budget.js';
-import type { ManifestObject, ManifestView, ReleaseChangePlan } from '../core/release-change.js';
+import type {
+  ManifestObject,
+  ManifestView,
+  planReleaseChange,
+  ReleaseChangePlan,
+} from '../core/release-change.js';
 import type { InstallProgress } from '../core/progress.js';
 import { type MaxUnavailable, type RolloutProgress } from '../core/rollout.js';
 import { forgetCredentialFile } from '../helm/credential-file.js';
@@ -176,6 +181,12 @@ export interface OpenSession {
   lastPreview?: ManifestObject[];
   /** The last preview's plan: whether the pod template changes, so apply's rollout replaces rooms. */
   lastPlan?: ReleaseChangePlan;
+  /** What the last plan was made from, but the rooms: apply plans again with the rooms just before helm. */
+  lastPlanInput?: {
+    before?: ManifestView;
+    after: ManifestView;
+    opts: NonNullable<Parameters<typeof planReleaseChange>[4]>;
+  };
   /** The revision the last apply wrote, as helm reported it. */
   applied?: number;
   /** How the rollout after the last apply ended. */
@@ -233,7 +244,7 @@ async function inSession<T>(
       status = req.dryRun
         ? record.status
         : await settleRelease(helm, req.release, target, record, lock?.previous, req.warn, (revision) =>
-            spareRoomsForRollback(cluster, req, revision, signal),
+            spareRoomsForRollback(cluster, req, revision, signal, record?.manifest),
           );
       if (status === 'rolled back') {
         // helm's rollback wrote a revision and changed the objects: nothing read before it holds.

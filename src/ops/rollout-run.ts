@@ -19,6 +19,7 @@ import { ExitCode, ExposePodsError } from '../errors.js';
 import type { KubeFlags } from '../kube/config.js';
 import { readRolloutObjects } from '../kube/reader.js';
 import { describeCluster, OPERATION_PREFIX } from './change-pin.js';
+import { onDelete } from './change-preview.js';
 import { withReleaseChange, type ChangeSpec, type Confirm } from './mutation.js';
 import type { RolloutResult } from './rollout.js';
 
@@ -107,7 +108,7 @@ export async function runRollout(req: RolloutRequest): Promise<RolloutRunResult>
         throw new ExposePodsError(
           `release ${req.release}'s StatefulSet uses updateStrategy ${set.strategy}: its controller replaces the rooms itself, busy or not`,
           ExitCode.CONFLICT,
-          `See it with: kubectl rollout status statefulset/${set.workload} -n ${namespace}. To have rooms in use spared, move the release to OnDelete: kubectl expose-pods install ${req.release} -n ${namespace} --set room.updateStrategy.type=OnDelete (it restarts no room).`,
+          `See it with: kubectl rollout status statefulset/${set.workload} -n ${namespace}. To have rooms in use spared, move the release to OnDelete: ${onDelete(req.release, namespace)} (it restarts no room).`,
         );
       if (req.restart) {
         const change: ChangeSpec = {

@@ -35,6 +35,10 @@ export function formatChange(p: ChangePreview): string {
       `  pods removed: ${names(plan.removePods)}${plan.removeReadyPods.length ? ` (${plan.removeReadyPods.length} Ready)` : ''}`,
       `  rooms in use among them: ${plan.removeInUse.length ? names(plan.removeInUse) : 'none'}; each room removed is marked Draining first (no new match), and rooms in use are waited for within --timeout (--delete-in-use removes them)`,
     );
+  if (plan.strategyChange)
+    lines.push(
+      `  updateStrategy: ${plan.strategyChange.from} (live) -> ${plan.strategyChange.to}, in the same write as the pod template${plan.strategyChange.to === 'OnDelete' ? ': the controller restarts no room' : ''}`,
+    );
   if (plan.updateStrategy === 'OnDelete') {
     if (plan.restartPods.length)
       lines.push(

@@ -8,6 +8,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import nock from 'nock';
 
 import { ExitCode } from '../../src/errors.js';
+import { forcesConflicts } from '../../src/ops/change-apply.js';
 import { withReleaseChange, type ConfirmAsk, type SessionRequest } from '../../src/ops/mutation.js';
 import { FAKE_SERVER, fakeKubeconfigFile, mockAccessReviews } from '../support/kube.js';
 import { eventually } from '../support/poll.js';
@@ -405,5 +406,15 @@ describe('the change path (fake helm, nock API server)', () => {
     assert.throws(() => process.kill(helmPid, 0), { code: 'ESRCH' });
     assert.ok(scope.isDone(), `the lease is deleted: ${scope.pendingMocks().join(', ')}`);
     assert.equal(sigterm.left(), 0, 'the handlers are gone');
+  });
+});
+
+describe('forcesConflicts: when Helm 4 takes the fields another manager owns', () => {
+  it('when the change says so, or when it writes another update strategy than the live one (kubectl patch owns it); never otherwise', () => {
+    const patched = { strategyChange: { from: 'RollingUpdate', to: 'OnDelete' } };
+    assert.equal(forcesConflicts({}, patched), true);
+    assert.equal(forcesConflicts({ forceConflicts: true }, {}), true);
+    assert.equal(forcesConflicts({ forceConflicts: false }, {}), false);
+    assert.equal(forcesConflicts({}, undefined), false);
   });
 });

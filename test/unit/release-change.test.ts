@@ -207,6 +207,67 @@ describe('planReleaseChange', () => {
     assert.deepEqual(p.restartPods, []);
   });
 
+  describe('a live strategy set outside Helm (kubectl patch to RollingUpdate) and a change that renders OnDelete', () => {
+    // Measured on the local cluster: helm (3: its three-way patch; 4: server-side apply with
+    // --force-conflicts) writes OnDelete in the same write as the new template, so the
+    // controller rolls nothing: the plan is the rendered strategy's, and says the live one goes.
+    const inUse = () => pods(3).map((p, i) => ({ ...p, mark: { allocated: i === 0, draining: false } }));
+    const plan = (live: { strategy?: string }, image = 'room:2') =>
+      planReleaseChange(
+        manifest({ replicas: 3, strategy: 'OnDelete' }),
+        manifest({ replicas: 3, image, strategy: 'OnDelete' }),
+        [],
+        inUse(),
+        { liveTemplateChanged: image !== 'room:1', live: { updateRevision: 'r1', ...live } },
+      );
+    it('a new image: the Free rooms replaced by the rollout, the room in use kept, nothing refused; the strategy named', () => {
+      const p = plan({ strategy: 'RollingUpdate' });
+      assert.deepEqual(
+        [p.updateStrategy, p.restartPods, p.restartInUse, p.keepInUse],
+        ['OnDelete', [`${W}-1`, `${W}-2`], [], [`${W}-0`]],
+      );
+      assert.deepEqual(p.strategyChange, { from: 'RollingUpdate', to: 'OnDelete' });
+      const text = (q: typeof p) =>
+        formatChange({
+          release: 'rooms',
+          cluster: 'c',
+          exists: true,
+          plan: q,
+          disruptions: [],
+          budget: {
+            delta: { nodePorts: 0, clusterIPs: 0, podSlots: 0 },
+            clusterIPs: { unknown: 'not read' },
+          },
+        });
+      assert.match(
+        text(p),
+        /updateStrategy: RollingUpdate \(live\) -> OnDelete, in the same write as the pod template: the controller restarts no room/,
+      );
+      assert.doesNotMatch(text(plan({ strategy: 'OnDelete' })), /updateStrategy/);
+    });
+    it('the same strategy live, or none known: no strategy change', () => {
+      assert.equal(plan({ strategy: 'OnDelete' }).strategyChange, undefined);
+      assert.equal(plan({}).strategyChange, undefined);
+    });
+    it('the same template: no room restarts, yet the plan is no no-op (helm takes the strategy back)', () => {
+      const p = plan({ strategy: 'RollingUpdate' }, 'room:1');
+      assert.deepEqual([p.restartPods, p.keepInUse, p.noop], [[], [], false]);
+      assert.deepEqual(p.strategyChange, { from: 'RollingUpdate', to: 'OnDelete' });
+      assert.equal(plan({ strategy: 'OnDelete' }, 'room:1').noop, true);
+    });
+    it('the other way (the values set RollingUpdate over a live OnDelete): named too, and every room restarts', () => {
+      const p = planReleaseChange(
+        manifest({ replicas: 3, strategy: 'OnDelete' }),
+        manifest({ replicas: 3, image: 'room:2' }),
+        [],
+        inUse(),
+        { liveTemplateChanged: true, live: { updateRevision: 'r1', strategy: 'OnDelete' } },
+      );
+      assert.deepEqual(p.strategyChange, { from: 'OnDelete', to: 'RollingUpdate' });
+      assert.deepEqual(p.restartInUse, [`${W}-0`]);
+    });
+  });
+
   it('moving a release from RollingUpdate to OnDelete alone replaces no room: the template is the same', () => {
     const live = pods(2).map((p) => ({ ...p, mark: { allocated: true, draining: false } }));
     const p = planReleaseChange(

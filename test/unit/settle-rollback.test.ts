@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { after, afterEach, before, describe, it } from 'node:test';
+
+import nock from 'nock';
+
+import { ExitCode, ExposePodsError } from '../../src/errors.js';
+import type { PinnedCluster } from '../../src/ops/change-pin.js';
+import { spareRoomsForRollback } from '../../src/ops/change-settle.js';
+import type { SessionRequest } from '../../src/ops/mutation.js';
+import { FAKE_SERVER, fakeKube, mockReleaseLists } from '../support/kube.js';
+
+const W = 'rooms-expose-pods';
+
+/** A revision's manifest: the StatefulSet alone, with its image and strategy. */
+const manifest = (image: string, strategy: string) =>
+  `---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: ${W}, namespace: game}\nspec:\n  replicas: 2\n  updateStrategy: {type: ${strategy}}\n  template: {spec: {containers: [{name: room, image: ${image}}]}}\n`;
+
+const liveSet = (image: string, strategy: string) => ({
+  apiVersion: 'apps/v1',
+  kind: 'StatefulSet',
+  metadata: { name: W, namespace: 'game' },
+  spec: {
+    replicas: 2,
+    updateStrategy: { type: strategy },
+    template: { spec: { containers: [{ name: 'room', image }] } },
+  },
+  status: { updateRevision: 'r2' },
+});
+
+const room = (i: number, allocated: boolean) => ({
+  metadata: {
+    name: `${W}-${i}`,
+    resourceVersion: `10${i}`,
+    uid: `u${i}`,
+    labels: {
+      'controller-revision-hash': 'r2',
+      ...(allocated ? { 'expose-pods.io/state': 'Allocated' } : {}),
+    },
+    annotations: {},
+  },
+  spec: { nodeName: 'n0' },
+  status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+});
+
+/**
+ * The reads of a rollback's checks, in order: revision 1's release Secret, the
+ * drain's round (nothing to mark: the replicas stay), the rooms read again, and
+ * the API server's dry run of revision 1's StatefulSet (which answers `image`).
+ */
+function rollbackReads(target: { image: string; strategy: string }, live: ReturnType<typeof liveSet>) {
+  const payload = {
+    name: 'rooms',
+    version: 1,
+    manifest: manifest(target.image, target.strategy),
+    config: {},
+  };
+  const release = gzipSync(Buffer.from(JSON.stringify(payload))).toString('base64');
+  const scope = nock(FAKE_SERVER)
+    .get('/api/v1/namespaces/game/secrets/sh.helm.release.v1.rooms.v1')
+    .reply(200, {
+      metadata: { name: 'sh.helm.release.v1.rooms.v1', labels: { owner: 'helm', status: 'superseded' } },
+      data: { release: Buffer.from(release).toString('base64') },
+    });
+  const rooms = { items: [room(0, true), room(1, false)] };
+  for (let i = 0; i < 2; i++) mockReleaseLists(scope, { statefulSets: { items: [live] }, roomPods: rooms });
+  const applied: string[] = [];
+  scope
+    .get('/apis/apps/v1')
+    .reply(200, { resources: [{ name: 'statefulsets', kind: 'StatefulSet', namespaced: true }] })
+    .patch(`/apis/apps/v1/namespaces/game/statefulsets/${W}`)
+    .query({ dryRun: 'All', fieldManager: 'kubectl-expose-pods', force: 'true' })
+    .reply(200, (u: string) => (applied.push(u), liveSet(target.image, target.strategy)));
+  return { scope, applied };
+}
+
+describe('the automatic rollback of an interrupted change: the restart check of every change', () => {
+  // A kube of its own per test: reads and discovery are memoised per kube.
+  const cluster = () => ({ kube: fakeKube(), namespace: 'game' }) as unknown as PinnedCluster;
+  const req = { release: 'rooms', orphanWaitMs: 5_000 } as SessionRequest;
+  const pending = manifest('room:2', 'RollingUpdate');
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+
+  it('under RollingUpdate, back to another pod template with a room in use: exit 15, naming it and helm rollback; nothing rolled back', async () => {
+    const { scope, applied } = rollbackReads(
+      { image: 'room:1', strategy: 'RollingUpdate' },
+      liveSet('room:2', 'RollingUpdate'),
+    );
+    await assert.rejects(
+      spareRoomsForRollback(cluster(), req, 1, new AbortController().signal, pending),
+      (e) => {
+        assert.ok(e instanceof ExposePodsError);
+        assert.equal(e.exitCode, ExitCode.ROOMS_IN_USE);
+        assert.equal(
+          e.message,
+          `release rooms was left pending by an interrupted operation, and rolling it back to revision 1 restarts 1 room(s) in use (Allocated): ${W}-0: their matches would end; nothing was rolled back`,
+        );
+        assert.match(
+          e.hint ?? '',
+          /, then roll back: helm rollback rooms 1 -n game \(now, it ends those matches\)\.$/,
+        );
+        return true;
+      },
+    );
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.equal(applied.length, 1, 'the revision dry-run, never applied');
+  });
+
+  it('under OnDelete, the same rollback restarts no room: it goes on (the rollout after it spares rooms in use)', async () => {
+    const { scope } = rollbackReads({ image: 'room:1', strategy: 'OnDelete' }, liveSet('room:2', 'OnDelete'));
+    await spareRoomsForRollback(
+      cluster(),
+      req,
+      1,
+      new AbortController().signal,
+      manifest('room:2', 'OnDelete'),
+    );
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+  });
+
+  it('under RollingUpdate, back to the same pod template (every room on the update revision): it goes on', async () => {
+    const { scope } = rollbackReads(
+      { image: 'room:2', strategy: 'RollingUpdate' },
+      liveSet('room:2', 'RollingUpdate'),
+    );
+    await spareRoomsForRollback(cluster(), req, 1, new AbortController().signal, pending);
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+  });
+});
