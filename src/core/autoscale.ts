@@ -137,7 +137,7 @@ export interface StepSpan {
  * the next step can expect to be taken while it runs. A scale-up adds it to
  * the buffer, so the rooms it brings are not already spent when they arrive.
  * At most `cap`, the buffer's own rooms (a burst does not double the fleet);
- * 0 before any step, when rooms were freed meanwhile, and once the last step
+ * 0 before any step, when the rooms taken fell while it ran, and once the last step
  * ended longer ago than it lasted (what it saw is no stream any more).
  */
 export function stepLead(last: StepSpan | undefined, now: number, cap: number): number {
@@ -207,8 +207,10 @@ export function decide(
   const since = going.since ?? now;
   const kept = Math.max(going.floor ?? floor, floor);
   const at = since + policy.scaleDownDelayMs;
-  if (now >= at) return { decision: { kind: 'down', from, to: kept }, clock: {} };
-  return { decision: { kind: 'pending', from, to: kept, at }, clock: { since, floor: kept } };
+  // Rooms the lead still wants stay: removing them would only bring the next decision to add them back.
+  const to = Math.max(kept, led);
+  if (now >= at) return { decision: { kind: 'down', from, to }, clock: {} };
+  return { decision: { kind: 'pending', from, to, at }, clock: { since, floor: kept } };
 }
 
 /** "Allocated 7, Free 1": the counts a decision line starts with (cordoned rooms when there are any). */

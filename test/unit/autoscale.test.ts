@@ -254,17 +254,26 @@ describe('decide with a lead', () => {
   it('rooms the lead wants are no surplus: held, no clock started', () => {
     const f = fleet({ replicas: 12, allocated: 5, free: 7, highestKept: 4 });
     assert.deepEqual(decide(policy(), f, {}, t0, 4), { decision: { kind: 'hold', replicas: 12 }, clock: {} });
-    assert.deepEqual(decide(policy(), f, {}, t0, 3).decision, {
-      kind: 'pending',
-      from: 12,
-      to: 8,
-      at: t0 + 5 * MIN,
+    // One room over what the lead wants: a surplus, its clock on the floor without the lead.
+    assert.deepEqual(decide(policy(), f, {}, t0, 3), {
+      decision: { kind: 'pending', from: 12, to: 11, at: t0 + 5 * MIN },
+      clock: { since: t0, floor: 8 },
     });
   });
 
-  it('a scale-down goes to the floor without the lead', () => {
+  it('a scale-down due while a lead lasts keeps the rooms the lead wants, and no more', () => {
     const f = fleet({ replicas: 12, allocated: 5, free: 7, highestKept: 4 });
     assert.deepEqual(decide(policy(), f, { since: t0, floor: 8 }, t0 + 5 * MIN, 1).decision, {
+      kind: 'down',
+      from: 12,
+      to: 9,
+    });
+    // The clock keeps the floor without the lead: once the lead lapses, the next scale-down goes to it.
+    assert.deepEqual(decide(policy(), f, { since: t0, floor: 8 }, t0 + MIN, 2), {
+      decision: { kind: 'pending', from: 12, to: 10, at: t0 + 5 * MIN },
+      clock: { since: t0, floor: 8 },
+    });
+    assert.deepEqual(decide(policy(), f, { since: t0, floor: 8 }, t0 + 5 * MIN, 0).decision, {
       kind: 'down',
       from: 12,
       to: 8,
