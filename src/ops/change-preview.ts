@@ -225,7 +225,7 @@ export async function previewChange(
     ? undefined
     : renameProblem(live.statefulSet, after, live.pods, req.release, namespace, change.deleteInUse ?? false);
   if (renamed) throw renamed;
-  const liveTemplateChanged = await liveTemplateChange(s, change, rendered, live);
+  const liveTemplateChanged = await liveTemplateChange(s, change, rendered, live, beforeObjects);
   const plan = planReleaseChange(
     before,
     after,
@@ -293,26 +293,40 @@ async function liveTemplateChange(
   change: ChangeSpec,
   rendered: ManifestObject[],
   live: ChangeObjects,
+  baseline: ManifestObject[] | undefined,
 ): Promise<boolean | undefined> {
   if (!s.exists || change.skipServerDryRun) return undefined;
-  return liveTemplateDiffers(s.cluster.kube, rendered, live);
+  return liveTemplateDiffers(s.cluster.kube, rendered, live, baseline);
 }
 
 /**
  * Whether the StatefulSet among `objects` (a render, or a revision a rollback
  * goes back to), as the API server would apply it (its dry run), has another
  * pod template than the live one; undefined when there is none to compare (a rename).
+ * The dry run is a server-side apply by our field manager, which keeps what
+ * helm set and `objects` leaves out: a field the change removes (an
+ * annotation, an env var, a sidecar) does not show in it. So when `baseline`
+ * (what the change goes from) is what is live (its own dry run matches the
+ * live template), its manifest against the new one decides too.
  */
 export async function liveTemplateDiffers(
   kube: ResolvedKube,
   objects: ManifestObject[],
   live: PlanObjects,
+  baseline?: ManifestObject[],
 ): Promise<boolean | undefined> {
   const sts = objects.find((o) => o.kind === 'StatefulSet');
-  if (!sts || !live.statefulSet || live.statefulSet.name !== sts.metadata?.name) return undefined;
-  const applied = await serverDryRunObject(kube, sts);
-  const template = (applied as { spec?: { template?: unknown } }).spec?.template;
-  return canonicalJson(template) !== canonicalJson(live.statefulSet.template);
+  const name = sts?.metadata?.name;
+  if (!sts || !live.statefulSet || live.statefulSet.name !== name) return undefined;
+  const liveTemplate = canonicalJson(live.statefulSet.template);
+  const applied = async (o: ManifestObject) =>
+    canonicalJson(((await serverDryRunObject(kube, o)) as { spec?: { template?: unknown } }).spec?.template);
+  if ((await applied(sts)) !== liveTemplate) return true;
+  const old = baseline?.find((o) => o.kind === 'StatefulSet' && o.metadata?.name === name);
+  const templateOf = (o: ManifestObject) =>
+    canonicalJson((o.spec as { template?: unknown } | undefined)?.template);
+  if (!old || templateOf(old) === templateOf(sts)) return false;
+  return (await applied(old)) === liveTemplate;
 }
 
 /**

@@ -136,13 +136,11 @@ async function refuseRollbackRestarts(
   refreshReads(kube);
   const live = await readPlanObjects(kube, namespace, release);
   const after = manifestView(target);
-  const plan = planReleaseChange(
-    manifestView(pending === undefined ? target : parseManifest(pending)),
-    after,
-    [],
-    live.pods,
-    { liveTemplateChanged: await liveTemplateDiffers(kube, target, live), live: live.statefulSet },
-  );
+  const from = pending === undefined ? undefined : parseManifest(pending);
+  const plan = planReleaseChange(manifestView(from ?? target), after, [], live.pods, {
+    liveTemplateChanged: await liveTemplateDiffers(kube, target, live, from),
+    live: live.statefulSet,
+  });
   refuseRoomsInUse(plan, after, release, namespace);
 }
 
