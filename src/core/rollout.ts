@@ -94,13 +94,25 @@ export interface RolloutStep {
 }
 
 /**
+ * Which rooms in use a rollout may replace (--delete-in-use): every one
+ * (true), or only those a confirmation named, so a room allocated after the
+ * question keeps its match; none when false or absent.
+ */
+export type InUseReplaced = boolean | ReadonlySet<string>;
+
+/** Whether the room `name`, in use, may be replaced. */
+export function replacesInUse(included: InUseReplaced | undefined, name: string): boolean {
+  return typeof included === 'boolean' ? included : (included?.has(name) ?? false);
+}
+
+/**
  * The next step of a rollout. Batches of `batch` (--max-unavailable): Ready
  * Free outdated rooms are replaced while fewer than `batch` rooms below the
  * replicas are unavailable (missing, starting, terminating), so a batch is
  * Ready before the next one starts, and at most `batch` rooms are down at
  * once; a room on an older revision that is not Ready serves nobody, so it is
  * replaced at once. Rooms in use are never replaced unless `includeInUse`
- * (--delete-in-use). A Cordoned room (cordoned, not in use) is the
+ * (--delete-in-use) names them. A Cordoned room (cordoned, not in use) is the
  * operator's: never replaced, and waited for by nobody. Rooms at or above the replicas are the scale-down's, not
  * the rollout's. Lowest ordinals first: allocate hands out the lowest Free
  * ordinal on the new revision, so they come back first.
@@ -108,7 +120,7 @@ export interface RolloutStep {
 export function rolloutStep(
   set: RolloutSet,
   pods: readonly PodView[],
-  opts: { batch: number; includeInUse?: boolean },
+  opts: { batch: number; includeInUse?: InUseReplaced },
 ): RolloutStep {
   const step: RolloutStep = {
     replace: [],
@@ -129,7 +141,7 @@ export function rolloutStep(
       continue;
     }
     const outdated = isOutdated(p, set.updateRevision);
-    const spared = p.mark?.allocated === true && !opts.includeInUse;
+    const spared = p.mark?.allocated === true && !replacesInUse(opts.includeInUse, name);
     if (outdated && spared) step.inUseOutdated.push(name);
     if (outdated && p.mark?.cordoned && !p.mark.allocated) {
       step.cordonedOutdated.push(name);
@@ -241,7 +253,7 @@ export interface RolloutPlanView {
 export function rolloutPlanOf(
   set: RolloutSet,
   pods: readonly PodView[],
-  opts: { includeInUse?: boolean } = {},
+  opts: { includeInUse?: InUseReplaced } = {},
 ): RolloutPlanView {
   const step = rolloutStep(set, pods, { batch: Number.POSITIVE_INFINITY, includeInUse: opts.includeInUse });
   return {

@@ -77,7 +77,8 @@ export async function applyChange(
         maxUnavailable: opts.maxUnavailable ?? defaultMaxUnavailable(),
         timeoutMs: Math.max(1000, (durationMs(opts.timeout) ?? 300_000) - (Date.now() - started)),
         waitInUse: opts.waitInUse,
-        includeInUse: change.deleteInUse,
+        // Only the rooms in use the confirmation named: one allocated since keeps its match.
+        includeInUse: change.deleteInUse && new Set(s.lastPlan?.restartInUse ?? []),
         waitOnly,
         signal: s.signal,
         onProgress: opts.onRollout,

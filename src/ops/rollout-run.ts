@@ -144,7 +144,8 @@ export async function runRollout(req: RolloutRequest): Promise<RolloutRunResult>
         maxUnavailable: req.maxUnavailable,
         timeoutMs: durationMs(req.timeout) ?? 300_000,
         waitInUse: req.waitInUse,
-        includeInUse: req.deleteInUse,
+        // Only the rooms in use the confirmation counted: one allocated since keeps its match.
+        includeInUse: req.deleteInUse && new Set(plan.replace.filter((p) => plan.inUse.includes(p))),
         onProgress: req.onProgress,
       });
       return { schemaVersion: 1, plan, applied: true, result };

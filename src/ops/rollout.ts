@@ -16,6 +16,7 @@ import {
   rolloutProgress,
   rolloutSetOf,
   rolloutStep,
+  type InUseReplaced,
   type MaxUnavailable,
   type RolloutProgress,
   type RolloutStep,
@@ -37,8 +38,8 @@ export interface RolloutOptions {
   timeoutMs: number;
   /** Also wait for the rooms in use, replacing each once its match ends (--wait-in-use). */
   waitInUse?: boolean;
-  /** Replace rooms in use too (--delete-in-use, confirmed): their matches end. */
-  includeInUse?: boolean;
+  /** Replace rooms in use too (--delete-in-use, confirmed): all of them, or those the confirmation named; their matches end. */
+  includeInUse?: InUseReplaced;
   /** Replace nothing, only wait for the rooms to be Ready (a change that left the pod template as it was: a scale). */
   waitOnly?: boolean;
   signal?: AbortSignal;

@@ -176,6 +176,20 @@ describe('rolloutStep: which rooms are replaced, in which batches', () => {
     assert.deepEqual(step.inUseOutdated, []);
   });
 
+  it('--delete-in-use, confirmed for some rooms: a room in use the confirmation did not name keeps its match', () => {
+    const pods = rooms(4, (i) => ({ allocated: i === 1 || i === 3 }));
+    const step = rolloutStep(set({ replicas: 4 }), pods, { batch: 5, includeInUse: new Set(R(1)) });
+    assert.deepEqual(names(step.replace), R(0, 1, 2));
+    assert.deepEqual(step.inUseOutdated, R(3));
+    const none = rolloutStep(set({ replicas: 4 }), pods, { batch: 5, includeInUse: new Set<string>() });
+    assert.deepEqual(names(none.replace), R(0, 2));
+    assert.deepEqual(none.inUseOutdated, R(1, 3));
+    assert.deepEqual(
+      rolloutStep(set({ replicas: 4 }), pods, { batch: 5, includeInUse: false }).inUseOutdated,
+      R(1, 3),
+    );
+  });
+
   it('a Draining room that is not allocated is replaced (it has no match); rooms at or above the replicas are the scale-down’s', () => {
     const pods = rooms(5, (i) => (i === 1 ? { mark: { allocated: false, draining: true } } : {}));
     const step = rolloutStep(set({ replicas: 3 }), pods, { batch: 5 });
