@@ -1,6 +1,11 @@
 /** A change's second phase, under the lock: a release left pending by an interrupted change is rolled back (sparing rooms in use), after the helm a dead holder left is waited for. */
 import { pollUntil } from '../core/poll.js';
-import { manifestView, planReleaseChange, type ManifestObject } from '../core/release-change.js';
+import {
+  manifestView,
+  planReleaseChange,
+  renameProblem,
+  type ManifestObject,
+} from '../core/release-change.js';
 import { ExitCode, ExposePodsError } from '../errors.js';
 import { rollbackArgs, type KubeTarget } from '../helm/args.js';
 import { helmOrThrow, type Helm } from '../helm/helm.js';
@@ -109,7 +114,7 @@ export async function spareRoomsForRollback(
     );
   }
   try {
-    await refuseRollbackRestarts(cluster, req.release, target, pending);
+    await refuseRollbackRestarts(cluster, req.release, target, pending, revision);
   } catch (e) {
     await undoDrain(kube, namespace, marked);
     if (!(e instanceof ExposePodsError && e.exitCode === ExitCode.ROOMS_IN_USE)) throw e;
@@ -131,11 +136,20 @@ async function refuseRollbackRestarts(
   release: string,
   target: ManifestObject[],
   pending: string | undefined,
+  revision: number,
 ): Promise<void> {
   const { kube, namespace } = cluster;
   refreshReads(kube);
   const live = await readPlanObjects(kube, namespace, release);
   const after = manifestView(target);
+  // Back to another StatefulSet name (an interrupted rename): helm would delete the live one and every room.
+  const renamed = renameProblem(live.statefulSet, after, live.pods, release, namespace, false);
+  if (renamed)
+    throw new ExposePodsError(
+      `release ${release} was left pending by an interrupted operation, and rolling it back ${renamed.message.replace(/^this change /, '').replace(/; nothing was changed$/, '')}; nothing was rolled back`,
+      ExitCode.CONFLICT,
+      `Roll back yourself once its rooms may go (it deletes them): helm rollback ${release} ${revision} -n ${namespace}`,
+    );
   const from = pending === undefined ? undefined : parseManifest(pending);
   const plan = planReleaseChange(manifestView(from ?? target), after, [], live.pods, {
     liveTemplateChanged: await liveTemplateDiffers(kube, target, live, from),

@@ -12,9 +12,9 @@ import { FAKE_SERVER, fakeKube, mockReleaseLists } from '../support/kube.js';
 
 const W = 'rooms-expose-pods';
 
-/** A revision's manifest: the StatefulSet alone, with its image and strategy. */
-const manifest = (image: string, strategy: string) =>
-  `---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: ${W}, namespace: game}\nspec:\n  replicas: 2\n  updateStrategy: {type: ${strategy}}\n  template: {spec: {containers: [{name: room, image: ${image}}]}}\n`;
+/** A revision's manifest: the StatefulSet alone, with its image and strategy (and name). */
+const manifest = (image: string, strategy: string, name = W) =>
+  `---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: ${name}, namespace: game}\nspec:\n  replicas: 2\n  updateStrategy: {type: ${strategy}}\n  template: {spec: {containers: [{name: room, image: ${image}}]}}\n`;
 
 const liveSet = (image: string, strategy: string) => ({
   apiVersion: 'apps/v1',
@@ -48,11 +48,14 @@ const room = (i: number, allocated: boolean) => ({
  * drain's round (nothing to mark: the replicas stay), the rooms read again, and
  * the API server's dry run of revision 1's StatefulSet (which answers `image`).
  */
-function rollbackReads(target: { image: string; strategy: string }, live: ReturnType<typeof liveSet>) {
+function rollbackReads(
+  target: { image: string; strategy: string; name?: string },
+  live: ReturnType<typeof liveSet>,
+) {
   const payload = {
     name: 'rooms',
     version: 1,
-    manifest: manifest(target.image, target.strategy),
+    manifest: manifest(target.image, target.strategy, target.name),
     config: {},
   };
   const release = gzipSync(Buffer.from(JSON.stringify(payload))).toString('base64');
@@ -118,6 +121,31 @@ describe('the automatic rollback of an interrupted change: the restart check of 
       manifest('room:2', 'OnDelete'),
     );
     assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+  });
+
+  it('back to another StatefulSet name (an interrupted rename): exit 9, nothing rolled back, every room kept', async () => {
+    const { scope } = rollbackReads(
+      { image: 'room:2', strategy: 'OnDelete', name: 'old-rooms' },
+      liveSet('room:2', 'OnDelete'),
+    );
+    await assert.rejects(
+      spareRoomsForRollback(cluster(), req, 1, new AbortController().signal, manifest('room:2', 'OnDelete')),
+      (e) => {
+        assert.ok(e instanceof ExposePodsError);
+        assert.equal(e.exitCode, ExitCode.CONFLICT);
+        assert.equal(
+          e.message,
+          `release rooms was left pending by an interrupted operation, and rolling it back renames the StatefulSet ${W} -> old-rooms: helm would delete it and its 2 room(s), 1 of them in use, with no way back for their matches; nothing was rolled back`,
+        );
+        assert.equal(
+          e.hint,
+          'Roll back yourself once its rooms may go (it deletes them): helm rollback rooms 1 -n game',
+        );
+        return true;
+      },
+    );
+    // Refused before the dry run of the revision's StatefulSet: only that request is left.
+    assert.equal(scope.pendingMocks().length, 2, scope.pendingMocks().join(', '));
   });
 
   it('under RollingUpdate, back to the same pod template (every room on the update revision): it goes on', async () => {
