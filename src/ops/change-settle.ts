@@ -119,7 +119,7 @@ export async function spareRoomsForRollback(
     await undoDrain(kube, namespace, marked);
     if (!(e instanceof ExposePodsError && e.exitCode === ExitCode.ROOMS_IN_USE)) throw e;
     throw new ExposePodsError(
-      `release ${req.release} was left pending by an interrupted operation, and rolling it back to revision ${revision} ${e.message.replace(/^this change /, '').replace(/; nothing was changed$/, '')}; nothing was rolled back`,
+      asRollback(req.release, ` to revision ${revision}`, e.message),
       ExitCode.ROOMS_IN_USE,
       `Free them when their matches end (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD), then roll back: helm rollback ${req.release} ${revision} -n ${namespace} (now, it ends those matches).`,
     );
@@ -146,7 +146,7 @@ async function refuseRollbackRestarts(
   const renamed = renameProblem(live.statefulSet, after, live.pods, release, namespace, false);
   if (renamed)
     throw new ExposePodsError(
-      `release ${release} was left pending by an interrupted operation, and rolling it back ${renamed.message.replace(/^this change /, '').replace(/; nothing was changed$/, '')}; nothing was rolled back`,
+      asRollback(release, '', renamed.message),
       ExitCode.CONFLICT,
       `Roll back yourself once its rooms may go (it deletes them): helm rollback ${release} ${revision} -n ${namespace}`,
     );
@@ -180,4 +180,10 @@ export async function awaitOrphanedHelm(
   });
   if (!gone)
     warn(`helm (pid ${pid}) is still running after ${Math.round(deadlineMs / 1000)}s; going on without it`);
+}
+
+/** A change's refusal, said of the automatic rollback: "release R was left pending ..., and rolling it back ...; nothing was rolled back". */
+function asRollback(release: string, back: string, refusal: string): string {
+  const said = refusal.replace(/^this change /, '').replace(/; nothing was changed$/, '');
+  return `release ${release} was left pending by an interrupted operation, and rolling it back${back} ${said}; nothing was rolled back`;
 }
