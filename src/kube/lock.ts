@@ -29,8 +29,19 @@ export interface ReleaseLock {
   noteHelm(pid: number, binary: string): Promise<void>;
   /** The helm a dead holder left running on this host, if any: its pid, its run, the binary it was started from. */
   orphanedHelm?: OrphanedHelm;
-  /** When the lock was taken over from a dead holder: that holder's tenure, in ms since the epoch. */
-  previous?: { acquired: number; renewed: number };
+  /**
+   * The tenures of the holders whose change may be left unsettled: the dead holder this
+   * lock was taken over from, and those it had inherited in turn (a holder that died, or
+   * refused to settle, passes them on). Undefined when the lock was free.
+   */
+  unsettled?: Tenure[];
+  /**
+   * Says that what `unsettled` may have left is settled (rolled back, or nothing pending):
+   * release() then deletes the Lease. Until then release() leaves it released (no holder)
+   * and carrying `unsettled`, so that after a settle that was refused or stopped the next
+   * command takes it at once and still knows the pending revision for one of ours.
+   */
+  settled(): void;
   /** Aborted when the lock is lost (taken over, or not renewed within its duration): stop at once. */
   signal: AbortSignal;
 }
@@ -41,6 +52,35 @@ const HELM_RUN = 'expose-pods.io/helm-run';
 const HELM_BINARY = 'expose-pods.io/helm-binary';
 /** Which run of the holder's pid holds the lock (processRun), so a pid reused since does not look busy. */
 const HOLDER_RUN = 'expose-pods.io/holder-run';
+
+/** The inherited tenures (JSON, Tenure[]): the evidence that a pending revision is ours, kept across holders. */
+const UNSETTLED = 'expose-pods.io/unsettled';
+/** At most this many tenures are kept: a chain of holders that died, newest last. */
+const UNSETTLED_KEPT = 8;
+
+/** A holder's time with the lock, in ms since the epoch, by its own clock (that of the host its helm ran on). */
+export interface Tenure {
+  acquired: number;
+  renewed: number;
+}
+
+/** The tenures a lease carries; none for an unreadable annotation (written by hand). */
+export function parseTenures(text: string | undefined): Tenure[] {
+  if (!text) return [];
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!Array.isArray(parsed)) return [];
+    return parsed.filter(
+      (t): t is Tenure =>
+        typeof t === 'object' &&
+        t !== null &&
+        Number.isFinite((t as Tenure).acquired) &&
+        Number.isFinite((t as Tenure).renewed),
+    );
+  } catch {
+    return [];
+  }
+}
 
 /** A helm left running by a holder that died. */
 export interface OrphanedHelm {
@@ -228,7 +268,7 @@ export interface LeaseOptions {
 }
 
 /** The Lease as we hold it; a resourceVersion makes writing it a take-over that only one can win. */
-function leaseBody(site: LockSite, resourceVersion?: string): V1Lease {
+function leaseBody(site: LockSite, resourceVersion?: string, unsettled: Tenure[] = []): V1Lease {
   return {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
@@ -244,6 +284,7 @@ function leaseBody(site: LockSite, resourceVersion?: string): V1Lease {
         ...site.annotations,
         'expose-pods.io/operation': site.operation,
         ...(site.run ? { [HOLDER_RUN]: site.run } : {}),
+        ...(unsettled.length ? { [UNSETTLED]: JSON.stringify(unsettled) } : {}),
       },
     },
     spec: {
@@ -316,13 +357,16 @@ export async function awaitLapse(
 }
 
 /**
- * Takes over a lapsed lease. Notes the helm its dead holder left running on
- * this host, and that holder's tenure, for the caller to settle.
+ * Takes over a lapsed lease, or a released one (no holder). Notes the helm a
+ * dead holder left running on this host, and the tenures whose change may be
+ * left unsettled: those the lease carries, and the dead holder's own. The new
+ * lease carries them on, so that if this holder dies too, the next one still
+ * knows the pending revision for one of ours.
  */
 async function takeOver(
   site: LockSite,
   lapsed: V1Lease,
-): Promise<{ lease: V1Lease; orphan?: OrphanedHelm; previous: ReleaseLock['previous'] }> {
+): Promise<{ lease: V1Lease; orphan?: OrphanedHelm; unsettled: Tenure[] }> {
   const prevHost = parseHolder(lapsed.spec?.holderIdentity)?.host;
   const notes = lapsed.metadata?.annotations ?? {};
   const helm: OrphanedHelm = {
@@ -331,19 +375,28 @@ async function takeOver(
     binary: notes[HELM_BINARY],
   };
   const orphan = prevHost === os.hostname() && helm.pid > 0 && helmAlive(helm) ? helm : undefined;
-  const previous = {
-    acquired: new Date(lapsed.spec?.acquireTime ?? 0).getTime(),
-    renewed: new Date(lapsed.spec?.renewTime ?? 0).getTime(),
-  };
+  const dead: Tenure[] = lapsed.spec?.holderIdentity
+    ? [
+        {
+          acquired: new Date(lapsed.spec.acquireTime ?? 0).getTime(),
+          renewed: new Date(lapsed.spec.renewTime ?? 0).getTime(),
+        },
+      ]
+    : [];
+  // Only the change lock's holders leave changes pending; the autoscaler's Lease carries none.
+  const unsettled =
+    site.name === lockLeaseName(site.release)
+      ? [...parseTenures(notes[UNSETTLED]), ...dead].slice(-UNSETTLED_KEPT)
+      : [];
   const { leases, name, namespace, server } = site;
   try {
     // The resourceVersion makes the take-over atomic too: of two, one gets 409.
     const lease = await leases.replaceNamespacedLease({
       name,
       namespace,
-      body: leaseBody(site, lapsed.metadata?.resourceVersion),
+      body: leaseBody(site, lapsed.metadata?.resourceVersion, unsettled),
     });
-    return { lease, orphan, previous };
+    return { lease, orphan, unsettled };
   } catch (x) {
     const e = toKubeError(x, `take over lease ${name} in namespace ${namespace}`, server);
     if (e.httpCode === 409) throw busy(site, lapsed);
@@ -411,11 +464,12 @@ export async function acquireReleaseLock(
       const { lease: taken } = await takeOver(site, existing);
       return new HeldLease(site, taken);
     }
-    if (existing) existing = await awaitLapse(site, existing, warn);
-    // Released between our create and now: try again from the start.
+    // A lease with no holder was released (see settled()): free at once, as client-go's leader election has it.
+    if (existing?.spec?.holderIdentity) existing = await awaitLapse(site, existing, warn);
+    // Deleted between our create and now: try again from the start.
     if (!existing) continue;
-    const { lease, orphan, previous } = await takeOver(site, existing);
-    return new HeldLease(site, lease, orphan, previous);
+    const { lease, orphan, unsettled } = await takeOver(site, existing);
+    return new HeldLease(site, lease, orphan, unsettled.length ? unsettled : undefined);
   }
 }
 
@@ -430,6 +484,7 @@ class HeldLease implements ReleaseLock {
   private lostReason: string | undefined;
   private helm: { pid: number; run?: string; binary: string } | undefined;
   private renewedAt = Date.now();
+  private isSettled = false;
   private inFlight: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
 
@@ -437,7 +492,7 @@ class HeldLease implements ReleaseLock {
     private readonly site: LockSite,
     private current: V1Lease,
     readonly orphanedHelm?: OrphanedHelm,
-    readonly previous?: ReleaseLock['previous'],
+    readonly unsettled?: Tenure[],
   ) {
     this.holder = site.holder;
     this.timer = setInterval(() => void this.renew(), (LOCK_SECONDS * 1000) / 3);
@@ -456,11 +511,20 @@ class HeldLease implements ReleaseLock {
     await this.renew();
   }
 
+  settled(): void {
+    this.isSettled = true;
+  }
+
   async release(): Promise<void> {
     clearInterval(this.timer);
     await this.inFlight;
     if (this.lostReason) return;
     const { leases, name, namespace } = this.site;
+    if (this.unsettled?.length && !this.isSettled) {
+      // Failing that, it lapses with them: the next holder takes it over within its duration.
+      await leases.replaceNamespacedLease({ name, namespace, body: this.released() }).catch(() => undefined);
+      return;
+    }
     try {
       await leases.deleteNamespacedLease({
         name,
@@ -494,6 +558,23 @@ class HeldLease implements ReleaseLock {
       this.inFlight = undefined;
     });
     return this.inFlight;
+  }
+
+  /** The Lease with no holder, carrying the unsettled tenures on: the next acquirer takes it at once. */
+  private released(): V1Lease {
+    const { metadata } = this.current;
+    return {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        name: metadata?.name,
+        namespace: metadata?.namespace,
+        resourceVersion: metadata?.resourceVersion,
+        labels: metadata?.labels,
+        annotations: { [UNSETTLED]: JSON.stringify(this.unsettled) },
+      },
+      spec: { leaseDurationSeconds: LOCK_SECONDS },
+    };
   }
 
   private renewed(): V1Lease {

@@ -13,7 +13,7 @@ import { releaseHistory, type HelmRevision } from '../helm/release.js';
 import { readHelmRevision } from '../kube/helm-releases.js';
 import { refreshReads } from '../kube/api.js';
 import { readPlanObjects } from '../kube/reader.js';
-import { helmAlive, LOCK_SECONDS, type ReleaseLock } from '../kube/lock.js';
+import { helmAlive, LOCK_SECONDS, type ReleaseLock, type Tenure } from '../kube/lock.js';
 import { spareRoomsInUse, undoDrain } from './drain.js';
 import { OPERATION_PREFIX, type PinnedCluster } from './change-pin.js';
 import { liveTemplateDiffers, parseManifest, refuseRoomsInUse } from './change-preview.js';
@@ -35,15 +35,18 @@ export function ourRevision(history: HelmRevision[], i: number): boolean {
 
 /**
  * The release must exist, be ours, and not be mid-operation. A revision left
- * pending by an operation of ours that died is rolled back: it is one written while the
- * dead holder of our lock held it (or one our description names).
+ * pending by an operation of ours that died is rolled back: it is one written while a
+ * dead holder of our lock held it (or one our description names). When that rollback is
+ * refused or stopped, the lock carries the dead holders' tenures on (ReleaseLock.settled),
+ * so running the command again, once the rooms in use are free, rolls back then.
  */
 export async function settleRelease(
   helm: Helm,
   release: string,
   target: KubeTarget,
   found: { status: string },
-  previous: ReleaseLock['previous'],
+  /** The tenures of holders whose change may be left unsettled (ReleaseLock.unsettled). */
+  unsettled: Tenure[] | undefined,
   warn: (message: string) => void,
   /** Before the rollback: spare the rooms in use it would remove (the drain every change runs), given the revision it goes back to. */
   beforeRollback: (revision: number) => Promise<void> = () => Promise.resolve(),
@@ -54,10 +57,8 @@ export async function settleRelease(
   const deployed = [...history].reverse().find((r) => r.status === 'deployed' || r.status === 'superseded');
   const grace = LOCK_SECONDS * 1000;
   const duringDeadHolder =
-    previous !== undefined &&
     last !== undefined &&
-    last.updated >= previous.acquired - grace &&
-    last.updated <= previous.renewed + grace;
+    (unsettled ?? []).some((t) => last.updated >= t.acquired - grace && last.updated <= t.renewed + grace);
   if (last && deployed && (duringDeadHolder || ourRevision(history, history.length - 1))) {
     warn(
       `release ${release} was left ${found.status} by an interrupted operation (revision ${last.revision}); rolling back to revision ${deployed.revision} first`,
@@ -121,7 +122,7 @@ export async function spareRoomsForRollback(
     throw new ExposePodsError(
       asRollback(req.release, ` to revision ${revision}`, e.message),
       ExitCode.ROOMS_IN_USE,
-      `Free them when their matches end (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD), then roll back: helm rollback ${req.release} ${revision} -n ${namespace} (now, it ends those matches).`,
+      `Free them when their matches end (kubectl expose-pods deallocate ${req.release} -n ${namespace} POD) and run the command again: it rolls back then. To roll back now, ending those matches: helm rollback ${req.release} ${revision} -n ${namespace}`,
     );
   }
 }

@@ -243,9 +243,11 @@ async function inSession<T>(
       }
       status = req.dryRun
         ? record.status
-        : await settleRelease(helm, req.release, target, record, lock?.previous, req.warn, (revision) =>
+        : await settleRelease(helm, req.release, target, record, lock?.unsettled, req.warn, (revision) =>
             spareRoomsForRollback(cluster, req, revision, signal, record?.manifest),
           );
+      // Nothing a dead holder left is pending now: the Lease goes with this command.
+      lock?.settled();
       if (status === 'rolled back') {
         // helm's rollback wrote a revision and changed the objects: nothing read before it holds.
         refreshReads(kube);

@@ -469,7 +469,7 @@ describe(
       deallocate(raced);
     });
 
-    it('under RollingUpdate, the rollback of an interrupted change to another template would restart a room in use: exit 15, nothing rolled back', async () => {
+    it('under RollingUpdate, the rollback of an interrupted change to another template would restart a room in use: exit 15, nothing rolled back; once it is free, the same command converges', async () => {
       const deployed = revisions();
       // A change of ours killed with its helm while the rolling update waits (the scheduler held): left pending-upgrade.
       holdScheduling(true);
@@ -503,17 +503,29 @@ describe(
           `rolling it back to revision ${deployed} restarts 1 room\\(s\\) in use \\(Allocated\\): ${inUse}: their matches would end; nothing was rolled back`,
         ),
       );
+      assert.match(r.stderr, /and run the command again: it rolls back then/);
       assert.match(r.stderr, new RegExp(`helm rollback ${release} ${deployed} -n ${ns}`));
       assert.equal(uidOf(inUse), uid, 'the room in use kept');
       assert.equal(helmStatus(), 'pending-upgrade');
       assert.match(image(), /:2\.56$/, 'not rolled back');
-      // Once it is free, the rollback the message names; then the same command converges.
+      // The lock is left released, carrying the dead holder's tenure: the evidence that revision is ours.
+      const lease = sh.getJson('lease', `${release}-expose-pods-lock`, '-n', ns);
+      assert.equal(lease.spec.holderIdentity, undefined, 'released');
+      assert.equal(JSON.parse(lease.metadata.annotations['expose-pods.io/unsettled']).length, 1);
+      // Refused again while the room is in use; once it is free, the same command rolls back and converges.
+      const still = plugin('scale', release, '--replicas', '3', '--yes');
+      assert.equal(still.status, 15, still.stderr);
       deallocate(inUse);
-      const rollback = sh.helm('rollback', release, String(deployed), '-n', ns);
-      assert.equal(rollback.status, 0, rollback.stderr);
       const again = plugin('scale', release, '--replicas', '3', '--yes');
       assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stderr, /rolling back to revision \d+ first/);
       assert.equal(helmStatus(), 'deployed');
+      assert.doesNotMatch(image(), /:2\.56$/, 'rolled back');
+      assert.equal(
+        sh.kubectl('get', 'lease', `${release}-expose-pods-lock`, '-n', ns).status,
+        1,
+        'the lock deleted once settled',
+      );
     });
   },
 );

@@ -13,6 +13,7 @@ import {
   helmAlive,
   holderIdentity,
   parseHolder,
+  parseTenures,
   processRun,
 } from '../../src/kube/lock.js';
 import { ourRevision } from '../../src/ops/change-settle.js';
@@ -370,6 +371,7 @@ async function takeOverWith(notes: Record<string, string>, holder = holderIdenti
   const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', (m) => warnings.push(m));
   nock.cleanAll();
   nock(FAKE_SERVER).delete(LEASE).reply(200, {});
+  lock.settled();
   await lock.release();
   return { lock, warnings };
 }
@@ -488,7 +490,7 @@ describe('the helm a dead holder left: recognised by its pid and the run of that
       { 'expose-pods.io/holder-run': `${BOOT}/1` },
       holderIdentity(os.hostname(), process.pid),
     );
-    assert.ok(lock.previous, 'taken over');
+    assert.ok(lock.unsettled, 'taken over');
     assert.match(warnings.join(), /waiting up to 1s to see whether it is renewed/);
   });
 
@@ -528,6 +530,105 @@ describe('helmAlive for a lock recorded without a run (an earlier version): by i
     } finally {
       child.kill('SIGKILL');
     }
+  });
+});
+
+describe('the evidence that a pending revision is ours, carried from holder to holder', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+  const UNSETTLED = 'expose-pods.io/unsettled';
+  const DEAD = holderIdentity('elsewhere', 1);
+
+  /** Acquires over `existing` (409 on create), recording the take-over's PUT. */
+  async function acquireOver(existing: any, name = 'rooms-expose-pods-lock') {
+    const lease = `${LEASES}/${name}`;
+    const bodies: any[] = [];
+    nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, {})
+      .get(lease)
+      .times(3)
+      .reply(200, existing)
+      .put(lease, (b: any) => (bodies.push(b), true))
+      .reply(200, (_u: string, b: any) => ({ ...b, metadata: { ...b.metadata, resourceVersion: '91' } }));
+    const warnings: string[] = [];
+    const lock = await acquireReleaseLock(
+      fakeKube(),
+      'game',
+      'rooms',
+      'scale',
+      (m) => warnings.push(m),
+      name === 'rooms-expose-pods-lock' ? {} : { name },
+    );
+    // The reads awaitLapse did not need.
+    nock.cleanAll();
+    return { lock, put: bodies[0], warnings };
+  }
+
+  it('a lapsed holder: its tenure is inherited, written on the new lease, and handed on at release when not settled: no holder, taken at once by the next', async () => {
+    const renewed = new Date(Date.now() - 120_000);
+    const { lock, put } = await acquireOver(held('90', DEAD, renewed, 1));
+    const tenure = { acquired: renewed.getTime(), renewed: renewed.getTime() };
+    assert.deepEqual(lock.unsettled, [tenure]);
+    assert.deepEqual(JSON.parse(put.metadata.annotations[UNSETTLED]), [tenure], 'carried while held');
+    assert.equal(put.metadata.resourceVersion, '90');
+    let released: any;
+    const scope = nock(FAKE_SERVER)
+      .put(LEASE, (b: any) => ((released = b), true))
+      .reply(200, {});
+    await lock.release();
+    assert.ok(scope.isDone(), 'replaced, not deleted');
+    assert.equal(released.spec.holderIdentity, undefined, 'released: no holder');
+    assert.equal(released.metadata.resourceVersion, '91', 'conditional on the lease as we held it');
+    assert.deepEqual(JSON.parse(released.metadata.annotations[UNSETTLED]), [tenure]);
+    assert.equal(released.metadata.annotations['expose-pods.io/helm-pid'], undefined);
+
+    // The next command takes it at once: no watching for a lapse (which always warns), the same tenures (no holder adds none).
+    const next = await acquireOver({
+      ...released,
+      metadata: { ...released.metadata, resourceVersion: '92' },
+    });
+    assert.deepEqual(next.warnings, [], 'not watched for a lapse');
+    assert.deepEqual(next.lock.unsettled, [tenure]);
+    assert.equal(next.put.metadata.resourceVersion, '92');
+    assert.equal(next.put.spec.holderIdentity, next.lock.holder);
+    nock(FAKE_SERVER).delete(LEASE).reply(200, {});
+    next.lock.settled();
+    await next.lock.release();
+    assert.ok(nock.isDone(), 'settled: deleted');
+  });
+
+  it('a chain: a holder that inherited tenures and died hands on both, oldest first; unreadable annotations count as none', async () => {
+    const first = { acquired: 1_000, renewed: 5_000 };
+    const renewed = new Date(Date.now() - 120_000);
+    const lapsed = held('90', DEAD, renewed, 1);
+    (lapsed.metadata.annotations as any)[UNSETTLED] = JSON.stringify([first]);
+    const { lock } = await acquireOver(lapsed);
+    assert.deepEqual(lock.unsettled, [first, { acquired: renewed.getTime(), renewed: renewed.getTime() }]);
+    lock.settled();
+    nock(FAKE_SERVER).delete(LEASE).reply(200, {});
+    await lock.release();
+    assert.deepEqual(parseTenures('not json'), []);
+    assert.deepEqual(parseTenures('{"acquired":1}'), []);
+    assert.deepEqual(parseTenures('[{"acquired":1,"renewed":2},{"acquired":"x","renewed":2},null]'), [
+      { acquired: 1, renewed: 2 },
+    ]);
+  });
+
+  it("a lock that was free has none, and is deleted at release; the autoscaler's Lease never carries tenures", async () => {
+    nock(FAKE_SERVER).post(LEASES).reply(201, created('41')).delete(LEASE).reply(200, {});
+    const free = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+    assert.equal(free.unsettled, undefined);
+    await free.release();
+    assert.ok(nock.isDone());
+    const name = 'rooms-expose-pods-autoscaler';
+    const { lock, put } = await acquireOver(held('90', DEAD, new Date(Date.now() - 120_000), 1), name);
+    assert.equal(lock.unsettled, undefined);
+    assert.equal(put.metadata.annotations[UNSETTLED], undefined);
+    nock(FAKE_SERVER).delete(`${LEASES}/${name}`).reply(200, {});
+    await lock.release();
+    assert.ok(nock.isDone(), 'deleted');
   });
 });
 

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 
 import nock from 'nock';
 
 import { ExitCode, ExposePodsError } from '../../src/errors.js';
 import type { PinnedCluster } from '../../src/ops/change-pin.js';
-import { spareRoomsForRollback } from '../../src/ops/change-settle.js';
+import type { Helm } from '../../src/helm/helm.js';
+import { settleRelease, spareRoomsForRollback } from '../../src/ops/change-settle.js';
 import type { SessionRequest } from '../../src/ops/mutation.js';
 import { FAKE_SERVER, fakeKube, mockReleaseLists } from '../support/kube.js';
 
@@ -102,7 +106,7 @@ describe('the automatic rollback of an interrupted change: the restart check of 
         );
         assert.match(
           e.hint ?? '',
-          /, then roll back: helm rollback rooms 1 -n game \(now, it ends those matches\)\.$/,
+          /and run the command again: it rolls back then\. To roll back now, ending those matches: helm rollback rooms 1 -n game$/,
         );
         return true;
       },
@@ -155,5 +159,119 @@ describe('the automatic rollback of an interrupted change: the restart check of 
     );
     await spareRoomsForRollback(cluster(), req, 1, new AbortController().signal, pending);
     assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+  });
+});
+
+describe('settleRelease: a pending revision is ours when a dead holder whose tenure we inherited wrote it', () => {
+  const T = Date.parse('2026-12-07T12:00:00Z');
+  let dir: string;
+  let helm: Helm;
+  const target = { namespace: 'game' };
+  const rollbacks = () =>
+    existsSync(path.join(dir, 'rollbacks')) ? readFileSync(path.join(dir, 'rollbacks'), 'utf8').trim() : '';
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-settle-'));
+    helm = { path: path.join(dir, 'helm'), version: { major: 4 } } as Helm;
+    // A helm that answers `history` from a file and records each `rollback`.
+    writeFileSync(
+      helm.path,
+      `#!/bin/sh\ncase "$1" in\n  history) cat "${dir}/history.json" ;;\n  rollback) echo "$*" >> "${dir}/rollbacks" ;;\nesac\n`,
+    );
+    chmodSync(helm.path, 0o755);
+    // Helm's own description of an upgrade under way: nothing in it says whose it is.
+    writeFileSync(
+      path.join(dir, 'history.json'),
+      JSON.stringify([
+        {
+          revision: 1,
+          status: 'deployed',
+          description: 'Install complete',
+          updated: new Date(T - 3600_000).toISOString(),
+        },
+        {
+          revision: 2,
+          status: 'pending-upgrade',
+          description: 'Preparing upgrade',
+          updated: new Date(T).toISOString(),
+        },
+      ]),
+    );
+  });
+  beforeEach(() => rmSync(path.join(dir, 'rollbacks'), { force: true }));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const during = { acquired: T - 10_000, renewed: T + 5_000 };
+  /** Ended before the revision, by more than a lease (30 s). */
+  const before35 = { acquired: T - 100_000, renewed: T - 35_000 };
+  /** Began 31 s after the revision. */
+  const after31 = { acquired: T + 31_000, renewed: T + 60_000 };
+
+  it('a tenure anywhere in the chain that spans the revision (within a lease either side): spared first, then rolled back', async () => {
+    const spared: number[] = [];
+    const warnings: string[] = [];
+    const status = await settleRelease(
+      helm,
+      'rooms',
+      target,
+      { status: 'pending-upgrade' },
+      [before35, during],
+      (m) => warnings.push(m),
+      (revision) => Promise.resolve(void spared.push(revision)),
+    );
+    assert.equal(status, 'rolled back');
+    assert.deepEqual(spared, [1]);
+    assert.equal(rollbacks(), 'rollback rooms 1 --namespace game');
+    assert.match(
+      warnings.join(),
+      /left pending-upgrade by an interrupted operation \(revision 2\); rolling back to revision 1 first/,
+    );
+  });
+
+  it('no tenure spans it (ended 35 s before, began 31 s after), or none inherited: exit 9, nothing rolled back', async () => {
+    for (const unsettled of [[before35, after31], [], undefined])
+      await assert.rejects(
+        settleRelease(helm, 'rooms', target, { status: 'pending-upgrade' }, unsettled, () => undefined),
+        (e) => {
+          assert.ok(e instanceof ExposePodsError);
+          assert.equal(e.exitCode, ExitCode.CONFLICT);
+          assert.match(
+            e.message,
+            /another operation is in progress on release rooms: it is pending-upgrade \(revision 2: Preparing upgrade\)/,
+          );
+          return true;
+        },
+      );
+    assert.equal(rollbacks(), '');
+  });
+
+  it('a refused rollback (the rooms it spares are in use) rolls nothing back', async () => {
+    const refusal = new ExposePodsError('in use', ExitCode.ROOMS_IN_USE);
+    await assert.rejects(
+      settleRelease(
+        helm,
+        'rooms',
+        target,
+        { status: 'pending-upgrade' },
+        [during],
+        () => undefined,
+        () => Promise.reject(refusal),
+      ),
+      (e) => e === refusal,
+    );
+    assert.equal(rollbacks(), '');
+  });
+
+  it('a release that is not pending is left as it is: helm is not asked', async () => {
+    assert.equal(
+      await settleRelease(
+        { path: '/nonexistent/helm' } as Helm,
+        'rooms',
+        target,
+        { status: 'deployed' },
+        [during],
+        () => undefined,
+      ),
+      'deployed',
+    );
   });
 });
