@@ -114,7 +114,12 @@ export function runHelm(helmPath: string, args: string[], opts: RunHelmOptions =
     if (!running.size) stopAtExit = atExit(() => stopRunningHelm('SIGTERM'), 'leaving');
     running.add(child);
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
-    if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
+    if (opts.stdin !== undefined) {
+      // A helm that exits before it reads its values (a bad flag, a wrapper that refuses) closes the pipe:
+      // EPIPE then is not ours to report; its exit code and stderr are.
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(opts.stdin);
+    }
     const abort = () => {
       signalHelm(child, 'SIGTERM');
     };

@@ -11,7 +11,7 @@ import { getManifest, upgradedRevision } from '../helm/release.js';
 import { deleteServiceExactly } from '../kube/writes.js';
 import { listReleaseServices } from '../kube/reader.js';
 import { refreshReads } from '../kube/api.js';
-import { spareRoomsInUse, undoDrain } from './drain.js';
+import { spareRoomsInUse, undoDrain, undoDrainKept } from './drain.js';
 import { rolloutRooms } from './rollout.js';
 import { explainTimeout, followProgress, showProgress } from './wait.js';
 import type { PinnedCluster } from './change-pin.js';
@@ -25,7 +25,7 @@ export async function applyChange(
   opts: Parameters<ChangeSession['apply']>[1],
 ): Promise<string> {
   const { req, cluster } = s;
-  const { helm, target, namespace } = cluster;
+  const { namespace } = cluster;
   const started = Date.now();
   const replicas = s.lastPreview?.find((o) => o.kind === 'StatefulSet')?.spec?.replicas;
   // Rooms in use are never removed by surprise: those going are marked Draining, and waited for.
@@ -39,34 +39,17 @@ export async function applyChange(
           onWaiting: opts.onWaitingInUse,
         })
       : [];
-  // A room allocated while the plan waited for its yes, or for the drain, is checked again just before helm.
-  if (s.exists) await refuseInUseNow(s, change, marked);
-  const v = changeValues(s, change);
-  const args = upgradeArgs(helm.version.major, req.release, await bundledChartPath(), target, v.args, {
-    createNamespace: opts.createNamespace ?? false,
-    wait: opts.wait,
-    timeout: opts.timeout,
-    description: change.description,
-    forceConflicts: forcesConflicts(change, s.lastPlan),
-  });
-  const run = helmOrThrow(helm, 'upgrade --install', args, {
-    stdin: v.stdin,
-    signal: s.signal,
-    onSpawn: (pid) => void s.lock?.noteHelm(pid, s.cluster.helm.path),
-  });
-  const ref = { release: req.release, kube: cluster.kube };
-  if (opts.wait && opts.onProgress) await followProgress(ref, opts.onProgress, run, s.signal);
   let output: string;
   try {
-    output = await run;
+    output = await upgrade(s, change, opts, marked);
   } catch (e) {
-    if (e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT) throw await explainTimeout(e, ref);
+    // Failed past the drain: the rooms it marked that the StatefulSet still keeps go back to service.
+    // Not once the lock is lost: the marks may be the next holder's by now.
+    if (!s.lock?.lost()) await undoDrainKept(cluster.kube, namespace, req.release, marked);
     throw e;
-  } finally {
-    // helm wrote the release's objects: what was read before is old.
-    refreshReads(cluster.kube);
   }
   s.applied = upgradedRevision(output);
+  const ref = { release: req.release, kube: cluster.kube };
   await removeOrphanedServices(cluster, req.release, s.lastPreview);
   // Under OnDelete helm waits for no room: the rollout replaces the Free rooms on older revisions and waits for every room.
   const sts = s.lastPreview?.find((o) => o.kind === 'StatefulSet');
@@ -93,6 +76,43 @@ export async function applyChange(
     if (opts.onProgress) await showProgress(ref, opts.onProgress);
   }
   return output;
+}
+
+/** The check just before helm, then helm's upgrade, followed while it waits: helm's output. */
+async function upgrade(
+  s: OpenSession,
+  change: ChangeSpec,
+  opts: Parameters<ChangeSession['apply']>[1],
+  marked: string[],
+): Promise<string> {
+  const { req, cluster } = s;
+  const { helm, target } = cluster;
+  // A room allocated while the plan waited for its yes, or for the drain, is checked again just before helm.
+  if (s.exists) await refuseInUseNow(s, change, marked);
+  const v = changeValues(s, change);
+  const args = upgradeArgs(helm.version.major, req.release, await bundledChartPath(), target, v.args, {
+    createNamespace: opts.createNamespace ?? false,
+    wait: opts.wait,
+    timeout: opts.timeout,
+    description: change.description,
+    forceConflicts: forcesConflicts(change, s.lastPlan),
+  });
+  const run = helmOrThrow(helm, 'upgrade --install', args, {
+    stdin: v.stdin,
+    signal: s.signal,
+    onSpawn: (pid) => void s.lock?.noteHelm(pid, s.cluster.helm.path),
+  });
+  const ref = { release: req.release, kube: cluster.kube };
+  if (opts.wait && opts.onProgress) await followProgress(ref, opts.onProgress, run, s.signal);
+  try {
+    return await run;
+  } catch (e) {
+    if (e instanceof ExposePodsError && e.exitCode === ExitCode.TIMEOUT) throw await explainTimeout(e, ref);
+    throw e;
+  } finally {
+    // helm wrote the release's objects: what was read before is old.
+    refreshReads(cluster.kube);
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { ordinalOf } from '../core/model.js';
 import { pollUntil } from '../core/poll.js';
 import { listed } from '../core/rollout.js';
 import { drainChanges, drainPatch } from '../core/rooms.js';
@@ -173,5 +174,30 @@ export async function undoDrain(
       );
       if (out.kind !== 'conflict') break;
     }
+  }
+}
+
+/**
+ * After a change failed past its drain (a read before helm, or helm itself):
+ * gives back the Draining marks of the rooms the live StatefulSet still keeps,
+ * read now. One it no longer keeps is being removed (helm wrote the replicas
+ * before it failed) and keeps its mark: unmarked, it could be allocated just
+ * before the controller deletes it. Never throws (the failure is what the
+ * command reports): a mark left is returned by the next change's drain.
+ */
+export async function undoDrainKept(
+  kube: ResolvedKube,
+  namespace: string,
+  release: string,
+  names: readonly string[],
+): Promise<void> {
+  if (!names.length) return;
+  try {
+    refreshReads(kube);
+    const { workload, replicas } = await readRoomPods(kube, namespace, release);
+    const kept = names.filter((n) => (ordinalOf(n, workload) ?? Infinity) < replicas);
+    await undoDrain(kube, namespace, kept);
+  } catch {
+    // Left Draining: the next change's drain returns a room it keeps to service.
   }
 }

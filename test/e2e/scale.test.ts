@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -442,6 +444,51 @@ describe('scale under interruption and contention', () => {
     assert.equal(helmStatus(), 'deployed');
     const services = sh.podServices(ns);
     assert.equal(services.length, 25);
+  });
+
+  it('helm fails after the drain: the rooms it marked go back to service (the StatefulSet keeps them), nothing scaled', () => {
+    // A helm that fails its upgrade and runs every other command (version, template) as the real one.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-failing-helm-'));
+    const failing = path.join(dir, 'helm');
+    writeFileSync(
+      failing,
+      `#!/bin/sh\nif [ "$1" = upgrade ]; then echo "Error: UPGRADE FAILED: injected" >&2; exit 1; fi\nexec ${HELM4.path} "$@"\n`,
+    );
+    chmodSync(failing, 0o755);
+    const r = sh.kubectl(
+      'expose-pods',
+      'scale',
+      release,
+      '-n',
+      ns,
+      '--replicas',
+      '24',
+      '--yes',
+      '--helm-binary',
+      failing,
+    );
+    assert.notEqual(r.status, 0, r.stderr);
+    assert.match(r.stderr, /injected/);
+    const set = sh.getJson('statefulset', sts, '-n', ns);
+    assert.equal(set.spec.replicas, 25, 'nothing scaled');
+    assert.notEqual(
+      sh.getJson('pod', `${sts}-24`, '-n', ns).metadata.labels['expose-pods.io/draining'],
+      'true',
+      'the room marked for removal is back in service',
+    );
+    const alloc = sh.kubectl(
+      'expose-pods',
+      'allocate',
+      release,
+      '-n',
+      ns,
+      '--selector',
+      `statefulset.kubernetes.io/pod-name=${sts}-24`,
+      '-o',
+      'json',
+    );
+    assert.equal(alloc.status, 0, alloc.stderr);
+    assert.equal(JSON.parse(alloc.stdout).pod, `${sts}-24`);
   });
 });
 

@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import nock from 'nock';
 
 import { ExitCode, ExposePodsError } from '../../src/errors.js';
-import { spareRoomsInUse } from '../../src/ops/drain.js';
+import { spareRoomsInUse, undoDrainKept } from '../../src/ops/drain.js';
 import { FAKE_SERVER, fakeKube, mockReleaseLists } from '../support/kube.js';
 
 const W = 'rooms-expose-pods';
@@ -124,5 +124,47 @@ describe('spareRoomsInUse with refuseInUse: the autoscaler never waits on a matc
     assert.deepEqual(patches, [`${W}-3`, `${W}-2`]);
     assert.deepEqual(waited, [[`${W}-3`]]);
     assert.ok(scope.isDone());
+  });
+});
+
+describe('undoDrainKept: a change that failed past its drain gives back only the rooms the StatefulSet keeps', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+
+  it('helm wrote 2 replicas before it failed: room 1 (kept) is unmarked on its resourceVersion; room 3 (being removed) keeps its mark', async () => {
+    const scope = mockReleaseLists(nock(FAKE_SERVER), {
+      statefulSets: { items: [{ ...statefulSet, spec: { ...statefulSet.spec, replicas: 2 } }] },
+      roomPods: { items: [pod(0), pod(1, DRAINING, '301'), pod(3, DRAINING, '303')] },
+    });
+    const unmarked: ReturnType<typeof asJson>[] = [];
+    scope
+      .get(`/api/v1/namespaces/game/pods/${W}-1`)
+      .reply(200, pod(1, DRAINING, '301'))
+      .patch(`/api/v1/namespaces/game/pods/${W}-1`, (b) => (unmarked.push(asJson(b)), true))
+      .query({ fieldManager: 'kubectl-expose-pods' })
+      .reply(200, pod(1, {}, '302'));
+    await undoDrainKept(fakeKube(), 'game', 'rooms', [`${W}-3`, `${W}-1`]);
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.equal(unmarked.length, 1, 'one write: room 1');
+    const [write] = unmarked;
+    assert.ok(write);
+    assert.equal(write.metadata.resourceVersion, '301');
+    assert.equal(write.metadata.labels['expose-pods.io/draining'], null);
+  });
+
+  it('nothing marked: nothing read; the StatefulSet unreadable: no throw, no write, every mark left for the next change', async () => {
+    const requests: string[] = [];
+    const scope = nock(FAKE_SERVER)
+      .persist()
+      .get(/.*/)
+      .reply((uri) => (requests.push(`GET ${uri}`), [500, { kind: 'Status', message: 'etcd down' }]))
+      .patch(/.*/)
+      .reply((uri) => (requests.push(`PATCH ${uri}`), [200, {}]));
+    await undoDrainKept(fakeKube(), 'game', 'rooms', []);
+    assert.deepEqual(requests, [], 'nothing read');
+    await undoDrainKept(fakeKube(), 'game', 'rooms', [`${W}-1`]);
+    assert.ok(requests.length > 0 && requests.every((r) => r.startsWith('GET')), requests.join(', '));
+    scope.persist(false);
   });
 });
