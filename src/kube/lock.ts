@@ -31,15 +31,24 @@ export interface ReleaseLock {
   orphanedHelm?: OrphanedHelm;
   /**
    * The tenures of the holders whose change may be left unsettled: the dead holder this
-   * lock was taken over from, and those it had inherited in turn (a holder that died, or
-   * refused to settle, passes them on). Undefined when the lock was free.
+   * lock was taken over from, and those it had inherited in turn (a holder that died
+   * before it settled passes them on). Undefined when the lock was free.
    */
   unsettled?: Tenure[];
+  /** A pending revision an earlier holder recognised as one of ours and did not roll back (recognised()). */
+  pending?: PendingRevision;
   /**
-   * Says that what `unsettled` may have left is settled (rolled back, or nothing pending):
-   * release() then deletes the Lease. Until then release() leaves it released (no holder)
-   * and carrying `unsettled`, so that after a settle that was refused or stopped the next
-   * command takes it at once and still knows the pending revision for one of ours.
+   * Records that the release's pending revision is one of ours (settleRelease): if this
+   * command ends before it is rolled back, the Lease hands on that revision itself, not the
+   * tenures (times by another clock) that identified it.
+   */
+  recognised(revision: PendingRevision): void;
+  /**
+   * Says that what `unsettled` or `pending` may have left is settled (rolled back, or
+   * nothing pending): release() then deletes the Lease. Until then release() leaves it
+   * released (no holder) and carrying them, with the helm last recorded in it, so that
+   * after a settle that was refused or stopped the next command takes it at once, waits
+   * for that helm if it still runs, and still knows the pending revision for one of ours.
    */
   settled(): void;
   /** Aborted when the lock is lost (taken over, or not renewed within its duration): stop at once. */
@@ -50,6 +59,11 @@ const HELM_PID = 'expose-pods.io/helm-pid';
 /** Which run of that pid helm was (processRun): a shim that execs helm keeps it, a reused pid does not. */
 const HELM_RUN = 'expose-pods.io/helm-run';
 const HELM_BINARY = 'expose-pods.io/helm-binary';
+/** The host that helm runs on: a Lease handed on keeps it, whoever holds the Lease next. */
+const HELM_HOST = 'expose-pods.io/helm-host';
+const HELM_NOTES = [HELM_PID, HELM_RUN, HELM_BINARY, HELM_HOST];
+/** The pending revision recognised as ours (JSON, PendingRevision): its number and when helm wrote it. */
+const PENDING = 'expose-pods.io/pending-revision';
 /** Which run of the holder's pid holds the lock (processRun), so a pid reused since does not look busy. */
 const HOLDER_RUN = 'expose-pods.io/holder-run';
 
@@ -64,6 +78,24 @@ export interface Tenure {
   renewed: number;
 }
 
+/** A revision of the release, as `helm history` reports it: its number and when it was written (ms), together unique. */
+export interface PendingRevision {
+  revision: number;
+  updated: number;
+}
+
+/** The pending revision a lease carries; none for an unreadable annotation. */
+export function parsePending(text: string | undefined): PendingRevision | undefined {
+  try {
+    const p = JSON.parse(text ?? 'null') as Partial<PendingRevision> | null;
+    return p && Number.isInteger(p.revision) && Number.isFinite(p.updated)
+      ? (p as PendingRevision)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The tenures a lease carries; none for an unreadable annotation (written by hand). */
 export function parseTenures(text: string | undefined): Tenure[] {
   if (!text) return [];
@@ -75,7 +107,8 @@ export function parseTenures(text: string | undefined): Tenure[] {
         typeof t === 'object' &&
         t !== null &&
         Number.isFinite((t as Tenure).acquired) &&
-        Number.isFinite((t as Tenure).renewed),
+        Number.isFinite((t as Tenure).renewed) &&
+        (t as Tenure).renewed >= (t as Tenure).acquired,
     );
   } catch {
     return [];
@@ -268,7 +301,7 @@ export interface LeaseOptions {
 }
 
 /** The Lease as we hold it; a resourceVersion makes writing it a take-over that only one can win. */
-function leaseBody(site: LockSite, resourceVersion?: string, unsettled: Tenure[] = []): V1Lease {
+function leaseBody(site: LockSite, resourceVersion?: string, carried: Record<string, string> = {}): V1Lease {
   return {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
@@ -284,7 +317,7 @@ function leaseBody(site: LockSite, resourceVersion?: string, unsettled: Tenure[]
         ...site.annotations,
         'expose-pods.io/operation': site.operation,
         ...(site.run ? { [HOLDER_RUN]: site.run } : {}),
-        ...(unsettled.length ? { [UNSETTLED]: JSON.stringify(unsettled) } : {}),
+        ...carried,
       },
     },
     spec: {
@@ -351,30 +384,42 @@ export async function awaitLapse(
     await sleep(LEASE_POLL_MS);
     const lease = await readLease(site);
     if (!lease) return undefined;
+    // Released meanwhile (handed on, no holder): free now.
+    if (!lease.spec?.holderIdentity) return lease;
     if (lease.metadata?.resourceVersion !== version) throw busy(site, lease);
     if (watchClock() - seen >= duration) return lease;
   }
 }
 
+/** What a lease hands on to its next holder (ReleaseLock). */
+interface Inherited {
+  orphan?: OrphanedHelm;
+  unsettled?: Tenure[];
+  pending?: PendingRevision;
+}
+
 /**
- * Takes over a lapsed lease, or a released one (no holder). Notes the helm a
- * dead holder left running on this host, and the tenures whose change may be
- * left unsettled: those the lease carries, and the dead holder's own. The new
- * lease carries them on, so that if this holder dies too, the next one still
- * knows the pending revision for one of ours.
+ * What a lapsed or released lease hands on: the helm its holder left running
+ * on this host (by the host helm was recorded on, or the holder's), the pending
+ * revision recognised as ours, and the tenures whose change may be left
+ * unsettled (those it carries, and a dead holder's own), with the annotations
+ * that carry them on in the new lease.
  */
-async function takeOver(
+function inheritedFrom(
   site: LockSite,
   lapsed: V1Lease,
-): Promise<{ lease: V1Lease; orphan?: OrphanedHelm; unsettled: Tenure[] }> {
-  const prevHost = parseHolder(lapsed.spec?.holderIdentity)?.host;
+): { inherited: Inherited; carried: Record<string, string> } {
+  // Only the change lock's holders leave changes pending; the autoscaler's Lease carries nothing on.
+  if (site.name !== lockLeaseName(site.release)) return { inherited: {}, carried: {} };
   const notes = lapsed.metadata?.annotations ?? {};
+  const helmHost = notes[HELM_HOST] ?? parseHolder(lapsed.spec?.holderIdentity)?.host;
   const helm: OrphanedHelm = {
     pid: Number(notes[HELM_PID]),
     run: notes[HELM_RUN],
     binary: notes[HELM_BINARY],
   };
-  const orphan = prevHost === os.hostname() && helm.pid > 0 && helmAlive(helm) ? helm : undefined;
+  const orphan = helmHost === os.hostname() && helm.pid > 0 && helmAlive(helm) ? helm : undefined;
+  const pending = parsePending(notes[PENDING]);
   const dead: Tenure[] = lapsed.spec?.holderIdentity
     ? [
         {
@@ -383,22 +428,43 @@ async function takeOver(
         },
       ]
     : [];
-  // Only the change lock's holders leave changes pending; the autoscaler's Lease carries none.
-  const unsettled =
-    site.name === lockLeaseName(site.release)
-      ? [...parseTenures(notes[UNSETTLED]), ...dead].slice(-UNSETTLED_KEPT)
-      : [];
+  const unsettled = [...parseTenures(notes[UNSETTLED]), ...dead].slice(-UNSETTLED_KEPT);
+  const carried: Record<string, string> = {
+    // An orphan still running is carried on: if this holder goes too, the next one still waits for it.
+    ...(orphan ? Object.fromEntries(HELM_NOTES.filter((k) => notes[k]).map((k) => [k, notes[k] ?? ''])) : {}),
+    ...(orphan && !notes[HELM_HOST] && helmHost ? { [HELM_HOST]: helmHost } : {}),
+    ...(pending ? { [PENDING]: JSON.stringify(pending) } : {}),
+    ...(unsettled.length ? { [UNSETTLED]: JSON.stringify(unsettled) } : {}),
+  };
+  return {
+    inherited: { orphan, pending, unsettled: unsettled.length ? unsettled : undefined },
+    carried,
+  };
+}
+
+/**
+ * Takes over a lapsed lease, or a released one (no holder), carrying on what
+ * it hands on (inheritedFrom), so that if this holder dies too the next one
+ * still knows it. Undefined when a released lease was taken by another first.
+ */
+async function takeOver(
+  site: LockSite,
+  lapsed: V1Lease,
+): Promise<{ lease: V1Lease; inherited: Inherited } | undefined> {
+  const { inherited, carried } = inheritedFrom(site, lapsed);
   const { leases, name, namespace, server } = site;
   try {
     // The resourceVersion makes the take-over atomic too: of two, one gets 409.
     const lease = await leases.replaceNamespacedLease({
       name,
       namespace,
-      body: leaseBody(site, lapsed.metadata?.resourceVersion, unsettled),
+      body: leaseBody(site, lapsed.metadata?.resourceVersion, carried),
     });
-    return { lease, orphan, unsettled };
+    return { lease, inherited };
   } catch (x) {
     const e = toKubeError(x, `take over lease ${name} in namespace ${namespace}`, server);
+    // A released lease taken by another first: read again, to name its holder.
+    if (e.httpCode === 409 && !lapsed.spec?.holderIdentity) return undefined;
     if (e.httpCode === 409) throw busy(site, lapsed);
     throw e;
   }
@@ -461,15 +527,18 @@ export async function acquireReleaseLock(
     }
     let existing = await readLease(site);
     if (existing && opts.reclaim && existing.spec?.holderIdentity === opts.reclaim) {
-      const { lease: taken } = await takeOver(site, existing);
-      return new HeldLease(site, taken);
+      const taken = await takeOver(site, existing);
+      if (taken) return new HeldLease(site, taken.lease);
+      continue;
     }
     // A lease with no holder was released (see settled()): free at once, as client-go's leader election has it.
     if (existing?.spec?.holderIdentity) existing = await awaitLapse(site, existing, warn);
     // Deleted between our create and now: try again from the start.
     if (!existing) continue;
-    const { lease, orphan, unsettled } = await takeOver(site, existing);
-    return new HeldLease(site, lease, orphan, unsettled.length ? unsettled : undefined);
+    const taken = await takeOver(site, existing);
+    // A released lease another took first: from the start, which names that holder.
+    if (!taken) continue;
+    return new HeldLease(site, taken.lease, taken.inherited);
   }
 }
 
@@ -487,14 +556,19 @@ class HeldLease implements ReleaseLock {
   private isSettled = false;
   private inFlight: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
+  readonly orphanedHelm?: OrphanedHelm;
+  readonly unsettled?: Tenure[];
+  pending?: PendingRevision;
 
   constructor(
     private readonly site: LockSite,
     private current: V1Lease,
-    readonly orphanedHelm?: OrphanedHelm,
-    readonly unsettled?: Tenure[],
+    inherited: Inherited = {},
   ) {
     this.holder = site.holder;
+    this.orphanedHelm = inherited.orphan;
+    this.unsettled = inherited.unsettled;
+    this.pending = inherited.pending;
     this.timer = setInterval(() => void this.renew(), (LOCK_SECONDS * 1000) / 3);
     this.timer.unref();
   }
@@ -515,12 +589,16 @@ class HeldLease implements ReleaseLock {
     this.isSettled = true;
   }
 
+  recognised(revision: PendingRevision): void {
+    this.pending = revision;
+  }
+
   async release(): Promise<void> {
     clearInterval(this.timer);
     await this.inFlight;
     if (this.lostReason) return;
     const { leases, name, namespace } = this.site;
-    if (this.unsettled?.length && !this.isSettled) {
+    if ((this.unsettled?.length || this.pending) && !this.isSettled) {
       // Failing that, it lapses with them: the next holder takes it over within its duration.
       await leases.replaceNamespacedLease({ name, namespace, body: this.released() }).catch(() => undefined);
       return;
@@ -560,9 +638,14 @@ class HeldLease implements ReleaseLock {
     return this.inFlight;
   }
 
-  /** The Lease with no holder, carrying the unsettled tenures on: the next acquirer takes it at once. */
+  /**
+   * The Lease with no holder, handing on the pending revision recognised as ours (or, when
+   * none was, the tenures that would identify it) and the helm last recorded in it: the next
+   * acquirer takes it at once.
+   */
   private released(): V1Lease {
     const { metadata } = this.current;
+    const notes = metadata?.annotations ?? {};
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
@@ -571,7 +654,13 @@ class HeldLease implements ReleaseLock {
         namespace: metadata?.namespace,
         resourceVersion: metadata?.resourceVersion,
         labels: metadata?.labels,
-        annotations: { [UNSETTLED]: JSON.stringify(this.unsettled) },
+        annotations: {
+          ...Object.fromEntries(HELM_NOTES.filter((k) => notes[k]).map((k) => [k, notes[k] ?? ''])),
+          // The revision itself, once recognised: times by another clock are no longer needed to know it.
+          ...(this.pending
+            ? { [PENDING]: JSON.stringify(this.pending) }
+            : { [UNSETTLED]: JSON.stringify(this.unsettled) }),
+        },
       },
       spec: { leaseDurationSeconds: LOCK_SECONDS },
     };
@@ -586,11 +675,13 @@ class HeldLease implements ReleaseLock {
         ...current.metadata,
         annotations: {
           ...current.metadata?.annotations,
+          ...(this.pending ? { [PENDING]: JSON.stringify(this.pending) } : {}),
           ...(this.helm
             ? {
                 [HELM_PID]: String(this.helm.pid),
                 ...(this.helm.run ? { [HELM_RUN]: this.helm.run } : {}),
                 [HELM_BINARY]: this.helm.binary,
+                [HELM_HOST]: os.hostname(),
               }
             : {}),
         },

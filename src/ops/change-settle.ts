@@ -13,7 +13,7 @@ import { releaseHistory, type HelmRevision } from '../helm/release.js';
 import { readHelmRevision } from '../kube/helm-releases.js';
 import { refreshReads } from '../kube/api.js';
 import { readPlanObjects } from '../kube/reader.js';
-import { helmAlive, LOCK_SECONDS, type ReleaseLock, type Tenure } from '../kube/lock.js';
+import { helmAlive, LOCK_SECONDS, type ReleaseLock } from '../kube/lock.js';
 import { spareRoomsInUse, undoDrain } from './drain.js';
 import { OPERATION_PREFIX, type PinnedCluster } from './change-pin.js';
 import { liveTemplateDiffers, parseManifest, refuseRoomsInUse } from './change-preview.js';
@@ -21,32 +21,43 @@ import type { SessionRequest } from './mutation.js';
 
 /**
  * Whether revision i was written by this plugin: its description carries our
- * prefix, or it is the rollback our settling runs ("Rollback to N", as helm
- * describes it) of a revision of ours, interrupted and left pending-rollback.
+ * prefix, or `known` says so (the pending revision a holder recognised), or it
+ * is the rollback our settling runs ("Rollback to N", as helm describes it) of
+ * a revision of ours, interrupted and left pending-rollback.
  */
-export function ourRevision(history: HelmRevision[], i: number): boolean {
+export function ourRevision(
+  history: HelmRevision[],
+  i: number,
+  known: (r: HelmRevision) => boolean = () => false,
+): boolean {
   const r = history[i];
   if (!r) return false;
-  if (r.description.startsWith(OPERATION_PREFIX)) return true;
+  if (r.description.startsWith(OPERATION_PREFIX) || known(r)) return true;
   return (
-    r.status === 'pending-rollback' && /^Rollback to \d+$/.test(r.description) && ourRevision(history, i - 1)
+    r.status === 'pending-rollback' &&
+    /^Rollback to \d+$/.test(r.description) &&
+    ourRevision(history, i - 1, known)
   );
 }
 
+/** What settling needs of the lock: what its holders handed on, and where to record what it learns. */
+export type SettleLock = Pick<ReleaseLock, 'unsettled' | 'pending' | 'recognised' | 'noteHelm'>;
+
 /**
  * The release must exist, be ours, and not be mid-operation. A revision left
- * pending by an operation of ours that died is rolled back: it is one written while a
- * dead holder of our lock held it (or one our description names). When that rollback is
- * refused or stopped, the lock carries the dead holders' tenures on (ReleaseLock.settled),
- * so running the command again, once the rooms in use are free, rolls back then.
+ * pending by an operation of ours that died is rolled back: one written while a
+ * dead holder of our lock held it, the one an earlier holder recognised so (the
+ * same number, written at the same time), or one our description names. It is
+ * recorded in the lock as it is recognised: when the rollback is refused or
+ * stopped, the Lease hands that revision on (ReleaseLock.settled), so running
+ * the command again, once the rooms in use are free, rolls back then.
  */
 export async function settleRelease(
   helm: Helm,
   release: string,
   target: KubeTarget,
   found: { status: string },
-  /** The tenures of holders whose change may be left unsettled (ReleaseLock.unsettled). */
-  unsettled: Tenure[] | undefined,
+  lock: SettleLock | undefined,
   warn: (message: string) => void,
   /** Before the rollback: spare the rooms in use it would remove (the drain every change runs), given the revision it goes back to. */
   beforeRollback: (revision: number) => Promise<void> = () => Promise.resolve(),
@@ -56,15 +67,23 @@ export async function settleRelease(
   const last = history[history.length - 1];
   const deployed = [...history].reverse().find((r) => r.status === 'deployed' || r.status === 'superseded');
   const grace = LOCK_SECONDS * 1000;
+  const recognised = (r: HelmRevision) =>
+    r.revision === lock?.pending?.revision && r.updated === lock.pending.updated;
   const duringDeadHolder =
     last !== undefined &&
-    (unsettled ?? []).some((t) => last.updated >= t.acquired - grace && last.updated <= t.renewed + grace);
-  if (last && deployed && (duringDeadHolder || ourRevision(history, history.length - 1))) {
+    (lock?.unsettled ?? []).some(
+      (t) => last.updated >= t.acquired - grace && last.updated <= t.renewed + grace,
+    );
+  if (last && deployed && (duringDeadHolder || ourRevision(history, history.length - 1, recognised))) {
+    lock?.recognised({ revision: last.revision, updated: last.updated });
     warn(
       `release ${release} was left ${found.status} by an interrupted operation (revision ${last.revision}); rolling back to revision ${deployed.revision} first`,
     );
     await beforeRollback(deployed.revision);
-    await helmOrThrow(helm, 'rollback', rollbackArgs(release, deployed.revision, target));
+    // Recorded as any helm of ours: a successor waits for it if this command dies while it runs.
+    await helmOrThrow(helm, 'rollback', rollbackArgs(release, deployed.revision, target), {
+      onSpawn: (pid) => void lock?.noteHelm(pid, helm.path),
+    });
     return 'rolled back';
   }
   throw new ExposePodsError(

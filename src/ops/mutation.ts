@@ -243,7 +243,7 @@ async function inSession<T>(
       }
       status = req.dryRun
         ? record.status
-        : await settleRelease(helm, req.release, target, record, lock?.unsettled, req.warn, (revision) =>
+        : await settleRelease(helm, req.release, target, record, lock, req.warn, (revision) =>
             spareRoomsForRollback(cluster, req, revision, signal, record?.manifest),
           );
       // Nothing a dead holder left is pending now: the Lease goes with this command.

@@ -508,10 +508,15 @@ describe(
       assert.equal(uidOf(inUse), uid, 'the room in use kept');
       assert.equal(helmStatus(), 'pending-upgrade');
       assert.match(image(), /:2\.56$/, 'not rolled back');
-      // The lock is left released, carrying the dead holder's tenure: the evidence that revision is ours.
+      // The lock is left released, carrying the revision recognised as ours (by the dead holder's tenure).
       const lease = sh.getJson('lease', `${release}-expose-pods-lock`, '-n', ns);
       assert.equal(lease.spec.holderIdentity, undefined, 'released');
-      assert.equal(JSON.parse(lease.metadata.annotations['expose-pods.io/unsettled']).length, 1);
+      assert.equal(
+        JSON.parse(lease.metadata.annotations['expose-pods.io/pending-revision']).revision,
+        revisions(),
+        'the pending revision',
+      );
+      assert.equal(lease.metadata.annotations['expose-pods.io/unsettled'], undefined);
       // Refused again while the room is in use; once it is free, the same command rolls back and converges.
       const still = plugin('scale', release, '--replicas', '3', '--yes');
       assert.equal(still.status, 15, still.stderr);

@@ -632,6 +632,170 @@ describe('the evidence that a pending revision is ours, carried from holder to h
   });
 });
 
+describe('what a lease hands on besides tenures: the revision recognised, the helm still running; released leases in a race', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+  const PENDING = 'expose-pods.io/pending-revision';
+  const UNSETTLED = 'expose-pods.io/unsettled';
+  /** A lease released by a holder (no holder) with these annotations. */
+  const released = (rv: string, annotations: Record<string, string>) => ({
+    metadata: { name: 'rooms-expose-pods-lock', resourceVersion: rv, annotations },
+    spec: { leaseDurationSeconds: 30 },
+  });
+  /** Takes `existing` at once (a released lease): the lock and the body it wrote. */
+  async function takeReleased(existing: any) {
+    let put: any;
+    nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, {})
+      .get(LEASE)
+      .reply(200, existing)
+      .put(LEASE, (b: any) => ((put = b), true))
+      .reply(200, (_u: string, b: any) => ({ ...b, metadata: { ...b.metadata, resourceVersion: '95' } }));
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+    assert.ok(nock.isDone(), nock.pendingMocks().join(', '));
+    return { lock, put };
+  }
+
+  it('recognised: the released lease hands on the revision, not the tenures; the next holder has it as pending, and carries it while it holds', async () => {
+    const tenure = { acquired: 1_000, renewed: 2_000 };
+    const { lock } = await takeReleased(released('90', { [UNSETTLED]: JSON.stringify([tenure]) }));
+    assert.deepEqual(lock.unsettled, [tenure]);
+    assert.equal(lock.pending, undefined);
+    lock.recognised({ revision: 7, updated: 1_500 });
+    let body: any;
+    nock(FAKE_SERVER)
+      .put(LEASE, (b: any) => ((body = b), true))
+      .reply(200, {});
+    await lock.release();
+    assert.deepEqual(JSON.parse(body.metadata.annotations[PENDING]), { revision: 7, updated: 1_500 });
+    assert.equal(
+      body.metadata.annotations[UNSETTLED],
+      undefined,
+      'no times by another clock once the revision is known',
+    );
+    const next = await takeReleased({ ...body, metadata: { ...body.metadata, resourceVersion: '96' } });
+    assert.deepEqual(next.lock.pending, { revision: 7, updated: 1_500 });
+    assert.deepEqual(JSON.parse(next.put.metadata.annotations[PENDING]), { revision: 7, updated: 1_500 });
+    next.lock.settled();
+    nock(FAKE_SERVER).delete(LEASE).reply(200, {});
+    await next.lock.release();
+    assert.ok(nock.isDone(), 'settled: deleted');
+  });
+
+  it('a helm a dead holder left, still running: waited for by the next holder, and by the one after it when this one stops too (the host recorded with it)', async () => {
+    const helm = await spawnAsHelm(shim('exec /bin/sleep "$@"'), ['30']);
+    try {
+      const notes = {
+        'expose-pods.io/helm-pid': String(helm.pid),
+        'expose-pods.io/helm-run': processRun(helm.pid) ?? '',
+        'expose-pods.io/helm-host': os.hostname(),
+        [UNSETTLED]: JSON.stringify([{ acquired: 1_000, renewed: 2_000 }]),
+      };
+      const { lock, put } = await takeReleased(released('90', notes));
+      assert.equal(
+        lock.orphanedHelm?.pid,
+        helm.pid,
+        'found through the host recorded with helm, not the holder',
+      );
+      assert.equal(
+        put.metadata.annotations['expose-pods.io/helm-pid'],
+        String(helm.pid),
+        'carried while held',
+      );
+      assert.equal(put.metadata.annotations['expose-pods.io/helm-host'], os.hostname());
+      // Stopped before it settled: the released lease keeps helm's notes, so the next one waits for it too.
+      let body: any;
+      nock(FAKE_SERVER)
+        .put(LEASE, (b: any) => ((body = b), true))
+        .reply(200, {});
+      await lock.release();
+      assert.equal(body.metadata.annotations['expose-pods.io/helm-pid'], String(helm.pid));
+      const next = await takeReleased({ ...body, metadata: { ...body.metadata, resourceVersion: '96' } });
+      assert.equal(next.lock.orphanedHelm?.pid, helm.pid);
+      next.lock.settled();
+      nock(FAKE_SERVER).delete(LEASE).reply(200, {});
+      await next.lock.release();
+      // Once helm is gone, nothing is carried of it.
+      helm.stop();
+      await eventually('helm gone', () =>
+        helmAlive({ pid: helm.pid, run: notes['expose-pods.io/helm-run'] }) ? undefined : true,
+      );
+      const after = await takeReleased(released('97', notes));
+      assert.equal(after.lock.orphanedHelm, undefined);
+      assert.equal(after.put.metadata.annotations['expose-pods.io/helm-pid'], undefined);
+      after.lock.settled();
+      nock(FAKE_SERVER).delete(LEASE).reply(200, {});
+      await after.lock.release();
+    } finally {
+      try {
+        helm.stop();
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+
+  it('a lease released while we watched its holder: free at once, not busy', async () => {
+    const holding = held('80', holderIdentity('elsewhere', 1), new Date(), 30);
+    let put: any;
+    nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, {})
+      .get(LEASE)
+      .reply(200, holding)
+      .get(LEASE)
+      .reply(200, released('81', { [UNSETTLED]: JSON.stringify([{ acquired: 1_000, renewed: 2_000 }]) }))
+      .put(LEASE, (b: any) => ((put = b), true))
+      .reply(200, (_u: string, b: any) => b);
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+    assert.equal(put.metadata.resourceVersion, '81');
+    assert.deepEqual(lock.unsettled, [{ acquired: 1_000, renewed: 2_000 }]);
+    lock.settled();
+    nock(FAKE_SERVER).delete(LEASE).reply(200, {});
+    await lock.release();
+  });
+
+  it('two take a released lease: the loser starts again and names the winner (exit 9), not "unknown"', async () => {
+    const lease = held('91', holderIdentity(os.hostname(), process.pid), new Date(), 30, 'install');
+    // This very process holds it: busy at once, no watching.
+    const winner = {
+      ...lease,
+      metadata: {
+        ...lease.metadata,
+        annotations: {
+          ...lease.metadata.annotations,
+          'expose-pods.io/holder-run': processRun(process.pid) ?? '',
+        },
+      },
+    };
+    nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, {})
+      .get(LEASE)
+      .reply(200, released('90', {}))
+      .put(LEASE)
+      .reply(409, { kind: 'Status', reason: 'Conflict' })
+      .post(LEASES)
+      .reply(409, {})
+      .get(LEASE)
+      .reply(200, winner);
+    await assert.rejects(
+      acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined),
+      (e: any) => {
+        assert.equal(e.exitCode, ExitCode.CONFLICT);
+        assert.match(
+          e.message,
+          new RegExp(`: install by kubectl-expose-pods/${os.hostname()}/${process.pid}/`),
+        );
+        return true;
+      },
+    );
+    assert.ok(nock.isDone(), nock.pendingMocks().join(', '));
+  });
+});
+
 describe('ourRevision: the revisions this plugin wrote, and a rollback of ours left pending', () => {
   const r = (revision: number, status: string, description: string): HelmRevision => ({
     revision,

@@ -10,6 +10,7 @@ import nock from 'nock';
 import { ExitCode, ExposePodsError } from '../../src/errors.js';
 import type { PinnedCluster } from '../../src/ops/change-pin.js';
 import type { Helm } from '../../src/helm/helm.js';
+import type { PendingRevision, Tenure } from '../../src/kube/lock.js';
 import { settleRelease, spareRoomsForRollback } from '../../src/ops/change-settle.js';
 import type { SessionRequest } from '../../src/ops/mutation.js';
 import { FAKE_SERVER, fakeKube, mockReleaseLists } from '../support/kube.js';
@@ -162,13 +163,40 @@ describe('the automatic rollback of an interrupted change: the restart check of 
   });
 });
 
-describe('settleRelease: a pending revision is ours when a dead holder whose tenure we inherited wrote it', () => {
+describe('settleRelease: a pending revision is ours when a dead holder whose tenure we inherited wrote it, or an earlier holder recognised it', () => {
   const T = Date.parse('2026-12-07T12:00:00Z');
   let dir: string;
   let helm: Helm;
   const target = { namespace: 'game' };
   const rollbacks = () =>
     existsSync(path.join(dir, 'rollbacks')) ? readFileSync(path.join(dir, 'rollbacks'), 'utf8').trim() : '';
+  const deployed = {
+    revision: 1,
+    status: 'deployed',
+    description: 'Install complete',
+    updated: new Date(T - 3600_000).toISOString(),
+  };
+  // Helm's own description of an upgrade under way: nothing in it says whose it is.
+  const pending = {
+    revision: 2,
+    status: 'pending-upgrade',
+    description: 'Preparing upgrade',
+    updated: new Date(T).toISOString(),
+  };
+  const history = (...revisions: object[]) =>
+    writeFileSync(path.join(dir, 'history.json'), JSON.stringify(revisions));
+  /** The lock as settleRelease sees it: what it inherited, and what settling records in it. */
+  const lockWith = (unsettled?: Tenure[], recorded?: PendingRevision) => {
+    const lock = {
+      unsettled,
+      pending: recorded,
+      recognisedAs: [] as PendingRevision[],
+      helms: [] as number[],
+      recognised: (r: PendingRevision) => void lock.recognisedAs.push(r),
+      noteHelm: (pid: number) => Promise.resolve(void lock.helms.push(pid)),
+    };
+    return lock;
+  };
   before(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'expose-pods-settle-'));
     helm = { path: path.join(dir, 'helm'), version: { major: 4 } } as Helm;
@@ -178,26 +206,11 @@ describe('settleRelease: a pending revision is ours when a dead holder whose ten
       `#!/bin/sh\ncase "$1" in\n  history) cat "${dir}/history.json" ;;\n  rollback) echo "$*" >> "${dir}/rollbacks" ;;\nesac\n`,
     );
     chmodSync(helm.path, 0o755);
-    // Helm's own description of an upgrade under way: nothing in it says whose it is.
-    writeFileSync(
-      path.join(dir, 'history.json'),
-      JSON.stringify([
-        {
-          revision: 1,
-          status: 'deployed',
-          description: 'Install complete',
-          updated: new Date(T - 3600_000).toISOString(),
-        },
-        {
-          revision: 2,
-          status: 'pending-upgrade',
-          description: 'Preparing upgrade',
-          updated: new Date(T).toISOString(),
-        },
-      ]),
-    );
   });
-  beforeEach(() => rmSync(path.join(dir, 'rollbacks'), { force: true }));
+  beforeEach(() => {
+    rmSync(path.join(dir, 'rollbacks'), { force: true });
+    history(deployed, pending);
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   const during = { acquired: T - 10_000, renewed: T + 5_000 };
@@ -205,59 +218,132 @@ describe('settleRelease: a pending revision is ours when a dead holder whose ten
   const before35 = { acquired: T - 100_000, renewed: T - 35_000 };
   /** Began 31 s after the revision. */
   const after31 = { acquired: T + 31_000, renewed: T + 60_000 };
+  const refusedAsBusy = (status: string, revision: string) => (e: unknown) => {
+    assert.ok(e instanceof ExposePodsError);
+    assert.equal(e.exitCode, ExitCode.CONFLICT);
+    assert.match(
+      e.message,
+      new RegExp(
+        `another operation is in progress on release rooms: it is ${status} \\(revision ${revision}`,
+      ),
+    );
+    return true;
+  };
 
-  it('a tenure anywhere in the chain that spans the revision (within a lease either side): spared first, then rolled back', async () => {
+  it('a tenure anywhere in the chain that spans the revision (within a lease either side): recognised and recorded, spared first, then rolled back by a helm the lock records', async () => {
     const spared: number[] = [];
     const warnings: string[] = [];
+    const lock = lockWith([before35, during]);
     const status = await settleRelease(
       helm,
       'rooms',
       target,
       { status: 'pending-upgrade' },
-      [before35, during],
+      lock,
       (m) => warnings.push(m),
       (revision) => Promise.resolve(void spared.push(revision)),
     );
     assert.equal(status, 'rolled back');
+    assert.deepEqual(lock.recognisedAs, [{ revision: 2, updated: T }]);
     assert.deepEqual(spared, [1]);
     assert.equal(rollbacks(), 'rollback rooms 1 --namespace game');
+    assert.equal(lock.helms.length, 1, "the rollback's helm recorded in the lock");
+    assert.ok(lock.helms[0]! > 0);
     assert.match(
       warnings.join(),
       /left pending-upgrade by an interrupted operation \(revision 2\); rolling back to revision 1 first/,
     );
   });
 
-  it('no tenure spans it (ended 35 s before, began 31 s after), or none inherited: exit 9, nothing rolled back', async () => {
-    for (const unsettled of [[before35, after31], [], undefined])
+  it('no tenure spans it (ended 35 s before, began 31 s after), or none inherited: exit 9, nothing recorded, nothing rolled back', async () => {
+    for (const unsettled of [[before35, after31], [], undefined]) {
+      const lock = lockWith(unsettled);
       await assert.rejects(
-        settleRelease(helm, 'rooms', target, { status: 'pending-upgrade' }, unsettled, () => undefined),
-        (e) => {
-          assert.ok(e instanceof ExposePodsError);
-          assert.equal(e.exitCode, ExitCode.CONFLICT);
-          assert.match(
-            e.message,
-            /another operation is in progress on release rooms: it is pending-upgrade \(revision 2: Preparing upgrade\)/,
-          );
-          return true;
-        },
+        settleRelease(helm, 'rooms', target, { status: 'pending-upgrade' }, lock, () => undefined),
+        refusedAsBusy('pending-upgrade', '2'),
       );
+      assert.deepEqual(lock.recognisedAs, []);
+    }
+    await assert.rejects(
+      settleRelease(helm, 'rooms', target, { status: 'pending-upgrade' }, undefined, () => undefined),
+      refusedAsBusy('pending-upgrade', '2'),
+    );
     assert.equal(rollbacks(), '');
   });
 
-  it('a refused rollback (the rooms it spares are in use) rolls nothing back', async () => {
-    const refusal = new ExposePodsError('in use', ExitCode.ROOMS_IN_USE);
+  it('recognised by an earlier holder: the same number written at the same time, whatever the clocks; another time is another revision', async () => {
+    const lock = lockWith(undefined, { revision: 2, updated: T });
+    assert.equal(
+      await settleRelease(helm, 'rooms', target, { status: 'pending-upgrade' }, lock, () => undefined),
+      'rolled back',
+    );
+    assert.equal(rollbacks(), 'rollback rooms 1 --namespace game');
+    rmSync(path.join(dir, 'rollbacks'));
     await assert.rejects(
       settleRelease(
         helm,
         'rooms',
         target,
         { status: 'pending-upgrade' },
-        [during],
+        lockWith(undefined, { revision: 2, updated: T + 1 }),
+        () => undefined,
+      ),
+      refusedAsBusy('pending-upgrade', '2'),
+    );
+    assert.equal(rollbacks(), '');
+  });
+
+  it('our rollback of it stopped (left pending-rollback, "Rollback to 1"): still ours by the recognised revision under it; someone else\'s pending under it is not', async () => {
+    const stopped = {
+      revision: 3,
+      status: 'pending-rollback',
+      description: 'Rollback to 1',
+      updated: new Date(T + 60_000).toISOString(),
+    };
+    // helm marks the revision it leaves superseded only once its rollback is through: killed before, it stays pending.
+    history(deployed, pending, stopped);
+    const lock = lockWith(undefined, { revision: 2, updated: T });
+    assert.equal(
+      await settleRelease(helm, 'rooms', target, { status: 'pending-rollback' }, lock, () => undefined),
+      'rolled back',
+    );
+    assert.deepEqual(
+      lock.recognisedAs,
+      [{ revision: 3, updated: T + 60_000 }],
+      'the newest pending recorded',
+    );
+    assert.equal(rollbacks(), 'rollback rooms 1 --namespace game');
+    rmSync(path.join(dir, 'rollbacks'));
+    await assert.rejects(
+      settleRelease(
+        helm,
+        'rooms',
+        target,
+        { status: 'pending-rollback' },
+        lockWith(undefined, { revision: 1, updated: T - 3600_000 }),
+        () => undefined,
+      ),
+      refusedAsBusy('pending-rollback', '3'),
+    );
+    assert.equal(rollbacks(), '');
+  });
+
+  it('a refused rollback (the rooms it spares are in use) rolls nothing back, and the revision stays recorded', async () => {
+    const refusal = new ExposePodsError('in use', ExitCode.ROOMS_IN_USE);
+    const lock = lockWith([during]);
+    await assert.rejects(
+      settleRelease(
+        helm,
+        'rooms',
+        target,
+        { status: 'pending-upgrade' },
+        lock,
         () => undefined,
         () => Promise.reject(refusal),
       ),
       (e) => e === refusal,
     );
+    assert.deepEqual(lock.recognisedAs, [{ revision: 2, updated: T }]);
     assert.equal(rollbacks(), '');
   });
 
@@ -268,7 +354,7 @@ describe('settleRelease: a pending revision is ours when a dead holder whose ten
         'rooms',
         target,
         { status: 'deployed' },
-        [during],
+        lockWith([during]),
         () => undefined,
       ),
       'deployed',
