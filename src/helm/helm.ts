@@ -114,10 +114,11 @@ export function runHelm(helmPath: string, args: string[], opts: RunHelmOptions =
     if (!running.size) stopAtExit = atExit(() => stopRunningHelm('SIGTERM'), 'leaving');
     running.add(child);
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+    let unread = false;
     if (opts.stdin !== undefined) {
       // A helm that exits before it reads its values (a bad flag, a wrapper that refuses) closes the pipe:
-      // EPIPE then is not ours to report; its exit code and stderr are.
-      child.stdin?.on('error', () => undefined);
+      // EPIPE then is not ours to report; its exit code and stderr are. Exit 0 with its values unread is a failure.
+      child.stdin?.on('error', () => (unread = true));
       child.stdin?.end(opts.stdin);
     }
     const abort = () => {
@@ -142,10 +143,11 @@ export function runHelm(helmPath: string, args: string[], opts: RunHelmOptions =
       closeCredentials();
       opts.signal?.removeEventListener('abort', abort);
       const aborted = opts.signal?.aborted ? `stopped: ${String(opts.signal.reason)}\n` : '';
+      const lost = unread && code === 0 ? `${helmPath} exited 0 without reading its values from stdin\n` : '';
       resolve({
         stdout: Buffer.concat(out).toString('utf8'),
-        stderr: aborted + Buffer.concat(err).toString('utf8'),
-        code: code ?? 1,
+        stderr: aborted + lost + Buffer.concat(err).toString('utf8'),
+        code: lost ? 1 : (code ?? 1),
       });
     });
   });

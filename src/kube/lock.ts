@@ -51,6 +51,12 @@ export interface ReleaseLock {
    * for that helm if it still runs, and still knows the pending revision for one of ours.
    */
   settled(): void;
+  /**
+   * Whether the lock is certainly still ours: not lost, and renewed less than a lease ago
+   * (less a margin), so no other holder can have taken it over yet. Before writing what
+   * another holder may also write (the Draining marks).
+   */
+  held(): boolean;
   /** Aborted when the lock is lost (taken over, or not renewed within its duration): stop at once. */
   signal: AbortSignal;
 }
@@ -82,6 +88,11 @@ export interface Tenure {
 export interface PendingRevision {
   revision: number;
   updated: number;
+  /**
+   * Our own rollback of it was started: a `pending-rollback` over it is ours then. Without
+   * this mark it may be a `helm rollback` someone ran by hand, and is never taken for ours.
+   */
+  rollingBack?: boolean;
 }
 
 /** The pending revision a lease carries; none for an unreadable annotation. */
@@ -89,7 +100,11 @@ export function parsePending(text: string | undefined): PendingRevision | undefi
   try {
     const p = JSON.parse(text ?? 'null') as Partial<PendingRevision> | null;
     return p && Number.isInteger(p.revision) && Number.isFinite(p.updated)
-      ? (p as PendingRevision)
+      ? {
+          revision: p.revision as number,
+          updated: p.updated as number,
+          ...(p.rollingBack === true && { rollingBack: true }),
+        }
       : undefined;
   } catch {
     return undefined;
@@ -256,6 +271,9 @@ function holderAlive(pid: number, run: string | undefined): boolean {
   }
 }
 
+/** held() is false this long before a successor could take over: a renewal's round trip, and the poll of the one watching. */
+const HELD_MARGIN_MS = 5000;
+
 /** How often a lease held by another is read again while we wait to see whether it is renewed. */
 export const LEASE_POLL_MS = 1000;
 
@@ -418,7 +436,10 @@ function inheritedFrom(
     run: notes[HELM_RUN],
     binary: notes[HELM_BINARY],
   };
-  const orphan = helmHost === os.hostname() && helm.pid > 0 && helmAlive(helm) ? helm : undefined;
+  const here = helmHost === os.hostname();
+  const orphan = here && helm.pid > 0 && helmAlive(helm) ? helm : undefined;
+  // A helm on another host cannot be judged from here: its notes go on until a holder on its host judges it.
+  const carryHelm = orphan !== undefined || (!here && helmHost !== undefined && helm.pid > 0);
   const pending = parsePending(notes[PENDING]);
   const dead: Tenure[] = lapsed.spec?.holderIdentity
     ? [
@@ -428,11 +449,15 @@ function inheritedFrom(
         },
       ]
     : [];
-  const unsettled = [...parseTenures(notes[UNSETTLED]), ...dead].slice(-UNSETTLED_KEPT);
+  // Once a revision is recognised, the times that found it are not handed on (another clock may match
+  // someone else's later revision); only a dead holder's own, for what it may have started since.
+  const unsettled = [...(pending ? [] : parseTenures(notes[UNSETTLED])), ...dead].slice(-UNSETTLED_KEPT);
   const carried: Record<string, string> = {
     // An orphan still running is carried on: if this holder goes too, the next one still waits for it.
-    ...(orphan ? Object.fromEntries(HELM_NOTES.filter((k) => notes[k]).map((k) => [k, notes[k] ?? ''])) : {}),
-    ...(orphan && !notes[HELM_HOST] && helmHost ? { [HELM_HOST]: helmHost } : {}),
+    ...(carryHelm
+      ? Object.fromEntries(HELM_NOTES.filter((k) => notes[k]).map((k) => [k, notes[k] ?? '']))
+      : {}),
+    ...(carryHelm && !notes[HELM_HOST] && helmHost ? { [HELM_HOST]: helmHost } : {}),
     ...(pending ? { [PENDING]: JSON.stringify(pending) } : {}),
     ...(unsettled.length ? { [UNSETTLED]: JSON.stringify(unsettled) } : {}),
   };
@@ -463,9 +488,10 @@ async function takeOver(
     return { lease, inherited };
   } catch (x) {
     const e = toKubeError(x, `take over lease ${name} in namespace ${namespace}`, server);
-    // A released lease taken by another first: read again, to name its holder.
+    // A released lease taken by another first: from the start, to name its holder.
     if (e.httpCode === 409 && !lapsed.spec?.holderIdentity) return undefined;
-    if (e.httpCode === 409) throw busy(site, lapsed);
+    // Taken over by another first: name that one, not the dead holder.
+    if (e.httpCode === 409) throw busy(site, (await readLease(site).catch(() => undefined)) ?? lapsed);
     throw e;
   }
 }
@@ -553,6 +579,8 @@ class HeldLease implements ReleaseLock {
   private lostReason: string | undefined;
   private helm: { pid: number; run?: string; binary: string } | undefined;
   private renewedAt = Date.now();
+  /** The same moment on a monotonic clock: held() must not follow the wall clock. */
+  private renewedMono = performance.now();
   private isSettled = false;
   private inFlight: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -591,6 +619,11 @@ class HeldLease implements ReleaseLock {
 
   recognised(revision: PendingRevision): void {
     this.pending = revision;
+  }
+
+  held(): boolean {
+    // Another holder takes over only after watching our last record unchanged for a whole lease.
+    return !this.lostReason && performance.now() - this.renewedMono < LOCK_SECONDS * 1000 - HELD_MARGIN_MS;
   }
 
   async release(): Promise<void> {
@@ -702,6 +735,7 @@ class HeldLease implements ReleaseLock {
     try {
       this.current = await leases.replaceNamespacedLease({ name, namespace, body: this.renewed() });
       this.renewedAt = Date.now();
+      this.renewedMono = performance.now();
     } catch (e) {
       const err = toKubeError(e, `renew lease ${name}`, server);
       // A 409: the lease changed since we read it. It is lost only if someone else holds it now;

@@ -44,8 +44,8 @@ export async function applyChange(
     output = await upgrade(s, change, opts, marked);
   } catch (e) {
     // Failed past the drain: the rooms it marked that the StatefulSet still keeps go back to service.
-    // Not once the lock is lost: the marks may be the next holder's by now.
-    if (!s.lock?.lost()) await undoDrainKept(cluster.kube, namespace, req.release, marked);
+    // Only while the lock is certainly ours: after that the marks may be the next holder's.
+    if (!s.lock || s.lock.held()) await undoDrainKept(cluster.kube, namespace, req.release, marked);
     throw e;
   }
   s.applied = upgradedRevision(output);

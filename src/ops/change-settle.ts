@@ -41,7 +41,7 @@ export function ourRevision(
 }
 
 /** What settling needs of the lock: what its holders handed on, and where to record what it learns. */
-export type SettleLock = Pick<ReleaseLock, 'unsettled' | 'pending' | 'recognised' | 'noteHelm'>;
+export type SettleLock = Pick<ReleaseLock, 'unsettled' | 'pending' | 'recognised' | 'noteHelm' | 'settled'>;
 
 /**
  * The release must exist, be ours, and not be mid-operation. A revision left
@@ -67,8 +67,12 @@ export async function settleRelease(
   const last = history[history.length - 1];
   const deployed = [...history].reverse().find((r) => r.status === 'deployed' || r.status === 'superseded');
   const grace = LOCK_SECONDS * 1000;
+  const recorded = lock?.pending;
+  // The recorded revision itself; under a pending-rollback only when the record says the rollback is ours.
   const recognised = (r: HelmRevision) =>
-    r.revision === lock?.pending?.revision && r.updated === lock.pending.updated;
+    r.revision === recorded?.revision &&
+    r.updated === recorded.updated &&
+    (r === last || recorded.rollingBack === true);
   const duringDeadHolder =
     last !== undefined &&
     (lock?.unsettled ?? []).some(
@@ -80,12 +84,16 @@ export async function settleRelease(
       `release ${release} was left ${found.status} by an interrupted operation (revision ${last.revision}); rolling back to revision ${deployed.revision} first`,
     );
     await beforeRollback(deployed.revision);
+    // From here a pending-rollback over it is ours (written by the renewal noteHelm makes).
+    lock?.recognised({ revision: last.revision, updated: last.updated, rollingBack: true });
     // Recorded as any helm of ours: a successor waits for it if this command dies while it runs.
     await helmOrThrow(helm, 'rollback', rollbackArgs(release, deployed.revision, target), {
       onSpawn: (pid) => void lock?.noteHelm(pid, helm.path),
     });
     return 'rolled back';
   }
+  // Not ours: whatever a dead holder of ours left lies under it, and is no longer pending.
+  lock?.settled();
   throw new ExposePodsError(
     `another operation is in progress on release ${release}: it is ${found.status}${last ? ` (revision ${last.revision}: ${last.description})` : ''}`,
     ExitCode.CONFLICT,
@@ -180,13 +188,17 @@ async function refuseRollbackRestarts(
 
 /**
  * Waits, up to `deadlineMs`, for the helm that a dead holder of the lock left
- * running on this machine. Past the deadline it goes on: the release's state
- * (settleRelease) decides what happens next.
+ * running on this machine. Still running past the deadline: CONFLICT (exit 9),
+ * nothing done. Its release is pending under it, and a rollback or an upgrade
+ * beside it would corrupt the history; the lock, left unsettled, hands its
+ * notes on, so the next command waits for it again.
  */
 export async function awaitOrphanedHelm(
   lock: ReleaseLock | undefined,
   deadlineMs: number,
   warn: (message: string) => void,
+  release: string,
+  namespace: string,
 ): Promise<void> {
   const orphan = lock?.orphanedHelm;
   if (!orphan || !helmAlive(orphan)) return;
@@ -199,7 +211,11 @@ export async function awaitOrphanedHelm(
     intervalMs: 500,
   });
   if (!gone)
-    warn(`helm (pid ${pid}) is still running after ${Math.round(deadlineMs / 1000)}s; going on without it`);
+    throw new ExposePodsError(
+      `the helm an interrupted operation left on release ${release} (pid ${pid}) is still running after ${Math.round(deadlineMs / 1000)}s; nothing was changed`,
+      ExitCode.CONFLICT,
+      `Run this again once it has ended (a longer --timeout waits longer), or stop it (kill ${pid}) and run this again: what it left pending is rolled back first. Its release: helm status ${release} -n ${namespace}`,
+    );
 }
 
 /** A change's refusal, said of the automatic rollback: "release R was left pending ..., and rolling it back ...; nothing was rolled back". */

@@ -234,7 +234,7 @@ async function inSession<T>(
     const signal = lock ? AbortSignal.any([interrupt.signal, lock.signal]) : interrupt.signal;
     let status = 'none';
     if (record) {
-      await awaitOrphanedHelm(lock, req.orphanWaitMs, req.warn);
+      await awaitOrphanedHelm(lock, req.orphanWaitMs, req.warn, req.release, namespace);
       // Looked at again under the lock (names and labels only): read again only if it changed before we held it.
       if (lock) {
         const now = await newestRevision(kube, namespace, req.release);

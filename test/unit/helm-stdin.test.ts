@@ -18,6 +18,15 @@ describe('runHelm: values on stdin to a helm that exits without reading them', (
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('exit 0 with its values unread is a failure: it may have acted without them', async () => {
+    const quiet = path.join(dir, 'helm-zero');
+    writeFileSync(quiet, '#!/bin/sh\nexit 0\n');
+    chmodSync(quiet, 0o755);
+    const r = await runHelm(quiet, ['upgrade', '--values', '-'], { stdin: 'x'.repeat(1 << 20) });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /exited 0 without reading its values from stdin/);
+  });
+
   it('its exit code and stderr are the result: the closed pipe (EPIPE) is no crash', async () => {
     // More than a pipe holds (64 KiB), so the write outlives helm and meets the closed pipe.
     const values = `room:\n  annotations:\n    big: "${'x'.repeat(1 << 20)}"\n`;

@@ -13,6 +13,7 @@ import {
   helmAlive,
   holderIdentity,
   parseHolder,
+  parsePending,
   parseTenures,
   processRun,
 } from '../../src/kube/lock.js';
@@ -157,7 +158,9 @@ describe('the release lock (nock)', () => {
       .get(LEASE)
       .reply(200, held('50', sameHostPid, new Date()));
     const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+    assert.equal(lock.held(), true, 'just taken: certainly ours');
     await lock.noteHelm(4242, process.execPath);
+    assert.equal(lock.held(), false, 'lost: never certainly ours again');
     assert.equal(lock.signal.aborted, true);
     assert.equal(lock.signal.reason.exitCode, ExitCode.CONFLICT);
     assert.match(
@@ -793,6 +796,104 @@ describe('what a lease hands on besides tenures: the revision recognised, the he
       },
     );
     assert.ok(nock.isDone(), nock.pendingMocks().join(', '));
+  });
+});
+
+describe('what a lease hands on: review findings of the second round', () => {
+  before(() => nock.disableNetConnect());
+  after(() => nock.enableNetConnect());
+  afterEach(() => nock.cleanAll());
+  const released = (rv: string, annotations: Record<string, string>) => ({
+    metadata: { name: 'rooms-expose-pods-lock', resourceVersion: rv, annotations },
+    spec: { leaseDurationSeconds: 30 },
+  });
+  async function takeReleased(existing: any) {
+    let put: any;
+    nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, {})
+      .get(LEASE)
+      .reply(200, existing)
+      .put(LEASE, (b: any) => ((put = b), true))
+      .reply(200, (_u: string, b: any) => b);
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+    lock.settled();
+    nock(FAKE_SERVER).delete(LEASE).reply(200, {});
+    await lock.release();
+    return { lock, put };
+  }
+
+  it('a helm recorded on another host: not waited for here, but its notes go on (a holder on its host judges it)', async () => {
+    const notes = {
+      'expose-pods.io/helm-pid': '4242',
+      'expose-pods.io/helm-run': 'boot/1',
+      'expose-pods.io/helm-binary': '/usr/bin/helm',
+      'expose-pods.io/helm-host': 'other-host',
+    };
+    const { lock, put } = await takeReleased(released('90', notes));
+    assert.equal(lock.orphanedHelm, undefined);
+    for (const [k, v] of Object.entries(notes)) assert.equal(put.metadata.annotations[k], v, k);
+    // A helm recorded on this host that is gone: dropped.
+    const gone = await takeReleased(released('91', { ...notes, 'expose-pods.io/helm-host': os.hostname() }));
+    assert.equal(gone.put.metadata.annotations['expose-pods.io/helm-pid'], undefined);
+  });
+
+  it("a revision recognised: the tenures that found it are not carried on, only a dead holder's own", async () => {
+    const renewed = new Date(Date.now() - 120_000);
+    const lapsed = held('90', holderIdentity('elsewhere', 1), renewed, 1);
+    (lapsed.metadata.annotations as any)['expose-pods.io/unsettled'] = JSON.stringify([
+      { acquired: 1, renewed: 2 },
+    ]);
+    (lapsed.metadata.annotations as any)['expose-pods.io/pending-revision'] = JSON.stringify({
+      revision: 4,
+      updated: 3,
+      rollingBack: true,
+    });
+    let put: any;
+    nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, {})
+      .get(LEASE)
+      .times(3)
+      .reply(200, lapsed)
+      .put(LEASE, (b: any) => ((put = b), true))
+      .reply(200, (_u: string, b: any) => b);
+    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+    nock.cleanAll();
+    const own = { acquired: renewed.getTime(), renewed: renewed.getTime() };
+    assert.deepEqual(lock.unsettled, [own]);
+    assert.deepEqual(lock.pending, { revision: 4, updated: 3, rollingBack: true });
+    assert.deepEqual(JSON.parse(put.metadata.annotations['expose-pods.io/unsettled']), [own]);
+    lock.settled();
+    nock(FAKE_SERVER).delete(LEASE).reply(200, {});
+    await lock.release();
+    assert.deepEqual(parsePending('{"revision":4,"updated":3,"rollingBack":"yes"}'), {
+      revision: 4,
+      updated: 3,
+    });
+    assert.equal(parsePending('{"revision":4.5,"updated":3}'), undefined);
+  });
+
+  it('losing the take-over of a lapsed lease names the holder that won, not the dead one', async () => {
+    const lapsed = held('90', holderIdentity('elsewhere', 1), new Date(Date.now() - 120_000), 1);
+    const winner = held('92', holderIdentity('winner-host', 7), new Date(), 30, 'install');
+    let taken = false;
+    nock(FAKE_SERVER)
+      .post(LEASES)
+      .reply(409, {})
+      .get(LEASE)
+      .times(4)
+      .reply(() => [200, taken ? winner : lapsed])
+      .put(LEASE)
+      .reply(() => ((taken = true), [409, { kind: 'Status', reason: 'Conflict' }]));
+    await assert.rejects(
+      acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined),
+      (e: any) => {
+        assert.equal(e.exitCode, ExitCode.CONFLICT);
+        assert.match(e.message, /: install by kubectl-expose-pods\/winner-host\/7\//);
+        return true;
+      },
+    );
   });
 });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,8 +11,8 @@ import nock from 'nock';
 import { ExitCode, ExposePodsError } from '../../src/errors.js';
 import type { PinnedCluster } from '../../src/ops/change-pin.js';
 import type { Helm } from '../../src/helm/helm.js';
-import type { PendingRevision, Tenure } from '../../src/kube/lock.js';
-import { settleRelease, spareRoomsForRollback } from '../../src/ops/change-settle.js';
+import { processRun, type PendingRevision, type ReleaseLock, type Tenure } from '../../src/kube/lock.js';
+import { awaitOrphanedHelm, settleRelease, spareRoomsForRollback } from '../../src/ops/change-settle.js';
 import type { SessionRequest } from '../../src/ops/mutation.js';
 import { FAKE_SERVER, fakeKube, mockReleaseLists } from '../support/kube.js';
 
@@ -192,6 +193,10 @@ describe('settleRelease: a pending revision is ours when a dead holder whose ten
       pending: recorded,
       recognisedAs: [] as PendingRevision[],
       helms: [] as number[],
+      settledCalls: 0,
+      settled: () => {
+        lock.settledCalls++;
+      },
       recognised: (r: PendingRevision) => void lock.recognisedAs.push(r),
       noteHelm: (pid: number) => Promise.resolve(void lock.helms.push(pid)),
     };
@@ -244,7 +249,11 @@ describe('settleRelease: a pending revision is ours when a dead holder whose ten
       (revision) => Promise.resolve(void spared.push(revision)),
     );
     assert.equal(status, 'rolled back');
-    assert.deepEqual(lock.recognisedAs, [{ revision: 2, updated: T }]);
+    // Recognised first; marked as rolling back just before its helm starts.
+    assert.deepEqual(lock.recognisedAs, [
+      { revision: 2, updated: T },
+      { revision: 2, updated: T, rollingBack: true },
+    ]);
     assert.deepEqual(spared, [1]);
     assert.equal(rollbacks(), 'rollback rooms 1 --namespace game');
     assert.equal(lock.helms.length, 1, "the rollback's helm recorded in the lock");
@@ -293,7 +302,7 @@ describe('settleRelease: a pending revision is ours when a dead holder whose ten
     assert.equal(rollbacks(), '');
   });
 
-  it('our rollback of it stopped (left pending-rollback, "Rollback to 1"): still ours by the recognised revision under it; someone else\'s pending under it is not', async () => {
+  it('our rollback of it stopped (left pending-rollback, "Rollback to 1"): ours when the record says our rollback started; a helm rollback run by hand over it, or someone else\'s, is not (exit 9, the record dropped)', async () => {
     const stopped = {
       revision: 3,
       status: 'pending-rollback',
@@ -302,29 +311,29 @@ describe('settleRelease: a pending revision is ours when a dead holder whose ten
     };
     // helm marks the revision it leaves superseded only once its rollback is through: killed before, it stays pending.
     history(deployed, pending, stopped);
-    const lock = lockWith(undefined, { revision: 2, updated: T });
+    const lock = lockWith(undefined, { revision: 2, updated: T, rollingBack: true });
     assert.equal(
       await settleRelease(helm, 'rooms', target, { status: 'pending-rollback' }, lock, () => undefined),
       'rolled back',
     );
     assert.deepEqual(
-      lock.recognisedAs,
-      [{ revision: 3, updated: T + 60_000 }],
+      lock.recognisedAs[0],
+      { revision: 3, updated: T + 60_000 },
       'the newest pending recorded',
     );
     assert.equal(rollbacks(), 'rollback rooms 1 --namespace game');
     rmSync(path.join(dir, 'rollbacks'));
-    await assert.rejects(
-      settleRelease(
-        helm,
-        'rooms',
-        target,
-        { status: 'pending-rollback' },
-        lockWith(undefined, { revision: 1, updated: T - 3600_000 }),
-        () => undefined,
-      ),
-      refusedAsBusy('pending-rollback', '3'),
-    );
+    for (const recorded of [
+      { revision: 2, updated: T },
+      { revision: 1, updated: T - 3600_000, rollingBack: true },
+    ]) {
+      const other = lockWith(undefined, recorded);
+      await assert.rejects(
+        settleRelease(helm, 'rooms', target, { status: 'pending-rollback' }, other, () => undefined),
+        refusedAsBusy('pending-rollback', '3'),
+      );
+      assert.equal(other.settledCalls, 1, 'not ours: nothing of ours is pending under it');
+    }
     assert.equal(rollbacks(), '');
   });
 
@@ -359,5 +368,40 @@ describe('settleRelease: a pending revision is ours when a dead holder whose ten
       ),
       'deployed',
     );
+  });
+});
+
+describe('awaitOrphanedHelm: a helm a dead holder left, still running past the wait, stops the command', () => {
+  it('exit 9 naming its pid, nothing else done; one that ends within the wait lets the command go on', async () => {
+    const child = spawn('/bin/sleep', ['30'], { detached: true, stdio: 'ignore' });
+    await new Promise((r) => child.once('spawn', r));
+    const pid = child.pid ?? 0;
+    const lock = { orphanedHelm: { pid, run: processRun(pid) } } as ReleaseLock;
+    const warnings: string[] = [];
+    try {
+      await assert.rejects(
+        awaitOrphanedHelm(lock, 600, (m) => warnings.push(m), 'rooms', 'game'),
+        (e) => {
+          assert.ok(e instanceof ExposePodsError);
+          assert.equal(e.exitCode, ExitCode.CONFLICT);
+          assert.equal(
+            e.message,
+            `the helm an interrupted operation left on release rooms (pid ${pid}) is still running after 1s; nothing was changed`,
+          );
+          assert.match(e.hint ?? '', new RegExp(`kill ${pid}`));
+          return true;
+        },
+      );
+      assert.match(warnings.join(), new RegExp(`left helm running \\(pid ${pid}\\); waiting up to 1s`));
+      const ends = awaitOrphanedHelm(lock, 20_000, () => undefined, 'rooms', 'game');
+      process.kill(-pid, 'SIGKILL');
+      await ends;
+    } finally {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
   });
 });
