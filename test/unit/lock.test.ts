@@ -16,6 +16,7 @@ import {
   parsePending,
   parseTenures,
   processRun,
+  type ReleaseLock,
 } from '../../src/kube/lock.js';
 import { ourRevision } from '../../src/ops/change-settle.js';
 import { stopOnSignals } from '../../src/ops/change-signals.js';
@@ -373,10 +374,61 @@ async function takeOverWith(notes: Record<string, string>, holder = holderIdenti
   const warnings: string[] = [];
   const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', (m) => warnings.push(m));
   nock.cleanAll();
-  nock(FAKE_SERVER).delete(LEASE).reply(200, {});
-  lock.settled();
-  await lock.release();
+  await settleAndRelease(lock);
   return { lock, warnings };
+}
+
+/** A lease its holder released (no holder), with these annotations. */
+const releasedLease = (rv: string, annotations: Record<string, string>) => ({
+  metadata: { name: 'rooms-expose-pods-lock', resourceVersion: rv, annotations },
+  spec: { leaseDurationSeconds: 30 },
+});
+/** Takes `existing` at once (a released lease): the lock and the body it wrote. */
+async function takeReleased(existing: any) {
+  let put: any;
+  nock(FAKE_SERVER)
+    .post(LEASES)
+    .reply(409, {})
+    .get(LEASE)
+    .reply(200, existing)
+    .put(LEASE, (b: any) => ((put = b), true))
+    .reply(200, (_u: string, b: any) => ({ ...b, metadata: { ...b.metadata, resourceVersion: '95' } }));
+  const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
+  assert.ok(nock.isDone(), nock.pendingMocks().join(', '));
+  return { lock, put };
+}
+
+/** Acquires over `existing` (409 on create), recording the take-over's PUT. */
+async function acquireOver(existing: any, name = 'rooms-expose-pods-lock') {
+  const lease = `${LEASES}/${name}`;
+  const bodies: any[] = [];
+  nock(FAKE_SERVER)
+    .post(LEASES)
+    .reply(409, {})
+    .get(lease)
+    .times(3)
+    .reply(200, existing)
+    .put(lease, (b: any) => (bodies.push(b), true))
+    .reply(200, (_u: string, b: any) => ({ ...b, metadata: { ...b.metadata, resourceVersion: '91' } }));
+  const warnings: string[] = [];
+  const lock = await acquireReleaseLock(
+    fakeKube(),
+    'game',
+    'rooms',
+    'scale',
+    (m) => warnings.push(m),
+    name === 'rooms-expose-pods-lock' ? {} : { name },
+  );
+  // The reads awaitLapse did not need.
+  nock.cleanAll();
+  return { lock, put: bodies[0], warnings };
+}
+
+/** Says the lock's change is settled and releases it: the Lease deleted. */
+async function settleAndRelease(lock: ReleaseLock, lease = LEASE): Promise<void> {
+  lock.settled();
+  nock(FAKE_SERVER).delete(lease).reply(200, {});
+  await lock.release();
 }
 
 describe('the helm a dead holder left: recognised by its pid and the run of that pid, whatever binary it runs', () => {
@@ -543,32 +595,6 @@ describe('the evidence that a pending revision is ours, carried from holder to h
   const UNSETTLED = 'expose-pods.io/unsettled';
   const DEAD = holderIdentity('elsewhere', 1);
 
-  /** Acquires over `existing` (409 on create), recording the take-over's PUT. */
-  async function acquireOver(existing: any, name = 'rooms-expose-pods-lock') {
-    const lease = `${LEASES}/${name}`;
-    const bodies: any[] = [];
-    nock(FAKE_SERVER)
-      .post(LEASES)
-      .reply(409, {})
-      .get(lease)
-      .times(3)
-      .reply(200, existing)
-      .put(lease, (b: any) => (bodies.push(b), true))
-      .reply(200, (_u: string, b: any) => ({ ...b, metadata: { ...b.metadata, resourceVersion: '91' } }));
-    const warnings: string[] = [];
-    const lock = await acquireReleaseLock(
-      fakeKube(),
-      'game',
-      'rooms',
-      'scale',
-      (m) => warnings.push(m),
-      name === 'rooms-expose-pods-lock' ? {} : { name },
-    );
-    // The reads awaitLapse did not need.
-    nock.cleanAll();
-    return { lock, put: bodies[0], warnings };
-  }
-
   it('a lapsed holder: its tenure is inherited, written on the new lease, and handed on at release when not settled: no holder, taken at once by the next', async () => {
     const renewed = new Date(Date.now() - 120_000);
     const { lock, put } = await acquireOver(held('90', DEAD, renewed, 1));
@@ -596,9 +622,7 @@ describe('the evidence that a pending revision is ours, carried from holder to h
     assert.deepEqual(next.lock.unsettled, [tenure]);
     assert.equal(next.put.metadata.resourceVersion, '92');
     assert.equal(next.put.spec.holderIdentity, next.lock.holder);
-    nock(FAKE_SERVER).delete(LEASE).reply(200, {});
-    next.lock.settled();
-    await next.lock.release();
+    await settleAndRelease(next.lock);
     assert.ok(nock.isDone(), 'settled: deleted');
   });
 
@@ -609,9 +633,7 @@ describe('the evidence that a pending revision is ours, carried from holder to h
     (lapsed.metadata.annotations as any)[UNSETTLED] = JSON.stringify([first]);
     const { lock } = await acquireOver(lapsed);
     assert.deepEqual(lock.unsettled, [first, { acquired: renewed.getTime(), renewed: renewed.getTime() }]);
-    lock.settled();
-    nock(FAKE_SERVER).delete(LEASE).reply(200, {});
-    await lock.release();
+    await settleAndRelease(lock);
     assert.deepEqual(parseTenures('not json'), []);
     assert.deepEqual(parseTenures('{"acquired":1}'), []);
     assert.deepEqual(parseTenures('[{"acquired":1,"renewed":2},{"acquired":"x","renewed":2},null]'), [
@@ -641,29 +663,10 @@ describe('what a lease hands on besides tenures: the revision recognised, the he
   afterEach(() => nock.cleanAll());
   const PENDING = 'expose-pods.io/pending-revision';
   const UNSETTLED = 'expose-pods.io/unsettled';
-  /** A lease released by a holder (no holder) with these annotations. */
-  const released = (rv: string, annotations: Record<string, string>) => ({
-    metadata: { name: 'rooms-expose-pods-lock', resourceVersion: rv, annotations },
-    spec: { leaseDurationSeconds: 30 },
-  });
-  /** Takes `existing` at once (a released lease): the lock and the body it wrote. */
-  async function takeReleased(existing: any) {
-    let put: any;
-    nock(FAKE_SERVER)
-      .post(LEASES)
-      .reply(409, {})
-      .get(LEASE)
-      .reply(200, existing)
-      .put(LEASE, (b: any) => ((put = b), true))
-      .reply(200, (_u: string, b: any) => ({ ...b, metadata: { ...b.metadata, resourceVersion: '95' } }));
-    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
-    assert.ok(nock.isDone(), nock.pendingMocks().join(', '));
-    return { lock, put };
-  }
 
   it('recognised: the released lease hands on the revision, not the tenures; the next holder has it as pending, and carries it while it holds', async () => {
     const tenure = { acquired: 1_000, renewed: 2_000 };
-    const { lock } = await takeReleased(released('90', { [UNSETTLED]: JSON.stringify([tenure]) }));
+    const { lock } = await takeReleased(releasedLease('90', { [UNSETTLED]: JSON.stringify([tenure]) }));
     assert.deepEqual(lock.unsettled, [tenure]);
     assert.equal(lock.pending, undefined);
     lock.recognised({ revision: 7, updated: 1_500 });
@@ -681,9 +684,7 @@ describe('what a lease hands on besides tenures: the revision recognised, the he
     const next = await takeReleased({ ...body, metadata: { ...body.metadata, resourceVersion: '96' } });
     assert.deepEqual(next.lock.pending, { revision: 7, updated: 1_500 });
     assert.deepEqual(JSON.parse(next.put.metadata.annotations[PENDING]), { revision: 7, updated: 1_500 });
-    next.lock.settled();
-    nock(FAKE_SERVER).delete(LEASE).reply(200, {});
-    await next.lock.release();
+    await settleAndRelease(next.lock);
     assert.ok(nock.isDone(), 'settled: deleted');
   });
 
@@ -696,7 +697,7 @@ describe('what a lease hands on besides tenures: the revision recognised, the he
         'expose-pods.io/helm-host': os.hostname(),
         [UNSETTLED]: JSON.stringify([{ acquired: 1_000, renewed: 2_000 }]),
       };
-      const { lock, put } = await takeReleased(released('90', notes));
+      const { lock, put } = await takeReleased(releasedLease('90', notes));
       assert.equal(
         lock.orphanedHelm?.pid,
         helm.pid,
@@ -717,20 +718,16 @@ describe('what a lease hands on besides tenures: the revision recognised, the he
       assert.equal(body.metadata.annotations['expose-pods.io/helm-pid'], String(helm.pid));
       const next = await takeReleased({ ...body, metadata: { ...body.metadata, resourceVersion: '96' } });
       assert.equal(next.lock.orphanedHelm?.pid, helm.pid);
-      next.lock.settled();
-      nock(FAKE_SERVER).delete(LEASE).reply(200, {});
-      await next.lock.release();
+      await settleAndRelease(next.lock);
       // Once helm is gone, nothing is carried of it.
       helm.stop();
       await eventually('helm gone', () =>
         helmAlive({ pid: helm.pid, run: notes['expose-pods.io/helm-run'] }) ? undefined : true,
       );
-      const after = await takeReleased(released('97', notes));
+      const after = await takeReleased(releasedLease('97', notes));
       assert.equal(after.lock.orphanedHelm, undefined);
       assert.equal(after.put.metadata.annotations['expose-pods.io/helm-pid'], undefined);
-      after.lock.settled();
-      nock(FAKE_SERVER).delete(LEASE).reply(200, {});
-      await after.lock.release();
+      await settleAndRelease(after.lock);
     } finally {
       try {
         helm.stop();
@@ -749,15 +746,13 @@ describe('what a lease hands on besides tenures: the revision recognised, the he
       .get(LEASE)
       .reply(200, holding)
       .get(LEASE)
-      .reply(200, released('81', { [UNSETTLED]: JSON.stringify([{ acquired: 1_000, renewed: 2_000 }]) }))
+      .reply(200, releasedLease('81', { [UNSETTLED]: JSON.stringify([{ acquired: 1_000, renewed: 2_000 }]) }))
       .put(LEASE, (b: any) => ((put = b), true))
       .reply(200, (_u: string, b: any) => b);
     const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
     assert.equal(put.metadata.resourceVersion, '81');
     assert.deepEqual(lock.unsettled, [{ acquired: 1_000, renewed: 2_000 }]);
-    lock.settled();
-    nock(FAKE_SERVER).delete(LEASE).reply(200, {});
-    await lock.release();
+    await settleAndRelease(lock);
   });
 
   it('two take a released lease: the loser starts again and names the winner (exit 9), not "unknown"', async () => {
@@ -777,7 +772,7 @@ describe('what a lease hands on besides tenures: the revision recognised, the he
       .post(LEASES)
       .reply(409, {})
       .get(LEASE)
-      .reply(200, released('90', {}))
+      .reply(200, releasedLease('90', {}))
       .put(LEASE)
       .reply(409, { kind: 'Status', reason: 'Conflict' })
       .post(LEASES)
@@ -803,25 +798,6 @@ describe('what a lease hands on: review findings of the second round', () => {
   before(() => nock.disableNetConnect());
   after(() => nock.enableNetConnect());
   afterEach(() => nock.cleanAll());
-  const released = (rv: string, annotations: Record<string, string>) => ({
-    metadata: { name: 'rooms-expose-pods-lock', resourceVersion: rv, annotations },
-    spec: { leaseDurationSeconds: 30 },
-  });
-  async function takeReleased(existing: any) {
-    let put: any;
-    nock(FAKE_SERVER)
-      .post(LEASES)
-      .reply(409, {})
-      .get(LEASE)
-      .reply(200, existing)
-      .put(LEASE, (b: any) => ((put = b), true))
-      .reply(200, (_u: string, b: any) => b);
-    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
-    lock.settled();
-    nock(FAKE_SERVER).delete(LEASE).reply(200, {});
-    await lock.release();
-    return { lock, put };
-  }
 
   it('a helm recorded on another host: not waited for here, but its notes go on (a holder on its host judges it)', async () => {
     const notes = {
@@ -830,11 +806,15 @@ describe('what a lease hands on: review findings of the second round', () => {
       'expose-pods.io/helm-binary': '/usr/bin/helm',
       'expose-pods.io/helm-host': 'other-host',
     };
-    const { lock, put } = await takeReleased(released('90', notes));
+    const { lock, put } = await takeReleased(releasedLease('90', notes));
+    await settleAndRelease(lock);
     assert.equal(lock.orphanedHelm, undefined);
     for (const [k, v] of Object.entries(notes)) assert.equal(put.metadata.annotations[k], v, k);
     // A helm recorded on this host that is gone: dropped.
-    const gone = await takeReleased(released('91', { ...notes, 'expose-pods.io/helm-host': os.hostname() }));
+    const gone = await takeReleased(
+      releasedLease('91', { ...notes, 'expose-pods.io/helm-host': os.hostname() }),
+    );
+    await settleAndRelease(gone.lock);
     assert.equal(gone.put.metadata.annotations['expose-pods.io/helm-pid'], undefined);
   });
 
@@ -849,24 +829,12 @@ describe('what a lease hands on: review findings of the second round', () => {
       updated: 3,
       rollingBack: true,
     });
-    let put: any;
-    nock(FAKE_SERVER)
-      .post(LEASES)
-      .reply(409, {})
-      .get(LEASE)
-      .times(3)
-      .reply(200, lapsed)
-      .put(LEASE, (b: any) => ((put = b), true))
-      .reply(200, (_u: string, b: any) => b);
-    const lock = await acquireReleaseLock(fakeKube(), 'game', 'rooms', 'scale', () => undefined);
-    nock.cleanAll();
+    const { lock, put } = await acquireOver(lapsed);
     const own = { acquired: renewed.getTime(), renewed: renewed.getTime() };
     assert.deepEqual(lock.unsettled, [own]);
     assert.deepEqual(lock.pending, { revision: 4, updated: 3, rollingBack: true });
     assert.deepEqual(JSON.parse(put.metadata.annotations['expose-pods.io/unsettled']), [own]);
-    lock.settled();
-    nock(FAKE_SERVER).delete(LEASE).reply(200, {});
-    await lock.release();
+    await settleAndRelease(lock);
     assert.deepEqual(parsePending('{"revision":4,"updated":3,"rollingBack":"yes"}'), {
       revision: 4,
       updated: 3,
