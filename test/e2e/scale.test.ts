@@ -335,7 +335,7 @@ describe('scale under interruption and contention', () => {
     eventually(`the scale to ${replicas} to wait for its pods`, () =>
       new RegExp(`… pods ready \\d+/${replicas}`).test(b.out.stderr) ? true : undefined,
     );
-  const scaleTo = (replicas: number) =>
+  const scaleTo = (replicas: number, ...more: string[]) =>
     sh.kubectl(
       'expose-pods',
       'scale',
@@ -347,6 +347,7 @@ describe('scale under interruption and contention', () => {
       '--yes',
       '--timeout',
       '3m',
+      ...more,
     );
 
   before(() => {
@@ -455,18 +456,7 @@ describe('scale under interruption and contention', () => {
       `#!/bin/sh\nif [ "$1" = upgrade ]; then echo "Error: UPGRADE FAILED: injected" >&2; exit 1; fi\nexec ${HELM4.path} "$@"\n`,
     );
     chmodSync(failing, 0o755);
-    const r = sh.kubectl(
-      'expose-pods',
-      'scale',
-      release,
-      '-n',
-      ns,
-      '--replicas',
-      '24',
-      '--yes',
-      '--helm-binary',
-      failing,
-    );
+    const r = scaleTo(24, '--helm-binary', failing);
     assert.notEqual(r.status, 0, r.stderr);
     assert.match(r.stderr, /injected/);
     const set = sh.getJson('statefulset', sts, '-n', ns);

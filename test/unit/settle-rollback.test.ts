@@ -12,7 +12,12 @@ import { ExitCode, ExposePodsError } from '../../src/errors.js';
 import type { PinnedCluster } from '../../src/ops/change-pin.js';
 import type { Helm } from '../../src/helm/helm.js';
 import { processRun, type PendingRevision, type ReleaseLock, type Tenure } from '../../src/kube/lock.js';
-import { awaitOrphanedHelm, settleRelease, spareRoomsForRollback } from '../../src/ops/change-settle.js';
+import {
+  awaitOrphanedHelm,
+  settleRelease,
+  spareRoomsForRollback,
+  type SettleLock,
+} from '../../src/ops/change-settle.js';
 import type { SessionRequest } from '../../src/ops/mutation.js';
 import { FAKE_SERVER, fakeKube, mockReleaseLists } from '../support/kube.js';
 
@@ -218,6 +223,13 @@ describe('settleRelease: a pending revision is ours when a dead holder whose ten
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** settleRelease on this release with the fake helm, warnings dropped. */
+  const settle = (
+    status: string,
+    lock: SettleLock | undefined,
+    beforeRollback?: (revision: number) => Promise<void>,
+  ) => settleRelease(helm, 'rooms', target, { status }, lock, () => undefined, beforeRollback);
+
   const during = { acquired: T - 10_000, renewed: T + 5_000 };
   /** Ended before the revision, by more than a lease (30 s). */
   const before35 = { acquired: T - 100_000, renewed: T - 35_000 };
@@ -267,36 +279,20 @@ describe('settleRelease: a pending revision is ours when a dead holder whose ten
   it('no tenure spans it (ended 35 s before, began 31 s after), or none inherited: exit 9, nothing recorded, nothing rolled back', async () => {
     for (const unsettled of [[before35, after31], [], undefined]) {
       const lock = lockWith(unsettled);
-      await assert.rejects(
-        settleRelease(helm, 'rooms', target, { status: 'pending-upgrade' }, lock, () => undefined),
-        refusedAsBusy('pending-upgrade', '2'),
-      );
+      await assert.rejects(settle('pending-upgrade', lock), refusedAsBusy('pending-upgrade', '2'));
       assert.deepEqual(lock.recognisedAs, []);
     }
-    await assert.rejects(
-      settleRelease(helm, 'rooms', target, { status: 'pending-upgrade' }, undefined, () => undefined),
-      refusedAsBusy('pending-upgrade', '2'),
-    );
+    await assert.rejects(settle('pending-upgrade', undefined), refusedAsBusy('pending-upgrade', '2'));
     assert.equal(rollbacks(), '');
   });
 
   it('recognised by an earlier holder: the same number written at the same time, whatever the clocks; another time is another revision', async () => {
     const lock = lockWith(undefined, { revision: 2, updated: T });
-    assert.equal(
-      await settleRelease(helm, 'rooms', target, { status: 'pending-upgrade' }, lock, () => undefined),
-      'rolled back',
-    );
+    assert.equal(await settle('pending-upgrade', lock), 'rolled back');
     assert.equal(rollbacks(), 'rollback rooms 1 --namespace game');
     rmSync(path.join(dir, 'rollbacks'));
     await assert.rejects(
-      settleRelease(
-        helm,
-        'rooms',
-        target,
-        { status: 'pending-upgrade' },
-        lockWith(undefined, { revision: 2, updated: T + 1 }),
-        () => undefined,
-      ),
+      settle('pending-upgrade', lockWith(undefined, { revision: 2, updated: T + 1 })),
       refusedAsBusy('pending-upgrade', '2'),
     );
     assert.equal(rollbacks(), '');
@@ -312,10 +308,7 @@ describe('settleRelease: a pending revision is ours when a dead holder whose ten
     // helm marks the revision it leaves superseded only once its rollback is through: killed before, it stays pending.
     history(deployed, pending, stopped);
     const lock = lockWith(undefined, { revision: 2, updated: T, rollingBack: true });
-    assert.equal(
-      await settleRelease(helm, 'rooms', target, { status: 'pending-rollback' }, lock, () => undefined),
-      'rolled back',
-    );
+    assert.equal(await settle('pending-rollback', lock), 'rolled back');
     assert.deepEqual(
       lock.recognisedAs[0],
       { revision: 3, updated: T + 60_000 },
@@ -328,10 +321,7 @@ describe('settleRelease: a pending revision is ours when a dead holder whose ten
       { revision: 1, updated: T - 3600_000, rollingBack: true },
     ]) {
       const other = lockWith(undefined, recorded);
-      await assert.rejects(
-        settleRelease(helm, 'rooms', target, { status: 'pending-rollback' }, other, () => undefined),
-        refusedAsBusy('pending-rollback', '3'),
-      );
+      await assert.rejects(settle('pending-rollback', other), refusedAsBusy('pending-rollback', '3'));
       assert.equal(other.settledCalls, 1, 'not ours: nothing of ours is pending under it');
     }
     assert.equal(rollbacks(), '');
@@ -341,15 +331,7 @@ describe('settleRelease: a pending revision is ours when a dead holder whose ten
     const refusal = new ExposePodsError('in use', ExitCode.ROOMS_IN_USE);
     const lock = lockWith([during]);
     await assert.rejects(
-      settleRelease(
-        helm,
-        'rooms',
-        target,
-        { status: 'pending-upgrade' },
-        lock,
-        () => undefined,
-        () => Promise.reject(refusal),
-      ),
+      settle('pending-upgrade', lock, () => Promise.reject(refusal)),
       (e) => e === refusal,
     );
     assert.deepEqual(lock.recognisedAs, [{ revision: 2, updated: T }]);
