@@ -68,6 +68,11 @@ const HELM_BINARY = 'expose-pods.io/helm-binary';
 /** The host that helm runs on: a Lease handed on keeps it, whoever holds the Lease next. */
 const HELM_HOST = 'expose-pods.io/helm-host';
 const HELM_NOTES = [HELM_PID, HELM_RUN, HELM_BINARY, HELM_HOST];
+
+/** The notes of the helm a lease records (those it has), to carry on into another. */
+function helmNotesOf(notes: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(HELM_NOTES.flatMap((k) => (notes[k] ? [[k, notes[k]]] : [])));
+}
 /** The pending revision recognised as ours (JSON, PendingRevision): its number and when helm wrote it. */
 const PENDING = 'expose-pods.io/pending-revision';
 /** Which run of the holder's pid holds the lock (processRun), so a pid reused since does not look busy. */
@@ -454,9 +459,7 @@ function inheritedFrom(
   const unsettled = [...(pending ? [] : parseTenures(notes[UNSETTLED])), ...dead].slice(-UNSETTLED_KEPT);
   const carried: Record<string, string> = {
     // An orphan still running is carried on: if this holder goes too, the next one still waits for it.
-    ...(carryHelm
-      ? Object.fromEntries(HELM_NOTES.filter((k) => notes[k]).map((k) => [k, notes[k] ?? '']))
-      : {}),
+    ...(carryHelm ? helmNotesOf(notes) : {}),
     ...(carryHelm && !notes[HELM_HOST] && helmHost ? { [HELM_HOST]: helmHost } : {}),
     ...(pending ? { [PENDING]: JSON.stringify(pending) } : {}),
     ...(unsettled.length ? { [UNSETTLED]: JSON.stringify(unsettled) } : {}),
@@ -578,9 +581,8 @@ class HeldLease implements ReleaseLock {
   readonly holder: string;
   private lostReason: string | undefined;
   private helm: { pid: number; run?: string; binary: string } | undefined;
-  private renewedAt = Date.now();
-  /** The same moment on a monotonic clock: held() must not follow the wall clock. */
-  private renewedMono = performance.now();
+  /** When it was last renewed, on a monotonic clock: neither held() nor a loss follows the wall clock. */
+  private renewedAt = performance.now();
   private isSettled = false;
   private inFlight: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -623,7 +625,7 @@ class HeldLease implements ReleaseLock {
 
   held(): boolean {
     // Another holder takes over only after watching our last record unchanged for a whole lease.
-    return !this.lostReason && performance.now() - this.renewedMono < LOCK_SECONDS * 1000 - HELD_MARGIN_MS;
+    return !this.lostReason && performance.now() - this.renewedAt < LOCK_SECONDS * 1000 - HELD_MARGIN_MS;
   }
 
   async release(): Promise<void> {
@@ -688,7 +690,7 @@ class HeldLease implements ReleaseLock {
         resourceVersion: metadata?.resourceVersion,
         labels: metadata?.labels,
         annotations: {
-          ...Object.fromEntries(HELM_NOTES.filter((k) => notes[k]).map((k) => [k, notes[k] ?? ''])),
+          ...helmNotesOf(notes),
           // The revision itself, once recognised: times by another clock are no longer needed to know it.
           ...(this.pending
             ? { [PENDING]: JSON.stringify(this.pending) }
@@ -734,8 +736,7 @@ class HeldLease implements ReleaseLock {
     const { leases, name, namespace, server, holder } = this.site;
     try {
       this.current = await leases.replaceNamespacedLease({ name, namespace, body: this.renewed() });
-      this.renewedAt = Date.now();
-      this.renewedMono = performance.now();
+      this.renewedAt = performance.now();
     } catch (e) {
       const err = toKubeError(e, `renew lease ${name}`, server);
       // A 409: the lease changed since we read it. It is lost only if someone else holds it now;
@@ -745,7 +746,7 @@ class HeldLease implements ReleaseLock {
         const now = await leases.readNamespacedLease({ name, namespace }).catch(() => undefined);
         if (now?.spec?.holderIdentity === holder) this.current = now;
         else this.lose(`the lease ${namespace}/${name} was taken over`);
-      } else if (Date.now() - this.renewedAt > LOCK_SECONDS * 1000)
+      } else if (performance.now() - this.renewedAt > LOCK_SECONDS * 1000)
         this.lose(
           `the lease ${namespace}/${name} could not be renewed for ${LOCK_SECONDS}s (${err.message})`,
         );
