@@ -137,6 +137,11 @@ describe('redaction', () => {
     assert.doesNotMatch(out, /c2VjcmV0|plain/);
     assert.equal(out.split('---').length, 2, 'the documents stay apart');
   });
+  it('the documents come back joined as helm wrote them: nothing between them but their separator', () => {
+    const secret = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n';
+    const text = `${secret}  a: c2VjcmV0\n---\nkind: ConfigMap\ndata:\n  a: kept\n`;
+    assert.equal(redactSecrets(text), `${secret}  a: ${REDACTED}\n---\nkind: ConfigMap\ndata:\n  a: kept\n`);
+  });
   it('which value names are secret, and which only name a Secret', () => {
     const secret = [
       'redis.auth.password',
@@ -152,6 +157,12 @@ describe('redaction', () => {
       'private-key',
       'DB_PASS',
       'redis-pass',
+      // The exceptions are whole names: a secret word around them is secret again.
+      'a.preexistingPassword',
+      'secretNameToken',
+      'secretKeyRefPassword',
+      'myImagePullSecrets',
+      'imagePullSecretsToken',
     ];
     const shown = [
       'redis.auth.existingSecret',
@@ -257,6 +268,21 @@ describe('secrets inside values printed whole (redactNested)', () => {
       [{ user: 'u', password: REDACTED, nested: { apiKey: REDACTED } }],
     ],
     [
+      'a value after a secret flag with a dash inside it is a value; a flag after it is not',
+      ['--token', 'abc-def', '--password', '-v', '--secret', '--verbose'],
+      ['--token', REDACTED, '--password', '-v', '--secret', '--verbose'],
+    ],
+    [
+      'only a flag announces a value: a secret word alone, or a list that holds a flag, does not',
+      ['show', 'token', 'list', ['--token'], 'x'],
+      ['show', 'token', 'list', ['--token'], 'x'],
+    ],
+    [
+      'null inside a value, and an env entry whose name is not a string: as they are',
+      [null, { name: ['TOKEN'], value: 'v' }, { a: null }],
+      [null, { name: ['TOKEN'], value: 'v' }, { a: null }],
+    ],
+    [
       'nothing secret: as it is',
       ['--port', '7777', 'bypass=1', 'passes=2'],
       ['--port', '7777', 'bypass=1', 'passes=2'],
@@ -266,6 +292,26 @@ describe('secrets inside values printed whole (redactNested)', () => {
     it(name, () => {
       assert.deepEqual(redactValueChanges([{ path: 'room.x', from: undefined, to: value }]), [
         { path: 'room.x', from: undefined, to: want },
+      ]);
+    });
+});
+
+describe('secret flags inside one command-line string', () => {
+  const table: [string, string, string][] = [
+    ['an assignment after a space', 'env TOKEN=abc run', `env TOKEN=${REDACTED} run`],
+    ["Go's single-dash long flag", 'server -token abc -port 7777', `server -token ${REDACTED} -port 7777`],
+    ['more than one space before the value', '--password  x', `--password  ${REDACTED}`],
+    ['a single-quoted value with a space', "--password 'a b' --host db", `--password ${REDACTED} --host db`],
+    ['a dash inside the value', '--password my-secret', `--password ${REDACTED}`],
+    ['a value that starts with a dash, after =', '--password=-abc', `--password=${REDACTED}`],
+    ['a flag after a secret flag is the next flag, not its value', '--token --verbose', '--token --verbose'],
+    ['a dashed assignment whose last word is pass', 'db-pass=x', `db-pass=${REDACTED}`],
+    ['a flag that names a Secret is shown', '--existingSecret=db', '--existingSecret=db'],
+  ];
+  for (const [name, value, want] of table)
+    it(name, () => {
+      assert.deepEqual(redactValueChanges([{ path: 'room.command', from: value, to: undefined }]), [
+        { path: 'room.command', from: want, to: undefined },
       ]);
     });
 });
