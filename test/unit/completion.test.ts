@@ -206,3 +206,54 @@ describe('connectionOf: both sides', () => {
     assert.deepEqual(connectionOf(['=x', '--other', 'y', '']), {});
   });
 });
+
+describe('complete: the words a user types that look like something else', () => {
+  it('no word at all is a new one: every subcommand', () => {
+    assert.deepEqual(values([]), ['scale', 'version']);
+  });
+
+  it('--h before a subcommand completes to --help', () => {
+    assert.deepEqual(values(['--h']), ['--help']);
+  });
+
+  it('a release named like rooms-2 is the positional, not a short flag: nothing after it', () => {
+    assert.deepEqual(values(['scale', 'rooms-2', '']), []);
+    assert.deepEqual(values(['scale', 'rooms-2', '-y', '']), []);
+  });
+
+  it('after a boolean flag, or --flag=value, and then the release: no second release', () => {
+    assert.deepEqual(values(['scale', '-y', 'rooms', '']), []);
+    assert.deepEqual(values(['scale', '--yes', 'rooms', '']), []);
+    assert.deepEqual(values(['scale', '--namespace=game', 'rooms', '']), []);
+  });
+
+  it('a period inside the first sentence does not end it', () => {
+    const rollout: CommandSpec = {
+      id: 'rollout',
+      summary: 'Restart the rooms (pods.v1) once free.',
+      releaseArg: true,
+      flags: [
+        {
+          name: 'restart',
+          takesValue: false,
+          description: 'Give every room a new revision with nothing else changed (room.restartedAt).',
+        },
+      ],
+    };
+    assert.deepEqual(complete([rollout], ['rol']), {
+      kind: 'words',
+      candidates: [{ value: 'rollout', description: 'Restart the rooms (pods.v1) once free' }],
+      directive: 4,
+    });
+    assert.deepEqual(complete([rollout], ['rollout', '--r']), {
+      kind: 'words',
+      candidates: [
+        {
+          value: '--restart',
+          description: 'Give every room a new revision with nothing else changed (room.restartedAt)',
+        },
+      ],
+      directive: 4,
+    });
+  });
+});
