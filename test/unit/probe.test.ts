@@ -321,20 +321,21 @@ describe('probeWithFallback: both sides (mutation testing)', () => {
   });
 });
 
-describe('probing at the edges (mutation testing)', () => {
-  const recorder = (answer: (host: string, port: number) => string) => {
-    const calls: string[] = [];
-    const tcp: Connect = (host, port) => {
-      calls.push(`tcp ${host}:${port}`);
-      return Promise.resolve(answer(host, port) as Awaited<ReturnType<Connect>>);
-    };
-    const udp: SendDatagram = (host, port) => {
-      calls.push(`udp ${host}:${port}`);
-      return Promise.resolve('open|filtered');
-    };
-    return { calls, probers: { tcp, udp } };
+/** Probers that answer TCP with `answer` (UDP: open|filtered) and record every probe, as "tcp host:port". */
+const recorder = (answer: (host: string, port: number) => string) => {
+  const calls: string[] = [];
+  const tcp: Connect = (host, port) => {
+    calls.push(`tcp ${host}:${port}`);
+    return Promise.resolve(answer(host, port) as Awaited<ReturnType<Connect>>);
   };
+  const udp: SendDatagram = (host, port) => {
+    calls.push(`udp ${host}:${port}`);
+    return Promise.resolve('open|filtered');
+  };
+  return { calls, probers: { tcp, udp } };
+};
 
+describe('probing at the edges (mutation testing)', () => {
   it('a row whose address is unknown, or that has no port, is not probed at all', async () => {
     const { calls, probers } = recorder(() => 'reachable');
     const rows = [
@@ -397,5 +398,56 @@ describe('probing at the edges (mutation testing)', () => {
         to: { address: '198.51.100.8', type: 'InternalIP' },
       },
     ]);
+  });
+});
+
+describe('probing: no other address, and how many at once (mutation testing)', () => {
+  it('a serving row whose ordinal has no other address keeps its verdict, and nothing else is probed', async () => {
+    const { calls, probers } = recorder((host) => (host === '203.0.113.5' ? 'refused' : 'reachable'));
+    const rows = [row(0, { address: '203.0.113.5', addressType: 'ExternalIP', port: 30880 })];
+    // Another ordinal's address, which answers: not one for web-0.
+    const alternatives = new Map([[1, [{ address: '198.51.100.5', type: 'InternalIP' }]]]);
+    const { rows: out, moves } = await probeWithFallback(rows, probers, 100, alternatives);
+    assert.deepEqual(
+      out.map((r) => [r.address, r.addressType, r.probe]),
+      [['203.0.113.5', 'ExternalIP', 'refused']],
+    );
+    assert.deepEqual(moves, []);
+    assert.deepEqual(calls.sort(), [`tcp 203.0.113.5:${CONTROL_PORT}`, 'tcp 203.0.113.5:30880']);
+  });
+
+  it('at most 32 probes are in flight at once, however many rows; each of the others starts as one ends', async () => {
+    // UDP rows: one probe each, no control connection. Each probe answers only when the test lets it.
+    const answers: (() => void)[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const udp: SendDatagram = () =>
+      new Promise((resolve) => {
+        most = Math.max(most, ++inFlight);
+        answers.push(() => {
+          inFlight--;
+          resolve('reachable');
+        });
+      });
+    const tcp: Connect = () => Promise.resolve('refused');
+    const rows = Array.from({ length: 40 }, (_, i) =>
+      row(i, { address: `203.0.113.${i}`, port: 30000 + i, protocol: 'UDP' }),
+    );
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const probing = probeEndpoints(rows, { tcp, udp }, 100);
+    await turn();
+    assert.equal(inFlight, 32, 'the first 32 start; the other 8 wait');
+    let answered = 0;
+    for (let answer = answers.shift(); answer; answer = answers.shift()) {
+      answer();
+      answered++;
+      await turn();
+    }
+    assert.equal(answered, 40);
+    assert.equal(most, 32);
+    assert.deepEqual(
+      await probing,
+      rows.map(() => 'reachable'),
+    );
   });
 });
