@@ -714,6 +714,28 @@ describe('status: the autoscaler from its Lease', () => {
     });
   });
 
+  it('settings need a text buffer and a numeric max: a max alone, or with a numeric buffer, is unknown', () => {
+    for (const bad of [
+      '{"max":20}',
+      '{"buffer":3,"max":20}',
+      '{"min":3,"max":20,"scaleDownDelaySeconds":300}',
+    ])
+      assert.equal(autoscalerStatusOf(lease(0, bad), now).policy, null, bad);
+    assert.deepEqual(autoscalerStatusOf(lease(0, '{"buffer":"2","max":9}'), now).policy, {
+      buffer: '2',
+      max: 9,
+    });
+  });
+
+  it('a Lease without a duration is active for 30 s; one with its own duration, for that long', () => {
+    const noDuration = (renewedAgoMs: number) => ({ ...lease(renewedAgoMs), durationSeconds: undefined });
+    assert.equal(autoscalerStatusOf(noDuration(30_000), now).active, true);
+    assert.equal(autoscalerStatusOf(noDuration(30_001), now).active, false);
+    assert.equal(autoscalerStatusOf({ ...lease(45_000), durationSeconds: 60 }, now).active, true);
+    assert.equal(autoscalerStatusOf({ ...lease(60_000), durationSeconds: 60 }, now).active, true);
+    assert.equal(autoscalerStatusOf({ ...lease(60_001), durationSeconds: 60 }, now).active, false);
+  });
+
   it('one line: active with its settings, none, or not running since its last renewal', () => {
     assert.equal(
       autoscalerPhrase(autoscalerStatusOf(lease(1000), now)),

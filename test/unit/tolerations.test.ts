@@ -188,6 +188,23 @@ describe('tolerations: both sides (mutation testing)', () => {
     );
   });
 
+  it('a pod not named after the StatefulSet is listed first, with ordinal -1', () => {
+    const r = tolerationsReport({
+      workload: 'rooms',
+      template: undefined,
+      pods: [{ name: 'rooms-1' }, { name: 'rooms-0' }, { name: 'stray' }],
+      graceSeconds: 50,
+    });
+    assert.deepEqual(
+      r.pods.map((p) => [p.ordinal, p.pod]),
+      [
+        [-1, 'stray'],
+        [0, 'rooms-0'],
+        [1, 'rooms-1'],
+      ],
+    );
+  });
+
   it('formatSeconds: whole minutes from 60 s, seconds below and between', () => {
     assert.equal(formatSeconds(60), '1m');
     assert.equal(formatSeconds(120), '2m');
