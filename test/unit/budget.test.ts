@@ -305,6 +305,25 @@ describe('budgets: both sides (mutation testing)', () => {
     assert.equal(all.total, 2 ** 32 - 2);
   });
 
+  it('clusterIPBudget: a prefix as long as the address (/32, /128) is a range with nothing to hand out: full, not unknown', () => {
+    for (const [cidr, family] of [
+      ['10.96.0.1/32', 'IPv4'],
+      ['fd00::1/128', 'IPv6'],
+    ] as const)
+      assert.deepEqual(
+        clusterIPBudget([{ name: 'c', cidrs: [cidr] }], []),
+        {
+          family,
+          cidrs: [{ cidr, family, total: 0, used: 0, free: 0, usedPercent: 100 }],
+          total: 0,
+          used: 0,
+          free: 0,
+          usedPercent: 100,
+        },
+        cidr,
+      );
+  });
+
   it('leftOutPhrase: nothing when no node was left out', () => {
     assert.equal(leftOutPhrase({ ...podSlotBudget([], new Map()), excluded: [] }), '');
     assert.equal(

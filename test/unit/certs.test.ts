@@ -510,4 +510,20 @@ describe('the edges of parsing and judging (mutation testing)', () => {
       ['z', 'a'],
     );
   });
+
+  it('rows of the same status by expiry, soonest first, not by name', () => {
+    const ok = { now, warnMs: 0 };
+    const rows = [
+      ...judgeAll({ name: 'a', source: 'secret' }, valid.pem, ok),
+      ...judgeAll({ name: 'b', source: 'secret' }, expiring.pem, ok),
+    ];
+    assert.deepEqual(
+      rows.map((r) => r.status),
+      ['ok', 'ok'],
+    );
+    assert.deepEqual(
+      sortByExpiry(rows).map((r) => r.name),
+      ['b', 'a'],
+    );
+  });
 });

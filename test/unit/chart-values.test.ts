@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { CHART_VALUE_PATHS } from '../../src/core/chart-values.js';
+import { CHART_VALUE_PATHS, type ChartValues } from '../../src/core/chart-values.js';
 import { ROOT } from '../support/tools.js';
 
 interface SchemaNode {
@@ -39,5 +39,27 @@ describe('ChartValues (core/chart-values.ts) against values.schema.json', () => 
       );
       assert.equal(types.includes('null'), allowed.includes('null'), `${dotted}: null`);
     }
+  });
+
+  it('the paths are every leaf of ChartValues, each with the JSON type of a value it holds', () => {
+    const full: ChartValues = {
+      room: {
+        replicas: 3,
+        onePerNode: true,
+        podManagementPolicy: 'Parallel',
+        failover: { notReadySeconds: 30, unreachableSeconds: null },
+      },
+      expose: { count: null, nodePortBase: 30000, nodePorts: [31000], type: 'NodePort' },
+      redis: { enabled: true },
+    };
+    const jsonType = (v: unknown) =>
+      v === null ? 'null' : Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v;
+    const leaves = (v: unknown, at: string[] = []): [string, string][] =>
+      typeof v === 'object' && v !== null && !Array.isArray(v)
+        ? Object.entries(v).flatMap(([k, x]) => leaves(x, [...at, k]))
+        : [[at.join('.'), jsonType(v)]];
+    const found = leaves(full);
+    assert.deepEqual(found.map(([p]) => p).sort(), Object.keys(CHART_VALUE_PATHS).sort());
+    for (const [p, t] of found) assert.ok(CHART_VALUE_PATHS[p]?.includes(t), `${p}: ${t}`);
   });
 });

@@ -534,6 +534,41 @@ describe('the least permissions, pinned: widening or narrowing them is a decisio
     assert.equal(group[5]?.metadata.name, 'kubectl-expose-pods-group-oidc-game-ops-c09d5ab6d932e05b');
   });
 
+  it('a cluster-scoped object has no namespace field; a namespaced one has its namespace', () => {
+    const labels = { 'app.kubernetes.io/managed-by': 'kubectl-expose-pods' };
+    assert.deepEqual(named('ClusterRole', 'kubectl-expose-pods')?.metadata, {
+      name: 'kubectl-expose-pods',
+      labels,
+    });
+    assert.deepEqual(named('ClusterRoleBinding', `kubectl-expose-pods-${ID}`)?.metadata, {
+      name: `kubectl-expose-pods-${ID}`,
+      labels,
+    });
+    assert.deepEqual(named('Role', 'kubectl-expose-pods')?.metadata, {
+      name: 'kubectl-expose-pods',
+      namespace: 'game',
+      labels,
+    });
+  });
+
+  it('the flag that grants a cluster-wide list of Services or pods, when a budget could not be counted', () => {
+    const list = (resource: string) => ({
+      apiGroup: '',
+      resource,
+      verb: 'list' as const,
+      scope: 'cluster' as const,
+    });
+    assert.deepEqual(optInFlags([list('services')]), ['--cluster-budget']);
+    assert.deepEqual(optInFlags([list('pods')]), ['--pod-slots']);
+    assert.deepEqual(optInFlags([list('pods'), list('services')]), ['--pod-slots', '--cluster-budget']);
+    assert.deepEqual(
+      optInFlags([
+        { apiGroup: 'networking.k8s.io', resource: 'ipaddresses', verb: 'list', scope: 'cluster' },
+      ]),
+      ['--cluster-budget'],
+    );
+  });
+
   it('binding names are unique per exact subject (kind, namespace, name), readable, DNS-1123 and at most 253 characters', () => {
     const subjects: RbacSubject[] = [
       { kind: 'User', name: 'Alice' },

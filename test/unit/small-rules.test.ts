@@ -340,6 +340,11 @@ describe('chart values', () => {
       }),
       { replicas: 3, exposeCount: 0, nodePortBase: 30000, nodePorts: [31000], redisEnabled: false },
     );
+    assert.deepEqual(
+      releaseValuesOf({ room: { replicas: 2 }, expose: { count: 1 } }),
+      { replicas: 2, exposeCount: 1, nodePortBase: undefined, redisEnabled: false },
+      'expose without nodePorts: no fixed nodePorts',
+    );
   });
   it('coalesceValues: maps merge key by key, null removes a default, a list or a scalar replaces a map', () => {
     assert.deepEqual(
