@@ -20,7 +20,7 @@ export default class Allocate extends BaseCommand {
 
 Lowest first, because a StatefulSet removes its highest ordinals first: a scale-down then rarely meets a room in use. An Allocated room is covered by the chart's PodDisruptionBudget (node drains and the cluster autoscaler cannot evict it) and carries cluster-autoscaler.kubernetes.io/safe-to-evict: "false", unless the chart's allocation values turn them off.
 
-Every allocation has an id: --allocation-id (a match id), or a generated UUID, printed as allocation.id. With --allocation-id, a room of the release that holds that id already is returned and nothing new is allocated (exit 0, said on stderr): a matchmaker that retries an allocate whose answer it lost (a timeout) gets the room the first try took, not a second one. Pass the same id to deallocate --allocation-id when the match ends.
+Every allocation has an id: --allocation-id (a match id), or a generated UUID, printed as allocation.id. With --allocation-id, a room of the release that holds that id already is returned and nothing new is allocated (exit 0, said on stderr): a matchmaker that retries an allocate whose answer it lost (a timeout) gets the room the first try took, not a second one. With --selector, that room must match it too: a retry whose selector leaves it out is exit 9, and no other room is taken. Pass the same id to deallocate --allocation-id when the match ends.
 
 An allocation ends with kubectl expose-pods deallocate, or when the pod is replaced (a new pod starts Free). A container that restarts keeps its pod's mark although its players are gone: endpoints and status show such an allocation as stale.
 

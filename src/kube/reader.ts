@@ -662,16 +662,17 @@ export async function readUnmarkedRooms(
  * The names of the release's room pods that hold allocation `id` (Allocated,
  * with that id): one list of the Allocated rooms, as metadata only. Normally
  * none or one; two only when two processes made the same id's first
- * allocation at once.
+ * allocation at once. With `selector`, only those whose labels it matches too.
  */
 export async function readAllocationHolders(
   kube: ResolvedKube,
   namespace: string,
   release: string,
   id: string,
+  selector?: string,
 ): Promise<string[]> {
   const { core, call, metadataOnly } = await kubeApis(kube);
-  const labelSelector = `${releaseSelector(release, 'room')},${STATE_LABEL}=${ALLOCATED}`;
+  const labelSelector = `${releaseSelector(release, 'room')},${STATE_LABEL}=${ALLOCATED}${selector ? `,${selector}` : ''}`;
   const pods = await call(
     `list pods in namespace ${namespace}`,
     core.listNamespacedPod({ namespace, labelSelector }, metadataOnly.list),

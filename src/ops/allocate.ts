@@ -139,7 +139,7 @@ export async function allocateRoom(opts: AllocateOptions = {}): Promise<Allocate
   const kube = await loadKube(kubeFlagsOf(opts));
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
   if (given !== undefined) {
-    const held = await heldRoom(kube, release, given, addressTypes);
+    const held = await heldRoom(kube, release, given, addressTypes, opts.selector);
     if (held) return { ...held, existing: true };
   }
   // A fresh id is held by no room: no need to look.
@@ -242,17 +242,42 @@ async function heldRoom(
   release: string,
   id: string,
   addressTypes: string[],
+  selector?: string,
 ): Promise<Omit<AllocatedRoom, 'existing'> | undefined> {
-  const [set, names] = await Promise.all([
-    readRoomSet(kube, kube.namespace, release),
-    readAllocationHolders(kube, kube.namespace, release, id),
+  const ns = kube.namespace;
+  const [set, names, selected] = await Promise.all([
+    readRoomSet(kube, ns, release),
+    readAllocationHolders(kube, ns, release, id),
+    selector === undefined ? undefined : readAllocationHolders(kube, ns, release, id, selector),
   ]);
+  let outside: string | undefined;
   for (const name of byOrdinalOf(names, set.input.workload)) {
-    const pod = await readPod(kube, kube.namespace, name, set.endOnRestart);
-    if (pod && holdsAllocation(pod.mark, id))
-      return roomOf(kube, await withEndpointOf(kube, set, pod), addressTypes, pod);
+    const pod = await readPod(kube, ns, name, set.endOnRestart);
+    if (!pod || !holdsAllocation(pod.mark, id)) continue;
+    if (selected && !selected.includes(name)) {
+      outside ??= name;
+      continue;
+    }
+    return roomOf(kube, await withEndpointOf(kube, set, pod), addressTypes, pod);
   }
+  // A second room for the same id would be two rooms for one match: refused, nothing written.
+  if (outside) throw heldOutsideSelector(release, ns, id, outside, selector ?? '');
   return undefined;
+}
+
+/** Exit 9: the id is a match's, and its room is one the selector of this retry leaves out. */
+function heldOutsideSelector(
+  release: string,
+  namespace: string,
+  id: string,
+  pod: string,
+  selector: string,
+): ExposePodsError {
+  return new ExposePodsError(
+    `allocation ${id} holds ${pod} already, which --selector ${selector} leaves out: one allocation id is one room, so no other room was allocated`,
+    ExitCode.CONFLICT,
+    `Retry with the selector the allocation was made with, give a new match a new --allocation-id, or end this one first (kubectl expose-pods deallocate ${release} -n ${namespace} --allocation-id ${id}).`,
+  );
 }
 
 /** The names of a StatefulSet's pods, lowest ordinal first (others left out). */

@@ -142,4 +142,31 @@ describe('allocation ids: one room, one match', { timeout: 600_000 }, () => {
       rooms.close();
     }
   });
+
+  it('a retry with --selector gets the same room while the selector matches it; one that leaves it out is exit 9, no second room', () => {
+    // Rooms labelled by hand, as a fleet labels its rooms by region: only room 2 is in zone a.
+    assert.equal(sh.kubectl('label', 'pod', `${sts}-2`, '-n', ns, 'zone=a').status, 0);
+    try {
+      const first = json('allocate', release, '--allocation-id', 'sel-1', '--selector', 'zone=a');
+      assert.equal(first.out.pod, `${sts}-2`);
+      const again = json('allocate', release, '--allocation-id', 'sel-1', '--selector', 'zone=a');
+      assert.deepEqual(
+        [again.out.pod, again.out.allocation.allocatedAt],
+        [`${sts}-2`, first.out.allocation.allocatedAt],
+      );
+      const elsewhere = plugin('allocate', release, '--allocation-id', 'sel-1', '--selector', 'zone!=a');
+      assert.equal(elsewhere.status, ExitCode.CONFLICT, elsewhere.stderr);
+      assert.match(
+        elsewhere.stderr,
+        /^error: allocation sel-1 holds ids-expose-pods-2 already, which --selector zone!=a leaves out: one allocation id is one room/m,
+      );
+      assert.deepEqual(allocated(), [[`${sts}-2`, 'sel-1']], 'no second room for the same match');
+      // Without a selector the retry is the same room, as before.
+      assert.equal(json('allocate', release, '--allocation-id', 'sel-1').out.pod, `${sts}-2`);
+      assert.equal(json('deallocate', release, '--allocation-id', 'sel-1').out.ended, true);
+      assert.deepEqual(allocated(), []);
+    } finally {
+      sh.kubectl('label', 'pod', `${sts}-2`, '-n', ns, 'zone-');
+    }
+  });
 });

@@ -486,11 +486,11 @@ const allocatedTo = (i: number, id: string, rv = `10${i}`) => {
   return { ...p, metadata: { ...p.metadata, resourceVersion: rv } };
 };
 
-/** The one list by-id lookups make: the release's Allocated room pods, as metadata only. */
-function allocatedList(scope: nock.Scope, pods: unknown[]): nock.Scope {
+/** The one list by-id lookups make: the release's Allocated room pods (also matching `selector`), as metadata only. */
+function allocatedList(scope: nock.Scope, pods: unknown[], selector?: string): nock.Scope {
   return scope
     .get('/api/v1/namespaces/game/pods')
-    .query({ labelSelector: ALLOCATED_ROOMS })
+    .query({ labelSelector: selector ? `${ALLOCATED_ROOMS},${selector}` : ALLOCATED_ROOMS })
     .matchHeader('accept', /^application\/json;as=PartialObjectMetadataList;g=meta\.k8s\.io;v=v1/)
     .reply(200, { items: pods.length ? pods : null });
 }
@@ -568,6 +568,42 @@ describe('allocation ids (nock): the exact requests', () => {
       [endpoint.pod, endpoint.state, endpoint.allocation?.id, endpoint.port, existing],
       ['rooms-expose-pods-1', 'Allocated', 'm-42', 30881, true],
     );
+  });
+
+  it('a retry with --selector: the room that holds the id is returned when the selector matches it', async () => {
+    const scope = mockReleaseLists(nock(FAKE_SERVER), { statefulSets: { items: [statefulSet()] } });
+    allocatedList(scope, [allocatedTo(1, 'm-42')]);
+    allocatedList(scope, [allocatedTo(1, 'm-42')], 'zone=a');
+    scope.get('/api/v1/namespaces/game/pods/rooms-expose-pods-1').reply(200, allocatedTo(1, 'm-42'));
+    scope.get('/api/v1/namespaces/game/services/rooms-expose-pods-1').reply(200, service(1));
+    scope.get('/api/v1/nodes/n0').reply(200, node);
+    const { endpoint, existing } = await allocateRoom({ ...opts, allocationId: 'm-42', selector: 'zone=a' });
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.deepEqual(
+      [endpoint.pod, endpoint.allocation?.id, existing],
+      ['rooms-expose-pods-1', 'm-42', true],
+    );
+  });
+
+  it('a retry whose --selector leaves out the room that holds the id: exit 9, and no second room taken', async () => {
+    // No list of unmarked rooms and no PATCH is mocked: nock refuses any, so nothing is written.
+    const scope = mockReleaseLists(nock(FAKE_SERVER), { statefulSets: { items: [statefulSet()] } });
+    allocatedList(scope, [allocatedTo(1, 'm-42')]);
+    allocatedList(scope, [], 'zone=b');
+    scope.get('/api/v1/namespaces/game/pods/rooms-expose-pods-1').reply(200, allocatedTo(1, 'm-42'));
+    await assert.rejects(
+      allocateRoom({ ...opts, allocationId: 'm-42', selector: 'zone=b' }),
+      (e: ExposePodsError) => {
+        assert.equal(e.exitCode, ExitCode.CONFLICT);
+        assert.equal(
+          e.message,
+          'allocation m-42 holds rooms-expose-pods-1 already, which --selector zone=b leaves out: one allocation id is one room, so no other room was allocated',
+        );
+        assert.match(e.hint ?? '', /deallocate rooms -n game --allocation-id m-42/);
+        return true;
+      },
+    );
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
   });
 
   it('a room the list showed with the id but that lost it since (read whole) is not returned: a new room is taken', async () => {
