@@ -48,7 +48,8 @@ Prints the room as an endpoints row (STATE Allocated), with the warning endpoint
     'no-headers': noHeadersFlag,
     selector: Flags.string({
       char: 'l',
-      description: 'Only rooms whose pods these labels also match (kubectl label selector: a=b,c!=d).',
+      description:
+        'Only rooms whose pods these labels also match (kubectl label selector: a=b,c!=d). Not the labels allocate writes itself (expose-pods.io/state, draining, cordoned): exit 2.',
     }),
     'allocation-id': Flags.string({
       description:

@@ -8,11 +8,14 @@ import {
   allocatable,
   allocationIdProblem,
   allocationPatch,
+  CORDONED_LABEL,
   countRooms,
   countsPhrase,
   deallocationPatch,
+  DRAINING_LABEL,
   holdsAllocation,
   removedByStatefulSet,
+  STATE_LABEL,
   type LastAllocation,
   type RoomCounts,
   type RoomMark,
@@ -96,6 +99,28 @@ export function checkedAllocationId(id: string | undefined): string | undefined 
   return id;
 }
 
+/** The labels allocate, deallocate, drain and cordon write on a room: a selector naming them would change its answer by the writes themselves. */
+const MARK_LABELS = [STATE_LABEL, DRAINING_LABEL, CORDONED_LABEL];
+
+/**
+ * The --selector given, checked: undefined when empty, exit 2 when it names a
+ * label allocate writes itself (an allocation would take its own room out of a
+ * retry's selector, and allocate takes only rooms without those marks anyway).
+ */
+export function checkedSelector(selector: string | undefined): string | undefined {
+  const s = selector?.trim();
+  if (!s) return undefined;
+  const named = MARK_LABELS.filter((l) =>
+    new RegExp(`(^|[,!(\\s])${l.replace(/\./g, '\\.')}(?![\\w./-])`).test(s),
+  );
+  if (named.length)
+    throw new UsageError(
+      `--selector ${JSON.stringify(s)} names ${named.join(' and ')}, which allocate writes itself: a room's own allocation would change whether it matches (and allocate takes only rooms without those marks anyway)`,
+      'Select on labels of your own, for example: --selector region=eu',
+    );
+  return s;
+}
+
 /** Exit 14: nothing to allocate, with the rooms counted by state. */
 export function noFreeRoom(
   release: string,
@@ -136,21 +161,17 @@ export async function allocate(opts: AllocateOptions = {}): Promise<Endpoint> {
 export async function allocateRoom(opts: AllocateOptions = {}): Promise<AllocatedRoom> {
   const release = opts.release ?? DEFAULT_RELEASE;
   const given = checkedAllocationId(opts.allocationId);
+  const selector = checkedSelector(opts.selector);
   const kube = await loadKube(kubeFlagsOf(opts));
   const addressTypes = [...(opts.addressTypes ?? DEFAULT_ADDRESS_TYPES)];
   if (given !== undefined) {
-    const held = await heldRoom(kube, release, given, addressTypes, opts.selector);
+    const held = await heldRoom(kube, release, given, addressTypes, selector);
     if (held) return { ...held, existing: true };
   }
   // A fresh id is held by no room: no need to look.
   const allocationId = given ?? randomUUID();
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const { objects: unmarked, names } = await readUnmarkedRooms(
-      kube,
-      kube.namespace,
-      release,
-      opts.selector,
-    );
+    const { objects: unmarked, names } = await readUnmarkedRooms(kube, kube.namespace, release, selector);
     let raced = false;
     for (const name of notBeingRemoved(byOrdinalOf(names, unmarked.input.workload), unmarked)) {
       const pod = await readPod(kube, kube.namespace, name, unmarked.endOnRestart);
@@ -170,15 +191,15 @@ export async function allocateRoom(opts: AllocateOptions = {}): Promise<Allocate
     if (raced) continue;
     // No unmarked room: the whole release, read as endpoints reads it, has the rooms whose
     // match a container restart ended (Free, their marks still on), and counts the rooms by state.
-    const objects = await readRoomObjects(kube, kube.namespace, release, opts.selector);
+    const objects = await readRoomObjects(kube, kube.namespace, release, selector);
     const ended = await takeEnded(kube, objects, addressTypes, opts.metadata ?? {}, allocationId);
     if (ended === 'raced') continue;
     if (ended) return { ...(await roomOf(kube, objects, addressTypes, ended)), existing: false };
     const rows = rowsWith(objects, addressTypes);
     // With a selector, the rooms it left out are not counted.
     const named = new Set(objects.input.pods.map((p) => p.name));
-    const counted = opts.selector ? rows.filter((r) => named.has(r.pod)) : rows;
-    throw noFreeRoom(release, kube.namespace, countRooms(counted), opts.selector);
+    const counted = selector ? rows.filter((r) => named.has(r.pod)) : rows;
+    throw noFreeRoom(release, kube.namespace, countRooms(counted), selector);
   }
   throw new ExposePodsError(
     `could not allocate a room in release ${release}: every Free room changed while it was being taken, ${MAX_ROUNDS} times`,
@@ -236,24 +257,27 @@ async function roomOf(
 /**
  * The room that holds allocation `id` now, lowest ordinal first (one list of
  * the Allocated rooms, then the pod read whole to be sure), or undefined.
+ * With `selector`, one more list once a room holds it, after that read (so the
+ * two see the same write): a room the selector leaves out is exit 9.
  */
 async function heldRoom(
   kube: ResolvedKube,
   release: string,
   id: string,
   addressTypes: string[],
-  selector?: string,
+  selector: string | undefined,
 ): Promise<Omit<AllocatedRoom, 'existing'> | undefined> {
   const ns = kube.namespace;
-  const [set, names, selected] = await Promise.all([
+  const [set, names] = await Promise.all([
     readRoomSet(kube, ns, release),
     readAllocationHolders(kube, ns, release, id),
-    selector === undefined ? undefined : readAllocationHolders(kube, ns, release, id, selector),
   ]);
+  let selected: string[] | undefined;
   let outside: string | undefined;
   for (const name of byOrdinalOf(names, set.input.workload)) {
     const pod = await readPod(kube, ns, name, set.endOnRestart);
     if (!pod || !holdsAllocation(pod.mark, id)) continue;
+    if (selector) selected ??= await readAllocationHolders(kube, ns, release, id, selector);
     if (selected && !selected.includes(name)) {
       outside ??= name;
       continue;

@@ -161,6 +161,20 @@ describe('allocation ids: one room, one match', { timeout: 600_000 }, () => {
         /^error: allocation sel-1 holds ids-expose-pods-2 already, which --selector zone!=a leaves out: one allocation id is one room/m,
       );
       assert.deepEqual(allocated(), [[`${sts}-2`, 'sel-1']], 'no second room for the same match');
+      // A selector on the labels allocate writes would change its answer by the allocation itself.
+      const marks = plugin(
+        'allocate',
+        release,
+        '--allocation-id',
+        'sel-1',
+        '--selector',
+        '!expose-pods.io/state',
+      );
+      assert.equal(marks.status, ExitCode.USAGE, marks.stderr);
+      assert.match(
+        marks.stderr,
+        /^error: --selector "!expose-pods.io\/state" names expose-pods.io\/state, which allocate writes itself/m,
+      );
       // Without a selector the retry is the same room, as before.
       assert.equal(json('allocate', release, '--allocation-id', 'sel-1').out.pod, `${sts}-2`);
       assert.equal(json('deallocate', release, '--allocation-id', 'sel-1').out.ended, true);

@@ -5,7 +5,13 @@ import nock from 'nock';
 
 import { ExitCode, ExposePodsError } from '../../src/errors.js';
 import type { Endpoint } from '../../src/core/endpoints.js';
-import { allocate, allocateRoom, deallocate, type Deallocation } from '../../src/ops/allocate.js';
+import {
+  allocate,
+  allocateRoom,
+  checkedSelector,
+  deallocate,
+  type Deallocation,
+} from '../../src/ops/allocate.js';
 import { render } from '../../src/output/format.js';
 import { deallocationNotice, deallocationPrinters } from '../../src/output/rooms.js';
 import { chartSelector, FAKE_SERVER, fakeKubeconfigFile, mockReleaseLists } from '../support/kube.js';
@@ -604,6 +610,49 @@ describe('allocation ids (nock): the exact requests', () => {
       },
     );
     assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+  });
+
+  it('a first try with --selector and an id no room holds: one list of the holders, none filtered by the selector', async () => {
+    const bodies: Patch[] = [];
+    // Only the unfiltered list of holders is mocked: a second, filtered one would be refused by nock.
+    const scope = allocateReads(nock(FAKE_SERVER), [pod(0)], [0], { selector: 'zone=a' });
+    allocatedList(scope, []);
+    patchOf(scope, 0, bodies, (b) => [
+      200,
+      pod(0, b.metadata.labels as Record<string, string>, b.metadata.annotations as Record<string, string>),
+    ]);
+    const { endpoint, existing } = await allocateRoom({ ...opts, allocationId: 'm-42', selector: 'zone=a' });
+    assert.ok(scope.isDone(), scope.pendingMocks().join(', '));
+    assert.deepEqual([endpoint.pod, existing, bodies.length], ['rooms-expose-pods-0', false, 1]);
+  });
+
+  it('a selector naming the labels allocate writes is exit 2 before any request; an empty one is no selector', async () => {
+    for (const selector of [
+      '!expose-pods.io/state',
+      'expose-pods.io/state!=Allocated',
+      'zone=a, expose-pods.io/draining',
+      'expose-pods.io/cordoned in (true)',
+    ]) {
+      await assert.rejects(
+        allocateRoom({ ...opts, allocationId: 'm-42', selector }),
+        (e: ExposePodsError) => {
+          assert.equal(e.exitCode, ExitCode.USAGE);
+          assert.match(
+            e.message,
+            /^--selector ".*" names expose-pods\.io\/(state|draining|cordoned), which allocate writes itself/,
+          );
+          return true;
+        },
+      );
+    }
+    for (const selector of [
+      'zone=a,expose-pods.io/state-x',
+      'myexpose-pods.io/state=1',
+      'region in (eu,us),!gpu',
+    ])
+      assert.equal(checkedSelector(selector), selector);
+    assert.equal(checkedSelector('  '), undefined);
+    assert.equal(checkedSelector(undefined), undefined);
   });
 
   it('a room the list showed with the id but that lost it since (read whole) is not returned: a new room is taken', async () => {
