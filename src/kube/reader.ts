@@ -144,7 +144,7 @@ export async function releaseReader(
       component?: string,
     ) =>
     (selector?: string) => {
-      const labelSelector = `${releaseSelector(release, component)}${selector ? `,${selector}` : ''}`;
+      const labelSelector = narrowed(releaseSelector(release, component), selector);
       // resourceVersion 0: the API server's watch cache answers, without a read of etcd.
       const rv = opts.cached ? { resourceVersion: '0' } : {};
       return once(`list ${resource} ${namespace} ${labelSelector}${opts.cached ? ' cached' : ''}`, () =>
@@ -616,8 +616,16 @@ export async function readRoomObjects(
   return objects;
 }
 
+/** The labels the room commands write on a pod: allocated, draining, cordoned. */
+export const MARK_LABELS = [STATE_LABEL, DRAINING_LABEL, CORDONED_LABEL];
+
 /** The label selector of rooms neither allocated, draining nor cordoned: what allocate takes first. */
-export const UNMARKED_ROOMS = `!${STATE_LABEL},!${DRAINING_LABEL},!${CORDONED_LABEL}`;
+export const UNMARKED_ROOMS = MARK_LABELS.map((l) => `!${l}`).join(',');
+
+/** A label selector with the caller's `selector` (kubectl's syntax) added to it, when there is one. */
+function narrowed(base: string, selector: string | undefined): string {
+  return selector ? `${base},${selector}` : base;
+}
 
 /** The release's StatefulSet alone, as RoomObjects with no pods, Services or nodes yet. */
 export async function readRoomSet(
@@ -645,7 +653,7 @@ export async function readUnmarkedRooms(
 ): Promise<{ objects: RoomObjects; names: string[] }> {
   const { core, call, metadataOnly } = await kubeApis(kube);
   const read = await releaseReader(kube, namespace, release);
-  const labelSelector = `${releaseSelector(release, 'room')},${UNMARKED_ROOMS}${selector ? `,${selector}` : ''}`;
+  const labelSelector = narrowed(`${releaseSelector(release, 'room')},${UNMARKED_ROOMS}`, selector);
   const [sts, pods] = await Promise.all([
     read.statefulSets(),
     call(
@@ -672,7 +680,7 @@ export async function readAllocationHolders(
   selector?: string,
 ): Promise<string[]> {
   const { core, call, metadataOnly } = await kubeApis(kube);
-  const labelSelector = `${releaseSelector(release, 'room')},${STATE_LABEL}=${ALLOCATED}${selector ? `,${selector}` : ''}`;
+  const labelSelector = narrowed(`${releaseSelector(release, 'room')},${STATE_LABEL}=${ALLOCATED}`, selector);
   const pods = await call(
     `list pods in namespace ${namespace}`,
     core.listNamespacedPod({ namespace, labelSelector }, metadataOnly.list),

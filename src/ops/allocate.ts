@@ -8,14 +8,11 @@ import {
   allocatable,
   allocationIdProblem,
   allocationPatch,
-  CORDONED_LABEL,
   countRooms,
   countsPhrase,
   deallocationPatch,
-  DRAINING_LABEL,
   holdsAllocation,
   removedByStatefulSet,
-  STATE_LABEL,
   type LastAllocation,
   type RoomCounts,
   type RoomMark,
@@ -24,6 +21,7 @@ import { ExitCode, ExposePodsError, UsageError } from '../errors.js';
 import { loadKube, type ResolvedKube } from '../kube/config.js';
 import { deletePodExactly, markPod } from '../kube/writes.js';
 import {
+  MARK_LABELS,
   readAllocationHolders,
   readRoomObjects,
   readPod,
@@ -98,9 +96,6 @@ export function checkedAllocationId(id: string | undefined): string | undefined 
   if (problem) throw new UsageError(problem, 'For example: --allocation-id m-42');
   return id;
 }
-
-/** The labels allocate, deallocate, drain and cordon write on a room: a selector naming them would change its answer by the writes themselves. */
-const MARK_LABELS = [STATE_LABEL, DRAINING_LABEL, CORDONED_LABEL];
 
 /**
  * The --selector given, checked: undefined when empty, exit 2 when it names a
